@@ -1,0 +1,14 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+//
+// The whole public API of Cairn, an embeddable, deterministic executor of
+// customer journeys. Include this, link cairn::cairn.
+
+#ifndef CAIRN_CAIRN_H_
+#define CAIRN_CAIRN_H_
+
+#include "cairn/journey.h"     // IWYU pragma: export
+#include "cairn/journey_io.h"  // IWYU pragma: export
+#include "cairn/status_macros.h"  // IWYU pragma: export
+#include "cairn/value.h"       // IWYU pragma: export
+
+#endif  // CAIRN_CAIRN_H_

@@ -1,0 +1,59 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+//
+// Reading and writing journey definitions in the three protobuf encodings:
+// text format (.textproto), proto3 JSON (.json) and binary wire format (.binpb).
+//
+// Thread-safety: every function here is safe to call concurrently.
+
+#ifndef CAIRN_JOURNEY_IO_H_
+#define CAIRN_JOURNEY_IO_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "cairn/v1/journey.pb.h"
+
+namespace cairn {
+
+// An encoding of a cairn.v1.Journey.
+enum class JourneyFormat {
+  kText,    // protobuf text format; extensions .textproto .txtpb .pbtxt
+  kJson,    // proto3 JSON mapping; extension .json
+  kBinary,  // protobuf wire format; extensions .binpb .pb
+};
+
+// "text", "json" or "binary".
+absl::string_view JourneyFormatName(JourneyFormat format);
+
+// The format a file name's extension implies. InvalidArgument, naming the
+// path and the accepted extensions, for anything else.
+absl::StatusOr<JourneyFormat> JourneyFormatFromPath(absl::string_view path);
+
+// Parses a journey from `data`. Errors are InvalidArgument and say where the
+// input is wrong: line and column for text, the parser's message for JSON.
+// Unknown fields are rejected in text and JSON (a misspelt field name must
+// not be silently ignored). Parsing does not validate the graph; see
+// cairn::Compile / cairn::ValidateJourney.
+//
+// Example:
+//   absl::StatusOr<cairn::v1::Journey> j =
+//       cairn::ParseJourney(R"pb(id: "welcome" version: 1)pb",
+//                           cairn::JourneyFormat::kText);
+absl::StatusOr<v1::Journey> ParseJourney(absl::string_view data,
+                                         JourneyFormat format);
+
+// Reads and parses a journey file, choosing the format by extension.
+// NotFound when the file cannot be opened; errors name the path.
+absl::StatusOr<v1::Journey> LoadJourneyFile(const std::string& path);
+
+// Serializes `journey` in `format`. Text and JSON output are deterministic
+// (fields in number order, map entries sorted by key), binary output is
+// deterministic too (map entries sorted). Fails only if the message cannot
+// be encoded.
+absl::StatusOr<std::string> SerializeJourney(const v1::Journey& journey,
+                                             JourneyFormat format);
+
+}  // namespace cairn
+
+#endif  // CAIRN_JOURNEY_IO_H_

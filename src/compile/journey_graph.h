@@ -1,0 +1,100 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+//
+// The internal, compiled form of a journey: nodes by dense index, edges
+// resolved to indices, event names interned, predicates compiled. Built only
+// by the compiler (compiler.cc) from a journey that has no problems, and
+// immutable afterwards.
+//
+// Thread-safety: immutable; safe to share.
+
+#ifndef CAIRN_COMPILE_JOURNEY_GRAPH_H_
+#define CAIRN_COMPILE_JOURNEY_GRAPH_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/time/time.h"
+#include "cairn/journey.h"
+#include "cairn/v1/journey.pb.h"
+#include "predicate/predicate.h"
+
+namespace cairn::internal {
+
+// The target of an edge that leaves the journey.
+inline constexpr int32_t kExitEdge = -1;
+
+// One outgoing edge of a node.
+struct Edge {
+  // The proto field that holds it, relative to the node: "trigger.next",
+  // "split.variants[1].next".
+  std::string field;
+  // A short label for reports and pictures: "next", "on_true", a variant or
+  // branch name.
+  std::string label;
+  // Dense index of the target node, or kExitEdge.
+  int32_t target = kExitEdge;
+};
+
+// An event name (interned) plus an optional predicate.
+struct CompiledMatcher {
+  int32_t event = -1;  // Index into JourneyGraph::event_names.
+  CompiledPredicate where;
+};
+
+struct GraphNode {
+  std::string id;
+  NodeKind kind = NodeKind::kExit;
+  // The node's definition, inside JourneyGraph::definition.
+  const v1::Node* def = nullptr;
+  // Outgoing edges, in field order.
+  std::vector<Edge> edges;
+  // True for nodes where an enrollment waits for time or input: delay,
+  // wait, goal, and action with await_delivery.
+  bool blocking = false;
+
+  // Kind-specific compiled parts; unused ones stay empty.
+  // trigger: the event (1) or the sequence steps; wait: one per branch;
+  // goal: the conversion.
+  std::vector<CompiledMatcher> matchers;
+  // Sequence trigger's "and then no ..." event, if any.
+  std::optional<CompiledMatcher> absent;
+  // filter: the condition; event trigger: the profile filter.
+  CompiledPredicate predicate;
+  // Fixed delay, wait timeout, goal window, sequence `within`, await timeout.
+  absl::Duration duration = absl::ZeroDuration();
+  // Sequence trigger's absent_within.
+  absl::Duration absent_within = absl::ZeroDuration();
+  // split: running sums of the variant weights (last = total).
+  std::vector<int64_t> cumulative_weights;
+  // action: index into JourneyGraph::channels.
+  int32_t channel = -1;
+};
+
+struct JourneyGoalSpec {
+  std::string name;
+  CompiledMatcher conversion;
+  absl::Duration window = absl::ZeroDuration();
+};
+
+struct JourneyGraph {
+  v1::Journey definition;
+  std::vector<GraphNode> nodes;
+  absl::flat_hash_map<std::string, int32_t> node_index;
+  std::vector<int32_t> triggers;
+
+  std::vector<std::string> event_names;  // Sorted, unique.
+  absl::flat_hash_map<std::string, int32_t> event_index;
+  std::vector<std::string> channels;  // Sorted, unique.
+
+  std::vector<CompiledMatcher> exit_on;
+  std::vector<JourneyGoalSpec> goals;
+  TypeDeclarations declarations;
+  absl::TimeZone default_time_zone;
+};
+
+}  // namespace cairn::internal
+
+#endif  // CAIRN_COMPILE_JOURNEY_GRAPH_H_

@@ -1,0 +1,163 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+
+#include "cairn/journey_io.h"
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/tokenizer.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/text_format.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace cairn {
+namespace {
+
+// Collects text-format parse errors as "line:column: message".
+class TextErrorCollector : public google::protobuf::io::ErrorCollector {
+ public:
+  void AddError(int line, int column, const std::string& message) override {
+    // The parser counts from zero; editors count from one.
+    errors_.push_back(absl::StrCat(line + 1, ":", column + 1, ": ", message));
+  }
+  void AddWarning(int line, int column, const std::string& message) override {
+    errors_.push_back(
+        absl::StrCat(line + 1, ":", column + 1, ": warning: ", message));
+  }
+  std::string Joined() const { return absl::StrJoin(errors_, "; "); }
+
+ private:
+  std::vector<std::string> errors_;
+};
+
+}  // namespace
+
+absl::string_view JourneyFormatName(JourneyFormat format) {
+  switch (format) {
+    case JourneyFormat::kText:
+      return "text";
+    case JourneyFormat::kJson:
+      return "json";
+    case JourneyFormat::kBinary:
+      return "binary";
+  }
+  return "?";
+}
+
+absl::StatusOr<JourneyFormat> JourneyFormatFromPath(absl::string_view path) {
+  for (absl::string_view ext : {".textproto", ".txtpb", ".pbtxt"}) {
+    if (absl::EndsWith(path, ext)) return JourneyFormat::kText;
+  }
+  if (absl::EndsWith(path, ".json")) return JourneyFormat::kJson;
+  for (absl::string_view ext : {".binpb", ".pb"}) {
+    if (absl::EndsWith(path, ext)) return JourneyFormat::kBinary;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      path, ": unknown journey file extension; use .textproto (or .txtpb, "
+            ".pbtxt), .json, or .binpb (or .pb)"));
+}
+
+absl::StatusOr<v1::Journey> ParseJourney(absl::string_view data,
+                                         JourneyFormat format) {
+  v1::Journey journey;
+  switch (format) {
+    case JourneyFormat::kText: {
+      google::protobuf::TextFormat::Parser parser;
+      TextErrorCollector errors;
+      parser.RecordErrorsTo(&errors);
+      google::protobuf::io::ArrayInputStream input(
+          data.data(), static_cast<int>(data.size()));
+      if (!parser.Parse(&input, &journey)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("text journey does not parse: ", errors.Joined()));
+      }
+      return journey;
+    }
+    case JourneyFormat::kJson: {
+      google::protobuf::util::JsonParseOptions options;
+      options.ignore_unknown_fields = false;
+      auto status = google::protobuf::util::JsonStringToMessage(
+          google::protobuf::StringPiece(data.data(), data.size()), &journey,
+          options);
+      if (!status.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "JSON journey does not parse: ", status.message().as_string()));
+      }
+      return journey;
+    }
+    case JourneyFormat::kBinary:
+      if (data.size() > static_cast<size_t>(INT32_MAX) ||
+          !journey.ParseFromArray(data.data(), static_cast<int>(data.size()))) {
+        return absl::InvalidArgumentError(
+            "binary journey does not parse: not a valid cairn.v1.Journey "
+            "in protobuf wire format");
+      }
+      return journey;
+  }
+  return absl::InvalidArgumentError("unknown journey format");
+}
+
+absl::StatusOr<v1::Journey> LoadJourneyFile(const std::string& path) {
+  absl::StatusOr<JourneyFormat> format = JourneyFormatFromPath(path);
+  if (!format.ok()) return format.status();
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat(path, ": cannot open file"));
+  }
+  std::ostringstream contents;
+  contents << in.rdbuf();
+  if (in.bad()) {
+    return absl::DataLossError(absl::StrCat(path, ": read error"));
+  }
+  absl::StatusOr<v1::Journey> journey = ParseJourney(contents.str(), *format);
+  if (!journey.ok()) {
+    return absl::Status(journey.status().code(),
+                        absl::StrCat(path, ": ", journey.status().message()));
+  }
+  return journey;
+}
+
+absl::StatusOr<std::string> SerializeJourney(const v1::Journey& journey,
+                                             JourneyFormat format) {
+  std::string out;
+  switch (format) {
+    case JourneyFormat::kText: {
+      google::protobuf::TextFormat::Printer printer;
+      if (!printer.PrintToString(journey, &out)) {
+        return absl::InternalError("journey cannot be printed as text");
+      }
+      return out;
+    }
+    case JourneyFormat::kJson: {
+      google::protobuf::util::JsonPrintOptions options;
+      options.add_whitespace = true;
+      options.preserve_proto_field_names = true;
+      auto status =
+          google::protobuf::util::MessageToJsonString(journey, &out, options);
+      if (!status.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "journey cannot be printed as JSON: ", status.message().as_string()));
+      }
+      return out;
+    }
+    case JourneyFormat::kBinary: {
+      google::protobuf::io::StringOutputStream stream(&out);
+      google::protobuf::io::CodedOutputStream coded(&stream);
+      coded.SetSerializationDeterministic(true);
+      if (!journey.SerializeToCodedStream(&coded)) {
+        return absl::InternalError("journey cannot be serialized");
+      }
+      coded.Trim();
+      return out;
+    }
+  }
+  return absl::InvalidArgumentError("unknown journey format");
+}
+
+}  // namespace cairn

@@ -1,0 +1,438 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+
+#include "predicate/predicate.h"
+
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace cairn::internal {
+namespace {
+
+using Type = Value::Type;
+
+bool IsOrdering(v1::Operator op) {
+  return op == v1::LT || op == v1::LE || op == v1::GT || op == v1::GE;
+}
+
+bool IsNumber(Type t) { return t == Type::kInt || t == Type::kDouble; }
+
+// Which operand types an operator accepts on each side, and how to say so.
+bool LeftAccepts(v1::Operator op, Type t) {
+  switch (op) {
+    case v1::LT:
+    case v1::LE:
+    case v1::GT:
+    case v1::GE:
+      return t == Type::kString || IsNumber(t) || t == Type::kTimestamp;
+    case v1::IN:
+    case v1::PREFIX:
+      return t == Type::kString;
+    case v1::CONTAINS:
+      return t == Type::kString || t == Type::kStringList;
+    default:
+      return true;
+  }
+}
+
+bool RightAccepts(v1::Operator op, Type t) {
+  switch (op) {
+    case v1::LT:
+    case v1::LE:
+    case v1::GT:
+    case v1::GE:
+      return t == Type::kString || IsNumber(t) || t == Type::kTimestamp;
+    case v1::IN:
+      return t == Type::kStringList;
+    case v1::CONTAINS:
+    case v1::PREFIX:
+      return t == Type::kString;
+    default:
+      return true;
+  }
+}
+
+absl::string_view LeftExpectation(v1::Operator op) {
+  switch (op) {
+    case v1::IN:
+    case v1::PREFIX:
+      return "a string";
+    case v1::CONTAINS:
+      return "a string or a string_list";
+    default:
+      return "a string, a number or a timestamp";
+  }
+}
+
+absl::string_view RightExpectation(v1::Operator op) {
+  switch (op) {
+    case v1::IN:
+      return "a string_list";
+    case v1::CONTAINS:
+    case v1::PREFIX:
+      return "a string";
+    default:
+      return "a string, a number or a timestamp";
+  }
+}
+
+// EQ, NE and the orderings need both sides of one type (numbers mix).
+bool PairCompatible(v1::Operator op, Type l, Type r) {
+  if (op == v1::EQ || op == v1::NE || IsOrdering(op)) {
+    return l == r || (IsNumber(l) && IsNumber(r));
+  }
+  return true;
+}
+
+// The statically known type of a path, if any.
+std::optional<Type> KnownType(const Path& path, absl::string_view text,
+                              const PredicateScope& context) {
+  if (std::optional<Type> t = BuiltinType(path)) return t;
+  if (context.declarations != nullptr) {
+    auto it = context.declarations->find(text);
+    if (it != context.declarations->end()) return it->second;
+  }
+  return std::nullopt;
+}
+
+// Parses and scope-checks a path, reporting problems at `scope`.
+std::optional<Path> CheckPath(absl::string_view text,
+                              const PredicateScope& context,
+                              const FieldScope& scope) {
+  std::string error;
+  std::optional<Path> path = ParsePath(text, &error);
+  if (!path) {
+    scope.Add(std::move(error));
+    return std::nullopt;
+  }
+  if (path->root == PathRoot::kEntry && !context.allow_entry) {
+    scope.Add(absl::StrCat("path \"", text,
+                           "\" reads entry.*, which is empty in a trigger: "
+                           "the subject has not entered yet"));
+    return std::nullopt;
+  }
+  return path;
+}
+
+std::string Describe(absl::string_view path_text, Type t) {
+  return absl::StrCat(path_text, " (", TypeName(t), ")");
+}
+
+}  // namespace
+
+absl::string_view PathRootName(PathRoot root) {
+  switch (root) {
+    case PathRoot::kProfile:
+      return "profile";
+    case PathRoot::kEvent:
+      return "event";
+    case PathRoot::kEntry:
+      return "entry";
+  }
+  return "?";
+}
+
+std::optional<Path> ParsePath(absl::string_view text, std::string* error) {
+  if (text.empty()) {
+    *error = "path is empty; write e.g. profile.tier, event.amount or entry.order_id";
+    return std::nullopt;
+  }
+  const size_t dot = text.find('.');
+  const absl::string_view root =
+      dot == absl::string_view::npos ? text : text.substr(0, dot);
+  Path path;
+  if (root == "profile") {
+    path.root = PathRoot::kProfile;
+  } else if (root == "event") {
+    path.root = PathRoot::kEvent;
+  } else if (root == "entry") {
+    path.root = PathRoot::kEntry;
+  } else {
+    *error = absl::StrCat("path \"", text, "\" has unknown root \"", root,
+                          "\"; use profile., event. or entry.");
+    return std::nullopt;
+  }
+  if (dot == absl::string_view::npos || dot + 1 == text.size()) {
+    *error = absl::StrCat("path \"", text, "\" names no attribute after \"",
+                          root, ".\"");
+    return std::nullopt;
+  }
+  path.key = std::string(text.substr(dot + 1));
+  return path;
+}
+
+std::optional<Value::Type> BuiltinType(const Path& path) {
+  if (path.root != PathRoot::kEvent) return std::nullopt;
+  if (path.key == "name" || path.key == "id" || path.key == "subject_id" ||
+      path.key == "subject_type") {
+    return Type::kString;
+  }
+  if (path.key == "time") return Type::kTimestamp;
+  return std::nullopt;
+}
+
+CompiledPredicate CompiledPredicate::Compile(const v1::Predicate& proto,
+                                             const PredicateScope& context,
+                                             const FieldScope& scope) {
+  CompiledPredicate compiled;
+  compiled.CompileTerm(proto, context, scope);
+  return compiled;
+}
+
+int32_t CompiledPredicate::CompileTerm(const v1::Predicate& proto,
+                                       const PredicateScope& context,
+                                       const FieldScope& scope) {
+  Term term;
+  switch (proto.kind_case()) {
+    case v1::Predicate::kAll:
+    case v1::Predicate::kAny: {
+      const bool all = proto.kind_case() == v1::Predicate::kAll;
+      term.kind = all ? Kind::kAll : Kind::kAny;
+      const FieldScope list = scope.Child(all ? "all" : "any");
+      const auto& items = all ? proto.all().predicates() : proto.any().predicates();
+      for (int i = 0; i < items.size(); ++i) {
+        term.children.push_back(
+            CompileTerm(items[i], context, list.Element("predicates", i)));
+      }
+      break;
+    }
+    case v1::Predicate::kNot:
+      term.kind = Kind::kNot;
+      term.children.push_back(
+          CompileTerm(proto.not_(), context, scope.Child("not")));
+      break;
+    case v1::Predicate::kCompare: {
+      const FieldScope cmp = scope.Child("compare");
+      const v1::Comparison& c = proto.compare();
+      term.kind = Kind::kCompare;
+      term.op = c.op();
+      std::optional<Path> left = CheckPath(c.path(), context, cmp.Child("path"));
+      if (left) term.left = *left;
+      if (c.op() == v1::OPERATOR_UNSPECIFIED) {
+        cmp.AddAt("op",
+                  "operator is not set; use EQ, NE, LT, LE, GT, GE, IN, "
+                  "CONTAINS, PREFIX or EXISTS");
+        break;
+      }
+      const std::string op_name = v1::Operator_Name(c.op());
+      if (c.op() == v1::EXISTS) {
+        if (c.right_case() != v1::Comparison::RIGHT_NOT_SET) {
+          cmp.Add("EXISTS takes no right-hand side; remove value / other_path");
+        }
+        break;
+      }
+      std::optional<Type> left_type;
+      if (left) left_type = KnownType(*left, c.path(), context);
+      if (left_type && !LeftAccepts(c.op(), *left_type)) {
+        cmp.AddAt("path", absl::StrCat("operator ", op_name,
+                                       " does not apply to ",
+                                       Describe(c.path(), *left_type),
+                                       "; it needs ", LeftExpectation(c.op())));
+        left_type.reset();  // Reported; do not pile on a pair error.
+      }
+      std::optional<Type> right_type;
+      std::string right_desc;
+      switch (c.right_case()) {
+        case v1::Comparison::kValue: {
+          absl::StatusOr<Value> v = Value::FromProto(c.value());
+          if (!v.ok()) {
+            cmp.AddAt("value", std::string(v.status().message()));
+            break;
+          }
+          term.right_value = *std::move(v);
+          right_type = term.right_value.type();
+          right_desc = absl::StrCat(TypeName(*right_type), " ",
+                                    term.right_value.DebugString());
+          break;
+        }
+        case v1::Comparison::kOtherPath: {
+          std::optional<Path> right =
+              CheckPath(c.other_path(), context, cmp.Child("other_path"));
+          if (!right) break;
+          term.right_is_path = true;
+          term.right_path = *right;
+          right_type = KnownType(*right, c.other_path(), context);
+          if (right_type) right_desc = Describe(c.other_path(), *right_type);
+          break;
+        }
+        case v1::Comparison::RIGHT_NOT_SET:
+          cmp.Add(absl::StrCat("operator ", op_name,
+                               " needs a right-hand side: set value or "
+                               "other_path"));
+          break;
+      }
+      if (!right_type) break;
+      const absl::string_view right_field =
+          c.right_case() == v1::Comparison::kValue ? "value" : "other_path";
+      if (!RightAccepts(c.op(), *right_type)) {
+        cmp.AddAt(right_field,
+                  absl::StrCat("operator ", op_name, " needs ",
+                               RightExpectation(c.op()),
+                               " on the right, not ", right_desc));
+      } else if (left_type && !PairCompatible(c.op(), *left_type, *right_type)) {
+        cmp.AddAt(right_field,
+                  absl::StrCat("operator ", op_name, " compares ",
+                               Describe(c.path(), *left_type), " with ",
+                               right_desc, ": incompatible types"));
+      }
+      break;
+    }
+    case v1::Predicate::KIND_NOT_SET:
+      scope.Add("predicate is empty: set compare, all, any or not");
+      break;
+  }
+  terms_.push_back(std::move(term));
+  return static_cast<int32_t>(terms_.size() - 1);
+}
+
+bool CompiledPredicate::Evaluate(const Bindings& bindings) const {
+  if (terms_.empty()) return true;
+  return EvaluateTerm(static_cast<int32_t>(terms_.size() - 1), bindings);
+}
+
+bool CompiledPredicate::EvaluateTerm(int32_t index,
+                                     const Bindings& bindings) const {
+  const Term& term = terms_[index];
+  switch (term.kind) {
+    case Kind::kAll:
+      for (int32_t child : term.children) {
+        if (!EvaluateTerm(child, bindings)) return false;
+      }
+      return true;
+    case Kind::kAny:
+      for (int32_t child : term.children) {
+        if (EvaluateTerm(child, bindings)) return true;
+      }
+      return false;
+    case Kind::kNot:
+      return !EvaluateTerm(term.children[0], bindings);
+    case Kind::kCompare: {
+      const Value* left = bindings.Find(term.left.root, term.left.key);
+      if (left == nullptr || left->is_null()) return false;
+      if (term.op == v1::EXISTS) return true;
+      const Value* right = &term.right_value;
+      if (term.right_is_path) {
+        right = bindings.Find(term.right_path.root, term.right_path.key);
+        if (right == nullptr) return false;
+      }
+      if (right->is_null()) return false;
+      return CompareValues(term.op, *left, *right);
+    }
+  }
+  return false;
+}
+
+std::vector<Path> CompiledPredicate::Paths() const {
+  std::vector<Path> paths;
+  for (const Term& term : terms_) {
+    if (term.kind != Kind::kCompare) continue;
+    paths.push_back(term.left);
+    if (term.right_is_path) paths.push_back(term.right_path);
+  }
+  return paths;
+}
+
+namespace {
+
+// -1, 0, 1 for ordered comparison of same-kind values; nullopt if unordered.
+template <typename T>
+int Order(const T& a, const T& b) {
+  return a < b ? -1 : (b < a ? 1 : 0);
+}
+
+std::optional<int> Compare3(const Value& l, const Value& r) {
+  if (l.is_number() && r.is_number()) {
+    if (l.type() == Type::kInt && r.type() == Type::kInt) {
+      return Order(l.int_value(), r.int_value());
+    }
+    const double a = l.AsDouble();
+    const double b = r.AsDouble();
+    if (a != a || b != b) return std::nullopt;  // NaN is unordered.
+    return Order(a, b);
+  }
+  if (l.type() != r.type()) return std::nullopt;
+  switch (l.type()) {
+    case Type::kString:
+      return Order(l.string_value(), r.string_value());
+    case Type::kTimestamp:
+      return Order(l.timestamp_value(), r.timestamp_value());
+    case Type::kBool:
+      return Order(l.bool_value(), r.bool_value());
+    case Type::kStringList:
+      return Order(l.string_list_value(), r.string_list_value());
+    default:
+      return std::nullopt;
+  }
+}
+
+}  // namespace
+
+bool CompareValues(v1::Operator op, const Value& left, const Value& right) {
+  switch (op) {
+    case v1::EQ:
+    case v1::NE: {
+      std::optional<int> c = Compare3(left, right);
+      if (!c) return false;  // Mismatched types: neither equal nor unequal.
+      return op == v1::EQ ? *c == 0 : *c != 0;
+    }
+    case v1::LT:
+    case v1::LE:
+    case v1::GT:
+    case v1::GE: {
+      if (!LeftAccepts(op, left.type())) return false;
+      std::optional<int> c = Compare3(left, right);
+      if (!c) return false;
+      if (op == v1::LT) return *c < 0;
+      if (op == v1::LE) return *c <= 0;
+      if (op == v1::GT) return *c > 0;
+      return *c >= 0;
+    }
+    case v1::IN:
+      if (left.type() != Type::kString || right.type() != Type::kStringList) {
+        return false;
+      }
+      for (const std::string& s : right.string_list_value()) {
+        if (s == left.string_value()) return true;
+      }
+      return false;
+    case v1::CONTAINS:
+      if (right.type() != Type::kString) return false;
+      if (left.type() == Type::kString) {
+        return absl::StrContains(left.string_value(), right.string_value());
+      }
+      if (left.type() == Type::kStringList) {
+        for (const std::string& s : left.string_list_value()) {
+          if (s == right.string_value()) return true;
+        }
+      }
+      return false;
+    case v1::PREFIX:
+      return left.type() == Type::kString && right.type() == Type::kString &&
+             absl::StartsWith(left.string_value(), right.string_value());
+    default:
+      return false;
+  }
+}
+
+std::optional<Value::Type> TypeFromDeclaration(v1::ValueType t) {
+  switch (t) {
+    case v1::VALUE_TYPE_STRING:
+      return Type::kString;
+    case v1::VALUE_TYPE_INT:
+      return Type::kInt;
+    case v1::VALUE_TYPE_DOUBLE:
+      return Type::kDouble;
+    case v1::VALUE_TYPE_BOOL:
+      return Type::kBool;
+    case v1::VALUE_TYPE_TIMESTAMP:
+      return Type::kTimestamp;
+    case v1::VALUE_TYPE_STRING_LIST:
+      return Type::kStringList;
+    default:
+      return std::nullopt;
+  }
+}
+
+
+}  // namespace cairn::internal

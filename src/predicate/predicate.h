@@ -1,0 +1,127 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+//
+// Compiled predicates: a cairn.v1.Predicate checked for shape and types once,
+// at compile time, and stored as a flat array of terms that evaluates without
+// allocating.
+//
+// Run-time rules (docs/journeys.md): a comparison whose left or right path is
+// absent is false, whatever the operator; so is one whose operand types turn
+// out not to fit the operator (an undeclared attribute holding the wrong
+// type). Numbers compare across int and double.
+//
+// Thread-safety: a CompiledPredicate is immutable after compilation and may
+// be evaluated concurrently.
+
+#ifndef CAIRN_PREDICATE_PREDICATE_H_
+#define CAIRN_PREDICATE_PREDICATE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
+#include "cairn/v1/journey.pb.h"
+#include "cairn/value.h"
+#include "compile/problems.h"
+
+namespace cairn::internal {
+
+// Where a path looks.
+enum class PathRoot : uint8_t { kProfile, kEvent, kEntry };
+
+// A parsed path such as "event.amount".
+struct Path {
+  PathRoot root = PathRoot::kProfile;
+  std::string key;
+
+  friend bool operator==(const Path& a, const Path& b) {
+    return a.root == b.root && a.key == b.key;
+  }
+};
+
+// "profile", "event" or "entry".
+absl::string_view PathRootName(PathRoot root);
+
+// Parses "root.key". On failure returns nullopt and sets *error to a message
+// naming the path and what is wrong with it.
+std::optional<Path> ParsePath(absl::string_view text, std::string* error);
+
+// Declared types, keyed by full path ("profile.vip_level").
+using TypeDeclarations = absl::flat_hash_map<std::string, Value::Type>;
+
+// The Value type of a declared ValueType; nullopt for UNSPECIFIED.
+std::optional<Value::Type> TypeFromDeclaration(v1::ValueType type);
+
+// The type of a built-in event field (event.name, event.time...), if `path`
+// is one.
+std::optional<Value::Type> BuiltinType(const Path& path);
+
+// What a predicate may refer to where it appears.
+struct PredicateScope {
+  // False in triggers: the subject has not entered, so entry.* is empty.
+  bool allow_entry = true;
+  // Declared attribute types; may be null.
+  const TypeDeclarations* declarations = nullptr;
+};
+
+// Supplies the values a predicate reads. Implemented by the engine.
+class Bindings {
+ public:
+  virtual ~Bindings() = default;
+  // The value at root.key, or nullptr when absent. Must also answer the
+  // built-in event fields (event.name...) for the event root.
+  virtual const Value* Find(PathRoot root, absl::string_view key) const = 0;
+};
+
+// A type-checked predicate. A default-constructed one (no predicate given)
+// always holds.
+class CompiledPredicate {
+ public:
+  CompiledPredicate() = default;
+
+  // Checks `proto` and compiles it. Every problem found is reported to
+  // `scope` (fields relative to it); the result is only meaningful when no
+  // problem was reported.
+  static CompiledPredicate Compile(const v1::Predicate& proto,
+                                   const PredicateScope& context,
+                                   const FieldScope& scope);
+
+  // True when there is no predicate (it always holds).
+  bool always_true() const { return terms_.empty(); }
+
+  // Evaluates against `bindings`.
+  bool Evaluate(const Bindings& bindings) const;
+
+  // Every path the predicate reads, in order of appearance (for tools).
+  std::vector<Path> Paths() const;
+
+ private:
+  enum class Kind : uint8_t { kCompare, kAll, kAny, kNot };
+  struct Term {
+    Kind kind = Kind::kCompare;
+    v1::Operator op = v1::OPERATOR_UNSPECIFIED;
+    Path left;
+    bool right_is_path = false;
+    Path right_path;
+    Value right_value;
+    // Children (kAll, kAny, kNot): indices into terms_, all smaller than the
+    // term's own index (terms are stored children first).
+    std::vector<int32_t> children;
+  };
+
+  int32_t CompileTerm(const v1::Predicate& proto, const PredicateScope& context,
+                      const FieldScope& scope);
+  bool EvaluateTerm(int32_t index, const Bindings& bindings) const;
+
+  std::vector<Term> terms_;  // The root is the last term.
+};
+
+// Applies `op` to two present values (EXISTS is not handled here). False
+// when the types do not fit the operator.
+bool CompareValues(v1::Operator op, const Value& left, const Value& right);
+
+}  // namespace cairn::internal
+
+#endif  // CAIRN_PREDICATE_PREDICATE_H_

@@ -1,0 +1,420 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+//
+// The compiler: a catalogue of invalid journeys, each with the exact problem
+// it must report (node and field named), a journey with many problems that
+// must all be reported, and the shape of the compiled form.
+
+#include "cairn/journey.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "catch2/catch.hpp"
+#include "compile/journey_graph.h"
+#include "testing/test_util.h"
+
+namespace cairn {
+namespace {
+
+using testing::IsOk;
+using testing::ProblemsToString;
+using testing::StatusOf;
+using testing::TextJourney;
+
+// A valid journey: signup -> push -> exit. Catalogue cases add to or replace
+// parts of it.
+constexpr char kHeader[] = R"pb(id: "welcome" version: 1)pb";
+constexpr char kSettings[] = R"pb(settings { state: ACTIVE })pb";
+constexpr char kNodes[] = R"pb(
+  nodes { id: "signed_up" trigger { event { matcher { event: "signup" } } next: "send" } }
+  nodes { id: "send" action { channel: "push" template_id: "welcome" next: "done" } }
+  nodes { id: "done" exit {} }
+)pb";
+
+struct Case {
+  const char* name;
+  std::string journey;  // Text format.
+  JourneyProblem expected;
+};
+
+std::string With(const std::string& settings, const std::string& nodes,
+                 const std::string& header = kHeader) {
+  return absl::StrCat(header, "\n", settings, "\n", nodes);
+}
+std::string WithSettings(const std::string& settings) {
+  return With(settings, kNodes);
+}
+std::string WithNodes(const std::string& nodes) {
+  return With(kSettings, nodes);
+}
+// The base journey with `send` replaced by `node` (which must lead to done).
+std::string WithSend(const std::string& node) {
+  return WithNodes(absl::StrCat(
+      R"pb(nodes { id: "signed_up" trigger { event { matcher { event: "signup" } } next: "send" } })pb",
+      "\n", node, "\n", R"pb(nodes { id: "done" exit {} })pb"));
+}
+
+JourneyProblem Problem(std::string node, std::string field, std::string message) {
+  return JourneyProblem{"welcome", std::move(node), std::move(field), std::move(message)};
+}
+
+std::vector<Case> Catalogue() {
+  return {
+      {"empty journey id", With(kSettings, kNodes, "version: 1"),
+       {"", "", "id", "journey id is empty"}},
+      {"journey id with a space", With(kSettings, kNodes, R"pb(id: "cart abandon" version: 1)pb"),
+       {"cart abandon", "", "id",
+        "journey id \"cart abandon\" may only contain letters, digits, '_', '-' and '.'"}},
+      {"version zero", With(kSettings, kNodes, R"pb(id: "welcome")pb"),
+       Problem("", "version", "version is 0; versions start at 1")},
+      {"state not set", WithSettings("settings { }"),
+       Problem("", "settings.state", "journey state is not set; say ACTIVE, PAUSED or STOPPED")},
+      {"re-entry mode not set",
+       WithSettings(R"pb(settings { state: ACTIVE reentry { } })pb"),
+       Problem("", "settings.reentry.mode",
+               "re-entry mode is not set; use NEVER, AFTER_EXIT or CONCURRENT (or drop reentry for NEVER)")},
+      {"cooldown with policy never",
+       WithSettings(R"pb(settings { state: ACTIVE reentry { mode: NEVER cooldown { seconds: 60 } } })pb"),
+       Problem("", "settings.reentry.cooldown", "cooldown only applies to AFTER_EXIT, not NEVER")},
+      {"negative cooldown",
+       WithSettings(R"pb(settings { state: ACTIVE reentry { mode: AFTER_EXIT cooldown { seconds: -60 } } })pb"),
+       Problem("", "settings.reentry.cooldown", "cooldown is negative")},
+      {"concurrent without a limit",
+       WithSettings(R"pb(settings { state: ACTIVE reentry { mode: CONCURRENT } })pb"),
+       Problem("", "settings.reentry.max_concurrent",
+               "max_concurrent is 0; CONCURRENT needs at least 1")},
+      {"unknown time zone",
+       WithSettings(R"pb(settings { state: ACTIVE default_time_zone: "Mars/Olympus_Mons" })pb"),
+       Problem("", "settings.default_time_zone",
+               "unknown time zone \"Mars/Olympus_Mons\"; use an IANA name such as \"Asia/Shanghai\" (is tzdata installed?)")},
+      {"active window ends before it starts",
+       WithSettings(R"pb(settings { state: ACTIVE active_window { start { seconds: 2000 } end { seconds: 1000 } } })pb"),
+       Problem("", "settings.active_window.end", "active window ends before it starts")},
+      {"journey goal without window",
+       WithSettings(R"pb(settings { state: ACTIVE goals { name: "paid" conversion { event: "payment" } } })pb"),
+       Problem("", "settings.goals[0].window", "goal window is not set; it must be positive")},
+      {"exit-on without event name",
+       WithSettings(R"pb(settings { state: ACTIVE exit_on { } })pb"),
+       Problem("", "settings.exit_on[0].event", "event name is empty")},
+      {"attribute declared without type",
+       WithSettings(R"pb(settings { state: ACTIVE attributes { path: "profile.age" } })pb"),
+       Problem("", "settings.attributes[0].type",
+               "type of \"profile.age\" is not set; use VALUE_TYPE_STRING, _INT, _DOUBLE, _BOOL, _TIMESTAMP or _STRING_LIST")},
+      {"no nodes", WithNodes(""), Problem("", "nodes", "journey has no nodes")},
+      {"empty node id",
+       WithNodes(absl::StrCat(kNodes, R"pb(nodes { exit {} })pb")),
+       Problem("", "id", "node #3: node id is empty")},
+      {"duplicate node id",
+       WithNodes(absl::StrCat(kNodes, R"pb(nodes { id: "send" exit {} })pb")),
+       Problem("send", "id", "node id \"send\" is used by node #1 and node #3")},
+      {"node without a kind",
+       WithNodes(R"pb(
+         nodes { id: "signed_up" trigger { event { matcher { event: "signup" } } next: "blank" } }
+         nodes { id: "blank" })pb"),
+       Problem("blank", "kind",
+               "node has no kind: set one of trigger, filter, delay, split, action, wait, goal, update, exit")},
+      {"dangling edge",
+       WithSend(R"pb(nodes { id: "send" action { channel: "push" template_id: "t" next: "dnoe" on_failure: "done" } })pb"),
+       Problem("send", "action.next", "edge leads to unknown node \"dnoe\"")},
+      {"edge into a trigger",
+       WithSend(R"pb(nodes { id: "send" action { channel: "push" template_id: "t" next: "signed_up" on_failure: "done" } })pb"),
+       Problem("send", "action.next",
+               "edge leads into trigger \"signed_up\"; triggers are entry points only")},
+      {"no trigger",
+       WithNodes(R"pb(nodes { id: "send" action { channel: "push" template_id: "t" } })pb"),
+       Problem("", "nodes", "journey has no trigger node: nothing can enter it")},
+      {"unreachable node",
+       WithNodes(absl::StrCat(kNodes, R"pb(nodes { id: "orphan" exit {} })pb")),
+       Problem("orphan", "id", "node is unreachable: no path from a trigger leads here")},
+      {"cycle without a blocking node",
+       WithSend(R"pb(
+         nodes { id: "send" action { channel: "push" template_id: "t" next: "check" } }
+         nodes { id: "check" filter {
+           predicate { compare { path: "profile.vip" op: EXISTS } }
+           on_true: "done" on_false: "send" } })pb"),
+       Problem("check", "filter.on_false",
+               "cycle send -> check -> send has no blocking node (delay, wait, goal or an action "
+               "awaiting delivery): an enrollment would loop without time passing")},
+      {"split weight zero",
+       WithSend(R"pb(nodes { id: "send" split {
+         variants { name: "a" weight: 50 next: "done" }
+         variants { name: "b" weight: 0 next: "done" } } })pb"),
+       Problem("send", "split.variants[1].weight", "weight is 0; weights must be positive")},
+      {"split weight negative",
+       WithSend(R"pb(nodes { id: "send" split {
+         variants { name: "a" weight: -5 next: "done" }
+         variants { name: "b" weight: 10 next: "done" } } })pb"),
+       Problem("send", "split.variants[0].weight", "weight is -5; weights must be positive")},
+      {"split with one variant",
+       WithSend(R"pb(nodes { id: "send" split { variants { name: "a" weight: 1 next: "done" } } })pb"),
+       Problem("send", "split.variants", "a split needs at least 2 variants, has 1")},
+      {"split with two controls",
+       WithSend(R"pb(nodes { id: "send" split {
+         variants { name: "a" weight: 1 control: true next: "done" }
+         variants { name: "b" weight: 1 control: true next: "done" } } })pb"),
+       Problem("send", "split.variants[1].control", "more than one variant is marked control")},
+      {"action without channel",
+       WithSend(R"pb(nodes { id: "send" action { template_id: "t" next: "done" } })pb"),
+       Problem("send", "action.channel",
+               "action has no channel; name the channel a sink is registered for, e.g. \"push\"")},
+      {"action without template",
+       WithSend(R"pb(nodes { id: "send" action { channel: "sms" next: "done" } })pb"),
+       Problem("send", "action.template_id", "action has no template_id")},
+      {"template placeholder with unknown root",
+       WithSend(R"pb(nodes { id: "send" action { channel: "sms" template_id: "t"
+         params { key: "name" value: "Hi {{user.name}}" } next: "done" } })pb"),
+       Problem("send", "action.params[\"name\"]",
+               "path \"user.name\" has unknown root \"user\"; use profile., event. or entry.")},
+      {"delivery timeout zero",
+       WithSend(R"pb(nodes { id: "send" action { channel: "sms" template_id: "t"
+         await_delivery { timeout { } } next: "done" } })pb"),
+       Problem("send", "action.await_delivery.timeout", "delivery timeout is 0s; it must be positive")},
+      {"negative delay",
+       WithSend(R"pb(nodes { id: "send" delay { duration { seconds: -3600 } next: "done" } })pb"),
+       Problem("send", "delay.duration", "delay is -1h; it must be positive")},
+      {"delay without kind",
+       WithSend(R"pb(nodes { id: "send" delay { next: "done" } })pb"),
+       Problem("send", "delay", "delay has no kind: set duration, until_time_of_day or relative")},
+      {"time of day hour 24",
+       WithSend(R"pb(nodes { id: "send" delay { until_time_of_day { hour: 24 } next: "done" } })pb"),
+       Problem("send", "delay.until_time_of_day.hour", "hour 24 is not in 0..23")},
+      {"relative delay without if_past",
+       WithSend(R"pb(nodes { id: "send" delay { relative { path: "profile.appointment_time"
+         offset { seconds: -86400 } } next: "done" } })pb"),
+       Problem("send", "delay.relative.if_past",
+               "if_past is not set; say CONTINUE or EXIT for a time that has already passed")},
+      {"wait without timeout",
+       WithSend(R"pb(nodes { id: "send" wait { branches { matcher { event: "visit" } next: "done" } } })pb"),
+       Problem("send", "wait.timeout", "wait timeout is not set; it must be positive")},
+      {"wait without branches",
+       WithSend(R"pb(nodes { id: "send" wait { timeout { seconds: 60 } on_timeout: "done" } })pb"),
+       Problem("send", "wait.branches", "wait has no branches; add at least one event to wait for")},
+      {"goal without window",
+       WithSend(R"pb(nodes { id: "send" goal { conversion { event: "payment" } on_converted: "done" } })pb"),
+       Problem("send", "goal.window", "goal window is not set; it must be positive")},
+      {"predicate comparing incompatible types",
+       With(R"pb(settings { state: ACTIVE attributes { path: "profile.age" type: VALUE_TYPE_INT } })pb",
+            R"pb(nodes { id: "signed_up" trigger { event { matcher { event: "signup" } } next: "adult" } }
+                 nodes { id: "adult" filter {
+                   predicate { compare { path: "profile.age" op: GE value { string_value: "18" } } }
+                   on_true: "done" } }
+                 nodes { id: "done" exit {} })pb"),
+       Problem("adult", "filter.predicate.compare.value",
+               "operator GE compares profile.age (int) with string \"18\": incompatible types")},
+      {"predicate with unknown root",
+       WithSend(R"pb(nodes { id: "send" filter {
+         predicate { compare { path: "customer.tier" op: EXISTS } } on_true: "done" } })pb"),
+       Problem("send", "filter.predicate.compare.path",
+               "path \"customer.tier\" has unknown root \"customer\"; use profile., event. or entry.")},
+      {"trigger reading entry context",
+       WithNodes(R"pb(
+         nodes { id: "signed_up" trigger { event { matcher { event: "signup"
+           where { compare { path: "entry.plan" op: EXISTS } } } } next: "done" } }
+         nodes { id: "done" exit {} })pb"),
+       Problem("signed_up", "trigger.event.matcher.where.compare.path",
+               "path \"entry.plan\" reads entry.*, which is empty in a trigger: the subject has not entered yet")},
+      {"trigger leading nowhere",
+       WithNodes(R"pb(nodes { id: "signed_up" trigger { audience { } } })pb"),
+       Problem("signed_up", "trigger.next", "trigger leads nowhere: set next")},
+      {"sequence of one step",
+       WithNodes(R"pb(
+         nodes { id: "signed_up" trigger { sequence { steps { event: "a" } within { seconds: 60 } } next: "done" } }
+         nodes { id: "done" exit {} })pb"),
+       Problem("signed_up", "trigger.sequence.steps",
+               "a sequence needs at least 2 steps, has 1; use an event trigger for one")},
+      {"sequence absent without window",
+       WithNodes(R"pb(
+         nodes { id: "signed_up" trigger { sequence { steps { event: "a" } steps { event: "b" }
+           within { seconds: 60 } absent { event: "c" } } next: "done" } }
+         nodes { id: "done" exit {} })pb"),
+       Problem("signed_up", "trigger.sequence.absent_within",
+               "absent_within is not set; it must be positive")},
+      {"filter leading nowhere",
+       WithNodes(R"pb(
+         nodes { id: "signed_up" trigger { event { matcher { event: "signup" } } next: "send" } }
+         nodes { id: "send" filter { predicate { all { } } } })pb"),
+       Problem("send", "filter",
+               "filter has neither on_true nor on_false: every enrollment would exit here; use an exit node instead")},
+      {"update writing a dotted attribute",
+       WithSend(R"pb(nodes { id: "send" update { assignments { attribute: "profile.vip"
+         value { literal { bool_value: true } } } next: "done" } })pb"),
+       Problem("send", "update.assignments[0].attribute",
+               "attribute \"profile.vip\" contains '.'; write the bare profile attribute name")},
+  };
+}
+
+TEST_CASE("The base journey of the catalogue is valid") {
+  const v1::Journey j = TextJourney(WithNodes(kNodes));
+  std::vector<JourneyProblem> problems = ValidateJourney(j);
+  INFO(ProblemsToString(problems));
+  CHECK(problems.empty());
+}
+
+TEST_CASE("Catalogue: each invalid journey reports exactly its problem") {
+  const std::vector<Case> cases = Catalogue();
+  REQUIRE(cases.size() >= 20);
+  for (const Case& c : cases) {
+    SECTION(c.name) {
+      const v1::Journey journey = TextJourney(c.journey);
+      std::vector<JourneyProblem> problems = ValidateJourney(journey);
+      INFO(ProblemsToString(problems));
+      REQUIRE(problems.size() == 1);
+      CHECK(problems[0].journey_id == c.expected.journey_id);
+      CHECK(problems[0].node_id == c.expected.node_id);
+      CHECK(problems[0].field == c.expected.field);
+      CHECK(problems[0].message == c.expected.message);
+      // Compile refuses it with the same text.
+      absl::StatusOr<std::shared_ptr<const CompiledJourney>> compiled = Compile(journey);
+      REQUIRE_FALSE(compiled.ok());
+      CHECK(compiled.status().code() == absl::StatusCode::kInvalidArgument);
+      CHECK_THAT(std::string(compiled.status().message()),
+                 Catch::Contains(problems[0].ToString()));
+    }
+  }
+}
+
+TEST_CASE("A journey with several problems reports all of them, in order") {
+  const v1::Journey j = TextJourney(R"pb(
+    id: "cart"
+    version: 2
+    settings { state: ACTIVE default_time_zone: "Nowhere/City" }
+    nodes { id: "carted" trigger { event { matcher { event: "add_to_cart" } } next: "split" } }
+    nodes { id: "split" split {
+      variants { name: "push" weight: 90 next: "push" }
+      variants { name: "control" weight: 0 control: true next: "goal" } } }
+    nodes { id: "push" action { template_id: "drop" next: "goal" } }
+    nodes { id: "goal" goal { conversion { event: "payment" } on_converted: "paid" } }
+    nodes { id: "paid" exit {} }
+    nodes { id: "paid" exit {} }
+    nodes { id: "lost" exit {} }
+  )pb");
+  std::vector<JourneyProblem> problems = ValidateJourney(j);
+  INFO(ProblemsToString(problems));
+  REQUIRE(problems.size() == 6);
+  CHECK(problems[0].field == "settings.default_time_zone");
+  CHECK((problems[1].node_id == "paid" && problems[1].field == "id"));
+  CHECK(problems[1].message == "node id \"paid\" is used by node #4 and node #5");
+  CHECK((problems[2].node_id == "split" && problems[2].field == "split.variants[1].weight"));
+  CHECK((problems[3].node_id == "push" && problems[3].field == "action.channel"));
+  CHECK((problems[4].node_id == "goal" && problems[4].field == "goal.window"));
+  CHECK((problems[5].node_id == "lost" && problems[5].field == "id"));
+  for (const JourneyProblem& p : problems) CHECK(p.journey_id == "cart");
+
+  absl::StatusOr<std::shared_ptr<const CompiledJourney>> compiled = Compile(j);
+  REQUIRE_FALSE(compiled.ok());
+  const std::string message(compiled.status().message());
+  CHECK_THAT(message, Catch::StartsWith("journey cart has 6 problems:\n  journey cart, field "
+                                        "settings.default_time_zone: unknown time zone"));
+  for (const JourneyProblem& p : problems) CHECK_THAT(message, Catch::Contains(p.ToString()));
+}
+
+TEST_CASE("JourneyProblem::ToString names journey, node and field") {
+  CHECK(JourneyProblem{"j", "n", "f", "m"}.ToString() == "journey j, node n, field f: m");
+  CHECK(JourneyProblem{"j", "", "f", "m"}.ToString() == "journey j, field f: m");
+  CHECK(JourneyProblem{"", "", "id", "m"}.ToString() == "journey \"\", field id: m");
+}
+
+TEST_CASE("A blocking node makes a loop legal") {
+  // A reminder every day until the user pays: the delay breaks the cycle.
+  const v1::Journey j = TextJourney(WithNodes(R"pb(
+    nodes { id: "signed_up" trigger { event { matcher { event: "signup" } } next: "remind" } }
+    nodes { id: "remind" action { channel: "push" template_id: "t" next: "paid" } }
+    nodes { id: "paid" goal { conversion { event: "payment" } window { seconds: 86400 }
+            on_converted: "done" on_expired: "remind" } }
+    nodes { id: "done" exit {} })pb"));
+  std::vector<JourneyProblem> problems = ValidateJourney(j);
+  INFO(ProblemsToString(problems));
+  CHECK(problems.empty());
+}
+
+TEST_CASE("Compiled form: dense indices, resolved edges, interned names") {
+  absl::StatusOr<v1::Journey> def = LoadJourneyFile(
+      CAIRN_SOURCE_DIR "/examples/cart_abandonment/journey.textproto");
+  REQUIRE_THAT(StatusOf(def), IsOk());
+  absl::StatusOr<std::shared_ptr<const CompiledJourney>> compiled = Compile(*def);
+  REQUIRE_THAT(StatusOf(compiled), IsOk());
+  const CompiledJourney& j = **compiled;
+
+  CHECK(j.id() == "cart_abandonment");
+  CHECK(j.version() == 1);
+  REQUIRE(j.node_count() == 6);
+  CHECK(j.node_id(0) == "viewed_and_carted");
+  CHECK(j.node_kind(0) == NodeKind::kTrigger);
+  CHECK(j.node_kind(1) == NodeKind::kSplit);
+  CHECK(j.FindNode("paid_within_12h") == 3);
+  CHECK(j.FindNode("nope") == -1);
+  CHECK(std::vector<int>(j.triggers().begin(), j.triggers().end()) == std::vector<int>{0});
+  CHECK(std::vector<std::string>(j.event_names().begin(), j.event_names().end()) ==
+        std::vector<std::string>{"add_to_cart", "payment", "product_view"});
+  CHECK(j.FindEvent("payment") == 1);
+  CHECK(j.FindEvent("login") == -1);
+  CHECK(std::vector<std::string>(j.channels().begin(), j.channels().end()) ==
+        std::vector<std::string>{"push"});
+
+  const internal::JourneyGraph& g = j.graph();
+  // Trigger: sequence steps interned in order, absent event, windows.
+  const internal::GraphNode& trigger = g.nodes[0];
+  REQUIRE(trigger.matchers.size() == 2);
+  CHECK(trigger.matchers[0].event == j.FindEvent("product_view"));
+  CHECK(trigger.matchers[1].event == j.FindEvent("add_to_cart"));
+  REQUIRE(trigger.absent.has_value());
+  CHECK(trigger.absent->event == j.FindEvent("payment"));
+  CHECK(trigger.duration == absl::Hours(24));
+  CHECK(trigger.absent_within == absl::Hours(24));
+  REQUIRE(trigger.edges.size() == 1);
+  CHECK(trigger.edges[0].target == 1);
+  // Split: cumulative weights and labelled edges.
+  const internal::GraphNode& split = g.nodes[1];
+  CHECK(split.cumulative_weights == std::vector<int64_t>{90, 100});
+  REQUIRE(split.edges.size() == 2);
+  CHECK(split.edges[0].label == "price_drop");
+  CHECK(split.edges[0].target == 2);
+  CHECK(split.edges[1].field == "split.variants[1].next");
+  CHECK(split.edges[1].target == 3);
+  // Action and goal.
+  CHECK(g.nodes[2].channel == 0);
+  CHECK_FALSE(g.nodes[2].blocking);
+  CHECK(g.nodes[3].blocking);
+  CHECK(g.nodes[3].duration == absl::Hours(12));
+  CHECK(g.nodes[3].edges[0].label == "converted");
+  CHECK(g.nodes[3].edges[0].target == 4);
+  CHECK(g.nodes[5].edges.empty());
+  CHECK(g.default_time_zone.name() == "Asia/Shanghai");
+}
+
+TEST_CASE("Every bundled example compiles") {
+  for (const char* path : {
+           CAIRN_SOURCE_DIR "/examples/cart_abandonment/journey.textproto",
+           CAIRN_SOURCE_DIR "/examples/repurchase_fallback/journey.textproto",
+           CAIRN_SOURCE_DIR "/examples/game_day1_retention/journey.textproto"}) {
+    INFO(path);
+    absl::StatusOr<v1::Journey> def = LoadJourneyFile(path);
+    REQUIRE_THAT(StatusOf(def), IsOk());
+    std::vector<JourneyProblem> problems = ValidateJourney(*def);
+    INFO(ProblemsToString(problems));
+    CHECK(problems.empty());
+    CHECK(Compile(*def).ok());
+  }
+}
+
+TEST_CASE("An action awaiting delivery counts as blocking") {
+  absl::StatusOr<v1::Journey> def = LoadJourneyFile(
+      CAIRN_SOURCE_DIR "/examples/repurchase_fallback/journey.textproto");
+  REQUIRE_THAT(StatusOf(def), IsOk());
+  auto compiled = Compile(*def);
+  REQUIRE_THAT(StatusOf(compiled), IsOk());
+  const CompiledJourney& j = **compiled;
+  const internal::GraphNode& push = j.graph().nodes[j.FindNode("coupon_push")];
+  CHECK(push.blocking);
+  CHECK(push.duration == absl::Hours(1));
+  REQUIRE(push.edges.size() == 2);
+  CHECK(push.edges[1].label == "on_failure");
+  CHECK(push.edges[1].target == j.FindNode("coupon_sms"));
+  CHECK_FALSE(j.graph().nodes[j.FindNode("coupon_sms")].blocking);
+  REQUIRE(j.graph().goals.size() == 1);
+  CHECK(j.graph().goals[0].window == absl::Hours(72));
+}
+
+}  // namespace
+}  // namespace cairn

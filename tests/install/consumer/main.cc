@@ -1,0 +1,44 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+//
+// Parses and compiles a journey through the installed public API only.
+
+#include <iostream>
+
+#include "cairn/cairn.h"
+
+int main() {
+  absl::StatusOr<cairn::v1::Journey> journey = cairn::ParseJourney(R"pb(
+    id: "welcome"
+    version: 3
+    settings { state: ACTIVE }
+    nodes {
+      id: "signed_up"
+      trigger { event { matcher { event: "signup" } } next: "hello" }
+    }
+    nodes {
+      id: "hello"
+      action { channel: "email" template_id: "welcome" next: "done" }
+    }
+    nodes { id: "done" exit {} }
+  )pb", cairn::JourneyFormat::kText);
+  if (!journey.ok()) {
+    std::cerr << journey.status() << "\n";
+    return 1;
+  }
+  auto compiled = cairn::Compile(*journey);
+  if (!compiled.ok()) {
+    std::cerr << compiled.status() << "\n";
+    return 1;
+  }
+  std::cout << "compiled " << (*compiled)->id() << " v" << (*compiled)->version()
+            << ": " << (*compiled)->node_count() << " nodes, events:";
+  for (const std::string& e : (*compiled)->event_names()) std::cout << " " << e;
+  std::cout << "\n";
+  // An invalid journey must come back as an error, not a crash.
+  journey->mutable_nodes(1)->mutable_action()->clear_channel();
+  if (cairn::Compile(*journey).ok()) {
+    std::cerr << "invalid journey compiled\n";
+    return 1;
+  }
+  return 0;
+}

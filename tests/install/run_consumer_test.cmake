@@ -1,0 +1,27 @@
+# Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+#
+# Installs the Cairn build at CAIRN_BUILD_DIR into WORK_DIR/prefix, then
+# configures, builds and runs the consumer project at CONSUMER_SOURCE_DIR
+# against that prefix only.
+
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out
+                  ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    string(REPLACE ";" " " cmd "${ARGN}")
+    message(FATAL_ERROR "failed (${rc}): ${cmd}\n${out}\n${err}")
+  endif()
+  set(last_output "${out}" PARENT_SCOPE)
+endfunction()
+
+file(REMOVE_RECURSE ${WORK_DIR})
+set(prefix ${WORK_DIR}/prefix)
+run(${CMAKE_COMMAND} --install ${CAIRN_BUILD_DIR} --prefix ${prefix})
+run(${CMAKE_COMMAND} -S ${CONSUMER_SOURCE_DIR} -B ${WORK_DIR}/build
+    -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_BUILD_TYPE=${CMAKE_BUILD_TYPE})
+run(${CMAKE_COMMAND} --build ${WORK_DIR}/build -j2)
+run(${WORK_DIR}/build/consumer)
+if(NOT last_output MATCHES "compiled welcome v3: 3 nodes, events: signup")
+  message(FATAL_ERROR "unexpected consumer output:\n${last_output}")
+endif()
+message(STATUS "${last_output}")

@@ -1,0 +1,158 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+//
+// Loading and saving journeys in text, JSON and binary form.
+
+#include "cairn/journey_io.h"
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "catch2/catch.hpp"
+#include "google/protobuf/util/message_differencer.h"
+#include "testing/test_util.h"
+
+namespace cairn {
+namespace {
+
+using testing::IsOk;
+using testing::StatusOf;
+
+const char* const kExamples[] = {
+    CAIRN_SOURCE_DIR "/examples/cart_abandonment/journey.textproto",
+    CAIRN_SOURCE_DIR "/examples/repurchase_fallback/journey.textproto",
+    CAIRN_SOURCE_DIR "/examples/game_day1_retention/journey.textproto",
+};
+
+// A scratch file removed at scope exit.
+class TempFile {
+ public:
+  TempFile(const std::string& name, const std::string& contents)
+      : path_(std::string(CAIRN_TEST_TMPDIR) + "/" + name) {
+    std::ofstream out(path_, std::ios::binary);
+    out << contents;
+  }
+  ~TempFile() { std::remove(path_.c_str()); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+TEST_CASE("Round trip text -> binary -> JSON -> text keeps every example") {
+  for (const char* path : kExamples) {
+    INFO(path);
+    absl::StatusOr<v1::Journey> original = LoadJourneyFile(path);
+    REQUIRE_THAT(StatusOf(original), IsOk());
+
+    absl::StatusOr<std::string> binary = SerializeJourney(*original, JourneyFormat::kBinary);
+    REQUIRE_THAT(StatusOf(binary), IsOk());
+    absl::StatusOr<v1::Journey> from_binary = ParseJourney(*binary, JourneyFormat::kBinary);
+    REQUIRE_THAT(StatusOf(from_binary), IsOk());
+
+    absl::StatusOr<std::string> json = SerializeJourney(*from_binary, JourneyFormat::kJson);
+    REQUIRE_THAT(StatusOf(json), IsOk());
+    absl::StatusOr<v1::Journey> from_json = ParseJourney(*json, JourneyFormat::kJson);
+    REQUIRE_THAT(StatusOf(from_json), IsOk());
+
+    absl::StatusOr<std::string> text = SerializeJourney(*from_json, JourneyFormat::kText);
+    REQUIRE_THAT(StatusOf(text), IsOk());
+    absl::StatusOr<v1::Journey> from_text = ParseJourney(*text, JourneyFormat::kText);
+    REQUIRE_THAT(StatusOf(from_text), IsOk());
+
+    CHECK(google::protobuf::util::MessageDifferencer::Equals(*original, *from_text));
+    // Serialisation is deterministic: the same journey prints the same bytes.
+    CHECK(*SerializeJourney(*original, JourneyFormat::kText) == *text);
+    CHECK(*SerializeJourney(*from_text, JourneyFormat::kBinary) == *binary);
+  }
+}
+
+TEST_CASE("Files load by extension in each format") {
+  absl::StatusOr<v1::Journey> original = LoadJourneyFile(kExamples[0]);
+  REQUIRE_THAT(StatusOf(original), IsOk());
+  for (JourneyFormat format :
+       {JourneyFormat::kText, JourneyFormat::kJson, JourneyFormat::kBinary}) {
+    const std::string ext = format == JourneyFormat::kText   ? ".txtpb"
+                            : format == JourneyFormat::kJson ? ".json"
+                                                             : ".binpb";
+    INFO(ext);
+    TempFile file("roundtrip" + ext, *SerializeJourney(*original, format));
+    absl::StatusOr<v1::Journey> loaded = LoadJourneyFile(file.path());
+    REQUIRE_THAT(StatusOf(loaded), IsOk());
+    CHECK(google::protobuf::util::MessageDifferencer::Equals(*original, *loaded));
+  }
+}
+
+TEST_CASE("JourneyFormatFromPath knows the extensions and refuses others") {
+  CHECK(*JourneyFormatFromPath("a/b.textproto") == JourneyFormat::kText);
+  CHECK(*JourneyFormatFromPath("b.pbtxt") == JourneyFormat::kText);
+  CHECK(*JourneyFormatFromPath("b.json") == JourneyFormat::kJson);
+  CHECK(*JourneyFormatFromPath("b.pb") == JourneyFormat::kBinary);
+  absl::StatusOr<JourneyFormat> bad = JourneyFormatFromPath("journey.yaml");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK_THAT(std::string(bad.status().message()),
+             Catch::StartsWith("journey.yaml: unknown journey file extension"));
+  CHECK(JourneyFormatName(JourneyFormat::kJson) == "json");
+}
+
+TEST_CASE("A missing file is NotFound and names the path") {
+  absl::StatusOr<v1::Journey> j = LoadJourneyFile("/nonexistent/cart.textproto");
+  REQUIRE_FALSE(j.ok());
+  CHECK(j.status().code() == absl::StatusCode::kNotFound);
+  CHECK(j.status().message() == "/nonexistent/cart.textproto: cannot open file");
+}
+
+TEST_CASE("Text parse errors give line and column") {
+  absl::StatusOr<v1::Journey> j = ParseJourney("id: \"x\"\nversion: one\n", JourneyFormat::kText);
+  REQUIRE_FALSE(j.ok());
+  CHECK(j.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK_THAT(std::string(j.status().message()),
+             Catch::StartsWith("text journey does not parse: 2:10: "));
+}
+
+TEST_CASE("A misspelt field is an error, not silently ignored") {
+  absl::StatusOr<v1::Journey> text = ParseJourney("id: \"x\" verison: 1", JourneyFormat::kText);
+  REQUIRE_FALSE(text.ok());
+  CHECK_THAT(std::string(text.status().message()), Catch::Contains("verison"));
+  absl::StatusOr<v1::Journey> json =
+      ParseJourney(R"({"id": "x", "verison": 1})", JourneyFormat::kJson);
+  REQUIRE_FALSE(json.ok());
+  CHECK_THAT(std::string(json.status().message()),
+             Catch::StartsWith("JSON journey does not parse: "));
+  CHECK_THAT(std::string(json.status().message()), Catch::Contains("verison"));
+}
+
+TEST_CASE("Malformed JSON and binary are rejected") {
+  CHECK_FALSE(ParseJourney("{\"id\": ", JourneyFormat::kJson).ok());
+  CHECK_FALSE(ParseJourney(R"({"version": "many"})", JourneyFormat::kJson).ok());
+  absl::StatusOr<v1::Journey> bin = ParseJourney("\xff\xff\xff", JourneyFormat::kBinary);
+  REQUIRE_FALSE(bin.ok());
+  CHECK(bin.status().message() ==
+        "binary journey does not parse: not a valid cairn.v1.Journey in protobuf wire format");
+}
+
+TEST_CASE("A file's parse error is prefixed with its path") {
+  TempFile file("broken.json", "{\"nodes\": [");
+  absl::StatusOr<v1::Journey> j = LoadJourneyFile(file.path());
+  REQUIRE_FALSE(j.ok());
+  CHECK_THAT(std::string(j.status().message()),
+             Catch::StartsWith(file.path() + ": JSON journey does not parse"));
+}
+
+TEST_CASE("JSON uses the proto field names and reads camelCase too") {
+  v1::Journey j;
+  j.set_id("x");
+  j.mutable_settings()->set_default_time_zone("UTC");
+  absl::StatusOr<std::string> json = SerializeJourney(j, JourneyFormat::kJson);
+  REQUIRE_THAT(StatusOf(json), IsOk());
+  CHECK_THAT(*json, Catch::Contains("\"default_time_zone\""));
+  absl::StatusOr<v1::Journey> camel =
+      ParseJourney(R"({"id": "x", "settings": {"defaultTimeZone": "UTC"}})",
+                   JourneyFormat::kJson);
+  REQUIRE_THAT(StatusOf(camel), IsOk());
+  CHECK(camel->settings().default_time_zone() == "UTC");
+}
+
+}  // namespace
+}  // namespace cairn

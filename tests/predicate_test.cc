@@ -1,0 +1,233 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+//
+// Predicates: compile-time checks (every problem, with its field) and
+// run-time semantics (missing paths, mixed numbers, lists, path-vs-path).
+
+#include "predicate/predicate.h"
+
+#include <cmath>
+#include <map>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "catch2/catch.hpp"
+#include "google/protobuf/text_format.h"
+#include "testing/test_util.h"
+
+namespace cairn::internal {
+namespace {
+
+v1::Predicate P(const std::string& text) {
+  v1::Predicate p;
+  REQUIRE(google::protobuf::TextFormat::ParseFromString(text, &p));
+  return p;
+}
+
+// Test bindings: "root.key" -> value.
+class FakeBindings : public Bindings {
+ public:
+  FakeBindings& Set(const std::string& path, Value v) {
+    values_[path] = std::move(v);
+    return *this;
+  }
+  const Value* Find(PathRoot root, absl::string_view key) const override {
+    auto it = values_.find(absl::StrCat(PathRootName(root), ".", key));
+    return it == values_.end() ? nullptr : &it->second;
+  }
+
+ private:
+  std::map<std::string, Value> values_;
+};
+
+struct Compiled {
+  CompiledPredicate predicate;
+  std::vector<JourneyProblem> problems;
+};
+
+Compiled CompileP(const std::string& text, PredicateScope scope = {},
+                  const TypeDeclarations* decls = nullptr) {
+  ProblemList problems("j");
+  scope.declarations = decls;
+  Compiled out;
+  out.predicate = CompiledPredicate::Compile(P(text), scope,
+                                             FieldScope(&problems, "n", "p"));
+  out.problems = std::move(problems).Take();
+  return out;
+}
+
+bool Eval(const std::string& text, const FakeBindings& b) {
+  Compiled c = CompileP(text);
+  INFO(cairn::testing::ProblemsToString(c.problems));
+  REQUIRE(c.problems.empty());
+  return c.predicate.Evaluate(b);
+}
+
+TEST_CASE("ParsePath accepts the three roots and rejects the rest") {
+  std::string error;
+  auto p = ParsePath("entry.order_id", &error);
+  REQUIRE(p);
+  CHECK(p->root == PathRoot::kEntry);
+  CHECK(p->key == "order_id");
+  CHECK(ParsePath("profile.address.city", &error)->key == "address.city");
+  CHECK_FALSE(ParsePath("user.age", &error));
+  CHECK(error == "path \"user.age\" has unknown root \"user\"; use profile., event. or entry.");
+  CHECK_FALSE(ParsePath("profile.", &error));
+  CHECK(error == "path \"profile.\" names no attribute after \"profile.\"");
+  CHECK_FALSE(ParsePath("event", &error));
+  CHECK_FALSE(ParsePath("", &error));
+}
+
+TEST_CASE("Comparisons on present values") {
+  FakeBindings b;
+  b.Set("profile.tier", Value::String("gold"))
+      .Set("profile.age", Value::Int(30))
+      .Set("profile.score", Value::Double(7.5))
+      .Set("profile.tags", Value::StringList({"vip", "beta"}))
+      .Set("profile.joined", Value::Timestamp(absl::FromUnixSeconds(1000)));
+  CHECK(Eval(R"(compare { path: "profile.tier" op: EQ value { string_value: "gold" } })", b));
+  CHECK_FALSE(Eval(R"(compare { path: "profile.tier" op: NE value { string_value: "gold" } })", b));
+  CHECK(Eval(R"(compare { path: "profile.age" op: GE value { int_value: 30 } })", b));
+  CHECK_FALSE(Eval(R"(compare { path: "profile.age" op: GT value { int_value: 30 } })", b));
+  // Numbers compare across int and double.
+  CHECK(Eval(R"(compare { path: "profile.age" op: EQ value { double_value: 30.0 } })", b));
+  CHECK(Eval(R"(compare { path: "profile.score" op: LT value { int_value: 8 } })", b));
+  CHECK(Eval(R"(compare { path: "profile.tier" op: IN value { string_list_value { values: "silver" values: "gold" } } })", b));
+  CHECK_FALSE(Eval(R"(compare { path: "profile.tier" op: IN value { string_list_value { values: "silver" } } })", b));
+  CHECK(Eval(R"(compare { path: "profile.tier" op: CONTAINS value { string_value: "ol" } })", b));
+  CHECK(Eval(R"(compare { path: "profile.tags" op: CONTAINS value { string_value: "vip" } })", b));
+  CHECK_FALSE(Eval(R"(compare { path: "profile.tags" op: CONTAINS value { string_value: "vi" } })", b));
+  CHECK(Eval(R"(compare { path: "profile.tier" op: PREFIX value { string_value: "go" } })", b));
+  CHECK(Eval(R"(compare { path: "profile.joined" op: LT value { timestamp_value { seconds: 2000 } } })", b));
+  CHECK(Eval(R"(compare { path: "profile.tier" op: EXISTS })", b));
+  CHECK(Eval(R"(compare { path: "profile.tier" op: LT value { string_value: "silver" } })", b));
+}
+
+TEST_CASE("A missing path makes every comparison false, NE included") {
+  FakeBindings b;
+  CHECK_FALSE(Eval(R"(compare { path: "profile.tier" op: EQ value { string_value: "x" } })", b));
+  CHECK_FALSE(Eval(R"(compare { path: "profile.tier" op: NE value { string_value: "x" } })", b));
+  CHECK_FALSE(Eval(R"(compare { path: "profile.tier" op: EXISTS })", b));
+  CHECK(Eval(R"(not { compare { path: "profile.tier" op: EXISTS } })", b));
+  b.Set("event.order_id", Value::String("o1"));
+  CHECK_FALSE(Eval(R"(compare { path: "event.order_id" op: EQ other_path: "entry.order_id" })", b));
+}
+
+TEST_CASE("Path against path: event.order_id == entry.order_id") {
+  FakeBindings b;
+  b.Set("event.order_id", Value::String("o1")).Set("entry.order_id", Value::String("o1"));
+  const std::string same = R"(compare { path: "event.order_id" op: EQ other_path: "entry.order_id" })";
+  CHECK(Eval(same, b));
+  b.Set("entry.order_id", Value::String("o2"));
+  CHECK_FALSE(Eval(same, b));
+}
+
+TEST_CASE("Undeclared values of the wrong type compare false at run time") {
+  FakeBindings b;
+  b.Set("profile.age", Value::String("thirty"));
+  CHECK_FALSE(Eval(R"(compare { path: "profile.age" op: GT value { int_value: 18 } })", b));
+  CHECK_FALSE(Eval(R"(compare { path: "profile.age" op: EQ value { int_value: 18 } })", b));
+  CHECK_FALSE(Eval(R"(compare { path: "profile.age" op: NE value { int_value: 18 } })", b));
+  b.Set("profile.flag", Value::Bool(false)).Set("profile.other", Value::Bool(true));
+  CHECK_FALSE(Eval(R"(compare { path: "profile.flag" op: LT other_path: "profile.other" })", b));
+  b.Set("profile.other", Value::StringList({"a"}));
+  CHECK_FALSE(Eval(R"(compare { path: "profile.age" op: IN other_path: "profile.flag" })", b));
+  CHECK_FALSE(Eval(R"(compare { path: "profile.flag" op: CONTAINS value { string_value: "a" } })", b));
+  CHECK_FALSE(Eval(R"(compare { path: "profile.flag" op: PREFIX value { string_value: "a" } })", b));
+  b.Set("profile.x", Value::Double(std::nan("")));
+  CHECK_FALSE(Eval(R"(compare { path: "profile.x" op: LT value { int_value: 1 } })", b));
+  CHECK_FALSE(Eval(R"(compare { path: "profile.x" op: EQ value { int_value: 1 } })", b));
+}
+
+TEST_CASE("all, any and not") {
+  FakeBindings b;
+  b.Set("profile.a", Value::Int(1));
+  const std::string t = R"(compare { path: "profile.a" op: EQ value { int_value: 1 } })";
+  const std::string f = R"(compare { path: "profile.a" op: EQ value { int_value: 2 } })";
+  CHECK(Eval("all { }", b));
+  CHECK_FALSE(Eval("any { }", b));
+  CHECK(Eval("all { predicates { " + t + " } predicates { " + t + " } }", b));
+  CHECK_FALSE(Eval("all { predicates { " + t + " } predicates { " + f + " } }", b));
+  CHECK(Eval("any { predicates { " + f + " } predicates { " + t + " } }", b));
+  CHECK(Eval("not { " + f + " }", b));
+  CHECK(Eval("not { not { " + t + " } }", b));
+  CHECK(CompiledPredicate().always_true());
+  CHECK(CompiledPredicate().Evaluate(b));
+}
+
+TEST_CASE("Built-in event fields are typed") {
+  Compiled c = CompileP(R"(compare { path: "event.time" op: EQ value { string_value: "x" } })");
+  REQUIRE(c.problems.size() == 1);
+  CHECK(c.problems[0].field == "p.compare.value");
+  CHECK(c.problems[0].message ==
+        "operator EQ compares event.time (timestamp) with string \"x\": incompatible types");
+}
+
+TEST_CASE("Declared types are checked on both sides") {
+  TypeDeclarations decls = {{"profile.age", Value::Type::kInt},
+                            {"profile.tags", Value::Type::kStringList},
+                            {"entry.order_id", Value::Type::kString}};
+  auto problems = [&](const std::string& text) {
+    return CompileP(text, {}, &decls).problems;
+  };
+  CHECK(problems(R"(compare { path: "profile.age" op: LT value { double_value: 3.5 } })").empty());
+  auto p = problems(R"(compare { path: "profile.tags" op: LT value { int_value: 3 } })");
+  REQUIRE(p.size() == 1);
+  CHECK(p[0].field == "p.compare.path");
+  CHECK(p[0].message == "operator LT does not apply to profile.tags (string_list); it needs a string, a number or a timestamp");
+  p = problems(R"(compare { path: "profile.age" op: EQ other_path: "entry.order_id" })");
+  REQUIRE(p.size() == 1);
+  CHECK(p[0].field == "p.compare.other_path");
+  CHECK(p[0].message == "operator EQ compares profile.age (int) with entry.order_id (string): incompatible types");
+  p = problems(R"(compare { path: "profile.age" op: PREFIX value { string_value: "1" } })");
+  REQUIRE(p.size() == 1);
+  CHECK(p[0].message == "operator PREFIX does not apply to profile.age (int); it needs a string");
+}
+
+TEST_CASE("Every problem in a predicate is reported with its field") {
+  Compiled c = CompileP(R"(
+    all {
+      predicates { compare { path: "user.age" op: EQ value { int_value: 1 } } }
+      predicates { compare { path: "profile.tier" } }
+      predicates { compare { path: "profile.tier" op: IN value { string_value: "gold" } } }
+      predicates { not { } }
+      predicates { compare { path: "profile.tier" op: EXISTS value { int_value: 1 } } }
+      predicates { compare { path: "profile.tier" op: GT } }
+      predicates { compare { path: "profile.tier" op: EQ value { } } }
+    })");
+  INFO(cairn::testing::ProblemsToString(c.problems));
+  REQUIRE(c.problems.size() == 7);
+  CHECK(c.problems[0].field == "p.all.predicates[0].compare.path");
+  CHECK(c.problems[1].field == "p.all.predicates[1].compare.op");
+  CHECK(c.problems[2].field == "p.all.predicates[2].compare.value");
+  CHECK(c.problems[2].message == "operator IN needs a string_list on the right, not string \"gold\"");
+  CHECK(c.problems[3].field == "p.all.predicates[3].not");
+  CHECK(c.problems[3].message == "predicate is empty: set compare, all, any or not");
+  CHECK(c.problems[4].field == "p.all.predicates[4].compare");
+  CHECK(c.problems[4].message == "EXISTS takes no right-hand side; remove value / other_path");
+  CHECK(c.problems[5].field == "p.all.predicates[5].compare");
+  CHECK(c.problems[5].message == "operator GT needs a right-hand side: set value or other_path");
+  CHECK(c.problems[6].field == "p.all.predicates[6].compare.value");
+  for (const auto& p : c.problems) CHECK(p.node_id == "n");
+}
+
+TEST_CASE("entry.* is refused where the subject has not entered") {
+  Compiled c = CompileP(R"(compare { path: "event.id" op: EQ other_path: "entry.id" })",
+                        PredicateScope{/*allow_entry=*/false, nullptr});
+  REQUIRE(c.problems.size() == 1);
+  CHECK(c.problems[0].field == "p.compare.other_path");
+  CHECK_THAT(c.problems[0].message, Catch::Contains("entry.*, which is empty in a trigger"));
+}
+
+TEST_CASE("Paths lists what a predicate reads") {
+  Compiled c = CompileP(R"(any { predicates { compare { path: "event.a" op: EQ other_path: "entry.b" } }
+                                 predicates { compare { path: "profile.c" op: EXISTS } } })");
+  REQUIRE(c.problems.empty());
+  std::vector<Path> paths = c.predicate.Paths();
+  REQUIRE(paths.size() == 3);
+  CHECK(paths[0] == Path{PathRoot::kEvent, "a"});
+  CHECK(paths[1] == Path{PathRoot::kEntry, "b"});
+  CHECK(paths[2] == Path{PathRoot::kProfile, "c"});
+}
+
+}  // namespace
+}  // namespace cairn::internal

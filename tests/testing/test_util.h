@@ -1,0 +1,57 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+//
+// Shared helpers for Cairn's Catch2 tests: status matchers and a quick way to
+// write journeys inline in text format.
+
+#ifndef CAIRN_TESTS_TESTING_TEST_UTIL_H_
+#define CAIRN_TESTS_TESTING_TEST_UTIL_H_
+
+#include <sstream>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "cairn/cairn.h"
+#include "catch2/catch.hpp"
+
+namespace cairn::testing {
+
+// Matches an OK absl::Status; on failure prints the status.
+class IsOkMatcher : public Catch::MatcherBase<absl::Status> {
+ public:
+  bool match(const absl::Status& status) const override { return status.ok(); }
+  std::string describe() const override { return "is OK"; }
+};
+inline IsOkMatcher IsOk() { return IsOkMatcher(); }
+
+// The status of a StatusOr, for use with IsOk().
+template <typename T>
+absl::Status StatusOf(const absl::StatusOr<T>& s) {
+  return s.status();
+}
+
+// Parses a text-format journey or fails the test.
+inline v1::Journey TextJourney(const std::string& text) {
+  absl::StatusOr<v1::Journey> journey = ParseJourney(text, JourneyFormat::kText);
+  INFO(journey.status().ToString());
+  REQUIRE(journey.ok());
+  return *journey;
+}
+
+// Renders problems one per line, for failure messages.
+inline std::string ProblemsToString(const std::vector<JourneyProblem>& problems) {
+  std::ostringstream out;
+  for (const JourneyProblem& p : problems) out << p.ToString() << "\n";
+  return out.str();
+}
+
+}  // namespace cairn::testing
+
+namespace Catch {
+template <>
+struct StringMaker<absl::Status> {
+  static std::string convert(const absl::Status& s) { return s.ToString(); }
+};
+}  // namespace Catch
+
+#endif  // CAIRN_TESTS_TESTING_TEST_UTIL_H_
