@@ -19,13 +19,13 @@ bool IsOrdering(v1::Operator op) {
 bool IsNumber(Type t) { return t == Type::kInt || t == Type::kDouble; }
 
 // Which operand types an operator accepts on each side, and how to say so.
+bool IsOrderable(Type t) {
+  return t == Type::kString || IsNumber(t) || t == Type::kTimestamp;
+}
+
 bool LeftAccepts(v1::Operator op, Type t) {
+  if (IsOrdering(op)) return IsOrderable(t);
   switch (op) {
-    case v1::LT:
-    case v1::LE:
-    case v1::GT:
-    case v1::GE:
-      return t == Type::kString || IsNumber(t) || t == Type::kTimestamp;
     case v1::IN:
     case v1::PREFIX:
       return t == Type::kString;
@@ -37,12 +37,8 @@ bool LeftAccepts(v1::Operator op, Type t) {
 }
 
 bool RightAccepts(v1::Operator op, Type t) {
+  if (IsOrdering(op)) return IsOrderable(t);
   switch (op) {
-    case v1::LT:
-    case v1::LE:
-    case v1::GT:
-    case v1::GE:
-      return t == Type::kString || IsNumber(t) || t == Type::kTimestamp;
     case v1::IN:
       return t == Type::kStringList;
     case v1::CONTAINS:
