@@ -81,15 +81,15 @@ bool PairCompatible(v1::Operator op, Type l, Type r) {
   return true;
 }
 
-// The statically known type of a path, if any.
-std::optional<Type> KnownType(const Path& path, absl::string_view text,
-                              const PredicateScope& context) {
-  if (std::optional<Type> t = BuiltinType(path)) return t;
+// The statically known type of a path; kNull when it is not known.
+Type KnownType(const Path& path, absl::string_view text,
+               const PredicateScope& context) {
+  if (std::optional<Type> t = BuiltinType(path)) return *t;
   if (context.declarations != nullptr) {
     auto it = context.declarations->find(text);
     if (it != context.declarations->end()) return it->second;
   }
-  return std::nullopt;
+  return Type::kNull;
 }
 
 // Parses and scope-checks a path, reporting problems at `scope`.
@@ -218,16 +218,16 @@ int32_t CompiledPredicate::CompileTerm(const v1::Predicate& proto,
         }
         break;
       }
-      std::optional<Type> left_type;
-      if (left) left_type = KnownType(*left, c.path(), context);
-      if (left_type && !LeftAccepts(c.op(), *left_type)) {
+      // Static types; kNull where unknown (undeclared or invalid).
+      Type left_type = left ? KnownType(*left, c.path(), context) : Type::kNull;
+      if (left_type != Type::kNull && !LeftAccepts(c.op(), left_type)) {
         cmp.AddAt("path", absl::StrCat("operator ", op_name,
                                        " does not apply to ",
-                                       Describe(c.path(), *left_type),
+                                       Describe(c.path(), left_type),
                                        "; it needs ", LeftExpectation(c.op())));
-        left_type.reset();  // Reported; do not pile on a pair error.
+        left_type = Type::kNull;  // Reported; do not pile on a pair error.
       }
-      std::optional<Type> right_type;
+      Type right_type = Type::kNull;
       std::string right_desc;
       switch (c.right_case()) {
         case v1::Comparison::kValue: {
@@ -238,7 +238,7 @@ int32_t CompiledPredicate::CompileTerm(const v1::Predicate& proto,
           }
           term.right_value = *std::move(v);
           right_type = term.right_value.type();
-          right_desc = absl::StrCat(TypeName(*right_type), " ",
+          right_desc = absl::StrCat(TypeName(right_type), " ",
                                     term.right_value.DebugString());
           break;
         }
@@ -249,7 +249,7 @@ int32_t CompiledPredicate::CompileTerm(const v1::Predicate& proto,
           term.right_is_path = true;
           term.right_path = *right;
           right_type = KnownType(*right, c.other_path(), context);
-          if (right_type) right_desc = Describe(c.other_path(), *right_type);
+          right_desc = Describe(c.other_path(), right_type);
           break;
         }
         case v1::Comparison::RIGHT_NOT_SET:
@@ -258,18 +258,19 @@ int32_t CompiledPredicate::CompileTerm(const v1::Predicate& proto,
                                "other_path"));
           break;
       }
-      if (!right_type) break;
+      if (right_type == Type::kNull) break;
       const absl::string_view right_field =
           c.right_case() == v1::Comparison::kValue ? "value" : "other_path";
-      if (!RightAccepts(c.op(), *right_type)) {
+      if (!RightAccepts(c.op(), right_type)) {
         cmp.AddAt(right_field,
                   absl::StrCat("operator ", op_name, " needs ",
                                RightExpectation(c.op()),
                                " on the right, not ", right_desc));
-      } else if (left_type && !PairCompatible(c.op(), *left_type, *right_type)) {
+      } else if (left_type != Type::kNull &&
+                 !PairCompatible(c.op(), left_type, right_type)) {
         cmp.AddAt(right_field,
                   absl::StrCat("operator ", op_name, " compares ",
-                               Describe(c.path(), *left_type), " with ",
+                               Describe(c.path(), left_type), " with ",
                                right_desc, ": incompatible types"));
       }
       break;
