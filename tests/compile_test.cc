@@ -407,7 +407,7 @@ TEST_CASE("An action awaiting delivery counts as blocking") {
   const CompiledJourney& j = **compiled;
   const internal::GraphNode& push = j.graph().nodes[j.FindNode("coupon_push")];
   CHECK(push.blocking);
-  CHECK(push.duration == absl::Hours(1));
+  CHECK(push.duration == absl::Minutes(10));
   REQUIRE(push.edges.size() == 2);
   CHECK(push.edges[1].label == "on_failure");
   CHECK(push.edges[1].target == j.FindNode("coupon_sms"));

@@ -1,0 +1,175 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+//
+// cairn::Engine: runs deployed journeys for every subject, deterministically.
+//
+// Inputs each carry their own time: Ingest (events), Enroll (audience
+// entries), UpsertProfile, ReportDelivery, AdvanceTo. Engine time only moves
+// forward: each input first fires every timer due at or before its time (in
+// due-time, then scheduling order), then is applied. The engine never reads a
+// clock, uses no randomness and lets no hash-map order reach an output: the
+// same inputs give the same sink calls and reports, byte for byte.
+//
+// Every input returns a Status: OK when applied, an error naming what was
+// wrong when rejected. Rejected inputs change nothing but the counters
+// (stats()).
+//
+// Thread-safety: an Engine is single-threaded; it may be moved between
+// threads but not used concurrently. Engines share nothing.
+//
+// Example:
+//   cairn::Engine engine(cairn::EngineOptions{});
+//   MyPushSink push;
+//   CAIRN_RETURN_IF_ERROR(engine.RegisterChannel("push", &push));
+//   CAIRN_RETURN_IF_ERROR(engine.Deploy(journey));
+//   CAIRN_RETURN_IF_ERROR(engine.Ingest(event));
+//   CAIRN_RETURN_IF_ERROR(engine.AdvanceTo(event.time + absl::Hours(24)));
+//   CAIRN_ASSIGN_OR_RETURN(cairn::v1::JourneyReport report,
+//                          engine.Report("cart_abandonment"));
+
+#ifndef CAIRN_ENGINE_H_
+#define CAIRN_ENGINE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "cairn/event.h"
+#include "cairn/options.h"
+#include "cairn/sink.h"
+#include "cairn/v1/journey.pb.h"
+#include "cairn/v1/report.pb.h"
+
+namespace cairn {
+
+// What a delivery report says about a message.
+enum class DeliveryOutcome {
+  kDelivered,
+  kFailed,
+};
+
+// Engine-wide input counters. Every input lands in exactly one of
+// applied / rejected per kind; late and duplicate inputs are also counted.
+struct EngineStats {
+  int64_t events_applied = 0;    // matched at least one journey or enrollment
+  int64_t events_ignored = 0;    // valid, but nothing listens to the name
+  int64_t events_rejected = 0;   // invalid, too late, or duplicate
+  int64_t events_duplicate = 0;  // of events_rejected: repeated event ids
+  int64_t enrollments_applied = 0;   // Enroll() calls accepted (entered or refused by policy)
+  int64_t enrollments_rejected = 0;  // Enroll() calls with bad arguments
+  int64_t profile_updates_applied = 0;
+  int64_t profile_updates_rejected = 0;
+  int64_t delivery_reports_applied = 0;
+  int64_t delivery_reports_rejected = 0;  // unknown, repeated, too late
+  int64_t late_inputs = 0;      // applied at engine time though older
+  int64_t too_late_inputs = 0;  // rejected: older than max_lateness
+  int64_t timers_fired = 0;
+  int64_t messages_sent = 0;     // accepted by a sink
+  int64_t messages_failed = 0;   // refused by a sink
+  int64_t subjects = 0;          // known subjects
+  int64_t enrollments_in_flight = 0;
+};
+
+class Engine {
+ public:
+  explicit Engine(EngineOptions options = EngineOptions());
+  Engine(Engine&& other) noexcept;
+  Engine& operator=(Engine&& other) noexcept;
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+  ~Engine();
+
+  // ---- Set-up ----
+
+  // Routes messages on `channel` to `sink` (not owned; must outlive the
+  // engine). Register every channel before deploying journeys that use it.
+  // InvalidArgument for an empty name or null sink; AlreadyExists if the
+  // channel already has a sink.
+  absl::Status RegisterChannel(absl::string_view channel, ChannelSink* sink);
+
+  // Where update nodes' write-backs go (not owned; may be null: the engine
+  // still updates its own copy of the profile).
+  void SetProfileSink(ProfileSink* sink);
+
+  // Receives every step (not owned; may be null).
+  void SetObserver(Observer* observer);
+
+  // Compiles and deploys a journey. A higher version of a deployed id takes
+  // all new entries from then on; enrollments in older versions finish
+  // there. The journey's settings.state becomes the id's state.
+  // Errors: InvalidArgument (every compile problem listed), AlreadyExists
+  // (this version or a newer one is deployed), FailedPrecondition (a
+  // channel without a registered sink), Unimplemented (a feature this engine
+  // does not run yet, naming node and field).
+  absl::Status Deploy(const v1::Journey& journey);
+
+  // ACTIVE: takes entries. PAUSED: no new entries, enrollments go on.
+  // STOPPED: every enrollment of every version exits now (reason
+  // "journey_stopped"); no new entries. NotFound for an unknown id,
+  // InvalidArgument for JOURNEY_STATE_UNSPECIFIED.
+  absl::Status SetJourneyState(absl::string_view journey_id,
+                               v1::JourneyState state);
+
+  // ---- Inputs ----
+
+  // Applies an event: exit-on rules, waits and goals of the subject's
+  // enrollments (oldest first), then triggers. Errors: InvalidArgument (no
+  // subject, name or time), OutOfRange (older than max_lateness),
+  // AlreadyExists (duplicate event id within dedup_window).
+  absl::Status Ingest(const Event& event);
+
+  // Enrolls a subject in a journey with an audience trigger (the first one),
+  // with `context` as its entry context (entry.*). Re-entry rules, state and
+  // active window apply; a refused entry is OK and counted in the report.
+  // Errors: NotFound (unknown journey), FailedPrecondition (no audience
+  // trigger), InvalidArgument (empty subject), OutOfRange (too late).
+  absl::Status Enroll(absl::string_view journey_id, absl::string_view subject_id,
+                      absl::Time time, const Attributes& context = {});
+
+  // Sets profile attributes (a null Value removes one). `subject_type`
+  // empty means "user". Errors: InvalidArgument (empty subject or attribute
+  // name), OutOfRange (too late).
+  absl::Status UpsertProfile(absl::string_view subject_id,
+                             const Attributes& attributes, absl::Time time,
+                             absl::string_view subject_type = "");
+
+  // Reports the delivery of a message a sink accepted. An action that awaits
+  // delivery continues on next (delivered) or on_failure (failed). Errors:
+  // NotFound (unknown id or older than delivery_report_window),
+  // AlreadyExists (already reported), OutOfRange (too late).
+  absl::Status ReportDelivery(absl::string_view message_id,
+                              DeliveryOutcome outcome, absl::Time time,
+                              absl::string_view reason = "");
+
+  // Moves engine time to `time`, firing every timer due by then. A time
+  // before engine time is OK and does nothing (nothing to fire).
+  absl::Status AdvanceTo(absl::Time time);
+
+  // ---- Outputs ----
+
+  // Engine time: the latest input time (or timer fired).
+  absl::Time now() const;
+
+  // The counters of every deployed version of a journey. NotFound for an
+  // unknown id.
+  absl::StatusOr<v1::JourneyReport> Report(absl::string_view journey_id) const;
+
+  // Input counters.
+  EngineStats stats() const;
+
+  // The ids of deployed journeys, sorted.
+  std::vector<std::string> journey_ids() const;
+
+  class Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cairn
+
+#endif  // CAIRN_ENGINE_H_

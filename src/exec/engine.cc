@@ -1,0 +1,1262 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+//
+// The executor. Each input is validated, then time moves forward (firing due
+// timers in order), then the input is applied. An enrollment advances node by
+// node until it reaches a blocking node or exits; see docs/semantics.md for
+// every rule implemented here.
+
+#include "cairn/engine.h"
+
+#include <algorithm>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "cairn/hash.h"
+#include "cairn/status_macros.h"
+#include "compile/journey_graph.h"
+#include "exec/engine_state.h"
+#include "predicate/predicate.h"
+#include "timer/timer_queue.h"
+#include "util/proto_time.h"
+
+namespace cairn {
+
+using internal::ActionCounters;
+using internal::CompiledMatcher;
+using internal::Enrollment;
+using internal::GoalCounters;
+using internal::GoalStats;
+using internal::GoalTracker;
+using internal::GraphNode;
+using internal::JourneyEntry;
+using internal::JourneyGraph;
+using internal::JourneyHistory;
+using internal::JourneyVersion;
+using internal::kExitEdge;
+using internal::PathRoot;
+using internal::SentMessage;
+using internal::SubjectState;
+
+namespace {
+
+constexpr absl::string_view kDefaultSubjectType = "user";
+
+// Timer kinds.
+constexpr uint8_t kNodeTimer = 0;     // target: enrollment slot
+constexpr uint8_t kTrackerTimer = 1;  // target: goal tracker slot
+
+absl::string_view SubjectTypeOrDefault(absl::string_view type) {
+  return type.empty() ? kDefaultSubjectType : type;
+}
+
+// Sorted-attribute helpers for profiles.
+const Value* FindSorted(const Attributes& attrs, absl::string_view name) {
+  auto it = std::lower_bound(
+      attrs.begin(), attrs.end(), name,
+      [](const auto& a, absl::string_view n) { return absl::string_view(a.first) < n; });
+  return it != attrs.end() && it->first == name ? &it->second : nullptr;
+}
+
+void SetSorted(Attributes* attrs, absl::string_view name, Value value) {
+  auto it = std::lower_bound(
+      attrs->begin(), attrs->end(), name,
+      [](const auto& a, absl::string_view n) { return absl::string_view(a.first) < n; });
+  if (it != attrs->end() && it->first == name) {
+    if (value.is_null()) {
+      attrs->erase(it);
+    } else {
+      it->second = std::move(value);
+    }
+  } else if (!value.is_null()) {
+    attrs->insert(it, {std::string(name), std::move(value)});
+  }
+}
+
+std::string FormatTimeUtc(absl::Time t) {
+  return absl::FormatTime(absl::RFC3339_full, t, absl::UTCTimeZone());
+}
+
+// Renders a value into a template: strings raw, lists comma-separated.
+std::string RenderValue(const Value& v) {
+  switch (v.type()) {
+    case Value::Type::kNull:
+      return "";
+    case Value::Type::kString:
+      return v.string_value();
+    case Value::Type::kStringList: {
+      std::string out;
+      for (const std::string& s : v.string_list_value()) {
+        if (!out.empty()) out += ",";
+        out += s;
+      }
+      return out;
+    }
+    default:
+      return v.DebugString();
+  }
+}
+
+// What predicates and templates see during one step.
+class StepBindings : public internal::Bindings {
+ public:
+  StepBindings(const Attributes* profile, const Event* event,
+               const Attributes* entry)
+      : profile_(profile), event_(event), entry_(entry) {}
+
+  const Value* Find(PathRoot root, absl::string_view key) const override {
+    switch (root) {
+      case PathRoot::kProfile:
+        return profile_ == nullptr ? nullptr : FindSorted(*profile_, key);
+      case PathRoot::kEntry:
+        return entry_ == nullptr ? nullptr : FindAttribute(*entry_, key);
+      case PathRoot::kEvent:
+        if (event_ == nullptr) return nullptr;
+        if (const Value* builtin = Builtin(key)) return builtin;
+        return FindAttribute(event_->properties, key);
+    }
+    return nullptr;
+  }
+
+ private:
+  // The built-in event fields shadow properties of the same name.
+  const Value* Builtin(absl::string_view key) const {
+    if (key == "name") {
+      builtin_ = Value::String(event_->name);
+    } else if (key == "id") {
+      builtin_ = Value::String(event_->id);
+    } else if (key == "subject_id") {
+      builtin_ = Value::String(event_->subject_id);
+    } else if (key == "subject_type") {
+      builtin_ = Value::String(std::string(SubjectTypeOrDefault(event_->subject_type)));
+    } else if (key == "time") {
+      builtin_ = Value::Timestamp(event_->time);
+    } else {
+      return nullptr;
+    }
+    return &builtin_;
+  }
+
+  const Attributes* profile_;
+  const Event* event_;
+  const Attributes* entry_;
+  mutable Value builtin_;
+};
+
+// Substitutes {{path}} placeholders; missing values render empty.
+std::string RenderTemplate(const std::string& text, const internal::Bindings& b) {
+  std::string out;
+  size_t pos = 0;
+  while (true) {
+    const size_t open = text.find("{{", pos);
+    if (open == std::string::npos) break;
+    const size_t close = text.find("}}", open + 2);
+    if (close == std::string::npos) break;  // The compiler rejects this.
+    out.append(text, pos, open - pos);
+    std::string error;
+    std::optional<internal::Path> path = internal::ParsePath(
+        absl::StripAsciiWhitespace(
+            absl::string_view(text).substr(open + 2, close - open - 2)),
+        &error);
+    if (path) {
+      if (const Value* v = b.Find(path->root, path->key)) out += RenderValue(*v);
+    }
+    pos = close + 2;
+  }
+  out.append(text, pos, std::string::npos);
+  return out;
+}
+
+}  // namespace
+
+class Engine::Impl {
+ public:
+  explicit Impl(EngineOptions options)
+      : options_(std::move(options)), now_(options_.start_time) {}
+
+  // ---- Set-up ----
+
+  absl::Status RegisterChannel(absl::string_view channel, ChannelSink* sink) {
+    if (channel.empty()) return absl::InvalidArgumentError("channel name is empty");
+    if (sink == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("channel ", channel, ": sink is null"));
+    }
+    if (!sinks_.emplace(std::string(channel), sink).second) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("channel ", channel, " already has a sink"));
+    }
+    return absl::OkStatus();
+  }
+
+  void SetProfileSink(ProfileSink* sink) { profile_sink_ = sink; }
+  void SetObserver(Observer* observer) { observer_ = observer; }
+
+  absl::Status Deploy(const v1::Journey& journey) {
+    absl::StatusOr<std::shared_ptr<const CompiledJourney>> compiled = Compile(journey);
+    if (!compiled.ok()) return compiled.status();
+    const JourneyGraph& graph = (*compiled)->graph();
+    const std::string& id = journey.id();
+
+    auto existing = journey_index_.find(id);
+    if (existing != journey_index_.end()) {
+      const JourneyEntry& entry = journeys_[existing->second];
+      const int64_t latest = versions_[entry.versions.back()].compiled->version();
+      if (journey.version() <= latest) {
+        return absl::AlreadyExistsError(absl::StrCat(
+            "journey ", id, ": version ", journey.version(),
+            " is not newer than the deployed version ", latest));
+      }
+    }
+    CAIRN_RETURN_IF_ERROR(CheckSupported(graph));
+
+    JourneyVersion v;
+    v.sinks.resize(graph.channels.size());
+    for (size_t c = 0; c < graph.channels.size(); ++c) {
+      auto it = sinks_.find(graph.channels[c]);
+      if (it == sinks_.end()) {
+        // Name the first node that uses the channel.
+        std::string node_id;
+        for (const GraphNode& n : graph.nodes) {
+          if (n.kind == NodeKind::kAction && n.channel == static_cast<int32_t>(c)) {
+            node_id = n.id;
+            break;
+          }
+        }
+        return absl::FailedPreconditionError(absl::StrCat(
+            "journey ", id, ", node ", node_id, ", field action.channel: channel \"",
+            graph.channels[c], "\" has no registered sink; call RegisterChannel first"));
+      }
+      v.sinks[c] = it->second;
+    }
+
+    // All checks passed: from here on nothing fails.
+    uint32_t journey_slot;
+    if (existing == journey_index_.end()) {
+      journey_slot = static_cast<uint32_t>(journeys_.size());
+      journeys_.push_back(JourneyEntry{id, journey.settings().state(), {}});
+      journey_index_.emplace(id, journey_slot);
+    } else {
+      journey_slot = existing->second;
+      journeys_[journey_slot].state = journey.settings().state();
+    }
+    v.compiled = *compiled;
+    v.graph = &graph;
+    v.journey = journey_slot;
+    v.subject_type =
+        std::string(SubjectTypeOrDefault(journey.settings().subject_type()));
+    v.version_text = absl::StrCat(journey.version());
+    for (const std::string& name : graph.event_names) {
+      v.global_event.push_back(InternEvent(name));
+    }
+    internal::VersionCounters& c = v.counters;
+    c.nodes.resize(graph.nodes.size());
+    c.actions.resize(graph.nodes.size());
+    c.node_goals.resize(graph.nodes.size());
+    c.journey_goals.resize(graph.goals.size());
+    for (size_t i = 0; i < graph.nodes.size(); ++i) {
+      c.nodes[i].left.assign(graph.nodes[i].edges.size(), 0);
+    }
+    journeys_[journey_slot].versions.push_back(static_cast<uint32_t>(versions_.size()));
+    versions_.push_back(std::move(v));
+    RebuildTriggerIndex();
+    return absl::OkStatus();
+  }
+
+  absl::Status SetJourneyState(absl::string_view journey_id, v1::JourneyState state) {
+    auto it = journey_index_.find(journey_id);
+    if (it == journey_index_.end()) return UnknownJourney(journey_id);
+    if (state != v1::ACTIVE && state != v1::PAUSED && state != v1::STOPPED) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "journey ", journey_id, ": state must be ACTIVE, PAUSED or STOPPED"));
+    }
+    journeys_[it->second].state = state;
+    if (state == v1::STOPPED) {
+      for (uint32_t e = 0; e < enrollments_.size(); ++e) {
+        if (enrollments_[e].live &&
+            versions_[enrollments_[e].version].journey == it->second) {
+          Exit(e, "journey_stopped");
+        }
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // ---- Inputs ----
+
+  absl::Status Ingest(const Event& event) {
+    absl::Status valid = ValidateEvent(event);
+    if (!valid.ok()) {
+      ++stats_.events_rejected;
+      return valid;
+    }
+    CAIRN_RETURN_IF_ERROR(
+        EnterTime(event.time, &stats_.events_rejected, "event"));
+    auto gid = event_index_.find(event.name);
+    if (gid == event_index_.end()) {
+      ++stats_.events_ignored;
+      return absl::OkStatus();
+    }
+    const absl::string_view type = SubjectTypeOrDefault(event.subject_type);
+    if (!event.id.empty() && options_.dedup_window > absl::ZeroDuration() &&
+        IsDuplicate(type, event.subject_id, event.id)) {
+      ++stats_.events_rejected;
+      ++stats_.events_duplicate;
+      return absl::AlreadyExistsError(absl::StrCat(
+          "event ", event.id, " of ", type, " ", event.subject_id,
+          " was already applied within the dedup window"));
+    }
+    ++stats_.events_applied;
+    const int32_t event_id = gid->second;
+    std::optional<uint32_t> subject = FindSubject(type, event.subject_id);
+    if (subject) ApplyToEnrollments(*subject, event_id, event);
+    for (const TriggerListener& l : trigger_listeners_[event_id]) {
+      const JourneyVersion& v = versions_[l.version];
+      if (v.subject_type != type) continue;
+      const GraphNode& trigger = v.graph->nodes[l.node];
+      if (trigger.def->trigger().kind_case() != v1::Trigger::kEvent) continue;
+      // Profile predicates need the subject; an unknown one has no profile.
+      const Attributes* profile = subject ? &subjects_[*subject].profile : nullptr;
+      StepBindings bindings(profile, &event, nullptr);
+      if (!trigger.matchers[0].where.Evaluate(bindings) ||
+          !trigger.predicate.Evaluate(bindings)) {
+        continue;
+      }
+      if (!subject) subject = InternSubject(type, event.subject_id);
+      TryEnter(l.version, l.node, *subject, &event, event.properties);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Enroll(absl::string_view journey_id, absl::string_view subject_id,
+                      absl::Time time, const Attributes& context) {
+    auto it = journey_index_.find(journey_id);
+    if (it == journey_index_.end()) {
+      ++stats_.enrollments_rejected;
+      return UnknownJourney(journey_id);
+    }
+    if (subject_id.empty()) {
+      ++stats_.enrollments_rejected;
+      return absl::InvalidArgumentError(
+          absl::StrCat("Enroll into journey ", journey_id, ": subject id is empty"));
+    }
+    const uint32_t version = journeys_[it->second].versions.back();
+    const JourneyGraph& graph = *versions_[version].graph;
+    int32_t audience = -1;
+    for (int32_t t : graph.triggers) {
+      if (graph.nodes[t].def->trigger().kind_case() == v1::Trigger::kAudience) {
+        audience = t;
+        break;
+      }
+    }
+    if (audience < 0) {
+      ++stats_.enrollments_rejected;
+      return absl::FailedPreconditionError(absl::StrCat(
+          "journey ", journey_id, " has no audience trigger; subjects enter it "
+          "through events only"));
+    }
+    CAIRN_RETURN_IF_ERROR(
+        EnterTime(time, &stats_.enrollments_rejected, "enrollment"));
+    ++stats_.enrollments_applied;
+    const uint32_t subject = InternSubject(versions_[version].subject_type, subject_id);
+    TryEnter(version, audience, subject, nullptr, context);
+    return absl::OkStatus();
+  }
+
+  absl::Status UpsertProfile(absl::string_view subject_id, const Attributes& attrs,
+                             absl::Time time, absl::string_view subject_type) {
+    if (subject_id.empty()) {
+      ++stats_.profile_updates_rejected;
+      return absl::InvalidArgumentError("UpsertProfile: subject id is empty");
+    }
+    for (const auto& [name, value] : attrs) {
+      if (name.empty()) {
+        ++stats_.profile_updates_rejected;
+        return absl::InvalidArgumentError(absl::StrCat(
+            "UpsertProfile for ", subject_id, ": an attribute name is empty"));
+      }
+    }
+    CAIRN_RETURN_IF_ERROR(
+        EnterTime(time, &stats_.profile_updates_rejected, "profile update"));
+    ++stats_.profile_updates_applied;
+    const uint32_t subject =
+        InternSubject(SubjectTypeOrDefault(subject_type), subject_id);
+    for (const auto& [name, value] : attrs) {
+      SetSorted(&subjects_[subject].profile, name, value);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ReportDelivery(absl::string_view message_id, DeliveryOutcome outcome,
+                              absl::Time time, absl::string_view reason) {
+    uint64_t key = 0;
+    if (message_id.size() != 16 || !absl::SimpleHexAtoi(message_id, &key)) {
+      ++stats_.delivery_reports_rejected;
+      return absl::NotFoundError(absl::StrCat(
+          "delivery report: \"", message_id, "\" is not a Cairn message id"));
+    }
+    CAIRN_RETURN_IF_ERROR(
+        EnterTime(time, &stats_.delivery_reports_rejected, "delivery report"));
+    auto it = messages_.find(key);
+    if (it == messages_.end()) {
+      ++stats_.delivery_reports_rejected;
+      return absl::NotFoundError(absl::StrCat(
+          "delivery report: unknown message id ", message_id,
+          " (never sent, or older than the delivery report window)"));
+    }
+    SentMessage& m = it->second;
+    if (m.resolved) {
+      ++stats_.delivery_reports_rejected;
+      return absl::AlreadyExistsError(absl::StrCat(
+          "delivery report: message ", message_id,
+          " is already resolved (reported before, or its delivery wait timed out)"));
+    }
+    ++stats_.delivery_reports_applied;
+    m.resolved = true;
+    ActionCounters& counters = versions_[m.version].counters.actions[m.node];
+    const bool delivered = outcome == DeliveryOutcome::kDelivered;
+    if (delivered) {
+      ++counters.delivered;
+    } else {
+      ++counters.undelivered[reason.empty() ? "unspecified" : std::string(reason)];
+    }
+    if (m.awaiting) {
+      Enrollment& e = enrollments_[m.enrollment];
+      if (e.live && e.generation == m.generation && e.awaiting_message == key) {
+        const uint32_t slot = m.enrollment;
+        FinishAction(slot, delivered);
+        Run(slot, nullptr);
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status AdvanceTo(absl::Time time) {
+    if (time <= now_) return absl::OkStatus();
+    FireTimersUntil(time);
+    now_ = time;
+    return absl::OkStatus();
+  }
+
+  // ---- Outputs ----
+
+  absl::Time now() const { return now_; }
+
+  EngineStats stats() const {
+    EngineStats s = stats_;
+    s.subjects = static_cast<int64_t>(subjects_.size());
+    s.enrollments_in_flight = in_flight_;
+    return s;
+  }
+
+  std::vector<std::string> journey_ids() const {
+    std::vector<std::string> ids;
+    for (const JourneyEntry& j : journeys_) ids.push_back(j.id);
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  }
+
+  absl::StatusOr<v1::JourneyReport> Report(absl::string_view journey_id) const;
+
+ private:
+  struct TriggerListener {
+    uint32_t version;
+    int32_t node;
+  };
+
+  static absl::Status UnknownJourney(absl::string_view id) {
+    return absl::NotFoundError(absl::StrCat("journey ", id, " is not deployed"));
+  }
+
+  // Refuses journeys that use features this engine does not run yet.
+  static absl::Status CheckSupported(const JourneyGraph& graph) {
+    for (const GraphNode& n : graph.nodes) {
+      absl::string_view field;
+      if (n.kind == NodeKind::kTrigger &&
+          n.def->trigger().kind_case() == v1::Trigger::kSequence) {
+        field = "trigger.sequence";
+      } else if (n.kind == NodeKind::kDelay &&
+                 n.def->delay().kind_case() != v1::Delay::kDuration) {
+        field = n.def->delay().kind_case() == v1::Delay::kRelative
+                    ? "delay.relative"
+                    : "delay.until_time_of_day";
+      }
+      if (!field.empty()) {
+        return absl::UnimplementedError(absl::StrCat(
+            "journey ", graph.definition.id(), ", node ", n.id, ", field ", field,
+            ": not supported by this engine yet (see docs/roadmap.md)"));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  static absl::Status ValidateEvent(const Event& event) {
+    if (event.subject_id.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("event ", event.name.empty() ? "(unnamed)" : event.name,
+                       ": subject_id is empty"));
+    }
+    if (event.name.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("event of subject ", event.subject_id, ": name is empty"));
+    }
+    if (event.time == absl::InfinitePast() || event.time == absl::InfiniteFuture()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "event ", event.name, " of subject ", event.subject_id, ": time is not set"));
+    }
+    return absl::OkStatus();
+  }
+
+  // Applies the time rules to an input at `time`: too old is rejected
+  // (counted in *rejected), old is applied at engine time (counted late),
+  // newer first fires the timers due by then.
+  absl::Status EnterTime(absl::Time time, int64_t* rejected, absl::string_view what) {
+    if (time == absl::InfinitePast() || time == absl::InfiniteFuture()) {
+      ++*rejected;
+      return absl::InvalidArgumentError(absl::StrCat(what, ": time is not set"));
+    }
+    if (time < now_) {
+      if (now_ - time > options_.max_lateness) {
+        ++*rejected;
+        ++stats_.too_late_inputs;
+        return absl::OutOfRangeError(absl::StrCat(
+            what, " at ", FormatTimeUtc(time), " is ",
+            internal::FormatDurationShort(now_ - time),
+            " older than engine time ", FormatTimeUtc(now_),
+            ", beyond max_lateness ",
+            internal::FormatDurationShort(options_.max_lateness)));
+      }
+      ++stats_.late_inputs;
+      return absl::OkStatus();
+    }
+    FireTimersUntil(time);
+    now_ = time;
+    return absl::OkStatus();
+  }
+
+  bool IsDuplicate(absl::string_view type, absl::string_view subject,
+                   absl::string_view id) {
+    const absl::Time horizon = now_ - options_.dedup_window;
+    while (!dedup_order_.empty() && dedup_order_.front().first <= horizon) {
+      auto it = dedup_seen_.find(dedup_order_.front().second);
+      if (it != dedup_seen_.end() && it->second <= horizon) dedup_seen_.erase(it);
+      dedup_order_.pop_front();
+    }
+    const uint64_t key = StableHash64({type, subject, id});
+    auto [it, inserted] = dedup_seen_.emplace(key, now_);
+    if (!inserted) return true;
+    dedup_order_.emplace_back(now_, key);
+    return false;
+  }
+
+  int32_t InternEvent(const std::string& name) {
+    auto [it, inserted] =
+        event_index_.emplace(name, static_cast<int32_t>(trigger_listeners_.size()));
+    if (inserted) trigger_listeners_.emplace_back();
+    return it->second;
+  }
+
+  // Only the newest version of each journey takes entries; triggers are
+  // indexed by engine-wide event id, in deploy then node order.
+  void RebuildTriggerIndex() {
+    for (auto& listeners : trigger_listeners_) listeners.clear();
+    for (const JourneyEntry& j : journeys_) {
+      const uint32_t version = j.versions.back();
+      const JourneyVersion& v = versions_[version];
+      for (int32_t t : v.graph->triggers) {
+        const GraphNode& n = v.graph->nodes[t];
+        if (n.def->trigger().kind_case() != v1::Trigger::kEvent) continue;
+        trigger_listeners_[v.global_event[n.matchers[0].event]].push_back({version, t});
+      }
+    }
+  }
+
+  std::optional<uint32_t> FindSubject(absl::string_view type, absl::string_view id) const {
+    auto t = subject_index_.find(type);
+    if (t == subject_index_.end()) return std::nullopt;
+    auto it = t->second.find(id);
+    if (it == t->second.end()) return std::nullopt;
+    return it->second;
+  }
+
+  uint32_t InternSubject(absl::string_view type, absl::string_view id) {
+    auto& by_id = subject_index_[type];
+    auto it = by_id.find(id);
+    if (it != by_id.end()) return it->second;
+    const uint32_t slot = static_cast<uint32_t>(subjects_.size());
+    SubjectState s;
+    s.type = std::string(type);
+    s.id = std::string(id);
+    subjects_.push_back(std::move(s));
+    by_id.emplace(std::string(id), slot);
+    return slot;
+  }
+
+  JourneyHistory& History(uint32_t subject, uint32_t journey) {
+    std::vector<JourneyHistory>& h = subjects_[subject].history;
+    for (JourneyHistory& entry : h) {
+      if (entry.journey == journey) return entry;
+    }
+    h.push_back(JourneyHistory{journey, 0, 0, absl::InfinitePast()});
+    return h.back();
+  }
+
+  bool Matches(const CompiledMatcher& m, const JourneyVersion& v, int32_t event_id,
+               const internal::Bindings& bindings) const {
+    return m.event >= 0 && v.global_event[m.event] == event_id &&
+           m.where.Evaluate(bindings);
+  }
+
+  // Exit-on rules, waits, goals and journey goals of one subject, for one
+  // event. Enrollments are visited oldest first; the list is copied because
+  // visiting may end some.
+  void ApplyToEnrollments(uint32_t subject, int32_t event_id, const Event& event) {
+    const std::vector<uint32_t> live = subjects_[subject].enrollments;
+    for (uint32_t slot : live) {
+      Enrollment& e = enrollments_[slot];
+      if (!e.live || e.subject != subject) continue;
+      const JourneyVersion& v = versions_[e.version];
+      StepBindings bindings(&subjects_[subject].profile, &event, &e.context);
+      bool exited = false;
+      for (const CompiledMatcher& m : v.graph->exit_on) {
+        if (Matches(m, v, event_id, bindings)) {
+          Exit(slot, absl::StrCat("exit_on:", event.name));
+          exited = true;
+          break;
+        }
+      }
+      if (exited) continue;
+      const GraphNode& node = v.graph->nodes[e.node];
+      if (node.kind == NodeKind::kWait) {
+        for (size_t b = 0; b < node.matchers.size(); ++b) {
+          if (Matches(node.matchers[b], v, event_id, bindings)) {
+            Leave(slot, static_cast<int>(b));
+            Run(slot, &event);
+            break;
+          }
+        }
+      } else if (node.kind == NodeKind::kGoal) {
+        if (Matches(node.matchers[0], v, event_id, bindings)) {
+          CountGoal(&versions_[e.version].counters.node_goals[e.node], e.version,
+                    e.split_node, e.variant, &GoalCounters::converted);
+          Leave(slot, 0);
+          Run(slot, &event);
+        }
+      }
+    }
+    const std::vector<uint32_t> trackers = subjects_[subject].trackers;
+    for (uint32_t t : trackers) {
+      GoalTracker& tr = trackers_[t];
+      if (!tr.live) continue;
+      const JourneyVersion& v = versions_[tr.version];
+      StepBindings bindings(&subjects_[subject].profile, &event, nullptr);
+      if (Matches(v.graph->goals[tr.goal].conversion, v, event_id, bindings)) {
+        ResolveTracker(t, &GoalCounters::converted);
+      }
+    }
+  }
+
+  // Counts one goal outcome overall and for the enrollment's variant.
+  void CountGoal(GoalStats* stats, uint32_t version, int32_t split_node,
+                 int32_t variant, int64_t GoalCounters::*field) {
+    ++(stats->overall.*field);
+    VariantCounters(stats, version, split_node, variant).*field += 1;
+  }
+
+  GoalCounters& VariantCounters(GoalStats* stats, uint32_t version,
+                                int32_t split_node, int32_t variant) {
+    std::pair<std::string, std::string> key;
+    if (split_node >= 0) {
+      const GraphNode& split = versions_[version].graph->nodes[split_node];
+      key = {split.id, split.def->split().variants(variant).name()};
+    }
+    return stats->by_variant[key];
+  }
+
+  // Re-entry rules, journey state and active window, then a new enrollment
+  // at `trigger`, run until it blocks or exits.
+  void TryEnter(uint32_t version, int32_t trigger, uint32_t subject,
+                const Event* event, const Attributes& context) {
+    JourneyVersion& v = versions_[version];
+    const JourneyEntry& journey = journeys_[v.journey];
+    const v1::JourneySettings& settings = v.graph->definition.settings();
+    auto refuse = [&](absl::string_view reason) {
+      ++v.counters.entries_refused[std::string(reason)];
+    };
+    if (journey.state == v1::PAUSED) return refuse("journey_paused");
+    if (journey.state == v1::STOPPED) return refuse("journey_stopped");
+    if (settings.has_active_window()) {
+      const auto& w = settings.active_window();
+      if ((w.has_start() && now_ < *internal::TimeFromProto(w.start())) ||
+          (w.has_end() && now_ >= *internal::TimeFromProto(w.end()))) {
+        return refuse("outside_active_window");
+      }
+    }
+    JourneyHistory& h = History(subject, v.journey);
+    const v1::ReentryPolicy& policy = settings.reentry();
+    switch (settings.has_reentry() ? policy.mode() : v1::ReentryPolicy::NEVER) {
+      case v1::ReentryPolicy::CONCURRENT:
+        if (h.active >= static_cast<uint32_t>(policy.max_concurrent())) {
+          return refuse("reentry_concurrent");
+        }
+        break;
+      case v1::ReentryPolicy::AFTER_EXIT:
+        if (h.active > 0) return refuse("reentry_active");
+        if (h.entries > 0 &&
+            now_ < h.last_exit + *internal::DurationFromProto(policy.cooldown())) {
+          return refuse("reentry_cooldown");
+        }
+        break;
+      default:
+        if (h.entries > 0) return refuse("reentry_never");
+        break;
+    }
+    ++h.entries;
+    ++h.active;
+    const uint32_t ordinal = h.entries;
+
+    const uint32_t slot = AllocateEnrollment();
+    Enrollment& e = enrollments_[slot];
+    e.live = true;
+    e.subject = subject;
+    e.version = version;
+    e.node = -1;
+    e.ordinal = ordinal;
+    e.visits = 0;
+    e.split_node = -1;
+    e.variant = -1;
+    e.entered_at = now_;
+    e.awaiting_message = 0;
+    e.context = context;
+    e.trackers.clear();
+    e.uid = ++next_enrollment_uid_;
+    subjects_[subject].enrollments.push_back(slot);
+    ++v.counters.entered;
+    ++in_flight_;
+    for (uint32_t g = 0; g < v.graph->goals.size(); ++g) {
+      const uint32_t t = AllocateTracker();
+      GoalTracker& tr = trackers_[t];
+      tr.live = true;
+      tr.subject = subject;
+      tr.version = version;
+      tr.goal = g;
+      tr.split_node = -1;
+      tr.variant = -1;
+      tr.enrollment_uid = enrollments_[slot].uid;
+      ++v.counters.journey_goals[g].overall.reached;
+      timers_.Schedule(now_ + v.graph->goals[g].window, t, tr.generation, kTrackerTimer);
+      subjects_[subject].trackers.push_back(t);
+      enrollments_[slot].trackers.push_back(t);
+    }
+    Enter(slot, trigger);
+    Run(slot, event);
+  }
+
+  uint32_t AllocateEnrollment() {
+    if (!free_enrollments_.empty()) {
+      const uint32_t slot = free_enrollments_.back();
+      free_enrollments_.pop_back();
+      return slot;
+    }
+    enrollments_.emplace_back();
+    return static_cast<uint32_t>(enrollments_.size() - 1);
+  }
+
+  uint32_t AllocateTracker() {
+    if (!free_trackers_.empty()) {
+      const uint32_t slot = free_trackers_.back();
+      free_trackers_.pop_back();
+      return slot;
+    }
+    trackers_.emplace_back();
+    return static_cast<uint32_t>(trackers_.size() - 1);
+  }
+
+  void Trace(TraceStep::Kind kind, const Enrollment& e, int32_t node,
+             absl::string_view detail) {
+    if (observer_ == nullptr) return;
+    const JourneyVersion& v = versions_[e.version];
+    TraceStep step;
+    step.kind = kind;
+    step.time = now_;
+    step.journey_id = v.graph->definition.id();
+    step.journey_version = v.compiled->version();
+    step.subject_id = subjects_[e.subject].id;
+    step.node_id = v.graph->nodes[node].id;
+    step.detail = detail;
+    observer_->OnStep(step);
+  }
+
+  void Enter(uint32_t slot, int32_t node) {
+    Enrollment& e = enrollments_[slot];
+    e.node = node;
+    ++e.visits;
+    internal::NodeCounters& c = versions_[e.version].counters.nodes[node];
+    ++c.entered;
+    ++c.current;
+    Trace(TraceStep::Kind::kEnter, e, node, "");
+  }
+
+  // Leaves the current node by edge `edge`: counts it, cancels the node's
+  // timers, and enters the target (or exits, for an empty edge).
+  void Leave(uint32_t slot, int edge) {
+    Enrollment& e = enrollments_[slot];
+    ++e.generation;
+    e.awaiting_message = 0;
+    const GraphNode& node = versions_[e.version].graph->nodes[e.node];
+    internal::NodeCounters& c = versions_[e.version].counters.nodes[e.node];
+    ++c.left[edge];
+    const internal::Edge& out = node.edges[edge];
+    Trace(TraceStep::Kind::kLeave, e, e.node, out.label);
+    if (out.target == kExitEdge) {
+      Exit(slot, "completed");
+      return;
+    }
+    --c.current;
+    Enter(slot, out.target);
+  }
+
+  void Exit(uint32_t slot, absl::string_view reason) {
+    Enrollment& e = enrollments_[slot];
+    JourneyVersion& v = versions_[e.version];
+    internal::NodeCounters& c = v.counters.nodes[e.node];
+    --c.current;
+    ++c.exits[std::string(reason)];
+    ++v.counters.exits[std::string(reason)];
+    ++v.counters.exited;
+    --in_flight_;
+    Trace(TraceStep::Kind::kExit, e, e.node, reason);
+    JourneyHistory& h = History(e.subject, v.journey);
+    --h.active;
+    h.last_exit = now_;
+    std::vector<uint32_t>& list = subjects_[e.subject].enrollments;
+    list.erase(std::find(list.begin(), list.end(), slot));
+    e.live = false;
+    ++e.generation;
+    e.awaiting_message = 0;
+    e.context.clear();
+    e.context.shrink_to_fit();
+    e.trackers.clear();
+    free_enrollments_.push_back(slot);
+  }
+
+  void ResolveTracker(uint32_t t, int64_t GoalCounters::*field) {
+    GoalTracker& tr = trackers_[t];
+    GoalStats& stats = versions_[tr.version].counters.journey_goals[tr.goal];
+    ++(stats.overall.*field);
+    // Per-variant counts are attributed when the goal resolves, to the most
+    // recent split the enrollment had passed by then.
+    GoalCounters& by_variant = VariantCounters(&stats, tr.version, tr.split_node, tr.variant);
+    ++by_variant.reached;
+    ++(by_variant.*field);
+    tr.live = false;
+    ++tr.generation;
+    std::vector<uint32_t>& list = subjects_[tr.subject].trackers;
+    list.erase(std::find(list.begin(), list.end(), t));
+    // The enrollment, if still running, keeps the index; the uid check at
+    // splits ignores it once the slot is reused.
+    free_trackers_.push_back(t);
+  }
+
+  // Advances an enrollment from its current node until it blocks or exits.
+  // `event` is the event that caused this run (event.* in predicates and
+  // templates), or null for timers and delivery reports.
+  void Run(uint32_t slot, const Event* event) {
+    int steps = 0;
+    while (enrollments_[slot].live) {
+      if (++steps > options_.max_steps_per_input) {
+        Exit(slot, "step_limit");
+        return;
+      }
+      Enrollment& e = enrollments_[slot];
+      JourneyVersion& v = versions_[e.version];
+      const GraphNode& node = v.graph->nodes[e.node];
+      StepBindings bindings(&subjects_[e.subject].profile, event, &e.context);
+      switch (node.kind) {
+        case NodeKind::kTrigger:
+          Leave(slot, 0);
+          break;
+        case NodeKind::kFilter:
+          Leave(slot, node.predicate.Evaluate(bindings) ? 0 : 1);
+          break;
+        case NodeKind::kDelay:
+          timers_.Schedule(now_ + node.duration, slot, e.generation, kNodeTimer);
+          return;
+        case NodeKind::kSplit: {
+          std::vector<int32_t> weights;
+          weights.reserve(node.def->split().variants_size());
+          for (const auto& var : node.def->split().variants()) weights.push_back(var.weight());
+          const SubjectState& s = subjects_[e.subject];
+          const int variant =
+              AssignVariant(v.graph->definition.settings().split_seed(),
+                            v.graph->definition.id(), node.id, s.type, s.id, weights);
+          e.split_node = e.node;
+          e.variant = variant;
+          for (uint32_t t : e.trackers) {
+            // A tracker resolved meanwhile may have been reused by another
+            // enrollment: the uid tells.
+            if (trackers_[t].live && trackers_[t].enrollment_uid == e.uid) {
+              trackers_[t].split_node = e.node;
+              trackers_[t].variant = variant;
+            }
+          }
+          Leave(slot, variant);
+          break;
+        }
+        case NodeKind::kAction:
+          if (SendAction(slot, bindings)) return;  // Awaiting delivery.
+          break;
+        case NodeKind::kWait:
+          timers_.Schedule(now_ + node.duration, slot, e.generation, kNodeTimer);
+          return;
+        case NodeKind::kGoal:
+          CountGoal(&v.counters.node_goals[e.node], e.version, e.split_node,
+                    e.variant, &GoalCounters::reached);
+          timers_.Schedule(now_ + node.duration, slot, e.generation, kNodeTimer);
+          return;
+        case NodeKind::kUpdate:
+          ApplyUpdate(slot, bindings);
+          Leave(slot, 0);
+          break;
+        case NodeKind::kExit: {
+          const std::string& reason = node.def->exit().reason();
+          Exit(slot, reason.empty() ? absl::string_view(node.id) : reason);
+          return;
+        }
+      }
+    }
+  }
+
+  // Sends an action's message. Returns true when the enrollment now waits
+  // for a delivery report; otherwise it has moved on.
+  bool SendAction(uint32_t slot, const internal::Bindings& bindings) {
+    Enrollment& e = enrollments_[slot];
+    JourneyVersion& v = versions_[e.version];
+    const GraphNode& node = v.graph->nodes[e.node];
+    const v1::Action& action = node.def->action();
+    const SubjectState& s = subjects_[e.subject];
+
+    Message m;
+    const uint64_t id = StableHash64({v.graph->definition.id(), v.version_text, s.type,
+                                      s.id, absl::StrCat(e.ordinal), node.id,
+                                      absl::StrCat(e.visits)});
+    m.message_id = HashToHex(id);
+    m.journey_id = v.graph->definition.id();
+    m.journey_version = v.compiled->version();
+    m.node_id = node.id;
+    m.channel = action.channel();
+    m.template_id = action.template_id();
+    m.subject_id = s.id;
+    m.subject_type = s.type;
+    for (const auto& [key, text] : action.params()) {
+      m.params.emplace_back(key, RenderTemplate(text, bindings));
+    }
+    std::sort(m.params.begin(), m.params.end());
+    m.time = now_;
+    if (e.split_node >= 0) {
+      m.variant = v.graph->nodes[e.split_node].def->split().variants(e.variant).name();
+    }
+    m.awaits_delivery = action.has_await_delivery();
+
+    const SendResult result = v.sinks[node.channel]->Send(m);
+    ActionCounters& counters = v.counters.actions[e.node];
+    if (!result.accepted) {
+      ++stats_.messages_failed;
+      ++counters.failed[result.failure_reason.empty() ? "unspecified"
+                                                      : result.failure_reason];
+      FinishAction(slot, /*ok=*/false);
+      return false;
+    }
+    ++stats_.messages_sent;
+    ++counters.sent;
+    RememberMessage(id, SentMessage{e.version, e.node, slot, e.generation,
+                                    m.awaits_delivery, false});
+    if (m.awaits_delivery) {
+      e.awaiting_message = id;
+      timers_.Schedule(now_ + node.duration, slot, e.generation, kNodeTimer);
+      return true;
+    }
+    FinishAction(slot, /*ok=*/true);
+    return false;
+  }
+
+  // Leaves an action node: next on success, on_failure (if any) otherwise.
+  void FinishAction(uint32_t slot, bool ok) {
+    const Enrollment& e = enrollments_[slot];
+    const GraphNode& node = versions_[e.version].graph->nodes[e.node];
+    Leave(slot, !ok && node.edges.size() > 1 ? 1 : 0);
+  }
+
+  void RememberMessage(uint64_t id, const SentMessage& m) {
+    const absl::Time horizon = now_ - options_.delivery_report_window;
+    while (!message_order_.empty() && message_order_.front().first <= horizon) {
+      messages_.erase(message_order_.front().second);
+      message_order_.pop_front();
+    }
+    if (messages_.emplace(id, m).second) message_order_.emplace_back(now_, id);
+  }
+
+  void ApplyUpdate(uint32_t slot, const internal::Bindings& bindings) {
+    Enrollment& e = enrollments_[slot];
+    const JourneyVersion& v = versions_[e.version];
+    const GraphNode& node = v.graph->nodes[e.node];
+    const v1::Update& u = node.def->update();
+    SubjectState& s = subjects_[e.subject];
+    ProfileWrite write;
+    write.subject_id = s.id;
+    write.subject_type = s.type;
+    write.journey_id = v.graph->definition.id();
+    write.node_id = node.id;
+    write.time = now_;
+    // Values are read before any is written, so assignments see the profile
+    // as it was when the enrollment arrived.
+    for (const v1::Assignment& a : u.assignments()) {
+      Value value;
+      if (a.value().kind_case() == v1::Operand::kLiteral) {
+        value = *Value::FromProto(a.value().literal());
+      } else {
+        std::string error;
+        std::optional<internal::Path> path = internal::ParsePath(a.value().path(), &error);
+        if (path) {
+          if (const Value* found = bindings.Find(path->root, path->key)) value = *found;
+        }
+      }
+      write.set.emplace_back(a.attribute(), std::move(value));
+    }
+    for (const auto& [name, value] : write.set) SetSorted(&s.profile, name, value);
+    for (const std::string& name : u.unset()) {
+      SetSorted(&s.profile, name, Value());
+      write.unset.push_back(name);
+    }
+    if (u.add_tags_size() > 0 || u.remove_tags_size() > 0) {
+      std::vector<std::string> tags;
+      if (const Value* t = FindSorted(s.profile, "tags");
+          t != nullptr && t->type() == Value::Type::kStringList) {
+        tags = t->string_list_value();
+      }
+      for (const std::string& tag : u.add_tags()) {
+        if (std::find(tags.begin(), tags.end(), tag) == tags.end()) tags.push_back(tag);
+        write.add_tags.push_back(tag);
+      }
+      for (const std::string& tag : u.remove_tags()) {
+        tags.erase(std::remove(tags.begin(), tags.end(), tag), tags.end());
+        write.remove_tags.push_back(tag);
+      }
+      SetSorted(&s.profile, "tags", Value::StringList(std::move(tags)));
+    }
+    if (profile_sink_ != nullptr) profile_sink_->Write(write);
+  }
+
+  void FireTimersUntil(absl::Time limit) {
+    internal::Timer t;
+    while (timers_.PopDue(limit, &t)) {
+      if (t.due > now_) now_ = t.due;
+      if (t.kind == kTrackerTimer) {
+        if (trackers_[t.target].live && trackers_[t.target].generation == t.generation) {
+          ++stats_.timers_fired;
+          ResolveTracker(t.target, &GoalCounters::expired);
+        }
+        continue;
+      }
+      Enrollment& e = enrollments_[t.target];
+      if (!e.live || e.generation != t.generation) continue;  // Cancelled.
+      ++stats_.timers_fired;
+      const uint32_t slot = t.target;
+      JourneyVersion& v = versions_[e.version];
+      const GraphNode& node = v.graph->nodes[e.node];
+      switch (node.kind) {
+        case NodeKind::kDelay:
+          Leave(slot, 0);
+          break;
+        case NodeKind::kWait:  // Timeout: the edge after the branches.
+          Leave(slot, static_cast<int>(node.edges.size()) - 1);
+          break;
+        case NodeKind::kGoal:
+          CountGoal(&v.counters.node_goals[e.node], e.version, e.split_node,
+                    e.variant, &GoalCounters::expired);
+          Leave(slot, 1);
+          break;
+        case NodeKind::kAction: {  // Delivery report did not come in time.
+          auto m = messages_.find(e.awaiting_message);
+          if (m != messages_.end()) m->second.resolved = true;
+          ++v.counters.actions[e.node].undelivered["delivery_timeout"];
+          FinishAction(slot, /*ok=*/false);
+          break;
+        }
+        default:
+          continue;
+      }
+      Run(slot, nullptr);
+    }
+  }
+
+  const EngineOptions options_;
+  absl::Time now_;
+  uint64_t next_enrollment_uid_ = 0;
+  EngineStats stats_;
+  int64_t in_flight_ = 0;
+
+  absl::flat_hash_map<std::string, ChannelSink*> sinks_;
+  ProfileSink* profile_sink_ = nullptr;
+  Observer* observer_ = nullptr;
+
+  std::vector<JourneyEntry> journeys_;
+  absl::flat_hash_map<std::string, uint32_t> journey_index_;
+  std::vector<JourneyVersion> versions_;
+
+  absl::flat_hash_map<std::string, int32_t> event_index_;
+  std::vector<std::vector<TriggerListener>> trigger_listeners_;  // By event id.
+
+  std::vector<SubjectState> subjects_;
+  absl::flat_hash_map<std::string, absl::flat_hash_map<std::string, uint32_t>>
+      subject_index_;  // type -> id -> slot
+
+  std::vector<Enrollment> enrollments_;
+  std::vector<uint32_t> free_enrollments_;
+  std::vector<GoalTracker> trackers_;
+  std::vector<uint32_t> free_trackers_;
+  internal::TimerQueue timers_;
+
+  absl::flat_hash_map<uint64_t, absl::Time> dedup_seen_;
+  std::deque<std::pair<absl::Time, uint64_t>> dedup_order_;
+  absl::flat_hash_map<uint64_t, SentMessage> messages_;
+  std::deque<std::pair<absl::Time, uint64_t>> message_order_;
+
+};
+
+namespace {
+
+void AddReasons(const internal::ReasonCounts& counts,
+                google::protobuf::RepeatedPtrField<v1::ReasonCount>* out) {
+  for (const auto& [reason, count] : counts) {
+    v1::ReasonCount* rc = out->Add();
+    rc->set_reason(reason);
+    rc->set_count(count);
+  }
+}
+
+void FillGoal(const GoalStats& stats, v1::GoalReport* out) {
+  out->mutable_overall()->set_reached(stats.overall.reached);
+  out->mutable_overall()->set_converted(stats.overall.converted);
+  out->mutable_overall()->set_expired(stats.overall.expired);
+  for (const auto& [key, c] : stats.by_variant) {
+    v1::GoalCounts* g = out->add_by_variant();
+    g->set_split_node_id(key.first);
+    g->set_variant(key.second);
+    g->set_reached(c.reached);
+    g->set_converted(c.converted);
+    g->set_expired(c.expired);
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<v1::JourneyReport> Engine::Impl::Report(
+    absl::string_view journey_id) const {
+  auto it = journey_index_.find(journey_id);
+  if (it == journey_index_.end()) return UnknownJourney(journey_id);
+  const JourneyEntry& j = journeys_[it->second];
+  v1::JourneyReport report;
+  report.set_journey_id(j.id);
+  report.set_state(v1::JourneyState_Name(j.state));
+  for (uint32_t index : j.versions) {
+    const JourneyVersion& v = versions_[index];
+    const JourneyGraph& g = *v.graph;
+    const internal::VersionCounters& c = v.counters;
+    v1::VersionReport* vr = report.add_versions();
+    vr->set_version(v.compiled->version());
+    vr->set_entered(c.entered);
+    vr->set_exited(c.exited);
+    vr->set_in_flight(c.entered - c.exited);
+    AddReasons(c.exits, vr->mutable_exits());
+    AddReasons(c.entries_refused, vr->mutable_entries_refused());
+    for (size_t n = 0; n < g.nodes.size(); ++n) {
+      const GraphNode& node = g.nodes[n];
+      v1::NodeReport* nr = vr->add_nodes();
+      nr->set_node_id(node.id);
+      nr->set_kind(std::string(NodeKindName(node.kind)));
+      nr->set_entered(c.nodes[n].entered);
+      nr->set_current(c.nodes[n].current);
+      for (size_t e = 0; e < node.edges.size(); ++e) {
+        v1::EdgeCount* ec = nr->add_left();
+        ec->set_label(node.edges[e].label);
+        if (node.edges[e].target != kExitEdge) {
+          ec->set_target(g.nodes[node.edges[e].target].id);
+        }
+        ec->set_count(c.nodes[n].left[e]);
+      }
+      AddReasons(c.nodes[n].exits, nr->mutable_exits());
+      if (node.kind == NodeKind::kAction) {
+        const ActionCounters& a = c.actions[n];
+        v1::ActionReport* ar = vr->add_actions();
+        ar->set_node_id(node.id);
+        ar->set_channel(node.def->action().channel());
+        ar->set_sent(a.sent);
+        AddReasons(a.failed, ar->mutable_failed());
+        ar->set_delivered(a.delivered);
+        AddReasons(a.undelivered, ar->mutable_undelivered());
+        AddReasons(a.suppressed, ar->mutable_suppressed());
+      } else if (node.kind == NodeKind::kGoal) {
+        v1::GoalReport* gr = vr->add_goals();
+        gr->set_name(node.id);
+        FillGoal(c.node_goals[n], gr);
+      }
+    }
+    for (size_t goal = 0; goal < g.goals.size(); ++goal) {
+      v1::GoalReport* gr = vr->add_goals();
+      gr->set_name(g.goals[goal].name);
+      gr->set_journey_goal(true);
+      FillGoal(c.journey_goals[goal], gr);
+    }
+  }
+  return report;
+}
+
+Engine::Engine(EngineOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options))) {}
+Engine::Engine(Engine&& other) noexcept = default;
+Engine& Engine::operator=(Engine&& other) noexcept = default;
+Engine::~Engine() = default;
+
+absl::Status Engine::RegisterChannel(absl::string_view channel, ChannelSink* sink) {
+  return impl_->RegisterChannel(channel, sink);
+}
+void Engine::SetProfileSink(ProfileSink* sink) { impl_->SetProfileSink(sink); }
+void Engine::SetObserver(Observer* observer) { impl_->SetObserver(observer); }
+absl::Status Engine::Deploy(const v1::Journey& journey) { return impl_->Deploy(journey); }
+absl::Status Engine::SetJourneyState(absl::string_view journey_id,
+                                     v1::JourneyState state) {
+  return impl_->SetJourneyState(journey_id, state);
+}
+absl::Status Engine::Ingest(const Event& event) { return impl_->Ingest(event); }
+absl::Status Engine::Enroll(absl::string_view journey_id, absl::string_view subject_id,
+                            absl::Time time, const Attributes& context) {
+  return impl_->Enroll(journey_id, subject_id, time, context);
+}
+absl::Status Engine::UpsertProfile(absl::string_view subject_id,
+                                   const Attributes& attributes, absl::Time time,
+                                   absl::string_view subject_type) {
+  return impl_->UpsertProfile(subject_id, attributes, time, subject_type);
+}
+absl::Status Engine::ReportDelivery(absl::string_view message_id,
+                                    DeliveryOutcome outcome, absl::Time time,
+                                    absl::string_view reason) {
+  return impl_->ReportDelivery(message_id, outcome, time, reason);
+}
+absl::Status Engine::AdvanceTo(absl::Time time) { return impl_->AdvanceTo(time); }
+absl::Time Engine::now() const { return impl_->now(); }
+absl::StatusOr<v1::JourneyReport> Engine::Report(absl::string_view journey_id) const {
+  return impl_->Report(journey_id);
+}
+EngineStats Engine::stats() const { return impl_->stats(); }
+std::vector<std::string> Engine::journey_ids() const { return impl_->journey_ids(); }
+
+}  // namespace cairn

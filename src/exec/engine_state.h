@@ -1,0 +1,149 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+//
+// The engine's internal state: deployed journey versions and their counters,
+// subjects, enrollments, journey-goal trackers and sent messages. Plain data;
+// the behaviour lives in engine.cc.
+//
+// Thread-safety: owned by one Engine; not thread-safe.
+
+#ifndef CAIRN_EXEC_ENGINE_STATE_H_
+#define CAIRN_EXEC_ENGINE_STATE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/btree_map.h"
+#include "absl/time/time.h"
+#include "cairn/event.h"
+#include "cairn/journey.h"
+#include "cairn/sink.h"
+#include "compile/journey_graph.h"
+
+namespace cairn::internal {
+
+// A count per reason, ordered by reason so reports are deterministic.
+using ReasonCounts = absl::btree_map<std::string, int64_t>;
+
+struct NodeCounters {
+  int64_t entered = 0;
+  int64_t current = 0;
+  std::vector<int64_t> left;  // Per edge, in GraphNode::edges order.
+  ReasonCounts exits;
+};
+
+struct ActionCounters {
+  int64_t sent = 0;
+  int64_t delivered = 0;
+  ReasonCounts failed;
+  ReasonCounts undelivered;
+  ReasonCounts suppressed;
+};
+
+struct GoalCounters {
+  int64_t reached = 0;
+  int64_t converted = 0;
+  int64_t expired = 0;
+};
+
+// A goal's counters overall and per (split node id, variant name).
+struct GoalStats {
+  GoalCounters overall;
+  absl::btree_map<std::pair<std::string, std::string>, GoalCounters> by_variant;
+};
+
+// Everything counted for one deployed version.
+struct VersionCounters {
+  int64_t entered = 0;
+  int64_t exited = 0;
+  ReasonCounts exits;
+  ReasonCounts entries_refused;
+  std::vector<NodeCounters> nodes;
+  std::vector<ActionCounters> actions;   // Indexed by node; used for actions.
+  std::vector<GoalStats> node_goals;     // Indexed by node; used for goals.
+  std::vector<GoalStats> journey_goals;  // Indexed like JourneyGraph::goals.
+};
+
+// One deployed version of a journey.
+struct JourneyVersion {
+  std::shared_ptr<const CompiledJourney> compiled;
+  const JourneyGraph* graph = nullptr;
+  uint32_t journey = 0;  // Index into Engine's journeys.
+  std::string subject_type;
+  std::string version_text;  // decimal version, for message ids
+  // Local (per-journey) event id -> engine-wide event id.
+  std::vector<int32_t> global_event;
+  // Per local channel index, the sink.
+  std::vector<ChannelSink*> sinks;
+  VersionCounters counters;
+};
+
+// One journey id and its versions.
+struct JourneyEntry {
+  std::string id;
+  v1::JourneyState state = v1::ACTIVE;
+  std::vector<uint32_t> versions;  // Indices into versions, oldest first.
+};
+
+// What a subject has done in one journey id, for re-entry rules.
+struct JourneyHistory {
+  uint32_t journey = 0;
+  uint32_t entries = 0;  // Also the ordinal of the latest entry.
+  uint32_t active = 0;
+  absl::Time last_exit = absl::InfinitePast();
+};
+
+struct SubjectState {
+  std::string type;
+  std::string id;
+  Attributes profile;                // Sorted by name.
+  std::vector<uint32_t> enrollments;  // Live enrollment slots, oldest first.
+  std::vector<uint32_t> trackers;     // Live journey-goal trackers.
+  std::vector<JourneyHistory> history;
+};
+
+struct Enrollment {
+  bool live = false;
+  uint32_t generation = 0;  // Bumped on every move; stale timers compare it.
+  uint64_t uid = 0;         // Unique per enrollment, never reused.
+  uint32_t subject = 0;
+  uint32_t version = 0;
+  int32_t node = -1;
+  uint32_t ordinal = 0;  // Which entry of the subject into this journey id.
+  uint32_t visits = 0;   // Node arrivals so far, for message ids.
+  int32_t split_node = -1;  // Most recent split passed and its variant.
+  int32_t variant = -1;
+  absl::Time entered_at;
+  uint64_t awaiting_message = 0;  // Non-zero while an action awaits delivery.
+  Attributes context;             // entry.*
+  std::vector<uint32_t> trackers;  // Journey-goal trackers started by it.
+};
+
+// Measures one journey goal for one enrollment, from entry until the window
+// ends, even after the enrollment exits.
+struct GoalTracker {
+  bool live = false;
+  uint32_t generation = 0;
+  uint32_t subject = 0;
+  uint32_t version = 0;
+  uint32_t goal = 0;
+  uint64_t enrollment_uid = 0;  // The enrollment it measures.
+  int32_t split_node = -1;
+  int32_t variant = -1;
+};
+
+// A message a sink accepted, kept for delivery reports.
+struct SentMessage {
+  uint32_t version = 0;
+  int32_t node = -1;
+  uint32_t enrollment = 0;
+  uint32_t generation = 0;  // Enrollment generation while awaiting.
+  bool awaiting = false;
+  bool resolved = false;
+};
+
+}  // namespace cairn::internal
+
+#endif  // CAIRN_EXEC_ENGINE_STATE_H_

@@ -1,0 +1,67 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+//
+// TimerQueue: pending timers, popped in (due time, scheduling order).
+//
+// Timers are grouped in one-second buckets kept in a B-tree keyed by the
+// second; only the bucket at the head is sorted, lazily. Scheduling costs a
+// B-tree lookup over the distinct seconds that have timers (not over the
+// timers or the subjects waiting) plus an amortised push; popping costs one
+// sort of each bucket as it reaches the head. Cancellation is lazy: a timer
+// carries its target's generation, and the owner ignores stale ones.
+//
+// Thread-safety: not thread-safe.
+
+#ifndef CAIRN_TIMER_TIMER_QUEUE_H_
+#define CAIRN_TIMER_TIMER_QUEUE_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/container/btree_map.h"
+#include "absl/time/time.h"
+
+namespace cairn::internal {
+
+struct Timer {
+  absl::Time due;
+  uint64_t seq = 0;         // Scheduling order; ties on `due` fire in this order.
+  uint32_t target = 0;      // Owner-defined (an enrollment or tracker slot).
+  uint32_t generation = 0;  // The target's generation when scheduled.
+  uint8_t kind = 0;         // Owner-defined.
+};
+
+class TimerQueue {
+ public:
+  // Adds a timer; returns its sequence number.
+  uint64_t Schedule(absl::Time due, uint32_t target, uint32_t generation,
+                    uint8_t kind);
+
+  // If the earliest timer is due at or before `limit`, removes it into *out
+  // and returns true.
+  bool PopDue(absl::Time limit, Timer* out);
+
+  // The due time of the earliest timer, or InfiniteFuture when empty.
+  absl::Time NextDue();
+
+  // Number of pending timers (stale ones included).
+  size_t size() const { return size_; }
+
+ private:
+  struct Bucket {
+    std::vector<Timer> timers;
+    size_t next = 0;      // timers[0, next) have been popped.
+    bool sorted = false;  // timers[next, end) are in (due, seq) order.
+  };
+
+  // Sorts the head bucket if needed and drops drained buckets; returns the
+  // head bucket or nullptr when empty.
+  Bucket* Head();
+
+  absl::btree_map<int64_t, Bucket> buckets_;
+  uint64_t next_seq_ = 0;
+  size_t size_ = 0;
+};
+
+}  // namespace cairn::internal
+
+#endif  // CAIRN_TIMER_TIMER_QUEUE_H_
