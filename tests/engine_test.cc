@@ -1,1 +1,468 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+//
+// The Engine's API: every input's bad cases (exact status, nothing lost,
+// counters), time and ordering rules, versions, node semantics in detail.
+
+#include "cairn/engine.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "cairn/cairn.h"
+#include "cairn/testing/harness.h"
 #include "catch2/catch.hpp"
+#include "testing/test_util.h"
+
+namespace cairn {
+namespace {
+
+using testing::Harness;
+using testing::IsOk;
+using testing::StatusOf;
+using testing::TextJourney;
+
+constexpr char kWelcome[] = R"pb(
+  id: "welcome" version: 1
+  settings { state: ACTIVE }
+  nodes { id: "signed_up" trigger { event { matcher { event: "signup" } } next: "wait_1h" } }
+  nodes { id: "wait_1h" delay { duration { seconds: 3600 } next: "hello" } }
+  nodes { id: "hello" action { channel: "push" template_id: "welcome"
+          params { key: "name" value: "{{profile.name}}" } } }
+)pb";
+
+constexpr char kAudience[] = R"pb(
+  id: "promo" version: 1
+  settings { state: ACTIVE }
+  nodes { id: "segment" trigger { audience { audience: "vip" } next: "mail" } }
+  nodes { id: "mail" action { channel: "email" template_id: "promo"
+          params { key: "code" value: "{{entry.code}}" }
+          await_delivery { timeout { seconds: 600 } } next: "done" on_failure: "retry" } }
+  nodes { id: "retry" action { channel: "sms" template_id: "promo_sms" next: "done" } }
+  nodes { id: "done" exit { reason: "done" } }
+)pb";
+
+absl::StatusCode Code(const absl::Status& s) { return s.code(); }
+
+std::string ErrorText(const absl::Status& s) { return std::string(s.message()); }
+
+class NullSink : public ChannelSink {
+ public:
+  SendResult Send(const cairn::Message&) override { return SendResult::Accepted(); }
+};
+
+TEST_CASE("RegisterChannel refuses empty names, null sinks and duplicates") {
+  Engine engine;
+  NullSink sink;
+  CHECK(Code(engine.RegisterChannel("", &sink)) == absl::StatusCode::kInvalidArgument);
+  CHECK(Code(engine.RegisterChannel("push", nullptr)) == absl::StatusCode::kInvalidArgument);
+  REQUIRE_THAT(engine.RegisterChannel("push", &sink), IsOk());
+  const absl::Status again = engine.RegisterChannel("push", &sink);
+  CHECK(Code(again) == absl::StatusCode::kAlreadyExists);
+  CHECK(ErrorText(again) == "channel push already has a sink");
+}
+
+TEST_CASE("Deploy refuses invalid journeys, old versions, missing sinks, unsupported nodes") {
+  Engine engine;
+  NullSink sink;
+  v1::Journey j = TextJourney(kWelcome);
+
+  SECTION("a channel without a sink") {
+    const absl::Status s = engine.Deploy(j);
+    CHECK(Code(s) == absl::StatusCode::kFailedPrecondition);
+    CHECK(ErrorText(s) ==
+          "journey welcome, node hello, field action.channel: channel \"push\" has no "
+          "registered sink; call RegisterChannel first");
+    CHECK(engine.journey_ids().empty());
+  }
+  REQUIRE_THAT(engine.RegisterChannel("push", &sink), IsOk());
+  SECTION("compile problems are listed") {
+    j.mutable_nodes(1)->mutable_delay()->mutable_duration()->set_seconds(0);
+    const absl::Status s = engine.Deploy(j);
+    CHECK(Code(s) == absl::StatusCode::kInvalidArgument);
+    CHECK_THAT(ErrorText(s), Catch::Contains("node wait_1h, field delay.duration"));
+    CHECK(engine.journey_ids().empty());
+  }
+  SECTION("the same or an older version") {
+    REQUIRE_THAT(engine.Deploy(j), IsOk());
+    const absl::Status s = engine.Deploy(j);
+    CHECK(Code(s) == absl::StatusCode::kAlreadyExists);
+    CHECK(ErrorText(s) ==
+          "journey welcome: version 1 is not newer than the deployed version 1");
+    CHECK(engine.Report("welcome")->versions_size() == 1);
+  }
+  SECTION("a feature this engine does not run yet") {
+    v1::Journey seq = TextJourney(R"pb(
+      id: "seq" version: 1 settings { state: ACTIVE }
+      nodes { id: "t" trigger { sequence { steps { event: "a" } steps { event: "b" }
+              within { seconds: 60 } } next: "x" } }
+      nodes { id: "x" exit {} })pb");
+    const absl::Status s = engine.Deploy(seq);
+    CHECK(Code(s) == absl::StatusCode::kUnimplemented);
+    CHECK(ErrorText(s) == "journey seq, node t, field trigger.sequence: not supported by "
+                        "this engine yet (see docs/roadmap.md)");
+  }
+}
+
+TEST_CASE("Ingest rejects bad events and counts them; nothing else changes") {
+  Harness h;
+  REQUIRE_THAT(h.DeployText(kWelcome), IsOk());
+  Event e;
+  e.name = "signup";
+  e.time = h.now();
+  absl::Status s = h.Ingest(e);
+  CHECK(Code(s) == absl::StatusCode::kInvalidArgument);
+  CHECK(ErrorText(s) == "event signup: subject_id is empty");
+  e.subject_id = "u1";
+  e.name = "";
+  CHECK(ErrorText(h.Ingest(e)) == "event of subject u1: name is empty");
+  e.name = "signup";
+  e.time = absl::InfinitePast();
+  CHECK(ErrorText(h.Ingest(e)) == "event signup of subject u1: time is not set");
+  const EngineStats stats = h.engine().stats();
+  CHECK(stats.events_rejected == 3);
+  CHECK(stats.events_applied == 0);
+  CHECK(stats.subjects == 0);
+  CHECK(h.Report("welcome")->versions(0).entered() == 0);
+}
+
+TEST_CASE("Late inputs apply at engine time; too late ones are rejected") {
+  EngineOptions options;
+  options.max_lateness = absl::Minutes(10);
+  Harness h(Harness::DefaultStart(), options);
+  REQUIRE_THAT(h.DeployText(kWelcome), IsOk());
+  REQUIRE_THAT(h.Advance(absl::Hours(1)), IsOk());
+  const absl::Time now = h.now();
+  // Five minutes late: applied, at engine time.
+  REQUIRE_THAT(h.Event("u1", "signup", now - absl::Minutes(5)), IsOk());
+  CHECK(h.engine().stats().late_inputs == 1);
+  REQUIRE_THAT(h.Advance(absl::Hours(1)), IsOk());
+  REQUIRE(h.SentTo("u1", "push") == 1);
+  CHECK(h.Sent("u1")[0].time == now + absl::Hours(1));
+  // An hour late: rejected.
+  const absl::Status s = h.Event("u2", "signup", now - absl::Minutes(1));
+  CHECK(Code(s) == absl::StatusCode::kOutOfRange);
+  CHECK(ErrorText(s) == "event at 2026-01-05T01:59:00+00:00 is 1h1m older than engine time "
+                      "2026-01-05T03:00:00+00:00, beyond max_lateness 10m");
+  CHECK(h.engine().stats().too_late_inputs == 1);
+  CHECK(h.engine().stats().events_rejected == 1);
+  CHECK(h.Report("welcome")->versions(0).entered() == 1);
+  // Moving time backwards is not an error and changes nothing.
+  REQUIRE_THAT(h.engine().AdvanceTo(now), IsOk());
+  CHECK(h.engine().now() == now + absl::Hours(2));
+}
+
+TEST_CASE("Duplicate event ids inside the window are dropped and counted") {
+  Harness h;
+  REQUIRE_THAT(h.DeployText(R"pb(
+    id: "counter" version: 1
+    settings { state: ACTIVE reentry { mode: CONCURRENT max_concurrent: 100 } }
+    nodes { id: "t" trigger { event { matcher { event: "buy" } } next: "thanks" } }
+    nodes { id: "thanks" action { channel: "sms" template_id: "thanks" } })pb"), IsOk());
+  Event e;
+  e.id = "order-1";
+  e.subject_id = "u1";
+  e.name = "buy";
+  e.time = h.now();
+  REQUIRE_THAT(h.Ingest(e), IsOk());
+  const absl::Status again = h.Ingest(e);
+  CHECK(Code(again) == absl::StatusCode::kAlreadyExists);
+  CHECK(ErrorText(again) ==
+        "event order-1 of user u1 was already applied within the dedup window");
+  e.subject_id = "u2";  // Same id, other subject: not a duplicate.
+  REQUIRE_THAT(h.Ingest(e), IsOk());
+  e.subject_id = "u1";
+  e.time = h.now() + absl::Hours(25);  // Outside the 24 h window.
+  REQUIRE_THAT(h.Ingest(e), IsOk());
+  e.id = "";  // No id: never de-duplicated.
+  REQUIRE_THAT(h.Ingest(e), IsOk());
+  REQUIRE_THAT(h.Ingest(e), IsOk());
+  CHECK(h.SentTo("u1", "sms") == 4);
+  const EngineStats stats = h.engine().stats();
+  CHECK(stats.events_duplicate == 1);
+  CHECK(stats.events_rejected == 1);
+  CHECK(stats.events_applied == 5);
+}
+
+TEST_CASE("Events nobody listens to are ignored cheaply and counted") {
+  Harness h;
+  REQUIRE_THAT(h.DeployText(kWelcome), IsOk());
+  REQUIRE_THAT(h.Event("u1", "page_view"), IsOk());
+  CHECK(h.engine().stats().events_ignored == 1);
+  CHECK(h.engine().stats().subjects == 0);  // Not even interned.
+}
+
+TEST_CASE("Enroll: unknown journey, empty subject, no audience trigger, context") {
+  Harness h;
+  REQUIRE_THAT(h.DeployText(kWelcome), IsOk());
+  REQUIRE_THAT(h.DeployText(kAudience), IsOk());
+  absl::Status s = h.Enroll("nope", "u1");
+  CHECK(Code(s) == absl::StatusCode::kNotFound);
+  CHECK(ErrorText(s) == "journey nope is not deployed");
+  s = h.Enroll("promo", "");
+  CHECK(Code(s) == absl::StatusCode::kInvalidArgument);
+  s = h.Enroll("welcome", "u1");
+  CHECK(Code(s) == absl::StatusCode::kFailedPrecondition);
+  CHECK(ErrorText(s) ==
+        "journey welcome has no audience trigger; subjects enter it through events only");
+  CHECK(h.engine().stats().enrollments_rejected == 3);
+  REQUIRE_THAT(h.Enroll("promo", "u1", {{"code", Value::String("VIP20")}}), IsOk());
+  REQUIRE(h.SentTo("u1", "email") == 1);
+  CHECK(h.Sent("u1", "email")[0].params ==
+        std::vector<std::pair<std::string, std::string>>{{"code", "VIP20"}});
+  CHECK(h.engine().stats().enrollments_applied == 1);
+}
+
+TEST_CASE("UpsertProfile: bad input is rejected; values feed templates and filters") {
+  Harness h;
+  REQUIRE_THAT(h.DeployText(kWelcome), IsOk());
+  CHECK(Code(h.Profile("", {{"name", Value::String("x")}})) ==
+        absl::StatusCode::kInvalidArgument);
+  const absl::Status s = h.Profile("u1", {{"", Value::Int(1)}});
+  CHECK(ErrorText(s) == "UpsertProfile for u1: an attribute name is empty");
+  CHECK(h.engine().stats().profile_updates_rejected == 2);
+  CHECK(h.engine().stats().subjects == 0);
+  REQUIRE_THAT(h.Profile("u1", {{"name", Value::String("Ada")}, {"age", Value::Int(3)}}), IsOk());
+  REQUIRE_THAT(h.Profile("u1", {{"age", Value()}}), IsOk());  // null removes
+  REQUIRE_THAT(h.Event("u1", "signup"), IsOk());
+  REQUIRE_THAT(h.Advance(absl::Hours(1)), IsOk());
+  CHECK(h.Sent("u1")[0].params ==
+        std::vector<std::pair<std::string, std::string>>{{"name", "Ada"}});
+  REQUIRE_THAT(h.Event("u2", "signup"), IsOk());
+  REQUIRE_THAT(h.Advance(absl::Hours(1)), IsOk());
+  // A missing attribute renders empty.
+  CHECK(h.Sent("u2")[0].params ==
+        std::vector<std::pair<std::string, std::string>>{{"name", ""}});
+}
+
+TEST_CASE("ReportDelivery: unknown, malformed, repeated and timed-out ids") {
+  Harness h;
+  REQUIRE_THAT(h.DeployText(kAudience), IsOk());
+  REQUIRE_THAT(h.Enroll("promo", "u1"), IsOk());
+  REQUIRE_THAT(h.Enroll("promo", "u2"), IsOk());
+  const std::string id1 = h.Sent("u1", "email")[0].message_id;
+  const std::string id2 = h.Sent("u2", "email")[0].message_id;
+  CHECK(Code(h.Deliver("not-an-id")) == absl::StatusCode::kNotFound);
+  CHECK(Code(h.Deliver("0123456789abcdef")) == absl::StatusCode::kNotFound);
+  REQUIRE_THAT(h.Deliver(id1), IsOk());
+  const absl::Status again = h.Deliver(id1, DeliveryOutcome::kFailed, "bounced");
+  CHECK(Code(again) == absl::StatusCode::kAlreadyExists);
+  CHECK(h.Exits("u1") == std::vector<std::string>{"done"});
+  REQUIRE_THAT(h.Advance(absl::Minutes(11)), IsOk());  // u2 times out -> SMS.
+  CHECK(h.SentTo("u2", "sms") == 1);
+  CHECK(Code(h.Deliver(id2)) == absl::StatusCode::kAlreadyExists);
+  const EngineStats stats = h.engine().stats();
+  CHECK(stats.delivery_reports_applied == 1);
+  CHECK(stats.delivery_reports_rejected == 4);
+  const v1::ActionReport mail = h.Report("promo")->versions(0).actions(0);
+  CHECK(mail.sent() == 2);
+  CHECK(mail.delivered() == 1);
+  REQUIRE(mail.undelivered_size() == 1);
+  CHECK(mail.undelivered(0).reason() == "delivery_timeout");
+}
+
+TEST_CASE("A failed delivery report takes the fallback edge") {
+  Harness h;
+  REQUIRE_THAT(h.DeployText(kAudience), IsOk());
+  REQUIRE_THAT(h.Enroll("promo", "u1"), IsOk());
+  REQUIRE_THAT(h.Deliver(h.Sent("u1")[0].message_id, DeliveryOutcome::kFailed, "bounced"),
+               IsOk());
+  CHECK(h.SentTo("u1", "sms") == 1);
+  const v1::ActionReport mail = h.Report("promo")->versions(0).actions(0);
+  CHECK(mail.undelivered(0).reason() == "bounced");
+}
+
+TEST_CASE("Delivery reports are accepted for messages that are not awaited") {
+  Harness h;
+  REQUIRE_THAT(h.DeployText(kWelcome), IsOk());
+  REQUIRE_THAT(h.Event("u1", "signup"), IsOk());
+  REQUIRE_THAT(h.Advance(absl::Hours(1)), IsOk());
+  REQUIRE_THAT(h.Deliver(h.Sent("u1")[0].message_id), IsOk());
+  CHECK(h.Report("welcome")->versions(0).actions(0).delivered() == 1);
+  // Beyond the report window the id is forgotten.
+  EngineOptions options;
+  options.delivery_report_window = absl::Hours(1);
+  Harness short_memory(Harness::DefaultStart(), options);
+  REQUIRE_THAT(short_memory.DeployText(kWelcome), IsOk());
+  REQUIRE_THAT(short_memory.Event("u1", "signup"), IsOk());
+  REQUIRE_THAT(short_memory.Event("u2", "signup", short_memory.now() + absl::Hours(3)), IsOk());
+  REQUIRE_THAT(short_memory.Advance(absl::Hours(2)), IsOk());
+  CHECK(Code(short_memory.Deliver(short_memory.Sent("u1")[0].message_id)) ==
+        absl::StatusCode::kNotFound);
+}
+
+TEST_CASE("SetJourneyState and Report refuse unknown journeys and states") {
+  Harness h;
+  REQUIRE_THAT(h.DeployText(kWelcome), IsOk());
+  CHECK(Code(h.engine().SetJourneyState("nope", v1::PAUSED)) == absl::StatusCode::kNotFound);
+  CHECK(Code(h.engine().SetJourneyState("welcome", v1::JOURNEY_STATE_UNSPECIFIED)) ==
+        absl::StatusCode::kInvalidArgument);
+  CHECK(Code(h.Report("nope").status()) == absl::StatusCode::kNotFound);
+  CHECK(h.Report("welcome")->state() == "ACTIVE");
+}
+
+TEST_CASE("A new version takes new entries; old enrollments finish in the old one") {
+  Harness h;
+  REQUIRE_THAT(h.DeployText(kWelcome), IsOk());
+  REQUIRE_THAT(h.Event("old", "signup"), IsOk());
+  v1::Journey v2 = TextJourney(kWelcome);
+  v2.set_version(2);
+  v2.mutable_nodes(2)->mutable_action()->set_template_id("welcome_v2");
+  REQUIRE_THAT(h.Deploy(v2), IsOk());
+  REQUIRE_THAT(h.Event("new", "signup"), IsOk());
+  REQUIRE_THAT(h.Advance(absl::Hours(1)), IsOk());
+  CHECK(h.Sent("old")[0].template_id == "welcome");
+  CHECK(h.Sent("old")[0].journey_version == 1);
+  CHECK(h.Sent("new")[0].template_id == "welcome_v2");
+  const v1::JourneyReport r = *h.Report("welcome");
+  REQUIRE(r.versions_size() == 2);
+  CHECK(r.versions(0).entered() == 1);
+  CHECK(r.versions(1).entered() == 1);
+  // NEVER re-entry holds across versions.
+  REQUIRE_THAT(h.Event("old", "signup"), IsOk());
+  CHECK(h.Report("welcome")->versions(1).entries_refused(0).reason() == "reentry_never");
+}
+
+TEST_CASE("Timers due at an input's time fire before the input") {
+  Harness h;
+  REQUIRE_THAT(h.DeployText(R"pb(
+    id: "w" version: 1 settings { state: ACTIVE }
+    nodes { id: "t" trigger { event { matcher { event: "start" } } next: "w" } }
+    nodes { id: "w" wait { branches { name: "go" matcher { event: "go" } next: "yes" }
+            timeout { seconds: 60 } on_timeout: "no" } }
+    nodes { id: "yes" exit { reason: "matched" } }
+    nodes { id: "no" exit { reason: "timed_out" } })pb"), IsOk());
+  REQUIRE_THAT(h.Event("a", "start"), IsOk());
+  REQUIRE_THAT(h.Event("b", "start"), IsOk());
+  REQUIRE_THAT(h.Event("a", "go", h.now() + absl::Seconds(59)), IsOk());
+  REQUIRE_THAT(h.Event("b", "go", h.now() + absl::Seconds(1)), IsOk());  // exactly at 60 s
+  CHECK(h.Exits("a") == std::vector<std::string>{"matched"});
+  CHECK(h.Exits("b") == std::vector<std::string>{"timed_out"});
+}
+
+TEST_CASE("Filters read profile, event and entry; update writes back") {
+  Harness h;
+  REQUIRE_THAT(h.DeployText(R"pb(
+    id: "orders" version: 1
+    settings { state: ACTIVE reentry { mode: CONCURRENT max_concurrent: 5 } }
+    nodes { id: "ordered" trigger { event { matcher { event: "order"
+              where { compare { path: "event.amount" op: GE value { double_value: 100 } } } }
+            profile_filter { not { compare { path: "profile.tags" op: CONTAINS
+                                             value { string_value: "blocked" } } } } }
+            next: "shipped" } }
+    nodes { id: "shipped" wait {
+      branches { name: "this_order" next: "mark"
+        matcher { event: "shipped" where { compare { path: "event.order_id" op: EQ
+                                                      other_path: "entry.order_id" } } } }
+      timeout { seconds: 86400 } on_timeout: "" } }
+    nodes { id: "mark" update {
+      assignments { attribute: "last_order" value { path: "entry.order_id" } }
+      assignments { attribute: "vip" value { literal { bool_value: true } } }
+      unset: "cart" add_tags: "buyer" next: "is_vip" } }
+    nodes { id: "is_vip" filter {
+      predicate { compare { path: "profile.vip" op: EQ value { bool_value: true } } }
+      on_true: "thanks" on_false: "" } }
+    nodes { id: "thanks" action { channel: "sms" template_id: "shipped"
+            params { key: "order" value: "{{profile.last_order}}" } } })pb"), IsOk());
+  REQUIRE_THAT(h.Profile("blocked", {{"tags", Value::StringList({"blocked"})}}), IsOk());
+  REQUIRE_THAT(h.Profile("u1", {{"cart", Value::String("3 items")}}), IsOk());
+  REQUIRE_THAT(h.Event("u1", "order", {{"amount", Value::Int(50)}, {"order_id", Value::String("o0")}}), IsOk());
+  REQUIRE_THAT(h.Event("u1", "order", {{"amount", Value::Int(150)}, {"order_id", Value::String("o1")}}), IsOk());
+  REQUIRE_THAT(h.Event("u1", "order", {{"amount", Value::Double(200.5)}, {"order_id", Value::String("o2")}}), IsOk());
+  REQUIRE_THAT(h.Event("blocked", "order", {{"amount", Value::Int(500)}, {"order_id", Value::String("b1")}}), IsOk());
+  CHECK(h.Report("orders")->versions(0).entered() == 2);
+  REQUIRE_THAT(h.Event("u1", "shipped", {{"order_id", Value::String("o2")}}), IsOk());
+  REQUIRE(h.SentTo("u1", "sms") == 1);
+  CHECK(h.Sent("u1")[0].params ==
+        std::vector<std::pair<std::string, std::string>>{{"order", "o2"}});
+  REQUIRE(h.profile_writes().size() == 1);
+  const ProfileWrite& w = h.profile_writes()[0];
+  CHECK(w.node_id == "mark");
+  REQUIRE(w.set.size() == 2);
+  CHECK(w.set[0].first == "last_order");
+  CHECK(w.set[0].second == Value::String("o2"));
+  CHECK(w.unset == std::vector<std::string>{"cart"});
+  CHECK(w.add_tags == std::vector<std::string>{"buyer"});
+  // o1's enrollment is still waiting for its own shipment.
+  CHECK(h.Report("orders")->versions(0).in_flight() == 1);
+}
+
+TEST_CASE("Journeys ignore subjects of other types") {
+  Harness h;
+  REQUIRE_THAT(h.DeployText(kWelcome), IsOk());
+  Event e;
+  e.subject_id = "dev-1";
+  e.subject_type = "device";
+  e.name = "signup";
+  e.time = h.now();
+  REQUIRE_THAT(h.Ingest(e), IsOk());
+  CHECK(h.Report("welcome")->versions(0).entered() == 0);
+}
+
+TEST_CASE("Active window bounds entries") {
+  Harness h;
+  v1::Journey j = TextJourney(kWelcome);
+  const int64_t start = absl::ToUnixSeconds(h.now() + absl::Hours(1));
+  j.mutable_settings()->mutable_active_window()->mutable_start()->set_seconds(start);
+  j.mutable_settings()->mutable_active_window()->mutable_end()->set_seconds(start + 3600);
+  REQUIRE_THAT(h.Deploy(j), IsOk());
+  REQUIRE_THAT(h.Event("early", "signup"), IsOk());
+  REQUIRE_THAT(h.Event("on_time", "signup", h.now() + absl::Minutes(90)), IsOk());
+  REQUIRE_THAT(h.Event("late", "signup", h.now() + absl::Hours(1)), IsOk());
+  const v1::VersionReport v = h.Report("welcome")->versions(0);
+  CHECK(v.entered() == 1);
+  CHECK(v.entries_refused(0).reason() == "outside_active_window");
+  CHECK(v.entries_refused(0).count() == 2);
+}
+
+TEST_CASE("The step limit ends an enrollment that takes too many steps") {
+  EngineOptions options;
+  options.max_steps_per_input = 3;
+  Harness h(Harness::DefaultStart(), options);
+  REQUIRE_THAT(h.DeployText(R"pb(
+    id: "long" version: 1 settings { state: ACTIVE }
+    nodes { id: "t" trigger { audience {} next: "f1" } }
+    nodes { id: "f1" filter { predicate { all {} } on_true: "f2" } }
+    nodes { id: "f2" filter { predicate { all {} } on_true: "f3" } }
+    nodes { id: "f3" filter { predicate { all {} } on_true: "end" } }
+    nodes { id: "end" exit {} })pb"), IsOk());
+  REQUIRE_THAT(h.Enroll("long", "u1"), IsOk());
+  CHECK(h.Exits("u1") == std::vector<std::string>{"step_limit"});
+}
+
+TEST_CASE("The observer sees enter, leave and exit in order") {
+  Harness h;
+  REQUIRE_THAT(h.DeployText(kWelcome), IsOk());
+  REQUIRE_THAT(h.Event("u1", "signup"), IsOk());
+  REQUIRE_THAT(h.Advance(absl::Hours(1)), IsOk());
+  std::vector<std::string> steps;
+  for (const auto& s : h.trace()) {
+    const char* kind = s.kind == TraceStep::Kind::kEnter   ? "enter"
+                       : s.kind == TraceStep::Kind::kLeave ? "leave"
+                                                           : "exit";
+    steps.push_back(absl::StrCat(kind, " ", s.node_id, s.detail.empty() ? "" : " ", s.detail));
+  }
+  CHECK(steps == std::vector<std::string>{"enter signed_up", "leave signed_up next",
+                                          "enter wait_1h", "leave wait_1h next", "enter hello",
+                                          "leave hello next", "exit hello completed"});
+}
+
+TEST_CASE("Message ids are the documented stable hash") {
+  Harness h;
+  REQUIRE_THAT(h.DeployText(kWelcome), IsOk());
+  REQUIRE_THAT(h.Event("u1", "signup"), IsOk());
+  REQUIRE_THAT(h.Advance(absl::Hours(1)), IsOk());
+  // journey, version, subject type, subject, entry ordinal, node, visit (3rd node).
+  CHECK(h.Sent("u1")[0].message_id ==
+        HashToHex(StableHash64({"welcome", "1", "user", "u1", "1", "hello", "3"})));
+}
+
+TEST_CASE("An engine can be moved and keeps its state") {
+  Harness h;
+  REQUIRE_THAT(h.DeployText(kWelcome), IsOk());
+  Engine moved = std::move(h.engine());
+  CHECK(moved.journey_ids() == std::vector<std::string>{"welcome"});
+}
+
+}  // namespace
+}  // namespace cairn

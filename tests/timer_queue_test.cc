@@ -1,1 +1,82 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+
+#include "timer/timer_queue.h"
+
+#include <vector>
+
 #include "catch2/catch.hpp"
+
+namespace cairn::internal {
+namespace {
+
+const absl::Time kT0 = absl::FromUnixSeconds(1767225600);
+
+std::vector<uint32_t> Drain(TimerQueue* q, absl::Time limit) {
+  std::vector<uint32_t> out;
+  Timer t;
+  while (q->PopDue(limit, &t)) out.push_back(t.target);
+  return out;
+}
+
+TEST_CASE("Timers pop in due order, ties in scheduling order") {
+  TimerQueue q;
+  q.Schedule(kT0 + absl::Seconds(5), 1, 0, 0);
+  q.Schedule(kT0 + absl::Milliseconds(1500), 2, 0, 0);
+  q.Schedule(kT0 + absl::Seconds(5), 3, 0, 0);
+  q.Schedule(kT0 + absl::Milliseconds(1200), 4, 0, 0);
+  q.Schedule(kT0 + absl::Hours(48), 5, 0, 0);
+  CHECK(q.size() == 5);
+  CHECK(q.NextDue() == kT0 + absl::Milliseconds(1200));
+  CHECK(Drain(&q, kT0 + absl::Seconds(5)) == std::vector<uint32_t>{4, 2, 1, 3});
+  CHECK(q.size() == 1);
+  CHECK(Drain(&q, kT0 + absl::Hours(47)).empty());
+  CHECK(Drain(&q, kT0 + absl::Hours(48)) == std::vector<uint32_t>{5});
+  CHECK(q.NextDue() == absl::InfiniteFuture());
+}
+
+TEST_CASE("A timer added to the bucket being drained keeps the order") {
+  TimerQueue q;
+  q.Schedule(kT0 + absl::Milliseconds(100), 1, 0, 0);
+  q.Schedule(kT0 + absl::Milliseconds(900), 2, 0, 0);
+  Timer t;
+  REQUIRE(q.PopDue(kT0 + absl::Seconds(1), &t));
+  CHECK(t.target == 1);
+  // Firing timer 1 schedules one due before timer 2, in the same second.
+  q.Schedule(kT0 + absl::Milliseconds(500), 3, 0, 0);
+  q.Schedule(kT0 - absl::Seconds(10), 4, 0, 0);  // Already overdue: first.
+  CHECK(Drain(&q, kT0 + absl::Seconds(1)) == std::vector<uint32_t>{4, 3, 2});
+}
+
+TEST_CASE("Timers carry their payload") {
+  TimerQueue q;
+  const uint64_t seq = q.Schedule(kT0, 9, 4, 1);
+  Timer t;
+  REQUIRE(q.PopDue(kT0, &t));
+  CHECK(t.target == 9);
+  CHECK(t.generation == 4);
+  CHECK(t.kind == 1);
+  CHECK(t.seq == seq);
+  CHECK(t.due == kT0);
+  CHECK_FALSE(q.PopDue(kT0 + absl::Hours(1), &t));
+}
+
+TEST_CASE("Many timers across many seconds come out sorted") {
+  TimerQueue q;
+  uint64_t x = 12345;
+  for (uint32_t i = 0; i < 5000; ++i) {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    q.Schedule(kT0 + absl::Milliseconds(static_cast<int64_t>(x >> 44)), i, 0, 0);
+  }
+  Timer prev, t;
+  REQUIRE(q.PopDue(absl::InfiniteFuture(), &prev));
+  int popped = 1;
+  while (q.PopDue(absl::InfiniteFuture(), &t)) {
+    CHECK((prev.due < t.due || (prev.due == t.due && prev.seq < t.seq)));
+    prev = t;
+    ++popped;
+  }
+  CHECK(popped == 5000);
+}
+
+}  // namespace
+}  // namespace cairn::internal
