@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -24,6 +25,7 @@
 #include "cairn/status_macros.h"
 #include "compile/journey_graph.h"
 #include "exec/engine_state.h"
+#include "exec/variant.h"
 #include "predicate/predicate.h"
 #include "timer/timer_queue.h"
 #include "util/proto_time.h"
@@ -254,6 +256,7 @@ class Engine::Impl {
     v.subject_type =
         std::string(SubjectTypeOrDefault(journey.settings().subject_type()));
     v.version_text = absl::StrCat(journey.version());
+    v.seed_text = absl::StrCat(journey.settings().split_seed());
     for (const std::string& name : graph.event_names) {
       v.global_event.push_back(InternEvent(name));
     }
@@ -616,10 +619,12 @@ class Engine::Impl {
   }
 
   // Exit-on rules, waits, goals and journey goals of one subject, for one
-  // event. Enrollments are visited oldest first; the list is copied because
-  // visiting may end some.
+  // event. Enrollments are visited oldest first.
   void ApplyToEnrollments(uint32_t subject, int32_t event_id, const Event& event) {
-    const std::vector<uint32_t> live = subjects_[subject].enrollments;
+    // Copied (inline, no allocation for the usual few) because visiting may
+    // end enrollments.
+    const absl::InlinedVector<uint32_t, 8> live(subjects_[subject].enrollments.begin(),
+                                                subjects_[subject].enrollments.end());
     for (uint32_t slot : live) {
       Enrollment& e = enrollments_[slot];
       if (!e.live || e.subject != subject) continue;
@@ -652,7 +657,8 @@ class Engine::Impl {
         }
       }
     }
-    const std::vector<uint32_t> trackers = subjects_[subject].trackers;
+    const absl::InlinedVector<uint32_t, 8> trackers(subjects_[subject].trackers.begin(),
+                                                    subjects_[subject].trackers.end());
     for (uint32_t t : trackers) {
       GoalTracker& tr = trackers_[t];
       if (!tr.live) continue;
@@ -891,13 +897,10 @@ class Engine::Impl {
           timers_.Schedule(now_ + node.duration, slot, e.generation, kNodeTimer);
           return;
         case NodeKind::kSplit: {
-          std::vector<int32_t> weights;
-          weights.reserve(node.def->split().variants_size());
-          for (const auto& var : node.def->split().variants()) weights.push_back(var.weight());
           const SubjectState& s = subjects_[e.subject];
-          const int variant =
-              AssignVariant(v.graph->definition.settings().split_seed(),
-                            v.graph->definition.id(), node.id, s.type, s.id, weights);
+          const int variant = internal::PickVariant(
+              StableHash64({v.seed_text, v.graph->definition.id(), node.id, s.type, s.id}),
+              node.cumulative_weights);
           e.split_node = e.node;
           e.variant = variant;
           for (uint32_t t : e.trackers) {

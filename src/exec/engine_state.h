@@ -73,6 +73,7 @@ struct JourneyVersion {
   uint32_t journey = 0;  // Index into Engine's journeys.
   std::string subject_type;
   std::string version_text;  // decimal version, for message ids
+  std::string seed_text;     // decimal split seed, for split hashes
   // Local (per-journey) event id -> engine-wide event id.
   std::vector<int32_t> global_event;
   // Per local channel index, the sink.

@@ -2,7 +2,10 @@
 
 #include "cairn/hash.h"
 
+#include <vector>
+
 #include "absl/strings/str_cat.h"
+#include "exec/variant.h"
 
 namespace cairn {
 namespace {
@@ -45,18 +48,13 @@ uint64_t StableHash64(std::initializer_list<absl::string_view> parts) {
 int AssignVariant(uint64_t split_seed, absl::string_view journey_id,
                   absl::string_view split_node_id, absl::string_view subject_type,
                   absl::string_view subject_id, absl::Span<const int32_t> weights) {
-  uint64_t total = 0;
-  for (int32_t w : weights) total += static_cast<uint64_t>(w);
+  std::vector<int64_t> cumulative;
+  int64_t total = 0;
+  for (int32_t w : weights) cumulative.push_back(total += w);
   const std::string seed = absl::StrCat(split_seed);
-  const uint64_t point =
-      StableHash64({seed, journey_id, split_node_id, subject_type, subject_id}) %
-      total;
-  uint64_t running = 0;
-  for (size_t i = 0; i < weights.size(); ++i) {
-    running += static_cast<uint64_t>(weights[i]);
-    if (point < running) return static_cast<int>(i);
-  }
-  return static_cast<int>(weights.size()) - 1;
+  return internal::PickVariant(
+      StableHash64({seed, journey_id, split_node_id, subject_type, subject_id}),
+      cumulative);
 }
 
 std::string HashToHex(uint64_t hash) {
