@@ -169,6 +169,12 @@ TEST_CASE("Duplicate event ids inside the window are dropped and counted") {
   CHECK(Code(again) == absl::StatusCode::kAlreadyExists);
   CHECK(ErrorText(again) ==
         "event order-1 of user u1 was already applied within the dedup window");
+  // A rejected duplicate does not move engine time either.
+  const absl::Time before = h.engine().now();
+  e.time = before + absl::Hours(1);
+  CHECK(Code(h.Ingest(e)) == absl::StatusCode::kAlreadyExists);
+  CHECK(h.engine().now() == before);
+  e.time = before;
   e.subject_id = "u2";  // Same id, other subject: not a duplicate.
   REQUIRE_THAT(h.Ingest(e), IsOk());
   e.subject_id = "u1";
@@ -179,8 +185,8 @@ TEST_CASE("Duplicate event ids inside the window are dropped and counted") {
   REQUIRE_THAT(h.Ingest(e), IsOk());
   CHECK(h.SentTo("u1", "sms") == 4);
   const EngineStats stats = h.engine().stats();
-  CHECK(stats.events_duplicate == 1);
-  CHECK(stats.events_rejected == 1);
+  CHECK(stats.events_duplicate == 2);
+  CHECK(stats.events_rejected == 2);
   CHECK(stats.events_applied == 5);
 }
 

@@ -301,22 +301,23 @@ class Engine::Impl {
       ++stats_.events_rejected;
       return valid;
     }
-    CAIRN_RETURN_IF_ERROR(
-        EnterTime(event.time, &stats_.events_rejected, "event"));
+    CAIRN_RETURN_IF_ERROR(CheckTime(event.time, &stats_.events_rejected, "event"));
     auto gid = event_index_.find(event.name);
     if (gid == event_index_.end()) {
+      ApplyTime(event.time);
       ++stats_.events_ignored;
       return absl::OkStatus();
     }
     const absl::string_view type = SubjectTypeOrDefault(event.subject_type);
     if (!event.id.empty() && options_.dedup_window > absl::ZeroDuration() &&
-        IsDuplicate(type, event.subject_id, event.id)) {
+        IsDuplicate(type, event.subject_id, event.id, std::max(event.time, now_))) {
       ++stats_.events_rejected;
       ++stats_.events_duplicate;
       return absl::AlreadyExistsError(absl::StrCat(
           "event ", event.id, " of ", type, " ", event.subject_id,
           " was already applied within the dedup window"));
     }
+    ApplyTime(event.time);
     ++stats_.events_applied;
     const int32_t event_id = gid->second;
     std::optional<uint32_t> subject = FindSubject(type, event.subject_id);
@@ -366,8 +367,8 @@ class Engine::Impl {
           "journey ", journey_id, " has no audience trigger; subjects enter it "
           "through events only"));
     }
-    CAIRN_RETURN_IF_ERROR(
-        EnterTime(time, &stats_.enrollments_rejected, "enrollment"));
+    CAIRN_RETURN_IF_ERROR(CheckTime(time, &stats_.enrollments_rejected, "enrollment"));
+    ApplyTime(time);
     ++stats_.enrollments_applied;
     const uint32_t subject = InternSubject(versions_[version].subject_type, subject_id);
     TryEnter(version, audience, subject, nullptr, context);
@@ -388,7 +389,8 @@ class Engine::Impl {
       }
     }
     CAIRN_RETURN_IF_ERROR(
-        EnterTime(time, &stats_.profile_updates_rejected, "profile update"));
+        CheckTime(time, &stats_.profile_updates_rejected, "profile update"));
+    ApplyTime(time);
     ++stats_.profile_updates_applied;
     const uint32_t subject =
         InternSubject(SubjectTypeOrDefault(subject_type), subject_id);
@@ -407,14 +409,19 @@ class Engine::Impl {
           "delivery report: \"", message_id, "\" is not a Cairn message id"));
     }
     CAIRN_RETURN_IF_ERROR(
-        EnterTime(time, &stats_.delivery_reports_rejected, "delivery report"));
-    auto it = messages_.find(key);
-    if (it == messages_.end()) {
+        CheckTime(time, &stats_.delivery_reports_rejected, "delivery report"));
+    auto unknown = [&] {
       ++stats_.delivery_reports_rejected;
       return absl::NotFoundError(absl::StrCat(
           "delivery report: unknown message id ", message_id,
           " (never sent, or older than the delivery report window)"));
-    }
+    };
+    if (!messages_.contains(key)) return unknown();
+    // Timers due first: a delivery wait that timed out before the report
+    // counts as timed out. (Sends they make may also forget old messages.)
+    ApplyTime(time);
+    auto it = messages_.find(key);
+    if (it == messages_.end()) return unknown();
     SentMessage& m = it->second;
     if (m.resolved) {
       ++stats_.delivery_reports_rejected;
@@ -518,45 +525,51 @@ class Engine::Impl {
     return absl::OkStatus();
   }
 
-  // Applies the time rules to an input at `time`: too old is rejected
-  // (counted in *rejected), old is applied at engine time (counted late),
-  // newer first fires the timers due by then.
-  absl::Status EnterTime(absl::Time time, int64_t* rejected, absl::string_view what) {
+  // The time rules, part 1: rejects an input too old to apply (counted in
+  // *rejected). No other side effect, so later checks can still reject.
+  absl::Status CheckTime(absl::Time time, int64_t* rejected, absl::string_view what) {
     if (time == absl::InfinitePast() || time == absl::InfiniteFuture()) {
       ++*rejected;
       return absl::InvalidArgumentError(absl::StrCat(what, ": time is not set"));
     }
-    if (time < now_) {
-      if (now_ - time > options_.max_lateness) {
-        ++*rejected;
-        ++stats_.too_late_inputs;
-        return absl::OutOfRangeError(absl::StrCat(
-            what, " at ", FormatTimeUtc(time), " is ",
-            internal::FormatDurationShort(now_ - time),
-            " older than engine time ", FormatTimeUtc(now_),
-            ", beyond max_lateness ",
-            internal::FormatDurationShort(options_.max_lateness)));
-      }
-      ++stats_.late_inputs;
-      return absl::OkStatus();
+    if (time < now_ && now_ - time > options_.max_lateness) {
+      ++*rejected;
+      ++stats_.too_late_inputs;
+      return absl::OutOfRangeError(absl::StrCat(
+          what, " at ", FormatTimeUtc(time), " is ",
+          internal::FormatDurationShort(now_ - time), " older than engine time ",
+          FormatTimeUtc(now_), ", beyond max_lateness ",
+          internal::FormatDurationShort(options_.max_lateness)));
     }
-    FireTimersUntil(time);
-    now_ = time;
     return absl::OkStatus();
   }
 
+  // Part 2, for an input that will be applied: an old one is applied at
+  // engine time (counted late); a newer one first fires the timers due by
+  // then.
+  void ApplyTime(absl::Time time) {
+    if (time < now_) {
+      ++stats_.late_inputs;
+      return;
+    }
+    FireTimersUntil(time);
+    now_ = time;
+  }
+
+  // Records (type, subject, id) as seen at `at` unless it was seen within
+  // the dedup window; returns true for a repeat.
   bool IsDuplicate(absl::string_view type, absl::string_view subject,
-                   absl::string_view id) {
-    const absl::Time horizon = now_ - options_.dedup_window;
+                   absl::string_view id, absl::Time at) {
+    const absl::Time horizon = at - options_.dedup_window;
     while (!dedup_order_.empty() && dedup_order_.front().first <= horizon) {
       auto it = dedup_seen_.find(dedup_order_.front().second);
       if (it != dedup_seen_.end() && it->second <= horizon) dedup_seen_.erase(it);
       dedup_order_.pop_front();
     }
     const uint64_t key = StableHash64({type, subject, id});
-    auto [it, inserted] = dedup_seen_.emplace(key, now_);
+    auto [it, inserted] = dedup_seen_.emplace(key, at);
     if (!inserted) return true;
-    dedup_order_.emplace_back(now_, key);
+    dedup_order_.emplace_back(at, key);
     return false;
   }
 
