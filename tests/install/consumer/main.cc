@@ -34,6 +34,23 @@ int main() {
             << ": " << (*compiled)->node_count() << " nodes, events:";
   for (const std::string& e : (*compiled)->event_names()) std::cout << " " << e;
   std::cout << "\n";
+  // Run it: a host sink receives the welcome email.
+  struct CountingSink : cairn::ChannelSink {
+    cairn::SendResult Send(const cairn::Message& m) override {
+      std::cout << "sent " << m.template_id << " to " << m.subject_id << "\n";
+      return cairn::SendResult::Accepted();
+    }
+  } email;
+  cairn::Engine engine;
+  if (!engine.RegisterChannel("email", &email).ok() || !engine.Deploy(*journey).ok()) {
+    std::cerr << "deploy failed\n";
+    return 1;
+  }
+  cairn::Event signup;
+  signup.subject_id = "u1";
+  signup.name = "signup";
+  signup.time = absl::FromUnixSeconds(1767225600);
+  if (!engine.Ingest(signup).ok()) return 1;
   // An invalid journey must come back as an error, not a crash.
   journey->mutable_nodes(1)->mutable_action()->clear_channel();
   if (cairn::Compile(*journey).ok()) {
