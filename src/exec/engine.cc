@@ -779,25 +779,19 @@ class Engine::Impl {
     Run(slot, event);
   }
 
-  uint32_t AllocateEnrollment() {
-    if (!free_enrollments_.empty()) {
-      const uint32_t slot = free_enrollments_.back();
-      free_enrollments_.pop_back();
+  // A slot in `slots`, reusing a freed one first.
+  template <typename T>
+  static uint32_t AllocateSlot(std::vector<T>* slots, std::vector<uint32_t>* free) {
+    if (!free->empty()) {
+      const uint32_t slot = free->back();
+      free->pop_back();
       return slot;
     }
-    enrollments_.emplace_back();
-    return static_cast<uint32_t>(enrollments_.size() - 1);
+    slots->emplace_back();
+    return static_cast<uint32_t>(slots->size() - 1);
   }
-
-  uint32_t AllocateTracker() {
-    if (!free_trackers_.empty()) {
-      const uint32_t slot = free_trackers_.back();
-      free_trackers_.pop_back();
-      return slot;
-    }
-    trackers_.emplace_back();
-    return static_cast<uint32_t>(trackers_.size() - 1);
-  }
+  uint32_t AllocateEnrollment() { return AllocateSlot(&enrollments_, &free_enrollments_); }
+  uint32_t AllocateTracker() { return AllocateSlot(&trackers_, &free_trackers_); }
 
   void Trace(TraceStep::Kind kind, const Enrollment& e, int32_t node,
              absl::string_view detail) {

@@ -2,6 +2,7 @@
 
 #include "cairn/testing/harness.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "cairn/journey_io.h"
@@ -137,24 +138,27 @@ int Harness::SentTo(absl::string_view subject, absl::string_view channel_name) c
   return static_cast<int>(Sent(subject, channel_name).size());
 }
 
-std::vector<std::string> Harness::Path(absl::string_view subject) const {
-  std::vector<std::string> path;
-  for (const RecordingObserver::Step& s : observer_.steps()) {
-    if (s.subject_id == subject && s.kind == TraceStep::Kind::kEnter) {
-      path.push_back(s.node_id);
-    }
+namespace {
+
+// The node ids (kEnter) or exit reasons (kExit) of one subject's steps.
+std::vector<std::string> StepsOf(const std::vector<RecordingObserver::Step>& steps,
+                                 absl::string_view subject, TraceStep::Kind kind) {
+  std::vector<std::string> out;
+  for (const RecordingObserver::Step& s : steps) {
+    if (s.subject_id != subject || s.kind != kind) continue;
+    out.push_back(kind == TraceStep::Kind::kExit ? s.detail : s.node_id);
   }
-  return path;
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> Harness::Path(absl::string_view subject) const {
+  return StepsOf(observer_.steps(), subject, TraceStep::Kind::kEnter);
 }
 
 std::vector<std::string> Harness::Exits(absl::string_view subject) const {
-  std::vector<std::string> exits;
-  for (const RecordingObserver::Step& s : observer_.steps()) {
-    if (s.subject_id == subject && s.kind == TraceStep::Kind::kExit) {
-      exits.push_back(s.detail);
-    }
-  }
-  return exits;
+  return StepsOf(observer_.steps(), subject, TraceStep::Kind::kExit);
 }
 
 }  // namespace cairn::testing
