@@ -94,12 +94,11 @@ TEST_CASE("Deploy refuses invalid journeys, old versions, missing sinks, unsuppo
   SECTION("a feature this engine does not run yet") {
     v1::Journey seq = TextJourney(R"pb(
       id: "seq" version: 1 settings { state: ACTIVE }
-      nodes { id: "t" trigger { sequence { steps { event: "a" } steps { event: "b" }
-              within { seconds: 60 } } next: "x" } }
-      nodes { id: "x" exit {} })pb");
+      nodes { id: "t" trigger { audience {} next: "x" } }
+      nodes { id: "x" delay { until_time_of_day { hour: 9 } next: "" } })pb");
     const absl::Status s = engine.Deploy(seq);
     CHECK(Code(s) == absl::StatusCode::kUnimplemented);
-    CHECK(ErrorText(s) == "journey seq, node t, field trigger.sequence: not supported by "
+    CHECK(ErrorText(s) == "journey seq, node x, field delay.until_time_of_day: not supported by "
                         "this engine yet (see docs/roadmap.md)");
   }
 }

@@ -55,6 +55,7 @@ constexpr absl::string_view kDefaultSubjectType = "user";
 // Timer kinds.
 constexpr uint8_t kNodeTimer = 0;     // target: enrollment slot
 constexpr uint8_t kTrackerTimer = 1;  // target: goal tracker slot
+constexpr uint8_t kSequenceTimer = 2; // target: pending sequence slot
 
 absl::string_view SubjectTypeOrDefault(absl::string_view type) {
   return type.empty() ? kDefaultSubjectType : type;
@@ -326,7 +327,10 @@ class Engine::Impl {
       const JourneyVersion& v = versions_[l.version];
       if (v.subject_type != type) continue;
       const GraphNode& trigger = v.graph->nodes[l.node];
-      if (trigger.def->trigger().kind_case() != v1::Trigger::kEvent) continue;
+      if (trigger.def->trigger().kind_case() == v1::Trigger::kSequence) {
+        AdvanceSequence(l.version, l.node, type, &subject, event_id, event);
+        continue;
+      }
       // Profile predicates need the subject; an unknown one has no profile.
       const Attributes* profile = subject ? &subjects_[*subject].profile : nullptr;
       StepBindings bindings(profile, &event, nullptr);
@@ -490,10 +494,7 @@ class Engine::Impl {
   static absl::Status CheckSupported(const JourneyGraph& graph) {
     for (const GraphNode& n : graph.nodes) {
       absl::string_view field;
-      if (n.kind == NodeKind::kTrigger &&
-          n.def->trigger().kind_case() == v1::Trigger::kSequence) {
-        field = "trigger.sequence";
-      } else if (n.kind == NodeKind::kDelay &&
+      if (n.kind == NodeKind::kDelay &&
                  n.def->delay().kind_case() != v1::Delay::kDuration) {
         field = n.def->delay().kind_case() == v1::Delay::kRelative
                     ? "delay.relative"
@@ -589,8 +590,14 @@ class Engine::Impl {
       const JourneyVersion& v = versions_[version];
       for (int32_t t : v.graph->triggers) {
         const GraphNode& n = v.graph->nodes[t];
-        if (n.def->trigger().kind_case() != v1::Trigger::kEvent) continue;
-        trigger_listeners_[v.global_event[n.matchers[0].event]].push_back({version, t});
+        // Event triggers listen for their event; sequences for every step
+        // and the absent event, once per distinct name.
+        std::vector<int32_t> events;
+        for (const CompiledMatcher& m : n.matchers) events.push_back(v.global_event[m.event]);
+        if (n.absent) events.push_back(v.global_event[n.absent->event]);
+        std::sort(events.begin(), events.end());
+        events.erase(std::unique(events.begin(), events.end()), events.end());
+        for (int32_t e : events) trigger_listeners_[e].push_back({version, t});
       }
     }
   }
@@ -698,6 +705,133 @@ class Engine::Impl {
       key = {split.id, split.def->split().variants(variant).name()};
     }
     return stats->by_variant[key];
+  }
+
+  // Sequence triggers. Per subject and trigger, starts[i] is the time of the
+  // latest first step among partial matches that have completed steps 0..i
+  // (InfinitePast: none). Keeping only the latest start per step bounds the
+  // state by the number of steps and gives every later step the best chance
+  // to fit in the window.
+  internal::SequenceProgress& Progress(uint32_t subject, uint32_t version, int32_t node) {
+    std::vector<internal::SequenceProgress>& all = subjects_[subject].sequences;
+    for (internal::SequenceProgress& p : all) {
+      if (p.version == version && p.node == node) return p;
+    }
+    internal::SequenceProgress& p = all.emplace_back();
+    p.version = version;
+    p.node = node;
+    p.starts.assign(versions_[version].graph->nodes[node].matchers.size(),
+                    absl::InfinitePast());
+    return p;
+  }
+
+  void AdvanceSequence(uint32_t version, int32_t node, absl::string_view type,
+                       std::optional<uint32_t>* subject, int32_t event_id,
+                       const Event& event) {
+    const JourneyVersion& v = versions_[version];
+    const GraphNode& trigger = v.graph->nodes[node];
+    const Attributes* profile = *subject ? &subjects_[**subject].profile : nullptr;
+    StepBindings bindings(profile, &event, nullptr);
+    // The absent event cancels a completed match that waits for its silence.
+    if (trigger.absent && *subject && Matches(*trigger.absent, v, event_id, bindings)) {
+      internal::SequenceProgress& p = Progress(**subject, version, node);
+      if (p.pending != internal::kNoSlot) {
+        pending_[p.pending].live = false;
+        ++pending_[p.pending].generation;
+        free_pending_.push_back(p.pending);
+        p.pending = internal::kNoSlot;
+        ++versions_[version].counters.nodes[node].sequence_cancelled;
+      }
+    }
+    const size_t n = trigger.matchers.size();
+    if (*subject) ExpireProgress(**subject, version, node, trigger.duration);
+    // Later steps first, so one event advances a match by one step only.
+    for (size_t i = n; i-- > 0;) {
+      if (!Matches(trigger.matchers[i], v, event_id, bindings)) continue;
+      if (!*subject) *subject = InternSubject(type, event.subject_id);
+      internal::SequenceProgress& p = Progress(**subject, version, node);
+      if (i == 0) {
+        p.starts[0] = now_;
+        p.context = event.properties;
+      } else if (p.starts[i - 1] != absl::InfinitePast() &&
+                 now_ - p.starts[i - 1] <= trigger.duration) {
+        p.starts[i] = p.starts[i - 1];
+        for (const auto& [name, value] : event.properties) {
+          p.context.emplace_back(name, value);  // Later steps win (FindAttribute).
+        }
+      } else {
+        continue;
+      }
+      if (i + 1 == n) CompleteSequence(**subject, version, node, &p, &event);
+    }
+  }
+
+  // Forgets partial matches whose window has passed, and the whole record
+  // once nothing is left, so idle subjects hold no sequence state.
+  void ExpireProgress(uint32_t subject, uint32_t version, int32_t node,
+                      absl::Duration window) {
+    std::vector<internal::SequenceProgress>& all = subjects_[subject].sequences;
+    for (size_t i = 0; i < all.size(); ++i) {
+      internal::SequenceProgress& p = all[i];
+      if (p.version != version || p.node != node) continue;
+      bool any = false;
+      for (absl::Time& start : p.starts) {
+        if (start != absl::InfinitePast() && now_ - start > window) {
+          start = absl::InfinitePast();
+        }
+        any = any || start != absl::InfinitePast();
+      }
+      if (!any && p.pending == internal::kNoSlot) {
+        all.erase(all.begin() + i);
+      } else if (!any) {
+        p.context.clear();
+      }
+      return;
+    }
+  }
+
+  // A completed match enters now, or after the absent window stays silent.
+  void CompleteSequence(uint32_t subject, uint32_t version, int32_t node,
+                        internal::SequenceProgress* p, const Event* event) {
+    Attributes context = std::move(p->context);
+    p->context.clear();
+    std::fill(p->starts.begin(), p->starts.end(), absl::InfinitePast());
+    const GraphNode& trigger = versions_[version].graph->nodes[node];
+    ++versions_[version].counters.nodes[node].sequence_completed;
+    if (!trigger.absent) {
+      TryEnter(version, node, subject, event, context);
+      return;
+    }
+    if (p->pending != internal::kNoSlot) return;  // Already waiting: one entry.
+    const uint32_t slot = AllocateSlot(&pending_, &free_pending_);
+    internal::PendingSequence& pending = pending_[slot];
+    pending.live = true;
+    pending.subject = subject;
+    pending.version = version;
+    pending.node = node;
+    pending.context = std::move(context);
+    p->pending = slot;
+    timers_.Schedule(now_ + trigger.absent_within, slot, pending.generation,
+                     kSequenceTimer);
+  }
+
+  // The absent window ended in silence: enter, unless a newer version of
+  // the journey has replaced the one the match was made in.
+  void FireSequence(uint32_t slot) {
+    internal::PendingSequence pending = std::move(pending_[slot]);
+    pending_[slot].live = false;
+    pending_[slot].context.clear();
+    ++pending_[slot].generation;
+    free_pending_.push_back(slot);
+    Progress(pending.subject, pending.version, pending.node).pending = internal::kNoSlot;
+    JourneyVersion& v = versions_[pending.version];
+    ExpireProgress(pending.subject, pending.version, pending.node,
+                   v.graph->nodes[pending.node].duration);
+    if (journeys_[v.journey].versions.back() != pending.version) {
+      ++v.counters.entries_refused["superseded_by_new_version"];
+      return;
+    }
+    TryEnter(pending.version, pending.node, pending.subject, nullptr, pending.context);
   }
 
   // Re-entry rules, journey state and active window, then a new enrollment
@@ -1069,6 +1203,13 @@ class Engine::Impl {
     internal::Timer t;
     while (timers_.PopDue(limit, &t)) {
       if (t.due > now_) now_ = t.due;
+      if (t.kind == kSequenceTimer) {
+        if (pending_[t.target].live && pending_[t.target].generation == t.generation) {
+          ++stats_.timers_fired;
+          FireSequence(t.target);
+        }
+        continue;
+      }
       if (t.kind == kTrackerTimer) {
         if (trackers_[t.target].live && trackers_[t.target].generation == t.generation) {
           ++stats_.timers_fired;
@@ -1133,6 +1274,8 @@ class Engine::Impl {
   std::vector<uint32_t> free_enrollments_;
   std::vector<GoalTracker> trackers_;
   std::vector<uint32_t> free_trackers_;
+  std::vector<internal::PendingSequence> pending_;
+  std::vector<uint32_t> free_pending_;
   internal::TimerQueue timers_;
 
   absl::flat_hash_map<uint64_t, absl::Time> dedup_seen_;
@@ -1204,6 +1347,8 @@ absl::StatusOr<v1::JourneyReport> Engine::Impl::Report(
         ec->set_count(c.nodes[n].left[e]);
       }
       AddReasons(c.nodes[n].exits, nr->mutable_exits());
+      nr->set_sequence_completed(c.nodes[n].sequence_completed);
+      nr->set_sequence_cancelled(c.nodes[n].sequence_cancelled);
       if (node.kind == NodeKind::kAction) {
         const ActionCounters& a = c.actions[n];
         v1::ActionReport* ar = vr->add_actions();

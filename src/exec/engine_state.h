@@ -32,6 +32,8 @@ struct NodeCounters {
   int64_t current = 0;
   std::vector<int64_t> left;  // Per edge, in GraphNode::edges order.
   ReasonCounts exits;
+  int64_t sequence_completed = 0;  // Sequence triggers: matches completed,
+  int64_t sequence_cancelled = 0;  // ... and then cancelled by the absent event.
 };
 
 struct ActionCounters {
@@ -96,6 +98,28 @@ struct JourneyHistory {
   absl::Time last_exit = absl::InfinitePast();
 };
 
+// "No slot" for optional slot indices.
+inline constexpr uint32_t kNoSlot = UINT32_MAX;
+
+// A subject's progress through one sequence trigger (see AdvanceSequence).
+struct SequenceProgress {
+  uint32_t version = 0;
+  int32_t node = -1;
+  std::vector<absl::Time> starts;  // Per step.
+  Attributes context;              // Properties of the steps so far.
+  uint32_t pending = kNoSlot;      // A completed match awaiting silence.
+};
+
+// A completed sequence waiting for its absent window to pass.
+struct PendingSequence {
+  bool live = false;
+  uint32_t generation = 0;
+  uint32_t subject = 0;
+  uint32_t version = 0;
+  int32_t node = -1;
+  Attributes context;
+};
+
 struct SubjectState {
   std::string type;
   std::string id;
@@ -103,6 +127,7 @@ struct SubjectState {
   std::vector<uint32_t> enrollments;  // Live enrollment slots, oldest first.
   std::vector<uint32_t> trackers;     // Live journey-goal trackers.
   std::vector<JourneyHistory> history;
+  std::vector<SequenceProgress> sequences;
 };
 
 struct Enrollment {
