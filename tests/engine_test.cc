@@ -62,7 +62,7 @@ TEST_CASE("RegisterChannel refuses empty names, null sinks and duplicates") {
   CHECK(ErrorText(again) == "channel push already has a sink");
 }
 
-TEST_CASE("Deploy refuses invalid journeys, old versions, missing sinks, unsupported nodes") {
+TEST_CASE("Deploy refuses invalid journeys, old versions and missing sinks") {
   Engine engine;
   NullSink sink;
   v1::Journey j = TextJourney(kWelcome);
@@ -90,16 +90,6 @@ TEST_CASE("Deploy refuses invalid journeys, old versions, missing sinks, unsuppo
     CHECK(ErrorText(s) ==
           "journey welcome: version 1 is not newer than the deployed version 1");
     CHECK(engine.Report("welcome")->versions_size() == 1);
-  }
-  SECTION("a feature this engine does not run yet") {
-    v1::Journey seq = TextJourney(R"pb(
-      id: "seq" version: 1 settings { state: ACTIVE }
-      nodes { id: "t" trigger { audience {} next: "x" } }
-      nodes { id: "x" delay { until_time_of_day { hour: 9 } next: "" } })pb");
-    const absl::Status s = engine.Deploy(seq);
-    CHECK(Code(s) == absl::StatusCode::kUnimplemented);
-    CHECK(ErrorText(s) == "journey seq, node x, field delay.until_time_of_day: not supported by "
-                        "this engine yet (see docs/roadmap.md)");
   }
 }
 

@@ -103,8 +103,7 @@ class Engine {
   // there. The journey's settings.state becomes the id's state.
   // Errors: InvalidArgument (every compile problem listed), AlreadyExists
   // (this version or a newer one is deployed), FailedPrecondition (a
-  // channel without a registered sink), Unimplemented (a feature this engine
-  // does not run yet, naming node and field).
+  // channel without a registered sink).
   absl::Status Deploy(const v1::Journey& journey);
 
   // ACTIVE: takes entries. PAUSED: no new entries, enrollments go on.

@@ -226,6 +226,8 @@ class JourneyCompiler {
                                "\"; use an IANA name such as "
                                "\"Asia/Shanghai\" (is tzdata installed?)"));
     }
+    graph_->time_zone_attribute =
+        s.time_zone_attribute().empty() ? "time_zone" : s.time_zone_attribute();
     if (!s.subject_type().empty()) {
       if (std::string e = CheckId(s.subject_type(), "subject type"); !e.empty()) {
         scope.AddAt("subject_type", e);
@@ -457,8 +459,12 @@ class JourneyCompiler {
             tod.Element("weekdays", i)
                 .Add(absl::StrCat(v1::Weekday_Name(t.weekdays(i)),
                                   " is listed twice"));
+          } else if (day >= v1::MONDAY && day <= v1::SUNDAY) {
+            g.weekday_mask |= static_cast<uint8_t>(1u << (day - v1::MONDAY));
           }
         }
+        g.hour = t.hour();
+        g.minute = t.minute();
         break;
       }
       case v1::Delay::kRelative: {
@@ -473,17 +479,24 @@ class JourneyCompiler {
                                          "\": a delay cannot read event.*; use "
                                          "profile.* or entry.*"));
         } else {
+          g.relative_path = *path;
           auto it = graph_->declarations.find(r.path());
           if (it != graph_->declarations.end() &&
-              it->second != Value::Type::kTimestamp) {
+              it->second != Value::Type::kTimestamp &&
+              it->second != Value::Type::kString) {
             rel.AddAt("path", absl::StrCat("\"", r.path(), "\" is declared ",
                                            TypeName(it->second),
-                                           "; a relative delay needs a timestamp"));
+                                           "; a relative delay needs a timestamp "
+                                           "(or an RFC 3339 string)"));
           }
         }
         if (r.has_offset()) {
           absl::StatusOr<absl::Duration> off = DurationFromProto(r.offset());
-          if (!off.ok()) rel.AddAt("offset", std::string(off.status().message()));
+          if (!off.ok()) {
+            rel.AddAt("offset", std::string(off.status().message()));
+          } else {
+            g.duration = *off;
+          }
         }
         if (r.if_past() == v1::RelativeDelay::IF_PAST_UNSPECIFIED) {
           rel.AddAt("if_past",

@@ -63,7 +63,8 @@ struct GraphNode {
   std::optional<CompiledMatcher> absent;
   // filter: the condition; event trigger: the profile filter.
   CompiledPredicate predicate;
-  // Fixed delay, wait timeout, goal window, sequence `within`, await timeout.
+  // Fixed delay, wait timeout, goal window, sequence `within`, await
+  // timeout, relative delay offset (may be negative).
   absl::Duration duration = absl::ZeroDuration();
   // Sequence trigger's absent_within.
   absl::Duration absent_within = absl::ZeroDuration();
@@ -71,6 +72,13 @@ struct GraphNode {
   std::vector<int64_t> cumulative_weights;
   // action: index into JourneyGraph::channels.
   int32_t channel = -1;
+  // delay until_time_of_day: local hour and minute; allowed weekdays as bits
+  // (Monday = bit 0), 0 meaning every day.
+  int32_t hour = 0;
+  int32_t minute = 0;
+  uint8_t weekday_mask = 0;
+  // delay relative: the timestamp's path (the offset is in `duration`).
+  std::optional<Path> relative_path;
 };
 
 struct JourneyGoalSpec {
@@ -92,7 +100,8 @@ struct JourneyGraph {
   std::vector<CompiledMatcher> exit_on;
   std::vector<JourneyGoalSpec> goals;
   TypeDeclarations declarations;
-  absl::TimeZone default_time_zone;
+  absl::TimeZone default_time_zone;  // UTC when the journey names none.
+  std::string time_zone_attribute;   // Profile attribute with the subject's zone.
 };
 
 }  // namespace cairn::internal

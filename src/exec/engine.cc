@@ -27,6 +27,7 @@
 #include "exec/engine_state.h"
 #include "exec/variant.h"
 #include "predicate/predicate.h"
+#include "timer/local_time.h"
 #include "timer/timer_queue.h"
 #include "util/proto_time.h"
 
@@ -219,7 +220,6 @@ class Engine::Impl {
             " is not newer than the deployed version ", latest));
       }
     }
-    CAIRN_RETURN_IF_ERROR(CheckSupported(graph));
 
     JourneyVersion v;
     v.sinks.resize(graph.channels.size());
@@ -488,25 +488,6 @@ class Engine::Impl {
 
   static absl::Status UnknownJourney(absl::string_view id) {
     return absl::NotFoundError(absl::StrCat("journey ", id, " is not deployed"));
-  }
-
-  // Refuses journeys that use features this engine does not run yet.
-  static absl::Status CheckSupported(const JourneyGraph& graph) {
-    for (const GraphNode& n : graph.nodes) {
-      absl::string_view field;
-      if (n.kind == NodeKind::kDelay &&
-                 n.def->delay().kind_case() != v1::Delay::kDuration) {
-        field = n.def->delay().kind_case() == v1::Delay::kRelative
-                    ? "delay.relative"
-                    : "delay.until_time_of_day";
-      }
-      if (!field.empty()) {
-        return absl::UnimplementedError(absl::StrCat(
-            "journey ", graph.definition.id(), ", node ", n.id, ", field ", field,
-            ": not supported by this engine yet (see docs/roadmap.md)"));
-      }
-    }
-    return absl::OkStatus();
   }
 
   static absl::Status ValidateEvent(const Event& event) {
@@ -1035,8 +1016,8 @@ class Engine::Impl {
           Leave(slot, node.predicate.Evaluate(bindings) ? 0 : 1);
           break;
         case NodeKind::kDelay:
-          timers_.Schedule(now_ + node.duration, slot, e.generation, kNodeTimer);
-          return;
+          if (StartDelay(slot, bindings)) return;
+          break;
         case NodeKind::kSplit: {
           const SubjectState& s = subjects_[e.subject];
           const int variant = internal::PickVariant(
@@ -1077,6 +1058,74 @@ class Engine::Impl {
         }
       }
     }
+  }
+
+  // The subject's time zone: the profile attribute the journey names, if it
+  // holds a known IANA zone, else the journey's default.
+  absl::TimeZone SubjectZone(const Enrollment& e) {
+    const JourneyGraph& g = *versions_[e.version].graph;
+    const Value* name = FindSorted(subjects_[e.subject].profile, g.time_zone_attribute);
+    if (name == nullptr || name->type() != Value::Type::kString) return g.default_time_zone;
+    auto it = zone_cache_.find(name->string_value());
+    if (it == zone_cache_.end()) {
+      absl::TimeZone tz;
+      std::optional<absl::TimeZone> loaded;
+      if (absl::LoadTimeZone(name->string_value(), &tz)) loaded = tz;
+      it = zone_cache_.emplace(name->string_value(), loaded).first;
+    }
+    return it->second ? *it->second : g.default_time_zone;
+  }
+
+  // Starts a delay node. Returns true when the enrollment now waits; false
+  // when it moved on at once (a time already reached) or exited.
+  bool StartDelay(uint32_t slot, const internal::Bindings& bindings) {
+    Enrollment& e = enrollments_[slot];
+    const GraphNode& node = versions_[e.version].graph->nodes[e.node];
+    const v1::Delay& delay = node.def->delay();
+    absl::Time due = now_;
+    switch (delay.kind_case()) {
+      case v1::Delay::kUntilTimeOfDay:
+        due = internal::NextLocalTime(now_, SubjectZone(e), node.hour, node.minute,
+                                      node.weekday_mask);
+        break;
+      case v1::Delay::kRelative: {
+        std::optional<absl::Time> base;
+        if (const Value* v = bindings.Find(node.relative_path->root,
+                                           node.relative_path->key)) {
+          base = AsTime(*v);
+        }
+        if (!base) {
+          Exit(slot, "delay_time_missing");
+          return false;
+        }
+        due = *base + node.duration;
+        if (due <= now_ && delay.relative().if_past() == v1::RelativeDelay::EXIT) {
+          Exit(slot, "delay_in_past");
+          return false;
+        }
+        break;
+      }
+      default:
+        due = now_ + node.duration;
+        break;
+    }
+    if (due <= now_) {
+      Leave(slot, 0);
+      return false;
+    }
+    timers_.Schedule(due, slot, e.generation, kNodeTimer);
+    return true;
+  }
+
+  // A timestamp, or an RFC 3339 string, as a time.
+  static std::optional<absl::Time> AsTime(const Value& v) {
+    if (v.type() == Value::Type::kTimestamp) return v.timestamp_value();
+    if (v.type() == Value::Type::kString) {
+      absl::Time t;
+      std::string error;
+      if (absl::ParseTime(absl::RFC3339_full, v.string_value(), &t, &error)) return t;
+    }
+    return std::nullopt;
   }
 
   // Sends an action's message. Returns true when the enrollment now waits
@@ -1277,6 +1326,8 @@ class Engine::Impl {
   std::vector<internal::PendingSequence> pending_;
   std::vector<uint32_t> free_pending_;
   internal::TimerQueue timers_;
+  // Loaded IANA zones by name; nullopt for names that do not load.
+  absl::flat_hash_map<std::string, std::optional<absl::TimeZone>> zone_cache_;
 
   absl::flat_hash_map<uint64_t, absl::Time> dedup_seen_;
   std::deque<std::pair<absl::Time, uint64_t>> dedup_order_;
