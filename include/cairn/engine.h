@@ -153,6 +153,12 @@ class Engine {
   // Engine time: the latest input time (or timer fired).
   absl::Time now() const;
 
+  // When the engine next has something to do without input: the due time of
+  // the earliest pending timer, or InfiniteFuture. A host that drives time
+  // itself can sleep until then and call AdvanceTo. (A timer whose
+  // enrollment has moved on may still be pending; firing it does nothing.)
+  absl::Time next_timer_time() const;
+
   // The counters of every deployed version of a journey. NotFound for an
   // unknown id.
   absl::StatusOr<v1::JourneyReport> Report(absl::string_view journey_id) const;

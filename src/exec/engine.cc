@@ -463,6 +463,7 @@ class Engine::Impl {
   // ---- Outputs ----
 
   absl::Time now() const { return now_; }
+  absl::Time next_timer_time() const { return timers_.NextDue(); }
 
   EngineStats stats() const {
     EngineStats s = stats_;
@@ -1459,6 +1460,7 @@ absl::Status Engine::ReportDelivery(absl::string_view message_id,
 }
 absl::Status Engine::AdvanceTo(absl::Time time) { return impl_->AdvanceTo(time); }
 absl::Time Engine::now() const { return impl_->now(); }
+absl::Time Engine::next_timer_time() const { return impl_->next_timer_time(); }
 absl::StatusOr<v1::JourneyReport> Engine::Report(absl::string_view journey_id) const {
   return impl_->Report(journey_id);
 }

@@ -16,7 +16,7 @@ uint64_t TimerQueue::Schedule(absl::Time due, uint32_t target,
   return seq;
 }
 
-TimerQueue::Bucket* TimerQueue::Head() {
+TimerQueue::Bucket* TimerQueue::Head() const {
   while (!buckets_.empty()) {
     Bucket& head = buckets_.begin()->second;
     if (head.next == head.timers.size()) {
@@ -43,7 +43,7 @@ bool TimerQueue::PopDue(absl::Time limit, Timer* out) {
   return true;
 }
 
-absl::Time TimerQueue::NextDue() {
+absl::Time TimerQueue::NextDue() const {
   Bucket* head = Head();
   return head == nullptr ? absl::InfiniteFuture() : head->timers[head->next].due;
 }

@@ -41,7 +41,7 @@ class TimerQueue {
   bool PopDue(absl::Time limit, Timer* out);
 
   // The due time of the earliest timer, or InfiniteFuture when empty.
-  absl::Time NextDue();
+  absl::Time NextDue() const;
 
   // Number of pending timers (stale ones included).
   size_t size() const { return size_; }
@@ -55,9 +55,10 @@ class TimerQueue {
 
   // Sorts the head bucket if needed and drops drained buckets; returns the
   // head bucket or nullptr when empty.
-  Bucket* Head();
+  // (Sorting and dropping are invisible to callers, hence const.)
+  Bucket* Head() const;
 
-  absl::btree_map<int64_t, Bucket> buckets_;
+  mutable absl::btree_map<int64_t, Bucket> buckets_;
   uint64_t next_seq_ = 0;
   size_t size_ = 0;
 };

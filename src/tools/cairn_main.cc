@@ -4,11 +4,21 @@
 //
 //   cairn validate FILE...   check journey files; summarise the valid ones,
 //                            list every problem of the invalid ones.
+//   cairn sim ...            replay an event log through a journey.
+//   cairn gen ...            write a synthetic event log.
 //
-// Exit codes: 0 all good, 1 a journey is invalid or unreadable, 2 usage.
+// Exit codes: 0 all good, 1 a journey is invalid or an input unusable,
+// 2 usage.
 
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,7 +26,12 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "cairn/cairn.h"
+#include "absl/strings/numbers.h"
 #include "fmt/core.h"
+#include "google/protobuf/util/json_util.h"
+#include "sim/generator.h"
+#include "sim/render.h"
+#include "sim/simulator.h"
 #include "util/proto_time.h"
 
 namespace {
@@ -28,6 +43,15 @@ constexpr const char kUsage[] =
     "  validate FILE...   check journey files (.textproto, .json, .binpb);\n"
     "                     print a summary of each valid journey and every\n"
     "                     problem of each invalid one; exit 1 if any is invalid\n"
+    "  sim --journey FILE --events FILE.jsonl [--profiles FILE.jsonl]\n"
+    "      [--until TIME] [--sink CHANNEL:fail=0.1,delay=5m,timeout=0.02]...\n"
+    "      [--seed N] [--format text|json] [--dot OUT.dot] [--svg OUT.svg]\n"
+    "      [--trace SUBJECT] [--strict]\n"
+    "                     replay an event log (JSON lines; - for stdin) through a\n"
+    "                     journey with simulated channels; print the funnel,\n"
+    "                     channels, goals and A/B results\n"
+    "  gen --scenario ecommerce|game --subjects N --days D [--seed S]\n"
+    "                     write a synthetic event log to stdout\n"
     "  help               show this text\n";
 
 std::string Dur(const google::protobuf::Duration& d) {
@@ -148,6 +172,229 @@ int Validate(const std::vector<std::string>& files) {
   return invalid == 0 ? 0 : 1;
 }
 
+// Flags of the form --name VALUE or --name=VALUE; repeated flags collect.
+class Flags {
+ public:
+  // Parses args; returns false (with a message) on a stray argument or a
+  // flag missing its value. `booleans` take no value.
+  bool Parse(const std::vector<std::string>& args, const std::vector<std::string>& booleans,
+             std::string* error) {
+    for (size_t i = 0; i < args.size(); ++i) {
+      const std::string& a = args[i];
+      if (a.rfind("--", 0) != 0) {
+        *error = absl::StrCat("unexpected argument \"", a, "\"");
+        return false;
+      }
+      const size_t eq = a.find('=');
+      std::string name = a.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+      if (std::find(booleans.begin(), booleans.end(), name) != booleans.end()) {
+        values_[name].push_back("true");
+        continue;
+      }
+      if (eq != std::string::npos) {
+        values_[name].push_back(a.substr(eq + 1));
+      } else if (i + 1 < args.size()) {
+        values_[name].push_back(args[++i]);
+      } else {
+        *error = absl::StrCat("--", name, " needs a value");
+        return false;
+      }
+    }
+    return true;
+  }
+  std::optional<std::string> Get(const std::string& name) const {
+    auto it = values_.find(name);
+    if (it == values_.end()) return std::nullopt;
+    return it->second.back();
+  }
+  std::vector<std::string> All(const std::string& name) const {
+    auto it = values_.find(name);
+    return it == values_.end() ? std::vector<std::string>() : it->second;
+  }
+  // Names given that are not in `known`.
+  std::vector<std::string> Unknown(const std::vector<std::string>& known) const {
+    std::vector<std::string> out;
+    for (const auto& [name, v] : values_) {
+      if (std::find(known.begin(), known.end(), name) == known.end()) out.push_back(name);
+    }
+    return out;
+  }
+
+ private:
+  std::map<std::string, std::vector<std::string>> values_;
+};
+
+int Usage(const std::string& command, const std::string& error) {
+  fmt::print(stderr, "cairn {}: {}\n", command, error);
+  std::fputs(kUsage, stderr);
+  return 2;
+}
+
+double Seconds(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+}
+
+int Sim(const std::vector<std::string>& args) {
+  Flags flags;
+  std::string error;
+  if (!flags.Parse(args, {"strict"}, &error)) return Usage("sim", error);
+  std::vector<std::string> unknown = flags.Unknown({"journey", "events", "profiles", "until",
+                                                     "sink", "seed", "format", "dot", "svg",
+                                                     "trace", "strict"});
+  if (!unknown.empty()) return Usage("sim", absl::StrCat("unknown flag --", unknown[0]));
+  const std::optional<std::string> journey_path = flags.Get("journey");
+  const std::optional<std::string> events_path = flags.Get("events");
+  if (!journey_path || !events_path) return Usage("sim", "--journey and --events are required");
+  const std::string format = flags.Get("format").value_or("text");
+  if (format != "text" && format != "json") return Usage("sim", "--format is text or json");
+
+  cairn::sim::SimOptions options;
+  options.strict = flags.Get("strict").has_value();
+  options.trace_subject = flags.Get("trace").value_or("");
+  if (auto seed = flags.Get("seed"); seed && !absl::SimpleAtoi(*seed, &options.seed)) {
+    return Usage("sim", "--seed must be a non-negative integer");
+  }
+  if (auto until = flags.Get("until")) {
+    absl::Time t;
+    std::string err;
+    if (!absl::ParseTime(absl::RFC3339_full, *until, &t, &err)) {
+      return Usage("sim", absl::StrCat("--until \"", *until, "\" is not an RFC 3339 time"));
+    }
+    options.until = t;
+  }
+  for (const std::string& spec : flags.All("sink")) {
+    auto model = cairn::sim::ParseChannelModel(spec);
+    if (!model.ok()) return Usage("sim", std::string(model.status().message()));
+    options.channels[model->first] = model->second;
+  }
+
+  absl::StatusOr<cairn::v1::Journey> journey = cairn::LoadJourneyFile(*journey_path);
+  if (!journey.ok()) {
+    fmt::print(stderr, "cairn sim: {}\n", std::string(journey.status().message()));
+    return 1;
+  }
+  std::ifstream events_file;
+  std::istream* events = &std::cin;
+  int64_t total_bytes = -1;
+  if (*events_path != "-") {
+    events_file.open(*events_path, std::ios::binary | std::ios::ate);
+    if (!events_file) {
+      fmt::print(stderr, "cairn sim: {}: cannot open file\n", *events_path);
+      return 1;
+    }
+    total_bytes = static_cast<int64_t>(events_file.tellg());
+    events_file.seekg(0);
+    events = &events_file;
+  }
+  std::ifstream profiles_file;
+  std::optional<std::string> profiles_path = flags.Get("profiles");
+  if (profiles_path) {
+    profiles_file.open(*profiles_path);
+    if (!profiles_file) {
+      fmt::print(stderr, "cairn sim: {}: cannot open file\n", *profiles_path);
+      return 1;
+    }
+  }
+
+  const auto started = std::chrono::steady_clock::now();
+  const bool show_progress = isatty(STDERR_FILENO);
+  if (show_progress) {
+    options.progress = [&](int64_t lines, int64_t bytes) {
+      const double elapsed = Seconds(started);
+      const double rate = lines / std::max(elapsed, 1e-9);
+      std::string eta = "?";
+      if (total_bytes > 0 && bytes > 0) {
+        eta = fmt::format("{:.0f}s", elapsed * (static_cast<double>(total_bytes) / bytes - 1));
+      }
+      fmt::print(stderr, "\r  {} lines, {:.0f} lines/s, ETA {}   ",
+                 cairn::sim::WithCommas(lines), rate, eta);
+    };
+  }
+  absl::StatusOr<cairn::sim::SimResult> result = cairn::sim::Simulate(
+      *journey, *events, *events_path, profiles_path ? &profiles_file : nullptr,
+      profiles_path.value_or(""), options);
+  if (show_progress) std::fputs("\r\033[K", stderr);
+  if (!result.ok()) {
+    fmt::print(stderr, "cairn sim: {}\n", std::string(result.status().message()));
+    return 1;
+  }
+  const double elapsed = Seconds(started);
+
+  if (format == "json") {
+    std::string json;
+    google::protobuf::util::JsonPrintOptions json_options;
+    json_options.add_whitespace = true;
+    json_options.preserve_proto_field_names = true;
+    json_options.always_print_primitive_fields = true;
+    (void)google::protobuf::util::MessageToJsonString(result->report, &json, json_options);
+    std::fputs(json.c_str(), stdout);
+  } else {
+    std::fputs(cairn::sim::RenderText(*journey, *result).c_str(), stdout);
+  }
+
+  int status = 0;
+  const std::string dot = cairn::sim::RenderDot(*journey, result->report);
+  std::optional<std::string> dot_path = flags.Get("dot");
+  const std::optional<std::string> svg_path = flags.Get("svg");
+  if (svg_path && !dot_path) dot_path = *svg_path + ".dot";
+  if (dot_path) {
+    std::ofstream out(*dot_path);
+    out << dot;
+    if (!out) {
+      fmt::print(stderr, "cairn sim: cannot write {}\n", *dot_path);
+      status = 1;
+    }
+  }
+  if (svg_path && status == 0) {
+    if (std::system("command -v dot >/dev/null 2>&1") != 0) {
+      fmt::print(stderr,
+                 "cairn sim: cannot write {}: Graphviz's `dot` is not installed "
+                 "(apt-get install graphviz); the graph is in {}\n",
+                 *svg_path, *dot_path);
+      status = 1;
+    } else {
+      const std::string command =
+          fmt::format("dot -Tsvg -o '{}' '{}'", *svg_path, *dot_path);
+      if (std::system(command.c_str()) != 0) {
+        fmt::print(stderr, "cairn sim: `{}` failed\n", command);
+        status = 1;
+      }
+    }
+  }
+  const int64_t events_done = result->event_lines;
+  fmt::print(stderr, "simulated {} events in {:.2f} s ({} events/s)\n",
+             cairn::sim::WithCommas(events_done), elapsed,
+             cairn::sim::WithCommas(static_cast<int64_t>(events_done / std::max(elapsed, 1e-9))));
+  return status;
+}
+
+int Gen(const std::vector<std::string>& args) {
+  Flags flags;
+  std::string error;
+  if (!flags.Parse(args, {}, &error)) return Usage("gen", error);
+  std::vector<std::string> unknown = flags.Unknown({"scenario", "subjects", "days", "seed"});
+  if (!unknown.empty()) return Usage("gen", absl::StrCat("unknown flag --", unknown[0]));
+  cairn::sim::GeneratorOptions options;
+  auto scenario = cairn::sim::ParseScenario(flags.Get("scenario").value_or("ecommerce"));
+  if (!scenario.ok()) return Usage("gen", std::string(scenario.status().message()));
+  options.scenario = *scenario;
+  if (auto v = flags.Get("subjects"); v && !absl::SimpleAtoi(*v, &options.subjects)) {
+    return Usage("gen", "--subjects must be an integer");
+  }
+  if (auto v = flags.Get("days"); v && !absl::SimpleAtoi(*v, &options.days)) {
+    return Usage("gen", "--days must be an integer");
+  }
+  if (auto v = flags.Get("seed"); v && !absl::SimpleAtoi(*v, &options.seed)) {
+    return Usage("gen", "--seed must be a non-negative integer");
+  }
+  std::ios::sync_with_stdio(false);
+  absl::StatusOr<int64_t> written = cairn::sim::GenerateEvents(options, std::cout);
+  std::cout.flush();
+  if (!written.ok()) return Usage("gen", std::string(written.status().message()));
+  fmt::print(stderr, "wrote {} events\n", cairn::sim::WithCommas(*written));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -158,6 +405,8 @@ int main(int argc, char** argv) {
   const std::string command = argv[1];
   std::vector<std::string> args(argv + 2, argv + argc);
   if (command == "validate") return Validate(args);
+  if (command == "sim") return Sim(args);
+  if (command == "gen") return Gen(args);
   if (command == "help" || command == "--help" || command == "-h") {
     std::fputs(kUsage, stdout);
     return 0;

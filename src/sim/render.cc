@@ -1,0 +1,344 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+
+#include "sim/render.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "sim/event_log.h"
+
+namespace cairn::sim {
+namespace {
+
+const v1::VersionReport* LatestVersion(const v1::JourneyReport& report) {
+  return report.versions_size() == 0 ? nullptr
+                                     : &report.versions(report.versions_size() - 1);
+}
+
+std::string Percent(double x) { return absl::StrFormat("%.2f%%", 100 * x); }
+
+std::string PValue(double p) {
+  return p < 0.0001 ? std::string("< 0.0001") : absl::StrFormat("%.4f", p);
+}
+
+std::string Reasons(const google::protobuf::RepeatedPtrField<v1::ReasonCount>& counts) {
+  std::vector<std::string> parts;
+  for (const v1::ReasonCount& c : counts) {
+    parts.push_back(absl::StrCat(c.reason(), " ", WithCommas(c.count())));
+  }
+  return absl::StrJoin(parts, ", ");
+}
+
+const v1::Node* FindNode(const v1::Journey& journey, const std::string& id) {
+  for (const v1::Node& n : journey.nodes()) {
+    if (n.id() == id) return &n;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::string WithCommas(int64_t n) {
+  std::string digits = absl::StrCat(n < 0 ? -n : n);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return n < 0 ? "-" + out : out;
+}
+
+std::vector<AbResult> AnalyzeSplits(const v1::Journey& journey,
+                                    const v1::JourneyReport& report) {
+  std::vector<AbResult> results;
+  const v1::VersionReport* v = LatestVersion(report);
+  if (v == nullptr) return results;
+  for (const v1::GoalReport& goal : v->goals()) {
+    // Group the goal's per-variant counts by split node.
+    std::map<std::string, std::map<std::string, const v1::GoalCounts*>> by_split;
+    for (const v1::GoalCounts& c : goal.by_variant()) {
+      if (!c.split_node_id().empty()) by_split[c.split_node_id()][c.variant()] = &c;
+    }
+    for (const auto& [split_id, counts] : by_split) {
+      const v1::Node* split = FindNode(journey, split_id);
+      if (split == nullptr || split->kind_case() != v1::Node::kSplit) continue;
+      AbResult ab;
+      ab.goal = goal.name();
+      ab.split_node = split_id;
+      const ArmResult* control = nullptr;
+      for (const v1::SplitVariant& variant : split->split().variants()) {
+        ArmResult arm;
+        arm.variant = variant.name();
+        arm.control = variant.control();
+        auto it = counts.find(variant.name());
+        if (it != counts.end()) {
+          arm.reached = it->second->reached();
+          arm.converted = it->second->converted();
+        }
+        arm.rate = arm.reached > 0 ? static_cast<double>(arm.converted) / arm.reached : 0;
+        arm.interval = WilsonInterval(arm.converted, arm.reached);
+        ab.arms.push_back(arm);
+      }
+      // The control is the marked arm, else the first.
+      size_t control_index = 0;
+      for (size_t i = 0; i < ab.arms.size(); ++i) {
+        if (ab.arms[i].control) control_index = i;
+      }
+      control = &ab.arms[control_index];
+      for (ArmResult& arm : ab.arms) {
+        if (&arm != control && control->rate > 0) {
+          arm.lift = arm.rate / control->rate - 1;
+        }
+      }
+      if (ab.arms.size() == 2) {
+        const ArmResult& other = ab.arms[control_index == 0 ? 1 : 0];
+        ab.test = TwoProportionZTest(other.converted, other.reached, control->converted,
+                                     control->reached);
+      } else {
+        std::vector<int64_t> successes, trials;
+        for (const ArmResult& arm : ab.arms) {
+          successes.push_back(arm.converted);
+          trials.push_back(arm.reached);
+        }
+        ab.test = ChiSquareTest(successes, trials);
+        ab.chi_square = true;
+      }
+      ab.significant = ab.test.valid && ab.test.p_value < 0.05;
+      // The best arm other than the control, by rate.
+      const ArmResult* best = nullptr;
+      for (const ArmResult& arm : ab.arms) {
+        if (&arm != control && (best == nullptr || arm.rate > best->rate)) best = &arm;
+      }
+      if (!ab.test.valid) {
+        ab.verdict = "No verdict: an arm is empty or nobody (or everybody) converted.";
+      } else if (!ab.significant) {
+        ab.verdict = absl::StrCat("Not significant (p = ", PValue(ab.test.p_value),
+                                  "): no reliable difference between the arms yet.");
+      } else if (best != nullptr && best->rate >= control->rate) {
+        ab.verdict = absl::StrCat("Significant (p = ", PValue(ab.test.p_value), "): ",
+                                  best->variant, " converts better than ", control->variant,
+                                  best->lift ? absl::StrCat(" (", best->lift > 0 ? "+" : "",
+                                                            Percent(*best->lift), " lift)")
+                                             : "",
+                                  ".");
+      } else {
+        ab.verdict = absl::StrCat("Significant (p = ", PValue(ab.test.p_value), "): ",
+                                  control->variant, " converts better than every other arm.");
+      }
+      results.push_back(std::move(ab));
+    }
+  }
+  return results;
+}
+
+std::string RenderText(const v1::Journey& journey, const SimResult& r) {
+  std::string out;
+  absl::StrAppend(&out, "Journey ", journey.id(), " v", journey.version(),
+                  journey.name().empty() ? "" : absl::StrCat("  \"", journey.name(), "\""),
+                  "\n");
+  absl::StrAppend(&out, "Input    ", WithCommas(r.event_lines), " event lines (",
+                  WithCommas(r.bad_event_lines), " bad), ");
+  if (r.first_event != absl::InfinitePast()) {
+    absl::StrAppend(&out, FormatEventTime(r.first_event), " .. ", FormatEventTime(r.last_event));
+  }
+  absl::StrAppend(&out, "; simulated until ", FormatEventTime(r.until), "\n");
+  if (r.profile_lines > 0) {
+    absl::StrAppend(&out, "Profiles ", WithCommas(r.profile_lines), " lines (",
+                    WithCommas(r.bad_profile_lines), " bad)\n");
+  }
+  absl::StrAppend(&out, "Engine   ", WithCommas(r.engine.events_applied), " events applied, ",
+                  WithCommas(r.engine.events_ignored), " ignored, ",
+                  WithCommas(r.engine.events_rejected), " rejected (",
+                  WithCommas(r.engine.events_duplicate), " duplicate, ",
+                  WithCommas(r.engine.too_late_inputs), " too late), ",
+                  WithCommas(r.engine.late_inputs), " late inputs applied\n");
+  for (const std::string& e : r.errors) absl::StrAppend(&out, "  bad line  ", e, "\n");
+  const int64_t unlisted = r.bad_event_lines + r.bad_profile_lines -
+                           static_cast<int64_t>(r.errors.size());
+  if (unlisted > 0) absl::StrAppend(&out, "  ... and ", WithCommas(unlisted), " more bad lines\n");
+
+  const v1::VersionReport* v = LatestVersion(r.report);
+  if (v == nullptr) return out;
+  absl::StrAppend(&out, "\nFunnel: ", WithCommas(v->entered()), " entered, ",
+                  WithCommas(v->exited()), " exited, ", WithCommas(v->in_flight()),
+                  " in flight\n");
+  absl::StrAppend(&out, absl::StrFormat("  %-22s %-8s %10s %8s  %s\n", "node", "kind", "entered",
+                                        "now", "left by edge / exits"));
+  for (const v1::NodeReport& n : v->nodes()) {
+    std::vector<std::string> parts;
+    for (const v1::EdgeCount& e : n.left()) {
+      if (e.target().empty()) continue;  // Shown as the exit "completed".
+      parts.push_back(absl::StrCat(e.label(), " ", WithCommas(e.count())));
+    }
+    for (const v1::ReasonCount& c : n.exits()) {
+      parts.push_back(absl::StrCat("exit:", c.reason(), " ", WithCommas(c.count())));
+    }
+    if (n.sequence_completed() > 0) {
+      parts.push_back(absl::StrCat("(matches ", WithCommas(n.sequence_completed()),
+                                   ", cancelled ", WithCommas(n.sequence_cancelled()), ")"));
+    }
+    absl::StrAppend(&out, absl::StrFormat("  %-22s %-8s %10s %8s  %s\n", n.node_id(), n.kind(),
+                                          WithCommas(n.entered()), WithCommas(n.current()),
+                                          absl::StrJoin(parts, " | ")));
+  }
+  if (v->exits_size() > 0) absl::StrAppend(&out, "  exits: ", Reasons(v->exits()), "\n");
+  if (v->entries_refused_size() > 0) {
+    absl::StrAppend(&out, "  entries refused: ", Reasons(v->entries_refused()), "\n");
+  }
+
+  if (v->actions_size() > 0) {
+    absl::StrAppend(&out, "\nChannels\n");
+    absl::StrAppend(&out, absl::StrFormat("  %-18s %-14s %10s %10s %10s  %s\n", "action", "channel",
+                                          "sent", "delivered", "failed", "reasons"));
+    for (const v1::ActionReport& a : v->actions()) {
+      int64_t failed = 0;
+      for (const auto& c : a.failed()) failed += c.count();
+      std::string reasons = Reasons(a.failed());
+      if (a.undelivered_size() > 0) {
+        absl::StrAppend(&reasons, reasons.empty() ? "" : "; ", "undelivered: ",
+                        Reasons(a.undelivered()));
+      }
+      absl::StrAppend(&out, absl::StrFormat("  %-18s %-14s %10s %10s %10s  %s\n", a.node_id(),
+                                            a.channel(), WithCommas(a.sent()),
+                                            WithCommas(a.delivered()), WithCommas(failed),
+                                            reasons));
+    }
+  }
+
+  for (const v1::GoalReport& g : v->goals()) {
+    absl::StrAppend(&out, "\nGoal ", g.name(), g.journey_goal() ? " (journey goal)" : "", ": ",
+                    WithCommas(g.overall().converted()), " of ", WithCommas(g.overall().reached()),
+                    " converted",
+                    g.overall().reached() > 0
+                        ? absl::StrCat(" (", Percent(static_cast<double>(g.overall().converted()) /
+                                                     g.overall().reached()),
+                                       ")")
+                        : "",
+                    ", ", WithCommas(g.overall().expired()), " expired\n");
+  }
+  for (const AbResult& ab : AnalyzeSplits(journey, r.report)) {
+    absl::StrAppend(&out, "\nA/B  goal ", ab.goal, " by split ", ab.split_node, "\n");
+    absl::StrAppend(&out, absl::StrFormat("  %-14s %10s %10s %8s   %-18s %s\n", "arm", "reached",
+                                          "converted", "rate", "95% CI (Wilson)", "lift"));
+    for (const ArmResult& arm : ab.arms) {
+      absl::StrAppend(
+          &out,
+          absl::StrFormat("  %-14s %10s %10s %8s   [%6.2f%%, %6.2f%%]  %s\n",
+                          arm.variant + (arm.control ? "*" : ""), WithCommas(arm.reached),
+                          WithCommas(arm.converted), Percent(arm.rate),
+                          100 * arm.interval.low, 100 * arm.interval.high,
+                          arm.control ? "control"
+                          : arm.lift  ? absl::StrCat(*arm.lift >= 0 ? "+" : "", Percent(*arm.lift))
+                                      : "n/a"));
+    }
+    if (ab.test.valid) {
+      absl::StrAppend(&out, "  ", ab.chi_square ? "chi-square" : "z", " = ",
+                      absl::StrFormat("%.3f", ab.test.statistic),
+                      ab.chi_square ? absl::StrCat(" (df ", ab.test.degrees_of_freedom, ")") : "",
+                      ", p = ", PValue(ab.test.p_value), "\n");
+    }
+    absl::StrAppend(&out, "  ", ab.verdict, "\n");
+  }
+  if (!r.trace.empty()) {
+    absl::StrAppend(&out, "\nTrace\n");
+    for (const std::string& line : r.trace) absl::StrAppend(&out, "  ", line, "\n");
+  }
+  return out;
+}
+
+namespace {
+
+std::string DotEscape(absl::string_view s) {
+  return absl::StrReplaceAll(s, {{"\\", "\\\\"}, {"\"", "\\\""}});
+}
+
+const char* FillColor(const std::string& kind) {
+  if (kind == "trigger") return "#d9f2d9";
+  if (kind == "action") return "#d6e6fa";
+  if (kind == "split") return "#fde7c8";
+  if (kind == "goal") return "#eadcf5";
+  if (kind == "exit") return "#f6d5d5";
+  if (kind == "update") return "#fff6c7";
+  return "#eeeeee";  // filter, delay, wait
+}
+
+}  // namespace
+
+std::string RenderDot(const v1::Journey& journey, const v1::JourneyReport& report) {
+  const v1::VersionReport* v = LatestVersion(report);
+  // Labels are built as raw lines, escaped and joined with DOT's "\n".
+  auto label = [](const std::vector<std::string>& lines) {
+    return absl::StrJoin(lines, "\\n", [](std::string* out, const std::string& line) {
+      out->append(DotEscape(line));
+    });
+  };
+  std::vector<std::string> title = {absl::StrCat(journey.id(), " v", journey.version())};
+  if (v != nullptr) {
+    title.push_back(absl::StrCat(WithCommas(v->entered()), " entered, ",
+                                 WithCommas(v->exited()), " exited, ",
+                                 WithCommas(v->in_flight()), " in flight"));
+  }
+  std::string out;
+  absl::StrAppend(&out, "digraph \"", DotEscape(journey.id()), "\" {\n");
+  absl::StrAppend(&out, "  graph [rankdir=TB, fontname=\"Helvetica\", fontsize=14, labelloc=t, "
+                        "label=\"", label(title), "\", nodesep=0.4, ranksep=0.5];\n");
+  absl::StrAppend(&out, "  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\", "
+                        "fontsize=11, color=\"#555555\"];\n");
+  absl::StrAppend(&out, "  edge [fontname=\"Helvetica\", fontsize=10, color=\"#555555\"];\n");
+  if (v == nullptr) {
+    out += "}\n";
+    return out;
+  }
+  std::map<std::string, std::vector<std::string>> ab_lines;  // split node -> lines
+  for (const AbResult& ab : AnalyzeSplits(journey, report)) {
+    std::vector<std::string>& lines = ab_lines[ab.split_node];
+    std::string rates = absl::StrCat(ab.goal, ":");
+    for (const ArmResult& arm : ab.arms) {
+      absl::StrAppend(&rates, " ", arm.variant, " ", Percent(arm.rate));
+    }
+    lines.push_back(rates);
+    lines.push_back(ab.test.valid ? absl::StrCat("p = ", PValue(ab.test.p_value),
+                                                 ab.significant ? ", significant" : ", n.s.")
+                                  : "no verdict");
+  }
+  const int64_t max_count = std::max<int64_t>(1, v->entered());
+  for (const v1::NodeReport& n : v->nodes()) {
+    std::vector<std::string> lines = {n.node_id()};
+    std::string counts = absl::StrCat(n.kind(), " | ", WithCommas(n.entered()));
+    if (n.current() > 0) absl::StrAppend(&counts, " (", WithCommas(n.current()), " now)");
+    lines.push_back(counts);
+    for (const v1::ActionReport& a : v->actions()) {
+      if (a.node_id() != n.node_id()) continue;
+      int64_t failed = 0;
+      for (const auto& c : a.failed()) failed += c.count();
+      lines.push_back(absl::StrCat(a.channel(), ": sent ", WithCommas(a.sent()), ", failed ",
+                                   WithCommas(failed)));
+    }
+    for (const v1::ReasonCount& c : n.exits()) {
+      lines.push_back(absl::StrCat("exit ", c.reason(), ": ", WithCommas(c.count())));
+    }
+    auto ab = ab_lines.find(n.node_id());
+    if (ab != ab_lines.end()) lines.insert(lines.end(), ab->second.begin(), ab->second.end());
+    absl::StrAppend(&out, "  \"", DotEscape(n.node_id()), "\" [label=\"", label(lines),
+                    "\", fillcolor=\"", FillColor(n.kind()), "\"];\n");
+  }
+  for (const v1::NodeReport& n : v->nodes()) {
+    for (const v1::EdgeCount& e : n.left()) {
+      if (e.target().empty()) continue;  // Exits are listed on the node.
+      const double width =
+          1 + 3 * std::log1p(static_cast<double>(e.count())) / std::log1p(max_count);
+      absl::StrAppend(&out, "  \"", DotEscape(n.node_id()), "\" -> \"", DotEscape(e.target()),
+                      "\" [label=\"", label({e.label(), WithCommas(e.count())}),
+                      "\", penwidth=", absl::StrFormat("%.2f", width), "];\n");
+    }
+  }
+  out += "}\n";
+  return out;
+}
+
+}  // namespace cairn::sim

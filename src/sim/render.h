@@ -1,0 +1,61 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+//
+// Turning a simulation into something to read: A/B analysis of every goal
+// per split, the text report, and a Graphviz picture of the journey with
+// its counts.
+//
+// Thread-safety: pure functions.
+
+#ifndef CAIRN_SIM_RENDER_H_
+#define CAIRN_SIM_RENDER_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cairn/v1/journey.pb.h"
+#include "cairn/v1/report.pb.h"
+#include "sim/simulator.h"
+#include "sim/stats.h"
+
+namespace cairn::sim {
+
+// One arm of a split, for one goal.
+struct ArmResult {
+  std::string variant;
+  bool control = false;
+  int64_t reached = 0;
+  int64_t converted = 0;
+  double rate = 0;
+  Interval interval;            // Wilson 95%
+  std::optional<double> lift;   // relative to the control arm's rate
+};
+
+// A goal compared across the arms of one split.
+struct AbResult {
+  std::string goal;        // goal node id or journey goal name
+  std::string split_node;
+  std::vector<ArmResult> arms;  // in the split's definition order
+  TestResult test;         // z-test for two arms, chi-square for more
+  bool chi_square = false;
+  bool significant = false;  // p < 0.05
+  std::string verdict;     // one plain sentence
+};
+
+// Every (goal, split) pair the report has per-variant counts for.
+std::vector<AbResult> AnalyzeSplits(const v1::Journey& journey,
+                                    const v1::JourneyReport& report);
+
+// The human report `cairn sim` prints.
+std::string RenderText(const v1::Journey& journey, const SimResult& result);
+
+// The journey as a Graphviz digraph with counts on nodes and edges and the
+// A/B result on each split.
+std::string RenderDot(const v1::Journey& journey, const v1::JourneyReport& report);
+
+// 1234567 -> "1,234,567".
+std::string WithCommas(int64_t n);
+
+}  // namespace cairn::sim
+
+#endif  // CAIRN_SIM_RENDER_H_

@@ -1,0 +1,98 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+//
+// The offline simulator behind `cairn sim`: replays an event log (JSON
+// lines) through one journey on a fresh Engine, with simulated channels that
+// refuse, delay or lose delivery reports at given rates, reproducibly for a
+// seed.
+//
+// Thread-safety: Simulate() is a pure function of its inputs.
+
+#ifndef CAIRN_SIM_SIMULATOR_H_
+#define CAIRN_SIM_SIMULATOR_H_
+
+#include <cstdint>
+#include <functional>
+#include <istream>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "cairn/engine.h"
+#include "cairn/v1/journey.pb.h"
+#include "cairn/v1/report.pb.h"
+
+namespace cairn::sim {
+
+// How a simulated channel behaves. Each decision is a stable hash of (seed,
+// message id), so a run is reproducible and independent of event order.
+struct ChannelModel {
+  // Share of sends the channel refuses at once (reason "simulated_failure").
+  double fail = 0;
+  // When the delivery report of an accepted send arrives.
+  absl::Duration delay = absl::Minutes(1);
+  // Share of accepted sends whose delivery report never arrives.
+  double timeout = 0;
+};
+
+// Parses "CHANNEL:fail=0.1,delay=5m,timeout=0.02" (every key optional).
+absl::StatusOr<std::pair<std::string, ChannelModel>> ParseChannelModel(
+    absl::string_view spec);
+
+struct SimOptions {
+  // Per channel; channels not named use ChannelModel's defaults.
+  std::map<std::string, ChannelModel> channels;
+  uint64_t seed = 1;
+  // When to stop. Default: 7 days after the last event, so that waits and
+  // goals started near the end can finish.
+  std::optional<absl::Time> until;
+  // Treat a bad line as fatal instead of reporting and skipping it.
+  bool strict = false;
+  // Collect the path of this subject (empty: none).
+  std::string trace_subject;
+  // Called every 65536 lines with (lines read, bytes read).
+  std::function<void(int64_t, int64_t)> progress;
+  // How many bad-line messages to keep (all are counted).
+  int max_errors = 20;
+};
+
+// What a simulated channel saw.
+struct ChannelStats {
+  int64_t sends = 0;        // Send() calls
+  int64_t refused = 0;      // refused at once
+  int64_t delivered = 0;    // delivery reports fed back
+  int64_t lost = 0;         // accepted, report never sent
+};
+
+struct SimResult {
+  v1::JourneyReport report;
+  EngineStats engine;
+  int64_t event_lines = 0;
+  int64_t bad_event_lines = 0;
+  int64_t profile_lines = 0;
+  int64_t bad_profile_lines = 0;
+  int64_t bytes = 0;
+  // "file:line: message", the first SimOptions::max_errors of them.
+  std::vector<std::string> errors;
+  std::map<std::string, ChannelStats> channels;
+  // "time  step" lines for SimOptions::trace_subject.
+  std::vector<std::string> trace;
+  absl::Time first_event = absl::InfinitePast();
+  absl::Time last_event = absl::InfinitePast();
+  absl::Time until = absl::InfinitePast();
+};
+
+// Runs the simulation. Errors: the journey does not deploy; a bad line with
+// strict set (InvalidArgument naming file:line); an unreadable stream.
+absl::StatusOr<SimResult> Simulate(const v1::Journey& journey, std::istream& events,
+                                   absl::string_view events_name, std::istream* profiles,
+                                   absl::string_view profiles_name,
+                                   const SimOptions& options);
+
+}  // namespace cairn::sim
+
+#endif  // CAIRN_SIM_SIMULATOR_H_
