@@ -13,6 +13,7 @@
 #include "catch2/catch.hpp"
 #include "sim/event_log.h"
 #include "sim/generator.h"
+#include "sim/json.h"
 #include "sim/render.h"
 #include "sim/simulator.h"
 #include "sim/stats.h"
@@ -68,6 +69,34 @@ TEST_CASE("Chi-square test of independence") {
   CHECK(t.p_value == Approx(0.02865024039844844).margin(1e-6));
   CHECK_FALSE(ChiSquareTest({1}, {10}).valid);
   CHECK(RegularizedGammaQ(1.5, 0) == 1);
+}
+
+TEST_CASE("The JSON reader accepts RFC 8259 and locates errors") {
+  absl::StatusOr<JsonValue> v = ParseJson(
+      R"( {"s":"a\"b\\c\n\u00e9\ud83d\ude00","n":-1.5e2,"i":0,"t":true,"f":false,)"
+      R"("z":null,"l":[1,"x",[]],"o":{}} )");
+  REQUIRE_THAT(StatusOf(v), IsOk());
+  REQUIRE(v->object.size() == 8);
+  CHECK(v->object[0].second.string == "a\"b\\c\n\xc3\xa9\xf0\x9f\x98\x80");
+  CHECK(v->object[1].second.number == -150);
+  CHECK(v->object[3].second.boolean);
+  CHECK(v->object[5].second.type == JsonValue::Type::kNull);
+  CHECK(v->object[6].second.array.size() == 3);
+  auto error = [](const std::string& text) {
+    absl::StatusOr<JsonValue> r = ParseJson(text);
+    REQUIRE_FALSE(r.ok());
+    return std::string(r.status().message());
+  };
+  CHECK(error(R"({"a":1,})") == "column 8: expected a key string");
+  CHECK(error(R"({"a":1 "b":2})") == "column 8: expected ',' or '}'");
+  CHECK(error(R"({"a":01})") == "column 6: leading zero");
+  CHECK(error(R"({"a":"x)") == "column 8: unterminated string");
+  CHECK(error(R"({"a":tru})") == "column 6: invalid literal");
+  CHECK(error(R"({"a":1,"a":2})") == "column 11: duplicate key \"a\"");
+  CHECK(error(R"({"a":"\ud800"})") == "column 13: unpaired surrogate");
+  CHECK(error("{} x") == "column 4: unexpected text after the value");
+  CHECK(error(std::string(100, '[')) == "column 66: nested too deeply");
+  CHECK(error("") == "column 1: unexpected end of input");
 }
 
 TEST_CASE("Event lines parse into events") {

@@ -2,71 +2,74 @@
 
 #include "sim/event_log.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "google/protobuf/struct.pb.h"
-#include "google/protobuf/util/json_util.h"
+#include "sim/json.h"
 
 namespace cairn::sim {
 namespace {
 
-using google::protobuf::Struct;
+using Object = std::vector<std::pair<std::string, JsonValue>>;
 
-absl::StatusOr<Struct> ParseObject(absl::string_view line) {
-  Struct object;
-  auto status = google::protobuf::util::JsonStringToMessage(
-      google::protobuf::StringPiece(line.data(), line.size()), &object);
-  if (!status.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("not a JSON object: ", status.message().as_string()));
+absl::StatusOr<JsonValue> ParseObject(absl::string_view line) {
+  absl::StatusOr<JsonValue> v = ParseJson(line);
+  if (!v.ok()) return absl::InvalidArgumentError(absl::StrCat("not a JSON object: ",
+                                                              v.status().message()));
+  if (v->type != JsonValue::Type::kObject) {
+    return absl::InvalidArgumentError("not a JSON object");
   }
-  return object;
+  return v;
 }
 
-absl::StatusOr<std::string> StringField(const Struct& object, const std::string& key,
+const JsonValue* Find(const Object& object, absl::string_view key) {
+  for (const auto& [k, v] : object) {
+    if (k == key) return &v;
+  }
+  return nullptr;
+}
+
+absl::StatusOr<std::string> StringField(const Object& object, absl::string_view key,
                                         bool required) {
-  auto it = object.fields().find(key);
-  if (it == object.fields().end()) {
+  const JsonValue* v = Find(object, key);
+  if (v == nullptr) {
     if (required) return absl::InvalidArgumentError(absl::StrCat("missing \"", key, "\""));
     return std::string();
   }
-  if (it->second.kind_case() != google::protobuf::Value::kStringValue) {
+  if (v->type != JsonValue::Type::kString) {
     return absl::InvalidArgumentError(absl::StrCat("\"", key, "\" must be a string"));
   }
-  if (required && it->second.string_value().empty()) {
+  if (required && v->string.empty()) {
     return absl::InvalidArgumentError(absl::StrCat("\"", key, "\" is empty"));
   }
-  return it->second.string_value();
+  return v->string;
 }
 
-absl::Status CheckKeys(const Struct& object, std::initializer_list<absl::string_view> known) {
-  // Report unknown keys in sorted order, so the message is deterministic.
-  std::vector<std::string> unknown;
-  for (const auto& [key, value] : object.fields()) {
+absl::Status CheckKeys(const Object& object, std::initializer_list<absl::string_view> known) {
+  for (const auto& [key, value] : object) {
     bool ok = false;
     for (absl::string_view k : known) ok = ok || key == k;
-    if (!ok) unknown.push_back(key);
+    if (!ok) return absl::InvalidArgumentError(absl::StrCat("unknown field \"", key, "\""));
   }
-  if (unknown.empty()) return absl::OkStatus();
-  std::sort(unknown.begin(), unknown.end());
-  return absl::InvalidArgumentError(absl::StrCat("unknown field \"", unknown[0], "\""));
+  return absl::OkStatus();
 }
 
-absl::StatusOr<Attributes> ToAttributes(const Struct& object, absl::string_view what) {
+absl::StatusOr<Attributes> ToAttributes(const Object& object, absl::string_view what) {
   Attributes out;
-  for (const auto& [key, v] : object.fields()) {
-    switch (v.kind_case()) {
-      case google::protobuf::Value::kStringValue:
-        out.emplace_back(key, Value::String(v.string_value()));
+  out.reserve(object.size());
+  for (const auto& [key, v] : object) {
+    switch (v.type) {
+      case JsonValue::Type::kString:
+        out.emplace_back(key, Value::String(v.string));
         break;
-      case google::protobuf::Value::kBoolValue:
-        out.emplace_back(key, Value::Bool(v.bool_value()));
+      case JsonValue::Type::kBool:
+        out.emplace_back(key, Value::Bool(v.boolean));
         break;
-      case google::protobuf::Value::kNumberValue: {
-        const double d = v.number_value();
+      case JsonValue::Type::kNumber: {
+        const double d = v.number;
         if (std::floor(d) == d && std::fabs(d) < 9007199254740992.0) {
           out.emplace_back(key, Value::Int(static_cast<int64_t>(d)));
         } else {
@@ -74,84 +77,85 @@ absl::StatusOr<Attributes> ToAttributes(const Struct& object, absl::string_view 
         }
         break;
       }
-      case google::protobuf::Value::kListValue: {
+      case JsonValue::Type::kArray: {
         std::vector<std::string> items;
-        for (const auto& item : v.list_value().values()) {
-          if (item.kind_case() != google::protobuf::Value::kStringValue) {
+        for (const JsonValue& item : v.array) {
+          if (item.type != JsonValue::Type::kString) {
             return absl::InvalidArgumentError(absl::StrCat(
                 what, " \"", key, "\": lists may only hold strings"));
           }
-          items.push_back(item.string_value());
+          items.push_back(item.string);
         }
         out.emplace_back(key, Value::StringList(std::move(items)));
         break;
       }
-      case google::protobuf::Value::kNullValue:
+      case JsonValue::Type::kNull:
         out.emplace_back(key, Value());
         break;
-      default:
+      case JsonValue::Type::kObject:
         return absl::InvalidArgumentError(absl::StrCat(
             what, " \"", key, "\": nested objects are not supported"));
     }
   }
-  // Map order is unspecified: sort for determinism.
   std::sort(out.begin(), out.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
   return out;
 }
 
-absl::StatusOr<Attributes> ObjectField(const Struct& object, const std::string& key,
+absl::StatusOr<Attributes> ObjectField(const Object& object, absl::string_view key,
                                        absl::string_view what) {
-  auto it = object.fields().find(key);
-  if (it == object.fields().end()) return Attributes();
-  if (it->second.kind_case() != google::protobuf::Value::kStructValue) {
+  const JsonValue* v = Find(object, key);
+  if (v == nullptr) return Attributes();
+  if (v->type != JsonValue::Type::kObject) {
     return absl::InvalidArgumentError(absl::StrCat("\"", key, "\" must be an object"));
   }
-  return ToAttributes(it->second.struct_value(), what);
+  return ToAttributes(v->object, what);
 }
 
 }  // namespace
 
 absl::StatusOr<Event> ParseEventLine(absl::string_view line) {
-  absl::StatusOr<Struct> object = ParseObject(line);
-  if (!object.ok()) return object.status();
+  absl::StatusOr<JsonValue> parsed = ParseObject(line);
+  if (!parsed.ok()) return parsed.status();
+  const Object& object = parsed->object;
   absl::Status keys =
-      CheckKeys(*object, {"id", "subject", "subject_type", "name", "time", "properties"});
+      CheckKeys(object, {"id", "subject", "subject_type", "name", "time", "properties"});
   if (!keys.ok()) return keys;
   Event e;
-  absl::StatusOr<std::string> s = StringField(*object, "subject", true);
+  absl::StatusOr<std::string> s = StringField(object, "subject", true);
   if (!s.ok()) return s.status();
   e.subject_id = *std::move(s);
-  if (!(s = StringField(*object, "name", true)).ok()) return s.status();
+  if (!(s = StringField(object, "name", true)).ok()) return s.status();
   e.name = *std::move(s);
-  if (!(s = StringField(*object, "id", false)).ok()) return s.status();
+  if (!(s = StringField(object, "id", false)).ok()) return s.status();
   e.id = *std::move(s);
-  if (!(s = StringField(*object, "subject_type", false)).ok()) return s.status();
+  if (!(s = StringField(object, "subject_type", false)).ok()) return s.status();
   e.subject_type = *std::move(s);
-  if (!(s = StringField(*object, "time", true)).ok()) return s.status();
+  if (!(s = StringField(object, "time", true)).ok()) return s.status();
   std::string error;
   if (!absl::ParseTime(absl::RFC3339_full, *s, &e.time, &error)) {
     return absl::InvalidArgumentError(
         absl::StrCat("\"time\" \"", *s, "\" is not an RFC 3339 time: ", error));
   }
-  absl::StatusOr<Attributes> props = ObjectField(*object, "properties", "property");
+  absl::StatusOr<Attributes> props = ObjectField(object, "properties", "property");
   if (!props.ok()) return props.status();
   e.properties = *std::move(props);
   return e;
 }
 
 absl::StatusOr<ProfileLine> ParseProfileLine(absl::string_view line) {
-  absl::StatusOr<Struct> object = ParseObject(line);
-  if (!object.ok()) return object.status();
-  absl::Status keys = CheckKeys(*object, {"subject", "subject_type", "attributes"});
+  absl::StatusOr<JsonValue> parsed = ParseObject(line);
+  if (!parsed.ok()) return parsed.status();
+  const Object& object = parsed->object;
+  absl::Status keys = CheckKeys(object, {"subject", "subject_type", "attributes"});
   if (!keys.ok()) return keys;
   ProfileLine p;
-  absl::StatusOr<std::string> s = StringField(*object, "subject", true);
+  absl::StatusOr<std::string> s = StringField(object, "subject", true);
   if (!s.ok()) return s.status();
   p.subject_id = *std::move(s);
-  if (!(s = StringField(*object, "subject_type", false)).ok()) return s.status();
+  if (!(s = StringField(object, "subject_type", false)).ok()) return s.status();
   p.subject_type = *std::move(s);
-  absl::StatusOr<Attributes> attrs = ObjectField(*object, "attributes", "attribute");
+  absl::StatusOr<Attributes> attrs = ObjectField(object, "attributes", "attribute");
   if (!attrs.ok()) return attrs.status();
   p.attributes = *std::move(attrs);
   return p;

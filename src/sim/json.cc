@@ -1,0 +1,273 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+
+#include "sim/json.h"
+
+#include <cstdlib>
+
+#include "absl/status/status.h"
+#include "absl/strings/charconv.h"
+#include "absl/strings/str_cat.h"
+
+namespace cairn::sim {
+namespace {
+
+constexpr int kMaxDepth = 64;
+
+class Parser {
+ public:
+  explicit Parser(absl::string_view text) : text_(text) {}
+
+  absl::StatusOr<JsonValue> Document() {
+    JsonValue v;
+    if (!Value(&v, 0)) return Error();
+    SkipSpace();
+    if (pos_ != text_.size()) {
+      error_ = "unexpected text after the value";
+      return Error();
+    }
+    return v;
+  }
+
+ private:
+  absl::Status Error() const {
+    return absl::InvalidArgumentError(absl::StrCat("column ", pos_ + 1, ": ", error_));
+  }
+  bool Fail(absl::string_view message) {
+    error_ = std::string(message);
+    return false;
+  }
+  void SkipSpace() {
+    while (pos_ < text_.size() &&
+           (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\n' ||
+            text_[pos_] == '\r')) {
+      ++pos_;
+    }
+  }
+  bool Literal(absl::string_view word) {
+    if (text_.substr(pos_, word.size()) != word) return Fail("invalid literal");
+    pos_ += word.size();
+    return true;
+  }
+
+  bool Value(JsonValue* out, int depth) {
+    if (depth > kMaxDepth) return Fail("nested too deeply");
+    SkipSpace();
+    if (pos_ >= text_.size()) return Fail("unexpected end of input");
+    switch (text_[pos_]) {
+      case '{':
+        return Object(out, depth);
+      case '[':
+        return Array(out, depth);
+      case '"':
+        out->type = JsonValue::Type::kString;
+        return String(&out->string);
+      case 't':
+        out->type = JsonValue::Type::kBool;
+        out->boolean = true;
+        return Literal("true");
+      case 'f':
+        out->type = JsonValue::Type::kBool;
+        return Literal("false");
+      case 'n':
+        out->type = JsonValue::Type::kNull;
+        return Literal("null");
+      default:
+        return Number(out);
+    }
+  }
+
+  bool Object(JsonValue* out, int depth) {
+    out->type = JsonValue::Type::kObject;
+    ++pos_;  // '{'
+    SkipSpace();
+    if (pos_ < text_.size() && text_[pos_] == '}') {
+      ++pos_;
+      return true;
+    }
+    while (true) {
+      SkipSpace();
+      if (pos_ >= text_.size() || text_[pos_] != '"') return Fail("expected a key string");
+      std::string key;
+      if (!String(&key)) return false;
+      for (const auto& [existing, unused] : out->object) {
+        if (existing == key) return Fail(absl::StrCat("duplicate key \"", key, "\""));
+      }
+      SkipSpace();
+      if (pos_ >= text_.size() || text_[pos_] != ':') return Fail("expected ':'");
+      ++pos_;
+      out->object.emplace_back(std::move(key), JsonValue());
+      if (!Value(&out->object.back().second, depth + 1)) return false;
+      SkipSpace();
+      if (pos_ < text_.size() && text_[pos_] == ',') {
+        ++pos_;
+        continue;
+      }
+      if (pos_ < text_.size() && text_[pos_] == '}') {
+        ++pos_;
+        return true;
+      }
+      return Fail("expected ',' or '}'");
+    }
+  }
+
+  bool Array(JsonValue* out, int depth) {
+    out->type = JsonValue::Type::kArray;
+    ++pos_;  // '['
+    SkipSpace();
+    if (pos_ < text_.size() && text_[pos_] == ']') {
+      ++pos_;
+      return true;
+    }
+    while (true) {
+      out->array.emplace_back();
+      if (!Value(&out->array.back(), depth + 1)) return false;
+      SkipSpace();
+      if (pos_ < text_.size() && text_[pos_] == ',') {
+        ++pos_;
+        continue;
+      }
+      if (pos_ < text_.size() && text_[pos_] == ']') {
+        ++pos_;
+        return true;
+      }
+      return Fail("expected ',' or ']'");
+    }
+  }
+
+  static int HexDigit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  }
+
+  bool Hex4(uint32_t* out) {
+    if (pos_ + 4 > text_.size()) return Fail("truncated \\u escape");
+    uint32_t v = 0;
+    for (int i = 0; i < 4; ++i) {
+      const int d = HexDigit(text_[pos_ + i]);
+      if (d < 0) return Fail("invalid \\u escape");
+      v = v * 16 + d;
+    }
+    pos_ += 4;
+    *out = v;
+    return true;
+  }
+
+  static void AppendUtf8(uint32_t cp, std::string* out) {
+    if (cp < 0x80) {
+      out->push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+      out->push_back(static_cast<char>(0xc0 | (cp >> 6)));
+      out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+    } else if (cp < 0x10000) {
+      out->push_back(static_cast<char>(0xe0 | (cp >> 12)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
+      out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+    } else {
+      out->push_back(static_cast<char>(0xf0 | (cp >> 18)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3f)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
+      out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+    }
+  }
+
+  bool String(std::string* out) {
+    ++pos_;  // '"'
+    while (true) {
+      // Copy the plain run up to the next quote or escape in one go.
+      size_t end = pos_;
+      while (end < text_.size() && text_[end] != '"' && text_[end] != '\\') {
+        if (static_cast<unsigned char>(text_[end]) < 0x20) {
+          pos_ = end;
+          return Fail("control character in string");
+        }
+        ++end;
+      }
+      out->append(text_.data() + pos_, end - pos_);
+      pos_ = end;
+      if (pos_ >= text_.size()) return Fail("unterminated string");
+      if (text_[pos_] == '"') {
+        ++pos_;
+        return true;
+      }
+      ++pos_;  // '\\'
+      if (pos_ >= text_.size()) return Fail("unterminated string");
+      const char c = text_[pos_++];
+      switch (c) {
+        case '"': out->push_back('"'); break;
+        case '\\': out->push_back('\\'); break;
+        case '/': out->push_back('/'); break;
+        case 'b': out->push_back('\b'); break;
+        case 'f': out->push_back('\f'); break;
+        case 'n': out->push_back('\n'); break;
+        case 'r': out->push_back('\r'); break;
+        case 't': out->push_back('\t'); break;
+        case 'u': {
+          uint32_t cp;
+          if (!Hex4(&cp)) return false;
+          if (cp >= 0xd800 && cp < 0xdc00) {  // High surrogate: needs a low one.
+            uint32_t low;
+            if (text_.substr(pos_, 2) != "\\u") return Fail("unpaired surrogate");
+            pos_ += 2;
+            if (!Hex4(&low) || low < 0xdc00 || low >= 0xe000) {
+              return Fail("unpaired surrogate");
+            }
+            cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
+          } else if (cp >= 0xdc00 && cp < 0xe000) {
+            return Fail("unpaired surrogate");
+          }
+          AppendUtf8(cp, out);
+          break;
+        }
+        default:
+          return Fail("invalid escape");
+      }
+    }
+  }
+
+  bool Number(JsonValue* out) {
+    const size_t start = pos_;
+    if (pos_ < text_.size() && text_[pos_] == '-') ++pos_;
+    auto digits = [&] {
+      const size_t from = pos_;
+      while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9') ++pos_;
+      return pos_ - from;
+    };
+    const size_t int_start = pos_;
+    if (digits() == 0) {
+      pos_ = start;
+      return Fail("unexpected character");
+    }
+    if (text_[int_start] == '0' && pos_ - int_start > 1) {
+      pos_ = int_start;
+      return Fail("leading zero");
+    }
+    if (pos_ < text_.size() && text_[pos_] == '.') {
+      ++pos_;
+      if (digits() == 0) return Fail("digits expected after '.'");
+    }
+    if (pos_ < text_.size() && (text_[pos_] == 'e' || text_[pos_] == 'E')) {
+      ++pos_;
+      if (pos_ < text_.size() && (text_[pos_] == '+' || text_[pos_] == '-')) ++pos_;
+      if (digits() == 0) return Fail("digits expected in exponent");
+    }
+    out->type = JsonValue::Type::kNumber;
+    const auto result =
+        absl::from_chars(text_.data() + start, text_.data() + pos_, out->number);
+    if (result.ec != std::errc()) return Fail("number out of range");
+    return true;
+  }
+
+  absl::string_view text_;
+  size_t pos_ = 0;
+  std::string error_;
+};
+
+}  // namespace
+
+absl::StatusOr<JsonValue> ParseJson(absl::string_view text) {
+  return Parser(text).Document();
+}
+
+}  // namespace cairn::sim
