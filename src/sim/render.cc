@@ -245,7 +245,7 @@ std::string RenderText(const v1::Journey& journey, const SimResult& r) {
     absl::StrAppend(&out, "  ", ab.verdict, "\n");
   }
   if (!r.trace.empty()) {
-    absl::StrAppend(&out, "\nTrace\n");
+    absl::StrAppend(&out, "\nTrace of ", r.trace_subject, "\n");
     for (const std::string& line : r.trace) absl::StrAppend(&out, "  ", line, "\n");
   }
   return out;

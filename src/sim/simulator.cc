@@ -137,6 +137,7 @@ absl::StatusOr<SimResult> Simulate(const v1::Journey& journey, std::istream& eve
                                    absl::string_view profiles_name,
                                    const SimOptions& options) {
   SimResult result;
+  result.trace_subject = options.trace_subject;
   auto bad_line = [&](absl::string_view file, int64_t line_no, const absl::Status& s,
                       int64_t* counter) -> absl::Status {
     ++*counter;

@@ -80,6 +80,7 @@ struct SimResult {
   std::vector<std::string> errors;
   std::map<std::string, ChannelStats> channels;
   // "time  step" lines for SimOptions::trace_subject.
+  std::string trace_subject;
   std::vector<std::string> trace;
   absl::Time first_event = absl::InfinitePast();
   absl::Time last_event = absl::InfinitePast();
