@@ -76,6 +76,10 @@ struct EngineStats {
 
 class Engine {
  public:
+  // Checks the options first: InvalidArgument naming the bad option.
+  static absl::StatusOr<Engine> Create(EngineOptions options);
+
+  // REQUIRES: ValidateEngineOptions(options) is OK (use Create() to check).
   explicit Engine(EngineOptions options = EngineOptions());
   Engine(Engine&& other) noexcept;
   Engine& operator=(Engine&& other) noexcept;

@@ -5,9 +5,36 @@
 #ifndef CAIRN_OPTIONS_H_
 #define CAIRN_OPTIONS_H_
 
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 
 namespace cairn {
+
+// At most `max_messages` accepted sends on `channel` per subject within any
+// `window`, counted across all journeys. A send over the cap is suppressed
+// (reason "frequency_cap") and the action takes its on_failure edge (or
+// next).
+struct FrequencyCap {
+  std::string channel;        // REQUIRES: non-empty
+  int max_messages = 1;       // REQUIRES: >= 1
+  absl::Duration window = absl::Hours(24);  // REQUIRES: > 0
+};
+
+// Do-not-disturb hours on `channel` (empty: every channel), in the subject's
+// local time: a send that falls in [start, end) waits until `end` and is
+// then tried again (counted as deferred, reason "quiet_hours"). A window
+// with start after end wraps midnight (22:00-08:00).
+struct QuietHours {
+  std::string channel;
+  int start_hour = 22;  // REQUIRES: 0..23, minutes 0..59
+  int start_minute = 0;
+  int end_hour = 8;
+  int end_minute = 0;
+};
 
 struct EngineOptions {
   // ---- Time and order ----
@@ -34,10 +61,41 @@ struct EngineOptions {
 
   // Most node steps one enrollment may take for one input before the engine
   // ends it with exit reason "step_limit". The compiler already rejects
-  // cycles without a blocking node; this bounds what is left (e.g. a delay
-  // loop that catches up over a long AdvanceTo). Default: 1000.
+  // cycles without a blocking node, so this is a second line of defence.
+  // Default: 1000. REQUIRES: >= 1.
   int max_steps_per_input = 1000;
+
+  // ---- Policies applied to every action of every journey ----
+
+  // Per-channel frequency caps. Default: none.
+  std::vector<FrequencyCap> frequency_caps;
+
+  // Quiet hours. Default: none.
+  std::vector<QuietHours> quiet_hours;
+
+  // Consent. A subject is opted out of a channel when the string-list
+  // profile attribute `opt_out_attribute` holds the channel's name (or
+  // "all"); sends to it are suppressed (reason "opted_out") and take the
+  // action's on_failure edge (or next). Events named `opt_out_event` /
+  // `opt_in_event` change that list, for the channel in their "channel"
+  // property ("all" when absent). Empty names disable each mechanism.
+  // Defaults: "opted_out_channels", "opt_out", "opt_in".
+  std::string opt_out_attribute = "opted_out_channels";
+  std::string opt_out_event = "opt_out";
+  std::string opt_in_event = "opt_in";
+
+  // Global holdout: this percentage of subjects (by the stable hash
+  // StableHash64({"holdout", decimal(holdout_seed), subject type, subject
+  // id}) % 10000 < holdout_percent * 100) enter journeys and are counted,
+  // but every send to them is suppressed (reason "holdout") and the
+  // enrollment continues on next as if it had been sent, so the host can
+  // measure the total lift of its journeys. Default: 0. REQUIRES: 0..100.
+  double holdout_percent = 0;
+  uint64_t holdout_seed = 0;
 };
+
+// OK, or InvalidArgument naming the first option out of range.
+absl::Status ValidateEngineOptions(const EngineOptions& options);
 
 }  // namespace cairn
 

@@ -22,6 +22,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "cairn/hash.h"
+#include "cairn/options.h"
 #include "cairn/status_macros.h"
 #include "compile/journey_graph.h"
 #include "exec/engine_state.h"
@@ -184,7 +185,15 @@ std::string RenderTemplate(const std::string& text, const internal::Bindings& b)
 class Engine::Impl {
  public:
   explicit Impl(EngineOptions options)
-      : options_(std::move(options)), now_(options_.start_time) {}
+      : options_(std::move(options)),
+        now_(options_.start_time),
+        holdout_seed_text_(absl::StrCat(options_.holdout_seed)) {
+    for (const FrequencyCap& cap : options_.frequency_caps) {
+      auto [it, inserted] = capped_channels_.try_emplace(
+          cap.channel, static_cast<int32_t>(capped_channels_.size()), cap.window);
+      if (!inserted) it->second.second = std::max(it->second.second, cap.window);
+    }
+  }
 
   // ---- Set-up ----
 
@@ -303,8 +312,13 @@ class Engine::Impl {
       return valid;
     }
     CAIRN_RETURN_IF_ERROR(CheckTime(event.time, &stats_.events_rejected, "event"));
+    const bool consent_event = !options_.opt_out_attribute.empty() &&
+                               ((!options_.opt_out_event.empty() &&
+                                 event.name == options_.opt_out_event) ||
+                                (!options_.opt_in_event.empty() &&
+                                 event.name == options_.opt_in_event));
     auto gid = event_index_.find(event.name);
-    if (gid == event_index_.end()) {
+    if (gid == event_index_.end() && !consent_event) {
       ApplyTime(event.time);
       ++stats_.events_ignored;
       return absl::OkStatus();
@@ -320,8 +334,13 @@ class Engine::Impl {
     }
     ApplyTime(event.time);
     ++stats_.events_applied;
-    const int32_t event_id = gid->second;
     std::optional<uint32_t> subject = FindSubject(type, event.subject_id);
+    if (consent_event) {
+      if (!subject) subject = InternSubject(type, event.subject_id);
+      ApplyConsent(*subject, event, event.name == options_.opt_out_event);
+    }
+    if (gid == event_index_.end()) return absl::OkStatus();
+    const int32_t event_id = gid->second;
     if (subject) ApplyToEnrollments(*subject, event_id, event);
     for (const TriggerListener& l : trigger_listeners_[event_id]) {
       const JourneyVersion& v = versions_[l.version];
@@ -1061,6 +1080,97 @@ class Engine::Impl {
     }
   }
 
+  // ---- Policies ----
+
+  bool HeldOut(const SubjectState& s) const {
+    if (options_.holdout_percent <= 0) return false;
+    const uint64_t h = StableHash64({"holdout", holdout_seed_text_, s.type, s.id});
+    return static_cast<double>(h % 10000) < options_.holdout_percent * 100;
+  }
+
+  bool OptedOut(const SubjectState& s, absl::string_view channel) const {
+    if (options_.opt_out_attribute.empty()) return false;
+    const Value* list = FindSorted(s.profile, options_.opt_out_attribute);
+    if (list == nullptr || list->type() != Value::Type::kStringList) return false;
+    for (const std::string& c : list->string_list_value()) {
+      if (c == channel || c == "all") return true;
+    }
+    return false;
+  }
+
+  // Applies an opt-out / opt-in event to the subject's consent list.
+  void ApplyConsent(uint32_t subject, const Event& event, bool opt_out) {
+    const Value* named = FindAttribute(event.properties, "channel");
+    const std::string channel =
+        named != nullptr && named->type() == Value::Type::kString ? named->string_value()
+                                                                   : "all";
+    Attributes& profile = subjects_[subject].profile;
+    std::vector<std::string> list;
+    if (const Value* v = FindSorted(profile, options_.opt_out_attribute);
+        v != nullptr && v->type() == Value::Type::kStringList) {
+      list = v->string_list_value();
+    }
+    list.erase(std::remove(list.begin(), list.end(), channel), list.end());
+    if (opt_out) list.push_back(channel);
+    SetSorted(&profile, options_.opt_out_attribute, Value::StringList(std::move(list)));
+  }
+
+  // The end of the quiet hours the subject is in now for this channel.
+  std::optional<absl::Time> QuietUntil(const Enrollment& e, absl::string_view channel) {
+    std::optional<absl::Time> until;
+    for (const QuietHours& q : options_.quiet_hours) {
+      if (!q.channel.empty() && q.channel != channel) continue;
+      const absl::TimeZone tz = SubjectZone(e);
+      const absl::CivilSecond local = absl::ToCivilSecond(now_, tz);
+      const int minute = local.hour() * 60 + local.minute();
+      const int start = q.start_hour * 60 + q.start_minute;
+      const int end = q.end_hour * 60 + q.end_minute;
+      const bool inside = start < end ? (minute >= start && minute < end)
+                                      : (start > end && (minute >= start || minute < end));
+      if (!inside) continue;
+      const absl::Time t = internal::NextLocalTime(now_, tz, q.end_hour, q.end_minute, 0);
+      if (!until || t > *until) until = t;
+    }
+    return until;
+  }
+
+  // The subject's send times on a channel, pruned to the longest cap window.
+  std::vector<absl::Time>* Ledger(uint32_t subject, absl::string_view channel, bool create) {
+    auto cap_window = capped_channels_.find(channel);
+    if (cap_window == capped_channels_.end()) return nullptr;
+    auto& ledgers = subjects_[subject].send_ledger;
+    std::vector<absl::Time>* times = nullptr;
+    for (auto& [id, t] : ledgers) {
+      if (id == cap_window->second.first) times = &t;
+    }
+    if (times == nullptr) {
+      if (!create) return nullptr;
+      times = &ledgers.emplace_back(cap_window->second.first, std::vector<absl::Time>()).second;
+    }
+    const absl::Time horizon = now_ - cap_window->second.second;
+    times->erase(times->begin(),
+                 std::upper_bound(times->begin(), times->end(), horizon));
+    return times;
+  }
+
+  bool OverCap(uint32_t subject, absl::string_view channel) {
+    std::vector<absl::Time>* times = Ledger(subject, channel, /*create=*/false);
+    if (times == nullptr) return false;
+    for (const FrequencyCap& cap : options_.frequency_caps) {
+      if (cap.channel != channel) continue;
+      const auto in_window = times->end() - std::upper_bound(times->begin(), times->end(),
+                                                             now_ - cap.window);
+      if (in_window >= cap.max_messages) return true;
+    }
+    return false;
+  }
+
+  void RecordSend(uint32_t subject, absl::string_view channel) {
+    if (std::vector<absl::Time>* times = Ledger(subject, channel, /*create=*/true)) {
+      times->push_back(now_);
+    }
+  }
+
   // The subject's time zone: the profile attribute the journey names, if it
   // holds a known IANA zone, else the journey's default.
   absl::TimeZone SubjectZone(const Enrollment& e) {
@@ -1137,6 +1247,29 @@ class Engine::Impl {
     const GraphNode& node = v.graph->nodes[e.node];
     const v1::Action& action = node.def->action();
     const SubjectState& s = subjects_[e.subject];
+    ActionCounters& policy_counters = v.counters.actions[e.node];
+
+    // Engine-wide policies, in this order (docs/semantics.md).
+    if (HeldOut(s)) {
+      ++policy_counters.suppressed["holdout"];
+      FinishAction(slot, /*ok=*/true);
+      return false;
+    }
+    if (OptedOut(s, action.channel())) {
+      ++policy_counters.suppressed["opted_out"];
+      FinishAction(slot, /*ok=*/false);
+      return false;
+    }
+    if (std::optional<absl::Time> end = QuietUntil(e, action.channel())) {
+      ++policy_counters.deferred["quiet_hours"];
+      timers_.Schedule(*end, slot, e.generation, kNodeTimer);
+      return true;
+    }
+    if (OverCap(e.subject, action.channel())) {
+      ++policy_counters.suppressed["frequency_cap"];
+      FinishAction(slot, /*ok=*/false);
+      return false;
+    }
 
     Message m;
     const uint64_t id = StableHash64({v.graph->definition.id(), v.version_text, s.type,
@@ -1171,6 +1304,7 @@ class Engine::Impl {
     }
     ++stats_.messages_sent;
     ++counters.sent;
+    RecordSend(e.subject, action.channel());
     RememberMessage(id, SentMessage{e.version, e.node, slot, e.generation,
                                     m.awaits_delivery, false});
     if (m.awaits_delivery) {
@@ -1285,7 +1419,9 @@ class Engine::Impl {
                     e.variant, &GoalCounters::expired);
           Leave(slot, 1);
           break;
-        case NodeKind::kAction: {  // Delivery report did not come in time.
+        case NodeKind::kAction: {
+          if (e.awaiting_message == 0) break;  // Deferred by quiet hours: retry.
+          // The delivery report did not come in time.
           auto m = messages_.find(e.awaiting_message);
           if (m != messages_.end()) m->second.resolved = true;
           ++v.counters.actions[e.node].undelivered["delivery_timeout"];
@@ -1301,6 +1437,9 @@ class Engine::Impl {
 
   const EngineOptions options_;
   absl::Time now_;
+  const std::string holdout_seed_text_;
+  // Capped channel -> (ledger id, longest cap window).
+  absl::flat_hash_map<std::string, std::pair<int32_t, absl::Duration>> capped_channels_;
   uint64_t next_enrollment_uid_ = 0;
   EngineStats stats_;
   int64_t in_flight_ = 0;
@@ -1411,6 +1550,7 @@ absl::StatusOr<v1::JourneyReport> Engine::Impl::Report(
         ar->set_delivered(a.delivered);
         AddReasons(a.undelivered, ar->mutable_undelivered());
         AddReasons(a.suppressed, ar->mutable_suppressed());
+        AddReasons(a.deferred, ar->mutable_deferred());
       } else if (node.kind == NodeKind::kGoal) {
         v1::GoalReport* gr = vr->add_goals();
         gr->set_name(node.id);
@@ -1425,6 +1565,39 @@ absl::StatusOr<v1::JourneyReport> Engine::Impl::Report(
     }
   }
   return report;
+}
+
+absl::Status ValidateEngineOptions(const EngineOptions& o) {
+  auto bad = [](std::string what) { return absl::InvalidArgumentError(std::move(what)); };
+  if (o.max_lateness < absl::ZeroDuration()) return bad("max_lateness is negative");
+  if (o.dedup_window < absl::ZeroDuration()) return bad("dedup_window is negative");
+  if (o.delivery_report_window < absl::ZeroDuration()) {
+    return bad("delivery_report_window is negative");
+  }
+  if (o.max_steps_per_input < 1) return bad("max_steps_per_input must be at least 1");
+  for (size_t i = 0; i < o.frequency_caps.size(); ++i) {
+    const FrequencyCap& c = o.frequency_caps[i];
+    const std::string at = absl::StrCat("frequency_caps[", i, "]: ");
+    if (c.channel.empty()) return bad(at + "channel is empty");
+    if (c.max_messages < 1) return bad(at + "max_messages must be at least 1");
+    if (c.window <= absl::ZeroDuration()) return bad(at + "window must be positive");
+  }
+  for (size_t i = 0; i < o.quiet_hours.size(); ++i) {
+    const QuietHours& q = o.quiet_hours[i];
+    if (q.start_hour < 0 || q.start_hour > 23 || q.end_hour < 0 || q.end_hour > 23 ||
+        q.start_minute < 0 || q.start_minute > 59 || q.end_minute < 0 || q.end_minute > 59) {
+      return bad(absl::StrCat("quiet_hours[", i, "]: hours must be 0..23, minutes 0..59"));
+    }
+  }
+  if (o.holdout_percent < 0 || o.holdout_percent > 100) {
+    return bad("holdout_percent must be between 0 and 100");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Engine> Engine::Create(EngineOptions options) {
+  CAIRN_RETURN_IF_ERROR(ValidateEngineOptions(options));
+  return Engine(std::move(options));
 }
 
 Engine::Engine(EngineOptions options)

@@ -42,6 +42,7 @@ struct ActionCounters {
   ReasonCounts failed;
   ReasonCounts undelivered;
   ReasonCounts suppressed;
+  ReasonCounts deferred;
 };
 
 struct GoalCounters {
@@ -128,6 +129,9 @@ struct SubjectState {
   std::vector<uint32_t> trackers;     // Live journey-goal trackers.
   std::vector<JourneyHistory> history;
   std::vector<SequenceProgress> sequences;
+  // Accepted sends per capped channel (engine channel id), oldest first,
+  // for frequency caps; pruned to the longest cap window.
+  std::vector<std::pair<int32_t, std::vector<absl::Time>>> send_ledger;
 };
 
 struct Enrollment {
