@@ -236,6 +236,17 @@ std::vector<Case> Catalogue() {
          nodes { id: "send" filter { predicate { all { } } } })pb"),
        Problem("send", "filter",
                "filter has neither on_true nor on_false: every enrollment would exit here; use an exit node instead")},
+      {"same_key without an instance key",
+       WithSend(R"pb(nodes { id: "send" wait { branches { matcher { event: "visit" same_key: true }
+         next: "done" } timeout { seconds: 60 } } })pb"),
+       Problem("send", "wait.branches[0].matcher.same_key", "same_key needs settings.instance_key")},
+      {"same_key in a trigger",
+       With(R"pb(settings { state: ACTIVE instance_key: "order_id" })pb",
+            R"pb(nodes { id: "signed_up" trigger { event { matcher { event: "signup" same_key: true } }
+                   next: "done" } }
+                 nodes { id: "done" exit {} })pb"),
+       Problem("signed_up", "trigger.event.matcher.same_key",
+               "same_key is not allowed in a trigger: there is no entry yet")},
       {"update writing a dotted attribute",
        WithSend(R"pb(nodes { id: "send" update { assignments { attribute: "profile.vip"
          value { literal { bool_value: true } } } next: "done" } })pb"),
@@ -387,7 +398,8 @@ TEST_CASE("Every bundled example compiles") {
   for (const char* path : {
            CAIRN_SOURCE_DIR "/examples/cart_abandonment/journey.textproto",
            CAIRN_SOURCE_DIR "/examples/repurchase_fallback/journey.textproto",
-           CAIRN_SOURCE_DIR "/examples/game_day1_retention/journey.textproto"}) {
+           CAIRN_SOURCE_DIR "/examples/game_day1_retention/journey.textproto",
+           CAIRN_SOURCE_DIR "/examples/test_drive/journey.textproto"}) {
     INFO(path);
     absl::StatusOr<v1::Journey> def = LoadJourneyFile(path);
     REQUIRE_THAT(StatusOf(def), IsOk());

@@ -22,6 +22,7 @@ const char* const kExamples[] = {
     CAIRN_SOURCE_DIR "/examples/cart_abandonment/journey.textproto",
     CAIRN_SOURCE_DIR "/examples/repurchase_fallback/journey.textproto",
     CAIRN_SOURCE_DIR "/examples/game_day1_retention/journey.textproto",
+    CAIRN_SOURCE_DIR "/examples/test_drive/journey.textproto",
 };
 
 // A scratch file removed at scope exit.

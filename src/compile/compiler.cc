@@ -228,6 +228,12 @@ class JourneyCompiler {
     }
     graph_->time_zone_attribute =
         s.time_zone_attribute().empty() ? "time_zone" : s.time_zone_attribute();
+    graph_->instance_key = s.instance_key();
+    if (!s.instance_key().empty()) {
+      if (std::string e = CheckId(s.instance_key(), "instance key"); !e.empty()) {
+        scope.AddAt("instance_key", e);
+      }
+    }
     if (!s.subject_type().empty()) {
       if (std::string e = CheckId(s.subject_type(), "subject type"); !e.empty()) {
         scope.AddAt("subject_type", e);
@@ -274,6 +280,15 @@ class JourneyCompiler {
       scope.AddAt("event", "event name is empty");
     }
     pending_events_.push_back({out, m.event()});
+    out->same_key = m.same_key();
+    if (m.same_key()) {
+      if (graph_->definition.settings().instance_key().empty()) {
+        scope.AddAt("same_key", "same_key needs settings.instance_key");
+      } else if (!allow_entry) {
+        scope.AddAt("same_key",
+                    "same_key is not allowed in a trigger: there is no entry yet");
+      }
+    }
     if (m.has_where()) {
       PredicateScope ctx{allow_entry, &graph_->declarations};
       out->where = CompiledPredicate::Compile(m.where(), ctx, scope.Child("where"));

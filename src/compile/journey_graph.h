@@ -42,6 +42,7 @@ struct Edge {
 struct CompiledMatcher {
   int32_t event = -1;  // Index into JourneyGraph::event_names.
   CompiledPredicate where;
+  bool same_key = false;  // event.<instance_key> must equal entry.<instance_key>
 };
 
 struct GraphNode {
@@ -102,6 +103,7 @@ struct JourneyGraph {
   TypeDeclarations declarations;
   absl::TimeZone default_time_zone;  // UTC when the journey names none.
   std::string time_zone_attribute;   // Profile attribute with the subject's zone.
+  std::string instance_key;          // Keyed enrollments; empty when not keyed.
 };
 
 }  // namespace cairn::internal

@@ -624,19 +624,40 @@ class Engine::Impl {
     return slot;
   }
 
-  JourneyHistory& History(uint32_t subject, uint32_t journey) {
+  // The subject's history in a journey id, per instance key value for keyed
+  // journeys (empty key otherwise).
+  JourneyHistory& History(uint32_t subject, uint32_t journey, absl::string_view key) {
     std::vector<JourneyHistory>& h = subjects_[subject].history;
     for (JourneyHistory& entry : h) {
-      if (entry.journey == journey) return entry;
+      if (entry.journey == journey && entry.key == key) return entry;
     }
-    h.push_back(JourneyHistory{journey, 0, 0, absl::InfinitePast()});
+    h.push_back(JourneyHistory{journey, 0, 0, absl::InfinitePast(), std::string(key)});
     return h.back();
+  }
+
+  // The instance key value in an entry context, as text; nullopt when the
+  // journey is keyed and the context lacks it; "" for unkeyed journeys.
+  static std::optional<std::string> InstanceKey(const JourneyGraph& g,
+                                                const Attributes& context) {
+    if (g.instance_key.empty()) return std::string();
+    const Value* v = FindAttribute(context, g.instance_key);
+    if (v == nullptr || v->is_null()) return std::nullopt;
+    return RenderValue(*v);
   }
 
   bool Matches(const CompiledMatcher& m, const JourneyVersion& v, int32_t event_id,
                const internal::Bindings& bindings) const {
-    return m.event >= 0 && v.global_event[m.event] == event_id &&
-           m.where.Evaluate(bindings);
+    if (m.event < 0 || v.global_event[m.event] != event_id) return false;
+    if (m.same_key) {
+      const std::string& key = v.graph->instance_key;
+      const Value* theirs = bindings.Find(PathRoot::kEvent, key);
+      const Value* ours = bindings.Find(PathRoot::kEntry, key);
+      if (theirs == nullptr || ours == nullptr ||
+          RenderValue(*theirs) != RenderValue(*ours)) {
+        return false;
+      }
+    }
+    return m.where.Evaluate(bindings);
   }
 
   // Exit-on rules, waits, goals and journey goals of one subject, for one
@@ -684,7 +705,7 @@ class Engine::Impl {
       GoalTracker& tr = trackers_[t];
       if (!tr.live) continue;
       const JourneyVersion& v = versions_[tr.version];
-      StepBindings bindings(&subjects_[subject].profile, &event, nullptr);
+      StepBindings bindings(&subjects_[subject].profile, &event, &tr.entry);
       if (Matches(v.graph->goals[tr.goal].conversion, v, event_id, bindings)) {
         ResolveTracker(t, &GoalCounters::converted);
       }
@@ -854,7 +875,9 @@ class Engine::Impl {
         return refuse("outside_active_window");
       }
     }
-    JourneyHistory& h = History(subject, v.journey);
+    const std::optional<std::string> key = InstanceKey(*v.graph, context);
+    if (!key) return refuse("missing_instance_key");
+    JourneyHistory& h = History(subject, v.journey, *key);
     const v1::ReentryPolicy& policy = settings.reentry();
     switch (settings.has_reentry() ? policy.mode() : v1::ReentryPolicy::NEVER) {
       case v1::ReentryPolicy::CONCURRENT:
@@ -905,6 +928,10 @@ class Engine::Impl {
       tr.split_node = -1;
       tr.variant = -1;
       tr.enrollment_uid = enrollments_[slot].uid;
+      tr.entry.clear();
+      if (!v.graph->instance_key.empty()) {
+        tr.entry.emplace_back(v.graph->instance_key, Value::String(*key));
+      }
       ++v.counters.journey_goals[g].overall.reached;
       timers_.Schedule(now_ + v.graph->goals[g].window, t, tr.generation, kTrackerTimer);
       subjects_[subject].trackers.push_back(t);
@@ -982,7 +1009,8 @@ class Engine::Impl {
     ++v.counters.exited;
     --in_flight_;
     Trace(TraceStep::Kind::kExit, e, e.node, reason);
-    JourneyHistory& h = History(e.subject, v.journey);
+    JourneyHistory& h =
+        History(e.subject, v.journey, InstanceKey(*v.graph, e.context).value_or(""));
     --h.active;
     h.last_exit = now_;
     std::vector<uint32_t>& list = subjects_[e.subject].enrollments;
@@ -1272,9 +1300,15 @@ class Engine::Impl {
     }
 
     Message m;
-    const uint64_t id = StableHash64({v.graph->definition.id(), v.version_text, s.type,
-                                      s.id, absl::StrCat(e.ordinal), node.id,
-                                      absl::StrCat(e.visits)});
+    // Keyed journeys add the key value, since ordinals count per key.
+    const std::string ordinal = absl::StrCat(e.ordinal);
+    const std::string visits = absl::StrCat(e.visits);
+    const uint64_t id =
+        v.graph->instance_key.empty()
+            ? StableHash64({v.graph->definition.id(), v.version_text, s.type, s.id, ordinal,
+                            node.id, visits})
+            : StableHash64({v.graph->definition.id(), v.version_text, s.type, s.id, ordinal,
+                            node.id, visits, InstanceKey(*v.graph, e.context).value_or("")});
     m.message_id = HashToHex(id);
     m.journey_id = v.graph->definition.id();
     m.journey_version = v.compiled->version();

@@ -97,6 +97,7 @@ struct JourneyHistory {
   uint32_t entries = 0;  // Also the ordinal of the latest entry.
   uint32_t active = 0;
   absl::Time last_exit = absl::InfinitePast();
+  std::string key;  // Instance key value for keyed journeys, else empty.
 };
 
 // "No slot" for optional slot indices.
@@ -160,6 +161,7 @@ struct GoalTracker {
   uint32_t version = 0;
   uint32_t goal = 0;
   uint64_t enrollment_uid = 0;  // The enrollment it measures.
+  Attributes entry;  // Keyed journeys: the instance key, for same_key matchers.
   int32_t split_node = -1;
   int32_t variant = -1;
 };
