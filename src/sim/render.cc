@@ -203,6 +203,14 @@ std::string RenderText(const v1::Journey& journey, const SimResult& r) {
         absl::StrAppend(&reasons, reasons.empty() ? "" : "; ", "undelivered: ",
                         Reasons(a.undelivered()));
       }
+      if (a.suppressed_size() > 0) {
+        absl::StrAppend(&reasons, reasons.empty() ? "" : "; ", "suppressed: ",
+                        Reasons(a.suppressed()));
+      }
+      if (a.deferred_size() > 0) {
+        absl::StrAppend(&reasons, reasons.empty() ? "" : "; ", "deferred: ",
+                        Reasons(a.deferred()));
+      }
       absl::StrAppend(&out, absl::StrFormat("  %-18s %-14s %10s %10s %10s  %s\n", a.node_id(),
                                             a.channel(), WithCommas(a.sent()),
                                             WithCommas(a.delivered()), WithCommas(failed),
