@@ -30,7 +30,9 @@
 #define CAIRN_ENGINE_H_
 
 #include <cstdint>
+#include <istream>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -172,6 +174,25 @@ class Engine {
 
   // The ids of deployed journeys, sorted.
   std::vector<std::string> journey_ids() const;
+
+  // ---- Durability ----
+
+  // Writes the whole engine state (enrollments, timers, profiles, sequence
+  // progress, de-duplication and policy ledgers, sent messages, counters)
+  // to `out` as checksummed length-delimited records, one at a time, so
+  // extra memory does not grow with the number of subjects. DataLoss if
+  // the stream fails.
+  absl::Status Snapshot(std::ostream& out) const;
+
+  // Restores a snapshot into this engine, which must be fresh (no input
+  // yet), have the same EngineOptions, and have deployed the snapshot's
+  // journey versions, with the same definitions, in the same order. The
+  // restored engine then behaves exactly as the one that took the snapshot:
+  // the same later inputs give the same outputs.
+  // Errors: FailedPrecondition (not fresh, other options, journeys missing
+  // or different, a newer snapshot format), DataLoss (truncated, corrupted
+  // or inconsistent stream). On error the engine is left fresh.
+  absl::Status Restore(std::istream& in);
 
   class Impl;
 

@@ -22,12 +22,15 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "cairn/hash.h"
+#include "cairn/journey_io.h"
 #include "cairn/options.h"
 #include "cairn/status_macros.h"
+#include "cairn/v1/snapshot.pb.h"
 #include "compile/journey_graph.h"
 #include "exec/engine_state.h"
 #include "exec/variant.h"
 #include "predicate/predicate.h"
+#include "snapshot/record_io.h"
 #include "timer/local_time.h"
 #include "timer/timer_queue.h"
 #include "util/proto_time.h"
@@ -500,7 +503,13 @@ class Engine::Impl {
 
   absl::StatusOr<v1::JourneyReport> Report(absl::string_view journey_id) const;
 
+  absl::Status Snapshot(std::ostream& out) const;
+  absl::Status Restore(std::istream& in);
+
  private:
+  uint64_t OptionsFingerprint() const;
+  absl::Status RestoreRecords(internal::RecordReader* reader);
+  void ResetToPristine();
   struct TriggerListener {
     uint32_t version;
     int32_t node;
@@ -1537,6 +1546,115 @@ void FillGoal(const GoalStats& stats, v1::GoalReport* out) {
 
 }  // namespace
 
+namespace {
+
+// The counters of one version in the report's shape.
+void FillVersionReport(const JourneyVersion& v, v1::VersionReport* vr) {
+  const JourneyGraph& g = *v.graph;
+  const internal::VersionCounters& c = v.counters;
+  vr->set_version(v.compiled->version());
+  vr->set_entered(c.entered);
+  vr->set_exited(c.exited);
+  vr->set_in_flight(c.entered - c.exited);
+  AddReasons(c.exits, vr->mutable_exits());
+  AddReasons(c.entries_refused, vr->mutable_entries_refused());
+  for (size_t n = 0; n < g.nodes.size(); ++n) {
+    const GraphNode& node = g.nodes[n];
+    v1::NodeReport* nr = vr->add_nodes();
+    nr->set_node_id(node.id);
+    nr->set_kind(std::string(NodeKindName(node.kind)));
+    nr->set_entered(c.nodes[n].entered);
+    nr->set_current(c.nodes[n].current);
+    for (size_t e = 0; e < node.edges.size(); ++e) {
+      v1::EdgeCount* ec = nr->add_left();
+      ec->set_label(node.edges[e].label);
+      if (node.edges[e].target != kExitEdge) {
+        ec->set_target(g.nodes[node.edges[e].target].id);
+      }
+      ec->set_count(c.nodes[n].left[e]);
+    }
+    AddReasons(c.nodes[n].exits, nr->mutable_exits());
+    nr->set_sequence_completed(c.nodes[n].sequence_completed);
+    nr->set_sequence_cancelled(c.nodes[n].sequence_cancelled);
+    if (node.kind == NodeKind::kAction) {
+      const ActionCounters& a = c.actions[n];
+      v1::ActionReport* ar = vr->add_actions();
+      ar->set_node_id(node.id);
+      ar->set_channel(node.def->action().channel());
+      ar->set_sent(a.sent);
+      AddReasons(a.failed, ar->mutable_failed());
+      ar->set_delivered(a.delivered);
+      AddReasons(a.undelivered, ar->mutable_undelivered());
+      AddReasons(a.suppressed, ar->mutable_suppressed());
+      AddReasons(a.deferred, ar->mutable_deferred());
+    } else if (node.kind == NodeKind::kGoal) {
+      v1::GoalReport* gr = vr->add_goals();
+      gr->set_name(node.id);
+      FillGoal(c.node_goals[n], gr);
+    }
+  }
+  for (size_t goal = 0; goal < g.goals.size(); ++goal) {
+    v1::GoalReport* gr = vr->add_goals();
+    gr->set_name(g.goals[goal].name);
+    gr->set_journey_goal(true);
+    FillGoal(c.journey_goals[goal], gr);
+  }
+}
+
+// The inverse of FillVersionReport, for restoring snapshots.
+void ReadVersionReport(const v1::VersionReport& vr, JourneyVersion* v) {
+  const JourneyGraph& g = *v->graph;
+  internal::VersionCounters& c = v->counters;
+  auto read_reasons = [](const google::protobuf::RepeatedPtrField<v1::ReasonCount>& in,
+                         internal::ReasonCounts* out) {
+    out->clear();
+    for (const v1::ReasonCount& r : in) (*out)[r.reason()] = r.count();
+  };
+  auto read_goal = [](const v1::GoalReport& in, GoalStats* out) {
+    out->overall = GoalCounters{in.overall().reached(), in.overall().converted(),
+                                in.overall().expired()};
+    out->by_variant.clear();
+    for (const v1::GoalCounts& gc : in.by_variant()) {
+      out->by_variant[{gc.split_node_id(), gc.variant()}] =
+          GoalCounters{gc.reached(), gc.converted(), gc.expired()};
+    }
+  };
+  c.entered = vr.entered();
+  c.exited = vr.exited();
+  read_reasons(vr.exits(), &c.exits);
+  read_reasons(vr.entries_refused(), &c.entries_refused);
+  int action = 0, goal = 0;
+  for (size_t n = 0; n < g.nodes.size() && static_cast<int>(n) < vr.nodes_size(); ++n) {
+    const v1::NodeReport& nr = vr.nodes(static_cast<int>(n));
+    internal::NodeCounters& nc = c.nodes[n];
+    nc.entered = nr.entered();
+    nc.current = nr.current();
+    for (int e = 0; e < nr.left_size() && e < static_cast<int>(nc.left.size()); ++e) {
+      nc.left[e] = nr.left(e).count();
+    }
+    read_reasons(nr.exits(), &nc.exits);
+    nc.sequence_completed = nr.sequence_completed();
+    nc.sequence_cancelled = nr.sequence_cancelled();
+    if (g.nodes[n].kind == NodeKind::kAction && action < vr.actions_size()) {
+      const v1::ActionReport& ar = vr.actions(action++);
+      ActionCounters& a = c.actions[n];
+      a.sent = ar.sent();
+      a.delivered = ar.delivered();
+      read_reasons(ar.failed(), &a.failed);
+      read_reasons(ar.undelivered(), &a.undelivered);
+      read_reasons(ar.suppressed(), &a.suppressed);
+      read_reasons(ar.deferred(), &a.deferred);
+    } else if (g.nodes[n].kind == NodeKind::kGoal && goal < vr.goals_size()) {
+      read_goal(vr.goals(goal++), &c.node_goals[n]);
+    }
+  }
+  for (size_t j = 0; j < g.goals.size() && goal < vr.goals_size(); ++j) {
+    read_goal(vr.goals(goal++), &c.journey_goals[j]);
+  }
+}
+
+}  // namespace
+
 absl::StatusOr<v1::JourneyReport> Engine::Impl::Report(
     absl::string_view journey_id) const {
   auto it = journey_index_.find(journey_id);
@@ -1546,59 +1664,520 @@ absl::StatusOr<v1::JourneyReport> Engine::Impl::Report(
   report.set_journey_id(j.id);
   report.set_state(v1::JourneyState_Name(j.state));
   for (uint32_t index : j.versions) {
-    const JourneyVersion& v = versions_[index];
-    const JourneyGraph& g = *v.graph;
-    const internal::VersionCounters& c = v.counters;
-    v1::VersionReport* vr = report.add_versions();
-    vr->set_version(v.compiled->version());
-    vr->set_entered(c.entered);
-    vr->set_exited(c.exited);
-    vr->set_in_flight(c.entered - c.exited);
-    AddReasons(c.exits, vr->mutable_exits());
-    AddReasons(c.entries_refused, vr->mutable_entries_refused());
-    for (size_t n = 0; n < g.nodes.size(); ++n) {
-      const GraphNode& node = g.nodes[n];
-      v1::NodeReport* nr = vr->add_nodes();
-      nr->set_node_id(node.id);
-      nr->set_kind(std::string(NodeKindName(node.kind)));
-      nr->set_entered(c.nodes[n].entered);
-      nr->set_current(c.nodes[n].current);
-      for (size_t e = 0; e < node.edges.size(); ++e) {
-        v1::EdgeCount* ec = nr->add_left();
-        ec->set_label(node.edges[e].label);
-        if (node.edges[e].target != kExitEdge) {
-          ec->set_target(g.nodes[node.edges[e].target].id);
-        }
-        ec->set_count(c.nodes[n].left[e]);
-      }
-      AddReasons(c.nodes[n].exits, nr->mutable_exits());
-      nr->set_sequence_completed(c.nodes[n].sequence_completed);
-      nr->set_sequence_cancelled(c.nodes[n].sequence_cancelled);
-      if (node.kind == NodeKind::kAction) {
-        const ActionCounters& a = c.actions[n];
-        v1::ActionReport* ar = vr->add_actions();
-        ar->set_node_id(node.id);
-        ar->set_channel(node.def->action().channel());
-        ar->set_sent(a.sent);
-        AddReasons(a.failed, ar->mutable_failed());
-        ar->set_delivered(a.delivered);
-        AddReasons(a.undelivered, ar->mutable_undelivered());
-        AddReasons(a.suppressed, ar->mutable_suppressed());
-        AddReasons(a.deferred, ar->mutable_deferred());
-      } else if (node.kind == NodeKind::kGoal) {
-        v1::GoalReport* gr = vr->add_goals();
-        gr->set_name(node.id);
-        FillGoal(c.node_goals[n], gr);
-      }
-    }
-    for (size_t goal = 0; goal < g.goals.size(); ++goal) {
-      v1::GoalReport* gr = vr->add_goals();
-      gr->set_name(g.goals[goal].name);
-      gr->set_journey_goal(true);
-      FillGoal(c.journey_goals[goal], gr);
-    }
+    FillVersionReport(versions_[index], report.add_versions());
   }
   return report;
+}
+
+
+// ---- Snapshots ----
+
+namespace {
+
+constexpr uint32_t kSnapshotFormat = 1;
+constexpr size_t kFreeSlotsPerRecord = 4096;
+
+int64_t Nanos(absl::Time t) {
+  return t == absl::InfinitePast() ? INT64_MIN : absl::ToUnixNanos(t);
+}
+absl::Time FromNanos(int64_t n) {
+  return n == INT64_MIN ? absl::InfinitePast() : absl::FromUnixNanos(n);
+}
+
+void WriteValues(const Attributes& attrs,
+                 google::protobuf::RepeatedPtrField<v1::SnapshotNamedValue>* out) {
+  for (const auto& [name, value] : attrs) {
+    v1::SnapshotNamedValue* nv = out->Add();
+    nv->set_name(name);
+    if (!value.is_null()) *nv->mutable_value() = value.ToProto();
+  }
+}
+
+absl::Status ReadValues(const google::protobuf::RepeatedPtrField<v1::SnapshotNamedValue>& in,
+                        Attributes* out) {
+  out->clear();
+  for (const v1::SnapshotNamedValue& nv : in) {
+    Value value;
+    if (nv.has_value()) {
+      absl::StatusOr<Value> v = Value::FromProto(nv.value());
+      if (!v.ok()) return absl::DataLossError(absl::StrCat("snapshot: ", v.status().message()));
+      value = *std::move(v);
+    }
+    out->emplace_back(nv.name(), std::move(value));
+  }
+  return absl::OkStatus();
+}
+
+// EngineStats as a flat list, in field order.
+std::vector<int64_t*> StatFields(EngineStats* s) {
+  return {&s->events_applied, &s->events_ignored, &s->events_rejected,
+          &s->events_duplicate, &s->enrollments_applied, &s->enrollments_rejected,
+          &s->profile_updates_applied, &s->profile_updates_rejected,
+          &s->delivery_reports_applied, &s->delivery_reports_rejected, &s->late_inputs,
+          &s->too_late_inputs, &s->timers_fired, &s->messages_sent, &s->messages_failed};
+}
+
+uint64_t DefinitionFingerprint(const v1::Journey& j) {
+  absl::StatusOr<std::string> bytes = SerializeJourney(j, JourneyFormat::kBinary);
+  return StableHash64({bytes.ok() ? *bytes : std::string()});
+}
+
+}  // namespace
+
+uint64_t Engine::Impl::OptionsFingerprint() const {
+  std::string text = absl::StrCat(
+      absl::FormatDuration(options_.max_lateness), "|", absl::FormatDuration(options_.dedup_window),
+      "|", absl::FormatDuration(options_.delivery_report_window), "|",
+      options_.max_steps_per_input, "|", options_.opt_out_attribute, "|", options_.opt_out_event,
+      "|", options_.opt_in_event, "|", options_.holdout_percent, "|", options_.holdout_seed);
+  for (const FrequencyCap& c : options_.frequency_caps) {
+    absl::StrAppend(&text, "|cap:", c.channel, ",", c.max_messages, ",",
+                    absl::FormatDuration(c.window));
+  }
+  for (const QuietHours& q : options_.quiet_hours) {
+    absl::StrAppend(&text, "|quiet:", q.channel, ",", q.start_hour, ":", q.start_minute, "-",
+                    q.end_hour, ":", q.end_minute);
+  }
+  return StableHash64({text});
+}
+
+absl::Status Engine::Impl::Snapshot(std::ostream& out) const {
+  internal::RecordWriter w(&out);
+  v1::SnapshotRecord r;
+  {
+    v1::SnapshotHeader* h = r.mutable_header();
+    h->set_format_version(kSnapshotFormat);
+    h->set_options_fingerprint(OptionsFingerprint());
+    for (const JourneyVersion& v : versions_) {
+      v1::SnapshotDeployedVersion* d = h->add_versions();
+      d->set_journey_id(v.graph->definition.id());
+      d->set_version(v.compiled->version());
+      d->set_definition_fingerprint(DefinitionFingerprint(v.graph->definition));
+    }
+    CAIRN_RETURN_IF_ERROR(w.Write(r));
+  }
+  {
+    r.Clear();
+    v1::SnapshotClock* c = r.mutable_clock();
+    c->set_now_nanos(Nanos(now_));
+    c->set_next_enrollment_uid(next_enrollment_uid_);
+    c->set_next_timer_seq(timers_.next_seq());
+    c->set_in_flight(in_flight_);
+    EngineStats stats = stats_;
+    for (int64_t* f : StatFields(&stats)) c->add_stats(*f);
+    CAIRN_RETURN_IF_ERROR(w.Write(r));
+  }
+  for (const JourneyEntry& j : journeys_) {
+    r.Clear();
+    r.mutable_journey()->set_journey_id(j.id);
+    r.mutable_journey()->set_state(j.state);
+    CAIRN_RETURN_IF_ERROR(w.Write(r));
+  }
+  for (size_t i = 0; i < versions_.size(); ++i) {
+    r.Clear();
+    r.mutable_counters()->set_version_index(static_cast<uint32_t>(i));
+    FillVersionReport(versions_[i], r.mutable_counters()->mutable_report());
+    CAIRN_RETURN_IF_ERROR(w.Write(r));
+  }
+  for (const SubjectState& subject : subjects_) {
+    r.Clear();
+    v1::SnapshotSubject* s = r.mutable_subject();
+    s->set_type(subject.type);
+    s->set_id(subject.id);
+    WriteValues(subject.profile, s->mutable_profile());
+    for (uint32_t e : subject.enrollments) s->add_enrollments(e);
+    for (uint32_t t : subject.trackers) s->add_trackers(t);
+    for (const JourneyHistory& h : subject.history) {
+      v1::SnapshotHistory* sh = s->add_history();
+      sh->set_journey(h.journey);
+      sh->set_entries(h.entries);
+      sh->set_active(h.active);
+      sh->set_last_exit_nanos(Nanos(h.last_exit));
+      sh->set_key(h.key);
+    }
+    for (const internal::SequenceProgress& p : subject.sequences) {
+      v1::SnapshotSequence* sp = s->add_sequences();
+      sp->set_version(p.version);
+      sp->set_node(p.node);
+      for (absl::Time t : p.starts) sp->add_starts_nanos(Nanos(t));
+      WriteValues(p.context, sp->mutable_context());
+      sp->set_pending(p.pending);
+    }
+    for (const auto& [channel, times] : subject.send_ledger) {
+      v1::SnapshotLedger* l = s->add_ledgers();
+      l->set_channel(channel);
+      for (absl::Time t : times) l->add_sends_nanos(Nanos(t));
+    }
+    CAIRN_RETURN_IF_ERROR(w.Write(r));
+  }
+  for (const Enrollment& e : enrollments_) {
+    r.Clear();
+    v1::SnapshotEnrollment* se = r.mutable_enrollment();
+    se->set_live(e.live);
+    se->set_generation(e.generation);
+    se->set_uid(e.uid);
+    se->set_subject(e.subject);
+    se->set_version(e.version);
+    se->set_node(e.node);
+    se->set_ordinal(e.ordinal);
+    se->set_visits(e.visits);
+    se->set_split_node(e.split_node);
+    se->set_variant(e.variant);
+    se->set_entered_at_nanos(Nanos(e.entered_at));
+    se->set_awaiting_message(e.awaiting_message);
+    WriteValues(e.context, se->mutable_context());
+    for (uint32_t t : e.trackers) se->add_trackers(t);
+    CAIRN_RETURN_IF_ERROR(w.Write(r));
+  }
+  for (const GoalTracker& t : trackers_) {
+    r.Clear();
+    v1::SnapshotTracker* st = r.mutable_tracker();
+    st->set_live(t.live);
+    st->set_generation(t.generation);
+    st->set_subject(t.subject);
+    st->set_version(t.version);
+    st->set_goal(t.goal);
+    st->set_enrollment_uid(t.enrollment_uid);
+    st->set_split_node(t.split_node);
+    st->set_variant(t.variant);
+    WriteValues(t.entry, st->mutable_entry());
+    CAIRN_RETURN_IF_ERROR(w.Write(r));
+  }
+  for (const internal::PendingSequence& p : pending_) {
+    r.Clear();
+    v1::SnapshotPendingSequence* sp = r.mutable_pending_sequence();
+    sp->set_live(p.live);
+    sp->set_generation(p.generation);
+    sp->set_subject(p.subject);
+    sp->set_version(p.version);
+    sp->set_node(p.node);
+    WriteValues(p.context, sp->mutable_context());
+    CAIRN_RETURN_IF_ERROR(w.Write(r));
+  }
+  const std::pair<v1::SnapshotFreeSlots::Kind, const std::vector<uint32_t>*> free_lists[] = {
+      {v1::SnapshotFreeSlots::ENROLLMENT, &free_enrollments_},
+      {v1::SnapshotFreeSlots::TRACKER, &free_trackers_},
+      {v1::SnapshotFreeSlots::PENDING_SEQUENCE, &free_pending_}};
+  for (const auto& [kind, list] : free_lists) {
+    for (size_t i = 0; i < list->size(); i += kFreeSlotsPerRecord) {
+      r.Clear();
+      r.mutable_free_slots()->set_kind(kind);
+      for (size_t j = i; j < std::min(list->size(), i + kFreeSlotsPerRecord); ++j) {
+        r.mutable_free_slots()->add_slots((*list)[j]);
+      }
+      CAIRN_RETURN_IF_ERROR(w.Write(r));
+    }
+  }
+  // Timers in (due, seq) order, so a snapshot's bytes do not depend on how
+  // buckets happened to be sorted.
+  std::vector<internal::Timer> timers;
+  timers.reserve(timers_.size());
+  timers_.ForEach([&](const internal::Timer& t) { timers.push_back(t); });
+  std::sort(timers.begin(), timers.end(), [](const internal::Timer& a, const internal::Timer& b) {
+    return a.due != b.due ? a.due < b.due : a.seq < b.seq;
+  });
+  for (const internal::Timer& t : timers) {
+    r.Clear();
+    v1::SnapshotTimer* st = r.mutable_timer();
+    st->set_due_nanos(Nanos(t.due));
+    st->set_seq(t.seq);
+    st->set_target(t.target);
+    st->set_generation(t.generation);
+    st->set_kind(t.kind);
+    CAIRN_RETURN_IF_ERROR(w.Write(r));
+  }
+  for (const auto& [at, key] : dedup_order_) {
+    r.Clear();
+    r.mutable_seen()->set_key(key);
+    r.mutable_seen()->set_at_nanos(Nanos(at));
+    CAIRN_RETURN_IF_ERROR(w.Write(r));
+  }
+  for (const auto& [sent, id] : message_order_) {
+    auto it = messages_.find(id);
+    if (it == messages_.end()) continue;
+    r.Clear();
+    v1::SnapshotMessage* sm = r.mutable_message();
+    sm->set_id(id);
+    sm->set_sent_nanos(Nanos(sent));
+    sm->set_version(it->second.version);
+    sm->set_node(it->second.node);
+    sm->set_enrollment(it->second.enrollment);
+    sm->set_generation(it->second.generation);
+    sm->set_awaiting(it->second.awaiting);
+    sm->set_resolved(it->second.resolved);
+    CAIRN_RETURN_IF_ERROR(w.Write(r));
+  }
+  r.Clear();
+  r.mutable_trailer()->set_records(w.records());
+  CAIRN_RETURN_IF_ERROR(w.Write(r));
+  out.flush();
+  if (!out) return absl::DataLossError("snapshot: write failed");
+  return absl::OkStatus();
+}
+
+void Engine::Impl::ResetToPristine() {
+  now_ = options_.start_time;
+  next_enrollment_uid_ = 0;
+  stats_ = EngineStats();
+  in_flight_ = 0;
+  for (JourneyEntry& j : journeys_) {
+    j.state = versions_[j.versions.back()].graph->definition.settings().state();
+  }
+  for (JourneyVersion& v : versions_) {
+    internal::VersionCounters fresh;
+    fresh.nodes.resize(v.graph->nodes.size());
+    fresh.actions.resize(v.graph->nodes.size());
+    fresh.node_goals.resize(v.graph->nodes.size());
+    fresh.journey_goals.resize(v.graph->goals.size());
+    for (size_t i = 0; i < v.graph->nodes.size(); ++i) {
+      fresh.nodes[i].left.assign(v.graph->nodes[i].edges.size(), 0);
+    }
+    v.counters = std::move(fresh);
+  }
+  subjects_.clear();
+  subject_index_.clear();
+  enrollments_.clear();
+  free_enrollments_.clear();
+  trackers_.clear();
+  free_trackers_.clear();
+  pending_.clear();
+  free_pending_.clear();
+  timers_ = internal::TimerQueue();
+  dedup_seen_.clear();
+  dedup_order_.clear();
+  messages_.clear();
+  message_order_.clear();
+}
+
+absl::Status Engine::Impl::Restore(std::istream& in) {
+  if (!subjects_.empty() || !enrollments_.empty() || timers_.size() != 0 ||
+      stats_.events_applied != 0 || now_ != options_.start_time) {
+    return absl::FailedPreconditionError(
+        "Restore needs a fresh engine: create one, deploy the snapshot's journeys, then "
+        "restore before any input");
+  }
+  internal::RecordReader reader(&in);
+  absl::Status status = RestoreRecords(&reader);
+  if (!status.ok()) ResetToPristine();  // Nothing half-restored survives.
+  return status;
+}
+
+absl::Status Engine::Impl::RestoreRecords(internal::RecordReader* reader) {
+  v1::SnapshotRecord r;
+  CAIRN_ASSIGN_OR_RETURN(bool have, reader->Read(&r));
+  if (!have || r.kind_case() != v1::SnapshotRecord::kHeader) {
+    return absl::DataLossError("snapshot: does not start with a header");
+  }
+  const v1::SnapshotHeader& h = r.header();
+  if (h.format_version() > kSnapshotFormat) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "snapshot: format version ", h.format_version(), " is newer than this engine's (",
+        kSnapshotFormat, ")"));
+  }
+  if (h.options_fingerprint() != OptionsFingerprint()) {
+    return absl::FailedPreconditionError(
+        "snapshot: taken with different EngineOptions (policies, windows or limits)");
+  }
+  for (int i = 0; i < h.versions_size(); ++i) {
+    const v1::SnapshotDeployedVersion& d = h.versions(i);
+    if (static_cast<size_t>(i) >= versions_.size() ||
+        versions_[i].graph->definition.id() != d.journey_id() ||
+        versions_[i].compiled->version() != d.version()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "snapshot: journey ", d.journey_id(), " version ", d.version(),
+          " is not deployed (deploy the snapshot's journeys, in the same order, first)"));
+    }
+    if (DefinitionFingerprint(versions_[i].graph->definition) != d.definition_fingerprint()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "snapshot: journey ", d.journey_id(), " version ", d.version(),
+          " is deployed with a different definition"));
+    }
+  }
+  if (static_cast<size_t>(h.versions_size()) != versions_.size()) {
+    return absl::FailedPreconditionError(
+        "snapshot: the engine has journeys deployed that the snapshot does not know");
+  }
+  auto bad = [](absl::string_view what) {
+    return absl::DataLossError(absl::StrCat("snapshot: ", what, " is out of range"));
+  };
+  while (true) {
+    r.Clear();
+    CAIRN_ASSIGN_OR_RETURN(bool more, reader->Read(&r));
+    if (!more) return absl::DataLossError("snapshot: truncated (no trailer)");
+    switch (r.kind_case()) {
+      case v1::SnapshotRecord::kClock: {
+        const v1::SnapshotClock& c = r.clock();
+        now_ = FromNanos(c.now_nanos());
+        next_enrollment_uid_ = c.next_enrollment_uid();
+        timers_.set_next_seq(c.next_timer_seq());
+        in_flight_ = c.in_flight();
+        std::vector<int64_t*> fields = StatFields(&stats_);
+        for (int i = 0; i < c.stats_size() && i < static_cast<int>(fields.size()); ++i) {
+          *fields[i] = c.stats(i);
+        }
+        break;
+      }
+      case v1::SnapshotRecord::kJourney: {
+        auto it = journey_index_.find(r.journey().journey_id());
+        if (it == journey_index_.end()) return bad("journey id");
+        journeys_[it->second].state = r.journey().state();
+        break;
+      }
+      case v1::SnapshotRecord::kCounters:
+        if (r.counters().version_index() >= versions_.size()) return bad("version index");
+        ReadVersionReport(r.counters().report(), &versions_[r.counters().version_index()]);
+        break;
+      case v1::SnapshotRecord::kSubject: {
+        const v1::SnapshotSubject& s = r.subject();
+        const uint32_t slot = static_cast<uint32_t>(subjects_.size());
+        SubjectState state;
+        state.type = s.type();
+        state.id = s.id();
+        CAIRN_RETURN_IF_ERROR(ReadValues(s.profile(), &state.profile));
+        state.enrollments.assign(s.enrollments().begin(), s.enrollments().end());
+        state.trackers.assign(s.trackers().begin(), s.trackers().end());
+        for (const v1::SnapshotHistory& sh : s.history()) {
+          state.history.push_back(JourneyHistory{sh.journey(), sh.entries(), sh.active(),
+                                                 FromNanos(sh.last_exit_nanos()), sh.key()});
+        }
+        for (const v1::SnapshotSequence& sp : s.sequences()) {
+          if (sp.version() >= versions_.size()) return bad("sequence version");
+          internal::SequenceProgress p;
+          p.version = sp.version();
+          p.node = sp.node();
+          for (int64_t n : sp.starts_nanos()) p.starts.push_back(FromNanos(n));
+          CAIRN_RETURN_IF_ERROR(ReadValues(sp.context(), &p.context));
+          p.pending = sp.pending();
+          state.sequences.push_back(std::move(p));
+        }
+        for (const v1::SnapshotLedger& l : s.ledgers()) {
+          std::vector<absl::Time> times;
+          for (int64_t n : l.sends_nanos()) times.push_back(FromNanos(n));
+          state.send_ledger.emplace_back(l.channel(), std::move(times));
+        }
+        subject_index_[state.type].emplace(state.id, slot);
+        subjects_.push_back(std::move(state));
+        break;
+      }
+      case v1::SnapshotRecord::kEnrollment: {
+        const v1::SnapshotEnrollment& se = r.enrollment();
+        if (se.live() && (se.version() >= versions_.size() ||
+                          se.node() < 0 ||
+                          static_cast<size_t>(se.node()) >=
+                              versions_[se.version()].graph->nodes.size())) {
+          return bad("enrollment node");
+        }
+        Enrollment e;
+        e.live = se.live();
+        e.generation = se.generation();
+        e.uid = se.uid();
+        e.subject = se.subject();
+        e.version = se.version();
+        e.node = se.node();
+        e.ordinal = se.ordinal();
+        e.visits = se.visits();
+        e.split_node = se.split_node();
+        e.variant = se.variant();
+        e.entered_at = FromNanos(se.entered_at_nanos());
+        e.awaiting_message = se.awaiting_message();
+        CAIRN_RETURN_IF_ERROR(ReadValues(se.context(), &e.context));
+        e.trackers.assign(se.trackers().begin(), se.trackers().end());
+        enrollments_.push_back(std::move(e));
+        break;
+      }
+      case v1::SnapshotRecord::kTracker: {
+        const v1::SnapshotTracker& st = r.tracker();
+        if (st.live() && st.version() >= versions_.size()) return bad("tracker version");
+        GoalTracker t;
+        t.live = st.live();
+        t.generation = st.generation();
+        t.subject = st.subject();
+        t.version = st.version();
+        t.goal = st.goal();
+        t.enrollment_uid = st.enrollment_uid();
+        t.split_node = st.split_node();
+        t.variant = st.variant();
+        CAIRN_RETURN_IF_ERROR(ReadValues(st.entry(), &t.entry));
+        trackers_.push_back(std::move(t));
+        break;
+      }
+      case v1::SnapshotRecord::kPendingSequence: {
+        const v1::SnapshotPendingSequence& sp = r.pending_sequence();
+        internal::PendingSequence p;
+        p.live = sp.live();
+        p.generation = sp.generation();
+        p.subject = sp.subject();
+        p.version = sp.version();
+        p.node = sp.node();
+        CAIRN_RETURN_IF_ERROR(ReadValues(sp.context(), &p.context));
+        pending_.push_back(std::move(p));
+        break;
+      }
+      case v1::SnapshotRecord::kFreeSlots: {
+        std::vector<uint32_t>* list =
+            r.free_slots().kind() == v1::SnapshotFreeSlots::ENROLLMENT       ? &free_enrollments_
+            : r.free_slots().kind() == v1::SnapshotFreeSlots::TRACKER        ? &free_trackers_
+            : r.free_slots().kind() == v1::SnapshotFreeSlots::PENDING_SEQUENCE ? &free_pending_
+                                                                               : nullptr;
+        if (list == nullptr) return bad("free-slot kind");
+        list->insert(list->end(), r.free_slots().slots().begin(), r.free_slots().slots().end());
+        break;
+      }
+      case v1::SnapshotRecord::kTimer: {
+        const v1::SnapshotTimer& st = r.timer();
+        timers_.Restore(internal::Timer{FromNanos(st.due_nanos()), st.seq(), st.target(),
+                                        st.generation(), static_cast<uint8_t>(st.kind())});
+        break;
+      }
+      case v1::SnapshotRecord::kSeen:
+        dedup_seen_[r.seen().key()] = FromNanos(r.seen().at_nanos());
+        dedup_order_.emplace_back(FromNanos(r.seen().at_nanos()), r.seen().key());
+        break;
+      case v1::SnapshotRecord::kMessage: {
+        const v1::SnapshotMessage& sm = r.message();
+        messages_[sm.id()] = SentMessage{sm.version(), sm.node(), sm.enrollment(),
+                                         sm.generation(), sm.awaiting(), sm.resolved()};
+        message_order_.emplace_back(FromNanos(sm.sent_nanos()), sm.id());
+        break;
+      }
+      case v1::SnapshotRecord::kTrailer: {
+        if (r.trailer().records() + 1 != reader->records()) {
+          return absl::DataLossError("snapshot: record count does not match the trailer");
+        }
+        // Cross-references must point at restored slots.
+        for (const SubjectState& s : subjects_) {
+          for (uint32_t e : s.enrollments) {
+            if (e >= enrollments_.size()) return bad("subject's enrollment");
+          }
+          for (uint32_t t : s.trackers) {
+            if (t >= trackers_.size()) return bad("subject's tracker");
+          }
+        }
+        for (const Enrollment& e : enrollments_) {
+          if (e.live && e.subject >= subjects_.size()) return bad("enrollment subject");
+        }
+        for (const GoalTracker& t : trackers_) {
+          if (t.live && t.subject >= subjects_.size()) return bad("tracker subject");
+        }
+        for (const internal::PendingSequence& p : pending_) {
+          if (p.live && (p.subject >= subjects_.size() || p.version >= versions_.size())) {
+            return bad("pending sequence");
+          }
+        }
+        bool timers_ok = true;
+        timers_.ForEach([&](const internal::Timer& t) {
+          const size_t limit = t.kind == kNodeTimer      ? enrollments_.size()
+                               : t.kind == kTrackerTimer ? trackers_.size()
+                                                         : pending_.size();
+          timers_ok = timers_ok && t.target < limit;
+        });
+        if (!timers_ok) return bad("timer target");
+        return absl::OkStatus();
+      }
+      default:
+        return absl::DataLossError("snapshot: unexpected record");
+    }
+  }
 }
 
 absl::Status ValidateEngineOptions(const EngineOptions& o) {
@@ -1672,6 +2251,8 @@ absl::StatusOr<v1::JourneyReport> Engine::Report(absl::string_view journey_id) c
   return impl_->Report(journey_id);
 }
 EngineStats Engine::stats() const { return impl_->stats(); }
+absl::Status Engine::Snapshot(std::ostream& out) const { return impl_->Snapshot(out); }
+absl::Status Engine::Restore(std::istream& in) { return impl_->Restore(in); }
 std::vector<std::string> Engine::journey_ids() const { return impl_->journey_ids(); }
 
 }  // namespace cairn

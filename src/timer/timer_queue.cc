@@ -16,6 +16,13 @@ uint64_t TimerQueue::Schedule(absl::Time due, uint32_t target,
   return seq;
 }
 
+void TimerQueue::Restore(const Timer& timer) {
+  Bucket& bucket = buckets_[absl::ToUnixSeconds(timer.due)];
+  bucket.timers.push_back(timer);
+  bucket.sorted = false;
+  ++size_;
+}
+
 TimerQueue::Bucket* TimerQueue::Head() const {
   while (!buckets_.empty()) {
     Bucket& head = buckets_.begin()->second;

@@ -46,6 +46,20 @@ class TimerQueue {
   // Number of pending timers (stale ones included).
   size_t size() const { return size_; }
 
+  // Calls f(timer) for every pending timer, in no particular order.
+  template <typename F>
+  void ForEach(F f) const {
+    for (const auto& [second, bucket] : buckets_) {
+      for (size_t i = bucket.next; i < bucket.timers.size(); ++i) f(bucket.timers[i]);
+    }
+  }
+
+  // For restoring a snapshot: re-adds a timer with its original sequence
+  // number, and sets the next sequence number to hand out.
+  void Restore(const Timer& timer);
+  uint64_t next_seq() const { return next_seq_; }
+  void set_next_seq(uint64_t seq) { next_seq_ = seq; }
+
  private:
   struct Bucket {
     std::vector<Timer> timers;

@@ -1,0 +1,101 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+
+#include "snapshot/record_io.h"
+
+#include <array>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+
+namespace cairn::internal {
+namespace {
+
+constexpr uint64_t kMaxRecordBytes = 1u << 30;  // Far below protobuf's 2 GiB.
+
+std::array<uint32_t, 256> MakeTable() {
+  std::array<uint32_t, 256> table{};
+  for (uint32_t i = 0; i < 256; ++i) {
+    uint32_t c = i;
+    for (int k = 0; k < 8; ++k) c = (c & 1) ? 0x82f63b78u ^ (c >> 1) : c >> 1;
+    table[i] = c;
+  }
+  return table;
+}
+
+}  // namespace
+
+uint32_t Crc32c(absl::string_view data) {
+  static const std::array<uint32_t, 256> kTable = MakeTable();
+  uint32_t crc = 0xffffffffu;
+  for (unsigned char byte : data) crc = kTable[(crc ^ byte) & 0xff] ^ (crc >> 8);
+  return crc ^ 0xffffffffu;
+}
+
+absl::Status RecordWriter::Write(const google::protobuf::MessageLite& record) {
+  buffer_.clear();
+  if (!record.SerializeToString(&buffer_)) {
+    return absl::InternalError("snapshot record cannot be serialized");
+  }
+  char header[10];
+  size_t n = 0;
+  uint64_t len = buffer_.size();
+  do {
+    header[n++] = static_cast<char>((len & 0x7f) | (len > 0x7f ? 0x80 : 0));
+    len >>= 7;
+  } while (len != 0);
+  const uint32_t crc = Crc32c(buffer_);
+  char crc_bytes[4];
+  for (int i = 0; i < 4; ++i) crc_bytes[i] = static_cast<char>(crc >> (8 * i));
+  out_->write(header, static_cast<std::streamsize>(n));
+  out_->write(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
+  out_->write(crc_bytes, 4);
+  if (!*out_) return absl::DataLossError("snapshot: write failed");
+  ++records_;
+  bytes_ += n + buffer_.size() + 4;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> RecordReader::Read(google::protobuf::MessageLite* record) {
+  uint64_t len = 0;
+  int shift = 0;
+  for (int i = 0;; ++i) {
+    const int c = in_->get();
+    if (c == std::char_traits<char>::eof()) {
+      if (i == 0) return false;
+      return absl::DataLossError(
+          absl::StrCat("snapshot: record ", records_ + 1, " is truncated (length)"));
+    }
+    len |= static_cast<uint64_t>(c & 0x7f) << shift;
+    shift += 7;
+    if ((c & 0x80) == 0) break;
+    if (shift > 63) {
+      return absl::DataLossError(
+          absl::StrCat("snapshot: record ", records_ + 1, " has a bad length"));
+    }
+  }
+  if (len > kMaxRecordBytes) {
+    return absl::DataLossError(
+        absl::StrCat("snapshot: record ", records_ + 1, " claims ", len, " bytes"));
+  }
+  buffer_.resize(len);
+  char crc_bytes[4];
+  if (!in_->read(buffer_.data(), static_cast<std::streamsize>(len)) ||
+      !in_->read(crc_bytes, 4)) {
+    return absl::DataLossError(
+        absl::StrCat("snapshot: record ", records_ + 1, " is truncated"));
+  }
+  uint32_t crc = 0;
+  for (int i = 0; i < 4; ++i) crc |= static_cast<uint32_t>(static_cast<unsigned char>(crc_bytes[i])) << (8 * i);
+  if (crc != Crc32c(buffer_)) {
+    return absl::DataLossError(
+        absl::StrCat("snapshot: record ", records_ + 1, " fails its checksum"));
+  }
+  if (!record->ParseFromString(buffer_)) {
+    return absl::DataLossError(
+        absl::StrCat("snapshot: record ", records_ + 1, " does not parse"));
+  }
+  ++records_;
+  return true;
+}
+
+}  // namespace cairn::internal
