@@ -3,11 +3,13 @@
 // TimerQueue: pending timers, popped in (due time, scheduling order).
 //
 // Timers are grouped in one-second buckets kept in a B-tree keyed by the
-// second; only the bucket at the head is sorted, lazily. Scheduling costs a
-// B-tree lookup over the distinct seconds that have timers (not over the
-// timers or the subjects waiting) plus an amortised push; popping costs one
-// sort of each bucket as it reaches the head. Cancellation is lazy: a timer
-// carries its target's generation, and the owner ignores stale ones.
+// second. Each bucket knows its earliest due time, so asking whether
+// anything is due never sorts; a bucket is sorted once, when its first timer
+// is popped, and a timer added to a bucket already sorted is inserted in
+// place. Scheduling costs a B-tree lookup over the distinct seconds that
+// have timers (not over the timers or the subjects waiting) plus an
+// amortised push. Cancellation is lazy: a timer carries its target's
+// generation, and the owner ignores stale ones.
 //
 // Thread-safety: not thread-safe.
 
@@ -65,11 +67,13 @@ class TimerQueue {
     std::vector<Timer> timers;
     size_t next = 0;      // timers[0, next) have been popped.
     bool sorted = false;  // timers[next, end) are in (due, seq) order.
+    absl::Time min_due = absl::InfiniteFuture();  // of timers[next, end)
   };
 
-  // Sorts the head bucket if needed and drops drained buckets; returns the
-  // head bucket or nullptr when empty.
-  // (Sorting and dropping are invisible to callers, hence const.)
+  // Adds a timer to its bucket, keeping a sorted bucket sorted.
+  void Add(const Timer& timer);
+  // Drops drained buckets; returns the head bucket or nullptr when empty.
+  // (Dropping is invisible to callers, hence const.)
   Bucket* Head() const;
 
   mutable absl::btree_map<int64_t, Bucket> buckets_;
