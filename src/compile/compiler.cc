@@ -574,8 +574,14 @@ class JourneyCompiler {
       scope.AddAt("template_id", "action has no template_id");
     }
     for (const auto& [key, value] : a.params()) {
-      CheckTemplate(value, scope.Child(absl::StrCat("params[\"", key, "\"]")));
+      CompiledParam& param = g.params.emplace_back();
+      param.key = key;
+      CompileTemplate(value, scope.Child(absl::StrCat("params[\"", key, "\"]")),
+                      &param.parts);
     }
+    // Map order is unspecified; messages list parameters by key.
+    std::sort(g.params.begin(), g.params.end(),
+              [](const CompiledParam& x, const CompiledParam& y) { return x.key < y.key; });
     if (a.has_await_delivery()) {
       g.blocking = true;
       g.duration = PositiveDuration(a.await_delivery().has_timeout(),
@@ -589,22 +595,29 @@ class JourneyCompiler {
     }
   }
 
-  // Checks every {{path}} placeholder in a template parameter.
-  void CheckTemplate(const std::string& text, const FieldScope& scope) {
+  // Splits a template parameter into literal text and {{path}}
+  // placeholders, checking every placeholder.
+  void CompileTemplate(const std::string& text, const FieldScope& scope,
+                       std::vector<CompiledParam::Part>* parts) {
     size_t pos = 0;
-    while ((pos = text.find("{{", pos)) != std::string::npos) {
-      const size_t end = text.find("}}", pos + 2);
+    size_t open;
+    while ((open = text.find("{{", pos)) != std::string::npos) {
+      const size_t end = text.find("}}", open + 2);
       if (end == std::string::npos) {
-        scope.Add(absl::StrCat("unterminated placeholder at offset ", pos,
+        scope.Add(absl::StrCat("unterminated placeholder at offset ", open,
                                ": \"{{\" without \"}}\""));
         return;
       }
-      std::string path_text(absl::StripAsciiWhitespace(
-          absl::string_view(text).substr(pos + 2, end - pos - 2)));
+      if (open > pos) parts->push_back({text.substr(pos, open - pos), std::nullopt});
       std::string error;
-      if (!ParsePath(path_text, &error)) scope.Add(error);
+      std::optional<Path> path = ParsePath(
+          absl::StripAsciiWhitespace(absl::string_view(text).substr(open + 2, end - open - 2)),
+          &error);
+      if (!path) scope.Add(error);
+      parts->push_back({std::string(), std::move(path)});
       pos = end + 2;
     }
+    if (pos < text.size()) parts->push_back({text.substr(pos), std::nullopt});
   }
 
   void CompileUpdate(int index, const v1::Update& u, const FieldScope& scope) {
@@ -618,15 +631,21 @@ class JourneyCompiler {
                                            "\" contains '.'; write the bare "
                                            "profile attribute name"));
       }
+      CompiledOperand& operand = graph_->nodes[index].assignments.emplace_back();
       switch (a.value().kind_case()) {
         case v1::Operand::kLiteral: {
           absl::StatusOr<Value> v = Value::FromProto(a.value().literal());
-          if (!v.ok()) as.AddAt("value.literal", std::string(v.status().message()));
+          if (!v.ok()) {
+            as.AddAt("value.literal", std::string(v.status().message()));
+          } else {
+            operand.literal = *std::move(v);
+          }
           break;
         }
         case v1::Operand::kPath: {
           std::string error;
-          if (!ParsePath(a.value().path(), &error)) as.AddAt("value.path", error);
+          operand.path = ParsePath(a.value().path(), &error);
+          if (!operand.path) as.AddAt("value.path", error);
           break;
         }
         case v1::Operand::KIND_NOT_SET:

@@ -45,6 +45,22 @@ struct CompiledMatcher {
   bool same_key = false;  // event.<instance_key> must equal entry.<instance_key>
 };
 
+// A value read from a path or given as a literal (update assignments).
+struct CompiledOperand {
+  std::optional<Path> path;  // Set for path operands.
+  Value literal;             // Otherwise.
+};
+
+// One action parameter: literal text and {{path}} placeholders, in order.
+struct CompiledParam {
+  struct Part {
+    std::string text;          // Literal text, when path is unset.
+    std::optional<Path> path;  // A placeholder.
+  };
+  std::string key;
+  std::vector<Part> parts;
+};
+
 struct GraphNode {
   std::string id;
   NodeKind kind = NodeKind::kExit;
@@ -73,6 +89,10 @@ struct GraphNode {
   std::vector<int64_t> cumulative_weights;
   // action: index into JourneyGraph::channels.
   int32_t channel = -1;
+  // action: template parameters, sorted by key.
+  std::vector<CompiledParam> params;
+  // update: the assigned values, in definition order.
+  std::vector<CompiledOperand> assignments;
   // delay until_time_of_day: local hour and minute; allowed weekdays as bits
   // (Monday = bit 0), 0 meaning every day.
   int32_t hour = 0;

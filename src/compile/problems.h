@@ -67,8 +67,6 @@ class FieldScope {
   }
 
   const std::string& field() const { return prefix_; }
-  absl::string_view node_id() const { return node_id_; }
-  ProblemList* problems() const { return problems_; }
 
  private:
   ProblemList* problems_;

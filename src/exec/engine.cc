@@ -159,27 +159,16 @@ class StepBindings : public internal::Bindings {
   mutable Value builtin_;
 };
 
-// Substitutes {{path}} placeholders; missing values render empty.
-std::string RenderTemplate(const std::string& text, const internal::Bindings& b) {
+// Renders a compiled template parameter; missing values render empty.
+std::string RenderParam(const internal::CompiledParam& param, const internal::Bindings& b) {
   std::string out;
-  size_t pos = 0;
-  while (true) {
-    const size_t open = text.find("{{", pos);
-    if (open == std::string::npos) break;
-    const size_t close = text.find("}}", open + 2);
-    if (close == std::string::npos) break;  // The compiler rejects this.
-    out.append(text, pos, open - pos);
-    std::string error;
-    std::optional<internal::Path> path = internal::ParsePath(
-        absl::StripAsciiWhitespace(
-            absl::string_view(text).substr(open + 2, close - open - 2)),
-        &error);
-    if (path) {
-      if (const Value* v = b.Find(path->root, path->key)) out += RenderValue(*v);
+  for (const internal::CompiledParam::Part& part : param.parts) {
+    if (!part.path) {
+      out += part.text;
+    } else if (const Value* v = b.Find(part.path->root, part.path->key)) {
+      out += RenderValue(*v);
     }
-    pos = close + 2;
   }
-  out.append(text, pos, std::string::npos);
   return out;
 }
 
@@ -1155,9 +1144,11 @@ class Engine::Impl {
   // The end of the quiet hours the subject is in now for this channel.
   std::optional<absl::Time> QuietUntil(const Enrollment& e, absl::string_view channel) {
     std::optional<absl::Time> until;
+    std::optional<absl::TimeZone> zone;  // Looked up once, if any rule applies.
     for (const QuietHours& q : options_.quiet_hours) {
       if (!q.channel.empty() && q.channel != channel) continue;
-      const absl::TimeZone tz = SubjectZone(e);
+      if (!zone) zone = SubjectZone(e);
+      const absl::TimeZone tz = *zone;
       const absl::CivilSecond local = absl::ToCivilSecond(now_, tz);
       const int minute = local.hour() * 60 + local.minute();
       const int start = q.start_hour * 60 + q.start_minute;
@@ -1326,10 +1317,9 @@ class Engine::Impl {
     m.template_id = action.template_id();
     m.subject_id = s.id;
     m.subject_type = s.type;
-    for (const auto& [key, text] : action.params()) {
-      m.params.emplace_back(key, RenderTemplate(text, bindings));
+    for (const internal::CompiledParam& param : node.params) {  // sorted by key
+      m.params.emplace_back(param.key, RenderParam(param, bindings));
     }
-    std::sort(m.params.begin(), m.params.end());
     m.time = now_;
     if (e.split_node >= 0) {
       m.variant = v.graph->nodes[e.split_node].def->split().variants(e.variant).name();
@@ -1389,18 +1379,14 @@ class Engine::Impl {
     write.time = now_;
     // Values are read before any is written, so assignments see the profile
     // as it was when the enrollment arrived.
-    for (const v1::Assignment& a : u.assignments()) {
-      Value value;
-      if (a.value().kind_case() == v1::Operand::kLiteral) {
-        value = *Value::FromProto(a.value().literal());
-      } else {
-        std::string error;
-        std::optional<internal::Path> path = internal::ParsePath(a.value().path(), &error);
-        if (path) {
-          if (const Value* found = bindings.Find(path->root, path->key)) value = *found;
-        }
+    for (int i = 0; i < u.assignments_size(); ++i) {
+      const internal::CompiledOperand& operand = node.assignments[i];
+      Value value = operand.literal;
+      if (operand.path) {
+        const Value* found = bindings.Find(operand.path->root, operand.path->key);
+        value = found != nullptr ? *found : Value();
       }
-      write.set.emplace_back(a.attribute(), std::move(value));
+      write.set.emplace_back(u.assignments(i).attribute(), std::move(value));
     }
     for (const auto& [name, value] : write.set) SetSorted(&s.profile, name, value);
     for (const std::string& name : u.unset()) {
