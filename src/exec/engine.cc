@@ -468,6 +468,7 @@ class Engine::Impl {
     if (time <= now_) return absl::OkStatus();
     FireTimersUntil(time);
     now_ = time;
+    ForgetOldMessages();
     return absl::OkStatus();
   }
 
@@ -554,6 +555,7 @@ class Engine::Impl {
     }
     FireTimersUntil(time);
     now_ = time;
+    ForgetOldMessages();
   }
 
   // Records (type, subject, id) as seen at `at` unless it was seen within
@@ -1357,12 +1359,24 @@ class Engine::Impl {
   }
 
   void RememberMessage(uint64_t id, const SentMessage& m) {
+    ForgetOldMessages();
+    if (messages_.emplace(id, m).second) message_order_.emplace_back(now_, id);
+  }
+
+  // Forgets messages sent delivery_report_window or longer ago; one never
+  // reported is counted as unreported on its action.
+  void ForgetOldMessages() {
     const absl::Time horizon = now_ - options_.delivery_report_window;
     while (!message_order_.empty() && message_order_.front().first <= horizon) {
-      messages_.erase(message_order_.front().second);
+      auto it = messages_.find(message_order_.front().second);
+      if (it != messages_.end()) {
+        if (!it->second.resolved) {
+          ++versions_[it->second.version].counters.actions[it->second.node].unreported;
+        }
+        messages_.erase(it);
+      }
       message_order_.pop_front();
     }
-    if (messages_.emplace(id, m).second) message_order_.emplace_back(now_, id);
   }
 
   void ApplyUpdate(uint32_t slot, const internal::Bindings& bindings) {
@@ -1573,6 +1587,10 @@ void FillVersionReport(const JourneyVersion& v, v1::VersionReport* vr) {
       AddReasons(a.undelivered, ar->mutable_undelivered());
       AddReasons(a.suppressed, ar->mutable_suppressed());
       AddReasons(a.deferred, ar->mutable_deferred());
+      ar->set_unreported(a.unreported);
+      int64_t awaiting = a.sent - a.delivered - a.unreported;
+      for (const auto& [reason, count] : a.undelivered) awaiting -= count;
+      ar->set_awaiting_report(awaiting);
     } else if (node.kind == NodeKind::kGoal) {
       v1::GoalReport* gr = vr->add_goals();
       gr->set_name(node.id);
@@ -1630,6 +1648,7 @@ void ReadVersionReport(const v1::VersionReport& vr, JourneyVersion* v) {
       read_reasons(ar.undelivered(), &a.undelivered);
       read_reasons(ar.suppressed(), &a.suppressed);
       read_reasons(ar.deferred(), &a.deferred);
+      a.unreported = ar.unreported();
     } else if (g.nodes[n].kind == NodeKind::kGoal && goal < vr.goals_size()) {
       read_goal(vr.goals(goal++), &c.node_goals[n]);
     }

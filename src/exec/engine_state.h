@@ -43,6 +43,7 @@ struct ActionCounters {
   ReasonCounts undelivered;
   ReasonCounts suppressed;
   ReasonCounts deferred;
+  int64_t unreported = 0;  // Forgotten after delivery_report_window unreported.
 };
 
 struct GoalCounters {
