@@ -66,6 +66,16 @@ std::vector<Case> Catalogue() {
       {"journey id with a space", With(kSettings, kNodes, R"pb(id: "cart abandon" version: 1)pb"),
        {"cart abandon", "", "id",
         "journey id \"cart abandon\" may only contain letters, digits, '_', '-' and '.'"}},
+      {"description not UTF-8",
+       With(kSettings, kNodes, R"pb(id: "welcome" version: 1 description: "caf\351")pb"),
+       Problem("", "description", "not valid UTF-8; strings must be UTF-8 text")},
+      {"template parameter not UTF-8",
+       WithNodes(R"pb(
+         nodes { id: "signed_up" trigger { event { matcher { event: "signup" } } next: "send" } }
+         nodes { id: "send" action { channel: "push" template_id: "welcome"
+                 params { key: "greeting" value: "\xff" } next: "done" } }
+         nodes { id: "done" exit {} })pb"),
+       {"welcome", "send", "action.params[0].value", "not valid UTF-8; strings must be UTF-8 text"}},
       {"version zero", With(kSettings, kNodes, R"pb(id: "welcome")pb"),
        Problem("", "version", "version is 0; versions start at 1")},
       {"state not set", WithSettings("settings { }"),

@@ -133,6 +133,23 @@ TEST_CASE("Malformed JSON and binary are rejected") {
         "binary journey does not parse: not a valid cairn.v1.Journey in protobuf wire format");
 }
 
+TEST_CASE("Binary journeys with fields this schema does not know are rejected") {
+  v1::Journey j;
+  j.set_id("x");
+  j.add_nodes()->set_id("a");
+  std::string bytes = *SerializeJourney(j, JourneyFormat::kBinary);
+  REQUIRE(ParseJourney(bytes, JourneyFormat::kBinary).ok());
+  // Field 99 of the first node (a varint 1): tag (99 << 3) = 792 = 0x98 0x06.
+  std::string node_bytes = j.nodes(0).SerializeAsString() + "\x98\x06\x01";
+  std::string with_unknown = std::string("\x0a\x01x") + "\x2a" +
+                             static_cast<char>(node_bytes.size()) + node_bytes;
+  absl::StatusOr<v1::Journey> parsed = ParseJourney(with_unknown, JourneyFormat::kBinary);
+  REQUIRE_FALSE(parsed.ok());
+  CHECK(parsed.status().message() ==
+        "binary journey has a field this version of Cairn does not know (nodes[0]: field 99); "
+        "it may come from a newer schema");
+}
+
 TEST_CASE("A file's parse error is prefixed with its path") {
   TempFile file("broken.json", "{\"nodes\": [");
   absl::StatusOr<v1::Journey> j = LoadJourneyFile(file.path());

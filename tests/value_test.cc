@@ -13,6 +13,9 @@ TEST_CASE("Value round-trips every kind through its proto form") {
   const std::vector<Value> values = {
       Value::String("gold"), Value::Int(-42),   Value::Double(4.5),
       Value::Bool(true),     Value::Timestamp(t), Value::StringList({"a", "b"}),
+      // Empty values are values, not null (an opt-in empties the consent list).
+      Value::String(""),     Value::Bool(false),  Value::Int(0),
+      Value::StringList({}),
   };
   for (const Value& v : values) {
     absl::StatusOr<Value> back = Value::FromProto(v.ToProto());

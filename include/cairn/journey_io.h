@@ -32,9 +32,10 @@ absl::StatusOr<JourneyFormat> JourneyFormatFromPath(absl::string_view path);
 
 // Parses a journey from `data`. Errors are InvalidArgument and say where the
 // input is wrong: line and column for text, the parser's message for JSON.
-// Unknown fields are rejected in text and JSON (a misspelt field name must
-// not be silently ignored). Parsing does not validate the graph; see
-// cairn::Compile / cairn::ValidateJourney.
+// Unknown fields are rejected in every format: in text and JSON a misspelt
+// field name must not be silently ignored, and in binary a field from a newer
+// schema may change what the journey means. Parsing does not validate the
+// graph; see cairn::Compile / cairn::ValidateJourney.
 //
 // Example:
 //   absl::StatusOr<cairn::v1::Journey> j =

@@ -20,6 +20,8 @@
 #include "cairn/journey.h"
 #include "compile/journey_graph.h"
 #include "compile/problems.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/reflection.h"
 #include "predicate/predicate.h"
 #include "util/proto_time.h"
 
@@ -49,6 +51,75 @@ std::string CheckId(absl::string_view id, absl::string_view what) {
   return "";
 }
 
+// True when `s` is well-formed UTF-8 (no overlong forms, surrogates or code
+// points past U+10FFFF), as protobuf's wire format requires of strings.
+bool IsValidUtf8(absl::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    int extra;
+    uint32_t cp;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if (c >= 0xc2 && c <= 0xdf) {
+      extra = 1, cp = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      extra = 2, cp = c & 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      extra = 3, cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (s.size() - i <= static_cast<size_t>(extra)) return false;
+    for (int k = 1; k <= extra; ++k) {
+      const unsigned char cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    if ((extra == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+        (extra == 3 && (cp < 0x10000 || cp > 0x10ffff))) {
+      return false;
+    }
+    i += extra + 1;
+  }
+  return true;
+}
+
+// Reports every string field of `message` (recursively) that is not valid
+// UTF-8: the text format accepts such bytes in escapes, but the wire format
+// and JSON cannot carry them, so the journey could not be saved and loaded.
+void CheckUtf8(const google::protobuf::Message& message, const FieldScope& scope) {
+  using google::protobuf::FieldDescriptor;
+  const google::protobuf::Reflection* reflection = message.GetReflection();
+  std::vector<const FieldDescriptor*> fields;
+  reflection->ListFields(message, &fields);
+  for (const FieldDescriptor* field : fields) {
+    if (field->cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
+      const int n = field->is_repeated() ? reflection->FieldSize(message, field) : 1;
+      for (int i = 0; i < n; ++i) {
+        const std::string value = field->is_repeated()
+                                      ? reflection->GetRepeatedString(message, field, i)
+                                      : reflection->GetString(message, field);
+        if (!IsValidUtf8(value)) {
+          const FieldScope at = field->is_repeated() ? scope.Element(field->name(), i)
+                                                     : scope.Child(field->name());
+          at.Add("not valid UTF-8; strings must be UTF-8 text");
+        }
+      }
+    } else if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      if (field->is_repeated()) {
+        for (int i = 0; i < reflection->FieldSize(message, field); ++i) {
+          CheckUtf8(reflection->GetRepeatedMessage(message, field, i),
+                    scope.Element(field->name(), i));
+        }
+      } else {
+        CheckUtf8(reflection->GetMessage(message, field), scope.Child(field->name()));
+      }
+    }
+  }
+}
+
 class JourneyCompiler {
  public:
   explicit JourneyCompiler(const v1::Journey& journey)
@@ -61,6 +132,7 @@ class JourneyCompiler {
   void Run() {
     const v1::Journey& j = graph_->definition;
     const FieldScope top(&problems_, "", "");
+    CheckStrings();
     if (std::string e = CheckId(j.id(), "journey id"); !e.empty()) {
       top.AddAt("id", e);
     }
@@ -86,6 +158,29 @@ class JourneyCompiler {
     CompiledMatcher* matcher;
     std::string name;
   };
+
+  // UTF-8 everywhere: journey-level fields in the journey's scope, node
+  // fields in their node's (a node whose own id is not UTF-8 is named by
+  // its index).
+  void CheckStrings() {
+    const v1::Journey& j = graph_->definition;
+    const FieldScope top(&problems_, "", "");
+    for (const char* name : {"id", "name", "description"}) {
+      const google::protobuf::FieldDescriptor* field = j.GetDescriptor()->FindFieldByName(name);
+      if (!IsValidUtf8(j.GetReflection()->GetString(j, field))) {
+        top.AddAt(name, "not valid UTF-8; strings must be UTF-8 text");
+      }
+    }
+    CheckUtf8(j.settings(), top.Child("settings"));
+    for (int i = 0; i < j.nodes_size(); ++i) {
+      const v1::Node& node = j.nodes(i);
+      if (IsValidUtf8(node.id())) {
+        CheckUtf8(node, FieldScope(&problems_, node.id(), ""));
+      } else {
+        CheckUtf8(node, top.Element("nodes", i));
+      }
+    }
+  }
 
   void CheckDeclarations(const FieldScope& settings) {
     const auto& decls = graph_->definition.settings().attributes();

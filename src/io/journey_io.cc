@@ -14,6 +14,7 @@
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/text_format.h"
+#include "google/protobuf/unknown_field_set.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace cairn {
@@ -35,6 +36,38 @@ class TextErrorCollector : public google::protobuf::io::ErrorCollector {
  private:
   std::vector<std::string> errors_;
 };
+
+// The path of the first field in `message` (recursively) that the schema
+// does not know, with its number, e.g. "nodes[2].action: field 17"; empty
+// when there is none. The wire format keeps such fields silently, but a
+// journey from a newer schema may rely on them, so they are refused.
+std::string FindUnknownField(const google::protobuf::Message& message,
+                             const std::string& path) {
+  using google::protobuf::FieldDescriptor;
+  const google::protobuf::Reflection* reflection = message.GetReflection();
+  const google::protobuf::UnknownFieldSet& unknown = reflection->GetUnknownFields(message);
+  if (!unknown.empty()) {
+    return absl::StrCat(path.empty() ? "" : absl::StrCat(path, ": "), "field ",
+                        unknown.field(0).number());
+  }
+  std::vector<const FieldDescriptor*> fields;
+  reflection->ListFields(message, &fields);
+  for (const FieldDescriptor* field : fields) {
+    if (field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    const std::string prefix = path.empty() ? field->name() : absl::StrCat(path, ".", field->name());
+    if (field->is_repeated()) {
+      for (int i = 0; i < reflection->FieldSize(message, field); ++i) {
+        std::string found = FindUnknownField(reflection->GetRepeatedMessage(message, field, i),
+                                             absl::StrCat(prefix, "[", i, "]"));
+        if (!found.empty()) return found;
+      }
+    } else {
+      std::string found = FindUnknownField(reflection->GetMessage(message, field), prefix);
+      if (!found.empty()) return found;
+    }
+  }
+  return "";
+}
 
 }  // namespace
 
@@ -97,6 +130,11 @@ absl::StatusOr<v1::Journey> ParseJourney(absl::string_view data,
         return absl::InvalidArgumentError(
             "binary journey does not parse: not a valid cairn.v1.Journey "
             "in protobuf wire format");
+      }
+      if (std::string unknown = FindUnknownField(journey, ""); !unknown.empty()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "binary journey has a field this version of Cairn does not know (", unknown,
+            "); it may come from a newer schema"));
       }
       return journey;
   }

@@ -2,6 +2,7 @@
 
 #include "snapshot/record_io.h"
 
+#include <algorithm>
 #include <array>
 
 #include "absl/status/statusor.h"
@@ -77,10 +78,22 @@ absl::StatusOr<bool> RecordReader::Read(google::protobuf::MessageLite* record) {
     return absl::DataLossError(
         absl::StrCat("snapshot: record ", records_ + 1, " claims ", len, " bytes"));
   }
-  buffer_.resize(len);
+  // Read in chunks, growing the buffer only as bytes arrive, so that a
+  // corrupted length costs no more memory than the stream really holds.
+  constexpr uint64_t kChunk = 1 << 20;
+  buffer_.clear();
+  bool complete = true;
+  while (buffer_.size() < len) {
+    const size_t have = buffer_.size();
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(kChunk, len - have));
+    buffer_.resize(have + want);
+    if (!in_->read(buffer_.data() + have, static_cast<std::streamsize>(want))) {
+      complete = false;
+      break;
+    }
+  }
   char crc_bytes[4];
-  if (!in_->read(buffer_.data(), static_cast<std::streamsize>(len)) ||
-      !in_->read(crc_bytes, 4)) {
+  if (!complete || !in_->read(crc_bytes, 4)) {
     return absl::DataLossError(
         absl::StrCat("snapshot: record ", records_ + 1, " is truncated"));
   }

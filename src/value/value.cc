@@ -57,11 +57,12 @@ v1::Value Value::ToProto() const {
       *proto.mutable_timestamp_value() =
           internal::TimeToProto(timestamp_value());
       break;
-    case Type::kStringList:
-      for (const std::string& s : string_list_value()) {
-        proto.mutable_string_list_value()->add_values(s);
-      }
+    case Type::kStringList: {
+      // Set the kind even for an empty list: [] is not null.
+      v1::StringList* list = proto.mutable_string_list_value();
+      for (const std::string& s : string_list_value()) list->add_values(s);
       break;
+    }
   }
   return proto;
 }
