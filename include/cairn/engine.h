@@ -106,11 +106,25 @@ class Engine {
 
   // Compiles and deploys a journey. A higher version of a deployed id takes
   // all new entries from then on; enrollments in older versions finish
-  // there. The journey's settings.state becomes the id's state.
+  // there, unless the journey has a `migration`: then every enrollment in
+  // flight in an older version moves now to the node its node maps to (see
+  // cairn.v1.Migration), or, if any cannot, nothing is deployed. The
+  // journey's settings.state becomes the id's state.
   // Errors: InvalidArgument (every compile problem listed), AlreadyExists
   // (this version or a newer one is deployed), FailedPrecondition (a
-  // channel without a registered sink).
+  // channel without a registered sink; an occupied node the migration does
+  // not map, or maps to a node of another kind).
   absl::Status Deploy(const v1::Journey& journey);
+
+  // Retires an older version that is empty: no enrollment in flight, no
+  // completed sequence match waiting, no journey goal measuring. Its
+  // per-subject state (partial sequence matches) is freed, its sends still
+  // without a delivery report are forgotten (counted as unreported; later
+  // reports for them return NotFound), and its counters are final;
+  // Report() marks it retired. OK if already retired. NotFound (unknown id or version),
+  // FailedPrecondition (the newest version, or not empty: the message says
+  // what is left).
+  absl::Status RetireVersion(absl::string_view journey_id, int64_t version);
 
   // ACTIVE: takes entries. PAUSED: no new entries, enrollments go on.
   // STOPPED: every enrollment of every version exits now (reason

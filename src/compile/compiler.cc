@@ -145,6 +145,7 @@ class JourneyCompiler {
     IndexNodes();
     for (int i = 0; i < j.nodes_size(); ++i) CompileNode(i);
     ResolveEdges();
+    CheckMigration(top.Child("migration"));
     CheckGraph();
     InternNames();
   }
@@ -172,6 +173,7 @@ class JourneyCompiler {
       }
     }
     CheckUtf8(j.settings(), top.Child("settings"));
+    CheckUtf8(j.migration(), top.Child("migration"));
     for (int i = 0; i < j.nodes_size(); ++i) {
       const v1::Node& node = j.nodes(i);
       if (IsValidUtf8(node.id())) {
@@ -776,6 +778,33 @@ class JourneyCompiler {
         continue;
       }
       e.target = target;
+    }
+  }
+
+  // Every mapping must lead to a node of this version where an enrollment
+  // can rest (not a trigger). Which older nodes must be mapped, and to what
+  // kind, is checked at deploy time against the enrollments then in flight.
+  void CheckMigration(const FieldScope& scope) {
+    const auto& map = graph_->definition.migration().node_map();
+    std::vector<std::pair<std::string, std::string>> sorted(map.begin(), map.end());
+    std::sort(sorted.begin(), sorted.end());  // Problems in a stable order.
+    for (const auto& [from, to] : sorted) {
+      const FieldScope at = scope.Child(absl::StrCat("node_map[\"", from, "\"]"));
+      if (from.empty()) {
+        at.Add("an empty old node id; map the ids of an older version's nodes");
+        continue;
+      }
+      auto it = graph_->node_index.find(to);
+      if (it == graph_->node_index.end()) {
+        at.Add(absl::StrCat("maps to unknown node \"", to, "\""));
+        continue;
+      }
+      if (graph_->nodes[it->second].kind == NodeKind::kTrigger) {
+        at.Add(absl::StrCat("maps to trigger \"", to,
+                            "\"; enrollments move to the node where they wait"));
+        continue;
+      }
+      graph_->migration.emplace(from, it->second);
     }
   }
 

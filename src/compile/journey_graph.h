@@ -113,6 +113,8 @@ struct JourneyGraph {
   std::vector<GraphNode> nodes;
   absl::flat_hash_map<std::string, int32_t> node_index;
   std::vector<int32_t> triggers;
+  // Journey.migration: older node id -> node index here. Empty without one.
+  absl::flat_hash_map<std::string, int32_t> migration;
 
   std::vector<std::string> event_names;  // Sorted, unique.
   absl::flat_hash_map<std::string, int32_t> event_index;

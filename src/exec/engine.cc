@@ -9,8 +9,10 @@
 
 #include <algorithm>
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,6 +23,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "cairn/hash.h"
 #include "cairn/journey_io.h"
 #include "cairn/options.h"
@@ -242,6 +245,24 @@ class Engine::Impl {
       v.sinks[c] = it->second;
     }
 
+    // An awaited send must stay known until its wait ends.
+    for (const GraphNode& n : graph.nodes) {
+      if (n.kind == NodeKind::kAction && n.def->action().has_await_delivery() &&
+          n.duration > options_.delivery_report_window) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "journey ", id, ", node ", n.id, ", field action.await_delivery.timeout: ",
+            internal::FormatDurationShort(n.duration),
+            " is longer than the engine's delivery_report_window (",
+            internal::FormatDurationShort(options_.delivery_report_window),
+            "), after which the report could not be matched"));
+      }
+    }
+
+    std::vector<uint32_t> moving;  // Enrollment slots a migration moves.
+    if (existing != journey_index_.end() && journey.has_migration()) {
+      CAIRN_RETURN_IF_ERROR(PlanMigration(journey, graph, existing->second, &moving));
+    }
+
     // All checks passed: from here on nothing fails.
     uint32_t journey_slot;
     if (existing == journey_index_.end()) {
@@ -270,9 +291,179 @@ class Engine::Impl {
     for (size_t i = 0; i < graph.nodes.size(); ++i) {
       c.nodes[i].left.assign(graph.nodes[i].edges.size(), 0);
     }
-    journeys_[journey_slot].versions.push_back(static_cast<uint32_t>(versions_.size()));
+    const uint32_t new_version = static_cast<uint32_t>(versions_.size());
+    journeys_[journey_slot].versions.push_back(new_version);
     versions_.push_back(std::move(v));
     RebuildTriggerIndex();
+    for (uint32_t slot : moving) Migrate(slot, new_version);
+    return absl::OkStatus();
+  }
+
+  // Checks that `journey`'s migration can take every enrollment in flight in
+  // the older versions of journey `journey_slot`, and lists them in slot
+  // order. FailedPrecondition naming every unmapped or mismatched node.
+  absl::Status PlanMigration(const v1::Journey& journey, const JourneyGraph& graph,
+                             uint32_t journey_slot, std::vector<uint32_t>* moving) {
+    // (version index, node index) -> enrollments there, for the message.
+    std::map<std::pair<uint32_t, int32_t>, int64_t> unmapped;
+    std::map<std::pair<uint32_t, int32_t>, int64_t> wrong_kind;
+    std::set<uint32_t> incompatible;  // Versions keyed or typed differently.
+    for (uint32_t slot = 0; slot < enrollments_.size(); ++slot) {
+      const Enrollment& e = enrollments_[slot];
+      if (!e.live || versions_[e.version].journey != journey_slot) continue;
+      const JourneyVersion& from = versions_[e.version];
+      if (from.graph->definition.settings().instance_key() !=
+              journey.settings().instance_key() ||
+          from.subject_type != SubjectTypeOrDefault(journey.settings().subject_type())) {
+        incompatible.insert(e.version);
+        continue;
+      }
+      const GraphNode& node = from.graph->nodes[e.node];
+      auto to = graph.migration.find(node.id);
+      if (to == graph.migration.end()) {
+        ++unmapped[{e.version, e.node}];
+      } else if (graph.nodes[to->second].kind != node.kind) {
+        ++wrong_kind[{e.version, e.node}];
+      } else {
+        moving->push_back(slot);
+      }
+    }
+    if (unmapped.empty() && wrong_kind.empty() && incompatible.empty()) {
+      return absl::OkStatus();
+    }
+    std::vector<std::string> problems;
+    for (uint32_t version : incompatible) {
+      problems.push_back(absl::StrCat(
+          "version ", versions_[version].compiled->version(),
+          " has another settings.instance_key or settings.subject_type, so its "
+          "enrollments cannot move"));
+    }
+    for (const auto& [where, count] : unmapped) {
+      const JourneyVersion& from = versions_[where.first];
+      problems.push_back(absl::StrCat(
+          "node \"", from.graph->nodes[where.second].id, "\" of version ",
+          from.compiled->version(), " holds ", count, count == 1 ? " enrollment" : " enrollments",
+          " and is not in migration.node_map"));
+    }
+    for (const auto& [where, count] : wrong_kind) {
+      const JourneyVersion& from = versions_[where.first];
+      const GraphNode& node = from.graph->nodes[where.second];
+      const GraphNode& target = graph.nodes[graph.migration.at(node.id)];
+      problems.push_back(absl::StrCat(
+          "node \"", node.id, "\" of version ", from.compiled->version(), " (",
+          NodeKindName(node.kind), ", ", count, count == 1 ? " enrollment" : " enrollments",
+          ") maps to \"", target.id, "\", a ", NodeKindName(target.kind),
+          " node; enrollments move only between nodes of the same kind"));
+    }
+    moving->clear();
+    return absl::FailedPreconditionError(absl::StrCat(
+        "journey ", journey.id(), ": version ", journey.version(),
+        " cannot take the enrollments in flight: ", absl::StrJoin(problems, "; ")));
+  }
+
+  // Moves a live enrollment into `to_version` at the node its current node
+  // maps to. It keeps its timers (the generation is unchanged, so a delay's
+  // end or a timeout still fires), its context, entry time and ordinal, and
+  // its split variant where the split still exists by name. Re-entry history
+  // is per journey id, so it does not change.
+  void Migrate(uint32_t slot, uint32_t to_version) {
+    Enrollment& e = enrollments_[slot];
+    JourneyVersion& from = versions_[e.version];
+    const GraphNode& node = from.graph->nodes[e.node];
+    internal::NodeCounters& c = from.counters.nodes[e.node];
+    --c.current;
+    ++c.exits["migrated"];
+    ++from.counters.exits["migrated"];
+    ++from.counters.exited;
+    Trace(TraceStep::Kind::kExit, e, e.node, "migrated");
+
+    JourneyVersion& to = versions_[to_version];
+    const int32_t target = to.graph->migration.at(node.id);
+    int32_t split_node = -1;
+    int32_t variant = -1;
+    if (e.split_node >= 0) {
+      const GraphNode& split = from.graph->nodes[e.split_node];
+      const std::string& name = split.def->split().variants(e.variant).name();
+      auto it = to.graph->node_index.find(split.id);
+      if (it != to.graph->node_index.end() &&
+          to.graph->nodes[it->second].kind == NodeKind::kSplit) {
+        const auto& variants = to.graph->nodes[it->second].def->split().variants();
+        for (int i = 0; i < variants.size(); ++i) {
+          if (variants[i].name() == name) {
+            split_node = it->second;
+            variant = i;
+            break;
+          }
+        }
+      }
+    }
+    e.version = to_version;
+    e.split_node = split_node;
+    e.variant = variant;
+    ++to.counters.entered;
+    ++to.counters.migrated_in;
+    Enter(slot, target);
+    if (to.graph->nodes[target].kind == NodeKind::kGoal) {
+      CountGoal(&to.counters.node_goals[target], to_version, split_node, variant,
+                &GoalCounters::reached);
+    }
+  }
+
+  absl::Status RetireVersion(absl::string_view journey_id, int64_t version) {
+    auto it = journey_index_.find(journey_id);
+    if (it == journey_index_.end()) return UnknownJourney(journey_id);
+    const JourneyEntry& entry = journeys_[it->second];
+    uint32_t index = 0;
+    bool found = false;
+    for (uint32_t v : entry.versions) {
+      if (versions_[v].compiled->version() == version) {
+        index = v;
+        found = true;
+      }
+    }
+    const std::string name = absl::StrCat("journey ", journey_id, " version ", version);
+    if (!found) return absl::NotFoundError(absl::StrCat(name, " is not deployed"));
+    if (index == entry.versions.back()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(name, " is the newest version; deploy a newer one first"));
+    }
+    JourneyVersion& v = versions_[index];
+    if (v.retired) return absl::OkStatus();
+    int64_t enrollments = 0, matches = 0, trackers = 0;
+    for (const Enrollment& e : enrollments_) enrollments += e.live && e.version == index;
+    for (const internal::PendingSequence& p : pending_) matches += p.live && p.version == index;
+    for (const GoalTracker& t : trackers_) trackers += t.live && t.version == index;
+    if (enrollments + matches + trackers > 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          name, " is not empty: ", enrollments, " enrollments in flight, ", matches,
+          " completed sequence matches waiting, ", trackers, " journey goals still measuring"));
+    }
+    v.retired = true;
+    // Its sends that still await a report are forgotten now (counted as
+    // unreported): the counters are final. (Awaited sends cannot be among
+    // them: their enrollments would still be in flight.)
+    for (auto it = messages_.begin(); it != messages_.end();) {
+      if (it->second.version == index) {
+        if (!it->second.resolved) ++v.counters.actions[it->second.node].unreported;
+        messages_.erase(it++);
+      } else {
+        ++it;
+      }
+    }
+    message_order_.erase(std::remove_if(message_order_.begin(), message_order_.end(),
+                                        [&](const std::pair<absl::Time, uint64_t>& m) {
+                                          return !messages_.contains(m.second);
+                                        }),
+                         message_order_.end());
+    // Partial sequence matches can no longer lead anywhere: free them.
+    for (internal::SubjectState& subject : subjects_) {
+      auto& seqs = subject.sequences;
+      seqs.erase(std::remove_if(seqs.begin(), seqs.end(),
+                                [&](const internal::SequenceProgress& p) {
+                                  return p.version == index;
+                                }),
+                 seqs.end());
+    }
     return absl::OkStatus();
   }
 
@@ -418,32 +609,39 @@ class Engine::Impl {
   absl::Status ReportDelivery(absl::string_view message_id, DeliveryOutcome outcome,
                               absl::Time time, absl::string_view reason) {
     uint64_t key = 0;
-    if (message_id.size() != 16 || !absl::SimpleHexAtoi(message_id, &key)) {
+    // Exactly the form Cairn writes: 16 lower-case hex digits (SimpleHexAtoi
+    // alone would also take "0x", signs, spaces and upper case).
+    const bool well_formed =
+        message_id.size() == 16 &&
+        std::all_of(message_id.begin(), message_id.end(),
+                    [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+    if (!well_formed || !absl::SimpleHexAtoi(message_id, &key)) {
       ++stats_.delivery_reports_rejected;
       return absl::NotFoundError(absl::StrCat(
           "delivery report: \"", message_id, "\" is not a Cairn message id"));
     }
     CAIRN_RETURN_IF_ERROR(
         CheckTime(time, &stats_.delivery_reports_rejected, "delivery report"));
-    auto unknown = [&] {
+    // Decide first, without firing timers: a rejected report changes nothing
+    // but the counters.
+    const absl::Time at = std::max(time, now_);
+    auto it = messages_.find(key);
+    if (it == messages_.end() || it->second.sent < at - options_.delivery_report_window) {
       ++stats_.delivery_reports_rejected;
       return absl::NotFoundError(absl::StrCat(
           "delivery report: unknown message id ", message_id,
           " (never sent, or older than the delivery report window)"));
-    };
-    if (!messages_.contains(key)) return unknown();
-    // Timers due first: a delivery wait that timed out before the report
-    // counts as timed out. (Sends they make may also forget old messages.)
-    ApplyTime(time);
-    auto it = messages_.find(key);
-    if (it == messages_.end()) return unknown();
-    SentMessage& m = it->second;
-    if (m.resolved) {
+    }
+    if (it->second.resolved || AwaitDeadline(key, it->second) <= at) {
       ++stats_.delivery_reports_rejected;
       return absl::AlreadyExistsError(absl::StrCat(
           "delivery report: message ", message_id,
           " is already resolved (reported before, or its delivery wait timed out)"));
     }
+    // Accepted. Timers due by then fire first; none of them concerns this
+    // message (its wait ends later) and none forgets it (it is in the window).
+    ApplyTime(time);
+    SentMessage& m = messages_.find(key)->second;
     ++stats_.delivery_reports_applied;
     m.resolved = true;
     ActionCounters& counters = versions_[m.version].counters.actions[m.node];
@@ -462,6 +660,17 @@ class Engine::Impl {
       }
     }
     return absl::OkStatus();
+  }
+
+  // When the enrollment awaiting message `key` stops waiting for it (its
+  // await_delivery timeout); InfiniteFuture if nothing awaits it.
+  absl::Time AwaitDeadline(uint64_t key, const SentMessage& m) const {
+    if (!m.awaiting) return absl::InfiniteFuture();
+    const Enrollment& e = enrollments_[m.enrollment];
+    if (!e.live || e.generation != m.generation || e.awaiting_message != key) {
+      return absl::InfiniteFuture();
+    }
+    return m.sent + versions_[m.version].graph->nodes[m.node].duration;
   }
 
   absl::Status AdvanceTo(absl::Time time) {
@@ -1341,7 +1550,7 @@ class Engine::Impl {
     ++counters.sent;
     RecordSend(e.subject, action.channel());
     RememberMessage(id, SentMessage{e.version, e.node, slot, e.generation,
-                                    m.awaits_delivery, false});
+                                    m.awaits_delivery, false, now_});
     if (m.awaits_delivery) {
       e.awaiting_message = id;
       timers_.Schedule(now_ + node.duration, slot, e.generation, kNodeTimer);
@@ -1363,11 +1572,13 @@ class Engine::Impl {
     if (messages_.emplace(id, m).second) message_order_.emplace_back(now_, id);
   }
 
-  // Forgets messages sent delivery_report_window or longer ago; one never
-  // reported is counted as unreported on its action.
+  // Forgets messages sent more than delivery_report_window ago; one never
+  // reported is counted as unreported on its action. (Deploy refuses an
+  // await_delivery timeout longer than the window, so an awaited message is
+  // always resolved before it is forgotten.)
   void ForgetOldMessages() {
     const absl::Time horizon = now_ - options_.delivery_report_window;
-    while (!message_order_.empty() && message_order_.front().first <= horizon) {
+    while (!message_order_.empty() && message_order_.front().first < horizon) {
       auto it = messages_.find(message_order_.front().second);
       if (it != messages_.end()) {
         if (!it->second.resolved) {
@@ -1556,6 +1767,8 @@ void FillVersionReport(const JourneyVersion& v, v1::VersionReport* vr) {
   vr->set_entered(c.entered);
   vr->set_exited(c.exited);
   vr->set_in_flight(c.entered - c.exited);
+  vr->set_migrated_in(c.migrated_in);
+  vr->set_retired(v.retired);
   AddReasons(c.exits, vr->mutable_exits());
   AddReasons(c.entries_refused, vr->mutable_entries_refused());
   for (size_t n = 0; n < g.nodes.size(); ++n) {
@@ -1625,6 +1838,8 @@ void ReadVersionReport(const v1::VersionReport& vr, JourneyVersion* v) {
   };
   c.entered = vr.entered();
   c.exited = vr.exited();
+  c.migrated_in = vr.migrated_in();
+  v->retired = vr.retired();
   read_reasons(vr.exits(), &c.exits);
   read_reasons(vr.entries_refused(), &c.entries_refused);
   int action = 0, goal = 0;
@@ -2141,7 +2356,8 @@ absl::Status Engine::Impl::RestoreRecords(internal::RecordReader* reader) {
       case v1::SnapshotRecord::kMessage: {
         const v1::SnapshotMessage& sm = r.message();
         messages_[sm.id()] = SentMessage{sm.version(), sm.node(), sm.enrollment(),
-                                         sm.generation(), sm.awaiting(), sm.resolved()};
+                                         sm.generation(), sm.awaiting(), sm.resolved(),
+                                         FromNanos(sm.sent_nanos())};
         message_order_.emplace_back(FromNanos(sm.sent_nanos()), sm.id());
         break;
       }
@@ -2230,6 +2446,9 @@ absl::Status Engine::RegisterChannel(absl::string_view channel, ChannelSink* sin
 void Engine::SetProfileSink(ProfileSink* sink) { impl_->SetProfileSink(sink); }
 void Engine::SetObserver(Observer* observer) { impl_->SetObserver(observer); }
 absl::Status Engine::Deploy(const v1::Journey& journey) { return impl_->Deploy(journey); }
+absl::Status Engine::RetireVersion(absl::string_view journey_id, int64_t version) {
+  return impl_->RetireVersion(journey_id, version);
+}
 absl::Status Engine::SetJourneyState(absl::string_view journey_id,
                                      v1::JourneyState state) {
   return impl_->SetJourneyState(journey_id, state);

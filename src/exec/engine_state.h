@@ -62,6 +62,7 @@ struct GoalStats {
 struct VersionCounters {
   int64_t entered = 0;
   int64_t exited = 0;
+  int64_t migrated_in = 0;  // Of entered: moved in from older versions.
   ReasonCounts exits;
   ReasonCounts entries_refused;
   std::vector<NodeCounters> nodes;
@@ -83,6 +84,7 @@ struct JourneyVersion {
   // Per local channel index, the sink.
   std::vector<ChannelSink*> sinks;
   VersionCounters counters;
+  bool retired = false;  // Engine::RetireVersion: empty for good.
 };
 
 // One journey id and its versions.
@@ -175,6 +177,7 @@ struct SentMessage {
   uint32_t generation = 0;  // Enrollment generation while awaiting.
   bool awaiting = false;
   bool resolved = false;
+  absl::Time sent;
 };
 
 }  // namespace cairn::internal
