@@ -166,6 +166,7 @@ class Engine {
 
   // Moves engine time to `time`, firing every timer due by then. A time
   // before engine time is OK and does nothing (nothing to fire).
+  // InvalidArgument for an infinite time (check next_timer_time() first).
   absl::Status AdvanceTo(absl::Time time);
 
   // ---- Outputs ----

@@ -674,6 +674,11 @@ class Engine::Impl {
   }
 
   absl::Status AdvanceTo(absl::Time time) {
+    if (time == absl::InfiniteFuture() || time == absl::InfinitePast()) {
+      return absl::InvalidArgumentError(
+          "advance: time must be finite (next_timer_time() is InfiniteFuture when no "
+          "timer is pending)");
+    }
     if (time <= now_) return absl::OkStatus();
     FireTimersUntil(time);
     now_ = time;
@@ -708,6 +713,7 @@ class Engine::Impl {
  private:
   uint64_t OptionsFingerprint() const;
   absl::Status RestoreRecords(internal::RecordReader* reader);
+  absl::Status CheckRestoredState() const;
   void ResetToPristine();
   struct TriggerListener {
     uint32_t version;
@@ -740,7 +746,8 @@ class Engine::Impl {
   absl::Status CheckTime(absl::Time time, int64_t* rejected, absl::string_view what) {
     if (time == absl::InfinitePast() || time == absl::InfiniteFuture()) {
       ++*rejected;
-      return absl::InvalidArgumentError(absl::StrCat(what, ": time is not set"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          what, time == absl::InfinitePast() ? ": time is not set" : ": time is infinite"));
     }
     if (time < now_ && now_ - time > options_.max_lateness) {
       ++*rejected;
@@ -772,14 +779,17 @@ class Engine::Impl {
   bool IsDuplicate(absl::string_view type, absl::string_view subject,
                    absl::string_view id, absl::Time at) {
     const absl::Time horizon = at - options_.dedup_window;
+    const uint64_t key = StableHash64({type, subject, id});
+    auto seen = dedup_seen_.find(key);
+    // Decided before anything is forgotten: a rejected duplicate changes
+    // nothing but the counters.
+    if (seen != dedup_seen_.end() && seen->second > horizon) return true;
     while (!dedup_order_.empty() && dedup_order_.front().first <= horizon) {
       auto it = dedup_seen_.find(dedup_order_.front().second);
       if (it != dedup_seen_.end() && it->second <= horizon) dedup_seen_.erase(it);
       dedup_order_.pop_front();
     }
-    const uint64_t key = StableHash64({type, subject, id});
-    auto [it, inserted] = dedup_seen_.emplace(key, at);
-    if (!inserted) return true;
+    dedup_seen_[key] = at;
     dedup_order_.emplace_back(at, key);
     return false;
   }
@@ -2176,10 +2186,192 @@ absl::Status Engine::Impl::Restore(std::istream& in) {
         "Restore needs a fresh engine: create one, deploy the snapshot's journeys, then "
         "restore before any input");
   }
+  // What a fresh engine may already hold (journey states set by the host,
+  // counters of rejected inputs), put back if the restore fails.
+  std::vector<v1::JourneyState> states;
+  for (const JourneyEntry& j : journeys_) states.push_back(j.state);
+  std::vector<std::pair<internal::VersionCounters, bool>> counters;
+  for (const JourneyVersion& v : versions_) counters.emplace_back(v.counters, v.retired);
+  const EngineStats stats = stats_;
+
   internal::RecordReader reader(&in);
   absl::Status status = RestoreRecords(&reader);
-  if (!status.ok()) ResetToPristine();  // Nothing half-restored survives.
+  if (!status.ok()) {
+    ResetToPristine();  // Nothing half-restored survives.
+    for (size_t j = 0; j < journeys_.size(); ++j) journeys_[j].state = states[j];
+    for (size_t v = 0; v < versions_.size(); ++v) {
+      versions_[v].counters = std::move(counters[v].first);
+      versions_[v].retired = counters[v].second;
+    }
+    stats_ = stats;
+  }
   return status;
+}
+
+// Every index a restored record holds must point where the live engine
+// relies on it pointing: a checksum only proves the bytes are the ones
+// written, not that a writer (or a fuzzer) wrote a consistent state.
+absl::Status Engine::Impl::CheckRestoredState() const {
+  auto bad = [](absl::string_view what) {
+    return absl::DataLossError(absl::StrCat("snapshot: ", what, " is out of range"));
+  };
+  auto node_ok = [&](uint32_t version, int32_t node, NodeKind kind) {
+    return version < versions_.size() && node >= 0 &&
+           static_cast<size_t>(node) < versions_[version].graph->nodes.size() &&
+           versions_[version].graph->nodes[node].kind == kind;
+  };
+  auto split_ok = [&](uint32_t version, int32_t split, int32_t variant) {
+    if (split == -1) return variant == -1;
+    return node_ok(version, split, NodeKind::kSplit) && variant >= 0 &&
+           variant < versions_[version].graph->nodes[split].def->split().variants_size();
+  };
+  auto is_sequence = [&](uint32_t version, int32_t node) {
+    return node_ok(version, node, NodeKind::kTrigger) &&
+           versions_[version].graph->nodes[node].def->trigger().has_sequence();
+  };
+  int64_t live = 0;
+  for (uint32_t slot = 0; slot < enrollments_.size(); ++slot) {
+    const Enrollment& e = enrollments_[slot];
+    if (!e.live) continue;
+    ++live;
+    if (e.subject >= subjects_.size()) return bad("enrollment subject");
+    // (The node index was checked when the record was read.)
+    if (!split_ok(e.version, e.split_node, e.variant)) return bad("enrollment split");
+    for (uint32_t t : e.trackers) {
+      if (t >= trackers_.size()) return bad("enrollment tracker");
+    }
+    const std::vector<uint32_t>& list = subjects_[e.subject].enrollments;
+    if (std::find(list.begin(), list.end(), slot) == list.end()) {
+      return bad("enrollment's subject list");
+    }
+  }
+  if (live != in_flight_) return bad("in-flight count");
+  // Counters agree with the enrollments and with each other, as they do in
+  // a running engine.
+  std::vector<std::vector<int64_t>> at_node(versions_.size());
+  for (size_t v = 0; v < versions_.size(); ++v) {
+    at_node[v].assign(versions_[v].graph->nodes.size(), 0);
+  }
+  for (const Enrollment& e : enrollments_) {
+    if (e.live) ++at_node[e.version][e.node];
+  }
+  auto sum = [](const internal::ReasonCounts& counts) {
+    int64_t total = 0;
+    for (const auto& [reason, count] : counts) {
+      if (count < 0) return int64_t{-1};
+      total += count;
+    }
+    return total;
+  };
+  for (size_t v = 0; v < versions_.size(); ++v) {
+    const internal::VersionCounters& c = versions_[v].counters;
+    int64_t in_version = 0;
+    for (size_t n = 0; n < at_node[v].size(); ++n) {
+      if (c.nodes[n].current != at_node[v][n] || c.nodes[n].entered < 0) {
+        return bad("node counters");
+      }
+      in_version += at_node[v][n];
+      const ActionCounters& a = c.actions[n];
+      const int64_t undelivered = sum(a.undelivered);
+      if (a.sent < 0 || a.delivered < 0 || a.unreported < 0 || undelivered < 0 ||
+          sum(a.failed) < 0 || a.sent < a.delivered + undelivered + a.unreported) {
+        return bad("action counters");
+      }
+    }
+    if (c.exited < 0 || c.migrated_in < 0 || c.migrated_in > c.entered ||
+        c.entered - c.exited != in_version || sum(c.exits) != c.exited) {
+      return bad("version counters");
+    }
+  }
+  for (const GoalTracker& t : trackers_) {
+    if (!t.live) continue;
+    if (t.subject >= subjects_.size()) return bad("tracker subject");
+    if (t.version >= versions_.size() || t.goal >= versions_[t.version].graph->goals.size()) {
+      return bad("tracker goal");
+    }
+    if (!split_ok(t.version, t.split_node, t.variant)) return bad("tracker split");
+  }
+  for (const internal::PendingSequence& p : pending_) {
+    if (!p.live) continue;
+    if (p.subject >= subjects_.size() || !is_sequence(p.version, p.node)) {
+      return bad("pending sequence");
+    }
+  }
+  const size_t ledgers = capped_channels_.size();
+  for (uint32_t i = 0; i < subjects_.size(); ++i) {
+    const SubjectState& s = subjects_[i];
+    for (uint32_t e : s.enrollments) {
+      if (e >= enrollments_.size() || !enrollments_[e].live || enrollments_[e].subject != i) {
+        return bad("subject's enrollment");
+      }
+    }
+    for (uint32_t t : s.trackers) {
+      if (t >= trackers_.size() || !trackers_[t].live || trackers_[t].subject != i) {
+        return bad("subject's tracker");
+      }
+    }
+    for (const JourneyHistory& h : s.history) {
+      if (h.journey >= journeys_.size()) return bad("history journey");
+    }
+    for (const internal::SequenceProgress& p : s.sequences) {
+      if (!is_sequence(p.version, p.node) ||
+          p.starts.size() != versions_[p.version].graph->nodes[p.node].matchers.size()) {
+        return bad("sequence progress");
+      }
+      if (p.pending != internal::kNoSlot &&
+          (p.pending >= pending_.size() || !pending_[p.pending].live ||
+           pending_[p.pending].subject != i)) {
+        return bad("sequence's pending match");
+      }
+    }
+    for (const auto& [channel, times] : s.send_ledger) {
+      if (channel < 0 || static_cast<size_t>(channel) >= ledgers) return bad("send ledger");
+    }
+    auto type = subject_index_.find(s.type);
+    if (type == subject_index_.end()) return bad("subject index");
+    auto id = type->second.find(s.id);
+    if (id == type->second.end() || id->second != i) return bad("subject (a repeated id)");
+  }
+  // Free slots: in range, not live, each once.
+  auto free_ok = [](const std::vector<uint32_t>& free, size_t size, auto is_live) {
+    std::vector<bool> seen(size, false);
+    for (uint32_t slot : free) {
+      if (slot >= size || seen[slot] || is_live(slot)) return false;
+      seen[slot] = true;
+    }
+    return true;
+  };
+  if (!free_ok(free_enrollments_, enrollments_.size(),
+               [&](uint32_t i) { return enrollments_[i].live; }) ||
+      !free_ok(free_trackers_, trackers_.size(), [&](uint32_t i) { return trackers_[i].live; }) ||
+      !free_ok(free_pending_, pending_.size(), [&](uint32_t i) { return pending_[i].live; })) {
+    return bad("free slot");
+  }
+  // A remembered message still unreported is one of its action's sends
+  // awaiting a report.
+  std::map<std::pair<uint32_t, int32_t>, int64_t> unresolved;
+  for (const auto& [id, m] : messages_) {
+    if (!node_ok(m.version, m.node, NodeKind::kAction) || m.enrollment >= enrollments_.size()) {
+      return bad("message");
+    }
+    if (!m.resolved) ++unresolved[{m.version, m.node}];
+  }
+  for (const auto& [where, count] : unresolved) {
+    const ActionCounters& a = versions_[where.first].counters.actions[where.second];
+    int64_t awaiting = a.sent - a.delivered - a.unreported;
+    for (const auto& [reason, n] : a.undelivered) awaiting -= n;
+    if (count > awaiting) return bad("message (more unreported than its action sent)");
+  }
+  bool timers_ok = true;
+  timers_.ForEach([&](const internal::Timer& t) {
+    const size_t limit = t.kind == kNodeTimer      ? enrollments_.size()
+                         : t.kind == kTrackerTimer ? trackers_.size()
+                         : t.kind == kSequenceTimer ? pending_.size()
+                                                    : 0;
+    timers_ok = timers_ok && t.target < limit;
+  });
+  if (!timers_ok) return bad("timer target");
+  return absl::OkStatus();
 }
 
 absl::Status Engine::Impl::RestoreRecords(internal::RecordReader* reader) {
@@ -2365,35 +2557,7 @@ absl::Status Engine::Impl::RestoreRecords(internal::RecordReader* reader) {
         if (r.trailer().records() + 1 != reader->records()) {
           return absl::DataLossError("snapshot: record count does not match the trailer");
         }
-        // Cross-references must point at restored slots.
-        for (const SubjectState& s : subjects_) {
-          for (uint32_t e : s.enrollments) {
-            if (e >= enrollments_.size()) return bad("subject's enrollment");
-          }
-          for (uint32_t t : s.trackers) {
-            if (t >= trackers_.size()) return bad("subject's tracker");
-          }
-        }
-        for (const Enrollment& e : enrollments_) {
-          if (e.live && e.subject >= subjects_.size()) return bad("enrollment subject");
-        }
-        for (const GoalTracker& t : trackers_) {
-          if (t.live && t.subject >= subjects_.size()) return bad("tracker subject");
-        }
-        for (const internal::PendingSequence& p : pending_) {
-          if (p.live && (p.subject >= subjects_.size() || p.version >= versions_.size())) {
-            return bad("pending sequence");
-          }
-        }
-        bool timers_ok = true;
-        timers_.ForEach([&](const internal::Timer& t) {
-          const size_t limit = t.kind == kNodeTimer      ? enrollments_.size()
-                               : t.kind == kTrackerTimer ? trackers_.size()
-                                                         : pending_.size();
-          timers_ok = timers_ok && t.target < limit;
-        });
-        if (!timers_ok) return bad("timer target");
-        return absl::OkStatus();
+        return CheckRestoredState();
       }
       default:
         return absl::DataLossError("snapshot: unexpected record");
@@ -2423,7 +2587,7 @@ absl::Status ValidateEngineOptions(const EngineOptions& o) {
       return bad(absl::StrCat("quiet_hours[", i, "]: hours must be 0..23, minutes 0..59"));
     }
   }
-  if (o.holdout_percent < 0 || o.holdout_percent > 100) {
+  if (!(o.holdout_percent >= 0 && o.holdout_percent <= 100)) {  // NaN fails too
     return bad("holdout_percent must be between 0 and 100");
   }
   return absl::OkStatus();

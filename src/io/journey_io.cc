@@ -2,6 +2,7 @@
 
 #include "cairn/journey_io.h"
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -144,6 +145,10 @@ absl::StatusOr<v1::Journey> ParseJourney(absl::string_view data,
 absl::StatusOr<v1::Journey> LoadJourneyFile(const std::string& path) {
   absl::StatusOr<JourneyFormat> format = JourneyFormatFromPath(path);
   if (!format.ok()) return format.status();
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": is a directory, not a journey file"));
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return absl::NotFoundError(absl::StrCat(path, ": cannot open file"));

@@ -111,11 +111,12 @@ absl::StatusOr<std::pair<std::string, ChannelModel>> ParseChannelModel(
     const absl::string_view key = kv.substr(0, eq);
     const absl::string_view value = eq == absl::string_view::npos ? "" : kv.substr(eq + 1);
     auto bad = [&](absl::string_view why) {
-      return absl::InvalidArgumentError(absl::StrCat("--sink \"", spec, "\": ", key, ": ", why));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--sink \"", spec, "\": ", key.empty() ? "(empty key)" : key, ": ", why));
     };
     if (key == "fail" || key == "timeout") {
       double rate;
-      if (!absl::SimpleAtod(value, &rate) || rate < 0 || rate > 1) {
+      if (!absl::SimpleAtod(value, &rate) || !(rate >= 0 && rate <= 1)) {  // NaN fails too
         return bad("expected a rate between 0 and 1");
       }
       (key == "fail" ? model.fail : model.timeout) = rate;

@@ -173,12 +173,18 @@ int Validate(const std::vector<std::string>& files) {
 }
 
 // Flags of the form --name VALUE or --name=VALUE; repeated flags collect.
+// Boolean flags take no value (or =true / =false).
 class Flags {
  public:
-  // Parses args; returns false (with a message) on a stray argument or a
-  // flag missing its value. `booleans` take no value.
-  bool Parse(const std::vector<std::string>& args, const std::vector<std::string>& booleans,
-             std::string* error) {
+  Flags(std::vector<std::string> with_values, std::vector<std::string> booleans)
+      : with_values_(std::move(with_values)), booleans_(std::move(booleans)) {}
+
+  // Parses args; returns false (with a message) on a stray argument, an
+  // unknown flag or a flag missing its value.
+  bool Parse(const std::vector<std::string>& args, std::string* error) {
+    auto listed = [](const std::vector<std::string>& list, const std::string& name) {
+      return std::find(list.begin(), list.end(), name) != list.end();
+    };
     for (size_t i = 0; i < args.size(); ++i) {
       const std::string& a = args[i];
       if (a.rfind("--", 0) != 0) {
@@ -187,9 +193,22 @@ class Flags {
       }
       const size_t eq = a.find('=');
       std::string name = a.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
-      if (std::find(booleans.begin(), booleans.end(), name) != booleans.end()) {
-        values_[name].push_back("true");
+      if (listed(booleans_, name)) {
+        const std::string value = eq == std::string::npos ? "true" : a.substr(eq + 1);
+        if (value != "true" && value != "false") {
+          *error = absl::StrCat("--", name, " takes no value, or =true or =false");
+          return false;
+        }
+        if (value == "true") {
+          values_[name].push_back(value);
+        } else {
+          values_.erase(name);
+        }
         continue;
+      }
+      if (!listed(with_values_, name)) {
+        *error = absl::StrCat("unknown flag --", name);
+        return false;
       }
       if (eq != std::string::npos) {
         values_[name].push_back(a.substr(eq + 1));
@@ -211,16 +230,9 @@ class Flags {
     auto it = values_.find(name);
     return it == values_.end() ? std::vector<std::string>() : it->second;
   }
-  // Names given that are not in `known`.
-  std::vector<std::string> Unknown(const std::vector<std::string>& known) const {
-    std::vector<std::string> out;
-    for (const auto& [name, v] : values_) {
-      if (std::find(known.begin(), known.end(), name) == known.end()) out.push_back(name);
-    }
-    return out;
-  }
-
  private:
+  const std::vector<std::string> with_values_;
+  const std::vector<std::string> booleans_;
   std::map<std::string, std::vector<std::string>> values_;
 };
 
@@ -235,13 +247,11 @@ double Seconds(std::chrono::steady_clock::time_point since) {
 }
 
 int Sim(const std::vector<std::string>& args) {
-  Flags flags;
+  Flags flags({"journey", "events", "profiles", "until", "sink", "seed", "format", "dot", "svg",
+               "trace"},
+              {"strict"});
   std::string error;
-  if (!flags.Parse(args, {"strict"}, &error)) return Usage("sim", error);
-  std::vector<std::string> unknown = flags.Unknown({"journey", "events", "profiles", "until",
-                                                     "sink", "seed", "format", "dot", "svg",
-                                                     "trace", "strict"});
-  if (!unknown.empty()) return Usage("sim", absl::StrCat("unknown flag --", unknown[0]));
+  if (!flags.Parse(args, &error)) return Usage("sim", error);
   const std::optional<std::string> journey_path = flags.Get("journey");
   const std::optional<std::string> events_path = flags.Get("events");
   if (!journey_path || !events_path) return Usage("sim", "--journey and --events are required");
@@ -369,11 +379,9 @@ int Sim(const std::vector<std::string>& args) {
 }
 
 int Gen(const std::vector<std::string>& args) {
-  Flags flags;
+  Flags flags({"scenario", "subjects", "days", "seed"}, {});
   std::string error;
-  if (!flags.Parse(args, {}, &error)) return Usage("gen", error);
-  std::vector<std::string> unknown = flags.Unknown({"scenario", "subjects", "days", "seed"});
-  if (!unknown.empty()) return Usage("gen", absl::StrCat("unknown flag --", unknown[0]));
+  if (!flags.Parse(args, &error)) return Usage("gen", error);
   cairn::sim::GeneratorOptions options;
   auto scenario = cairn::sim::ParseScenario(flags.Get("scenario").value_or("ecommerce"));
   if (!scenario.ok()) return Usage("gen", std::string(scenario.status().message()));
