@@ -1,0 +1,155 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+//
+// cairn::ShardedEngine: N Engines on N threads, one per shard, with subjects
+// partitioned by a documented stable hash. Inputs are routed to their
+// subject's shard and queued there in call order; each shard applies its
+// queue on its own thread, so a subject's inputs are applied in order and
+// its outputs (sink calls, observer steps) happen on its shard's thread.
+//
+// Determinism: each shard is an Engine fed a deterministic input sequence,
+// so the same inputs and shard count give the same outputs. With inputs in
+// time order, every subject's outputs and the merged reports equal those of
+// one Engine over the same inputs, for any shard count. (Engine time is per
+// shard: an out-of-order input is judged late against its own shard's time.)
+//
+// The partition: shard = StableHash64({"shard", subject id}) % shards (see
+// cairn/hash.h), so a host can route related work the same way. The subject
+// type does not take part: a subject id's inputs of every type meet on one
+// shard, which is what an audience enrollment (typed by its journey) needs.
+//
+// Thread-safety: the input methods, Flush, Report, stats and the journey
+// state change must be called from one thread at a time (the producer).
+// Sinks and observers registered on a shard's Engine are called only on that
+// shard's thread; a sink shared by several shards must be thread-safe.
+//
+// Example:
+//   cairn::ShardedEngineOptions options;
+//   options.shards = 2;
+//   auto engine = cairn::ShardedEngine::Create(
+//       options, [&](int shard, cairn::Engine& e) -> absl::Status {
+//         CAIRN_RETURN_IF_ERROR(e.RegisterChannel("push", &push_sinks[shard]));
+//         return e.Deploy(journey);
+//       });
+//   CAIRN_RETURN_IF_ERROR((*engine)->Ingest(event));
+//   (*engine)->Flush();
+//   auto report = (*engine)->Report("cart_abandonment");
+
+#ifndef CAIRN_SHARDED_ENGINE_H_
+#define CAIRN_SHARDED_ENGINE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "cairn/engine.h"
+#include "cairn/event.h"
+#include "cairn/options.h"
+#include "cairn/v1/report.pb.h"
+
+namespace cairn {
+
+struct ShardedEngineOptions {
+  // Number of shards, each an Engine on its own thread. Default 1.
+  // REQUIRES: 1..1024.
+  int shards = 1;
+  // Options of every shard's Engine.
+  EngineOptions engine;
+  // Inputs collected per shard before they are handed to its thread: larger
+  // batches cost less per input, smaller ones apply sooner. Flush() hands
+  // over partial batches. Default 512. REQUIRES: >= 1.
+  int batch_size = 512;
+  // Batches queued per shard at most; an input for a full shard blocks the
+  // caller until the shard catches up (back-pressure, bounded memory).
+  // Default 64. REQUIRES: >= 1.
+  int max_queued_batches = 64;
+  // Called on the shard's thread with every status an input got from the
+  // shard's Engine other than OK (the Engine also counts it in its stats).
+  // May be empty.
+  std::function<void(int shard, const absl::Status& status)> on_rejected;
+};
+
+class ShardedEngine {
+ public:
+  // The shard of a subject id, as documented above. REQUIRES: shards >= 1.
+  static int ShardOf(absl::string_view subject_id, int shards);
+
+  // Creates the shards. `set_up(shard, engine)` is called once per shard, on
+  // the caller's thread before any shard thread starts: register channels,
+  // profile sink and observer, deploy the journeys (every shard must deploy
+  // the same ones), or restore the shard's snapshot. The first error it
+  // returns is returned, as are invalid options (InvalidArgument).
+  static absl::StatusOr<std::unique_ptr<ShardedEngine>> Create(
+      ShardedEngineOptions options, const std::function<absl::Status(int, Engine&)>& set_up);
+
+  ShardedEngine(const ShardedEngine&) = delete;
+  ShardedEngine& operator=(const ShardedEngine&) = delete;
+  // Applies every queued input, then stops the threads.
+  ~ShardedEngine();
+
+  // ---- Inputs: queued to the subject's shard, applied asynchronously ----
+  // Each returns InvalidArgument without queueing when the subject id is
+  // empty (it has no shard), and OK otherwise; the Engine's own verdict
+  // goes to on_rejected and the shard's stats.
+
+  absl::Status Ingest(Event event);
+  absl::Status Enroll(absl::string_view journey_id, absl::string_view subject_id,
+                      absl::Time time, Attributes context = {});
+  absl::Status UpsertProfile(absl::string_view subject_id, Attributes attributes,
+                             absl::Time time, absl::string_view subject_type = "");
+  // Routed by the message's subject (Message::subject_id).
+  absl::Status ReportDelivery(absl::string_view subject_id, absl::string_view message_id,
+                              DeliveryOutcome outcome, absl::Time time,
+                              absl::string_view reason = "");
+  // Queued to every shard.
+  void AdvanceTo(absl::Time time);
+
+  // ---- Synchronous ----
+
+  // Blocks until every input queued so far has been applied.
+  void Flush();
+
+  // Flushes, then changes the journey's state on every shard. NotFound /
+  // InvalidArgument as Engine::SetJourneyState.
+  absl::Status SetJourneyState(absl::string_view journey_id, v1::JourneyState state);
+
+  // Flushes, then the counters of every shard, summed (MergeJourneyReports).
+  absl::StatusOr<v1::JourneyReport> Report(absl::string_view journey_id);
+
+  // Flushes, then every shard's stats, summed.
+  EngineStats stats();
+
+  // Flushes, then writes shard `shard`'s snapshot (Engine::Snapshot). To
+  // restore, create a ShardedEngine with the same shard count and restore
+  // each shard's snapshot in set_up. InvalidArgument for a bad shard.
+  absl::Status Snapshot(int shard, std::ostream& out);
+
+  int shards() const;
+
+ private:
+  class Shard;
+  explicit ShardedEngine(ShardedEngineOptions options);
+  Shard& ShardFor(absl::string_view subject_id);
+
+  const ShardedEngineOptions options_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+};
+
+// Sums reports of the same journey from several engines that deployed the
+// same versions (shards, or Kafka partitions): every count is added, reason
+// and variant lists are merged by key in sorted order, `retired` holds if it
+// holds everywhere, and the state is the first report's. InvalidArgument if
+// the reports are of different journeys, versions or node lists.
+absl::StatusOr<v1::JourneyReport> MergeJourneyReports(
+    absl::Span<const v1::JourneyReport> reports);
+
+}  // namespace cairn
+
+#endif  // CAIRN_SHARDED_ENGINE_H_

@@ -1,0 +1,435 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+//
+// ShardedEngine: the documented partition, the same outputs per subject and
+// the same merged reports as one Engine for any shard count, per-shard
+// snapshots, and every way its inputs and set-up can fail.
+
+#include <algorithm>
+#include <cstdlib>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "cairn/cairn.h"
+#include "catch2/catch.hpp"
+#include "testing/test_util.h"
+
+namespace cairn {
+namespace {
+
+using testing::IsOk;
+using testing::StatusOf;
+
+// Journeys over sequences, splits, awaited delivery with fallback, goals,
+// keyed waits and update nodes.
+const char* const kJourneys[] = {
+    R"pb(id: "cart" version: 1
+      settings { state: ACTIVE split_seed: 3 reentry { mode: AFTER_EXIT cooldown { seconds: 3600 } }
+                 exit_on { event: "refund" } goals { name: "paid_2d" conversion { event: "pay" }
+                 window { seconds: 172800 } } }
+      nodes { id: "t" trigger { sequence { steps { event: "view" } steps { event: "cart" }
+              within { seconds: 7200 } absent { event: "pay" } absent_within { seconds: 1800 } }
+              next: "split" } }
+      nodes { id: "split" split { variants { name: "push" weight: 70 next: "push" }
+              variants { name: "control" weight: 30 control: true next: "goal" } } }
+      nodes { id: "push" action { channel: "push" template_id: "p"
+              params { key: "sku" value: "{{entry.sku}}" } next: "goal" on_failure: "sms" } }
+      nodes { id: "sms" action { channel: "sms" template_id: "s" next: "goal" } }
+      nodes { id: "goal" goal { conversion { event: "pay" } window { seconds: 43200 }
+              on_converted: "tag" on_expired: "" } }
+      nodes { id: "tag" update { add_tags: "recovered" next: "" } })pb",
+    R"pb(id: "promo" version: 1
+      settings { state: ACTIVE reentry { mode: CONCURRENT max_concurrent: 2 } }
+      nodes { id: "aud" trigger { audience {} next: "mail" } }
+      nodes { id: "mail" action { channel: "email" template_id: "m"
+              await_delivery { timeout { seconds: 1800 } } next: "visit" on_failure: "sms" } }
+      nodes { id: "sms" action { channel: "sms" template_id: "m2" next: "visit" } }
+      nodes { id: "visit" wait { branches { name: "came" matcher { event: "visit" } next: "" }
+              timeout { seconds: 86400 } on_timeout: "" } })pb",
+    R"pb(id: "orders" version: 1
+      settings { state: ACTIVE instance_key: "order" reentry { mode: NEVER } }
+      nodes { id: "t" trigger { event { matcher { event: "buy" } } next: "ship" } }
+      nodes { id: "ship" wait { branches { matcher { event: "shipped" same_key: true } next: "" }
+              timeout { seconds: 20000 } on_timeout: "late" } }
+      nodes { id: "late" action { channel: "sms" template_id: "late" } })pb",
+};
+
+// Every output, logged per subject (subjects never span shards). Used by
+// one shard's thread only.
+class SubjectLog : public ChannelSink, public ProfileSink, public Observer {
+ public:
+  SendResult Send(const Message& m) override {
+    const bool fail = m.message_id.back() == '7';
+    absl::StrAppend(&logs[m.subject_id], "send ", m.message_id, " ", m.channel, " ",
+                    m.node_id, " ", absl::ToUnixSeconds(m.time), fail ? " failed\n" : "\n");
+    if (m.awaits_delivery && !fail) awaiting.push_back({m.subject_id, m.message_id, m.time});
+    return fail ? SendResult::Failed("err") : SendResult::Accepted();
+  }
+  void Write(const ProfileWrite& w) override {
+    absl::StrAppend(&logs[w.subject_id], "profile ", w.node_id, "\n");
+  }
+  void OnStep(const TraceStep& s) override {
+    absl::StrAppend(&logs[std::string(s.subject_id)], static_cast<int>(s.kind), " ",
+                    s.journey_id, " ", s.node_id, " ", s.detail, " ",
+                    absl::ToUnixSeconds(s.time), "\n");
+  }
+
+  struct Awaited {
+    std::string subject;
+    std::string message_id;
+    absl::Time sent;
+  };
+  std::map<std::string, std::string> logs;
+  std::vector<Awaited> awaiting;
+};
+
+absl::Status SetUp(Engine& engine, SubjectLog* log) {
+  for (const char* channel : {"push", "sms", "email"}) {
+    CAIRN_RETURN_IF_ERROR(engine.RegisterChannel(channel, log));
+  }
+  engine.SetProfileSink(log);
+  engine.SetObserver(log);
+  for (const char* text : kJourneys) {
+    CAIRN_ASSIGN_OR_RETURN(v1::Journey journey, ParseJourney(text, JourneyFormat::kText));
+    CAIRN_RETURN_IF_ERROR(engine.Deploy(journey));
+  }
+  return absl::OkStatus();
+}
+
+EngineOptions Options() {
+  EngineOptions o;
+  o.start_time = absl::FromUnixSeconds(1767225600);
+  o.frequency_caps.push_back({"sms", 2, absl::Hours(6)});
+  o.holdout_percent = 3;
+  return o;
+}
+
+// One input of the test stream, in time order.
+struct Op {
+  enum Kind { kEvent, kEnroll, kProfile, kDelivery } kind;
+  std::string subject;
+  std::string name;  // Event name, or message id for kDelivery.
+  absl::Time time;
+  int value;
+};
+
+std::vector<Op> Stream(int n, int subjects) {
+  std::mt19937_64 rng(2026);
+  const char* names[] = {"view", "cart", "pay", "visit", "refund", "buy", "shipped", "noise"};
+  std::vector<Op> ops;
+  absl::Time t = Options().start_time;
+  for (int i = 0; i < n; ++i) {
+    t += absl::Milliseconds(rng() % 30000);
+    const uint64_t r = rng() % 100;
+    ops.push_back(Op{r < 4 ? Op::kEnroll : r < 6 ? Op::kProfile : Op::kEvent,
+                     absl::StrCat("s", rng() % subjects), names[rng() % 8], t,
+                     static_cast<int>(rng() % 4)});
+  }
+  return ops;
+}
+
+// Adds a delivery report, five minutes after the send, for every awaited
+// message of `first_run`, keeping the stream in time order.
+std::vector<Op> WithReports(std::vector<Op> ops, const SubjectLog& first_run) {
+  for (size_t i = 0; i < first_run.awaiting.size(); ++i) {
+    const SubjectLog::Awaited& a = first_run.awaiting[i];
+    ops.push_back(Op{Op::kDelivery, a.subject, a.message_id, a.sent + absl::Minutes(5),
+                     static_cast<int>(i % 3)});
+  }
+  std::stable_sort(ops.begin(), ops.end(),
+                   [](const Op& a, const Op& b) { return a.time < b.time; });
+  return ops;
+}
+
+Event EventOf(const Op& op) {
+  Event e;
+  e.subject_id = op.subject;
+  e.name = op.name;
+  e.time = op.time;
+  e.id = absl::StrCat("e", op.value, "-", absl::ToUnixSeconds(op.time));
+  e.properties = {{"sku", Value::String(absl::StrCat("k", op.value))},
+                  {"order", Value::String(absl::StrCat("o", op.value))}};
+  return e;
+}
+
+const Attributes kZone = {{"time_zone", Value::String("Asia/Shanghai")}};
+
+struct Result {
+  std::map<std::string, std::string> logs;
+  std::vector<std::string> reports;
+  EngineStats stats;
+};
+
+std::vector<std::string> ReportsOf(
+    const std::function<absl::StatusOr<v1::JourneyReport>(const char*)>& report) {
+  std::vector<std::string> out;
+  for (const char* id : {"cart", "promo", "orders"}) {
+    absl::StatusOr<v1::JourneyReport> r = report(id);
+    REQUIRE_THAT(StatusOf(r), IsOk());
+    out.push_back(r->DebugString());
+  }
+  return out;
+}
+
+Result RunPlain(const std::vector<Op>& ops, SubjectLog* log, absl::Time end) {
+  Engine engine(Options());
+  REQUIRE_THAT(SetUp(engine, log), IsOk());
+  for (const Op& op : ops) {
+    switch (op.kind) {
+      case Op::kEvent: (void)engine.Ingest(EventOf(op)); break;
+      case Op::kEnroll: (void)engine.Enroll("promo", op.subject, op.time); break;
+      case Op::kProfile: (void)engine.UpsertProfile(op.subject, kZone, op.time); break;
+      case Op::kDelivery:
+        (void)engine.ReportDelivery(op.name, op.value == 0 ? DeliveryOutcome::kFailed
+                                                           : DeliveryOutcome::kDelivered,
+                                    op.time, "bounced");
+        break;
+    }
+  }
+  REQUIRE_THAT(engine.AdvanceTo(end), IsOk());
+  return Result{log->logs,
+                ReportsOf([&](const char* id) { return engine.Report(id); }), engine.stats()};
+}
+
+Result RunSharded(const std::vector<Op>& ops, int shards, absl::Time end) {
+  ShardedEngineOptions options;
+  options.shards = shards;
+  options.engine = Options();
+  options.batch_size = 7;  // Small batches: many hand-overs between threads.
+  std::vector<SubjectLog> logs(shards);
+  absl::StatusOr<std::unique_ptr<ShardedEngine>> engine = ShardedEngine::Create(
+      options, [&](int shard, Engine& e) { return SetUp(e, &logs[shard]); });
+  REQUIRE_THAT(StatusOf(engine), IsOk());
+  ShardedEngine& sharded = **engine;
+  for (const Op& op : ops) {
+    absl::Status s;
+    switch (op.kind) {
+      case Op::kEvent: s = sharded.Ingest(EventOf(op)); break;
+      case Op::kEnroll: s = sharded.Enroll("promo", op.subject, op.time); break;
+      case Op::kProfile: s = sharded.UpsertProfile(op.subject, kZone, op.time); break;
+      case Op::kDelivery:
+        s = sharded.ReportDelivery(op.subject, op.name,
+                                   op.value == 0 ? DeliveryOutcome::kFailed
+                                                 : DeliveryOutcome::kDelivered,
+                                   op.time, "bounced");
+        break;
+    }
+    REQUIRE_THAT(s, IsOk());
+  }
+  sharded.AdvanceTo(end);
+  Result result;
+  result.reports = ReportsOf([&](const char* id) { return sharded.Report(id); });
+  result.stats = sharded.stats();
+  for (const SubjectLog& log : logs) {
+    for (const auto& [subject, text] : log.logs) {
+      REQUIRE(result.logs.emplace(subject, text).second);  // One shard per subject.
+    }
+  }
+  return result;
+}
+
+TEST_CASE("ShardOf is the documented stable hash and spreads subjects evenly") {
+  for (const char* id : {"u1", "u2", "player-77", ""}) {
+    for (int shards : {1, 2, 3, 8}) {
+      CHECK(ShardedEngine::ShardOf(id, shards) ==
+            static_cast<int>(StableHash64({"shard", id}) % static_cast<uint64_t>(shards)));
+    }
+  }
+  std::vector<int> counts(4, 0);
+  for (int i = 0; i < 40000; ++i) ++counts[ShardedEngine::ShardOf(absl::StrCat("u", i), 4)];
+  for (int c : counts) CHECK(std::abs(c - 10000) < 400);
+}
+
+TEST_CASE("Any shard count gives one Engine's outputs per subject and its reports") {
+  const absl::Time end = Options().start_time + absl::Hours(24 * 5);
+  SubjectLog first;
+  const std::vector<Op> base = Stream(20000, 3000);
+  RunPlain(base, &first, end);
+  REQUIRE(first.awaiting.size() > 100);
+  const std::vector<Op> ops = WithReports(base, first);
+
+  SubjectLog log;
+  const Result plain = RunPlain(ops, &log, end);
+  REQUIRE(plain.stats.delivery_reports_applied > 100);
+  REQUIRE(plain.stats.messages_sent > 1000);
+  for (int shards : {1, 2, 3, 4}) {
+    INFO(shards << " shards");
+    const Result sharded = RunSharded(ops, shards, end);
+    CHECK(sharded.logs == plain.logs);
+    REQUIRE(sharded.reports.size() == plain.reports.size());
+    for (size_t i = 0; i < plain.reports.size(); ++i) CHECK(sharded.reports[i] == plain.reports[i]);
+    CHECK(sharded.stats.messages_sent == plain.stats.messages_sent);
+    CHECK(sharded.stats.events_applied == plain.stats.events_applied);
+    CHECK(sharded.stats.events_rejected == plain.stats.events_rejected);
+    CHECK(sharded.stats.delivery_reports_applied == plain.stats.delivery_reports_applied);
+    CHECK(sharded.stats.subjects == plain.stats.subjects);
+    CHECK(sharded.stats.enrollments_in_flight == plain.stats.enrollments_in_flight);
+  }
+}
+
+TEST_CASE("Each shard snapshots and restores on its own") {
+  const std::vector<Op> ops = Stream(6000, 500);
+  const absl::Time end = ops.back().time + absl::Hours(48);
+  const size_t cut = ops.size() / 2;
+  ShardedEngineOptions options;
+  options.shards = 3;
+  options.engine = Options();
+
+  // Uninterrupted.
+  std::vector<SubjectLog> logs(3);
+  auto whole = ShardedEngine::Create(options, [&](int s, Engine& e) { return SetUp(e, &logs[s]); });
+  REQUIRE_THAT(StatusOf(whole), IsOk());
+  for (const Op& op : ops) {
+    if (op.kind == Op::kEvent) REQUIRE_THAT((*whole)->Ingest(EventOf(op)), IsOk());
+  }
+  (*whole)->AdvanceTo(end);
+  const std::vector<std::string> expected =
+      ReportsOf([&](const char* id) { return (*whole)->Report(id); });
+
+  // Cut in half: snapshot every shard, restore into a new ShardedEngine.
+  std::vector<SubjectLog> first_logs(3);
+  auto first =
+      ShardedEngine::Create(options, [&](int s, Engine& e) { return SetUp(e, &first_logs[s]); });
+  REQUIRE_THAT(StatusOf(first), IsOk());
+  for (size_t i = 0; i < cut; ++i) {
+    if (ops[i].kind == Op::kEvent) REQUIRE_THAT((*first)->Ingest(EventOf(ops[i])), IsOk());
+  }
+  std::vector<std::string> snapshots;
+  for (int s = 0; s < 3; ++s) {
+    std::ostringstream out;
+    REQUIRE_THAT((*first)->Snapshot(s, out), IsOk());
+    snapshots.push_back(out.str());
+  }
+  CHECK((*first)->Snapshot(3, std::cout).code() == absl::StatusCode::kInvalidArgument);
+  std::vector<SubjectLog> second_logs(3);
+  auto second = ShardedEngine::Create(options, [&](int s, Engine& e) {
+    CAIRN_RETURN_IF_ERROR(SetUp(e, &second_logs[s]));
+    std::istringstream in(snapshots[s]);
+    return e.Restore(in);
+  });
+  REQUIRE_THAT(StatusOf(second), IsOk());
+  for (size_t i = cut; i < ops.size(); ++i) {
+    if (ops[i].kind == Op::kEvent) REQUIRE_THAT((*second)->Ingest(EventOf(ops[i])), IsOk());
+  }
+  (*second)->AdvanceTo(end);
+  CHECK(ReportsOf([&](const char* id) { return (*second)->Report(id); }) == expected);
+}
+
+TEST_CASE("ShardedEngine refuses bad options and reports set-up errors with the shard") {
+  ShardedEngineOptions options;
+  options.shards = 0;
+  CHECK(StatusOf(ShardedEngine::Create(options, nullptr)).message() ==
+        "shards is 0; it must be between 1 and 1024");
+  options.shards = 2;
+  options.batch_size = 0;
+  CHECK(StatusOf(ShardedEngine::Create(options, nullptr)).message() ==
+        "batch_size must be at least 1");
+  options.batch_size = 1;
+  options.max_queued_batches = 0;
+  CHECK(StatusOf(ShardedEngine::Create(options, nullptr)).message() ==
+        "max_queued_batches must be at least 1");
+  options.max_queued_batches = 1;
+  options.engine.max_steps_per_input = 0;
+  CHECK(StatusOf(ShardedEngine::Create(options, nullptr)).message() ==
+        "max_steps_per_input must be at least 1");
+  options.engine = Options();
+  const absl::Status failed = StatusOf(ShardedEngine::Create(options, [](int shard, Engine&) {
+    return shard == 1 ? absl::FailedPreconditionError("no journeys") : absl::OkStatus();
+  }));
+  CHECK(failed.code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(failed.message() == "shard 1: no journeys");
+}
+
+TEST_CASE("ShardedEngine rejects inputs without a subject and hands engine errors to on_rejected") {
+  ShardedEngineOptions options;
+  options.shards = 2;
+  options.engine = Options();
+  options.max_queued_batches = 1;  // Back-pressure on every batch.
+  options.batch_size = 2;
+  std::mutex mu;
+  std::vector<std::string> rejected;
+  options.on_rejected = [&](int shard, const absl::Status& status) {
+    std::lock_guard<std::mutex> lock(mu);
+    rejected.push_back(absl::StrCat(shard, ": ", status.message()));
+  };
+  std::vector<SubjectLog> logs(2);
+  auto engine = ShardedEngine::Create(options, [&](int s, Engine& e) { return SetUp(e, &logs[s]); });
+  REQUIRE_THAT(StatusOf(engine), IsOk());
+  Event no_subject;
+  no_subject.name = "view";
+  CHECK((*engine)->Ingest(no_subject).message() == "event view: subject_id is empty");
+  CHECK((*engine)->Enroll("promo", "", Options().start_time).code() ==
+        absl::StatusCode::kInvalidArgument);
+  CHECK((*engine)->UpsertProfile("", kZone, Options().start_time).code() ==
+        absl::StatusCode::kInvalidArgument);
+  CHECK((*engine)->ReportDelivery("", "0123456789abcdef", DeliveryOutcome::kDelivered,
+                                  Options().start_time)
+            .code() == absl::StatusCode::kInvalidArgument);
+
+  Event unnamed;
+  unnamed.subject_id = "u1";
+  unnamed.time = Options().start_time;
+  REQUIRE_THAT((*engine)->Ingest(unnamed), IsOk());  // Queued; the engine refuses it.
+  REQUIRE_THAT((*engine)->Enroll("nope", "u2", Options().start_time), IsOk());
+  for (int i = 0; i < 50; ++i) {
+    REQUIRE_THAT((*engine)->Ingest(EventOf(Op{Op::kEvent, absl::StrCat("s", i), "view",
+                                              Options().start_time, 0})),
+                 IsOk());
+  }
+  const EngineStats stats = (*engine)->stats();
+  CHECK(stats.events_rejected == 1);
+  CHECK(stats.enrollments_rejected == 1);
+  CHECK(stats.events_applied == 50);
+  std::sort(rejected.begin(), rejected.end());
+  CHECK(rejected == std::vector<std::string>{
+                        absl::StrCat(ShardedEngine::ShardOf("u1", 2),
+                                     ": event of subject u1: name is empty"),
+                        absl::StrCat(ShardedEngine::ShardOf("u2", 2),
+                                     ": journey nope is not deployed")});
+}
+
+TEST_CASE("Destroying a ShardedEngine applies everything queued") {
+  ShardedEngineOptions options;
+  options.shards = 2;
+  options.engine = Options();
+  std::vector<SubjectLog> logs(2);
+  {
+    auto engine =
+        ShardedEngine::Create(options, [&](int s, Engine& e) { return SetUp(e, &logs[s]); });
+    REQUIRE_THAT(StatusOf(engine), IsOk());
+    for (int i = 0; i < 100; ++i) {
+      REQUIRE_THAT((*engine)->Enroll("promo", absl::StrCat("p", i), Options().start_time),
+                   IsOk());
+    }
+  }  // No Flush: the destructor drains.
+  CHECK(logs[0].logs.size() + logs[1].logs.size() == 100);
+}
+
+TEST_CASE("MergeJourneyReports refuses reports of different shapes") {
+  v1::JourneyReport a;
+  a.set_journey_id("cart");
+  a.add_versions()->set_version(1);
+  v1::JourneyReport b = a;
+  b.set_journey_id("promo");
+  CHECK(StatusOf(MergeJourneyReports({a, b})).message() ==
+        "report 1 (journey promo, 1 versions) does not match report 0 (journey cart, 1 versions)");
+  b = a;
+  b.mutable_versions(0)->add_nodes()->set_node_id("x");
+  CHECK(StatusOf(MergeJourneyReports({a, b})).message() ==
+        "report 1: journey cart version 1 has other nodes, edges, actions or goals than in "
+        "report 0");
+  CHECK(StatusOf(MergeJourneyReports({})).message() == "no reports to merge");
+  a.mutable_versions(0)->set_entered(2);
+  b = a;
+  b.mutable_versions(0)->set_entered(3);
+  CHECK(MergeJourneyReports({a, b})->versions(0).entered() == 5);
+}
+
+}  // namespace
+}  // namespace cairn
