@@ -890,7 +890,7 @@ class Engine::Impl {
       Enrollment& e = enrollments_[slot];
       if (!e.live || e.subject != subject) continue;
       const JourneyVersion& v = versions_[e.version];
-      StepBindings bindings(&subjects_[subject].profile, &event, &e.context);
+      StepBindings bindings(&subjects_[subject].profile, &event, &ContextOf(e));
       bool exited = false;
       for (const CompiledMatcher& m : v.graph->exit_on) {
         if (Matches(m, v, event_id, bindings)) {
@@ -1129,10 +1129,8 @@ class Engine::Impl {
     e.visits = 0;
     e.split_node = -1;
     e.variant = -1;
-    e.entered_at = now_;
     e.awaiting_message = 0;
-    e.context = context;
-    e.trackers.clear();
+    e.context = context.empty() ? nullptr : std::make_unique<Attributes>(context);
     e.uid = ++next_enrollment_uid_;
     subjects_[subject].enrollments.push_back(slot);
     ++v.counters.entered;
@@ -1154,7 +1152,6 @@ class Engine::Impl {
       ++v.counters.journey_goals[g].overall.reached;
       timers_.Schedule(now_ + v.graph->goals[g].window, t, tr.generation, kTrackerTimer);
       subjects_[subject].trackers.push_back(t);
-      enrollments_[slot].trackers.push_back(t);
     }
     Enter(slot, trigger);
     Run(slot, event);
@@ -1229,7 +1226,7 @@ class Engine::Impl {
     --in_flight_;
     Trace(TraceStep::Kind::kExit, e, e.node, reason);
     JourneyHistory& h =
-        History(e.subject, v.journey, InstanceKey(*v.graph, e.context).value_or(""));
+        History(e.subject, v.journey, InstanceKey(*v.graph, ContextOf(e)).value_or(""));
     --h.active;
     h.last_exit = now_;
     std::vector<uint32_t>& list = subjects_[e.subject].enrollments;
@@ -1237,9 +1234,7 @@ class Engine::Impl {
     e.live = false;
     ++e.generation;
     e.awaiting_message = 0;
-    e.context.clear();
-    e.context.shrink_to_fit();
-    e.trackers.clear();
+    e.context.reset();
     free_enrollments_.push_back(slot);
   }
 
@@ -1274,7 +1269,7 @@ class Engine::Impl {
       Enrollment& e = enrollments_[slot];
       JourneyVersion& v = versions_[e.version];
       const GraphNode& node = v.graph->nodes[e.node];
-      StepBindings bindings(&subjects_[e.subject].profile, event, &e.context);
+      StepBindings bindings(&subjects_[e.subject].profile, event, &ContextOf(e));
       switch (node.kind) {
         case NodeKind::kTrigger:
           Leave(slot, 0);
@@ -1292,9 +1287,8 @@ class Engine::Impl {
               node.cumulative_weights);
           e.split_node = e.node;
           e.variant = variant;
-          for (uint32_t t : e.trackers) {
-            // A tracker resolved meanwhile may have been reused by another
-            // enrollment: the uid tells.
+          for (uint32_t t : subjects_[e.subject].trackers) {
+            // The subject's live trackers that this enrollment started.
             if (trackers_[t].live && trackers_[t].enrollment_uid == e.uid) {
               trackers_[t].split_node = e.node;
               trackers_[t].variant = variant;
@@ -1529,7 +1523,7 @@ class Engine::Impl {
             ? StableHash64({v.graph->definition.id(), v.version_text, s.type, s.id, ordinal,
                             node.id, visits})
             : StableHash64({v.graph->definition.id(), v.version_text, s.type, s.id, ordinal,
-                            node.id, visits, InstanceKey(*v.graph, e.context).value_or("")});
+                            node.id, visits, InstanceKey(*v.graph, ContextOf(e)).value_or("")});
     m.message_id = HashToHex(id);
     m.journey_id = v.graph->definition.id();
     m.journey_version = v.compiled->version();
@@ -2053,10 +2047,8 @@ absl::Status Engine::Impl::Snapshot(std::ostream& out) const {
     se->set_visits(e.visits);
     se->set_split_node(e.split_node);
     se->set_variant(e.variant);
-    se->set_entered_at_nanos(Nanos(e.entered_at));
     se->set_awaiting_message(e.awaiting_message);
-    WriteValues(e.context, se->mutable_context());
-    for (uint32_t t : e.trackers) se->add_trackers(t);
+    WriteValues(ContextOf(e), se->mutable_context());
     CAIRN_RETURN_IF_ERROR(w.Write(r));
   }
   for (const GoalTracker& t : trackers_) {
@@ -2237,9 +2229,6 @@ absl::Status Engine::Impl::CheckRestoredState() const {
     if (e.subject >= subjects_.size()) return bad("enrollment subject");
     // (The node index was checked when the record was read.)
     if (!split_ok(e.version, e.split_node, e.variant)) return bad("enrollment split");
-    for (uint32_t t : e.trackers) {
-      if (t >= trackers_.size()) return bad("enrollment tracker");
-    }
     const std::vector<uint32_t>& list = subjects_[e.subject].enrollments;
     if (std::find(list.begin(), list.end(), slot) == list.end()) {
       return bad("enrollment's subject list");
@@ -2490,10 +2479,10 @@ absl::Status Engine::Impl::RestoreRecords(internal::RecordReader* reader) {
         e.visits = se.visits();
         e.split_node = se.split_node();
         e.variant = se.variant();
-        e.entered_at = FromNanos(se.entered_at_nanos());
         e.awaiting_message = se.awaiting_message();
-        CAIRN_RETURN_IF_ERROR(ReadValues(se.context(), &e.context));
-        e.trackers.assign(se.trackers().begin(), se.trackers().end());
+        Attributes context;
+        CAIRN_RETURN_IF_ERROR(ReadValues(se.context(), &context));
+        if (!context.empty()) e.context = std::make_unique<Attributes>(std::move(context));
         enrollments_.push_back(std::move(e));
         break;
       }

@@ -138,22 +138,33 @@ struct SubjectState {
   std::vector<std::pair<int32_t, std::vector<absl::Time>>> send_ledger;
 };
 
+// One subject's pass through one journey version. Kept small (64 bytes):
+// there is one per subject in flight. The entry context lives behind a
+// pointer, null when empty; the journey-goal trackers an enrollment started
+// are found through its subject's tracker list by uid.
 struct Enrollment {
-  bool live = false;
+  uint64_t uid = 0;               // Unique per enrollment, never reused.
+  uint64_t awaiting_message = 0;  // Non-zero while an action awaits delivery.
+  std::unique_ptr<Attributes> context;  // entry.*; null when empty.
   uint32_t generation = 0;  // Bumped on every move; stale timers compare it.
-  uint64_t uid = 0;         // Unique per enrollment, never reused.
   uint32_t subject = 0;
   uint32_t version = 0;
-  int32_t node = -1;
   uint32_t ordinal = 0;  // Which entry of the subject into this journey id.
   uint32_t visits = 0;   // Node arrivals so far, for message ids.
+  int32_t node = -1;
   int32_t split_node = -1;  // Most recent split passed and its variant.
   int32_t variant = -1;
-  absl::Time entered_at;
-  uint64_t awaiting_message = 0;  // Non-zero while an action awaits delivery.
-  Attributes context;             // entry.*
-  std::vector<uint32_t> trackers;  // Journey-goal trackers started by it.
+  bool live = false;
 };
+
+static_assert(sizeof(Enrollment) <= 64,
+              "Enrollment is one per subject in flight; keep it within 64 bytes");
+
+// The entry context of `e` (empty when it has none).
+inline const Attributes& ContextOf(const Enrollment& e) {
+  static const Attributes* const kEmpty = new Attributes();
+  return e.context != nullptr ? *e.context : *kEmpty;
+}
 
 // Measures one journey goal for one enrollment, from entry until the window
 // ends, even after the enrollment exits.

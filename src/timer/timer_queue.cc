@@ -6,24 +6,28 @@
 
 namespace cairn::internal {
 
-namespace {
-
-bool Earlier(const Timer& a, const Timer& b) {
-  return a.due != b.due ? a.due < b.due : a.seq < b.seq;
-}
-
-}  // namespace
-
 void TimerQueue::Add(const Timer& timer) {
-  Bucket& bucket = buckets_[absl::ToUnixSeconds(timer.due)];
+  // Whole seconds (rounded down) pick the bucket; the rest stays with the entry.
+  const int64_t second = absl::ToUnixSeconds(timer.due);
+  const absl::Duration rest = timer.due - absl::FromUnixSeconds(second);
+  const uint32_t nanos =
+      rest >= absl::ZeroDuration() && rest < absl::Seconds(1)
+          ? static_cast<uint32_t>(absl::ToInt64Nanoseconds(rest))
+          : 0;  // An infinite due time: the bucket at the end of time.
+  const Entry entry{timer.seq, timer.target, timer.generation, nanos, timer.kind};
+  Bucket& bucket = buckets_[second];
+  const bool empty = bucket.next == bucket.timers.size();
+  auto earlier = [](const Entry& a, const Entry& b) {
+    return a.nanos != b.nanos ? a.nanos < b.nanos : a.seq < b.seq;
+  };
   if (bucket.sorted) {
     bucket.timers.insert(std::upper_bound(bucket.timers.begin() + bucket.next,
-                                          bucket.timers.end(), timer, Earlier),
-                         timer);
+                                          bucket.timers.end(), entry, earlier),
+                         entry);
   } else {
-    bucket.timers.push_back(timer);
+    bucket.timers.push_back(entry);
   }
-  bucket.min_due = std::min(bucket.min_due, timer.due);
+  bucket.min_nanos = empty ? nanos : std::min(bucket.min_nanos, nanos);
   ++size_;
 }
 
@@ -47,21 +51,27 @@ TimerQueue::Bucket* TimerQueue::Head() const {
 
 bool TimerQueue::PopDue(absl::Time limit, Timer* out) {
   Bucket* head = Head();
-  if (head == nullptr || head->min_due > limit) return false;
+  if (head == nullptr) return false;
+  const int64_t second = buckets_.begin()->first;
+  if (absl::FromUnixSeconds(second) + absl::Nanoseconds(head->min_nanos) > limit) return false;
   if (!head->sorted) {
-    std::sort(head->timers.begin() + head->next, head->timers.end(), Earlier);
+    std::sort(head->timers.begin() + head->next, head->timers.end(),
+              [](const Entry& a, const Entry& b) {
+                return a.nanos != b.nanos ? a.nanos < b.nanos : a.seq < b.seq;
+              });
     head->sorted = true;
   }
-  *out = head->timers[head->next++];
-  head->min_due = head->next < head->timers.size() ? head->timers[head->next].due
-                                                   : absl::InfiniteFuture();
+  *out = ToTimer(second, head->timers[head->next++]);
+  if (head->next < head->timers.size()) head->min_nanos = head->timers[head->next].nanos;
   --size_;
   return true;
 }
 
 absl::Time TimerQueue::NextDue() const {
   Bucket* head = Head();
-  return head == nullptr ? absl::InfiniteFuture() : head->min_due;
+  return head == nullptr ? absl::InfiniteFuture()
+                         : absl::FromUnixSeconds(buckets_.begin()->first) +
+                               absl::Nanoseconds(head->min_nanos);
 }
 
 }  // namespace cairn::internal
