@@ -858,26 +858,19 @@ TEST_CASE("A delivery report after the await timeout: one fallback, the report i
   REQUIRE_THAT(engine.ReportDelivery(push_id("on_time"), DeliveryOutcome::kDelivered,
                                      t0 + absl::Minutes(9)),
                IsOk());
-  // Stamped exactly at the timeout: the wait is over, so the report is
-  // refused. A refused input fires no timers: the fallback SMS goes when
-  // time next moves.
+  // Stamped exactly at the timeout: a report is judged at its own time, so
+  // the timer due then fires first, and the report is refused.
   CHECK(engine.ReportDelivery(push_id("at_timeout"), DeliveryOutcome::kDelivered,
                               t0 + kPushTimeout)
             .code() == absl::StatusCode::kAlreadyExists);
-  CHECK(h.SentTo("at_timeout", "sms") == 0);
-  REQUIRE_THAT(h.AdvanceTo(t0 + kPushTimeout), IsOk());
   CHECK(h.SentTo("at_timeout", "sms") == 1);
   // "late" times out at 15 minutes; nothing moved the engine there, so its
-  // report at 30 minutes is refused without firing the timeout. The
-  // enrollment must advance exactly once, by the timeout, whatever reports
-  // come.
+  // report at 30 minutes fires the timeout itself, then is refused. The
+  // enrollment must not advance a second time, on this report or another.
   CHECK(h.SentTo("late", "sms") == 0);
   CHECK(engine.ReportDelivery(push_id("late"), DeliveryOutcome::kDelivered,
                               t0 + absl::Minutes(30))
             .code() == absl::StatusCode::kAlreadyExists);
-  CHECK(h.SentTo("late", "sms") == 0);
-  REQUIRE_THAT(h.AdvanceTo(t0 + absl::Minutes(30)), IsOk());
-  CHECK(h.SentTo("late", "sms") == 1);
   CHECK(engine.ReportDelivery(push_id("late"), DeliveryOutcome::kFailed,
                               t0 + absl::Minutes(40), "device_offline")
             .code() == absl::StatusCode::kAlreadyExists);
@@ -1001,7 +994,7 @@ TEST_CASE("A push channel that refuses every send: everyone takes on_failure, no
   CheckBalanced(h.engine());
 }
 
-TEST_CASE("Reports for ids the engine never sent are NotFound and change nothing") {
+TEST_CASE("Reports for ids the engine never sent are NotFound") {
   Harness h;
   REQUIRE_THAT(h.Deploy(Repurchase()), IsOk());
   h.channel("push").SetPolicy([](const Message& m) -> std::optional<std::string> {
@@ -1009,30 +1002,37 @@ TEST_CASE("Reports for ids the engine never sent are NotFound and change nothing
     return std::nullopt;
   });
   REQUIRE_THAT(h.Enroll("repurchase", "waiting"), IsOk());
+  REQUIRE_THAT(h.Enroll("repurchase", "slow"), IsOk());
   REQUIRE_THAT(h.Enroll("repurchase", "refused"), IsOk());
   const std::string waiting_id = h.Sent("waiting", "push").at(0).message_id;
-  const std::string refused_id = h.channel("push").attempts().at(1).message.message_id;
+  const std::string refused_id = h.channel("push").attempts().at(2).message.message_id;
   std::string never_sent = HashToHex(StableHash64({"never", "sent"}));
   REQUIRE(never_sent != waiting_id);
 
   const absl::Time before = h.engine().now();
   const absl::Time due = h.engine().next_timer_time();
   REQUIRE(due == before + kPushTimeout);
-  // Stamped after "waiting"'s timeout: a rejected report must not fire it.
   const absl::Time later = before + absl::Minutes(30);
-  const std::vector<std::string> ids = {
-      never_sent, refused_id, "", "not-a-message-id", waiting_id.substr(0, 15),
-      waiting_id + "0", waiting_id.substr(0, 15) + "g"};
-  for (const std::string& id : ids) {
+  // Not ids at all: refused before anything else, even stamped after the
+  // delivery waits end: nothing moves.
+  const std::vector<std::string> malformed = {
+      "", "not-a-message-id", waiting_id.substr(0, 15), waiting_id + "0",
+      waiting_id.substr(0, 15) + "g"};
+  for (const std::string& id : malformed) {
     INFO("id \"" << id << "\"");
     CHECK(h.engine().ReportDelivery(id, DeliveryOutcome::kDelivered, later).code() ==
           absl::StatusCode::kNotFound);
   }
+  // Well-formed ids the engine never accepted, at engine time: nothing moves.
+  for (const std::string& id : {never_sent, refused_id}) {
+    INFO("id \"" << id << "\"");
+    CHECK(h.engine().ReportDelivery(id, DeliveryOutcome::kDelivered, before).code() ==
+          absl::StatusCode::kNotFound);
+  }
   CHECK(h.engine().now() == before);
   CHECK(h.engine().next_timer_time() == due);
-  CHECK(h.SentTo("waiting", "sms") == 0);
   EngineStats stats = h.engine().stats();
-  CHECK(stats.delivery_reports_rejected == static_cast<int64_t>(ids.size()));
+  CHECK(stats.delivery_reports_rejected == static_cast<int64_t>(malformed.size() + 2));
   CHECK(stats.delivery_reports_applied == 0);
   CHECK(stats.timers_fired == 0);
 
@@ -1046,6 +1046,14 @@ TEST_CASE("Reports for ids the engine never sent are NotFound and change nothing
   CHECK(stats.delivery_reports_applied == 1);
   const v1::JourneyReport r = ReportOf(h.engine(), "repurchase");
   CHECK(ActionOf(r.versions(0), "coupon_push").delivered() == 1);
+
+  // A well-formed report is judged at its own time: stamped after "slow"'s
+  // delivery wait ended, it fires that timeout first (as any input then
+  // would), then is refused.
+  CHECK(h.engine().ReportDelivery(never_sent, DeliveryOutcome::kDelivered, later).code() ==
+        absl::StatusCode::kNotFound);
+  CHECK(h.engine().now() == later);
+  CHECK(h.SentTo("slow", "sms") == 1);
   CheckBalanced(h.engine());
 }
 
@@ -1199,33 +1207,42 @@ TEST_CASE("An await_delivery timeout longer than the report window is refused at
   REQUIRE_THAT(h.Deploy(j), IsOk());
 }
 
-TEST_CASE("A refused delivery report fires no timers and does not move engine time") {
-  EngineOptions options = FaultOptions();
-  options.delivery_report_window = absl::Hours(1);
-  Harness h(Harness::DefaultStart(), options);
-  REQUIRE_THAT(h.Deploy(Welcome()), IsOk());
-  const absl::Time t0 = h.now();
-  REQUIRE_THAT(h.Event("u1", "signup"), IsOk());
-  REQUIRE_THAT(h.AdvanceTo(t0 + absl::Minutes(30)), IsOk());  // u1 emailed at 30 min
-  REQUIRE_THAT(h.Event("u2", "signup", t0 + absl::Minutes(45)), IsOk());
-  const std::string id = h.Sent("u1", "email").at(0).message_id;
-  const EngineStats before = h.engine().stats();
-
-  // At 2 h, u1's email is past the window: NotFound, and u2's email (due at
-  // 75 min) is not sent by the refused report.
-  CHECK(h.engine().ReportDelivery(id, DeliveryOutcome::kDelivered, t0 + absl::Hours(2)).code() ==
-        absl::StatusCode::kNotFound);
-  CHECK(h.engine().now() == t0 + absl::Minutes(45));
-  CHECK(h.Sent("u2").empty());
-  CHECK(h.engine().stats().timers_fired == before.timers_fired);
-  CHECK(h.engine().stats().late_inputs == before.late_inputs);
-
-  // Exactly one window after the send the report is still in time.
-  REQUIRE_THAT(h.engine().ReportDelivery(id, DeliveryOutcome::kDelivered,
-                                         t0 + absl::Minutes(30) + absl::Hours(1)),
-               IsOk());
-  CHECK(h.Sent("u2").size() == 1);
+TEST_CASE("A delivery report is judged at its own time, whatever came before it") {
+  // The same report, with or without another input before it, gets the
+  // same answer: here the send it names is made by a timer due before the
+  // report, which the report itself fires when nothing else has.
+  for (const bool other_input_first : {false, true}) {
+    INFO((other_input_first ? "another input first" : "the report alone"));
+    EngineOptions options = FaultOptions();
+    options.delivery_report_window = absl::Hours(1);
+    Harness h(Harness::DefaultStart(), options);
+    REQUIRE_THAT(h.Deploy(Welcome()), IsOk());
+    const absl::Time t0 = h.now();
+    REQUIRE_THAT(h.Event("u1", "signup"), IsOk());  // emailed at 30 min
+    // The email's id, as the engine will make it: from a dry run.
+    std::string id;
+    {
+      Harness dry(Harness::DefaultStart(), options);
+      REQUIRE_THAT(dry.Deploy(Welcome()), IsOk());
+      REQUIRE_THAT(dry.Event("u1", "signup"), IsOk());
+      REQUIRE_THAT(dry.AdvanceTo(t0 + absl::Minutes(30)), IsOk());
+      id = dry.Sent("u1", "email").at(0).message_id;
+    }
+    if (other_input_first) REQUIRE_THAT(h.Event("u2", "noise", t0 + absl::Minutes(31)), IsOk());
+    CHECK(h.engine().ReportDelivery(id, DeliveryOutcome::kDelivered, t0 + absl::Minutes(35))
+              .ok());
+    CHECK(ActionOf(ReportOf(h.engine(), "welcome").versions(0), "welcome_email").delivered() ==
+          1);
+    // Exactly one window after the send the report would still be in time;
+    // later it is NotFound.
+    CHECK(h.engine()
+              .ReportDelivery(id, DeliveryOutcome::kDelivered, t0 + absl::Minutes(30) + absl::Hours(1))
+              .code() == absl::StatusCode::kAlreadyExists);
+    CHECK(h.engine()
+              .ReportDelivery(id, DeliveryOutcome::kDelivered,
+                              t0 + absl::Minutes(30) + absl::Hours(1) + absl::Seconds(1))
+              .code() == absl::StatusCode::kNotFound);
+  }
 }
-
 }  // namespace
 }  // namespace cairn

@@ -13,6 +13,7 @@
 #include "cairn/cairn.h"
 #include "catch2/catch.hpp"
 #include "google/protobuf/util/json_util.h"
+#include "testing/journeys.h"
 #include "testing/test_util.h"
 
 namespace cairn {
@@ -21,40 +22,7 @@ namespace {
 using testing::IsOk;
 using testing::StatusOf;
 
-// Journeys over every node kind, trigger kind and setting the engine keeps
-// state for.
-const char* const kJourneys[] = {
-    R"pb(id: "cart" version: 1
-      settings { state: ACTIVE split_seed: 3 reentry { mode: AFTER_EXIT cooldown { seconds: 3600 } }
-                 exit_on { event: "refund" } goals { name: "paid_2d" conversion { event: "pay" }
-                 window { seconds: 172800 } } }
-      nodes { id: "t" trigger { sequence { steps { event: "view" } steps { event: "cart" }
-              within { seconds: 7200 } absent { event: "pay" } absent_within { seconds: 1800 } }
-              next: "split" } }
-      nodes { id: "split" split { variants { name: "push" weight: 70 next: "push" }
-              variants { name: "control" weight: 30 control: true next: "goal" } } }
-      nodes { id: "push" action { channel: "push" template_id: "p"
-              params { key: "sku" value: "{{entry.sku}}" } next: "goal" on_failure: "sms" } }
-      nodes { id: "sms" action { channel: "sms" template_id: "s" next: "goal" } }
-      nodes { id: "goal" goal { conversion { event: "pay" } window { seconds: 43200 }
-              on_converted: "tag" on_expired: "" } }
-      nodes { id: "tag" update { add_tags: "recovered" next: "" } })pb",
-    R"pb(id: "promo" version: 1
-      settings { state: ACTIVE reentry { mode: CONCURRENT max_concurrent: 2 } }
-      nodes { id: "aud" trigger { audience {} next: "morning" } }
-      nodes { id: "morning" delay { until_time_of_day { hour: 9 } next: "mail" } }
-      nodes { id: "mail" action { channel: "email" template_id: "m"
-              await_delivery { timeout { seconds: 1800 } } next: "visit" on_failure: "sms" } }
-      nodes { id: "sms" action { channel: "sms" template_id: "m2" next: "visit" } }
-      nodes { id: "visit" wait { branches { name: "came" matcher { event: "visit" } next: "" }
-              timeout { seconds: 86400 } on_timeout: "" } })pb",
-    R"pb(id: "orders" version: 1
-      settings { state: ACTIVE instance_key: "order" reentry { mode: NEVER } }
-      nodes { id: "t" trigger { event { matcher { event: "buy" } } next: "ship" } }
-      nodes { id: "ship" wait { branches { matcher { event: "shipped" same_key: true } next: "" }
-              timeout { seconds: 20000 } on_timeout: "late" } }
-      nodes { id: "late" action { channel: "sms" template_id: "late" } })pb",
-};
+const auto& kJourneys = testing::kStatefulJourneys;
 
 struct Driver : ChannelSink, ProfileSink, Observer {
   SendResult Send(const Message& m) override {

@@ -11,7 +11,8 @@
 //
 // Every input returns a Status: OK when applied, an error naming what was
 // wrong when rejected. Rejected inputs change nothing but the counters
-// (stats()).
+// (stats()), except that a well-formed delivery report is judged at its own
+// time: the timers due by then fire first (see ReportDelivery).
 //
 // Thread-safety: an Engine is single-threaded; it may be moved between
 // threads but not used concurrently. Engines share nothing.
@@ -157,9 +158,13 @@ class Engine {
                              absl::string_view subject_type = "");
 
   // Reports the delivery of a message a sink accepted. An action that awaits
-  // delivery continues on next (delivered) or on_failure (failed). Errors:
-  // NotFound (unknown id or older than delivery_report_window),
-  // AlreadyExists (already reported), OutOfRange (too late).
+  // delivery continues on next (delivered) or on_failure (failed). The
+  // report is judged at `time`: timers due by then fire first (they may make
+  // the send, or end its wait), so its answer does not depend on other
+  // inputs. Errors: NotFound (not 16 lower-case hex digits, checked before
+  // anything else; an unknown id, or sent more than delivery_report_window
+  // before `time`), AlreadyExists (reported before, or its delivery wait had
+  // ended), OutOfRange (too late).
   absl::Status ReportDelivery(absl::string_view message_id,
                               DeliveryOutcome outcome, absl::Time time,
                               absl::string_view reason = "");

@@ -622,26 +622,25 @@ class Engine::Impl {
     }
     CAIRN_RETURN_IF_ERROR(
         CheckTime(time, &stats_.delivery_reports_rejected, "delivery report"));
-    // Decide first, without firing timers: a rejected report changes nothing
-    // but the counters.
-    const absl::Time at = std::max(time, now_);
+    // Judged at its own time: timers due by then fire first, since they may
+    // send the message, or end its delivery wait. (So a report refused as
+    // unknown or repeated still moves time, as any later input would; the
+    // outcome never depends on which other inputs came before it.)
+    ApplyTime(time);
     auto it = messages_.find(key);
-    if (it == messages_.end() || it->second.sent < at - options_.delivery_report_window) {
+    if (it == messages_.end()) {
       ++stats_.delivery_reports_rejected;
       return absl::NotFoundError(absl::StrCat(
           "delivery report: unknown message id ", message_id,
           " (never sent, or older than the delivery report window)"));
     }
-    if (it->second.resolved || AwaitDeadline(key, it->second) <= at) {
+    if (it->second.resolved) {
       ++stats_.delivery_reports_rejected;
       return absl::AlreadyExistsError(absl::StrCat(
           "delivery report: message ", message_id,
           " is already resolved (reported before, or its delivery wait timed out)"));
     }
-    // Accepted. Timers due by then fire first; none of them concerns this
-    // message (its wait ends later) and none forgets it (it is in the window).
-    ApplyTime(time);
-    SentMessage& m = messages_.find(key)->second;
+    SentMessage& m = it->second;
     ++stats_.delivery_reports_applied;
     m.resolved = true;
     ActionCounters& counters = versions_[m.version].counters.actions[m.node];
@@ -660,17 +659,6 @@ class Engine::Impl {
       }
     }
     return absl::OkStatus();
-  }
-
-  // When the enrollment awaiting message `key` stops waiting for it (its
-  // await_delivery timeout); InfiniteFuture if nothing awaits it.
-  absl::Time AwaitDeadline(uint64_t key, const SentMessage& m) const {
-    if (!m.awaiting) return absl::InfiniteFuture();
-    const Enrollment& e = enrollments_[m.enrollment];
-    if (!e.live || e.generation != m.generation || e.awaiting_message != key) {
-      return absl::InfiniteFuture();
-    }
-    return m.sent + versions_[m.version].graph->nodes[m.node].duration;
   }
 
   absl::Status AdvanceTo(absl::Time time) {
@@ -1554,7 +1542,7 @@ class Engine::Impl {
     ++counters.sent;
     RecordSend(e.subject, action.channel());
     RememberMessage(id, SentMessage{e.version, e.node, slot, e.generation,
-                                    m.awaits_delivery, false, now_});
+                                    m.awaits_delivery, false});
     if (m.awaits_delivery) {
       e.awaiting_message = id;
       timers_.Schedule(now_ + node.duration, slot, e.generation, kNodeTimer);
@@ -2537,8 +2525,7 @@ absl::Status Engine::Impl::RestoreRecords(internal::RecordReader* reader) {
       case v1::SnapshotRecord::kMessage: {
         const v1::SnapshotMessage& sm = r.message();
         messages_[sm.id()] = SentMessage{sm.version(), sm.node(), sm.enrollment(),
-                                         sm.generation(), sm.awaiting(), sm.resolved(),
-                                         FromNanos(sm.sent_nanos())};
+                                         sm.generation(), sm.awaiting(), sm.resolved()};
         message_order_.emplace_back(FromNanos(sm.sent_nanos()), sm.id());
         break;
       }

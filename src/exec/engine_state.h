@@ -188,7 +188,6 @@ struct SentMessage {
   uint32_t generation = 0;  // Enrollment generation while awaiting.
   bool awaiting = false;
   bool resolved = false;
-  absl::Time sent;
 };
 
 }  // namespace cairn::internal
