@@ -1,113 +1,367 @@
 // Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
 //
 // Engine throughput: events per second on a realistic mix where most events
-// match nothing, timer fires per second, and snapshot write/read speed and
-// size for a million in-flight subjects. Build with the `release` preset:
+// match nothing, the same stream through the floor (the least work any
+// engine must do per event), heap allocations per event on the path of
+// events no journey listens to, timer fires per second, and snapshot
+// write/read speed and size for a million in-flight subjects. Build with the
+// `release` preset:
 //   build/release/bench/cairn_bench_engine --benchmark_counters_tabular=true
+// scripts/bench runs it (and the rest) and writes build/bench/summary.json.
+//
+// Every operator new in this program is counted (see the replacement at the
+// end of the file), so each benchmark can report allocations per event.
+// Setting CAIRN_BENCH_ALLOC_TRACE=N prints the call stacks of the first N
+// allocations inside the measured loops of BM_NonMatching and BM_TimerFires.
 
+#include <execinfo.h>
+#include <malloc.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
+#include <new>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
+#include "bench_setup.h"
 #include "cairn/cairn.h"
 
 namespace {
 
-class NullSink : public cairn::ChannelSink {
- public:
-  cairn::SendResult Send(const cairn::Message&) override { return cairn::SendResult::Accepted(); }
+// Every pass starts from cold memory, whatever ran before it: blocks of
+// 128 KiB and more (the engine's and the floor's big arrays) are always fresh
+// mappings, and each pass first returns the free heap pages to the system
+// (malloc_trim). Otherwise glibc raises the mapping threshold after the first
+// big block is freed and keeps freed small blocks' pages, so a pass after a
+// big one reuses pages already faulted in and runs up to 25% faster: results
+// would depend on run order.
+[[maybe_unused]] const int kFixedMmapThreshold = [] {
+  mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+  return 0;
+}();
+
+// ---- Allocation counting (the operator new replacement is at the end) ----
+
+std::atomic<int64_t> g_allocations{0};
+// While > 0, each allocation prints its call stack and decrements it.
+std::atomic<int> g_trace_budget{0};
+thread_local bool t_in_trace = false;
+
+void TraceAllocation(std::size_t size) {
+  if (t_in_trace) return;
+  if (g_trace_budget.load(std::memory_order_relaxed) <= 0) return;
+  t_in_trace = true;
+  g_trace_budget.fetch_sub(1, std::memory_order_relaxed);
+  void* frames[32];
+  const int n = backtrace(frames, 32);
+  char header[96];
+  const int len = std::snprintf(header, sizeof(header),
+                                "---- allocation of %zu bytes in a traced loop:\n", size);
+  if (len > 0) (void)!write(STDERR_FILENO, header, static_cast<size_t>(len));
+  backtrace_symbols_fd(frames, n, STDERR_FILENO);
+  t_in_trace = false;
+}
+
+// A relaxed load and store, not fetch_add: a locked add waits for the store
+// buffer to drain, and perf put about 10% of a timer-firing run's samples on
+// it. The benchmarks allocate on one thread, so no count is lost.
+inline void CountAllocation(std::size_t size) {
+  g_allocations.store(g_allocations.load(std::memory_order_relaxed) + 1,
+                      std::memory_order_relaxed);
+  if (g_trace_budget.load(std::memory_order_relaxed) > 0) TraceAllocation(size);
+}
+
+int64_t Allocations() { return g_allocations.load(std::memory_order_relaxed); }
+
+// CAIRN_BENCH_ALLOC_TRACE=N: print the stacks of the first N allocations in
+// a traced loop. Resolve the "(+0x...)" offsets with
+//   addr2line -f -C -e build/release/bench/cairn_bench_engine 0x...
+int TraceBudget() {
+  static const int budget = [] {
+    const char* env = std::getenv("CAIRN_BENCH_ALLOC_TRACE");
+    return env == nullptr ? 0 : std::atoi(env);
+  }();
+  return budget;
+}
+
+// ---- Engine set-up ----
+
+using cairn::bench::Fixture;
+using cairn::bench::kStart;
+
+cairn::EngineOptions IngestOptions() {
+  cairn::EngineOptions options;
+  options.start_time = kStart;
+  options.dedup_window = absl::ZeroDuration();
+  return options;
+}
+
+// ---- The event stream ----
+
+using Stream = cairn::bench::EventStream;
+
+// Two million events, or two per subject when there are more subjects
+// (20 M events for the 10 M-subject run, so most subjects are seen; about
+// 3 GB resident at the end of that run). The 100k and 1M runs repeat three
+// times (scripts/bench takes the median): one run lasts half a second, and
+// the machine may be shared. BM_EngineVsFloor alternates the two.
+int64_t StreamEvents(int subjects) {
+  return std::max<int64_t>(2'000'000, 2 * static_cast<int64_t>(subjects));
+}
+
+double Seconds(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+void ReportRate(benchmark::State& state, int64_t events, double seconds, int64_t allocations) {
+  state.SetItemsProcessed(state.iterations() * events);
+  state.counters["events"] = static_cast<double>(events);
+  state.counters["events_per_s"] = static_cast<double>(events) / seconds;
+  state.counters["ns_per_event"] = seconds * 1e9 / static_cast<double>(events);
+  state.counters["allocations_per_event"] =
+      static_cast<double>(allocations) / static_cast<double>(events);
+}
+
+// One pass of the stream through an engine or the floor: the seconds spent
+// in the timed loops and the allocations made in them.
+struct Pass {
+  double seconds = 0;
+  int64_t allocations = 0;
+  int64_t subjects_known = 0;
+  int64_t enrollments_in_flight = 0;
 };
 
-cairn::v1::Journey Parse(const char* text) {
-  absl::StatusOr<cairn::v1::Journey> j = cairn::ParseJourney(text, cairn::JourneyFormat::kText);
-  if (!j.ok()) std::abort();
-  return *j;
-}
-
-cairn::v1::Journey Cart() {
-  absl::StatusOr<cairn::v1::Journey> j = cairn::LoadJourneyFile(
-      CAIRN_SOURCE_DIR "/examples/cart_abandonment/journey.textproto");
-  if (!j.ok()) std::abort();
-  return *j;
-}
-
-const char kReminder[] = R"pb(
-  id: "reminder" version: 1 settings { state: ACTIVE reentry { mode: AFTER_EXIT } }
-  nodes { id: "t" trigger { event { matcher { event: "signup" } } next: "d" } }
-  nodes { id: "d" delay { duration { seconds: 3600 } next: "p" } }
-  nodes { id: "p" action { channel: "push" template_id: "welcome" } })pb";
-
-const char kWinBack[] = R"pb(
-  id: "win_back" version: 1 settings { state: ACTIVE reentry { mode: AFTER_EXIT } }
-  nodes { id: "t" trigger { event { matcher { event: "login" } } next: "w" } }
-  nodes { id: "w" wait { branches { matcher { event: "login" } next: "" }
-          timeout { seconds: 604800 } on_timeout: "p" } }
-  nodes { id: "p" action { channel: "push" template_id: "gift" } })pb";
-
-struct Fixture {
-  NullSink sink;
-  cairn::Engine engine;
-  explicit Fixture(cairn::EngineOptions options = cairn::EngineOptions())
-      : engine(std::move(options)) {
-    if (!engine.RegisterChannel("push", &sink).ok()) std::abort();
-    for (const cairn::v1::Journey& j : {Cart(), Parse(kReminder), Parse(kWinBack)}) {
-      if (!engine.Deploy(j).ok()) std::abort();
-    }
-  }
-};
-
-// Mostly searches and page views (no journey listens), some views, carts,
-// payments and logins.
-std::vector<cairn::Event> MakeStream(int subjects, int events, absl::Time start) {
-  std::vector<cairn::Event> out;
-  out.reserve(events);
-  uint64_t x = 42;
-  const char* kNames[] = {"search", "page_view", "search", "page_view", "page_view",
-                          "product_view", "add_to_cart", "payment", "login", "search"};
-  for (int i = 0; i < events; ++i) {
-    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-    cairn::Event e;
-    e.subject_id = absl::StrCat("u", (x >> 20) % subjects);
-    e.name = kNames[(x >> 50) % 10];
-    e.time = start + absl::Milliseconds(i);
-    out.push_back(std::move(e));
-  }
-  return out;
-}
-
-void BM_Ingest(benchmark::State& state) {
-  const int subjects = static_cast<int>(state.range(0));
-  const int events = 2'000'000;
-  const absl::Time start = absl::FromUnixSeconds(1767225600);
-  const std::vector<cairn::Event> stream = MakeStream(subjects, events, start);
-  for (auto _ : state) {
-    state.PauseTiming();
-    cairn::EngineOptions options;
-    options.start_time = start;
-    options.dedup_window = absl::ZeroDuration();
-    auto fixture = std::make_unique<Fixture>(options);
-    state.ResumeTiming();
-    for (const cairn::Event& e : stream) {
+// The three journeys deployed; the stream ingested one event at a time.
+// Only the Ingest calls are timed.
+Pass EnginePass(int subjects) {
+  Pass pass;
+  malloc_trim(0);
+  auto fixture = std::make_unique<Fixture>(IngestOptions());
+  Stream stream(subjects, StreamEvents(subjects));
+  std::vector<cairn::Event> chunk;
+  while (stream.Next(&chunk)) {
+    const int64_t a0 = Allocations();
+    const auto t0 = std::chrono::steady_clock::now();
+    for (const cairn::Event& e : chunk) {
       if (!fixture->engine.Ingest(e).ok()) std::abort();
     }
-    state.PauseTiming();
-    fixture.reset();
-    state.ResumeTiming();
+    const auto t1 = std::chrono::steady_clock::now();
+    pass.allocations += Allocations() - a0;
+    pass.seconds += Seconds(t0, t1);
   }
-  state.SetItemsProcessed(state.iterations() * events);
-  state.counters["events_per_s"] =
-      benchmark::Counter(static_cast<double>(events) * state.iterations(),
-                         benchmark::Counter::kIsRate);
+  pass.subjects_known = fixture->engine.stats().subjects;
+  pass.enrollments_in_flight = fixture->engine.stats().enrollments_in_flight;
+  return pass;
 }
-BENCHMARK(BM_Ingest)->Arg(100'000)->Arg(1'000'000)->Unit(benchmark::kMillisecond)->Iterations(1);
+
+// The floor: the least work any engine must do per event on the same
+// stream. Intern the subject id (find it in an absl::flat_hash_map, insert
+// it when new) and touch one small per-subject record. No event-name lookup,
+// no journey: a physical limit, not an engine.
+struct FloorRecord {
+  int64_t events = 0;
+  absl::Time last_seen;
+};
+
+Pass FloorPass(int subjects) {
+  Pass pass;
+  malloc_trim(0);
+  absl::flat_hash_map<std::string, uint32_t> index;
+  std::vector<FloorRecord> records;
+  Stream stream(subjects, StreamEvents(subjects));
+  std::vector<cairn::Event> chunk;
+  while (stream.Next(&chunk)) {
+    const int64_t a0 = Allocations();
+    const auto t0 = std::chrono::steady_clock::now();
+    for (const cairn::Event& e : chunk) {
+      uint32_t slot;
+      auto it = index.find(e.subject_id);
+      if (it != index.end()) {
+        slot = it->second;
+      } else {
+        slot = static_cast<uint32_t>(records.size());
+        records.emplace_back();
+        index.emplace(e.subject_id, slot);
+      }
+      FloorRecord& r = records[slot];
+      ++r.events;
+      r.last_seen = e.time;
+    }
+    benchmark::DoNotOptimize(records.data());
+    const auto t1 = std::chrono::steady_clock::now();
+    pass.allocations += Allocations() - a0;
+    pass.seconds += Seconds(t0, t1);
+  }
+  pass.subjects_known = static_cast<int64_t>(records.size());
+  return pass;
+}
+
+// ---- Benchmarks ----
+
+void RunPasses(benchmark::State& state, Pass (*run)(int)) {
+  const int subjects = static_cast<int>(state.range(0));
+  Pass total;
+  for (auto _ : state) {
+    const Pass pass = run(subjects);
+    state.SetIterationTime(pass.seconds);
+    total.seconds += pass.seconds;
+    total.allocations += pass.allocations;
+    total.subjects_known = pass.subjects_known;
+    total.enrollments_in_flight = pass.enrollments_in_flight;
+  }
+  const double n = static_cast<double>(state.iterations());
+  ReportRate(state, StreamEvents(subjects), total.seconds / n,
+             static_cast<int64_t>(static_cast<double>(total.allocations) / n));
+  state.counters["subjects_known"] = static_cast<double>(total.subjects_known);
+  if (run == EnginePass) {
+    state.counters["enrollments_in_flight"] = static_cast<double>(total.enrollments_in_flight);
+  }
+}
+
+void BM_Ingest(benchmark::State& state) { RunPasses(state, EnginePass); }
+BENCHMARK(BM_Ingest)
+    ->Arg(100'000)
+    ->Arg(1'000'000)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1)
+    ->Repetitions(3);
+BENCHMARK(BM_Ingest)
+    ->Arg(10'000'000)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
+
+void BM_Floor(benchmark::State& state) { RunPasses(state, FloorPass); }
+BENCHMARK(BM_Floor)
+    ->Arg(100'000)
+    ->Arg(1'000'000)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1)
+    ->Repetitions(3);
+BENCHMARK(BM_Floor)
+    ->Arg(10'000'000)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
+
+// The engine against the floor, in alternating passes (engine, floor,
+// engine, ...), so a change in the machine's load hits both alike. Reports
+// the median of each and the median of the per-pair ratios: scripts/bench
+// takes engine_events_per_s, floor_events_per_s and engine_vs_floor from it.
+void BM_EngineVsFloor(benchmark::State& state) {
+  const int subjects = static_cast<int>(state.range(0));
+  const int pairs = 5;
+  const double events = static_cast<double>(StreamEvents(subjects));
+  std::vector<double> engine, floor, ratio;
+  for (auto _ : state) {
+    double seconds = 0;
+    for (int i = 0; i < pairs; ++i) {
+      const Pass e = EnginePass(subjects);
+      const Pass f = FloorPass(subjects);
+      engine.push_back(events / e.seconds);
+      floor.push_back(events / f.seconds);
+      ratio.push_back(f.seconds / e.seconds);
+      seconds += e.seconds + f.seconds;
+    }
+    state.SetIterationTime(seconds);
+  }
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  state.counters["engine_events_per_s"] = median(engine);
+  state.counters["floor_events_per_s"] = median(floor);
+  state.counters["engine_vs_floor"] = median(ratio);
+  state.counters["engine_vs_floor_min"] = *std::min_element(ratio.begin(), ratio.end());
+  state.counters["engine_vs_floor_max"] = *std::max_element(ratio.begin(), ratio.end());
+}
+BENCHMARK(BM_EngineVsFloor)
+    ->Arg(1'000'000)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
+
+// Heap allocations on the non-matching path. The engine is warmed up with
+// the 1M-subject stream above (2 M events: subjects, sequences and
+// enrollments in flight), then 1 M more events are ingested and every
+// operator new during them is counted.
+//   /0: names no journey listens to ("search", "page_view"), the bulk of
+//       real traffic;
+//   /1: "payment" from subjects the engine has never seen: a name the cart
+//       journey listens to (the sequence's absent event) that finds nothing.
+void BM_NonMatching(benchmark::State& state) {
+  const bool listened = state.range(0) == 1;
+  const int subjects = 1'000'000;
+  const int64_t warmup = 2'000'000;
+  const int events = 1'000'000;
+  int64_t allocations = 0;
+  double seconds = 0;
+  for (auto _ : state) {
+    auto fixture = std::make_unique<Fixture>(IngestOptions());
+    Stream stream(subjects, warmup);
+    std::vector<cairn::Event> chunk;
+    while (stream.Next(&chunk)) {
+      for (const cairn::Event& e : chunk) {
+        if (!fixture->engine.Ingest(e).ok()) std::abort();
+      }
+    }
+    const int64_t applied = fixture->engine.stats().events_applied;
+    // Continues one millisecond apart after the warm-up, so no timer comes
+    // due (the nearest is the cart sequence's one-day absent window).
+    chunk.clear();
+    chunk.reserve(events);
+    uint64_t x = 7;
+    for (int i = 0; i < events; ++i) {
+      x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+      cairn::Event e;
+      // Unseen subjects ("n...") for the listened name; known ones otherwise.
+      e.subject_id = listened ? absl::StrCat("n", i)
+                              : absl::StrCat("u", (x >> 20) % static_cast<uint64_t>(subjects));
+      e.name = listened ? "payment" : ((x >> 50) % 2 ? "search" : "page_view");
+      e.time = kStart + absl::Milliseconds(warmup + i);
+      chunk.push_back(std::move(e));
+    }
+    g_trace_budget.store(TraceBudget());
+    const int64_t a0 = Allocations();
+    const auto t0 = std::chrono::steady_clock::now();
+    for (const cairn::Event& e : chunk) {
+      if (!fixture->engine.Ingest(e).ok()) std::abort();
+    }
+    const auto t1 = std::chrono::steady_clock::now();
+    allocations += Allocations() - a0;
+    g_trace_budget.store(0);
+    // Nothing may have matched.
+    if (fixture->engine.stats().events_applied != applied + (listened ? events : 0)) std::abort();
+    state.SetIterationTime(Seconds(t0, t1));
+    seconds += Seconds(t0, t1);
+    fixture.reset();
+  }
+  ReportRate(state, events, seconds / static_cast<double>(state.iterations()),
+             allocations / state.iterations());
+}
+BENCHMARK(BM_NonMatching)
+    ->Arg(0)
+    ->Arg(1)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
 
 void BM_TimerFires(benchmark::State& state) {
   const int subjects = static_cast<int>(state.range(0));
-  const absl::Time start = absl::FromUnixSeconds(1767225600);
+  const absl::Time start = kStart;
+  int64_t allocations = 0;
   for (auto _ : state) {
     state.PauseTiming();
     cairn::EngineOptions options;
@@ -122,19 +376,30 @@ void BM_TimerFires(benchmark::State& state) {
     }
     state.ResumeTiming();
     // Every subject's one-hour delay fires, and each sends a push.
+    const int64_t a0 = Allocations();
+    g_trace_budget.store(TraceBudget());
     if (!fixture->engine.AdvanceTo(start + absl::Hours(2)).ok()) std::abort();
+    g_trace_budget.store(0);
+    allocations += Allocations() - a0;
     state.PauseTiming();
+    if (fixture->engine.stats().timers_fired < subjects) std::abort();
     fixture.reset();
     state.ResumeTiming();
   }
   state.counters["fires_per_s"] = benchmark::Counter(
       static_cast<double>(subjects) * state.iterations(), benchmark::Counter::kIsRate);
+  state.counters["allocations_per_fire"] =
+      static_cast<double>(allocations) / static_cast<double>(subjects * state.iterations());
 }
-BENCHMARK(BM_TimerFires)->Arg(1'000'000)->Unit(benchmark::kMillisecond)->Iterations(1);
+BENCHMARK(BM_TimerFires)
+    ->Arg(1'000'000)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1)
+    ->Repetitions(3);
 
 void BM_Snapshot(benchmark::State& state) {
   const int subjects = static_cast<int>(state.range(0));
-  const absl::Time start = absl::FromUnixSeconds(1767225600);
+  const absl::Time start = kStart;
   cairn::EngineOptions options;
   options.start_time = start;
   Fixture fixture(options);
@@ -170,5 +435,59 @@ void BM_Snapshot(benchmark::State& state) {
 BENCHMARK(BM_Snapshot)->Arg(1'000'000)->Unit(benchmark::kMillisecond)->Iterations(1);
 
 }  // namespace
+
+// ---- Global operator new replacement: counts every allocation ----
+//
+// Every form malloc()s or aligned_alloc()s, so every delete is free(). (GCC
+// cannot see that the new and delete it pairs are these, hence the pragma.)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
+void* operator new(std::size_t size) {
+  CountAllocation(size);
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t size) {
+  CountAllocation(size);
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+  CountAllocation(size);
+  return std::malloc(size == 0 ? 1 : size);
+}
+void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
+  CountAllocation(size);
+  return std::malloc(size == 0 ? 1 : size);
+}
+void* operator new(std::size_t size, std::align_val_t align) {
+  CountAllocation(size);
+  const std::size_t a = static_cast<std::size_t>(align);
+  if (void* p = std::aligned_alloc(a, (std::max<std::size_t>(size, 1) + a - 1) / a * a)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t size, std::align_val_t align) {
+  return operator new(size, align);
+}
+void* operator new(std::size_t size, std::align_val_t align, const std::nothrow_t&) noexcept {
+  try {
+    return operator new(size, align);
+  } catch (...) {
+    return nullptr;
+  }
+}
+void* operator new[](std::size_t size, std::align_val_t align, const std::nothrow_t&) noexcept {
+  return operator new(size, align, std::nothrow);
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 
 BENCHMARK_MAIN();

@@ -7,85 +7,43 @@
 // producer shares a core with a shard at 2 shards. Build with `release`:
 //   build/release/bench/cairn_bench_sharded --benchmark_counters_tabular=true
 
+#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
+#include "bench_setup.h"
 #include "cairn/cairn.h"
 
 namespace {
 
-class NullSink : public cairn::ChannelSink {
- public:
-  cairn::SendResult Send(const cairn::Message&) override { return cairn::SendResult::Accepted(); }
-};
-
-cairn::v1::Journey Parse(const char* text) {
-  absl::StatusOr<cairn::v1::Journey> j = cairn::ParseJourney(text, cairn::JourneyFormat::kText);
-  if (!j.ok()) std::abort();
-  return *j;
-}
-
-std::vector<cairn::v1::Journey> Journeys() {
-  absl::StatusOr<cairn::v1::Journey> cart = cairn::LoadJourneyFile(
-      CAIRN_SOURCE_DIR "/examples/cart_abandonment/journey.textproto");
-  if (!cart.ok()) std::abort();
-  return {*cart, Parse(R"pb(
-    id: "reminder" version: 1 settings { state: ACTIVE reentry { mode: AFTER_EXIT } }
-    nodes { id: "t" trigger { event { matcher { event: "signup" } } next: "d" } }
-    nodes { id: "d" delay { duration { seconds: 3600 } next: "p" } }
-    nodes { id: "p" action { channel: "push" template_id: "welcome" } })pb"),
-          Parse(R"pb(
-    id: "win_back" version: 1 settings { state: ACTIVE reentry { mode: AFTER_EXIT } }
-    nodes { id: "t" trigger { event { matcher { event: "login" } } next: "w" } }
-    nodes { id: "w" wait { branches { matcher { event: "login" } next: "" }
-            timeout { seconds: 604800 } on_timeout: "p" } }
-    nodes { id: "p" action { channel: "push" template_id: "gift" } })pb")};
-}
-
-// The engine benchmark's mix: mostly searches and page views, some views,
-// carts, payments and logins.
-std::vector<cairn::Event> MakeStream(int subjects, int events, absl::Time start) {
-  std::vector<cairn::Event> out;
-  out.reserve(events);
-  uint64_t x = 42;
-  const char* kNames[] = {"search", "page_view", "search", "page_view", "page_view",
-                          "product_view", "add_to_cart", "payment", "login", "search"};
-  for (int i = 0; i < events; ++i) {
-    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-    cairn::Event e;
-    e.subject_id = absl::StrCat("u", (x >> 20) % subjects);
-    e.name = kNames[(x >> 50) % 10];
-    e.time = start + absl::Milliseconds(i);
-    out.push_back(std::move(e));
-  }
-  return out;
-}
-
 void BM_Sharded(benchmark::State& state) {
   const int shards = static_cast<int>(state.range(0));
   const int events = 2'000'000;
-  const absl::Time start = absl::FromUnixSeconds(1767225600);
-  const std::vector<cairn::Event> stream = MakeStream(1'000'000, events, start);
-  const std::vector<cairn::v1::Journey> journeys = Journeys();
+  const absl::Time start = cairn::bench::kStart;
+  std::vector<cairn::Event> stream;
+  cairn::bench::EventStream source(1'000'000, events);
+  for (std::vector<cairn::Event> chunk; source.Next(&chunk);) {
+    std::move(chunk.begin(), chunk.end(), std::back_inserter(stream));
+  }
   for (auto _ : state) {
     state.PauseTiming();
     cairn::ShardedEngineOptions options;
     options.shards = shards;
     options.engine.start_time = start;
     options.engine.dedup_window = absl::ZeroDuration();
-    std::vector<NullSink> sinks(shards);
+    std::vector<cairn::bench::NullSink> sinks(shards);
     auto engine = cairn::ShardedEngine::Create(options, [&](int shard, cairn::Engine& e) {
-      CAIRN_RETURN_IF_ERROR(e.RegisterChannel("push", &sinks[shard]));
-      for (const cairn::v1::Journey& j : journeys) CAIRN_RETURN_IF_ERROR(e.Deploy(j));
-      return absl::OkStatus();
+      return cairn::bench::SetUpBenchEngine(e, &sinks[shard]);
     });
     if (!engine.ok()) std::abort();
+    // A host builds each event once and hands it over: moved, not copied.
+    std::vector<cairn::Event> inputs = stream;
     state.ResumeTiming();
-    for (const cairn::Event& e : stream) {
-      if (!(*engine)->Ingest(e).ok()) std::abort();
+    for (cairn::Event& e : inputs) {
+      if (!(*engine)->Ingest(std::move(e)).ok()) std::abort();
     }
     (*engine)->Flush();
     state.PauseTiming();

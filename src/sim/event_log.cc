@@ -114,10 +114,37 @@ absl::StatusOr<Attributes> ObjectField(const Object& object, absl::string_view k
 
 }  // namespace
 
-absl::StatusOr<Event> ParseEventLine(absl::string_view line) {
-  absl::StatusOr<JsonValue> parsed = ParseObject(line);
-  if (!parsed.ok()) return parsed.status();
-  const Object& object = parsed->object;
+absl::StatusOr<JsonValue> ParseJsonObject(absl::string_view text) { return ParseObject(text); }
+
+absl::Status CheckJsonKeys(const JsonValue& object,
+                           std::initializer_list<absl::string_view> known) {
+  return CheckKeys(object.object, known);
+}
+
+absl::StatusOr<std::string> JsonStringField(const JsonValue& object, absl::string_view key,
+                                            bool required) {
+  return StringField(object.object, key, required);
+}
+
+absl::StatusOr<absl::Time> JsonTimeField(const JsonValue& object, absl::string_view key) {
+  absl::StatusOr<std::string> s = StringField(object.object, key, true);
+  if (!s.ok()) return s.status();
+  absl::Time t;
+  std::string error;
+  if (!absl::ParseTime(absl::RFC3339_full, *s, &t, &error)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", key, "\" \"", *s, "\" is not an RFC 3339 time: ", error));
+  }
+  return t;
+}
+
+absl::StatusOr<Attributes> JsonAttributesField(const JsonValue& object, absl::string_view key,
+                                               absl::string_view what) {
+  return ObjectField(object.object, key, what);
+}
+
+absl::StatusOr<Event> EventFromJson(const JsonValue& json) {
+  const Object& object = json.object;
   absl::Status keys =
       CheckKeys(object, {"id", "subject", "subject_type", "name", "time", "properties"});
   if (!keys.ok()) return keys;
@@ -131,16 +158,19 @@ absl::StatusOr<Event> ParseEventLine(absl::string_view line) {
   e.id = *std::move(s);
   if (!(s = StringField(object, "subject_type", false)).ok()) return s.status();
   e.subject_type = *std::move(s);
-  if (!(s = StringField(object, "time", true)).ok()) return s.status();
-  std::string error;
-  if (!absl::ParseTime(absl::RFC3339_full, *s, &e.time, &error)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("\"time\" \"", *s, "\" is not an RFC 3339 time: ", error));
-  }
+  absl::StatusOr<absl::Time> time = JsonTimeField(json, "time");
+  if (!time.ok()) return time.status();
+  e.time = *time;
   absl::StatusOr<Attributes> props = ObjectField(object, "properties", "property");
   if (!props.ok()) return props.status();
   e.properties = *std::move(props);
   return e;
+}
+
+absl::StatusOr<Event> ParseEventLine(absl::string_view line) {
+  absl::StatusOr<JsonValue> parsed = ParseObject(line);
+  if (!parsed.ok()) return parsed.status();
+  return EventFromJson(*parsed);
 }
 
 absl::StatusOr<ProfileLine> ParseProfileLine(absl::string_view line) {
@@ -186,7 +216,8 @@ void AppendJsonString(absl::string_view s, std::string* out) {
 }
 
 std::string FormatEventTime(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", t, absl::UTCTimeZone());
+  // %E4Y: years before 1000 keep four digits, as RFC 3339 requires.
+  return absl::FormatTime("%E4Y-%m-%dT%H:%M:%E*SZ", t, absl::UTCTimeZone());
 }
 
 }  // namespace cairn::sim

@@ -1,0 +1,126 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+//
+// What every engine benchmark sets up: the cart-abandonment example plus two
+// journeys that keep subjects waiting (a one-hour delay before a push, and a
+// week-long wait for a second login), a push sink that accepts everything,
+// the common start time, and the event stream they are fed.
+
+#ifndef CAIRN_BENCH_BENCH_SETUP_H_
+#define CAIRN_BENCH_BENCH_SETUP_H_
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "cairn/cairn.h"
+
+namespace cairn::bench {
+
+class NullSink : public ChannelSink {
+ public:
+  SendResult Send(const Message&) override { return SendResult::Accepted(); }
+};
+
+inline const char kCartPath[] = CAIRN_SOURCE_DIR "/examples/cart_abandonment/journey.textproto";
+
+inline const char kReminder[] = R"pb(
+  id: "reminder" version: 1 settings { state: ACTIVE reentry { mode: AFTER_EXIT } }
+  nodes { id: "t" trigger { event { matcher { event: "signup" } } next: "d" } }
+  nodes { id: "d" delay { duration { seconds: 3600 } next: "p" } }
+  nodes { id: "p" action { channel: "push" template_id: "welcome" } })pb";
+
+inline const char kWinBack[] = R"pb(
+  id: "win_back" version: 1 settings { state: ACTIVE reentry { mode: AFTER_EXIT } }
+  nodes { id: "t" trigger { event { matcher { event: "login" } } next: "w" } }
+  nodes { id: "w" wait { branches { matcher { event: "login" } next: "" }
+          timeout { seconds: 604800 } on_timeout: "p" } }
+  nodes { id: "p" action { channel: "push" template_id: "gift" } })pb";
+
+inline const absl::Time kStart = absl::FromUnixSeconds(1767225600);
+
+// Exits with the error: a benchmark with a broken set-up measures nothing.
+inline void CheckOrDie(const absl::Status& status) {
+  if (status.ok()) return;
+  std::fprintf(stderr, "benchmark set-up failed: %s\n", status.ToString().c_str());
+  std::exit(1);
+}
+
+inline v1::Journey ParseOrDie(const char* text) {
+  absl::StatusOr<v1::Journey> journey = ParseJourney(text, JourneyFormat::kText);
+  CheckOrDie(journey.status());
+  return *std::move(journey);
+}
+
+inline v1::Journey LoadOrDie(const std::string& path) {
+  absl::StatusOr<v1::Journey> journey = LoadJourneyFile(path);
+  CheckOrDie(journey.status());
+  return *std::move(journey);
+}
+
+// The cart example, the reminder and the win-back journey.
+inline std::vector<v1::Journey> BenchJourneys() {
+  return {LoadOrDie(kCartPath), ParseOrDie(kReminder), ParseOrDie(kWinBack)};
+}
+
+// Registers `sink` on "push" and deploys BenchJourneys().
+inline absl::Status SetUpBenchEngine(Engine& engine, NullSink* sink) {
+  CAIRN_RETURN_IF_ERROR(engine.RegisterChannel("push", sink));
+  for (const v1::Journey& journey : BenchJourneys()) CAIRN_RETURN_IF_ERROR(engine.Deploy(journey));
+  return absl::OkStatus();
+}
+
+// An engine with BenchJourneys() deployed.
+struct Fixture {
+  NullSink sink;
+  Engine engine;
+  explicit Fixture(EngineOptions options = EngineOptions()) : engine(std::move(options)) {
+    CheckOrDie(SetUpBenchEngine(engine, &sink));
+  }
+};
+
+// Mostly searches and page views (no journey listens), some product views,
+// carts, payments and logins: 60% of the events match nothing. Subjects are
+// drawn uniformly from `subjects`; event i happens at start + i ms. The
+// stream is produced in chunks so the 10M-subject run does not hold every
+// event in memory; producing a chunk is never timed.
+class EventStream {
+ public:
+  static constexpr int kChunk = 1'000'000;
+
+  EventStream(int subjects, int64_t events) : subjects_(subjects), events_(events) {}
+
+  // Fills *out with the next chunk; false when the stream is done.
+  bool Next(std::vector<Event>* out) {
+    out->clear();
+    if (i_ >= events_) return false;
+    static const char* const kNames[] = {"search",       "page_view",   "search",  "page_view",
+                                         "page_view",    "product_view", "add_to_cart",
+                                         "payment",      "login",        "search"};
+    const int64_t end = std::min(events_, i_ + kChunk);
+    out->reserve(static_cast<size_t>(end - i_));
+    for (; i_ < end; ++i_) {
+      x_ = x_ * 6364136223846793005ULL + 1442695040888963407ULL;
+      Event e;
+      e.subject_id = absl::StrCat("u", (x_ >> 20) % static_cast<uint64_t>(subjects_));
+      e.name = kNames[(x_ >> 50) % 10];
+      e.time = kStart + absl::Milliseconds(i_);
+      out->push_back(std::move(e));
+    }
+    return true;
+  }
+
+ private:
+  int subjects_;
+  int64_t events_;
+  int64_t i_ = 0;
+  uint64_t x_ = 42;
+};
+
+}  // namespace cairn::bench
+
+#endif  // CAIRN_BENCH_BENCH_SETUP_H_

@@ -1,0 +1,652 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+
+#include "cairn/kafka/record.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/strings/charconv.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
+#include "cairn/status_macros.h"
+#include "cairn/v1/input.pb.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "sim/event_log.h"
+#include "sim/json.h"
+#include "util/proto_time.h"
+
+namespace cairn::kafka {
+namespace {
+
+template <class... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
+
+constexpr char kKinds[] = "event, profile, enroll, delivery, tick";
+
+// Quotes (and escapes) a value for an error message.
+std::string Quote(absl::string_view s) {
+  std::string out;
+  sim::AppendJsonString(s, &out);
+  return out;
+}
+
+absl::Status Invalid(absl::string_view kind, absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(kind, ": ", what));
+}
+
+absl::Status CheckTime(absl::string_view kind, absl::Time t) {
+  static const absl::Time kMin =
+      absl::FromCivil(absl::CivilSecond(1, 1, 1, 0, 0, 0), absl::UTCTimeZone());
+  static const absl::Time kEnd =
+      absl::FromCivil(absl::CivilSecond(10000, 1, 1, 0, 0, 0), absl::UTCTimeZone());
+  if (t == absl::InfinitePast()) return Invalid(kind, "time is not set");
+  if (t < kMin || t >= kEnd) {
+    return Invalid(kind, absl::StrCat("time ", sim::FormatEventTime(t),
+                                      " is outside 0001-01-01..9999-12-31"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckNotEmpty(absl::string_view kind, absl::string_view field,
+                           absl::string_view value) {
+  if (value.empty()) return Invalid(kind, absl::StrCat(field, " is empty"));
+  return absl::OkStatus();
+}
+
+// ---- JSON ----
+
+// Writes a value the JSON reader gives back exactly, or says why it cannot.
+absl::Status AppendJsonValue(const Value& v, std::string* out) {
+  switch (v.type()) {
+    case Value::Type::kNull:
+      out->append("null");
+      return absl::OkStatus();
+    case Value::Type::kString:
+      sim::AppendJsonString(v.string_value(), out);
+      return absl::OkStatus();
+    case Value::Type::kBool:
+      out->append(v.bool_value() ? "true" : "false");
+      return absl::OkStatus();
+    case Value::Type::kInt: {
+      constexpr int64_t kLimit = int64_t{1} << 53;
+      if (v.int_value() <= -kLimit || v.int_value() >= kLimit) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("int ", v.int_value(),
+                         " has no exact JSON form (beyond +-2^53): use the proto format"));
+      }
+      absl::StrAppend(out, v.int_value());
+      return absl::OkStatus();
+    }
+    case Value::Type::kDouble: {
+      const double d = v.double_value();
+      if (!std::isfinite(d)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("double ", d, " has no JSON form: use the proto format"));
+      }
+      // The reader makes integral numbers below 2^53 ints.
+      if (std::floor(d) == d && std::fabs(d) < 9007199254740992.0) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "double ", absl::StrFormat("%.17g", d),
+            " is integral and would read back as an int: use the proto format"));
+      }
+      // The shortest text that reads back as the same double.
+      for (int precision = 1; precision <= 17; ++precision) {
+        const std::string text = absl::StrFormat("%.*g", precision, d);
+        double back = 0;
+        const absl::from_chars_result r =
+            absl::from_chars(text.data(), text.data() + text.size(), back);
+        if (r.ec == std::errc() && back == d) {
+          out->append(text);
+          return absl::OkStatus();
+        }
+      }
+      out->append(absl::StrFormat("%.17g", d));
+      return absl::OkStatus();
+    }
+    case Value::Type::kStringList: {
+      out->push_back('[');
+      bool first = true;
+      for (const std::string& s : v.string_list_value()) {
+        if (!first) out->push_back(',');
+        first = false;
+        sim::AppendJsonString(s, out);
+      }
+      out->push_back(']');
+      return absl::OkStatus();
+    }
+    case Value::Type::kTimestamp:
+      return absl::InvalidArgumentError(
+          "a timestamp value has no JSON form: use the proto format");
+  }
+  return absl::InternalError("unknown value type");
+}
+
+absl::Status CheckUniqueNames(absl::string_view kind, absl::string_view what,
+                              const Attributes& attributes) {
+  absl::flat_hash_set<absl::string_view> seen;
+  for (const auto& [name, value] : attributes) {
+    if (!seen.insert(name).second) {
+      return Invalid(kind, absl::StrCat(what, " ", Quote(name), " appears twice"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AppendJsonAttributes(absl::string_view kind, absl::string_view what,
+                                  const Attributes& attributes, std::string* out) {
+  CAIRN_RETURN_IF_ERROR(CheckUniqueNames(kind, what, attributes));
+  out->push_back('{');
+  bool first = true;
+  for (const auto& [name, value] : attributes) {
+    if (!first) out->push_back(',');
+    first = false;
+    sim::AppendJsonString(name, out);
+    out->push_back(':');
+    absl::Status s = AppendJsonValue(value, out);
+    if (!s.ok()) return Invalid(kind, absl::StrCat(what, " ", Quote(name), ": ", s.message()));
+  }
+  out->push_back('}');
+  return absl::OkStatus();
+}
+
+// Appends ,"key":"value" (or the first field without the comma).
+void AppendField(absl::string_view key, absl::string_view value, std::string* out) {
+  if (out->size() > 1) out->push_back(',');
+  sim::AppendJsonString(key, out);
+  out->push_back(':');
+  sim::AppendJsonString(value, out);
+}
+
+void AppendTimeField(absl::Time t, std::string* out) {
+  AppendField("time", sim::FormatEventTime(t), out);
+}
+
+// ---- JSON decoding ----
+
+bool HasKey(const sim::JsonValue& object, absl::string_view key) {
+  for (const auto& entry : object.object) {
+    if (entry.first == key) return true;
+  }
+  return false;
+}
+
+absl::StatusOr<EngineInput> EventFromJson(const sim::JsonValue& object) {
+  absl::StatusOr<Event> event = sim::EventFromJson(object);
+  if (!event.ok()) return event.status();
+  return EngineInput(*std::move(event));
+}
+
+absl::StatusOr<EngineInput> ProfileFromJson(const sim::JsonValue& object) {
+  CAIRN_RETURN_IF_ERROR(
+      sim::CheckJsonKeys(object, {"subject", "subject_type", "attributes", "time"}));
+  ProfileUpdate p;
+  CAIRN_ASSIGN_OR_RETURN(p.subject_id, sim::JsonStringField(object, "subject", true));
+  CAIRN_ASSIGN_OR_RETURN(p.subject_type, sim::JsonStringField(object, "subject_type", false));
+  CAIRN_ASSIGN_OR_RETURN(p.attributes,
+                         sim::JsonAttributesField(object, "attributes", "attribute"));
+  CAIRN_ASSIGN_OR_RETURN(p.time, sim::JsonTimeField(object, "time"));
+  return EngineInput(std::move(p));
+}
+
+absl::StatusOr<EngineInput> EnrollmentFromJson(const sim::JsonValue& object) {
+  CAIRN_RETURN_IF_ERROR(sim::CheckJsonKeys(object, {"journey", "subject", "context", "time"}));
+  Enrollment e;
+  CAIRN_ASSIGN_OR_RETURN(e.journey_id, sim::JsonStringField(object, "journey", true));
+  CAIRN_ASSIGN_OR_RETURN(e.subject_id, sim::JsonStringField(object, "subject", true));
+  CAIRN_ASSIGN_OR_RETURN(e.context, sim::JsonAttributesField(object, "context", "context"));
+  CAIRN_ASSIGN_OR_RETURN(e.time, sim::JsonTimeField(object, "time"));
+  return EngineInput(std::move(e));
+}
+
+absl::StatusOr<EngineInput> DeliveryFromJson(const sim::JsonValue& object) {
+  CAIRN_RETURN_IF_ERROR(sim::CheckJsonKeys(
+      object, {"message_id", "outcome", "reason", "subject", "time"}));
+  DeliveryReport d;
+  CAIRN_ASSIGN_OR_RETURN(d.message_id, sim::JsonStringField(object, "message_id", true));
+  CAIRN_ASSIGN_OR_RETURN(std::string outcome, sim::JsonStringField(object, "outcome", true));
+  if (outcome == "delivered") {
+    d.outcome = DeliveryOutcome::kDelivered;
+  } else if (outcome == "failed") {
+    d.outcome = DeliveryOutcome::kFailed;
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "\"outcome\" ", Quote(outcome), " is not \"delivered\" or \"failed\""));
+  }
+  CAIRN_ASSIGN_OR_RETURN(d.reason, sim::JsonStringField(object, "reason", false));
+  CAIRN_ASSIGN_OR_RETURN(d.subject_id, sim::JsonStringField(object, "subject", true));
+  CAIRN_ASSIGN_OR_RETURN(d.time, sim::JsonTimeField(object, "time"));
+  return EngineInput(std::move(d));
+}
+
+absl::StatusOr<EngineInput> TickFromJson(const sim::JsonValue& object) {
+  CAIRN_RETURN_IF_ERROR(sim::CheckJsonKeys(object, {"time"}));
+  ClockTick t;
+  CAIRN_ASSIGN_OR_RETURN(t.time, sim::JsonTimeField(object, "time"));
+  return EngineInput(t);
+}
+
+absl::Status MissingKey(absl::string_view kind) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("the record has no key: a record of kind \"", kind,
+                   "\" must be keyed by its subject id"));
+}
+
+absl::StatusOr<EngineInput> DecodeJson(absl::string_view key, absl::string_view payload) {
+  CAIRN_ASSIGN_OR_RETURN(sim::JsonValue object, sim::ParseJsonObject(payload));
+  std::string kind = "event";
+  if (HasKey(object, "kind")) {
+    CAIRN_ASSIGN_OR_RETURN(kind, sim::JsonStringField(object, "kind", false));
+    object.object.erase(
+        std::find_if(object.object.begin(), object.object.end(),
+                     [](const auto& entry) { return entry.first == "kind"; }));
+  }
+  absl::StatusOr<EngineInput> (*parse)(const sim::JsonValue&) = nullptr;
+  if (kind == "event") {
+    parse = EventFromJson;
+  } else if (kind == "profile") {
+    parse = ProfileFromJson;
+  } else if (kind == "enroll") {
+    parse = EnrollmentFromJson;
+  } else if (kind == "delivery") {
+    parse = DeliveryFromJson;
+  } else if (kind == "tick") {
+    parse = TickFromJson;
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"kind\" ", Quote(kind), " is not one of ", kKinds));
+  }
+  if (kind != "tick") {
+    if (key.empty()) return MissingKey(kind);
+    if (!HasKey(object, "subject")) {
+      sim::JsonValue subject;
+      subject.type = sim::JsonValue::Type::kString;
+      subject.string = std::string(key);
+      object.object.emplace_back("subject", std::move(subject));
+    }
+  }
+  return parse(object);
+}
+
+// ---- Proto ----
+
+absl::StatusOr<Attributes> AttributesFromProto(
+    absl::string_view kind, absl::string_view what,
+    const google::protobuf::Map<std::string, v1::Value>& map) {
+  Attributes out;
+  out.reserve(map.size());
+  for (const auto& [name, proto] : map) {
+    absl::StatusOr<Value> v = Value::FromProto(proto);
+    if (!v.ok()) {
+      return Invalid(kind, absl::StrCat(what, " ", Quote(name), ": ", v.status().message()));
+    }
+    out.emplace_back(name, *std::move(v));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  return out;
+}
+
+absl::Status AttributesToProto(absl::string_view kind, absl::string_view what,
+                               const Attributes& attributes,
+                               google::protobuf::Map<std::string, v1::Value>* map) {
+  CAIRN_RETURN_IF_ERROR(CheckUniqueNames(kind, what, attributes));
+  for (const auto& [name, value] : attributes) {
+    if (value.is_null()) {
+      return Invalid(kind, absl::StrCat(what, " ", Quote(name),
+                                        ": a null value has no proto form"));
+    }
+    (*map)[name] = value.ToProto();
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<absl::Time> TimeFromProto(absl::string_view kind, bool has_time,
+                                         const google::protobuf::Timestamp& proto) {
+  if (!has_time) return absl::InfinitePast();  // ValidateInput names it
+  absl::StatusOr<absl::Time> t = internal::TimeFromProto(proto);
+  if (!t.ok()) return Invalid(kind, absl::StrCat("time: ", t.status().message()));
+  return *t;
+}
+
+absl::StatusOr<EngineInput> DecodeProto(absl::string_view key, absl::string_view payload) {
+  v1::InputRecord record;
+  if (!record.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+    return absl::InvalidArgumentError("the payload is not a serialized cairn.v1.InputRecord");
+  }
+  if (record.kind_case() == v1::InputRecord::KIND_NOT_SET) {
+    return absl::InvalidArgumentError(
+        "the cairn.v1.InputRecord has no kind set: set one of event, profile, enroll, "
+        "delivery, tick");
+  }
+  const bool tick = record.kind_case() == v1::InputRecord::kTick;
+  if (!tick && key.empty()) {
+    switch (record.kind_case()) {
+      case v1::InputRecord::kEvent:
+        return MissingKey("event");
+      case v1::InputRecord::kProfile:
+        return MissingKey("profile");
+      case v1::InputRecord::kEnroll:
+        return MissingKey("enroll");
+      default:
+        return MissingKey("delivery");
+    }
+  }
+  // The subject: the record's, or else the key.
+  auto subject = [&](const std::string& s) { return s.empty() ? std::string(key) : s; };
+  switch (record.kind_case()) {
+    case v1::InputRecord::kEvent: {
+      const v1::Event& p = record.event();
+      Event e;
+      e.id = p.id();
+      e.subject_id = subject(p.subject_id());
+      e.subject_type = p.subject_type();
+      e.name = p.name();
+      CAIRN_ASSIGN_OR_RETURN(e.time, TimeFromProto("event", p.has_time(), p.time()));
+      CAIRN_ASSIGN_OR_RETURN(e.properties,
+                             AttributesFromProto("event", "property", p.properties()));
+      return EngineInput(std::move(e));
+    }
+    case v1::InputRecord::kProfile: {
+      const v1::ProfileUpdate& p = record.profile();
+      ProfileUpdate u;
+      u.subject_id = subject(p.subject_id());
+      u.subject_type = p.subject_type();
+      CAIRN_ASSIGN_OR_RETURN(u.time, TimeFromProto("profile", p.has_time(), p.time()));
+      CAIRN_ASSIGN_OR_RETURN(u.attributes,
+                             AttributesFromProto("profile", "attribute", p.attributes()));
+      absl::flat_hash_set<absl::string_view> removed;
+      for (const std::string& name : p.removed()) {
+        if (p.attributes().contains(name)) {
+          return Invalid("profile",
+                         absl::StrCat("attribute ", Quote(name), " is both set and removed"));
+        }
+        if (!removed.insert(name).second) {
+          return Invalid("profile", absl::StrCat("attribute ", Quote(name), " is removed twice"));
+        }
+        u.attributes.emplace_back(name, Value());
+      }
+      std::sort(u.attributes.begin(), u.attributes.end(),
+                [](const auto& a, const auto& b) { return a.first < b.first; });
+      return EngineInput(std::move(u));
+    }
+    case v1::InputRecord::kEnroll: {
+      const v1::Enrollment& p = record.enroll();
+      Enrollment e;
+      e.journey_id = p.journey_id();
+      e.subject_id = subject(p.subject_id());
+      CAIRN_ASSIGN_OR_RETURN(e.time, TimeFromProto("enroll", p.has_time(), p.time()));
+      CAIRN_ASSIGN_OR_RETURN(e.context, AttributesFromProto("enroll", "context", p.context()));
+      return EngineInput(std::move(e));
+    }
+    case v1::InputRecord::kDelivery: {
+      const v1::DeliveryReport& p = record.delivery();
+      DeliveryReport d;
+      d.message_id = p.message_id();
+      switch (p.outcome()) {
+        case v1::DELIVERY_OUTCOME_DELIVERED:
+          d.outcome = DeliveryOutcome::kDelivered;
+          break;
+        case v1::DELIVERY_OUTCOME_FAILED:
+          d.outcome = DeliveryOutcome::kFailed;
+          break;
+        case v1::DELIVERY_OUTCOME_UNSPECIFIED:
+          return Invalid("delivery", "outcome is not set");
+        default:
+          return Invalid("delivery",
+                         absl::StrCat("outcome ", static_cast<int>(p.outcome()),
+                                      " is not DELIVERY_OUTCOME_DELIVERED or "
+                                      "DELIVERY_OUTCOME_FAILED"));
+      }
+      d.reason = p.reason();
+      d.subject_id = subject(p.subject_id());
+      CAIRN_ASSIGN_OR_RETURN(d.time, TimeFromProto("delivery", p.has_time(), p.time()));
+      return EngineInput(std::move(d));
+    }
+    case v1::InputRecord::kTick: {
+      ClockTick t;
+      CAIRN_ASSIGN_OR_RETURN(
+          t.time, TimeFromProto("tick", record.tick().has_time(), record.tick().time()));
+      return EngineInput(t);
+    }
+    case v1::InputRecord::KIND_NOT_SET:
+      break;
+  }
+  return absl::InternalError("unreachable");
+}
+
+std::string SerializeDeterministic(const v1::InputRecord& record) {
+  std::string out;
+  {
+    google::protobuf::io::StringOutputStream stream(&out);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    record.SerializeToCodedStream(&coded);
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::string_view InputKindName(const EngineInput& input) {
+  return std::visit(Overloaded{
+                        [](const Event&) { return absl::string_view("event"); },
+                        [](const ProfileUpdate&) { return absl::string_view("profile"); },
+                        [](const Enrollment&) { return absl::string_view("enroll"); },
+                        [](const DeliveryReport&) { return absl::string_view("delivery"); },
+                        [](const ClockTick&) { return absl::string_view("tick"); },
+                    },
+                    input);
+}
+
+absl::Time InputTime(const EngineInput& input) {
+  return std::visit([](const auto& i) { return i.time; }, input);
+}
+
+absl::string_view InputSubject(const EngineInput& input) {
+  return std::visit(Overloaded{
+                        [](const ClockTick&) { return absl::string_view(); },
+                        [](const auto& i) { return absl::string_view(i.subject_id); },
+                    },
+                    input);
+}
+
+absl::Status ValidateInput(const EngineInput& input) {
+  const absl::string_view kind = InputKindName(input);
+  CAIRN_RETURN_IF_ERROR(std::visit(
+      Overloaded{
+          [&](const Event& e) -> absl::Status {
+            CAIRN_RETURN_IF_ERROR(CheckNotEmpty(kind, "subject_id", e.subject_id));
+            return CheckNotEmpty(kind, "name", e.name);
+          },
+          [&](const ProfileUpdate& p) -> absl::Status {
+            return CheckNotEmpty(kind, "subject_id", p.subject_id);
+          },
+          [&](const Enrollment& e) -> absl::Status {
+            CAIRN_RETURN_IF_ERROR(CheckNotEmpty(kind, "journey_id", e.journey_id));
+            return CheckNotEmpty(kind, "subject_id", e.subject_id);
+          },
+          [&](const DeliveryReport& d) -> absl::Status {
+            return CheckNotEmpty(kind, "message_id", d.message_id);
+          },
+          [&](const ClockTick&) { return absl::OkStatus(); },
+      },
+      input));
+  return CheckTime(kind, InputTime(input));
+}
+
+absl::StatusOr<EngineInput> DecodeRecord(absl::string_view key,
+                                         absl::string_view format_header,
+                                         absl::string_view payload) {
+  absl::StatusOr<EngineInput> input;
+  if (format_header == kJsonFormat) {
+    input = DecodeJson(key, payload);
+  } else if (format_header == kProtoFormat) {
+    input = DecodeProto(key, payload);
+  } else if (format_header.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the record has no header \"", kFormatHeader, "\" (\"json\" or \"proto\")"));
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat("header \"", kFormatHeader, "\" is ",
+                                                   Quote(format_header),
+                                                   ": expected \"json\" or \"proto\""));
+  }
+  if (!input.ok()) return input.status();
+  if (!std::holds_alternative<ClockTick>(*input) && InputSubject(*input) != key) {
+    return absl::InvalidArgumentError(absl::StrCat("the record's key ", Quote(key),
+                                                   " is not its subject ",
+                                                   Quote(InputSubject(*input))));
+  }
+  CAIRN_RETURN_IF_ERROR(ValidateInput(*input));
+  return input;
+}
+
+absl::Status ApplyInput(const EngineInput& input, Engine& engine) {
+  return std::visit(
+      Overloaded{
+          [&](const Event& e) { return engine.Ingest(e); },
+          [&](const ProfileUpdate& p) {
+            return engine.UpsertProfile(p.subject_id, p.attributes, p.time, p.subject_type);
+          },
+          [&](const Enrollment& e) {
+            return engine.Enroll(e.journey_id, e.subject_id, e.time, e.context);
+          },
+          [&](const DeliveryReport& d) {
+            return engine.ReportDelivery(d.message_id, d.outcome, d.time, d.reason);
+          },
+          [&](const ClockTick& t) { return engine.AdvanceTo(t.time); },
+      },
+      input);
+}
+
+absl::StatusOr<std::string> EncodeJsonRecord(const EngineInput& input) {
+  CAIRN_RETURN_IF_ERROR(ValidateInput(input));
+  std::string out = "{";
+  CAIRN_RETURN_IF_ERROR(std::visit(
+      Overloaded{
+          [&](const Event& e) -> absl::Status {
+            if (!e.id.empty()) AppendField("id", e.id, &out);
+            AppendField("subject", e.subject_id, &out);
+            if (!e.subject_type.empty()) AppendField("subject_type", e.subject_type, &out);
+            AppendField("name", e.name, &out);
+            AppendTimeField(e.time, &out);
+            if (!e.properties.empty()) {
+              out.append(",\"properties\":");
+              CAIRN_RETURN_IF_ERROR(
+                  AppendJsonAttributes("event", "property", e.properties, &out));
+            }
+            return absl::OkStatus();
+          },
+          [&](const ProfileUpdate& p) -> absl::Status {
+            AppendField("kind", "profile", &out);
+            AppendField("subject", p.subject_id, &out);
+            if (!p.subject_type.empty()) AppendField("subject_type", p.subject_type, &out);
+            out.append(",\"attributes\":");
+            CAIRN_RETURN_IF_ERROR(
+                AppendJsonAttributes("profile", "attribute", p.attributes, &out));
+            AppendTimeField(p.time, &out);
+            return absl::OkStatus();
+          },
+          [&](const Enrollment& e) -> absl::Status {
+            AppendField("kind", "enroll", &out);
+            AppendField("journey", e.journey_id, &out);
+            AppendField("subject", e.subject_id, &out);
+            if (!e.context.empty()) {
+              out.append(",\"context\":");
+              CAIRN_RETURN_IF_ERROR(AppendJsonAttributes("enroll", "context", e.context, &out));
+            }
+            AppendTimeField(e.time, &out);
+            return absl::OkStatus();
+          },
+          [&](const DeliveryReport& d) -> absl::Status {
+            AppendField("kind", "delivery", &out);
+            AppendField("message_id", d.message_id, &out);
+            AppendField("outcome",
+                        d.outcome == DeliveryOutcome::kDelivered ? "delivered" : "failed",
+                        &out);
+            if (!d.reason.empty()) AppendField("reason", d.reason, &out);
+            if (!d.subject_id.empty()) AppendField("subject", d.subject_id, &out);
+            AppendTimeField(d.time, &out);
+            return absl::OkStatus();
+          },
+          [&](const ClockTick& t) -> absl::Status {
+            AppendField("kind", "tick", &out);
+            AppendTimeField(t.time, &out);
+            return absl::OkStatus();
+          },
+      },
+      input));
+  out.push_back('}');
+  return out;
+}
+
+absl::StatusOr<std::string> EncodeProtoRecord(const EngineInput& input) {
+  CAIRN_RETURN_IF_ERROR(ValidateInput(input));
+  v1::InputRecord record;
+  CAIRN_RETURN_IF_ERROR(std::visit(
+      Overloaded{
+          [&](const Event& e) -> absl::Status {
+            v1::Event* p = record.mutable_event();
+            p->set_id(e.id);
+            p->set_subject_id(e.subject_id);
+            p->set_subject_type(e.subject_type);
+            p->set_name(e.name);
+            *p->mutable_time() = internal::TimeToProto(e.time);
+            return AttributesToProto("event", "property", e.properties,
+                                     p->mutable_properties());
+          },
+          [&](const ProfileUpdate& u) -> absl::Status {
+            v1::ProfileUpdate* p = record.mutable_profile();
+            p->set_subject_id(u.subject_id);
+            p->set_subject_type(u.subject_type);
+            *p->mutable_time() = internal::TimeToProto(u.time);
+            CAIRN_RETURN_IF_ERROR(CheckUniqueNames("profile", "attribute", u.attributes));
+            for (const auto& [name, value] : u.attributes) {
+              if (value.is_null()) {
+                p->add_removed(name);
+              } else {
+                (*p->mutable_attributes())[name] = value.ToProto();
+              }
+            }
+            return absl::OkStatus();
+          },
+          [&](const Enrollment& e) -> absl::Status {
+            v1::Enrollment* p = record.mutable_enroll();
+            p->set_journey_id(e.journey_id);
+            p->set_subject_id(e.subject_id);
+            *p->mutable_time() = internal::TimeToProto(e.time);
+            return AttributesToProto("enroll", "context", e.context, p->mutable_context());
+          },
+          [&](const DeliveryReport& d) -> absl::Status {
+            v1::DeliveryReport* p = record.mutable_delivery();
+            p->set_message_id(d.message_id);
+            p->set_outcome(d.outcome == DeliveryOutcome::kDelivered
+                               ? v1::DELIVERY_OUTCOME_DELIVERED
+                               : v1::DELIVERY_OUTCOME_FAILED);
+            p->set_reason(d.reason);
+            p->set_subject_id(d.subject_id);
+            *p->mutable_time() = internal::TimeToProto(d.time);
+            return absl::OkStatus();
+          },
+          [&](const ClockTick& t) -> absl::Status {
+            *record.mutable_tick()->mutable_time() = internal::TimeToProto(t.time);
+            return absl::OkStatus();
+          },
+      },
+      input));
+  return SerializeDeterministic(record);
+}
+
+}  // namespace cairn::kafka
