@@ -41,6 +41,7 @@
 #include "sim/generator.h"
 #include "sim/simulator.h"
 #include "snapshot/record_io.h"
+#include "testing/snapshot_records.h"
 #include "testing/test_util.h"
 
 namespace cairn {
@@ -389,17 +390,8 @@ void Continue(World* w, const PreludeIds& ids) {
 // Every record of a snapshot as text, with the counters (which a rejected
 // input changes) cleared from the clock record.
 std::vector<std::string> SnapshotRecords(const Engine& engine) {
-  std::ostringstream out;
-  REQUIRE_THAT(engine.Snapshot(out), IsOk());
-  std::istringstream in(out.str());
-  internal::RecordReader reader(&in);
   std::vector<std::string> records;
-  v1::SnapshotRecord r;
-  while (true) {
-    r.Clear();
-    absl::StatusOr<bool> more = reader.Read(&r);
-    REQUIRE_THAT(StatusOf(more), IsOk());
-    if (!*more) break;
+  for (v1::SnapshotRecord& r : testing::SnapshotRecordsOf(engine)) {
     if (r.has_clock()) r.mutable_clock()->clear_stats();
     records.push_back(r.ShortDebugString());
   }
@@ -1053,17 +1045,7 @@ TEST_CASE("Engine::Create accepts the edges of every range") {
 // Restore.
 
 std::vector<v1::SnapshotRecord> Records(const std::string& bytes) {
-  std::istringstream in(bytes);
-  internal::RecordReader reader(&in);
-  std::vector<v1::SnapshotRecord> records;
-  while (true) {
-    v1::SnapshotRecord r;
-    absl::StatusOr<bool> more = reader.Read(&r);
-    REQUIRE_THAT(StatusOf(more), IsOk());
-    if (!*more) break;
-    records.push_back(std::move(r));
-  }
-  return records;
+  return testing::ReadSnapshotRecords(bytes);
 }
 
 std::string Encode(const std::vector<v1::SnapshotRecord>& records) {

@@ -9,6 +9,7 @@
 #include "cairn/cairn.h"
 #include "cairn/testing/harness.h"
 #include "catch2/catch.hpp"
+#include "testing/snapshot_records.h"
 #include "testing/test_util.h"
 
 namespace cairn {
@@ -176,6 +177,35 @@ TEST_CASE("Sequence matches follow re-entry rules") {
   const v1::VersionReport v = c.h.Report("cart_abandonment")->versions(0);
   CHECK(v.entered() == 1);
   CHECK(v.entries_refused(0).reason() == "reentry_cooldown");
+}
+
+TEST_CASE("A partial match is freed when its window passes, even if the subject never returns") {
+  constexpr char kBrowse[] = R"pb(
+    id: "browse" version: 1 settings { state: ACTIVE }
+    nodes { id: "t" trigger { sequence { steps { event: "view" } steps { event: "cart" }
+                                         within { seconds: 3600 } } next: "done" } }
+    nodes { id: "done" exit {} }
+  )pb";
+  Harness h;
+  REQUIRE_THAT(h.DeployText(kBrowse), IsOk());
+  REQUIRE_THAT(h.Event("ann", "view", {{"sku", Value::String("A-1")}}), IsOk());
+  auto sequences = [&] {
+    int n = 0;
+    for (const v1::SnapshotRecord& r : testing::SnapshotRecordsOf(h.engine())) {
+      if (r.has_subject()) n += r.subject().sequences_size();
+    }
+    return n;
+  };
+  REQUIRE(sequences() == 1);
+  // Exactly at the end of the window a cart would still complete the match.
+  REQUIRE_THAT(h.Advance(absl::Hours(1)), IsOk());
+  CHECK(sequences() == 1);
+  // Soon past it (on the next whole minute), the engine lets go of the
+  // match without hearing from ann again.
+  REQUIRE_THAT(h.Advance(absl::Minutes(1)), IsOk());
+  CHECK(sequences() == 0);
+  REQUIRE_THAT(h.Event("ann", "cart"), IsOk());
+  CHECK(h.Report("browse")->versions(0).entered() == 0);
 }
 
 }  // namespace

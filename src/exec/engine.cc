@@ -64,6 +64,7 @@ constexpr absl::string_view kDefaultSubjectType = "user";
 constexpr uint8_t kNodeTimer = 0;     // target: enrollment slot
 constexpr uint8_t kTrackerTimer = 1;  // target: goal tracker slot
 constexpr uint8_t kSequenceTimer = 2; // target: pending sequence slot
+constexpr uint8_t kProgressTimer = 3;  // target: subject; frees expired partial matches
 
 absl::string_view SubjectTypeOrDefault(absl::string_view type) {
   return type.empty() ? kDefaultSubjectType : type;
@@ -982,6 +983,13 @@ class Engine::Impl {
       if (i == 0) {
         p.starts[0] = now_;
         p.context = event.properties;
+        // After this start's window has passed, free it even if the subject
+        // never comes back (housekeeping: not counted in timers_fired). On
+        // the next whole minute, so that such timers share buckets.
+        const int64_t end = absl::ToUnixSeconds(now_ + trigger.duration);
+        const int64_t minute = end / 60 - (end % 60 < 0 ? 1 : 0);
+        timers_.Schedule(absl::FromUnixSeconds((minute + 1) * 60), **subject, 0,
+                         kProgressTimer);
       } else if (p.starts[i - 1] != absl::InfinitePast() &&
                  now_ - p.starts[i - 1] <= trigger.duration) {
         p.starts[i] = p.starts[i - 1];
@@ -1016,6 +1024,17 @@ class Engine::Impl {
         p.context.clear();
       }
       return;
+    }
+  }
+
+  // Expires every partial match of `subject` whose window has passed.
+  void ExpireAllProgress(uint32_t subject) {
+    absl::InlinedVector<std::pair<uint32_t, int32_t>, 4> keys;
+    for (const internal::SequenceProgress& p : subjects_[subject].sequences) {
+      keys.emplace_back(p.version, p.node);
+    }
+    for (const auto& [version, node] : keys) {
+      ExpireProgress(subject, version, node, versions_[version].graph->nodes[node].duration);
     }
   }
 
@@ -1638,6 +1657,10 @@ class Engine::Impl {
           ++stats_.timers_fired;
           FireSequence(t.target);
         }
+        continue;
+      }
+      if (t.kind == kProgressTimer) {
+        ExpireAllProgress(t.target);
         continue;
       }
       if (t.kind == kTrackerTimer) {
@@ -2341,9 +2364,10 @@ absl::Status Engine::Impl::CheckRestoredState() const {
   }
   bool timers_ok = true;
   timers_.ForEach([&](const internal::Timer& t) {
-    const size_t limit = t.kind == kNodeTimer      ? enrollments_.size()
-                         : t.kind == kTrackerTimer ? trackers_.size()
+    const size_t limit = t.kind == kNodeTimer       ? enrollments_.size()
+                         : t.kind == kTrackerTimer  ? trackers_.size()
                          : t.kind == kSequenceTimer ? pending_.size()
+                         : t.kind == kProgressTimer ? subjects_.size()
                                                     : 0;
     timers_ok = timers_ok && t.target < limit;
   });

@@ -237,6 +237,13 @@ std::string ResealHeader(std::string bytes) {
   return SetU32(bytes, 36, Crc(bytes.substr(0, 36)));
 }
 
+// `bytes` with the bits of `mask` flipped at `at`. (Through replace(): GCC 12
+// at -O3 misreads a direct store into a moved-in string as an overflow.)
+std::string FlipBits(std::string bytes, size_t at, char mask) {
+  const char flipped = static_cast<char>(bytes.at(at) ^ mask);
+  return bytes.replace(at, 1, 1, flipped);
+}
+
 std::vector<Damage> DamageCatalogue() {
   // The newest checkpoint holds "at 30" (5 bytes): 45 bytes in all.
   return {
@@ -250,20 +257,17 @@ std::vector<Damage> DamageCatalogue() {
        "the body is 7 bytes, the header says 5"},
       {"another file format",
        [](std::string b) {
-         b[0] = 'X';
-         return b;
+         return b.replace(0, 1, 1, 'X');
        },
        "not a Cairn checkpoint (bad magic)"},
       {"a header bit flipped",
        [](std::string b) {
-         b[16] ^= 0x01;  // the offset
-         return b;
+         return FlipBits(std::move(b), 16, 0x01);  // the offset
        },
        ""},  // checksum values vary; checked by prefix below
       {"a body bit flipped",
        [](std::string b) {
-         b[42] ^= 0x20;
-         return b;
+         return FlipBits(std::move(b), 42, 0x20);
        },
        ""},
       {"a newer format version", [](std::string b) { return ResealHeader(SetU32(b, 8, 2)); },
