@@ -51,6 +51,7 @@ using internal::JourneyEntry;
 using internal::JourneyGraph;
 using internal::JourneyHistory;
 using internal::JourneyVersion;
+using internal::StatFields;
 using internal::kExitEdge;
 using internal::PathRoot;
 using internal::SentMessage;
@@ -668,10 +669,7 @@ class Engine::Impl {
           "advance: time must be finite (next_timer_time() is InfiniteFuture when no "
           "timer is pending)");
     }
-    if (time <= now_) return absl::OkStatus();
-    FireTimersUntil(time);
-    now_ = time;
-    ForgetOldMessages();
+    if (time > now_) ApplyTime(time);  // An earlier time is no input: not late.
     return absl::OkStatus();
   }
 
@@ -1943,15 +1941,6 @@ absl::Status ReadValues(const google::protobuf::RepeatedPtrField<v1::SnapshotNam
   return absl::OkStatus();
 }
 
-// EngineStats as a flat list, in field order.
-std::vector<int64_t*> StatFields(EngineStats* s) {
-  return {&s->events_applied, &s->events_ignored, &s->events_rejected,
-          &s->events_duplicate, &s->enrollments_applied, &s->enrollments_rejected,
-          &s->profile_updates_applied, &s->profile_updates_rejected,
-          &s->delivery_reports_applied, &s->delivery_reports_rejected, &s->late_inputs,
-          &s->too_late_inputs, &s->timers_fired, &s->messages_sent, &s->messages_failed};
-}
-
 uint64_t DefinitionFingerprint(const v1::Journey& j) {
   absl::StatusOr<std::string> bytes = SerializeJourney(j, JourneyFormat::kBinary);
   return StableHash64({bytes.ok() ? *bytes : std::string()});
@@ -2151,22 +2140,9 @@ absl::Status Engine::Impl::Snapshot(std::ostream& out) const {
 void Engine::Impl::ResetToPristine() {
   now_ = options_.start_time;
   next_enrollment_uid_ = 0;
-  stats_ = EngineStats();
   in_flight_ = 0;
-  for (JourneyEntry& j : journeys_) {
-    j.state = versions_[j.versions.back()].graph->definition.settings().state();
-  }
-  for (JourneyVersion& v : versions_) {
-    internal::VersionCounters fresh;
-    fresh.nodes.resize(v.graph->nodes.size());
-    fresh.actions.resize(v.graph->nodes.size());
-    fresh.node_goals.resize(v.graph->nodes.size());
-    fresh.journey_goals.resize(v.graph->goals.size());
-    for (size_t i = 0; i < v.graph->nodes.size(); ++i) {
-      fresh.nodes[i].left.assign(v.graph->nodes[i].edges.size(), 0);
-    }
-    v.counters = std::move(fresh);
-  }
+  // (Journey states, version counters and stats are put back by Restore,
+  // which saved them before reading.)
   subjects_.clear();
   subject_index_.clear();
   enrollments_.clear();

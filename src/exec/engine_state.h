@@ -17,6 +17,7 @@
 
 #include "absl/container/btree_map.h"
 #include "absl/time/time.h"
+#include "cairn/engine.h"
 #include "cairn/event.h"
 #include "cairn/journey.h"
 #include "cairn/sink.h"
@@ -70,6 +71,16 @@ struct VersionCounters {
   std::vector<GoalStats> node_goals;     // Indexed by node; used for goals.
   std::vector<GoalStats> journey_goals;  // Indexed like JourneyGraph::goals.
 };
+
+// The input counters of EngineStats as a flat list, in field order (the
+// derived subjects and enrollments_in_flight are not among them).
+inline std::vector<int64_t*> StatFields(EngineStats* s) {
+  return {&s->events_applied, &s->events_ignored, &s->events_rejected,
+          &s->events_duplicate, &s->enrollments_applied, &s->enrollments_rejected,
+          &s->profile_updates_applied, &s->profile_updates_rejected,
+          &s->delivery_reports_applied, &s->delivery_reports_rejected, &s->late_inputs,
+          &s->too_late_inputs, &s->timers_fired, &s->messages_sent, &s->messages_failed};
+}
 
 // One deployed version of a journey.
 struct JourneyVersion {

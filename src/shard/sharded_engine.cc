@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "cairn/hash.h"
 #include "cairn/status_macros.h"
+#include "exec/engine_state.h"
 
 namespace cairn {
 namespace {
@@ -293,22 +294,10 @@ EngineStats ShardedEngine::stats() {
   Flush();
   EngineStats sum;
   for (auto& shard : shards_) {
-    const EngineStats s = shard->engine().stats();
-    sum.events_applied += s.events_applied;
-    sum.events_ignored += s.events_ignored;
-    sum.events_rejected += s.events_rejected;
-    sum.events_duplicate += s.events_duplicate;
-    sum.enrollments_applied += s.enrollments_applied;
-    sum.enrollments_rejected += s.enrollments_rejected;
-    sum.profile_updates_applied += s.profile_updates_applied;
-    sum.profile_updates_rejected += s.profile_updates_rejected;
-    sum.delivery_reports_applied += s.delivery_reports_applied;
-    sum.delivery_reports_rejected += s.delivery_reports_rejected;
-    sum.late_inputs += s.late_inputs;
-    sum.too_late_inputs += s.too_late_inputs;
-    sum.timers_fired += s.timers_fired;
-    sum.messages_sent += s.messages_sent;
-    sum.messages_failed += s.messages_failed;
+    EngineStats s = shard->engine().stats();
+    const std::vector<int64_t*> from = internal::StatFields(&s);
+    const std::vector<int64_t*> into = internal::StatFields(&sum);
+    for (size_t i = 0; i < from.size(); ++i) *into[i] += *from[i];
     sum.subjects += s.subjects;
     sum.enrollments_in_flight += s.enrollments_in_flight;
   }

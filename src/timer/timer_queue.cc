@@ -17,12 +17,9 @@ void TimerQueue::Add(const Timer& timer) {
   const Entry entry{timer.seq, timer.target, timer.generation, nanos, timer.kind};
   Bucket& bucket = buckets_[second];
   const bool empty = bucket.next == bucket.timers.size();
-  auto earlier = [](const Entry& a, const Entry& b) {
-    return a.nanos != b.nanos ? a.nanos < b.nanos : a.seq < b.seq;
-  };
   if (bucket.sorted) {
     bucket.timers.insert(std::upper_bound(bucket.timers.begin() + bucket.next,
-                                          bucket.timers.end(), entry, earlier),
+                                          bucket.timers.end(), entry, Earlier),
                          entry);
   } else {
     bucket.timers.push_back(entry);
@@ -53,12 +50,9 @@ bool TimerQueue::PopDue(absl::Time limit, Timer* out) {
   Bucket* head = Head();
   if (head == nullptr) return false;
   const int64_t second = buckets_.begin()->first;
-  if (absl::FromUnixSeconds(second) + absl::Nanoseconds(head->min_nanos) > limit) return false;
+  if (Due(second, head->min_nanos) > limit) return false;
   if (!head->sorted) {
-    std::sort(head->timers.begin() + head->next, head->timers.end(),
-              [](const Entry& a, const Entry& b) {
-                return a.nanos != b.nanos ? a.nanos < b.nanos : a.seq < b.seq;
-              });
+    std::sort(head->timers.begin() + head->next, head->timers.end(), Earlier);
     head->sorted = true;
   }
   *out = ToTimer(second, head->timers[head->next++]);
@@ -70,8 +64,7 @@ bool TimerQueue::PopDue(absl::Time limit, Timer* out) {
 absl::Time TimerQueue::NextDue() const {
   Bucket* head = Head();
   return head == nullptr ? absl::InfiniteFuture()
-                         : absl::FromUnixSeconds(buckets_.begin()->first) +
-                               absl::Nanoseconds(head->min_nanos);
+                         : Due(buckets_.begin()->first, head->min_nanos);
 }
 
 }  // namespace cairn::internal

@@ -81,9 +81,15 @@ class TimerQueue {
     uint32_t min_nanos = 0;  // of timers[next, end), when non-empty
   };
 
+  static absl::Time Due(int64_t second, uint32_t nanos) {
+    return absl::FromUnixSeconds(second) + absl::Nanoseconds(nanos);
+  }
   static Timer ToTimer(int64_t second, const Entry& e) {
-    return Timer{absl::FromUnixSeconds(second) + absl::Nanoseconds(e.nanos), e.seq, e.target,
-                 e.generation, e.kind};
+    return Timer{Due(second, e.nanos), e.seq, e.target, e.generation, e.kind};
+  }
+  // Firing order within a bucket: due time, then scheduling order.
+  static bool Earlier(const Entry& a, const Entry& b) {
+    return a.nanos != b.nanos ? a.nanos < b.nanos : a.seq < b.seq;
   }
 
   // Adds a timer to its bucket, keeping a sorted bucket sorted.
