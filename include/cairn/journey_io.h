@@ -9,6 +9,7 @@
 #define CAIRN_JOURNEY_IO_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -47,6 +48,14 @@ absl::StatusOr<v1::Journey> ParseJourney(absl::string_view data,
 // Reads and parses a journey file, choosing the format by extension.
 // NotFound when the file cannot be opened; errors name the path.
 absl::StatusOr<v1::Journey> LoadJourneyFile(const std::string& path);
+
+// Loads a journey file, or every journey file under a directory (searched
+// recursively; files whose extension is not a journey format are skipped),
+// sorted by (id, version) so that every process that loads the same files
+// deploys them in the same order. InvalidArgument when a directory holds
+// no journey file or two files hold the same id and version (naming both);
+// a file's errors as LoadJourneyFile.
+absl::StatusOr<std::vector<v1::Journey>> LoadJourneys(const std::string& path);
 
 // Serializes `journey` in `format`. Text and JSON output are deterministic
 // (fields in number order, map entries sorted by key), binary output is

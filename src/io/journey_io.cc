@@ -2,10 +2,13 @@
 
 #include "cairn/journey_io.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
@@ -164,6 +167,49 @@ absl::StatusOr<v1::Journey> LoadJourneyFile(const std::string& path) {
                         absl::StrCat(path, ": ", journey.status().message()));
   }
   return journey;
+}
+
+absl::StatusOr<std::vector<v1::Journey>> LoadJourneys(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(path, ec)) {
+    absl::StatusOr<v1::Journey> journey = LoadJourneyFile(path);
+    if (!journey.ok()) return journey.status();
+    return std::vector<v1::Journey>{*std::move(journey)};
+  }
+  std::vector<std::string> files;
+  std::filesystem::recursive_directory_iterator it(path, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    if (!it->is_regular_file(ec)) continue;
+    const std::string file = it->path().string();
+    if (JourneyFormatFromPath(file).ok()) files.push_back(file);
+  }
+  if (ec) return absl::NotFoundError(absl::StrCat(path, ": ", ec.message()));
+  if (files.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": no journey files (.textproto, .txtpb, .pbtxt, .json, .binpb, .pb)"));
+  }
+  std::sort(files.begin(), files.end());
+  std::vector<std::pair<v1::Journey, std::string>> loaded;
+  for (const std::string& file : files) {
+    absl::StatusOr<v1::Journey> journey = LoadJourneyFile(file);
+    if (!journey.ok()) return journey.status();
+    loaded.emplace_back(*std::move(journey), file);
+  }
+  std::stable_sort(loaded.begin(), loaded.end(), [](const auto& a, const auto& b) {
+    return std::make_pair(a.first.id(), a.first.version()) <
+           std::make_pair(b.first.id(), b.first.version());
+  });
+  std::vector<v1::Journey> out;
+  for (size_t i = 0; i < loaded.size(); ++i) {
+    if (i > 0 && loaded[i].first.id() == loaded[i - 1].first.id() &&
+        loaded[i].first.version() == loaded[i - 1].first.version()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          loaded[i - 1].second, " and ", loaded[i].second, " both hold journey \"",
+          loaded[i].first.id(), "\" version ", loaded[i].first.version()));
+    }
+    out.push_back(std::move(loaded[i].first));
+  }
+  return out;
 }
 
 absl::StatusOr<std::string> SerializeJourney(const v1::Journey& journey,

@@ -22,10 +22,14 @@
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "sim/event_log.h"
 #include "sim/json.h"
+#include "kafka/json_write.h"
 #include "util/proto_time.h"
 
 namespace cairn::kafka {
 namespace {
+
+using internal::AppendField;
+using internal::Quote;
 
 template <class... Ts>
 struct Overloaded : Ts... {
@@ -35,13 +39,6 @@ template <class... Ts>
 Overloaded(Ts...) -> Overloaded<Ts...>;
 
 constexpr char kKinds[] = "event, profile, enroll, delivery, tick";
-
-// Quotes (and escapes) a value for an error message.
-std::string Quote(absl::string_view s) {
-  std::string out;
-  sim::AppendJsonString(s, &out);
-  return out;
-}
 
 absl::Status Invalid(absl::string_view kind, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(kind, ": ", what));
@@ -68,72 +65,6 @@ absl::Status CheckNotEmpty(absl::string_view kind, absl::string_view field,
 
 // ---- JSON ----
 
-// Writes a value the JSON reader gives back exactly, or says why it cannot.
-absl::Status AppendJsonValue(const Value& v, std::string* out) {
-  switch (v.type()) {
-    case Value::Type::kNull:
-      out->append("null");
-      return absl::OkStatus();
-    case Value::Type::kString:
-      sim::AppendJsonString(v.string_value(), out);
-      return absl::OkStatus();
-    case Value::Type::kBool:
-      out->append(v.bool_value() ? "true" : "false");
-      return absl::OkStatus();
-    case Value::Type::kInt: {
-      constexpr int64_t kLimit = int64_t{1} << 53;
-      if (v.int_value() <= -kLimit || v.int_value() >= kLimit) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("int ", v.int_value(),
-                         " has no exact JSON form (beyond +-2^53): use the proto format"));
-      }
-      absl::StrAppend(out, v.int_value());
-      return absl::OkStatus();
-    }
-    case Value::Type::kDouble: {
-      const double d = v.double_value();
-      if (!std::isfinite(d)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("double ", d, " has no JSON form: use the proto format"));
-      }
-      // The reader makes integral numbers below 2^53 ints.
-      if (std::floor(d) == d && std::fabs(d) < 9007199254740992.0) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "double ", absl::StrFormat("%.17g", d),
-            " is integral and would read back as an int: use the proto format"));
-      }
-      // The shortest text that reads back as the same double.
-      for (int precision = 1; precision <= 17; ++precision) {
-        const std::string text = absl::StrFormat("%.*g", precision, d);
-        double back = 0;
-        const absl::from_chars_result r =
-            absl::from_chars(text.data(), text.data() + text.size(), back);
-        if (r.ec == std::errc() && back == d) {
-          out->append(text);
-          return absl::OkStatus();
-        }
-      }
-      out->append(absl::StrFormat("%.17g", d));
-      return absl::OkStatus();
-    }
-    case Value::Type::kStringList: {
-      out->push_back('[');
-      bool first = true;
-      for (const std::string& s : v.string_list_value()) {
-        if (!first) out->push_back(',');
-        first = false;
-        sim::AppendJsonString(s, out);
-      }
-      out->push_back(']');
-      return absl::OkStatus();
-    }
-    case Value::Type::kTimestamp:
-      return absl::InvalidArgumentError(
-          "a timestamp value has no JSON form: use the proto format");
-  }
-  return absl::InternalError("unknown value type");
-}
-
 absl::Status CheckUniqueNames(absl::string_view kind, absl::string_view what,
                               const Attributes& attributes) {
   absl::flat_hash_set<absl::string_view> seen;
@@ -155,19 +86,11 @@ absl::Status AppendJsonAttributes(absl::string_view kind, absl::string_view what
     first = false;
     sim::AppendJsonString(name, out);
     out->push_back(':');
-    absl::Status s = AppendJsonValue(value, out);
+    absl::Status s = internal::AppendExactJsonValue(value, out);
     if (!s.ok()) return Invalid(kind, absl::StrCat(what, " ", Quote(name), ": ", s.message()));
   }
   out->push_back('}');
   return absl::OkStatus();
-}
-
-// Appends ,"key":"value" (or the first field without the comma).
-void AppendField(absl::string_view key, absl::string_view value, std::string* out) {
-  if (out->size() > 1) out->push_back(',');
-  sim::AppendJsonString(key, out);
-  out->push_back(':');
-  sim::AppendJsonString(value, out);
 }
 
 void AppendTimeField(absl::Time t, std::string* out) {
@@ -316,7 +239,7 @@ absl::Status AttributesToProto(absl::string_view kind, absl::string_view what,
 absl::StatusOr<absl::Time> TimeFromProto(absl::string_view kind, bool has_time,
                                          const google::protobuf::Timestamp& proto) {
   if (!has_time) return absl::InfinitePast();  // ValidateInput names it
-  absl::StatusOr<absl::Time> t = internal::TimeFromProto(proto);
+  absl::StatusOr<absl::Time> t = cairn::internal::TimeFromProto(proto);
   if (!t.ok()) return Invalid(kind, absl::StrCat("time: ", t.status().message()));
   return *t;
 }
@@ -603,7 +526,7 @@ absl::StatusOr<std::string> EncodeProtoRecord(const EngineInput& input) {
             p->set_subject_id(e.subject_id);
             p->set_subject_type(e.subject_type);
             p->set_name(e.name);
-            *p->mutable_time() = internal::TimeToProto(e.time);
+            *p->mutable_time() = cairn::internal::TimeToProto(e.time);
             return AttributesToProto("event", "property", e.properties,
                                      p->mutable_properties());
           },
@@ -611,7 +534,7 @@ absl::StatusOr<std::string> EncodeProtoRecord(const EngineInput& input) {
             v1::ProfileUpdate* p = record.mutable_profile();
             p->set_subject_id(u.subject_id);
             p->set_subject_type(u.subject_type);
-            *p->mutable_time() = internal::TimeToProto(u.time);
+            *p->mutable_time() = cairn::internal::TimeToProto(u.time);
             CAIRN_RETURN_IF_ERROR(CheckUniqueNames("profile", "attribute", u.attributes));
             for (const auto& [name, value] : u.attributes) {
               if (value.is_null()) {
@@ -626,7 +549,7 @@ absl::StatusOr<std::string> EncodeProtoRecord(const EngineInput& input) {
             v1::Enrollment* p = record.mutable_enroll();
             p->set_journey_id(e.journey_id);
             p->set_subject_id(e.subject_id);
-            *p->mutable_time() = internal::TimeToProto(e.time);
+            *p->mutable_time() = cairn::internal::TimeToProto(e.time);
             return AttributesToProto("enroll", "context", e.context, p->mutable_context());
           },
           [&](const DeliveryReport& d) -> absl::Status {
@@ -637,11 +560,11 @@ absl::StatusOr<std::string> EncodeProtoRecord(const EngineInput& input) {
                                : v1::DELIVERY_OUTCOME_FAILED);
             p->set_reason(d.reason);
             p->set_subject_id(d.subject_id);
-            *p->mutable_time() = internal::TimeToProto(d.time);
+            *p->mutable_time() = cairn::internal::TimeToProto(d.time);
             return absl::OkStatus();
           },
           [&](const ClockTick& t) -> absl::Status {
-            *record.mutable_tick()->mutable_time() = internal::TimeToProto(t.time);
+            *record.mutable_tick()->mutable_time() = cairn::internal::TimeToProto(t.time);
             return absl::OkStatus();
           },
       },

@@ -32,6 +32,10 @@
 #include "sim/generator.h"
 #include "sim/render.h"
 #include "sim/simulator.h"
+#include "tools/flags.h"
+#ifdef CAIRN_HAVE_KAFKA
+#include "tools/kafka_commands.h"
+#endif
 #include "util/proto_time.h"
 
 namespace {
@@ -52,6 +56,18 @@ constexpr const char kUsage[] =
     "                     channels, goals and A/B results\n"
     "  gen --scenario ecommerce|game --subjects N --days D [--seed S]\n"
     "                     write a synthetic event log to stdout\n"
+#ifdef CAIRN_HAVE_KAFKA
+    "  worker --brokers HOST:PORT,... --group G --topic T --journeys PATH\n"
+    "      --checkpoints DIR [--message-topic T] [--profile-topic T]\n"
+    "      [--checkpoint-records N] [--checkpoint-interval 30s] [--keep N]\n"
+    "      [--health-interval 60s] [--max-lateness 1h] [--config KEY=VALUE]...\n"
+    "                     run journeys on a Kafka input topic as a member of a\n"
+    "                     consumer group, until SIGTERM or SIGINT\n"
+    "                     (docs/scale-out.md)\n"
+    "  clock --brokers HOST:PORT,... --topic T [--every 1s] [--count N]\n"
+    "      [--at TIME] [--config KEY=VALUE]...\n"
+    "                     write clock ticks into every partition of a topic\n"
+#endif
     "  help               show this text\n";
 
 std::string Dur(const google::protobuf::Duration& d) {
@@ -172,75 +188,23 @@ int Validate(const std::vector<std::string>& files) {
   return invalid == 0 ? 0 : 1;
 }
 
-// Flags of the form --name VALUE or --name=VALUE; repeated flags collect.
-// Boolean flags take no value (or =true / =false).
-class Flags {
- public:
-  Flags(std::vector<std::string> with_values, std::vector<std::string> booleans)
-      : with_values_(std::move(with_values)), booleans_(std::move(booleans)) {}
 
-  // Parses args; returns false (with a message) on a stray argument, an
-  // unknown flag or a flag missing its value.
-  bool Parse(const std::vector<std::string>& args, std::string* error) {
-    auto listed = [](const std::vector<std::string>& list, const std::string& name) {
-      return std::find(list.begin(), list.end(), name) != list.end();
-    };
-    for (size_t i = 0; i < args.size(); ++i) {
-      const std::string& a = args[i];
-      if (a.rfind("--", 0) != 0) {
-        *error = absl::StrCat("unexpected argument \"", a, "\"");
-        return false;
-      }
-      const size_t eq = a.find('=');
-      std::string name = a.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
-      if (listed(booleans_, name)) {
-        const std::string value = eq == std::string::npos ? "true" : a.substr(eq + 1);
-        if (value != "true" && value != "false") {
-          *error = absl::StrCat("--", name, " takes no value, or =true or =false");
-          return false;
-        }
-        if (value == "true") {
-          values_[name].push_back(value);
-        } else {
-          values_.erase(name);
-        }
-        continue;
-      }
-      if (!listed(with_values_, name)) {
-        *error = absl::StrCat("unknown flag --", name);
-        return false;
-      }
-      if (eq != std::string::npos) {
-        values_[name].push_back(a.substr(eq + 1));
-      } else if (i + 1 < args.size()) {
-        values_[name].push_back(args[++i]);
-      } else {
-        *error = absl::StrCat("--", name, " needs a value");
-        return false;
-      }
-    }
-    return true;
-  }
-  std::optional<std::string> Get(const std::string& name) const {
-    auto it = values_.find(name);
-    if (it == values_.end()) return std::nullopt;
-    return it->second.back();
-  }
-  std::vector<std::string> All(const std::string& name) const {
-    auto it = values_.find(name);
-    return it == values_.end() ? std::vector<std::string>() : it->second;
-  }
- private:
-  const std::vector<std::string> with_values_;
-  const std::vector<std::string> booleans_;
-  std::map<std::string, std::vector<std::string>> values_;
-};
+}  // namespace
+
+namespace cairn::tools {
 
 int Usage(const std::string& command, const std::string& error) {
   fmt::print(stderr, "cairn {}: {}\n", command, error);
   std::fputs(kUsage, stderr);
   return 2;
 }
+
+}  // namespace cairn::tools
+
+namespace {
+
+using cairn::tools::Flags;
+using cairn::tools::Usage;
 
 double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
@@ -415,6 +379,10 @@ int main(int argc, char** argv) {
   if (command == "validate") return Validate(args);
   if (command == "sim") return Sim(args);
   if (command == "gen") return Gen(args);
+#ifdef CAIRN_HAVE_KAFKA
+  if (command == "worker") return cairn::tools::Worker(args);
+  if (command == "clock") return cairn::tools::Clock(args);
+#endif
   if (command == "help" || command == "--help" || command == "-h") {
     std::fputs(kUsage, stdout);
     return 0;

@@ -1,0 +1,195 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+//
+// cairn::kafka::Worker: runs Cairn on a partitioned Kafka input topic, as a
+// member of a consumer group. Each partition assigned to the worker gets its
+// own Engine, restored from the partition's newest checkpoint; the worker
+// reads the partition's records (cairn/kafka/record.h) in offset order and
+// applies each to that engine. Messages go to the message topic and profile
+// write-backs to the profile topic (cairn/kafka/output.h), through an
+// idempotent producer.
+//
+// Effectively once. Every `checkpoint_every_records` records of a
+// partition, every `checkpoint_interval`, on revocation and on Close, the
+// worker waits until the broker has acknowledged every output so far, then
+// saves the engine's snapshot with the offset of the next record to the
+// CheckpointStore, then commits that offset to the group. A worker that
+// takes the partition over (after a crash or a rebalance) restores that
+// checkpoint and reads on from its offset. Because the engine is
+// deterministic and its time comes only from the records (event times and
+// tick records, never a clock), the records after the checkpoint produce
+// the same messages with the same ids again: the message topic may hold a
+// repeat of an id, never a new one, and never misses one. Downstream
+// senders de-duplicate by the "cairn-message-id" header (docs/scale-out.md).
+//
+// The checkpoint, not the group's committed offset, says where to resume:
+// the committed offset is there for lag monitoring. A checkpoint that is
+// corrupt is skipped (with a warning) for the previous one; with none the
+// partition starts from its beginning, with a warning.
+//
+// Bad records — ones that do not decode — are counted and logged with
+// their partition:offset and skipped; inputs the engine rejects (late,
+// duplicate, unknown message id) are counted as rejected. Neither stops the
+// worker. Only a failure that could lose or repeat work is an error: a
+// checkpoint that cannot be saved or restored, or a message the producer
+// could not deliver. Then Poll returns the error and the worker must be
+// dropped without Close; its partitions resume from their last checkpoints.
+//
+// Thread-safety: a Worker is used by one thread at a time.
+//
+// Example:
+//   CAIRN_ASSIGN_OR_RETURN(auto store, DirectoryCheckpointStore::Open("/var/cairn"));
+//   WorkerOptions options;
+//   options.brokers = "kafka-1:9092,kafka-2:9092";
+//   options.group = "cairn-shop";
+//   options.input_topic = "shop-inputs";
+//   options.message_topic = "shop-messages";
+//   options.profile_topic = "shop-profiles";
+//   CAIRN_ASSIGN_OR_RETURN(options.journeys, LoadJourneys("/etc/cairn/journeys"));
+//   options.checkpoints = store.get();
+//   CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<Worker> worker, Worker::Create(options));
+//   while (!stop) CAIRN_RETURN_IF_ERROR(worker->Poll(absl::Milliseconds(100)));
+//   CAIRN_RETURN_IF_ERROR(worker->Close());
+
+#ifndef CAIRN_KAFKA_WORKER_H_
+#define CAIRN_KAFKA_WORKER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "cairn/kafka/checkpoint.h"
+#include "cairn/options.h"
+#include "cairn/v1/journey.pb.h"
+
+namespace cairn::kafka {
+
+// Where the worker's health lines go: assignments, restores, checkpoints,
+// per-partition lag, bad records. Called on the worker's thread.
+class WorkerLog {
+ public:
+  virtual ~WorkerLog() = default;
+  virtual void Info(absl::string_view line) = 0;
+  virtual void Warning(absl::string_view line) = 0;
+};
+
+struct WorkerOptions {
+  // Kafka bootstrap servers, "host:port,...". Required.
+  std::string brokers;
+  // The consumer group. Required.
+  std::string group;
+  // The input topic (every engine input, keyed by subject). Required.
+  std::string input_topic;
+  // Where messages go. Required.
+  std::string message_topic;
+  // Where profile write-backs go; empty: they are not published (the
+  // engines still apply them to their own profiles).
+  std::string profile_topic;
+
+  // The journeys every partition's engine deploys, in this order (as
+  // LoadJourneys gives them). Every worker of a group must deploy the same
+  // ones: a checkpoint restores only into an engine with the same journeys.
+  // Required.
+  std::vector<v1::Journey> journeys;
+  // The engines' options; the same in every worker of the group.
+  EngineOptions engine;
+
+  // Not owned; must outlive the worker. Required.
+  CheckpointStore* checkpoints = nullptr;
+  // A partition is checkpointed after this many records since its last
+  // checkpoint (>= 1)...
+  int64_t checkpoint_every_records = 100000;
+  // ...or when it has records not yet checkpointed and this much time (of
+  // the host's steady clock: it decides only when checkpoints are taken,
+  // never what the engines do) has passed since the last checkpoint (> 0).
+  absl::Duration checkpoint_interval = absl::Seconds(30);
+  // How long a checkpoint may wait for the broker to acknowledge the
+  // outputs so far (> 0). If they are not acknowledged by then, Poll fails.
+  absl::Duration flush_timeout = absl::Seconds(60);
+  // How often a health line per partition is logged (> 0).
+  absl::Duration health_interval = absl::Seconds(60);
+
+  // Extra librdkafka properties for the consumer and the producer, e.g.
+  // {"security.protocol", "ssl"}. The worker sets bootstrap.servers,
+  // group.id, enable.auto.commit=false, enable.auto.offset.store=false,
+  // enable.partition.eof, enable.idempotence=true and acks=all itself;
+  // setting them here is an error.
+  std::vector<std::pair<std::string, std::string>> client_config;
+
+  // Not owned; null: lines go to stderr.
+  WorkerLog* log = nullptr;
+};
+
+// A record that did not decode.
+struct BadRecord {
+  int32_t partition = 0;
+  int64_t offset = 0;
+  std::string error;
+};
+
+// Counters since the worker was created. Records are counted each time they
+// are read: after a restore, records already read before are read again.
+struct WorkerStats {
+  int64_t records_applied = 0;   // the engine took the input
+  int64_t records_rejected = 0;  // decoded, but the engine refused it
+  int64_t records_bad = 0;       // did not decode (see bad_records)
+  int64_t messages_produced = 0;
+  int64_t profile_writes_produced = 0;
+  int64_t checkpoints_saved = 0;
+  int64_t checkpoint_bytes = 0;    // of the snapshots saved
+  int64_t partitions_assigned = 0;  // each assignment of each partition
+  int64_t partitions_revoked = 0;
+  int64_t restored_from_checkpoint = 0;
+  int64_t started_from_beginning = 0;  // no usable checkpoint
+  int64_t checkpoint_warnings = 0;     // corrupt checkpoints skipped
+  // The first 1000 bad records, in the order read.
+  std::vector<BadRecord> bad_records;
+};
+
+class Worker {
+ public:
+  // Checks the options, compiles the journeys (each engine deploys them)
+  // and connects to the brokers, joining the group. InvalidArgument naming
+  // the option that is wrong or the journey that does not deploy;
+  // Internal with librdkafka's message when a client cannot be created.
+  static absl::StatusOr<std::unique_ptr<Worker>> Create(WorkerOptions options);
+
+  // Leaves the group without checkpointing, as if the process had stopped:
+  // call Close first to hand the partitions over cleanly.
+  ~Worker();
+
+  // Reads and applies the records that arrive within `timeout` (at least
+  // one poll), serves rebalances (checkpointing revoked partitions,
+  // restoring assigned ones), takes the checkpoints that are due and logs
+  // health when due. An error is fatal (see the file comment).
+  absl::Status Poll(absl::Duration timeout);
+
+  // Checkpoints every assigned partition that has records not yet
+  // checkpointed, commits, and leaves the group. Poll must not be called
+  // afterwards. The first fatal error, if any.
+  absl::Status Close();
+
+  // The partitions assigned now, sorted.
+  std::vector<int32_t> partitions() const;
+
+  // For a partition assigned now: the offset of the next record to read.
+  // NotFound otherwise.
+  absl::StatusOr<int64_t> next_offset(int32_t partition) const;
+
+  WorkerStats stats() const;
+
+  class Impl;
+
+ private:
+  explicit Worker(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cairn::kafka
+
+#endif  // CAIRN_KAFKA_WORKER_H_

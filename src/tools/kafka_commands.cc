@@ -1,0 +1,215 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+
+#include "tools/kafka_commands.h"
+
+#include <csignal>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "cairn/journey_io.h"
+#include "cairn/kafka/checkpoint.h"
+#include "cairn/kafka/clock.h"
+#include "cairn/kafka/worker.h"
+#include "fmt/core.h"
+#include "tools/flags.h"
+
+namespace cairn::tools {
+namespace {
+
+volatile std::sig_atomic_t stop_requested = 0;
+
+void RequestStop(int) { stop_requested = 1; }
+
+void CatchStopSignals() {
+  std::signal(SIGTERM, RequestStop);
+  std::signal(SIGINT, RequestStop);
+}
+
+// Parses --NAME as a positive duration ("30s", "1h"); *out keeps its
+// default when the flag is absent. False (with *error set) if malformed.
+bool DurationFlag(const Flags& flags, const std::string& name, absl::Duration* out,
+                  std::string* error) {
+  const std::optional<std::string> text = flags.Get(name);
+  if (!text) return true;
+  if (!absl::ParseDuration(*text, out) || *out <= absl::ZeroDuration() ||
+      *out == absl::InfiniteDuration()) {
+    *error = absl::StrCat("--", name, " \"", *text, "\" is not a positive duration like 30s");
+    return false;
+  }
+  return true;
+}
+
+// Parses every --config KEY=VALUE.
+bool ClientConfig(const Flags& flags, std::vector<std::pair<std::string, std::string>>* out,
+                  std::string* error) {
+  for (const std::string& kv : flags.All("config")) {
+    const size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      *error = absl::StrCat("--config \"", kv, "\" is not KEY=VALUE");
+      return false;
+    }
+    out->emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  return true;
+}
+
+void PrintStats(const kafka::WorkerStats& s) {
+  fmt::print(stderr,
+             "cairn worker: records applied {}, rejected {}, bad {}; messages {}, profile "
+             "writes {}; checkpoints {} ({} bytes); partitions assigned {}, revoked {}; "
+             "restored {}, from the beginning {}, checkpoints skipped {}\n",
+             s.records_applied, s.records_rejected, s.records_bad, s.messages_produced,
+             s.profile_writes_produced, s.checkpoints_saved, s.checkpoint_bytes,
+             s.partitions_assigned, s.partitions_revoked, s.restored_from_checkpoint,
+             s.started_from_beginning, s.checkpoint_warnings);
+}
+
+}  // namespace
+
+int Worker(const std::vector<std::string>& args) {
+  Flags flags({"brokers", "group", "topic", "journeys", "checkpoints", "message-topic",
+               "profile-topic", "checkpoint-records", "checkpoint-interval", "keep",
+               "health-interval", "max-lateness", "config"},
+              {});
+  std::string error;
+  if (!flags.Parse(args, &error)) return Usage("worker", error);
+  for (const char* required : {"brokers", "group", "topic", "journeys", "checkpoints"}) {
+    if (!flags.Get(required)) return Usage("worker", absl::StrCat("--", required, " is required"));
+  }
+  kafka::WorkerOptions options;
+  options.brokers = *flags.Get("brokers");
+  options.group = *flags.Get("group");
+  options.input_topic = *flags.Get("topic");
+  options.message_topic =
+      flags.Get("message-topic").value_or(absl::StrCat(options.input_topic, ".messages"));
+  options.profile_topic =
+      flags.Get("profile-topic").value_or(absl::StrCat(options.input_topic, ".profiles"));
+  if (auto n = flags.Get("checkpoint-records");
+      n && (!absl::SimpleAtoi(*n, &options.checkpoint_every_records) ||
+            options.checkpoint_every_records < 1)) {
+    return Usage("worker", "--checkpoint-records must be a positive integer");
+  }
+  int keep = 3;
+  if (auto n = flags.Get("keep"); n && (!absl::SimpleAtoi(*n, &keep) || keep < 1)) {
+    return Usage("worker", "--keep must be a positive integer");
+  }
+  if (!DurationFlag(flags, "checkpoint-interval", &options.checkpoint_interval, &error) ||
+      !DurationFlag(flags, "health-interval", &options.health_interval, &error) ||
+      !DurationFlag(flags, "max-lateness", &options.engine.max_lateness, &error) ||
+      !ClientConfig(flags, &options.client_config, &error)) {
+    return Usage("worker", error);
+  }
+
+  absl::StatusOr<std::vector<v1::Journey>> journeys = LoadJourneys(*flags.Get("journeys"));
+  if (!journeys.ok()) {
+    fmt::print(stderr, "cairn worker: {}\n", std::string(journeys.status().message()));
+    return 1;
+  }
+  options.journeys = *std::move(journeys);
+  absl::StatusOr<std::unique_ptr<kafka::DirectoryCheckpointStore>> store =
+      kafka::DirectoryCheckpointStore::Open(*flags.Get("checkpoints"), keep);
+  if (!store.ok()) {
+    fmt::print(stderr, "cairn worker: checkpoints: {}\n", std::string(store.status().message()));
+    return 1;
+  }
+  options.checkpoints = store->get();
+
+  CatchStopSignals();
+  absl::StatusOr<std::unique_ptr<kafka::Worker>> worker = kafka::Worker::Create(options);
+  if (!worker.ok()) {
+    fmt::print(stderr, "cairn worker: {}\n", std::string(worker.status().message()));
+    return 1;
+  }
+  while (stop_requested == 0) {
+    absl::Status s = (*worker)->Poll(absl::Milliseconds(100));
+    if (!s.ok()) {
+      // Leave without checkpointing: the partitions resume from their last
+      // checkpoints, wherever they go next.
+      fmt::print(stderr, "cairn worker: {}\n", std::string(s.message()));
+      PrintStats((*worker)->stats());
+      return 1;
+    }
+  }
+  absl::Status closed = (*worker)->Close();
+  PrintStats((*worker)->stats());
+  if (!closed.ok()) {
+    fmt::print(stderr, "cairn worker: {}\n", std::string(closed.message()));
+    return 1;
+  }
+  return 0;
+}
+
+int Clock(const std::vector<std::string>& args) {
+  Flags flags({"brokers", "topic", "every", "count", "at", "config"}, {});
+  std::string error;
+  if (!flags.Parse(args, &error)) return Usage("clock", error);
+  kafka::TickWriterOptions options;
+  if (!flags.Get("brokers") || !flags.Get("topic")) {
+    return Usage("clock", "--brokers and --topic are required");
+  }
+  options.brokers = *flags.Get("brokers");
+  options.topic = *flags.Get("topic");
+  absl::Duration every = absl::Seconds(1);
+  int64_t count = -1;
+  if (!DurationFlag(flags, "every", &every, &error) ||
+      !ClientConfig(flags, &options.client_config, &error)) {
+    return Usage("clock", error);
+  }
+  if (auto n = flags.Get("count"); n && (!absl::SimpleAtoi(*n, &count) || count < 1)) {
+    return Usage("clock", "--count must be a positive integer");
+  }
+  std::optional<absl::Time> at;
+  if (auto text = flags.Get("at")) {
+    absl::Time t;
+    std::string err;
+    if (!absl::ParseTime(absl::RFC3339_full, *text, &t, &err)) {
+      return Usage("clock", absl::StrCat("--at \"", *text, "\" is not an RFC 3339 time"));
+    }
+    if (flags.Get("every") || flags.Get("count")) {
+      return Usage("clock", "--at writes one tick: it takes no --every or --count");
+    }
+    at = t;
+  }
+  absl::StatusOr<std::unique_ptr<kafka::TickWriter>> writer =
+      kafka::TickWriter::Create(options);
+  if (!writer.ok()) {
+    fmt::print(stderr, "cairn clock: {}\n", std::string(writer.status().message()));
+    return 1;
+  }
+  auto tick = [&](absl::Time t) {
+    absl::StatusOr<int> partitions = (*writer)->Tick(t);
+    if (!partitions.ok()) {
+      fmt::print(stderr, "cairn clock: {}\n", std::string(partitions.status().message()));
+      return false;
+    }
+    fmt::print(stderr, "cairn clock: tick {} into {} partitions\n",
+               absl::FormatTime(absl::RFC3339_full, t, absl::UTCTimeZone()), *partitions);
+    return true;
+  };
+  if (at) return tick(*at) ? 0 : 1;
+
+  // The one place a wall clock enters: ticks are written at whole multiples
+  // of --every, and from then on they are records like any other.
+  CatchStopSignals();
+  for (int64_t written = 0; stop_requested == 0 && (count < 0 || written < count); ++written) {
+    const absl::Time now = absl::Now();
+    const absl::Time t = absl::UnixEpoch() + absl::Floor(now - absl::UnixEpoch(), every);
+    if (!tick(t)) return 1;
+    if (count >= 0 && written + 1 >= count) break;
+    const absl::Time next = t + every;
+    while (stop_requested == 0 && absl::Now() < next) {
+      absl::SleepFor(std::min(next - absl::Now(), absl::Milliseconds(100)));
+    }
+  }
+  return 0;
+}
+
+}  // namespace cairn::tools

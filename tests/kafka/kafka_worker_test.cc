@@ -1,0 +1,406 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+//
+// cairn::kafka::Worker against librdkafka's mock cluster (3 brokers on
+// loopback listeners): workers in one consumer group, each partition's
+// engine checkpointed to a shared directory. Every test compares the
+// workers with one plain Engine over the same inputs: the reports merged
+// from the partitions' final checkpoints must equal the plain engine's,
+// and the message topic must hold exactly the plain engine's message ids
+// (each once when nothing crashed; repeats allowed after a fallback, never
+// a new id or a missing one).
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "cairn/kafka/worker.h"
+#include "kafka_test_util.h"
+
+namespace cairn::kafka {
+namespace {
+
+using namespace testing;  // NOLINT: the helpers of this test suite
+
+constexpr char kInput[] = "shop-inputs";
+constexpr char kMessages[] = "shop-messages";
+constexpr char kProfiles[] = "shop-profiles";
+constexpr int kPartitions = 8;
+
+std::string FreshDir(const std::string& name) {
+  const std::string dir = std::string(CAIRN_TEST_TMPDIR) + "/worker_test_" + name;
+  std::filesystem::remove_all(dir);
+  return dir;
+}
+
+// A worker polled on its own thread until stopped, then closed there.
+class WorkerThread {
+ public:
+  explicit WorkerThread(WorkerOptions options) {
+    absl::StatusOr<std::unique_ptr<Worker>> worker = Worker::Create(std::move(options));
+    REQUIRE_THAT(StatusOf(worker), IsOk());
+    worker_ = *std::move(worker);
+    thread_ = std::thread([this] {
+      while (!stop_) {
+        absl::Status s = worker_->Poll(absl::Milliseconds(50));
+        if (!s.ok()) {
+          poll_status_ = s;
+          return;
+        }
+      }
+      close_status_ = worker_->Close();
+    });
+  }
+  ~WorkerThread() { (void)Stop(); }
+
+  // Stops polling, closes (checkpointing) and returns the first error.
+  absl::Status Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    return poll_status_.ok() ? close_status_ : poll_status_;
+  }
+  // After Stop.
+  WorkerStats stats() const { return worker_->stats(); }
+
+ private:
+  std::unique_ptr<Worker> worker_;
+  std::atomic<bool> stop_{false};
+  absl::Status poll_status_, close_status_;
+  std::thread thread_;
+};
+
+struct Setup {
+  MockCluster cluster;
+  std::vector<v1::Journey> journeys = ExampleJourneys();
+  EngineOptions engine_options;
+  std::unique_ptr<DirectoryCheckpointStore> store;
+
+  explicit Setup(const std::string& name, int keep = 3) {
+    cluster.CreateTopic(kInput, kPartitions);
+    cluster.CreateTopic(kMessages, kPartitions);
+    cluster.CreateTopic(kProfiles, kPartitions);
+    absl::StatusOr<std::unique_ptr<DirectoryCheckpointStore>> s =
+        DirectoryCheckpointStore::Open(FreshDir(name), keep);
+    REQUIRE_THAT(StatusOf(s), IsOk());
+    store = *std::move(s);
+  }
+
+  WorkerOptions Options(CapturingLog* log) const {
+    WorkerOptions o;
+    o.brokers = cluster.bootstraps();
+    o.group = "cairn-shop";
+    o.input_topic = kInput;
+    o.message_topic = kMessages;
+    o.profile_topic = kProfiles;
+    o.journeys = journeys;
+    o.engine = engine_options;
+    o.checkpoints = store.get();
+    o.checkpoint_every_records = 2000;
+    o.checkpoint_interval = absl::Milliseconds(500);
+    o.health_interval = absl::Milliseconds(500);
+    o.client_config = {{"session.timeout.ms", "6000"},
+                       {"heartbeat.interval.ms", "500"},
+                       {"log_level", "3"}};
+    o.log = log;
+    return o;
+  }
+};
+
+// The records of a stream, then one tick per partition.
+std::vector<Record> RecordsOf(const Stream& stream) {
+  std::vector<Record> records;
+  for (const EngineInput& input : stream.inputs) records.push_back(JsonRecord(input));
+  for (int32_t p = 0; p < kPartitions; ++p) {
+    Record tick = JsonRecord(ClockTick{stream.end});
+    tick.partition = p;
+    records.push_back(tick);
+  }
+  return records;
+}
+
+std::vector<EngineInput> WithTick(const Stream& stream) {
+  std::vector<EngineInput> inputs = stream.inputs;
+  inputs.push_back(ClockTick{stream.end});
+  return inputs;
+}
+
+// The message ids in the message topic, sorted (repeats kept).
+std::vector<std::string> OutputIds(const Setup& setup) {
+  std::vector<std::string> ids;
+  for (const ReadRecord& r : ReadTopic(setup.cluster.bootstraps(), kMessages, kPartitions)) {
+    REQUIRE(r.message_id.size() == 16);
+    REQUIRE(absl::StrContains(r.payload, absl::StrCat("\"message_id\":\"", r.message_id, "\"")));
+    ids.push_back(r.message_id);
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+TEST_CASE("Worker: one worker over a whole stream equals one plain engine") {
+  Setup setup("single");
+  const Stream stream = GenerateStream(2000, 2, absl::Hours(24 * 8));
+  std::vector<Record> records = RecordsOf(stream);
+  Produce(setup.cluster.bootstraps(), kInput, records);
+  const std::vector<int64_t> ends = EndOffsets(setup.cluster.bootstraps(), kInput, kPartitions);
+
+  CapturingLog log;
+  WorkerThread worker(setup.Options(&log));
+  REQUIRE(WaitForCheckpointsAt(*setup.store, ends, std::chrono::seconds(120)));
+  REQUIRE_THAT(worker.Stop(), IsOk());
+  INFO(log.All());
+
+  const PlainRun plain = RunPlainEngine(setup.journeys, setup.engine_options, WithTick(stream));
+  REQUIRE(!plain.ids.empty());
+  CheckSameReports(ReportsFromCheckpoints(*setup.store, ends, setup.journeys,
+                                          setup.engine_options),
+                   plain.reports);
+  CHECK(OutputIds(setup) == plain.ids);
+
+  const WorkerStats stats = worker.stats();
+  CHECK(stats.records_bad == 0);
+  CHECK(stats.records_applied + stats.records_rejected ==
+        static_cast<int64_t>(records.size()));
+  CHECK(stats.records_rejected == plain.rejected);
+  CHECK(stats.messages_produced == static_cast<int64_t>(plain.ids.size()));
+  CHECK(stats.started_from_beginning == kPartitions);
+  CHECK(log.Count("health p") > 0);
+
+  // Profile write-backs went to their topic, keyed by subject.
+  for (const ReadRecord& r : ReadTopic(setup.cluster.bootstraps(), kProfiles, kPartitions)) {
+    CHECK(absl::StrContains(r.payload, absl::StrCat("{\"subject\":\"", r.key, "\"")));
+  }
+}
+
+TEST_CASE("Worker: a worker joining mid-stream loses and repeats nothing") {
+  Setup setup("join");
+  const Stream stream = GenerateStream(3000, 2, absl::Hours(24 * 8));
+  std::vector<Record> records = RecordsOf(stream);
+  const size_t half = stream.inputs.size() / 2;
+  Produce(setup.cluster.bootstraps(), kInput, records, 0, half);
+
+  CapturingLog log_a, log_b;
+  WorkerThread a(setup.Options(&log_a));
+  REQUIRE(log_a.WaitFor("checkpoint p", std::chrono::seconds(60)));
+  WorkerThread b(setup.Options(&log_b));
+  REQUIRE(log_b.WaitFor("assigned partitions [", std::chrono::seconds(60)));
+  Produce(setup.cluster.bootstraps(), kInput, records, half);
+  const std::vector<int64_t> ends = EndOffsets(setup.cluster.bootstraps(), kInput, kPartitions);
+  REQUIRE(WaitForCheckpointsAt(*setup.store, ends, std::chrono::seconds(120)));
+  REQUIRE_THAT(a.Stop(), IsOk());
+  REQUIRE_THAT(b.Stop(), IsOk());
+  INFO(log_a.All() << log_b.All());
+
+  // The group rebalanced: A handed partitions over, B restored them.
+  CHECK(a.stats().partitions_revoked > 0);
+  CHECK(b.stats().restored_from_checkpoint > 0);
+
+  const PlainRun plain = RunPlainEngine(setup.journeys, setup.engine_options, WithTick(stream));
+  CheckSameReports(ReportsFromCheckpoints(*setup.store, ends, setup.journeys,
+                                          setup.engine_options),
+                   plain.reports);
+  // Exactly once: every id, none twice.
+  CHECK(OutputIds(setup) == plain.ids);
+  CHECK(a.stats().messages_produced + b.stats().messages_produced ==
+        static_cast<int64_t>(plain.ids.size()));
+}
+
+// Flips one byte in the body of the newest checkpoint of each partition.
+int CorruptNewestCheckpoints(DirectoryCheckpointStore& store) {
+  int corrupted = 0;
+  for (int32_t p = 0; p < kPartitions; ++p) {
+    absl::StatusOr<std::vector<CheckpointInfo>> list = store.List(p);
+    REQUIRE_THAT(StatusOf(list), IsOk());
+    if (list->size() < 2) continue;  // nothing older to fall back to
+    std::fstream file(list->front().location,
+                      std::ios::in | std::ios::out | std::ios::binary);
+    REQUIRE(file);
+    file.seekg(0, std::ios::end);
+    const std::streamoff size = file.tellg();
+    file.seekg(size - 10);
+    char c = 0;
+    file.read(&c, 1);
+    file.seekp(size - 10);
+    c ^= 0x5a;
+    file.write(&c, 1);
+    ++corrupted;
+  }
+  return corrupted;
+}
+
+TEST_CASE("Worker: a corrupted newest checkpoint falls back to the previous one") {
+  Setup setup("corrupt");
+  const Stream stream = GenerateStream(3000, 2, absl::Hours(24 * 8));
+  std::vector<Record> records = RecordsOf(stream);
+  const size_t half = stream.inputs.size() / 2;
+  Produce(setup.cluster.bootstraps(), kInput, records, 0, half);
+  const std::vector<int64_t> half_ends =
+      EndOffsets(setup.cluster.bootstraps(), kInput, kPartitions);
+
+  WorkerOptions options;
+  {
+    CapturingLog log;
+    options = setup.Options(&log);
+    options.checkpoint_every_records = 300;  // several checkpoints per partition
+    WorkerThread first(options);
+    REQUIRE(WaitForCheckpointsAt(*setup.store, half_ends, std::chrono::seconds(120)));
+    REQUIRE_THAT(first.Stop(), IsOk());
+  }
+  const int corrupted = CorruptNewestCheckpoints(*setup.store);
+  REQUIRE(corrupted >= kPartitions / 2);
+
+  Produce(setup.cluster.bootstraps(), kInput, records, half);
+  const std::vector<int64_t> ends = EndOffsets(setup.cluster.bootstraps(), kInput, kPartitions);
+  CapturingLog log;
+  options.log = &log;
+  WorkerThread second(options);
+  REQUIRE(WaitForCheckpointsAt(*setup.store, ends, std::chrono::seconds(120)));
+  REQUIRE_THAT(second.Stop(), IsOk());
+  INFO(log.All());
+  CHECK(second.stats().checkpoint_warnings == corrupted);
+  CHECK(log.Count("skipping a checkpoint") == corrupted);
+  CHECK(second.stats().restored_from_checkpoint == kPartitions);
+
+  const PlainRun plain = RunPlainEngine(setup.journeys, setup.engine_options, WithTick(stream));
+  CheckSameReports(ReportsFromCheckpoints(*setup.store, ends, setup.journeys,
+                                          setup.engine_options),
+                   plain.reports);
+  // Records replayed after the fallback sent their messages again: repeats,
+  // but no new id and none missing.
+  const std::vector<std::string> ids = OutputIds(setup);
+  CHECK(std::set<std::string>(ids.begin(), ids.end()) ==
+        std::set<std::string>(plain.ids.begin(), plain.ids.end()));
+}
+
+TEST_CASE("Worker: malformed records are counted with partition and offset") {
+  Setup setup("malformed");
+  const Stream stream = GenerateStream(500, 1, absl::Hours(24 * 8));
+  std::vector<Record> records = RecordsOf(stream);
+  // Bad records among the good ones, each with what must be said about it.
+  struct Bad {
+    Record record;
+    std::string error;
+  };
+  const std::vector<Bad> bad = {
+      {{"u-bad-1", "", R"({"subject":"u-bad-1","name":"x","time":"2026-01-05T10:00:00Z"})"},
+       "no header \"cairn-format\""},
+      {{"u-bad-2", "json", "{not json"}, "column"},
+      {{"u-bad-3", "json", R"({"kind":"nap","time":"2026-01-05T10:00:00Z"})"},
+       "\"kind\" \"nap\" is not one of"},
+      {{"u-bad-4", "json",
+        R"({"subject":"someone-else","name":"x","time":"2026-01-05T10:00:00Z"})"},
+       "is not its subject"},
+      {{"u-bad-5", "xml", "<event/>"}, "expected \"json\" or \"proto\""},
+      {{"u-bad-6", "proto", "\xff\xff\xff"}, ""},
+  };
+  for (size_t i = 0; i < bad.size(); ++i) {
+    const size_t at = (i + 1) * records.size() / (bad.size() + 2);
+    records.insert(records.begin() + at, bad[i].record);
+  }
+  // And one the engine rejects: an event id seen before.
+  Event dup = std::get<Event>(stream.inputs[0]);
+  dup.id = "dup-1";
+  records.insert(records.begin() + 1, JsonRecord(dup));
+  records.insert(records.begin() + 2, JsonRecord(dup));
+  std::vector<size_t> bad_index;  // in the order of `bad`
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (absl::StartsWith(records[i].key, "u-bad-")) bad_index.push_back(i);
+  }
+  Produce(setup.cluster.bootstraps(), kInput, records);
+  const std::vector<int64_t> ends = EndOffsets(setup.cluster.bootstraps(), kInput, kPartitions);
+
+  CapturingLog log;
+  WorkerThread worker(setup.Options(&log));
+  REQUIRE(WaitForCheckpointsAt(*setup.store, ends, std::chrono::seconds(120)));
+  REQUIRE_THAT(worker.Stop(), IsOk());
+  const WorkerStats stats = worker.stats();
+  INFO(log.All());
+
+  REQUIRE(stats.records_bad == static_cast<int64_t>(bad.size()));
+  REQUIRE(stats.bad_records.size() == bad.size());
+  std::map<std::pair<int32_t, int64_t>, std::string> got;
+  for (const BadRecord& b : stats.bad_records) got[{b.partition, b.offset}] = b.error;
+  for (size_t i = 0; i < bad.size(); ++i) {
+    const Record& r = records[bad_index[i]];
+    INFO("bad record " << i << " at " << r.landed_partition << ":" << r.landed_offset);
+    REQUIRE(got.count({r.landed_partition, r.landed_offset}) == 1);
+    const std::string& error = got[{r.landed_partition, r.landed_offset}];
+    CHECK_THAT(error, Catch::Contains(bad[i].error));
+    CHECK(log.Count(absl::StrCat("bad record ", r.landed_partition, ":", r.landed_offset,
+                                 ": ")) == 1);
+  }
+  CHECK(stats.records_rejected >= 1);  // the repeated event id
+
+  // Processing went on: the good records give the plain engine's result.
+  std::vector<EngineInput> inputs = WithTick(stream);
+  inputs.insert(inputs.begin() + 1, dup);
+  inputs.insert(inputs.begin() + 2, dup);
+  const PlainRun plain = RunPlainEngine(setup.journeys, setup.engine_options, inputs);
+  CHECK(stats.records_rejected == plain.rejected);
+  CheckSameReports(ReportsFromCheckpoints(*setup.store, ends, setup.journeys,
+                                          setup.engine_options),
+                   plain.reports);
+  CHECK(OutputIds(setup) == plain.ids);
+}
+
+TEST_CASE("Worker: options are checked") {
+  absl::StatusOr<std::unique_ptr<DirectoryCheckpointStore>> store =
+      DirectoryCheckpointStore::Open(FreshDir("options"));
+  REQUIRE_THAT(StatusOf(store), IsOk());
+  WorkerOptions good;
+  good.brokers = "localhost:1";
+  good.group = "g";
+  good.input_topic = "in";
+  good.message_topic = "out";
+  good.journeys = ExampleJourneys();
+  good.checkpoints = store->get();
+
+  struct Case {
+    const char* name;
+    std::function<void(WorkerOptions&)> change;
+    const char* error;
+  };
+  const std::vector<Case> cases = {
+      {"no brokers", [](WorkerOptions& o) { o.brokers.clear(); }, "brokers is required"},
+      {"no group", [](WorkerOptions& o) { o.group.clear(); }, "group is required"},
+      {"no input", [](WorkerOptions& o) { o.input_topic.clear(); }, "input_topic is required"},
+      {"no output", [](WorkerOptions& o) { o.message_topic.clear(); },
+       "message_topic is required"},
+      {"loop", [](WorkerOptions& o) { o.message_topic = "in"; },
+       "cannot also be an output topic"},
+      {"no journeys", [](WorkerOptions& o) { o.journeys.clear(); }, "journeys is empty"},
+      {"no store", [](WorkerOptions& o) { o.checkpoints = nullptr; }, "checkpoints is required"},
+      {"records", [](WorkerOptions& o) { o.checkpoint_every_records = 0; },
+       "checkpoint_every_records is 0"},
+      {"interval", [](WorkerOptions& o) { o.checkpoint_interval = absl::ZeroDuration(); },
+       "checkpoint_interval is 0"},
+      {"flush", [](WorkerOptions& o) { o.flush_timeout = absl::InfiniteDuration(); },
+       "flush_timeout is inf"},
+      {"engine", [](WorkerOptions& o) { o.engine.max_steps_per_input = 0; },
+       "max_steps_per_input"},
+      {"reserved", [](WorkerOptions& o) { o.client_config = {{"enable.auto.commit", "true"}}; },
+       "\"enable.auto.commit\" is set by the worker"},
+      {"unknown property", [](WorkerOptions& o) { o.client_config = {{"no.such", "1"}}; },
+       "no.such"},
+      {"bad journey", [](WorkerOptions& o) { o.journeys[0].set_id("has space"); },
+       "journey \"has space\" version 1"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.name);
+    WorkerOptions o = good;
+    c.change(o);
+    absl::StatusOr<std::unique_ptr<Worker>> w = Worker::Create(o);
+    REQUIRE(w.status().code() == absl::StatusCode::kInvalidArgument);
+    CHECK_THAT(std::string(w.status().message()), Catch::Contains(c.error));
+  }
+}
+
+}  // namespace
+}  // namespace cairn::kafka
