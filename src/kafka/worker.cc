@@ -191,6 +191,7 @@ class Worker::Impl {
   std::map<int32_t, PartitionState> partitions_;
   WorkerStats stats_;
   absl::Status fatal_;
+  int polls_since_producer_poll_ = 0;
   bool abandoning_ = false;
   bool closed_ = false;
   SteadyClock::time_point last_health_ = SteadyClock::now();
@@ -553,13 +554,15 @@ absl::Status Worker::Impl::Poll(absl::Duration timeout) {
   if (closed_) return absl::FailedPreconditionError("the worker is closed");
   const auto deadline = SteadyClock::now() + ToSteady(timeout);
   do {
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - SteadyClock::now());
     MessageHandle m(rd_kafka_consumer_poll(
-        consumer_.get(),
-        static_cast<int>(std::max<int64_t>(
-            0, std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
-                                                                     SteadyClock::now())
-                   .count()))));
-    rd_kafka_poll(producer_.get(), 0);  // serves delivery reports
+        consumer_.get(), static_cast<int>(std::clamp<int64_t>(left.count(), 0, 1 << 30))));
+    // Serve the producer's delivery reports now and then (each call takes
+    // a lock; per record it would cost more than applying the record).
+    if (++polls_since_producer_poll_ >= 256 || m == nullptr) {
+      polls_since_producer_poll_ = 0;
+      rd_kafka_poll(producer_.get(), 0);
+    }
     if (m != nullptr) {
       if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         Apply(m.get());
