@@ -5,8 +5,12 @@
 #include "cairn/journey_io.h"
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
 
 #include "catch2/catch.hpp"
 #include "google/protobuf/util/message_differencer.h"
@@ -170,6 +174,97 @@ TEST_CASE("JSON uses the proto field names and reads camelCase too") {
                    JourneyFormat::kJson);
   REQUIRE_THAT(StatusOf(camel), IsOk());
   CHECK(camel->settings().default_time_zone() == "UTC");
+}
+
+}  // namespace
+}  // namespace cairn
+
+// ---- LoadJourneys ----
+
+namespace cairn {
+namespace {
+
+// A fresh directory under the test's temporary directory.
+std::string FreshJourneyDir(const std::string& name) {
+  const std::string dir = std::string(CAIRN_TEST_TMPDIR) + "/load_journeys_" + name;
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+void WriteFile(const std::string& path, const std::string& text) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  std::ofstream(path) << text;
+}
+
+std::string Minimal(const std::string& id, int version) {
+  return absl::StrCat("id: \"", id, "\" version: ", version, "\n");
+}
+
+TEST_CASE("LoadJourneys: every journey file under a directory, by id and version") {
+  const std::string dir = FreshJourneyDir("sorted");
+  WriteFile(dir + "/z.textproto", Minimal("alpha", 2));
+  WriteFile(dir + "/a.textproto", Minimal("beta", 1));
+  WriteFile(dir + "/nested/deeper/x.txtpb", Minimal("alpha", 1));
+  WriteFile(dir + "/README.md", "not a journey");
+  WriteFile(dir + "/CMakeLists.txt", "not a journey either");
+  std::filesystem::create_directories(dir + "/looks_like.textproto");  // a directory
+  absl::StatusOr<std::vector<v1::Journey>> journeys = LoadJourneys(dir);
+  REQUIRE_THAT(testing::StatusOf(journeys), testing::IsOk());
+  REQUIRE(journeys->size() == 3);
+  CHECK((*journeys)[0].id() == "alpha");
+  CHECK((*journeys)[0].version() == 1);
+  CHECK((*journeys)[1].id() == "alpha");
+  CHECK((*journeys)[1].version() == 2);
+  CHECK((*journeys)[2].id() == "beta");
+
+  // A file is loaded on its own.
+  absl::StatusOr<std::vector<v1::Journey>> one = LoadJourneys(dir + "/a.textproto");
+  REQUIRE_THAT(testing::StatusOf(one), testing::IsOk());
+  REQUIRE(one->size() == 1);
+  CHECK((*one)[0].id() == "beta");
+}
+
+TEST_CASE("LoadJourneys: the examples directory holds every example") {
+  absl::StatusOr<std::vector<v1::Journey>> journeys =
+      LoadJourneys(std::string(CAIRN_SOURCE_DIR) + "/examples");
+  REQUIRE_THAT(testing::StatusOf(journeys), testing::IsOk());
+  std::vector<std::string> ids;
+  for (const v1::Journey& j : *journeys) ids.push_back(j.id());
+  CHECK(ids == std::vector<std::string>{"cart_abandonment", "game_day1_retention",
+                                        "repurchase_coupon", "test_drive"});
+}
+
+TEST_CASE("LoadJourneys: errors name the files") {
+  SECTION("two files with the same id and version") {
+    const std::string dir = FreshJourneyDir("twice");
+    WriteFile(dir + "/a.textproto", Minimal("alpha", 1));
+    WriteFile(dir + "/b/c.textproto", Minimal("alpha", 1));
+    absl::StatusOr<std::vector<v1::Journey>> j = LoadJourneys(dir);
+    CHECK(j.status().code() == absl::StatusCode::kInvalidArgument);
+    CHECK_THAT(std::string(j.status().message()),
+               Catch::Contains(dir + "/a.textproto and " + dir + "/b/c.textproto both hold "
+                               "journey \"alpha\" version 1"));
+  }
+  SECTION("no journey files") {
+    const std::string dir = FreshJourneyDir("empty");
+    WriteFile(dir + "/notes.txt", "x");
+    absl::StatusOr<std::vector<v1::Journey>> j = LoadJourneys(dir);
+    CHECK(j.status().code() == absl::StatusCode::kInvalidArgument);
+    CHECK_THAT(std::string(j.status().message()), Catch::Contains(dir + ": no journey files"));
+  }
+  SECTION("a file that does not parse") {
+    const std::string dir = FreshJourneyDir("bad");
+    WriteFile(dir + "/good.textproto", Minimal("alpha", 1));
+    WriteFile(dir + "/bad.textproto", "id: \"beta\" versoin: 1\n");
+    absl::StatusOr<std::vector<v1::Journey>> j = LoadJourneys(dir);
+    CHECK(j.status().code() == absl::StatusCode::kInvalidArgument);
+    CHECK_THAT(std::string(j.status().message()), Catch::Contains(dir + "/bad.textproto: "));
+  }
+  SECTION("a missing path") {
+    absl::StatusOr<std::vector<v1::Journey>> j = LoadJourneys("/no/such/dir.textproto");
+    CHECK(j.status().code() == absl::StatusCode::kNotFound);
+  }
 }
 
 }  // namespace

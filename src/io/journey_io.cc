@@ -199,16 +199,16 @@ absl::StatusOr<std::vector<v1::Journey>> LoadJourneys(const std::string& path) {
     return std::make_pair(a.first.id(), a.first.version()) <
            std::make_pair(b.first.id(), b.first.version());
   });
-  std::vector<v1::Journey> out;
-  for (size_t i = 0; i < loaded.size(); ++i) {
-    if (i > 0 && loaded[i].first.id() == loaded[i - 1].first.id() &&
+  for (size_t i = 1; i < loaded.size(); ++i) {
+    if (loaded[i].first.id() == loaded[i - 1].first.id() &&
         loaded[i].first.version() == loaded[i - 1].first.version()) {
       return absl::InvalidArgumentError(absl::StrCat(
           loaded[i - 1].second, " and ", loaded[i].second, " both hold journey \"",
           loaded[i].first.id(), "\" version ", loaded[i].first.version()));
     }
-    out.push_back(std::move(loaded[i].first));
   }
+  std::vector<v1::Journey> out;
+  for (auto& [journey, file] : loaded) out.push_back(std::move(journey));
   return out;
 }
 

@@ -198,7 +198,48 @@ TEST_CASE("cairn worker: one of three is killed mid-stream and the survivors fin
                         << ids.size() - got.size() << " repeats after the kill)");
 }
 
-TEST_CASE("cairn clock: bad usage and a missing topic") {
+TEST_CASE("cairn worker: bad usage and bad set-up say what is wrong") {
+  const std::string dir = FreshDir("worker_usage");
+  const std::string journeys = std::string(CAIRN_SOURCE_DIR) + "/examples";
+  struct Case {
+    std::vector<std::string> args;
+    int exit_code;
+    const char* says;
+  };
+  const std::vector<std::string> base = {"worker", "--brokers", "localhost:1", "--group", "g",
+                                         "--topic", "t", "--checkpoints", dir + "/ckpt"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  };
+  const std::vector<Case> cases = {
+      {{"worker", "--brokers", "localhost:1"}, 2, "--group is required"},
+      {with({}), 2, "--journeys is required"},
+      {with({"--journeys", journeys, "--checkpoint-records", "0"}), 2,
+       "--checkpoint-records must be a positive integer"},
+      {with({"--journeys", journeys, "--checkpoint-interval", "soon"}), 2,
+       "--checkpoint-interval \"soon\" is not a positive duration"},
+      {with({"--journeys", journeys, "--config", "novalue"}), 2,
+       "--config \"novalue\" is not KEY=VALUE"},
+      {with({"--journeys", journeys, "--keep", "-1"}), 2, "--keep must be a positive integer"},
+      {with({"--journeys", dir + "/none"}), 1, "none"},
+      {with({"--journeys", journeys, "--config", "enable.auto.commit=true"}), 1,
+       "\"enable.auto.commit\" is set by the worker"},
+      {with({"--journeys", journeys, "--message-topic", "t"}), 1,
+       "cannot also be an output topic"},
+  };
+  int n = 0;
+  for (const Case& c : cases) {
+    Process p(c.args, absl::StrCat(dir, "/", ++n, ".log"));
+    const int status = p.Wait();
+    INFO(p.Log());
+    CHECK(ExitCode(status) == c.exit_code);
+    CHECK_THAT(p.Log(), Catch::Contains(c.says));
+  }
+}
+
+TEST_CASE("cairn clock: bad usage and a missing topic say what is wrong") {
   MockCluster cluster;
   const std::string dir = FreshDir("clock");
   {
@@ -217,6 +258,13 @@ TEST_CASE("cairn clock: bad usage and a missing topic") {
               dir + "/every.log");
     CHECK(ExitCode(p.Wait()) == 2);
     CHECK_THAT(p.Log(), Catch::Contains("--every \"0s\" is not a positive duration"));
+  }
+  {
+    Process p({"clock", "--brokers", cluster.bootstraps(), "--topic", "no-such-topic", "--at",
+               "2026-01-05T10:00:00Z"},
+              dir + "/missing.log");
+    CHECK(ExitCode(p.Wait()) == 1);
+    CHECK_THAT(p.Log(), Catch::Contains("topic \"no-such-topic\" does not exist"));
   }
 }
 

@@ -184,6 +184,7 @@ struct ReadRecord {
   int64_t offset = 0;
   std::string key;
   std::string payload;
+  std::string format;      // the cairn-format header, if any
   std::string message_id;  // the cairn-message-id header, if any
 };
 
@@ -224,6 +225,7 @@ inline std::vector<ReadRecord> ReadTopic(const std::string& bootstraps, const st
   REQUIRE(rd_kafka_assign(consumer.get(), assignment.get()) == RD_KAFKA_RESP_ERR_NO_ERROR);
   std::map<std::pair<int32_t, int64_t>, ReadRecord> got;
   static const std::string kIdHeader(kMessageIdHeader);
+  static const std::string kFormatHeaderName(kFormatHeader);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   while (static_cast<int64_t>(got.size()) < expected &&
          std::chrono::steady_clock::now() < deadline) {
@@ -238,12 +240,17 @@ inline std::vector<ReadRecord> ReadTopic(const std::string& bootstraps, const st
     if (m->key != nullptr) r.key.assign(static_cast<const char*>(m->key), m->key_len);
     if (m->payload != nullptr) r.payload.assign(static_cast<const char*>(m->payload), m->len);
     rd_kafka_headers_t* headers = nullptr;
-    const void* value = nullptr;
-    size_t size = 0;
-    if (rd_kafka_message_headers(m.get(), &headers) == RD_KAFKA_RESP_ERR_NO_ERROR &&
-        rd_kafka_header_get_last(headers, kIdHeader.c_str(), &value, &size) ==
+    if (rd_kafka_message_headers(m.get(), &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      for (auto [name, out] : {std::pair<const std::string*, std::string*>{&kIdHeader,
+                                                                           &r.message_id},
+                               {&kFormatHeaderName, &r.format}}) {
+        const void* value = nullptr;
+        size_t size = 0;
+        if (rd_kafka_header_get_last(headers, name->c_str(), &value, &size) ==
             RD_KAFKA_RESP_ERR_NO_ERROR) {
-      r.message_id.assign(static_cast<const char*>(value), size);
+          out->assign(static_cast<const char*>(value), size);
+        }
+      }
     }
     got[{r.partition, r.offset}] = std::move(r);
   }

@@ -350,6 +350,41 @@ TEST_CASE("Worker: malformed records are counted with partition and offset") {
   CHECK(OutputIds(setup) == plain.ids);
 }
 
+TEST_CASE("Worker: a checkpoint taken with other journeys stops the worker") {
+  Setup setup("other_journeys");
+  const Stream stream = GenerateStream(300, 1, absl::Hours(1));
+  std::vector<Record> records = RecordsOf(stream);
+  Produce(setup.cluster.bootstraps(), kInput, records);
+  const std::vector<int64_t> ends = EndOffsets(setup.cluster.bootstraps(), kInput, kPartitions);
+  {
+    CapturingLog log;
+    WorkerThread first(setup.Options(&log));
+    REQUIRE(WaitForCheckpointsAt(*setup.store, ends, std::chrono::seconds(120)));
+    REQUIRE_THAT(first.Stop(), IsOk());
+  }
+
+  // The same group, one journey fewer: no partition may be restored into
+  // an engine that cannot hold its state, and none is started over.
+  CapturingLog log;
+  WorkerOptions options = setup.Options(&log);
+  options.journeys.pop_back();
+  absl::StatusOr<std::unique_ptr<Worker>> worker = Worker::Create(options);
+  REQUIRE_THAT(StatusOf(worker), IsOk());
+  absl::Status status;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (status.ok() && std::chrono::steady_clock::now() < deadline) {
+    status = (*worker)->Poll(absl::Milliseconds(50));
+  }
+  INFO(log.All());
+  CHECK(status.code() == absl::StatusCode::kFailedPrecondition);
+  CHECK_THAT(std::string(status.message()),
+             Catch::Matches("partition \\d+: the checkpoint at offset \\d+ does not restore: .*"));
+  CHECK((*worker)->stats().started_from_beginning == 0);
+  // Polling again gives the same error; nothing was checkpointed.
+  CHECK((*worker)->Poll(absl::Milliseconds(1)).code() == absl::StatusCode::kFailedPrecondition);
+  CHECK((*worker)->stats().checkpoints_saved == 0);
+}
+
 TEST_CASE("Worker: options are checked") {
   absl::StatusOr<std::unique_ptr<DirectoryCheckpointStore>> store =
       DirectoryCheckpointStore::Open(FreshDir("options"));
