@@ -2,7 +2,8 @@
 #
 # Installs the Cairn build at CAIRN_BUILD_DIR into WORK_DIR/prefix, then
 # configures, builds and runs the consumer project at CONSUMER_SOURCE_DIR
-# against that prefix only.
+# against that prefix only; and, when KAFKA_CONSUMER_SOURCE_DIR is set (Cairn
+# was built with cairn::kafka), the one there too.
 
 function(run)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out
@@ -25,3 +26,14 @@ if(NOT last_output MATCHES "compiled welcome v3: 3 nodes, events: signup\nsent w
   message(FATAL_ERROR "unexpected consumer output:\n${last_output}")
 endif()
 message(STATUS "${last_output}")
+
+if(KAFKA_CONSUMER_SOURCE_DIR)
+  run(${CMAKE_COMMAND} -S ${KAFKA_CONSUMER_SOURCE_DIR} -B ${WORK_DIR}/kafka_build
+      -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_BUILD_TYPE=${CMAKE_BUILD_TYPE})
+  run(${CMAKE_COMMAND} --build ${WORK_DIR}/kafka_build -j2)
+  run(${WORK_DIR}/kafka_build/kafka_consumer)
+  if(NOT last_output MATCHES "record {\"subject\":\"u1\",\"name\":\"signup\",\"time\":\"2026-01-05T10:00:00Z\"}\nworker: journeys is empty")
+    message(FATAL_ERROR "unexpected kafka consumer output:\n${last_output}")
+  endif()
+  message(STATUS "${last_output}")
+endif()

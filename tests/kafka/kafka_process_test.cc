@@ -4,8 +4,9 @@
 // librdkafka's mock cluster (which lives in this test process, on loopback
 // listeners): three workers in one group on an 8-partition topic carrying a
 // generated 50,000-subject stream; one is killed with SIGKILL mid-stream,
-// holding records it has not checkpointed; the group rebalances and the
-// survivors restore its partitions from their checkpoints and finish. The
+// after a checkpoint and holding records it has not checkpointed since; the
+// group rebalances and the survivors restore its partitions from their
+// checkpoints and finish. The
 // reports merged from the final checkpoints equal one plain Engine's over
 // the same stream, every message id of the plain run is in the message
 // topic, and no other id is.
@@ -129,16 +130,25 @@ TEST_CASE("cairn worker: one of three is killed mid-stream and the survivors fin
         "--health-interval", "200ms", "--config", "session.timeout.ms=6000", "--config",
         "heartbeat.interval.ms=500", "--config", "log_level=3"};
   };
-  // The victim checkpoints only when partitions are taken from it, so
-  // whatever it reads after the group settles is lost when it is killed.
-  Process victim(worker_args("1000000000", "1h"), dir + "/victim.log");
+  // The victim checkpoints every 3,000 records of a partition (never on
+  // time), so that it is killed with some partitions checkpointed and
+  // records read since.
+  Process victim(worker_args("3000", "1h"), dir + "/victim.log");
   Process a(worker_args("5000", "1s"), dir + "/a.log");
   Process b(worker_args("5000", "1s"), dir + "/b.log");
 
-  // Kill it once it holds records it has not checkpointed.
-  const bool holding = victim.WaitForLog(std::regex("uncheckpointed=[1-9]"),
-                                         std::chrono::seconds(120));
+  // Kill it once it has checkpointed and then read records it has not.
+  const bool checkpointed =
+      victim.WaitForLog(std::regex("checkpoint p[0-9]+ offset="), std::chrono::seconds(120));
+  const size_t seen = victim.Log().size();
+  bool holding = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (checkpointed && !holding && std::chrono::steady_clock::now() < deadline) {
+    holding = std::regex_search(victim.Log().substr(seen), std::regex("uncheckpointed=[1-9]"));
+    if (!holding) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   INFO(victim.Log());
+  REQUIRE(checkpointed);
   REQUIRE(holding);
   victim.Signal(SIGKILL);
   const int victim_status = victim.Wait();

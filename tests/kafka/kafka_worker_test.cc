@@ -186,12 +186,17 @@ TEST_CASE("Worker: a worker joining mid-stream loses and repeats nothing") {
   const size_t half = stream.inputs.size() / 2;
   Produce(setup.cluster.bootstraps(), kInput, records, 0, half);
 
+  const std::vector<int64_t> half_ends =
+      EndOffsets(setup.cluster.bootstraps(), kInput, kPartitions);
+
+  // A reads the first half; B joins while the second half is being written
+  // and read, so the group rebalances with A in the middle of its work.
   CapturingLog log_a, log_b;
   WorkerThread a(setup.Options(&log_a));
-  REQUIRE(log_a.WaitFor("checkpoint p", std::chrono::seconds(60)));
-  WorkerThread b(setup.Options(&log_b));
-  REQUIRE(log_b.WaitFor("assigned partitions [", std::chrono::seconds(60)));
+  REQUIRE(WaitForCheckpointsAt(*setup.store, half_ends, std::chrono::seconds(120)));
+  WorkerThread b(setup.Options(&log_b));  // joins on its own thread
   Produce(setup.cluster.bootstraps(), kInput, records, half);
+  REQUIRE(log_b.WaitFor("assigned partitions [", std::chrono::seconds(60)));
   const std::vector<int64_t> ends = EndOffsets(setup.cluster.bootstraps(), kInput, kPartitions);
   REQUIRE(WaitForCheckpointsAt(*setup.store, ends, std::chrono::seconds(120)));
   REQUIRE_THAT(a.Stop(), IsOk());
