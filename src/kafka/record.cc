@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
+#include "cairn/journey_io.h"
 #include "cairn/status_macros.h"
 #include "cairn/v1/input.pb.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -38,7 +39,7 @@ struct Overloaded : Ts... {
 template <class... Ts>
 Overloaded(Ts...) -> Overloaded<Ts...>;
 
-constexpr char kKinds[] = "event, profile, enroll, delivery, tick";
+constexpr char kKinds[] = "event, profile, enroll, delivery, tick, state";
 
 absl::Status Invalid(absl::string_view kind, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(kind, ": ", what));
@@ -161,6 +162,37 @@ absl::StatusOr<EngineInput> TickFromJson(const sim::JsonValue& object) {
   return EngineInput(t);
 }
 
+absl::StatusOr<v1::JourneyState> JourneyStateFromName(absl::string_view name) {
+  if (name == "active") return v1::ACTIVE;
+  if (name == "paused") return v1::PAUSED;
+  if (name == "stopped") return v1::STOPPED;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "\"state\" ", Quote(name), " is not \"active\", \"paused\" or \"stopped\""));
+}
+
+absl::string_view JourneyStateName(v1::JourneyState state) {
+  switch (state) {
+    case v1::ACTIVE:
+      return "active";
+    case v1::PAUSED:
+      return "paused";
+    case v1::STOPPED:
+      return "stopped";
+    default:
+      return "";
+  }
+}
+
+absl::StatusOr<EngineInput> StateFromJson(const sim::JsonValue& object) {
+  CAIRN_RETURN_IF_ERROR(sim::CheckJsonKeys(object, {"journey", "state", "time"}));
+  JourneyStateChange c;
+  CAIRN_ASSIGN_OR_RETURN(c.journey_id, sim::JsonStringField(object, "journey", true));
+  CAIRN_ASSIGN_OR_RETURN(std::string state, sim::JsonStringField(object, "state", true));
+  CAIRN_ASSIGN_OR_RETURN(c.state, JourneyStateFromName(state));
+  CAIRN_ASSIGN_OR_RETURN(c.time, sim::JsonTimeField(object, "time"));
+  return EngineInput(std::move(c));
+}
+
 absl::Status MissingKey(absl::string_view kind) {
   return absl::InvalidArgumentError(
       absl::StrCat("the record has no key: a record of kind \"", kind,
@@ -187,11 +219,16 @@ absl::StatusOr<EngineInput> DecodeJson(absl::string_view key, absl::string_view 
     parse = DeliveryFromJson;
   } else if (kind == "tick") {
     parse = TickFromJson;
+  } else if (kind == "state") {
+    parse = StateFromJson;
+  } else if (kind == "deploy") {
+    return absl::InvalidArgumentError(
+        "a deploy record is written in the proto format only (`cairn deploy` writes it)");
   } else {
     return absl::InvalidArgumentError(
         absl::StrCat("\"kind\" ", Quote(kind), " is not one of ", kKinds));
   }
-  if (kind != "tick") {
+  if (kind != "tick" && kind != "state") {
     if (key.empty()) return MissingKey(kind);
     if (!HasKey(object, "subject")) {
       sim::JsonValue subject;
@@ -252,10 +289,12 @@ absl::StatusOr<EngineInput> DecodeProto(absl::string_view key, absl::string_view
   if (record.kind_case() == v1::InputRecord::KIND_NOT_SET) {
     return absl::InvalidArgumentError(
         "the cairn.v1.InputRecord has no kind set: set one of event, profile, enroll, "
-        "delivery, tick");
+        "delivery, tick, deploy, state");
   }
-  const bool tick = record.kind_case() == v1::InputRecord::kTick;
-  if (!tick && key.empty()) {
+  const bool broadcast = record.kind_case() == v1::InputRecord::kTick ||
+                         record.kind_case() == v1::InputRecord::kDeploy ||
+                         record.kind_case() == v1::InputRecord::kState;
+  if (!broadcast && key.empty()) {
     switch (record.kind_case()) {
       case v1::InputRecord::kEvent:
         return MissingKey("event");
@@ -344,6 +383,33 @@ absl::StatusOr<EngineInput> DecodeProto(absl::string_view key, absl::string_view
           t.time, TimeFromProto("tick", record.tick().has_time(), record.tick().time()));
       return EngineInput(t);
     }
+    case v1::InputRecord::kDeploy: {
+      const v1::JourneyDeploy& p = record.deploy();
+      if (!p.has_journey()) return Invalid("deploy", "journey is not set");
+      // Parsing the journey again as a binary journey refuses fields this
+      // build does not know, as loading a journey file does.
+      absl::StatusOr<v1::Journey> journey =
+          ParseJourney(p.journey().SerializeAsString(), JourneyFormat::kBinary);
+      if (!journey.ok()) {
+        return Invalid("deploy", absl::StrCat("journey: ", journey.status().message()));
+      }
+      JourneyDeploy d;
+      d.journey = *std::move(journey);
+      CAIRN_ASSIGN_OR_RETURN(d.time, TimeFromProto("deploy", p.has_time(), p.time()));
+      return EngineInput(std::move(d));
+    }
+    case v1::InputRecord::kState: {
+      const v1::JourneyStateChange& p = record.state();
+      JourneyStateChange c;
+      c.journey_id = p.journey_id();
+      if (JourneyStateName(p.state()).empty()) {
+        return Invalid("state", absl::StrCat("state ", static_cast<int>(p.state()),
+                                             " is not ACTIVE, PAUSED or STOPPED"));
+      }
+      c.state = p.state();
+      CAIRN_ASSIGN_OR_RETURN(c.time, TimeFromProto("state", p.has_time(), p.time()));
+      return EngineInput(std::move(c));
+    }
     case v1::InputRecord::KIND_NOT_SET:
       break;
   }
@@ -370,6 +436,8 @@ absl::string_view InputKindName(const EngineInput& input) {
                         [](const Enrollment&) { return absl::string_view("enroll"); },
                         [](const DeliveryReport&) { return absl::string_view("delivery"); },
                         [](const ClockTick&) { return absl::string_view("tick"); },
+                        [](const JourneyDeploy&) { return absl::string_view("deploy"); },
+                        [](const JourneyStateChange&) { return absl::string_view("state"); },
                     },
                     input);
 }
@@ -381,9 +449,17 @@ absl::Time InputTime(const EngineInput& input) {
 absl::string_view InputSubject(const EngineInput& input) {
   return std::visit(Overloaded{
                         [](const ClockTick&) { return absl::string_view(); },
+                        [](const JourneyDeploy&) { return absl::string_view(); },
+                        [](const JourneyStateChange&) { return absl::string_view(); },
                         [](const auto& i) { return absl::string_view(i.subject_id); },
                     },
                     input);
+}
+
+bool IsBroadcast(const EngineInput& input) {
+  return std::holds_alternative<ClockTick>(input) ||
+         std::holds_alternative<JourneyDeploy>(input) ||
+         std::holds_alternative<JourneyStateChange>(input);
 }
 
 absl::Status ValidateInput(const EngineInput& input) {
@@ -405,6 +481,16 @@ absl::Status ValidateInput(const EngineInput& input) {
             return CheckNotEmpty(kind, "message_id", d.message_id);
           },
           [&](const ClockTick&) { return absl::OkStatus(); },
+          [&](const JourneyDeploy& d) -> absl::Status {
+            return CheckNotEmpty(kind, "journey.id", d.journey.id());
+          },
+          [&](const JourneyStateChange& c) -> absl::Status {
+            CAIRN_RETURN_IF_ERROR(CheckNotEmpty(kind, "journey_id", c.journey_id));
+            if (JourneyStateName(c.state).empty()) {
+              return Invalid(kind, "state is not ACTIVE, PAUSED or STOPPED");
+            }
+            return absl::OkStatus();
+          },
       },
       input));
   return CheckTime(kind, InputTime(input));
@@ -427,7 +513,7 @@ absl::StatusOr<EngineInput> DecodeRecord(absl::string_view key,
                                                    ": expected \"json\" or \"proto\""));
   }
   if (!input.ok()) return input.status();
-  if (!std::holds_alternative<ClockTick>(*input) && InputSubject(*input) != key) {
+  if (!IsBroadcast(*input) && InputSubject(*input) != key) {
     return absl::InvalidArgumentError(absl::StrCat("the record's key ", Quote(key),
                                                    " is not its subject ",
                                                    Quote(InputSubject(*input))));
@@ -450,6 +536,14 @@ absl::Status ApplyInput(const EngineInput& input, Engine& engine) {
             return engine.ReportDelivery(d.message_id, d.outcome, d.time, d.reason);
           },
           [&](const ClockTick& t) { return engine.AdvanceTo(t.time); },
+          [&](const JourneyDeploy& d) {
+            absl::Status s = engine.AdvanceTo(d.time);
+            return s.ok() ? engine.Deploy(d.journey) : s;
+          },
+          [&](const JourneyStateChange& c) {
+            absl::Status s = engine.AdvanceTo(c.time);
+            return s.ok() ? engine.SetJourneyState(c.journey_id, c.state) : s;
+          },
       },
       input);
 }
@@ -509,6 +603,16 @@ absl::StatusOr<std::string> EncodeJsonRecord(const EngineInput& input) {
             AppendTimeField(t.time, &out);
             return absl::OkStatus();
           },
+          [&](const JourneyDeploy&) -> absl::Status {
+            return Invalid("deploy", "a deploy record has no JSON form: use the proto format");
+          },
+          [&](const JourneyStateChange& c) -> absl::Status {
+            AppendField("kind", "state", &out);
+            AppendField("journey", c.journey_id, &out);
+            AppendField("state", JourneyStateName(c.state), &out);
+            AppendTimeField(c.time, &out);
+            return absl::OkStatus();
+          },
       },
       input));
   out.push_back('}');
@@ -565,6 +669,18 @@ absl::StatusOr<std::string> EncodeProtoRecord(const EngineInput& input) {
           },
           [&](const ClockTick& t) -> absl::Status {
             *record.mutable_tick()->mutable_time() = cairn::internal::TimeToProto(t.time);
+            return absl::OkStatus();
+          },
+          [&](const JourneyDeploy& d) -> absl::Status {
+            *record.mutable_deploy()->mutable_journey() = d.journey;
+            *record.mutable_deploy()->mutable_time() = cairn::internal::TimeToProto(d.time);
+            return absl::OkStatus();
+          },
+          [&](const JourneyStateChange& c) -> absl::Status {
+            v1::JourneyStateChange* p = record.mutable_state();
+            p->set_journey_id(c.journey_id);
+            p->set_state(c.state);
+            *p->mutable_time() = cairn::internal::TimeToProto(c.time);
             return absl::OkStatus();
           },
       },

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <limits>
 #include <map>
 #include <memory>
 #include <set>
@@ -18,11 +19,15 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/match.h"
 #include "cairn/engine.h"
+#include "cairn/journey_io.h"
 #include "cairn/kafka/output.h"
 #include "cairn/kafka/record.h"
 #include "cairn/sink.h"
 #include "cairn/status_macros.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "kafka/client.h"
 
 namespace cairn::kafka {
@@ -57,16 +62,16 @@ SteadyClock::duration ToSteady(absl::Duration d) {
   return std::chrono::duration_cast<SteadyClock::duration>(absl::ToChronoNanoseconds(d));
 }
 
-// Every channel the journeys' actions send on.
-std::set<std::string> ChannelsOf(const std::vector<v1::Journey>& journeys) {
+// Every channel a journey's actions send on.
+std::set<std::string> ChannelsOf(const v1::Journey& journey) {
   std::set<std::string> channels;
-  for (const v1::Journey& journey : journeys) {
-    for (const v1::Node& node : journey.nodes()) {
-      if (node.has_action()) channels.insert(node.action().channel());
-    }
+  for (const v1::Node& node : journey.nodes()) {
+    if (node.has_action()) channels.insert(node.action().channel());
   }
   return channels;
 }
+
+constexpr absl::string_view kPartitionSnapshotMagic = "CAIRNWP1";
 
 absl::Status CheckOptions(const WorkerOptions& o) {
   auto required = [](absl::string_view name, const std::string& value) {
@@ -160,6 +165,8 @@ class Worker::Impl {
   // One assigned partition.
   struct PartitionState {
     std::unique_ptr<Engine> engine;
+    // The journeys the engine has deployed, in order (PartitionSnapshot).
+    std::vector<v1::Journey> journeys;
     // The offset of the next record; -1 until the first record when the
     // partition started from its beginning.
     int64_t next_offset = -1;
@@ -169,7 +176,10 @@ class Worker::Impl {
     SteadyClock::time_point last_checkpoint;
   };
 
-  absl::StatusOr<std::unique_ptr<Engine>> NewEngine();
+  absl::StatusOr<std::unique_ptr<Engine>> NewEngine(const std::vector<v1::Journey>& journeys);
+  absl::Status RegisterChannels(const v1::Journey& journey, Engine& engine);
+  void ApplyJourneyChange(int32_t partition, int64_t offset, const EngineInput& input,
+                          PartitionState& state);
   absl::Status Assign(int32_t partition, int64_t* start_offset);
   absl::Status Checkpoint(int32_t partition, PartitionState& state, absl::string_view why);
   void Apply(const rd_kafka_message_t* message);
@@ -185,7 +195,6 @@ class Worker::Impl {
   StderrLog stderr_log_;
   WorkerLog* log_;
   OutputSink sink_;
-  std::set<std::string> channels_;
   KafkaHandle producer_;
   KafkaHandle consumer_;
   std::map<int32_t, PartitionState> partitions_;
@@ -224,9 +233,8 @@ void RebalanceCallback(rd_kafka_t*, rd_kafka_resp_err_t err,
 
 absl::Status Worker::Impl::Init() {
   CAIRN_RETURN_IF_ERROR(CheckOptions(options_));
-  channels_ = ChannelsOf(options_.journeys);
   // Every journey must deploy: better now than on the first assignment.
-  CAIRN_RETURN_IF_ERROR(NewEngine().status());
+  CAIRN_RETURN_IF_ERROR(NewEngine(options_.journeys).status());
 
   const std::vector<absl::string_view> reserved = {
       "bootstrap.servers", "group.id", "enable.auto.commit", "enable.auto.offset.store",
@@ -268,13 +276,22 @@ absl::Status Worker::Impl::Init() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<Engine>> Worker::Impl::NewEngine() {
-  auto engine = std::make_unique<Engine>(options_.engine);
-  for (const std::string& channel : channels_) {
-    CAIRN_RETURN_IF_ERROR(engine->RegisterChannel(channel, &sink_));
+// Every channel goes to the message topic; a journey deployed later may
+// bring new ones.
+absl::Status Worker::Impl::RegisterChannels(const v1::Journey& journey, Engine& engine) {
+  for (const std::string& channel : ChannelsOf(journey)) {
+    absl::Status s = engine.RegisterChannel(channel, &sink_);
+    if (!s.ok() && !absl::IsAlreadyExists(s)) return s;
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<Engine>> Worker::Impl::NewEngine(
+    const std::vector<v1::Journey>& journeys) {
+  auto engine = std::make_unique<Engine>(options_.engine);
   engine->SetProfileSink(&sink_);
-  for (const v1::Journey& journey : options_.journeys) {
+  for (const v1::Journey& journey : journeys) {
+    CAIRN_RETURN_IF_ERROR(RegisterChannels(journey, *engine));
     absl::Status s = engine->Deploy(journey);
     if (!s.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("journey \"", journey.id(), "\" version ",
@@ -336,7 +353,6 @@ void Worker::Impl::OnDelivery(const rd_kafka_message_t* message) {
 }
 
 absl::Status Worker::Impl::Assign(int32_t partition, int64_t* start_offset) {
-  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<Engine> engine, NewEngine());
   std::vector<std::string> warnings;
   absl::StatusOr<kafka::Checkpoint> checkpoint =
       options_.checkpoints->LoadNewest(partition, &warnings);
@@ -347,20 +363,30 @@ absl::Status Worker::Impl::Assign(int32_t partition, int64_t* start_offset) {
   PartitionState state;
   state.last_checkpoint = SteadyClock::now();
   if (checkpoint.ok()) {
-    std::istringstream in(checkpoint->snapshot);
-    absl::Status restored = engine->Restore(in);
-    if (!restored.ok()) {
-      return absl::Status(restored.code(),
-                          absl::StrCat("partition ", partition, ": the checkpoint at offset ",
-                                       checkpoint->offset, " does not restore: ",
-                                       restored.message()));
-    }
+    auto fail = [&](const absl::Status& s) {
+      return absl::Status(s.code(), absl::StrCat("partition ", partition,
+                                                 ": the checkpoint at offset ",
+                                                 checkpoint->offset, " does not restore: ",
+                                                 s.message()));
+    };
+    absl::StatusOr<PartitionSnapshot> contents = DecodePartitionSnapshot(checkpoint->snapshot);
+    if (!contents.ok()) return fail(contents.status());
+    absl::StatusOr<std::unique_ptr<Engine>> engine = NewEngine(contents->journeys);
+    if (!engine.ok()) return fail(engine.status());
+    std::istringstream in(contents->engine_snapshot);
+    absl::Status restored = (*engine)->Restore(in);
+    if (!restored.ok()) return fail(restored);
+    state.engine = *std::move(engine);
+    state.journeys = std::move(contents->journeys);
     state.next_offset = state.checkpoint_offset = checkpoint->offset;
     *start_offset = checkpoint->offset;
     ++stats_.restored_from_checkpoint;
     log_->Info(absl::StrCat("partition ", partition, ": restored the checkpoint at offset ",
-                            checkpoint->offset, " (", checkpoint->snapshot.size(), " bytes)"));
+                            checkpoint->offset, " (", checkpoint->snapshot.size(), " bytes, ",
+                            state.journeys.size(), " journeys)"));
   } else if (absl::IsNotFound(checkpoint.status())) {
+    CAIRN_ASSIGN_OR_RETURN(state.engine, NewEngine(options_.journeys));
+    state.journeys = options_.journeys;
     *start_offset = RD_KAFKA_OFFSET_BEGINNING;
     ++stats_.started_from_beginning;
     log_->Warning(absl::StrCat("partition ", partition,
@@ -370,7 +396,6 @@ absl::Status Worker::Impl::Assign(int32_t partition, int64_t* start_offset) {
                         absl::StrCat("partition ", partition, ": cannot load a checkpoint: ",
                                      checkpoint.status().message()));
   }
-  state.engine = std::move(engine);
   partitions_[partition] = std::move(state);
   ++stats_.partitions_assigned;
   return absl::OkStatus();
@@ -391,16 +416,18 @@ absl::Status Worker::Impl::Checkpoint(int32_t partition, PartitionState& state,
   }
   CAIRN_RETURN_IF_ERROR(fatal_);
 
-  std::ostringstream snapshot;
-  absl::Status s = state.engine->Snapshot(snapshot);
-  if (s.ok()) s = options_.checkpoints->Save(partition, state.next_offset, snapshot.str());
+  std::ostringstream engine_snapshot;
+  absl::Status s = state.engine->Snapshot(engine_snapshot);
+  const std::string snapshot =
+      s.ok() ? EncodePartitionSnapshot({state.journeys, engine_snapshot.str()}) : "";
+  if (s.ok()) s = options_.checkpoints->Save(partition, state.next_offset, snapshot);
   if (!s.ok()) {
     Fail(absl::Status(s.code(), absl::StrCat("partition ", partition,
                                              ": cannot save the checkpoint at offset ",
                                              state.next_offset, ": ", s.message())));
     return fatal_;
   }
-  const int64_t bytes = static_cast<int64_t>(snapshot.tellp());
+  const int64_t bytes = static_cast<int64_t>(snapshot.size());
   ++stats_.checkpoints_saved;
   stats_.checkpoint_bytes += bytes;
   state.records_since_checkpoint = 0;
@@ -521,6 +548,9 @@ void Worker::Impl::Apply(const rd_kafka_message_t* m) {
     }
     log_->Warning(absl::StrCat("bad record ", m->partition, ":", m->offset, ": ",
                                input.status().message()));
+  } else if (std::holds_alternative<JourneyDeploy>(*input) ||
+             std::holds_alternative<JourneyStateChange>(*input)) {
+    ApplyJourneyChange(m->partition, m->offset, *input, state);
   } else if (ApplyInput(*input, *state.engine).ok()) {
     ++stats_.records_applied;
   } else {
@@ -530,6 +560,36 @@ void Worker::Impl::Apply(const rd_kafka_message_t* m) {
   if (state.records_since_checkpoint >= options_.checkpoint_every_records) {
     (void)Checkpoint(m->partition, state, "records");
   }
+}
+
+// A deploy or state change: rare, and worth a line in the log either way.
+void Worker::Impl::ApplyJourneyChange(int32_t partition, int64_t offset,
+                                      const EngineInput& input, PartitionState& state) {
+  const auto* deploy = std::get_if<JourneyDeploy>(&input);
+  absl::Status s =
+      deploy != nullptr ? RegisterChannels(deploy->journey, *state.engine) : absl::OkStatus();
+  if (s.ok()) s = ApplyInput(input, *state.engine);
+  const std::string what =
+      deploy != nullptr
+          ? absl::StrCat("deploy of journey \"", deploy->journey.id(), "\" version ",
+                         deploy->journey.version())
+          : absl::StrCat("state ", v1::JourneyState_Name(std::get<JourneyStateChange>(input).state),
+                         " of journey \"", std::get<JourneyStateChange>(input).journey_id, "\"");
+  if (!s.ok()) {
+    ++state.rejected;
+    ++stats_.records_rejected;
+    log_->Warning(absl::StrCat("partition ", partition, ": ", what, " at offset ", offset,
+                               " refused: ", s.message()));
+    return;
+  }
+  ++stats_.records_applied;
+  if (deploy != nullptr) {
+    state.journeys.push_back(deploy->journey);
+    ++stats_.journeys_deployed;
+  } else {
+    ++stats_.journey_states_changed;
+  }
+  log_->Info(absl::StrCat("partition ", partition, ": ", what, " at offset ", offset));
 }
 
 void Worker::Impl::LogHealth() {
@@ -614,6 +674,56 @@ absl::Status Worker::Impl::Close() {
   }
   log_->Info(absl::StrCat("left group \"", options_.group, "\""));
   return fatal_;
+}
+
+std::string EncodePartitionSnapshot(const PartitionSnapshot& snapshot) {
+  std::string out(kPartitionSnapshotMagic);
+  {
+    google::protobuf::io::StringOutputStream stream(&out);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    coded.WriteVarint32(static_cast<uint32_t>(snapshot.journeys.size()));
+    for (const v1::Journey& journey : snapshot.journeys) {
+      coded.WriteVarint32(static_cast<uint32_t>(journey.ByteSizeLong()));
+      journey.SerializeWithCachedSizes(&coded);
+    }
+  }
+  out.append(snapshot.engine_snapshot);
+  return out;
+}
+
+absl::StatusOr<PartitionSnapshot> DecodePartitionSnapshot(absl::string_view bytes) {
+  if (!absl::StartsWith(bytes, kPartitionSnapshotMagic)) {
+    return absl::DataLossError("not a Cairn worker checkpoint (no \"CAIRNWP1\" at the start)");
+  }
+  bytes.remove_prefix(kPartitionSnapshotMagic.size());
+  // The journeys come first; the engine snapshot after them may be larger
+  // than a CodedInputStream can span, and is not read through it.
+  google::protobuf::io::CodedInputStream in(
+      reinterpret_cast<const uint8_t*>(bytes.data()),
+      static_cast<int>(std::min<size_t>(bytes.size(), std::numeric_limits<int>::max())));
+  PartitionSnapshot out;
+  uint32_t count = 0;
+  if (!in.ReadVarint32(&count)) return absl::DataLossError("checkpoint: truncated journey list");
+  for (uint32_t i = 0; i < count; ++i) {
+    uint32_t size = 0;
+    if (!in.ReadVarint32(&size) || size > static_cast<uint32_t>(in.BytesUntilLimit())) {
+      return absl::DataLossError(absl::StrCat("checkpoint: journey ", i + 1, " is truncated"));
+    }
+    std::string data;
+    if (!in.ReadString(&data, static_cast<int>(size))) {
+      return absl::DataLossError(absl::StrCat("checkpoint: journey ", i + 1, " is truncated"));
+    }
+    absl::StatusOr<v1::Journey> journey = ParseJourney(data, JourneyFormat::kBinary);
+    if (!journey.ok()) {
+      return absl::DataLossError(
+          absl::StrCat("checkpoint: journey ", i + 1, ": ", journey.status().message()));
+    }
+    out.journeys.push_back(*std::move(journey));
+  }
+  const int consumed = in.CurrentPosition();
+  out.engine_snapshot = std::string(bytes.substr(static_cast<size_t>(consumed)));
+  return out;
 }
 
 Worker::Worker(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

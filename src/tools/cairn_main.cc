@@ -67,6 +67,12 @@ constexpr const char kUsage[] =
     "  clock --brokers HOST:PORT,... --topic T [--every 1s] [--count N]\n"
     "      [--at TIME] [--config KEY=VALUE]...\n"
     "                     write clock ticks into every partition of a topic\n"
+    "  deploy --brokers HOST:PORT,... --topic T --journey FILE [--at TIME]\n"
+    "      [--config KEY=VALUE]...\n"
+    "                     deploy a journey (version) in every partition's engine\n"
+    "  state --brokers HOST:PORT,... --topic T --journey ID\n"
+    "      --state active|paused|stopped [--at TIME] [--config KEY=VALUE]...\n"
+    "                     pause, resume or stop a journey in every partition\n"
 #endif
     "  help               show this text\n";
 
@@ -382,6 +388,8 @@ int main(int argc, char** argv) {
 #ifdef CAIRN_HAVE_KAFKA
   if (command == "worker") return cairn::tools::Worker(args);
   if (command == "clock") return cairn::tools::Clock(args);
+  if (command == "deploy") return cairn::tools::Deploy(args);
+  if (command == "state") return cairn::tools::State(args);
 #endif
   if (command == "help" || command == "--help" || command == "-h") {
     std::fputs(kUsage, stdout);

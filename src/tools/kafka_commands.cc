@@ -14,9 +14,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "cairn/journey.h"
 #include "cairn/journey_io.h"
 #include "cairn/kafka/checkpoint.h"
-#include "cairn/kafka/clock.h"
+#include "cairn/kafka/broadcast.h"
 #include "cairn/kafka/worker.h"
 #include "fmt/core.h"
 #include "tools/flags.h"
@@ -147,54 +148,77 @@ int Worker(const std::vector<std::string>& args) {
   return 0;
 }
 
+namespace {
+
+// The flags every broadcasting command shares: --brokers, --topic (both
+// required), --config, --at. Returns false with *error set on bad usage.
+bool BroadcastFlags(const Flags& flags, kafka::BroadcastWriterOptions* options,
+                    std::optional<absl::Time>* at, std::string* error) {
+  if (!flags.Get("brokers") || !flags.Get("topic")) {
+    *error = "--brokers and --topic are required";
+    return false;
+  }
+  options->brokers = *flags.Get("brokers");
+  options->topic = *flags.Get("topic");
+  if (!ClientConfig(flags, &options->client_config, error)) return false;
+  if (auto text = flags.Get("at")) {
+    absl::Time t;
+    std::string err;
+    if (!absl::ParseTime(absl::RFC3339_full, *text, &t, &err)) {
+      *error = absl::StrCat("--at \"", *text, "\" is not an RFC 3339 time");
+      return false;
+    }
+    *at = t;
+  }
+  return true;
+}
+
+// Writes one broadcast input; prints what it did. An exit code.
+int WriteOnce(const std::string& command, const kafka::BroadcastWriterOptions& options,
+              const kafka::EngineInput& input, const std::string& what) {
+  absl::StatusOr<std::unique_ptr<kafka::BroadcastWriter>> writer =
+      kafka::BroadcastWriter::Create(options);
+  absl::StatusOr<int> partitions =
+      writer.ok() ? (*writer)->Write(input) : absl::StatusOr<int>(writer.status());
+  if (!partitions.ok()) {
+    fmt::print(stderr, "cairn {}: {}\n", command, std::string(partitions.status().message()));
+    return 1;
+  }
+  fmt::print(stderr, "cairn {}: {} at {} into {} partitions\n", command, what,
+             absl::FormatTime(absl::RFC3339_full, kafka::InputTime(input), absl::UTCTimeZone()),
+             *partitions);
+  return 0;
+}
+
+}  // namespace
+
 int Clock(const std::vector<std::string>& args) {
   Flags flags({"brokers", "topic", "every", "count", "at", "config"}, {});
   std::string error;
   if (!flags.Parse(args, &error)) return Usage("clock", error);
-  kafka::TickWriterOptions options;
-  if (!flags.Get("brokers") || !flags.Get("topic")) {
-    return Usage("clock", "--brokers and --topic are required");
-  }
-  options.brokers = *flags.Get("brokers");
-  options.topic = *flags.Get("topic");
+  kafka::BroadcastWriterOptions options;
+  std::optional<absl::Time> at;
   absl::Duration every = absl::Seconds(1);
   int64_t count = -1;
-  if (!DurationFlag(flags, "every", &every, &error) ||
-      !ClientConfig(flags, &options.client_config, &error)) {
+  if (!BroadcastFlags(flags, &options, &at, &error) ||
+      !DurationFlag(flags, "every", &every, &error)) {
     return Usage("clock", error);
   }
   if (auto n = flags.Get("count"); n && (!absl::SimpleAtoi(*n, &count) || count < 1)) {
     return Usage("clock", "--count must be a positive integer");
   }
-  std::optional<absl::Time> at;
-  if (auto text = flags.Get("at")) {
-    absl::Time t;
-    std::string err;
-    if (!absl::ParseTime(absl::RFC3339_full, *text, &t, &err)) {
-      return Usage("clock", absl::StrCat("--at \"", *text, "\" is not an RFC 3339 time"));
-    }
+  if (at) {
     if (flags.Get("every") || flags.Get("count")) {
       return Usage("clock", "--at writes one tick: it takes no --every or --count");
     }
-    at = t;
+    return WriteOnce("clock", options, kafka::ClockTick{*at}, "tick");
   }
-  absl::StatusOr<std::unique_ptr<kafka::TickWriter>> writer =
-      kafka::TickWriter::Create(options);
+  absl::StatusOr<std::unique_ptr<kafka::BroadcastWriter>> writer =
+      kafka::BroadcastWriter::Create(options);
   if (!writer.ok()) {
     fmt::print(stderr, "cairn clock: {}\n", std::string(writer.status().message()));
     return 1;
   }
-  auto tick = [&](absl::Time t) {
-    absl::StatusOr<int> partitions = (*writer)->Tick(t);
-    if (!partitions.ok()) {
-      fmt::print(stderr, "cairn clock: {}\n", std::string(partitions.status().message()));
-      return false;
-    }
-    fmt::print(stderr, "cairn clock: tick {} into {} partitions\n",
-               absl::FormatTime(absl::RFC3339_full, t, absl::UTCTimeZone()), *partitions);
-    return true;
-  };
-  if (at) return tick(*at) ? 0 : 1;
 
   // The one place a wall clock enters: ticks are written at whole multiples
   // of --every, and from then on they are records like any other.
@@ -202,7 +226,13 @@ int Clock(const std::vector<std::string>& args) {
   for (int64_t written = 0; stop_requested == 0 && (count < 0 || written < count); ++written) {
     const absl::Time now = absl::Now();
     const absl::Time t = absl::UnixEpoch() + absl::Floor(now - absl::UnixEpoch(), every);
-    if (!tick(t)) return 1;
+    absl::StatusOr<int> partitions = (*writer)->Tick(t);
+    if (!partitions.ok()) {
+      fmt::print(stderr, "cairn clock: {}\n", std::string(partitions.status().message()));
+      return 1;
+    }
+    fmt::print(stderr, "cairn clock: tick at {} into {} partitions\n",
+               absl::FormatTime(absl::RFC3339_full, t, absl::UTCTimeZone()), *partitions);
     if (count >= 0 && written + 1 >= count) break;
     const absl::Time next = t + every;
     while (stop_requested == 0 && absl::Now() < next) {
@@ -210,6 +240,56 @@ int Clock(const std::vector<std::string>& args) {
     }
   }
   return 0;
+}
+
+int Deploy(const std::vector<std::string>& args) {
+  Flags flags({"brokers", "topic", "journey", "at", "config"}, {});
+  std::string error;
+  if (!flags.Parse(args, &error)) return Usage("deploy", error);
+  kafka::BroadcastWriterOptions options;
+  std::optional<absl::Time> at;
+  if (!BroadcastFlags(flags, &options, &at, &error)) return Usage("deploy", error);
+  if (!flags.Get("journey")) return Usage("deploy", "--journey is required");
+  absl::StatusOr<v1::Journey> journey = LoadJourneyFile(*flags.Get("journey"));
+  if (!journey.ok()) {
+    fmt::print(stderr, "cairn deploy: {}\n", std::string(journey.status().message()));
+    return 1;
+  }
+  // Refuse a journey that does not compile here rather than in every
+  // partition (where the record would be counted as rejected).
+  if (absl::StatusOr<std::shared_ptr<const CompiledJourney>> compiled = Compile(*journey);
+      !compiled.ok()) {
+    fmt::print(stderr, "cairn deploy: {}\n", std::string(compiled.status().message()));
+    return 1;
+  }
+  const std::string what =
+      absl::StrCat("deploy of journey \"", journey->id(), "\" version ", journey->version());
+  return WriteOnce("deploy", options,
+                   kafka::JourneyDeploy{*std::move(journey), at.value_or(absl::Now())}, what);
+}
+
+int State(const std::vector<std::string>& args) {
+  Flags flags({"brokers", "topic", "journey", "state", "at", "config"}, {});
+  std::string error;
+  if (!flags.Parse(args, &error)) return Usage("state", error);
+  kafka::BroadcastWriterOptions options;
+  std::optional<absl::Time> at;
+  if (!BroadcastFlags(flags, &options, &at, &error)) return Usage("state", error);
+  if (!flags.Get("journey") || !flags.Get("state")) {
+    return Usage("state", "--journey and --state are required");
+  }
+  const std::string name = *flags.Get("state");
+  v1::JourneyState state = v1::JOURNEY_STATE_UNSPECIFIED;
+  if (name == "active") state = v1::ACTIVE;
+  if (name == "paused") state = v1::PAUSED;
+  if (name == "stopped") state = v1::STOPPED;
+  if (state == v1::JOURNEY_STATE_UNSPECIFIED) {
+    return Usage("state", absl::StrCat("--state \"", name, "\" is not active, paused or stopped"));
+  }
+  const std::string journey_id = *flags.Get("journey");
+  return WriteOnce("state", options,
+                   kafka::JourneyStateChange{journey_id, state, at.value_or(absl::Now())},
+                   absl::StrCat("state ", name, " of journey \"", journey_id, "\""));
 }
 
 }  // namespace cairn::tools

@@ -1,6 +1,7 @@
 // Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
 //
-// `cairn worker` and `cairn clock` (built with CAIRN_WITH_KAFKA).
+// `cairn worker`, `cairn clock`, `cairn deploy` and `cairn state` (built
+// with CAIRN_WITH_KAFKA).
 
 #ifndef CAIRN_TOOLS_KAFKA_COMMANDS_H_
 #define CAIRN_TOOLS_KAFKA_COMMANDS_H_
@@ -15,10 +16,18 @@ namespace cairn::tools {
 // 2 on bad usage.
 int Worker(const std::vector<std::string>& args);
 
-// Writes clock ticks (cairn/kafka/clock.h): one at --at TIME, or one per
+// Writes clock ticks (cairn/kafka/broadcast.h): one at --at TIME, or one per
 // --every interval of the wall clock (at whole multiples of it), --count
 // times or until SIGTERM or SIGINT.
 int Clock(const std::vector<std::string>& args);
+
+// Writes a deploy record of --journey FILE into every partition, at --at
+// TIME (default: now), after checking that the journey compiles.
+int Deploy(const std::vector<std::string>& args);
+
+// Writes a journey state change (--journey ID --state active|paused|stopped)
+// into every partition, at --at TIME (default: now).
+int State(const std::vector<std::string>& args);
 
 }  // namespace cairn::tools
 

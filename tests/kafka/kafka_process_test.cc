@@ -27,7 +27,7 @@
 #include <thread>
 #include <vector>
 
-#include "cairn/kafka/clock.h"
+#include "cairn/kafka/broadcast.h"
 #include "kafka_test_util.h"
 
 extern char** environ;
@@ -186,7 +186,7 @@ TEST_CASE("cairn worker: one of three is killed mid-stream and the survivors fin
   inputs.push_back(ClockTick{stream.end});
   const std::vector<v1::Journey> journeys = ExampleJourneys();
   const PlainRun plain = RunPlainEngine(journeys, EngineOptions(), inputs);
-  CheckSameReports(ReportsFromCheckpoints(**store, ends, journeys, EngineOptions()),
+  CheckSameReports(ReportsFromCheckpoints(**store, ends, EngineOptions()),
                    plain.reports);
 
   std::vector<std::string> ids;
@@ -278,14 +278,72 @@ TEST_CASE("cairn clock: bad usage and a missing topic say what is wrong") {
   }
 }
 
-TEST_CASE("TickWriter: a tick into every partition and its errors") {
+TEST_CASE("cairn deploy and cairn state write into every partition") {
+  MockCluster cluster;
+  cluster.CreateTopic("in", 3);
+  const std::string dir = FreshDir("deploy");
+  const std::string cart =
+      std::string(CAIRN_SOURCE_DIR) + "/examples/cart_abandonment/journey.textproto";
+  {
+    Process p({"deploy", "--brokers", cluster.bootstraps(), "--topic", "in", "--journey", cart,
+               "--at", "2026-01-05T10:00:00Z"},
+              dir + "/deploy.log");
+    const int status = p.Wait();
+    INFO(p.Log());
+    CHECK(ExitCode(status) == 0);
+    CHECK_THAT(p.Log(), Catch::Contains("deploy of journey \"cart_abandonment\" version 1 at "
+                                        "2026-01-05T10:00:00+00:00 into 3 partitions"));
+  }
+  {
+    Process p({"state", "--brokers", cluster.bootstraps(), "--topic", "in", "--journey",
+               "cart_abandonment", "--state", "paused", "--at", "2026-01-05T11:00:00Z"},
+              dir + "/state.log");
+    const int status = p.Wait();
+    INFO(p.Log());
+    CHECK(ExitCode(status) == 0);
+  }
+  const std::vector<ReadRecord> records = ReadTopic(cluster.bootstraps(), "in", 3);
+  REQUIRE(records.size() == 6);
+  for (const ReadRecord& r : records) {
+    INFO(r.partition << ":" << r.offset);
+    absl::StatusOr<EngineInput> input = DecodeRecord(r.key, r.format, r.payload);
+    REQUIRE_THAT(StatusOf(input), IsOk());
+    if (r.offset == 0) {
+      REQUIRE(std::holds_alternative<JourneyDeploy>(*input));
+      CHECK(std::get<JourneyDeploy>(*input).journey.id() == "cart_abandonment");
+    } else {
+      REQUIRE(std::holds_alternative<JourneyStateChange>(*input));
+      CHECK(std::get<JourneyStateChange>(*input).state == v1::PAUSED);
+    }
+  }
+
+  // A journey that does not compile is refused before anything is written.
+  std::ofstream(dir + "/bad.textproto") << "id: \"bad\" version: 1\n";
+  {
+    Process p({"deploy", "--brokers", cluster.bootstraps(), "--topic", "in", "--journey",
+               dir + "/bad.textproto"},
+              dir + "/bad.log");
+    CHECK(ExitCode(p.Wait()) == 1);
+    CHECK_THAT(p.Log(), Catch::Contains("journey bad has"));
+  }
+  {
+    Process p({"state", "--brokers", cluster.bootstraps(), "--topic", "in", "--journey", "x",
+               "--state", "asleep"},
+              dir + "/usage.log");
+    CHECK(ExitCode(p.Wait()) == 2);
+    CHECK_THAT(p.Log(), Catch::Contains("--state \"asleep\" is not active, paused or stopped"));
+  }
+  CHECK(ReadTopic(cluster.bootstraps(), "in", 3).size() == 6);
+}
+
+TEST_CASE("BroadcastWriter: a tick into every partition and its errors") {
   MockCluster cluster;
   cluster.CreateTopic("ticks", 4);
-  TickWriterOptions options;
+  BroadcastWriterOptions options;
   options.brokers = cluster.bootstraps();
   options.topic = "ticks";
   options.timeout = absl::Seconds(10);
-  absl::StatusOr<std::unique_ptr<TickWriter>> writer = TickWriter::Create(options);
+  absl::StatusOr<std::unique_ptr<BroadcastWriter>> writer = BroadcastWriter::Create(options);
   REQUIRE_THAT(StatusOf(writer), IsOk());
   const absl::Time t = absl::FromUnixSeconds(1767607200);
   absl::StatusOr<int> n = (*writer)->Tick(t);
@@ -295,25 +353,35 @@ TEST_CASE("TickWriter: a tick into every partition and its errors") {
   REQUIRE(ticks.size() == 4);
   for (int32_t p = 0; p < 4; ++p) {
     CHECK(ticks[p].partition == p);
-    absl::StatusOr<EngineInput> input = DecodeRecord(ticks[p].key, "json", ticks[p].payload);
+    absl::StatusOr<EngineInput> input =
+        DecodeRecord(ticks[p].key, ticks[p].format, ticks[p].payload);
     REQUIRE_THAT(StatusOf(input), IsOk());
     CHECK(std::get<ClockTick>(*input).time == t);
   }
   CHECK((*writer)->Tick(absl::InfiniteFuture()).status().code() ==
         absl::StatusCode::kInvalidArgument);
+  // Keyed inputs go to one partition, never to all.
+  Event e;
+  e.subject_id = "u1";
+  e.name = "signup";
+  e.time = t;
+  absl::StatusOr<int> keyed = (*writer)->Write(e);
+  CHECK(keyed.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK_THAT(std::string(keyed.status().message()),
+             Catch::Contains("a event record is keyed by its subject"));
 
   options.topic = "no-such-topic";
-  absl::StatusOr<std::unique_ptr<TickWriter>> missing = TickWriter::Create(options);
+  absl::StatusOr<std::unique_ptr<BroadcastWriter>> missing = BroadcastWriter::Create(options);
   REQUIRE_THAT(StatusOf(missing), IsOk());
   absl::StatusOr<int> none = (*missing)->Tick(t);
   CHECK(none.status().code() == absl::StatusCode::kNotFound);
   CHECK_THAT(std::string(none.status().message()), Catch::Contains("no-such-topic"));
 
   options.brokers.clear();
-  CHECK(TickWriter::Create(options).status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(BroadcastWriter::Create(options).status().code() == absl::StatusCode::kInvalidArgument);
   options.brokers = cluster.bootstraps();
   options.client_config = {{"acks", "1"}};
-  CHECK(TickWriter::Create(options).status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(BroadcastWriter::Create(options).status().code() == absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

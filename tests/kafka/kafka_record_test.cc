@@ -76,6 +76,15 @@ void CheckSameInput(const EngineInput& a, const EngineInput& b) {
     CHECK(x->reason == y.reason);
     CHECK(x->subject_id == y.subject_id);
     CHECK(x->time == y.time);
+  } else if (const auto* x = std::get_if<JourneyDeploy>(&a)) {
+    const auto& y = std::get<JourneyDeploy>(b);
+    CHECK(x->journey.SerializeAsString() == y.journey.SerializeAsString());
+    CHECK(x->time == y.time);
+  } else if (const auto* x = std::get_if<JourneyStateChange>(&a)) {
+    const auto& y = std::get<JourneyStateChange>(b);
+    CHECK(x->journey_id == y.journey_id);
+    CHECK(x->state == y.state);
+    CHECK(x->time == y.time);
   } else {
     CHECK(std::get<ClockTick>(a).time == std::get<ClockTick>(b).time);
   }
@@ -187,6 +196,18 @@ DeliveryReport Failed() {
 
 ClockTick Tick() { return ClockTick{kT + absl::Hours(1)}; }
 
+JourneyStateChange Pause() { return {"winback", v1::PAUSED, kT + absl::Hours(2)}; }
+
+JourneyDeploy Deploy() {
+  absl::StatusOr<v1::Journey> journey = ParseJourney(R"pb(
+    id: "winback" version: 2 settings { state: ACTIVE }
+    nodes { id: "in" trigger { audience {} next: "out" } }
+    nodes { id: "out" exit {} }
+  )pb", JourneyFormat::kText);
+  REQUIRE_THAT(StatusOf(journey), IsOk());
+  return {*journey, kT + absl::Hours(3)};
+}
+
 std::vector<std::pair<std::string, EngineInput>> Samples() {
   return {
       {"full event", FullEvent()},     {"minimal event", MinimalEvent()},
@@ -194,6 +215,7 @@ std::vector<std::pair<std::string, EngineInput>> Samples() {
       {"empty profile", EmptyProfile()}, {"enroll", Enroll()},
       {"bare enroll", BareEnroll()},   {"delivered", Delivered()},
       {"failed", Failed()},            {"tick", Tick()},
+      {"state", Pause()},
   };
 }
 
@@ -208,7 +230,9 @@ std::vector<std::pair<std::string, EngineInput>> ProtoOnlySamples() {
   };
   Enrollment n = Enroll();
   n.context = {{"deadline", Value::Timestamp(kT + absl::Hours(48))}};
-  return {{"event with proto-only values", e}, {"enroll with a timestamp", n}};
+  return {{"event with proto-only values", e},
+          {"enroll with a timestamp", n},
+          {"deploy", Deploy()}};
 }
 
 std::string Key(const EngineInput& input) { return std::string(InputSubject(input)); }
@@ -414,11 +438,18 @@ std::vector<BadRecord> JsonCatalogue() {
 
       // ---- Kind ----
       {"an unknown kind", "u1", "json", Json(absl::StrCat(R"("kind":"click",)", kTime)),
-       "\"kind\" \"click\" is not one of event, profile, enroll, delivery, tick"},
+       "\"kind\" \"click\" is not one of event, profile, enroll, delivery, tick, state"},
+      {"a deploy in JSON", "", "json", Json(absl::StrCat(R"("kind":"deploy",)", kTime)),
+       "a deploy record is written in the proto format only (`cairn deploy` writes it)"},
+      {"a state that is not one", "", "json",
+       Json(absl::StrCat(R"("kind":"state","journey":"w","state":"asleep",)", kTime)),
+       "\"state\" \"asleep\" is not \"active\", \"paused\" or \"stopped\""},
+      {"a state change without a journey", "", "json",
+       Json(absl::StrCat(R"("kind":"state","state":"paused",)", kTime)), "missing \"journey\""},
       {"an empty kind", "u1", "json", Json(absl::StrCat(R"("kind":"",)", kTime)),
-       "\"kind\" \"\" is not one of event, profile, enroll, delivery, tick"},
+       "\"kind\" \"\" is not one of event, profile, enroll, delivery, tick, state"},
       {"a kind in capitals", "u1", "json", Json(absl::StrCat(R"("kind":"Tick",)", kTime)),
-       "\"kind\" \"Tick\" is not one of event, profile, enroll, delivery, tick"},
+       "\"kind\" \"Tick\" is not one of event, profile, enroll, delivery, tick, state"},
       {"a number for the kind", "u1", "json", Json(absl::StrCat(R"("kind":4,)", kTime)),
        "\"kind\" must be a string"},
 
@@ -551,7 +582,47 @@ std::vector<BadRecord> ProtoCatalogue() {
                    "the payload is not a serialized cairn.v1.InputRecord"});
   add("an empty record", "u1", v1::InputRecord(),
       "the cairn.v1.InputRecord has no kind set: set one of event, profile, enroll, delivery, "
-      "tick");
+      "tick, deploy, state");
+  {
+    v1::InputRecord r;
+    r.mutable_deploy()->mutable_time()->set_seconds(1767607200);
+    add("a deploy without a journey", "", r, "deploy: journey is not set");
+  }
+  {
+    v1::InputRecord r;
+    *r.mutable_deploy()->mutable_journey() = Deploy().journey;
+    add("a deploy without a time", "", r, "deploy: time is not set");
+  }
+  {
+    v1::InputRecord r;
+    *r.mutable_deploy()->mutable_journey() = Deploy().journey;
+    r.mutable_deploy()->mutable_time()->set_seconds(1767607200);
+    r.mutable_deploy()->mutable_journey()->GetReflection()->MutableUnknownFields(
+        r.mutable_deploy()->mutable_journey())->AddVarint(999, 1);
+    add("a deployed journey with a field this build does not know", "", r,
+        "deploy: journey: binary journey has a field this version of Cairn does not know "
+        "(field 999); it may come from a newer schema");
+  }
+  {
+    v1::InputRecord r;
+    *r.mutable_deploy()->mutable_journey() = Deploy().journey;
+    r.mutable_deploy()->mutable_journey()->clear_id();
+    r.mutable_deploy()->mutable_time()->set_seconds(1767607200);
+    add("a deployed journey without an id", "", r, "deploy: journey.id is empty");
+  }
+  {
+    v1::InputRecord r;
+    r.mutable_state()->set_journey_id("winback");
+    r.mutable_state()->mutable_time()->set_seconds(1767607200);
+    add("a state change without a state", "", r,
+        "state: state 0 is not ACTIVE, PAUSED or STOPPED");
+  }
+  {
+    v1::InputRecord r;
+    r.mutable_state()->set_state(v1::PAUSED);
+    r.mutable_state()->mutable_time()->set_seconds(1767607200);
+    add("a state change without a journey", "", r, "state: journey_id is empty");
+  }
   add("an event without a key", "", ProtoEvent(),
       "the record has no key: a record of kind \"event\" must be keyed by its subject id");
   add("a key that is not the subject", "u2", ProtoEvent(),

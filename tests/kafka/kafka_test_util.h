@@ -317,23 +317,26 @@ inline PlainRun RunPlainEngine(const std::vector<v1::Journey>& journeys,
   return run;
 }
 
-// The merged reports of the newest checkpoint of every partition; each
-// checkpoint must be at its partition's end offset.
+// The merged reports of the newest checkpoint of every partition (each
+// restored with the journeys it holds); each checkpoint must be at its
+// partition's end offset.
 inline std::map<std::string, v1::JourneyReport> ReportsFromCheckpoints(
     CheckpointStore& store, const std::vector<int64_t>& end_offsets,
-    const std::vector<v1::Journey>& journeys, const EngineOptions& options) {
+    const EngineOptions& options) {
   std::map<std::string, std::vector<v1::JourneyReport>> per_journey;
   for (int32_t p = 0; p < static_cast<int32_t>(end_offsets.size()); ++p) {
-    Engine engine(options);
-    IdSink sink;
-    SetUpEngine(engine, journeys, &sink);
     std::vector<std::string> warnings;
     absl::StatusOr<Checkpoint> checkpoint = store.LoadNewest(p, &warnings);
     INFO("partition " << p);
     if (end_offsets[p] == 0 && absl::IsNotFound(checkpoint.status())) continue;
     REQUIRE_THAT(StatusOf(checkpoint), IsOk());
     CHECK(checkpoint->offset == end_offsets[p]);
-    std::istringstream in(checkpoint->snapshot);
+    absl::StatusOr<PartitionSnapshot> contents = DecodePartitionSnapshot(checkpoint->snapshot);
+    REQUIRE_THAT(StatusOf(contents), IsOk());
+    Engine engine(options);
+    IdSink sink;
+    SetUpEngine(engine, contents->journeys, &sink);
+    std::istringstream in(contents->engine_snapshot);
     REQUIRE_THAT(engine.Restore(in), IsOk());
     for (const std::string& id : engine.journey_ids()) {
       per_journey[id].push_back(*engine.Report(id));

@@ -159,8 +159,7 @@ TEST_CASE("Worker: one worker over a whole stream equals one plain engine") {
 
   const PlainRun plain = RunPlainEngine(setup.journeys, setup.engine_options, WithTick(stream));
   REQUIRE(!plain.ids.empty());
-  CheckSameReports(ReportsFromCheckpoints(*setup.store, ends, setup.journeys,
-                                          setup.engine_options),
+  CheckSameReports(ReportsFromCheckpoints(*setup.store, ends, setup.engine_options),
                    plain.reports);
   CHECK(OutputIds(setup) == plain.ids);
 
@@ -208,8 +207,7 @@ TEST_CASE("Worker: a worker joining mid-stream loses and repeats nothing") {
   CHECK(b.stats().restored_from_checkpoint > 0);
 
   const PlainRun plain = RunPlainEngine(setup.journeys, setup.engine_options, WithTick(stream));
-  CheckSameReports(ReportsFromCheckpoints(*setup.store, ends, setup.journeys,
-                                          setup.engine_options),
+  CheckSameReports(ReportsFromCheckpoints(*setup.store, ends, setup.engine_options),
                    plain.reports);
   // Exactly once: every id, none twice.
   CHECK(OutputIds(setup) == plain.ids);
@@ -274,8 +272,7 @@ TEST_CASE("Worker: a corrupted newest checkpoint falls back to the previous one"
   CHECK(second.stats().restored_from_checkpoint == kPartitions);
 
   const PlainRun plain = RunPlainEngine(setup.journeys, setup.engine_options, WithTick(stream));
-  CheckSameReports(ReportsFromCheckpoints(*setup.store, ends, setup.journeys,
-                                          setup.engine_options),
+  CheckSameReports(ReportsFromCheckpoints(*setup.store, ends, setup.engine_options),
                    plain.reports);
   // Records replayed after the fallback sent their messages again: repeats,
   // but no new id and none missing.
@@ -349,14 +346,13 @@ TEST_CASE("Worker: malformed records are counted with partition and offset") {
   inputs.insert(inputs.begin() + 2, dup);
   const PlainRun plain = RunPlainEngine(setup.journeys, setup.engine_options, inputs);
   CHECK(stats.records_rejected == plain.rejected);
-  CheckSameReports(ReportsFromCheckpoints(*setup.store, ends, setup.journeys,
-                                          setup.engine_options),
+  CheckSameReports(ReportsFromCheckpoints(*setup.store, ends, setup.engine_options),
                    plain.reports);
   CHECK(OutputIds(setup) == plain.ids);
 }
 
-TEST_CASE("Worker: a checkpoint taken with other journeys stops the worker") {
-  Setup setup("other_journeys");
+TEST_CASE("Worker: a checkpoint that does not restore stops the worker") {
+  Setup setup("no_restore");
   const Stream stream = GenerateStream(300, 1, absl::Hours(1));
   std::vector<Record> records = RecordsOf(stream);
   Produce(setup.cluster.bootstraps(), kInput, records);
@@ -368,11 +364,11 @@ TEST_CASE("Worker: a checkpoint taken with other journeys stops the worker") {
     REQUIRE_THAT(first.Stop(), IsOk());
   }
 
-  // The same group, one journey fewer: no partition may be restored into
-  // an engine that cannot hold its state, and none is started over.
+  // The same group with other engine options: no partition may be restored
+  // into an engine that would run it differently, and none is started over.
   CapturingLog log;
   WorkerOptions options = setup.Options(&log);
-  options.journeys.pop_back();
+  options.engine.max_lateness = absl::Hours(2);
   absl::StatusOr<std::unique_ptr<Worker>> worker = Worker::Create(options);
   REQUIRE_THAT(StatusOf(worker), IsOk());
   absl::Status status;
@@ -388,6 +384,90 @@ TEST_CASE("Worker: a checkpoint taken with other journeys stops the worker") {
   // Polling again gives the same error; nothing was checkpointed.
   CHECK((*worker)->Poll(absl::Milliseconds(1)).code() == absl::StatusCode::kFailedPrecondition);
   CHECK((*worker)->stats().checkpoints_saved == 0);
+}
+
+// A broadcast input as one record per partition, in the proto format.
+std::vector<Record> Broadcast(const EngineInput& input) {
+  absl::StatusOr<std::string> payload = EncodeProtoRecord(input);
+  REQUIRE_THAT(StatusOf(payload), IsOk());
+  std::vector<Record> out;
+  for (int32_t p = 0; p < kPartitions; ++p) out.push_back({"", "proto", *payload, p});
+  return out;
+}
+
+TEST_CASE("Worker: journeys change through deploy and state records across a restart") {
+  Setup setup("deploy");
+  const Stream stream = GenerateStream(3000, 2, absl::Hours(24 * 8));
+  // 30% in, the repurchase journey is paused. 60% in, version 2 of the
+  // cart journey is deployed, moving every enrollment in flight to the same
+  // node (triggers hold none).
+  v1::Journey v2 = setup.journeys.front();
+  REQUIRE(v2.id() == "cart_abandonment");
+  v2.set_version(2);
+  for (const v1::Node& node : v2.nodes()) {
+    if (!node.has_trigger()) (*v2.mutable_migration()->mutable_node_map())[node.id()] = node.id();
+  }
+  const size_t deploy_at = stream.inputs.size() * 6 / 10;
+  const size_t pause_at = stream.inputs.size() * 3 / 10;
+  const EngineInput deploy = JourneyDeploy{v2, InputTime(stream.inputs[deploy_at])};
+  const EngineInput pause =
+      JourneyStateChange{"repurchase_coupon", v1::PAUSED, InputTime(stream.inputs[pause_at])};
+
+  std::vector<Record> records;
+  std::vector<EngineInput> inputs;  // the same, for one plain engine
+  for (size_t i = 0; i < stream.inputs.size(); ++i) {
+    for (const auto& [at, change] : {std::pair{deploy_at, &deploy}, std::pair{pause_at, &pause}}) {
+      if (i != at) continue;
+      for (Record& r : Broadcast(*change)) records.push_back(std::move(r));
+      inputs.push_back(*change);
+    }
+    records.push_back(JsonRecord(stream.inputs[i]));
+    inputs.push_back(stream.inputs[i]);
+  }
+  for (int32_t p = 0; p < kPartitions; ++p) {
+    Record tick = JsonRecord(ClockTick{stream.end});
+    tick.partition = p;
+    records.push_back(tick);
+  }
+  inputs.push_back(ClockTick{stream.end});
+
+  // The first worker reads 80% (the changes among it) and stops; the
+  // second, configured with the original journeys only, restores the
+  // partitions with version 2 from their checkpoints and reads the rest.
+  const size_t half = records.size() * 8 / 10;
+  Produce(setup.cluster.bootstraps(), kInput, records, 0, half);
+  const std::vector<int64_t> half_ends =
+      EndOffsets(setup.cluster.bootstraps(), kInput, kPartitions);
+  CapturingLog log_a;
+  WorkerThread a(setup.Options(&log_a));
+  REQUIRE(WaitForCheckpointsAt(*setup.store, half_ends, std::chrono::seconds(120)));
+  REQUIRE_THAT(a.Stop(), IsOk());
+  INFO(log_a.All());
+  CHECK(a.stats().journeys_deployed == kPartitions);
+  CHECK(log_a.Count("deploy of journey \"cart_abandonment\" version 2 at offset") ==
+        kPartitions);
+  CHECK(a.stats().journey_states_changed == kPartitions);
+
+  Produce(setup.cluster.bootstraps(), kInput, records, half);
+  const std::vector<int64_t> ends = EndOffsets(setup.cluster.bootstraps(), kInput, kPartitions);
+  CapturingLog log_b;
+  WorkerThread b(setup.Options(&log_b));
+  REQUIRE(WaitForCheckpointsAt(*setup.store, ends, std::chrono::seconds(120)));
+  REQUIRE_THAT(b.Stop(), IsOk());
+  INFO(log_b.All());
+  CHECK(b.stats().restored_from_checkpoint == kPartitions);
+  CHECK(log_b.Count("5 journeys)") == kPartitions);
+
+  const PlainRun plain = RunPlainEngine(setup.journeys, setup.engine_options, inputs);
+  const std::map<std::string, v1::JourneyReport> reports =
+      ReportsFromCheckpoints(*setup.store, ends, setup.engine_options);
+  CheckSameReports(reports, plain.reports);
+  CHECK(OutputIds(setup) == plain.ids);
+  // Version 2 took enrollments over, and the paused journey refused some.
+  const v1::JourneyReport& cart = reports.at("cart_abandonment");
+  REQUIRE(cart.versions_size() == 2);
+  CHECK(cart.versions(1).migrated_in() > 0);
+  CHECK(reports.at("repurchase_coupon").state() == "PAUSED");
 }
 
 TEST_CASE("Worker: options are checked") {

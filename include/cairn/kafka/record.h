@@ -6,9 +6,10 @@
 // a subject's inputs stay in one partition, in order.
 //
 // Record layout:
-//   key      the subject id. Required for every kind but ticks (an unkeyed
-//            record lands in an arbitrary partition, away from the rest of
-//            its subject's inputs); ignored for ticks. When the payload
+//   key      the subject id. Required for every kind but the broadcast ones
+//            (ticks, deploys, state changes: IsBroadcast), for which it is
+//            ignored (an unkeyed record lands in an arbitrary partition,
+//            away from the rest of its subject's inputs). When the payload
 //            names a subject too, the two must be equal; when it does not,
 //            the key supplies it.
 //   header   "cairn-format": "json" or "proto". Required.
@@ -29,6 +30,10 @@
 //              "reason":"","subject":"u1","time":"2026-01-05T10:00:00Z"}
 //     ("outcome" is "delivered" or "failed"; "reason" is optional)
 //   tick: {"kind":"tick","time":"2026-01-05T10:00:00Z"}
+//   state: {"kind":"state","journey":"winback","state":"paused",
+//           "time":"2026-01-05T10:00:00Z"}
+//     ("state" is "active", "paused" or "stopped")
+// A deploy record exists in the proto format only (its journey is a proto).
 // Times are RFC 3339 and required. Values (properties, attributes, context)
 // are strings, numbers (integral ones become ints), booleans, lists of
 // strings or null. "subject" may be left out (the key supplies it); every
@@ -36,10 +41,13 @@
 // misspelt one is never ignored.
 //
 // "proto": a serialized cairn.v1.InputRecord (proto/cairn/v1/input.proto),
-// whose one-of holds an Event, ProfileUpdate, Enrollment, DeliveryReport or
-// ClockTick. The same fields are required; a subject_id may be left empty
-// (the key supplies it). As everywhere in protobuf, fields this build does
-// not know (a newer writer's) are skipped.
+// whose one-of holds an Event, ProfileUpdate, Enrollment, DeliveryReport,
+// ClockTick, JourneyDeploy or JourneyStateChange. The same fields are
+// required; a subject_id may be left empty (the key supplies it). As
+// everywhere in protobuf, fields this build does not know (a newer
+// writer's) are skipped, except inside a deployed journey: a journey with
+// fields this build does not know is refused, since they may change what
+// it means.
 //
 // Time comes from the records, never from a clock: an input's time moves
 // engine time forward, and ticks let time pass where no input arrives.
@@ -58,6 +66,7 @@
 #include "absl/time/time.h"
 #include "cairn/engine.h"
 #include "cairn/event.h"
+#include "cairn/v1/journey.pb.h"
 
 namespace cairn::kafka {
 
@@ -97,18 +106,37 @@ struct ClockTick {
   absl::Time time = absl::InfinitePast();
 };
 
-// One engine input. Event properties are sorted by name when decoded.
-using EngineInput =
-    std::variant<Event, ProfileUpdate, Enrollment, DeliveryReport, ClockTick>;
+// Engine::Deploy's argument, applied at `time` (proto records only).
+struct JourneyDeploy {
+  v1::Journey journey;
+  absl::Time time = absl::InfinitePast();
+};
 
-// "event", "profile", "enroll", "delivery" or "tick": the JSON "kind".
+// Engine::SetJourneyState's arguments, applied at `time`.
+struct JourneyStateChange {
+  std::string journey_id;
+  v1::JourneyState state = v1::JOURNEY_STATE_UNSPECIFIED;
+  absl::Time time = absl::InfinitePast();
+};
+
+// One engine input. Event properties are sorted by name when decoded.
+using EngineInput = std::variant<Event, ProfileUpdate, Enrollment, DeliveryReport, ClockTick,
+                                 JourneyDeploy, JourneyStateChange>;
+
+// "event", "profile", "enroll", "delivery", "tick", "deploy" or "state": the
+// JSON "kind".
 absl::string_view InputKindName(const EngineInput& input);
 
 // The input's time.
 absl::Time InputTime(const EngineInput& input);
 
-// The input's subject id; empty for ticks.
+// The input's subject id; empty for the broadcast kinds.
 absl::string_view InputSubject(const EngineInput& input);
+
+// True for ticks, deploys and state changes: inputs that concern every
+// subject, written unkeyed into every partition (BroadcastWriter), so that
+// every partition's engine applies them at the same point of its log.
+bool IsBroadcast(const EngineInput& input);
 
 // Decodes one record. InvalidArgument naming what is wrong (the field and
 // its value; the caller adds partition:offset): an unknown or missing
@@ -120,11 +148,13 @@ absl::StatusOr<EngineInput> DecodeRecord(absl::string_view key,
                                          absl::string_view payload);
 
 // Applies the input to the engine: Ingest, UpsertProfile, Enroll,
-// ReportDelivery or AdvanceTo. Returns the engine's status.
+// ReportDelivery or AdvanceTo; for a deploy or state change, AdvanceTo its
+// time and then Deploy or SetJourneyState (so timers due by then fire even
+// if the change is refused). Returns the engine's status.
 absl::Status ApplyInput(const EngineInput& input, Engine& engine);
 
 // OK when the input can be encoded: required fields set (subject ids,
-// event name, journey id, message id), a finite time within
+// event name, journey id, message id, a journey state), a finite time within
 // 0001-01-01..9999-12-31. InvalidArgument naming the field otherwise.
 absl::Status ValidateInput(const EngineInput& input);
 
@@ -136,8 +166,8 @@ absl::Status ValidateInput(const EngineInput& input);
 // InvalidArgument if ValidateInput fails or a value has no exact form in the
 // format: JSON has no timestamps, no non-finite numbers, no integral
 // doubles below 2^53 (they read back as ints) and no ints beyond +-2^53
-// (they would read back rounded); proto has no null values except in profile updates (where they
-// are written as `removed`).
+// (they would read back rounded) and no deploy records; proto has no null
+// values except in profile updates (where they are written as `removed`).
 absl::StatusOr<std::string> EncodeJsonRecord(const EngineInput& input);
 absl::StatusOr<std::string> EncodeProtoRecord(const EngineInput& input);
 

@@ -24,7 +24,16 @@
 // The checkpoint, not the group's committed offset, says where to resume:
 // the committed offset is there for lag monitoring. A checkpoint that is
 // corrupt is skipped (with a warning) for the previous one; with none the
-// partition starts from its beginning, with a warning.
+// partition starts from its beginning, with a warning. A checkpoint that is
+// intact but does not restore (a build that cannot read it, other engine
+// options) is an error: the worker never guesses.
+//
+// Journeys change through the log, never through a worker's own
+// configuration: a deploy record or a state change (cairn/kafka/record.h,
+// written into every partition by `cairn deploy` / BroadcastWriter) is
+// applied at its offset, and the journeys a partition has deployed are part
+// of its checkpoint (PartitionSnapshot). So every replay deploys at the same
+// point. `journeys` are the partition's journeys at the start of its log.
 //
 // Bad records — ones that do not decode — are counted and logged with
 // their partition:offset and skipped; inputs the engine rejects (late,
@@ -91,9 +100,10 @@ struct WorkerOptions {
   // engines still apply them to their own profiles).
   std::string profile_topic;
 
-  // The journeys every partition's engine deploys, in this order (as
-  // LoadJourneys gives them). Every worker of a group must deploy the same
-  // ones: a checkpoint restores only into an engine with the same journeys.
+  // The journeys a partition's engine deploys when it starts from the
+  // beginning of its log, in this order (as LoadJourneys gives them); a
+  // partition restored from a checkpoint runs the journeys the checkpoint
+  // holds instead. Every worker of a group must have the same ones.
   // Required.
   std::vector<v1::Journey> journeys;
   // The engines' options; the same in every worker of the group.
@@ -147,9 +157,29 @@ struct WorkerStats {
   int64_t restored_from_checkpoint = 0;
   int64_t started_from_beginning = 0;  // no usable checkpoint
   int64_t checkpoint_warnings = 0;     // corrupt checkpoints skipped
+  int64_t journeys_deployed = 0;       // by deploy records
+  int64_t journey_states_changed = 0;  // by state records
   // The first 1000 bad records, in the order read.
   std::vector<BadRecord> bad_records;
 };
+
+// What a worker stores as a partition's checkpoint (Checkpoint::snapshot):
+// the journeys its engine has deployed, in deploy order (the worker's
+// journeys, then those deployed by deploy records), and the engine's
+// snapshot. A worker restoring the partition deploys exactly these before
+// Engine::Restore, whatever its own `journeys` say: they are the partition's
+// state, as the deploy records in its log made it.
+struct PartitionSnapshot {
+  std::vector<v1::Journey> journeys;
+  std::string engine_snapshot;
+};
+
+// The bytes of a PartitionSnapshot: "CAIRNWP1", the number of journeys and
+// each serialized (varint length first), then the engine snapshot.
+std::string EncodePartitionSnapshot(const PartitionSnapshot& snapshot);
+
+// DataLoss naming what is wrong when `bytes` are not a PartitionSnapshot.
+absl::StatusOr<PartitionSnapshot> DecodePartitionSnapshot(absl::string_view bytes);
 
 class Worker {
  public:

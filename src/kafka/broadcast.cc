@@ -1,6 +1,6 @@
 // Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
 
-#include "cairn/kafka/clock.h"
+#include "cairn/kafka/broadcast.h"
 
 #include <librdkafka/rdkafka.h>
 
@@ -26,17 +26,17 @@ void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
 
 }  // namespace
 
-class TickWriter::Impl {
+class BroadcastWriter::Impl {
  public:
-  TickWriterOptions options;
+  BroadcastWriterOptions options;
   internal::KafkaHandle producer;
   rd_kafka_resp_err_t delivery_error = RD_KAFKA_RESP_ERR_NO_ERROR;
 };
 
-TickWriter::TickWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-TickWriter::~TickWriter() = default;
+BroadcastWriter::BroadcastWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+BroadcastWriter::~BroadcastWriter() = default;
 
-absl::StatusOr<std::unique_ptr<TickWriter>> TickWriter::Create(TickWriterOptions options) {
+absl::StatusOr<std::unique_ptr<BroadcastWriter>> BroadcastWriter::Create(BroadcastWriterOptions options) {
   if (options.brokers.empty()) return absl::InvalidArgumentError("brokers is required");
   if (options.topic.empty()) return absl::InvalidArgumentError("topic is required");
   if (options.timeout <= absl::ZeroDuration() || options.timeout == absl::InfiniteDuration()) {
@@ -55,11 +55,17 @@ absl::StatusOr<std::unique_ptr<TickWriter>> TickWriter::Create(TickWriterOptions
   rd_kafka_conf_set_opaque(conf.get(), &impl->delivery_error);
   CAIRN_ASSIGN_OR_RETURN(impl->producer,
                          internal::NewClient(RD_KAFKA_PRODUCER, std::move(conf)));
-  return std::unique_ptr<TickWriter>(new TickWriter(std::move(impl)));
+  return std::unique_ptr<BroadcastWriter>(new BroadcastWriter(std::move(impl)));
 }
 
-absl::StatusOr<int> TickWriter::Tick(absl::Time time) {
-  CAIRN_ASSIGN_OR_RETURN(const std::string payload, EncodeJsonRecord(ClockTick{time}));
+absl::StatusOr<int> BroadcastWriter::Write(const EngineInput& input) {
+  if (!IsBroadcast(input)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "a ", InputKindName(input),
+        " record is keyed by its subject and goes to one partition: only ticks, deploys and "
+        "state changes are written into every partition"));
+  }
+  CAIRN_ASSIGN_OR_RETURN(const std::string payload, EncodeProtoRecord(input));
   const int timeout_ms = static_cast<int>(absl::ToInt64Milliseconds(impl_->options.timeout));
   CAIRN_ASSIGN_OR_RETURN(
       const int partitions,
@@ -71,11 +77,12 @@ absl::StatusOr<int> TickWriter::Tick(absl::Time time) {
         RD_KAFKA_V_PARTITION(p),
         RD_KAFKA_V_VALUE(const_cast<char*>(payload.data()), payload.size()),
         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY | RD_KAFKA_MSG_F_BLOCK),
-        RD_KAFKA_V_HEADER(kFormatHeaderName.c_str(), kJsonFormat.data(),
-                          static_cast<ssize_t>(kJsonFormat.size())),
+        RD_KAFKA_V_HEADER(kFormatHeaderName.c_str(), kProtoFormat.data(),
+                          static_cast<ssize_t>(kProtoFormat.size())),
         RD_KAFKA_V_END);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return absl::UnavailableError(absl::StrCat("tick into \"", impl_->options.topic,
+      return absl::UnavailableError(absl::StrCat(InputKindName(input), " into \"",
+                                                 impl_->options.topic,
                                                  "\" partition ", p, ": ",
                                                  rd_kafka_err2str(err)));
     }
@@ -83,7 +90,8 @@ absl::StatusOr<int> TickWriter::Tick(absl::Time time) {
   const rd_kafka_resp_err_t flushed = rd_kafka_flush(impl_->producer.get(), timeout_ms);
   if (flushed != RD_KAFKA_RESP_ERR_NO_ERROR || impl_->delivery_error != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return absl::UnavailableError(absl::StrCat(
-        "ticks into \"", impl_->options.topic, "\" not acknowledged: ",
+        InputKindName(input), " records into \"", impl_->options.topic,
+        "\" not acknowledged: ",
         rd_kafka_err2str(flushed != RD_KAFKA_RESP_ERR_NO_ERROR ? flushed
                                                               : impl_->delivery_error)));
   }
