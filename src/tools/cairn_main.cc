@@ -6,6 +6,9 @@
 //                            list every problem of the invalid ones.
 //   cairn sim ...            replay an event log through a journey.
 //   cairn gen ...            write a synthetic event log.
+//   cairn worker ...         run journeys on a Kafka topic (with
+//   cairn clock / deploy /   CAIRN_WITH_KAFKA; tools/kafka_commands.h).
+//         state ...
 //
 // Exit codes: 0 all good, 1 a journey is invalid or an input unusable,
 // 2 usage.
