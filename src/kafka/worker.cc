@@ -303,31 +303,23 @@ absl::StatusOr<std::unique_ptr<Engine>> Worker::Impl::NewEngine(
 
 void Worker::Impl::Produce(const std::string& topic, const std::string& key,
                            const std::string& value, absl::string_view message_id) {
-  const std::string id(message_id);
   for (;;) {
     // Message records carry their id in a header; write-backs have none.
-    const rd_kafka_resp_err_t err =
-        id.empty()
-            ? rd_kafka_producev(
-                  producer_.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
-                  RD_KAFKA_V_KEY(key.data(), key.size()),
-                  RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                  RD_KAFKA_V_HEADER(kFormatHeaderName.c_str(), kJsonFormat.data(),
-                                    static_cast<ssize_t>(kJsonFormat.size())),
-                  RD_KAFKA_V_END)
-            : rd_kafka_producev(
-                  producer_.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
-                  RD_KAFKA_V_KEY(key.data(), key.size()),
-                  RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                  RD_KAFKA_V_HEADER(kFormatHeaderName.c_str(), kJsonFormat.data(),
-                                    static_cast<ssize_t>(kJsonFormat.size())),
-                  RD_KAFKA_V_HEADER(kMessageIdHeaderName.c_str(), id.data(),
-                                    static_cast<ssize_t>(id.size())),
-                  RD_KAFKA_V_END);
+    // The producer owns the headers once it has taken the record.
+    rd_kafka_headers_t* headers = rd_kafka_headers_new(2);
+    rd_kafka_header_add(headers, kFormatHeaderName.c_str(), -1, kJsonFormat.data(),
+                        static_cast<ssize_t>(kJsonFormat.size()));
+    if (!message_id.empty()) {
+      rd_kafka_header_add(headers, kMessageIdHeaderName.c_str(), -1, message_id.data(),
+                          static_cast<ssize_t>(message_id.size()));
+    }
+    const rd_kafka_resp_err_t err = rd_kafka_producev(
+        producer_.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_KEY(key.data(), key.size()),
+        RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_END);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) rd_kafka_headers_destroy(headers);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      if (id.empty()) {
+      if (message_id.empty()) {
         ++stats_.profile_writes_produced;
       } else {
         ++stats_.messages_produced;

@@ -93,6 +93,19 @@ struct Setup {
     store = *std::move(s);
   }
 
+  // Writes records[begin, end) to the input topic; returns the input
+  // partitions' end offsets after them.
+  std::vector<int64_t> Write(std::vector<Record>& records, size_t begin = 0,
+                             size_t end = SIZE_MAX) {
+    Produce(cluster.bootstraps(), kInput, records, begin, end);
+    return EndOffsets(cluster.bootstraps(), kInput, kPartitions);
+  }
+
+  // Waits until every partition is checkpointed at its end offset.
+  void AwaitCheckpoints(const std::vector<int64_t>& ends) const {
+    REQUIRE(WaitForCheckpointsAt(*store, ends, std::chrono::seconds(120)));
+  }
+
   WorkerOptions Options(CapturingLog* log) const {
     WorkerOptions o;
     o.brokers = cluster.bootstraps();
@@ -148,12 +161,11 @@ TEST_CASE("Worker: one worker over a whole stream equals one plain engine") {
   Setup setup("single");
   const Stream stream = GenerateStream(2000, 2, absl::Hours(24 * 8));
   std::vector<Record> records = RecordsOf(stream);
-  Produce(setup.cluster.bootstraps(), kInput, records);
-  const std::vector<int64_t> ends = EndOffsets(setup.cluster.bootstraps(), kInput, kPartitions);
+  const std::vector<int64_t> ends = setup.Write(records);
 
   CapturingLog log;
   WorkerThread worker(setup.Options(&log));
-  REQUIRE(WaitForCheckpointsAt(*setup.store, ends, std::chrono::seconds(120)));
+  setup.AwaitCheckpoints(ends);
   REQUIRE_THAT(worker.Stop(), IsOk());
   INFO(log.All());
 
@@ -183,21 +195,17 @@ TEST_CASE("Worker: a worker joining mid-stream loses and repeats nothing") {
   const Stream stream = GenerateStream(3000, 2, absl::Hours(24 * 8));
   std::vector<Record> records = RecordsOf(stream);
   const size_t half = stream.inputs.size() / 2;
-  Produce(setup.cluster.bootstraps(), kInput, records, 0, half);
-
-  const std::vector<int64_t> half_ends =
-      EndOffsets(setup.cluster.bootstraps(), kInput, kPartitions);
+  const std::vector<int64_t> half_ends = setup.Write(records, 0, half);
 
   // A reads the first half; B joins while the second half is being written
   // and read, so the group rebalances with A in the middle of its work.
   CapturingLog log_a, log_b;
   WorkerThread a(setup.Options(&log_a));
-  REQUIRE(WaitForCheckpointsAt(*setup.store, half_ends, std::chrono::seconds(120)));
+  setup.AwaitCheckpoints(half_ends);
   WorkerThread b(setup.Options(&log_b));  // joins on its own thread
-  Produce(setup.cluster.bootstraps(), kInput, records, half);
+  const std::vector<int64_t> ends = setup.Write(records, half);
   REQUIRE(log_b.WaitFor("assigned partitions [", std::chrono::seconds(60)));
-  const std::vector<int64_t> ends = EndOffsets(setup.cluster.bootstraps(), kInput, kPartitions);
-  REQUIRE(WaitForCheckpointsAt(*setup.store, ends, std::chrono::seconds(120)));
+  setup.AwaitCheckpoints(ends);
   REQUIRE_THAT(a.Stop(), IsOk());
   REQUIRE_THAT(b.Stop(), IsOk());
   INFO(log_a.All() << log_b.All());
@@ -243,9 +251,7 @@ TEST_CASE("Worker: a corrupted newest checkpoint falls back to the previous one"
   const Stream stream = GenerateStream(3000, 2, absl::Hours(24 * 8));
   std::vector<Record> records = RecordsOf(stream);
   const size_t half = stream.inputs.size() / 2;
-  Produce(setup.cluster.bootstraps(), kInput, records, 0, half);
-  const std::vector<int64_t> half_ends =
-      EndOffsets(setup.cluster.bootstraps(), kInput, kPartitions);
+  const std::vector<int64_t> half_ends = setup.Write(records, 0, half);
 
   WorkerOptions options;
   {
@@ -253,18 +259,17 @@ TEST_CASE("Worker: a corrupted newest checkpoint falls back to the previous one"
     options = setup.Options(&log);
     options.checkpoint_every_records = 300;  // several checkpoints per partition
     WorkerThread first(options);
-    REQUIRE(WaitForCheckpointsAt(*setup.store, half_ends, std::chrono::seconds(120)));
+    setup.AwaitCheckpoints(half_ends);
     REQUIRE_THAT(first.Stop(), IsOk());
   }
   const int corrupted = CorruptNewestCheckpoints(*setup.store);
   REQUIRE(corrupted >= kPartitions / 2);
 
-  Produce(setup.cluster.bootstraps(), kInput, records, half);
-  const std::vector<int64_t> ends = EndOffsets(setup.cluster.bootstraps(), kInput, kPartitions);
+  const std::vector<int64_t> ends = setup.Write(records, half);
   CapturingLog log;
   options.log = &log;
   WorkerThread second(options);
-  REQUIRE(WaitForCheckpointsAt(*setup.store, ends, std::chrono::seconds(120)));
+  setup.AwaitCheckpoints(ends);
   REQUIRE_THAT(second.Stop(), IsOk());
   INFO(log.All());
   CHECK(second.stats().checkpoint_warnings == corrupted);
@@ -315,12 +320,11 @@ TEST_CASE("Worker: malformed records are counted with partition and offset") {
   for (size_t i = 0; i < records.size(); ++i) {
     if (absl::StartsWith(records[i].key, "u-bad-")) bad_index.push_back(i);
   }
-  Produce(setup.cluster.bootstraps(), kInput, records);
-  const std::vector<int64_t> ends = EndOffsets(setup.cluster.bootstraps(), kInput, kPartitions);
+  const std::vector<int64_t> ends = setup.Write(records);
 
   CapturingLog log;
   WorkerThread worker(setup.Options(&log));
-  REQUIRE(WaitForCheckpointsAt(*setup.store, ends, std::chrono::seconds(120)));
+  setup.AwaitCheckpoints(ends);
   REQUIRE_THAT(worker.Stop(), IsOk());
   const WorkerStats stats = worker.stats();
   INFO(log.All());
@@ -355,12 +359,11 @@ TEST_CASE("Worker: a checkpoint that does not restore stops the worker") {
   Setup setup("no_restore");
   const Stream stream = GenerateStream(300, 1, absl::Hours(1));
   std::vector<Record> records = RecordsOf(stream);
-  Produce(setup.cluster.bootstraps(), kInput, records);
-  const std::vector<int64_t> ends = EndOffsets(setup.cluster.bootstraps(), kInput, kPartitions);
+  const std::vector<int64_t> ends = setup.Write(records);
   {
     CapturingLog log;
     WorkerThread first(setup.Options(&log));
-    REQUIRE(WaitForCheckpointsAt(*setup.store, ends, std::chrono::seconds(120)));
+    setup.AwaitCheckpoints(ends);
     REQUIRE_THAT(first.Stop(), IsOk());
   }
 
@@ -435,12 +438,10 @@ TEST_CASE("Worker: journeys change through deploy and state records across a res
   // second, configured with the original journeys only, restores the
   // partitions with version 2 from their checkpoints and reads the rest.
   const size_t half = records.size() * 8 / 10;
-  Produce(setup.cluster.bootstraps(), kInput, records, 0, half);
-  const std::vector<int64_t> half_ends =
-      EndOffsets(setup.cluster.bootstraps(), kInput, kPartitions);
+  const std::vector<int64_t> half_ends = setup.Write(records, 0, half);
   CapturingLog log_a;
   WorkerThread a(setup.Options(&log_a));
-  REQUIRE(WaitForCheckpointsAt(*setup.store, half_ends, std::chrono::seconds(120)));
+  setup.AwaitCheckpoints(half_ends);
   REQUIRE_THAT(a.Stop(), IsOk());
   INFO(log_a.All());
   CHECK(a.stats().journeys_deployed == kPartitions);
@@ -448,11 +449,10 @@ TEST_CASE("Worker: journeys change through deploy and state records across a res
         kPartitions);
   CHECK(a.stats().journey_states_changed == kPartitions);
 
-  Produce(setup.cluster.bootstraps(), kInput, records, half);
-  const std::vector<int64_t> ends = EndOffsets(setup.cluster.bootstraps(), kInput, kPartitions);
+  const std::vector<int64_t> ends = setup.Write(records, half);
   CapturingLog log_b;
   WorkerThread b(setup.Options(&log_b));
-  REQUIRE(WaitForCheckpointsAt(*setup.store, ends, std::chrono::seconds(120)));
+  setup.AwaitCheckpoints(ends);
   REQUIRE_THAT(b.Stop(), IsOk());
   INFO(log_b.All());
   CHECK(b.stats().restored_from_checkpoint == kPartitions);
