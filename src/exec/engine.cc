@@ -94,6 +94,16 @@ void SetSorted(Attributes* attrs, absl::string_view name, Value value) {
   }
 }
 
+// Adds one to the count of `reason`, looked up by string_view: operator[]
+// would build a std::string key on every call, and comparing the btree's keys
+// with that fresh temporary cost a quarter of a timer fire (each fire ends in
+// an exit) in BM_TimerFires.
+void CountReason(internal::ReasonCounts* counts, absl::string_view reason) {
+  auto it = counts->find(reason);
+  if (it == counts->end()) it = counts->emplace(std::string(reason), 0).first;
+  ++it->second;
+}
+
 std::string FormatTimeUtc(absl::Time t) {
   return absl::FormatTime(absl::RFC3339_full, t, absl::UTCTimeZone());
 }
@@ -374,8 +384,8 @@ class Engine::Impl {
     const GraphNode& node = from.graph->nodes[e.node];
     internal::NodeCounters& c = from.counters.nodes[e.node];
     --c.current;
-    ++c.exits["migrated"];
-    ++from.counters.exits["migrated"];
+    CountReason(&c.exits, "migrated");
+    CountReason(&from.counters.exits, "migrated");
     ++from.counters.exited;
     Trace(TraceStep::Kind::kExit, e, e.node, "migrated");
 
@@ -650,7 +660,7 @@ class Engine::Impl {
     if (delivered) {
       ++counters.delivered;
     } else {
-      ++counters.undelivered[reason.empty() ? "unspecified" : std::string(reason)];
+      CountReason(&counters.undelivered, reason.empty() ? "unspecified" : reason);
     }
     if (m.awaiting) {
       Enrollment& e = enrollments_[m.enrollment];
@@ -1074,7 +1084,7 @@ class Engine::Impl {
     ExpireProgress(pending.subject, pending.version, pending.node,
                    v.graph->nodes[pending.node].duration);
     if (journeys_[v.journey].versions.back() != pending.version) {
-      ++v.counters.entries_refused["superseded_by_new_version"];
+      CountReason(&v.counters.entries_refused, "superseded_by_new_version");
       return;
     }
     TryEnter(pending.version, pending.node, pending.subject, nullptr, pending.context);
@@ -1088,7 +1098,7 @@ class Engine::Impl {
     const JourneyEntry& journey = journeys_[v.journey];
     const v1::JourneySettings& settings = v.graph->definition.settings();
     auto refuse = [&](absl::string_view reason) {
-      ++v.counters.entries_refused[std::string(reason)];
+      CountReason(&v.counters.entries_refused, reason);
     };
     if (journey.state == v1::PAUSED) return refuse("journey_paused");
     if (journey.state == v1::STOPPED) return refuse("journey_stopped");
@@ -1225,8 +1235,8 @@ class Engine::Impl {
     JourneyVersion& v = versions_[e.version];
     internal::NodeCounters& c = v.counters.nodes[e.node];
     --c.current;
-    ++c.exits[std::string(reason)];
-    ++v.counters.exits[std::string(reason)];
+    CountReason(&c.exits, reason);
+    CountReason(&v.counters.exits, reason);
     ++v.counters.exited;
     --in_flight_;
     Trace(TraceStep::Kind::kExit, e, e.node, reason);
@@ -1499,22 +1509,22 @@ class Engine::Impl {
 
     // Engine-wide policies, in this order (docs/semantics.md).
     if (HeldOut(s)) {
-      ++policy_counters.suppressed["holdout"];
+      CountReason(&policy_counters.suppressed, "holdout");
       FinishAction(slot, /*ok=*/true);
       return false;
     }
     if (OptedOut(s, action.channel())) {
-      ++policy_counters.suppressed["opted_out"];
+      CountReason(&policy_counters.suppressed, "opted_out");
       FinishAction(slot, /*ok=*/false);
       return false;
     }
     if (std::optional<absl::Time> end = QuietUntil(e, action.channel())) {
-      ++policy_counters.deferred["quiet_hours"];
+      CountReason(&policy_counters.deferred, "quiet_hours");
       timers_.Schedule(*end, slot, e.generation, kNodeTimer);
       return true;
     }
     if (OverCap(e.subject, action.channel())) {
-      ++policy_counters.suppressed["frequency_cap"];
+      CountReason(&policy_counters.suppressed, "frequency_cap");
       FinishAction(slot, /*ok=*/false);
       return false;
     }
@@ -1550,8 +1560,9 @@ class Engine::Impl {
     ActionCounters& counters = v.counters.actions[e.node];
     if (!result.accepted) {
       ++stats_.messages_failed;
-      ++counters.failed[result.failure_reason.empty() ? "unspecified"
-                                                      : result.failure_reason];
+      CountReason(&counters.failed, result.failure_reason.empty()
+                                        ? "unspecified"
+                                        : absl::string_view(result.failure_reason));
       FinishAction(slot, /*ok=*/false);
       return false;
     }
@@ -1691,7 +1702,7 @@ class Engine::Impl {
           // The delivery report did not come in time.
           auto m = messages_.find(e.awaiting_message);
           if (m != messages_.end()) m->second.resolved = true;
-          ++v.counters.actions[e.node].undelivered["delivery_timeout"];
+          CountReason(&v.counters.actions[e.node].undelivered, "delivery_timeout");
           FinishAction(slot, /*ok=*/false);
           break;
         }
