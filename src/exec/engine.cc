@@ -31,6 +31,7 @@
 #include "cairn/v1/snapshot.pb.h"
 #include "compile/journey_graph.h"
 #include "exec/engine_state.h"
+#include "exec/stable_hasher.h"
 #include "exec/variant.h"
 #include "predicate/predicate.h"
 #include "snapshot/record_io.h"
@@ -291,6 +292,8 @@ class Engine::Impl {
     v.subject_type =
         std::string(SubjectTypeOrDefault(journey.settings().subject_type()));
     v.version_text = absl::StrCat(journey.version());
+    v.message_id_prefix =
+        internal::StableHasher().Add(graph.definition.id()).Add(v.version_text);
     v.seed_text = absl::StrCat(journey.settings().split_seed());
     for (const std::string& name : graph.event_names) {
       v.global_event.push_back(InternEvent(name));
@@ -1530,15 +1533,19 @@ class Engine::Impl {
     }
 
     Message m;
+    // StableHash64({journey id, version, subject type, subject id, ordinal,
+    // node id, visits}), continued from the version's hashed first two parts.
     // Keyed journeys add the key value, since ordinals count per key.
-    const std::string ordinal = absl::StrCat(e.ordinal);
-    const std::string visits = absl::StrCat(e.visits);
-    const uint64_t id =
-        v.graph->instance_key.empty()
-            ? StableHash64({v.graph->definition.id(), v.version_text, s.type, s.id, ordinal,
-                            node.id, visits})
-            : StableHash64({v.graph->definition.id(), v.version_text, s.type, s.id, ordinal,
-                            node.id, visits, InstanceKey(*v.graph, ContextOf(e)).value_or("")});
+    internal::StableHasher hasher = v.message_id_prefix;
+    hasher.Add(s.type)
+        .Add(s.id)
+        .Add(absl::AlphaNum(e.ordinal).Piece())
+        .Add(node.id)
+        .Add(absl::AlphaNum(e.visits).Piece());
+    if (!v.graph->instance_key.empty()) {
+      hasher.Add(InstanceKey(*v.graph, ContextOf(e)).value_or(""));
+    }
+    const uint64_t id = hasher.Finish();
     m.message_id = HashToHex(id);
     m.journey_id = v.graph->definition.id();
     m.journey_version = v.compiled->version();
