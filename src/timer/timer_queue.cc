@@ -5,6 +5,17 @@
 #include <algorithm>
 
 namespace cairn::internal {
+namespace {
+
+void Prefetch(const void* address) {
+#if defined(__GNUC__)
+  __builtin_prefetch(address);
+#else
+  (void)address;
+#endif
+}
+
+}  // namespace
 
 void TimerQueue::Add(const Timer& timer) {
   // Whole seconds (rounded down) pick the bucket; the rest stays with the entry.
@@ -22,6 +33,7 @@ void TimerQueue::Add(const Timer& timer) {
                                           bucket.timers.end(), entry, Earlier),
                          entry);
   } else {
+    bucket.in_order = empty || (bucket.in_order && !Earlier(entry, bucket.timers.back()));
     bucket.timers.push_back(entry);
   }
   bucket.min_nanos = empty ? nanos : std::min(bucket.min_nanos, nanos);
@@ -52,8 +64,18 @@ bool TimerQueue::PopDue(absl::Time limit, Timer* out) {
   const int64_t second = buckets_.begin()->first;
   if (Due(second, head->min_nanos) > limit) return false;
   if (!head->sorted) {
-    std::sort(head->timers.begin() + head->next, head->timers.end(), Earlier);
+    if (!head->in_order) {
+      std::sort(head->timers.begin() + head->next, head->timers.end(), Earlier);
+    }
     head->sorted = true;
+  }
+  // The next pops read on through the bucket, but the engine's work on each
+  // timer in between (fresh memory everywhere) keeps the hardware prefetcher
+  // from running ahead: every third pop or so waited for a cache line. A few
+  // lines ahead is enough, however long that work takes.
+  constexpr size_t kPrefetchAhead = 16;  // Entries: 384 bytes.
+  if (head->next + kPrefetchAhead < head->timers.size()) {
+    Prefetch(&head->timers[head->next + kPrefetchAhead]);
   }
   *out = ToTimer(second, head->timers[head->next++]);
   if (head->next < head->timers.size()) head->min_nanos = head->timers[head->next].nanos;
