@@ -175,17 +175,18 @@ class StepBindings : public internal::Bindings {
   mutable Value builtin_;
 };
 
-// Renders a compiled template parameter; missing values render empty.
-std::string RenderParam(const internal::CompiledParam& param, const internal::Bindings& b) {
-  std::string out;
+// Renders a compiled template parameter into *out, replacing its contents;
+// missing values render empty.
+void RenderParam(const internal::CompiledParam& param, const internal::Bindings& b,
+                 std::string* out) {
+  out->clear();
   for (const internal::CompiledParam::Part& part : param.parts) {
     if (!part.path) {
-      out += part.text;
+      out->append(part.text);
     } else if (const Value* v = b.Find(part.path->root, part.path->key)) {
-      out += RenderValue(*v);
+      out->append(RenderValue(*v));
     }
   }
-  return out;
 }
 
 }  // namespace
@@ -1397,6 +1398,7 @@ class Engine::Impl {
 
   // The subject's send times on a channel, pruned to the longest cap window.
   std::vector<absl::Time>* Ledger(uint32_t subject, absl::string_view channel, bool create) {
+    if (capped_channels_.empty()) return nullptr;  // Spares hashing the channel.
     auto cap_window = capped_channels_.find(channel);
     if (cap_window == capped_channels_.end()) return nullptr;
     auto& ledgers = subjects_[subject].send_ledger;
@@ -1532,7 +1534,9 @@ class Engine::Impl {
       return false;
     }
 
-    Message m;
+    // Filled in place: the previous send's strings keep their buffers, so a
+    // send allocates nothing here once they are long enough.
+    Message& m = message_;
     // StableHash64({journey id, version, subject type, subject id, ordinal,
     // node id, visits}), continued from the version's hashed first two parts.
     // Keyed journeys add the key value, since ordinals count per key.
@@ -1546,7 +1550,8 @@ class Engine::Impl {
       hasher.Add(InstanceKey(*v.graph, ContextOf(e)).value_or(""));
     }
     const uint64_t id = hasher.Finish();
-    m.message_id = HashToHex(id);
+    m.message_id.resize(16);
+    internal::WriteHashHex(id, m.message_id.data());
     m.journey_id = v.graph->definition.id();
     m.journey_version = v.compiled->version();
     m.node_id = node.id;
@@ -1554,12 +1559,16 @@ class Engine::Impl {
     m.template_id = action.template_id();
     m.subject_id = s.id;
     m.subject_type = s.type;
-    for (const internal::CompiledParam& param : node.params) {  // sorted by key
-      m.params.emplace_back(param.key, RenderParam(param, bindings));
+    m.params.resize(node.params.size());
+    for (size_t i = 0; i < node.params.size(); ++i) {  // sorted by key
+      m.params[i].first = node.params[i].key;
+      RenderParam(node.params[i], bindings, &m.params[i].second);
     }
     m.time = now_;
     if (e.split_node >= 0) {
       m.variant = v.graph->nodes[e.split_node].def->split().variants(e.variant).name();
+    } else {
+      m.variant.clear();
     }
     m.awaits_delivery = action.has_await_delivery();
 
@@ -1758,6 +1767,9 @@ class Engine::Impl {
   std::deque<std::pair<absl::Time, uint64_t>> dedup_order_;
   absl::flat_hash_map<uint64_t, SentMessage> messages_;
   std::deque<std::pair<absl::Time, uint64_t>> message_order_;
+  // The message SendAction fills and hands to a sink, reused from send to
+  // send (sinks may not keep it; see ChannelSink::Send).
+  Message message_;
 
 };
 

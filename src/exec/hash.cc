@@ -29,12 +29,8 @@ int AssignVariant(uint64_t split_seed, absl::string_view journey_id,
 }
 
 std::string HashToHex(uint64_t hash) {
-  static constexpr char kDigits[] = "0123456789abcdef";
   std::string out(16, '0');
-  for (int i = 15; i >= 0; --i) {
-    out[i] = kDigits[hash & 0xf];
-    hash >>= 4;
-  }
+  internal::WriteHashHex(hash, out.data());
   return out;
 }
 

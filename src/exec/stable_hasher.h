@@ -3,7 +3,7 @@
 // StableHasher: StableHash64 (cairn/hash.h documents the algorithm) fed one
 // part at a time, so the engine can hash a run of parts that never changes
 // (a journey version's id and version) once and continue from that state for
-// each message id.
+// each message id; and WriteHashHex, HashToHex without a new string.
 //
 // Thread-safety: a value type; not thread-safe.
 
@@ -58,6 +58,16 @@ class StableHasher {
 
   uint64_t h_ = kOffset;
 };
+
+// Writes HashToHex(hash), 16 lower-case hex digits, to out[0, 16): for a
+// string that keeps its buffer from one message id to the next.
+inline void WriteHashHex(uint64_t hash, char* out) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  for (int i = 15; i >= 0; --i) {
+    out[i] = kDigits[hash & 0xf];
+    hash >>= 4;
+  }
+}
 
 }  // namespace cairn::internal
 
