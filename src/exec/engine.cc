@@ -1550,6 +1550,10 @@ class Engine::Impl {
       hasher.Add(InstanceKey(*v.graph, ContextOf(e)).value_or(""));
     }
     const uint64_t id = hasher.Finish();
+    // RememberMessage inserts the id at a random slot of a table as large as
+    // the messages of the last delivery_report_window: start fetching that
+    // slot now, while the message is built and sent.
+    messages_.prefetch(id);
     m.message_id.resize(16);
     internal::WriteHashHex(id, m.message_id.data());
     m.journey_id = v.graph->definition.id();
