@@ -1244,8 +1244,9 @@ class Engine::Impl {
     ++v.counters.exited;
     --in_flight_;
     Trace(TraceStep::Kind::kExit, e, e.node, reason);
-    JourneyHistory& h =
-        History(e.subject, v.journey, InstanceKey(*v.graph, ContextOf(e)).value_or(""));
+    std::string key;  // Empty for unkeyed journeys, without InstanceKey's copies.
+    if (!v.graph->instance_key.empty()) key = InstanceKey(*v.graph, ContextOf(e)).value_or("");
+    JourneyHistory& h = History(e.subject, v.journey, key);
     --h.active;
     h.last_exit = now_;
     std::vector<uint32_t>& list = subjects_[e.subject].enrollments;
@@ -1556,16 +1557,22 @@ class Engine::Impl {
     messages_.prefetch(id);
     m.message_id.resize(16);
     internal::WriteHashHex(id, m.message_id.data());
-    m.journey_id = v.graph->definition.id();
-    m.journey_version = v.compiled->version();
-    m.node_id = node.id;
-    m.channel = action.channel();
-    m.template_id = action.template_id();
+    if (e.version != message_version_ || e.node != message_node_) {
+      // What depends on the action node alone is copied only when it
+      // changes: sends come in runs from one node (a delay's timers firing).
+      m.journey_id = v.graph->definition.id();
+      m.journey_version = v.compiled->version();
+      m.node_id = node.id;
+      m.channel = action.channel();
+      m.template_id = action.template_id();
+      m.params.resize(node.params.size());
+      for (size_t i = 0; i < node.params.size(); ++i) m.params[i].first = node.params[i].key;
+      message_version_ = e.version;
+      message_node_ = e.node;
+    }
     m.subject_id = s.id;
     m.subject_type = s.type;
-    m.params.resize(node.params.size());
     for (size_t i = 0; i < node.params.size(); ++i) {  // sorted by key
-      m.params[i].first = node.params[i].key;
       RenderParam(node.params[i], bindings, &m.params[i].second);
     }
     m.time = now_;
@@ -1772,8 +1779,11 @@ class Engine::Impl {
   absl::flat_hash_map<uint64_t, SentMessage> messages_;
   std::deque<std::pair<absl::Time, uint64_t>> message_order_;
   // The message SendAction fills and hands to a sink, reused from send to
-  // send (sinks may not keep it; see ChannelSink::Send).
+  // send (sinks may not keep it; see ChannelSink::Send), and the action node
+  // (version, node) its node-level fields were last filled from.
   Message message_;
+  uint32_t message_version_ = UINT32_MAX;
+  int32_t message_node_ = -1;
 
 };
 

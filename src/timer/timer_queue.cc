@@ -3,6 +3,7 @@
 #include "timer/timer_queue.h"
 
 #include <algorithm>
+#include <cassert>
 
 namespace cairn::internal {
 namespace {
@@ -62,7 +63,8 @@ bool TimerQueue::PopDue(absl::Time limit, Timer* out) {
   Bucket* head = Head();
   if (head == nullptr) return false;
   const int64_t second = buckets_.begin()->first;
-  if (Due(second, head->min_nanos) > limit) return false;
+  const absl::Time due = Due(second, head->min_nanos);
+  if (due > limit) return false;
   if (!head->sorted) {
     if (!head->in_order) {
       std::sort(head->timers.begin() + head->next, head->timers.end(), Earlier);
@@ -77,7 +79,11 @@ bool TimerQueue::PopDue(absl::Time limit, Timer* out) {
   if (head->next + kPrefetchAhead < head->timers.size()) {
     Prefetch(&head->timers[head->next + kPrefetchAhead]);
   }
-  *out = ToTimer(second, head->timers[head->next++]);
+  // Once sorted, the first timer is the one with min_nanos: its due time is
+  // `due`, already computed.
+  const Entry& entry = head->timers[head->next++];
+  assert(entry.nanos == head->min_nanos);
+  *out = Timer{due, entry.seq, entry.target, entry.generation, entry.kind};
   if (head->next < head->timers.size()) head->min_nanos = head->timers[head->next].nanos;
   --size_;
   return true;
