@@ -98,9 +98,8 @@ void SetSorted(Attributes* attrs, absl::string_view name, Value value) {
 }
 
 // Adds one to the count of `reason`, looked up by string_view: operator[]
-// would build a std::string key on every call, and comparing the btree's keys
-// with that fresh temporary cost a quarter of a timer fire (each fire ends in
-// an exit) in BM_TimerFires.
+// builds a std::string key on every call, and every enrollment exit counts
+// two reasons (about 8% of a timer fire in BM_TimerFires).
 void CountReason(internal::ReasonCounts* counts, absl::string_view reason) {
   auto it = counts->find(reason);
   if (it == counts->end()) it = counts->emplace(std::string(reason), 0).first;

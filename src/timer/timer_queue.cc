@@ -72,9 +72,9 @@ bool TimerQueue::PopDue(absl::Time limit, Timer* out) {
     head->sorted = true;
   }
   // The next pops read on through the bucket, but the engine's work on each
-  // timer in between (fresh memory everywhere) keeps the hardware prefetcher
-  // from running ahead: every third pop or so waited for a cache line. A few
-  // lines ahead is enough, however long that work takes.
+  // timer in between (much of it on fresh memory) can keep the hardware
+  // prefetcher from running ahead; a profile of a million fires showed pops
+  // waiting for the entry's cache line. A few lines ahead is enough.
   constexpr size_t kPrefetchAhead = 16;  // Entries: 384 bytes.
   if (head->next + kPrefetchAhead < head->timers.size()) {
     Prefetch(&head->timers[head->next + kPrefetchAhead]);
