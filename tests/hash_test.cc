@@ -7,7 +7,12 @@
 
 #include "cairn/hash.h"
 
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+
 #include "catch2/catch.hpp"
+#include "exec/stable_hasher.h"
 
 namespace cairn {
 namespace {
@@ -19,6 +24,41 @@ TEST_CASE("StableHash64 matches the documented algorithm") {
   // Length prefixes keep part boundaries apart.
   CHECK(StableHash64({"ab", "c"}) == 0x51ee00794e161859ULL);
   CHECK(StableHash64({"7", "cart", "holdout", "user", "u1"}) == 0x0cfb8d7f55ba4e03ULL);
+}
+
+// FNV-1a over every byte, as documented, for comparing long parts (whose
+// length bytes are not all zero) against the implementation's shortcut.
+uint64_t ReferenceHash(std::initializer_list<std::string> parts) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  auto fnv = [&h](unsigned char c) { h = (h ^ c) * 0x100000001b3ULL; };
+  for (const std::string& part : parts) {
+    const uint64_t len = part.size();
+    for (int i = 0; i < 8; ++i) fnv(static_cast<unsigned char>(len >> (8 * i)));
+    for (char c : part) fnv(static_cast<unsigned char>(c));
+  }
+  uint64_t z = h + 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+TEST_CASE("StableHash64 matches byte-wise FNV-1a for every length width") {
+  const size_t kLengths[] = {0, 1, 255, 256, 257, 511, 65535, 65536, 70000, 16777216};
+  for (size_t n : kLengths) {
+    const std::string part(n, 'x');
+    CAPTURE(n);
+    CHECK(StableHash64({part}) == ReferenceHash({part}));
+    CHECK(StableHash64({"a", part, ""}) == ReferenceHash({"a", part, ""}));
+  }
+}
+
+TEST_CASE("StableHasher continued from a prefix equals StableHash64") {
+  const internal::StableHasher prefix = internal::StableHasher().Add("journey").Add("3");
+  internal::StableHasher hasher = prefix;
+  hasher.Add("user").Add("u1").Add("1").Add("p").Add("4");
+  CHECK(hasher.Finish() == StableHash64({"journey", "3", "user", "u1", "1", "p", "4"}));
+  CHECK(prefix.Finish() == StableHash64({"journey", "3"}));
+  CHECK(internal::StableHasher().Finish() == StableHash64({}));
 }
 
 TEST_CASE("AssignVariant picks by cumulative weight") {

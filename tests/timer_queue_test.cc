@@ -47,6 +47,20 @@ TEST_CASE("A timer added to the bucket being drained keeps the order") {
   CHECK(Drain(&q, kT0 + absl::Seconds(1)) == std::vector<uint32_t>{4, 3, 2});
 }
 
+TEST_CASE("A bucket is sorted unless its timers were added in order") {
+  TimerQueue q;
+  for (uint32_t i = 0; i < 4; ++i) q.Schedule(kT0 + absl::Milliseconds(100 * i), i, 0, 0);
+  q.Schedule(kT0 + absl::Seconds(1), 10, 0, 0);
+  q.Schedule(kT0 + absl::Milliseconds(1300), 11, 0, 0);
+  q.Schedule(kT0 + absl::Milliseconds(1200), 12, 0, 0);  // Out of order.
+  q.Schedule(kT0 + absl::Milliseconds(1300), 13, 0, 0);
+  // Restored timers can come in any order; ties still go by sequence number.
+  q.Restore(Timer{kT0 + absl::Milliseconds(2500), 101, 20, 0, 0});
+  q.Restore(Timer{kT0 + absl::Milliseconds(2500), 100, 21, 0, 0});
+  CHECK(Drain(&q, kT0 + absl::Seconds(3)) ==
+        std::vector<uint32_t>{0, 1, 2, 3, 10, 12, 11, 13, 21, 20});
+}
+
 TEST_CASE("Timers carry their payload") {
   TimerQueue q;
   const uint64_t seq = q.Schedule(kT0, 9, 4, 1);

@@ -67,7 +67,8 @@ class ChannelSink {
   virtual ~ChannelSink() = default;
   // Takes one message. Must not block for long: the engine is paused while it
   // runs. Returning Failed sends the enrollment down the action's on_failure
-  // edge (or next, without one).
+  // edge (or next, without one). `message` is valid only during the call (the
+  // engine reuses the object for its next send): copy what you keep.
   virtual SendResult Send(const Message& message) = 0;
 };
 

@@ -22,6 +22,7 @@
 #include "cairn/journey.h"
 #include "cairn/sink.h"
 #include "compile/journey_graph.h"
+#include "exec/stable_hasher.h"
 
 namespace cairn::internal {
 
@@ -89,6 +90,9 @@ struct JourneyVersion {
   uint32_t journey = 0;  // Index into Engine's journeys.
   std::string subject_type;
   std::string version_text;  // decimal version, for message ids
+  // StableHash64's state after the journey id and version_text, the parts
+  // every message id of this version starts with.
+  StableHasher message_id_prefix;
   std::string seed_text;     // decimal split seed, for split hashes
   // Local (per-journey) event id -> engine-wide event id.
   std::vector<int32_t> global_event;

@@ -3,8 +3,20 @@
 #include "timer/timer_queue.h"
 
 #include <algorithm>
+#include <cassert>
 
 namespace cairn::internal {
+namespace {
+
+void Prefetch(const void* address) {
+#if defined(__GNUC__)
+  __builtin_prefetch(address);
+#else
+  (void)address;
+#endif
+}
+
+}  // namespace
 
 void TimerQueue::Add(const Timer& timer) {
   // Whole seconds (rounded down) pick the bucket; the rest stays with the entry.
@@ -22,6 +34,7 @@ void TimerQueue::Add(const Timer& timer) {
                                           bucket.timers.end(), entry, Earlier),
                          entry);
   } else {
+    bucket.in_order = empty || (bucket.in_order && !Earlier(entry, bucket.timers.back()));
     bucket.timers.push_back(entry);
   }
   bucket.min_nanos = empty ? nanos : std::min(bucket.min_nanos, nanos);
@@ -50,12 +63,27 @@ bool TimerQueue::PopDue(absl::Time limit, Timer* out) {
   Bucket* head = Head();
   if (head == nullptr) return false;
   const int64_t second = buckets_.begin()->first;
-  if (Due(second, head->min_nanos) > limit) return false;
+  const absl::Time due = Due(second, head->min_nanos);
+  if (due > limit) return false;
   if (!head->sorted) {
-    std::sort(head->timers.begin() + head->next, head->timers.end(), Earlier);
+    if (!head->in_order) {
+      std::sort(head->timers.begin() + head->next, head->timers.end(), Earlier);
+    }
     head->sorted = true;
   }
-  *out = ToTimer(second, head->timers[head->next++]);
+  // The next pops read on through the bucket, but the engine's work on each
+  // timer in between (much of it on fresh memory) can keep the hardware
+  // prefetcher from running ahead; a profile of a million fires showed pops
+  // waiting for the entry's cache line. A few lines ahead is enough.
+  constexpr size_t kPrefetchAhead = 16;  // Entries: 384 bytes.
+  if (head->next + kPrefetchAhead < head->timers.size()) {
+    Prefetch(&head->timers[head->next + kPrefetchAhead]);
+  }
+  // Once sorted, the first timer is the one with min_nanos: its due time is
+  // `due`, already computed.
+  const Entry& entry = head->timers[head->next++];
+  assert(entry.nanos == head->min_nanos);
+  *out = Timer{due, entry.seq, entry.target, entry.generation, entry.kind};
   if (head->next < head->timers.size()) head->min_nanos = head->timers[head->next].nanos;
   --size_;
   return true;

@@ -6,10 +6,12 @@
 // second. Each bucket knows its earliest due time, so asking whether
 // anything is due never sorts; a bucket is sorted once, when its first timer
 // is popped, and a timer added to a bucket already sorted is inserted in
-// place. Scheduling costs a B-tree lookup over the distinct seconds that
-// have timers (not over the timers or the subjects waiting) plus an
-// amortised push. Cancellation is lazy: a timer carries its target's
-// generation, and the owner ignores stale ones.
+// place. A bucket whose timers were added in order (one duration after
+// inputs in time order, the common case) skips that sort. Scheduling costs a
+// B-tree lookup over the distinct seconds that have timers (not over the
+// timers or the subjects waiting) plus an amortised push. Cancellation is
+// lazy: a timer carries its target's generation, and the owner ignores stale
+// ones.
 //
 // Thread-safety: not thread-safe.
 
@@ -78,6 +80,9 @@ class TimerQueue {
     std::vector<Entry> timers;
     size_t next = 0;      // timers[0, next) have been popped.
     bool sorted = false;  // timers[next, end) are in (due, seq) order.
+    // While !sorted: timers[next, end) were added in (due, seq) order, so
+    // the first pop need not sort them.
+    bool in_order = true;
     uint32_t min_nanos = 0;  // of timers[next, end), when non-empty
   };
 
