@@ -38,7 +38,6 @@
 #include "snapshot/record_io.h"
 #include "timer/local_time.h"
 #include "timer/timer_queue.h"
-#include "util/huge_page_allocator.h"
 #include "util/proto_time.h"
 
 namespace cairn {
@@ -1777,9 +1776,7 @@ class Engine::Impl {
 
   absl::flat_hash_map<uint64_t, absl::Time> dedup_seen_;
   std::deque<std::pair<absl::Time, uint64_t>> dedup_order_;
-  absl::flat_hash_map<uint64_t, SentMessage, absl::Hash<uint64_t>, std::equal_to<uint64_t>,
-                      internal::HugePageAllocator<std::pair<const uint64_t, SentMessage>>>
-      messages_;
+  absl::flat_hash_map<uint64_t, SentMessage> messages_;
   std::deque<std::pair<absl::Time, uint64_t>> message_order_;
   // The message SendAction fills and hands to a sink, reused from send to
   // send (sinks may not keep it; see ChannelSink::Send), and the action node
