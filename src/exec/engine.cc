@@ -848,9 +848,9 @@ class Engine::Impl {
   JourneyHistory& History(uint32_t subject, uint32_t journey, absl::string_view key) {
     std::vector<JourneyHistory>& h = subjects_[subject].history;
     for (JourneyHistory& entry : h) {
-      if (entry.journey == journey && entry.key == key) return entry;
+      if (entry.journey == journey && internal::KeyOf(entry) == key) return entry;
     }
-    h.push_back(JourneyHistory{journey, 0, 0, absl::InfinitePast(), std::string(key)});
+    h.push_back(internal::MakeJourneyHistory(journey, key));
     return h.back();
   }
 
@@ -1125,7 +1125,7 @@ class Engine::Impl {
       case v1::ReentryPolicy::AFTER_EXIT:
         if (h.active > 0) return refuse("reentry_active");
         if (h.entries > 0 &&
-            now_ < h.last_exit + *internal::DurationFromProto(policy.cooldown())) {
+            now_ < internal::LastExit(h) + *internal::DurationFromProto(policy.cooldown())) {
           return refuse("reentry_cooldown");
         }
         break;
@@ -1247,7 +1247,7 @@ class Engine::Impl {
     if (!v.graph->instance_key.empty()) key = InstanceKey(*v.graph, ContextOf(e)).value_or("");
     JourneyHistory& h = History(e.subject, v.journey, key);
     --h.active;
-    h.last_exit = now_;
+    internal::SetLastExit(&h, now_);
     std::vector<uint32_t>& list = subjects_[e.subject].enrollments;
     list.erase(std::find(list.begin(), list.end(), slot));
     e.live = false;
@@ -2059,8 +2059,8 @@ absl::Status Engine::Impl::Snapshot(std::ostream& out) const {
       sh->set_journey(h.journey);
       sh->set_entries(h.entries);
       sh->set_active(h.active);
-      sh->set_last_exit_nanos(Nanos(h.last_exit));
-      sh->set_key(h.key);
+      sh->set_last_exit_nanos(Nanos(internal::LastExit(h)));
+      if (h.key != nullptr) sh->set_key(*h.key);
     }
     for (const internal::SequenceProgress& p : subject.sequences) {
       v1::SnapshotSequence* sp = s->add_sequences();
@@ -2469,8 +2469,11 @@ absl::Status Engine::Impl::RestoreRecords(internal::RecordReader* reader) {
         state.enrollments.assign(s.enrollments().begin(), s.enrollments().end());
         state.trackers.assign(s.trackers().begin(), s.trackers().end());
         for (const v1::SnapshotHistory& sh : s.history()) {
-          state.history.push_back(JourneyHistory{sh.journey(), sh.entries(), sh.active(),
-                                                 FromNanos(sh.last_exit_nanos()), sh.key()});
+          JourneyHistory h = internal::MakeJourneyHistory(sh.journey(), sh.key());
+          h.entries = sh.entries();
+          h.active = sh.active();
+          internal::SetLastExit(&h, FromNanos(sh.last_exit_nanos()));
+          state.history.push_back(std::move(h));
         }
         for (const v1::SnapshotSequence& sp : s.sequences()) {
           if (sp.version() >= versions_.size()) return bad("sequence version");

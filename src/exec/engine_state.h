@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/container/btree_map.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "cairn/engine.h"
 #include "cairn/event.h"
@@ -109,14 +110,71 @@ struct JourneyEntry {
   std::vector<uint32_t> versions;  // Indices into versions, oldest first.
 };
 
-// What a subject has done in one journey id, for re-entry rules.
+// What a subject has done in one journey id (per instance key value for
+// keyed journeys), for re-entry rules. Kept small (32 bytes): every subject
+// that ever entered a journey holds one for good. So the last exit is split
+// into whole seconds and ticks rather than held as a 16-byte absl::Time (the
+// ticks fill the slot after `active`), and the key, empty unless the journey
+// is keyed, lives behind a pointer. Read and write them with LastExit,
+// SetLastExit and KeyOf.
 struct JourneyHistory {
+  static constexpr uint32_t kInfiniteTicks = UINT32_MAX;
+
   uint32_t journey = 0;
   uint32_t entries = 0;  // Also the ordinal of the latest entry.
   uint32_t active = 0;
-  absl::Time last_exit = absl::InfinitePast();
-  std::string key;  // Instance key value for keyed journeys, else empty.
+  // The last exit as Unix seconds (floored) plus quarter-nanosecond ticks,
+  // absl::Time's own resolution, so that the round trip is exact: re-entry
+  // cooldowns compare against it. kInfiniteTicks marks an infinite time,
+  // past or future by the sign of last_exit_seconds. Never exited:
+  // InfinitePast.
+  uint32_t last_exit_ticks = kInfiniteTicks;
+  int64_t last_exit_seconds = INT64_MIN;
+  std::unique_ptr<std::string> key;  // Instance key value; null when empty.
 };
+
+static_assert(sizeof(JourneyHistory) <= 32,
+              "JourneyHistory is one per subject and journey entered, kept for good; "
+              "keep it within 32 bytes");
+
+// absl::Time's resolution, a quarter of a nanosecond.
+inline absl::Duration JourneyHistoryTick() { return absl::Nanoseconds(1) / 4; }
+
+inline absl::Time LastExit(const JourneyHistory& h) {
+  if (h.last_exit_ticks == JourneyHistory::kInfiniteTicks) {
+    return h.last_exit_seconds < 0 ? absl::InfinitePast() : absl::InfiniteFuture();
+  }
+  return absl::FromUnixSeconds(h.last_exit_seconds) +
+         JourneyHistoryTick() * static_cast<int64_t>(h.last_exit_ticks);
+}
+
+inline void SetLastExit(JourneyHistory* h, absl::Time t) {
+  if (t == absl::InfinitePast() || t == absl::InfiniteFuture()) {
+    h->last_exit_seconds = t == absl::InfinitePast() ? INT64_MIN : INT64_MAX;
+    h->last_exit_ticks = JourneyHistory::kInfiniteTicks;
+    return;
+  }
+  // ToUnixSeconds floors, so the remainder is in [0, 1s): fewer than 4e9
+  // ticks, which fits in 32 bits below kInfiniteTicks.
+  const int64_t seconds = absl::ToUnixSeconds(t);
+  absl::Duration unused;
+  h->last_exit_seconds = seconds;
+  h->last_exit_ticks = static_cast<uint32_t>(
+      absl::IDivDuration(t - absl::FromUnixSeconds(seconds), JourneyHistoryTick(), &unused));
+}
+
+// The instance key value of `h` ("" for unkeyed journeys).
+inline absl::string_view KeyOf(const JourneyHistory& h) {
+  return h.key != nullptr ? absl::string_view(*h.key) : absl::string_view();
+}
+
+// A history record for `journey` and instance key value `key`, never exited.
+inline JourneyHistory MakeJourneyHistory(uint32_t journey, absl::string_view key) {
+  JourneyHistory h;
+  h.journey = journey;
+  if (!key.empty()) h.key = std::make_unique<std::string>(key);
+  return h;
+}
 
 // "No slot" for optional slot indices.
 inline constexpr uint32_t kNoSlot = UINT32_MAX;
