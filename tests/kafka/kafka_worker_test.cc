@@ -106,6 +106,16 @@ struct Setup {
     REQUIRE(WaitForCheckpointsAt(*store, ends, std::chrono::seconds(120)));
   }
 
+  // Runs a worker until every partition is checkpointed at `ends`, then
+  // closes it; its counters.
+  WorkerStats RunToCheckpoints(const WorkerOptions& options,
+                               const std::vector<int64_t>& ends) const {
+    WorkerThread worker(options);
+    AwaitCheckpoints(ends);
+    REQUIRE_THAT(worker.Stop(), IsOk());
+    return worker.stats();
+  }
+
   WorkerOptions Options(CapturingLog* log) const {
     WorkerOptions o;
     o.brokers = cluster.bootstraps();
@@ -164,9 +174,7 @@ TEST_CASE("Worker: one worker over a whole stream equals one plain engine") {
   const std::vector<int64_t> ends = setup.Write(records);
 
   CapturingLog log;
-  WorkerThread worker(setup.Options(&log));
-  setup.AwaitCheckpoints(ends);
-  REQUIRE_THAT(worker.Stop(), IsOk());
+  const WorkerStats stats = setup.RunToCheckpoints(setup.Options(&log), ends);
   INFO(log.All());
 
   const PlainRun plain = RunPlainEngine(setup.journeys, setup.engine_options, WithTick(stream));
@@ -175,7 +183,6 @@ TEST_CASE("Worker: one worker over a whole stream equals one plain engine") {
                    plain.reports);
   CHECK(OutputIds(setup) == plain.ids);
 
-  const WorkerStats stats = worker.stats();
   CHECK(stats.records_bad == 0);
   CHECK(stats.records_applied + stats.records_rejected ==
         static_cast<int64_t>(records.size()));
@@ -258,9 +265,7 @@ TEST_CASE("Worker: a corrupted newest checkpoint falls back to the previous one"
     CapturingLog log;
     options = setup.Options(&log);
     options.checkpoint_every_records = 300;  // several checkpoints per partition
-    WorkerThread first(options);
-    setup.AwaitCheckpoints(half_ends);
-    REQUIRE_THAT(first.Stop(), IsOk());
+    setup.RunToCheckpoints(options, half_ends);
   }
   const int corrupted = CorruptNewestCheckpoints(*setup.store);
   REQUIRE(corrupted >= kPartitions / 2);
@@ -268,13 +273,11 @@ TEST_CASE("Worker: a corrupted newest checkpoint falls back to the previous one"
   const std::vector<int64_t> ends = setup.Write(records, half);
   CapturingLog log;
   options.log = &log;
-  WorkerThread second(options);
-  setup.AwaitCheckpoints(ends);
-  REQUIRE_THAT(second.Stop(), IsOk());
+  const WorkerStats second = setup.RunToCheckpoints(options, ends);
   INFO(log.All());
-  CHECK(second.stats().checkpoint_warnings == corrupted);
+  CHECK(second.checkpoint_warnings == corrupted);
   CHECK(log.Count("skipping a checkpoint") == corrupted);
-  CHECK(second.stats().restored_from_checkpoint == kPartitions);
+  CHECK(second.restored_from_checkpoint == kPartitions);
 
   const PlainRun plain = RunPlainEngine(setup.journeys, setup.engine_options, WithTick(stream));
   CheckSameReports(ReportsFromCheckpoints(*setup.store, ends, setup.engine_options),
@@ -323,10 +326,7 @@ TEST_CASE("Worker: malformed records are counted with partition and offset") {
   const std::vector<int64_t> ends = setup.Write(records);
 
   CapturingLog log;
-  WorkerThread worker(setup.Options(&log));
-  setup.AwaitCheckpoints(ends);
-  REQUIRE_THAT(worker.Stop(), IsOk());
-  const WorkerStats stats = worker.stats();
+  const WorkerStats stats = setup.RunToCheckpoints(setup.Options(&log), ends);
   INFO(log.All());
 
   REQUIRE(stats.records_bad == static_cast<int64_t>(bad.size()));
@@ -362,9 +362,7 @@ TEST_CASE("Worker: a checkpoint that does not restore stops the worker") {
   const std::vector<int64_t> ends = setup.Write(records);
   {
     CapturingLog log;
-    WorkerThread first(setup.Options(&log));
-    setup.AwaitCheckpoints(ends);
-    REQUIRE_THAT(first.Stop(), IsOk());
+    setup.RunToCheckpoints(setup.Options(&log), ends);
   }
 
   // The same group with other engine options: no partition may be restored
@@ -440,22 +438,18 @@ TEST_CASE("Worker: journeys change through deploy and state records across a res
   const size_t half = records.size() * 8 / 10;
   const std::vector<int64_t> half_ends = setup.Write(records, 0, half);
   CapturingLog log_a;
-  WorkerThread a(setup.Options(&log_a));
-  setup.AwaitCheckpoints(half_ends);
-  REQUIRE_THAT(a.Stop(), IsOk());
+  const WorkerStats a = setup.RunToCheckpoints(setup.Options(&log_a), half_ends);
   INFO(log_a.All());
-  CHECK(a.stats().journeys_deployed == kPartitions);
+  CHECK(a.journeys_deployed == kPartitions);
   CHECK(log_a.Count("deploy of journey \"cart_abandonment\" version 2 at offset") ==
         kPartitions);
-  CHECK(a.stats().journey_states_changed == kPartitions);
+  CHECK(a.journey_states_changed == kPartitions);
 
   const std::vector<int64_t> ends = setup.Write(records, half);
   CapturingLog log_b;
-  WorkerThread b(setup.Options(&log_b));
-  setup.AwaitCheckpoints(ends);
-  REQUIRE_THAT(b.Stop(), IsOk());
+  const WorkerStats b = setup.RunToCheckpoints(setup.Options(&log_b), ends);
   INFO(log_b.All());
-  CHECK(b.stats().restored_from_checkpoint == kPartitions);
+  CHECK(b.restored_from_checkpoint == kPartitions);
   CHECK(log_b.Count("5 journeys)") == kPartitions);
 
   const PlainRun plain = RunPlainEngine(setup.journeys, setup.engine_options, inputs);
