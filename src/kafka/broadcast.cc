@@ -45,16 +45,10 @@ absl::StatusOr<std::unique_ptr<BroadcastWriter>> BroadcastWriter::Create(Broadca
   auto impl = std::make_unique<Impl>();
   impl->options = std::move(options);
   CAIRN_ASSIGN_OR_RETURN(
-      internal::ConfHandle conf,
-      internal::NewConf(impl->options.client_config,
-                        {"bootstrap.servers", "enable.idempotence", "acks"}));
-  CAIRN_RETURN_IF_ERROR(internal::SetConf(conf.get(), "bootstrap.servers", impl->options.brokers));
-  CAIRN_RETURN_IF_ERROR(internal::SetConf(conf.get(), "enable.idempotence", "true"));
-  CAIRN_RETURN_IF_ERROR(internal::SetConf(conf.get(), "acks", "all"));
-  rd_kafka_conf_set_dr_msg_cb(conf.get(), OnDelivery);
-  rd_kafka_conf_set_opaque(conf.get(), &impl->delivery_error);
-  CAIRN_ASSIGN_OR_RETURN(impl->producer,
-                         internal::NewClient(RD_KAFKA_PRODUCER, std::move(conf)));
+      impl->producer,
+      internal::NewIdempotentProducer(impl->options.brokers, impl->options.client_config,
+                                      {"bootstrap.servers", "enable.idempotence", "acks"},
+                                      OnDelivery, &impl->delivery_error));
   return std::unique_ptr<BroadcastWriter>(new BroadcastWriter(std::move(impl)));
 }
 

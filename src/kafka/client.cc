@@ -47,6 +47,24 @@ absl::StatusOr<KafkaHandle> NewClient(rd_kafka_type_t type, ConfHandle conf) {
   return KafkaHandle(rk);
 }
 
+absl::StatusOr<KafkaHandle> NewIdempotentProducer(
+    const std::string& brokers, const std::vector<std::pair<std::string, std::string>>& extra,
+    const std::vector<absl::string_view>& reserved,
+    void (*on_delivery)(rd_kafka_t*, const rd_kafka_message_t*, void*), void* opaque) {
+  absl::StatusOr<ConfHandle> conf = NewConf(extra, reserved);
+  if (!conf.ok()) return conf.status();
+  for (const auto& [name, value] :
+       {std::pair<const char*, absl::string_view>{"bootstrap.servers", brokers},
+        {"enable.idempotence", "true"},
+        {"acks", "all"}}) {
+    absl::Status s = SetConf(conf->get(), name, value);
+    if (!s.ok()) return s;
+  }
+  rd_kafka_conf_set_dr_msg_cb(conf->get(), on_delivery);
+  rd_kafka_conf_set_opaque(conf->get(), opaque);
+  return NewClient(RD_KAFKA_PRODUCER, *std::move(conf));
+}
+
 absl::StatusOr<int> PartitionCount(rd_kafka_t* rk, const std::string& topic, int timeout_ms) {
   // Metadata of all topics: asking for one topic by name would make a
   // broker that auto-creates topics create a misspelt one.

@@ -55,6 +55,15 @@ absl::StatusOr<ConfHandle> NewConf(
 // with librdkafka's message on failure.
 absl::StatusOr<KafkaHandle> NewClient(rd_kafka_type_t type, ConfHandle conf);
 
+// An idempotent producer (enable.idempotence=true, acks=all) on `brokers`,
+// with the host's extra properties (`reserved` as NewConf), reporting each
+// delivery to `on_delivery` with `opaque`. The settings every Cairn writer
+// needs so that a retried send is never written twice.
+absl::StatusOr<KafkaHandle> NewIdempotentProducer(
+    const std::string& brokers, const std::vector<std::pair<std::string, std::string>>& extra,
+    const std::vector<absl::string_view>& reserved,
+    void (*on_delivery)(rd_kafka_t*, const rd_kafka_message_t*, void*), void* opaque);
+
 // The number of partitions of `topic`, from the brokers' metadata.
 // NotFound if the topic does not exist; Unavailable if the brokers do not
 // answer within `timeout_ms`.

@@ -162,14 +162,6 @@ absl::StatusOr<EngineInput> TickFromJson(const sim::JsonValue& object) {
   return EngineInput(t);
 }
 
-absl::StatusOr<v1::JourneyState> JourneyStateFromName(absl::string_view name) {
-  if (name == "active") return v1::ACTIVE;
-  if (name == "paused") return v1::PAUSED;
-  if (name == "stopped") return v1::STOPPED;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "\"state\" ", Quote(name), " is not \"active\", \"paused\" or \"stopped\""));
-}
-
 absl::string_view JourneyStateName(v1::JourneyState state) {
   switch (state) {
     case v1::ACTIVE:
@@ -428,6 +420,14 @@ std::string SerializeDeterministic(const v1::InputRecord& record) {
 }
 
 }  // namespace
+
+absl::StatusOr<v1::JourneyState> JourneyStateFromName(absl::string_view name) {
+  if (name == "active") return v1::ACTIVE;
+  if (name == "paused") return v1::PAUSED;
+  if (name == "stopped") return v1::STOPPED;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "\"state\" ", Quote(name), " is not \"active\", \"paused\" or \"stopped\""));
+}
 
 absl::string_view InputKindName(const EngineInput& input) {
   return std::visit(Overloaded{

@@ -239,16 +239,9 @@ absl::Status Worker::Impl::Init() {
   const std::vector<absl::string_view> reserved = {
       "bootstrap.servers", "group.id", "enable.auto.commit", "enable.auto.offset.store",
       "enable.partition.eof", "enable.idempotence", "acks"};
-  {
-    CAIRN_ASSIGN_OR_RETURN(internal::ConfHandle conf,
-                           internal::NewConf(options_.client_config, reserved));
-    CAIRN_RETURN_IF_ERROR(internal::SetConf(conf.get(), "bootstrap.servers", options_.brokers));
-    CAIRN_RETURN_IF_ERROR(internal::SetConf(conf.get(), "enable.idempotence", "true"));
-    CAIRN_RETURN_IF_ERROR(internal::SetConf(conf.get(), "acks", "all"));
-    rd_kafka_conf_set_dr_msg_cb(conf.get(), DeliveryCallback);
-    rd_kafka_conf_set_opaque(conf.get(), this);
-    CAIRN_ASSIGN_OR_RETURN(producer_, internal::NewClient(RD_KAFKA_PRODUCER, std::move(conf)));
-  }
+  CAIRN_ASSIGN_OR_RETURN(producer_, internal::NewIdempotentProducer(
+                                        options_.brokers, options_.client_config, reserved,
+                                        DeliveryCallback, this));
   {
     CAIRN_ASSIGN_OR_RETURN(internal::ConfHandle conf,
                            internal::NewConf(options_.client_config, reserved));

@@ -220,8 +220,9 @@ int Clock(const std::vector<std::string>& args) {
     return 1;
   }
 
-  // The one place a wall clock enters: ticks are written at whole multiples
-  // of --every, and from then on they are records like any other.
+  // The wall clock enters here (and as the default --at of deploy and
+  // state): ticks are written at whole multiples of --every, and from then
+  // on they are records like any other.
   CatchStopSignals();
   for (int64_t written = 0; stop_requested == 0 && (count < 0 || written < count); ++written) {
     const absl::Time now = absl::Now();
@@ -279,16 +280,13 @@ int State(const std::vector<std::string>& args) {
     return Usage("state", "--journey and --state are required");
   }
   const std::string name = *flags.Get("state");
-  v1::JourneyState state = v1::JOURNEY_STATE_UNSPECIFIED;
-  if (name == "active") state = v1::ACTIVE;
-  if (name == "paused") state = v1::PAUSED;
-  if (name == "stopped") state = v1::STOPPED;
-  if (state == v1::JOURNEY_STATE_UNSPECIFIED) {
+  const absl::StatusOr<v1::JourneyState> state = kafka::JourneyStateFromName(name);
+  if (!state.ok()) {
     return Usage("state", absl::StrCat("--state \"", name, "\" is not active, paused or stopped"));
   }
   const std::string journey_id = *flags.Get("journey");
   return WriteOnce("state", options,
-                   kafka::JourneyStateChange{journey_id, state, at.value_or(absl::Now())},
+                   kafka::JourneyStateChange{journey_id, *state, at.value_or(absl::Now())},
                    absl::StrCat("state ", name, " of journey \"", journey_id, "\""));
 }
 

@@ -123,6 +123,10 @@ struct JourneyStateChange {
 using EngineInput = std::variant<Event, ProfileUpdate, Enrollment, DeliveryReport, ClockTick,
                                  JourneyDeploy, JourneyStateChange>;
 
+// The journey state a JSON state record names: "active", "paused" or
+// "stopped". InvalidArgument naming the value otherwise.
+absl::StatusOr<v1::JourneyState> JourneyStateFromName(absl::string_view name);
+
 // "event", "profile", "enroll", "delivery", "tick", "deploy" or "state": the
 // JSON "kind".
 absl::string_view InputKindName(const EngineInput& input);
