@@ -281,7 +281,7 @@ int RunSynthetic(int64_t n, bool json) {
   using cairn::internal::SubjectState;
   using cairn::internal::Timer;
   using cairn::internal::SequenceProgress;
-  using IndexSlot = std::pair<const std::string, uint32_t>;
+  using IndexSlot = uint32_t;  // The subject index holds slot numbers (exec/subject_index.h).
   std::string text;
   absl::StrAppendFormat(&text,
                         "memory at %d subjects (live heap bytes by allocation accounting; "

@@ -3,9 +3,12 @@
 #include "exec/engine_state.h"
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "catch2/catch.hpp"
+#include "exec/subject_index.h"
 
 namespace cairn::internal {
 namespace {
@@ -51,6 +54,66 @@ TEST_CASE("JourneyHistory starts never exited and holds a key only when keyed") 
   CHECK(keyed.key != nullptr);
   CHECK(KeyOf(keyed) == "order-17");
   CHECK(LastExit(JourneyHistory()) == absl::InfinitePast());
+}
+
+struct Record {
+  uint32_t type = 0;
+  std::string id;
+};
+
+TEST_CASE("SubjectIndex finds each subject by type and id") {
+  std::vector<Record> records;
+  SubjectIndex<std::vector<Record>> index(&records);
+  CHECK(index.Find(0, "u1") == std::nullopt);
+
+  records.push_back({0, "u1"});
+  CHECK(index.Insert(0));
+  records.push_back({1, "u1"});  // The same id under another type is another subject.
+  CHECK(index.Insert(1));
+  records.push_back({0, ""});
+  CHECK(index.Insert(2));
+  CHECK(index.size() == 3);
+
+  CHECK(index.Find(0, "u1") == 0u);
+  CHECK(index.Find(1, "u1") == 1u);
+  CHECK(index.Find(0, "") == 2u);
+  CHECK(index.Find(2, "u1") == std::nullopt);
+  CHECK(index.Find(0, "u") == std::nullopt);
+  CHECK(index.Find(0, "u10") == std::nullopt);
+}
+
+TEST_CASE("SubjectIndex refuses a second slot for the same subject") {
+  std::vector<Record> records = {{0, "u1"}, {0, "u1"}};
+  SubjectIndex<std::vector<Record>> index(&records);
+  CHECK(index.Insert(0));
+  CHECK_FALSE(index.Insert(1));
+  CHECK(index.size() == 1);
+  CHECK(index.Find(0, "u1") == 0u);
+  index.Clear();
+  CHECK(index.size() == 0);
+  CHECK(index.Find(0, "u1") == std::nullopt);
+  CHECK(index.Insert(1));
+  CHECK(index.Find(0, "u1") == 1u);
+}
+
+// The table rehashes through the records, which move as they grow: every
+// subject must still be found afterwards, long ids included.
+TEST_CASE("SubjectIndex keeps finding subjects while the records grow") {
+  std::vector<Record> records;
+  SubjectIndex<std::vector<Record>> index(&records);
+  const int n = 20000;
+  for (int i = 0; i < n; ++i) {
+    const std::string id = i % 3 == 0 ? absl::StrCat("3f0c2a9e-5d1b-4c7e-9a60-", i, "-long-id")
+                                      : absl::StrCat("u", i);
+    records.push_back({static_cast<uint32_t>(i % 2), id});
+    REQUIRE(index.Insert(static_cast<uint32_t>(i)));
+  }
+  CHECK(index.size() == static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    const Record& r = records[static_cast<size_t>(i)];
+    REQUIRE(index.Find(r.type, r.id) == static_cast<uint32_t>(i));
+    REQUIRE(index.Find(1 - r.type, r.id) == std::nullopt);
+  }
 }
 
 }  // namespace

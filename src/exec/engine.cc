@@ -32,6 +32,7 @@
 #include "compile/journey_graph.h"
 #include "exec/engine_state.h"
 #include "exec/stable_hasher.h"
+#include "exec/subject_index.h"
 #include "exec/variant.h"
 #include "predicate/predicate.h"
 #include "snapshot/record_io.h"
@@ -478,6 +479,7 @@ class Engine::Impl {
                                   return p.version == index;
                                 }),
                  seqs.end());
+      if (seqs.empty()) seqs.shrink_to_fit();
     }
     return absl::OkStatus();
   }
@@ -823,30 +825,35 @@ class Engine::Impl {
   }
 
   std::optional<uint32_t> FindSubject(absl::string_view type, absl::string_view id) const {
-    auto t = subject_index_.find(type);
-    if (t == subject_index_.end()) return std::nullopt;
-    auto it = t->second.find(id);
-    if (it == t->second.end()) return std::nullopt;
-    return it->second;
+    auto t = subject_type_numbers_.find(type);
+    if (t == subject_type_numbers_.end()) return std::nullopt;
+    return subject_index_.Find(t->second, id);
   }
 
   uint32_t InternSubject(absl::string_view type, absl::string_view id) {
-    auto& by_id = subject_index_[type];
-    auto it = by_id.find(id);
-    if (it != by_id.end()) return it->second;
+    const uint32_t type_number = InternSubjectType(type);
+    if (std::optional<uint32_t> slot = subject_index_.Find(type_number, id)) return *slot;
     const uint32_t slot = static_cast<uint32_t>(subjects_.size());
-    SubjectState s;
-    s.type = std::string(type);
+    SubjectState& s = subjects_.emplace_back();
+    s.type = type_number;
     s.id = std::string(id);
-    subjects_.push_back(std::move(s));
-    by_id.emplace(std::string(id), slot);
+    subject_index_.Insert(slot);
     return slot;
   }
+
+  uint32_t InternSubjectType(absl::string_view type) {
+    auto [it, added] = subject_type_numbers_.try_emplace(
+        type, static_cast<uint32_t>(subject_types_.size()));
+    if (added) subject_types_.emplace_back(type);
+    return it->second;
+  }
+
+  const std::string& TypeOf(const SubjectState& s) const { return subject_types_[s.type]; }
 
   // The subject's history in a journey id, per instance key value for keyed
   // journeys (empty key otherwise).
   JourneyHistory& History(uint32_t subject, uint32_t journey, absl::string_view key) {
-    std::vector<JourneyHistory>& h = subjects_[subject].history;
+    auto& h = subjects_[subject].history;
     for (JourneyHistory& entry : h) {
       if (entry.journey == journey && internal::KeyOf(entry) == key) return entry;
     }
@@ -1031,6 +1038,9 @@ class Engine::Impl {
       }
       if (!any && p.pending == internal::kNoSlot) {
         all.erase(all.begin() + i);
+        // Most subjects that start a sequence never finish it: give the
+        // list's block back, or every one of them keeps it for good.
+        if (all.empty()) all.shrink_to_fit();
       } else if (!any) {
         p.context.clear();
       }
@@ -1248,7 +1258,7 @@ class Engine::Impl {
     JourneyHistory& h = History(e.subject, v.journey, key);
     --h.active;
     internal::SetLastExit(&h, now_);
-    std::vector<uint32_t>& list = subjects_[e.subject].enrollments;
+    internal::SlotList& list = subjects_[e.subject].enrollments;
     list.erase(std::find(list.begin(), list.end(), slot));
     e.live = false;
     ++e.generation;
@@ -1268,7 +1278,7 @@ class Engine::Impl {
     ++(by_variant.*field);
     tr.live = false;
     ++tr.generation;
-    std::vector<uint32_t>& list = subjects_[tr.subject].trackers;
+    internal::SlotList& list = subjects_[tr.subject].trackers;
     list.erase(std::find(list.begin(), list.end(), t));
     // The enrollment, if still running, keeps the index; the uid check at
     // splits ignores it once the slot is reused.
@@ -1302,7 +1312,7 @@ class Engine::Impl {
         case NodeKind::kSplit: {
           const SubjectState& s = subjects_[e.subject];
           const int variant = internal::PickVariant(
-              StableHash64({v.seed_text, v.graph->definition.id(), node.id, s.type, s.id}),
+              StableHash64({v.seed_text, v.graph->definition.id(), node.id, TypeOf(s), s.id}),
               node.cumulative_weights);
           e.split_node = e.node;
           e.variant = variant;
@@ -1344,7 +1354,7 @@ class Engine::Impl {
 
   bool HeldOut(const SubjectState& s) const {
     if (options_.holdout_percent <= 0) return false;
-    const uint64_t h = StableHash64({"holdout", holdout_seed_text_, s.type, s.id});
+    const uint64_t h = StableHash64({"holdout", holdout_seed_text_, TypeOf(s), s.id});
     return static_cast<double>(h % 10000) < options_.holdout_percent * 100;
   }
 
@@ -1541,7 +1551,7 @@ class Engine::Impl {
     // node id, visits}), continued from the version's hashed first two parts.
     // Keyed journeys add the key value, since ordinals count per key.
     internal::StableHasher hasher = v.message_id_prefix;
-    hasher.Add(s.type)
+    hasher.Add(TypeOf(s))
         .Add(s.id)
         .Add(absl::AlphaNum(e.ordinal).Piece())
         .Add(node.id)
@@ -1570,7 +1580,7 @@ class Engine::Impl {
       message_node_ = e.node;
     }
     m.subject_id = s.id;
-    m.subject_type = s.type;
+    m.subject_type = TypeOf(s);
     for (size_t i = 0; i < node.params.size(); ++i) {  // sorted by key
       RenderParam(node.params[i], bindings, &m.params[i].second);
     }
@@ -1644,7 +1654,7 @@ class Engine::Impl {
     SubjectState& s = subjects_[e.subject];
     ProfileWrite write;
     write.subject_id = s.id;
-    write.subject_type = s.type;
+    write.subject_type = TypeOf(s);
     write.journey_id = v.graph->definition.id();
     write.node_id = node.id;
     write.time = now_;
@@ -1760,8 +1770,10 @@ class Engine::Impl {
   std::vector<std::vector<TriggerListener>> trigger_listeners_;  // By event id.
 
   std::vector<SubjectState> subjects_;
-  absl::flat_hash_map<std::string, absl::flat_hash_map<std::string, uint32_t>>
-      subject_index_;  // type -> id -> slot
+  internal::SubjectIndex<std::vector<SubjectState>> subject_index_{&subjects_};
+  // Subject type names, numbered in order of first use (SubjectState::type).
+  std::vector<std::string> subject_types_;
+  absl::flat_hash_map<std::string, uint32_t> subject_type_numbers_;
 
   std::vector<Enrollment> enrollments_;
   std::vector<uint32_t> free_enrollments_;
@@ -2049,7 +2061,7 @@ absl::Status Engine::Impl::Snapshot(std::ostream& out) const {
   for (const SubjectState& subject : subjects_) {
     r.Clear();
     v1::SnapshotSubject* s = r.mutable_subject();
-    s->set_type(subject.type);
+    s->set_type(TypeOf(subject));
     s->set_id(subject.id);
     WriteValues(subject.profile, s->mutable_profile());
     for (uint32_t e : subject.enrollments) s->add_enrollments(e);
@@ -2187,7 +2199,9 @@ void Engine::Impl::ResetToPristine() {
   // (Journey states, version counters and stats are put back by Restore,
   // which saved them before reading.)
   subjects_.clear();
-  subject_index_.clear();
+  subject_index_.Clear();
+  subject_types_.clear();
+  subject_type_numbers_.clear();
   enrollments_.clear();
   free_enrollments_.clear();
   trackers_.clear();
@@ -2259,7 +2273,7 @@ absl::Status Engine::Impl::CheckRestoredState() const {
     if (e.subject >= subjects_.size()) return bad("enrollment subject");
     // (The node index was checked when the record was read.)
     if (!split_ok(e.version, e.split_node, e.variant)) return bad("enrollment split");
-    const std::vector<uint32_t>& list = subjects_[e.subject].enrollments;
+    const internal::SlotList& list = subjects_[e.subject].enrollments;
     if (std::find(list.begin(), list.end(), slot) == list.end()) {
       return bad("enrollment's subject list");
     }
@@ -2346,10 +2360,8 @@ absl::Status Engine::Impl::CheckRestoredState() const {
     for (const auto& [channel, times] : s.send_ledger) {
       if (channel < 0 || static_cast<size_t>(channel) >= ledgers) return bad("send ledger");
     }
-    auto type = subject_index_.find(s.type);
-    if (type == subject_index_.end()) return bad("subject index");
-    auto id = type->second.find(s.id);
-    if (id == type->second.end() || id->second != i) return bad("subject (a repeated id)");
+    if (s.type >= subject_types_.size()) return bad("subject type");
+    if (subject_index_.Find(s.type, s.id) != i) return bad("subject (a repeated id)");
   }
   // Free slots: in range, not live, each once.
   auto free_ok = [](const std::vector<uint32_t>& free, size_t size, auto is_live) {
@@ -2463,7 +2475,7 @@ absl::Status Engine::Impl::RestoreRecords(internal::RecordReader* reader) {
         const v1::SnapshotSubject& s = r.subject();
         const uint32_t slot = static_cast<uint32_t>(subjects_.size());
         SubjectState state;
-        state.type = s.type();
+        state.type = InternSubjectType(s.type());
         state.id = s.id();
         CAIRN_RETURN_IF_ERROR(ReadValues(s.profile(), &state.profile));
         state.enrollments.assign(s.enrollments().begin(), s.enrollments().end());
@@ -2490,8 +2502,8 @@ absl::Status Engine::Impl::RestoreRecords(internal::RecordReader* reader) {
           for (int64_t n : l.sends_nanos()) times.push_back(FromNanos(n));
           state.send_ledger.emplace_back(l.channel(), std::move(times));
         }
-        subject_index_[state.type].emplace(state.id, slot);
         subjects_.push_back(std::move(state));
+        subject_index_.Insert(slot);  // A repeated id fails Validate.
         break;
       }
       case v1::SnapshotRecord::kEnrollment: {

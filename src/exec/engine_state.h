@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/container/btree_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "cairn/engine.h"
@@ -198,13 +199,22 @@ struct PendingSequence {
   Attributes context;
 };
 
+// A short list of slot indices.
+using SlotList = absl::InlinedVector<uint32_t, 4>;
+static_assert(sizeof(SlotList) == sizeof(std::vector<uint32_t>),
+              "four slots fit where a std::vector's pointers would be");
+
 struct SubjectState {
-  std::string type;
   std::string id;
+  uint32_t type = 0;  // Index into the engine's subject type names.
   Attributes profile;                // Sorted by name.
-  std::vector<uint32_t> enrollments;  // Live enrollment slots, oldest first.
-  std::vector<uint32_t> trackers;     // Live journey-goal trackers.
-  std::vector<JourneyHistory> history;
+  // Live enrollment slots, oldest first, and live journey-goal trackers.
+  // Up to four of each are held inline, in the bytes a std::vector would
+  // take, so a subject in a few journeys needs no heap block for them.
+  SlotList enrollments;
+  SlotList trackers;
+  // Most subjects enter one journey: its record is held inline.
+  absl::InlinedVector<JourneyHistory, 1> history;
   std::vector<SequenceProgress> sequences;
   // Accepted sends per capped channel (engine channel id), oldest first,
   // for frequency caps; pruned to the longest cap window.
