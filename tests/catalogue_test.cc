@@ -1320,6 +1320,21 @@ std::vector<RestoreCase> RestoreCatalogue() {
          });
        },
        Exact(kDataLoss, "snapshot: enrollment split is out of range")},
+      {"an enrollment's split variant beyond what an enrollment holds",
+       [] {
+         // 65536 would read back as 0 if it were narrowed before the check.
+         return Edited(IsLiveEnrollment, [](auto& r) {
+           r.mutable_enrollment()->set_split_node(0);
+           r.mutable_enrollment()->set_variant(65536);
+         });
+       },
+       Exact(kDataLoss, "snapshot: enrollment split is out of range")},
+      {"a timer of an unknown kind",
+       [] {
+         return Edited([](const v1::SnapshotRecord& r) { return r.has_timer(); },
+                       [](auto& r) { r.mutable_timer()->set_kind(4); });
+       },
+       Exact(kDataLoss, "snapshot: timer target is out of range")},
       {"an in-flight count that does not match the enrollments",
        [] {
          return Edited([](const v1::SnapshotRecord& r) { return r.has_clock(); },

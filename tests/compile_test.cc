@@ -159,6 +159,15 @@ std::vector<Case> Catalogue() {
       {"split with one variant",
        WithSend(R"pb(nodes { id: "send" split { variants { name: "a" weight: 1 next: "done" } } })pb"),
        Problem("send", "split.variants", "a split needs at least 2 variants, has 1")},
+      {"split with too many variants",
+       [] {
+         std::string variants;
+         for (int i = 0; i <= 1024; ++i) {
+           absl::StrAppend(&variants, "variants { name: \"v", i, "\" weight: 1 next: \"done\" }\n");
+         }
+         return WithSend(absl::StrCat("nodes { id: \"send\" split { ", variants, "} }"));
+       }(),
+       Problem("send", "split.variants", "a split may have at most 1024 variants, has 1025")},
       {"split with two controls",
        WithSend(R"pb(nodes { id: "send" split {
          variants { name: "a" weight: 1 control: true next: "done" }

@@ -2,6 +2,7 @@
 
 #include "timer/timer_queue.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "catch2/catch.hpp"
@@ -54,24 +55,60 @@ TEST_CASE("A bucket is sorted unless its timers were added in order") {
   q.Schedule(kT0 + absl::Milliseconds(1300), 11, 0, 0);
   q.Schedule(kT0 + absl::Milliseconds(1200), 12, 0, 0);  // Out of order.
   q.Schedule(kT0 + absl::Milliseconds(1300), 13, 0, 0);
-  // Restored timers can come in any order; ties still go by sequence number.
-  q.Restore(Timer{kT0 + absl::Milliseconds(2500), 101, 20, 0, 0});
-  q.Restore(Timer{kT0 + absl::Milliseconds(2500), 100, 21, 0, 0});
+  q.Schedule(kT0 + absl::Milliseconds(2500), 21, 0, 0);
+  q.Schedule(kT0 + absl::Milliseconds(2100), 20, 0, 0);  // Out of order.
+  q.Schedule(kT0 + absl::Milliseconds(2500), 22, 0, 0);
+  q.Schedule(kT0 + absl::Milliseconds(2100), 23, 0, 0);
   CHECK(Drain(&q, kT0 + absl::Seconds(3)) ==
-        std::vector<uint32_t>{0, 1, 2, 3, 10, 12, 11, 13, 21, 20});
+        std::vector<uint32_t>{0, 1, 2, 3, 10, 12, 11, 13, 20, 23, 21, 22});
 }
 
 TEST_CASE("Timers carry their payload") {
   TimerQueue q;
-  const uint64_t seq = q.Schedule(kT0, 9, 4, 1);
+  const absl::Time due = kT0 + absl::Nanoseconds(999999999);
+  for (uint8_t kind = 0; kind <= TimerQueue::kMaxKind; ++kind) {
+    q.Schedule(due, UINT32_MAX - kind, 4 + kind, kind);
+  }
   Timer t;
-  REQUIRE(q.PopDue(kT0, &t));
-  CHECK(t.target == 9);
-  CHECK(t.generation == 4);
-  CHECK(t.kind == 1);
-  CHECK(t.seq == seq);
-  CHECK(t.due == kT0);
+  for (uint8_t kind = 0; kind <= TimerQueue::kMaxKind; ++kind) {
+    REQUIRE(q.PopDue(due, &t));
+    CHECK(t.target == UINT32_MAX - kind);
+    CHECK(t.generation == 4u + kind);
+    CHECK(t.kind == kind);
+    CHECK(t.due == due);
+  }
   CHECK_FALSE(q.PopDue(kT0 + absl::Hours(1), &t));
+}
+
+TEST_CASE("Infinite due times keep their place") {
+  TimerQueue q;
+  q.Schedule(absl::InfiniteFuture(), 1, 0, 2);
+  q.Schedule(kT0, 2, 0, 0);
+  q.Schedule(absl::InfiniteFuture(), 3, 0, 0);
+  CHECK(q.NextDue() == kT0);
+  CHECK(Drain(&q, kT0 + absl::Hours(1000000)) == std::vector<uint32_t>{2});
+  CHECK(Drain(&q, absl::InfiniteFuture()) == std::vector<uint32_t>{1, 3});
+}
+
+TEST_CASE("ForEach gives every pending timer and a stable sort by due time fires them") {
+  TimerQueue q;
+  q.Schedule(kT0 + absl::Milliseconds(700), 1, 0, 0);
+  q.Schedule(kT0 + absl::Milliseconds(300), 2, 0, 0);
+  q.Schedule(kT0 + absl::Milliseconds(700), 3, 0, 0);
+  q.Schedule(kT0 + absl::Milliseconds(1300), 4, 0, 0);
+  q.Schedule(kT0 + absl::Milliseconds(200), 5, 0, 0);
+  Timer t;
+  REQUIRE(q.PopDue(kT0 + absl::Milliseconds(200), &t));  // Sorts the first bucket.
+  CHECK(t.target == 5);
+  q.Schedule(kT0 + absl::Milliseconds(300), 6, 0, 0);
+  std::vector<Timer> all;
+  q.ForEach([&](const Timer& timer) { all.push_back(timer); });
+  std::stable_sort(all.begin(), all.end(),
+                   [](const Timer& a, const Timer& b) { return a.due < b.due; });
+  std::vector<uint32_t> order;
+  for (const Timer& timer : all) order.push_back(timer.target);
+  CHECK(order == std::vector<uint32_t>{2, 6, 1, 3, 4});
+  CHECK(Drain(&q, absl::InfiniteFuture()) == order);
 }
 
 TEST_CASE("Many timers across many seconds come out sorted") {
@@ -85,7 +122,8 @@ TEST_CASE("Many timers across many seconds come out sorted") {
   REQUIRE(q.PopDue(absl::InfiniteFuture(), &prev));
   int popped = 1;
   while (q.PopDue(absl::InfiniteFuture(), &t)) {
-    CHECK((prev.due < t.due || (prev.due == t.due && prev.seq < t.seq)));
+    // Targets are numbered in scheduling order: ties fire in that order.
+    CHECK((prev.due < t.due || (prev.due == t.due && prev.target < t.target)));
     prev = t;
     ++popped;
   }

@@ -630,6 +630,10 @@ class JourneyCompiler {
       scope.AddAt("variants", absl::StrCat("a split needs at least 2 variants, has ",
                                            s.variants_size()));
     }
+    if (s.variants_size() > kMaxSplitVariants) {
+      scope.AddAt("variants", absl::StrCat("a split may have at most ", kMaxSplitVariants,
+                                           " variants, has ", s.variants_size()));
+    }
     absl::flat_hash_set<std::string> names;
     int controls = 0;
     int64_t total = 0;

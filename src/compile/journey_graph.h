@@ -26,6 +26,11 @@ namespace cairn::internal {
 // The target of an edge that leaves the journey.
 inline constexpr int32_t kExitEdge = -1;
 
+// The most variants a split may have. An enrollment holds its variant in 16
+// bits (it is one of the few fields of the record kept per subject in
+// flight); real A/B/n tests have a handful.
+inline constexpr int kMaxSplitVariants = 1024;
+
 // One outgoing edge of a node.
 struct Edge {
   // The proto field that holds it, relative to the node: "trigger.next",

@@ -68,6 +68,7 @@ constexpr uint8_t kNodeTimer = 0;     // target: enrollment slot
 constexpr uint8_t kTrackerTimer = 1;  // target: goal tracker slot
 constexpr uint8_t kSequenceTimer = 2; // target: pending sequence slot
 constexpr uint8_t kProgressTimer = 3;  // target: subject; frees expired partial matches
+static_assert(kProgressTimer <= internal::TimerQueue::kMaxKind, "timer kinds fit in two bits");
 
 absl::string_view SubjectTypeOrDefault(absl::string_view type) {
   return type.empty() ? kDefaultSubjectType : type;
@@ -415,7 +416,7 @@ class Engine::Impl {
     }
     e.version = to_version;
     e.split_node = split_node;
-    e.variant = variant;
+    e.variant = static_cast<int16_t>(variant);
     ++to.counters.entered;
     ++to.counters.migrated_in;
     Enter(slot, target);
@@ -669,7 +670,7 @@ class Engine::Impl {
     }
     if (m.awaiting) {
       Enrollment& e = enrollments_[m.enrollment];
-      if (e.live && e.generation == m.generation && e.awaiting_message == key) {
+      if (e.live && e.generation == m.generation && AwaitingMessage(m.enrollment) == key) {
         const uint32_t slot = m.enrollment;
         FinishAction(slot, delivered);
         Run(slot, nullptr);
@@ -1157,7 +1158,7 @@ class Engine::Impl {
     e.visits = 0;
     e.split_node = -1;
     e.variant = -1;
-    e.awaiting_message = 0;
+    e.awaiting = false;
     e.context = context.empty() ? nullptr : std::make_unique<Attributes>(context);
     e.uid = ++next_enrollment_uid_;
     subjects_[subject].enrollments.push_back(slot);
@@ -1229,7 +1230,7 @@ class Engine::Impl {
   void Leave(uint32_t slot, int edge) {
     Enrollment& e = enrollments_[slot];
     ++e.generation;
-    e.awaiting_message = 0;
+    StopAwaiting(slot);
     const GraphNode& node = versions_[e.version].graph->nodes[e.node];
     internal::NodeCounters& c = versions_[e.version].counters.nodes[e.node];
     ++c.left[edge];
@@ -1262,7 +1263,7 @@ class Engine::Impl {
     list.erase(std::find(list.begin(), list.end(), slot));
     e.live = false;
     ++e.generation;
-    e.awaiting_message = 0;
+    StopAwaiting(slot);
     e.context.reset();
     free_enrollments_.push_back(slot);
   }
@@ -1315,7 +1316,7 @@ class Engine::Impl {
               StableHash64({v.seed_text, v.graph->definition.id(), node.id, TypeOf(s), s.id}),
               node.cumulative_weights);
           e.split_node = e.node;
-          e.variant = variant;
+          e.variant = static_cast<int16_t>(variant);
           for (uint32_t t : subjects_[e.subject].trackers) {
             // The subject's live trackers that this enrollment started.
             if (trackers_[t].live && trackers_[t].enrollment_uid == e.uid) {
@@ -1608,7 +1609,8 @@ class Engine::Impl {
     RememberMessage(id, SentMessage{e.version, e.node, slot, e.generation,
                                     m.awaits_delivery, false});
     if (m.awaits_delivery) {
-      e.awaiting_message = id;
+      e.awaiting = true;
+      awaiting_messages_[slot] = id;
       timers_.Schedule(now_ + node.duration, slot, e.generation, kNodeTimer);
       return true;
     }
@@ -1621,6 +1623,20 @@ class Engine::Impl {
     const Enrollment& e = enrollments_[slot];
     const GraphNode& node = versions_[e.version].graph->nodes[e.node];
     Leave(slot, !ok && node.edges.size() > 1 ? 1 : 0);
+  }
+
+  // The message enrollment `slot` awaits a delivery report for; 0 if none.
+  uint64_t AwaitingMessage(uint32_t slot) const {
+    if (!enrollments_[slot].awaiting) return 0;
+    auto it = awaiting_messages_.find(slot);
+    return it == awaiting_messages_.end() ? 0 : it->second;
+  }
+
+  void StopAwaiting(uint32_t slot) {
+    Enrollment& e = enrollments_[slot];
+    if (!e.awaiting) return;
+    e.awaiting = false;
+    awaiting_messages_.erase(slot);
   }
 
   void RememberMessage(uint64_t id, const SentMessage& m) {
@@ -1734,9 +1750,9 @@ class Engine::Impl {
           Leave(slot, 1);
           break;
         case NodeKind::kAction: {
-          if (e.awaiting_message == 0) break;  // Deferred by quiet hours: retry.
+          if (!e.awaiting) break;  // Deferred by quiet hours: retry.
           // The delivery report did not come in time.
-          auto m = messages_.find(e.awaiting_message);
+          auto m = messages_.find(AwaitingMessage(slot));
           if (m != messages_.end()) m->second.resolved = true;
           CountReason(&v.counters.actions[e.node].undelivered, "delivery_timeout");
           FinishAction(slot, /*ok=*/false);
@@ -1776,6 +1792,10 @@ class Engine::Impl {
   absl::flat_hash_map<std::string, uint32_t> subject_type_numbers_;
 
   std::vector<Enrollment> enrollments_;
+  // Enrollment slot -> the message whose delivery report it awaits (while
+  // its `awaiting` is set): few enrollments wait on one, so the id is not
+  // kept in every Enrollment.
+  absl::flat_hash_map<uint32_t, uint64_t> awaiting_messages_;
   std::vector<uint32_t> free_enrollments_;
   std::vector<GoalTracker> trackers_;
   std::vector<uint32_t> free_trackers_;
@@ -2040,7 +2060,8 @@ absl::Status Engine::Impl::Snapshot(std::ostream& out) const {
     v1::SnapshotClock* c = r.mutable_clock();
     c->set_now_nanos(Nanos(now_));
     c->set_next_enrollment_uid(next_enrollment_uid_);
-    c->set_next_timer_seq(timers_.next_seq());
+    // Timers are written in firing order, numbered from 0 (see below).
+    c->set_next_timer_seq(timers_.size());
     c->set_in_flight(in_flight_);
     EngineStats stats = stats_;
     for (int64_t* f : StatFields(&stats)) c->add_stats(*f);
@@ -2089,7 +2110,8 @@ absl::Status Engine::Impl::Snapshot(std::ostream& out) const {
     }
     CAIRN_RETURN_IF_ERROR(w.Write(r));
   }
-  for (const Enrollment& e : enrollments_) {
+  for (uint32_t slot = 0; slot < enrollments_.size(); ++slot) {
+    const Enrollment& e = enrollments_[slot];
     r.Clear();
     v1::SnapshotEnrollment* se = r.mutable_enrollment();
     se->set_live(e.live);
@@ -2102,7 +2124,7 @@ absl::Status Engine::Impl::Snapshot(std::ostream& out) const {
     se->set_visits(e.visits);
     se->set_split_node(e.split_node);
     se->set_variant(e.variant);
-    se->set_awaiting_message(e.awaiting_message);
+    se->set_awaiting_message(AwaitingMessage(slot));
     WriteValues(ContextOf(e), se->mutable_context());
     CAIRN_RETURN_IF_ERROR(w.Write(r));
   }
@@ -2145,19 +2167,20 @@ absl::Status Engine::Impl::Snapshot(std::ostream& out) const {
       CAIRN_RETURN_IF_ERROR(w.Write(r));
     }
   }
-  // Timers in (due, seq) order, so a snapshot's bytes do not depend on how
-  // buckets happened to be sorted.
+  // Timers in firing order, so a snapshot's bytes do not depend on how
+  // buckets happened to be sorted; seq numbers that order from 0 (the queue
+  // keeps no numbers: ties fire in the order they were scheduled).
   std::vector<internal::Timer> timers;
   timers.reserve(timers_.size());
   timers_.ForEach([&](const internal::Timer& t) { timers.push_back(t); });
-  std::sort(timers.begin(), timers.end(), [](const internal::Timer& a, const internal::Timer& b) {
-    return a.due != b.due ? a.due < b.due : a.seq < b.seq;
-  });
+  std::stable_sort(timers.begin(), timers.end(),
+                   [](const internal::Timer& a, const internal::Timer& b) { return a.due < b.due; });
+  uint64_t seq = 0;
   for (const internal::Timer& t : timers) {
     r.Clear();
     v1::SnapshotTimer* st = r.mutable_timer();
     st->set_due_nanos(Nanos(t.due));
-    st->set_seq(t.seq);
+    st->set_seq(seq++);
     st->set_target(t.target);
     st->set_generation(t.generation);
     st->set_kind(t.kind);
@@ -2203,6 +2226,7 @@ void Engine::Impl::ResetToPristine() {
   subject_types_.clear();
   subject_type_numbers_.clear();
   enrollments_.clear();
+  awaiting_messages_.clear();
   free_enrollments_.clear();
   trackers_.clear();
   free_trackers_.clear();
@@ -2444,6 +2468,7 @@ absl::Status Engine::Impl::RestoreRecords(internal::RecordReader* reader) {
   auto bad = [](absl::string_view what) {
     return absl::DataLossError(absl::StrCat("snapshot: ", what, " is out of range"));
   };
+  std::vector<std::pair<uint64_t, internal::Timer>> restored_timers;  // (seq, timer)
   while (true) {
     r.Clear();
     CAIRN_ASSIGN_OR_RETURN(bool more, reader->Read(&r));
@@ -2453,7 +2478,6 @@ absl::Status Engine::Impl::RestoreRecords(internal::RecordReader* reader) {
         const v1::SnapshotClock& c = r.clock();
         now_ = FromNanos(c.now_nanos());
         next_enrollment_uid_ = c.next_enrollment_uid();
-        timers_.set_next_seq(c.next_timer_seq());
         in_flight_ = c.in_flight();
         std::vector<int64_t*> fields = StatFields(&stats_);
         for (int i = 0; i < c.stats_size() && i < static_cast<int>(fields.size()); ++i) {
@@ -2524,8 +2548,14 @@ absl::Status Engine::Impl::RestoreRecords(internal::RecordReader* reader) {
         e.ordinal = se.ordinal();
         e.visits = se.visits();
         e.split_node = se.split_node();
-        e.variant = se.variant();
-        e.awaiting_message = se.awaiting_message();
+        if (se.variant() < -1 || se.variant() >= internal::kMaxSplitVariants) {
+          return bad("enrollment split");
+        }
+        e.variant = static_cast<int16_t>(se.variant());
+        if (se.live() && se.awaiting_message() != 0) {
+          e.awaiting = true;
+          awaiting_messages_[static_cast<uint32_t>(enrollments_.size())] = se.awaiting_message();
+        }
         Attributes context;
         CAIRN_RETURN_IF_ERROR(ReadValues(se.context(), &context));
         if (!context.empty()) e.context = std::make_unique<Attributes>(std::move(context));
@@ -2572,8 +2602,10 @@ absl::Status Engine::Impl::RestoreRecords(internal::RecordReader* reader) {
       }
       case v1::SnapshotRecord::kTimer: {
         const v1::SnapshotTimer& st = r.timer();
-        timers_.Restore(internal::Timer{FromNanos(st.due_nanos()), st.seq(), st.target(),
-                                        st.generation(), static_cast<uint8_t>(st.kind())});
+        if (st.kind() > internal::TimerQueue::kMaxKind) return bad("timer target");
+        restored_timers.push_back(
+            {st.seq(), internal::Timer{FromNanos(st.due_nanos()), st.target(), st.generation(),
+                                       static_cast<uint8_t>(st.kind())}});
         break;
       }
       case v1::SnapshotRecord::kSeen:
@@ -2590,6 +2622,16 @@ absl::Status Engine::Impl::RestoreRecords(internal::RecordReader* reader) {
       case v1::SnapshotRecord::kTrailer: {
         if (r.trailer().records() + 1 != reader->records()) {
           return absl::DataLossError("snapshot: record count does not match the trailer");
+        }
+        // Scheduled in firing order, (due, seq), whatever order they came in,
+        // so that ties fire as they would have.
+        std::sort(restored_timers.begin(), restored_timers.end(),
+                  [](const auto& a, const auto& b) {
+                    return a.second.due != b.second.due ? a.second.due < b.second.due
+                                                        : a.first < b.first;
+                  });
+        for (const auto& [seq, t] : restored_timers) {
+          timers_.Schedule(t.due, t.target, t.generation, t.kind);
         }
         return CheckRestoredState();
       }

@@ -221,13 +221,14 @@ struct SubjectState {
   std::vector<std::pair<int32_t, std::vector<absl::Time>>> send_ledger;
 };
 
-// One subject's pass through one journey version. Kept small (64 bytes):
+// One subject's pass through one journey version. Kept small (48 bytes):
 // there is one per subject in flight. The entry context lives behind a
 // pointer, null when empty; the journey-goal trackers an enrollment started
-// are found through its subject's tracker list by uid.
+// are found through its subject's tracker list by uid; the id of a message
+// whose delivery report it awaits is kept by the engine, beside it, for
+// the few enrollments that wait on one.
 struct Enrollment {
-  uint64_t uid = 0;               // Unique per enrollment, never reused.
-  uint64_t awaiting_message = 0;  // Non-zero while an action awaits delivery.
+  uint64_t uid = 0;                     // Unique per enrollment, never reused.
   std::unique_ptr<Attributes> context;  // entry.*; null when empty.
   uint32_t generation = 0;  // Bumped on every move; stale timers compare it.
   uint32_t subject = 0;
@@ -235,13 +236,14 @@ struct Enrollment {
   uint32_t ordinal = 0;  // Which entry of the subject into this journey id.
   uint32_t visits = 0;   // Node arrivals so far, for message ids.
   int32_t node = -1;
-  int32_t split_node = -1;  // Most recent split passed and its variant.
-  int32_t variant = -1;
+  int32_t split_node = -1;  // Most recent split passed and its variant
+  int16_t variant = -1;     // (a split has at most kMaxSplitVariants).
   bool live = false;
+  bool awaiting = false;  // An action awaits a delivery report.
 };
 
-static_assert(sizeof(Enrollment) <= 64,
-              "Enrollment is one per subject in flight; keep it within 64 bytes");
+static_assert(sizeof(Enrollment) <= 48,
+              "Enrollment is one per subject in flight; keep it within 48 bytes");
 
 // The entry context of `e` (empty when it has none).
 inline const Attributes& ContextOf(const Enrollment& e) {

@@ -18,18 +18,21 @@ void Prefetch(const void* address) {
 
 }  // namespace
 
-void TimerQueue::Add(const Timer& timer) {
+void TimerQueue::Schedule(absl::Time due, uint32_t target, uint32_t generation,
+                          uint8_t kind) {
+  assert(kind <= kMaxKind);
   // Whole seconds (rounded down) pick the bucket; the rest stays with the entry.
-  const int64_t second = absl::ToUnixSeconds(timer.due);
-  const absl::Duration rest = timer.due - absl::FromUnixSeconds(second);
+  const int64_t second = absl::ToUnixSeconds(due);
+  const absl::Duration rest = due - absl::FromUnixSeconds(second);
   const uint32_t nanos =
       rest >= absl::ZeroDuration() && rest < absl::Seconds(1)
           ? static_cast<uint32_t>(absl::ToInt64Nanoseconds(rest))
           : 0;  // An infinite due time: the bucket at the end of time.
-  const Entry entry{timer.seq, timer.target, timer.generation, nanos, timer.kind};
+  const Entry entry{target, generation, nanos | (uint32_t{kind} << 30)};
   Bucket& bucket = buckets_[second];
   const bool empty = bucket.next == bucket.timers.size();
   if (bucket.sorted) {
+    // After its equals: they were scheduled first.
     bucket.timers.insert(std::upper_bound(bucket.timers.begin() + bucket.next,
                                           bucket.timers.end(), entry, Earlier),
                          entry);
@@ -40,15 +43,6 @@ void TimerQueue::Add(const Timer& timer) {
   bucket.min_nanos = empty ? nanos : std::min(bucket.min_nanos, nanos);
   ++size_;
 }
-
-uint64_t TimerQueue::Schedule(absl::Time due, uint32_t target, uint32_t generation,
-                              uint8_t kind) {
-  const uint64_t seq = next_seq_++;
-  Add(Timer{due, seq, target, generation, kind});
-  return seq;
-}
-
-void TimerQueue::Restore(const Timer& timer) { Add(timer); }
 
 TimerQueue::Bucket* TimerQueue::Head() const {
   while (!buckets_.empty()) {
@@ -67,7 +61,7 @@ bool TimerQueue::PopDue(absl::Time limit, Timer* out) {
   if (due > limit) return false;
   if (!head->sorted) {
     if (!head->in_order) {
-      std::sort(head->timers.begin() + head->next, head->timers.end(), Earlier);
+      std::stable_sort(head->timers.begin() + head->next, head->timers.end(), Earlier);
     }
     head->sorted = true;
   }
@@ -75,16 +69,16 @@ bool TimerQueue::PopDue(absl::Time limit, Timer* out) {
   // timer in between (much of it on fresh memory) can keep the hardware
   // prefetcher from running ahead; a profile of a million fires showed pops
   // waiting for the entry's cache line. A few lines ahead is enough.
-  constexpr size_t kPrefetchAhead = 16;  // Entries: 384 bytes.
+  constexpr size_t kPrefetchAhead = 32;  // Entries: 384 bytes.
   if (head->next + kPrefetchAhead < head->timers.size()) {
     Prefetch(&head->timers[head->next + kPrefetchAhead]);
   }
   // Once sorted, the first timer is the one with min_nanos: its due time is
   // `due`, already computed.
   const Entry& entry = head->timers[head->next++];
-  assert(entry.nanos == head->min_nanos);
-  *out = Timer{due, entry.seq, entry.target, entry.generation, entry.kind};
-  if (head->next < head->timers.size()) head->min_nanos = head->timers[head->next].nanos;
+  assert(entry.nanos() == head->min_nanos);
+  *out = Timer{due, entry.target, entry.generation, entry.kind()};
+  if (head->next < head->timers.size()) head->min_nanos = head->timers[head->next].nanos();
   --size_;
   return true;
 }

@@ -4,14 +4,18 @@
 //
 // Timers are grouped in one-second buckets kept in a B-tree keyed by the
 // second. Each bucket knows its earliest due time, so asking whether
-// anything is due never sorts; a bucket is sorted once, when its first timer
-// is popped, and a timer added to a bucket already sorted is inserted in
-// place. A bucket whose timers were added in order (one duration after
-// inputs in time order, the common case) skips that sort. Scheduling costs a
-// B-tree lookup over the distinct seconds that have timers (not over the
-// timers or the subjects waiting) plus an amortised push. Cancellation is
-// lazy: a timer carries its target's generation, and the owner ignores stale
-// ones.
+// anything is due never sorts; a bucket is sorted once (stably, by due
+// time), when its first timer is popped, and a timer added to a bucket
+// already sorted is inserted in place. A bucket whose timers were added in
+// order (one duration after inputs in time order, the common case) skips
+// that sort. Scheduling costs a B-tree lookup over the distinct seconds that
+// have timers (not over the timers or the subjects waiting) plus an
+// amortised push. Cancellation is lazy: a timer carries its target's
+// generation, and the owner ignores stale ones.
+//
+// A timer takes 12 bytes in its bucket: there is one per waiting enrollment.
+// Ties are broken by position in the bucket (timers are only ever appended,
+// or inserted after their equals), so no sequence number is stored.
 //
 // Thread-safety: not thread-safe.
 
@@ -28,17 +32,19 @@ namespace cairn::internal {
 
 struct Timer {
   absl::Time due;
-  uint64_t seq = 0;         // Scheduling order; ties on `due` fire in this order.
   uint32_t target = 0;      // Owner-defined (an enrollment or tracker slot).
   uint32_t generation = 0;  // The target's generation when scheduled.
-  uint8_t kind = 0;         // Owner-defined.
+  uint8_t kind = 0;         // Owner-defined, at most TimerQueue::kMaxKind.
 };
 
 class TimerQueue {
  public:
-  // Adds a timer; returns its sequence number.
-  uint64_t Schedule(absl::Time due, uint32_t target, uint32_t generation,
-                    uint8_t kind);
+  // Timer kinds are stored in two bits.
+  static constexpr uint8_t kMaxKind = 3;
+
+  // Adds a timer. Timers due at the same time pop in the order they were
+  // scheduled. Requires kind <= kMaxKind.
+  void Schedule(absl::Time due, uint32_t target, uint32_t generation, uint8_t kind);
 
   // If the earliest timer is due at or before `limit`, removes it into *out
   // and returns true.
@@ -50,7 +56,11 @@ class TimerQueue {
   // Number of pending timers (stale ones included).
   size_t size() const { return size_; }
 
-  // Calls f(timer) for every pending timer, in no particular order.
+  // Calls f(timer) for every pending timer: in order of due second, and
+  // within a second in scheduling order or, once the second's bucket has
+  // been sorted, in firing order. So a stable sort by due time of what it
+  // gives is the firing order (how a snapshot writes them, and scheduling
+  // them again in that order restores it).
   template <typename F>
   void ForEach(F f) const {
     for (const auto& [second, bucket] : buckets_) {
@@ -60,28 +70,25 @@ class TimerQueue {
     }
   }
 
-  // For restoring a snapshot: re-adds a timer with its original sequence
-  // number, and sets the next sequence number to hand out.
-  void Restore(const Timer& timer);
-  uint64_t next_seq() const { return next_seq_; }
-  void set_next_seq(uint64_t seq) { next_seq_ = seq; }
-
  private:
   // A timer inside its one-second bucket, which holds the whole seconds of
-  // its due time: 24 bytes instead of Timer's 40, one per waiting enrollment.
+  // its due time.
   struct Entry {
-    uint64_t seq = 0;
     uint32_t target = 0;
     uint32_t generation = 0;
-    uint32_t nanos = 0;  // Due time within the bucket's second.
-    uint8_t kind = 0;
+    // Due time within the bucket's second (below 2^30) in the low 30 bits,
+    // the kind in the top two.
+    uint32_t nanos_and_kind = 0;
+    uint32_t nanos() const { return nanos_and_kind & kNanosMask; }
+    uint8_t kind() const { return static_cast<uint8_t>(nanos_and_kind >> 30); }
   };
+  static constexpr uint32_t kNanosMask = (uint32_t{1} << 30) - 1;
   struct Bucket {
     std::vector<Entry> timers;
     size_t next = 0;      // timers[0, next) have been popped.
-    bool sorted = false;  // timers[next, end) are in (due, seq) order.
-    // While !sorted: timers[next, end) were added in (due, seq) order, so
-    // the first pop need not sort them.
+    bool sorted = false;  // timers[next, end) are in firing order.
+    // While !sorted: timers[next, end) were added in due order, so the
+    // first pop need not sort them.
     bool in_order = true;
     uint32_t min_nanos = 0;  // of timers[next, end), when non-empty
   };
@@ -90,21 +97,16 @@ class TimerQueue {
     return absl::FromUnixSeconds(second) + absl::Nanoseconds(nanos);
   }
   static Timer ToTimer(int64_t second, const Entry& e) {
-    return Timer{Due(second, e.nanos), e.seq, e.target, e.generation, e.kind};
+    return Timer{Due(second, e.nanos()), e.target, e.generation, e.kind()};
   }
-  // Firing order within a bucket: due time, then scheduling order.
-  static bool Earlier(const Entry& a, const Entry& b) {
-    return a.nanos != b.nanos ? a.nanos < b.nanos : a.seq < b.seq;
-  }
+  // Firing order within a bucket is due time, then position (a stable sort).
+  static bool Earlier(const Entry& a, const Entry& b) { return a.nanos() < b.nanos(); }
 
-  // Adds a timer to its bucket, keeping a sorted bucket sorted.
-  void Add(const Timer& timer);
   // Drops drained buckets; returns the head bucket or nullptr when empty.
   // (Dropping is invisible to callers, hence const.)
   Bucket* Head() const;
 
   mutable absl::btree_map<int64_t, Bucket> buckets_;
-  uint64_t next_seq_ = 0;
   size_t size_ = 0;
 };
 
