@@ -9,6 +9,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -24,15 +25,20 @@ namespace cairn {
 namespace {
 
 // One queued input.
+// One queued input. An event, by far the most common, moves only its Event
+// in (a few cache lines, written by the producer and read by the shard's
+// thread); what the rarer kinds carry besides sits behind a pointer.
 struct Input {
   enum class Kind : uint8_t { kEvent, kEnroll, kProfile, kDelivery, kAdvance };
+  struct Extra {
+    std::string text;       // kEnroll: journey id. kDelivery: message id.
+    std::string reason;     // kDelivery.
+    Attributes attributes;  // kEnroll: context. kProfile: attributes.
+  };
   Kind kind = Kind::kEvent;
   DeliveryOutcome outcome = DeliveryOutcome::kDelivered;
-  Event event;          // kEvent; kEnroll/kProfile/kDelivery use its subject,
-                        // subject type and time; kAdvance its time.
-  std::string text;     // kEnroll: journey id. kDelivery: message id.
-  std::string reason;   // kDelivery.
-  Attributes attributes;  // kEnroll: context. kProfile: attributes.
+  Event event;  // kEvent; kEnroll/kProfile/kDelivery use its subject, kAdvance its time.
+  std::unique_ptr<Extra> extra;  // kEnroll, kProfile, kDelivery.
 };
 
 }  // namespace
@@ -58,8 +64,10 @@ class ShardedEngine::Shard {
 
   void Start() { thread_ = std::thread([this] { Run(); }); }
 
-  void Add(Input input) {
-    open_.push_back(std::move(input));
+  // Appends an input, built in place by fill(Input&), to the open batch.
+  template <typename Fill>
+  void Add(Fill fill) {
+    fill(open_.emplace_back());
     if (open_.size() >= static_cast<size_t>(options_.batch_size)) Hand();
   }
 
@@ -121,14 +129,16 @@ class ShardedEngine::Shard {
         status = engine_.Ingest(in.event);
         break;
       case Input::Kind::kEnroll:
-        status = engine_.Enroll(in.text, in.event.subject_id, in.event.time, in.attributes);
+        status = engine_.Enroll(in.extra->text, in.event.subject_id, in.event.time,
+                                in.extra->attributes);
         break;
       case Input::Kind::kProfile:
-        status = engine_.UpsertProfile(in.event.subject_id, in.attributes, in.event.time,
+        status = engine_.UpsertProfile(in.event.subject_id, in.extra->attributes, in.event.time,
                                        in.event.subject_type);
         break;
       case Input::Kind::kDelivery:
-        status = engine_.ReportDelivery(in.text, in.outcome, in.event.time, in.reason);
+        status = engine_.ReportDelivery(in.extra->text, in.outcome, in.event.time,
+                                        in.extra->reason);
         break;
       case Input::Kind::kAdvance:
         status = engine_.AdvanceTo(in.event.time);
@@ -199,11 +209,7 @@ absl::Status ShardedEngine::Ingest(Event event) {
     return absl::InvalidArgumentError(absl::StrCat(
         "event ", event.name.empty() ? "(unnamed)" : event.name, ": subject_id is empty"));
   }
-  Shard& shard = ShardFor(event.subject_id);
-  Input input;
-  input.kind = Input::Kind::kEvent;
-  input.event = std::move(event);
-  shard.Add(std::move(input));
+  ShardFor(event.subject_id).Add([&](Input& in) { in.event = std::move(event); });
   return absl::OkStatus();
 }
 
@@ -213,13 +219,14 @@ absl::Status ShardedEngine::Enroll(absl::string_view journey_id, absl::string_vi
     return absl::InvalidArgumentError(
         absl::StrCat("enrollment in ", journey_id, ": subject id is empty"));
   }
-  Input input;
-  input.kind = Input::Kind::kEnroll;
-  input.text = std::string(journey_id);
-  input.event.subject_id = std::string(subject_id);
-  input.event.time = time;
-  input.attributes = std::move(context);
-  ShardFor(subject_id).Add(std::move(input));
+  ShardFor(subject_id).Add([&](Input& in) {
+    in.kind = Input::Kind::kEnroll;
+    in.event.subject_id = std::string(subject_id);
+    in.event.time = time;
+    in.extra = std::make_unique<Input::Extra>();
+    in.extra->text = std::string(journey_id);
+    in.extra->attributes = std::move(context);
+  });
   return absl::OkStatus();
 }
 
@@ -228,13 +235,14 @@ absl::Status ShardedEngine::UpsertProfile(absl::string_view subject_id, Attribut
   if (subject_id.empty()) {
     return absl::InvalidArgumentError("profile update: subject id is empty");
   }
-  Input input;
-  input.kind = Input::Kind::kProfile;
-  input.event.subject_id = std::string(subject_id);
-  input.event.subject_type = std::string(subject_type);
-  input.event.time = time;
-  input.attributes = std::move(attributes);
-  ShardFor(subject_id).Add(std::move(input));
+  ShardFor(subject_id).Add([&](Input& in) {
+    in.kind = Input::Kind::kProfile;
+    in.event.subject_id = std::string(subject_id);
+    in.event.subject_type = std::string(subject_type);
+    in.event.time = time;
+    in.extra = std::make_unique<Input::Extra>();
+    in.extra->attributes = std::move(attributes);
+  });
   return absl::OkStatus();
 }
 
@@ -246,23 +254,24 @@ absl::Status ShardedEngine::ReportDelivery(absl::string_view subject_id,
     return absl::InvalidArgumentError(
         absl::StrCat("delivery report ", message_id, ": subject id is empty"));
   }
-  Input input;
-  input.kind = Input::Kind::kDelivery;
-  input.outcome = outcome;
-  input.text = std::string(message_id);
-  input.reason = std::string(reason);
-  input.event.subject_id = std::string(subject_id);
-  input.event.time = time;
-  ShardFor(subject_id).Add(std::move(input));
+  ShardFor(subject_id).Add([&](Input& in) {
+    in.kind = Input::Kind::kDelivery;
+    in.outcome = outcome;
+    in.event.subject_id = std::string(subject_id);
+    in.event.time = time;
+    in.extra = std::make_unique<Input::Extra>();
+    in.extra->text = std::string(message_id);
+    in.extra->reason = std::string(reason);
+  });
   return absl::OkStatus();
 }
 
 void ShardedEngine::AdvanceTo(absl::Time time) {
   for (auto& shard : shards_) {
-    Input input;
-    input.kind = Input::Kind::kAdvance;
-    input.event.time = time;
-    shard->Add(std::move(input));
+    shard->Add([&](Input& in) {
+      in.kind = Input::Kind::kAdvance;
+      in.event.time = time;
+    });
   }
 }
 
