@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "catch2/catch.hpp"
+#include "exec/chunked_vector.h"
 #include "exec/subject_index.h"
 
 namespace cairn::internal {
@@ -114,6 +115,55 @@ TEST_CASE("SubjectIndex keeps finding subjects while the records grow") {
     REQUIRE(index.Find(r.type, r.id) == static_cast<uint32_t>(i));
     REQUIRE(index.Find(1 - r.type, r.id) == std::nullopt);
   }
+}
+
+// Counts live instances, to check that every element is destroyed once.
+struct Counted {
+  static int live;
+  int value = 0;
+  Counted() { ++live; }
+  Counted(Counted&& o) : value(o.value) { ++live; }
+  ~Counted() { --live; }
+};
+int Counted::live = 0;
+
+TEST_CASE("ChunkedVector keeps its elements in place as it grows") {
+  ChunkedVector<std::string, 3> v;  // Chunks of 8.
+  CHECK(v.empty());
+  std::vector<const std::string*> addresses;
+  for (int i = 0; i < 100; ++i) {
+    std::string& s = i % 2 == 0 ? v.emplace_back() : v.push_back(absl::StrCat("moved ", i));
+    if (i % 2 == 0) s = absl::StrCat("built ", i);
+    addresses.push_back(&s);
+  }
+  REQUIRE(v.size() == 100);
+  for (int i = 0; i < 100; ++i) {
+    CAPTURE(i);
+    CHECK(&v[static_cast<size_t>(i)] == addresses[static_cast<size_t>(i)]);
+    CHECK(v[static_cast<size_t>(i)] == absl::StrCat(i % 2 == 0 ? "built " : "moved ", i));
+  }
+  int seen = 0;
+  for (const std::string& s : static_cast<const ChunkedVector<std::string, 3>&>(v)) {
+    CHECK(&s == addresses[static_cast<size_t>(seen++)]);
+  }
+  CHECK(seen == 100);
+  for (std::string& s : v) s += "!";
+  CHECK(v[99] == "moved 99!");
+}
+
+TEST_CASE("ChunkedVector destroys each element once") {
+  {
+    ChunkedVector<Counted, 2> v;
+    for (int i = 0; i < 9; ++i) v.emplace_back().value = i;
+    CHECK(Counted::live == 9);
+    v.clear();
+    CHECK(Counted::live == 0);
+    CHECK(v.size() == 0);
+    v.emplace_back().value = 42;  // Usable again after clear.
+    CHECK(v[0].value == 42);
+    CHECK(Counted::live == 1);
+  }
+  CHECK(Counted::live == 0);
 }
 
 }  // namespace

@@ -30,6 +30,7 @@
 #include "cairn/status_macros.h"
 #include "cairn/v1/snapshot.pb.h"
 #include "compile/journey_graph.h"
+#include "exec/chunked_vector.h"
 #include "exec/engine_state.h"
 #include "exec/stable_hasher.h"
 #include "exec/subject_index.h"
@@ -1785,8 +1786,9 @@ class Engine::Impl {
   absl::flat_hash_map<std::string, int32_t> event_index_;
   std::vector<std::vector<TriggerListener>> trigger_listeners_;  // By event id.
 
-  std::vector<SubjectState> subjects_;
-  internal::SubjectIndex<std::vector<SubjectState>> subject_index_{&subjects_};
+  // Subject records by slot; they never move (see ChunkedVector).
+  internal::ChunkedVector<SubjectState> subjects_;
+  internal::SubjectIndex<internal::ChunkedVector<SubjectState>> subject_index_{&subjects_};
   // Subject type names, numbered in order of first use (SubjectState::type).
   std::vector<std::string> subject_types_;
   absl::flat_hash_map<std::string, uint32_t> subject_type_numbers_;
