@@ -20,6 +20,7 @@
 #include "cairn/hash.h"
 #include "cairn/status_macros.h"
 #include "exec/engine_state.h"
+#include "exec/stable_hasher.h"
 
 namespace cairn {
 namespace {
@@ -165,7 +166,14 @@ class ShardedEngine::Shard {
 };
 
 int ShardedEngine::ShardOf(absl::string_view subject_id, int shards) {
-  const uint64_t h = StableHash64({"shard", subject_id});
+  // StableHash64({"shard", subject_id}), with the first part hashed once:
+  // every input is routed through here, on the producer's thread.
+  static const internal::StableHasher kPrefix = [] {
+    internal::StableHasher h;
+    h.Add("shard");
+    return h;
+  }();
+  const uint64_t h = internal::StableHasher(kPrefix).Add(subject_id).Finish();
   return static_cast<int>(h % static_cast<uint64_t>(shards));
 }
 
