@@ -1,8 +1,8 @@
 // Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
 //
 // The engine's internal state: deployed journey versions and their counters,
-// subjects, enrollments, journey-goal trackers and sent messages. Plain data;
-// the behaviour lives in engine.cc.
+// subjects, enrollments and journey-goal trackers (sent messages are in
+// exec/sent_messages.h). Plain data; the behaviour lives in engine.cc.
 //
 // Thread-safety: owned by one Engine; not thread-safe.
 
@@ -231,16 +231,6 @@ struct GoalTracker {
   Attributes entry;  // Keyed journeys: the instance key, for same_key matchers.
   int32_t split_node = -1;
   int32_t variant = -1;
-};
-
-// A message a sink accepted, kept for delivery reports.
-struct SentMessage {
-  uint32_t version = 0;
-  int32_t node = -1;
-  uint32_t enrollment = 0;
-  uint32_t generation = 0;  // Enrollment generation while awaiting.
-  bool awaiting = false;
-  bool resolved = false;
 };
 
 }  // namespace cairn::internal
