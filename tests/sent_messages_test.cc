@@ -70,7 +70,6 @@ TEST_CASE("An empty table finds nothing and forgets nothing") {
   CHECK(s.empty());
   CHECK(s.Find(1) == nullptr);
   CHECK(s.Find(0) == nullptr);
-  s.Prefetch(1);  // No index yet: must not touch memory.
   int forgotten = 0;
   s.ForgetSentBefore(absl::InfiniteFuture(), [&](const SentMessage&) { ++forgotten; });
   CHECK(forgotten == 0);
@@ -99,14 +98,62 @@ TEST_CASE("Inserted messages are found by id and unknown ids are not") {
   CHECK(s.Find(1) == nullptr);
 }
 
-TEST_CASE("A repeated id is refused and the first message stays") {
+TEST_CASE("A repeated id is dropped and the first message stays") {
   SentMessages s;
   REQUIRE(s.Insert(42, kT0, Msg(1)));
-  CHECK_FALSE(s.Insert(42, kT0 + absl::Seconds(1), Msg(2)));
+  REQUIRE(s.Insert(42, kT0 + absl::Seconds(1), Msg(2)));
+  // Both still pending (not yet indexed): size and ForEach already agree.
   CHECK(s.size() == 1);
+  CHECK(All(s) == std::vector<Held>{{42, kT0, 1, 0, 0, 8, false, false}});
   REQUIRE(s.Find(42) != nullptr);
   CHECK(s.Find(42)->version == 1);
+  CHECK(s.size() == 1);
   CHECK(All(s) == std::vector<Held>{{42, kT0, 1, 0, 0, 8, false, false}});
+  // A repeat of an indexed message, then many more so that it is indexed.
+  REQUIRE(s.Insert(42, kT0 + absl::Seconds(2), Msg(3)));
+  for (uint64_t id = 100; id < 200; ++id) REQUIRE(s.Insert(id, kT0 + absl::Seconds(3), Msg(4)));
+  CHECK(s.size() == 101);
+  CHECK(s.Find(42)->version == 1);
+  CHECK(All(s).front() == Held{42, kT0, 1, 0, 0, 8, false, false});
+  CHECK(All(s)[1].id == 100);
+}
+
+TEST_CASE("A pending repeat of a message forgotten before indexing stays dropped") {
+  // The repeat was inserted while the first message was held, so it was
+  // never a message, even though the first is gone when it is indexed.
+  SentMessages s;
+  REQUIRE(s.Insert(5, kT0, Msg(1)));
+  REQUIRE(s.Insert(6, kT0 + absl::Seconds(1), Msg(2)));
+  REQUIRE(s.Insert(5, kT0 + absl::Seconds(1), Msg(3)));
+  std::vector<uint32_t> forgotten;
+  s.ForgetSentBefore(kT0 + absl::Milliseconds(500),
+                     [&](const SentMessage& m) { forgotten.push_back(m.version); });
+  CHECK(forgotten == std::vector<uint32_t>{1});
+  CHECK(s.size() == 1);
+  CHECK(s.Find(5) == nullptr);
+  CHECK(Ids(s) == std::vector<uint64_t>{6});
+  // Forgetting the rest gives only the real message.
+  s.ForgetSentBefore(absl::InfiniteFuture(),
+                     [&](const SentMessage& m) { forgotten.push_back(m.version); });
+  CHECK(forgotten == std::vector<uint32_t>{1, 2});
+  CHECK(s.empty());
+  // Now 5 is not held: a new message may take it.
+  REQUIRE(s.Insert(5, kT0 + absl::Seconds(2), Msg(7)));
+  REQUIRE(s.Find(5) != nullptr);
+  CHECK(s.Find(5)->version == 7);
+}
+
+TEST_CASE("A repeat at the front is dropped without being forgotten as a message") {
+  SentMessages s;
+  REQUIRE(s.Insert(5, kT0, Msg(1)));
+  REQUIRE(s.Insert(5, kT0, Msg(2)));  // Pending repeat, second in line.
+  REQUIRE(s.Insert(8, kT0 + absl::Seconds(9), Msg(3)));
+  std::vector<uint32_t> forgotten;
+  s.ForgetSentBefore(kT0 + absl::Seconds(1),
+                     [&](const SentMessage& m) { forgotten.push_back(m.version); });
+  CHECK(forgotten == std::vector<uint32_t>{1});
+  CHECK(Ids(s) == std::vector<uint64_t>{8});
+  CHECK(s.size() == 1);
 }
 
 TEST_CASE("A found message can be marked resolved in place") {
@@ -255,7 +302,7 @@ TEST_CASE("Many messages stay findable through every growth of the index") {
     REQUIRE(dense.Insert(i, kT0, Msg(0, 0, static_cast<uint32_t>(i))));
     REQUIRE(dense.Insert(i << 40, kT0, Msg(1)));
   }
-  CHECK_FALSE(dense.Insert(1 << 0, kT0, Msg(2)));
+  REQUIRE(dense.Insert(1, kT0, Msg(2)));  // A repeat: dropped.
   for (uint64_t i = 1; i < 5000; ++i) {
     REQUIRE(dense.Find(i) != nullptr);
     CHECK(dense.Find(i)->enrollment == i);
@@ -298,13 +345,15 @@ TEST_CASE("Random operations agree with a map and a list") {
     const uint64_t r = NextId(&state);
     const int op = static_cast<int>(r % 100);
     if (op < 60) {
-      // Ids from a small pool repeat sometimes.
-      const uint64_t id = r % 7 == 0 && !known.empty() ? known[(r >> 8) % known.size()]
-                                                         : NextId(&state) % 200000;
+      // Some ids repeat one held long ago, some a recent one (still
+      // pending in the table), some one maybe forgotten.
+      uint64_t id = NextId(&state) % 200000;
+      if (r % 7 == 0 && !known.empty()) id = known[(r >> 8) % known.size()];
+      if (r % 11 == 0 && !known.empty()) id = known[known.size() - 1 - (r >> 8) % 4];
       const SentMessage m = Msg(static_cast<uint32_t>((r >> 16) % 4), 0,
                                 static_cast<uint32_t>(step));
       const bool fresh = model.find(id) == model.end();
-      REQUIRE(s.Insert(id, now, m) == fresh);
+      REQUIRE(s.Insert(id, now, m));
       if (fresh) {
         model[id] = m;
         order.emplace_back(now, id);
@@ -343,6 +392,7 @@ TEST_CASE("Random operations agree with a map and a list") {
         }
       }
     }
+    if (r % 64 == 0) REQUIRE(s.size() == order.size());
     if (step % 1000 == 0 || step == 59999) {
       REQUIRE(s.size() == order.size());
       std::vector<Held> expected;

@@ -1543,10 +1543,6 @@ class Engine::Impl {
       hasher.Add(InstanceKey(*v.graph, ContextOf(e)).value_or(""));
     }
     const uint64_t id = hasher.Finish();
-    // RememberMessage inserts the id at a random slot of a table as large as
-    // the messages of the last delivery_report_window: start fetching that
-    // slot now, while the message is built and sent.
-    messages_.Prefetch(id);
     m.message_id.resize(16);
     internal::WriteHashHex(id, m.message_id.data());
     if (e.version != message_version_ || e.node != message_node_) {
@@ -1606,7 +1602,8 @@ class Engine::Impl {
     Leave(slot, !ok && node.edges.size() > 1 ? 1 : 0);
   }
 
-  // (A repeated id keeps the message first sent with it.)
+  // (A repeated id keeps the message first sent with it.) The table
+  // prefetches the id's index slot itself and writes it a few sends later.
   void RememberMessage(uint64_t id, const SentMessage& m) {
     ForgetOldMessages();
     messages_.Insert(id, now_, m);
@@ -2564,10 +2561,11 @@ absl::Status Engine::Impl::RestoreRecords(internal::RecordReader* reader) {
         const v1::SnapshotMessage& sm = r.message();
         // The engine never holds two messages with one id, so neither does
         // a snapshot it wrote.
+        if (messages_.Find(sm.id()) != nullptr) return bad("message (a repeated id)");
         if (!messages_.Insert(sm.id(), FromNanos(sm.sent_nanos()),
                               SentMessage{sm.version(), sm.node(), sm.enrollment(),
                                           sm.generation(), sm.awaiting(), sm.resolved()})) {
-          return bad("message (a repeated id)");
+          return bad("message count");
         }
         break;
       }

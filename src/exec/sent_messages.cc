@@ -26,18 +26,14 @@ uint32_t SentMessages::Tag(uint64_t id) {
   return tag == 0 ? 1 : tag;  // 0 marks an empty slot.
 }
 
+size_t SentMessages::size() const {
+  size_t pending_repeats = 0;
+  for (uint64_t p = indexed_end_; p != end_; ++p) pending_repeats += PendingRepeats(p);
+  return static_cast<size_t>(end_ - begin_) - repeats_ - pending_repeats;
+}
+
 bool SentMessages::Insert(uint64_t id, absl::Time sent, const SentMessage& message) {
-  if (size() >= kMaxSize) return false;
-  // Keep the load at most 3/4, so that a probe run stays within a cache
-  // line or two.
-  if (slot_bits_ == 0 || (size() + 1) * 4 > (size_t{3} << slot_bits_)) Grow();
-  const uint32_t tag = Tag(id);
-  const size_t mask = Mask();
-  size_t i = Home(tag);
-  while (slots_[i].tag != 0) {
-    if (slots_[i].tag == tag && At(PositionOf(slots_[i])).id == id) return false;
-    i = (i + 1) & mask;
-  }
+  if (end_ - begin_ >= kMaxSize) return false;
   if (((end_ >> kChunkBits) - (begin_ >> kChunkBits)) == chunks_.size()) {
     if (spare_ == nullptr) {
       spare_.reset(static_cast<Record*>(::operator new(sizeof(Record) * kChunkSize)));
@@ -46,30 +42,85 @@ bool SentMessages::Insert(uint64_t id, absl::Time sent, const SentMessage& messa
   }
   Record* r = new (&At(end_)) Record{id, 0, 0, message};
   SplitTime(sent, &r->sent_seconds, &r->sent_ticks);
-  slots_[i] = Slot{tag, static_cast<uint32_t>(end_)};
-  ++end_;
-  if (size() == 1) UpdateFrontSent();
+#if defined(__GNUC__)
+  if (slot_bits_ != 0) __builtin_prefetch(&slots_[Home(Tag(id))], /*rw=*/1);
+#endif
+  if (end_++ == begin_) SettleFront();
+  while (end_ - indexed_end_ > kIndexLag) IndexNext();
   return true;
 }
 
-SentMessage* SentMessages::Find(uint64_t id) {
-  if (slot_bits_ == 0) return nullptr;
+void SentMessages::IndexNext() {
+  const uint64_t p = indexed_end_++;
+  Record& r = At(p);
+  if (IsRepeat(r)) return;
+  // Keep the load at most 3/4, so that a probe run stays within a cache
+  // line or two.
+  if (slot_bits_ == 0 || (indexed_ + 1) * 4 > (size_t{3} << slot_bits_)) Grow();
+  const uint32_t tag = Tag(r.id);
+  const size_t mask = Mask();
+  size_t i = Home(tag);
+  while (slots_[i].tag != 0) {
+    if (slots_[i].tag == tag && At(PositionOf(slots_[i])).id == r.id) {
+      r.sent_ticks = kRepeatTicks;
+      ++repeats_;
+      return;
+    }
+    i = (i + 1) & mask;
+  }
+  slots_[i] = Slot{tag, static_cast<uint32_t>(p)};
+  ++indexed_;
+}
+
+void SentMessages::IndexAll() {
+  while (indexed_end_ != end_) IndexNext();
+  SettleFront();
+}
+
+void SentMessages::MarkPendingRepeats(uint64_t id) {
+  for (uint64_t p = indexed_end_; p != end_; ++p) {
+    Record& r = At(p);
+    if (r.id == id && !IsRepeat(r)) {
+      r.sent_ticks = kRepeatTicks;
+      ++repeats_;
+    }
+  }
+}
+
+bool SentMessages::PendingRepeats(uint64_t position) const {
+  const Record& r = At(position);
+  if (IsRepeat(r)) return false;  // Already counted in repeats_.
+  if (FindSlot(r.id) != kNoSlot) return true;
+  for (uint64_t p = indexed_end_; p != position; ++p) {
+    const Record& earlier = At(p);
+    if (earlier.id == r.id && !IsRepeat(earlier)) return true;
+  }
+  return false;
+}
+
+void SentMessages::SettleFront() {
+  while (begin_ != end_ && IsRepeat(At(begin_))) {
+    --repeats_;
+    PopFront();
+  }
+  if (indexed_end_ < begin_) indexed_end_ = begin_;
+  front_sent_ = begin_ == end_ ? absl::InfiniteFuture() : SentTime(At(begin_));
+}
+
+size_t SentMessages::FindSlot(uint64_t id) const {
+  if (slot_bits_ == 0) return kNoSlot;
   const uint32_t tag = Tag(id);
   const size_t mask = Mask();
   for (size_t i = Home(tag); slots_[i].tag != 0; i = (i + 1) & mask) {
-    if (slots_[i].tag != tag) continue;
-    Record& r = At(PositionOf(slots_[i]));
-    if (r.id == id) return &r.message;
+    if (slots_[i].tag == tag && At(PositionOf(slots_[i])).id == id) return i;
   }
-  return nullptr;
+  return kNoSlot;
 }
 
-void SentMessages::Prefetch(uint64_t id) const {
-#if defined(__GNUC__)
-  if (slot_bits_ != 0) __builtin_prefetch(&slots_[Home(Tag(id))], /*rw=*/1);
-#else
-  (void)id;
-#endif
+SentMessage* SentMessages::Find(uint64_t id) {
+  IndexAll();
+  const size_t i = FindSlot(id);
+  return i == kNoSlot ? nullptr : &At(PositionOf(slots_[i])).message;
 }
 
 size_t SentMessages::SlotOf(uint64_t id, uint64_t position) const {
@@ -89,6 +140,7 @@ size_t SentMessages::SlotOf(uint64_t id, uint64_t position) const {
 void SentMessages::EraseSlot(size_t i) {
   const size_t mask = Mask();
   size_t j = i;
+  --indexed_;
   while (true) {
     j = (j + 1) & mask;
     if (slots_[j].tag == 0) break;
@@ -134,6 +186,9 @@ void SentMessages::PopFront() {
 void SentMessages::Clear() {
   begin_ = 0;
   end_ = 0;
+  indexed_end_ = 0;
+  repeats_ = 0;
+  indexed_ = 0;
   chunks_.clear();
   spare_.reset();
   slots_.reset();

@@ -13,7 +13,13 @@
 //   slots (32 bits of the id's hash, 32 bits of position), linear probing
 //   and backward-shift deletion (no tombstones). A slot's home is the top
 //   bits of its hash, which the slot keeps, so growing reads the old index
-//   in order and writes the new one nearly in order, with no record read.
+//   in order and writes the new one nearly in order, with no record read;
+// - a new record enters the index only kIndexLag inserts later. Its slot is
+//   a cache (and TLB) miss in a table of megabytes; prefetched when the
+//   record is added, it has arrived by the time it is written. Until then
+//   the record is "pending": Find and the other calls that need the index
+//   complete it first, and whether a pending record repeats an id (and so
+//   is dropped) is settled as if it had been indexed at once.
 //
 // Thread-safety: not thread-safe.
 
@@ -53,20 +59,17 @@ class SentMessages {
   SentMessages(SentMessages&&) = default;
   SentMessages& operator=(SentMessages&&) = default;
 
-  size_t size() const { return static_cast<size_t>(end_ - begin_); }
-  bool empty() const { return begin_ == end_; }
+  // Messages held. Costs a lookup per pending record (at most kIndexLag).
+  size_t size() const;
+  bool empty() const { return size() == 0; }
 
-  // Remembers message `id`, sent at `sent`, after every message held.
-  // Returns false and changes nothing if `id` is already held, or if
-  // kMaxSize messages are.
+  // Remembers message `id`, sent at `sent`, after every message held. If
+  // `id` is already held, the message is dropped and the one held stays.
+  // Returns false (and changes nothing) only if kMaxSize messages are held.
   bool Insert(uint64_t id, absl::Time sent, const SentMessage& message);
 
   // The message with `id`, or null. Valid until the next non-const call.
   SentMessage* Find(uint64_t id);
-
-  // Starts loading the index slot an Insert or Find of `id` reads first, so
-  // that the cache miss overlaps the caller's work.
-  void Prefetch(uint64_t id) const;
 
   // Forgets messages from the oldest for as long as the oldest was sent
   // before `horizon`, calling forgotten(const SentMessage&) for each. (It
@@ -100,6 +103,11 @@ class SentMessages {
     SentMessage message;
   };
   static_assert(sizeof(Record) == 40, "one per message sent in the window: keep it small");
+  // sent_ticks of a record that repeated an id held before it: it is no
+  // message and is skipped until it reaches the front. (SplitTime gives
+  // ticks below 4e9 or kInfiniteTicks, never this.)
+  static constexpr uint32_t kRepeatTicks = kInfiniteTicks - 1;
+  static bool IsRepeat(const Record& r) { return r.sent_ticks == kRepeatTicks; }
 
   // An index entry. tag == 0 marks an empty slot.
   struct Slot {
@@ -112,6 +120,10 @@ class SentMessages {
   static constexpr int kChunkBits = 11;
   static constexpr uint64_t kChunkSize = uint64_t{1} << kChunkBits;
   static constexpr int kMinSlotBits = 4;
+  // How many inserts later a record enters the index: a few hundred
+  // nanoseconds of engine work each, enough for its prefetched slot to
+  // arrive.
+  static constexpr uint64_t kIndexLag = 16;
 
   struct FreeChunk {
     void operator()(Record* chunk) const;
@@ -138,17 +150,30 @@ class SentMessages {
     return begin_ + static_cast<uint32_t>(slot.position - static_cast<uint32_t>(begin_));
   }
 
-  // The index slot of the record at `position` (which must be held).
+  // The index slot of the record at `position` (which must be indexed).
   size_t SlotOf(uint64_t id, uint64_t position) const;
+  // The index slot of the indexed record with `id`, or kNoSlot; pending
+  // records are not looked at.
+  static constexpr size_t kNoSlot = SIZE_MAX;
+  size_t FindSlot(uint64_t id) const;
+  // Whether the pending record at `position` repeats an id held before it:
+  // what indexing it would find out, answered without indexing.
+  bool PendingRepeats(uint64_t position) const;
+  // Indexes the oldest pending record, or marks it a repeat.
+  void IndexNext();
+  // Indexes every pending record.
+  void IndexAll();
+  // Before the indexed record with `id` is forgotten: pending records with
+  // the same id were inserted while it was held, so they are repeats.
+  void MarkPendingRepeats(uint64_t id);
+  // Drops repeats at the front, then notes the front's sent time.
+  void SettleFront();
   // Empties slot i and shifts the rest of its probe run back.
   void EraseSlot(size_t i);
   // Doubles the index (or creates it).
   void Grow();
   // Drops the oldest record, and its chunk once that is empty.
   void PopFront();
-  void UpdateFrontSent() {
-    front_sent_ = empty() ? absl::InfiniteFuture() : SentTime(At(begin_));
-  }
 
   // Records [begin_, end_) in chunks_: chunks_[0] holds position begin_
   // (rounded down to its chunk), and chunks_ holds exactly the chunks that
@@ -156,33 +181,44 @@ class SentMessages {
   // with nothing held).
   uint64_t begin_ = 0;
   uint64_t end_ = 0;
+  // Records before this position are indexed (or marked repeats); those
+  // from it to end_ are pending. Never before begin_.
+  uint64_t indexed_end_ = 0;
+  size_t repeats_ = 0;  // Records marked repeats, not yet dropped.
+  size_t indexed_ = 0;  // Used index slots.
   std::deque<Chunk> chunks_;
   // The last chunk emptied, kept for the next one needed: a window that
   // slides steadily then allocates nothing.
   Chunk spare_;
   std::unique_ptr<Slot[]> slots_;
   int slot_bits_ = 0;  // The index has 2^slot_bits_ slots; 0: no index yet.
-  // The oldest record's sent time (InfiniteFuture when empty), so that the
-  // check made before every send compares two absl::Times.
+  // The oldest record's sent time (InfiniteFuture when none), so that the
+  // check made before every send compares two absl::Times. The oldest
+  // record is never a repeat: repeats there are dropped at once, and a
+  // pending one there cannot be (nothing held is older).
   absl::Time front_sent_ = absl::InfiniteFuture();
 };
 
 template <typename F>
 void SentMessages::ForgetSentBefore(absl::Time horizon, F forgotten) {
   while (front_sent_ < horizon) {
+    if (begin_ == indexed_end_) IndexNext();  // Found to be no repeat.
     const Record& r = At(begin_);
     EraseSlot(SlotOf(r.id, begin_));
+    MarkPendingRepeats(r.id);
     forgotten(static_cast<const SentMessage&>(r.message));
     PopFront();
-    UpdateFrontSent();
+    SettleFront();
   }
 }
 
 template <typename F>
 void SentMessages::RemoveIf(F remove) {
+  IndexAll();
   uint64_t kept = begin_;
   for (uint64_t p = begin_; p != end_; ++p) {
     Record& r = At(p);
+    if (IsRepeat(r)) continue;
     const size_t slot = SlotOf(r.id, p);
     if (remove(static_cast<const SentMessage&>(r.message))) {
       EraseSlot(slot);
@@ -195,15 +231,18 @@ void SentMessages::RemoveIf(F remove) {
     ++kept;
   }
   end_ = kept;
+  indexed_end_ = kept;
+  repeats_ = 0;
   const uint64_t chunks_needed = ((end_ + kChunkSize - 1) >> kChunkBits) - (begin_ >> kChunkBits);
   while (chunks_.size() > chunks_needed) chunks_.pop_back();
-  UpdateFrontSent();
+  SettleFront();
 }
 
 template <typename F>
 void SentMessages::ForEach(F f) const {
   for (uint64_t p = begin_; p != end_; ++p) {
     const Record& r = At(p);
+    if (IsRepeat(r) || (p >= indexed_end_ && PendingRepeats(p))) continue;
     f(r.id, SentTime(r), r.message);
   }
 }
