@@ -32,6 +32,7 @@
 #include "compile/journey_graph.h"
 #include "exec/chunked_vector.h"
 #include "exec/engine_state.h"
+#include "exec/sent_messages.h"
 #include "exec/stable_hasher.h"
 #include "exec/subject_index.h"
 #include "exec/variant.h"
@@ -460,19 +461,11 @@ class Engine::Impl {
     // Its sends that still await a report are forgotten now (counted as
     // unreported): the counters are final. (Awaited sends cannot be among
     // them: their enrollments would still be in flight.)
-    for (auto it = messages_.begin(); it != messages_.end();) {
-      if (it->second.version == index) {
-        if (!it->second.resolved) ++v.counters.actions[it->second.node].unreported;
-        messages_.erase(it++);
-      } else {
-        ++it;
-      }
-    }
-    message_order_.erase(std::remove_if(message_order_.begin(), message_order_.end(),
-                                        [&](const std::pair<absl::Time, uint64_t>& m) {
-                                          return !messages_.contains(m.second);
-                                        }),
-                         message_order_.end());
+    messages_.RemoveIf([&](const SentMessage& m) {
+      if (m.version != index) return false;
+      if (!m.resolved) ++v.counters.actions[m.node].unreported;
+      return true;
+    });
     // Partial sequence matches can no longer lead anywhere: free them.
     for (internal::SubjectState& subject : subjects_) {
       auto& seqs = subject.sequences;
@@ -646,20 +639,20 @@ class Engine::Impl {
     // unknown or repeated still moves time, as any later input would; the
     // outcome never depends on which other inputs came before it.)
     ApplyTime(time);
-    auto it = messages_.find(key);
-    if (it == messages_.end()) {
+    SentMessage* const found = messages_.Find(key);
+    if (found == nullptr) {
       ++stats_.delivery_reports_rejected;
       return absl::NotFoundError(absl::StrCat(
           "delivery report: unknown message id ", message_id,
           " (never sent, or older than the delivery report window)"));
     }
-    if (it->second.resolved) {
+    if (found->resolved) {
       ++stats_.delivery_reports_rejected;
       return absl::AlreadyExistsError(absl::StrCat(
           "delivery report: message ", message_id,
           " is already resolved (reported before, or its delivery wait timed out)"));
     }
-    SentMessage& m = it->second;
+    SentMessage& m = *found;
     ++stats_.delivery_reports_applied;
     m.resolved = true;
     ActionCounters& counters = versions_[m.version].counters.actions[m.node];
@@ -1562,10 +1555,6 @@ class Engine::Impl {
       hasher.Add(InstanceKey(*v.graph, ContextOf(e)).value_or(""));
     }
     const uint64_t id = hasher.Finish();
-    // RememberMessage inserts the id at a random slot of a table as large as
-    // the messages of the last delivery_report_window: start fetching that
-    // slot now, while the message is built and sent.
-    messages_.prefetch(id);
     m.message_id.resize(16);
     internal::WriteHashHex(id, m.message_id.data());
     if (e.version != message_version_ || e.node != message_node_) {
@@ -1640,9 +1629,11 @@ class Engine::Impl {
     awaiting_messages_.erase(slot);
   }
 
+  // (A repeated id keeps the message first sent with it.) The table
+  // prefetches the id's index slot itself and writes it a few sends later.
   void RememberMessage(uint64_t id, const SentMessage& m) {
     ForgetOldMessages();
-    if (messages_.emplace(id, m).second) message_order_.emplace_back(now_, id);
+    messages_.Insert(id, now_, m);
   }
 
   // Forgets messages sent more than delivery_report_window ago; one never
@@ -1650,17 +1641,12 @@ class Engine::Impl {
   // await_delivery timeout longer than the window, so an awaited message is
   // always resolved before it is forgotten.)
   void ForgetOldMessages() {
-    const absl::Time horizon = now_ - options_.delivery_report_window;
-    while (!message_order_.empty() && message_order_.front().first < horizon) {
-      auto it = messages_.find(message_order_.front().second);
-      if (it != messages_.end()) {
-        if (!it->second.resolved) {
-          ++versions_[it->second.version].counters.actions[it->second.node].unreported;
-        }
-        messages_.erase(it);
-      }
-      message_order_.pop_front();
-    }
+    messages_.ForgetSentBefore(now_ - options_.delivery_report_window,
+                               [&](const SentMessage& m) {
+                                 if (!m.resolved) {
+                                   ++versions_[m.version].counters.actions[m.node].unreported;
+                                 }
+                               });
   }
 
   void ApplyUpdate(uint32_t slot, const internal::Bindings& bindings) {
@@ -1753,8 +1739,8 @@ class Engine::Impl {
         case NodeKind::kAction: {
           if (!e.awaiting) break;  // Deferred by quiet hours: retry.
           // The delivery report did not come in time.
-          auto m = messages_.find(AwaitingMessage(slot));
-          if (m != messages_.end()) m->second.resolved = true;
+          SentMessage* const m = messages_.Find(AwaitingMessage(slot));
+          if (m != nullptr) m->resolved = true;
           CountReason(&v.counters.actions[e.node].undelivered, "delivery_timeout");
           FinishAction(slot, /*ok=*/false);
           break;
@@ -1809,8 +1795,8 @@ class Engine::Impl {
 
   absl::flat_hash_map<uint64_t, absl::Time> dedup_seen_;
   std::deque<std::pair<absl::Time, uint64_t>> dedup_order_;
-  absl::flat_hash_map<uint64_t, SentMessage> messages_;
-  std::deque<std::pair<absl::Time, uint64_t>> message_order_;
+  // Sent messages for delivery reports, oldest first.
+  internal::SentMessages messages_;
   // The message SendAction fills and hands to a sink, reused from send to
   // send (sinks may not keep it; see ChannelSink::Send), and the action node
   // (version, node) its node-level fields were last filled from.
@@ -2194,21 +2180,22 @@ absl::Status Engine::Impl::Snapshot(std::ostream& out) const {
     r.mutable_seen()->set_at_nanos(Nanos(at));
     CAIRN_RETURN_IF_ERROR(w.Write(r));
   }
-  for (const auto& [sent, id] : message_order_) {
-    auto it = messages_.find(id);
-    if (it == messages_.end()) continue;
+  absl::Status written = absl::OkStatus();
+  messages_.ForEach([&](uint64_t id, absl::Time sent, const SentMessage& m) {
+    if (!written.ok()) return;
     r.Clear();
     v1::SnapshotMessage* sm = r.mutable_message();
     sm->set_id(id);
     sm->set_sent_nanos(Nanos(sent));
-    sm->set_version(it->second.version);
-    sm->set_node(it->second.node);
-    sm->set_enrollment(it->second.enrollment);
-    sm->set_generation(it->second.generation);
-    sm->set_awaiting(it->second.awaiting);
-    sm->set_resolved(it->second.resolved);
-    CAIRN_RETURN_IF_ERROR(w.Write(r));
-  }
+    sm->set_version(m.version);
+    sm->set_node(m.node);
+    sm->set_enrollment(m.enrollment);
+    sm->set_generation(m.generation);
+    sm->set_awaiting(m.awaiting);
+    sm->set_resolved(m.resolved);
+    written = w.Write(r);
+  });
+  CAIRN_RETURN_IF_ERROR(written);
   r.Clear();
   r.mutable_trailer()->set_records(w.records());
   CAIRN_RETURN_IF_ERROR(w.Write(r));
@@ -2237,8 +2224,7 @@ void Engine::Impl::ResetToPristine() {
   timers_ = internal::TimerQueue();
   dedup_seen_.clear();
   dedup_order_.clear();
-  messages_.clear();
-  message_order_.clear();
+  messages_.Clear();
 }
 
 absl::Status Engine::Impl::Restore(std::istream& in) {
@@ -2407,12 +2393,15 @@ absl::Status Engine::Impl::CheckRestoredState() const {
   // A remembered message still unreported is one of its action's sends
   // awaiting a report.
   std::map<std::pair<uint32_t, int32_t>, int64_t> unresolved;
-  for (const auto& [id, m] : messages_) {
+  bool messages_ok = true;
+  messages_.ForEach([&](uint64_t, absl::Time, const SentMessage& m) {
     if (!node_ok(m.version, m.node, NodeKind::kAction) || m.enrollment >= enrollments_.size()) {
-      return bad("message");
+      messages_ok = false;
+    } else if (!m.resolved) {
+      ++unresolved[{m.version, m.node}];
     }
-    if (!m.resolved) ++unresolved[{m.version, m.node}];
-  }
+  });
+  if (!messages_ok) return bad("message");
   for (const auto& [where, count] : unresolved) {
     const ActionCounters& a = versions_[where.first].counters.actions[where.second];
     int64_t awaiting = a.sent - a.delivered - a.unreported;
@@ -2616,9 +2605,14 @@ absl::Status Engine::Impl::RestoreRecords(internal::RecordReader* reader) {
         break;
       case v1::SnapshotRecord::kMessage: {
         const v1::SnapshotMessage& sm = r.message();
-        messages_[sm.id()] = SentMessage{sm.version(), sm.node(), sm.enrollment(),
-                                         sm.generation(), sm.awaiting(), sm.resolved()};
-        message_order_.emplace_back(FromNanos(sm.sent_nanos()), sm.id());
+        // The engine never holds two messages with one id, so neither does
+        // a snapshot it wrote.
+        if (messages_.Find(sm.id()) != nullptr) return bad("message (a repeated id)");
+        if (!messages_.Insert(sm.id(), FromNanos(sm.sent_nanos()),
+                              SentMessage{sm.version(), sm.node(), sm.enrollment(),
+                                          sm.generation(), sm.awaiting(), sm.resolved()})) {
+          return bad("message count");
+        }
         break;
       }
       case v1::SnapshotRecord::kTrailer: {

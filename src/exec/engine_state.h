@@ -1,8 +1,8 @@
 // Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
 //
 // The engine's internal state: deployed journey versions and their counters,
-// subjects, enrollments, journey-goal trackers and sent messages. Plain data;
-// the behaviour lives in engine.cc.
+// subjects, enrollments and journey-goal trackers (sent messages are in
+// exec/sent_messages.h). Plain data; the behaviour lives in engine.cc.
 //
 // Thread-safety: owned by one Engine; not thread-safe.
 
@@ -24,6 +24,7 @@
 #include "cairn/journey.h"
 #include "cairn/sink.h"
 #include "compile/journey_graph.h"
+#include "exec/split_time.h"
 #include "exec/stable_hasher.h"
 
 namespace cairn::internal {
@@ -119,15 +120,12 @@ struct JourneyEntry {
 // is keyed, lives behind a pointer. Read and write them with LastExit,
 // SetLastExit and KeyOf.
 struct JourneyHistory {
-  static constexpr uint32_t kInfiniteTicks = UINT32_MAX;
-
   uint32_t journey = 0;
   uint32_t entries = 0;  // Also the ordinal of the latest entry.
   uint32_t active = 0;
   // The last exit as Unix seconds (floored) plus quarter-nanosecond ticks,
-  // absl::Time's own resolution, so that the round trip is exact: re-entry
-  // cooldowns compare against it. kInfiniteTicks marks an infinite time,
-  // past or future by the sign of last_exit_seconds. Never exited:
+  // absl::Time's own resolution (exec/split_time.h), so that the round trip
+  // is exact: re-entry cooldowns compare against it. Never exited:
   // InfinitePast.
   uint32_t last_exit_ticks = kInfiniteTicks;
   int64_t last_exit_seconds = INT64_MIN;
@@ -138,30 +136,12 @@ static_assert(sizeof(JourneyHistory) <= 32,
               "JourneyHistory is one per subject and journey entered, kept for good; "
               "keep it within 32 bytes");
 
-// absl::Time's resolution, a quarter of a nanosecond.
-inline absl::Duration JourneyHistoryTick() { return absl::Nanoseconds(1) / 4; }
-
 inline absl::Time LastExit(const JourneyHistory& h) {
-  if (h.last_exit_ticks == JourneyHistory::kInfiniteTicks) {
-    return h.last_exit_seconds < 0 ? absl::InfinitePast() : absl::InfiniteFuture();
-  }
-  return absl::FromUnixSeconds(h.last_exit_seconds) +
-         JourneyHistoryTick() * static_cast<int64_t>(h.last_exit_ticks);
+  return JoinTime(h.last_exit_seconds, h.last_exit_ticks);
 }
 
 inline void SetLastExit(JourneyHistory* h, absl::Time t) {
-  if (t == absl::InfinitePast() || t == absl::InfiniteFuture()) {
-    h->last_exit_seconds = t == absl::InfinitePast() ? INT64_MIN : INT64_MAX;
-    h->last_exit_ticks = JourneyHistory::kInfiniteTicks;
-    return;
-  }
-  // ToUnixSeconds floors, so the remainder is in [0, 1s): fewer than 4e9
-  // ticks, which fits in 32 bits below kInfiniteTicks.
-  const int64_t seconds = absl::ToUnixSeconds(t);
-  absl::Duration unused;
-  h->last_exit_seconds = seconds;
-  h->last_exit_ticks = static_cast<uint32_t>(
-      absl::IDivDuration(t - absl::FromUnixSeconds(seconds), JourneyHistoryTick(), &unused));
+  SplitTime(t, &h->last_exit_seconds, &h->last_exit_ticks);
 }
 
 // The instance key value of `h` ("" for unkeyed journeys).
@@ -263,16 +243,6 @@ struct GoalTracker {
   Attributes entry;  // Keyed journeys: the instance key, for same_key matchers.
   int32_t split_node = -1;
   int32_t variant = -1;
-};
-
-// A message a sink accepted, kept for delivery reports.
-struct SentMessage {
-  uint32_t version = 0;
-  int32_t node = -1;
-  uint32_t enrollment = 0;
-  uint32_t generation = 0;  // Enrollment generation while awaiting.
-  bool awaiting = false;
-  bool resolved = false;
 };
 
 }  // namespace cairn::internal

@@ -1,0 +1,48 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+//
+// An absl::Time held as whole Unix seconds plus quarter-nanosecond ticks
+// (absl::Time's own resolution), so that records the engine keeps in bulk
+// can store a time exactly in 12 bytes instead of a 16-byte absl::Time whose
+// padding cannot be reused.
+//
+// Thread-safety: free functions on values.
+
+#ifndef CAIRN_EXEC_SPLIT_TIME_H_
+#define CAIRN_EXEC_SPLIT_TIME_H_
+
+#include <cstdint>
+
+#include "absl/time/time.h"
+
+namespace cairn::internal {
+
+// Marks an infinite time: past or future by the sign of the seconds.
+inline constexpr uint32_t kInfiniteTicks = UINT32_MAX;
+
+// absl::Time's resolution, a quarter of a nanosecond.
+inline absl::Duration TimeTick() { return absl::Nanoseconds(1) / 4; }
+
+inline void SplitTime(absl::Time t, int64_t* seconds, uint32_t* ticks) {
+  if (t == absl::InfinitePast() || t == absl::InfiniteFuture()) {
+    *seconds = t == absl::InfinitePast() ? INT64_MIN : INT64_MAX;
+    *ticks = kInfiniteTicks;
+    return;
+  }
+  // ToUnixSeconds floors, so the remainder is in [0, 1s): fewer than 4e9
+  // ticks, which fits in 32 bits below kInfiniteTicks.
+  *seconds = absl::ToUnixSeconds(t);
+  absl::Duration unused;
+  *ticks = static_cast<uint32_t>(
+      absl::IDivDuration(t - absl::FromUnixSeconds(*seconds), TimeTick(), &unused));
+}
+
+inline absl::Time JoinTime(int64_t seconds, uint32_t ticks) {
+  if (ticks == kInfiniteTicks) {
+    return seconds < 0 ? absl::InfinitePast() : absl::InfiniteFuture();
+  }
+  return absl::FromUnixSeconds(seconds) + TimeTick() * static_cast<int64_t>(ticks);
+}
+
+}  // namespace cairn::internal
+
+#endif  // CAIRN_EXEC_SPLIT_TIME_H_
