@@ -522,6 +522,11 @@ class Engine::Impl {
       return absl::OkStatus();
     }
     const absl::string_view type = SubjectTypeOrDefault(event.subject_type);
+    // The subject's index entry, looked up below, is another likely cache
+    // miss: start fetching it so that it overlaps the dedup ledger's.
+    if (auto t = subject_index_.find(type); t != subject_index_.end()) {
+      t->second.prefetch(event.subject_id);
+    }
     if (!event.id.empty() && options_.dedup_window > absl::ZeroDuration() &&
         IsDuplicate(type, event.subject_id, event.id, std::max(event.time, now_))) {
       ++stats_.events_rejected;
@@ -771,7 +776,9 @@ class Engine::Impl {
     }
     FireTimersUntil(time);
     now_ = time;
-    ForgetOldMessages();
+    // `time`, not now_ read back: GCC stores the Time in two parts and then
+    // reloads it whole, which stalls on every input.
+    ForgetOldMessages(time);
   }
 
   // Records (type, subject, id) as seen at `at` unless it was seen within
@@ -780,6 +787,11 @@ class Engine::Impl {
                    absl::string_view id, absl::Time at) {
     const absl::Time horizon = at - options_.dedup_window;
     const uint64_t key = StableHash64({type, subject, id});
+    // Looking up `key` and forgetting the oldest entry (usually out of the
+    // window by now, in time-ordered input) each miss the cache in a large
+    // table; fetching both at once overlaps the two waits.
+    dedup_seen_.prefetch(key);
+    if (!dedup_order_.empty()) dedup_seen_.prefetch(dedup_order_.front().second);
     auto seen = dedup_seen_.find(key);
     // Decided before anything is forgotten: a rejected duplicate changes
     // nothing but the counters.
@@ -1622,8 +1634,10 @@ class Engine::Impl {
   // reported is counted as unreported on its action. (Deploy refuses an
   // await_delivery timeout longer than the window, so an awaited message is
   // always resolved before it is forgotten.)
-  void ForgetOldMessages() {
-    const absl::Time horizon = now_ - options_.delivery_report_window;
+  void ForgetOldMessages() { ForgetOldMessages(now_); }
+  // REQUIRES: now == now_.
+  void ForgetOldMessages(absl::Time now) {
+    const absl::Time horizon = now - options_.delivery_report_window;
     while (!message_order_.empty() && message_order_.front().first < horizon) {
       auto it = messages_.find(message_order_.front().second);
       if (it != messages_.end()) {
