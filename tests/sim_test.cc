@@ -8,7 +8,11 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "cairn/cairn.h"
 #include "catch2/catch.hpp"
 #include "sim/event_log.h"
@@ -132,6 +136,247 @@ TEST_CASE("Malformed event lines say what is wrong") {
         "\"subject\" must be a string");
   CHECK(error(R"({"subject":"u","name":"x","time":"2026-01-05T10:00:00Z","properties":{"a":{"b":1}}})") ==
         "property \"a\": nested objects are not supported");
+}
+
+// ---- The one-pass event reader against the tree-based path ----
+
+// What the tree-based path (the generic JSON reader, then EventFromJson)
+// makes of a line: the reference ParseEventLine must match.
+absl::StatusOr<Event> TreeParse(absl::string_view line) {
+  absl::StatusOr<JsonValue> object = ParseJsonObject(line);
+  if (!object.ok()) return object.status();
+  return EventFromJson(*object);
+}
+
+// Every field, and the kind of each property value as well as its value.
+bool SameEvent(const Event& a, const Event& b) {
+  if (a.id != b.id || a.subject_id != b.subject_id || a.subject_type != b.subject_type ||
+      a.name != b.name || a.time != b.time || a.properties.size() != b.properties.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < a.properties.size(); ++i) {
+    const Value& x = a.properties[i].second;
+    const Value& y = b.properties[i].second;
+    if (a.properties[i].first != b.properties[i].first || x != y ||
+        x.DebugString() != y.DebugString()) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// ParseEventLine and the one-pass reader alone agree with the tree-based
+// path on `line`. Returns whether the one-pass reader took the line.
+bool ExpectSameAsTree(const std::string& line) {
+  INFO("line: " << line);
+  const absl::StatusOr<Event> tree = TreeParse(line);
+  const absl::StatusOr<Event> parsed = ParseEventLine(line);
+  REQUIRE(parsed.ok() == tree.ok());
+  if (tree.ok()) {
+    CHECK(SameEvent(*parsed, *tree));
+  } else {
+    CHECK(parsed.status() == tree.status());
+  }
+  Event fast;
+  const bool took = ParseEventLineFast(line, &fast);
+  // Never a line the tree-based path refuses, never a different event.
+  if (took) {
+    REQUIRE(tree.ok());
+    CHECK(SameEvent(fast, *tree));
+  }
+  return took;
+}
+
+// A raw NUL byte inside a string.
+constexpr char kNulInSubject[] =
+    "{\"subject\":\"a\0b\",\"name\":\"x\",\"time\":\"2026-01-05T10:00:00Z\"}";
+
+std::string EventWithTime(absl::string_view time) {
+  return absl::StrCat(R"({"subject":"u","name":"n","time":")", time, R"("})");
+}
+
+std::string EventWithProperty(absl::string_view value) {
+  return absl::StrCat(R"({"subject":"u","name":"n","time":"2026-01-05T10:00:00Z",)",
+                      R"("properties":{"p":)", value, "}}");
+}
+
+TEST_CASE("The one-pass event reader takes ordinary lines") {
+  const std::string lines[] = {
+      R"({"id":"e1","subject":"u1","subject_type":"user","name":"add_to_cart",)"
+      R"("time":"2026-01-05T10:00:00Z","properties":{"sku":"A-1","price":9.9}})",
+      " \t{ \"subject\" : \"u\" ,\r\n\"name\":\"n\" , \"time\" : \"2026-01-05T10:00:00Z\" } \n",
+      R"({"time":"2026-01-05T10:00:00.25Z","name":"n","subject":"u","properties":{}})",
+      R"({"subject":"u\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00\u0000","name":"n",)"
+      R"("time":"2026-01-05T10:00:00Z","properties":{"k\u00e9y":["a","\u0041"],"z":null,)"
+      R"("b":true,"a":false,"n":-12,"d":1.5e3,"big":12345678901234567}})",
+      EventWithTime("2026-01-05T10:00:00+01:00"),  // absl::ParseTime reads it.
+      EventWithTime("2016-12-31T23:59:60Z"),
+  };
+  for (const std::string& line : lines) CHECK(ExpectSameAsTree(line));
+  // A top-level key with an escape is left to the tree-based path, which
+  // accepts it.
+  CHECK_FALSE(ExpectSameAsTree(
+      R"({"subject":"u","na\u006de":"n","time":"2026-01-05T10:00:00Z"})"));
+  CHECK(ParseEventLine(R"({"subject":"u","na\u006de":"n","time":"2026-01-05T10:00:00Z"})")->name ==
+        "n");
+}
+
+TEST_CASE("The one-pass event reader agrees with the tree-based path on tricky lines") {
+  const std::string valid_base =
+      R"({"id":"e1","subject":"u1","name":"add_to_cart","time":"2026-01-05T10:00:00Z",)"
+      R"("properties":{"sku":"A-1","price":9.9,"qty":2,"tags":["a","b"],"gift":true}})";
+  std::vector<std::string> lines = {
+      valid_base,
+      // Not objects, truncated, trailing text.
+      "", " ", "\t\r\n", "[]", "null", "\"x\"", "{", "}", "{}", "{\"subject\"",
+      valid_base + " x", valid_base + "}", valid_base + ",", valid_base + " \r\n",
+      // Missing, empty and mistyped fields.
+      R"({"name":"x","time":"2026-01-05T10:00:00Z"})",
+      R"({"subject":"u","time":"2026-01-05T10:00:00Z"})",
+      R"({"subject":"u","name":"x"})",
+      R"({"subject":"","name":"x","time":"2026-01-05T10:00:00Z"})",
+      R"({"subject":"u","name":"","time":"2026-01-05T10:00:00Z"})",
+      R"({"subject":"u","name":"x","time":""})",
+      R"({"subject":"u","name":"x","time":"2026-01-05T10:00:00Z","id":"","subject_type":""})",
+      R"({"subject":7,"name":"x","time":"2026-01-05T10:00:00Z"})",
+      R"({"subject":"u","name":true,"time":"2026-01-05T10:00:00Z"})",
+      R"({"subject":"u","name":"x","time":5})",
+      R"({"subject":"u","name":"x","time":"2026-01-05T10:00:00Z","id":null})",
+      R"({"subject":"u","name":"x","time":"2026-01-05T10:00:00Z","subject_type":["a"]})",
+      R"({"subject":"u","name":"x","time":"2026-01-05T10:00:00Z","properties":[]})",
+      R"({"subject":"u","name":"x","time":"2026-01-05T10:00:00Z","properties":"p"})",
+      R"({"subject":"u","name":"x","time":"2026-01-05T10:00:00Z","properties":null})",
+      // Unknown and duplicate keys; a syntax error after a field error.
+      R"({"subject":"u","name":"x","time":"2026-01-05T10:00:00Z","colour":"red"})",
+      R"({"colour":"red","subject":7})",
+      R"({"subject":"u","subject":"v","name":"x","time":"2026-01-05T10:00:00Z"})",
+      R"({"subject":"u","sub\u006aect":"v","name":"x","time":"2026-01-05T10:00:00Z"})",
+      R"({"subject":7,"name":"x","time":"2026-01-05T10:00:00Z","x":1,})",
+      EventWithProperty(R"(1,"p":2)"),
+      EventWithProperty(R"(1,"\u0070":2)"),
+      EventWithProperty(R"(1,"b":1,"a":2,"b":3)"),
+      EventWithProperty(R"(1,"":1,"a":{"b":1})"),
+      // Strings: escapes, \u sequences, surrogates, control characters, raw bytes.
+      R"({"subject":"\u00e9\u4e2d\ud83d\ude00\uD83D\uDE00","name":"\/\b\f",)"
+      R"("time":"2026-01-05T10:00:00Z"})",
+      R"({"subject":"\ud800","name":"x","time":"2026-01-05T10:00:00Z"})",
+      R"({"subject":"\udc00","name":"x","time":"2026-01-05T10:00:00Z"})",
+      R"({"subject":"\ud800\u0041","name":"x","time":"2026-01-05T10:00:00Z"})",
+      R"({"subject":"\ud800\","name":"x","time":"2026-01-05T10:00:00Z"})",
+      R"({"subject":"\ud800","name":"x","time":"2026-01-05T10:00:00Z"})",
+      R"({"subject":"\u12","name":"x","time":"2026-01-05T10:00:00Z"})",
+      R"({"subject":"\uzzzz","name":"x","time":"2026-01-05T10:00:00Z"})",
+      R"({"subject":"\x","name":"x","time":"2026-01-05T10:00:00Z"})",
+      R"({"subject":"u\)",
+      "{\"subject\":\"a\tb\",\"name\":\"x\",\"time\":\"2026-01-05T10:00:00Z\"}",
+      "{\"subject\":\"a\x01\",\"name\":\"x\",\"time\":\"2026-01-05T10:00:00Z\"}",
+      "{\"subject\":\"\xff\xfe\xc3\",\"name\":\"x\",\"time\":\"2026-01-05T10:00:00Z\"}",
+      std::string(kNulInSubject, sizeof(kNulInSubject) - 1),
+      R"({"subject":"u","name":"x","time":"2026-01-05T10:00:00\u005a"})",
+      EventWithProperty(R"("\u00e9\n\"")"),
+      EventWithProperty(R"(["\ud83d\ude00","",  "\t"])"),
+      // Numbers.
+      EventWithProperty("0"), EventWithProperty("-0"), EventWithProperty("-0.0"),
+      EventWithProperty("1"), EventWithProperty("-1"), EventWithProperty("123456789012345"),
+      EventWithProperty("-123456789012345"), EventWithProperty("1234567890123456"),
+      EventWithProperty("9007199254740991"), EventWithProperty("9007199254740992"),
+      EventWithProperty("-9007199254740993"), EventWithProperty("12345678901234567890123"),
+      EventWithProperty("1e3"), EventWithProperty("1E+3"), EventWithProperty("-1.5e-3"),
+      EventWithProperty("1.0"), EventWithProperty("0.1"), EventWithProperty("2.5E2"),
+      EventWithProperty("1e400"), EventWithProperty("-1e400"), EventWithProperty("1e-400"),
+      EventWithProperty("4.9e-324"), EventWithProperty("1.7976931348623157e308"),
+      EventWithProperty("01"), EventWithProperty("-01"), EventWithProperty("00"),
+      EventWithProperty("-"), EventWithProperty("1."), EventWithProperty(".5"),
+      EventWithProperty("+1"), EventWithProperty("1e"), EventWithProperty("1e+"),
+      EventWithProperty("0x10"), EventWithProperty("1.5.5"), EventWithProperty("1-2"),
+      EventWithProperty("0123456789012345678"), EventWithProperty("NaN"),
+      EventWithProperty("Infinity"),
+      // Literals and lists.
+      EventWithProperty("true"), EventWithProperty("false"), EventWithProperty("null"),
+      EventWithProperty("tru"), EventWithProperty("nul"), EventWithProperty("falsey"),
+      EventWithProperty("True"), EventWithProperty("[]"), EventWithProperty("[ ]"),
+      EventWithProperty(R"([ "a" , "b" ])"), EventWithProperty("[1]"),
+      EventWithProperty(R"(["a",1])"), EventWithProperty(R"([["a"]])"),
+      EventWithProperty("[null]"), EventWithProperty(R"(["a",])"), EventWithProperty("["),
+      EventWithProperty(R"(["a")"), EventWithProperty("{}"), EventWithProperty(R"({"b":1})"),
+      EventWithProperty(std::string(100, '[')), EventWithProperty(std::string(60, '[')),
+      EventWithProperty(""),
+  };
+  // Times: the common form, fractions, offsets, leap years and seconds,
+  // out-of-range fields and near misses of the form.
+  for (const char* time :
+       {"2026-01-05T10:00:00Z", "2026-01-05T10:00:00.5Z", "2026-01-05T10:00:00.123456789Z",
+        "2026-01-05T10:00:00.1234567891Z", "2026-01-05T10:00:00.000000000000000001Z",
+        "2026-01-05T10:00:00.Z", "2026-01-05T10:00:00,5Z", "2026-01-05t10:00:00z",
+        "2026-01-05T10:00:00+01:00", "2026-01-05T10:00:00-00:30", "2026-01-05T10:00:00",
+        "2026-01-05 10:00:00Z", " 2026-01-05T10:00:00Z", "2026-01-05T10:00:00Z ",
+        "2026-01-05T10:00:00ZZ", "2026-1-05T10:00:00Z", "2026-01-05T1:00:00Z",
+        "26-01-05T10:00:00Z", "+2026-01-05T10:00:00Z", "-2026-01-05T10:00:00Z",
+        "12026-01-05T10:00:00Z", "2016-12-31T23:59:60Z", "2026-01-05T24:00:00Z",
+        "2026-01-05T23:60:00Z", "2026-00-05T10:00:00Z", "2026-13-05T10:00:00Z",
+        "2026-01-00T10:00:00Z", "2026-01-32T10:00:00Z", "2024-02-29T00:00:00Z",
+        "2023-02-29T00:00:00Z", "2000-02-29T00:00:00Z", "1900-02-29T00:00:00Z",
+        "2026-04-31T00:00:00Z", "2026-12-31T23:59:59.999999999Z", "1970-01-01T00:00:00Z",
+        "1969-12-31T23:59:59.5Z", "0000-01-01T00:00:00Z", "0001-01-01T00:00:00Z",
+        "9999-12-31T23:59:59Z", "2026-01-05T10:00:00.5+05:45", "yesterday", "Z"}) {
+    lines.push_back(EventWithTime(time));
+  }
+  for (const std::string& line : lines) ExpectSameAsTree(line);
+
+  // Every prefix of a full line, and every single-byte change to it from a
+  // set of characters that matter to JSON.
+  const std::string full =
+      R"( {"id":"e\u00e91","subject":"u1","subject_type":"user","name":"a\"b",)"
+      R"("time":"2026-01-05T10:00:00.5Z","properties":{"s":"A-1","d":-9.5e1,"i":20,)"
+      R"("t":true,"f":false,"z":null,"l":["a","b\n"],"e":[]}} )";
+  CHECK(ExpectSameAsTree(full));
+  for (size_t n = 0; n < full.size(); ++n) ExpectSameAsTree(full.substr(0, n));
+  for (size_t i = 0; i < full.size(); ++i) {
+    for (char c : {'"', '\\', '{', '}', '[', ']', ',', ':', ' ', '0', '-', 'e', '.', 'u', 'Z',
+                   'x', '\x01', '\0'}) {
+      std::string mutated = full;
+      mutated[i] = c;
+      ExpectSameAsTree(mutated);
+    }
+  }
+}
+
+TEST_CASE("The one-pass reader reads every second of 1969 to 2030 as absl::ParseTime does") {
+  // One time a little over every 11 days (so every month and day of month
+  // turns up), with 0 to 9 fraction digits, plus every day's last second.
+  const absl::Time end = absl::FromCivil(absl::CivilSecond(2030, 1, 1), absl::UTCTimeZone());
+  int taken = 0;
+  int i = 0;
+  for (absl::Time t = absl::FromCivil(absl::CivilSecond(1969, 1, 1), absl::UTCTimeZone());
+       t < end; t += absl::Hours(24 * 11 + 7) + absl::Seconds(13) + absl::Nanoseconds(123457),
+                 ++i) {
+    const std::string fraction =
+        absl::FormatTime(absl::StrCat("%Y-%m-%dT%H:%M:%E", i % 10, "SZ"), t, absl::UTCTimeZone());
+    taken += ExpectSameAsTree(EventWithTime(fraction));
+    const std::string day_end = absl::FormatTime("%Y-%m-%dT23:59:59Z", t, absl::UTCTimeZone());
+    taken += ExpectSameAsTree(EventWithTime(day_end));
+  }
+  CHECK(taken == 2 * i);
+}
+
+TEST_CASE("The one-pass reader takes every generated line") {
+  for (Scenario scenario : {Scenario::kEcommerce, Scenario::kGame}) {
+    std::ostringstream out;
+    GeneratorOptions o;
+    o.scenario = scenario;
+    o.subjects = 200;
+    o.days = 3;
+    o.seed = 7;
+    REQUIRE_THAT(StatusOf(GenerateEvents(o, out)), IsOk());
+    std::istringstream lines(out.str());
+    std::string line;
+    int count = 0;
+    while (std::getline(lines, line)) {
+      REQUIRE(ExpectSameAsTree(line));
+      ++count;
+    }
+    CHECK(count > 100);
+  }
 }
 
 constexpr char kJourney[] = R"pb(

@@ -519,6 +519,11 @@ class Engine::Impl {
       return absl::OkStatus();
     }
     const absl::string_view type = SubjectTypeOrDefault(event.subject_type);
+    // The subject's index entry, looked up below, is another likely cache
+    // miss: start fetching it so that it overlaps the dedup ledger's.
+    if (auto t = subject_type_numbers_.find(type); t != subject_type_numbers_.end()) {
+      subject_index_.Prefetch(t->second, event.subject_id);
+    }
     if (!event.id.empty() && options_.dedup_window > absl::ZeroDuration() &&
         IsDuplicate(type, event.subject_id, event.id, std::max(event.time, now_))) {
       ++stats_.events_rejected;
@@ -768,7 +773,9 @@ class Engine::Impl {
     }
     FireTimersUntil(time);
     now_ = time;
-    ForgetOldMessages();
+    // `time`, not now_ read back: GCC stores the Time in two parts and then
+    // reloads it whole, which stalls on every input.
+    ForgetOldMessages(time);
   }
 
   // Records (type, subject, id) as seen at `at` unless it was seen within
@@ -777,6 +784,11 @@ class Engine::Impl {
                    absl::string_view id, absl::Time at) {
     const absl::Time horizon = at - options_.dedup_window;
     const uint64_t key = StableHash64({type, subject, id});
+    // Looking up `key` and forgetting the oldest entry (usually out of the
+    // window by now, in time-ordered input) each miss the cache in a large
+    // table; fetching both at once overlaps the two waits.
+    dedup_seen_.prefetch(key);
+    if (!dedup_order_.empty()) dedup_seen_.prefetch(dedup_order_.front().second);
     auto seen = dedup_seen_.find(key);
     // Decided before anything is forgotten: a rejected duplicate changes
     // nothing but the counters.
@@ -1640,8 +1652,10 @@ class Engine::Impl {
   // reported is counted as unreported on its action. (Deploy refuses an
   // await_delivery timeout longer than the window, so an awaited message is
   // always resolved before it is forgotten.)
-  void ForgetOldMessages() {
-    messages_.ForgetSentBefore(now_ - options_.delivery_report_window,
+  void ForgetOldMessages() { ForgetOldMessages(now_); }
+  // REQUIRES: now == now_.
+  void ForgetOldMessages(absl::Time now) {
+    messages_.ForgetSentBefore(now - options_.delivery_report_window,
                                [&](const SentMessage& m) {
                                  if (!m.resolved) {
                                    ++versions_[m.version].counters.actions[m.node].unreported;

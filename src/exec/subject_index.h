@@ -47,6 +47,10 @@ class SubjectIndex {
     return *it;
   }
 
+  // Starts fetching the table slot where (type, id) would be, to overlap
+  // that cache miss with other work before Find or Insert.
+  void Prefetch(uint32_t type, absl::string_view id) const { table_.prefetch(Key{type, id}); }
+
   // Indexes the record at `slot` under its (type, id). False, and nothing
   // changes, when another slot already holds that pair.
   bool Insert(uint32_t slot) { return table_.insert(slot).second; }
