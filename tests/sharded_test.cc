@@ -13,6 +13,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -166,7 +167,12 @@ Result RunPlain(const std::vector<Op>& ops, SubjectLog* log, absl::Time end) {
                 ReportsOf([&](const char* id) { return engine.Report(id); }), engine.stats()};
 }
 
-Result RunSharded(const std::vector<Op>& ops, int shards, absl::Time end) {
+// How RunSharded hands events over: one by one (Ingest), or runs of up to
+// 13 consecutive events as one IngestBatch, between the other inputs.
+enum class Handover { kOneByOne, kBatches };
+
+Result RunSharded(const std::vector<Op>& ops, int shards, absl::Time end,
+                  Handover handover = Handover::kOneByOne) {
   ShardedEngineOptions options;
   options.shards = shards;
   options.engine = Options();
@@ -176,8 +182,20 @@ Result RunSharded(const std::vector<Op>& ops, int shards, absl::Time end) {
       options, [&](int shard, Engine& e) { return SetUp(e, &logs[shard]); });
   REQUIRE_THAT(StatusOf(engine), IsOk());
   ShardedEngine& sharded = **engine;
+  std::vector<Event> batch;
+  auto hand_batch = [&] {
+    if (batch.empty()) return;
+    REQUIRE_THAT(sharded.IngestBatch(std::move(batch)), IsOk());
+    batch.clear();
+  };
   for (const Op& op : ops) {
     absl::Status s;
+    if (op.kind == Op::kEvent && handover == Handover::kBatches) {
+      batch.push_back(EventOf(op));
+      if (batch.size() == 13) hand_batch();
+      continue;
+    }
+    hand_batch();
     switch (op.kind) {
       case Op::kEvent: s = sharded.Ingest(EventOf(op)); break;
       case Op::kEnroll: s = sharded.Enroll("promo", op.subject, op.time); break;
@@ -191,6 +209,7 @@ Result RunSharded(const std::vector<Op>& ops, int shards, absl::Time end) {
     }
     REQUIRE_THAT(s, IsOk());
   }
+  hand_batch();
   sharded.AdvanceTo(end);
   Result result;
   result.reports = ReportsOf([&](const char* id) { return sharded.Report(id); });
@@ -227,9 +246,15 @@ TEST_CASE("Any shard count gives one Engine's outputs per subject and its report
   const Result plain = RunPlain(ops, &log, end);
   REQUIRE(plain.stats.delivery_reports_applied > 100);
   REQUIRE(plain.stats.messages_sent > 1000);
-  for (int shards : {1, 2, 3, 4}) {
-    INFO(shards << " shards");
-    const Result sharded = RunSharded(ops, shards, end);
+  for (const auto& [shards, handover] : std::vector<std::pair<int, Handover>>{
+           {1, Handover::kOneByOne},
+           {2, Handover::kOneByOne},
+           {3, Handover::kOneByOne},
+           {4, Handover::kOneByOne},
+           {1, Handover::kBatches},
+           {3, Handover::kBatches}}) {
+    INFO(shards << " shards, " << (handover == Handover::kBatches ? "batches" : "one by one"));
+    const Result sharded = RunSharded(ops, shards, end, handover);
     CHECK(sharded.logs == plain.logs);
     REQUIRE(sharded.reports.size() == plain.reports.size());
     for (size_t i = 0; i < plain.reports.size(); ++i) CHECK(sharded.reports[i] == plain.reports[i]);
@@ -341,6 +366,14 @@ TEST_CASE("ShardedEngine rejects inputs without a subject and hands engine error
                                   Options().start_time)
             .code() == absl::StatusCode::kInvalidArgument);
 
+  // A batch with an event without a subject is refused whole.
+  std::vector<Event> batch(3, EventOf(Op{Op::kEvent, "b1", "view", Options().start_time, 0}));
+  batch[2].subject_id.clear();
+  batch[2].name = "cart";
+  CHECK((*engine)->IngestBatch(batch).message() ==
+        "batch event 2 (cart): subject_id is empty; no event of the batch was queued");
+  REQUIRE_THAT((*engine)->IngestBatch({}), IsOk());
+
   Event unnamed;
   unnamed.subject_id = "u1";
   unnamed.time = Options().start_time;
@@ -354,7 +387,7 @@ TEST_CASE("ShardedEngine rejects inputs without a subject and hands engine error
   const EngineStats stats = (*engine)->stats();
   CHECK(stats.events_rejected == 1);
   CHECK(stats.enrollments_rejected == 1);
-  CHECK(stats.events_applied == 50);
+  CHECK(stats.events_applied == 50);  // None of the refused batch's.
   std::sort(rejected.begin(), rejected.end());
   CHECK(rejected == std::vector<std::string>{
                         absl::StrCat(ShardedEngine::ShardOf("u1", 2),

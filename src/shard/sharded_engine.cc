@@ -36,10 +36,21 @@ struct Input {
     std::string reason;     // kDelivery.
     Attributes attributes;  // kEnroll: context. kProfile: attributes.
   };
+  Input() = default;
+  explicit Input(Event&& e) : event(std::move(e)) {}
+
   Kind kind = Kind::kEvent;
   DeliveryOutcome outcome = DeliveryOutcome::kDelivered;
   Event event;  // kEvent; kEnroll/kProfile/kDelivery use its subject, kAdvance its time.
   std::unique_ptr<Extra> extra;  // kEnroll, kProfile, kDelivery.
+};
+
+// A unit of work queued to a shard: a batch of inputs, or the shard's
+// events of a batch given to IngestBatch (shared by every shard, read-only).
+struct Work {
+  std::vector<Input> inputs;
+  std::shared_ptr<const std::vector<Event>> events;
+  std::vector<uint32_t> picks;  // Indices into *events, in order.
 };
 
 }  // namespace
@@ -69,28 +80,37 @@ class ShardedEngine::Shard {
   template <typename Fill>
   void Add(Fill fill) {
     fill(open_.emplace_back());
+    HandIfFull();
+  }
+
+  // Appends an event input, its Event move-constructed in place.
+  void AddEvent(Event&& event) {
+    open_.emplace_back(std::move(event));
+    HandIfFull();
+  }
+
+  void HandIfFull() {
     if (open_.size() >= static_cast<size_t>(options_.batch_size)) Hand();
   }
 
   // Queues the open batch, waiting while the queue is full.
   void Hand() {
     if (open_.empty()) return;
-    std::unique_lock<std::mutex> lock(mu_);
-    room_.wait(lock, [&] {
-      return queue_.size() < static_cast<size_t>(options_.max_queued_batches);
-    });
-    queue_.push_back(std::move(open_));
-    ++handed_;
-    // Reuse an applied batch's storage: no allocation per batch.
-    if (!spare_.empty()) {
-      open_ = std::move(spare_.back());
-      spare_.pop_back();
-    } else {
-      open_ = std::vector<Input>();
-    }
-    lock.unlock();
-    ready_.notify_one();
+    Work work;
+    work.inputs = std::move(open_);
+    Push(std::move(work), &open_);
     open_.reserve(static_cast<size_t>(options_.batch_size));
+  }
+
+  // Queues this shard's events of a shared batch (after the open batch, so
+  // that the order of calls is kept).
+  void HandShared(std::shared_ptr<const std::vector<Event>> events,
+                  std::vector<uint32_t> picks) {
+    Hand();
+    Work work;
+    work.events = std::move(events);
+    work.picks = std::move(picks);
+    Push(std::move(work), nullptr);
   }
 
   // Waits until every handed batch has been applied.
@@ -100,27 +120,68 @@ class ShardedEngine::Shard {
   }
 
  private:
+  // Queue length at which a producer waiting for room resumes.
+  size_t LowWater() const { return static_cast<size_t>(options_.max_queued_batches) / 2; }
+
+  // Queues `work`, waiting while the queue is full. When `spare` is given,
+  // it gets the storage of an applied batch, if one is kept for reuse (no
+  // allocation per batch).
+  void Push(Work work, std::vector<Input>* spare) {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (queue_.size() >= static_cast<size_t>(options_.max_queued_batches)) {
+      // Full: wait until the shard has drained half the queue, not just
+      // one batch. Waking for every batch would switch threads once per
+      // batch on both sides, and with more threads than cores that time
+      // comes out of the shards'.
+      producer_waiting_ = true;
+      room_.wait(lock, [&] { return queue_.size() <= LowWater(); });
+      producer_waiting_ = false;
+    }
+    queue_.push_back(std::move(work));
+    ++handed_;
+    if (spare != nullptr) {
+      if (!spare_.empty()) {
+        *spare = std::move(spare_.back());
+        spare_.pop_back();
+      } else {
+        *spare = std::vector<Input>();
+      }
+    }
+    lock.unlock();
+    ready_.notify_one();
+  }
+
   void Run() {
-    std::vector<Input> batch;
+    Work work;
     while (true) {
+      bool wake_producer = false;
       {
         std::unique_lock<std::mutex> lock(mu_);
         ready_.wait(lock, [&] { return stop_ || !queue_.empty(); });
         if (queue_.empty()) return;  // Stopping, and nothing left.
-        batch = std::move(queue_.front());
+        work = std::move(queue_.front());
         queue_.pop_front();
+        wake_producer = producer_waiting_ && queue_.size() <= LowWater();
       }
-      room_.notify_one();
-      for (Input& input : batch) Apply(input);
-      batch.clear();
+      if (wake_producer) room_.notify_one();
+      for (Input& input : work.inputs) Apply(input);
+      for (uint32_t i : work.picks) Report(engine_.Ingest((*work.events)[i]));
+      work.inputs.clear();
+      work.events.reset();  // The last shard to finish frees the batch.
       {
         std::lock_guard<std::mutex> lock(mu_);
         ++applied_;
-        if (spare_.size() < 2) spare_.push_back(std::move(batch));
+        if (work.inputs.capacity() > 0 && spare_.size() < 2) {
+          spare_.push_back(std::move(work.inputs));
+        }
       }
-      batch = std::vector<Input>();
+      work = Work();
       done_cv_.notify_all();
     }
+  }
+
+  void Report(const absl::Status& status) {
+    if (!status.ok() && options_.on_rejected) options_.on_rejected(index_, status);
   }
 
   void Apply(Input& in) {
@@ -145,7 +206,7 @@ class ShardedEngine::Shard {
         status = engine_.AdvanceTo(in.event.time);
         break;
     }
-    if (!status.ok() && options_.on_rejected) options_.on_rejected(index_, status);
+    Report(status);
   }
 
   const int index_;
@@ -157,8 +218,9 @@ class ShardedEngine::Shard {
   std::condition_variable ready_;    // A batch was queued, or stop.
   std::condition_variable room_;     // A batch left the queue.
   std::condition_variable done_cv_;  // A batch was applied.
-  std::deque<std::vector<Input>> queue_;
+  std::deque<Work> queue_;
   std::vector<std::vector<Input>> spare_;  // Applied batches, for reuse.
+  bool producer_waiting_ = false;  // Hand is waiting for room.
   int64_t handed_ = 0;
   int64_t applied_ = 0;
   bool stop_ = false;
@@ -217,7 +279,38 @@ absl::Status ShardedEngine::Ingest(Event event) {
     return absl::InvalidArgumentError(absl::StrCat(
         "event ", event.name.empty() ? "(unnamed)" : event.name, ": subject_id is empty"));
   }
-  ShardFor(event.subject_id).Add([&](Input& in) { in.event = std::move(event); });
+  ShardFor(event.subject_id).AddEvent(std::move(event));
+  return absl::OkStatus();
+}
+
+absl::Status ShardedEngine::IngestBatch(std::vector<Event> events) {
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (events[i].subject_id.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "batch event ", i, " (", events[i].name.empty() ? "unnamed" : events[i].name,
+          "): subject_id is empty; no event of the batch was queued"));
+    }
+  }
+  if (events.size() > UINT32_MAX) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "batch of ", events.size(), " events; at most ", UINT32_MAX, " per batch"));
+  }
+  // Routing is one hash and one 4-byte index per event on this thread; the
+  // events themselves stay where they are, read by their shards.
+  std::vector<std::vector<uint32_t>> picks(shards_.size());
+  if (shards_.size() == 1) {
+    picks[0].resize(events.size());
+    for (size_t i = 0; i < events.size(); ++i) picks[0][i] = static_cast<uint32_t>(i);
+  } else {
+    for (auto& p : picks) p.reserve(events.size() / shards_.size() + events.size() / 16 + 1);
+    for (size_t i = 0; i < events.size(); ++i) {
+      picks[ShardOf(events[i].subject_id, options_.shards)].push_back(static_cast<uint32_t>(i));
+    }
+  }
+  auto shared = std::make_shared<const std::vector<Event>>(std::move(events));
+  for (size_t s = 0; s < shards_.size(); ++s) {
+    if (!picks[s].empty()) shards_[s]->HandShared(shared, std::move(picks[s]));
+  }
   return absl::OkStatus();
 }
 
