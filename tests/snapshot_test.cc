@@ -4,6 +4,7 @@
 // restore into a fresh engine, continue: the outputs equal an uninterrupted
 // run exactly), and every way a restore must refuse.
 
+#include <algorithm>
 #include <random>
 #include <sstream>
 #include <string>
@@ -13,7 +14,9 @@
 #include "cairn/cairn.h"
 #include "catch2/catch.hpp"
 #include "google/protobuf/util/json_util.h"
+#include "snapshot/record_io.h"
 #include "testing/journeys.h"
+#include "testing/snapshot_records.h"
 #include "testing/test_util.h"
 
 namespace cairn {
@@ -207,6 +210,57 @@ std::string SmallSnapshot() {
 absl::Status RestoreInto(Engine* engine, const std::string& bytes) {
   std::istringstream in(bytes);
   return engine->Restore(in);
+}
+
+// Timers due at the same time fire in the order they were scheduled. The
+// queue keeps no sequence numbers: a snapshot numbers timers in firing
+// order, and restore schedules them again by (due, seq) whatever order the
+// records come in.
+TEST_CASE("Tied timers fire in the same order after a restore") {
+  Engine engine(Options());
+  Driver driver;
+  Setup(&engine, &driver);
+  // Every enrollment before 09:00 waits in promo's "morning" delay until
+  // 09:00 that day: forty timers due at the same instant.
+  const absl::Time t0 = Options().start_time;
+  for (int i = 0; i < 40; ++i) {
+    REQUIRE_THAT(engine.Enroll("promo", absl::StrCat("tie", (i * 17) % 40),
+                               t0 + absl::Minutes(i)),
+                 IsOk());
+  }
+  std::ostringstream out;
+  REQUIRE_THAT(engine.Snapshot(out), IsOk());
+  const std::string snapshot = out.str();
+
+  // The timer records in reverse order, the rest as written.
+  std::vector<v1::SnapshotRecord> records = testing::ReadSnapshotRecords(snapshot);
+  auto first = std::find_if(records.begin(), records.end(),
+                            [](const v1::SnapshotRecord& r) { return r.has_timer(); });
+  auto last = std::find_if(first, records.end(),
+                           [](const v1::SnapshotRecord& r) { return !r.has_timer(); });
+  REQUIRE(last - first >= 40);
+  for (auto it = first; it != last; ++it) CHECK(it->timer().seq() == uint64_t(it - first));
+  std::reverse(first, last);
+  std::ostringstream reversed;
+  {
+    internal::RecordWriter writer(&reversed);
+    for (const v1::SnapshotRecord& r : records) REQUIRE_THAT(writer.Write(r), IsOk());
+  }
+
+  const absl::Time end = t0 + absl::Hours(10);
+  const std::string before = driver.log;
+  const std::string expected = Final(&engine, &driver, end).substr(before.size());
+  for (const std::string& bytes : {snapshot, reversed.str()}) {
+    Engine restored(Options());
+    Driver d;
+    Setup(&restored, &d);
+    std::istringstream in(bytes);
+    REQUIRE_THAT(restored.Restore(in), IsOk());
+    std::ostringstream again;
+    REQUIRE_THAT(restored.Snapshot(again), IsOk());
+    CHECK(again.str() == snapshot);  // Renumbered the same way.
+    CHECK(Final(&restored, &d, end) == expected);
+  }
 }
 
 TEST_CASE("Restore refuses a truncated or corrupted stream and leaves the engine fresh") {
