@@ -301,42 +301,17 @@ class EventLineReader {
     return true;
   }
 
-  static int HexDigit(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  }
-
   bool Hex4(uint32_t* out) {
     if (end_ - p_ < 4) return false;
     uint32_t v = 0;
     for (int i = 0; i < 4; ++i) {
-      const int d = HexDigit(p_[i]);
+      const int d = JsonHexDigit(p_[i]);
       if (d < 0) return false;
       v = v * 16 + static_cast<uint32_t>(d);
     }
     p_ += 4;
     *out = v;
     return true;
-  }
-
-  static void AppendUtf8(uint32_t cp, std::string* out) {
-    if (cp < 0x80) {
-      out->push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      out->push_back(static_cast<char>(0xc0 | (cp >> 6)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-    } else if (cp < 0x10000) {
-      out->push_back(static_cast<char>(0xe0 | (cp >> 12)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-    } else {
-      out->push_back(static_cast<char>(0xf0 | (cp >> 18)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3f)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-    }
   }
 
   // A JSON string, escapes decoded as the generic reader decodes them, into
@@ -355,15 +330,12 @@ class EventLineReader {
       if (p_ == end_) return false;
       if (*p_++ == '"') return true;
       if (p_ == end_) return false;
-      switch (*p_++) {
-        case '"': out->push_back('"'); break;
-        case '\\': out->push_back('\\'); break;
-        case '/': out->push_back('/'); break;
-        case 'b': out->push_back('\b'); break;
-        case 'f': out->push_back('\f'); break;
-        case 'n': out->push_back('\n'); break;
-        case 'r': out->push_back('\r'); break;
-        case 't': out->push_back('\t'); break;
+      const char c = *p_++;
+      if (const int e = JsonSimpleEscape(c); e >= 0) {
+        out->push_back(static_cast<char>(e));
+        continue;
+      }
+      switch (c) {
         case 'u': {
           uint32_t cp;
           if (!Hex4(&cp)) return false;

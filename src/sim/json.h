@@ -10,6 +10,7 @@
 #ifndef CAIRN_SIM_JSON_H_
 #define CAIRN_SIM_JSON_H_
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,6 +33,18 @@ struct JsonValue {
 // Parses one JSON document (surrounding whitespace allowed). InvalidArgument
 // with "column N: ..." on malformed input, duplicate keys included.
 absl::StatusOr<JsonValue> ParseJson(absl::string_view text);
+
+// ---- Pieces of the string grammar, shared with the event-line reader ----
+
+// The value of hex digit `c`, or -1.
+int JsonHexDigit(char c);
+
+// The character a one-letter escape stands for (the letter after the
+// backslash in \" \\ \/ \b \f \n \r \t), or -1 for any other letter.
+int JsonSimpleEscape(char c);
+
+// Appends code point `cp` (at most 0x10FFFF) to *out as UTF-8.
+void AppendUtf8(uint32_t cp, std::string* out);
 
 }  // namespace cairn::sim
 
