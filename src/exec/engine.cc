@@ -520,10 +520,11 @@ class Engine::Impl {
     }
     const absl::string_view type = SubjectTypeOrDefault(event.subject_type);
     // The subject's index entry, looked up below, is another likely cache
-    // miss: start fetching it so that it overlaps the dedup ledger's.
-    if (auto t = subject_type_numbers_.find(type); t != subject_type_numbers_.end()) {
-      subject_index_.Prefetch(t->second, event.subject_id);
-    }
+    // miss: start fetching it so that it overlaps the dedup ledger's. (No
+    // subject type is added before that lookup: timers fired by ApplyTime
+    // never add subjects.)
+    const std::optional<uint32_t> type_number = SubjectTypeNumber(type);
+    if (type_number) subject_index_.Prefetch(*type_number, event.subject_id);
     if (!event.id.empty() && options_.dedup_window > absl::ZeroDuration() &&
         IsDuplicate(type, event.subject_id, event.id, std::max(event.time, now_))) {
       ++stats_.events_rejected;
@@ -534,7 +535,8 @@ class Engine::Impl {
     }
     ApplyTime(event.time);
     ++stats_.events_applied;
-    std::optional<uint32_t> subject = FindSubject(type, event.subject_id);
+    std::optional<uint32_t> subject =
+        type_number ? subject_index_.Find(*type_number, event.subject_id) : std::nullopt;
     if (consent_event) {
       if (!subject) subject = InternSubject(type, event.subject_id);
       ApplyConsent(*subject, event, event.name == options_.opt_out_event);
@@ -831,11 +833,13 @@ class Engine::Impl {
     }
   }
 
-  std::optional<uint32_t> FindSubject(absl::string_view type, absl::string_view id) const {
+  // The number of subject type `type`, if any subject of it is known.
+  std::optional<uint32_t> SubjectTypeNumber(absl::string_view type) const {
     auto t = subject_type_numbers_.find(type);
     if (t == subject_type_numbers_.end()) return std::nullopt;
-    return subject_index_.Find(t->second, id);
+    return t->second;
   }
+
 
   uint32_t InternSubject(absl::string_view type, absl::string_view id) {
     const uint32_t type_number = InternSubjectType(type);
