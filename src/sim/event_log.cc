@@ -335,25 +335,17 @@ class EventLineReader {
         out->push_back(static_cast<char>(e));
         continue;
       }
-      switch (c) {
-        case 'u': {
-          uint32_t cp;
-          if (!Hex4(&cp)) return false;
-          if (cp >= 0xd800 && cp < 0xdc00) {  // High surrogate: needs a low one.
-            uint32_t low;
-            if (!ConsumeWord("\\u") || !Hex4(&low) || low < 0xdc00 || low >= 0xe000) {
-              return false;
-            }
-            cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
-          } else if (cp >= 0xdc00 && cp < 0xe000) {
-            return false;
-          }
-          AppendUtf8(cp, out);
-          break;
-        }
-        default:
-          return false;
+      if (c != 'u') return false;
+      uint32_t cp;
+      if (!Hex4(&cp)) return false;
+      if (IsHighSurrogate(cp)) {  // Needs a low one.
+        uint32_t low;
+        if (!ConsumeWord("\\u") || !Hex4(&low) || !IsLowSurrogate(low)) return false;
+        cp = CombineSurrogates(cp, low);
+      } else if (IsLowSurrogate(cp)) {
+        return false;
       }
+      AppendUtf8(cp, out);
     }
   }
 

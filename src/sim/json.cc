@@ -173,27 +173,19 @@ class Parser {
         out->push_back(static_cast<char>(e));
         continue;
       }
-      switch (c) {
-        case 'u': {
-          uint32_t cp;
-          if (!Hex4(&cp)) return false;
-          if (cp >= 0xd800 && cp < 0xdc00) {  // High surrogate: needs a low one.
-            uint32_t low;
-            if (text_.substr(pos_, 2) != "\\u") return Fail("unpaired surrogate");
-            pos_ += 2;
-            if (!Hex4(&low) || low < 0xdc00 || low >= 0xe000) {
-              return Fail("unpaired surrogate");
-            }
-            cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
-          } else if (cp >= 0xdc00 && cp < 0xe000) {
-            return Fail("unpaired surrogate");
-          }
-          AppendUtf8(cp, out);
-          break;
-        }
-        default:
-          return Fail("invalid escape");
+      if (c != 'u') return Fail("invalid escape");
+      uint32_t cp;
+      if (!Hex4(&cp)) return false;
+      if (IsHighSurrogate(cp)) {  // Needs a low one.
+        uint32_t low;
+        if (text_.substr(pos_, 2) != "\\u") return Fail("unpaired surrogate");
+        pos_ += 2;
+        if (!Hex4(&low) || !IsLowSurrogate(low)) return Fail("unpaired surrogate");
+        cp = CombineSurrogates(cp, low);
+      } else if (IsLowSurrogate(cp)) {
+        return Fail("unpaired surrogate");
       }
+      AppendUtf8(cp, out);
     }
   }
 

@@ -43,6 +43,14 @@ int JsonHexDigit(char c);
 // backslash in \" \\ \/ \b \f \n \r \t), or -1 for any other letter.
 int JsonSimpleEscape(char c);
 
+// UTF-16 surrogates, which a JSON \uXXXX escape may hold: a high one must be
+// followed by a low one, and the pair stands for one code point.
+inline bool IsHighSurrogate(uint32_t u) { return u >= 0xd800 && u < 0xdc00; }
+inline bool IsLowSurrogate(uint32_t u) { return u >= 0xdc00 && u < 0xe000; }
+inline uint32_t CombineSurrogates(uint32_t high, uint32_t low) {
+  return 0x10000 + ((high - 0xd800) << 10) + (low - 0xdc00);
+}
+
 // Appends code point `cp` (at most 0x10FFFF) to *out as UTF-8.
 void AppendUtf8(uint32_t cp, std::string* out);
 
