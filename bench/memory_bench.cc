@@ -375,9 +375,12 @@ int RunFile(const std::string& events_path, const std::string& journey_path, boo
   if (start == absl::InfinitePast()) start = absl::UnixEpoch();
 
   // As `cairn sim` runs it: default options, the journey's channel accepting
-  // every send.
+  // every send, and the file's times trusted as the clock (the simulator
+  // moves engine time to each event; an unbounded max_input_lead does the
+  // same without a call per event).
   cairn::EngineOptions options;
   options.start_time = start;
+  options.max_input_lead = absl::InfiniteDuration();
   NullSink sink;
   auto engine = std::make_unique<cairn::Engine>(options);
   Check(engine->RegisterChannel("push", &sink));

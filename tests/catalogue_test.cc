@@ -119,6 +119,7 @@ const std::vector<std::pair<const char*, Counter>>& CounterNames() {
       {"delivery_reports_rejected", &EngineStats::delivery_reports_rejected},
       {"late_inputs", &EngineStats::late_inputs},
       {"too_late_inputs", &EngineStats::too_late_inputs},
+      {"future_inputs", &EngineStats::future_inputs},
       {"timers_fired", &EngineStats::timers_fired},
       {"messages_sent", &EngineStats::messages_sent},
       {"messages_failed", &EngineStats::messages_failed},
@@ -154,6 +155,7 @@ const Delta kEnrollRejected{&EngineStats::enrollments_rejected, 1};
 const Delta kProfileRejected{&EngineStats::profile_updates_rejected, 1};
 const Delta kDeliveryRejected{&EngineStats::delivery_reports_rejected, 1};
 const Delta kTooLate{&EngineStats::too_late_inputs, 1};
+const Delta kFuture{&EngineStats::future_inputs, 1};
 
 // ---------------------------------------------------------------------------
 // Two engines fed identically.
@@ -171,8 +173,16 @@ EngineOptions Options() {
   // Short, so that the prelude leaves a forgotten message behind.
   o.delivery_report_window = absl::Minutes(90);
   o.frequency_caps.push_back({"sms", 2, absl::Hours(6)});
+  // Wide enough for the duplicates stamped up to a day ahead below.
+  o.max_input_lead = absl::Hours(48);
   return o;
 }
+
+// Bytes that are not UTF-8: a Latin-1 "José", a lone continuation byte, an
+// overlong '/', and a UTF-16 surrogate.
+const std::string kLatin1 = "Jos\xE9";
+const std::string kOverlong = "a\xC0\xAF" "b";
+const std::string kSurrogate = "\xED\xA0\x80";
 
 constexpr char kWelcomeV1[] = R"pb(
   id: "welcome" version: 1
@@ -591,6 +601,13 @@ std::vector<EngineCase> EngineCatalogue() {
                        "when no timer is pending)"),
        {}},
 
+      {"AdvanceTo: after the times the engine can hold",
+       [](World& w) { return w.engine.AdvanceTo(LatestInputTime()); },
+       Exact(kInvalid, "advance: time 2200-01-01T00:00:00+00:00 is outside the times the "
+                       "engine accepts, 1970-01-01T00:00:00+00:00 to "
+                       "2200-01-01T00:00:00+00:00 (exclusive)"),
+       {}},
+
       // ---- RetireVersion ----
       {"RetireVersion: the newest version",
        [](World& w) { return w.engine.RetireVersion("welcome", 2); },
@@ -654,6 +671,120 @@ std::vector<EngineCase> EngineCatalogue() {
          return w.engine.Ingest(e);
        },
        Exact(kInvalid, "event signup of subject u1: time is not set"), {kEventRejected}},
+      {"Ingest: stamped 2099 by a phone with a wrong clock",
+       [=](World& w) {
+         Event e = MakeEvent("x", "u1", "signup", now);
+         e.time = absl::FromCivil(absl::CivilSecond(2099, 1, 1, 0, 0, 0), absl::UTCTimeZone());
+         return w.engine.Ingest(e);
+       },
+       Exact(kOutOfRange, "event at 2099-01-01T00:00:00+00:00 is 26658d22h ahead of engine "
+                          "time 2026-01-05T02:00:00+00:00, beyond max_input_lead 2d: inputs "
+                          "may not move the clock that far; call AdvanceTo() with the host's "
+                          "clock first"),
+       {kEventRejected, kFuture}},
+      {"Ingest: just beyond max_input_lead, nobody listening",
+       [=](World& w) {
+         return w.engine.Ingest(MakeEvent("x", "u9", "page_view", now + absl::Hours(48) +
+                                                                  absl::Seconds(1)));
+       },
+       Exact(kOutOfRange, "event at 2026-01-07T02:00:01+00:00 is 2d1s ahead of engine time "
+                          "2026-01-05T02:00:00+00:00, beyond max_input_lead 2d: inputs may "
+                          "not move the clock that far; call AdvanceTo() with the host's "
+                          "clock first"),
+       {kEventRejected, kFuture}},
+      {"Ingest: after the times the engine can hold",
+       [=](World& w) {
+         Event e = MakeEvent("x", "u1", "signup", now);
+         e.time = absl::FromCivil(absl::CivilSecond(2300, 1, 1, 0, 0, 0), absl::UTCTimeZone());
+         return w.engine.Ingest(e);
+       },
+       Exact(kInvalid, "event: time 2300-01-01T00:00:00+00:00 is outside the times the engine "
+                       "accepts, 1970-01-01T00:00:00+00:00 to 2200-01-01T00:00:00+00:00 "
+                       "(exclusive)"),
+       {kEventRejected}},
+      {"Ingest: year 1",
+       [=](World& w) {
+         Event e = MakeEvent("x", "u1", "signup", now);
+         e.time = absl::FromCivil(absl::CivilSecond(1, 1, 1, 0, 0, 0), absl::UTCTimeZone());
+         return w.engine.Ingest(e);
+       },
+       Exact(kInvalid, "event: time 0001-01-01T00:00:00+00:00 is outside the times the engine "
+                       "accepts, 1970-01-01T00:00:00+00:00 to 2200-01-01T00:00:00+00:00 "
+                       "(exclusive)"),
+       {kEventRejected}},
+      {"Ingest: before 1970",
+       [=](World& w) {
+         Event e = MakeEvent("x", "u1", "signup", now);
+         e.time = absl::FromUnixSeconds(-1);
+         return w.engine.Ingest(e);
+       },
+       Exact(kInvalid, "event: time 1969-12-31T23:59:59+00:00 is outside the times the engine "
+                       "accepts, 1970-01-01T00:00:00+00:00 to 2200-01-01T00:00:00+00:00 "
+                       "(exclusive)"),
+       {kEventRejected}},
+      {"Ingest: a subject id in Latin-1",
+       [=](World& w) { return w.engine.Ingest(MakeEvent("x", kLatin1, "signup", now)); },
+       Exact(kInvalid, "event signup of subject Jos\\xE9: subject_id is not valid UTF-8 "
+                       "(byte 3): \"Jos\\xE9\""),
+       {kEventRejected}},
+      {"Ingest: an event name with an overlong byte pair",
+       [=](World& w) { return w.engine.Ingest(MakeEvent("x", "u1", kOverlong, now)); },
+       Exact(kInvalid, "event a\\xC0\\xAFb of subject u1: name is not valid UTF-8 (byte 1): "
+                       "\"a\\xC0\\xAFb\""),
+       {kEventRejected}},
+      {"Ingest: an event id holding a surrogate",
+       [=](World& w) { return w.engine.Ingest(MakeEvent(kSurrogate, "u1", "signup", now)); },
+       Exact(kInvalid, "event signup of subject u1: id is not valid UTF-8 (byte 0): "
+                       "\"\\xED\\xA0\\x80\""),
+       {kEventRejected}},
+      {"Ingest: a subject type in Latin-1",
+       [=](World& w) {
+         Event e = MakeEvent("x", "u1", "signup", now);
+         e.subject_type = kLatin1;
+         return w.engine.Ingest(e);
+       },
+       Exact(kInvalid, "event signup of subject u1: subject_type is not valid UTF-8 (byte 3): "
+                       "\"Jos\\xE9\""),
+       {kEventRejected}},
+      {"Ingest: a property value in Latin-1 on an event that enters a journey",
+       [=](World& w) {
+         return w.engine.Ingest(
+             MakeEvent("x", "u9", "signup", now, {{"name", Value::String(kLatin1)}}));
+       },
+       Exact(kInvalid, "event signup of subject u9: property \"name\" is not valid UTF-8 "
+                       "(byte 3): \"Jos\\xE9\""),
+       {kEventRejected}},
+      {"Ingest: a property name in Latin-1, nobody listening",
+       [=](World& w) {
+         return w.engine.Ingest(
+             MakeEvent("x", "u9", "page_view", now, {{kLatin1, Value::Int(1)}}));
+       },
+       Exact(kInvalid, "event page_view of subject u9: property name is not valid UTF-8 "
+                       "(byte 3): \"Jos\\xE9\""),
+       {kEventRejected}},
+      {"Ingest: an item of a string-list property that is not UTF-8",
+       [=](World& w) {
+         return w.engine.Ingest(MakeEvent(
+             "x", "u9", "signup", now, {{"tags", Value::StringList({"ok", kSurrogate})}}));
+       },
+       Exact(kInvalid, "event signup of subject u9: an item of property \"tags\" is not valid "
+                       "UTF-8 (byte 0): \"\\xED\\xA0\\x80\""),
+       {kEventRejected}},
+      {"Ingest: a timestamp property a snapshot cannot hold",
+       [=](World& w) {
+         return w.engine.Ingest(MakeEvent("x", "u9", "signup", now,
+                                          {{"due", Value::Timestamp(absl::InfiniteFuture())}}));
+       },
+       Exact(kInvalid, "event signup of subject u9: property \"due\" is a time outside "
+                       "0001-01-01..9999-12-31"),
+       {kEventRejected}},
+      {"Ingest: control characters in a bad subject id are escaped in the error",
+       [=](World& w) {
+         return w.engine.Ingest(MakeEvent("x", "u1\n\x1B[31mFORGED\xFF", "signup", now));
+       },
+       Exact(kInvalid, "event signup of subject u1\\n\\u{001B}[31mFORGED\\xFF: subject_id is "
+                       "not valid UTF-8 (byte 14): \"u1\\n\\u{001B}[31mFORGED\\xFF\""),
+       {kEventRejected}},
       {"Ingest: older than max_lateness",
        [=](World& w) {
          return w.engine.Ingest(MakeEvent("x", "u9", "signup", now - Min(61)));
@@ -742,6 +873,31 @@ std::vector<EngineCase> EngineCatalogue() {
       {"Enroll: time in the infinite future",
        [=](World& w) { return w.engine.Enroll("promo", "p9", absl::InfiniteFuture()); },
        Exact(kInvalid, "enrollment: time is infinite"), {kEnrollRejected}},
+      {"Enroll: a subject id in Latin-1",
+       [=](World& w) { return w.engine.Enroll("promo", kLatin1, At(now)); },
+       Exact(kInvalid, "Enroll into journey promo: subject id is not valid UTF-8 (byte 3): "
+                       "\"Jos\\xE9\""),
+       {kEnrollRejected}},
+      {"Enroll: a context value that is not UTF-8",
+       [=](World& w) {
+         return w.engine.Enroll("promo", "p9", At(now), {{"code", Value::String(kOverlong)}});
+       },
+       Exact(kInvalid, "Enroll into journey promo: context \"code\" is not valid UTF-8 "
+                       "(byte 1): \"a\\xC0\\xAFb\""),
+       {kEnrollRejected}},
+      {"Enroll: beyond max_input_lead",
+       [=](World& w) { return w.engine.Enroll("promo", "p9", At(now + absl::Hours(50))); },
+       Exact(kOutOfRange, "enrollment at 2026-01-07T04:00:00+00:00 is 2d2h ahead of engine "
+                          "time 2026-01-05T02:00:00+00:00, beyond max_input_lead 2d: inputs "
+                          "may not move the clock that far; call AdvanceTo() with the host's "
+                          "clock first"),
+       {kEnrollRejected, kFuture}},
+      {"Enroll: after the times the engine can hold",
+       [=](World& w) { return w.engine.Enroll("promo", "p9", absl::FromUnixSeconds(1LL << 40)); },
+       Exact(kInvalid, "enrollment: time 36812-02-20T00:36:16+00:00 is outside the times the "
+                       "engine accepts, 1970-01-01T00:00:00+00:00 to "
+                       "2200-01-01T00:00:00+00:00 (exclusive)"),
+       {kEnrollRejected}},
       {"Enroll: no audience trigger and too late",
        [=](World& w) { return w.engine.Enroll("welcome", "p9", late(absl::Hours(5))); },
        Exact(kPrecondition, "journey welcome has no audience trigger; subjects enter it "
@@ -777,6 +933,47 @@ std::vector<EngineCase> EngineCatalogue() {
                                        absl::InfinitePast());
        },
        Exact(kInvalid, "profile update: time is not set"), {kProfileRejected}},
+      {"UpsertProfile: an attribute value in Latin-1 after good ones applies none",
+       [=](World& w) {
+         return w.engine.UpsertProfile(
+             "u1", {{"name", Value::String("Eve")}, {"city", Value::String(kLatin1)}}, At(now));
+       },
+       Exact(kInvalid, "UpsertProfile for u1: attribute \"city\" is not valid UTF-8 (byte 3): "
+                       "\"Jos\\xE9\""),
+       {kProfileRejected}},
+      {"UpsertProfile: an attribute name that is not UTF-8",
+       [=](World& w) { return w.engine.UpsertProfile("u1", {{kSurrogate, Value::Int(1)}}, At(now)); },
+       Exact(kInvalid, "UpsertProfile for u1: attribute name is not valid UTF-8 (byte 0): "
+                       "\"\\xED\\xA0\\x80\""),
+       {kProfileRejected}},
+      {"UpsertProfile: a subject id that is not UTF-8",
+       [=](World& w) { return w.engine.UpsertProfile(kLatin1, {}, At(now)); },
+       Exact(kInvalid, "UpsertProfile for Jos\\xE9: subject id is not valid UTF-8 (byte 3): "
+                       "\"Jos\\xE9\""),
+       {kProfileRejected}},
+      {"UpsertProfile: a subject type that is not UTF-8",
+       [=](World& w) { return w.engine.UpsertProfile("u1", {}, At(now), kOverlong); },
+       Exact(kInvalid, "UpsertProfile for u1: subject type is not valid UTF-8 (byte 1): "
+                       "\"a\\xC0\\xAFb\""),
+       {kProfileRejected}},
+      {"UpsertProfile: an item of a string list that is not UTF-8",
+       [=](World& w) {
+         return w.engine.UpsertProfile(
+             "u1", {{"opted_out_channels", Value::StringList({kLatin1})}}, At(now));
+       },
+       Exact(kInvalid, "UpsertProfile for u1: an item of attribute \"opted_out_channels\" is "
+                       "not valid UTF-8 (byte 3): \"Jos\\xE9\""),
+       {kProfileRejected}},
+      {"UpsertProfile: beyond max_input_lead",
+       [=](World& w) {
+         return w.engine.UpsertProfile("u1", {{"name", Value::String("Eve")}},
+                                       At(now + absl::Hours(72)));
+       },
+       Exact(kOutOfRange, "profile update at 2026-01-08T02:00:00+00:00 is 3d ahead of engine "
+                          "time 2026-01-05T02:00:00+00:00, beyond max_input_lead 2d: inputs "
+                          "may not move the clock that far; call AdvanceTo() with the host's "
+                          "clock first"),
+       {kProfileRejected, kFuture}},
       {"UpsertProfile: empty subject and too late",
        [=](World& w) { return w.engine.UpsertProfile("", {}, late(absl::Hours(2))); },
        Exact(kInvalid, "UpsertProfile: subject id is empty"), {kProfileRejected}},
@@ -848,6 +1045,30 @@ std::vector<EngineCase> EngineCatalogue() {
        Exact(kOutOfRange, "delivery report at 2026-01-05T00:55:00+00:00 is 1h5m older than "
                           "engine time 2026-01-05T02:00:00+00:00, beyond max_lateness 1h"),
        {kDeliveryRejected, kTooLate}},
+      {"ReportDelivery: a failure reason that is not UTF-8",
+       [=](World& w) {
+         return w.engine.ReportDelivery(P4Mail(), DeliveryOutcome::kFailed, At(now), kLatin1);
+       },
+       Exact(kInvalid, absl::StrCat("delivery report for ", P4Mail(), ": reason is not valid "
+                                    "UTF-8 (byte 3): \"Jos\\xE9\"")),
+       {kDeliveryRejected}},
+      {"ReportDelivery: a malformed id with control characters is escaped",
+       [=](World& w) {
+         return w.engine.ReportDelivery("\x1B]0;x\a\n", DeliveryOutcome::kDelivered, At(now));
+       },
+       Exact(kNotFound,
+             "delivery report: \"\\u{001B}]0;x\\u{0007}\\n\" is not a Cairn message id"),
+       {kDeliveryRejected}},
+      {"ReportDelivery: beyond max_input_lead",
+       [=](World& w) {
+         return w.engine.ReportDelivery(P4Mail(), DeliveryOutcome::kDelivered,
+                                        At(now + absl::Hours(49)));
+       },
+       Exact(kOutOfRange, "delivery report at 2026-01-07T03:00:00+00:00 is 2d1h ahead of "
+                          "engine time 2026-01-05T02:00:00+00:00, beyond max_input_lead 2d: "
+                          "inputs may not move the clock that far; call AdvanceTo() with the "
+                          "host's clock first"),
+       {kDeliveryRejected, kFuture}},
       {"ReportDelivery: no time",
        [=](World& w) {
          return w.engine.ReportDelivery(P4Mail(), DeliveryOutcome::kDelivered,

@@ -5,6 +5,7 @@
 
 #include "cairn/engine.h"
 
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -161,7 +162,8 @@ TEST_CASE("Duplicate event ids inside the window are dropped and counted") {
   // A rejected duplicate does not move engine time either.
   const absl::Time before = h.engine().now();
   e.time = before + absl::Hours(1);
-  CHECK(Code(h.Ingest(e)) == absl::StatusCode::kAlreadyExists);
+  // (Straight to the engine: the harness would move its trusted clock first.)
+  CHECK(Code(h.engine().Ingest(e)) == absl::StatusCode::kAlreadyExists);
   CHECK(h.engine().now() == before);
   e.time = before;
   e.subject_id = "u2";  // Same id, other subject: not a duplicate.
@@ -457,6 +459,163 @@ TEST_CASE("An engine can be moved and keeps its state") {
   REQUIRE_THAT(h.DeployText(kWelcome), IsOk());
   Engine moved = std::move(h.engine());
   CHECK(moved.journey_ids() == std::vector<std::string>{"welcome"});
+}
+
+
+// ---- Untrusted time (issue 15) ----
+
+// Signs everyone up, an hour's delay each, at `t`.
+Event SignupAt(const std::string& subject, absl::Time t) {
+  Event e;
+  e.subject_id = subject;
+  e.name = "signup";
+  e.time = t;
+  return e;
+}
+
+TEST_CASE("A phone stamping 2099 neither fires other subjects' timers nor blocks later inputs") {
+  Harness h;
+  REQUIRE_THAT(h.DeployText(kWelcome), IsOk());
+  for (const char* s : {"u1", "u2", "u3"}) REQUIRE_THAT(h.Event(s, "signup"), IsOk());
+  const absl::Time start = h.now();
+  // Straight to the engine, as a host would pass a client's event on.
+  Event wrong = SignupAt("phone", absl::FromCivil(absl::CivilSecond(2099, 6, 1, 0, 0, 0),
+                                                  absl::UTCTimeZone()));
+  const absl::Status s = h.engine().Ingest(wrong);
+  CHECK(Code(s) == absl::StatusCode::kOutOfRange);
+  CHECK_THAT(ErrorText(s), Catch::StartsWith("event at 2099-06-01T00:00:00+00:00 is "));
+  CHECK_THAT(ErrorText(s), Catch::EndsWith(
+                               "beyond max_input_lead 1h: inputs may not move the clock that "
+                               "far; call AdvanceTo() with the host's clock first"));
+  // Nothing moved: no push went out early, engine time is where it was.
+  CHECK(h.engine().now() == start);
+  CHECK(h.SentTo("", "push") == 0);
+  CHECK(h.engine().stats().future_inputs == 1);
+  CHECK(h.engine().stats().events_rejected == 1);
+  // A real event a minute later is applied, not refused as too late.
+  REQUIRE_THAT(h.engine().Ingest(SignupAt("u4", start + absl::Minutes(1))), IsOk());
+  CHECK(h.engine().stats().too_late_inputs == 0);
+  // Timers fire when their time comes, and not before.
+  REQUIRE_THAT(h.AdvanceTo(start + absl::Minutes(59)), IsOk());
+  CHECK(h.SentTo("", "push") == 0);
+  REQUIRE_THAT(h.AdvanceTo(start + absl::Minutes(61)), IsOk());
+  CHECK(h.SentTo("", "push") == 4);
+}
+
+TEST_CASE("An event within max_input_lead moves engine time, as real clocks disagree") {
+  Harness h;
+  REQUIRE_THAT(h.DeployText(kWelcome), IsOk());
+  REQUIRE_THAT(h.Event("u1", "signup"), IsOk());
+  const absl::Time start = h.now();
+  REQUIRE_THAT(h.engine().Ingest(SignupAt("u2", start + absl::Hours(1))), IsOk());
+  CHECK(h.engine().now() == start + absl::Hours(1));
+  CHECK(h.SentTo("u1", "push") == 1);  // u1's hour had passed.
+  // Exactly the lead ahead of engine time is still accepted; a nanosecond more is not.
+  REQUIRE_THAT(h.engine().Ingest(SignupAt("u3", start + absl::Hours(2))), IsOk());
+  CHECK(Code(h.engine().Ingest(SignupAt("u4", start + absl::Hours(3) + absl::Nanoseconds(1)))) ==
+        absl::StatusCode::kOutOfRange);
+}
+
+TEST_CASE("Overnight: a host that calls AdvanceTo carries on, one that only ingests is told what to call") {
+  Harness h;
+  REQUIRE_THAT(h.DeployText(kWelcome), IsOk());
+  REQUIRE_THAT(h.Event("u1", "signup"), IsOk());
+  const absl::Time morning = h.now() + absl::Hours(9);
+
+  // Only events: the first one in the morning is refused, with the remedy.
+  const absl::Status refused = h.engine().Ingest(SignupAt("u2", morning));
+  CHECK(Code(refused) == absl::StatusCode::kOutOfRange);
+  CHECK(ErrorText(refused) ==
+        "event at 2026-01-05T09:00:00+00:00 is 9h ahead of engine time "
+        "2026-01-05T00:00:00+00:00, beyond max_input_lead 1h: inputs may not move the "
+        "clock that far; call AdvanceTo() with the host's clock first");
+  // Doing what it says works: the clock moves, the event is applied.
+  REQUIRE_THAT(h.engine().AdvanceTo(morning), IsOk());
+  REQUIRE_THAT(h.engine().Ingest(SignupAt("u2", morning)), IsOk());
+  CHECK(h.SentTo("u1", "push") == 1);
+  CHECK(h.engine().stats().future_inputs == 1);
+
+  // A host whose clock ticks (AdvanceTo every so often) never sees it.
+  Harness ticking;
+  REQUIRE_THAT(ticking.DeployText(kWelcome), IsOk());
+  for (int hour = 0; hour < 24; ++hour) {
+    REQUIRE_THAT(ticking.engine().AdvanceTo(ticking.now() + absl::Hours(hour)), IsOk());
+  }
+  REQUIRE_THAT(ticking.engine().Ingest(SignupAt("u1", ticking.now() + absl::Hours(23))), IsOk());
+  CHECK(ticking.engine().stats().future_inputs == 0);
+}
+
+TEST_CASE("max_input_lead: infinite trusts every input, negative is refused") {
+  EngineOptions options;
+  options.max_input_lead = absl::InfiniteDuration();
+  Harness h(Harness::DefaultStart(), options);
+  REQUIRE_THAT(h.DeployText(kWelcome), IsOk());
+  REQUIRE_THAT(h.Event("u1", "signup"), IsOk());
+  REQUIRE_THAT(h.engine().Ingest(SignupAt("u2", h.now() + absl::Hours(24 * 30))), IsOk());
+  CHECK(h.SentTo("u1", "push") == 1);
+
+  options.max_input_lead = -absl::Seconds(1);
+  CHECK(ErrorText(Engine::Create(options).status()) == "max_input_lead is negative");
+  options.max_input_lead = absl::Hours(1);
+  options.start_time = absl::FromUnixSeconds(-1);
+  CHECK(ErrorText(Engine::Create(options).status()) ==
+        "start_time 1969-12-31T23:59:59+00:00 is outside the times an engine accepts, "
+        "1970-01-01T00:00:00+00:00 to 2200-01-01T00:00:00+00:00");
+}
+
+TEST_CASE("A relative delay to a time the engine cannot hold exits with a reason") {
+  const v1::Journey journey = TextJourney(R"pb(
+    id: "appointment" version: 1
+    settings { state: ACTIVE }
+    nodes { id: "booked" trigger { event { matcher { event: "booked" } } next: "day_before" } }
+    nodes { id: "day_before" delay { relative { path: "entry.at" offset { seconds: -86400 }
+            if_past: CONTINUE } next: "remind" } }
+    nodes { id: "remind" action { channel: "sms" template_id: "reminder" } })pb");
+  Harness h;
+  REQUIRE_THAT(h.Deploy(journey), IsOk());
+  const absl::Time far =
+      absl::FromCivil(absl::CivilSecond(9000, 1, 1, 0, 0, 0), absl::UTCTimeZone());
+  REQUIRE_THAT(h.Event("u1", "booked", {{"at", Value::Timestamp(far)}}), IsOk());
+  CHECK(h.Exits("u1") == std::vector<std::string>{"delay_time_out_of_range"});
+  // One within reach waits as usual.
+  REQUIRE_THAT(h.Event("u2", "booked", {{"at", Value::Timestamp(h.now() + absl::Hours(48))}}),
+               IsOk());
+  // Every time the engine holds can be written and read back exactly.
+  std::stringstream snapshot;
+  REQUIRE_THAT(h.engine().Snapshot(snapshot), IsOk());
+  EngineOptions options;
+  options.start_time = Harness::DefaultStart();
+  Engine restored(options);
+  NullSink sms;
+  REQUIRE_THAT(restored.RegisterChannel("sms", &sms), IsOk());
+  REQUIRE_THAT(restored.Deploy(journey), IsOk());
+  REQUIRE_THAT(restored.Restore(snapshot), IsOk());
+  CHECK(restored.next_timer_time() == h.now() + absl::Hours(24));
+}
+
+TEST_CASE("A string that is not UTF-8 is refused at the door, so every snapshot restores") {
+  Harness h;
+  REQUIRE_THAT(h.DeployText(kWelcome), IsOk());
+  Event e = SignupAt("u1", h.now());
+  e.properties = {{"name", Value::String("Jos\xE9")}};
+  CHECK(Code(h.Ingest(e)) == absl::StatusCode::kInvalidArgument);
+  CHECK(Code(h.Profile("u1", {{"name", Value::String("Jos\xE9")}})) ==
+        absl::StatusCode::kInvalidArgument);
+  CHECK(Code(h.Profile("Jos\xE9", {})) == absl::StatusCode::kInvalidArgument);
+  REQUIRE_THAT(h.Profile("u1", {{"name", Value::String("Jos\xC3\xA9")}}), IsOk());
+  REQUIRE_THAT(h.Event("\xE5\xBC\xA0\xE4\xB8\x89", "signup"), IsOk());  // 张三
+  CHECK(h.engine().stats().events_rejected == 1);
+  CHECK(h.engine().stats().profile_updates_rejected == 2);
+  std::stringstream snapshot;
+  REQUIRE_THAT(h.engine().Snapshot(snapshot), IsOk());
+  EngineOptions options;
+  options.start_time = Harness::DefaultStart();
+  Engine restored(options);
+  NullSink push;
+  REQUIRE_THAT(restored.RegisterChannel("push", &push), IsOk());
+  REQUIRE_THAT(restored.Deploy(TextJourney(kWelcome)), IsOk());
+  REQUIRE_THAT(restored.Restore(snapshot), IsOk());
+  CHECK(restored.stats().subjects == 2);
 }
 
 }  // namespace

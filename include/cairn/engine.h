@@ -70,6 +70,7 @@ struct EngineStats {
   int64_t delivery_reports_rejected = 0;  // unknown, repeated, too late
   int64_t late_inputs = 0;      // applied at engine time though older
   int64_t too_late_inputs = 0;  // rejected: older than max_lateness
+  int64_t future_inputs = 0;    // rejected: further ahead than max_input_lead
   int64_t timers_fired = 0;
   int64_t messages_sent = 0;     // accepted by a sink
   int64_t messages_failed = 0;   // refused by a sink

@@ -53,6 +53,19 @@ struct EngineOptions {
   // are counted. Zero disables de-duplication. Default: 24 hours.
   absl::Duration dedup_window = absl::Hours(24);
 
+  // How far ahead of engine time an input other than AdvanceTo() may be.
+  // Event times come from clients and phones, whose clocks may be wrong; the
+  // engine's clock is the host's, given by AdvanceTo(). An input up to this
+  // far ahead moves engine time to its own time (the bounded disorder of
+  // real clocks); one further ahead is rejected with OutOfRange and counted
+  // in EngineStats::future_inputs, changing nothing, so a phone stamping
+  // 2099 can neither fire other subjects' timers nor make later inputs
+  // late. A host that feeds only events calls AdvanceTo() with its own clock
+  // before an input after a quiet spell longer than this (overnight). Set
+  // absl::InfiniteDuration() to let every input move time (a replay of a
+  // trusted log). Default: 1 hour. REQUIRES: >= 0.
+  absl::Duration max_input_lead = absl::Hours(1);
+
   // How long after a send ReportDelivery() may still name the message.
   // Later reports return NotFound. Default: 7 days.
   absl::Duration delivery_report_window = absl::Hours(24 * 7);
@@ -96,6 +109,16 @@ struct EngineOptions {
 
 // OK, or InvalidArgument naming the first option out of range.
 absl::Status ValidateEngineOptions(const EngineOptions& options);
+
+// The times an engine accepts: every input time (and start_time) must lie
+// in [EarliestInputTime(), LatestInputTime()), i.e. from
+// 1970-01-01T00:00:00Z up to, not including, 2200-01-01T00:00:00Z. Inputs
+// outside are rejected with InvalidArgument, never clamped. The upper bound
+// leaves room below the end of a snapshot's nanosecond clock (2262-04-11)
+// for the longest duration a journey may hold (see docs/journeys.md), so
+// every time the engine computes can be stored exactly.
+absl::Time EarliestInputTime();
+absl::Time LatestInputTime();
 
 }  // namespace cairn
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -24,6 +25,7 @@
 #include "google/protobuf/reflection.h"
 #include "predicate/predicate.h"
 #include "util/proto_time.h"
+#include "util/utf8.h"
 
 namespace cairn {
 namespace internal {
@@ -49,41 +51,6 @@ std::string CheckId(absl::string_view id, absl::string_view what) {
     }
   }
   return "";
-}
-
-// True when `s` is well-formed UTF-8 (no overlong forms, surrogates or code
-// points past U+10FFFF), as protobuf's wire format requires of strings.
-bool IsValidUtf8(absl::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    int extra;
-    uint32_t cp;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if (c >= 0xc2 && c <= 0xdf) {
-      extra = 1, cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-      extra = 2, cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      extra = 3, cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (s.size() - i <= static_cast<size_t>(extra)) return false;
-    for (int k = 1; k <= extra; ++k) {
-      const unsigned char cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3f);
-    }
-    if ((extra == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-        (extra == 3 && (cp < 0x10000 || cp > 0x10ffff))) {
-      return false;
-    }
-    i += extra + 1;
-  }
-  return true;
 }
 
 // Reports every string field of `message` (recursively) that is not valid
@@ -215,6 +182,25 @@ class JourneyCompiler {
     }
   }
 
+  // A duration a journey may hold (within MaxJourneyDuration() either
+  // way, so the times computed from it fit a snapshot), or a problem at
+  // `scope` and nullopt.
+  static std::optional<absl::Duration> JourneyDuration(const google::protobuf::Duration& d,
+                                                       const FieldScope& scope) {
+    absl::StatusOr<absl::Duration> v = DurationFromProto(d);
+    if (!v.ok()) {
+      scope.Add(std::string(v.status().message()));
+      return std::nullopt;
+    }
+    if (absl::AbsDuration(*v) > MaxJourneyDuration()) {
+      scope.Add(absl::StrCat("duration ", FormatDurationShort(*v), " is longer than ",
+                             FormatDurationShort(MaxJourneyDuration()),
+                             ", the most a journey may hold (50 years)"));
+      return std::nullopt;
+    }
+    return *v;
+  }
+
   // A positive duration, or a problem at `scope`. Returns zero when absent
   // or invalid.
   absl::Duration PositiveDuration(bool has, const google::protobuf::Duration& d,
@@ -224,11 +210,8 @@ class JourneyCompiler {
       scope.Add(absl::StrCat(what, " is not set; it must be positive"));
       return absl::ZeroDuration();
     }
-    absl::StatusOr<absl::Duration> v = DurationFromProto(d);
-    if (!v.ok()) {
-      scope.Add(std::string(v.status().message()));
-      return absl::ZeroDuration();
-    }
+    std::optional<absl::Duration> v = JourneyDuration(d, scope);
+    if (!v) return absl::ZeroDuration();
     if (*v <= absl::ZeroDuration()) {
       scope.Add(absl::StrCat(what, " is ", FormatDurationShort(*v),
                              "; it must be positive"));
@@ -252,12 +235,10 @@ class JourneyCompiler {
                  "CONCURRENT (or drop reentry for NEVER)");
       }
       if (r.has_cooldown()) {
-        absl::StatusOr<absl::Duration> cd = DurationFromProto(r.cooldown());
-        if (!cd.ok()) {
-          re.AddAt("cooldown", std::string(cd.status().message()));
-        } else if (*cd < absl::ZeroDuration()) {
+        std::optional<absl::Duration> cd = JourneyDuration(r.cooldown(), re.Child("cooldown"));
+        if (cd && *cd < absl::ZeroDuration()) {
           re.AddAt("cooldown", "cooldown is negative");
-        } else if (r.mode() != v1::ReentryPolicy::AFTER_EXIT) {
+        } else if (cd && r.mode() != v1::ReentryPolicy::AFTER_EXIT) {
           re.AddAt("cooldown",
                    absl::StrCat("cooldown only applies to AFTER_EXIT, not ",
                                 v1::ReentryPolicy::Mode_Name(r.mode())));
@@ -603,10 +584,7 @@ class JourneyCompiler {
           }
         }
         if (r.has_offset()) {
-          absl::StatusOr<absl::Duration> off = DurationFromProto(r.offset());
-          if (!off.ok()) {
-            rel.AddAt("offset", std::string(off.status().message()));
-          } else {
+          if (std::optional<absl::Duration> off = JourneyDuration(r.offset(), rel.Child("offset"))) {
             g.duration = *off;
           }
         }

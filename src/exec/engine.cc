@@ -41,6 +41,8 @@
 #include "timer/local_time.h"
 #include "timer/timer_queue.h"
 #include "util/proto_time.h"
+#include "util/utf8.h"
+#include "exec/input_checks.h"
 
 namespace cairn {
 
@@ -106,10 +108,6 @@ void CountReason(internal::ReasonCounts* counts, absl::string_view reason) {
   auto it = counts->find(reason);
   if (it == counts->end()) it = counts->emplace(std::string(reason), 0).first;
   ++it->second;
-}
-
-std::string FormatTimeUtc(absl::Time t) {
-  return absl::FormatTime(absl::RFC3339_full, t, absl::UTCTimeZone());
 }
 
 // Renders a value into a template: strings raw, lists comma-separated.
@@ -501,7 +499,7 @@ class Engine::Impl {
   // ---- Inputs ----
 
   absl::Status Ingest(const Event& event) {
-    absl::Status valid = ValidateEvent(event);
+    absl::Status valid = internal::CheckEvent(event);
     if (!valid.ok()) {
       ++stats_.events_rejected;
       return valid;
@@ -577,6 +575,15 @@ class Engine::Impl {
       return absl::InvalidArgumentError(
           absl::StrCat("Enroll into journey ", journey_id, ": subject id is empty"));
     }
+    {
+      const std::string input = absl::StrCat("Enroll into journey ", journey_id);
+      absl::Status valid = internal::CheckUtf8(subject_id, input, "subject id");
+      if (valid.ok()) valid = internal::CheckAttributes(context, input, "context");
+      if (!valid.ok()) {
+        ++stats_.enrollments_rejected;
+        return valid;
+      }
+    }
     const uint32_t version = journeys_[it->second].versions.back();
     const JourneyGraph& graph = *versions_[version].graph;
     int32_t audience = -1;
@@ -606,11 +613,20 @@ class Engine::Impl {
       ++stats_.profile_updates_rejected;
       return absl::InvalidArgumentError("UpsertProfile: subject id is empty");
     }
+    const std::string input = absl::StrCat("UpsertProfile for ", internal::Escaped(subject_id));
     for (const auto& [name, value] : attrs) {
       if (name.empty()) {
         ++stats_.profile_updates_rejected;
-        return absl::InvalidArgumentError(absl::StrCat(
-            "UpsertProfile for ", subject_id, ": an attribute name is empty"));
+        return absl::InvalidArgumentError(absl::StrCat(input, ": an attribute name is empty"));
+      }
+    }
+    {
+      absl::Status valid = internal::CheckUtf8(subject_id, input, "subject id");
+      if (valid.ok()) valid = internal::CheckUtf8(subject_type, input, "subject type");
+      if (valid.ok()) valid = internal::CheckAttributes(attrs, input, "attribute");
+      if (!valid.ok()) {
+        ++stats_.profile_updates_rejected;
+        return valid;
       }
     }
     CAIRN_RETURN_IF_ERROR(
@@ -637,7 +653,13 @@ class Engine::Impl {
     if (!well_formed || !absl::SimpleHexAtoi(message_id, &key)) {
       ++stats_.delivery_reports_rejected;
       return absl::NotFoundError(absl::StrCat(
-          "delivery report: \"", message_id, "\" is not a Cairn message id"));
+          "delivery report: \"", internal::Escaped(message_id), "\" is not a Cairn message id"));
+    }
+    if (absl::Status valid = internal::CheckUtf8(
+            reason, absl::StrCat("delivery report for ", message_id), "reason");
+        !valid.ok()) {
+      ++stats_.delivery_reports_rejected;
+      return valid;
     }
     CAIRN_RETURN_IF_ERROR(
         CheckTime(time, &stats_.delivery_reports_rejected, "delivery report"));
@@ -686,6 +708,7 @@ class Engine::Impl {
           "advance: time must be finite (next_timer_time() is InfiniteFuture when no "
           "timer is pending)");
     }
+    CAIRN_RETURN_IF_ERROR(internal::CheckInputTimeRange(time, "advance"));
     if (time > now_) ApplyTime(time);  // An earlier time is no input: not late.
     return absl::OkStatus();
   }
@@ -725,41 +748,36 @@ class Engine::Impl {
   };
 
   static absl::Status UnknownJourney(absl::string_view id) {
-    return absl::NotFoundError(absl::StrCat("journey ", id, " is not deployed"));
+    return absl::NotFoundError(
+        absl::StrCat("journey ", internal::Escaped(id), " is not deployed"));
   }
 
-  static absl::Status ValidateEvent(const Event& event) {
-    if (event.subject_id.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("event ", event.name.empty() ? "(unnamed)" : event.name,
-                       ": subject_id is empty"));
-    }
-    if (event.name.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("event of subject ", event.subject_id, ": name is empty"));
-    }
-    if (event.time == absl::InfinitePast() || event.time == absl::InfiniteFuture()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "event ", event.name, " of subject ", event.subject_id, ": time is not set"));
-    }
-    return absl::OkStatus();
-  }
-
-  // The time rules, part 1: rejects an input too old to apply (counted in
+  // The time rules, part 1: rejects an input whose time the engine cannot
+  // hold, one too old to apply, and one too far ahead to trust (counted in
   // *rejected). No other side effect, so later checks can still reject.
   absl::Status CheckTime(absl::Time time, int64_t* rejected, absl::string_view what) {
-    if (time == absl::InfinitePast() || time == absl::InfiniteFuture()) {
+    if (absl::Status s = internal::CheckInputTimeRange(time, what); !s.ok()) {
       ++*rejected;
-      return absl::InvalidArgumentError(absl::StrCat(
-          what, time == absl::InfinitePast() ? ": time is not set" : ": time is infinite"));
+      return s;
+    }
+    if (time > now_ && time - now_ > options_.max_input_lead) {
+      ++*rejected;
+      ++stats_.future_inputs;
+      return absl::OutOfRangeError(absl::StrCat(
+          what, " at ", internal::FormatTimeUtc(time), " is ",
+          internal::FormatDurationShort(time - now_), " ahead of engine time ",
+          internal::FormatTimeUtc(now_), ", beyond max_input_lead ",
+          internal::FormatDurationShort(options_.max_input_lead),
+          ": inputs may not move the clock that far; call AdvanceTo() with the host's "
+          "clock first"));
     }
     if (time < now_ && now_ - time > options_.max_lateness) {
       ++*rejected;
       ++stats_.too_late_inputs;
       return absl::OutOfRangeError(absl::StrCat(
-          what, " at ", FormatTimeUtc(time), " is ",
+          what, " at ", internal::FormatTimeUtc(time), " is ",
           internal::FormatDurationShort(now_ - time), " older than engine time ",
-          FormatTimeUtc(now_), ", beyond max_lateness ",
+          internal::FormatTimeUtc(now_), ", beyond max_lateness ",
           internal::FormatDurationShort(options_.max_lateness)));
     }
     return absl::OkStatus();
@@ -1494,6 +1512,12 @@ class Engine::Impl {
           return false;
         }
         due = *base + node.duration;
+        // A time from a profile or event may lie anywhere; a timer must be
+        // one the engine can hold (and a snapshot store exactly).
+        if (due >= LatestInputTime() + internal::MaxJourneyDuration()) {
+          Exit(slot, "delay_time_out_of_range");
+          return false;
+        }
         if (due <= now_ && delay.relative().if_past() == v1::RelativeDelay::EXIT) {
           Exit(slot, "delay_in_past");
           return false;
@@ -2035,6 +2059,11 @@ uint64_t Engine::Impl::OptionsFingerprint() const {
       "|", absl::FormatDuration(options_.delivery_report_window), "|",
       options_.max_steps_per_input, "|", options_.opt_out_attribute, "|", options_.opt_out_event,
       "|", options_.opt_in_event, "|", options_.holdout_percent, "|", options_.holdout_seed);
+  // Named only when not the default, so that snapshots written before the
+  // option existed still restore into an engine that keeps the default.
+  if (options_.max_input_lead != EngineOptions().max_input_lead) {
+    absl::StrAppend(&text, "|lead:", absl::FormatDuration(options_.max_input_lead));
+  }
   for (const FrequencyCap& c : options_.frequency_caps) {
     absl::StrAppend(&text, "|cap:", c.channel, ",", c.max_messages, ",",
                     absl::FormatDuration(c.window));
@@ -2653,34 +2682,6 @@ absl::Status Engine::Impl::RestoreRecords(internal::RecordReader* reader) {
         return absl::DataLossError("snapshot: unexpected record");
     }
   }
-}
-
-absl::Status ValidateEngineOptions(const EngineOptions& o) {
-  auto bad = [](std::string what) { return absl::InvalidArgumentError(std::move(what)); };
-  if (o.max_lateness < absl::ZeroDuration()) return bad("max_lateness is negative");
-  if (o.dedup_window < absl::ZeroDuration()) return bad("dedup_window is negative");
-  if (o.delivery_report_window < absl::ZeroDuration()) {
-    return bad("delivery_report_window is negative");
-  }
-  if (o.max_steps_per_input < 1) return bad("max_steps_per_input must be at least 1");
-  for (size_t i = 0; i < o.frequency_caps.size(); ++i) {
-    const FrequencyCap& c = o.frequency_caps[i];
-    const std::string at = absl::StrCat("frequency_caps[", i, "]: ");
-    if (c.channel.empty()) return bad(at + "channel is empty");
-    if (c.max_messages < 1) return bad(at + "max_messages must be at least 1");
-    if (c.window <= absl::ZeroDuration()) return bad(at + "window must be positive");
-  }
-  for (size_t i = 0; i < o.quiet_hours.size(); ++i) {
-    const QuietHours& q = o.quiet_hours[i];
-    if (q.start_hour < 0 || q.start_hour > 23 || q.end_hour < 0 || q.end_hour > 23 ||
-        q.start_minute < 0 || q.start_minute > 59 || q.end_minute < 0 || q.end_minute > 59) {
-      return bad(absl::StrCat("quiet_hours[", i, "]: hours must be 0..23, minutes 0..59"));
-    }
-  }
-  if (!(o.holdout_percent >= 0 && o.holdout_percent <= 100)) {  // NaN fails too
-    return bad("holdout_percent must be between 0 and 100");
-  }
-  return absl::OkStatus();
 }
 
 absl::StatusOr<Engine> Engine::Create(EngineOptions options) {

@@ -69,6 +69,12 @@ google::protobuf::Duration DurationToProto(absl::Duration duration) {
   return proto;
 }
 
+std::string FormatTimeUtc(absl::Time t) {
+  // absl::RFC3339_full but with the year always in four digits (%E4Y), so
+  // that a time out of range still reads as one ("0001-01-01").
+  return absl::FormatTime("%E4Y-%m-%d%ET%H:%M:%E*S%Ez", t, absl::UTCTimeZone());
+}
+
 std::string FormatDurationShort(absl::Duration d) {
   if (d == absl::ZeroDuration()) return "0s";
   std::string out;

@@ -28,6 +28,16 @@ absl::StatusOr<absl::Time> TimeFromProto(const google::protobuf::Timestamp& prot
 google::protobuf::Timestamp TimeToProto(absl::Time time);
 google::protobuf::Duration DurationToProto(absl::Duration duration);
 
+// The longest duration a journey may hold (a delay, window, timeout,
+// cooldown or offset): 50 years. With input times before
+// LatestInputTime() (2200), every time the engine computes from them stays
+// below the end of a snapshot's nanosecond clock (2262-04-11).
+inline absl::Duration MaxJourneyDuration() { return absl::Hours(24 * 365 * 50); }
+
+// RFC 3339 in UTC with as many fractional digits as needed:
+// "2026-01-05T00:00:00Z", "2026-01-05T00:00:00.25Z".
+std::string FormatTimeUtc(absl::Time t);
+
 // A compact human rendering: "1d", "12h", "90m", "1d2h", "1.5s".
 std::string FormatDurationShort(absl::Duration d);
 

@@ -117,7 +117,9 @@ TEST_CASE("cairn worker: one of three is killed mid-stream and the survivors fin
 
   const Stream stream = GenerateStream(50000, 2, absl::Hours(24 * 8));
   std::vector<Record> records;
-  for (const EngineInput& in : stream.inputs) records.push_back(JsonRecord(in));
+  for (const EngineInput& in : stream.inputs) {
+    for (Record& r : JsonRecords(in, kPartitions)) records.push_back(std::move(r));
+  }
   const size_t first_part = records.size() * 6 / 10;
   Produce(cluster.bootstraps(), input, records, 0, first_part);
 

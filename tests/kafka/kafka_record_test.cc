@@ -983,6 +983,8 @@ TEST_CASE("Records: applying decoded records equals calling the engine") {
                                  t0 + absl::Minutes(7)}),
              IsOk());
   CHECK_THAT(feed(ClockTick{t0 + absl::Minutes(40)}), IsOk());
+  // The clock, not the event, moves time past max_input_lead.
+  CHECK_THAT(feed(ClockTick{t0 + absl::Hours(2)}), IsOk());
   CHECK_THAT(feed(event("u3", "payment", t0 + absl::Hours(2))), IsOk());
   CHECK_THAT(feed(ClockTick{t0 + absl::Hours(48)}), IsOk());
   CHECK_THAT(feed(ProfileUpdate{"u1", "", {{"tier", Value()}}, t0 + absl::Hours(49)}), IsOk());

@@ -119,6 +119,20 @@ inline Record JsonRecord(const EngineInput& input) {
   return Record{std::string(InputSubject(input)), "json", *payload};
 }
 
+// The record or records of one input, in JSON: an input keyed by its
+// subject is one record; a clock tick, which has no subject, is one record
+// for each of `partitions` partitions, as `cairn clock` writes it.
+inline std::vector<Record> JsonRecords(const EngineInput& input, int32_t partitions) {
+  Record record = JsonRecord(input);
+  if (!std::holds_alternative<ClockTick>(input)) return {record};
+  std::vector<Record> out;
+  for (int32_t p = 0; p < partitions; ++p) {
+    record.partition = p;
+    out.push_back(record);
+  }
+  return out;
+}
+
 // Produces the records in order through an idempotent producer and waits
 // for every acknowledgement, filling in where each landed.
 inline void Produce(const std::string& bootstraps, const std::string& topic,
@@ -367,11 +381,13 @@ inline void CheckSameReports(const std::map<std::string, v1::JourneyReport>& got
 // A generated e-commerce stream over `subjects` subjects and `days` days:
 // the generator's events, each subject's profile (tier) and, for every
 // tenth subject, an audience enrollment into the repurchase journey, both
-// right after the subject's first event; then `tail` past the last event,
-// a tick (into every partition of `partitions`).
+// right after the subject's first event; a clock tick before the first
+// event and before any event more than 10 minutes after the last tick (the
+// host's clock, without which max_input_lead refuses events after a quiet
+// spell); then `tail` past the last event, a final tick.
 struct Stream {
-  std::vector<EngineInput> inputs;  // without the ticks
-  absl::Time end;                   // the ticks' time
+  std::vector<EngineInput> inputs;  // with the clock ticks, without the final one
+  absl::Time end;                   // the final tick's time
 };
 
 inline Stream GenerateStream(int64_t subjects, int days, absl::Duration tail) {
@@ -385,11 +401,16 @@ inline Stream GenerateStream(int64_t subjects, int days, absl::Duration tail) {
   std::map<std::string, int> seen;
   std::istringstream lines(log.str());
   std::string line;
+  absl::Time last_tick = absl::InfinitePast();
   while (std::getline(lines, line)) {
     absl::StatusOr<Event> e = sim::ParseEventLine(line);
     REQUIRE_THAT(StatusOf(e), IsOk());
     const std::string subject = e->subject_id;
     const absl::Time t = e->time;
+    if (last_tick == absl::InfinitePast() || t - last_tick > absl::Minutes(10)) {
+      stream.inputs.push_back(ClockTick{t});
+      last_tick = t;
+    }
     stream.inputs.push_back(*std::move(e));
     const int n = static_cast<int>(seen.size());
     if (seen.emplace(subject, n).second) {

@@ -140,11 +140,11 @@ struct Setup {
 // The records of a stream, then one tick per partition.
 std::vector<Record> RecordsOf(const Stream& stream) {
   std::vector<Record> records;
-  for (const EngineInput& input : stream.inputs) records.push_back(JsonRecord(input));
-  for (int32_t p = 0; p < kPartitions; ++p) {
-    Record tick = JsonRecord(ClockTick{stream.end});
-    tick.partition = p;
-    records.push_back(tick);
+  for (const EngineInput& input : stream.inputs) {
+    for (Record& r : JsonRecords(input, kPartitions)) records.push_back(std::move(r));
+  }
+  for (Record& r : JsonRecords(ClockTick{stream.end}, kPartitions)) {
+    records.push_back(std::move(r));
   }
   return records;
 }
@@ -315,10 +315,16 @@ TEST_CASE("Worker: malformed records are counted with partition and offset") {
     records.insert(records.begin() + at, bad[i].record);
   }
   // And one the engine rejects: an event id seen before.
-  Event dup = std::get<Event>(stream.inputs[0]);
+  const auto first_event = std::find_if(stream.inputs.begin(), stream.inputs.end(),
+                                        [](const EngineInput& in) {
+                                          return std::holds_alternative<Event>(in);
+                                        });
+  REQUIRE(first_event != stream.inputs.end());
+  Event dup = std::get<Event>(*first_event);
   dup.id = "dup-1";
-  records.insert(records.begin() + 1, JsonRecord(dup));
-  records.insert(records.begin() + 2, JsonRecord(dup));
+  // After the first clock tick, which the first kPartitions records carry.
+  records.insert(records.begin() + kPartitions, JsonRecord(dup));
+  records.insert(records.begin() + kPartitions + 1, JsonRecord(dup));
   std::vector<size_t> bad_index;  // in the order of `bad`
   for (size_t i = 0; i < records.size(); ++i) {
     if (absl::StartsWith(records[i].key, "u-bad-")) bad_index.push_back(i);
@@ -422,13 +428,11 @@ TEST_CASE("Worker: journeys change through deploy and state records across a res
       for (Record& r : Broadcast(*change)) records.push_back(std::move(r));
       inputs.push_back(*change);
     }
-    records.push_back(JsonRecord(stream.inputs[i]));
+    for (Record& r : JsonRecords(stream.inputs[i], kPartitions)) records.push_back(std::move(r));
     inputs.push_back(stream.inputs[i]);
   }
-  for (int32_t p = 0; p < kPartitions; ++p) {
-    Record tick = JsonRecord(ClockTick{stream.end});
-    tick.partition = p;
-    records.push_back(tick);
+  for (Record& r : JsonRecords(ClockTick{stream.end}, kPartitions)) {
+    records.push_back(std::move(r));
   }
   inputs.push_back(ClockTick{stream.end});
 

@@ -112,13 +112,18 @@ class Harness {
   // Parses a text-format journey and deploys it.
   absl::Status DeployText(absl::string_view textproto);
 
-  // Ingests an event of a user at the current virtual time (or `time`).
+  // Ingests an event of a user at the current virtual time, or at `time`:
+  // a later `time` first moves the virtual clock there (the harness is the
+  // host, and its clock is trusted), so a test may jump days ahead with an
+  // event alone.
   absl::Status Event(absl::string_view subject, absl::string_view name,
                      Attributes properties = {});
   absl::Status Event(absl::string_view subject, absl::string_view name,
                      absl::Time time, Attributes properties = {});
-  // Ingests a fully specified event (its own time and subject type).
-  absl::Status Ingest(const ::cairn::Event& event) { return engine_.Ingest(event); }
+  // Ingests a fully specified event (its own time and subject type); a later
+  // time first moves the virtual clock there, as Event() does. (To see how
+  // the engine treats an untrusted time, call engine().Ingest directly.)
+  absl::Status Ingest(const ::cairn::Event& event);
 
   // Enrolls a user into an audience journey now.
   absl::Status Enroll(absl::string_view journey_id, absl::string_view subject,

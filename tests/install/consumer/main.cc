@@ -50,6 +50,9 @@ int main() {
   signup.subject_id = "u1";
   signup.name = "signup";
   signup.time = absl::FromUnixSeconds(1767225600);
+  // The host's clock first: an event may not move engine time further than
+  // EngineOptions::max_input_lead on its own.
+  if (!engine.AdvanceTo(signup.time).ok()) return 1;
   if (!engine.Ingest(signup).ok()) return 1;
   // An invalid journey must come back as an error, not a crash.
   journey->mutable_nodes(1)->mutable_action()->clear_channel();

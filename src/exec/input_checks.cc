@@ -1,0 +1,104 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+
+#include "exec/input_checks.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "cairn/options.h"
+#include "util/proto_time.h"
+#include "util/utf8.h"
+
+namespace cairn::internal {
+namespace {
+
+// At most this many bytes of a bad string are quoted in an error.
+constexpr size_t kQuotedBytes = 64;
+
+std::string Quoted(absl::string_view s) {
+  if (s.size() <= kQuotedBytes) return absl::StrCat("\"", Escaped(s), "\"");
+  return absl::StrCat("\"", Escaped(s.substr(0, kQuotedBytes)), "\"...");
+}
+
+}  // namespace
+
+absl::Status CheckUtf8(absl::string_view value, absl::string_view input,
+                       absl::string_view field) {
+  const size_t bad = FirstInvalidUtf8(value);
+  if (bad == absl::string_view::npos) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(input, ": ", field,
+                                                 " is not valid UTF-8 (byte ", bad,
+                                                 "): ", Quoted(value)));
+}
+
+absl::Status CheckAttributes(const Attributes& attributes, absl::string_view input,
+                             absl::string_view kind) {
+  for (const auto& [name, value] : attributes) {
+    if (!IsValidUtf8(name)) {
+      return CheckUtf8(name, input, absl::StrCat(kind, " name"));
+    }
+    switch (value.type()) {
+      case Value::Type::kString:
+        if (!IsValidUtf8(value.string_value())) {
+          return CheckUtf8(value.string_value(), input,
+                           absl::StrCat(kind, " ", Quoted(name)));
+        }
+        break;
+      case Value::Type::kStringList:
+        for (const std::string& item : value.string_list_value()) {
+          if (!IsValidUtf8(item)) {
+            return CheckUtf8(item, input, absl::StrCat("an item of ", kind, " ", Quoted(name)));
+          }
+        }
+        break;
+      case Value::Type::kTimestamp:
+        if (!TimeFromProto(TimeToProto(value.timestamp_value())).ok()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(input, ": ", kind, " ", Quoted(name),
+                           " is a time outside 0001-01-01..9999-12-31"));
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckEvent(const Event& event) {
+  if (event.subject_id.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("event ", event.name.empty() ? "(unnamed)" : Escaped(event.name),
+                     ": subject_id is empty"));
+  }
+  if (event.name.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("event of subject ", Escaped(event.subject_id), ": name is empty"));
+  }
+  const std::string input =
+      absl::StrCat("event ", Escaped(event.name), " of subject ", Escaped(event.subject_id));
+  if (event.time == absl::InfinitePast() || event.time == absl::InfiniteFuture()) {
+    return absl::InvalidArgumentError(absl::StrCat(input, ": time is not set"));
+  }
+  if (absl::Status s = CheckUtf8(event.name, input, "name"); !s.ok()) return s;
+  if (absl::Status s = CheckUtf8(event.subject_id, input, "subject_id"); !s.ok()) return s;
+  if (absl::Status s = CheckUtf8(event.subject_type, input, "subject_type"); !s.ok()) return s;
+  if (absl::Status s = CheckUtf8(event.id, input, "id"); !s.ok()) return s;
+  return CheckAttributes(event.properties, input, "property");
+}
+
+absl::Status CheckInputTimeRange(absl::Time time, absl::string_view input) {
+  if (time >= EarliestInputTime() && time < LatestInputTime()) return absl::OkStatus();
+  if (time == absl::InfinitePast()) {
+    return absl::InvalidArgumentError(absl::StrCat(input, ": time is not set"));
+  }
+  if (time == absl::InfiniteFuture()) {
+    return absl::InvalidArgumentError(absl::StrCat(input, ": time is infinite"));
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      input, ": time ", FormatTimeUtc(time), " is outside the times the engine accepts, ",
+      FormatTimeUtc(EarliestInputTime()), " to ", FormatTimeUtc(LatestInputTime()),
+      " (exclusive)"));
+}
+
+}  // namespace cairn::internal

@@ -1,0 +1,47 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+//
+// The checks every engine input passes at the boundary, before it changes
+// anything: required fields, well-formed UTF-8 in every string (ids, names,
+// attribute and property keys, string values) and times the engine can
+// hold. State the engine keeps is built only from inputs that passed, so
+// every snapshot it writes can be read back.
+//
+// Each error is InvalidArgument and names the input and the field; the
+// untrusted text in it is escaped (util/utf8.h), so a message can be logged
+// as it is.
+//
+// Thread-safety: pure functions.
+
+#ifndef CAIRN_EXEC_INPUT_CHECKS_H_
+#define CAIRN_EXEC_INPUT_CHECKS_H_
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "cairn/event.h"
+
+namespace cairn::internal {
+
+// OK when `value` is well-formed UTF-8, else an error naming `input` (what
+// the input is, e.g. "event login of subject u1") and `field`.
+absl::Status CheckUtf8(absl::string_view value, absl::string_view input,
+                       absl::string_view field);
+
+// Checks each name and string value (string lists included) of
+// `attributes` for UTF-8, and each timestamp value for a time a snapshot can
+// hold (0001-01-01 to 9999-12-31); `kind` names them in errors ("property",
+// "attribute", "context").
+absl::Status CheckAttributes(const Attributes& attributes, absl::string_view input,
+                             absl::string_view kind);
+
+// An event's required fields (subject id, name, a finite time), its strings
+// and properties.
+absl::Status CheckEvent(const Event& event);
+
+// OK when `time` is in [EarliestInputTime(), LatestInputTime()); an error
+// naming `input` otherwise (infinite times included).
+absl::Status CheckInputTimeRange(absl::Time time, absl::string_view input);
+
+}  // namespace cairn::internal
+
+#endif  // CAIRN_EXEC_INPUT_CHECKS_H_

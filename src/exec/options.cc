@@ -1,0 +1,58 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+//
+// EngineOptions' checks and the range of times an engine accepts, beside the
+// options they judge.
+
+#include "cairn/options.h"
+
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "util/proto_time.h"
+
+namespace cairn {
+
+absl::Time EarliestInputTime() { return absl::UnixEpoch(); }
+
+absl::Time LatestInputTime() {
+  // 2200-01-01T00:00:00Z.
+  return absl::FromUnixSeconds(7258118400);
+}
+
+absl::Status ValidateEngineOptions(const EngineOptions& o) {
+  auto bad = [](std::string what) { return absl::InvalidArgumentError(std::move(what)); };
+  if (o.start_time < EarliestInputTime() || o.start_time >= LatestInputTime()) {
+    return bad(absl::StrCat("start_time ", internal::FormatTimeUtc(o.start_time),
+                            " is outside the times an engine accepts, ",
+                            internal::FormatTimeUtc(EarliestInputTime()), " to ",
+                            internal::FormatTimeUtc(LatestInputTime())));
+  }
+  if (o.max_lateness < absl::ZeroDuration()) return bad("max_lateness is negative");
+  if (o.max_input_lead < absl::ZeroDuration()) return bad("max_input_lead is negative");
+  if (o.dedup_window < absl::ZeroDuration()) return bad("dedup_window is negative");
+  if (o.delivery_report_window < absl::ZeroDuration()) {
+    return bad("delivery_report_window is negative");
+  }
+  if (o.max_steps_per_input < 1) return bad("max_steps_per_input must be at least 1");
+  for (size_t i = 0; i < o.frequency_caps.size(); ++i) {
+    const FrequencyCap& c = o.frequency_caps[i];
+    const std::string at = absl::StrCat("frequency_caps[", i, "]: ");
+    if (c.channel.empty()) return bad(at + "channel is empty");
+    if (c.max_messages < 1) return bad(at + "max_messages must be at least 1");
+    if (c.window <= absl::ZeroDuration()) return bad(at + "window must be positive");
+  }
+  for (size_t i = 0; i < o.quiet_hours.size(); ++i) {
+    const QuietHours& q = o.quiet_hours[i];
+    if (q.start_hour < 0 || q.start_hour > 23 || q.end_hour < 0 || q.end_hour > 23 ||
+        q.start_minute < 0 || q.start_minute > 59 || q.end_minute < 0 || q.end_minute > 59) {
+      return bad(absl::StrCat("quiet_hours[", i, "]: hours must be 0..23, minutes 0..59"));
+    }
+  }
+  if (!(o.holdout_percent >= 0 && o.holdout_percent <= 100)) {  // NaN fails too
+    return bad("holdout_percent must be between 0 and 100");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace cairn
