@@ -15,9 +15,9 @@
 #include "absl/time/time.h"
 #include "cairn/cairn.h"
 #include "catch2/catch.hpp"
+#include "json/json.h"
 #include "sim/event_log.h"
 #include "sim/generator.h"
-#include "sim/json.h"
 #include "sim/render.h"
 #include "sim/simulator.h"
 #include "sim/stats.h"
@@ -26,6 +26,8 @@
 namespace cairn::sim {
 namespace {
 
+using json::JsonValue;
+using json::ParseJson;
 using testing::IsOk;
 using testing::StatusOf;
 using testing::TextJourney;

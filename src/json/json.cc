@@ -1,14 +1,15 @@
 // Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
 
-#include "sim/json.h"
+#include "json/json.h"
 
 #include <cstdlib>
 
 #include "absl/status/status.h"
 #include "absl/strings/charconv.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 
-namespace cairn::sim {
+namespace cairn::json {
 namespace {
 
 constexpr int kMaxDepth = 64;
@@ -233,6 +234,30 @@ absl::StatusOr<JsonValue> ParseJson(absl::string_view text) {
   return Parser(text).Document();
 }
 
+void AppendJsonString(absl::string_view s, std::string* out) {
+  out->push_back('"');
+  for (char c : s) {
+    switch (c) {
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          absl::StrAppendFormat(out, "\\u%04x", static_cast<int>(c));
+        } else {
+          out->push_back(c);
+        }
+    }
+  }
+  out->push_back('"');
+}
+
 int JsonHexDigit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -272,4 +297,4 @@ void AppendUtf8(uint32_t cp, std::string* out) {
   }
 }
 
-}  // namespace cairn::sim
+}  // namespace cairn::json

@@ -1,14 +1,15 @@
 // Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
 //
-// A small, strict JSON reader for the one-object-per-line event logs, much
-// faster than going through protobuf's JSON converter. It accepts RFC 8259
-// JSON (objects, arrays, strings with escapes, numbers, true/false/null) and
+// A small, strict JSON reader, much faster than going through protobuf's
+// JSON converter, for the one-object-per-line event logs and Kafka records,
+// and the string writer that goes with it. It accepts RFC 8259 JSON
+// (objects, arrays, strings with escapes, numbers, true/false/null) and
 // reports the column of the first error.
 //
 // Thread-safety: pure functions.
 
-#ifndef CAIRN_SIM_JSON_H_
-#define CAIRN_SIM_JSON_H_
+#ifndef CAIRN_JSON_JSON_H_
+#define CAIRN_JSON_JSON_H_
 
 #include <cstdint>
 #include <string>
@@ -18,7 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace cairn::sim {
+namespace cairn::json {
 
 struct JsonValue {
   enum class Type { kNull, kBool, kNumber, kString, kArray, kObject };
@@ -33,6 +34,9 @@ struct JsonValue {
 // Parses one JSON document (surrounding whitespace allowed). InvalidArgument
 // with "column N: ..." on malformed input, duplicate keys included.
 absl::StatusOr<JsonValue> ParseJson(absl::string_view text);
+
+// Appends `s` to *out as a JSON string literal (quotes included).
+void AppendJsonString(absl::string_view s, std::string* out);
 
 // ---- Pieces of the string grammar, shared with the event-line reader ----
 
@@ -54,6 +58,6 @@ inline uint32_t CombineSurrogates(uint32_t high, uint32_t low) {
 // Appends code point `cp` (at most 0x10FFFF) to *out as UTF-8.
 void AppendUtf8(uint32_t cp, std::string* out);
 
-}  // namespace cairn::sim
+}  // namespace cairn::json
 
-#endif  // CAIRN_SIM_JSON_H_
+#endif  // CAIRN_JSON_JSON_H_
