@@ -2,6 +2,7 @@
 
 #include "json/json.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "absl/status/status.h"
@@ -12,18 +13,17 @@
 namespace cairn::json {
 namespace {
 
-constexpr int kMaxDepth = 64;
-
 class Parser {
  public:
-  explicit Parser(absl::string_view text) : text_(text) {}
+  Parser(absl::string_view text, const JsonReadOptions& options)
+      : text_(text), options_(options) {}
 
   absl::StatusOr<JsonValue> Document() {
     JsonValue v;
     if (!Value(&v, 0)) return Error();
     SkipSpace();
     if (pos_ != text_.size()) {
-      error_ = "unexpected text after the value";
+      Fail("unexpected text after the value");
       return Error();
     }
     return v;
@@ -31,9 +31,21 @@ class Parser {
 
  private:
   absl::Status Error() const {
-    return absl::InvalidArgumentError(absl::StrCat("column ", pos_ + 1, ": ", error_));
+    return absl::InvalidArgumentError(absl::StrCat(Where(error_offset_), ": ", error_));
   }
-  bool Fail(absl::string_view message) {
+  // Lines and columns are counted only here, on the way out with an error,
+  // so that reading a well-formed document pays nothing for them.
+  std::string Where(size_t offset) const {
+    if (!options_.lines) return absl::StrCat("column ", offset + 1);
+    const absl::string_view before = text_.substr(0, offset);
+    const auto newlines = std::count(before.begin(), before.end(), '\n');
+    const size_t line_end = before.rfind('\n');  // of the line before
+    const size_t column = line_end == absl::string_view::npos ? offset + 1 : offset - line_end;
+    return absl::StrCat(newlines + 1, ":", column);
+  }
+  bool Fail(absl::string_view message) { return FailAt(pos_, message); }
+  bool FailAt(size_t offset, absl::string_view message) {
+    error_offset_ = offset;
     error_ = std::string(message);
     return false;
   }
@@ -51,7 +63,7 @@ class Parser {
   }
 
   bool Value(JsonValue* out, int depth) {
-    if (depth > kMaxDepth) return Fail("nested too deeply");
+    if (depth > options_.max_depth) return Fail("nested too deeply");
     SkipSpace();
     if (pos_ >= text_.size()) return Fail("unexpected end of input");
     switch (text_[pos_]) {
@@ -85,14 +97,25 @@ class Parser {
       ++pos_;
       return true;
     }
+    // This object's keys start at key_starts_[first_key]; the objects nested
+    // in it push theirs above and pop them when they end.
+    const size_t first_key = key_starts_.size();
     while (true) {
       SkipSpace();
       if (pos_ >= text_.size() || text_[pos_] != '"') return Fail("expected a key string");
+      const size_t key_start = pos_;
       std::string key;
       if (!String(&key)) return false;
-      for (const auto& [existing, unused] : out->object) {
-        if (existing == key) return Fail(absl::StrCat("duplicate key \"", key, "\""));
+      for (size_t i = 0; i < out->object.size(); ++i) {
+        if (out->object[i].first != key) continue;
+        // protobuf's JSON parser lets the second replace the first, which
+        // silently changes a journey; here it is an error wherever it is.
+        std::string message = "duplicate key ";
+        AppendJsonString(key, &message);
+        absl::StrAppend(&message, " (first at ", Where(key_starts_[first_key + i]), ")");
+        return FailAt(key_start, message);
       }
+      key_starts_.push_back(key_start);
       SkipSpace();
       if (pos_ >= text_.size() || text_[pos_] != ':') return Fail("expected ':'");
       ++pos_;
@@ -100,11 +123,14 @@ class Parser {
       if (!Value(&out->object.back().second, depth + 1)) return false;
       SkipSpace();
       if (pos_ < text_.size() && text_[pos_] == ',') {
-        ++pos_;
+        const size_t comma = pos_++;
+        SkipSpace();
+        if (pos_ < text_.size() && text_[pos_] == '}') return FailAt(comma, "trailing comma");
         continue;
       }
       if (pos_ < text_.size() && text_[pos_] == '}') {
         ++pos_;
+        key_starts_.resize(first_key);
         return true;
       }
       return Fail("expected ',' or '}'");
@@ -124,7 +150,9 @@ class Parser {
       if (!Value(&out->array.back(), depth + 1)) return false;
       SkipSpace();
       if (pos_ < text_.size() && text_[pos_] == ',') {
-        ++pos_;
+        const size_t comma = pos_++;
+        SkipSpace();
+        if (pos_ < text_.size() && text_[pos_] == ']') return FailAt(comma, "trailing comma");
         continue;
       }
       if (pos_ < text_.size() && text_[pos_] == ']') {
@@ -224,14 +252,19 @@ class Parser {
   }
 
   absl::string_view text_;
+  const JsonReadOptions options_;
   size_t pos_ = 0;
+  // Where each key of the objects being read starts, innermost last; for
+  // the "first at" of a duplicate key.
+  std::vector<size_t> key_starts_;
+  size_t error_offset_ = 0;
   std::string error_;
 };
 
 }  // namespace
 
-absl::StatusOr<JsonValue> ParseJson(absl::string_view text) {
-  return Parser(text).Document();
+absl::StatusOr<JsonValue> ParseJson(absl::string_view text, const JsonReadOptions& options) {
+  return Parser(text, options).Document();
 }
 
 void AppendJsonString(absl::string_view s, std::string* out) {

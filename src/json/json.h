@@ -1,10 +1,13 @@
 // Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
 //
-// A small, strict JSON reader, much faster than going through protobuf's
-// JSON converter, for the one-object-per-line event logs and Kafka records,
-// and the string writer that goes with it. It accepts RFC 8259 JSON
-// (objects, arrays, strings with escapes, numbers, true/false/null) and
-// reports the column of the first error.
+// A small, strict JSON reader and the string writer that goes with it.
+// The reader serves two kinds of input: the one-object-per-line event logs
+// and Kafka records, where it is much faster than protobuf's JSON
+// converter, and journey files, where it runs before that converter
+// because protobuf accepts trailing commas and lets a repeated key silently
+// replace the first. It accepts RFC 8259 JSON only (objects, arrays,
+// strings with escapes, numbers, true/false/null; no trailing commas, no
+// duplicate keys in any object) and reports where the first error is.
 //
 // Thread-safety: pure functions.
 
@@ -31,9 +34,20 @@ struct JsonValue {
   std::vector<std::pair<std::string, JsonValue>> object;  // in document order
 };
 
+struct JsonReadOptions {
+  // Errors are located as "column N: " when false (one-line inputs) and as
+  // "LINE:COLUMN: " when true (documents that span lines). Lines and
+  // columns count from 1; a column counts bytes.
+  bool lines = false;
+  // Arrays and objects nested deeper than this are refused.
+  int max_depth = 64;
+};
+
 // Parses one JSON document (surrounding whitespace allowed). InvalidArgument
-// with "column N: ..." on malformed input, duplicate keys included.
-absl::StatusOr<JsonValue> ParseJson(absl::string_view text);
+// "<position>: <what>" on malformed input: "trailing comma" at the comma,
+// "duplicate key \"k\" (first at <position>)" at the repeated key.
+absl::StatusOr<JsonValue> ParseJson(absl::string_view text,
+                                    const JsonReadOptions& options = {});
 
 // Appends `s` to *out as a JSON string literal (quotes included).
 void AppendJsonString(absl::string_view s, std::string* out);
