@@ -121,19 +121,12 @@ class Parser {
       ++pos_;
       out->object.emplace_back(std::move(key), JsonValue());
       if (!Value(&out->object.back().second, depth + 1)) return false;
-      SkipSpace();
-      if (pos_ < text_.size() && text_[pos_] == ',') {
-        const size_t comma = pos_++;
-        SkipSpace();
-        if (pos_ < text_.size() && text_[pos_] == '}') return FailAt(comma, "trailing comma");
-        continue;
-      }
-      if (pos_ < text_.size() && text_[pos_] == '}') {
-        ++pos_;
+      bool more;
+      if (!Separator('}', &more)) return false;
+      if (!more) {
         key_starts_.resize(first_key);
         return true;
       }
-      return Fail("expected ',' or '}'");
     }
   }
 
@@ -148,19 +141,30 @@ class Parser {
     while (true) {
       out->array.emplace_back();
       if (!Value(&out->array.back(), depth + 1)) return false;
-      SkipSpace();
-      if (pos_ < text_.size() && text_[pos_] == ',') {
-        const size_t comma = pos_++;
-        SkipSpace();
-        if (pos_ < text_.size() && text_[pos_] == ']') return FailAt(comma, "trailing comma");
-        continue;
-      }
-      if (pos_ < text_.size() && text_[pos_] == ']') {
-        ++pos_;
-        return true;
-      }
-      return Fail("expected ',' or ']'");
+      bool more;
+      if (!Separator(']', &more)) return false;
+      if (!more) return true;
     }
+  }
+
+  // What follows a member of an object or an element of an array: a ',',
+  // which must not be the last thing before `close` (*more = true), or
+  // `close` (*more = false).
+  bool Separator(char close, bool* more) {
+    SkipSpace();
+    if (pos_ < text_.size() && text_[pos_] == ',') {
+      const size_t comma = pos_++;
+      SkipSpace();
+      if (pos_ < text_.size() && text_[pos_] == close) return FailAt(comma, "trailing comma");
+      *more = true;
+      return true;
+    }
+    if (pos_ < text_.size() && text_[pos_] == close) {
+      ++pos_;
+      *more = false;
+      return true;
+    }
+    return Fail(absl::StrCat("expected ',' or '", absl::string_view(&close, 1), "'"));
   }
 
   bool Hex4(uint32_t* out) {
