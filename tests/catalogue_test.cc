@@ -1782,17 +1782,32 @@ std::vector<JourneyCase> JourneyCatalogue() {
        [] { return Text("{\"id\": \"welcome\"}"); },
        Exact(kInvalid, "text journey does not parse: 1:1: Expected identifier, got: {")},
 
-      // ---- JSON ----
+      // ---- JSON: syntax (Cairn's strict reader, line:column) ----
       {"JSON: cut short", [] { return Json("{\"id\": "); },
-       // The parser's context line and caret are empty here.
-       Exact(kInvalid, "JSON journey does not parse: Unexpected end of string. Expected a "
-                       "value.\n\n^")},
+       Exact(kInvalid, "JSON journey does not parse: 1:8: unexpected end of input")},
       {"JSON: nothing", [] { return Json(""); },
-       Exact(kInvalid, "JSON journey does not parse: Unexpected end of string. Expected a "
-                       "value.\n\n^")},
+       Exact(kInvalid, "JSON journey does not parse: 1:1: unexpected end of input")},
       {"JSON: text after the object", [] { return Json(R"({"id": "x"} {"id": "y"})"); },
-       Exact(kInvalid, "JSON journey does not parse: Parsing terminated before end of input.\n"
-                       "{\"id\": \"x\"} {\"id\": \"y\"}\n            ^")},
+       Exact(kInvalid, "JSON journey does not parse: 1:13: unexpected text after the value")},
+      {"JSON: a trailing comma in an object",
+       [] { return Json("{\"id\": \"welcome\",\n \"version\": 1,\n}"); },
+       Exact(kInvalid, "JSON journey does not parse: 2:14: trailing comma")},
+      {"JSON: a trailing comma in an array",
+       [] { return Json("{\"id\": \"welcome\",\n \"nodes\": [{\"id\": \"a\"},]}"); },
+       Exact(kInvalid, "JSON journey does not parse: 2:23: trailing comma")},
+      {"JSON: a duplicate id",
+       // protobuf alone would take the second: the journey renamed.
+       [] { return Json("{\"id\": \"welcome\",\n \"id\": \"other\"}"); },
+       Exact(kInvalid, "JSON journey does not parse: 2:2: duplicate key \"id\" (first at 1:2)")},
+      {"JSON: a duplicate key deep in a node",
+       [] {
+         return Json("{\"nodes\": [{\"id\": \"t\", \"trigger\": {\"event\": {\"matcher\":\n"
+                     "  {\"event\": \"a\", \"event\": \"b\"}}}}]}");
+       },
+       Exact(kInvalid,
+             "JSON journey does not parse: 2:18: duplicate key \"event\" (first at 2:4)")},
+
+      // ---- JSON: meaning (protobuf's converter) ----
       {"JSON: an unknown field", [] { return Json(R"({"id": "x", "verison": 1})"); },
        Exact(kInvalid, "JSON journey does not parse: verison: Cannot find field.")},
       {"JSON: an unknown field in a node",
@@ -1903,10 +1918,13 @@ std::vector<JourneyCase> JourneyCatalogue() {
                            "of \"RUNNING\" for field \"state\".")},
       {"file: a JSON syntax error",
        [] { return LoadJourneyFile(DataFile("syntax_error.json")); },
-       // No line number: the parser echoes the input after the error and a caret.
-       Prefix(kInvalid, DataFile("syntax_error.json") + ": JSON journey does not parse: "
-                                                        "Expected , or } after key:value "
-                                                        "pair.\n")},
+       Exact(kInvalid, DataFile("syntax_error.json") +
+                           ": JSON journey does not parse: 3:3: expected ',' or '}'")},
+      {"file: a JSON duplicate key",
+       [] { return LoadJourneyFile(DataFile("duplicate_key.json")); },
+       Exact(kInvalid, DataFile("duplicate_key.json") +
+                           ": JSON journey does not parse: 5:5: duplicate key \"state\" "
+                           "(first at 4:5)")},
       {"file: a JSON unknown field",
        [] { return LoadJourneyFile(DataFile("unknown_field.json")); },
        Exact(kInvalid, DataFile("unknown_field.json") +
@@ -2092,7 +2110,8 @@ std::vector<LineCase> EventLineCatalogue() {
       {"a missing comma in a list", Line(",\"properties\":{\"l\":[\"a\" \"b\"]}"),
        "not a JSON object: column 86: expected ',' or ']'"},
       {"a duplicate key", "{\"subject\":\"u1\",\"subject\":\"u2\"}",
-       "not a JSON object: column 26: duplicate key \"subject\""},
+       "not a JSON object: column 17: duplicate key \"subject\" (first at column 2)"},
+      {"a trailing comma", "{\"subject\":\"u1\",}", "not a JSON object: column 16: trailing comma"},
       {"a control character in a string", "{\"subject\":\"u\x01\"}",
        "not a JSON object: column 14: control character in string"},
       {"an invalid escape", "{\"subject\":\"u\\x\"}", "not a JSON object: column 16: "

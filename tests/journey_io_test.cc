@@ -137,6 +137,73 @@ TEST_CASE("Malformed JSON and binary are rejected") {
         "binary journey does not parse: not a valid cairn.v1.Journey in protobuf wire format");
 }
 
+// protobuf's JSON parser accepts each of these; a duplicate "id" would
+// silently rename the journey. Positions are line:column, counting from 1.
+TEST_CASE("Strict JSON: trailing commas and duplicate keys are errors with line and column") {
+  auto error = [](const std::string& json) {
+    absl::StatusOr<v1::Journey> j = ParseJourney(json, JourneyFormat::kJson);
+    REQUIRE_FALSE(j.ok());
+    CHECK(j.status().code() == absl::StatusCode::kInvalidArgument);
+    return std::string(j.status().message());
+  };
+  SECTION("a trailing comma in an object") {
+    CHECK(error("{\n  \"id\": \"welcome\",\n  \"version\": 1,\n}\n") ==
+          "JSON journey does not parse: 3:15: trailing comma");
+  }
+  SECTION("a trailing comma in an array") {
+    CHECK(error("{\n  \"id\": \"welcome\",\n  \"nodes\": [\n    {\"id\": \"a\"},\n  ]\n}\n") ==
+          "JSON journey does not parse: 4:16: trailing comma");
+  }
+  SECTION("a trailing comma in a nested object") {
+    CHECK(error("{\"settings\": {\"state\": \"ACTIVE\", }}") ==
+          "JSON journey does not parse: 1:32: trailing comma");
+  }
+  SECTION("a duplicate key at the top") {
+    CHECK(error("{\n  \"id\": \"welcome\",\n  \"version\": 1,\n  \"id\": \"other\"\n}\n") ==
+          "JSON journey does not parse: 4:3: duplicate key \"id\" (first at 2:3)");
+  }
+  SECTION("a duplicate key in a node, as deep as it goes") {
+    CHECK(error("{\"id\": \"welcome\", \"nodes\": [\n"
+                "  {\"id\": \"a\", \"exit\": {}},\n"
+                "  {\"id\": \"f\", \"filter\": {\"predicate\": {\"compare\": {\n"
+                "     \"path\": \"event.sku\", \"op\": \"EQ\", \"path\": \"event.x\"}}}}]}") ==
+          "JSON journey does not parse: 4:39: duplicate key \"path\" (first at 4:6)");
+  }
+  SECTION("the same key in two objects is no duplicate") {
+    CHECK_THAT(StatusOf(ParseJourney(R"({"id": "w", "nodes": [{"id": "a"}, {"id": "b"}]})",
+                                     JourneyFormat::kJson)),
+               IsOk());
+  }
+  SECTION("a key with a control character is quoted in the message") {
+    CHECK(error("{\"a\\u001b\": 1, \"a\\u001b\": 2}") ==
+          "JSON journey does not parse: 1:16: duplicate key \"a\\u001b\" (first at 1:2)");
+  }
+}
+
+TEST_CASE("Strict JSON: the depth protobuf accepts still loads and far deeper is refused") {
+  auto nested = [](int nots) {
+    std::string predicate;
+    for (int i = 0; i < nots; ++i) predicate += "{\"not\": ";
+    predicate += "{\"compare\": {\"path\": \"profile.a\"}}" + std::string(nots, '}');
+    return absl::StrCat(R"({"nodes": [{"id": "f", "filter": {"predicate": )", predicate,
+                        "}}]}");
+  };
+  // 95 is the deepest protobuf's JSON parser takes here (101 nested objects).
+  CHECK_THAT(StatusOf(ParseJourney(nested(95), JourneyFormat::kJson)), IsOk());
+  absl::StatusOr<v1::Journey> deep = ParseJourney(nested(300), JourneyFormat::kJson);
+  REQUIRE_FALSE(deep.ok());
+  CHECK_THAT(std::string(deep.status().message()),
+             Catch::Matches("JSON journey does not parse: 1:[0-9]+: nested too deeply"));
+}
+
+TEST_CASE("Strict JSON: a file's error reads path: ... line:column") {
+  TempFile file("duplicate.json", "{\n  \"id\": \"welcome\",\n  \"id\": \"renamed\"\n}\n");
+  absl::StatusOr<v1::Journey> j = LoadJourneyFile(file.path());
+  REQUIRE_FALSE(j.ok());
+  CHECK(j.status().message() ==
+        file.path() + ": JSON journey does not parse: 3:3: duplicate key \"id\" (first at 2:3)");
+}
+
 TEST_CASE("Binary journeys with fields this schema does not know are rejected") {
   v1::Journey j;
   j.set_id("x");

@@ -15,9 +15,9 @@
 #include "absl/time/time.h"
 #include "cairn/cairn.h"
 #include "catch2/catch.hpp"
+#include "json/json.h"
 #include "sim/event_log.h"
 #include "sim/generator.h"
-#include "sim/json.h"
 #include "sim/render.h"
 #include "sim/simulator.h"
 #include "sim/stats.h"
@@ -26,6 +26,8 @@
 namespace cairn::sim {
 namespace {
 
+using json::JsonValue;
+using json::ParseJson;
 using testing::IsOk;
 using testing::StatusOf;
 using testing::TextJourney;
@@ -91,12 +93,16 @@ TEST_CASE("The JSON reader accepts RFC 8259 and locates errors") {
     REQUIRE_FALSE(r.ok());
     return std::string(r.status().message());
   };
-  CHECK(error(R"({"a":1,})") == "column 8: expected a key string");
+  CHECK(error(R"({"a":1,})") == "column 7: trailing comma");
+  CHECK(error(R"({"a":[1, ]})") == "column 8: trailing comma");
+  CHECK(error(R"({"a":1,,"b":2})") == "column 8: expected a key string");
   CHECK(error(R"({"a":1 "b":2})") == "column 8: expected ',' or '}'");
   CHECK(error(R"({"a":01})") == "column 6: leading zero");
   CHECK(error(R"({"a":"x)") == "column 8: unterminated string");
   CHECK(error(R"({"a":tru})") == "column 6: invalid literal");
-  CHECK(error(R"({"a":1,"a":2})") == "column 11: duplicate key \"a\"");
+  CHECK(error(R"({"a":1,"a":2})") == "column 8: duplicate key \"a\" (first at column 2)");
+  CHECK(error(R"({"a":{"b":1,"c":{"b":2},"b":3}})") ==
+        "column 25: duplicate key \"b\" (first at column 7)");
   CHECK(error(R"({"a":"\ud800"})") == "column 13: unpaired surrogate");
   CHECK(error("{} x") == "column 4: unexpected text after the value");
   CHECK(error(std::string(100, '[')) == "column 66: nested too deeply");

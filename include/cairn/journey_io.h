@@ -32,7 +32,10 @@ absl::string_view JourneyFormatName(JourneyFormat format);
 absl::StatusOr<JourneyFormat> JourneyFormatFromPath(absl::string_view path);
 
 // Parses a journey from `data`. Errors are InvalidArgument and say where the
-// input is wrong: line and column for text, the parser's message for JSON.
+// input is wrong: line and column for text and for JSON syntax, the field's
+// path for JSON that parses but does not fit the schema. JSON must be strict
+// RFC 8259: a trailing comma or a key repeated in one object is an error
+// (protobuf alone would let the last of two values win).
 // Unknown fields are rejected in every format: in text and JSON a misspelt
 // field name must not be silently ignored, and in binary a field from a newer
 // schema may change what the journey means. Parsing does not validate the

@@ -20,9 +20,15 @@
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/unknown_field_set.h"
 #include "google/protobuf/util/json_util.h"
+#include "json/json.h"
 
 namespace cairn {
 namespace {
+
+// Deeper than protobuf's JSON parser lets a journey nest (100 objects), so
+// that the strict reading below refuses no journey for its depth alone;
+// protobuf's limit and message apply as before.
+constexpr int kJsonJourneyMaxDepth = 128;
 
 // Collects text-format parse errors as "line:column: message".
 class TextErrorCollector : public google::protobuf::io::ErrorCollector {
@@ -117,6 +123,19 @@ absl::StatusOr<v1::Journey> ParseJourney(absl::string_view data,
       return journey;
     }
     case JourneyFormat::kJson: {
+      // protobuf's JSON parser accepts trailing commas and lets a repeated
+      // key replace the first (a second "id" renames the journey), and
+      // locates its errors by echoing the text around them. Cairn's strict
+      // reader goes over the document first: it refuses both, in every
+      // object, and says line:column.
+      json::JsonReadOptions strict;
+      strict.lines = true;
+      strict.max_depth = kJsonJourneyMaxDepth;
+      if (absl::StatusOr<json::JsonValue> checked = json::ParseJson(data, strict);
+          !checked.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("JSON journey does not parse: ", checked.status().message()));
+      }
       google::protobuf::util::JsonParseOptions options;
       options.ignore_unknown_fields = false;
       auto status = google::protobuf::util::JsonStringToMessage(

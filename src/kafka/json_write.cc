@@ -11,6 +11,7 @@
 #include "absl/strings/charconv.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "json/json.h"
 #include "sim/event_log.h"
 
 namespace cairn::kafka::internal {
@@ -36,7 +37,7 @@ void AppendStringList(const std::vector<std::string>& list, std::string* out) {
   for (const std::string& s : list) {
     if (!first) out->push_back(',');
     first = false;
-    sim::AppendJsonString(s, out);
+    json::AppendJsonString(s, out);
   }
   out->push_back(']');
 }
@@ -45,7 +46,7 @@ void AppendStringList(const std::vector<std::string>& list, std::string* out) {
 
 std::string Quote(absl::string_view s) {
   std::string out;
-  sim::AppendJsonString(s, &out);
+  json::AppendJsonString(s, &out);
   return out;
 }
 
@@ -55,7 +56,7 @@ absl::Status AppendExactJsonValue(const Value& v, std::string* out) {
       out->append("null");
       return absl::OkStatus();
     case Value::Type::kString:
-      sim::AppendJsonString(v.string_value(), out);
+      json::AppendJsonString(v.string_value(), out);
       return absl::OkStatus();
     case Value::Type::kBool:
       out->append(v.bool_value() ? "true" : "false");
@@ -112,7 +113,7 @@ void AppendLenientJsonValue(const Value& v, std::string* out) {
       return;
     }
     case Value::Type::kTimestamp:
-      sim::AppendJsonString(sim::FormatEventTime(v.timestamp_value()), out);
+      json::AppendJsonString(sim::FormatEventTime(v.timestamp_value()), out);
       return;
     default:
       // Null, string, bool and string list always have an exact form.
@@ -123,13 +124,13 @@ void AppendLenientJsonValue(const Value& v, std::string* out) {
 
 void AppendKey(absl::string_view key, std::string* out) {
   if (!out->empty() && out->back() != '{') out->push_back(',');
-  sim::AppendJsonString(key, out);
+  json::AppendJsonString(key, out);
   out->push_back(':');
 }
 
 void AppendField(absl::string_view key, absl::string_view value, std::string* out) {
   AppendKey(key, out);
-  sim::AppendJsonString(value, out);
+  json::AppendJsonString(value, out);
 }
 
 }  // namespace cairn::kafka::internal

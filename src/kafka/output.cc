@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "json/json.h"
 #include "kafka/json_write.h"
 #include "sim/event_log.h"
 
@@ -21,7 +22,7 @@ void AppendStrings(absl::string_view key, const std::vector<std::string>& list,
   out->push_back('[');
   for (size_t i = 0; i < list.size(); ++i) {
     if (i > 0) out->push_back(',');
-    sim::AppendJsonString(list[i], out);
+    json::AppendJsonString(list[i], out);
   }
   out->push_back(']');
 }

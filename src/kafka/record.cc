@@ -21,9 +21,9 @@
 #include "cairn/v1/input.pb.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
-#include "sim/event_log.h"
-#include "sim/json.h"
+#include "json/json.h"
 #include "kafka/json_write.h"
+#include "sim/event_log.h"
 #include "util/proto_time.h"
 
 namespace cairn::kafka {
@@ -85,7 +85,7 @@ absl::Status AppendJsonAttributes(absl::string_view kind, absl::string_view what
   for (const auto& [name, value] : attributes) {
     if (!first) out->push_back(',');
     first = false;
-    sim::AppendJsonString(name, out);
+    json::AppendJsonString(name, out);
     out->push_back(':');
     absl::Status s = internal::AppendExactJsonValue(value, out);
     if (!s.ok()) return Invalid(kind, absl::StrCat(what, " ", Quote(name), ": ", s.message()));
@@ -100,20 +100,20 @@ void AppendTimeField(absl::Time t, std::string* out) {
 
 // ---- JSON decoding ----
 
-bool HasKey(const sim::JsonValue& object, absl::string_view key) {
+bool HasKey(const json::JsonValue& object, absl::string_view key) {
   for (const auto& entry : object.object) {
     if (entry.first == key) return true;
   }
   return false;
 }
 
-absl::StatusOr<EngineInput> EventFromJson(const sim::JsonValue& object) {
+absl::StatusOr<EngineInput> EventFromJson(const json::JsonValue& object) {
   absl::StatusOr<Event> event = sim::EventFromJson(object);
   if (!event.ok()) return event.status();
   return EngineInput(*std::move(event));
 }
 
-absl::StatusOr<EngineInput> ProfileFromJson(const sim::JsonValue& object) {
+absl::StatusOr<EngineInput> ProfileFromJson(const json::JsonValue& object) {
   CAIRN_RETURN_IF_ERROR(
       sim::CheckJsonKeys(object, {"subject", "subject_type", "attributes", "time"}));
   ProfileUpdate p;
@@ -125,7 +125,7 @@ absl::StatusOr<EngineInput> ProfileFromJson(const sim::JsonValue& object) {
   return EngineInput(std::move(p));
 }
 
-absl::StatusOr<EngineInput> EnrollmentFromJson(const sim::JsonValue& object) {
+absl::StatusOr<EngineInput> EnrollmentFromJson(const json::JsonValue& object) {
   CAIRN_RETURN_IF_ERROR(sim::CheckJsonKeys(object, {"journey", "subject", "context", "time"}));
   Enrollment e;
   CAIRN_ASSIGN_OR_RETURN(e.journey_id, sim::JsonStringField(object, "journey", true));
@@ -135,7 +135,7 @@ absl::StatusOr<EngineInput> EnrollmentFromJson(const sim::JsonValue& object) {
   return EngineInput(std::move(e));
 }
 
-absl::StatusOr<EngineInput> DeliveryFromJson(const sim::JsonValue& object) {
+absl::StatusOr<EngineInput> DeliveryFromJson(const json::JsonValue& object) {
   CAIRN_RETURN_IF_ERROR(sim::CheckJsonKeys(
       object, {"message_id", "outcome", "reason", "subject", "time"}));
   DeliveryReport d;
@@ -155,7 +155,7 @@ absl::StatusOr<EngineInput> DeliveryFromJson(const sim::JsonValue& object) {
   return EngineInput(std::move(d));
 }
 
-absl::StatusOr<EngineInput> TickFromJson(const sim::JsonValue& object) {
+absl::StatusOr<EngineInput> TickFromJson(const json::JsonValue& object) {
   CAIRN_RETURN_IF_ERROR(sim::CheckJsonKeys(object, {"time"}));
   ClockTick t;
   CAIRN_ASSIGN_OR_RETURN(t.time, sim::JsonTimeField(object, "time"));
@@ -175,7 +175,7 @@ absl::string_view JourneyStateName(v1::JourneyState state) {
   }
 }
 
-absl::StatusOr<EngineInput> StateFromJson(const sim::JsonValue& object) {
+absl::StatusOr<EngineInput> StateFromJson(const json::JsonValue& object) {
   CAIRN_RETURN_IF_ERROR(sim::CheckJsonKeys(object, {"journey", "state", "time"}));
   JourneyStateChange c;
   CAIRN_ASSIGN_OR_RETURN(c.journey_id, sim::JsonStringField(object, "journey", true));
@@ -192,7 +192,7 @@ absl::Status MissingKey(absl::string_view kind) {
 }
 
 absl::StatusOr<EngineInput> DecodeJson(absl::string_view key, absl::string_view payload) {
-  CAIRN_ASSIGN_OR_RETURN(sim::JsonValue object, sim::ParseJsonObject(payload));
+  CAIRN_ASSIGN_OR_RETURN(json::JsonValue object, sim::ParseJsonObject(payload));
   std::string kind = "event";
   if (HasKey(object, "kind")) {
     CAIRN_ASSIGN_OR_RETURN(kind, sim::JsonStringField(object, "kind", false));
@@ -200,7 +200,7 @@ absl::StatusOr<EngineInput> DecodeJson(absl::string_view key, absl::string_view 
         std::find_if(object.object.begin(), object.object.end(),
                      [](const auto& entry) { return entry.first == "kind"; }));
   }
-  absl::StatusOr<EngineInput> (*parse)(const sim::JsonValue&) = nullptr;
+  absl::StatusOr<EngineInput> (*parse)(const json::JsonValue&) = nullptr;
   if (kind == "event") {
     parse = EventFromJson;
   } else if (kind == "profile") {
@@ -223,8 +223,8 @@ absl::StatusOr<EngineInput> DecodeJson(absl::string_view key, absl::string_view 
   if (kind != "tick" && kind != "state") {
     if (key.empty()) return MissingKey(kind);
     if (!HasKey(object, "subject")) {
-      sim::JsonValue subject;
-      subject.type = sim::JsonValue::Type::kString;
+      json::JsonValue subject;
+      subject.type = json::JsonValue::Type::kString;
       subject.string = std::string(key);
       object.object.emplace_back("subject", std::move(subject));
     }

@@ -14,9 +14,19 @@
 #include "absl/strings/charconv.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "sim/json.h"
+#include "json/json.h"
 
 namespace cairn::sim {
+
+using json::AppendJsonString;
+using json::AppendUtf8;
+using json::CombineSurrogates;
+using json::IsHighSurrogate;
+using json::IsLowSurrogate;
+using json::JsonHexDigit;
+using json::JsonSimpleEscape;
+using json::JsonValue;
+using json::ParseJson;
 namespace {
 
 using Object = std::vector<std::pair<std::string, JsonValue>>;
@@ -555,30 +565,6 @@ absl::StatusOr<ProfileLine> ParseProfileLine(absl::string_view line) {
   if (!attrs.ok()) return attrs.status();
   p.attributes = *std::move(attrs);
   return p;
-}
-
-void AppendJsonString(absl::string_view s, std::string* out) {
-  out->push_back('"');
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          absl::StrAppendFormat(out, "\\u%04x", static_cast<int>(c));
-        } else {
-          out->push_back(c);
-        }
-    }
-  }
-  out->push_back('"');
 }
 
 std::string FormatEventTime(absl::Time t) {

@@ -26,7 +26,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "cairn/event.h"
-#include "sim/json.h"
+#include "json/json.h"
 
 namespace cairn::sim {
 
@@ -57,34 +57,31 @@ absl::StatusOr<ProfileLine> ParseProfileLine(absl::string_view line);
 // parsers give. Each `object` must be of type kObject (from ParseJsonObject).
 
 // Parses `text` as one JSON object: "not a JSON object[: reason]".
-absl::StatusOr<JsonValue> ParseJsonObject(absl::string_view text);
+absl::StatusOr<json::JsonValue> ParseJsonObject(absl::string_view text);
 
 // An event line already parsed into a JSON object.
-absl::StatusOr<Event> EventFromJson(const JsonValue& object);
+absl::StatusOr<Event> EventFromJson(const json::JsonValue& object);
 
 // InvalidArgument `unknown field "key"` for the first key of `object` not
 // in `known`.
-absl::Status CheckJsonKeys(const JsonValue& object,
+absl::Status CheckJsonKeys(const json::JsonValue& object,
                            std::initializer_list<absl::string_view> known);
 
 // The string field `key` of `object`: "" when absent and not `required`;
 // errors `missing "key"`, `"key" must be a string`, `"key" is empty`
 // (required only).
-absl::StatusOr<std::string> JsonStringField(const JsonValue& object,
+absl::StatusOr<std::string> JsonStringField(const json::JsonValue& object,
                                             absl::string_view key, bool required);
 
 // The required RFC 3339 time field `key`.
-absl::StatusOr<absl::Time> JsonTimeField(const JsonValue& object, absl::string_view key);
+absl::StatusOr<absl::Time> JsonTimeField(const json::JsonValue& object, absl::string_view key);
 
 // The object field `key` as attributes, sorted by name (none when absent):
 // `"key" must be an object`; values as in event properties, `what` naming
 // one in errors ("property", "attribute").
-absl::StatusOr<Attributes> JsonAttributesField(const JsonValue& object,
+absl::StatusOr<Attributes> JsonAttributesField(const json::JsonValue& object,
                                                absl::string_view key,
                                                absl::string_view what);
-
-// Appends `s` to *out as a JSON string literal (quotes included).
-void AppendJsonString(absl::string_view s, std::string* out);
 
 // Formats a time as the RFC 3339 text the event lines use (UTC, "Z").
 std::string FormatEventTime(absl::Time t);

@@ -17,7 +17,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -25,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
@@ -36,6 +36,7 @@
 #include "sim/render.h"
 #include "sim/simulator.h"
 #include "tools/flags.h"
+#include "tools/subprocess.h"
 #ifdef CAIRN_HAVE_KAFKA
 #include "tools/kafka_commands.h"
 #endif
@@ -329,19 +330,20 @@ int Sim(const std::vector<std::string>& args) {
     }
   }
   if (svg_path && status == 0) {
-    if (std::system("command -v dot >/dev/null 2>&1") != 0) {
+    // No shell: the paths go to `dot` as arguments, whatever they hold.
+    const absl::Status rendered = cairn::tools::RunProgram(
+        {"dot", "-Tsvg", "-o", cairn::tools::PathArgument(*svg_path),
+         cairn::tools::PathArgument(*dot_path)});
+    if (absl::IsNotFound(rendered)) {
       fmt::print(stderr,
-                 "cairn sim: cannot write {}: Graphviz's `dot` is not installed "
-                 "(apt-get install graphviz); the graph is in {}\n",
+                 "cairn sim: cannot write {}: Graphviz's `dot` is not installed or not "
+                 "on PATH (apt-get install graphviz); the graph is in {}\n",
                  *svg_path, *dot_path);
       status = 1;
-    } else {
-      const std::string command =
-          fmt::format("dot -Tsvg -o '{}' '{}'", *svg_path, *dot_path);
-      if (std::system(command.c_str()) != 0) {
-        fmt::print(stderr, "cairn sim: `{}` failed\n", command);
-        status = 1;
-      }
+    } else if (!rendered.ok()) {
+      fmt::print(stderr, "cairn sim: cannot write {}: {}; the graph is in {}\n", *svg_path,
+                 std::string(rendered.message()), *dot_path);
+      status = 1;
     }
   }
   const int64_t events_done = result->event_lines;

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "fuzz_support.h"
+#include "json/json.h"
 #include "sim/event_log.h"
 
 namespace {
@@ -37,7 +38,7 @@ bool SameEvent(const cairn::Event& a, const cairn::Event& b) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::string_view line(reinterpret_cast<const char*>(data), size);
-  const absl::StatusOr<cairn::sim::JsonValue> object = cairn::sim::ParseJsonObject(line);
+  const absl::StatusOr<cairn::json::JsonValue> object = cairn::sim::ParseJsonObject(line);
   const absl::StatusOr<cairn::Event> tree =
       object.ok() ? cairn::sim::EventFromJson(*object) : object.status();
   const absl::StatusOr<cairn::Event> parsed = cairn::sim::ParseEventLine(line);

@@ -10,7 +10,7 @@
 #include "absl/time/time.h"
 #include "cairn/kafka/output.h"
 #include "catch2/catch.hpp"
-#include "sim/json.h"
+#include "json/json.h"
 #include "testing/test_util.h"
 
 namespace cairn::kafka {
@@ -42,7 +42,7 @@ TEST_CASE("Output: a message record holds every field of the message") {
         R"("subject":"u\"1\"","subject_type":"user","time":"2026-01-05T10:00:00Z",)"
         R"("params":{"name":"Zoë \\ \n","sku":"A-1"},"variant":"price_drop",)"
         R"("awaits_delivery":true})");
-  REQUIRE_THAT(StatusOf(sim::ParseJson(json)), IsOk());
+  REQUIRE_THAT(StatusOf(json::ParseJson(json)), IsOk());
 
   // No variant, no params.
   m.variant.clear();
@@ -76,7 +76,7 @@ TEST_CASE("Output: a profile write-back record, with values JSON cannot hold exa
         R"("time":"2026-01-05T10:00:00Z","set":{"tier":"gold","visits":12,"score":10.0,)"
         R"("ratio":0.25,"broken":null,"since":"2026-01-05T10:00:00Z","vip":true,)"
         R"("none":null},"unset":["coupon"],"add_tags":["vip","q\"uote"],"remove_tags":[]})");
-  REQUIRE_THAT(StatusOf(sim::ParseJson(json)), IsOk());
+  REQUIRE_THAT(StatusOf(json::ParseJson(json)), IsOk());
 }
 
 }  // namespace

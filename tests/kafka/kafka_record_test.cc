@@ -432,7 +432,7 @@ std::vector<BadRecord> JsonCatalogue() {
        "not a JSON object: column 46: unexpected text after the value"},
       {"a duplicate key", "u1", "json",
        Json(absl::StrCat(R"("kind":"tick","kind":"tick",)", kTime)),
-       "not a JSON object: column 22: duplicate key \"kind\""},
+       "not a JSON object: column 16: duplicate key \"kind\" (first at column 2)"},
       {"a proto payload as JSON", "u1", "json", *EncodeProtoRecord(Tick()),
        "not a JSON object: column 1: "},
 

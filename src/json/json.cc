@@ -1,28 +1,29 @@
 // Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
 
-#include "sim/json.h"
+#include "json/json.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "absl/status/status.h"
 #include "absl/strings/charconv.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 
-namespace cairn::sim {
+namespace cairn::json {
 namespace {
-
-constexpr int kMaxDepth = 64;
 
 class Parser {
  public:
-  explicit Parser(absl::string_view text) : text_(text) {}
+  Parser(absl::string_view text, const JsonReadOptions& options)
+      : text_(text), options_(options) {}
 
   absl::StatusOr<JsonValue> Document() {
     JsonValue v;
     if (!Value(&v, 0)) return Error();
     SkipSpace();
     if (pos_ != text_.size()) {
-      error_ = "unexpected text after the value";
+      Fail("unexpected text after the value");
       return Error();
     }
     return v;
@@ -30,9 +31,21 @@ class Parser {
 
  private:
   absl::Status Error() const {
-    return absl::InvalidArgumentError(absl::StrCat("column ", pos_ + 1, ": ", error_));
+    return absl::InvalidArgumentError(absl::StrCat(Where(error_offset_), ": ", error_));
   }
-  bool Fail(absl::string_view message) {
+  // Lines and columns are counted only here, on the way out with an error,
+  // so that reading a well-formed document pays nothing for them.
+  std::string Where(size_t offset) const {
+    if (!options_.lines) return absl::StrCat("column ", offset + 1);
+    const absl::string_view before = text_.substr(0, offset);
+    const auto newlines = std::count(before.begin(), before.end(), '\n');
+    const size_t line_end = before.rfind('\n');  // of the line before
+    const size_t column = line_end == absl::string_view::npos ? offset + 1 : offset - line_end;
+    return absl::StrCat(newlines + 1, ":", column);
+  }
+  bool Fail(absl::string_view message) { return FailAt(pos_, message); }
+  bool FailAt(size_t offset, absl::string_view message) {
+    error_offset_ = offset;
     error_ = std::string(message);
     return false;
   }
@@ -50,7 +63,7 @@ class Parser {
   }
 
   bool Value(JsonValue* out, int depth) {
-    if (depth > kMaxDepth) return Fail("nested too deeply");
+    if (depth > options_.max_depth) return Fail("nested too deeply");
     SkipSpace();
     if (pos_ >= text_.size()) return Fail("unexpected end of input");
     switch (text_[pos_]) {
@@ -84,29 +97,36 @@ class Parser {
       ++pos_;
       return true;
     }
+    // This object's keys start at key_starts_[first_key]; the objects nested
+    // in it push theirs above and pop them when they end.
+    const size_t first_key = key_starts_.size();
     while (true) {
       SkipSpace();
       if (pos_ >= text_.size() || text_[pos_] != '"') return Fail("expected a key string");
+      const size_t key_start = pos_;
       std::string key;
       if (!String(&key)) return false;
-      for (const auto& [existing, unused] : out->object) {
-        if (existing == key) return Fail(absl::StrCat("duplicate key \"", key, "\""));
+      for (size_t i = 0; i < out->object.size(); ++i) {
+        if (out->object[i].first != key) continue;
+        // protobuf's JSON parser lets the second replace the first, which
+        // silently changes a journey; here it is an error wherever it is.
+        std::string message = "duplicate key ";
+        AppendJsonString(key, &message);
+        absl::StrAppend(&message, " (first at ", Where(key_starts_[first_key + i]), ")");
+        return FailAt(key_start, message);
       }
+      key_starts_.push_back(key_start);
       SkipSpace();
       if (pos_ >= text_.size() || text_[pos_] != ':') return Fail("expected ':'");
       ++pos_;
       out->object.emplace_back(std::move(key), JsonValue());
       if (!Value(&out->object.back().second, depth + 1)) return false;
-      SkipSpace();
-      if (pos_ < text_.size() && text_[pos_] == ',') {
-        ++pos_;
-        continue;
-      }
-      if (pos_ < text_.size() && text_[pos_] == '}') {
-        ++pos_;
+      bool more;
+      if (!Separator('}', &more)) return false;
+      if (!more) {
+        key_starts_.resize(first_key);
         return true;
       }
-      return Fail("expected ',' or '}'");
     }
   }
 
@@ -121,17 +141,30 @@ class Parser {
     while (true) {
       out->array.emplace_back();
       if (!Value(&out->array.back(), depth + 1)) return false;
-      SkipSpace();
-      if (pos_ < text_.size() && text_[pos_] == ',') {
-        ++pos_;
-        continue;
-      }
-      if (pos_ < text_.size() && text_[pos_] == ']') {
-        ++pos_;
-        return true;
-      }
-      return Fail("expected ',' or ']'");
+      bool more;
+      if (!Separator(']', &more)) return false;
+      if (!more) return true;
     }
+  }
+
+  // What follows a member of an object or an element of an array: a ',',
+  // which must not be the last thing before `close` (*more = true), or
+  // `close` (*more = false).
+  bool Separator(char close, bool* more) {
+    SkipSpace();
+    if (pos_ < text_.size() && text_[pos_] == ',') {
+      const size_t comma = pos_++;
+      SkipSpace();
+      if (pos_ < text_.size() && text_[pos_] == close) return FailAt(comma, "trailing comma");
+      *more = true;
+      return true;
+    }
+    if (pos_ < text_.size() && text_[pos_] == close) {
+      ++pos_;
+      *more = false;
+      return true;
+    }
+    return Fail(absl::StrCat("expected ',' or '", absl::string_view(&close, 1), "'"));
   }
 
   bool Hex4(uint32_t* out) {
@@ -223,14 +256,43 @@ class Parser {
   }
 
   absl::string_view text_;
+  const JsonReadOptions options_;
   size_t pos_ = 0;
+  // Where each key of the objects being read starts, innermost last; for
+  // the "first at" of a duplicate key.
+  std::vector<size_t> key_starts_;
+  size_t error_offset_ = 0;
   std::string error_;
 };
 
 }  // namespace
 
-absl::StatusOr<JsonValue> ParseJson(absl::string_view text) {
-  return Parser(text).Document();
+absl::StatusOr<JsonValue> ParseJson(absl::string_view text, const JsonReadOptions& options) {
+  return Parser(text, options).Document();
+}
+
+void AppendJsonString(absl::string_view s, std::string* out) {
+  out->push_back('"');
+  for (char c : s) {
+    switch (c) {
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          absl::StrAppendFormat(out, "\\u%04x", static_cast<int>(c));
+        } else {
+          out->push_back(c);
+        }
+    }
+  }
+  out->push_back('"');
 }
 
 int JsonHexDigit(char c) {
@@ -272,4 +334,4 @@ void AppendUtf8(uint32_t cp, std::string* out) {
   }
 }
 
-}  // namespace cairn::sim
+}  // namespace cairn::json

@@ -1,14 +1,18 @@
 // Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
 //
-// A small, strict JSON reader for the one-object-per-line event logs, much
-// faster than going through protobuf's JSON converter. It accepts RFC 8259
-// JSON (objects, arrays, strings with escapes, numbers, true/false/null) and
-// reports the column of the first error.
+// A small, strict JSON reader and the string writer that goes with it.
+// The reader serves two kinds of input: the one-object-per-line event logs
+// and Kafka records, where it is much faster than protobuf's JSON
+// converter, and journey files, where it runs before that converter
+// because protobuf accepts trailing commas and lets a repeated key silently
+// replace the first. It accepts RFC 8259 JSON only (objects, arrays,
+// strings with escapes, numbers, true/false/null; no trailing commas, no
+// duplicate keys in any object) and reports where the first error is.
 //
 // Thread-safety: pure functions.
 
-#ifndef CAIRN_SIM_JSON_H_
-#define CAIRN_SIM_JSON_H_
+#ifndef CAIRN_JSON_JSON_H_
+#define CAIRN_JSON_JSON_H_
 
 #include <cstdint>
 #include <string>
@@ -18,7 +22,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace cairn::sim {
+namespace cairn::json {
 
 struct JsonValue {
   enum class Type { kNull, kBool, kNumber, kString, kArray, kObject };
@@ -30,9 +34,23 @@ struct JsonValue {
   std::vector<std::pair<std::string, JsonValue>> object;  // in document order
 };
 
+struct JsonReadOptions {
+  // Errors are located as "column N: " when false (one-line inputs) and as
+  // "LINE:COLUMN: " when true (documents that span lines). Lines and
+  // columns count from 1; a column counts bytes.
+  bool lines = false;
+  // Arrays and objects nested deeper than this are refused.
+  int max_depth = 64;
+};
+
 // Parses one JSON document (surrounding whitespace allowed). InvalidArgument
-// with "column N: ..." on malformed input, duplicate keys included.
-absl::StatusOr<JsonValue> ParseJson(absl::string_view text);
+// "<position>: <what>" on malformed input: "trailing comma" at the comma,
+// "duplicate key \"k\" (first at <position>)" at the repeated key.
+absl::StatusOr<JsonValue> ParseJson(absl::string_view text,
+                                    const JsonReadOptions& options = {});
+
+// Appends `s` to *out as a JSON string literal (quotes included).
+void AppendJsonString(absl::string_view s, std::string* out);
 
 // ---- Pieces of the string grammar, shared with the event-line reader ----
 
@@ -54,6 +72,6 @@ inline uint32_t CombineSurrogates(uint32_t high, uint32_t low) {
 // Appends code point `cp` (at most 0x10FFFF) to *out as UTF-8.
 void AppendUtf8(uint32_t cp, std::string* out);
 
-}  // namespace cairn::sim
+}  // namespace cairn::json
 
-#endif  // CAIRN_SIM_JSON_H_
+#endif  // CAIRN_JSON_JSON_H_
