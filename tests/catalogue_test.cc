@@ -122,6 +122,7 @@ const std::vector<std::pair<const char*, Counter>>& CounterNames() {
       {"timers_fired", &EngineStats::timers_fired},
       {"messages_sent", &EngineStats::messages_sent},
       {"messages_failed", &EngineStats::messages_failed},
+      {"unknown_time_zones", &EngineStats::unknown_time_zones},
       {"subjects", &EngineStats::subjects},
       {"enrollments_in_flight", &EngineStats::enrollments_in_flight},
   };

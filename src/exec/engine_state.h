@@ -83,7 +83,8 @@ inline std::vector<int64_t*> StatFields(EngineStats* s) {
           &s->events_duplicate, &s->enrollments_applied, &s->enrollments_rejected,
           &s->profile_updates_applied, &s->profile_updates_rejected,
           &s->delivery_reports_applied, &s->delivery_reports_rejected, &s->late_inputs,
-          &s->too_late_inputs, &s->timers_fired, &s->messages_sent, &s->messages_failed};
+          &s->too_late_inputs, &s->timers_fired, &s->messages_sent, &s->messages_failed,
+          &s->unknown_time_zones};
 }
 
 // One deployed version of a journey.
