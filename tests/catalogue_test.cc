@@ -41,6 +41,7 @@
 #include "sim/generator.h"
 #include "sim/simulator.h"
 #include "snapshot/record_io.h"
+#include "testing/deep_journey.h"
 #include "testing/snapshot_records.h"
 #include "testing/test_util.h"
 
@@ -1561,6 +1562,10 @@ std::vector<JourneyCase> JourneyCatalogue() {
       {"text: JSON given as text",
        [] { return Text("{\"id\": \"welcome\"}"); },
        Exact(kInvalid, "text journey does not parse: 1:1: Expected identifier, got: {")},
+      {"text: predicates nested 10,000 deep",
+       [] { return Text(testing::DeepJourneyText(10000, testing::Nesting::kNot)); },
+       Exact(kInvalid, "text journey does not parse: 4:395: Message is too deep, the parser "
+                       "exceeded the configured recursion limit of 64.")},
 
       // ---- JSON ----
       {"JSON: cut short", [] { return Json("{\"id\": "); },
@@ -1601,16 +1606,25 @@ std::vector<JourneyCase> JourneyCatalogue() {
                        "Field 'duration', Illegal duration format; duration must end with 's' "
                        "for type type.googleapis.com/google.protobuf.Duration")},
 
+      {"JSON: predicates nested 10,000 deep",
+       [] { return Json(testing::DeepJourneyJson(10000)); },
+       Exact(kInvalid, "JSON journey does not parse: Message too deep. Max recursion depth "
+                       "reached for key 'not'")},
+
       // ---- Binary ----
       {"binary: garbage", [] { return Binary("\xff\xff\xff"); },
        Exact(kInvalid, "binary journey does not parse: not a valid cairn.v1.Journey in "
-                       "protobuf wire format")},
+                       "protobuf wire format (or nested more than 64 messages deep)")},
       {"binary: cut short", [] {
          const std::string bytes = BinaryOf(kPromo);
          return Binary(absl::string_view(bytes).substr(0, bytes.size() - 5));
        },
        Exact(kInvalid, "binary journey does not parse: not a valid cairn.v1.Journey in "
-                       "protobuf wire format")},
+                       "protobuf wire format (or nested more than 64 messages deep)")},
+      {"binary: predicates nested 10,000 deep",
+       [] { return Binary(testing::DeepJourneyInMemory(10000).SerializeAsString()); },
+       Exact(kInvalid, "binary journey does not parse: not a valid cairn.v1.Journey in "
+                       "protobuf wire format (or nested more than 64 messages deep)")},
       {"binary: the id with a varint's wire type",
        // A known field with the wrong wire type is kept as an unknown field.
        [] { return Binary(absl::string_view("\x08\x01", 2)); },
@@ -1637,7 +1651,7 @@ std::vector<JourneyCase> JourneyCatalogue() {
          return Binary(absl::string_view("\x0a\x02\xc3\x28", 4));
        },
        Exact(kInvalid, "binary journey does not parse: not a valid cairn.v1.Journey in "
-                       "protobuf wire format")},
+                       "protobuf wire format (or nested more than 64 messages deep)")},
 
       // ---- Format by extension ----
       {"path: an unknown extension", [] { return LoadJourneyFile(DataFile("journey.yaml")); },
@@ -1704,7 +1718,8 @@ std::vector<JourneyCase> JourneyCatalogue() {
        },
        Exact(kInvalid, absl::StrCat(CAIRN_TEST_TMPDIR, "/catalogue_garbage.binpb: binary "
                                     "journey does not parse: not a valid cairn.v1.Journey in "
-                                    "protobuf wire format"))},
+                                    "protobuf wire format (or nested more than 64 messages "
+                                    "deep)"))},
       {"file: JSON saved as .pb",
        [] {
          TempPath file("json.pb", "{\"id\": \"welcome\"}");
@@ -1712,7 +1727,8 @@ std::vector<JourneyCase> JourneyCatalogue() {
        },
        Exact(kInvalid, absl::StrCat(CAIRN_TEST_TMPDIR, "/catalogue_json.pb: binary "
                                     "journey does not parse: not a valid cairn.v1.Journey in "
-                                    "protobuf wire format"))},
+                                    "protobuf wire format (or nested more than 64 messages "
+                                    "deep)"))},
       {"file: binary saved as .textproto",
        [] {
          TempPath file("binary.textproto", BinaryOf(kPromo));
@@ -1730,7 +1746,8 @@ std::vector<JourneyCase> JourneyCatalogue() {
        },
        Exact(kInvalid, absl::StrCat(CAIRN_TEST_TMPDIR, "/catalogue_text.binpb: binary "
                                     "journey does not parse: not a valid cairn.v1.Journey in "
-                                    "protobuf wire format"))},
+                                    "protobuf wire format (or nested more than 64 messages "
+                                    "deep)"))},
   };
 }
 
