@@ -41,6 +41,7 @@
 #include "sim/generator.h"
 #include "sim/simulator.h"
 #include "snapshot/record_io.h"
+#include "testing/deep_journey.h"
 #include "testing/snapshot_records.h"
 #include "testing/test_util.h"
 
@@ -123,6 +124,7 @@ const std::vector<std::pair<const char*, Counter>>& CounterNames() {
       {"timers_fired", &EngineStats::timers_fired},
       {"messages_sent", &EngineStats::messages_sent},
       {"messages_failed", &EngineStats::messages_failed},
+      {"unknown_time_zones", &EngineStats::unknown_time_zones},
       {"subjects", &EngineStats::subjects},
       {"enrollments_in_flight", &EngineStats::enrollments_in_flight},
   };
@@ -1781,6 +1783,10 @@ std::vector<JourneyCase> JourneyCatalogue() {
       {"text: JSON given as text",
        [] { return Text("{\"id\": \"welcome\"}"); },
        Exact(kInvalid, "text journey does not parse: 1:1: Expected identifier, got: {")},
+      {"text: predicates nested 10,000 deep",
+       [] { return Text(testing::DeepJourneyText(10000, testing::Nesting::kNot)); },
+       Exact(kInvalid, "text journey does not parse: 4:395: Message is too deep, the parser "
+                       "exceeded the configured recursion limit of 64.")},
 
       // ---- JSON: syntax (Cairn's strict reader, line:column) ----
       {"JSON: cut short", [] { return Json("{\"id\": "); },
@@ -1836,16 +1842,25 @@ std::vector<JourneyCase> JourneyCatalogue() {
                        "Field 'duration', Illegal duration format; duration must end with 's' "
                        "for type type.googleapis.com/google.protobuf.Duration")},
 
+      {"JSON: predicates nested 10,000 deep",
+       [] { return Json(testing::DeepJourneyJson(10000)); },
+       // Cairn's strict reader stops first, at its own nesting bound.
+       Exact(kInvalid, "JSON journey does not parse: 1:1002: nested too deeply")},
+
       // ---- Binary ----
       {"binary: garbage", [] { return Binary("\xff\xff\xff"); },
        Exact(kInvalid, "binary journey does not parse: not a valid cairn.v1.Journey in "
-                       "protobuf wire format")},
+                       "protobuf wire format (or nested more than 64 messages deep)")},
       {"binary: cut short", [] {
          const std::string bytes = BinaryOf(kPromo);
          return Binary(absl::string_view(bytes).substr(0, bytes.size() - 5));
        },
        Exact(kInvalid, "binary journey does not parse: not a valid cairn.v1.Journey in "
-                       "protobuf wire format")},
+                       "protobuf wire format (or nested more than 64 messages deep)")},
+      {"binary: predicates nested 10,000 deep",
+       [] { return Binary(testing::DeepJourneyInMemory(10000).SerializeAsString()); },
+       Exact(kInvalid, "binary journey does not parse: not a valid cairn.v1.Journey in "
+                       "protobuf wire format (or nested more than 64 messages deep)")},
       {"binary: the id with a varint's wire type",
        // A known field with the wrong wire type is kept as an unknown field.
        [] { return Binary(absl::string_view("\x08\x01", 2)); },
@@ -1872,7 +1887,7 @@ std::vector<JourneyCase> JourneyCatalogue() {
          return Binary(absl::string_view("\x0a\x02\xc3\x28", 4));
        },
        Exact(kInvalid, "binary journey does not parse: not a valid cairn.v1.Journey in "
-                       "protobuf wire format")},
+                       "protobuf wire format (or nested more than 64 messages deep)")},
 
       // ---- Format by extension ----
       {"path: an unknown extension", [] { return LoadJourneyFile(DataFile("journey.yaml")); },
@@ -1942,7 +1957,8 @@ std::vector<JourneyCase> JourneyCatalogue() {
        },
        Exact(kInvalid, absl::StrCat(CAIRN_TEST_TMPDIR, "/catalogue_garbage.binpb: binary "
                                     "journey does not parse: not a valid cairn.v1.Journey in "
-                                    "protobuf wire format"))},
+                                    "protobuf wire format (or nested more than 64 messages "
+                                    "deep)"))},
       {"file: JSON saved as .pb",
        [] {
          TempPath file("json.pb", "{\"id\": \"welcome\"}");
@@ -1950,7 +1966,8 @@ std::vector<JourneyCase> JourneyCatalogue() {
        },
        Exact(kInvalid, absl::StrCat(CAIRN_TEST_TMPDIR, "/catalogue_json.pb: binary "
                                     "journey does not parse: not a valid cairn.v1.Journey in "
-                                    "protobuf wire format"))},
+                                    "protobuf wire format (or nested more than 64 messages "
+                                    "deep)"))},
       {"file: binary saved as .textproto",
        [] {
          TempPath file("binary.textproto", BinaryOf(kPromo));
@@ -1968,7 +1985,8 @@ std::vector<JourneyCase> JourneyCatalogue() {
        },
        Exact(kInvalid, absl::StrCat(CAIRN_TEST_TMPDIR, "/catalogue_text.binpb: binary "
                                     "journey does not parse: not a valid cairn.v1.Journey in "
-                                    "protobuf wire format"))},
+                                    "protobuf wire format (or nested more than 64 messages "
+                                    "deep)"))},
   };
 }
 

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "catch2/catch.hpp"
 #include "compile/journey_graph.h"
+#include "testing/deep_journey.h"
 #include "testing/test_util.h"
 
 namespace cairn {
@@ -98,6 +99,15 @@ std::vector<Case> Catalogue() {
        WithSettings(R"pb(settings { state: ACTIVE default_time_zone: "Mars/Olympus_Mons" })pb"),
        Problem("", "settings.default_time_zone",
                "unknown time zone \"Mars/Olympus_Mons\"; use an IANA name such as \"Asia/Shanghai\" (is tzdata installed?)")},
+      // The zone loader reads a name as a path: these must not reach it.
+      {"time zone that is a relative path",
+       WithSettings(R"pb(settings { state: ACTIVE default_time_zone: "../../../../etc/passwd" })pb"),
+       Problem("", "settings.default_time_zone",
+               "malformed time zone name \"../../../../etc/passwd\"; use an IANA name such as \"Asia/Shanghai\"")},
+      {"time zone that is an absolute path",
+       WithSettings(R"pb(settings { state: ACTIVE default_time_zone: "/proc/self/environ" })pb"),
+       Problem("", "settings.default_time_zone",
+               "malformed time zone name \"/proc/self/environ\"; use an IANA name such as \"Asia/Shanghai\"")},
       {"active window ends before it starts",
        WithSettings(R"pb(settings { state: ACTIVE active_window { start { seconds: 2000 } end { seconds: 1000 } } })pb"),
        Problem("", "settings.active_window.end", "active window ends before it starts")},
@@ -311,6 +321,39 @@ TEST_CASE("Catalogue: each invalid journey reports exactly its problem") {
                  Catch::Contains(problems[0].ToString()));
     }
   }
+}
+
+// A journey nested 98 deep used to compile and deploy, and then could not
+// be decoded from its own Kafka deploy record or checkpoint.
+TEST_CASE("Predicates nest at most kMaxPredicateDepth levels") {
+  using testing::Nesting;
+  for (Nesting nesting : {Nesting::kAll, Nesting::kNot}) {
+    INFO((nesting == Nesting::kAll ? "all" : "not"));
+    const v1::Journey at_limit = TextJourney(testing::DeepJourneyText(kMaxPredicateDepth, nesting));
+    CHECK(ValidateJourney(at_limit).empty());
+    CHECK_THAT(StatusOf(Compile(at_limit)), IsOk());
+
+    const v1::Journey over = TextJourney(testing::DeepJourneyText(kMaxPredicateDepth + 1, nesting));
+    const std::vector<JourneyProblem> problems = ValidateJourney(over);
+    INFO(ProblemsToString(problems));
+    REQUIRE(problems.size() == 1);
+    CHECK(problems[0].journey_id == "deep");
+    CHECK(problems[0].node_id == testing::kDeepNode);
+    CHECK(problems[0].field == testing::kDeepField);
+    CHECK(problems[0].message ==
+          absl::StrCat("predicate nests more than ", kMaxPredicateDepth,
+                       " levels deep (each all, any and not is a level); flatten it"));
+    absl::StatusOr<std::shared_ptr<const CompiledJourney>> compiled = Compile(over);
+    REQUIRE_FALSE(compiled.ok());
+    CHECK_THAT(std::string(compiled.status().message()),
+               Catch::Contains(problems[0].ToString()));
+  }
+  // Built in memory, a predicate can nest deeper than any loader accepts;
+  // the compiler measures it without recursing and stops at the bound.
+  const std::vector<JourneyProblem> problems =
+      ValidateJourney(testing::DeepJourneyInMemory(1000));
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0].field == testing::kDeepField);
 }
 
 TEST_CASE("A journey with several problems reports all of them, in order") {

@@ -1,6 +1,7 @@
 // Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
 //
-// Loading and saving journeys in text, JSON and binary form.
+// Loading and saving journeys in text, JSON and binary form, and the bounds
+// on how deeply their input may nest.
 
 #include "cairn/journey_io.h"
 
@@ -10,10 +11,13 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-
+#include "cairn/journey.h"
 #include "catch2/catch.hpp"
+#include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "testing/deep_journey.h"
 #include "testing/test_util.h"
 
 namespace cairn {
@@ -21,6 +25,7 @@ namespace {
 
 using testing::IsOk;
 using testing::StatusOf;
+using testing::TextJourney;
 
 const char* const kExamples[] = {
     CAIRN_SOURCE_DIR "/examples/cart_abandonment/journey.textproto",
@@ -134,7 +139,8 @@ TEST_CASE("Malformed JSON and binary are rejected") {
   absl::StatusOr<v1::Journey> bin = ParseJourney("\xff\xff\xff", JourneyFormat::kBinary);
   REQUIRE_FALSE(bin.ok());
   CHECK(bin.status().message() ==
-        "binary journey does not parse: not a valid cairn.v1.Journey in protobuf wire format");
+        "binary journey does not parse: not a valid cairn.v1.Journey in protobuf wire format "
+        "(or nested more than 64 messages deep)");
 }
 
 // protobuf's JSON parser accepts each of these; a duplicate "id" would
@@ -331,6 +337,69 @@ TEST_CASE("LoadJourneys: errors name the files") {
   SECTION("a missing path") {
     absl::StatusOr<std::vector<v1::Journey>> j = LoadJourneys("/no/such/dir.textproto");
     CHECK(j.status().code() == absl::StatusCode::kNotFound);
+  }
+}
+
+// Each loader recursed once per level of nesting with no bound: 10,000
+// levels overflowed the stack (exit 139).
+TEST_CASE("Input nested 10,000 deep is refused in every format, not a crash") {
+  using testing::Nesting;
+  for (Nesting nesting : {Nesting::kNot, Nesting::kAll}) {
+    const absl::Status text =
+        ParseJourney(testing::DeepJourneyText(10000, nesting), JourneyFormat::kText).status();
+    INFO(text.ToString());
+    CHECK(text.code() == absl::StatusCode::kInvalidArgument);
+    CHECK_THAT(std::string(text.message()),
+               Catch::StartsWith("text journey does not parse: ") &&
+                   Catch::Contains("exceeded the configured recursion limit of 64"));
+  }
+  const TempFile file("deep.textproto", testing::DeepJourneyText(10000, testing::Nesting::kNot));
+  const absl::Status loaded = LoadJourneyFile(file.path()).status();
+  CHECK(loaded.code() == absl::StatusCode::kInvalidArgument);
+  CHECK_THAT(std::string(loaded.message()), Catch::Contains("recursion limit"));
+
+  const absl::Status json =
+      ParseJourney(testing::DeepJourneyJson(10000), JourneyFormat::kJson).status();
+  INFO(json.ToString());
+  CHECK(json.code() == absl::StatusCode::kInvalidArgument);
+  CHECK_THAT(std::string(json.message()), Catch::StartsWith("JSON journey does not parse: "));
+
+  // Binary: built in memory (protobuf serializes any depth), refused on read.
+  const absl::Status binary =
+      ParseJourney(testing::DeepJourneyInMemory(10000).SerializeAsString(),
+                   JourneyFormat::kBinary)
+          .status();
+  INFO(binary.ToString());
+  CHECK(binary.code() == absl::StatusCode::kInvalidArgument);
+  CHECK_THAT(std::string(binary.message()), Catch::Contains("nested more than 64 messages deep"));
+}
+
+// Every journey the compiler accepts must load back from what it is saved
+// as: a journey deployed through Kafka or held in a checkpoint is stored in
+// binary, and is decoded inside records that wrap it in more levels.
+TEST_CASE("A journey with predicates at the depth limit round-trips through every format") {
+  using testing::Nesting;
+  for (Nesting nesting : {Nesting::kAll, Nesting::kNot}) {
+    const v1::Journey j =
+        TextJourney(testing::DeepJourneyText(kMaxPredicateDepth, nesting));
+    REQUIRE_THAT(StatusOf(Compile(j)), IsOk());
+    for (JourneyFormat format :
+         {JourneyFormat::kText, JourneyFormat::kJson, JourneyFormat::kBinary}) {
+      INFO(JourneyFormatName(format));
+      absl::StatusOr<std::string> bytes = SerializeJourney(j, format);
+      REQUIRE_THAT(StatusOf(bytes), IsOk());
+      absl::StatusOr<v1::Journey> back = ParseJourney(*bytes, format);
+      REQUIRE_THAT(StatusOf(back), IsOk());
+      CHECK(google::protobuf::util::MessageDifferencer::Equals(*back, j));
+    }
+    // With room to spare under protobuf's default bound for the records
+    // that carry a journey.
+    const std::string binary = j.SerializeAsString();
+    google::protobuf::io::CodedInputStream input(
+        reinterpret_cast<const uint8_t*>(binary.data()), static_cast<int>(binary.size()));
+    input.SetRecursionLimit(100 - 8);
+    v1::Journey back;
+    CHECK(back.ParseFromCodedStream(&input));
   }
 }
 

@@ -1,12 +1,23 @@
 // Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
 //
 // Local-time delays: DST spring-forward and fall-back days in two zones,
-// weekday rules across a week boundary, subject time zones, and delays
-// relative to a timestamp attribute.
+// weekday rules across a week boundary, subject time zones (and names that
+// must never reach the zone loader: it reads a name as a path), the bounded
+// zone cache, and delays relative to a timestamp attribute.
 
 #include "timer/local_time.h"
 
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <optional>
+#include <sstream>
 #include <string>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cairn/cairn.h"
 #include "cairn/testing/harness.h"
@@ -94,6 +105,101 @@ TEST_CASE("Local-time delays use the subject's zone, else the journey's") {
   CHECK(h.Sent("ny")[0].time == Utc(2026, 1, 5, 14));   // 09:00 EST today
   CHECK(h.Sent("sh")[0].time == Utc(2026, 1, 6, 1));    // 09:00 CST tomorrow
   CHECK(h.Sent("bad")[0].time == Utc(2026, 1, 6, 1));   // falls back to Shanghai
+  // "sh" has no zone attribute: the default is meant, not counted.
+  CHECK(h.engine().stats().unknown_time_zones == 1);
+}
+
+TEST_CASE("Zone names: only well-formed IANA names are accepted") {
+  using internal::IsWellFormedTimeZoneName;
+  for (const char* good :
+       {"UTC", "Etc/GMT+5", "Etc/GMT-14", "EST5EDT", "America/Argentina/Buenos_Aires",
+        "America/Port-au-Prince", "Asia/Shanghai", "America/Argentina/ComodRivadavia"}) {
+    INFO(good);
+    CHECK(IsWellFormedTimeZoneName(good));
+    CHECK(internal::LoadZone(good).has_value());
+  }
+  for (const std::string& bad : std::vector<std::string>{
+           "", "/etc/localtime", "/proc/self/environ", "../../../../etc/passwd",
+           "America/../../etc/passwd", "./UTC", "Asia/./Shanghai", "Asia//Shanghai", "Asia/",
+           "file:/etc/passwd", "file:UTC", "Asia/Shang hai", "Asia\\Shanghai", "-UTC",
+           "Asia/_Shanghai", std::string("UTC\0/x", 5), "Europe/Z\xc3\xbcrich",
+           "Asia/" + std::string(internal::kMaxTimeZoneNameLength, 'A')}) {
+    INFO(bad);
+    CHECK_FALSE(IsWellFormedTimeZoneName(bad));
+    CHECK_FALSE(internal::LoadZone(bad).has_value());
+  }
+  // The bound itself.
+  CHECK(IsWellFormedTimeZoneName(std::string(internal::kMaxTimeZoneNameLength, 'A')));
+  CHECK_FALSE(IsWellFormedTimeZoneName(std::string(internal::kMaxTimeZoneNameLength + 1, 'A')));
+}
+
+TEST_CASE("The zone cache holds at most its capacity and answers the same beyond it") {
+  internal::TimeZoneCache cache(/*capacity=*/2);
+  for (int round = 0; round < 2; ++round) {
+    for (const char* name : {"UTC", "Asia/Shanghai", "Europe/Berlin", "America/New_York"}) {
+      INFO(name);
+      std::optional<absl::TimeZone> tz = cache.Find(name);
+      REQUIRE(tz.has_value());
+      CHECK(tz->name() == name);
+    }
+    // Names that do not load are never held.
+    CHECK_FALSE(cache.Find("Not/AZone").has_value());
+    CHECK_FALSE(cache.Find("../../../../etc/passwd").has_value());
+    CHECK(cache.size() == 2);
+  }
+}
+
+// Feeds a subject whose zone attribute names `path` into a local-time delay,
+// with a watchdog: the zone loader used to open any path, and a FIFO without
+// a writer blocks that open for good. Returns whether the event came back in
+// time; if not, opens the FIFO for writing so that the engine thread ends.
+bool SignupReturnsAtOnce(Harness* h, const std::string& subject, const std::string& path) {
+  REQUIRE_THAT(h->Profile(subject, {{"time_zone", Value::String(path)}}), IsOk());
+  std::future<absl::Status> done =
+      std::async(std::launch::async, [&] { return h->Event(subject, "signup"); });
+  if (done.wait_for(std::chrono::seconds(10)) == std::future_status::ready) {
+    CHECK_THAT(done.get(), IsOk());
+    return true;
+  }
+  const int fd = open(path.c_str(), O_WRONLY);
+  if (fd >= 0) close(fd);
+  done.wait();
+  return false;
+}
+
+TEST_CASE("A zone attribute that is a path is counted and never opened") {
+  const std::filesystem::path dir =
+      std::filesystem::path(CAIRN_TEST_TMPDIR) / "local_time_test_fifo";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string fifo = (dir / "zone").string();
+  REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+
+  Harness h(Utc(2026, 1, 5, 12));  // 20:00 in Shanghai.
+  REQUIRE_THAT(h.DeployText(kMorning), IsOk());
+  CHECK(SignupReturnsAtOnce(&h, "fifo", fifo));
+  CHECK(SignupReturnsAtOnce(&h, "passwd", "../../../../../../../../etc/passwd"));
+  CHECK(SignupReturnsAtOnce(&h, "environ", "/proc/self/environ"));
+  REQUIRE_THAT(h.Profile("number", {{"time_zone", Value::Int(8)}}), IsOk());
+  REQUIRE_THAT(h.Event("number", "signup"), IsOk());
+  CHECK(h.engine().stats().unknown_time_zones == 4);
+
+  // The count is state: it survives a snapshot.
+  std::stringstream snapshot;
+  REQUIRE_THAT(h.engine().Snapshot(snapshot), IsOk());
+  Harness restored(Utc(2026, 1, 5, 12));
+  REQUIRE_THAT(restored.DeployText(kMorning), IsOk());
+  REQUIRE_THAT(restored.engine().Restore(snapshot), IsOk());
+  CHECK(restored.engine().stats().unknown_time_zones == 4);
+
+  // Each falls back to the journey's zone: 09:00 in Shanghai tomorrow.
+  REQUIRE_THAT(h.AdvanceTo(Utc(2026, 1, 7, 0)), IsOk());
+  for (const char* u : {"fifo", "passwd", "environ", "number"}) {
+    INFO(u);
+    REQUIRE(h.Sent(u).size() == 1);
+    CHECK(h.Sent(u)[0].time == Utc(2026, 1, 6, 1));
+  }
+  std::filesystem::remove_all(dir);
 }
 
 constexpr char kTestDrive[] = R"pb(

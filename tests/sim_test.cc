@@ -545,6 +545,25 @@ TEST_CASE("A/B analysis and the text report") {
   CHECK_THAT(text, Catch::Contains("enter signed_up"));  // the trace of u0
 }
 
+TEST_CASE("The text report counts zone attributes that fell back to the journey's zone") {
+  const v1::Journey j = TextJourney(R"pb(
+    id: "morning" version: 1
+    settings { state: ACTIVE default_time_zone: "Asia/Shanghai" }
+    nodes { id: "t" trigger { event { matcher { event: "signup" } } next: "nine" } }
+    nodes { id: "nine" delay { until_time_of_day { hour: 9 } next: "" } }
+  )pb");
+  std::istringstream events(
+      "{\"subject\":\"u1\",\"name\":\"signup\",\"time\":\"2026-01-05T12:00:00Z\"}\n"
+      "{\"subject\":\"u2\",\"name\":\"signup\",\"time\":\"2026-01-05T12:00:01Z\"}\n");
+  std::istringstream profiles(
+      "{\"subject\":\"u1\",\"attributes\":{\"time_zone\":\"../../../../etc/passwd\"}}\n"
+      "{\"subject\":\"u2\",\"attributes\":{\"time_zone\":\"Europe/Berlin\"}}\n");
+  absl::StatusOr<SimResult> r = Simulate(j, events, "log", &profiles, "profiles", SimOptions());
+  REQUIRE_THAT(StatusOf(r), IsOk());
+  CHECK(r->engine.unknown_time_zones == 1);
+  CHECK_THAT(RenderText(j, *r), Catch::Contains("1 zone lookups fell back to the journey's zone"));
+}
+
 TEST_CASE("Golden: the DOT picture of a small simulation") {
   const v1::Journey j = TextJourney(kJourney);
   std::string log;

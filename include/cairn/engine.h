@@ -74,6 +74,11 @@ struct EngineStats {
   int64_t timers_fired = 0;
   int64_t messages_sent = 0;     // accepted by a sink
   int64_t messages_failed = 0;   // refused by a sink
+  // Lookups of a subject's zone (a delay until a local time, a quiet-hours
+  // check) whose profile attribute held no well-formed, known IANA zone name
+  // (not a string, a path, an unknown name): the journey's default zone was
+  // used instead. Absent attributes are not counted.
+  int64_t unknown_time_zones = 0;
   int64_t subjects = 0;          // known subjects
   int64_t enrollments_in_flight = 0;
 };

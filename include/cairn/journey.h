@@ -40,6 +40,16 @@ enum class NodeKind {
   kExit,
 };
 
+// The deepest a predicate may nest: a comparison is one level, and each
+// all, any and not around it adds one. The compiler refuses deeper ones,
+// naming the node and field. Journeys are stored in binary (Kafka deploy
+// records, checkpoints) and protobuf refuses to decode messages nested more
+// than 100 deep; a predicate level costs two message levels (Predicate,
+// PredicateList), and the deepest place a predicate can sit (a sequence
+// step's or a wait branch's matcher) is five levels down, so this leaves
+// room for the records that wrap a journey. Real journeys nest a handful.
+inline constexpr int kMaxPredicateDepth = 24;
+
 // The number of NodeKind values, for tables indexed by kind.
 inline constexpr int kNodeKindCount = 9;
 

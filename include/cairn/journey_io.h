@@ -31,6 +31,16 @@ absl::string_view JourneyFormatName(JourneyFormat format);
 // path and the accepted extensions, for anything else.
 absl::StatusOr<JourneyFormat> JourneyFormatFromPath(absl::string_view path);
 
+// The deepest message nesting the text and binary loaders accept, counted
+// below the Journey (a node is one level, its trigger two, ...). Parsing
+// recurses once per level, so this bounds the stack whatever the input;
+// deeper input is refused with a parse error. It admits any journey whose
+// predicates are within kMaxPredicateDepth, wherever they sit, so that the
+// compiler can name the node and field of one too deep. JSON is bounded
+// by protobuf's JSON parser, which refuses objects and arrays nested more
+// than 100 deep.
+inline constexpr int kMaxJourneyMessageDepth = 64;
+
 // Parses a journey from `data`. Errors are InvalidArgument and say where the
 // input is wrong: line and column for text and for JSON syntax, the field's
 // path for JSON that parses but does not fit the schema. JSON must be strict
@@ -39,7 +49,8 @@ absl::StatusOr<JourneyFormat> JourneyFormatFromPath(absl::string_view path);
 // Unknown fields are rejected in every format: in text and JSON a misspelt
 // field name must not be silently ignored, and in binary a field from a newer
 // schema may change what the journey means. Parsing does not validate the
-// graph; see cairn::Compile / cairn::ValidateJourney.
+// graph; see cairn::Compile / cairn::ValidateJourney. Input nested deeper
+// than kMaxJourneyMessageDepth is refused.
 //
 // Example:
 //   absl::StatusOr<cairn::v1::Journey> j =

@@ -24,6 +24,7 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/reflection.h"
 #include "predicate/predicate.h"
+#include "timer/local_time.h"
 #include "util/proto_time.h"
 #include "util/utf8.h"
 
@@ -297,8 +298,16 @@ class JourneyCompiler {
         aw.AddAt("end", "active window ends before it starts");
       }
     }
-    if (!s.default_time_zone().empty() &&
-        !absl::LoadTimeZone(s.default_time_zone(), &graph_->default_time_zone)) {
+    if (s.default_time_zone().empty()) {
+      // UTC, as the graph starts.
+    } else if (!internal::IsWellFormedTimeZoneName(s.default_time_zone())) {
+      // Checked before loading: absl reads any name as a path.
+      scope.AddAt("default_time_zone",
+                  absl::StrCat("malformed time zone name \"", s.default_time_zone(),
+                               "\"; use an IANA name such as \"Asia/Shanghai\""));
+    } else if (std::optional<absl::TimeZone> tz = internal::LoadZone(s.default_time_zone())) {
+      graph_->default_time_zone = *tz;
+    } else {
       scope.AddAt("default_time_zone",
                   absl::StrCat("unknown time zone \"", s.default_time_zone(),
                                "\"; use an IANA name such as "

@@ -1474,19 +1474,18 @@ class Engine::Impl {
   }
 
   // The subject's time zone: the profile attribute the journey names, if it
-  // holds a known IANA zone, else the journey's default.
+  // holds a known IANA zone, else the journey's default. A value that is not
+  // one (not a string, malformed, unknown) is counted on every lookup, so the
+  // count does not depend on what the zone cache holds.
   absl::TimeZone SubjectZone(const Enrollment& e) {
     const JourneyGraph& g = *versions_[e.version].graph;
     const Value* name = FindSorted(subjects_[e.subject].profile, g.time_zone_attribute);
-    if (name == nullptr || name->type() != Value::Type::kString) return g.default_time_zone;
-    auto it = zone_cache_.find(name->string_value());
-    if (it == zone_cache_.end()) {
-      absl::TimeZone tz;
-      std::optional<absl::TimeZone> loaded;
-      if (absl::LoadTimeZone(name->string_value(), &tz)) loaded = tz;
-      it = zone_cache_.emplace(name->string_value(), loaded).first;
+    if (name == nullptr) return g.default_time_zone;
+    if (name->type() == Value::Type::kString) {
+      if (std::optional<absl::TimeZone> tz = zone_cache_.Find(name->string_value())) return *tz;
     }
-    return it->second ? *it->second : g.default_time_zone;
+    ++stats_.unknown_time_zones;
+    return g.default_time_zone;
   }
 
   // Starts a delay node. Returns true when the enrollment now waits; false
@@ -1832,8 +1831,8 @@ class Engine::Impl {
   std::vector<internal::PendingSequence> pending_;
   std::vector<uint32_t> free_pending_;
   internal::TimerQueue timers_;
-  // Loaded IANA zones by name; nullopt for names that do not load.
-  absl::flat_hash_map<std::string, std::optional<absl::TimeZone>> zone_cache_;
+  // Subjects' zones by name (bounded; see TimeZoneCache).
+  internal::TimeZoneCache zone_cache_;
 
   absl::flat_hash_map<uint64_t, absl::Time> dedup_seen_;
   std::deque<std::pair<absl::Time, uint64_t>> dedup_order_;

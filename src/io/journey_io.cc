@@ -3,6 +3,7 @@
 #include "cairn/journey_io.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -14,6 +15,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "cairn/journey.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
@@ -29,6 +31,18 @@ namespace {
 // that the strict reading below refuses no journey for its depth alone;
 // protobuf's limit and message apply as before.
 constexpr int kJsonJourneyMaxDepth = 128;
+
+// The deepest a valid journey nests, below the Journey itself: a sequence
+// step's matcher (Node, Trigger, SequenceTrigger, EventMatcher) holds the
+// root Predicate at level 5, each further predicate level adds a
+// PredicateList and a Predicate, and the innermost comparison holds a
+// Comparison, a Value and a StringList.
+constexpr int kDeepestValidJourney = 5 + 2 * (kMaxPredicateDepth - 1) + 3;
+static_assert(kDeepestValidJourney <= kMaxJourneyMessageDepth,
+              "the loaders must accept every journey the compiler accepts");
+// Protobuf's own decoders (Kafka records, snapshots) stop at 100 levels, and
+// they wrap journeys in a few more.
+static_assert(kMaxJourneyMessageDepth + 8 <= 100);
 
 // Collects text-format parse errors as "line:column: message".
 class TextErrorCollector : public google::protobuf::io::ErrorCollector {
@@ -112,6 +126,9 @@ absl::StatusOr<v1::Journey> ParseJourney(absl::string_view data,
   switch (format) {
     case JourneyFormat::kText: {
       google::protobuf::TextFormat::Parser parser;
+      // Unlimited by default in this protobuf: a deep enough input would
+      // overflow the stack.
+      parser.SetRecursionLimit(kMaxJourneyMessageDepth);
       TextErrorCollector errors;
       parser.RecordErrorsTo(&errors);
       google::protobuf::io::ArrayInputStream input(
@@ -147,12 +164,19 @@ absl::StatusOr<v1::Journey> ParseJourney(absl::string_view data,
       }
       return journey;
     }
-    case JourneyFormat::kBinary:
-      if (data.size() > static_cast<size_t>(INT32_MAX) ||
-          !journey.ParseFromArray(data.data(), static_cast<int>(data.size()))) {
-        return absl::InvalidArgumentError(
-            "binary journey does not parse: not a valid cairn.v1.Journey "
-            "in protobuf wire format");
+    case JourneyFormat::kBinary: {
+      if (data.size() > static_cast<size_t>(INT32_MAX)) {
+        return absl::InvalidArgumentError("binary journey does not parse: larger than 2 GiB");
+      }
+      google::protobuf::io::CodedInputStream input(
+          reinterpret_cast<const uint8_t*>(data.data()), static_cast<int>(data.size()));
+      input.SetRecursionLimit(kMaxJourneyMessageDepth);
+      if (!journey.ParseFromCodedStream(&input) || !input.ConsumedEntireMessage()) {
+        // The parser does not say which: both read as a bad encoding.
+        return absl::InvalidArgumentError(absl::StrCat(
+            "binary journey does not parse: not a valid cairn.v1.Journey in protobuf wire "
+            "format (or nested more than ",
+            kMaxJourneyMessageDepth, " messages deep)"));
       }
       if (std::string unknown = FindUnknownField(journey, ""); !unknown.empty()) {
         return absl::InvalidArgumentError(absl::StrCat(
@@ -160,6 +184,7 @@ absl::StatusOr<v1::Journey> ParseJourney(absl::string_view data,
             "); it may come from a newer schema"));
       }
       return journey;
+    }
   }
   return absl::InvalidArgumentError("unknown journey format");
 }

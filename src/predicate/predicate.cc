@@ -2,10 +2,13 @@
 
 #include "predicate/predicate.h"
 
+#include <algorithm>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "cairn/journey.h"
 
 namespace cairn::internal {
 namespace {
@@ -168,10 +171,47 @@ std::optional<Value::Type> BuiltinType(const Path& path) {
   return std::nullopt;
 }
 
+int PredicateDepthUpTo(const v1::Predicate& proto, int limit) {
+  // An explicit stack, not recursion: this runs before anything else looks
+  // at the predicate, on input that may nest without bound when a program
+  // builds it. Stops below `limit`, so it costs at most the terms within it.
+  std::vector<std::pair<const v1::Predicate*, int>> pending = {{&proto, 1}};
+  int deepest = 0;
+  while (!pending.empty()) {
+    const auto [p, depth] = pending.back();
+    pending.pop_back();
+    deepest = std::max(deepest, depth);
+    if (depth > limit) return depth;
+    switch (p->kind_case()) {
+      case v1::Predicate::kAll:
+        for (const v1::Predicate& c : p->all().predicates()) pending.emplace_back(&c, depth + 1);
+        break;
+      case v1::Predicate::kAny:
+        for (const v1::Predicate& c : p->any().predicates()) pending.emplace_back(&c, depth + 1);
+        break;
+      case v1::Predicate::kNot:
+        pending.emplace_back(&p->not_(), depth + 1);
+        break;
+      case v1::Predicate::kCompare:
+      case v1::Predicate::KIND_NOT_SET:
+        break;
+    }
+  }
+  return deepest;
+}
+
 CompiledPredicate CompiledPredicate::Compile(const v1::Predicate& proto,
                                              const PredicateScope& context,
                                              const FieldScope& scope) {
   CompiledPredicate compiled;
+  // Checked first: compiling (and evaluating) recurses once per level, and a
+  // deployed journey must stay decodable where it is stored in binary (see
+  // kMaxPredicateDepth).
+  if (PredicateDepthUpTo(proto, kMaxPredicateDepth) > kMaxPredicateDepth) {
+    scope.Add(absl::StrCat("predicate nests more than ", kMaxPredicateDepth,
+                           " levels deep (each all, any and not is a level); flatten it"));
+    return compiled;
+  }
   compiled.CompileTerm(proto, context, scope);
   return compiled;
 }

@@ -118,6 +118,11 @@ class CompiledPredicate {
   std::vector<Term> terms_;  // The root is the last term.
 };
 
+// The nesting depth of `proto` (a comparison or an empty list is 1; each
+// all, any and not adds 1), or any value above `limit` once it exceeds it.
+// Does not recurse.
+int PredicateDepthUpTo(const v1::Predicate& proto, int limit);
+
 // Applies `op` to two present values (EXISTS is not handled here). False
 // when the types do not fit the operator.
 bool CompareValues(v1::Operator op, const Value& left, const Value& right);

@@ -157,6 +157,12 @@ std::string RenderText(const v1::Journey& journey, const SimResult& r) {
                   WithCommas(r.engine.events_duplicate), " duplicate, ",
                   WithCommas(r.engine.too_late_inputs), " too late), ",
                   WithCommas(r.engine.late_inputs), " late inputs applied\n");
+  if (r.engine.unknown_time_zones > 0) {
+    // Shown only when it happens, so that the usual summary stays short.
+    absl::StrAppend(&out, "         ", WithCommas(r.engine.unknown_time_zones),
+                    " zone lookups fell back to the journey's zone (the subject's zone "
+                    "attribute is not a known IANA zone name)\n");
+  }
   for (const std::string& e : r.errors) absl::StrAppend(&out, "  bad line  ", e, "\n");
   const int64_t unlisted = r.bad_event_lines + r.bad_profile_lines -
                            static_cast<int64_t>(r.errors.size());

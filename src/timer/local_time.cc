@@ -2,6 +2,8 @@
 
 #include "timer/local_time.h"
 
+#include "absl/strings/ascii.h"
+
 namespace cairn::internal {
 namespace {
 
@@ -25,7 +27,44 @@ int WeekdayBit(absl::Weekday d) {
   return 0;
 }
 
+bool IsZoneNameChar(char c) {
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '+' ||
+         c == '-';
+}
+
 }  // namespace
+
+bool IsWellFormedTimeZoneName(absl::string_view name) {
+  if (name.empty() || name.size() > kMaxTimeZoneNameLength) return false;
+  bool component_start = true;
+  for (const char c : name) {
+    if (component_start) {
+      // A letter first: this also refuses an empty component ("a//b", a
+      // leading or trailing '/').
+      if (!absl::ascii_isalpha(static_cast<unsigned char>(c))) return false;
+      component_start = false;
+    } else if (c == '/') {
+      component_start = true;
+    } else if (!IsZoneNameChar(c)) {
+      return false;
+    }
+  }
+  return !component_start;
+}
+
+std::optional<absl::TimeZone> LoadZone(absl::string_view name) {
+  if (!IsWellFormedTimeZoneName(name)) return std::nullopt;
+  absl::TimeZone tz;
+  if (!absl::LoadTimeZone(std::string(name), &tz)) return std::nullopt;
+  return tz;
+}
+
+std::optional<absl::TimeZone> TimeZoneCache::Find(absl::string_view name) {
+  if (auto it = zones_.find(name); it != zones_.end()) return it->second;
+  std::optional<absl::TimeZone> tz = LoadZone(name);
+  if (tz && zones_.size() < capacity_) zones_.emplace(name, *tz);
+  return tz;
+}
 
 absl::Time ResolveLocal(const absl::CivilSecond& local, absl::TimeZone tz) {
   const absl::TimeZone::TimeInfo info = tz.At(local);

@@ -8,14 +8,24 @@
 //     passes it;
 //   - a local time that happens twice (fall-back overlap) resolves to its
 //     first occurrence.
+// and the loading of zones by name, where the name comes from untrusted data
+// (a profile attribute, a journey's settings): absl::LoadTimeZone treats a
+// name as a path under the zoneinfo directory, so only well-formed IANA
+// names may reach it.
 //
-// Thread-safety: pure functions.
+// Thread-safety: the functions are pure (LoadZone is safe to call from any
+// thread); a TimeZoneCache is not thread-safe.
 
 #ifndef CAIRN_TIMER_LOCAL_TIME_H_
 #define CAIRN_TIMER_LOCAL_TIME_H_
 
+#include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <string>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace cairn::internal {
@@ -29,6 +39,47 @@ absl::Time ResolveLocal(const absl::CivilSecond& local, absl::TimeZone tz);
 // REQUIRES: 0 <= hour <= 23, 0 <= minute <= 59.
 absl::Time NextLocalTime(absl::Time now, absl::TimeZone tz, int hour, int minute,
                          uint8_t weekday_mask);
+
+// The longest zone name accepted. The longest IANA name is 32 characters
+// ("America/Argentina/ComodRivadavia"); the slack is for future names.
+inline constexpr size_t kMaxTimeZoneNameLength = 64;
+
+// True if `name` has the shape of an IANA zone name: 1 to
+// kMaxTimeZoneNameLength characters, components separated by single '/',
+// each starting with an ASCII letter and holding only ASCII letters, digits,
+// '_', '+' and '-' ("UTC", "Etc/GMT+5", "America/Argentina/Buenos_Aires").
+// So no absolute path, no "." or ".." component, no "file:" prefix. Says
+// nothing about whether such a zone exists.
+bool IsWellFormedTimeZoneName(absl::string_view name);
+
+// The zone `name` names, or nullopt if the name is not well-formed (then
+// nothing is read from the filesystem) or names no zone that loads.
+std::optional<absl::TimeZone> LoadZone(absl::string_view name);
+
+// Zones loaded by name, for lookups repeated per subject. Holds at most
+// `capacity` zones, the first distinct ones that loaded: a zone beyond the
+// bound is loaded again on every lookup instead (absl keeps its own table of
+// loaded zones, so that costs a lookup there, not a file read). Names that do
+// not load are not held, so that no input can fill the cache with garbage.
+// What Find returns never depends on what is cached, only on the name.
+class TimeZoneCache {
+ public:
+  // More than the IANA database's ~600 names (with links): a real
+  // population of subjects never reaches it.
+  static constexpr size_t kDefaultCapacity = 1024;
+
+  explicit TimeZoneCache(size_t capacity = kDefaultCapacity) : capacity_(capacity) {}
+
+  // LoadZone(name), cached.
+  std::optional<absl::TimeZone> Find(absl::string_view name);
+
+  // The number of zones held; at most the capacity.
+  size_t size() const { return zones_.size(); }
+
+ private:
+  size_t capacity_;
+  absl::flat_hash_map<std::string, absl::TimeZone> zones_;
+};
 
 }  // namespace cairn::internal
 
