@@ -93,6 +93,7 @@ constexpr auto kExists = absl::StatusCode::kAlreadyExists;
 constexpr auto kPrecondition = absl::StatusCode::kFailedPrecondition;
 constexpr auto kOutOfRange = absl::StatusCode::kOutOfRange;
 constexpr auto kDataLoss = absl::StatusCode::kDataLoss;
+constexpr auto kExhausted = absl::StatusCode::kResourceExhausted;
 
 // Case names must be unique, so a failure points at one row.
 template <typename Case>
@@ -121,6 +122,7 @@ const std::vector<std::pair<const char*, Counter>>& CounterNames() {
       {"late_inputs", &EngineStats::late_inputs},
       {"too_late_inputs", &EngineStats::too_late_inputs},
       {"future_inputs", &EngineStats::future_inputs},
+      {"limits_reached", &EngineStats::limits_reached},
       {"timers_fired", &EngineStats::timers_fired},
       {"messages_sent", &EngineStats::messages_sent},
       {"messages_failed", &EngineStats::messages_failed},
@@ -158,6 +160,7 @@ const Delta kProfileRejected{&EngineStats::profile_updates_rejected, 1};
 const Delta kDeliveryRejected{&EngineStats::delivery_reports_rejected, 1};
 const Delta kTooLate{&EngineStats::too_late_inputs, 1};
 const Delta kFuture{&EngineStats::future_inputs, 1};
+const Delta kLimit{&EngineStats::limits_reached, 1};
 
 // ---------------------------------------------------------------------------
 // Two engines fed identically.
@@ -787,6 +790,14 @@ std::vector<EngineCase> EngineCatalogue() {
        Exact(kInvalid, "event signup of subject u1\\n\\u{001B}[31mFORGED\\xFF: subject_id is "
                        "not valid UTF-8 (byte 14): \"u1\\n\\u{001B}[31mFORGED\\xFF\""),
        {kEventRejected}},
+      {"Ingest: more text than max_input_bytes",
+       [=](World& w) {
+         return w.engine.Ingest(MakeEvent("x", "u9", "signup", now,
+                                          {{"blob", Value::String(std::string(65536, 'z'))}}));
+       },
+       Exact(kInvalid, "event signup of subject u9: 65549 bytes of text, more than "
+                       "max_input_bytes 65536"),
+       {kEventRejected}},
       {"Ingest: older than max_lateness",
        [=](World& w) {
          return w.engine.Ingest(MakeEvent("x", "u9", "signup", now - Min(61)));
@@ -976,6 +987,15 @@ std::vector<EngineCase> EngineCatalogue() {
                           "may not move the clock that far; call AdvanceTo() with the host's "
                           "clock first"),
        {kProfileRejected, kFuture}},
+      {"UpsertProfile: more attributes than max_profile_attributes",
+       [=](World& w) {
+         Attributes many;
+         for (int i = 0; i < 512; ++i) many.emplace_back(absl::StrCat("a", i), Value::Int(i));
+         return w.engine.UpsertProfile("u1", many, At(now));
+       },
+       Exact(kExhausted, "UpsertProfile for u1: the profile would hold 513 attributes, more "
+                         "than max_profile_attributes 512"),
+       {kProfileRejected, kLimit}},
       {"UpsertProfile: empty subject and too late",
        [=](World& w) { return w.engine.UpsertProfile("", {}, late(absl::Hours(2))); },
        Exact(kInvalid, "UpsertProfile: subject id is empty"), {kProfileRejected}},
@@ -1184,6 +1204,22 @@ std::vector<OptionsCase> OptionsCatalogue() {
        "max_steps_per_input must be at least 1"},
       {"max_steps_per_input negative", [](EngineOptions& o) { o.max_steps_per_input = -5; },
        "max_steps_per_input must be at least 1"},
+      {"max_input_lead negative", [](EngineOptions& o) { o.max_input_lead = -absl::Seconds(1); },
+       "max_input_lead is negative"},
+      {"start_time in 2200", [](EngineOptions& o) { o.start_time = LatestInputTime(); },
+       "start_time 2200-01-01T00:00:00+00:00 is outside the times an engine accepts, "
+       "1970-01-01T00:00:00+00:00 to 2200-01-01T00:00:00+00:00"},
+      {"max_input_bytes below 1 KiB", [](EngineOptions& o) { o.max_input_bytes = 1023; },
+       "max_input_bytes must be at least 1024"},
+      {"max_profile_attributes zero", [](EngineOptions& o) { o.max_profile_attributes = 0; },
+       "max_profile_attributes must be at least 1"},
+      {"max_profile_bytes zero", [](EngineOptions& o) { o.max_profile_bytes = 0; },
+       "max_profile_bytes must be at least 1"},
+      {"max_opt_out_channels zero", [](EngineOptions& o) { o.max_opt_out_channels = 0; },
+       "max_opt_out_channels must be at least 1"},
+      {"max_instances_per_subject zero",
+       [](EngineOptions& o) { o.max_instances_per_subject = 0; },
+       "max_instances_per_subject must be at least 1"},
       {"frequency cap without a channel",
        [](EngineOptions& o) { o.frequency_caps.push_back({"", 1, absl::Hours(1)}); },
        "frequency_caps[0]: channel is empty"},

@@ -71,6 +71,10 @@ struct EngineStats {
   int64_t late_inputs = 0;      // applied at engine time though older
   int64_t too_late_inputs = 0;  // rejected: older than max_lateness
   int64_t future_inputs = 0;    // rejected: further ahead than max_input_lead
+  // Per-subject limits reached (EngineOptions "Limits"): profile updates
+  // refused, opt-out lists collapsed to "all", keyed histories evicted or
+  // entries refused for instance_limit.
+  int64_t limits_reached = 0;
   int64_t timers_fired = 0;
   int64_t messages_sent = 0;     // accepted by a sink
   int64_t messages_failed = 0;   // refused by a sink

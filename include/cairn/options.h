@@ -78,6 +78,41 @@ struct EngineOptions {
   // Default: 1000. REQUIRES: >= 1.
   int max_steps_per_input = 1000;
 
+  // ---- Limits ----
+  //
+  // What one input, and the state one subject can build up, may hold, so
+  // that no input can grow the engine without bound and every snapshot
+  // record stays far below what Restore reads (docs/durability.md). An
+  // input over a limit is rejected (InvalidArgument or ResourceExhausted,
+  // counted, nothing changes); a limit reached while applying an accepted
+  // input is handled as each field says and counted in
+  // EngineStats::limits_reached.
+
+  // The most bytes of text one input may carry: the sum of its ids, names,
+  // property or attribute names and string values. Default: 64 KiB.
+  // REQUIRES: >= 1024.
+  int64_t max_input_bytes = 64 * 1024;
+
+  // The most attributes a subject's profile may hold, and the most bytes of
+  // text in them. A profile update that would go beyond either is rejected
+  // with ResourceExhausted. Defaults: 512 and 256 KiB. REQUIRES: >= 1.
+  int max_profile_attributes = 512;
+  int64_t max_profile_bytes = 256 * 1024;
+
+  // The most channels a subject's opt-out list (opt_out_attribute) names.
+  // An opt-out event for one more channel opts the subject out of "all"
+  // instead: consent errs on the side of sending less. Default: 64.
+  // REQUIRES: >= 1.
+  int max_opt_out_channels = 64;
+
+  // Keyed journeys (settings.instance_key): the most instance key values a
+  // subject's re-entry history keeps per journey. A new key beyond it
+  // evicts the history of the oldest key with no enrollment in flight (so
+  // that key's re-entry rules start afresh); when every key has one in
+  // flight, the entry is refused with reason "instance_limit".
+  // Default: 1000. REQUIRES: >= 1.
+  int max_instances_per_subject = 1000;
+
   // ---- Policies applied to every action of every journey ----
 
   // Per-channel frequency caps. Default: none.

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -104,9 +105,22 @@ void SetSorted(Attributes* attrs, absl::string_view name, Value value) {
 // Adds one to the count of `reason`, looked up by string_view: operator[]
 // builds a std::string key on every call, and every enrollment exit counts
 // two reasons (about 8% of a timer fire in BM_TimerFires).
+//
+// Reasons also come from hosts (a sink's failure reason, a delivery
+// report's): a counter keeps at most kMaxReasonsPerCounter distinct ones and
+// counts any further new reason as "(other)", so that a host passing, say,
+// a provider's message text cannot grow a report without bound.
+constexpr size_t kMaxReasonsPerCounter = 1000;
+
+// The longest failure reason a sink may give that is counted as it is.
+constexpr size_t kMaxSinkReasonBytes = 256;
+
 void CountReason(internal::ReasonCounts* counts, absl::string_view reason) {
   auto it = counts->find(reason);
-  if (it == counts->end()) it = counts->emplace(std::string(reason), 0).first;
+  if (it == counts->end()) {
+    if (counts->size() >= kMaxReasonsPerCounter) reason = "(other)";
+    it = counts->try_emplace(std::string(reason), 0).first;
+  }
   ++it->second;
 }
 
@@ -499,7 +513,7 @@ class Engine::Impl {
   // ---- Inputs ----
 
   absl::Status Ingest(const Event& event) {
-    absl::Status valid = internal::CheckEvent(event);
+    absl::Status valid = internal::CheckEvent(event, options_.max_input_bytes);
     if (!valid.ok()) {
       ++stats_.events_rejected;
       return valid;
@@ -579,6 +593,11 @@ class Engine::Impl {
       const std::string input = absl::StrCat("Enroll into journey ", journey_id);
       absl::Status valid = internal::CheckUtf8(subject_id, input, "subject id");
       if (valid.ok()) valid = internal::CheckAttributes(context, input, "context");
+      if (valid.ok()) {
+        valid = internal::CheckInputBytes(
+            static_cast<int64_t>(subject_id.size()) + internal::TextBytes(context),
+            options_.max_input_bytes, input);
+      }
       if (!valid.ok()) {
         ++stats_.enrollments_rejected;
         return valid;
@@ -624,6 +643,12 @@ class Engine::Impl {
       absl::Status valid = internal::CheckUtf8(subject_id, input, "subject id");
       if (valid.ok()) valid = internal::CheckUtf8(subject_type, input, "subject type");
       if (valid.ok()) valid = internal::CheckAttributes(attrs, input, "attribute");
+      if (valid.ok()) {
+        valid = internal::CheckInputBytes(
+            static_cast<int64_t>(subject_id.size() + subject_type.size()) +
+                internal::TextBytes(attrs),
+            options_.max_input_bytes, input);
+      }
       if (!valid.ok()) {
         ++stats_.profile_updates_rejected;
         return valid;
@@ -631,10 +656,15 @@ class Engine::Impl {
     }
     CAIRN_RETURN_IF_ERROR(
         CheckTime(time, &stats_.profile_updates_rejected, "profile update"));
+    const absl::string_view type = SubjectTypeOrDefault(subject_type);
+    if (absl::Status fits = CheckProfileLimits(type, subject_id, attrs, input); !fits.ok()) {
+      ++stats_.profile_updates_rejected;
+      ++stats_.limits_reached;
+      return fits;
+    }
     ApplyTime(time);
     ++stats_.profile_updates_applied;
-    const uint32_t subject =
-        InternSubject(SubjectTypeOrDefault(subject_type), subject_id);
+    const uint32_t subject = InternSubject(type, subject_id);
     for (const auto& [name, value] : attrs) {
       SetSorted(&subjects_[subject].profile, name, value);
     }
@@ -657,7 +687,11 @@ class Engine::Impl {
     }
     if (absl::Status valid = internal::CheckUtf8(
             reason, absl::StrCat("delivery report for ", message_id), "reason");
-        !valid.ok()) {
+        !valid.ok() ||
+        !(valid = internal::CheckInputBytes(static_cast<int64_t>(reason.size()),
+                                            options_.max_input_bytes,
+                                            absl::StrCat("delivery report for ", message_id)))
+             .ok()) {
       ++stats_.delivery_reports_rejected;
       return valid;
     }
@@ -750,6 +784,48 @@ class Engine::Impl {
   static absl::Status UnknownJourney(absl::string_view id) {
     return absl::NotFoundError(
         absl::StrCat("journey ", internal::Escaped(id), " is not deployed"));
+  }
+
+  // OK when applying `attrs` to the profile of (type, id) keeps it within
+  // max_profile_attributes and max_profile_bytes; else ResourceExhausted.
+  // Nothing changes either way. (Linear in the profile, which the limits
+  // bound.)
+  absl::Status CheckProfileLimits(absl::string_view type, absl::string_view id,
+                                  const Attributes& attrs, absl::string_view input) const {
+    static const Attributes* const kNoProfile = new Attributes();
+    const Attributes* profile = kNoProfile;
+    if (const std::optional<uint32_t> number = SubjectTypeNumber(type)) {
+      if (const std::optional<uint32_t> slot = subject_index_.Find(*number, id)) {
+        profile = &subjects_[*slot].profile;
+      }
+    }
+    int64_t count = static_cast<int64_t>(profile->size());
+    int64_t bytes = internal::TextBytes(*profile);
+    // The last value given for a name is the one that stays.
+    absl::flat_hash_set<absl::string_view> seen;
+    for (auto it = attrs.rbegin(); it != attrs.rend(); ++it) {
+      const auto& [name, value] = *it;
+      if (!seen.insert(name).second) continue;
+      if (const Value* old = FindSorted(*profile, name)) {
+        --count;
+        bytes -= internal::TextBytes({{name, *old}});
+      }
+      if (!value.is_null()) {
+        ++count;
+        bytes += internal::TextBytes({{name, value}});
+      }
+    }
+    if (count > options_.max_profile_attributes) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          input, ": the profile would hold ", count, " attributes, more than "
+          "max_profile_attributes ", options_.max_profile_attributes));
+    }
+    if (bytes > options_.max_profile_bytes) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          input, ": the profile would hold ", bytes, " bytes of text, more than "
+          "max_profile_bytes ", options_.max_profile_bytes));
+    }
+    return absl::OkStatus();
   }
 
   // The time rules, part 1: rejects an input whose time the engine cannot
@@ -882,12 +958,37 @@ class Engine::Impl {
   // The subject's history in a journey id, per instance key value for keyed
   // journeys (empty key otherwise).
   JourneyHistory& History(uint32_t subject, uint32_t journey, absl::string_view key) {
+    if (JourneyHistory* found = FindHistory(subject, journey, key)) return *found;
     auto& h = subjects_[subject].history;
-    for (JourneyHistory& entry : h) {
-      if (entry.journey == journey && internal::KeyOf(entry) == key) return entry;
-    }
     h.push_back(internal::MakeJourneyHistory(journey, key));
     return h.back();
+  }
+
+  JourneyHistory* FindHistory(uint32_t subject, uint32_t journey, absl::string_view key) {
+    for (JourneyHistory& entry : subjects_[subject].history) {
+      if (entry.journey == journey && internal::KeyOf(entry) == key) return &entry;
+    }
+    return nullptr;
+  }
+
+  // Before a keyed journey remembers one more instance key for `subject`:
+  // true when there is room under max_instances_per_subject, made if need be
+  // by forgetting the oldest key with nothing in flight; false when every
+  // key held has an enrollment in flight. Either limit case is counted.
+  bool MakeRoomForInstance(uint32_t subject, uint32_t journey) {
+    auto& all = subjects_[subject].history;
+    int held = 0;
+    auto oldest_idle = all.end();
+    for (auto it = all.begin(); it != all.end(); ++it) {
+      if (it->journey != journey) continue;
+      ++held;
+      if (oldest_idle == all.end() && it->active == 0) oldest_idle = it;
+    }
+    if (held < options_.max_instances_per_subject) return true;
+    ++stats_.limits_reached;
+    if (oldest_idle == all.end()) return false;
+    all.erase(oldest_idle);
+    return true;
   }
 
   // The instance key value in an entry context, as text; nullopt when the
@@ -1031,17 +1132,23 @@ class Engine::Impl {
         p.starts[0] = now_;
         p.context = event.properties;
         // After this start's window has passed, free it even if the subject
-        // never comes back (housekeeping: not counted in timers_fired). On
-        // the next whole minute, so that such timers share buckets.
-        const int64_t end = absl::ToUnixSeconds(now_ + trigger.duration);
-        const int64_t minute = end / 60 - (end % 60 < 0 ? 1 : 0);
-        timers_.Schedule(absl::FromUnixSeconds((minute + 1) * 60), **subject, 0,
-                         kProgressTimer);
+        // never comes back. One housekeeping timer per subject at most: a
+        // subject repeating the first step a million times must not queue
+        // a million timers.
+        if (!subjects_[**subject].progress_timer) {
+          ScheduleProgressTimer(**subject, now_ + trigger.duration);
+        }
       } else if (p.starts[i - 1] != absl::InfinitePast() &&
                  now_ - p.starts[i - 1] <= trigger.duration) {
         p.starts[i] = p.starts[i - 1];
+        // Later steps win. Replacing rather than appending keeps the context
+        // as large as the distinct names of its steps, however often a
+        // middle step repeats.
         for (const auto& [name, value] : event.properties) {
-          p.context.emplace_back(name, value);  // Later steps win (FindAttribute).
+          p.context.erase(std::remove_if(p.context.begin(), p.context.end(),
+                                         [&](const auto& nv) { return nv.first == name; }),
+                          p.context.end());
+          p.context.emplace_back(name, value);
         }
       } else {
         continue;
@@ -1075,6 +1182,32 @@ class Engine::Impl {
       }
       return;
     }
+  }
+
+  // Schedules the subject's housekeeping timer on the first whole minute
+  // after `end`, so that such timers share buckets (not counted in
+  // timers_fired).
+  void ScheduleProgressTimer(uint32_t subject, absl::Time end) {
+    const int64_t seconds = absl::ToUnixSeconds(end);
+    const int64_t minute = seconds / 60 - (seconds % 60 < 0 ? 1 : 0);
+    timers_.Schedule(absl::FromUnixSeconds((minute + 1) * 60), subject, 0, kProgressTimer);
+    subjects_[subject].progress_timer = true;
+  }
+
+  // The housekeeping timer: frees the partial matches whose window has
+  // passed, and comes back for the ones still open (a first step repeated
+  // since the timer was set).
+  void FireProgressTimer(uint32_t subject) {
+    subjects_[subject].progress_timer = false;
+    ExpireAllProgress(subject);
+    absl::Time latest = absl::InfinitePast();
+    for (const internal::SequenceProgress& p : subjects_[subject].sequences) {
+      const absl::Duration window = versions_[p.version].graph->nodes[p.node].duration;
+      for (absl::Time start : p.starts) {
+        if (start != absl::InfinitePast()) latest = std::max(latest, start + window);
+      }
+    }
+    if (latest != absl::InfinitePast()) ScheduleProgressTimer(subject, latest);
   }
 
   // Expires every partial match of `subject` whose window has passed.
@@ -1153,6 +1286,10 @@ class Engine::Impl {
     }
     const std::optional<std::string> key = InstanceKey(*v.graph, context);
     if (!key) return refuse("missing_instance_key");
+    if (!key->empty() && FindHistory(subject, v.journey, *key) == nullptr &&
+        !MakeRoomForInstance(subject, v.journey)) {
+      return refuse("instance_limit");
+    }
     JourneyHistory& h = History(subject, v.journey, *key);
     const v1::ReentryPolicy& policy = settings.reentry();
     switch (settings.has_reentry() ? policy.mode() : v1::ReentryPolicy::NEVER) {
@@ -1410,7 +1547,17 @@ class Engine::Impl {
       list = v->string_list_value();
     }
     list.erase(std::remove(list.begin(), list.end(), channel), list.end());
-    if (opt_out) list.push_back(channel);
+    if (opt_out) {
+      if (static_cast<int>(list.size()) >= options_.max_opt_out_channels &&
+          std::find(list.begin(), list.end(), "all") == list.end()) {
+        // One channel too many to name: out of all of them, rather than
+        // keep sending to someone who asked not to be contacted.
+        ++stats_.limits_reached;
+        list.assign({"all"});
+      } else if (static_cast<int>(list.size()) < options_.max_opt_out_channels) {
+        list.push_back(channel);
+      }
+    }
     SetSorted(&profile, options_.opt_out_attribute, Value::StringList(std::move(list)));
   }
 
@@ -1626,9 +1773,18 @@ class Engine::Impl {
     ActionCounters& counters = v.counters.actions[e.node];
     if (!result.accepted) {
       ++stats_.messages_failed;
-      CountReason(&counters.failed, result.failure_reason.empty()
-                                        ? "unspecified"
-                                        : absl::string_view(result.failure_reason));
+      if (result.failure_reason.empty()) {
+        CountReason(&counters.failed, "unspecified");
+      } else if (internal::IsValidUtf8(result.failure_reason) &&
+                 result.failure_reason.size() <= kMaxSinkReasonBytes) {
+        CountReason(&counters.failed, result.failure_reason);
+      } else {
+        // A sink's reason is text from outside too: a report (and the
+        // snapshot holding it) takes only valid UTF-8 of a sane length.
+        CountReason(&counters.failed,
+                    internal::Escaped(absl::string_view(result.failure_reason)
+                                          .substr(0, kMaxSinkReasonBytes)));
+      }
       FinishAction(slot, /*ok=*/false);
       return false;
     }
@@ -1749,7 +1905,7 @@ class Engine::Impl {
         continue;
       }
       if (t.kind == kProgressTimer) {
-        ExpireAllProgress(t.target);
+        FireProgressTimer(t.target);
         continue;
       }
       if (t.kind == kTrackerTimer) {
@@ -2058,10 +2214,20 @@ uint64_t Engine::Impl::OptionsFingerprint() const {
       "|", absl::FormatDuration(options_.delivery_report_window), "|",
       options_.max_steps_per_input, "|", options_.opt_out_attribute, "|", options_.opt_out_event,
       "|", options_.opt_in_event, "|", options_.holdout_percent, "|", options_.holdout_seed);
-  // Named only when not the default, so that snapshots written before the
-  // option existed still restore into an engine that keeps the default.
-  if (options_.max_input_lead != EngineOptions().max_input_lead) {
+  // Named only when not the default, so that snapshots written before these
+  // options existed still restore into an engine that keeps the defaults.
+  const EngineOptions defaults;
+  if (options_.max_input_lead != defaults.max_input_lead) {
     absl::StrAppend(&text, "|lead:", absl::FormatDuration(options_.max_input_lead));
+  }
+  if (options_.max_input_bytes != defaults.max_input_bytes ||
+      options_.max_profile_attributes != defaults.max_profile_attributes ||
+      options_.max_profile_bytes != defaults.max_profile_bytes ||
+      options_.max_opt_out_channels != defaults.max_opt_out_channels ||
+      options_.max_instances_per_subject != defaults.max_instances_per_subject) {
+    absl::StrAppend(&text, "|limits:", options_.max_input_bytes, ",",
+                    options_.max_profile_attributes, ",", options_.max_profile_bytes, ",",
+                    options_.max_opt_out_channels, ",", options_.max_instances_per_subject);
   }
   for (const FrequencyCap& c : options_.frequency_caps) {
     absl::StrAppend(&text, "|cap:", c.channel, ",", c.max_messages, ",",
@@ -2674,6 +2840,9 @@ absl::Status Engine::Impl::RestoreRecords(internal::RecordReader* reader) {
                   });
         for (const auto& [seq, t] : restored_timers) {
           timers_.Schedule(t.due, t.target, t.generation, t.kind);
+          if (t.kind == kProgressTimer && t.target < subjects_.size()) {
+            subjects_[t.target].progress_timer = true;
+          }
         }
         return CheckRestoredState();
       }

@@ -85,7 +85,7 @@ inline std::vector<int64_t*> StatFields(EngineStats* s) {
           &s->delivery_reports_applied, &s->delivery_reports_rejected, &s->late_inputs,
           &s->too_late_inputs, &s->timers_fired, &s->messages_sent, &s->messages_failed,
           // Appended: a snapshot from before a counter existed restores it as 0.
-          &s->future_inputs, &s->unknown_time_zones};
+          &s->future_inputs, &s->unknown_time_zones, &s->limits_reached};
 }
 
 // One deployed version of a journey.
@@ -189,6 +189,9 @@ static_assert(sizeof(SlotList) == sizeof(std::vector<uint32_t>),
 struct SubjectState {
   std::string id;
   uint32_t type = 0;  // Index into the engine's subject type names.
+  // A housekeeping timer for its partial sequence matches is pending
+  // (derived from the timers on restore).
+  bool progress_timer = false;
   Attributes profile;                // Sorted by name.
   // Live enrollment slots, oldest first, and live journey-goal trackers.
   // Up to four of each are held inline, in the bytes a std::vector would

@@ -65,7 +65,29 @@ absl::Status CheckAttributes(const Attributes& attributes, absl::string_view inp
   return absl::OkStatus();
 }
 
-absl::Status CheckEvent(const Event& event) {
+int64_t TextBytes(const Attributes& attributes) {
+  int64_t bytes = 0;
+  for (const auto& [name, value] : attributes) {
+    bytes += static_cast<int64_t>(name.size());
+    if (value.type() == Value::Type::kString) {
+      bytes += static_cast<int64_t>(value.string_value().size());
+    } else if (value.type() == Value::Type::kStringList) {
+      for (const std::string& item : value.string_list_value()) {
+        bytes += static_cast<int64_t>(item.size());
+      }
+    }
+  }
+  return bytes;
+}
+
+absl::Status CheckInputBytes(int64_t bytes, int64_t max_bytes, absl::string_view input) {
+  if (bytes <= max_bytes) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(input, ": ", bytes,
+                                                 " bytes of text, more than max_input_bytes ",
+                                                 max_bytes));
+}
+
+absl::Status CheckEvent(const Event& event, int64_t max_bytes) {
   if (event.subject_id.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("event ", event.name.empty() ? "(unnamed)" : Escaped(event.name),
@@ -84,7 +106,13 @@ absl::Status CheckEvent(const Event& event) {
   if (absl::Status s = CheckUtf8(event.subject_id, input, "subject_id"); !s.ok()) return s;
   if (absl::Status s = CheckUtf8(event.subject_type, input, "subject_type"); !s.ok()) return s;
   if (absl::Status s = CheckUtf8(event.id, input, "id"); !s.ok()) return s;
-  return CheckAttributes(event.properties, input, "property");
+  if (absl::Status s = CheckAttributes(event.properties, input, "property"); !s.ok()) {
+    return s;
+  }
+  return CheckInputBytes(static_cast<int64_t>(event.id.size() + event.subject_id.size() +
+                                              event.subject_type.size() + event.name.size()) +
+                             TextBytes(event.properties),
+                         max_bytes, input);
 }
 
 absl::Status CheckInputTimeRange(absl::Time time, absl::string_view input) {

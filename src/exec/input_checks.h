@@ -15,6 +15,8 @@
 #ifndef CAIRN_EXEC_INPUT_CHECKS_H_
 #define CAIRN_EXEC_INPUT_CHECKS_H_
 
+#include <cstdint>
+
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -34,9 +36,16 @@ absl::Status CheckUtf8(absl::string_view value, absl::string_view input,
 absl::Status CheckAttributes(const Attributes& attributes, absl::string_view input,
                              absl::string_view kind);
 
+// The bytes of text in `attributes`: names, string values and string-list
+// items. What EngineOptions::max_input_bytes and max_profile_bytes count.
+int64_t TextBytes(const Attributes& attributes);
+
+// OK when `bytes` <= `max_bytes`; else InvalidArgument naming `input`.
+absl::Status CheckInputBytes(int64_t bytes, int64_t max_bytes, absl::string_view input);
+
 // An event's required fields (subject id, name, a finite time), its strings
-// and properties.
-absl::Status CheckEvent(const Event& event);
+// and properties, and its size (at most `max_bytes` of text).
+absl::Status CheckEvent(const Event& event, int64_t max_bytes);
 
 // OK when `time` is in [EarliestInputTime(), LatestInputTime()); an error
 // naming `input` otherwise (infinite times included).

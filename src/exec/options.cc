@@ -35,6 +35,13 @@ absl::Status ValidateEngineOptions(const EngineOptions& o) {
     return bad("delivery_report_window is negative");
   }
   if (o.max_steps_per_input < 1) return bad("max_steps_per_input must be at least 1");
+  if (o.max_input_bytes < 1024) return bad("max_input_bytes must be at least 1024");
+  if (o.max_profile_attributes < 1) return bad("max_profile_attributes must be at least 1");
+  if (o.max_profile_bytes < 1) return bad("max_profile_bytes must be at least 1");
+  if (o.max_opt_out_channels < 1) return bad("max_opt_out_channels must be at least 1");
+  if (o.max_instances_per_subject < 1) {
+    return bad("max_instances_per_subject must be at least 1");
+  }
   for (size_t i = 0; i < o.frequency_caps.size(); ++i) {
     const FrequencyCap& c = o.frequency_caps[i];
     const std::string at = absl::StrCat("frequency_caps[", i, "]: ");

@@ -37,6 +37,14 @@ absl::Status RecordWriter::Write(const google::protobuf::MessageLite& record) {
   if (!record.SerializeToString(&buffer_)) {
     return absl::InternalError("snapshot record cannot be serialized");
   }
+  if (buffer_.size() > kMaxRecordBytes) {
+    // The reader would refuse it: a snapshot that does not restore is data
+    // lost, so refuse to write it instead. (The engine's limits keep every
+    // record far below this; reaching it is a bug.)
+    return absl::InternalError(absl::StrCat("snapshot record of ", buffer_.size(),
+                                            " bytes is larger than a reader takes (",
+                                            kMaxRecordBytes, ")"));
+  }
   char header[10];
   size_t n = 0;
   uint64_t len = buffer_.size();

@@ -1,0 +1,319 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+//
+// What one subject can build up is bounded (EngineOptions "Limits"): a
+// subject that repeats itself a hundred thousand times holds about what it
+// held after the first time, every limit reached is refused or handled as
+// documented and counted, and every snapshot the engine writes restores.
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "cairn/cairn.h"
+#include "cairn/testing/harness.h"
+#include "cairn/v1/snapshot.pb.h"
+#include "catch2/catch.hpp"
+#include "testing/snapshot_records.h"
+#include "testing/test_util.h"
+
+namespace cairn {
+namespace {
+
+using testing::Harness;
+using testing::IsOk;
+using testing::TextJourney;
+
+class NullSink : public ChannelSink {
+ public:
+  SendResult Send(const Message&) override { return SendResult::Accepted(); }
+};
+
+// Snapshots `h`'s engine and restores it into a fresh one with the same
+// options and journeys: every snapshot the engine writes must restore.
+void CheckRestores(Harness& h, const EngineOptions& options,
+                   const std::vector<v1::Journey>& journeys,
+                   const std::vector<std::string>& channels) {
+  std::stringstream bytes;
+  REQUIRE_THAT(h.engine().Snapshot(bytes), IsOk());
+  Engine restored(options);
+  NullSink sink;
+  for (const std::string& c : channels) REQUIRE_THAT(restored.RegisterChannel(c, &sink), IsOk());
+  for (const v1::Journey& j : journeys) REQUIRE_THAT(restored.Deploy(j), IsOk());
+  REQUIRE_THAT(restored.Restore(bytes), IsOk());
+  CHECK(restored.stats().limits_reached == h.engine().stats().limits_reached);
+}
+
+EngineOptions AtHarnessStart() {
+  EngineOptions o;
+  o.start_time = Harness::DefaultStart();
+  return o;
+}
+
+int CountRecords(const Engine& engine, v1::SnapshotRecord::KindCase kind) {
+  int n = 0;
+  for (const v1::SnapshotRecord& r : testing::SnapshotRecordsOf(engine)) {
+    n += r.kind_case() == kind ? 1 : 0;
+  }
+  return n;
+}
+
+constexpr char kBrowseThenBuy[] = R"pb(
+  id: "browse" version: 1
+  settings { state: ACTIVE }
+  nodes { id: "seq" trigger { sequence {
+            steps { event: "view" } steps { event: "cart" } steps { event: "buy" }
+            within { seconds: 86400 } } next: "thanks" } }
+  nodes { id: "thanks" action { channel: "push" template_id: "thanks"
+          params { key: "sku" value: "{{entry.sku}}" } } }
+)pb";
+
+TEST_CASE("A first step repeated 100,000 times keeps one housekeeping timer") {
+  Harness h;
+  const v1::Journey journey = TextJourney(kBrowseThenBuy);
+  REQUIRE_THAT(h.Deploy(journey), IsOk());
+  for (int i = 0; i < 100000; ++i) {
+    REQUIRE_THAT(h.Event("u1", "view", h.now() + absl::Milliseconds(100),
+                         {{"sku", Value::String(absl::StrCat("sku-", i))}}),
+                 IsOk());
+  }
+  // Was one timer per view: 100,000 timer records.
+  CHECK(CountRecords(h.engine(), v1::SnapshotRecord::kTimer) == 1);
+  CheckRestores(h, AtHarnessStart(), {journey}, {"push"});
+  // The partial match is still freed when its window has passed, however
+  // long the views went on after the timer was set.
+  REQUIRE_THAT(h.Advance(absl::Hours(25)), IsOk());
+  CHECK(CountRecords(h.engine(), v1::SnapshotRecord::kTimer) == 0);
+  for (const v1::SnapshotRecord& r : testing::SnapshotRecordsOf(h.engine())) {
+    if (r.has_subject()) CHECK(r.subject().sequences_size() == 0);
+  }
+}
+
+TEST_CASE("A middle step repeated keeps the partial match's context to its distinct names") {
+  Harness h;
+  const v1::Journey journey = TextJourney(kBrowseThenBuy);
+  REQUIRE_THAT(h.Deploy(journey), IsOk());
+  REQUIRE_THAT(h.Event("u1", "view", {{"sku", Value::String("A-1")}}), IsOk());
+  for (int i = 0; i < 20000; ++i) {
+    REQUIRE_THAT(h.Event("u1", "cart", {{"sku", Value::String(absl::StrCat("B-", i))},
+                                        {"qty", Value::Int(i)}}),
+                 IsOk());
+  }
+  for (const v1::SnapshotRecord& r : testing::SnapshotRecordsOf(h.engine())) {
+    if (!r.has_subject()) continue;
+    REQUIRE(r.subject().sequences_size() == 1);
+    CHECK(r.subject().sequences(0).context_size() == 2);  // sku and qty, the latest
+  }
+  // Later steps still win.
+  REQUIRE_THAT(h.Event("u1", "buy"), IsOk());
+  REQUIRE(h.SentTo("u1", "push") == 1);
+  CHECK(h.Sent("u1")[0].params[0].second == "B-19999");
+}
+
+TEST_CASE("Profiles are bounded in attributes and bytes, and an update over either changes nothing") {
+  EngineOptions options = AtHarnessStart();
+  options.max_profile_attributes = 3;
+  options.max_profile_bytes = 40;
+  Harness h(Harness::DefaultStart(), options);
+  REQUIRE_THAT(h.Profile("u1", {{"a", Value::Int(1)}, {"b", Value::Int(2)}}), IsOk());
+  const absl::Status many =
+      h.Profile("u1", {{"c", Value::Int(3)}, {"d", Value::Int(4)}});
+  CHECK(many.code() == absl::StatusCode::kResourceExhausted);
+  CHECK(std::string(many.message()) ==
+        "UpsertProfile for u1: the profile would hold 4 attributes, more than "
+        "max_profile_attributes 3");
+  // Replacing and removing count as such: b replaced, a removed, c and d added.
+  REQUIRE_THAT(h.Profile("u1", {{"b", Value::Int(5)}, {"a", Value()}, {"c", Value::Int(3)},
+                                {"d", Value::Int(4)}}),
+               IsOk());
+  const absl::Status big = h.Profile("u1", {{"b", Value::String(std::string(40, 'x'))}});
+  CHECK(big.code() == absl::StatusCode::kResourceExhausted);
+  CHECK(std::string(big.message()) ==
+        "UpsertProfile for u1: the profile would hold 43 bytes of text, more than "
+        "max_profile_bytes 40");
+  const EngineStats stats = h.engine().stats();
+  CHECK(stats.profile_updates_rejected == 2);
+  CHECK(stats.limits_reached == 2);
+  CHECK(stats.profile_updates_applied == 2);
+  CheckRestores(h, options, {}, {});
+}
+
+TEST_CASE("An input with more text than max_input_bytes is refused") {
+  Harness h;
+  REQUIRE_THAT(h.DeployText(kBrowseThenBuy), IsOk());
+  const std::string big(64 * 1024, 'x');
+  const absl::Status event = h.Event("u1", "view", {{"blob", Value::String(big)}});
+  CHECK(event.code() == absl::StatusCode::kInvalidArgument);
+  CHECK(std::string(event.message()) ==
+        "event view of subject u1: 65546 bytes of text, more than max_input_bytes 65536");
+  const absl::Status profile = h.Profile("u1", {{"notes", Value::StringList({big})}});
+  CHECK(std::string(profile.message()) ==
+        "UpsertProfile for u1: 65543 bytes of text, more than max_input_bytes 65536");
+  CHECK(h.engine().stats().events_rejected == 1);
+  CHECK(h.engine().stats().profile_updates_rejected == 1);
+  CHECK(h.engine().stats().subjects == 0);
+}
+
+TEST_CASE("Opting out of more channels than max_opt_out_channels opts out of all") {
+  EngineOptions options = AtHarnessStart();
+  options.max_opt_out_channels = 2;
+  Harness h(Harness::DefaultStart(), options);
+  REQUIRE_THAT(h.DeployText(R"pb(
+    id: "promo" version: 1
+    settings { state: ACTIVE reentry { mode: CONCURRENT max_concurrent: 10 } }
+    nodes { id: "t" trigger { event { matcher { event: "visit" } } next: "push" } }
+    nodes { id: "push" action { channel: "push" template_id: "p" } })pb"),
+               IsOk());
+  for (const char* channel : {"sms", "email", "fax"}) {
+    REQUIRE_THAT(h.Event("u1", "opt_out", {{"channel", Value::String(channel)}}), IsOk());
+  }
+  CHECK(h.engine().stats().limits_reached == 1);
+  REQUIRE_THAT(h.Event("u1", "visit"), IsOk());
+  CHECK(h.SentTo("u1", "push") == 0);  // push was never named, but "all" holds it
+  // 100,000 distinct channels cost what 100,000 repeats of one do.
+  for (int i = 0; i < 100000; ++i) {
+    REQUIRE_THAT(
+        h.Event("u2", "opt_out", {{"channel", Value::String(absl::StrCat("c", i))}}), IsOk());
+  }
+  REQUIRE_THAT(h.Event("u2", "visit"), IsOk());
+  CHECK(h.SentTo("u2", "push") == 0);
+  CheckRestores(h, options, {TextJourney(R"pb(
+    id: "promo" version: 1
+    settings { state: ACTIVE reentry { mode: CONCURRENT max_concurrent: 10 } }
+    nodes { id: "t" trigger { event { matcher { event: "visit" } } next: "push" } }
+    nodes { id: "push" action { channel: "push" template_id: "p" } })pb")},
+                {"push"});
+}
+
+constexpr char kOrders[] = R"pb(
+  id: "orders" version: 1
+  settings { state: ACTIVE instance_key: "order_id" reentry { mode: NEVER } }
+  nodes { id: "ordered" trigger { event { matcher { event: "order" } } next: "shipped" } }
+  nodes { id: "shipped" wait { branches { name: "shipped" matcher { event: "ship" same_key: true }
+                                          next: "" }
+                               timeout { seconds: 172800 } on_timeout: "" } }
+)pb";
+
+Attributes Order(const std::string& id) { return {{"order_id", Value::String(id)}}; }
+
+TEST_CASE("Keyed journeys remember at most max_instances_per_subject keys per subject") {
+  EngineOptions options = AtHarnessStart();
+  options.max_instances_per_subject = 3;
+  Harness h(Harness::DefaultStart(), options);
+  REQUIRE_THAT(h.DeployText(kOrders), IsOk());
+  for (const char* id : {"A", "B", "C"}) REQUIRE_THAT(h.Event("u", "order", Order(id)), IsOk());
+  // Every key held is in flight: a fourth is refused.
+  REQUIRE_THAT(h.Event("u", "order", Order("D")), IsOk());
+  v1::VersionReport v = h.Report("orders")->versions(0);
+  CHECK(v.entered() == 3);
+  REQUIRE(v.entries_refused_size() == 1);
+  CHECK(v.entries_refused(0).reason() == "instance_limit");
+  // B ships: its key is idle, so D takes its place, and B's history is gone
+  // (a repeat of B is a new order, not reentry_never).
+  REQUIRE_THAT(h.Event("u", "ship", Order("B")), IsOk());
+  REQUIRE_THAT(h.Event("u", "order", Order("D")), IsOk());
+  v = h.Report("orders")->versions(0);
+  CHECK(v.entered() == 4);
+  CHECK(h.engine().stats().limits_reached == 2);
+  CheckRestores(h, options, {TextJourney(kOrders)}, {});
+}
+
+TEST_CASE("A subject placing 20,000 orders holds max_instances_per_subject keys") {
+  // Was one history record per key for good, each new key costing a scan of
+  // all of them. Now at most max_instances_per_subject per journey, so each
+  // new key costs at most that many comparisons (bench/ times it).
+  EngineOptions options = AtHarnessStart();
+  options.max_instances_per_subject = 100;
+  Harness h(Harness::DefaultStart(), options);
+  REQUIRE_THAT(h.DeployText(kOrders), IsOk());
+  for (int i = 0; i < 20000; ++i) {
+    REQUIRE_THAT(h.Event("u", "order", Order(absl::StrCat("o-", i))), IsOk());
+    if (i % 2 == 0) REQUIRE_THAT(h.Event("u", "ship", Order(absl::StrCat("o-", i))), IsOk());
+  }
+  int histories = 0;
+  for (const v1::SnapshotRecord& r : testing::SnapshotRecordsOf(h.engine())) {
+    if (r.has_subject()) histories += r.subject().history_size();
+  }
+  CHECK(histories == 100);
+  CHECK(h.engine().stats().enrollments_in_flight == 100);
+  CheckRestores(h, options, {TextJourney(kOrders)}, {});
+}
+
+TEST_CASE("Host-given reasons are bounded per counter and kept valid UTF-8") {
+  class Bouncing : public ChannelSink {
+   public:
+    SendResult Send(const Message& m) override {
+      return SendResult::Failed(m.subject_id == "bad" ? std::string("Jos\xE9\n") + std::string(300, 'x')
+                                                      : absl::StrCat("provider said ", m.subject_id));
+    }
+  } sink;
+  EngineOptions options = AtHarnessStart();
+  Engine engine(options);
+  REQUIRE_THAT(engine.RegisterChannel("sms", &sink), IsOk());
+  const v1::Journey journey = TextJourney(R"pb(
+    id: "note" version: 1
+    settings { state: ACTIVE }
+    nodes { id: "t" trigger { event { matcher { event: "visit" } } next: "sms" } }
+    nodes { id: "sms" action { channel: "sms" template_id: "n" } })pb");
+  REQUIRE_THAT(engine.Deploy(journey), IsOk());
+  for (int i = 0; i < 1100; ++i) {
+    Event e;
+    e.subject_id = absl::StrCat("s", i);
+    e.name = "visit";
+    e.time = options.start_time;
+    REQUIRE_THAT(engine.Ingest(e), IsOk());
+  }
+  Event bad;
+  bad.subject_id = "bad";
+  bad.name = "visit";
+  bad.time = options.start_time;
+  // Beyond 1,000 reasons: "(other)". The bad one is one of the 100 others.
+  REQUIRE_THAT(engine.Ingest(bad), IsOk());
+  const v1::JourneyReport report = *engine.Report("note");
+  const auto& failed = report.versions(0).actions(0).failed();
+  CHECK(failed.size() == 1001);
+  int64_t other = 0;
+  for (const v1::ReasonCount& r : failed) {
+    if (r.reason() == "(other)") other = r.count();
+  }
+  CHECK(other == 101);
+  std::stringstream bytes;
+  REQUIRE_THAT(engine.Snapshot(bytes), IsOk());
+  Engine restored(options);
+  REQUIRE_THAT(restored.RegisterChannel("sms", &sink), IsOk());
+  REQUIRE_THAT(restored.Deploy(journey), IsOk());
+  REQUIRE_THAT(restored.Restore(bytes), IsOk());
+}
+
+TEST_CASE("A sink's reason that is not UTF-8 is counted escaped, and the snapshot restores") {
+  class Latin1 : public ChannelSink {
+   public:
+    SendResult Send(const Message&) override { return SendResult::Failed("refus\xE9"); }
+  } sink;
+  EngineOptions options = AtHarnessStart();
+  Engine engine(options);
+  REQUIRE_THAT(engine.RegisterChannel("sms", &sink), IsOk());
+  const v1::Journey journey = TextJourney(R"pb(
+    id: "note" version: 1
+    settings { state: ACTIVE }
+    nodes { id: "t" trigger { event { matcher { event: "visit" } } next: "sms" } }
+    nodes { id: "sms" action { channel: "sms" template_id: "n" } })pb");
+  REQUIRE_THAT(engine.Deploy(journey), IsOk());
+  Event e;
+  e.subject_id = "u1";
+  e.name = "visit";
+  e.time = options.start_time;
+  REQUIRE_THAT(engine.Ingest(e), IsOk());
+  const v1::JourneyReport report = *engine.Report("note");
+  REQUIRE(report.versions(0).actions(0).failed_size() == 1);
+  CHECK(report.versions(0).actions(0).failed(0).reason() == "refus\\xE9");
+  std::stringstream bytes;
+  REQUIRE_THAT(engine.Snapshot(bytes), IsOk());
+  Engine restored(options);
+  REQUIRE_THAT(restored.RegisterChannel("sms", &sink), IsOk());
+  REQUIRE_THAT(restored.Deploy(journey), IsOk());
+  REQUIRE_THAT(restored.Restore(bytes), IsOk());
+}
+
+}  // namespace
+}  // namespace cairn
