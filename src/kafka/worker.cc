@@ -375,8 +375,10 @@ absl::Status Worker::Impl::Assign(int32_t partition, int64_t* start_offset) {
     *start_offset = RD_KAFKA_OFFSET_BEGINNING;
     ++stats_.started_from_beginning;
     log_->Warning(absl::StrCat("partition ", partition,
-                               ": no usable checkpoint; starting from the beginning"));
+                               ": no checkpoint; starting from the beginning"));
   } else {
+    // Checkpoints exist but none is usable: never start over from the
+    // beginning then (the store's message says why, file by file).
     return absl::Status(checkpoint.status().code(),
                         absl::StrCat("partition ", partition, ": cannot load a checkpoint: ",
                                      checkpoint.status().message()));

@@ -393,6 +393,64 @@ TEST_CASE("Worker: a checkpoint that does not restore stops the worker") {
   CHECK((*worker)->stats().checkpoints_saved == 0);
 }
 
+TEST_CASE("Worker: checkpoints that exist but cannot be read stop the worker") {
+  Setup setup("unreadable");
+  const Stream stream = GenerateStream(300, 1, absl::Hours(1));
+  std::vector<Record> records = RecordsOf(stream);
+  const std::vector<int64_t> ends = setup.Write(records);
+  {
+    CapturingLog log;
+    setup.RunToCheckpoints(setup.Options(&log), ends);
+  }
+  const size_t sent = OutputIds(setup).size();
+  REQUIRE(sent > 0);
+
+  // Every checkpoint of every partition becomes a directory: it is listed
+  // but cannot be read, as after an I/O error (chmod 000 would not stop a
+  // test running as root).
+  std::vector<std::string> locations;
+  for (int32_t p = 0; p < kPartitions; ++p) {
+    absl::StatusOr<std::vector<CheckpointInfo>> list = setup.store->List(p);
+    REQUIRE_THAT(StatusOf(list), IsOk());
+    REQUIRE_FALSE(list->empty());
+    for (const CheckpointInfo& info : *list) {
+      REQUIRE(std::filesystem::remove(info.location));
+      REQUIRE(std::filesystem::create_directory(info.location));
+      locations.push_back(info.location);
+    }
+  }
+
+  // A partition is never started over from its beginning then: that would
+  // send every message again.
+  CapturingLog log;
+  absl::StatusOr<std::unique_ptr<Worker>> worker = Worker::Create(setup.Options(&log));
+  REQUIRE_THAT(StatusOf(worker), IsOk());
+  absl::Status status;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (status.ok() && std::chrono::steady_clock::now() < deadline) {
+    status = (*worker)->Poll(absl::Milliseconds(50));
+  }
+  INFO(log.All());
+  CHECK(status.code() == absl::StatusCode::kUnavailable);
+  CHECK_THAT(std::string(status.message()),
+             Catch::Matches("partition \\d+: cannot load a checkpoint: partition \\d+ has "
+                            "\\d+ checkpoints? in .* but none is usable \\(.*: read: Is a "
+                            "directory.*\\); not starting the partition from its beginning, "
+                            "which would send every message again: .*"));
+  const bool names_a_file =
+      std::any_of(locations.begin(), locations.end(), [&](const std::string& l) {
+        return absl::StrContains(status.message(), l);
+      });
+  CHECK(names_a_file);
+  CHECK((*worker)->Poll(absl::Milliseconds(1)).code() == absl::StatusCode::kUnavailable);
+  const WorkerStats stats = (*worker)->stats();
+  CHECK(stats.started_from_beginning == 0);
+  CHECK(stats.messages_produced == 0);
+  CHECK(stats.checkpoints_saved == 0);
+  worker->reset();
+  CHECK(OutputIds(setup).size() == sent);
+}
+
 // A broadcast input as one record per partition, in the proto format.
 std::vector<Record> Broadcast(const EngineInput& input) {
   absl::StatusOr<std::string> payload = EncodeProtoRecord(input);
