@@ -24,6 +24,7 @@
 
 #include "cairn/kafka/worker.h"
 #include "kafka_test_util.h"
+#include "util/utf8.h"
 
 namespace cairn::kafka {
 namespace {
@@ -359,6 +360,74 @@ TEST_CASE("Worker: malformed records are counted with partition and offset") {
   CheckSameReports(ReportsFromCheckpoints(*setup.store, ends, setup.engine_options),
                    plain.reports);
   CHECK(OutputIds(setup) == plain.ids);
+}
+
+// True when `line` holds a byte that can break a log line or drive a
+// terminal: a C0 control, DEL, or a byte that is not valid UTF-8.
+bool HasUnsafeByte(const std::string& line) {
+  return !internal::IsValidUtf8(line) ||
+         std::any_of(line.begin(), line.end(), [](char c) {
+           const auto u = static_cast<unsigned char>(c);
+           return u < 0x20 || u == 0x7f;
+         });
+}
+
+TEST_CASE("Worker: a bad record cannot forge log lines or drive the terminal") {
+  Setup setup("forge");
+  const Stream stream = GenerateStream(200, 1, absl::Hours(2));
+  std::vector<Record> records = RecordsOf(stream);
+  // Keys and payloads that try to end the line and print one of their own,
+  // clear the screen, and carry bytes that are not UTF-8.
+  const std::string forged =
+      "\ncairn worker: partition 0: restored the checkpoint at offset 1 (FORGED)";
+  const std::vector<Record> bad = {
+      // The key is not the subject: both are quoted in the error.
+      {absl::StrCat("u-forge", forged, "\x1b[2J\xff"), "json",
+       absl::StrCat(R"j({"subject":"u\u001b[2J\n(FORGED)","name":"x",)j",
+                    R"j("time":"2026-01-05T10:00:00Z"})j")},
+      // An unknown kind and an unknown field, from the payload.
+      {"u-forge-2", "json",
+       R"j({"kind":"nap\n(FORGED)\u001b[2J","time":"2026-01-05T10:00:00Z"})j"},
+      {"u-forge-3", "json",
+       "{\"subject\":\"u-forge-3\",\"name\":\"x\",\"time\":\"2026-01-05T10:00:00Z\","
+       "\"bad\xff\\n(FORGED)\":1}"},
+      // A time that is not one, and an unknown format header.
+      {"u-forge-4", "json",
+       R"j({"subject":"u-forge-4","name":"x","time":"soon\n(FORGED)\u009b2J"})j"},
+      {"u-forge-5", "js\non\x1b[2J", "{}"},
+      // A Chinese subject id must stay readable.
+      {"张伟", "json", R"j({"subject":"李娜","name":"x","time":"2026-01-05T10:00:00Z"})j"},
+  };
+  for (size_t i = 0; i < bad.size(); ++i) {
+    records.insert(records.begin() + static_cast<ptrdiff_t>((i + 1) * records.size() /
+                                                            (bad.size() + 2)),
+                   bad[i]);
+  }
+  const std::vector<int64_t> ends = setup.Write(records);
+
+  CapturingLog log;
+  const WorkerStats stats = setup.RunToCheckpoints(setup.Options(&log), ends);
+  const std::vector<std::string> lines = log.Lines();
+  INFO(log.All());
+  REQUIRE(stats.records_bad == static_cast<int64_t>(bad.size()));
+  // One line per bad record, and nothing else came from them.
+  int bad_lines = 0;
+  for (const std::string& line : lines) {
+    CHECK_FALSE(HasUnsafeByte(line));
+    CHECK_FALSE(absl::StartsWith(line, "cairn worker:"));
+    CHECK_FALSE(absl::StartsWith(line, "(FORGED)"));
+    if (absl::StrContains(line, "(FORGED)")) {
+      CHECK(absl::StartsWith(line, "WARNING: bad record "));
+      ++bad_lines;
+    }
+  }
+  CHECK(bad_lines == 4);
+  for (const BadRecord& b : stats.bad_records) CHECK_FALSE(HasUnsafeByte(b.error));
+  CHECK(log.Count("bad record ") == static_cast<int>(bad.size()));
+  CHECK(log.Count("the record's key \"张伟\" is not its subject \"李娜\"") == 1);
+  // What the record held is still there to read, escaped.
+  CHECK(log.Count(R"j(\u{001B}[2J)j") >= 3);
+  CHECK(log.Count(R"j(\xFF)j") == 2);
 }
 
 TEST_CASE("Worker: a checkpoint that does not restore stops the worker") {
