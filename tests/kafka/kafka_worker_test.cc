@@ -362,6 +362,26 @@ TEST_CASE("Worker: malformed records are counted with partition and offset") {
   CHECK(OutputIds(setup) == plain.ids);
 }
 
+// One worker runs a short stream to its end and checkpoints every
+// partition there, for the tests of what a later worker makes of those
+// checkpoints.
+void CheckpointAShortStream(Setup& setup) {
+  std::vector<Record> records = RecordsOf(GenerateStream(300, 1, absl::Hours(1)));
+  const std::vector<int64_t> ends = setup.Write(records);
+  CapturingLog log;
+  setup.RunToCheckpoints(setup.Options(&log), ends);
+}
+
+// Polls `worker` until Poll fails (up to 60 s); that error.
+absl::Status PollUntilError(Worker& worker) {
+  absl::Status status;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (status.ok() && std::chrono::steady_clock::now() < deadline) {
+    status = worker.Poll(absl::Milliseconds(50));
+  }
+  return status;
+}
+
 // True when `line` holds a byte that can break a log line or drive a
 // terminal: a C0 control, DEL, or a byte that is not valid UTF-8.
 bool HasUnsafeByte(const std::string& line) {
@@ -432,13 +452,7 @@ TEST_CASE("Worker: a bad record cannot forge log lines or drive the terminal") {
 
 TEST_CASE("Worker: a checkpoint that does not restore stops the worker") {
   Setup setup("no_restore");
-  const Stream stream = GenerateStream(300, 1, absl::Hours(1));
-  std::vector<Record> records = RecordsOf(stream);
-  const std::vector<int64_t> ends = setup.Write(records);
-  {
-    CapturingLog log;
-    setup.RunToCheckpoints(setup.Options(&log), ends);
-  }
+  CheckpointAShortStream(setup);
 
   // The same group with other engine options: no partition may be restored
   // into an engine that would run it differently, and none is started over.
@@ -447,11 +461,7 @@ TEST_CASE("Worker: a checkpoint that does not restore stops the worker") {
   options.engine.max_lateness = absl::Hours(2);
   absl::StatusOr<std::unique_ptr<Worker>> worker = Worker::Create(options);
   REQUIRE_THAT(StatusOf(worker), IsOk());
-  absl::Status status;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (status.ok() && std::chrono::steady_clock::now() < deadline) {
-    status = (*worker)->Poll(absl::Milliseconds(50));
-  }
+  const absl::Status status = PollUntilError(**worker);
   INFO(log.All());
   CHECK(status.code() == absl::StatusCode::kFailedPrecondition);
   CHECK_THAT(std::string(status.message()),
@@ -464,13 +474,7 @@ TEST_CASE("Worker: a checkpoint that does not restore stops the worker") {
 
 TEST_CASE("Worker: checkpoints that exist but cannot be read stop the worker") {
   Setup setup("unreadable");
-  const Stream stream = GenerateStream(300, 1, absl::Hours(1));
-  std::vector<Record> records = RecordsOf(stream);
-  const std::vector<int64_t> ends = setup.Write(records);
-  {
-    CapturingLog log;
-    setup.RunToCheckpoints(setup.Options(&log), ends);
-  }
+  CheckpointAShortStream(setup);
   const size_t sent = OutputIds(setup).size();
   REQUIRE(sent > 0);
 
@@ -494,11 +498,7 @@ TEST_CASE("Worker: checkpoints that exist but cannot be read stop the worker") {
   CapturingLog log;
   absl::StatusOr<std::unique_ptr<Worker>> worker = Worker::Create(setup.Options(&log));
   REQUIRE_THAT(StatusOf(worker), IsOk());
-  absl::Status status;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (status.ok() && std::chrono::steady_clock::now() < deadline) {
-    status = (*worker)->Poll(absl::Milliseconds(50));
-  }
+  const absl::Status status = PollUntilError(**worker);
   INFO(log.All());
   CHECK(status.code() == absl::StatusCode::kUnavailable);
   CHECK_THAT(std::string(status.message()),
