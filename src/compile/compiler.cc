@@ -39,14 +39,16 @@ constexpr size_t kMaxIdLength = 128;
 std::string CheckId(absl::string_view id, absl::string_view what) {
   if (id.empty()) return absl::StrCat(what, " is empty");
   if (id.size() > kMaxIdLength) {
-    return absl::StrCat(what, " \"", id.substr(0, 32), "...\" is longer than ",
+    return absl::StrCat(what, " \"", internal::Escaped(id.substr(0, 32)), "...\" is longer than ",
                         kMaxIdLength, " characters");
   }
   for (char c : id) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
                     (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
     if (!ok) {
-      return absl::StrCat(what, " \"", id,
+      // The id is the journey author's, or a deploy record's: escaped, it
+      // cannot forge a line of the log this message ends up in.
+      return absl::StrCat(what, " \"", internal::Escaped(id),
                           "\" may only contain letters, digits, '_', '-' and "
                           "'.'");
     }

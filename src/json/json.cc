@@ -9,6 +9,7 @@
 #include "absl/strings/charconv.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "util/utf8.h"
 
 namespace cairn::json {
 namespace {
@@ -110,9 +111,10 @@ class Parser {
         if (out->object[i].first != key) continue;
         // protobuf's JSON parser lets the second replace the first, which
         // silently changes a journey; here it is an error wherever it is.
-        std::string message = "duplicate key ";
-        AppendJsonString(key, &message);
-        absl::StrAppend(&message, " (first at ", Where(key_starts_[first_key + i]), ")");
+        // The key is the input's: escaped, it cannot forge a log line.
+        const std::string message =
+            absl::StrCat("duplicate key \"", internal::Escaped(key), "\" (first at ",
+                         Where(key_starts_[first_key + i]), ")");
         return FailAt(key_start, message);
       }
       key_starts_.push_back(key_start);

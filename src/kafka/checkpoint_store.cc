@@ -18,6 +18,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "cairn/status_macros.h"
 #include "snapshot/record_io.h"
 
@@ -33,6 +37,20 @@ constexpr char kPrefix[] = "checkpoint-p";
 constexpr char kSuffix[] = ".ckpt";
 constexpr int kPartitionDigits = 10;
 constexpr int kOffsetDigits = 19;
+constexpr char kTempInfix[] = ".tmp-";
+// Checkpoints hold subjects' profiles: only the worker's user may read them.
+constexpr mode_t kFileMode = 0600;
+constexpr mode_t kDirectoryMode = 0700;
+// A read that fails with an I/O error is tried this often in all, with the
+// pause growing by kRetryPause each time: a shared file system (NFS, EFS)
+// has transient errors, and falling back past a good checkpoint replays
+// records for nothing.
+constexpr int kReadAttempts = 3;
+constexpr absl::Duration kRetryPause = absl::Milliseconds(20);
+// A listed file that vanished before it was read was pruned by another
+// writer (a zombie worker saving a newer checkpoint): the listing is read
+// again this often in all before the file counts as unreadable.
+constexpr int kListAttempts = 3;
 
 void PutU32(uint32_t v, std::string* out) {
   for (int i = 0; i < 4; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
@@ -82,9 +100,12 @@ absl::Status WriteAll(int fd, absl::string_view data, absl::string_view path) {
 // Writes `path` from scratch and flushes it to disk.
 absl::Status WriteFileSynced(const std::string& path, absl::string_view header,
                              absl::string_view body) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, kFileMode);
   if (fd < 0) return ErrnoError(errno, path, "create");
-  absl::Status s = WriteAll(fd, header, path);
+  // The umask may only take bits away; fchmod makes the mode exact.
+  absl::Status s;
+  if (::fchmod(fd, kFileMode) != 0) s = ErrnoError(errno, path, "chmod");
+  if (s.ok()) s = WriteAll(fd, header, path);
   if (s.ok()) s = WriteAll(fd, body, path);
   if (s.ok() && ::fsync(fd) != 0) s = ErrnoError(errno, path, "fsync");
   if (::close(fd) != 0 && s.ok()) s = ErrnoError(errno, path, "close");
@@ -139,6 +160,51 @@ bool ParseFileName(absl::string_view name, int32_t* partition, int64_t* offset) 
   };
   return digits(p) && digits(o) && absl::SimpleAtoi(p, partition) &&
          absl::SimpleAtoi(o, offset);
+}
+
+// True for the temporary file of a save ("." + checkpoint name + ".tmp-" +
+// pid and counter) of `partition`.
+bool IsTempFileOf(absl::string_view name, int32_t partition) {
+  if (!absl::ConsumePrefix(&name, ".")) return false;
+  const size_t infix = name.find(kTempInfix);
+  int32_t p = 0;
+  int64_t o = 0;
+  return infix != absl::string_view::npos && ParseFileName(name.substr(0, infix), &p, &o) &&
+         p == partition;
+}
+
+// Creates `directory` (and its parents) if it does not exist; the
+// directory itself is made kDirectoryMode whatever the umask. An existing
+// directory keeps its mode: the operator may have chosen it.
+absl::Status CreateDirectory(const std::string& directory) {
+  std::error_code ec;
+  if (std::filesystem::exists(directory, ec)) return absl::OkStatus();
+  const std::filesystem::path parent = std::filesystem::path(directory).parent_path();
+  if (!parent.empty()) {
+    std::filesystem::create_directories(parent, ec);
+    if (ec) return ErrnoError(ec.value(), parent.string(), "create directory");
+  }
+  if (::mkdir(directory.c_str(), kDirectoryMode) != 0) {
+    if (errno == EEXIST) return absl::OkStatus();  // another worker was faster
+    return ErrnoError(errno, directory, "create directory");
+  }
+  if (::chmod(directory.c_str(), kDirectoryMode) != 0) {
+    return ErrnoError(errno, directory, "chmod");
+  }
+  return absl::OkStatus();
+}
+
+// Reads a file, trying again after an I/O error; a file that does not
+// exist (NotFound) is not tried again.
+absl::StatusOr<std::string> ReadFileRetrying(const std::string& path) {
+  absl::StatusOr<std::string> bytes = ReadFile(path);
+  for (int attempt = 1; attempt < kReadAttempts && !bytes.ok() &&
+                        !absl::IsNotFound(bytes.status());
+       ++attempt) {
+    absl::SleepFor(kRetryPause * attempt);
+    bytes = ReadFile(path);
+  }
+  return bytes;
 }
 
 // Checks a checkpoint file's bytes; on success moves the body into
@@ -206,9 +272,8 @@ absl::StatusOr<std::unique_ptr<DirectoryCheckpointStore>> DirectoryCheckpointSto
         absl::StrCat("checkpoint directory ", directory, ": keep is ", keep,
                      ", must be at least 1"));
   }
+  CAIRN_RETURN_IF_ERROR(CreateDirectory(directory));
   std::error_code ec;
-  std::filesystem::create_directories(directory, ec);
-  if (ec) return ErrnoError(ec.value(), directory, "create directory");
   if (!std::filesystem::is_directory(directory, ec)) {
     return absl::FailedPreconditionError(absl::StrCat(directory, ": not a directory"));
   }
@@ -242,10 +307,19 @@ absl::Status DirectoryCheckpointStore::Save(int32_t partition, int64_t offset,
   }
   CAIRN_RETURN_IF_ERROR(SyncDirectory(directory_));
 
-  absl::StatusOr<std::vector<CheckpointInfo>> all = List(partition);
-  if (!all.ok()) return all.status();
+  std::vector<CheckpointInfo> all;
+  std::vector<std::string> temps;
+  CAIRN_RETURN_IF_ERROR(Scan(partition, &all, &temps));
+  // This save's own temporary file is gone (renamed), and the partition has
+  // one writer at a time: any other is left by a save that crashed.
+  for (const std::string& leftover : temps) {
+    if (::unlink(leftover.c_str()) != 0 && errno != ENOENT) {
+      return ErrnoError(errno, leftover,
+                        absl::StrCat("saved ", name, " but could not delete this leftover"));
+    }
+  }
   int kept = 0;
-  for (const CheckpointInfo& info : *all) {
+  for (const CheckpointInfo& info : all) {
     if (info.offset == offset || kept < keep_) {
       ++kept;
       continue;
@@ -258,8 +332,9 @@ absl::Status DirectoryCheckpointStore::Save(int32_t partition, int64_t offset,
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<CheckpointInfo>> DirectoryCheckpointStore::List(int32_t partition) {
-  std::vector<CheckpointInfo> out;
+absl::Status DirectoryCheckpointStore::Scan(int32_t partition,
+                                            std::vector<CheckpointInfo>* checkpoints,
+                                            std::vector<std::string>* temps) {
   std::error_code ec;
   std::filesystem::directory_iterator it(directory_, ec);
   if (ec) return ErrnoError(ec.value(), directory_, "list");
@@ -267,40 +342,78 @@ absl::StatusOr<std::vector<CheckpointInfo>> DirectoryCheckpointStore::List(int32
     const std::string name = it->path().filename().string();
     int32_t p = 0;
     int64_t o = 0;
-    if (!ParseFileName(name, &p, &o) || p != partition) continue;
-    out.push_back({p, o, absl::StrCat(directory_, "/", name)});
+    if (ParseFileName(name, &p, &o)) {
+      if (p == partition) checkpoints->push_back({p, o, absl::StrCat(directory_, "/", name)});
+    } else if (temps != nullptr && IsTempFileOf(name, partition)) {
+      temps->push_back(absl::StrCat(directory_, "/", name));
+    }
   }
   if (ec) return ErrnoError(ec.value(), directory_, "list");
-  std::sort(out.begin(), out.end(),
+  std::sort(checkpoints->begin(), checkpoints->end(),
             [](const CheckpointInfo& a, const CheckpointInfo& b) { return a.offset > b.offset; });
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<CheckpointInfo>> DirectoryCheckpointStore::List(int32_t partition) {
+  std::vector<CheckpointInfo> out;
+  CAIRN_RETURN_IF_ERROR(Scan(partition, &out, nullptr));
   return out;
 }
 
 absl::StatusOr<Checkpoint> DirectoryCheckpointStore::LoadNewest(
     int32_t partition, std::vector<std::string>* warnings) {
-  absl::StatusOr<std::vector<CheckpointInfo>> all = List(partition);
-  if (!all.ok()) return all.status();
-  int skipped = 0;
-  for (const CheckpointInfo& info : *all) {
-    Checkpoint checkpoint;
-    checkpoint.partition = info.partition;
-    checkpoint.offset = info.offset;
-    absl::StatusOr<std::string> bytes = ReadFile(info.location);
-    absl::Status s = bytes.ok() ? Verify(*std::move(bytes), info.partition, info.offset,
-                                         &checkpoint.snapshot)
-                                : bytes.status();
-    if (s.ok()) return checkpoint;
-    ++skipped;
-    if (warnings != nullptr) {
-      // A read error already starts with the path.
-      warnings->push_back(bytes.ok() ? absl::StrCat(info.location, ": ", s.message(),
-                                                    ": skipped")
-                                     : absl::StrCat(s.message(), ": skipped"));
+  // What was wrong with each file of the last listing, newest first.
+  std::vector<std::string> problems;
+  bool unreadable = false;  // an I/O error, not damage
+  size_t found = 0;
+  for (int listing = 1; listing <= kListAttempts; ++listing) {
+    std::vector<CheckpointInfo> all;
+    CAIRN_RETURN_IF_ERROR(Scan(partition, &all, nullptr));
+    if (all.empty() && listing == 1) {
+      return absl::NotFoundError(absl::StrCat("no checkpoint for partition ", partition,
+                                              " in ", directory_));
     }
+    found = std::max(found, all.size());
+    problems.clear();
+    unreadable = false;
+    bool vanished = false;
+    for (const CheckpointInfo& info : all) {
+      Checkpoint checkpoint;
+      checkpoint.partition = info.partition;
+      checkpoint.offset = info.offset;
+      absl::StatusOr<std::string> bytes = ReadFileRetrying(info.location);
+      if (!bytes.ok() && absl::IsNotFound(bytes.status()) && listing < kListAttempts) {
+        vanished = true;  // pruned under us: a newer one is listed now
+        break;
+      }
+      absl::Status s = bytes.ok() ? Verify(*std::move(bytes), info.partition, info.offset,
+                                           &checkpoint.snapshot)
+                                  : bytes.status();
+      if (s.ok()) {
+        if (warnings != nullptr) {
+          for (const std::string& p : problems) warnings->push_back(absl::StrCat(p, ": skipped"));
+        }
+        return checkpoint;
+      }
+      unreadable = unreadable || !bytes.ok();
+      // A read error already starts with the path.
+      problems.push_back(bytes.ok() ? absl::StrCat(info.location, ": ", s.message())
+                                    : std::string(s.message()));
+    }
+    if (!vanished) break;
   }
-  return absl::NotFoundError(absl::StrCat("no usable checkpoint for partition ", partition,
-                                          " in ", directory_, " (", all->size(), " found, ",
-                                          skipped, " skipped)"));
+  // Checkpoints exist but none can be used. Starting the partition from its
+  // beginning would send every message since then again, far outside any
+  // sender's de-duplication window: refuse, and let an operator decide.
+  if (warnings != nullptr) {
+    for (const std::string& p : problems) warnings->push_back(absl::StrCat(p, ": skipped"));
+  }
+  const std::string message = absl::StrCat(
+      "partition ", partition, " has ", found, " checkpoint", found == 1 ? "" : "s", " in ",
+      directory_, " but none is usable (", absl::StrJoin(problems, "; "),
+      "); not starting the partition from its beginning, which would send every message "
+      "again: make a checkpoint readable, or remove them all to start over");
+  return unreadable ? absl::UnavailableError(message) : absl::DataLossError(message);
 }
 
 }  // namespace cairn::kafka

@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "json/json.h"
 #include "sim/event_log.h"
+#include "util/utf8.h"
 
 namespace cairn::kafka::internal {
 namespace {
@@ -45,8 +46,9 @@ void AppendStringList(const std::vector<std::string>& list, std::string* out) {
 }  // namespace
 
 std::string Quote(absl::string_view s) {
-  std::string out;
-  json::AppendJsonString(s, &out);
+  std::string out = "\"";
+  cairn::internal::AppendEscaped(s, &out);
+  out.push_back('"');
   return out;
 }
 

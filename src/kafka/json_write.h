@@ -14,7 +14,9 @@
 
 namespace cairn::kafka::internal {
 
-// Quotes (and escapes) a string, for JSON and for error messages.
+// Quotes a string for an error message or a log line (not for JSON): the
+// string comes from a record, so it is escaped (cairn::internal::Escaped)
+// and can neither drive a terminal nor break the line or forge another.
 std::string Quote(absl::string_view s);
 
 // Writes a value exactly as the JSON record reader gives it back, or says

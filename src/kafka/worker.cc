@@ -29,12 +29,14 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "kafka/client.h"
+#include "kafka/json_write.h"
 
 namespace cairn::kafka {
 
 using internal::KafkaHandle;
 using internal::MessageHandle;
 using internal::PartitionList;
+using internal::Quote;
 using SteadyClock = std::chrono::steady_clock;
 
 namespace {
@@ -320,8 +322,8 @@ void Worker::Impl::Produce(const std::string& topic, const std::string& key,
       return;
     }
     if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-      Fail(absl::UnavailableError(absl::StrCat("cannot produce to \"", topic, "\" (subject \"",
-                                               key, "\"): ", rd_kafka_err2str(err))));
+      Fail(absl::UnavailableError(absl::StrCat("cannot produce to \"", topic, "\" (subject ",
+                                               Quote(key), "): ", rd_kafka_err2str(err))));
       return;
     }
     // The local queue is full: wait for acknowledgements to free it.
@@ -375,8 +377,10 @@ absl::Status Worker::Impl::Assign(int32_t partition, int64_t* start_offset) {
     *start_offset = RD_KAFKA_OFFSET_BEGINNING;
     ++stats_.started_from_beginning;
     log_->Warning(absl::StrCat("partition ", partition,
-                               ": no usable checkpoint; starting from the beginning"));
+                               ": no checkpoint; starting from the beginning"));
   } else {
+    // Checkpoints exist but none is usable: never start over from the
+    // beginning then (the store's message says why, file by file).
     return absl::Status(checkpoint.status().code(),
                         absl::StrCat("partition ", partition, ": cannot load a checkpoint: ",
                                      checkpoint.status().message()));
@@ -556,10 +560,10 @@ void Worker::Impl::ApplyJourneyChange(int32_t partition, int64_t offset,
   if (s.ok()) s = ApplyInput(input, *state.engine);
   const std::string what =
       deploy != nullptr
-          ? absl::StrCat("deploy of journey \"", deploy->journey.id(), "\" version ",
+          ? absl::StrCat("deploy of journey ", Quote(deploy->journey.id()), " version ",
                          deploy->journey.version())
           : absl::StrCat("state ", v1::JourneyState_Name(std::get<JourneyStateChange>(input).state),
-                         " of journey \"", std::get<JourneyStateChange>(input).journey_id, "\"");
+                         " of journey ", Quote(std::get<JourneyStateChange>(input).journey_id));
   if (!s.ok()) {
     ++state.rejected;
     ++stats_.records_rejected;

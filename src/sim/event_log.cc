@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "json/json.h"
+#include "util/utf8.h"
 
 namespace cairn::sim {
 
@@ -68,7 +69,10 @@ absl::Status CheckKeys(const Object& object, std::initializer_list<absl::string_
   for (const auto& [key, value] : object) {
     bool ok = false;
     for (absl::string_view k : known) ok = ok || key == k;
-    if (!ok) return absl::InvalidArgumentError(absl::StrCat("unknown field \"", key, "\""));
+    if (!ok) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown field \"", internal::Escaped(key), "\""));
+    }
   }
   return absl::OkStatus();
 }
@@ -98,7 +102,7 @@ absl::StatusOr<Attributes> ToAttributes(const Object& object, absl::string_view 
         for (const JsonValue& item : v.array) {
           if (item.type != JsonValue::Type::kString) {
             return absl::InvalidArgumentError(absl::StrCat(
-                what, " \"", key, "\": lists may only hold strings"));
+                what, " \"", internal::Escaped(key), "\": lists may only hold strings"));
           }
           items.push_back(item.string);
         }
@@ -110,7 +114,7 @@ absl::StatusOr<Attributes> ToAttributes(const Object& object, absl::string_view 
         break;
       case JsonValue::Type::kObject:
         return absl::InvalidArgumentError(absl::StrCat(
-            what, " \"", key, "\": nested objects are not supported"));
+            what, " \"", internal::Escaped(key), "\": nested objects are not supported"));
     }
   }
   std::sort(out.begin(), out.end(),
@@ -501,7 +505,8 @@ absl::StatusOr<absl::Time> JsonTimeField(const JsonValue& object, absl::string_v
   std::string error;
   if (!absl::ParseTime(absl::RFC3339_full, *s, &t, &error)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("\"", key, "\" \"", *s, "\" is not an RFC 3339 time: ", error));
+        absl::StrCat("\"", key, "\" \"", internal::Escaped(*s),
+                     "\" is not an RFC 3339 time: ", error));
   }
   return t;
 }

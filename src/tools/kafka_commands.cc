@@ -21,6 +21,7 @@
 #include "cairn/kafka/worker.h"
 #include "fmt/core.h"
 #include "tools/flags.h"
+#include "util/utf8.h"
 
 namespace cairn::tools {
 namespace {
@@ -42,7 +43,8 @@ bool DurationFlag(const Flags& flags, const std::string& name, absl::Duration* o
   if (!text) return true;
   if (!absl::ParseDuration(*text, out) || *out <= absl::ZeroDuration() ||
       *out == absl::InfiniteDuration()) {
-    *error = absl::StrCat("--", name, " \"", *text, "\" is not a positive duration like 30s");
+    *error = absl::StrCat("--", name, " \"", internal::Escaped(*text),
+                          "\" is not a positive duration like 30s");
     return false;
   }
   return true;
@@ -54,7 +56,7 @@ bool ClientConfig(const Flags& flags, std::vector<std::pair<std::string, std::st
   for (const std::string& kv : flags.All("config")) {
     const size_t eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) {
-      *error = absl::StrCat("--config \"", kv, "\" is not KEY=VALUE");
+      *error = absl::StrCat("--config \"", internal::Escaped(kv), "\" is not KEY=VALUE");
       return false;
     }
     out->emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
@@ -165,7 +167,7 @@ bool BroadcastFlags(const Flags& flags, kafka::BroadcastWriterOptions* options,
     absl::Time t;
     std::string err;
     if (!absl::ParseTime(absl::RFC3339_full, *text, &t, &err)) {
-      *error = absl::StrCat("--at \"", *text, "\" is not an RFC 3339 time");
+      *error = absl::StrCat("--at \"", internal::Escaped(*text), "\" is not an RFC 3339 time");
       return false;
     }
     *at = t;
@@ -282,12 +284,14 @@ int State(const std::vector<std::string>& args) {
   const std::string name = *flags.Get("state");
   const absl::StatusOr<v1::JourneyState> state = kafka::JourneyStateFromName(name);
   if (!state.ok()) {
-    return Usage("state", absl::StrCat("--state \"", name, "\" is not active, paused or stopped"));
+    return Usage("state", absl::StrCat("--state \"", internal::Escaped(name),
+                                       "\" is not active, paused or stopped"));
   }
   const std::string journey_id = *flags.Get("journey");
   return WriteOnce("state", options,
                    kafka::JourneyStateChange{journey_id, *state, at.value_or(absl::Now())},
-                   absl::StrCat("state ", name, " of journey \"", journey_id, "\""));
+                   absl::StrCat("state ", name, " of journey \"", internal::Escaped(journey_id),
+                                "\""));
 }
 
 }  // namespace cairn::tools

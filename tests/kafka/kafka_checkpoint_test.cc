@@ -1,11 +1,14 @@
 // Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
 //
 // cairn/kafka/checkpoint.h: DirectoryCheckpointStore saves and loads
-// checkpoints atomically, keeps the newest N per partition, and falls back
-// past every kind of damage to the newest intact one, saying what it
-// skipped.
+// checkpoints atomically and privately, keeps the newest N per partition,
+// falls back past every kind of damage to the newest intact one, saying
+// what it skipped, and refuses (rather than report "none") when checkpoints
+// exist but none can be used.
 
 #include "cairn/kafka/checkpoint.h"
+
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -190,6 +193,36 @@ TEST_CASE("Checkpoints: the newest is the highest offset and only keep are kept"
   }
 }
 
+// The permission bits of `path`.
+mode_t ModeOf(const std::string& path) {
+  struct stat st;
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  return st.st_mode & 07777;
+}
+
+TEST_CASE("Checkpoints: files are 0600 and a created directory 0700, whatever the umask") {
+  const std::string parent = FreshDir("modes");
+  const std::string dir = parent + "/nested/checkpoints";
+  const mode_t old_umask = ::umask(0);  // the most permissive umask
+  absl::StatusOr<std::unique_ptr<DirectoryCheckpointStore>> store =
+      DirectoryCheckpointStore::Open(dir);
+  const absl::Status saved = store.ok() ? (*store)->Save(0, 10, "profiles") : store.status();
+  ::umask(old_umask);
+  REQUIRE_THAT(saved, IsOk());
+  CHECK(ModeOf(dir) == 0700);
+  CHECK(ModeOf(PathOf(dir, 0, 10)) == 0600);
+
+  SECTION("an existing directory keeps the mode its operator chose") {
+    const std::string mine = parent + "/chosen";
+    fs::create_directories(mine);
+    fs::permissions(mine, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec);
+    auto again = OpenStore(mine);
+    REQUIRE_THAT(again->Save(0, 10, "profiles"), IsOk());
+    CHECK(ModeOf(mine) == 0750);
+    CHECK(ModeOf(PathOf(mine, 0, 10)) == 0600);
+  }
+}
+
 TEST_CASE("Checkpoints: leftover temporary files and strangers are ignored") {
   const std::string dir = FreshDir("temp");
   auto store = OpenStore(dir, 1);
@@ -208,10 +241,21 @@ TEST_CASE("Checkpoints: leftover temporary files and strangers are ignored") {
   REQUIRE_THAT(StatusOf(loaded), IsOk());
   CHECK(loaded->snapshot == "good");
   CHECK(warnings.empty());
-  // Saving neither trips over them nor deletes them; and a save leaves no
-  // temporary file of its own.
+  // Saving does not trip over them, leaves no temporary file of its own,
+  // and deletes what a crashed save of its partition left, and only that.
+  const std::string other_partition =
+      absl::StrCat(dir, "/.", DirectoryCheckpointStore::FileName(1, 99), ".tmp-123-0");
+  WriteAll(other_partition, "another partition's");
   REQUIRE_THAT(store->Save(0, 20, "newer"), IsOk());
-  CHECK(Files(dir).size() == 6);
+  std::vector<std::string> expected = {
+      absl::StrCat(".", DirectoryCheckpointStore::FileName(1, 99), ".tmp-123-0"),
+      "README",
+      "checkpoint-p0-o99.ckpt",
+      absl::StrCat(name, ".tmp"),
+      "checkpoint-p000000000x-o0000000000000000099.ckpt",
+      DirectoryCheckpointStore::FileName(0, 20)};
+  std::sort(expected.begin(), expected.end());
+  CHECK(Files(dir) == expected);
   CHECK(Offsets(*store, 0) == std::vector<int64_t>{20});
 }
 
@@ -342,7 +386,52 @@ TEST_CASE("Checkpoints: an unreadable checkpoint is skipped with the reason") {
   CHECK(warnings[0] == path + ": read: Is a directory: skipped");
 }
 
-TEST_CASE("Checkpoints: when every checkpoint is damaged the partition starts over") {
+TEST_CASE("Checkpoints: a checkpoint that vanished before it was read is skipped") {
+  // A zombie worker pruning the partition deletes a file between our
+  // listing and our read; a dangling link is such a file, every time.
+  const std::string dir = FreshDir("vanished");
+  auto store = OpenStore(dir);
+  REQUIRE_THAT(store->Save(0, 10, "at 10"), IsOk());
+  const std::string path = PathOf(dir, 0, 20);
+  fs::create_symlink(dir + "/gone", path);
+  std::vector<std::string> warnings;
+  absl::StatusOr<Checkpoint> loaded = store->LoadNewest(0, &warnings);
+  REQUIRE_THAT(StatusOf(loaded), IsOk());
+  CHECK(loaded->offset == 10);
+  CHECK(warnings == std::vector<std::string>{path + ": open: No such file or directory: skipped"});
+}
+
+const char kRefusal[] =
+    "; not starting the partition from its beginning, which would send every message again: "
+    "make a checkpoint readable, or remove them all to start over";
+
+TEST_CASE("Checkpoints: when no checkpoint can be read the store refuses, not NotFound") {
+  // Directories where the files should be: they cannot be read even by
+  // root, which chmod 000 would not stop.
+  const std::string dir = FreshDir("all_unreadable");
+  auto store = OpenStore(dir);
+  fs::create_directory(PathOf(dir, 0, 10));
+  fs::create_directory(PathOf(dir, 0, 20));
+  std::vector<std::string> warnings;
+  absl::StatusOr<Checkpoint> loaded = store->LoadNewest(0, &warnings);
+  REQUIRE_FALSE(loaded.ok());
+  CHECK(loaded.status().code() == absl::StatusCode::kUnavailable);
+  CHECK(loaded.status().message() ==
+        absl::StrCat("partition 0 has 2 checkpoints in ", dir, " but none is usable (",
+                     PathOf(dir, 0, 20), ": read: Is a directory; ", PathOf(dir, 0, 10),
+                     ": read: Is a directory)", kRefusal));
+  CHECK(warnings == std::vector<std::string>{
+                        PathOf(dir, 0, 20) + ": read: Is a directory: skipped",
+                        PathOf(dir, 0, 10) + ": read: Is a directory: skipped"});
+
+  SECTION("one damaged and one unreadable: still unavailable, not data loss") {
+    fs::remove(PathOf(dir, 0, 10));
+    WriteAll(PathOf(dir, 0, 10), "garbage");
+    CHECK(store->LoadNewest(0, nullptr).status().code() == absl::StatusCode::kUnavailable);
+  }
+}
+
+TEST_CASE("Checkpoints: when every checkpoint is damaged the store refuses, not NotFound") {
   const std::string dir = FreshDir("all_damaged");
   auto store = OpenStore(dir);
   REQUIRE_THAT(store->Save(0, 10, "at 10"), IsOk());
@@ -352,9 +441,12 @@ TEST_CASE("Checkpoints: when every checkpoint is damaged the partition starts ov
   std::vector<std::string> warnings;
   absl::StatusOr<Checkpoint> loaded = store->LoadNewest(0, &warnings);
   REQUIRE_FALSE(loaded.ok());
-  CHECK(loaded.status().code() == absl::StatusCode::kNotFound);
+  CHECK(loaded.status().code() == absl::StatusCode::kDataLoss);
   CHECK(loaded.status().message() ==
-        absl::StrCat("no usable checkpoint for partition 0 in ", dir, " (2 found, 2 skipped)"));
+        absl::StrCat("partition 0 has 2 checkpoints in ", dir, " but none is usable (",
+                     PathOf(dir, 0, 20), ": truncated: 0 bytes, shorter than the 40-byte header; ",
+                     PathOf(dir, 0, 10), ": truncated: 7 bytes, shorter than the 40-byte header)",
+                     kRefusal));
   CHECK(warnings == std::vector<std::string>{
                         absl::StrCat(PathOf(dir, 0, 20),
                                      ": truncated: 0 bytes, shorter than the 40-byte header: "
@@ -374,7 +466,7 @@ TEST_CASE("Checkpoints: a partition without checkpoints is NotFound") {
   REQUIRE_FALSE(loaded.ok());
   CHECK(loaded.status().code() == absl::StatusCode::kNotFound);
   CHECK(loaded.status().message() ==
-        absl::StrCat("no usable checkpoint for partition 5 in ", dir, " (0 found, 0 skipped)"));
+        absl::StrCat("no checkpoint for partition 5 in ", dir));
   CHECK(warnings.empty());
   CHECK(Offsets(*store, 5).empty());
 }
@@ -394,7 +486,7 @@ TEST_CASE("Checkpoints: partitions are independent") {
   CHECK(Offsets(*store, 2).empty());
 
   WriteAll(PathOf(dir, 10, 5), "garbage");
-  CHECK(store->LoadNewest(10, nullptr).status().code() == absl::StatusCode::kNotFound);
+  CHECK(store->LoadNewest(10, nullptr).status().code() == absl::StatusCode::kDataLoss);
   std::vector<std::string> warnings;
   absl::StatusOr<Checkpoint> p1 = store->LoadNewest(1, &warnings);
   REQUIRE_THAT(StatusOf(p1), IsOk());

@@ -7,6 +7,7 @@
 
 #include "cairn/kafka/record.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <fstream>
@@ -27,6 +28,7 @@
 #include "sim/event_log.h"
 #include "testing/test_util.h"
 #include "util/proto_time.h"
+#include "util/utf8.h"
 
 namespace cairn::kafka {
 namespace {
@@ -720,6 +722,49 @@ std::vector<BadRecord> ProtoCatalogue() {
     add("a tick without a time", "", r, "tick: time is not set");
   }
   return cases;
+}
+
+TEST_CASE("Records: an error quotes what the record holds escaped, never raw") {
+  // Each error goes into a log line as it is: what a record holds must not
+  // end that line, print another, drive a terminal or break UTF-8.
+  struct Hostile {
+    std::string key, header, payload, error;
+  };
+  const std::vector<Hostile> cases = {
+      {"u\n(FORGED)\x1b[2J\xff", "json",
+       R"j({"subject":"v\u001b]0;title\u0007","name":"x","time":"2026-01-05T10:00:00Z"})j",
+       R"(the record's key "u\n(FORGED)\u{001B}[2J\xFF" is not its subject )"
+       R"("v\u{001B}]0;title\u{0007}")"},
+      {"u1", "json", R"j({"kind":"nap\r\n(FORGED)\u202e","time":"2026-01-05T10:00:00Z"})j",
+       R"("kind" "nap\r\n(FORGED)\u{202E}" is not one of )"
+       "event, profile, enroll, delivery, tick, state"},
+      {"u1", "json",
+       "{\"subject\":\"u1\",\"name\":\"x\",\"time\":\"2026-01-05T10:00:00Z\","
+       "\"b\xff\\n\":1}",
+       R"(unknown field "b\xFF\n")"},
+      {"u1", "json", R"j({"subject":"u1","name":"x","time":"soon\n\u009b2J"})j",
+       R"("time" "soon\n\u{009B}2J" is not an RFC 3339 time: )"},
+      {"u1", "json", R"j({"subject":"u1","name":"x","time":"2026-01-05T10:00:00Z",)j"
+                     R"j("properties":{"p\n\u001b":{}}})j",
+       R"(property "p\n\u{001B}": nested objects are not supported)"},
+      {"u1", "json", R"j({"subject":"u1","subject":"u1\n"})j",
+       R"(duplicate key "subject")"},
+      {"u1", "js\non\x9b", "{}",
+       R"(header "cairn-format" is "js\non\x9B": expected "json" or "proto")"},
+      {"张伟", "json", R"j({"subject":"李娜","name":"x","time":"2026-01-05T10:00:00Z"})j",
+       R"(the record's key "张伟" is not its subject "李娜")"},
+  };
+  for (const Hostile& c : cases) {
+    INFO("payload: " << internal::Escaped(c.payload));
+    const absl::StatusOr<EngineInput> input = DecodeRecord(c.key, c.header, c.payload);
+    REQUIRE_FALSE(input.ok());
+    const std::string error(input.status().message());
+    CHECK_THAT(internal::Escaped(error), Catch::Matchers::Contains(internal::Escaped(c.error)));
+    CHECK(internal::IsValidUtf8(error));
+    CHECK(std::none_of(error.begin(), error.end(), [](char ch) {
+      return static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f;
+    }));
+  }
 }
 
 TEST_CASE("Records: each bad proto record gives its error") {

@@ -439,6 +439,10 @@ class CapturingLog : public WorkerLog {
     std::lock_guard<std::mutex> lock(mu_);
     return CountLocked(text);
   }
+  std::vector<std::string> Lines() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return lines_;
+  }
   std::string All() {
     std::lock_guard<std::mutex> lock(mu_);
     std::string out;

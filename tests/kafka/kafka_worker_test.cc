@@ -24,6 +24,7 @@
 
 #include "cairn/kafka/worker.h"
 #include "kafka_test_util.h"
+#include "util/utf8.h"
 
 namespace cairn::kafka {
 namespace {
@@ -361,15 +362,97 @@ TEST_CASE("Worker: malformed records are counted with partition and offset") {
   CHECK(OutputIds(setup) == plain.ids);
 }
 
+// One worker runs a short stream to its end and checkpoints every
+// partition there, for the tests of what a later worker makes of those
+// checkpoints.
+void CheckpointAShortStream(Setup& setup) {
+  std::vector<Record> records = RecordsOf(GenerateStream(300, 1, absl::Hours(1)));
+  const std::vector<int64_t> ends = setup.Write(records);
+  CapturingLog log;
+  setup.RunToCheckpoints(setup.Options(&log), ends);
+}
+
+// Polls `worker` until Poll fails (up to 60 s); that error.
+absl::Status PollUntilError(Worker& worker) {
+  absl::Status status;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (status.ok() && std::chrono::steady_clock::now() < deadline) {
+    status = worker.Poll(absl::Milliseconds(50));
+  }
+  return status;
+}
+
+// True when `line` holds a byte that can break a log line or drive a
+// terminal: a C0 control, DEL, or a byte that is not valid UTF-8.
+bool HasUnsafeByte(const std::string& line) {
+  return !internal::IsValidUtf8(line) ||
+         std::any_of(line.begin(), line.end(), [](char c) {
+           const auto u = static_cast<unsigned char>(c);
+           return u < 0x20 || u == 0x7f;
+         });
+}
+
+TEST_CASE("Worker: a bad record cannot forge log lines or drive the terminal") {
+  Setup setup("forge");
+  const Stream stream = GenerateStream(200, 1, absl::Hours(2));
+  std::vector<Record> records = RecordsOf(stream);
+  // Keys and payloads that try to end the line and print one of their own,
+  // clear the screen, and carry bytes that are not UTF-8.
+  const std::string forged =
+      "\ncairn worker: partition 0: restored the checkpoint at offset 1 (FORGED)";
+  const std::vector<Record> bad = {
+      // The key is not the subject: both are quoted in the error.
+      {absl::StrCat("u-forge", forged, "\x1b[2J\xff"), "json",
+       absl::StrCat(R"j({"subject":"u\u001b[2J\n(FORGED)","name":"x",)j",
+                    R"j("time":"2026-01-05T10:00:00Z"})j")},
+      // An unknown kind and an unknown field, from the payload.
+      {"u-forge-2", "json",
+       R"j({"kind":"nap\n(FORGED)\u001b[2J","time":"2026-01-05T10:00:00Z"})j"},
+      {"u-forge-3", "json",
+       "{\"subject\":\"u-forge-3\",\"name\":\"x\",\"time\":\"2026-01-05T10:00:00Z\","
+       "\"bad\xff\\n(FORGED)\":1}"},
+      // A time that is not one, and an unknown format header.
+      {"u-forge-4", "json",
+       R"j({"subject":"u-forge-4","name":"x","time":"soon\n(FORGED)\u009b2J"})j"},
+      {"u-forge-5", "js\non\x1b[2J", "{}"},
+      // A Chinese subject id must stay readable.
+      {"张伟", "json", R"j({"subject":"李娜","name":"x","time":"2026-01-05T10:00:00Z"})j"},
+  };
+  for (size_t i = 0; i < bad.size(); ++i) {
+    records.insert(records.begin() + static_cast<ptrdiff_t>((i + 1) * records.size() /
+                                                            (bad.size() + 2)),
+                   bad[i]);
+  }
+  const std::vector<int64_t> ends = setup.Write(records);
+
+  CapturingLog log;
+  const WorkerStats stats = setup.RunToCheckpoints(setup.Options(&log), ends);
+  const std::vector<std::string> lines = log.Lines();
+  INFO(log.All());
+  REQUIRE(stats.records_bad == static_cast<int64_t>(bad.size()));
+  // One line per bad record, and nothing else came from them.
+  int bad_lines = 0;
+  for (const std::string& line : lines) {
+    CHECK_FALSE(HasUnsafeByte(line));
+    CHECK_FALSE(absl::StartsWith(line, "cairn worker:"));
+    CHECK_FALSE(absl::StartsWith(line, "(FORGED)"));
+    if (absl::StrContains(line, "(FORGED)")) {
+      CHECK(absl::StartsWith(line, "WARNING: bad record "));
+      ++bad_lines;
+    }
+  }
+  CHECK(bad_lines == 4);
+  for (const BadRecord& b : stats.bad_records) CHECK_FALSE(HasUnsafeByte(b.error));
+  CHECK(log.Count("bad record ") == static_cast<int>(bad.size()));
+  CHECK(log.Count("the record's key \"张伟\" is not its subject \"李娜\"") == 1);
+  // What the record held is still there to read, escaped.
+  CHECK(log.Count(R"j(\u{001B}[2J)j") >= 3);
+  CHECK(log.Count(R"j(\xFF)j") == 2);
+}
+
 TEST_CASE("Worker: a checkpoint that does not restore stops the worker") {
   Setup setup("no_restore");
-  const Stream stream = GenerateStream(300, 1, absl::Hours(1));
-  std::vector<Record> records = RecordsOf(stream);
-  const std::vector<int64_t> ends = setup.Write(records);
-  {
-    CapturingLog log;
-    setup.RunToCheckpoints(setup.Options(&log), ends);
-  }
+  CheckpointAShortStream(setup);
 
   // The same group with other engine options: no partition may be restored
   // into an engine that would run it differently, and none is started over.
@@ -378,11 +461,7 @@ TEST_CASE("Worker: a checkpoint that does not restore stops the worker") {
   options.engine.max_lateness = absl::Hours(2);
   absl::StatusOr<std::unique_ptr<Worker>> worker = Worker::Create(options);
   REQUIRE_THAT(StatusOf(worker), IsOk());
-  absl::Status status;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (status.ok() && std::chrono::steady_clock::now() < deadline) {
-    status = (*worker)->Poll(absl::Milliseconds(50));
-  }
+  const absl::Status status = PollUntilError(**worker);
   INFO(log.All());
   CHECK(status.code() == absl::StatusCode::kFailedPrecondition);
   CHECK_THAT(std::string(status.message()),
@@ -391,6 +470,54 @@ TEST_CASE("Worker: a checkpoint that does not restore stops the worker") {
   // Polling again gives the same error; nothing was checkpointed.
   CHECK((*worker)->Poll(absl::Milliseconds(1)).code() == absl::StatusCode::kFailedPrecondition);
   CHECK((*worker)->stats().checkpoints_saved == 0);
+}
+
+TEST_CASE("Worker: checkpoints that exist but cannot be read stop the worker") {
+  Setup setup("unreadable");
+  CheckpointAShortStream(setup);
+  const size_t sent = OutputIds(setup).size();
+  REQUIRE(sent > 0);
+
+  // Every checkpoint of every partition becomes a directory: it is listed
+  // but cannot be read, as after an I/O error (chmod 000 would not stop a
+  // test running as root).
+  std::vector<std::string> locations;
+  for (int32_t p = 0; p < kPartitions; ++p) {
+    absl::StatusOr<std::vector<CheckpointInfo>> list = setup.store->List(p);
+    REQUIRE_THAT(StatusOf(list), IsOk());
+    REQUIRE_FALSE(list->empty());
+    for (const CheckpointInfo& info : *list) {
+      REQUIRE(std::filesystem::remove(info.location));
+      REQUIRE(std::filesystem::create_directory(info.location));
+      locations.push_back(info.location);
+    }
+  }
+
+  // A partition is never started over from its beginning then: that would
+  // send every message again.
+  CapturingLog log;
+  absl::StatusOr<std::unique_ptr<Worker>> worker = Worker::Create(setup.Options(&log));
+  REQUIRE_THAT(StatusOf(worker), IsOk());
+  const absl::Status status = PollUntilError(**worker);
+  INFO(log.All());
+  CHECK(status.code() == absl::StatusCode::kUnavailable);
+  CHECK_THAT(std::string(status.message()),
+             Catch::Matches("partition \\d+: cannot load a checkpoint: partition \\d+ has "
+                            "\\d+ checkpoints? in .* but none is usable \\(.*: read: Is a "
+                            "directory.*\\); not starting the partition from its beginning, "
+                            "which would send every message again: .*"));
+  const bool names_a_file =
+      std::any_of(locations.begin(), locations.end(), [&](const std::string& l) {
+        return absl::StrContains(status.message(), l);
+      });
+  CHECK(names_a_file);
+  CHECK((*worker)->Poll(absl::Milliseconds(1)).code() == absl::StatusCode::kUnavailable);
+  const WorkerStats stats = (*worker)->stats();
+  CHECK(stats.started_from_beginning == 0);
+  CHECK(stats.messages_produced == 0);
+  CHECK(stats.checkpoints_saved == 0);
+  worker->reset();
+  CHECK(OutputIds(setup).size() == sent);
 }
 
 // A broadcast input as one record per partition, in the proto format.

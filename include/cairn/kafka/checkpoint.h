@@ -18,9 +18,9 @@
 //     CAIRN_RETURN_IF_ERROR(engine.Restore(snapshot_stream(checkpoint->snapshot)));
 //     Seek(partition, checkpoint->offset);
 //   } else if (absl::IsNotFound(checkpoint.status())) {
-//     Seek(partition, kBeginning);   // and say so, loudly
+//     Seek(partition, kBeginning);   // never checkpointed: say so
 //   } else {
-//     return checkpoint.status();
+//     return checkpoint.status();    // checkpoints exist but none is usable
 //   }
 
 #ifndef CAIRN_KAFKA_CHECKPOINT_H_
@@ -68,10 +68,15 @@ class CheckpointStore {
                             absl::string_view snapshot) = 0;
 
   // The checkpoint of `partition` with the highest offset that is intact.
-  // Every newer one that is not (unreadable, truncated, corrupt, of a newer
-  // format) is skipped, and a warning naming it and what is wrong is
-  // appended to *warnings (if not null). NotFound when none is usable:
-  // the partition then starts from its beginning.
+  // Every newer one that is not (unreadable after retries, truncated,
+  // corrupt, of a newer format) is skipped, and a warning naming it and what
+  // is wrong is appended to *warnings (if not null).
+  // NotFound only when the partition has no checkpoint at all: it then
+  // starts from its beginning. When checkpoints exist but none is usable,
+  // an error naming the partition and each checkpoint with its problem
+  // (Unavailable if any could not be read, DataLoss if all are damaged):
+  // starting over would send every message of the partition again, so the
+  // caller must stop rather than start from the beginning.
   virtual absl::StatusOr<Checkpoint> LoadNewest(
       int32_t partition, std::vector<std::string>* warnings) = 0;
 
@@ -87,8 +92,15 @@ class CheckpointStore {
 // body length, CRC-32C of the body, CRC-32C of the header — then the body,
 // the engine snapshot. Files are named
 //   checkpoint-p<partition, 10 digits>-o<offset, 19 digits>.ckpt
-// Other files (leftover temporary files of a crashed save included) are
-// ignored.
+// Other files are ignored, except the temporary files that a crashed save
+// of a partition left: the next save of that partition deletes them.
+//
+// Checkpoints hold profile data: files are created 0600 and a directory
+// that Open creates 0700, whatever the umask (an existing directory keeps
+// its mode). A read that fails with an I/O error is retried a few times
+// before the checkpoint is skipped; a file that vanishes between listing
+// and reading (pruned by another writer, such as a zombie worker) makes
+// LoadNewest list the directory again.
 //
 // After each Save the `keep` checkpoints of the partition with the highest
 // offsets are kept, and the one just saved even if it is not among them
@@ -122,6 +134,11 @@ class DirectoryCheckpointStore final : public CheckpointStore {
 
  private:
   DirectoryCheckpointStore(std::string directory, int keep);
+
+  // Appends the checkpoints of `partition`, highest offset first, and (if
+  // `temps` is not null) the paths of its leftover temporary files.
+  absl::Status Scan(int32_t partition, std::vector<CheckpointInfo>* checkpoints,
+                    std::vector<std::string>* temps);
 
   std::string directory_;
   int keep_;

@@ -155,7 +155,7 @@ struct WorkerStats {
   int64_t partitions_assigned = 0;  // each assignment of each partition
   int64_t partitions_revoked = 0;
   int64_t restored_from_checkpoint = 0;
-  int64_t started_from_beginning = 0;  // no usable checkpoint
+  int64_t started_from_beginning = 0;  // the partition had no checkpoint
   int64_t checkpoint_warnings = 0;     // corrupt checkpoints skipped
   int64_t journeys_deployed = 0;       // by deploy records
   int64_t journey_states_changed = 0;  // by state records
