@@ -315,5 +315,29 @@ TEST_CASE("A sink's reason that is not UTF-8 is counted escaped, and the snapsho
   REQUIRE_THAT(restored.Restore(bytes), IsOk());
 }
 
+TEST_CASE("The de-duplication ledger holds at most max_dedup_ids ids, forgetting the oldest") {
+  EngineOptions options = AtHarnessStart();
+  options.max_dedup_ids = 3;
+  Harness h(Harness::DefaultStart(), options);
+  REQUIRE_THAT(h.DeployText(kBrowseThenBuy), IsOk());
+  auto view = [&](const std::string& id) {
+    Event e;
+    e.id = id;
+    e.subject_id = "u1";
+    e.name = "view";
+    e.time = h.now();
+    return h.Ingest(e);
+  };
+  for (const char* id : {"e1", "e2", "e3", "e4"}) REQUIRE_THAT(view(id), IsOk());
+  CHECK(h.engine().stats().limits_reached == 1);
+  // e1 was forgotten early: its repeat is applied. The three newest are held.
+  REQUIRE_THAT(view("e1"), IsOk());
+  CHECK(view("e4").code() == absl::StatusCode::kAlreadyExists);
+  CHECK(view("e3").code() == absl::StatusCode::kAlreadyExists);
+  CHECK(h.engine().stats().limits_reached == 2);  // e2 made room for e1
+  CHECK(CountRecords(h.engine(), v1::SnapshotRecord::kSeen) == 3);
+  CheckRestores(h, options, {TextJourney(kBrowseThenBuy)}, {"push"});
+}
+
 }  // namespace
 }  // namespace cairn

@@ -113,6 +113,14 @@ struct EngineOptions {
   // Default: 1000. REQUIRES: >= 1.
   int max_instances_per_subject = 1000;
 
+  // The most event ids the de-duplication ledger holds (about 65 bytes
+  // each). When a new id would exceed it, the oldest is forgotten early, so
+  // a repeat of that one id would no longer be caught; each is counted in
+  // EngineStats::limits_reached. Size it above the events with ids you
+  // expect within dedup_window. Default: 4,000,000 (about 260 MB).
+  // REQUIRES: >= 1.
+  int64_t max_dedup_ids = 4000000;
+
   // ---- Policies applied to every action of every journey ----
 
   // Per-channel frequency caps. Default: none.

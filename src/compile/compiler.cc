@@ -759,7 +759,7 @@ class JourneyCompiler {
       auto it = graph_->node_index.find(*p.target);
       if (it == graph_->node_index.end()) {
         problems_.Add(from.id, e.field,
-                      absl::StrCat("edge leads to unknown node \"", *p.target,
+                      absl::StrCat("edge leads to unknown node \"", Escaped(*p.target),
                                    "\""));
         continue;
       }
@@ -789,7 +789,7 @@ class JourneyCompiler {
       }
       auto it = graph_->node_index.find(to);
       if (it == graph_->node_index.end()) {
-        at.Add(absl::StrCat("maps to unknown node \"", to, "\""));
+        at.Add(absl::StrCat("maps to unknown node \"", Escaped(to), "\""));
         continue;
       }
       if (graph_->nodes[it->second].kind == NodeKind::kTrigger) {

@@ -894,6 +894,22 @@ class Engine::Impl {
       if (it != dedup_seen_.end() && it->second <= horizon) dedup_seen_.erase(it);
       dedup_order_.pop_front();
     }
+    // Bounded by count too: past max_dedup_ids the oldest ids go early.
+    while (!dedup_order_.empty() &&
+           static_cast<int64_t>(dedup_seen_.size()) >= options_.max_dedup_ids) {
+      auto it = dedup_seen_.find(dedup_order_.front().second);
+      if (it != dedup_seen_.end() && it->second == dedup_order_.front().first) {
+        dedup_seen_.erase(it);
+        ++stats_.limits_reached;
+      }
+      dedup_order_.pop_front();
+    }
+    // A table that grew for a burst keeps its slots after the burst's ids
+    // expire: give them back once it is three-quarters empty.
+    if (dedup_seen_.capacity() > 4096 && dedup_seen_.size() * 4 < dedup_seen_.capacity()) {
+      dedup_seen_.rehash(0);
+      dedup_order_.shrink_to_fit();
+    }
     dedup_seen_[key] = at;
     dedup_order_.emplace_back(at, key);
     return false;
@@ -2224,10 +2240,12 @@ uint64_t Engine::Impl::OptionsFingerprint() const {
       options_.max_profile_attributes != defaults.max_profile_attributes ||
       options_.max_profile_bytes != defaults.max_profile_bytes ||
       options_.max_opt_out_channels != defaults.max_opt_out_channels ||
-      options_.max_instances_per_subject != defaults.max_instances_per_subject) {
+      options_.max_instances_per_subject != defaults.max_instances_per_subject ||
+      options_.max_dedup_ids != defaults.max_dedup_ids) {
     absl::StrAppend(&text, "|limits:", options_.max_input_bytes, ",",
                     options_.max_profile_attributes, ",", options_.max_profile_bytes, ",",
-                    options_.max_opt_out_channels, ",", options_.max_instances_per_subject);
+                    options_.max_opt_out_channels, ",", options_.max_instances_per_subject,
+                    ",", options_.max_dedup_ids);
   }
   for (const FrequencyCap& c : options_.frequency_caps) {
     absl::StrAppend(&text, "|cap:", c.channel, ",", c.max_messages, ",",

@@ -39,6 +39,7 @@ absl::Status ValidateEngineOptions(const EngineOptions& o) {
   if (o.max_profile_attributes < 1) return bad("max_profile_attributes must be at least 1");
   if (o.max_profile_bytes < 1) return bad("max_profile_bytes must be at least 1");
   if (o.max_opt_out_channels < 1) return bad("max_opt_out_channels must be at least 1");
+  if (o.max_dedup_ids < 1) return bad("max_dedup_ids must be at least 1");
   if (o.max_instances_per_subject < 1) {
     return bad("max_instances_per_subject must be at least 1");
   }
