@@ -226,7 +226,13 @@ class Engine::Impl {
   absl::Status Deploy(const v1::Journey& journey) {
     absl::StatusOr<std::shared_ptr<const CompiledJourney>> compiled = Compile(journey);
     if (!compiled.ok()) return compiled.status();
-    const JourneyGraph& graph = (*compiled)->graph();
+    return Deploy(*std::move(compiled));
+  }
+
+  absl::Status Deploy(std::shared_ptr<const CompiledJourney> compiled) {
+    if (compiled == nullptr) return absl::InvalidArgumentError("Deploy: journey is null");
+    const JourneyGraph& graph = compiled->graph();
+    const v1::Journey& journey = compiled->definition();
     const std::string& id = journey.id();
 
     auto existing = journey_index_.find(id);
@@ -288,8 +294,8 @@ class Engine::Impl {
       journey_slot = existing->second;
       journeys_[journey_slot].state = journey.settings().state();
     }
-    v.compiled = *compiled;
     v.graph = &graph;
+    v.compiled = std::move(compiled);
     v.journey = journey_slot;
     v.subject_type =
         std::string(SubjectTypeOrDefault(journey.settings().subject_type()));
@@ -2700,6 +2706,9 @@ absl::Status Engine::RegisterChannel(absl::string_view channel, ChannelSink* sin
 void Engine::SetProfileSink(ProfileSink* sink) { impl_->SetProfileSink(sink); }
 void Engine::SetObserver(Observer* observer) { impl_->SetObserver(observer); }
 absl::Status Engine::Deploy(const v1::Journey& journey) { return impl_->Deploy(journey); }
+absl::Status Engine::Deploy(std::shared_ptr<const CompiledJourney> journey) {
+  return impl_->Deploy(std::move(journey));
+}
 absl::Status Engine::RetireVersion(absl::string_view journey_id, int64_t version) {
   return impl_->RetireVersion(journey_id, version);
 }
