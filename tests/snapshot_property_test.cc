@@ -28,34 +28,35 @@ std::string RandomBytes(uint64_t seed, size_t size) {
   return bytes;
 }
 
-void CheckSeed(uint64_t seed, size_t size, const fuzz::GeneratorLimits& limits) {
-  const std::string bytes = RandomBytes(seed, size);
-  fuzz::ByteReader reader(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
-  const std::vector<fuzz::Input> inputs = fuzz::DecodeInputs(&reader, limits);
-  INFO("seed " << seed << ", " << inputs.size() << " inputs");
-  const absl::Status status = fuzz::CheckSnapshotContinuation(inputs, limits);
-  INFO(status.ToString());
-  REQUIRE(status.ok());
+// Runs the property on the inputs decoded from `size` random bytes of each
+// seed in [first, last], with the generator's limits raised as given.
+void CheckSeeds(uint64_t first, uint64_t last, size_t size, size_t max_inputs, int max_burst,
+                int max_string, int max_cuts) {
+  fuzz::SilenceProtobufLogs();
+  fuzz::GeneratorLimits limits;
+  limits.max_inputs = max_inputs;
+  limits.max_burst = max_burst;
+  limits.max_string = max_string;
+  limits.max_cuts = max_cuts;
+  for (uint64_t seed = first; seed <= last; ++seed) {
+    const std::string bytes = RandomBytes(seed, size);
+    fuzz::ByteReader reader(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+    const std::vector<fuzz::Input> inputs = fuzz::DecodeInputs(&reader, limits);
+    INFO("seed " << seed << ", " << inputs.size() << " inputs");
+    const absl::Status status = fuzz::CheckSnapshotContinuation(inputs, limits);
+    INFO(status.ToString());
+    REQUIRE(status.ok());
+  }
 }
 
 TEST_CASE("Every snapshot restores and the restored engine continues identically") {
-  fuzz::SilenceProtobufLogs();
-  fuzz::GeneratorLimits limits;
-  limits.max_inputs = 600;
-  limits.max_burst = 400;
-  limits.max_string = 20000;
-  limits.max_cuts = 3;
-  for (uint64_t seed = 1; seed <= 120; ++seed) CheckSeed(seed, 6000, limits);
+  CheckSeeds(/*first=*/1, /*last=*/120, /*size=*/6000, /*max_inputs=*/600, /*max_burst=*/400,
+             /*max_string=*/20000, /*max_cuts=*/3);
 }
 
 TEST_CASE("Snapshots of oversized per-subject state restore and continue identically") {
-  fuzz::SilenceProtobufLogs();
-  fuzz::GeneratorLimits limits;
-  limits.max_inputs = 3000;
-  limits.max_burst = 2500;
-  limits.max_string = 60000;
-  limits.max_cuts = 2;
-  for (uint64_t seed = 1000; seed <= 1007; ++seed) CheckSeed(seed, 20000, limits);
+  CheckSeeds(/*first=*/1000, /*last=*/1007, /*size=*/20000, /*max_inputs=*/3000,
+             /*max_burst=*/2500, /*max_string=*/60000, /*max_cuts=*/2);
 }
 
 }  // namespace
