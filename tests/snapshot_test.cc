@@ -324,5 +324,159 @@ TEST_CASE("Restore refuses engines that differ from the snapshot's") {
   }
 }
 
+// A snapshot whose records `edit` changed, written with valid checksums:
+// what a forger (or a writer with a bug) produces, past the checksums to
+// the consistency checks.
+template <typename Edit>
+std::string Forged(const std::string& snapshot, Edit edit) {
+  std::vector<v1::SnapshotRecord> records = testing::ReadSnapshotRecords(snapshot);
+  edit(&records);
+  std::ostringstream out;
+  internal::RecordWriter writer(&out);
+  for (const v1::SnapshotRecord& r : records) REQUIRE_THAT(writer.Write(r), IsOk());
+  return out.str();
+}
+
+template <typename Pred>
+v1::SnapshotRecord* FindRecord(std::vector<v1::SnapshotRecord>* records, Pred pred) {
+  for (v1::SnapshotRecord& r : *records) {
+    if (pred(r)) return &r;
+  }
+  FAIL("no such record");
+  return nullptr;
+}
+
+// A snapshot with every kind of record the checks below edit: subjects with
+// profiles of several attributes, sequence progress, enrollments, timers,
+// sends awaiting reports, de-duplication entries.
+std::string RichSnapshot() {
+  Engine engine(Options());
+  Driver driver;
+  Setup(&engine, &driver);
+  for (const Op& op : Stream(2000)) Apply(&engine, &driver, op);
+  REQUIRE_THAT(engine.UpsertProfile("s1", {{"b", Value::Int(1)}, {"a", Value::Int(2)},
+                                           {"time_zone", Value::String("UTC")}},
+                                    engine.now()),
+               IsOk());
+  Event view;
+  view.subject_id = "s1";
+  view.name = "view";
+  view.time = engine.now();
+  REQUIRE_THAT(engine.Ingest(view), IsOk());
+  std::ostringstream out;
+  REQUIRE_THAT(engine.Snapshot(out), IsOk());
+  return out.str();
+}
+
+// Restores `bytes` into a fresh engine: must be refused with DataLoss whose
+// message contains `what`, leaving the engine fresh (the real snapshot
+// still restores into it).
+void ExpectRefused(const std::string& bytes, const std::string& what,
+                   const std::string& good) {
+  Engine engine(Options());
+  Driver driver;
+  Setup(&engine, &driver);
+  const absl::Status s = RestoreInto(&engine, bytes);
+  CHECK(s.code() == absl::StatusCode::kDataLoss);
+  CHECK_THAT(std::string(s.message()), Catch::Contains(what));
+  CHECK(engine.stats().subjects == 0);
+  CHECK(engine.now() == Options().start_time);
+  CHECK_THAT(RestoreInto(&engine, good), IsOk());
+}
+
+// Issue 15, defect 14: snapshots with valid checksums but state no engine
+// writes (times outside the engine's range, which made UBSan report signed
+// overflows; unsorted profiles; rewound enrollment ids that would repeat
+// message ids; counts whose sums overflow) are refused naming what is wrong.
+TEST_CASE("Restore refuses forged snapshots with valid checksums and leaves the engine fresh") {
+  const std::string good = RichSnapshot();
+  auto clock = [](v1::SnapshotRecord& r) { return r.has_clock(); };
+  const int64_t kEnd = absl::ToUnixNanos(LatestInputTime() + absl::Hours(24 * 365 * 51));
+
+  SECTION("engine time past the end of the range") {
+    ExpectRefused(Forged(good, [](auto* records) {
+                    FindRecord(records, [](auto& r) { return r.has_clock(); })
+                        ->mutable_clock()->set_now_nanos(INT64_MAX);
+                  }),
+                  "snapshot: engine time is out of range", good);
+  }
+  SECTION("engine time before 1970") {
+    ExpectRefused(Forged(good, [&](auto* records) {
+                    FindRecord(records, clock)->mutable_clock()->set_now_nanos(-1);
+                  }),
+                  "snapshot: engine time is out of range", good);
+  }
+  SECTION("a timer due after the last time the engine can compute") {
+    ExpectRefused(Forged(good, [&](auto* records) {
+                    FindRecord(records, [](auto& r) { return r.has_timer(); })
+                        ->mutable_timer()->set_due_nanos(kEnd);
+                  }),
+                  "snapshot: timer due time is out of range", good);
+  }
+  SECTION("a sequence start at the end of the time range") {
+    ExpectRefused(Forged(good, [&](auto* records) {
+                    auto* s = FindRecord(records, [](auto& r) {
+                      return r.has_subject() && r.subject().sequences_size() > 0;
+                    });
+                    s->mutable_subject()->mutable_sequences(0)->set_starts_nanos(0, INT64_MAX);
+                  }),
+                  "snapshot: sequence start time is out of range", good);
+  }
+  SECTION("a de-duplication entry at year 1") {
+    const int64_t kYearOne = INT64_MIN + 1;
+    ExpectRefused(Forged(good, [&](auto* records) {
+                    FindRecord(records, [](auto& r) { return r.has_seen(); })
+                        ->mutable_seen()->set_at_nanos(kYearOne);
+                  }),
+                  "snapshot: de-duplication time is out of range", good);
+  }
+  SECTION("an unsorted profile") {
+    ExpectRefused(Forged(good, [](auto* records) {
+                    auto* s = FindRecord(records, [](auto& r) {
+                      return r.has_subject() && r.subject().id() == "s1";
+                    });
+                    REQUIRE(s->subject().profile_size() >= 2);
+                    s->mutable_subject()->mutable_profile()->SwapElements(0, 1);
+                  }),
+                  "is not sorted by name, or repeats one", good);
+  }
+  SECTION("a profile naming one attribute twice") {
+    ExpectRefused(Forged(good, [](auto* records) {
+                    auto* s = FindRecord(records, [](auto& r) {
+                      return r.has_subject() && r.subject().id() == "s1";
+                    });
+                    auto* profile = s->mutable_subject()->mutable_profile();
+                    profile->Mutable(1)->set_name(profile->Get(0).name());
+                  }),
+                  "is not sorted by name, or repeats one", good);
+  }
+  SECTION("a rewound next enrollment id") {
+    ExpectRefused(Forged(good, [&](auto* records) {
+                    FindRecord(records, clock)->mutable_clock()->set_next_enrollment_uid(1);
+                  }),
+                  "snapshot: enrollment id is out of range", good);
+  }
+  SECTION("counts at the top of int64") {
+    ExpectRefused(Forged(good, [&](auto* records) {
+                    FindRecord(records, clock)->mutable_clock()->set_stats(0, INT64_MAX);
+                  }),
+                  "snapshot: engine stat is out of range", good);
+    ExpectRefused(Forged(good, [](auto* records) {
+                    auto* c = FindRecord(records, [](auto& r) { return r.has_counters(); });
+                    c->mutable_counters()->mutable_report()->set_entered(INT64_MAX);
+                  }),
+                  "snapshot: journey report count is out of range", good);
+  }
+  SECTION("an entry count that would wrap and repeat message ids") {
+    ExpectRefused(Forged(good, [](auto* records) {
+                    auto* s = FindRecord(records, [](auto& r) {
+                      return r.has_subject() && r.subject().history_size() > 0;
+                    });
+                    s->mutable_subject()->mutable_history(0)->set_entries(UINT32_MAX);
+                  }),
+                  "snapshot: history entry count is out of range", good);
+  }
+}
+
 }  // namespace
 }  // namespace cairn

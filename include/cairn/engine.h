@@ -42,6 +42,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "cairn/event.h"
+#include "cairn/journey.h"
 #include "cairn/options.h"
 #include "cairn/sink.h"
 #include "cairn/v1/journey.pb.h"
@@ -126,6 +127,13 @@ class Engine {
   // channel without a registered sink; an occupied node the migration does
   // not map, or maps to a node of another kind).
   absl::Status Deploy(const v1::Journey& journey);
+
+  // Deploys a journey compiled once with cairn::Compile(), as the overload
+  // above does: a host that builds many engines with the same journeys
+  // (one per shard, a restart, a test per case) shares one CompiledJourney
+  // instead of compiling it for each. InvalidArgument when null; otherwise
+  // the errors above but compile problems.
+  absl::Status Deploy(std::shared_ptr<const CompiledJourney> journey);
 
   // Retires an older version that is empty: no enrollment in flight, no
   // completed sequence match waiting, no journey goal measuring. Its

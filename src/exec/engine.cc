@@ -37,6 +37,8 @@
 #include "exec/stable_hasher.h"
 #include "exec/subject_index.h"
 #include "exec/variant.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/message.h"
 #include "predicate/predicate.h"
 #include "snapshot/record_io.h"
 #include "timer/local_time.h"
@@ -240,7 +242,13 @@ class Engine::Impl {
   absl::Status Deploy(const v1::Journey& journey) {
     absl::StatusOr<std::shared_ptr<const CompiledJourney>> compiled = Compile(journey);
     if (!compiled.ok()) return compiled.status();
-    const JourneyGraph& graph = (*compiled)->graph();
+    return Deploy(*std::move(compiled));
+  }
+
+  absl::Status Deploy(std::shared_ptr<const CompiledJourney> compiled) {
+    if (compiled == nullptr) return absl::InvalidArgumentError("Deploy: journey is null");
+    const JourneyGraph& graph = compiled->graph();
+    const v1::Journey& journey = compiled->definition();
     const std::string& id = journey.id();
 
     auto existing = journey_index_.find(id);
@@ -302,8 +310,8 @@ class Engine::Impl {
       journey_slot = existing->second;
       journeys_[journey_slot].state = journey.settings().state();
     }
-    v.compiled = *compiled;
     v.graph = &graph;
+    v.compiled = std::move(compiled);
     v.journey = journey_slot;
     v.subject_type =
         std::string(SubjectTypeOrDefault(journey.settings().subject_type()));
@@ -2189,9 +2197,6 @@ constexpr size_t kFreeSlotsPerRecord = 4096;
 int64_t Nanos(absl::Time t) {
   return t == absl::InfinitePast() ? INT64_MIN : absl::ToUnixNanos(t);
 }
-absl::Time FromNanos(int64_t n) {
-  return n == INT64_MIN ? absl::InfinitePast() : absl::FromUnixNanos(n);
-}
 
 void WriteValues(const Attributes& attrs,
                  google::protobuf::RepeatedPtrField<v1::SnapshotNamedValue>* out) {
@@ -2215,6 +2220,52 @@ absl::Status ReadValues(const google::protobuf::RepeatedPtrField<v1::SnapshotNam
     out->emplace_back(nv.name(), std::move(value));
   }
   return absl::OkStatus();
+}
+
+// The largest count (a stat, a report counter, an enrollment id) a
+// snapshot may hold: far more than any engine reaches (2^53 inputs at a
+// million a second take 285 years), and far enough below INT64_MAX that the
+// sums and differences restore checks and the running engine compute on
+// restored counts cannot overflow.
+constexpr int64_t kMaxRestoredCount = int64_t{1} << 53;
+
+// Whether every int64 in `m` (a report: all counts) is in
+// [0, kMaxRestoredCount].
+bool CountsInRange(const google::protobuf::Message& m) {
+  const google::protobuf::Reflection* reflection = m.GetReflection();
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  reflection->ListFields(m, &fields);
+  for (const google::protobuf::FieldDescriptor* f : fields) {
+    const int n = f->is_repeated() ? reflection->FieldSize(m, f) : 1;
+    for (int i = 0; i < n; ++i) {
+      if (f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_INT64) {
+        const int64_t v = f->is_repeated() ? reflection->GetRepeatedInt64(m, f, i)
+                                           : reflection->GetInt64(m, f);
+        if (v < 0 || v > kMaxRestoredCount) return false;
+      } else if (f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) {
+        if (!CountsInRange(f->is_repeated() ? reflection->GetRepeatedMessage(m, f, i)
+                                            : reflection->GetMessage(m, f))) {
+          return false;
+        }
+      }
+    }
+  }
+  return true;
+}
+
+// A time read from a snapshot, which must be one this engine could have
+// stored: from EarliestInputTime() up to the longest journey duration past
+// LatestInputTime() (a timer's due time), or, where `may_be_never`,
+// INT64_MIN for "never". Anything else is a forgery, and the engine's
+// arithmetic on it (a window's end, a minute bucket) could overflow.
+bool ReadTime(int64_t nanos, bool may_be_never, absl::Time* out) {
+  if (may_be_never && nanos == INT64_MIN) {
+    *out = absl::InfinitePast();
+    return true;
+  }
+  *out = absl::FromUnixNanos(nanos);
+  return *out >= EarliestInputTime() &&
+         *out < LatestInputTime() + internal::MaxJourneyDuration();
 }
 
 uint64_t DefinitionFingerprint(const v1::Journey& j) {
@@ -2513,6 +2564,12 @@ absl::Status Engine::Impl::CheckRestoredState() const {
     if (!e.live) continue;
     ++live;
     if (e.subject >= subjects_.size()) return bad("enrollment subject");
+    // Ids are handed out by counting up: one at or past the next would be
+    // handed out again.
+    if (e.uid == 0 || e.uid > next_enrollment_uid_) return bad("enrollment id");
+    // Counted up per node arrival and per entry into message ids: at the
+    // top they would wrap and repeat an id already sent.
+    if (e.visits == UINT32_MAX || e.ordinal == UINT32_MAX) return bad("enrollment visit count");
     // (The node index was checked when the record was read.)
     if (!split_ok(e.version, e.split_node, e.variant)) return bad("enrollment split");
     const internal::SlotList& list = subjects_[e.subject].enrollments;
@@ -2530,10 +2587,12 @@ absl::Status Engine::Impl::CheckRestoredState() const {
   for (const Enrollment& e : enrollments_) {
     if (e.live) ++at_node[e.version][e.node];
   }
+  // -1 for a negative count or a total past kMaxRestoredCount (which could
+  // overflow below).
   auto sum = [](const internal::ReasonCounts& counts) {
     int64_t total = 0;
     for (const auto& [reason, count] : counts) {
-      if (count < 0) return int64_t{-1};
+      if (count < 0 || count > kMaxRestoredCount - total) return int64_t{-1};
       total += count;
     }
     return total;
@@ -2561,6 +2620,7 @@ absl::Status Engine::Impl::CheckRestoredState() const {
   for (const GoalTracker& t : trackers_) {
     if (!t.live) continue;
     if (t.subject >= subjects_.size()) return bad("tracker subject");
+    if (t.enrollment_uid > next_enrollment_uid_) return bad("tracker's enrollment id");
     if (t.version >= versions_.size() || t.goal >= versions_[t.version].graph->goals.size()) {
       return bad("tracker goal");
     }
@@ -2585,8 +2645,17 @@ absl::Status Engine::Impl::CheckRestoredState() const {
         return bad("subject's tracker");
       }
     }
+    // Looked up by binary search, and written back in order.
+    for (size_t a = 1; a < s.profile.size(); ++a) {
+      if (!(s.profile[a - 1].first < s.profile[a].first)) {
+        return absl::DataLossError(absl::StrCat(
+            "snapshot: profile of subject ", i, " is not sorted by name, or repeats one"));
+      }
+    }
     for (const JourneyHistory& h : s.history) {
       if (h.journey >= journeys_.size()) return bad("history journey");
+      // Entries number the next entry's message ids: they must not wrap.
+      if (h.entries == UINT32_MAX || h.active > h.entries) return bad("history entry count");
     }
     for (const internal::SequenceProgress& p : s.sequences) {
       if (!is_sequence(p.version, p.node) ||
@@ -2634,8 +2703,8 @@ absl::Status Engine::Impl::CheckRestoredState() const {
   if (!messages_ok) return bad("message");
   for (const auto& [where, count] : unresolved) {
     const ActionCounters& a = versions_[where.first].counters.actions[where.second];
-    int64_t awaiting = a.sent - a.delivered - a.unreported;
-    for (const auto& [reason, n] : a.undelivered) awaiting -= n;
+    // (Every term is in [0, kMaxRestoredCount], checked above.)
+    const int64_t awaiting = a.sent - a.delivered - a.unreported - sum(a.undelivered);
     if (count > awaiting) return bad("message (more unreported than its action sent)");
   }
   bool timers_ok = true;
@@ -2697,11 +2766,18 @@ absl::Status Engine::Impl::RestoreRecords(internal::RecordReader* reader) {
     switch (r.kind_case()) {
       case v1::SnapshotRecord::kClock: {
         const v1::SnapshotClock& c = r.clock();
-        now_ = FromNanos(c.now_nanos());
+        if (!ReadTime(c.now_nanos(), false, &now_)) return bad("engine time");
+        if (c.next_enrollment_uid() > static_cast<uint64_t>(kMaxRestoredCount)) {
+          return bad("next enrollment id");
+        }
         next_enrollment_uid_ = c.next_enrollment_uid();
+        if (c.in_flight() < 0 || c.in_flight() > kMaxRestoredCount) {
+          return bad("in-flight count");
+        }
         in_flight_ = c.in_flight();
         std::vector<int64_t*> fields = StatFields(&stats_);
         for (int i = 0; i < c.stats_size() && i < static_cast<int>(fields.size()); ++i) {
+          if (c.stats(i) < 0 || c.stats(i) > kMaxRestoredCount) return bad("engine stat");
           *fields[i] = c.stats(i);
         }
         break;
@@ -2714,6 +2790,7 @@ absl::Status Engine::Impl::RestoreRecords(internal::RecordReader* reader) {
       }
       case v1::SnapshotRecord::kCounters:
         if (r.counters().version_index() >= versions_.size()) return bad("version index");
+        if (!CountsInRange(r.counters().report())) return bad("journey report count");
         ReadVersionReport(r.counters().report(), &versions_[r.counters().version_index()]);
         break;
       case v1::SnapshotRecord::kSubject: {
@@ -2729,7 +2806,9 @@ absl::Status Engine::Impl::RestoreRecords(internal::RecordReader* reader) {
           JourneyHistory h = internal::MakeJourneyHistory(sh.journey(), sh.key());
           h.entries = sh.entries();
           h.active = sh.active();
-          internal::SetLastExit(&h, FromNanos(sh.last_exit_nanos()));
+          absl::Time last_exit;
+          if (!ReadTime(sh.last_exit_nanos(), true, &last_exit)) return bad("last exit time");
+          internal::SetLastExit(&h, last_exit);
           state.history.push_back(std::move(h));
         }
         for (const v1::SnapshotSequence& sp : s.sequences()) {
@@ -2737,14 +2816,18 @@ absl::Status Engine::Impl::RestoreRecords(internal::RecordReader* reader) {
           internal::SequenceProgress p;
           p.version = sp.version();
           p.node = sp.node();
-          for (int64_t n : sp.starts_nanos()) p.starts.push_back(FromNanos(n));
+          for (int64_t n : sp.starts_nanos()) {
+            if (!ReadTime(n, true, &p.starts.emplace_back())) return bad("sequence start time");
+          }
           CAIRN_RETURN_IF_ERROR(ReadValues(sp.context(), &p.context));
           p.pending = sp.pending();
           state.sequences.push_back(std::move(p));
         }
         for (const v1::SnapshotLedger& l : s.ledgers()) {
           std::vector<absl::Time> times;
-          for (int64_t n : l.sends_nanos()) times.push_back(FromNanos(n));
+          for (int64_t n : l.sends_nanos()) {
+            if (!ReadTime(n, false, &times.emplace_back())) return bad("send ledger time");
+          }
           state.send_ledger.emplace_back(l.channel(), std::move(times));
         }
         subjects_.push_back(std::move(state));
@@ -2824,21 +2907,27 @@ absl::Status Engine::Impl::RestoreRecords(internal::RecordReader* reader) {
       case v1::SnapshotRecord::kTimer: {
         const v1::SnapshotTimer& st = r.timer();
         if (st.kind() > internal::TimerQueue::kMaxKind) return bad("timer target");
-        restored_timers.push_back(
-            {st.seq(), internal::Timer{FromNanos(st.due_nanos()), st.target(), st.generation(),
-                                       static_cast<uint8_t>(st.kind())}});
+        absl::Time due;
+        if (!ReadTime(st.due_nanos(), false, &due)) return bad("timer due time");
+        restored_timers.push_back({st.seq(), internal::Timer{due, st.target(), st.generation(),
+                                                             static_cast<uint8_t>(st.kind())}});
         break;
       }
-      case v1::SnapshotRecord::kSeen:
-        dedup_seen_[r.seen().key()] = FromNanos(r.seen().at_nanos());
-        dedup_order_.emplace_back(FromNanos(r.seen().at_nanos()), r.seen().key());
+      case v1::SnapshotRecord::kSeen: {
+        absl::Time at;
+        if (!ReadTime(r.seen().at_nanos(), false, &at)) return bad("de-duplication time");
+        dedup_seen_[r.seen().key()] = at;
+        dedup_order_.emplace_back(at, r.seen().key());
         break;
+      }
       case v1::SnapshotRecord::kMessage: {
         const v1::SnapshotMessage& sm = r.message();
         // The engine never holds two messages with one id, so neither does
         // a snapshot it wrote.
         if (messages_.Find(sm.id()) != nullptr) return bad("message (a repeated id)");
-        if (!messages_.Insert(sm.id(), FromNanos(sm.sent_nanos()),
+        absl::Time sent;
+        if (!ReadTime(sm.sent_nanos(), false, &sent)) return bad("message send time");
+        if (!messages_.Insert(sm.id(), sent,
                               SentMessage{sm.version(), sm.node(), sm.enrollment(),
                                           sm.generation(), sm.awaiting(), sm.resolved()})) {
           return bad("message count");
@@ -2887,6 +2976,9 @@ absl::Status Engine::RegisterChannel(absl::string_view channel, ChannelSink* sin
 void Engine::SetProfileSink(ProfileSink* sink) { impl_->SetProfileSink(sink); }
 void Engine::SetObserver(Observer* observer) { impl_->SetObserver(observer); }
 absl::Status Engine::Deploy(const v1::Journey& journey) { return impl_->Deploy(journey); }
+absl::Status Engine::Deploy(std::shared_ptr<const CompiledJourney> journey) {
+  return impl_->Deploy(std::move(journey));
+}
 absl::Status Engine::RetireVersion(absl::string_view journey_id, int64_t version) {
   return impl_->RetireVersion(journey_id, version);
 }
