@@ -563,6 +563,21 @@ TEST_CASE("max_input_lead: infinite trusts every input, negative is refused") {
         "1970-01-01T00:00:00+00:00 to 2200-01-01T00:00:00+00:00");
 }
 
+// A fresh engine at the harness's start with `journey` deployed and
+// `channel` routed to `sink`, into which `h`'s engine's snapshot restored.
+Engine RestoredCopy(Harness& h, const v1::Journey& journey, const std::string& channel,
+                    ChannelSink* sink) {
+  std::stringstream snapshot;
+  REQUIRE_THAT(h.engine().Snapshot(snapshot), IsOk());
+  EngineOptions options;
+  options.start_time = Harness::DefaultStart();
+  Engine restored(options);
+  REQUIRE_THAT(restored.RegisterChannel(channel, sink), IsOk());
+  REQUIRE_THAT(restored.Deploy(journey), IsOk());
+  REQUIRE_THAT(restored.Restore(snapshot), IsOk());
+  return restored;
+}
+
 TEST_CASE("A relative delay to a time the engine cannot hold exits with a reason") {
   const v1::Journey journey = TextJourney(R"pb(
     id: "appointment" version: 1
@@ -581,15 +596,8 @@ TEST_CASE("A relative delay to a time the engine cannot hold exits with a reason
   REQUIRE_THAT(h.Event("u2", "booked", {{"at", Value::Timestamp(h.now() + absl::Hours(48))}}),
                IsOk());
   // Every time the engine holds can be written and read back exactly.
-  std::stringstream snapshot;
-  REQUIRE_THAT(h.engine().Snapshot(snapshot), IsOk());
-  EngineOptions options;
-  options.start_time = Harness::DefaultStart();
-  Engine restored(options);
   NullSink sms;
-  REQUIRE_THAT(restored.RegisterChannel("sms", &sms), IsOk());
-  REQUIRE_THAT(restored.Deploy(journey), IsOk());
-  REQUIRE_THAT(restored.Restore(snapshot), IsOk());
+  Engine restored = RestoredCopy(h, journey, "sms", &sms);
   CHECK(restored.next_timer_time() == h.now() + absl::Hours(24));
 }
 
@@ -606,15 +614,8 @@ TEST_CASE("A string that is not UTF-8 is refused at the door, so every snapshot 
   REQUIRE_THAT(h.Event("\xE5\xBC\xA0\xE4\xB8\x89", "signup"), IsOk());  // 张三
   CHECK(h.engine().stats().events_rejected == 1);
   CHECK(h.engine().stats().profile_updates_rejected == 2);
-  std::stringstream snapshot;
-  REQUIRE_THAT(h.engine().Snapshot(snapshot), IsOk());
-  EngineOptions options;
-  options.start_time = Harness::DefaultStart();
-  Engine restored(options);
   NullSink push;
-  REQUIRE_THAT(restored.RegisterChannel("push", &push), IsOk());
-  REQUIRE_THAT(restored.Deploy(TextJourney(kWelcome)), IsOk());
-  REQUIRE_THAT(restored.Restore(snapshot), IsOk());
+  Engine restored = RestoredCopy(h, TextJourney(kWelcome), "push", &push);
   CHECK(restored.stats().subjects == 2);
 }
 

@@ -5,8 +5,10 @@
 // held after the first time, every limit reached is refused or handled as
 // documented and counted, and every snapshot the engine writes restores.
 
+#include <functional>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -29,19 +31,19 @@ class NullSink : public ChannelSink {
   SendResult Send(const Message&) override { return SendResult::Accepted(); }
 };
 
-// Snapshots `h`'s engine and restores it into a fresh one with the same
-// options and journeys: every snapshot the engine writes must restore.
-void CheckRestores(Harness& h, const EngineOptions& options,
+// Snapshots `engine` and restores it into a fresh one with the same options
+// and journeys: every snapshot the engine writes must restore.
+void CheckRestores(const Engine& engine, const EngineOptions& options,
                    const std::vector<v1::Journey>& journeys,
                    const std::vector<std::string>& channels) {
   std::stringstream bytes;
-  REQUIRE_THAT(h.engine().Snapshot(bytes), IsOk());
+  REQUIRE_THAT(engine.Snapshot(bytes), IsOk());
   Engine restored(options);
   NullSink sink;
   for (const std::string& c : channels) REQUIRE_THAT(restored.RegisterChannel(c, &sink), IsOk());
   for (const v1::Journey& j : journeys) REQUIRE_THAT(restored.Deploy(j), IsOk());
   REQUIRE_THAT(restored.Restore(bytes), IsOk());
-  CHECK(restored.stats().limits_reached == h.engine().stats().limits_reached);
+  CHECK(restored.stats().limits_reached == engine.stats().limits_reached);
 }
 
 EngineOptions AtHarnessStart() {
@@ -79,7 +81,7 @@ TEST_CASE("A first step repeated 100,000 times keeps one housekeeping timer") {
   }
   // Was one timer per view: 100,000 timer records.
   CHECK(CountRecords(h.engine(), v1::SnapshotRecord::kTimer) == 1);
-  CheckRestores(h, AtHarnessStart(), {journey}, {"push"});
+  CheckRestores(h.engine(), AtHarnessStart(), {journey}, {"push"});
   // The partial match is still freed when its window has passed, however
   // long the views went on after the timer was set.
   REQUIRE_THAT(h.Advance(absl::Hours(25)), IsOk());
@@ -135,7 +137,7 @@ TEST_CASE("Profiles are bounded in attributes and bytes, and an update over eith
   CHECK(stats.profile_updates_rejected == 2);
   CHECK(stats.limits_reached == 2);
   CHECK(stats.profile_updates_applied == 2);
-  CheckRestores(h, options, {}, {});
+  CheckRestores(h.engine(), options, {}, {});
 }
 
 TEST_CASE("An input with more text than max_input_bytes is refused") {
@@ -154,15 +156,18 @@ TEST_CASE("An input with more text than max_input_bytes is refused") {
   CHECK(h.engine().stats().subjects == 0);
 }
 
+constexpr char kPromo[] = R"pb(
+  id: "promo" version: 1
+  settings { state: ACTIVE reentry { mode: CONCURRENT max_concurrent: 10 } }
+  nodes { id: "t" trigger { event { matcher { event: "visit" } } next: "push" } }
+  nodes { id: "push" action { channel: "push" template_id: "p" } }
+)pb";
+
 TEST_CASE("Opting out of more channels than max_opt_out_channels opts out of all") {
   EngineOptions options = AtHarnessStart();
   options.max_opt_out_channels = 2;
   Harness h(Harness::DefaultStart(), options);
-  REQUIRE_THAT(h.DeployText(R"pb(
-    id: "promo" version: 1
-    settings { state: ACTIVE reentry { mode: CONCURRENT max_concurrent: 10 } }
-    nodes { id: "t" trigger { event { matcher { event: "visit" } } next: "push" } }
-    nodes { id: "push" action { channel: "push" template_id: "p" } })pb"),
+  REQUIRE_THAT(h.DeployText(kPromo),
                IsOk());
   for (const char* channel : {"sms", "email", "fax"}) {
     REQUIRE_THAT(h.Event("u1", "opt_out", {{"channel", Value::String(channel)}}), IsOk());
@@ -177,11 +182,7 @@ TEST_CASE("Opting out of more channels than max_opt_out_channels opts out of all
   }
   REQUIRE_THAT(h.Event("u2", "visit"), IsOk());
   CHECK(h.SentTo("u2", "push") == 0);
-  CheckRestores(h, options, {TextJourney(R"pb(
-    id: "promo" version: 1
-    settings { state: ACTIVE reentry { mode: CONCURRENT max_concurrent: 10 } }
-    nodes { id: "t" trigger { event { matcher { event: "visit" } } next: "push" } }
-    nodes { id: "push" action { channel: "push" template_id: "p" } })pb")},
+  CheckRestores(h.engine(), options, {TextJourney(kPromo)},
                 {"push"});
 }
 
@@ -215,7 +216,7 @@ TEST_CASE("Keyed journeys remember at most max_instances_per_subject keys per su
   v = h.Report("orders")->versions(0);
   CHECK(v.entered() == 4);
   CHECK(h.engine().stats().limits_reached == 2);
-  CheckRestores(h, options, {TextJourney(kOrders)}, {});
+  CheckRestores(h.engine(), options, {TextJourney(kOrders)}, {});
 }
 
 TEST_CASE("A subject placing 20,000 orders holds max_instances_per_subject keys") {
@@ -236,83 +237,70 @@ TEST_CASE("A subject placing 20,000 orders holds max_instances_per_subject keys"
   }
   CHECK(histories == 100);
   CHECK(h.engine().stats().enrollments_in_flight == 100);
-  CheckRestores(h, options, {TextJourney(kOrders)}, {});
+  CheckRestores(h.engine(), options, {TextJourney(kOrders)}, {});
 }
 
-TEST_CASE("Host-given reasons are bounded per counter and kept valid UTF-8") {
-  class Bouncing : public ChannelSink {
-   public:
-    SendResult Send(const Message& m) override {
-      return SendResult::Failed(m.subject_id == "bad" ? std::string("Jos\xE9\n") + std::string(300, 'x')
-                                                      : absl::StrCat("provider said ", m.subject_id));
-    }
-  } sink;
-  EngineOptions options = AtHarnessStart();
+// A one-action journey whose SMS sink fails every send with `reason(m)`.
+constexpr char kNote[] = R"pb(
+  id: "note" version: 1
+  settings { state: ACTIVE }
+  nodes { id: "t" trigger { event { matcher { event: "visit" } } next: "sms" } }
+  nodes { id: "sms" action { channel: "sms" template_id: "n" } }
+)pb";
+
+class FailingSink : public ChannelSink {
+ public:
+  explicit FailingSink(std::function<std::string(const Message&)> reason)
+      : reason_(std::move(reason)) {}
+  SendResult Send(const Message& m) override { return SendResult::Failed(reason_(m)); }
+
+ private:
+  std::function<std::string(const Message&)> reason_;
+};
+
+// Sends one failing SMS to each of `subjects`; the action's failure reasons.
+std::vector<v1::ReasonCount> FailureReasons(FailingSink* sink,
+                                            const std::vector<std::string>& subjects) {
+  const EngineOptions options = AtHarnessStart();
   Engine engine(options);
-  REQUIRE_THAT(engine.RegisterChannel("sms", &sink), IsOk());
-  const v1::Journey journey = TextJourney(R"pb(
-    id: "note" version: 1
-    settings { state: ACTIVE }
-    nodes { id: "t" trigger { event { matcher { event: "visit" } } next: "sms" } }
-    nodes { id: "sms" action { channel: "sms" template_id: "n" } })pb");
-  REQUIRE_THAT(engine.Deploy(journey), IsOk());
-  for (int i = 0; i < 1100; ++i) {
+  REQUIRE_THAT(engine.RegisterChannel("sms", sink), IsOk());
+  REQUIRE_THAT(engine.Deploy(TextJourney(kNote)), IsOk());
+  for (const std::string& subject : subjects) {
     Event e;
-    e.subject_id = absl::StrCat("s", i);
+    e.subject_id = subject;
     e.name = "visit";
     e.time = options.start_time;
     REQUIRE_THAT(engine.Ingest(e), IsOk());
   }
-  Event bad;
-  bad.subject_id = "bad";
-  bad.name = "visit";
-  bad.time = options.start_time;
-  // Beyond 1,000 reasons: "(other)". The bad one is one of the 100 others.
-  REQUIRE_THAT(engine.Ingest(bad), IsOk());
+  CheckRestores(engine, options, {TextJourney(kNote)}, {"sms"});
   const v1::JourneyReport report = *engine.Report("note");
   const auto& failed = report.versions(0).actions(0).failed();
+  return {failed.begin(), failed.end()};
+}
+
+TEST_CASE("Host-given reasons are bounded per counter and kept valid UTF-8") {
+  FailingSink sink([](const Message& m) {
+    return m.subject_id == "bad" ? std::string("Jos\xE9\n") + std::string(300, 'x')
+                                 : absl::StrCat("provider said ", m.subject_id);
+  });
+  std::vector<std::string> subjects;
+  for (int i = 0; i < 1100; ++i) subjects.push_back(absl::StrCat("s", i));
+  subjects.push_back("bad");
+  // Beyond 1,000 reasons: "(other)". The bad one is one of the 101 others.
+  const std::vector<v1::ReasonCount> failed = FailureReasons(&sink, subjects);
   CHECK(failed.size() == 1001);
   int64_t other = 0;
   for (const v1::ReasonCount& r : failed) {
     if (r.reason() == "(other)") other = r.count();
   }
   CHECK(other == 101);
-  std::stringstream bytes;
-  REQUIRE_THAT(engine.Snapshot(bytes), IsOk());
-  Engine restored(options);
-  REQUIRE_THAT(restored.RegisterChannel("sms", &sink), IsOk());
-  REQUIRE_THAT(restored.Deploy(journey), IsOk());
-  REQUIRE_THAT(restored.Restore(bytes), IsOk());
 }
 
 TEST_CASE("A sink's reason that is not UTF-8 is counted escaped, and the snapshot restores") {
-  class Latin1 : public ChannelSink {
-   public:
-    SendResult Send(const Message&) override { return SendResult::Failed("refus\xE9"); }
-  } sink;
-  EngineOptions options = AtHarnessStart();
-  Engine engine(options);
-  REQUIRE_THAT(engine.RegisterChannel("sms", &sink), IsOk());
-  const v1::Journey journey = TextJourney(R"pb(
-    id: "note" version: 1
-    settings { state: ACTIVE }
-    nodes { id: "t" trigger { event { matcher { event: "visit" } } next: "sms" } }
-    nodes { id: "sms" action { channel: "sms" template_id: "n" } })pb");
-  REQUIRE_THAT(engine.Deploy(journey), IsOk());
-  Event e;
-  e.subject_id = "u1";
-  e.name = "visit";
-  e.time = options.start_time;
-  REQUIRE_THAT(engine.Ingest(e), IsOk());
-  const v1::JourneyReport report = *engine.Report("note");
-  REQUIRE(report.versions(0).actions(0).failed_size() == 1);
-  CHECK(report.versions(0).actions(0).failed(0).reason() == "refus\\xE9");
-  std::stringstream bytes;
-  REQUIRE_THAT(engine.Snapshot(bytes), IsOk());
-  Engine restored(options);
-  REQUIRE_THAT(restored.RegisterChannel("sms", &sink), IsOk());
-  REQUIRE_THAT(restored.Deploy(journey), IsOk());
-  REQUIRE_THAT(restored.Restore(bytes), IsOk());
+  FailingSink sink([](const Message&) { return std::string("refus\xE9"); });
+  const std::vector<v1::ReasonCount> failed = FailureReasons(&sink, {"u1"});
+  REQUIRE(failed.size() == 1);
+  CHECK(failed[0].reason() == "refus\\xE9");
 }
 
 TEST_CASE("The de-duplication ledger holds at most max_dedup_ids ids, forgetting the oldest") {
@@ -336,7 +324,7 @@ TEST_CASE("The de-duplication ledger holds at most max_dedup_ids ids, forgetting
   CHECK(view("e3").code() == absl::StatusCode::kAlreadyExists);
   CHECK(h.engine().stats().limits_reached == 2);  // e2 made room for e1
   CHECK(CountRecords(h.engine(), v1::SnapshotRecord::kSeen) == 3);
-  CheckRestores(h, options, {TextJourney(kBrowseThenBuy)}, {"push"});
+  CheckRestores(h.engine(), options, {TextJourney(kBrowseThenBuy)}, {"push"});
 }
 
 }  // namespace
