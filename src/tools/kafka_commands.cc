@@ -38,13 +38,14 @@ void CatchStopSignals() {
 // Parses --NAME as a positive duration ("30s", "1h"); *out keeps its
 // default when the flag is absent. False (with *error set) if malformed.
 bool DurationFlag(const Flags& flags, const std::string& name, absl::Duration* out,
-                  std::string* error) {
+                  std::string* error, bool allow_infinite = false) {
   const std::optional<std::string> text = flags.Get(name);
   if (!text) return true;
   if (!absl::ParseDuration(*text, out) || *out <= absl::ZeroDuration() ||
-      *out == absl::InfiniteDuration()) {
+      (*out == absl::InfiniteDuration() && !allow_infinite)) {
     *error = absl::StrCat("--", name, " \"", internal::Escaped(*text),
-                          "\" is not a positive duration like 30s");
+                          "\" is not a positive duration like 30s",
+                          allow_infinite ? " (or inf)" : "");
     return false;
   }
   return true;
@@ -80,7 +81,7 @@ void PrintStats(const kafka::WorkerStats& s) {
 int Worker(const std::vector<std::string>& args) {
   Flags flags({"brokers", "group", "topic", "journeys", "checkpoints", "message-topic",
                "profile-topic", "checkpoint-records", "checkpoint-interval", "keep",
-               "health-interval", "max-lateness", "config"},
+               "health-interval", "max-lateness", "max-input-lead", "config"},
               {});
   std::string error;
   if (!flags.Parse(args, &error)) return Usage("worker", error);
@@ -107,6 +108,8 @@ int Worker(const std::vector<std::string>& args) {
   if (!DurationFlag(flags, "checkpoint-interval", &options.checkpoint_interval, &error) ||
       !DurationFlag(flags, "health-interval", &options.health_interval, &error) ||
       !DurationFlag(flags, "max-lateness", &options.engine.max_lateness, &error) ||
+      !DurationFlag(flags, "max-input-lead", &options.engine.max_input_lead, &error,
+                    /*allow_infinite=*/true) ||
       !ClientConfig(flags, &options.client_config, &error)) {
     return Usage("worker", error);
   }
