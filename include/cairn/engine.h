@@ -72,9 +72,10 @@ struct EngineStats {
   int64_t late_inputs = 0;      // applied at engine time though older
   int64_t too_late_inputs = 0;  // rejected: older than max_lateness
   int64_t future_inputs = 0;    // rejected: further ahead than max_input_lead
-  // Per-subject limits reached (EngineOptions "Limits"): profile updates
-  // refused, opt-out lists collapsed to "all", keyed histories evicted or
-  // entries refused for instance_limit.
+  // Limits reached (EngineOptions "Limits"): profile updates refused,
+  // opt-out lists collapsed to "all", keyed histories evicted or entries
+  // refused for instance_limit, event ids forgotten early by the
+  // de-duplication ledger.
   int64_t limits_reached = 0;
   int64_t timers_fired = 0;
   int64_t messages_sent = 0;     // accepted by a sink
@@ -156,21 +157,29 @@ class Engine {
 
   // Applies an event: exit-on rules, waits and goals of the subject's
   // enrollments (oldest first), then triggers. Errors: InvalidArgument (no
-  // subject, name or time), OutOfRange (older than max_lateness),
-  // AlreadyExists (duplicate event id within dedup_window).
+  // subject, name or time; a string that is not UTF-8; a time outside
+  // [EarliestInputTime(), LatestInputTime()); more than max_input_bytes of
+  // text), OutOfRange (older than max_lateness, or further ahead of engine
+  // time than max_input_lead), AlreadyExists (duplicate event id within
+  // dedup_window).
   absl::Status Ingest(const Event& event);
 
   // Enrolls a subject in a journey with an audience trigger (the first one),
   // with `context` as its entry context (entry.*). Re-entry rules, state and
   // active window apply; a refused entry is OK and counted in the report.
   // Errors: NotFound (unknown journey), FailedPrecondition (no audience
-  // trigger), InvalidArgument (empty subject), OutOfRange (too late).
+  // trigger), InvalidArgument (empty subject, text that is not UTF-8, a
+  // time out of range, too much text), OutOfRange (too late or too far
+  // ahead).
   absl::Status Enroll(absl::string_view journey_id, absl::string_view subject_id,
                       absl::Time time, const Attributes& context = {});
 
   // Sets profile attributes (a null Value removes one). `subject_type`
   // empty means "user". Errors: InvalidArgument (empty subject or attribute
-  // name), OutOfRange (too late).
+  // name, text that is not UTF-8, a time out of range, too much text),
+  // OutOfRange (too late or too far ahead), ResourceExhausted (the profile
+  // would exceed max_profile_attributes or max_profile_bytes; nothing of
+  // the update applies).
   absl::Status UpsertProfile(absl::string_view subject_id,
                              const Attributes& attributes, absl::Time time,
                              absl::string_view subject_type = "");
