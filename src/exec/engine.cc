@@ -1168,11 +1168,12 @@ class Engine::Impl {
         // Later steps win. Replacing rather than appending keeps the context
         // as large as the distinct names of its steps, however often a
         // middle step repeats.
-        for (const auto& [name, value] : event.properties) {
+        for (const auto& property : event.properties) {
+          const std::string& name = property.first;
           p.context.erase(std::remove_if(p.context.begin(), p.context.end(),
                                          [&](const auto& nv) { return nv.first == name; }),
                           p.context.end());
-          p.context.emplace_back(name, value);
+          p.context.push_back(property);
         }
       } else {
         continue;
