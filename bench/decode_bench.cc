@@ -39,55 +39,50 @@ void Sizes(benchmark::internal::Benchmark* b) {
   b->Unit(benchmark::kMillisecond);
 }
 
-void BM_ParseJsonObject(benchmark::State& state) {
-  const std::string text = Members(state.range(0));
+// Times `decode(input)`, which must succeed (or, with `expect_ok` false,
+// fail), and counts the attributes decoded.
+template <typename Decode>
+void TimeDecode(benchmark::State& state, const std::string& input, Decode decode,
+                bool expect_ok = true) {
   for (auto _ : state) {
-    auto v = cairn::json::ParseJson(text);
-    if (!v.ok()) state.SkipWithError("does not parse");
-    benchmark::DoNotOptimize(v);
+    auto result = decode(input);
+    if (result.ok() != expect_ok) state.SkipWithError("unexpected result");
+    benchmark::DoNotOptimize(result);
   }
   state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+
+void BM_ParseJsonObject(benchmark::State& state) {
+  TimeDecode(state, Members(state.range(0)),
+             [](absl::string_view text) { return cairn::json::ParseJson(text); });
 }
 BENCHMARK(BM_ParseJsonObject)->Apply(Sizes);
 
 void BM_ParseProfileLine(benchmark::State& state) {
-  const std::string line =
-      absl::StrCat(R"({"subject":"u1","attributes":)", Members(state.range(0)), "}");
-  for (auto _ : state) {
-    auto p = cairn::sim::ParseProfileLine(line);
-    if (!p.ok()) state.SkipWithError("does not parse");
-    benchmark::DoNotOptimize(p);
-  }
-  state.SetItemsProcessed(state.iterations() * state.range(0));
+  TimeDecode(state,
+             absl::StrCat(R"({"subject":"u1","attributes":)", Members(state.range(0)), "}"),
+             cairn::sim::ParseProfileLine);
 }
 BENCHMARK(BM_ParseProfileLine)->Apply(Sizes);
 
 // The last property repeats the first: the one-pass reader gives up and the
 // tree-based reader finds and words the duplicate.
 void BM_EventLineDuplicateProperty(benchmark::State& state) {
-  const std::string line = absl::StrCat(
-      R"({"subject":"u1","name":"e","time":"2026-01-05T10:00:00Z","properties":)",
-      Members(state.range(0), R"(,"p0":0)"), "}");
-  for (auto _ : state) {
-    auto e = cairn::sim::ParseEventLine(line);
-    if (e.ok()) state.SkipWithError("the duplicate was not found");
-    benchmark::DoNotOptimize(e);
-  }
-  state.SetItemsProcessed(state.iterations() * state.range(0));
+  TimeDecode(state,
+             absl::StrCat(
+                 R"({"subject":"u1","name":"e","time":"2026-01-05T10:00:00Z","properties":)",
+                 Members(state.range(0), R"(,"p0":0)"), "}"),
+             cairn::sim::ParseEventLine, /*expect_ok=*/false);
 }
-BENCHMARK(BM_EventLineDuplicateProperty)
-    ->Apply(Sizes);
+BENCHMARK(BM_EventLineDuplicateProperty)->Apply(Sizes);
 
 void BM_DecodeJsonProfileRecord(benchmark::State& state) {
-  const std::string payload = absl::StrCat(R"({"kind":"profile","attributes":)",
-                                           Members(state.range(0)),
-                                           R"(,"time":"2026-01-05T10:00:00Z"})");
-  for (auto _ : state) {
-    auto input = cairn::kafka::DecodeRecord("u1", cairn::kafka::kJsonFormat, payload);
-    if (!input.ok()) state.SkipWithError("does not decode");
-    benchmark::DoNotOptimize(input);
-  }
-  state.SetItemsProcessed(state.iterations() * state.range(0));
+  TimeDecode(state,
+             absl::StrCat(R"({"kind":"profile","attributes":)", Members(state.range(0)),
+                          R"(,"time":"2026-01-05T10:00:00Z"})"),
+             [](absl::string_view payload) {
+               return cairn::kafka::DecodeRecord("u1", cairn::kafka::kJsonFormat, payload);
+             });
 }
 BENCHMARK(BM_DecodeJsonProfileRecord)->Apply(Sizes);
 
@@ -99,13 +94,9 @@ void BM_DecodeProtoEventRecord(benchmark::State& state) {
   for (int64_t i = 0; i < state.range(0); ++i) {
     (*event->mutable_properties())[absl::StrCat("p", i)].set_int_value(i);
   }
-  const std::string payload = record.SerializeAsString();
-  for (auto _ : state) {
-    auto input = cairn::kafka::DecodeRecord("u1", cairn::kafka::kProtoFormat, payload);
-    if (!input.ok()) state.SkipWithError("does not decode");
-    benchmark::DoNotOptimize(input);
-  }
-  state.SetItemsProcessed(state.iterations() * state.range(0));
+  TimeDecode(state, record.SerializeAsString(), [](absl::string_view payload) {
+    return cairn::kafka::DecodeRecord("u1", cairn::kafka::kProtoFormat, payload);
+  });
 }
 BENCHMARK(BM_DecodeProtoEventRecord)->Apply(Sizes);
 
