@@ -6,9 +6,11 @@
 
 #include "cairn/journey.h"
 
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "catch2/catch.hpp"
 #include "compile/journey_graph.h"
@@ -408,6 +410,61 @@ TEST_CASE("A blocking node makes a loop legal") {
   std::vector<JourneyProblem> problems = ValidateJourney(j);
   INFO(ProblemsToString(problems));
   CHECK(problems.empty());
+}
+
+// Issue 15, defect 5: each cycle was reported with its whole path, so a
+// chain of filters that each lead back to the first (5,000 back edges)
+// produced 108 MB of problem text, quadratic in the journey. Each back edge
+// is still reported at its node and field, but a long cycle lists its first
+// and last nodes only. The bound: under 2 MB for these 5,000 problems (each
+// under 400 bytes: about 180 of fixed wording, the ids of eight nodes and
+// the count of those left out), linear in the number of back edges.
+TEST_CASE("A journey with 5000 back edges gives problem text linear in its size") {
+  constexpr int kFilters = 5000;
+  std::string text = R"pb(id: "loops" version: 1 settings { state: ACTIVE }
+    nodes { id: "t" trigger { event { matcher { event: "signup" } } next: "f0" } }
+    nodes { id: "done" exit {} })pb";
+  for (int i = 0; i < kFilters; ++i) {
+    // On true, on along the chain; on false, back to its start.
+    absl::StrAppend(&text, "\nnodes { id: \"f", i, "\" filter { predicate { compare { ",
+                    "path: \"profile.vip\" op: EXISTS } } on_true: \"",
+                    i + 1 == kFilters ? "done" : absl::StrCat("f", i + 1),
+                    "\" on_false: \"f0\" } }");
+  }
+  const std::vector<JourneyProblem> problems = ValidateJourney(TextJourney(text));
+  REQUIRE(problems.size() == kFilters);
+  // Each filter's message by its id: one problem at each back edge.
+  absl::flat_hash_map<std::string, std::string> message;
+  size_t bytes = 0;
+  for (const JourneyProblem& p : problems) {
+    INFO(p.ToString());
+    CHECK(p.field == "filter.on_false");
+    CHECK(message.emplace(p.node_id, p.message).second);
+    CHECK(p.ToString().size() < 400);
+    bytes += p.ToString().size();
+  }
+  CHECK(bytes < 2'000'000);
+  constexpr char kWhy[] =
+      " has no blocking node (delay, wait, goal or an action awaiting delivery): an "
+      "enrollment would loop without time passing";
+  // Up to eight nodes are listed in full, as in small journeys.
+  CHECK(message["f0"] == absl::StrCat("cycle f0 -> f0", kWhy));
+  CHECK(message["f7"] ==
+        absl::StrCat("cycle f0 -> f1 -> f2 -> f3 -> f4 -> f5 -> f6 -> f7 -> f0", kWhy));
+  CHECK(message["f8"] ==
+        absl::StrCat("cycle f0 -> f1 -> f2 -> f3 -> ... 2 more nodes ... -> f6 -> f7 -> f8 "
+                     "-> f0",
+                     kWhy));
+  CHECK(message["f4999"] ==
+        absl::StrCat("cycle f0 -> f1 -> f2 -> f3 -> ... 4993 more nodes ... -> f4997 -> "
+                     "f4998 -> f4999 -> f0",
+                     kWhy));
+
+  // Compile() joins the same problems into its error.
+  const absl::StatusOr<std::shared_ptr<const CompiledJourney>> compiled =
+      Compile(TextJourney(text));
+  REQUIRE_FALSE(compiled.ok());
+  CHECK(compiled.status().message().size() < 2'000'000);
 }
 
 TEST_CASE("Compiled form: dense indices, resolved edges, interned names") {

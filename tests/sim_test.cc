@@ -4,6 +4,7 @@
 // format and its error reports, the generator's determinism, simulated
 // channel rates, and a golden picture.
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -107,6 +108,94 @@ TEST_CASE("The JSON reader accepts RFC 8259 and locates errors") {
   CHECK(error("{} x") == "column 4: unexpected text after the value");
   CHECK(error(std::string(100, '[')) == "column 66: nested too deeply");
   CHECK(error("") == "column 1: unexpected end of input");
+}
+
+// Issue 15, defect 5: each key of an object was compared with every earlier
+// one, so 80,000 keys took seconds. The cost is measured in
+// bench/decode_bench.cc; here, that a large object still reads correctly and
+// that a repeat deep inside it is still found and located exactly.
+constexpr int kManyKeys = 80000;
+
+// `"p0":0,"p1":1,...` with kManyKeys members, each after `separator`
+// (none before the first).
+std::string ManyMembers(absl::string_view separator) {
+  std::string out;
+  for (int i = 0; i < kManyKeys; ++i) {
+    absl::StrAppend(&out, i == 0 ? "" : ",", separator, "\"p", i, "\":", i);
+  }
+  return out;
+}
+
+TEST_CASE("The JSON reader reads 80k keys and locates a repeat among them") {
+  SECTION("one line") {
+    const std::string text = absl::StrCat("{", ManyMembers(""), "}");
+    absl::StatusOr<JsonValue> v = ParseJson(text);
+    REQUIRE_THAT(StatusOf(v), IsOk());
+    REQUIRE(v->object.size() == kManyKeys);
+    CHECK(v->object[kManyKeys - 1].first == absl::StrCat("p", kManyKeys - 1));
+    CHECK(v->object[kManyKeys - 1].second.number == kManyKeys - 1);
+
+    const std::string repeated = absl::StrCat("{", ManyMembers(""), ",\"p40000\":0}");
+    const size_t first = repeated.find("\"p40000\"");
+    const size_t again = repeated.rfind("\"p40000\"");
+    absl::StatusOr<JsonValue> r = ParseJson(repeated);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().message() == absl::StrCat("column ", again + 1,
+                                               ": duplicate key \"p40000\" (first at column ",
+                                               first + 1, ")"));
+  }
+  SECTION("one key a line") {
+    // Key i is on line i + 2; the repeat of key 40,000 on line 80,002.
+    const std::string text = absl::StrCat("{", ManyMembers("\n"), ",\n\"p40000\":0\n}");
+    json::JsonReadOptions options;
+    options.lines = true;
+    absl::StatusOr<JsonValue> r = ParseJson(text, options);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().message() == "80002:1: duplicate key \"p40000\" (first at 40002:1)");
+  }
+  SECTION("a repeat among the first keys, before the reader indexes them") {
+    absl::StatusOr<JsonValue> r = ParseJson(R"({"a":1,"b":2,"c":3,"b":4})");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().message() == "column 20: duplicate key \"b\" (first at column 8)");
+  }
+  SECTION("a repeat of a key read before the reader indexed them") {
+    std::string text = "{";
+    for (int i = 0; i < 20; ++i) absl::StrAppend(&text, "\"p", i, "\":", i, ",");
+    absl::StrAppend(&text, "\"p3\":0}");
+    absl::StatusOr<JsonValue> r = ParseJson(text);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().message() == absl::StrCat("column ", text.rfind("\"p3\"") + 1,
+                                               ": duplicate key \"p3\" (first at column ",
+                                               text.find("\"p3\"") + 1, ")"));
+  }
+}
+
+TEST_CASE("Event and profile lines with 80k properties parse and a repeat is located") {
+  const std::string head = R"({"subject":"u1","name":"e","time":"2026-01-05T10:00:00Z",)";
+  const std::string line = absl::StrCat(head, R"("properties":{)", ManyMembers(""), "}}");
+  absl::StatusOr<Event> e = ParseEventLine(line);
+  REQUIRE_THAT(StatusOf(e), IsOk());
+  REQUIRE(e->properties.size() == kManyKeys);
+  CHECK(std::is_sorted(e->properties.begin(), e->properties.end(),
+                       [](const auto& a, const auto& b) { return a.first < b.first; }));
+  CHECK(*FindAttribute(e->properties, "p79999") == Value::Int(79999));
+
+  // The one-pass reader gives up on the repeat; the tree-based path locates it.
+  const std::string repeated =
+      absl::StrCat(head, R"("properties":{)", ManyMembers(""), R"(,"p40000":0}})");
+  const size_t first = repeated.find("\"p40000\"");
+  const size_t again = repeated.rfind("\"p40000\"");
+  absl::StatusOr<Event> bad = ParseEventLine(repeated);
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message() ==
+        absl::StrCat("not a JSON object: column ", again + 1,
+                     ": duplicate key \"p40000\" (first at column ", first + 1, ")"));
+
+  absl::StatusOr<ProfileLine> p = ParseProfileLine(
+      absl::StrCat(R"({"subject":"u1","attributes":{)", ManyMembers(""), "}}"));
+  REQUIRE_THAT(StatusOf(p), IsOk());
+  REQUIRE(p->attributes.size() == kManyKeys);
+  CHECK(*FindAttribute(p->attributes, "p12345") == Value::Int(12345));
 }
 
 TEST_CASE("Event lines parse into events") {

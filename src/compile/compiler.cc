@@ -16,7 +16,6 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "cairn/journey.h"
 #include "compile/journey_graph.h"
@@ -833,6 +832,12 @@ class JourneyCompiler {
     FindInstantCycles();
   }
 
+  // A node on the path of FindInstantCycles, and its next edge to follow.
+  struct DfsFrame {
+    int32_t node;
+    size_t next_edge;
+  };
+
   // A cycle through non-blocking nodes only would let an enrollment loop
   // forever without time passing. Iterative DFS over the non-blocking
   // subgraph; each back edge closes one cycle, reported at the edge.
@@ -840,16 +845,15 @@ class JourneyCompiler {
     const int n = static_cast<int>(graph_->nodes.size());
     enum Color : uint8_t { kWhite, kGray, kBlack };
     std::vector<Color> color(n, kWhite);
-    struct Frame {
-      int32_t node;
-      size_t next_edge;
-    };
+    // Where each gray node is on the path, so that the cycle a back edge
+    // closes is found without walking the path.
+    std::vector<size_t> depth(n, 0);
     for (int root = 0; root < n; ++root) {
       if (color[root] != kWhite || graph_->nodes[root].blocking) continue;
-      std::vector<Frame> path{{root, 0}};
+      std::vector<DfsFrame> path{{root, 0}};
       color[root] = kGray;
       while (!path.empty()) {
-        Frame& f = path.back();
+        DfsFrame& f = path.back();
         const GraphNode& node = graph_->nodes[f.node];
         if (f.next_edge == node.edges.size()) {
           color[f.node] = kBlack;
@@ -860,24 +864,42 @@ class JourneyCompiler {
         if (e.target == kExitEdge || graph_->nodes[e.target].blocking) continue;
         if (color[e.target] == kWhite) {
           color[e.target] = kGray;
+          depth[e.target] = path.size();
           path.push_back({e.target, 0});
         } else if (color[e.target] == kGray) {
-          std::vector<std::string> ids;
-          bool in_cycle = false;
-          for (const Frame& p : path) {
-            in_cycle = in_cycle || p.node == e.target;
-            if (in_cycle) ids.push_back(graph_->nodes[p.node].id);
-          }
-          ids.push_back(graph_->nodes[e.target].id);
-          problems_.Add(
-              node.id, e.field,
-              absl::StrCat("cycle ", absl::StrJoin(ids, " -> "),
-                           " has no blocking node (delay, wait, goal or an "
-                           "action awaiting delivery): an enrollment would "
-                           "loop without time passing"));
+          problems_.Add(node.id, e.field,
+                        absl::StrCat("cycle ", CyclePath(path, depth[e.target]),
+                                     " has no blocking node (delay, wait, goal or an "
+                                     "action awaiting delivery): an enrollment would "
+                                     "loop without time passing"));
         }
       }
     }
+  }
+
+  // A cycle of up to this many nodes is listed whole; a longer one by its
+  // first kCycleHead and last kCycleTail nodes. Listing every cycle whole
+  // made the problems of a journey quadratic in its size: 5,000 edges back
+  // to the start of a chain gave 108 MB of text.
+  static constexpr size_t kMaxListedCycle = 8;
+  static constexpr size_t kCycleHead = 4;
+  static constexpr size_t kCycleTail = 3;
+
+  // "a -> b -> ... -> a": the cycle that path[from..] closes by leading back
+  // to path[from].
+  std::string CyclePath(const std::vector<DfsFrame>& path, size_t from) const {
+    auto id = [&](size_t i) -> const std::string& { return graph_->nodes[path[i].node].id; };
+    const size_t length = path.size() - from;
+    std::string out;
+    for (size_t i = from; i < path.size(); ++i) {
+      if (length > kMaxListedCycle && i == from + kCycleHead) {
+        absl::StrAppend(&out, "... ", length - kCycleHead - kCycleTail, " more nodes ... -> ");
+        i = path.size() - kCycleTail;
+      }
+      absl::StrAppend(&out, id(i), " -> ");
+    }
+    absl::StrAppend(&out, id(from));
+    return out;
   }
 
   void InternNames() {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/charconv.h"
 #include "absl/strings/str_cat.h"
@@ -101,22 +102,31 @@ class Parser {
     // This object's keys start at key_starts_[first_key]; the objects nested
     // in it push theirs above and pop them when they end.
     const size_t first_key = key_starts_.size();
+    // The index of each key in out->object, once the object has too many
+    // keys to compare a new one with each of them (which made an object of
+    // n keys cost n^2 / 2 comparisons).
+    absl::flat_hash_map<std::string, size_t> index;
     while (true) {
       SkipSpace();
       if (pos_ >= text_.size() || text_[pos_] != '"') return Fail("expected a key string");
       const size_t key_start = pos_;
       std::string key;
       if (!String(&key)) return false;
-      for (size_t i = 0; i < out->object.size(); ++i) {
-        if (out->object[i].first != key) continue;
+      const size_t count = out->object.size();
+      if (const size_t first = FindKey(out->object, index, key); first != count) {
         // protobuf's JSON parser lets the second replace the first, which
         // silently changes a journey; here it is an error wherever it is.
         // The key is the input's: escaped, it cannot forge a log line.
         const std::string message =
             absl::StrCat("duplicate key \"", internal::Escaped(key), "\" (first at ",
-                         Where(key_starts_[first_key + i]), ")");
+                         Where(key_starts_[first_key + first]), ")");
         return FailAt(key_start, message);
       }
+      if (count == kMaxScannedKeys) {
+        index.reserve(2 * kMaxScannedKeys);
+        for (size_t i = 0; i < count; ++i) index.emplace(out->object[i].first, i);
+      }
+      if (count >= kMaxScannedKeys) index.emplace(key, count);
       key_starts_.push_back(key_start);
       SkipSpace();
       if (pos_ >= text_.size() || text_[pos_] != ':') return Fail("expected ':'");
@@ -130,6 +140,27 @@ class Parser {
         return true;
       }
     }
+  }
+
+  // Objects with up to this many keys find a repeated key by comparing it
+  // with each earlier one, which for the few keys of an event line is
+  // cheaper than hashing; larger ones keep an index.
+  static constexpr size_t kMaxScannedKeys = 16;
+
+  // The position in `object` of `key`, or object.size() if it is new.
+  // `index` is empty until the object holds kMaxScannedKeys keys, and then
+  // indexes all of them.
+  static size_t FindKey(const std::vector<std::pair<std::string, JsonValue>>& object,
+                        const absl::flat_hash_map<std::string, size_t>& index,
+                        const std::string& key) {
+    if (object.size() > kMaxScannedKeys) {
+      const auto it = index.find(key);
+      return it == index.end() ? object.size() : it->second;
+    }
+    for (size_t i = 0; i < object.size(); ++i) {
+      if (object[i].first == key) return i;
+    }
+    return object.size();
   }
 
   bool Array(JsonValue* out, int depth) {
