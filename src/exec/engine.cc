@@ -597,19 +597,11 @@ class Engine::Impl {
       return absl::InvalidArgumentError(
           absl::StrCat("Enroll into journey ", journey_id, ": subject id is empty"));
     }
-    {
-      const std::string input = absl::StrCat("Enroll into journey ", journey_id);
-      absl::Status valid = internal::CheckUtf8(subject_id, input, "subject id");
-      if (valid.ok()) valid = internal::CheckAttributes(context, input, "context");
-      if (valid.ok()) {
-        valid = internal::CheckInputBytes(
-            static_cast<int64_t>(subject_id.size()) + internal::TextBytes(context),
-            options_.max_input_bytes, input);
-      }
-      if (!valid.ok()) {
-        ++stats_.enrollments_rejected;
-        return valid;
-      }
+    if (absl::Status valid = internal::CheckEnrollment(journey_id, subject_id, context,
+                                                       options_.max_input_bytes);
+        !valid.ok()) {
+      ++stats_.enrollments_rejected;
+      return valid;
     }
     const uint32_t version = journeys_[it->second].versions.back();
     const JourneyGraph& graph = *versions_[version].graph;
@@ -636,36 +628,16 @@ class Engine::Impl {
 
   absl::Status UpsertProfile(absl::string_view subject_id, const Attributes& attrs,
                              absl::Time time, absl::string_view subject_type) {
-    if (subject_id.empty()) {
+    if (absl::Status valid = internal::CheckProfileUpdate(subject_id, subject_type, attrs,
+                                                          options_.max_input_bytes);
+        !valid.ok()) {
       ++stats_.profile_updates_rejected;
-      return absl::InvalidArgumentError("UpsertProfile: subject id is empty");
-    }
-    const std::string input = absl::StrCat("UpsertProfile for ", internal::Escaped(subject_id));
-    for (const auto& [name, value] : attrs) {
-      if (name.empty()) {
-        ++stats_.profile_updates_rejected;
-        return absl::InvalidArgumentError(absl::StrCat(input, ": an attribute name is empty"));
-      }
-    }
-    {
-      absl::Status valid = internal::CheckUtf8(subject_id, input, "subject id");
-      if (valid.ok()) valid = internal::CheckUtf8(subject_type, input, "subject type");
-      if (valid.ok()) valid = internal::CheckAttributes(attrs, input, "attribute");
-      if (valid.ok()) {
-        valid = internal::CheckInputBytes(
-            static_cast<int64_t>(subject_id.size() + subject_type.size()) +
-                internal::TextBytes(attrs),
-            options_.max_input_bytes, input);
-      }
-      if (!valid.ok()) {
-        ++stats_.profile_updates_rejected;
-        return valid;
-      }
+      return valid;
     }
     CAIRN_RETURN_IF_ERROR(
         CheckTime(time, &stats_.profile_updates_rejected, "profile update"));
     const absl::string_view type = SubjectTypeOrDefault(subject_type);
-    if (absl::Status fits = CheckProfileLimits(type, subject_id, attrs, input); !fits.ok()) {
+    if (absl::Status fits = CheckProfileLimits(type, subject_id, attrs); !fits.ok()) {
       ++stats_.profile_updates_rejected;
       ++stats_.limits_reached;
       return fits;
@@ -799,7 +771,7 @@ class Engine::Impl {
   // Nothing changes either way. (Linear in the profile, which the limits
   // bound.)
   absl::Status CheckProfileLimits(absl::string_view type, absl::string_view id,
-                                  const Attributes& attrs, absl::string_view input) const {
+                                  const Attributes& attrs) const {
     static const Attributes* const kNoProfile = new Attributes();
     const Attributes* profile = kNoProfile;
     if (const std::optional<uint32_t> number = SubjectTypeNumber(type)) {
@@ -809,28 +781,36 @@ class Engine::Impl {
     }
     int64_t count = static_cast<int64_t>(profile->size());
     int64_t bytes = internal::TextBytes(*profile);
-    // The last value given for a name is the one that stays.
-    absl::flat_hash_set<absl::string_view> seen;
-    for (auto it = attrs.rbegin(); it != attrs.rend(); ++it) {
-      const auto& [name, value] = *it;
-      if (!seen.insert(name).second) continue;
+    // The last value given for a name is the one that stays. A short update
+    // (the usual) finds repeats by looking ahead; a long one by a set.
+    const bool short_update = attrs.size() <= 16;
+    absl::flat_hash_set<absl::string_view> later;
+    for (size_t i = attrs.size(); i-- > 0;) {
+      const auto& [name, value] = attrs[i];
+      const bool repeated =
+          short_update
+              ? std::any_of(attrs.begin() + i + 1, attrs.end(),
+                            [&](const auto& other) { return other.first == attrs[i].first; })
+              : !later.insert(name).second;
+      if (repeated) continue;
       if (const Value* old = FindSorted(*profile, name)) {
         --count;
-        bytes -= internal::TextBytes({{name, *old}});
+        bytes -= internal::TextBytes(name, *old);
       }
       if (!value.is_null()) {
         ++count;
-        bytes += internal::TextBytes({{name, value}});
+        bytes += internal::TextBytes(name, value);
       }
     }
+    const auto input = [&] { return absl::StrCat("UpsertProfile for ", internal::Escaped(id)); };
     if (count > options_.max_profile_attributes) {
       return absl::ResourceExhaustedError(absl::StrCat(
-          input, ": the profile would hold ", count, " attributes, more than "
+          input(), ": the profile would hold ", count, " attributes, more than "
           "max_profile_attributes ", options_.max_profile_attributes));
     }
     if (bytes > options_.max_profile_bytes) {
       return absl::ResourceExhaustedError(absl::StrCat(
-          input, ": the profile would hold ", bytes, " bytes of text, more than "
+          input(), ": the profile would hold ", bytes, " bytes of text, more than "
           "max_profile_bytes ", options_.max_profile_bytes));
     }
     return absl::OkStatus();

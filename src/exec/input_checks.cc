@@ -65,18 +65,21 @@ absl::Status CheckAttributes(const Attributes& attributes, absl::string_view inp
   return absl::OkStatus();
 }
 
-int64_t TextBytes(const Attributes& attributes) {
-  int64_t bytes = 0;
-  for (const auto& [name, value] : attributes) {
-    bytes += static_cast<int64_t>(name.size());
-    if (value.type() == Value::Type::kString) {
-      bytes += static_cast<int64_t>(value.string_value().size());
-    } else if (value.type() == Value::Type::kStringList) {
-      for (const std::string& item : value.string_list_value()) {
-        bytes += static_cast<int64_t>(item.size());
-      }
+int64_t TextBytes(absl::string_view name, const Value& value) {
+  int64_t bytes = static_cast<int64_t>(name.size());
+  if (value.type() == Value::Type::kString) {
+    bytes += static_cast<int64_t>(value.string_value().size());
+  } else if (value.type() == Value::Type::kStringList) {
+    for (const std::string& item : value.string_list_value()) {
+      bytes += static_cast<int64_t>(item.size());
     }
   }
+  return bytes;
+}
+
+int64_t TextBytes(const Attributes& attributes) {
+  int64_t bytes = 0;
+  for (const auto& [name, value] : attributes) bytes += TextBytes(name, value);
   return bytes;
 }
 
@@ -97,9 +100,21 @@ absl::Status CheckEvent(const Event& event, int64_t max_bytes) {
     return absl::InvalidArgumentError(
         absl::StrCat("event of subject ", Escaped(event.subject_id), ": name is empty"));
   }
+  const bool time_set =
+      event.time != absl::InfinitePast() && event.time != absl::InfiniteFuture();
+  const int64_t bytes = static_cast<int64_t>(event.id.size() + event.subject_id.size() +
+                                             event.subject_type.size() + event.name.size()) +
+                        TextBytes(event.properties);
+  // Every event passes here: the common, valid one allocates nothing.
+  if (time_set && IsValidUtf8(event.name) && IsValidUtf8(event.subject_id) &&
+      IsValidUtf8(event.subject_type) && IsValidUtf8(event.id) &&
+      CheckAttributes(event.properties, "", "property").ok() && bytes <= max_bytes) {
+    return absl::OkStatus();
+  }
+  // Something is wrong: name the first thing, in a fixed order.
   const std::string input =
       absl::StrCat("event ", Escaped(event.name), " of subject ", Escaped(event.subject_id));
-  if (event.time == absl::InfinitePast() || event.time == absl::InfiniteFuture()) {
+  if (!time_set) {
     return absl::InvalidArgumentError(absl::StrCat(input, ": time is not set"));
   }
   if (absl::Status s = CheckUtf8(event.name, input, "name"); !s.ok()) return s;
@@ -109,10 +124,43 @@ absl::Status CheckEvent(const Event& event, int64_t max_bytes) {
   if (absl::Status s = CheckAttributes(event.properties, input, "property"); !s.ok()) {
     return s;
   }
-  return CheckInputBytes(static_cast<int64_t>(event.id.size() + event.subject_id.size() +
-                                              event.subject_type.size() + event.name.size()) +
-                             TextBytes(event.properties),
-                         max_bytes, input);
+  return CheckInputBytes(bytes, max_bytes, input);
+}
+
+absl::Status CheckProfileUpdate(absl::string_view subject_id, absl::string_view subject_type,
+                                const Attributes& attributes, int64_t max_bytes) {
+  if (subject_id.empty()) {
+    return absl::InvalidArgumentError("UpsertProfile: subject id is empty");
+  }
+  bool names_set = true;
+  for (const auto& [name, value] : attributes) names_set = names_set && !name.empty();
+  const int64_t bytes =
+      static_cast<int64_t>(subject_id.size() + subject_type.size()) + TextBytes(attributes);
+  if (names_set && IsValidUtf8(subject_id) && IsValidUtf8(subject_type) &&
+      CheckAttributes(attributes, "", "attribute").ok() && bytes <= max_bytes) {
+    return absl::OkStatus();
+  }
+  const std::string input = absl::StrCat("UpsertProfile for ", Escaped(subject_id));
+  if (!names_set) {
+    return absl::InvalidArgumentError(absl::StrCat(input, ": an attribute name is empty"));
+  }
+  if (absl::Status s = CheckUtf8(subject_id, input, "subject id"); !s.ok()) return s;
+  if (absl::Status s = CheckUtf8(subject_type, input, "subject type"); !s.ok()) return s;
+  if (absl::Status s = CheckAttributes(attributes, input, "attribute"); !s.ok()) return s;
+  return CheckInputBytes(bytes, max_bytes, input);
+}
+
+absl::Status CheckEnrollment(absl::string_view journey_id, absl::string_view subject_id,
+                             const Attributes& context, int64_t max_bytes) {
+  const int64_t bytes = static_cast<int64_t>(subject_id.size()) + TextBytes(context);
+  if (IsValidUtf8(subject_id) && CheckAttributes(context, "", "context").ok() &&
+      bytes <= max_bytes) {
+    return absl::OkStatus();
+  }
+  const std::string input = absl::StrCat("Enroll into journey ", Escaped(journey_id));
+  if (absl::Status s = CheckUtf8(subject_id, input, "subject id"); !s.ok()) return s;
+  if (absl::Status s = CheckAttributes(context, input, "context"); !s.ok()) return s;
+  return CheckInputBytes(bytes, max_bytes, input);
 }
 
 absl::Status CheckInputTimeRange(absl::Time time, absl::string_view input) {

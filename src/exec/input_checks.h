@@ -40,12 +40,25 @@ absl::Status CheckAttributes(const Attributes& attributes, absl::string_view inp
 // items. What EngineOptions::max_input_bytes and max_profile_bytes count.
 int64_t TextBytes(const Attributes& attributes);
 
+// The bytes of text in one named value.
+int64_t TextBytes(absl::string_view name, const Value& value);
+
 // OK when `bytes` <= `max_bytes`; else InvalidArgument naming `input`.
 absl::Status CheckInputBytes(int64_t bytes, int64_t max_bytes, absl::string_view input);
 
 // An event's required fields (subject id, name, a finite time), its strings
 // and properties, and its size (at most `max_bytes` of text).
 absl::Status CheckEvent(const Event& event, int64_t max_bytes);
+
+// A profile update's subject (non-empty), attribute names (non-empty),
+// strings and size (at most `max_bytes` of text).
+absl::Status CheckProfileUpdate(absl::string_view subject_id, absl::string_view subject_type,
+                                const Attributes& attributes, int64_t max_bytes);
+
+// An enrollment's subject and entry context (strings and size); its
+// emptiness is the caller's, which orders it after the journey lookup.
+absl::Status CheckEnrollment(absl::string_view journey_id, absl::string_view subject_id,
+                             const Attributes& context, int64_t max_bytes);
 
 // OK when `time` is in [EarliestInputTime(), LatestInputTime()); an error
 // naming `input` otherwise (infinite times included).
