@@ -665,13 +665,9 @@ class Engine::Impl {
       return absl::NotFoundError(absl::StrCat(
           "delivery report: \"", internal::Escaped(message_id), "\" is not a Cairn message id"));
     }
-    if (absl::Status valid = internal::CheckUtf8(
-            reason, absl::StrCat("delivery report for ", message_id), "reason");
-        !valid.ok() ||
-        !(valid = internal::CheckInputBytes(static_cast<int64_t>(reason.size()),
-                                            options_.max_input_bytes,
-                                            absl::StrCat("delivery report for ", message_id)))
-             .ok()) {
+    if (absl::Status valid =
+            internal::CheckDeliveryReason(message_id, reason, options_.max_input_bytes);
+        !valid.ok()) {
       ++stats_.delivery_reports_rejected;
       return valid;
     }

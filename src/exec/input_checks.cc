@@ -163,6 +163,15 @@ absl::Status CheckEnrollment(absl::string_view journey_id, absl::string_view sub
   return CheckInputBytes(bytes, max_bytes, input);
 }
 
+absl::Status CheckDeliveryReason(absl::string_view message_id, absl::string_view reason,
+                                 int64_t max_bytes) {
+  const int64_t bytes = static_cast<int64_t>(reason.size());
+  if (IsValidUtf8(reason) && bytes <= max_bytes) return absl::OkStatus();
+  const std::string input = absl::StrCat("delivery report for ", Escaped(message_id));
+  if (absl::Status s = CheckUtf8(reason, input, "reason"); !s.ok()) return s;
+  return CheckInputBytes(bytes, max_bytes, input);
+}
+
 absl::Status CheckInputTimeRange(absl::Time time, absl::string_view input) {
   if (time >= EarliestInputTime() && time < LatestInputTime()) return absl::OkStatus();
   if (time == absl::InfinitePast()) {

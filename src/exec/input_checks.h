@@ -60,6 +60,10 @@ absl::Status CheckProfileUpdate(absl::string_view subject_id, absl::string_view 
 absl::Status CheckEnrollment(absl::string_view journey_id, absl::string_view subject_id,
                              const Attributes& context, int64_t max_bytes);
 
+// A delivery report's reason: UTF-8, at most `max_bytes`.
+absl::Status CheckDeliveryReason(absl::string_view message_id, absl::string_view reason,
+                                 int64_t max_bytes);
+
 // OK when `time` is in [EarliestInputTime(), LatestInputTime()); an error
 // naming `input` otherwise (infinite times included).
 absl::Status CheckInputTimeRange(absl::Time time, absl::string_view input);
