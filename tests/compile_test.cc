@@ -467,6 +467,32 @@ TEST_CASE("A journey with 5000 back edges gives problem text linear in its size"
   CHECK(compiled.status().message().size() < 2'000'000);
 }
 
+TEST_CASE("The compiled graph lists every entry property the journey reads") {
+  const v1::Journey journey = TextJourney(R"pb(
+    id: "reads" version: 1
+    settings { state: ACTIVE instance_key: "order"
+               exit_on { event: "refund" where { compare { path: "entry.store" op: EXISTS } } }
+               goals { name: "paid" conversion { event: "pay"
+                       where { compare { path: "event.total" op: GE other_path: "entry.total" } } }
+                       window { seconds: 3600 } } }
+    nodes { id: "buy" trigger { event { matcher { event: "buy" } } next: "check" } }
+    nodes { id: "check" filter { predicate { compare { path: "entry.vip" op: EXISTS } }
+                                 on_true: "remind" on_false: "" } }
+    nodes { id: "remind" delay { relative { path: "entry.due" offset { seconds: -60 } if_past: CONTINUE }
+                                 next: "note" } }
+    nodes { id: "note" update { assignments { attribute: "last_order"
+                                              value { path: "entry.order_id" } }
+                                next: "push" } }
+    nodes { id: "push" action { channel: "push" template_id: "t"
+            params { key: "a" value: "Hi {{entry.name}}, {{profile.first_name}}" } } }
+  )pb");
+  absl::StatusOr<std::shared_ptr<const CompiledJourney>> compiled = Compile(journey);
+  REQUIRE_THAT(StatusOf(compiled), IsOk());
+  // Sorted and unique; profile.* and event.* paths are not entry reads.
+  CHECK((*compiled)->graph().entry_keys ==
+        std::vector<std::string>{"due", "name", "order", "order_id", "store", "total", "vip"});
+}
+
 TEST_CASE("Compiled form: dense indices, resolved edges, interned names") {
   absl::StatusOr<v1::Journey> def = LoadJourneyFile(
       CAIRN_SOURCE_DIR "/examples/cart_abandonment/journey.textproto");

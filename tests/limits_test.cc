@@ -104,12 +104,66 @@ TEST_CASE("A middle step repeated keeps the partial match's context to its disti
   for (const v1::SnapshotRecord& r : testing::SnapshotRecordsOf(h.engine())) {
     if (!r.has_subject()) continue;
     REQUIRE(r.subject().sequences_size() == 1);
-    CHECK(r.subject().sequences(0).context_size() == 2);  // sku and qty, the latest
+    // sku, the latest; qty is not kept: the journey never reads entry.qty.
+    CHECK(r.subject().sequences(0).context_size() == 1);
   }
   // Later steps still win.
   REQUIRE_THAT(h.Event("u1", "buy"), IsOk());
   REQUIRE(h.SentTo("u1", "push") == 1);
   CHECK(h.Sent("u1")[0].params[0].second == "B-19999");
+}
+
+TEST_CASE("Partial matches and enrollments keep only the entry properties the journey reads") {
+  Harness h;
+  const v1::Journey journey = TextJourney(kBrowseThenBuy);
+  REQUIRE_THAT(h.Deploy(journey), IsOk());
+  // A client that sends its whole page state with every view: none of it
+  // but sku can ever be read.
+  const Attributes page = {{"sku", Value::String("A-1")},
+                           {"html", Value::String(std::string(4000, 'x'))},
+                           {"referrer", Value::String("https://example.com/")}};
+  REQUIRE_THAT(h.Event("u1", "view", page), IsOk());
+  REQUIRE_THAT(h.Event("u1", "cart", page), IsOk());
+  auto context_names = [&h](v1::SnapshotRecord::KindCase kind) {
+    std::vector<std::string> names;
+    for (const v1::SnapshotRecord& r : testing::SnapshotRecordsOf(h.engine())) {
+      if (r.kind_case() != kind) continue;
+      const auto& values = kind == v1::SnapshotRecord::kSubject
+                               ? r.subject().sequences(0).context()
+                               : r.enrollment().context();
+      for (const auto& v : values) names.push_back(v.name());
+    }
+    return names;
+  };
+  CHECK(context_names(v1::SnapshotRecord::kSubject) == std::vector<std::string>{"sku"});
+  REQUIRE_THAT(h.Event("u1", "buy", page), IsOk());
+  REQUIRE(h.SentTo("u1", "push") == 1);
+  CHECK(h.Sent("u1")[0].params[0].second == "A-1");
+  CheckRestores(h.engine(), AtHarnessStart(), {journey}, {"push"});
+
+  // An event trigger's entry context, and an Enroll's, likewise.
+  constexpr char kWaitsForShipping[] = R"pb(
+    id: "ship" version: 1
+    settings { state: ACTIVE }
+    nodes { id: "buy" trigger { event { matcher { event: "buy" } } next: "wait" } }
+    nodes { id: "list" trigger { audience { audience: "open_orders" } next: "wait" } }
+    nodes { id: "wait" wait {
+      branches { matcher { event: "shipped"
+                           where { compare { path: "event.order" op: EQ other_path: "entry.order" } } }
+                 next: "" }
+      timeout { seconds: 86400 } on_timeout: "" } }
+  )pb";
+  const v1::Journey ship = TextJourney(kWaitsForShipping);
+  REQUIRE_THAT(h.Deploy(ship), IsOk());
+  REQUIRE_THAT(h.Event("u2", "buy", {{"order", Value::String("o-1")}, {"html", Value::String("x")}}),
+               IsOk());
+  REQUIRE_THAT(h.engine().Enroll("ship", "u3", h.now(),
+                                 {{"basket", Value::Int(3)}, {"order", Value::String("o-2")}}),
+               IsOk());
+  CHECK(context_names(v1::SnapshotRecord::kEnrollment) ==
+        std::vector<std::string>{"order", "order"});
+  REQUIRE_THAT(h.Event("u2", "shipped", {{"order", Value::String("o-1")}}), IsOk());
+  CHECK(h.engine().stats().enrollments_in_flight == 1);  // u3 still waits for o-2.
 }
 
 TEST_CASE("Profiles are bounded in attributes and bytes, and an update over either changes nothing") {

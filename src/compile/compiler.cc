@@ -117,6 +117,7 @@ class JourneyCompiler {
     CheckMigration(top.Child("migration"));
     CheckGraph();
     InternNames();
+    CollectEntryKeys();
   }
 
   ProblemList& problems() { return problems_; }
@@ -924,6 +925,31 @@ class JourneyCompiler {
         g.channel = static_cast<int32_t>(it - graph_->channels.begin());
       }
     }
+  }
+
+  void CollectEntryKeys() {
+    std::set<std::string> keys;
+    auto add_path = [&keys](const std::optional<Path>& path) {
+      if (path && path->root == PathRoot::kEntry) keys.insert(path->key);
+    };
+    auto add_predicate = [&](const CompiledPredicate& predicate) {
+      for (const Path& path : predicate.Paths()) add_path(path);
+    };
+    auto add_matcher = [&](const CompiledMatcher& matcher) { add_predicate(matcher.where); };
+    for (const GraphNode& g : graph_->nodes) {
+      for (const CompiledMatcher& m : g.matchers) add_matcher(m);
+      if (g.absent) add_matcher(*g.absent);
+      add_predicate(g.predicate);
+      for (const CompiledParam& param : g.params) {
+        for (const CompiledParam::Part& part : param.parts) add_path(part.path);
+      }
+      for (const CompiledOperand& operand : g.assignments) add_path(operand.path);
+      add_path(g.relative_path);
+    }
+    for (const CompiledMatcher& m : graph_->exit_on) add_matcher(m);
+    for (const JourneyGoalSpec& goal : graph_->goals) add_matcher(goal.conversion);
+    if (!graph_->instance_key.empty()) keys.insert(graph_->instance_key);
+    graph_->entry_keys.assign(keys.begin(), keys.end());
   }
 
   struct PendingTarget {

@@ -131,6 +131,12 @@ struct JourneyGraph {
   absl::TimeZone default_time_zone;  // UTC when the journey names none.
   std::string time_zone_attribute;   // Profile attribute with the subject's zone.
   std::string instance_key;          // Keyed enrollments; empty when not keyed.
+  // The entry.* names the journey reads anywhere (conditions, placeholders,
+  // assignments, relative delays, the instance key), sorted and unique. An
+  // entry context keeps only these: the rest of a trigger event's
+  // properties could never be read, and keeping them would cost memory per
+  // enrollment and per partial sequence match.
+  std::vector<std::string> entry_keys;
 };
 
 }  // namespace cairn::internal

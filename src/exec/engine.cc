@@ -104,6 +104,23 @@ void SetSorted(Attributes* attrs, absl::string_view name, Value value) {
   }
 }
 
+// Whether `graph` reads entry.`name` anywhere.
+bool ReadsEntry(const JourneyGraph& graph, absl::string_view name) {
+  return std::binary_search(
+      graph.entry_keys.begin(), graph.entry_keys.end(), name,
+      [](absl::string_view a, absl::string_view b) { return a < b; });
+}
+
+// The part of `source` that `graph` can read as entry.*, in source order.
+Attributes EntryContext(const JourneyGraph& graph, const Attributes& source) {
+  Attributes kept;
+  if (graph.entry_keys.empty()) return kept;
+  for (const auto& property : source) {
+    if (ReadsEntry(graph, property.first)) kept.push_back(property);
+  }
+  return kept;
+}
+
 // Adds one to the count of `reason`, looked up by string_view: operator[]
 // builds a std::string key on every call, and every enrollment exit counts
 // two reasons (about 8% of a timer fire in BM_TimerFires).
@@ -1130,7 +1147,9 @@ class Engine::Impl {
       internal::SequenceProgress& p = Progress(**subject, version, node);
       if (i == 0) {
         p.starts[0] = now_;
-        p.context = event.properties;
+        // Only what the journey reads: a product view's other properties
+        // would be copied into every partial match for nothing.
+        p.context = EntryContext(*v.graph, event.properties);
         // After this start's window has passed, free it even if the subject
         // never comes back. One housekeeping timer per subject at most: a
         // subject repeating the first step a million times must not queue
@@ -1146,6 +1165,7 @@ class Engine::Impl {
         // middle step repeats.
         for (const auto& property : event.properties) {
           const std::string& name = property.first;
+          if (!ReadsEntry(*v.graph, name)) continue;
           p.context.erase(std::remove_if(p.context.begin(), p.context.end(),
                                          [&](const auto& nv) { return nv.first == name; }),
                           p.context.end());
@@ -1325,7 +1345,8 @@ class Engine::Impl {
     e.split_node = -1;
     e.variant = -1;
     e.awaiting = false;
-    e.context = context.empty() ? nullptr : std::make_unique<Attributes>(context);
+    Attributes kept = EntryContext(*v.graph, context);
+    e.context = kept.empty() ? nullptr : std::make_unique<Attributes>(std::move(kept));
     e.uid = ++next_enrollment_uid_;
     subjects_[subject].enrollments.push_back(slot);
     ++v.counters.entered;
