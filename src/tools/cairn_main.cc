@@ -41,6 +41,7 @@
 #include "tools/kafka_commands.h"
 #endif
 #include "util/proto_time.h"
+#include "util/utf8.h"
 
 namespace {
 
@@ -243,7 +244,8 @@ int Sim(const std::vector<std::string>& args) {
     absl::Time t;
     std::string err;
     if (!absl::ParseTime(absl::RFC3339_full, *until, &t, &err)) {
-      return Usage("sim", absl::StrCat("--until \"", *until, "\" is not an RFC 3339 time"));
+      return Usage("sim", absl::StrCat("--until \"", cairn::internal::Escaped(*until),
+                                       "\" is not an RFC 3339 time"));
     }
     options.until = t;
   }

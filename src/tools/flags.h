@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "util/utf8.h"
 
 namespace cairn::tools {
 
@@ -32,7 +33,7 @@ class Flags {
     for (size_t i = 0; i < args.size(); ++i) {
       const std::string& a = args[i];
       if (a.rfind("--", 0) != 0) {
-        *error = absl::StrCat("unexpected argument \"", a, "\"");
+        *error = absl::StrCat("unexpected argument \"", internal::Escaped(a), "\"");
         return false;
       }
       const size_t eq = a.find('=');
@@ -51,7 +52,7 @@ class Flags {
         continue;
       }
       if (!listed(with_values_, name)) {
-        *error = absl::StrCat("unknown flag --", name);
+        *error = absl::StrCat("unknown flag --", internal::Escaped(name));
         return false;
       }
       if (eq != std::string::npos) {
