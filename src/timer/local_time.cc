@@ -2,7 +2,13 @@
 
 #include "timer/local_time.h"
 
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <string>
+
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 
 namespace cairn::internal {
 namespace {
@@ -54,6 +60,22 @@ bool IsWellFormedTimeZoneName(absl::string_view name) {
 
 std::optional<absl::TimeZone> LoadZone(absl::string_view name) {
   if (!IsWellFormedTimeZoneName(name)) return std::nullopt;
+  // "localtime" is the host's own zone (absl reads /etc/localtime, and
+  // Debian's zoneinfo links to it): a journey must not run differently on
+  // another machine.
+  if (name == "localtime") return std::nullopt;
+  // absl keeps every name it was asked for in a global table, loaded or
+  // not, for the life of the process: look for the zone's file first, so
+  // that names arriving in profiles cannot grow that table without bound.
+  // absl reads zones from $TZDIR, else /usr/share/zoneinfo; it knows "UTC"
+  // without a file.
+  if (name != "UTC") {
+    const char* dir = std::getenv("TZDIR");
+    const std::string path =
+        absl::StrCat(dir != nullptr && *dir != '\0' ? dir : "/usr/share/zoneinfo", "/", name);
+    struct stat info;
+    if (stat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) return std::nullopt;
+  }
   absl::TimeZone tz;
   if (!absl::LoadTimeZone(std::string(name), &tz)) return std::nullopt;
   return tz;

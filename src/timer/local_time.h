@@ -53,7 +53,11 @@ inline constexpr size_t kMaxTimeZoneNameLength = 64;
 bool IsWellFormedTimeZoneName(absl::string_view name);
 
 // The zone `name` names, or nullopt if the name is not well-formed (then
-// nothing is read from the filesystem) or names no zone that loads.
+// nothing is read from the filesystem), is "localtime" (the host's zone,
+// which would make a journey depend on the machine), or names no zone file
+// in the zone database ($TZDIR, else /usr/share/zoneinfo; "UTC" needs
+// none). Unknown names are refused before absl sees them: absl would keep
+// each in a table for the life of the process.
 std::optional<absl::TimeZone> LoadZone(absl::string_view name);
 
 // Zones loaded by name, for lookups repeated per subject. Holds at most
