@@ -197,6 +197,33 @@ TEST_CASE("Replay equivalence: snapshot at 50 cut points, restore, continue") {
   }
 }
 
+// Pins what the engine writes: the snapshot bytes of a fixed run, midway
+// (partial matches, enrollments in flight, timers, de-duplication ids) and
+// at the end, and everything the run sent and reported. A change that moves
+// code without changing behaviour keeps all three; one that changes the
+// snapshot format or the engine's decisions must update them, and say why.
+TEST_CASE("Golden: a fixed run writes the same snapshot bytes and outputs") {
+  const std::vector<Op> ops = Stream(20000);
+  Engine engine(Options());
+  Driver driver;
+  Setup(&engine, &driver);
+  std::string midway;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    if (i == ops.size() / 2) {
+      std::ostringstream out;
+      REQUIRE_THAT(engine.Snapshot(out), IsOk());
+      midway = out.str();
+    }
+    Apply(&engine, &driver, ops[i]);
+  }
+  const std::string outputs = Final(&engine, &driver, ops.back().time + absl::Hours(72));
+  std::ostringstream end;
+  REQUIRE_THAT(engine.Snapshot(end), IsOk());
+  CHECK(HashToHex(StableHash64({midway})) == "9fcdfb9edea8adb0");
+  CHECK(HashToHex(StableHash64({end.str()})) == "1ff738aeea17ae45");
+  CHECK(HashToHex(StableHash64({outputs})) == "87703bad11e2920c");
+}
+
 std::string SmallSnapshot() {
   Engine engine(Options());
   Driver driver;
