@@ -13,6 +13,7 @@
 #include "cairn/cairn.h"
 #include "cairn/testing/harness.h"
 #include "catch2/catch.hpp"
+#include "exec/engine_state.h"
 #include "testing/test_util.h"
 
 namespace cairn {
@@ -51,6 +52,31 @@ class NullSink : public ChannelSink {
  public:
   SendResult Send(const cairn::Message&) override { return SendResult::Accepted(); }
 };
+
+TEST_CASE("EngineStats add up counter by counter") {
+  // Each counter gets its own value, so that a counter summed into another
+  // or left out shows. (engine_stats.cc asserts that StatFields lists every
+  // counter but the two derived ones.)
+  EngineStats a;
+  EngineStats b;
+  const std::vector<int64_t*> fields_a = internal::StatFields(&a);
+  const std::vector<int64_t*> fields_b = internal::StatFields(&b);
+  for (size_t i = 0; i < fields_a.size(); ++i) {
+    *fields_a[i] = static_cast<int64_t>(i + 1);
+    *fields_b[i] = static_cast<int64_t>(1000 * (i + 1));
+  }
+  a.subjects = 7;
+  b.subjects = 70;
+  a.enrollments_in_flight = 9;
+  b.enrollments_in_flight = 90;
+  a += b;
+  for (size_t i = 0; i < fields_a.size(); ++i) {
+    INFO("field " << i);
+    CHECK(*fields_a[i] == static_cast<int64_t>(1001 * (i + 1)));
+  }
+  CHECK(a.subjects == 77);
+  CHECK(a.enrollments_in_flight == 99);
+}
 
 TEST_CASE("RegisterChannel refuses empty names, null sinks and duplicates") {
   Engine engine;

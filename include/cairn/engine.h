@@ -87,6 +87,10 @@ struct EngineStats {
   int64_t unknown_time_zones = 0;
   int64_t subjects = 0;          // known subjects
   int64_t enrollments_in_flight = 0;
+
+  // Adds every counter of `other` to this one: the stats of several
+  // engines (shards, partitions) as one.
+  EngineStats& operator+=(const EngineStats& other);
 };
 
 class Engine {

@@ -19,7 +19,6 @@
 #include "absl/strings/str_cat.h"
 #include "cairn/hash.h"
 #include "cairn/status_macros.h"
-#include "exec/engine_state.h"
 #include "exec/stable_hasher.h"
 
 namespace cairn {
@@ -403,14 +402,7 @@ absl::StatusOr<v1::JourneyReport> ShardedEngine::Report(absl::string_view journe
 EngineStats ShardedEngine::stats() {
   Flush();
   EngineStats sum;
-  for (auto& shard : shards_) {
-    EngineStats s = shard->engine().stats();
-    const std::vector<int64_t*> from = internal::StatFields(&s);
-    const std::vector<int64_t*> into = internal::StatFields(&sum);
-    for (size_t i = 0; i < from.size(); ++i) *into[i] += *from[i];
-    sum.subjects += s.subjects;
-    sum.enrollments_in_flight += s.enrollments_in_flight;
-  }
+  for (auto& shard : shards_) sum += shard->engine().stats();
   return sum;
 }
 
