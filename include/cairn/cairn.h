@@ -12,6 +12,7 @@
 #include "cairn/journey.h"     // IWYU pragma: export
 #include "cairn/journey_io.h"  // IWYU pragma: export
 #include "cairn/options.h"     // IWYU pragma: export
+#include "cairn/report.h"      // IWYU pragma: export
 #include "cairn/sharded_engine.h"  // IWYU pragma: export
 #include "cairn/sink.h"        // IWYU pragma: export
 #include "cairn/status_macros.h"  // IWYU pragma: export

@@ -52,6 +52,7 @@
 #include "cairn/engine.h"
 #include "cairn/event.h"
 #include "cairn/options.h"
+#include "cairn/report.h"  // IWYU pragma: export (MergeJourneyReports)
 #include "cairn/v1/report.pb.h"
 
 namespace cairn {
@@ -151,14 +152,6 @@ class ShardedEngine {
   const ShardedEngineOptions options_;
   std::vector<std::unique_ptr<Shard>> shards_;
 };
-
-// Sums reports of the same journey from several engines that deployed the
-// same versions (shards, or Kafka partitions): every count is added, reason
-// and variant lists are merged by key in sorted order, `retired` holds if it
-// holds everywhere, and the state is the first report's. InvalidArgument if
-// the reports are of different journeys, versions or node lists.
-absl::StatusOr<v1::JourneyReport> MergeJourneyReports(
-    absl::Span<const v1::JourneyReport> reports);
 
 }  // namespace cairn
 

@@ -8,7 +8,7 @@
 
 #include "absl/container/btree_map.h"
 #include "absl/strings/str_cat.h"
-#include "cairn/sharded_engine.h"
+#include "cairn/report.h"
 #include "google/protobuf/repeated_field.h"
 
 namespace cairn {
