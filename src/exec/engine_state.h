@@ -24,7 +24,7 @@
 #include "cairn/journey.h"
 #include "cairn/sink.h"
 #include "compile/journey_graph.h"
-#include "exec/split_time.h"
+#include "util/packed_time.h"
 #include "exec/stable_hasher.h"
 
 namespace cairn::internal {
@@ -126,7 +126,7 @@ struct JourneyHistory {
   uint32_t entries = 0;  // Also the ordinal of the latest entry.
   uint32_t active = 0;
   // The last exit as Unix seconds (floored) plus quarter-nanosecond ticks,
-  // absl::Time's own resolution (exec/split_time.h), so that the round trip
+  // absl::Time's own resolution (util/packed_time.h), so that the round trip
   // is exact: re-entry cooldowns compare against it. Never exited:
   // InfinitePast.
   uint32_t last_exit_ticks = kInfiniteTicks;
@@ -139,11 +139,11 @@ static_assert(sizeof(JourneyHistory) <= 32,
               "keep it within 32 bytes");
 
 inline absl::Time LastExit(const JourneyHistory& h) {
-  return JoinTime(h.last_exit_seconds, h.last_exit_ticks);
+  return UnpackTime(h.last_exit_seconds, h.last_exit_ticks);
 }
 
 inline void SetLastExit(JourneyHistory* h, absl::Time t) {
-  SplitTime(t, &h->last_exit_seconds, &h->last_exit_ticks);
+  PackTime(t, &h->last_exit_seconds, &h->last_exit_ticks);
 }
 
 // The instance key value of `h` ("" for unkeyed journeys).

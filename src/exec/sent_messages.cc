@@ -41,7 +41,7 @@ bool SentMessages::Insert(uint64_t id, absl::Time sent, const SentMessage& messa
     chunks_.push_back(std::move(spare_));
   }
   Record* r = new (&At(end_)) Record{id, 0, 0, message};
-  SplitTime(sent, &r->sent_seconds, &r->sent_ticks);
+  PackTime(sent, &r->sent_seconds, &r->sent_ticks);
 #if defined(__GNUC__)
   if (slot_bits_ != 0) __builtin_prefetch(&slots_[Home(Tag(id))], /*rw=*/1);
 #endif

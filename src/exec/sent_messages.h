@@ -32,7 +32,7 @@
 #include <memory>
 
 #include "absl/time/time.h"
-#include "exec/split_time.h"
+#include "util/packed_time.h"
 
 namespace cairn::internal {
 
@@ -98,13 +98,13 @@ class SentMessages {
  private:
   struct Record {
     uint64_t id;
-    int64_t sent_seconds;  // The sent time, split (exec/split_time.h):
+    int64_t sent_seconds;  // The sent time, packed (util/packed_time.h):
     uint32_t sent_ticks;   // 12 bytes, where absl::Time would take 16.
     SentMessage message;
   };
   static_assert(sizeof(Record) == 40, "one per message sent in the window: keep it small");
   // sent_ticks of a record that repeated an id held before it: it is no
-  // message and is skipped until it reaches the front. (SplitTime gives
+  // message and is skipped until it reaches the front. (PackTime gives
   // ticks below 4e9 or kInfiniteTicks, never this.)
   static constexpr uint32_t kRepeatTicks = kInfiniteTicks - 1;
   static bool IsRepeat(const Record& r) { return r.sent_ticks == kRepeatTicks; }
@@ -132,7 +132,7 @@ class SentMessages {
 
   static uint32_t Tag(uint64_t id);
   static absl::Time SentTime(const Record& r) {
-    return JoinTime(r.sent_seconds, r.sent_ticks);
+    return UnpackTime(r.sent_seconds, r.sent_ticks);
   }
   size_t Home(uint32_t tag) const { return tag >> (32 - slot_bits_); }
   size_t Mask() const { return (size_t{1} << slot_bits_) - 1; }

@@ -7,8 +7,8 @@
 //
 // Thread-safety: free functions on values.
 
-#ifndef CAIRN_EXEC_SPLIT_TIME_H_
-#define CAIRN_EXEC_SPLIT_TIME_H_
+#ifndef CAIRN_UTIL_PACKED_TIME_H_
+#define CAIRN_UTIL_PACKED_TIME_H_
 
 #include <cstdint>
 
@@ -22,7 +22,10 @@ inline constexpr uint32_t kInfiniteTicks = UINT32_MAX;
 // absl::Time's resolution, a quarter of a nanosecond.
 inline absl::Duration TimeTick() { return absl::Nanoseconds(1) / 4; }
 
-inline void SplitTime(absl::Time t, int64_t* seconds, uint32_t* ticks) {
+// `t` as whole seconds (floored) and the ticks after them; an infinite time
+// as INT64_MIN or INT64_MAX seconds and kInfiniteTicks. Exact: UnpackTime
+// gives `t` back.
+inline void PackTime(absl::Time t, int64_t* seconds, uint32_t* ticks) {
   if (t == absl::InfinitePast() || t == absl::InfiniteFuture()) {
     *seconds = t == absl::InfinitePast() ? INT64_MIN : INT64_MAX;
     *ticks = kInfiniteTicks;
@@ -44,7 +47,8 @@ inline void SplitTime(absl::Time t, int64_t* seconds, uint32_t* ticks) {
                                  (below >= kThreeQuarters));
 }
 
-inline absl::Time JoinTime(int64_t seconds, uint32_t ticks) {
+// The time PackTime packed into `seconds` and `ticks`.
+inline absl::Time UnpackTime(int64_t seconds, uint32_t ticks) {
   if (ticks == kInfiniteTicks) {
     return seconds < 0 ? absl::InfinitePast() : absl::InfiniteFuture();
   }
@@ -55,4 +59,4 @@ inline absl::Time JoinTime(int64_t seconds, uint32_t ticks) {
 
 }  // namespace cairn::internal
 
-#endif  // CAIRN_EXEC_SPLIT_TIME_H_
+#endif  // CAIRN_UTIL_PACKED_TIME_H_
