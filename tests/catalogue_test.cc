@@ -593,6 +593,48 @@ std::vector<EngineCase> EngineCatalogue() {
        Exact(kPrecondition, "journey promo, node send, field action.channel: channel \"fax\" "
                             "has no registered sink; call RegisterChannel first"),
        {}},
+      // The migration rule reads the graphs: both older versions count (v2
+      // took no migration), and each one's goal, occupied or not.
+      {"Deploy: a migration that leaves a waiting node unmapped",
+       [](World& w) {
+         v1::Journey j = WelcomeV2();
+         j.set_version(3);
+         (*j.mutable_migration()->mutable_node_map())["wait_1h"] = "wait_1h";
+         return w.engine.Deploy(j);
+       },
+       Exact(kPrecondition,
+             "journey welcome: version 3 cannot take the enrollments older versions may hold: "
+             "version 1, node \"bought\" (goal), field migration.node_map: not mapped; "
+             "version 2, node \"bought\" (goal), field migration.node_map: not mapped (every "
+             "node where an enrollment can wait must map to a node of the same kind, whether "
+             "or not one waits there now)"),
+       {}},
+      {"Deploy: a migration to a node of another kind",
+       [](World& w) {
+         v1::Journey j = WelcomeV2();
+         j.set_version(3);
+         (*j.mutable_migration()->mutable_node_map())["wait_1h"] = "bought";
+         (*j.mutable_migration()->mutable_node_map())["bought"] = "bought";
+         return w.engine.Deploy(j);
+       },
+       Exact(kPrecondition,
+             "journey welcome: version 3 cannot take the enrollments older versions may hold: "
+             "version 1, node \"wait_1h\" (delay), field migration.node_map[\"wait_1h\"]: "
+             "maps to \"bought\", a goal node; version 2, node \"wait_1h\" (delay), field "
+             "migration.node_map[\"wait_1h\"]: maps to \"bought\", a goal node (every node "
+             "where an enrollment can wait must map to a node of the same kind, whether or not "
+             "one waits there now)"),
+       {}},
+      {"DeployForRestore: an engine that has taken input",
+       [](World& w) {
+         v1::Journey j = WelcomeV2();
+         j.set_version(3);
+         return w.engine.DeployForRestore(j);
+       },
+       Exact(kPrecondition,
+             "DeployForRestore of journey welcome needs a fresh engine: it rebuilds a "
+             "snapshot's versions before Restore, before any input; use Deploy"),
+       {}},
 
       // ---- AdvanceTo ----
       {"AdvanceTo: the infinite future (next_timer_time() with no timer)",

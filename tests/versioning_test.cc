@@ -2,14 +2,17 @@
 //
 // Journey versions: a new version takes new entries while older ones finish
 // what they started; a migration moves enrollments in flight at deploy time
-// by an explicit node mapping (refused, with nothing moved, unless every
-// occupied node maps to a node of the same kind); an empty older version can
-// be retired.
+// by an explicit node mapping (refused, with nothing moved, unless every node
+// of the older versions where an enrollment can wait maps to a node of the
+// same kind, occupied or not, so that every engine agrees); an empty older
+// version can be retired.
 
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "cairn/cairn.h"
 #include "cairn/testing/harness.h"
@@ -148,7 +151,8 @@ TEST_CASE("A migration into a goal keeps its window and counts it in the new ver
   REQUIRE_THAT(h.Event("ann", "signup"), IsOk());
   REQUIRE_THAT(h.Advance(absl::Hours(25)), IsOk());  // pushed, now in the goal
   REQUIRE_THAT(h.DeployText(WithMigration(kOnboardingV2,
-                                          R"pb(node_map { key: "bought" value: "first_order" })pb")),
+                                          R"pb(node_map { key: "wait_a_day" value: "pause" }
+                                               node_map { key: "bought" value: "first_order" })pb")),
                IsOk());
   // The goal window ends 3 days after arriving in v1's goal (at 24 h).
   REQUIRE_THAT(h.AdvanceTo(Harness::DefaultStart() + absl::Hours(24 + 72) - absl::Seconds(1)),
@@ -161,7 +165,7 @@ TEST_CASE("A migration into a goal keeps its window and counts it in the new ver
   CHECK(Version(*report, 2).goals(0).overall().expired() == 1);
 }
 
-TEST_CASE("A migration that leaves an occupied node unmapped is refused and moves nothing") {
+TEST_CASE("A migration that leaves a waiting node unmapped is refused and moves nothing") {
   Harness h;
   REQUIRE_THAT(h.DeployText(kOnboardingV1), IsOk());
   REQUIRE_THAT(h.Event("ann", "signup"), IsOk());
@@ -174,8 +178,10 @@ TEST_CASE("A migration that leaves an occupied node unmapped is refused and move
       WithMigration(kOnboardingV2, R"pb(node_map { key: "wait_a_day" value: "pause" })pb"));
   CHECK(status.code() == absl::StatusCode::kFailedPrecondition);
   CHECK(status.message() ==
-        "journey onboarding: version 2 cannot take the enrollments in flight: node \"bought\" "
-        "of version 1 holds 2 enrollments and is not in migration.node_map");
+        "journey onboarding: version 2 cannot take the enrollments older versions may hold: "
+        "version 1, node \"bought\" (goal), field migration.node_map: not mapped (every node "
+        "where an enrollment can wait must map to a node of the same kind, whether or not one "
+        "waits there now)");
   const absl::StatusOr<v1::JourneyReport> after = h.Report("onboarding");
   CHECK(after->SerializeAsString() == before->SerializeAsString());
   CHECK(after->versions_size() == 1);
@@ -191,10 +197,190 @@ TEST_CASE("A migration between nodes of different kinds is refused") {
       kOnboardingV2, R"pb(node_map { key: "wait_a_day" value: "first_order" })pb"));
   CHECK(status.code() == absl::StatusCode::kFailedPrecondition);
   CHECK(status.message() ==
-        "journey onboarding: version 2 cannot take the enrollments in flight: node "
-        "\"wait_a_day\" of version 1 (delay, 1 enrollment) maps to \"first_order\", a goal "
-        "node; enrollments move only between nodes of the same kind");
+        "journey onboarding: version 2 cannot take the enrollments older versions may hold: "
+        "version 1, node \"wait_a_day\" (delay), field migration.node_map[\"wait_a_day\"]: "
+        "maps to \"first_order\", a goal node; version 1, node \"bought\" (goal), field "
+        "migration.node_map: not mapped (every node where an enrollment can wait must map to a "
+        "node of the same kind, whether or not one waits there now)");
   CHECK(h.Report("onboarding")->versions_size() == 1);
+}
+
+// Regression (issue #15, divergent deploys): the same migration deploy was
+// accepted by an engine whose enrollments all sat at mapped nodes and
+// refused by one with an enrollment at an unmapped node, so Kafka
+// partitions (or shards) ended up running different versions of a journey.
+// The rule now reads the graphs only: every engine gives the same answer.
+TEST_CASE("Engines with different enrollments in flight agree on a migration deploy") {
+  const std::string partial =
+      WithMigration(kOnboardingV2, R"pb(node_map { key: "bought" value: "first_order" })pb");
+  const std::string complete =
+      WithMigration(kOnboardingV2, R"pb(node_map { key: "wait_a_day" value: "pause" }
+                                        node_map { key: "bought" value: "first_order" })pb");
+  Harness in_goal;   // ann waits in the goal, which `partial` maps
+  Harness in_delay;  // bob waits in the delay, which `partial` leaves out
+  Harness empty;     // nobody in flight
+  for (Harness* h : {&in_goal, &in_delay, &empty}) {
+    REQUIRE_THAT(h->DeployText(kOnboardingV1), IsOk());
+  }
+  REQUIRE_THAT(in_goal.Event("ann", "signup"), IsOk());
+  REQUIRE_THAT(in_goal.Advance(absl::Hours(25)), IsOk());
+  REQUIRE_THAT(in_delay.Event("bob", "signup"), IsOk());
+  REQUIRE_THAT(in_delay.Advance(absl::Hours(2)), IsOk());
+  REQUIRE(Current(Version(*in_goal.Report("onboarding"), 1), "bought") == 1);
+  REQUIRE(Current(Version(*in_delay.Report("onboarding"), 1), "wait_a_day") == 1);
+
+  const absl::Status refused = in_goal.DeployText(partial);
+  CHECK(refused.code() == absl::StatusCode::kFailedPrecondition);
+  CHECK_THAT(std::string(refused.message()),
+             Catch::Contains("version 1, node \"wait_a_day\" (delay), field "
+                             "migration.node_map: not mapped"));
+  // The same status, message included, whatever is in flight.
+  CHECK(in_delay.DeployText(partial) == refused);
+  CHECK(empty.DeployText(partial) == refused);
+  for (Harness* h : {&in_goal, &in_delay, &empty}) {
+    CHECK(h->Report("onboarding")->versions_size() == 1);
+  }
+
+  // With every waiting node mapped, all of them take it.
+  for (Harness* h : {&in_goal, &in_delay, &empty}) {
+    REQUIRE_THAT(h->DeployText(complete), IsOk());
+    CHECK(Version(*h->Report("onboarding"), 1).in_flight() == 0);
+  }
+  CHECK(Current(Version(*in_goal.Report("onboarding"), 2), "first_order") == 1);
+  CHECK(Current(Version(*in_delay.Report("onboarding"), 2), "pause") == 1);
+}
+
+TEST_CASE("A migration must map actions awaiting delivery and actions quiet hours defer") {
+  constexpr char kV1[] = R"pb(
+    id: "reorder" version: 1 settings { state: ACTIVE }
+    nodes { id: "t" trigger { event { matcher { event: "bought" } } next: "mail" } }
+    nodes { id: "mail" action { channel: "email" template_id: "m" next: "push"
+                                await_delivery { timeout { seconds: 600 } } } }
+    nodes { id: "push" action { channel: "push" template_id: "p" next: "sms" } }
+    nodes { id: "sms" action { channel: "sms" template_id: "s" } }
+  )pb";
+  constexpr char kV2[] = R"pb(
+    id: "reorder" version: 2 settings { state: ACTIVE }
+    nodes { id: "t" trigger { event { matcher { event: "bought" } } next: "mail" } }
+    nodes { id: "mail" action { channel: "email" template_id: "m" next: "" } }
+    migration { node_map { key: "sms" value: "mail" } }
+  )pb";
+  EngineOptions options;
+  options.quiet_hours.push_back({"push", 22, 0, 8, 0});
+  options.quiet_hours.push_back({"sms", 3, 0, 3, 0});  // starts where it ends: defers nothing
+  Harness h(Harness::DefaultStart(), options);
+  REQUIRE_THAT(h.DeployText(kV1), IsOk());
+  const absl::Status status = h.DeployText(kV2);
+  CHECK(status.message() ==
+        "journey reorder: version 2 cannot take the enrollments older versions may hold: "
+        "version 1, node \"mail\" (action awaiting delivery), field migration.node_map: not "
+        "mapped; version 1, node \"push\" (action on \"push\", which quiet hours defer), "
+        "field migration.node_map: not mapped (every node where an enrollment can wait must map "
+        "to a node of the same kind, whether or not one waits there now)");
+  // Without quiet hours the push passes through, and needs no mapping.
+  Harness plain;
+  REQUIRE_THAT(plain.DeployText(kV1), IsOk());
+  CHECK(plain.DeployText(kV2).message() ==
+        "journey reorder: version 2 cannot take the enrollments older versions may hold: "
+        "version 1, node \"mail\" (action awaiting delivery), field migration.node_map: not "
+        "mapped (every node where an enrollment can wait must map to a node of the same kind, "
+        "whether or not one waits there now)");
+}
+
+TEST_CASE("A migration across instance keys or subject types is refused with nobody in flight") {
+  Harness h;
+  REQUIRE_THAT(h.DeployText(kOnboardingV1), IsOk());
+  std::string v2 = WithMigration(kOnboardingV2,
+                                 R"pb(node_map { key: "wait_a_day" value: "pause" }
+                                      node_map { key: "bought" value: "first_order" })pb");
+  const std::string from = "settings { state: ACTIVE split_seed: 5 }";
+  REQUIRE(absl::StrContains(v2, from));
+  v2.replace(v2.find(from), from.size(),
+             "settings { state: ACTIVE split_seed: 5 subject_type: \"player\" "
+             "instance_key: \"order_id\" }");
+  CHECK(h.DeployText(v2).message() ==
+        "journey onboarding: version 2 cannot take the enrollments older versions may hold: "
+        "version 1, field settings.instance_key: \"\", not \"order_id\"; enrollments "
+        "cannot move between versions keyed differently; version 1, field "
+        "settings.subject_type: \"user\", not \"player\"; enrollments cannot move between "
+        "versions of different subject types (every node where an enrollment can wait must map "
+        "to a node of the same kind, whether or not one waits there now)");
+}
+
+TEST_CASE("A migration answers for the versions that may still hold enrollments") {
+  // v2 renames every waiting node and moves everyone; v3 renames them again.
+  const std::string v2 =
+      WithMigration(kOnboardingV2, R"pb(node_map { key: "wait_a_day" value: "pause" }
+                                        node_map { key: "bought" value: "first_order" })pb");
+  std::string v3 = v2;
+  for (const auto& [from, to] : {std::pair<std::string, std::string>{"version: 2", "version: 3"},
+                                 {"value: \"pause\"", "value: \"rest\""},
+                                 {"id: \"pause\"", "id: \"rest\""},
+                                 {"next: \"pause\"", "next: \"rest\""}}) {
+    while (v3.find(from) != std::string::npos) v3.replace(v3.find(from), from.size(), to);
+  }
+  const std::string v3_from_v2 = absl::StrCat(
+      v3.substr(0, v3.find("migration")),
+      R"pb(migration { node_map { key: "pause" value: "rest" }
+                       node_map { key: "first_order" value: "first_order" } })pb");
+
+  SECTION("after a migration, the versions before it are empty for good") {
+    Harness h;
+    REQUIRE_THAT(h.DeployText(kOnboardingV1), IsOk());
+    REQUIRE_THAT(h.Event("ann", "signup"), IsOk());
+    REQUIRE_THAT(h.DeployText(v2), IsOk());
+    // v1's wait_a_day and bought need no mapping any more.
+    REQUIRE_THAT(h.DeployText(v3_from_v2), IsOk());
+    CHECK(Current(Version(*h.Report("onboarding"), 3), "rest") == 1);
+  }
+  SECTION("without one, every older version counts") {
+    Harness h;
+    REQUIRE_THAT(h.DeployText(kOnboardingV1), IsOk());
+    REQUIRE_THAT(h.DeployText(kOnboardingV2), IsOk());  // v1 finishes its own
+    const absl::Status status = h.DeployText(v3_from_v2);
+    CHECK(status.code() == absl::StatusCode::kFailedPrecondition);
+    CHECK_THAT(std::string(status.message()),
+               Catch::Contains("version 1, node \"wait_a_day\" (delay), field "
+                               "migration.node_map: not mapped; version 1, node \"bought\" "
+                               "(goal), field migration.node_map: not mapped (every"));
+    // Once the empty v1 is retired, it holds nothing to move.
+    REQUIRE_THAT(h.engine().RetireVersion("onboarding", 1), IsOk());
+    REQUIRE_THAT(h.DeployText(v3_from_v2), IsOk());
+  }
+}
+
+TEST_CASE("DeployForRestore rebuilds a version Deploy refuses, only in a fresh engine") {
+  // A snapshot from before the graph rule may hold a version whose
+  // migration mapped only the nodes occupied then.
+  const std::string partial =
+      WithMigration(kOnboardingV2, R"pb(node_map { key: "bought" value: "first_order" })pb");
+  const v1::Journey v1 = testing::TextJourney(kOnboardingV1);
+  const v1::Journey v2 = testing::TextJourney(partial);
+  Harness old;
+  old.channel("push");
+  old.channel("email");
+  REQUIRE_THAT(old.engine().DeployForRestore(v1), IsOk());
+  REQUIRE_THAT(old.engine().DeployForRestore(v2), IsOk());
+  REQUIRE_THAT(old.Event("ann", "signup"), IsOk());
+  REQUIRE_THAT(old.Advance(absl::Hours(2)), IsOk());
+  const absl::Status late = old.engine().DeployForRestore(v2);
+  CHECK(late.code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(late.message() ==
+        "DeployForRestore of journey onboarding needs a fresh engine: it rebuilds a "
+        "snapshot's versions before Restore, before any input; use Deploy");
+  std::stringstream snapshot;
+  REQUIRE_THAT(old.engine().Snapshot(snapshot), IsOk());
+
+  Harness restored;
+  REQUIRE_THAT(restored.Deploy(v1), IsOk());
+  CHECK(restored.Deploy(v2).code() == absl::StatusCode::kFailedPrecondition);
+  REQUIRE_THAT(restored.engine().DeployForRestore(v2), IsOk());
+  REQUIRE_THAT(restored.engine().Restore(snapshot), IsOk());
+  CHECK(restored.Report("onboarding")->SerializeAsString() ==
+        old.Report("onboarding")->SerializeAsString());
+  REQUIRE_THAT(restored.AdvanceTo(Harness::DefaultStart() + absl::Hours(24)), IsOk());
+  REQUIRE(restored.Sent("ann").size() == 1);
+  CHECK(restored.Sent("ann")[0].template_id == "welcome_v2");
 }
 
 TEST_CASE("A migration must map to nodes of the new version") {

@@ -125,12 +125,21 @@ class Engine {
   // all new entries from then on; enrollments in older versions finish
   // there, unless the journey has a `migration`: then every enrollment in
   // flight in an older version moves now to the node its node maps to (see
-  // cairn.v1.Migration), or, if any cannot, nothing is deployed. The
-  // journey's settings.state becomes the id's state.
+  // cairn.v1.Migration). A migration is judged on the graphs alone, never
+  // on where enrollments are now, so that every engine with the same
+  // versions (each Kafka partition, each shard) gives the same answer: it
+  // must map every node of the older versions that may still hold
+  // enrollments where an enrollment can wait (delays, waits, goals, actions
+  // awaiting delivery or deferred by quiet_hours), occupied or not, to a
+  // node of the same kind, and agree with them on settings.instance_key and
+  // settings.subject_type (docs/semantics.md, "Versions and migration").
+  // The journey's settings.state becomes the id's state.
   // Errors: InvalidArgument (every compile problem listed), AlreadyExists
   // (this version or a newer one is deployed), FailedPrecondition (a
-  // channel without a registered sink; an occupied node the migration does
-  // not map, or maps to a node of another kind).
+  // channel without a registered sink; a migration that leaves such a node
+  // unmapped, maps it to a node of another kind, or crosses instance keys
+  // or subject types: the message names the journey, both versions, each
+  // node and the field). Nothing is deployed or moved on error.
   absl::Status Deploy(const v1::Journey& journey);
 
   // Deploys a journey compiled once with cairn::Compile(), as the overload
@@ -139,6 +148,17 @@ class Engine {
   // instead of compiling it for each. InvalidArgument when null; otherwise
   // the errors above but compile problems.
   absl::Status Deploy(std::shared_ptr<const CompiledJourney> journey);
+
+  // Deploys one of a snapshot's versions again before Restore(), as Deploy
+  // does but without judging its migration against the older versions:
+  // that was done when the version was first deployed, under the rule of
+  // its time, and a fresh engine has nothing to move. A snapshot written
+  // before the rule above (Cairn judged migrations by the nodes occupied
+  // then) may hold a version whose migration Deploy now refuses; rebuild
+  // its versions with this. Restore still checks that every definition is
+  // the snapshot's. Errors: those of Deploy but the migration's, and
+  // FailedPrecondition once the engine has taken an input (use Deploy).
+  absl::Status DeployForRestore(const v1::Journey& journey);
 
   // Retires an older version that is empty: no enrollment in flight, no
   // completed sequence match waiting, no journey goal measuring. Its
@@ -237,7 +257,8 @@ class Engine {
 
   // Restores a snapshot into this engine, which must be fresh (no input
   // yet), have the same EngineOptions, and have deployed the snapshot's
-  // journey versions, with the same definitions, in the same order. The
+  // journey versions, with the same definitions, in the same order (with
+  // Deploy, or DeployForRestore for a version Deploy refuses). The
   // restored engine then behaves exactly as the one that took the snapshot:
   // the same later inputs give the same outputs.
   // Errors: FailedPrecondition (not fresh, other options, journeys missing

@@ -33,6 +33,7 @@
 #include "compile/journey_graph.h"
 #include "exec/chunked_vector.h"
 #include "exec/engine_state.h"
+#include "exec/migration.h"
 #include "exec/sent_messages.h"
 #include "exec/stable_hasher.h"
 #include "exec/subject_index.h"
@@ -262,7 +263,24 @@ class Engine::Impl {
     return Deploy(*std::move(compiled));
   }
 
-  absl::Status Deploy(std::shared_ptr<const CompiledJourney> compiled) {
+  absl::Status DeployForRestore(const v1::Journey& journey) {
+    if (!Fresh()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "DeployForRestore of journey ", internal::Escaped(journey.id()),
+          " needs a fresh engine: it rebuilds a snapshot's versions before Restore, before "
+          "any input; use Deploy"));
+    }
+    absl::StatusOr<std::shared_ptr<const CompiledJourney>> compiled = Compile(journey);
+    if (!compiled.ok()) return compiled.status();
+    return Deploy(*std::move(compiled), /*check_migration=*/false);
+  }
+
+  // Deploys `compiled`. `check_migration` false skips the graph check of a
+  // migration (CheckMigration) for DeployForRestore: the version passed the
+  // check of its time when it was first deployed, and a fresh engine has
+  // nothing to move.
+  absl::Status Deploy(std::shared_ptr<const CompiledJourney> compiled,
+                      bool check_migration = true) {
     if (compiled == nullptr) return absl::InvalidArgumentError("Deploy: journey is null");
     const JourneyGraph& graph = compiled->graph();
     const v1::Journey& journey = compiled->definition();
@@ -314,6 +332,13 @@ class Engine::Impl {
 
     std::vector<uint32_t> moving;  // Enrollment slots a migration moves.
     if (existing != journey_index_.end() && journey.has_migration()) {
+      // The graphs decide, never where enrollments are now: every engine
+      // with these versions (each Kafka partition, each shard) must agree.
+      if (check_migration) {
+        CAIRN_RETURN_IF_ERROR(internal::CheckMigration(
+            graph, SubjectTypeOrDefault(journey.settings().subject_type()),
+            MigrationSources(existing->second), options_.quiet_hours));
+      }
       CAIRN_RETURN_IF_ERROR(PlanMigration(journey, graph, existing->second, &moving));
     }
 
@@ -355,66 +380,52 @@ class Engine::Impl {
     return absl::OkStatus();
   }
 
-  // Checks that `journey`'s migration can take every enrollment in flight in
-  // the older versions of journey `journey_slot`, and lists them in slot
-  // order. FailedPrecondition naming every unmapped or mismatched node.
+  // The older versions of journey `journey_slot` whose enrollments a new
+  // version's migration must be able to take, oldest first: those from the
+  // newest version deployed with a migration on (that deploy moved every
+  // enrollment of the versions before it, and only the newest version takes
+  // entries, so they stay empty), less retired ones. Decided by the deploy
+  // history alone, which is the same wherever the same deploys were made.
+  std::vector<internal::MigrationSource> MigrationSources(uint32_t journey_slot) const {
+    const std::vector<uint32_t>& versions = journeys_[journey_slot].versions;
+    size_t first = 0;
+    for (size_t i = 1; i < versions.size(); ++i) {
+      if (versions_[versions[i]].graph->definition.has_migration()) first = i;
+    }
+    std::vector<internal::MigrationSource> sources;
+    for (size_t i = first; i < versions.size(); ++i) {
+      const JourneyVersion& v = versions_[versions[i]];
+      if (v.retired) continue;
+      sources.push_back({v.graph, v.compiled->version(), v.subject_type});
+    }
+    return sources;
+  }
+
+  // Lists, in slot order, the enrollments in flight in the older versions of
+  // journey `journey_slot`, which `journey`'s migration moves. CheckMigration
+  // has already made sure that every node they can wait at is mapped, so an
+  // enrollment that cannot move is a broken invariant: Internal, and nothing
+  // moves.
   absl::Status PlanMigration(const v1::Journey& journey, const JourneyGraph& graph,
                              uint32_t journey_slot, std::vector<uint32_t>* moving) {
-    // (version index, node index) -> enrollments there, for the message.
-    std::map<std::pair<uint32_t, int32_t>, int64_t> unmapped;
-    std::map<std::pair<uint32_t, int32_t>, int64_t> wrong_kind;
-    std::set<uint32_t> incompatible;  // Versions keyed or typed differently.
     for (uint32_t slot = 0; slot < enrollments_.size(); ++slot) {
       const Enrollment& e = enrollments_[slot];
       if (!e.live || versions_[e.version].journey != journey_slot) continue;
       const JourneyVersion& from = versions_[e.version];
-      if (from.graph->definition.settings().instance_key() !=
-              journey.settings().instance_key() ||
-          from.subject_type != SubjectTypeOrDefault(journey.settings().subject_type())) {
-        incompatible.insert(e.version);
-        continue;
-      }
       const GraphNode& node = from.graph->nodes[e.node];
       auto to = graph.migration.find(node.id);
-      if (to == graph.migration.end()) {
-        ++unmapped[{e.version, e.node}];
-      } else if (graph.nodes[to->second].kind != node.kind) {
-        ++wrong_kind[{e.version, e.node}];
-      } else {
-        moving->push_back(slot);
+      if (from.graph->instance_key != graph.instance_key ||
+          from.subject_type != SubjectTypeOrDefault(journey.settings().subject_type()) ||
+          to == graph.migration.end() || graph.nodes[to->second].kind != node.kind) {
+        moving->clear();
+        return absl::InternalError(absl::StrCat(
+            "journey ", journey.id(), ": version ", journey.version(),
+            " passed the migration check, yet an enrollment at node \"", node.id,
+            "\" of version ", from.compiled->version(), " cannot move; nothing was deployed"));
       }
+      moving->push_back(slot);
     }
-    if (unmapped.empty() && wrong_kind.empty() && incompatible.empty()) {
-      return absl::OkStatus();
-    }
-    std::vector<std::string> problems;
-    for (uint32_t version : incompatible) {
-      problems.push_back(absl::StrCat(
-          "version ", versions_[version].compiled->version(),
-          " has another settings.instance_key or settings.subject_type, so its "
-          "enrollments cannot move"));
-    }
-    for (const auto& [where, count] : unmapped) {
-      const JourneyVersion& from = versions_[where.first];
-      problems.push_back(absl::StrCat(
-          "node \"", from.graph->nodes[where.second].id, "\" of version ",
-          from.compiled->version(), " holds ", count, count == 1 ? " enrollment" : " enrollments",
-          " and is not in migration.node_map"));
-    }
-    for (const auto& [where, count] : wrong_kind) {
-      const JourneyVersion& from = versions_[where.first];
-      const GraphNode& node = from.graph->nodes[where.second];
-      const GraphNode& target = graph.nodes[graph.migration.at(node.id)];
-      problems.push_back(absl::StrCat(
-          "node \"", node.id, "\" of version ", from.compiled->version(), " (",
-          NodeKindName(node.kind), ", ", count, count == 1 ? " enrollment" : " enrollments",
-          ") maps to \"", target.id, "\", a ", NodeKindName(target.kind),
-          " node; enrollments move only between nodes of the same kind"));
-    }
-    moving->clear();
-    return absl::FailedPreconditionError(absl::StrCat(
-        "journey ", journey.id(), ": version ", journey.version(),
-        " cannot take the enrollments in flight: ", absl::StrJoin(problems, "; ")));
+    return absl::OkStatus();
   }
 
   // Moves a live enrollment into `to_version` at the node its current node
@@ -765,6 +776,13 @@ class Engine::Impl {
   absl::Status Restore(std::istream& in);
 
  private:
+  // True until the engine takes its first input: what Restore and
+  // DeployForRestore need.
+  bool Fresh() const {
+    return subjects_.empty() && enrollments_.empty() && timers_.size() == 0 &&
+           stats_.events_applied == 0 && now_ == options_.start_time;
+  }
+
   uint64_t OptionsFingerprint() const;
   absl::Status RestoreRecords(internal::RecordReader* reader);
   absl::Status CheckRestoredState() const;
@@ -2507,8 +2525,7 @@ void Engine::Impl::ResetToPristine() {
 }
 
 absl::Status Engine::Impl::Restore(std::istream& in) {
-  if (!subjects_.empty() || !enrollments_.empty() || timers_.size() != 0 ||
-      stats_.events_applied != 0 || now_ != options_.start_time) {
+  if (!Fresh()) {
     return absl::FailedPreconditionError(
         "Restore needs a fresh engine: create one, deploy the snapshot's journeys, then "
         "restore before any input");
@@ -2976,6 +2993,9 @@ void Engine::SetObserver(Observer* observer) { impl_->SetObserver(observer); }
 absl::Status Engine::Deploy(const v1::Journey& journey) { return impl_->Deploy(journey); }
 absl::Status Engine::Deploy(std::shared_ptr<const CompiledJourney> journey) {
   return impl_->Deploy(std::move(journey));
+}
+absl::Status Engine::DeployForRestore(const v1::Journey& journey) {
+  return impl_->DeployForRestore(journey);
 }
 absl::Status Engine::RetireVersion(absl::string_view journey_id, int64_t version) {
   return impl_->RetireVersion(journey_id, version);

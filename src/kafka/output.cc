@@ -6,9 +6,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "json/json.h"
 #include "kafka/json_write.h"
 #include "sim/event_log.h"
+#include "util/utf8.h"
 
 namespace cairn::kafka {
 namespace {
@@ -25,6 +27,14 @@ void AppendStrings(absl::string_view key, const std::vector<std::string>& list,
     json::AppendJsonString(list[i], out);
   }
   out->push_back(']');
+}
+
+// JSON holds UTF-8 only: text from a record that is not is written escaped.
+void AppendText(absl::string_view key, absl::string_view value, std::string* out) {
+  AppendField(
+      key,
+      cairn::internal::IsValidUtf8(value) ? std::string(value) : cairn::internal::Escaped(value),
+      out);
 }
 
 }  // namespace
@@ -69,6 +79,29 @@ std::string EncodeProfileWriteRecord(const ProfileWrite& w) {
   AppendStrings("unset", w.unset, &out);
   AppendStrings("add_tags", w.add_tags, &out);
   AppendStrings("remove_tags", w.remove_tags, &out);
+  out.push_back('}');
+  return out;
+}
+
+std::string EncodeJourneyChangeResult(const JourneyChangeResult& r) {
+  std::string out = "{";
+  AppendKey("partition", &out);
+  absl::StrAppend(&out, r.partition);
+  AppendKey("offset", &out);
+  absl::StrAppend(&out, r.offset);
+  AppendField("time", sim::FormatEventTime(r.time), &out);
+  AppendField("change", r.change, &out);
+  AppendText("journey", r.journey_id, &out);
+  if (r.change == "deploy") {
+    AppendKey("version", &out);
+    absl::StrAppend(&out, r.version);
+  } else {
+    AppendField("state", r.state, &out);
+  }
+  AppendField("result", r.applied ? "applied" : "refused", &out);
+  if (!r.applied) AppendText("error", r.error, &out);
+  AppendKey("versions", &out);
+  absl::StrAppend(&out, "[", absl::StrJoin(r.versions, ","), "]");
   out.push_back('}');
   return out;
 }

@@ -42,6 +42,7 @@ using SteadyClock = std::chrono::steady_clock;
 namespace {
 
 constexpr size_t kMaxBadRecordsKept = 1000;
+constexpr size_t kMaxJourneyChangesKept = 1000;
 const std::string kFormatHeaderName(kFormatHeader);  // NUL-terminated
 const std::string kMessageIdHeaderName(kMessageIdHeader);
 
@@ -73,6 +74,30 @@ std::set<std::string> ChannelsOf(const v1::Journey& journey) {
   return channels;
 }
 
+// The versions of journey `id` among `journeys` (a partition's, in deploy
+// order), oldest first.
+std::vector<int64_t> VersionsOf(const std::vector<v1::Journey>& journeys, absl::string_view id) {
+  std::vector<int64_t> versions;
+  for (const v1::Journey& journey : journeys) {
+    if (journey.id() == id) versions.push_back(journey.version());
+  }
+  return versions;
+}
+
+// "cart_abandonment@2,welcome@1": each journey a partition has deployed, by
+// id, with the version that takes its new entries. (Deployed ids passed the
+// compiler's character rules, so they print as they are.)
+std::string NewestVersions(const std::vector<v1::Journey>& journeys) {
+  std::map<std::string, int64_t> newest;
+  for (const v1::Journey& journey : journeys) {
+    int64_t& version = newest[journey.id()];
+    version = std::max(version, journey.version());
+  }
+  return absl::StrJoin(newest, ",", [](std::string* out, const auto& entry) {
+    absl::StrAppend(out, entry.first, "@", entry.second);
+  });
+}
+
 constexpr absl::string_view kPartitionSnapshotMagic = "CAIRNWP1";
 
 absl::Status CheckOptions(const WorkerOptions& o) {
@@ -84,7 +109,8 @@ absl::Status CheckOptions(const WorkerOptions& o) {
   CAIRN_RETURN_IF_ERROR(required("group", o.group));
   CAIRN_RETURN_IF_ERROR(required("input_topic", o.input_topic));
   CAIRN_RETURN_IF_ERROR(required("message_topic", o.message_topic));
-  if (o.message_topic == o.input_topic || o.profile_topic == o.input_topic) {
+  if (o.message_topic == o.input_topic || o.profile_topic == o.input_topic ||
+      o.deploy_result_topic == o.input_topic) {
     return absl::InvalidArgumentError(absl::StrCat(
         "the input topic \"", o.input_topic, "\" cannot also be an output topic"));
   }
@@ -158,8 +184,11 @@ class Worker::Impl {
   const WorkerStats& stats() const { return stats_; }
   const WorkerOptions& options() const { return options_; }
 
+  // Produces one output record; `produced` counts it once the producer has
+  // taken it.
   void Produce(const std::string& topic, const std::string& key, const std::string& value,
-               absl::string_view message_id);
+               absl::string_view message_id, int64_t* produced);
+  WorkerStats& mutable_stats() { return stats_; }
   void OnDelivery(const rd_kafka_message_t* message);
   void OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions);
 
@@ -174,11 +203,18 @@ class Worker::Impl {
     int64_t next_offset = -1;
     int64_t records_since_checkpoint = 0;
     int64_t records = 0, rejected = 0, bad = 0;
+    // Deploy and state records refused since the partition was assigned
+    // here, and the last of them ("181240 (deploy of journey ...)").
+    int64_t changes_refused = 0;
+    std::string last_refused;
     int64_t checkpoint_offset = -1;
     SteadyClock::time_point last_checkpoint;
   };
 
-  absl::StatusOr<std::unique_ptr<Engine>> NewEngine(const std::vector<v1::Journey>& journeys);
+  // An engine with `journeys` deployed in order. `restoring`: they are a
+  // checkpoint's, deployed with DeployForRestore.
+  absl::StatusOr<std::unique_ptr<Engine>> NewEngine(const std::vector<v1::Journey>& journeys,
+                                                    bool restoring);
   absl::Status RegisterChannels(const v1::Journey& journey, Engine& engine);
   void ApplyJourneyChange(int32_t partition, int64_t offset, const EngineInput& input,
                           PartitionState& state);
@@ -210,14 +246,16 @@ class Worker::Impl {
 
 SendResult OutputSink::Send(const Message& message) {
   worker_->Produce(worker_->options().message_topic, message.subject_id,
-                   EncodeMessageRecord(message), message.message_id);
+                   EncodeMessageRecord(message), message.message_id,
+                   &worker_->mutable_stats().messages_produced);
   return SendResult::Accepted();
 }
 
 void OutputSink::Write(const ProfileWrite& write) {
   if (worker_->options().profile_topic.empty()) return;
   worker_->Produce(worker_->options().profile_topic, write.subject_id,
-                   EncodeProfileWriteRecord(write), "");
+                   EncodeProfileWriteRecord(write), "",
+                   &worker_->mutable_stats().profile_writes_produced);
 }
 
 namespace {
@@ -236,7 +274,7 @@ void RebalanceCallback(rd_kafka_t*, rd_kafka_resp_err_t err,
 absl::Status Worker::Impl::Init() {
   CAIRN_RETURN_IF_ERROR(CheckOptions(options_));
   // Every journey must deploy: better now than on the first assignment.
-  CAIRN_RETURN_IF_ERROR(NewEngine(options_.journeys).status());
+  CAIRN_RETURN_IF_ERROR(NewEngine(options_.journeys, /*restoring=*/false).status());
 
   const std::vector<absl::string_view> reserved = {
       "bootstrap.servers", "group.id", "enable.auto.commit", "enable.auto.offset.store",
@@ -282,12 +320,16 @@ absl::Status Worker::Impl::RegisterChannels(const v1::Journey& journey, Engine& 
 }
 
 absl::StatusOr<std::unique_ptr<Engine>> Worker::Impl::NewEngine(
-    const std::vector<v1::Journey>& journeys) {
+    const std::vector<v1::Journey>& journeys, bool restoring) {
   auto engine = std::make_unique<Engine>(options_.engine);
   engine->SetProfileSink(&sink_);
   for (const v1::Journey& journey : journeys) {
     CAIRN_RETURN_IF_ERROR(RegisterChannels(journey, *engine));
-    absl::Status s = engine->Deploy(journey);
+    // A checkpoint's journeys were each accepted when the partition read
+    // them, perhaps under an older build's migration rule: they are its
+    // history, not a new deploy to judge.
+    absl::Status s =
+        restoring ? engine->DeployForRestore(journey) : engine->Deploy(journey);
     if (!s.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("journey \"", journey.id(), "\" version ",
                                                      journey.version(), ": ", s.message()));
@@ -297,7 +339,8 @@ absl::StatusOr<std::unique_ptr<Engine>> Worker::Impl::NewEngine(
 }
 
 void Worker::Impl::Produce(const std::string& topic, const std::string& key,
-                           const std::string& value, absl::string_view message_id) {
+                           const std::string& value, absl::string_view message_id,
+                           int64_t* produced) {
   for (;;) {
     // Message records carry their id in a header; write-backs have none.
     // The producer owns the headers once it has taken the record.
@@ -314,11 +357,7 @@ void Worker::Impl::Produce(const std::string& topic, const std::string& key,
         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_END);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) rd_kafka_headers_destroy(headers);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      if (message_id.empty()) {
-        ++stats_.profile_writes_produced;
-      } else {
-        ++stats_.messages_produced;
-      }
+      ++*produced;
       return;
     }
     if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
@@ -358,7 +397,8 @@ absl::Status Worker::Impl::Assign(int32_t partition, int64_t* start_offset) {
     };
     absl::StatusOr<PartitionSnapshot> contents = DecodePartitionSnapshot(checkpoint->snapshot);
     if (!contents.ok()) return fail(contents.status());
-    absl::StatusOr<std::unique_ptr<Engine>> engine = NewEngine(contents->journeys);
+    absl::StatusOr<std::unique_ptr<Engine>> engine =
+        NewEngine(contents->journeys, /*restoring=*/true);
     if (!engine.ok()) return fail(engine.status());
     std::istringstream in(contents->engine_snapshot);
     absl::Status restored = (*engine)->Restore(in);
@@ -370,9 +410,10 @@ absl::Status Worker::Impl::Assign(int32_t partition, int64_t* start_offset) {
     ++stats_.restored_from_checkpoint;
     log_->Info(absl::StrCat("partition ", partition, ": restored the checkpoint at offset ",
                             checkpoint->offset, " (", checkpoint->snapshot.size(), " bytes, ",
-                            state.journeys.size(), " journeys)"));
+                            state.journeys.size(), " journeys); runs ",
+                            NewestVersions(state.journeys)));
   } else if (absl::IsNotFound(checkpoint.status())) {
-    CAIRN_ASSIGN_OR_RETURN(state.engine, NewEngine(options_.journeys));
+    CAIRN_ASSIGN_OR_RETURN(state.engine, NewEngine(options_.journeys, /*restoring=*/false));
     state.journeys = options_.journeys;
     *start_offset = RD_KAFKA_OFFSET_BEGINNING;
     ++stats_.started_from_beginning;
@@ -552,9 +593,13 @@ void Worker::Impl::Apply(const rd_kafka_message_t* m) {
 }
 
 // A deploy or state change: rare, and worth a line in the log either way.
+// Partitions apply such a record independently, and nothing else tells the
+// operator whether each took it, so the result is also counted, kept in the
+// stats, shown in the health line and written to the deploy-result topic.
 void Worker::Impl::ApplyJourneyChange(int32_t partition, int64_t offset,
                                       const EngineInput& input, PartitionState& state) {
   const auto* deploy = std::get_if<JourneyDeploy>(&input);
+  const auto* change = std::get_if<JourneyStateChange>(&input);
   absl::Status s =
       deploy != nullptr ? RegisterChannels(deploy->journey, *state.engine) : absl::OkStatus();
   if (s.ok()) s = ApplyInput(input, *state.engine);
@@ -562,23 +607,55 @@ void Worker::Impl::ApplyJourneyChange(int32_t partition, int64_t offset,
       deploy != nullptr
           ? absl::StrCat("deploy of journey ", Quote(deploy->journey.id()), " version ",
                          deploy->journey.version())
-          : absl::StrCat("state ", v1::JourneyState_Name(std::get<JourneyStateChange>(input).state),
-                         " of journey ", Quote(std::get<JourneyStateChange>(input).journey_id));
-  if (!s.ok()) {
-    ++state.rejected;
-    ++stats_.records_rejected;
-    log_->Warning(absl::StrCat("partition ", partition, ": ", what, " at offset ", offset,
-                               " refused: ", s.message()));
-    return;
-  }
-  ++stats_.records_applied;
-  if (deploy != nullptr) {
-    state.journeys.push_back(deploy->journey);
-    ++stats_.journeys_deployed;
+          : absl::StrCat("state ", v1::JourneyState_Name(change->state), " of journey ",
+                         Quote(change->journey_id));
+  if (s.ok()) {
+    ++stats_.records_applied;
+    if (deploy != nullptr) {
+      state.journeys.push_back(deploy->journey);
+      ++stats_.journeys_deployed;
+    } else {
+      ++stats_.journey_states_changed;
+    }
   } else {
-    ++stats_.journey_states_changed;
+    ++state.rejected;
+    ++state.changes_refused;
+    state.last_refused = absl::StrCat(offset, " (", what, ")");
+    ++stats_.records_rejected;
+    ++stats_.journey_changes_refused;
   }
-  log_->Info(absl::StrCat("partition ", partition, ": ", what, " at offset ", offset));
+
+  JourneyChangeResult result;
+  result.partition = partition;
+  result.offset = offset;
+  result.time = InputTime(input);
+  result.change = deploy != nullptr ? "deploy" : "state";
+  result.journey_id = deploy != nullptr ? deploy->journey.id() : change->journey_id;
+  if (deploy != nullptr) {
+    result.version = deploy->journey.version();
+  } else {
+    result.state = v1::JourneyState_Name(change->state);
+  }
+  result.applied = s.ok();
+  if (!s.ok()) result.error = std::string(s.message());
+  result.versions = VersionsOf(state.journeys, result.journey_id);
+  const std::string versions = absl::StrJoin(result.versions, ",");
+
+  if (s.ok()) {
+    log_->Info(absl::StrCat("partition ", partition, ": ", what, " at offset ", offset,
+                            "; its versions here: ", versions.empty() ? "none" : versions));
+  } else {
+    log_->Warning(absl::StrCat("partition ", partition, ": ", what, " at offset ", offset,
+                               " refused: ", s.message(), "; its versions here: ",
+                               versions.empty() ? "none" : versions));
+  }
+  if (!options_.deploy_result_topic.empty()) {
+    Produce(options_.deploy_result_topic, result.journey_id, EncodeJourneyChangeResult(result),
+            "", &stats_.deploy_results_produced);
+  }
+  if (stats_.journey_changes.size() < kMaxJourneyChangesKept) {
+    stats_.journey_changes.push_back(std::move(result));
+  }
 }
 
 void Worker::Impl::LogHealth() {
@@ -594,7 +671,12 @@ void Worker::Impl::LogHealth() {
     log_->Info(absl::StrCat("health p", partition, " next=", state.next_offset, " lag=", lag,
                             " uncheckpointed=", state.records_since_checkpoint,
                             " checkpoint=", state.checkpoint_offset, " records=", state.records,
-                            " rejected=", state.rejected, " bad=", state.bad));
+                            " rejected=", state.rejected, " bad=", state.bad,
+                            " journeys=", NewestVersions(state.journeys),
+                            " changes_refused=", state.changes_refused,
+                            state.changes_refused > 0
+                                ? absl::StrCat(" last_refused=", state.last_refused)
+                                : ""));
   }
 }
 

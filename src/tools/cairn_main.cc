@@ -64,6 +64,7 @@ constexpr const char kUsage[] =
 #ifdef CAIRN_HAVE_KAFKA
     "  worker --brokers HOST:PORT,... --group G --topic T --journeys PATH\n"
     "      --checkpoints DIR [--message-topic T] [--profile-topic T]\n"
+    "      [--deploy-result-topic T]\n"
     "      [--checkpoint-records N] [--checkpoint-interval 30s] [--keep N]\n"
     "      [--health-interval 60s] [--max-lateness 1h] [--max-input-lead 1h]\n"
     "      [--config KEY=VALUE]...\n"
@@ -75,10 +76,12 @@ constexpr const char kUsage[] =
     "                     write clock ticks into every partition of a topic\n"
     "  deploy --brokers HOST:PORT,... --topic T --journey FILE [--at TIME]\n"
     "      [--config KEY=VALUE]...\n"
-    "                     deploy a journey (version) in every partition's engine\n"
+    "                     write a journey (version) into every partition; each\n"
+    "                     partition's worker applies or refuses it when it reads it\n"
     "  state --brokers HOST:PORT,... --topic T --journey ID\n"
     "      --state active|paused|stopped [--at TIME] [--config KEY=VALUE]...\n"
-    "                     pause, resume or stop a journey in every partition\n"
+    "                     write a pause, resume or stop of a journey into every\n"
+    "                     partition\n"
 #endif
     "  help               show this text\n";
 

@@ -69,19 +69,22 @@ void PrintStats(const kafka::WorkerStats& s) {
   fmt::print(stderr,
              "cairn worker: records applied {}, rejected {}, bad {}; messages {}, profile "
              "writes {}; checkpoints {} ({} bytes); partitions assigned {}, revoked {}; "
-             "restored {}, from the beginning {}, checkpoints skipped {}\n",
+             "restored {}, from the beginning {}, checkpoints skipped {}; journey changes "
+             "applied {}, refused {}\n",
              s.records_applied, s.records_rejected, s.records_bad, s.messages_produced,
              s.profile_writes_produced, s.checkpoints_saved, s.checkpoint_bytes,
              s.partitions_assigned, s.partitions_revoked, s.restored_from_checkpoint,
-             s.started_from_beginning, s.checkpoint_warnings);
+             s.started_from_beginning, s.checkpoint_warnings,
+             s.journeys_deployed + s.journey_states_changed, s.journey_changes_refused);
 }
 
 }  // namespace
 
 int Worker(const std::vector<std::string>& args) {
   Flags flags({"brokers", "group", "topic", "journeys", "checkpoints", "message-topic",
-               "profile-topic", "checkpoint-records", "checkpoint-interval", "keep",
-               "health-interval", "max-lateness", "max-input-lead", "config"},
+               "profile-topic", "deploy-result-topic", "checkpoint-records",
+               "checkpoint-interval", "keep", "health-interval", "max-lateness",
+               "max-input-lead", "config"},
               {});
   std::string error;
   if (!flags.Parse(args, &error)) return Usage("worker", error);
@@ -96,6 +99,9 @@ int Worker(const std::vector<std::string>& args) {
       flags.Get("message-topic").value_or(absl::StrCat(options.input_topic, ".messages"));
   options.profile_topic =
       flags.Get("profile-topic").value_or(absl::StrCat(options.input_topic, ".profiles"));
+  // No default: the topic must exist, and workers written for a cluster
+  // without it must not start failing.
+  options.deploy_result_topic = flags.Get("deploy-result-topic").value_or("");
   if (auto n = flags.Get("checkpoint-records");
       n && (!absl::SimpleAtoi(*n, &options.checkpoint_every_records) ||
             options.checkpoint_every_records < 1)) {
@@ -155,6 +161,14 @@ int Worker(const std::vector<std::string>& args) {
 
 namespace {
 
+// What a written journey change does not say: whether the partitions take
+// it. Each worker applies or refuses it when it reads it, later.
+constexpr char kPartitionsDecide[] =
+    "not applied yet: each partition applies or refuses it when its worker reads it. See "
+    "each partition's result in the workers' log (\"partition P: ... at offset O\", and "
+    "journeys= in its health lines) or in the deploy-result topic "
+    "(cairn worker --deploy-result-topic); docs/scale-out.md, \"Changing journeys\"";
+
 // The flags every broadcasting command shares: --brokers, --topic (both
 // required), --config, --at. Returns false with *error set on bad usage.
 bool BroadcastFlags(const Flags& flags, kafka::BroadcastWriterOptions* options,
@@ -178,9 +192,11 @@ bool BroadcastFlags(const Flags& flags, kafka::BroadcastWriterOptions* options,
   return true;
 }
 
-// Writes one broadcast input; prints what it did. An exit code.
+// Writes one broadcast input; prints what it did, and `after` on a line of
+// its own when not empty. An exit code.
 int WriteOnce(const std::string& command, const kafka::BroadcastWriterOptions& options,
-              const kafka::EngineInput& input, const std::string& what) {
+              const kafka::EngineInput& input, const std::string& what,
+              const std::string& after = "") {
   absl::StatusOr<std::unique_ptr<kafka::BroadcastWriter>> writer =
       kafka::BroadcastWriter::Create(options);
   absl::StatusOr<int> partitions =
@@ -192,6 +208,7 @@ int WriteOnce(const std::string& command, const kafka::BroadcastWriterOptions& o
   fmt::print(stderr, "cairn {}: {} at {} into {} partitions\n", command, what,
              absl::FormatTime(absl::RFC3339_full, kafka::InputTime(input), absl::UTCTimeZone()),
              *partitions);
+  if (!after.empty()) fmt::print(stderr, "cairn {}: {}\n", command, after);
   return 0;
 }
 
@@ -269,9 +286,11 @@ int Deploy(const std::vector<std::string>& args) {
     return 1;
   }
   const std::string what =
-      absl::StrCat("deploy of journey \"", journey->id(), "\" version ", journey->version());
+      absl::StrCat("wrote the deploy of journey \"", journey->id(), "\" version ",
+                   journey->version());
   return WriteOnce("deploy", options,
-                   kafka::JourneyDeploy{*std::move(journey), at.value_or(absl::Now())}, what);
+                   kafka::JourneyDeploy{*std::move(journey), at.value_or(absl::Now())}, what,
+                   kPartitionsDecide);
 }
 
 int State(const std::vector<std::string>& args) {
@@ -293,8 +312,9 @@ int State(const std::vector<std::string>& args) {
   const std::string journey_id = *flags.Get("journey");
   return WriteOnce("state", options,
                    kafka::JourneyStateChange{journey_id, *state, at.value_or(absl::Now())},
-                   absl::StrCat("state ", name, " of journey \"", internal::Escaped(journey_id),
-                                "\""));
+                   absl::StrCat("wrote the state ", name, " of journey \"",
+                                internal::Escaped(journey_id), "\""),
+                   kPartitionsDecide);
 }
 
 }  // namespace cairn::tools

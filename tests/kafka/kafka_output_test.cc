@@ -1,7 +1,8 @@
 // Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
 //
-// The worker's output records: messages and profile write-backs as JSON,
-// every field present, always valid JSON whatever the values hold.
+// The worker's output records: messages, profile write-backs and deploy
+// results as JSON, every field present, always valid JSON whatever the
+// values hold.
 
 #include <cmath>
 #include <limits>
@@ -77,6 +78,40 @@ TEST_CASE("Output: a profile write-back record, with values JSON cannot hold exa
         R"("ratio":0.25,"broken":null,"since":"2026-01-05T10:00:00Z","vip":true,)"
         R"("none":null},"unset":["coupon"],"add_tags":["vip","q\"uote"],"remove_tags":[]})");
   REQUIRE_THAT(StatusOf(json::ParseJson(json)), IsOk());
+}
+
+TEST_CASE("Output: deploy-result records of an applied deploy and a refused state change") {
+  JourneyChangeResult r;
+  r.partition = 3;
+  r.offset = 181236;
+  r.time = kTime;
+  r.change = "deploy";
+  r.journey_id = "cart_abandonment";
+  r.version = 2;
+  r.applied = true;
+  r.versions = {1, 2};
+  const std::string applied = EncodeJourneyChangeResult(r);
+  CHECK(applied ==
+        R"({"partition":3,"offset":181236,"time":"2026-01-05T10:00:00Z","change":"deploy",)"
+        R"("journey":"cart_abandonment","version":2,"result":"applied","versions":[1,2]})");
+  REQUIRE_THAT(StatusOf(json::ParseJson(applied)), IsOk());
+
+  // A record may name any journey: text that is not UTF-8 is escaped, so the
+  // value stays JSON.
+  JourneyChangeResult s;
+  s.partition = 0;
+  s.offset = 7;
+  s.time = kTime;
+  s.change = "state";
+  s.journey_id = "no\xFFsuch";
+  s.state = "PAUSED";
+  s.error = "journey no\\xFFsuch is \"not\" deployed";
+  const std::string refused = EncodeJourneyChangeResult(s);
+  CHECK(refused ==
+        R"({"partition":0,"offset":7,"time":"2026-01-05T10:00:00Z","change":"state",)"
+        R"("journey":"no\\xFFsuch","state":"PAUSED","result":"refused",)"
+        R"("error":"journey no\\xFFsuch is \"not\" deployed","versions":[]})");
+  REQUIRE_THAT(StatusOf(json::ParseJson(refused)), IsOk());
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <utility>
@@ -595,6 +596,160 @@ TEST_CASE("Worker: journeys change through deploy and state records across a res
   CHECK(reports.at("repurchase_coupon").state() == "PAUSED");
 }
 
+// Regression (issue #15, divergent deploys): a migration deploy written to
+// every partition was taken by partitions with nobody at the unmapped node
+// and refused by the others, while nothing but a warning said so. Now every
+// partition gives the same answer, and reports it: stats, log, health line
+// and a deploy-result record each.
+TEST_CASE("Worker: each partition reports what it did with deploy and state records") {
+  Setup setup("results");
+  constexpr char kResults[] = "shop-deploy-results";
+  setup.cluster.CreateTopic(kResults, kPartitions);
+  const absl::Time t0 = absl::FromUnixSeconds(1767571200);  // 2026-01-05
+  const absl::Time later = t0 + absl::Hours(25);
+
+  // Three shoppers view and cart at t0 and do not pay: a day later they
+  // wait in the cart journey's goal, in at most three of the partitions.
+  std::vector<Record> records;
+  for (Record& r : JsonRecords(ClockTick{t0}, kPartitions)) records.push_back(std::move(r));
+  for (const char* subject : {"ann", "bob", "cy"}) {
+    for (const char* name : {"product_view", "add_to_cart"}) {
+      Event e;
+      e.subject_id = subject;
+      e.name = name;
+      e.time = t0;
+      records.push_back(JsonRecord(e));
+    }
+  }
+  for (Record& r : JsonRecords(ClockTick{later}, kPartitions)) records.push_back(std::move(r));
+  // Version 2 maps the split only, not the goal where enrollments wait:
+  // refused everywhere, whether a partition's goal holds anyone or not.
+  v1::Journey partial = setup.journeys.front();
+  REQUIRE(partial.id() == "cart_abandonment");
+  partial.set_version(2);
+  (*partial.mutable_migration()->mutable_node_map())["holdout_split"] = "holdout_split";
+  v1::Journey complete = partial;
+  (*complete.mutable_migration()->mutable_node_map())["paid_within_12h"] = "paid_within_12h";
+  for (const EngineInput& change :
+       {EngineInput(JourneyDeploy{partial, later}), EngineInput(JourneyDeploy{complete, later}),
+        EngineInput(JourneyStateChange{"no_such_journey", v1::PAUSED, later})}) {
+    for (Record& r : Broadcast(change)) records.push_back(std::move(r));
+  }
+  const std::vector<int64_t> ends = setup.Write(records);
+
+  CapturingLog log;
+  WorkerOptions options = setup.Options(&log);
+  options.deploy_result_topic = kResults;
+  WorkerThread worker(options);
+  setup.AwaitCheckpoints(ends);
+  // A health line of a partition after all three records.
+  REQUIRE(log.WaitFor("changes_refused=2 last_refused=", std::chrono::seconds(60)));
+  REQUIRE_THAT(worker.Stop(), IsOk());
+  INFO(log.All());
+  const WorkerStats stats = worker.stats();
+
+  // Somebody waits in the goal of some partitions and not of others...
+  const std::map<std::string, v1::JourneyReport> reports =
+      ReportsFromCheckpoints(*setup.store, ends, setup.engine_options);
+  REQUIRE(reports.at("cart_abandonment").versions_size() == 2);
+  CHECK(reports.at("cart_abandonment").versions(1).migrated_in() == 3);
+  // ...yet each partition refused the partial map, with the same message,
+  // and applied the complete one.
+  const std::string refusal =
+      "journey cart_abandonment: version 2 cannot take the enrollments older versions may "
+      "hold: version 1, node \"paid_within_12h\" (goal), field migration.node_map: not "
+      "mapped (every node where an enrollment can wait must map to a node of the same kind, "
+      "whether or not one waits there now)";
+  REQUIRE(stats.journey_changes.size() == 3 * kPartitions);
+  CHECK(stats.journey_changes_refused == 2 * kPartitions);
+  CHECK(stats.journeys_deployed == kPartitions);
+  std::map<int32_t, int> per_partition;
+  for (const JourneyChangeResult& r : stats.journey_changes) {
+    INFO(r.partition << ":" << r.offset << " " << r.change << " " << r.journey_id);
+    ++per_partition[r.partition];
+    if (r.change == "state") {
+      CHECK_FALSE(r.applied);
+      CHECK(r.error == "journey no_such_journey is not deployed");
+      CHECK(r.versions.empty());
+    } else if (r.applied) {
+      CHECK(r.versions == std::vector<int64_t>{1, 2});
+    } else {
+      CHECK(r.error == refusal);
+      CHECK(r.versions == std::vector<int64_t>{1});
+    }
+  }
+  CHECK(per_partition.size() == kPartitions);
+  CHECK(log.Count(absl::StrCat("refused: ", refusal, "; its versions here: 1")) == kPartitions);
+  CHECK(log.Count("version 2 at offset") == 2 * kPartitions);
+
+  // The deploy-result topic holds one record per partition per change.
+  const std::vector<ReadRecord> results = ReadTopic(setup.cluster.bootstraps(), kResults,
+                                                    kPartitions);
+  CHECK(stats.deploy_results_produced == 3 * kPartitions);
+  REQUIRE(results.size() == 3 * kPartitions);
+  std::map<std::string, int> by_result;
+  for (const ReadRecord& r : results) {
+    CHECK(r.format == "json");
+    if (absl::StrContains(r.payload, "\"change\":\"deploy\"")) {
+      CHECK(r.key == "cart_abandonment");
+      ++by_result[absl::StrContains(r.payload, "\"result\":\"applied\",\"versions\":[1,2]}")
+                      ? "applied"
+                      : "refused"];
+    } else {
+      CHECK(r.key == "no_such_journey");
+      CHECK_THAT(r.payload, Catch::EndsWith(
+                                "\"state\":\"PAUSED\",\"result\":\"refused\",\"error\":"
+                                "\"journey no_such_journey is not deployed\",\"versions\":[]}"));
+    }
+  }
+  CHECK(by_result["applied"] == kPartitions);
+  CHECK(by_result["refused"] == kPartitions);
+
+  // Each partition's health line names the versions it runs and its refusals.
+  int health = 0;
+  for (const std::string& line : log.Lines()) {
+    if (!absl::StrContains(line, "changes_refused=2 last_refused=")) continue;
+    ++health;
+    CHECK_THAT(line, Catch::Contains(" journeys=cart_abandonment@2,"));
+    CHECK_THAT(line, Catch::EndsWith(" (state PAUSED of journey \"no_such_journey\")"));
+  }
+  CHECK(health > 0);
+}
+
+// Checkpoints written before migrations were judged on the graphs may hold
+// a version whose map covered only the nodes occupied then. They are the
+// partition's history: the worker restores them (Engine::DeployForRestore)
+// instead of stopping because Deploy would now refuse that version.
+TEST_CASE("Worker: a checkpoint with a version the graph rule refuses still restores") {
+  Setup setup("old_rule");
+  v1::Journey partial = setup.journeys.front();
+  REQUIRE(partial.id() == "cart_abandonment");
+  partial.set_version(2);
+  (*partial.mutable_migration()->mutable_node_map())["holdout_split"] = "holdout_split";
+  std::vector<v1::Journey> history = setup.journeys;
+  history.push_back(partial);
+  for (int32_t p = 0; p < kPartitions; ++p) {
+    IdSink sink;
+    Engine engine(setup.engine_options);
+    for (const char* channel : {"push", "sms", "email", "webhook", "in_game_mail"}) {
+      REQUIRE_THAT(engine.RegisterChannel(channel, &sink), IsOk());
+    }
+    for (const v1::Journey& j : history) REQUIRE_THAT(engine.DeployForRestore(j), IsOk());
+    std::ostringstream snapshot;
+    REQUIRE_THAT(engine.Snapshot(snapshot), IsOk());
+    REQUIRE_THAT(setup.store->Save(p, 0, EncodePartitionSnapshot({history, snapshot.str()})),
+                 IsOk());
+  }
+  std::vector<Record> records = JsonRecords(ClockTick{absl::FromUnixSeconds(1767571200)},
+                                            kPartitions);
+  const std::vector<int64_t> ends = setup.Write(records);
+  CapturingLog log;
+  const WorkerStats stats = setup.RunToCheckpoints(setup.Options(&log), ends);
+  INFO(log.All());
+  CHECK(stats.restored_from_checkpoint == kPartitions);
+  CHECK(log.Count("5 journeys); runs cart_abandonment@2,") == kPartitions);
+}
+
 TEST_CASE("Worker: options are checked") {
   absl::StatusOr<std::unique_ptr<DirectoryCheckpointStore>> store =
       DirectoryCheckpointStore::Open(FreshDir("options"));
@@ -619,6 +774,8 @@ TEST_CASE("Worker: options are checked") {
       {"no output", [](WorkerOptions& o) { o.message_topic.clear(); },
        "message_topic is required"},
       {"loop", [](WorkerOptions& o) { o.message_topic = "in"; },
+       "cannot also be an output topic"},
+      {"result loop", [](WorkerOptions& o) { o.deploy_result_topic = "in"; },
        "cannot also be an output topic"},
       {"no journeys", [](WorkerOptions& o) { o.journeys.clear(); }, "journeys is empty"},
       {"no store", [](WorkerOptions& o) { o.checkpoints = nullptr; }, "checkpoints is required"},

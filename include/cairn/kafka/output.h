@@ -1,9 +1,11 @@
 // Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
 //
 // The records a Cairn worker writes (cairn/kafka/worker.h): one per message
-// an action sends, to the message topic, and one per profile write-back, to
-// the profile topic. Both are keyed by subject id, carry the header
-// "cairn-format": "json", and hold one JSON object.
+// an action sends, to the message topic, one per profile write-back, to the
+// profile topic, and one per deploy or state-change record a partition
+// applies or refuses, to the deploy-result topic. Messages and write-backs
+// are keyed by subject id, deploy results by journey id; each record carries
+// the header "cairn-format": "json" and holds one JSON object.
 //
 // Message records also carry the header "cairn-message-id": the message's
 // deterministic id (Message::message_id). A worker that restarts from a
@@ -25,14 +27,36 @@
 // RFC 3339 text and a non-finite double as null (a write-back is never
 // refused: the engine has applied it already).
 //
+// Deploy-result records, one per partition for each deploy or state-change
+// record (cairn deploy, cairn state), written when the partition reads it:
+//   {"partition":3,"offset":181236,"time":"2026-03-01T09:00:00Z",
+//    "change":"deploy","journey":"cart_abandonment","version":2,
+//    "result":"applied","versions":[1,2]}
+//   {"partition":5,"offset":181240,"time":"2026-03-01T09:00:00Z",
+//    "change":"deploy","journey":"cart_abandonment","version":3,
+//    "result":"refused","error":"journey cart_abandonment: version 3 ...",
+//    "versions":[1,2]}
+//   {"partition":3,"offset":181300,"time":"2026-03-01T10:00:00Z",
+//    "change":"state","journey":"repurchase_coupon","state":"PAUSED",
+//    "result":"applied","versions":[1]}
+// "partition" and "offset" locate the input record; "version" is given for
+// deploys, "state" for state changes, "error" when refused. "versions" are
+// the versions of the journey the partition has deployed after the record,
+// oldest first (the last takes new entries; empty when it has none). A
+// partition replayed after a crash writes its results again: (partition,
+// offset) identifies a result.
+//
 // Thread-safety: pure functions.
 
 #ifndef CAIRN_KAFKA_OUTPUT_H_
 #define CAIRN_KAFKA_OUTPUT_H_
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "cairn/sink.h"
 
 namespace cairn::kafka {
@@ -45,6 +69,34 @@ std::string EncodeMessageRecord(const Message& message);
 
 // The value of a profile write-back record.
 std::string EncodeProfileWriteRecord(const ProfileWrite& write);
+
+// What one partition did with one deploy or state-change record.
+struct JourneyChangeResult {
+  // Where the input record is.
+  int32_t partition = 0;
+  int64_t offset = 0;
+  // The record's time.
+  absl::Time time;
+  // "deploy" or "state".
+  std::string change;
+  // The journey the record names.
+  std::string journey_id;
+  // deploy: the version it deploys.
+  int64_t version = 0;
+  // state: the state it sets, "ACTIVE", "PAUSED" or "STOPPED".
+  std::string state;
+  // True when the partition applied it; false when its engine refused it.
+  bool applied = false;
+  // Refused: why (the engine's message).
+  std::string error;
+  // The versions of the journey the partition has deployed after the
+  // record, oldest first.
+  std::vector<int64_t> versions;
+};
+
+// The value of a deploy-result record. Text that is not UTF-8 (a journey id
+// or message from a record) is written escaped.
+std::string EncodeJourneyChangeResult(const JourneyChangeResult& result);
 
 }  // namespace cairn::kafka
 

@@ -34,6 +34,14 @@
 // applied at its offset, and the journeys a partition has deployed are part
 // of its checkpoint (PartitionSnapshot). So every replay deploys at the same
 // point. `journeys` are the partition's journeys at the start of its log.
+// Each partition applies or refuses such a record on its own (a deploy its
+// engine refuses is refused on every partition with the same versions, but
+// partitions restored from older builds' checkpoints may differ), so the
+// worker reports every outcome per partition: a log line, WorkerStats
+// (journey_changes, journey_changes_refused), the partition's health line
+// (the newest version of each journey it runs, and its refusals), and a
+// deploy-result record (cairn/kafka/output.h) when `deploy_result_topic` is
+// set.
 //
 // Bad records — ones that do not decode — are counted and logged with
 // their partition:offset and skipped; inputs the engine rejects (late,
@@ -73,6 +81,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "cairn/kafka/checkpoint.h"
+#include "cairn/kafka/output.h"
 #include "cairn/options.h"
 #include "cairn/v1/journey.pb.h"
 
@@ -99,6 +108,11 @@ struct WorkerOptions {
   // Where profile write-backs go; empty: they are not published (the
   // engines still apply them to their own profiles).
   std::string profile_topic;
+  // Where each partition's result of each deploy and state-change record
+  // goes (JourneyChangeResult, keyed by journey id); empty: not published
+  // (the log, stats and health lines still show them). The topic must
+  // exist: an output that cannot be delivered stops the worker.
+  std::string deploy_result_topic;
 
   // The journeys a partition's engine deploys when it starts from the
   // beginning of its log, in this order (as LoadJourneys gives them); a
@@ -159,16 +173,23 @@ struct WorkerStats {
   int64_t checkpoint_warnings = 0;     // corrupt checkpoints skipped
   int64_t journeys_deployed = 0;       // by deploy records
   int64_t journey_states_changed = 0;  // by state records
+  // Deploy and state records an engine refused (also in records_rejected).
+  int64_t journey_changes_refused = 0;
+  int64_t deploy_results_produced = 0;  // to deploy_result_topic
   // The first 1000 bad records, in the order read.
   std::vector<BadRecord> bad_records;
+  // What each partition did with each deploy and state record, in the order
+  // read (the first 1000).
+  std::vector<JourneyChangeResult> journey_changes;
 };
 
 // What a worker stores as a partition's checkpoint (Checkpoint::snapshot):
 // the journeys its engine has deployed, in deploy order (the worker's
 // journeys, then those deployed by deploy records), and the engine's
 // snapshot. A worker restoring the partition deploys exactly these before
-// Engine::Restore, whatever its own `journeys` say: they are the partition's
-// state, as the deploy records in its log made it.
+// Engine::Restore (with Engine::DeployForRestore: each passed its checks when
+// the partition first deployed it), whatever its own `journeys` say: they
+// are the partition's state, as the deploy records in its log made it.
 struct PartitionSnapshot {
   std::vector<v1::Journey> journeys;
   std::string engine_snapshot;

@@ -1,0 +1,87 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+
+#include "exec/migration.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "cairn/journey.h"
+
+namespace cairn::internal {
+namespace {
+
+// True when some rule of `quiet_hours` can defer a send on `channel`. A
+// rule whose start equals its end covers no minute (the engine never finds
+// a time inside it), so it defers nothing.
+bool QuietHoursDefer(absl::string_view channel, absl::Span<const QuietHours> quiet_hours) {
+  for (const QuietHours& q : quiet_hours) {
+    if (!q.channel.empty() && q.channel != channel) continue;
+    if (q.start_hour != q.end_hour || q.start_minute != q.end_minute) return true;
+  }
+  return false;
+}
+
+// The node's kind, and for an action why an enrollment waits there.
+std::string Describe(const JourneyGraph& graph, const GraphNode& node) {
+  if (node.kind != NodeKind::kAction) return std::string(NodeKindName(node.kind));
+  if (node.def->action().has_await_delivery()) return "action awaiting delivery";
+  return absl::StrCat("action on \"", graph.channels[node.channel], "\", which quiet hours defer");
+}
+
+}  // namespace
+
+bool CanHoldEnrollment(const JourneyGraph& graph, const GraphNode& node,
+                       absl::Span<const QuietHours> quiet_hours) {
+  if (node.blocking) return true;
+  return node.kind == NodeKind::kAction &&
+         QuietHoursDefer(graph.channels[node.channel], quiet_hours);
+}
+
+absl::Status CheckMigration(const JourneyGraph& to, absl::string_view to_subject_type,
+                            absl::Span<const MigrationSource> from,
+                            absl::Span<const QuietHours> quiet_hours) {
+  std::vector<std::string> problems;
+  for (const MigrationSource& source : from) {
+    const JourneyGraph& old = *source.graph;
+    const std::string where = absl::StrCat("version ", source.version);
+    bool holds = false;
+    for (const GraphNode& node : old.nodes) {
+      if (!CanHoldEnrollment(old, node, quiet_hours)) continue;
+      holds = true;
+      auto target = to.migration.find(node.id);
+      if (target == to.migration.end()) {
+        problems.push_back(absl::StrCat(where, ", node \"", node.id, "\" (", Describe(old, node),
+                                        "), field migration.node_map: not mapped"));
+      } else if (to.nodes[target->second].kind != node.kind) {
+        const GraphNode& into = to.nodes[target->second];
+        problems.push_back(absl::StrCat(where, ", node \"", node.id, "\" (", Describe(old, node),
+                                        "), field migration.node_map[\"", node.id,
+                                        "\"]: maps to \"", into.id, "\", a ",
+                                        NodeKindName(into.kind), " node"));
+      }
+    }
+    // A version where no enrollment can wait never holds one to move.
+    if (!holds) continue;
+    if (old.instance_key != to.instance_key) {
+      problems.push_back(absl::StrCat(
+          where, ", field settings.instance_key: \"", old.instance_key, "\", not \"",
+          to.instance_key, "\"; enrollments cannot move between versions keyed differently"));
+    }
+    if (source.subject_type != to_subject_type) {
+      problems.push_back(
+          absl::StrCat(where, ", field settings.subject_type: \"", source.subject_type,
+                       "\", not \"", to_subject_type,
+                       "\"; enrollments cannot move between versions of different subject types"));
+    }
+  }
+  if (problems.empty()) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "journey ", to.definition.id(), ": version ", to.definition.version(),
+      " cannot take the enrollments older versions may hold: ", absl::StrJoin(problems, "; "),
+      " (every node where an enrollment can wait must map to a node of the same kind, "
+      "whether or not one waits there now)"));
+}
+
+}  // namespace cairn::internal
