@@ -15,7 +15,7 @@
 #include "cairn/kafka/record.h"
 #include "cairn/v1/input.pb.h"
 #include "json/json.h"
-#include "sim/event_log.h"
+#include "json/event_lines.h"
 
 namespace {
 
@@ -61,7 +61,7 @@ BENCHMARK(BM_ParseJsonObject)->Apply(Sizes);
 void BM_ParseProfileLine(benchmark::State& state) {
   TimeDecode(state,
              absl::StrCat(R"({"subject":"u1","attributes":)", Members(state.range(0)), "}"),
-             cairn::sim::ParseProfileLine);
+             cairn::json::ParseProfileLine);
 }
 BENCHMARK(BM_ParseProfileLine)->Apply(Sizes);
 
@@ -72,7 +72,7 @@ void BM_EventLineDuplicateProperty(benchmark::State& state) {
              absl::StrCat(
                  R"({"subject":"u1","name":"e","time":"2026-01-05T10:00:00Z","properties":)",
                  Members(state.range(0), R"(,"p0":0)"), "}"),
-             cairn::sim::ParseEventLine, /*expect_ok=*/false);
+             cairn::json::ParseEventLine, /*expect_ok=*/false);
 }
 BENCHMARK(BM_EventLineDuplicateProperty)->Apply(Sizes);
 

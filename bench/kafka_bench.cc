@@ -35,7 +35,7 @@
 #include "cairn/kafka/checkpoint.h"
 #include "cairn/kafka/record.h"
 #include "cairn/kafka/worker.h"
-#include "sim/event_log.h"
+#include "json/event_lines.h"
 #include "sim/generator.h"
 
 namespace {
@@ -72,7 +72,7 @@ std::vector<Record> GenerateRecords() {
   std::vector<Record> records;
   std::istringstream lines(log.str());
   for (std::string line; std::getline(lines, line);) {
-    absl::StatusOr<cairn::Event> event = cairn::sim::ParseEventLine(line);
+    absl::StatusOr<cairn::Event> event = cairn::json::ParseEventLine(line);
     Check(event.ok(), "cannot parse a generated event");
     records.push_back({event->subject_id, line});
   }

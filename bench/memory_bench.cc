@@ -47,7 +47,7 @@
 #include "bench_setup.h"
 #include "cairn/cairn.h"
 #include "exec/engine_state.h"  // sizeof only
-#include "sim/event_log.h"
+#include "json/event_lines.h"
 #include "timer/timer_queue.h"  // sizeof only
 
 namespace {
@@ -362,7 +362,7 @@ int RunFile(const std::string& events_path, const std::string& journey_path, boo
     absl::flat_hash_set<std::string> seen;
     for (const std::string& line : lines) {
       const auto p0 = std::chrono::steady_clock::now();
-      absl::StatusOr<cairn::Event> e = cairn::sim::ParseEventLine(line);
+      absl::StatusOr<cairn::Event> e = cairn::json::ParseEventLine(line);
       parse_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - p0).count();
       if (!e.ok()) continue;
       if (start == absl::InfinitePast()) start = e->time;
@@ -391,7 +391,7 @@ int RunFile(const std::string& events_path, const std::string& journey_path, boo
   absl::Time last = start;
   const auto t0 = std::chrono::steady_clock::now();
   for (const std::string& line : lines) {
-    absl::StatusOr<cairn::Event> e = cairn::sim::ParseEventLine(line);
+    absl::StatusOr<cairn::Event> e = cairn::json::ParseEventLine(line);
     if (!e.ok()) {
       ++bad;
       continue;

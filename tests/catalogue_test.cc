@@ -37,7 +37,7 @@
 #include "cairn/v1/snapshot.pb.h"
 #include "catch2/catch.hpp"
 #include "google/protobuf/stubs/logging.h"
-#include "sim/event_log.h"
+#include "json/event_lines.h"
 #include "sim/generator.h"
 #include "sim/simulator.h"
 #include "snapshot/record_io.h"
@@ -2288,7 +2288,7 @@ TEST_CASE("Event lines: each bad line gives its error") {
   CheckUniqueNames(cases);
   for (const LineCase& c : cases) {
     INFO("case: " << c.name << "\nline: " << c.line);
-    const absl::StatusOr<Event> event = sim::ParseEventLine(c.line);
+    const absl::StatusOr<Event> event = json::ParseEventLine(c.line);
     REQUIRE_FALSE(event.ok());
     // Time errors end with absl's own reason.
     const bool time_error = absl::StrContains(c.message, "is not an RFC 3339 time: ");
@@ -2322,7 +2322,7 @@ TEST_CASE("Profile lines: each bad line gives its error") {
   CheckUniqueNames(cases);
   for (const LineCase& c : cases) {
     INFO("case: " << c.name << "\nline: " << c.line);
-    const absl::StatusOr<sim::ProfileLine> profile = sim::ParseProfileLine(c.line);
+    const absl::StatusOr<json::ProfileLine> profile = json::ParseProfileLine(c.line);
     REQUIRE_FALSE(profile.ok());
     CheckError(profile.status(), Exact(kInvalid, c.message));
   }

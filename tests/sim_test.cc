@@ -17,7 +17,7 @@
 #include "cairn/cairn.h"
 #include "catch2/catch.hpp"
 #include "json/json.h"
-#include "sim/event_log.h"
+#include "json/event_lines.h"
 #include "sim/generator.h"
 #include "sim/render.h"
 #include "sim/simulator.h"
@@ -29,6 +29,13 @@ namespace {
 
 using json::JsonValue;
 using json::ParseJson;
+using json::EventFromJson;
+using json::FormatEventTime;
+using json::ParseEventLine;
+using json::ParseEventLineFast;
+using json::ParseJsonObject;
+using json::ParseProfileLine;
+using json::ProfileLine;
 using testing::IsOk;
 using testing::StatusOf;
 using testing::TextJourney;

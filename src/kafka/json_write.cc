@@ -12,7 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "json/json.h"
-#include "sim/event_log.h"
+#include "json/event_lines.h"
 #include "util/utf8.h"
 
 namespace cairn::kafka::internal {
@@ -115,7 +115,7 @@ void AppendLenientJsonValue(const Value& v, std::string* out) {
       return;
     }
     case Value::Type::kTimestamp:
-      json::AppendJsonString(sim::FormatEventTime(v.timestamp_value()), out);
+      json::AppendJsonString(json::FormatEventTime(v.timestamp_value()), out);
       return;
     default:
       // Null, string, bool and string list always have an exact form.

@@ -9,7 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "json/json.h"
 #include "kafka/json_write.h"
-#include "sim/event_log.h"
+#include "json/event_lines.h"
 #include "util/utf8.h"
 
 namespace cairn::kafka {
@@ -50,7 +50,7 @@ std::string EncodeMessageRecord(const Message& m) {
   AppendField("template", m.template_id, &out);
   AppendField("subject", m.subject_id, &out);
   AppendField("subject_type", m.subject_type, &out);
-  AppendField("time", sim::FormatEventTime(m.time), &out);
+  AppendField("time", json::FormatEventTime(m.time), &out);
   AppendKey("params", &out);
   out.push_back('{');
   for (const auto& [key, value] : m.params) AppendField(key, value, &out);
@@ -68,7 +68,7 @@ std::string EncodeProfileWriteRecord(const ProfileWrite& w) {
   AppendField("subject_type", w.subject_type, &out);
   AppendField("journey", w.journey_id, &out);
   AppendField("node", w.node_id, &out);
-  AppendField("time", sim::FormatEventTime(w.time), &out);
+  AppendField("time", json::FormatEventTime(w.time), &out);
   AppendKey("set", &out);
   out.push_back('{');
   for (const auto& [name, value] : w.set) {
@@ -89,7 +89,7 @@ std::string EncodeJourneyChangeResult(const JourneyChangeResult& r) {
   absl::StrAppend(&out, r.partition);
   AppendKey("offset", &out);
   absl::StrAppend(&out, r.offset);
-  AppendField("time", sim::FormatEventTime(r.time), &out);
+  AppendField("time", json::FormatEventTime(r.time), &out);
   AppendField("change", r.change, &out);
   AppendText("journey", r.journey_id, &out);
   if (r.change == "deploy") {

@@ -23,7 +23,7 @@
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "json/json.h"
 #include "kafka/json_write.h"
-#include "sim/event_log.h"
+#include "json/event_lines.h"
 #include "util/proto_time.h"
 
 namespace cairn::kafka {
@@ -52,7 +52,7 @@ absl::Status CheckTime(absl::string_view kind, absl::Time t) {
       absl::FromCivil(absl::CivilSecond(10000, 1, 1, 0, 0, 0), absl::UTCTimeZone());
   if (t == absl::InfinitePast()) return Invalid(kind, "time is not set");
   if (t < kMin || t >= kEnd) {
-    return Invalid(kind, absl::StrCat("time ", sim::FormatEventTime(t),
+    return Invalid(kind, absl::StrCat("time ", json::FormatEventTime(t),
                                       " is outside 0001-01-01..9999-12-31"));
   }
   return absl::OkStatus();
@@ -95,7 +95,7 @@ absl::Status AppendJsonAttributes(absl::string_view kind, absl::string_view what
 }
 
 void AppendTimeField(absl::Time t, std::string* out) {
-  AppendField("time", sim::FormatEventTime(t), out);
+  AppendField("time", json::FormatEventTime(t), out);
 }
 
 // ---- JSON decoding ----
@@ -108,39 +108,39 @@ bool HasKey(const json::JsonValue& object, absl::string_view key) {
 }
 
 absl::StatusOr<EngineInput> EventFromJson(const json::JsonValue& object) {
-  absl::StatusOr<Event> event = sim::EventFromJson(object);
+  absl::StatusOr<Event> event = json::EventFromJson(object);
   if (!event.ok()) return event.status();
   return EngineInput(*std::move(event));
 }
 
 absl::StatusOr<EngineInput> ProfileFromJson(const json::JsonValue& object) {
   CAIRN_RETURN_IF_ERROR(
-      sim::CheckJsonKeys(object, {"subject", "subject_type", "attributes", "time"}));
+      json::CheckJsonKeys(object, {"subject", "subject_type", "attributes", "time"}));
   ProfileUpdate p;
-  CAIRN_ASSIGN_OR_RETURN(p.subject_id, sim::JsonStringField(object, "subject", true));
-  CAIRN_ASSIGN_OR_RETURN(p.subject_type, sim::JsonStringField(object, "subject_type", false));
+  CAIRN_ASSIGN_OR_RETURN(p.subject_id, json::JsonStringField(object, "subject", true));
+  CAIRN_ASSIGN_OR_RETURN(p.subject_type, json::JsonStringField(object, "subject_type", false));
   CAIRN_ASSIGN_OR_RETURN(p.attributes,
-                         sim::JsonAttributesField(object, "attributes", "attribute"));
-  CAIRN_ASSIGN_OR_RETURN(p.time, sim::JsonTimeField(object, "time"));
+                         json::JsonAttributesField(object, "attributes", "attribute"));
+  CAIRN_ASSIGN_OR_RETURN(p.time, json::JsonTimeField(object, "time"));
   return EngineInput(std::move(p));
 }
 
 absl::StatusOr<EngineInput> EnrollmentFromJson(const json::JsonValue& object) {
-  CAIRN_RETURN_IF_ERROR(sim::CheckJsonKeys(object, {"journey", "subject", "context", "time"}));
+  CAIRN_RETURN_IF_ERROR(json::CheckJsonKeys(object, {"journey", "subject", "context", "time"}));
   Enrollment e;
-  CAIRN_ASSIGN_OR_RETURN(e.journey_id, sim::JsonStringField(object, "journey", true));
-  CAIRN_ASSIGN_OR_RETURN(e.subject_id, sim::JsonStringField(object, "subject", true));
-  CAIRN_ASSIGN_OR_RETURN(e.context, sim::JsonAttributesField(object, "context", "context"));
-  CAIRN_ASSIGN_OR_RETURN(e.time, sim::JsonTimeField(object, "time"));
+  CAIRN_ASSIGN_OR_RETURN(e.journey_id, json::JsonStringField(object, "journey", true));
+  CAIRN_ASSIGN_OR_RETURN(e.subject_id, json::JsonStringField(object, "subject", true));
+  CAIRN_ASSIGN_OR_RETURN(e.context, json::JsonAttributesField(object, "context", "context"));
+  CAIRN_ASSIGN_OR_RETURN(e.time, json::JsonTimeField(object, "time"));
   return EngineInput(std::move(e));
 }
 
 absl::StatusOr<EngineInput> DeliveryFromJson(const json::JsonValue& object) {
-  CAIRN_RETURN_IF_ERROR(sim::CheckJsonKeys(
+  CAIRN_RETURN_IF_ERROR(json::CheckJsonKeys(
       object, {"message_id", "outcome", "reason", "subject", "time"}));
   DeliveryReport d;
-  CAIRN_ASSIGN_OR_RETURN(d.message_id, sim::JsonStringField(object, "message_id", true));
-  CAIRN_ASSIGN_OR_RETURN(std::string outcome, sim::JsonStringField(object, "outcome", true));
+  CAIRN_ASSIGN_OR_RETURN(d.message_id, json::JsonStringField(object, "message_id", true));
+  CAIRN_ASSIGN_OR_RETURN(std::string outcome, json::JsonStringField(object, "outcome", true));
   if (outcome == "delivered") {
     d.outcome = DeliveryOutcome::kDelivered;
   } else if (outcome == "failed") {
@@ -149,16 +149,16 @@ absl::StatusOr<EngineInput> DeliveryFromJson(const json::JsonValue& object) {
     return absl::InvalidArgumentError(absl::StrCat(
         "\"outcome\" ", Quote(outcome), " is not \"delivered\" or \"failed\""));
   }
-  CAIRN_ASSIGN_OR_RETURN(d.reason, sim::JsonStringField(object, "reason", false));
-  CAIRN_ASSIGN_OR_RETURN(d.subject_id, sim::JsonStringField(object, "subject", true));
-  CAIRN_ASSIGN_OR_RETURN(d.time, sim::JsonTimeField(object, "time"));
+  CAIRN_ASSIGN_OR_RETURN(d.reason, json::JsonStringField(object, "reason", false));
+  CAIRN_ASSIGN_OR_RETURN(d.subject_id, json::JsonStringField(object, "subject", true));
+  CAIRN_ASSIGN_OR_RETURN(d.time, json::JsonTimeField(object, "time"));
   return EngineInput(std::move(d));
 }
 
 absl::StatusOr<EngineInput> TickFromJson(const json::JsonValue& object) {
-  CAIRN_RETURN_IF_ERROR(sim::CheckJsonKeys(object, {"time"}));
+  CAIRN_RETURN_IF_ERROR(json::CheckJsonKeys(object, {"time"}));
   ClockTick t;
-  CAIRN_ASSIGN_OR_RETURN(t.time, sim::JsonTimeField(object, "time"));
+  CAIRN_ASSIGN_OR_RETURN(t.time, json::JsonTimeField(object, "time"));
   return EngineInput(t);
 }
 
@@ -176,12 +176,12 @@ absl::string_view JourneyStateName(v1::JourneyState state) {
 }
 
 absl::StatusOr<EngineInput> StateFromJson(const json::JsonValue& object) {
-  CAIRN_RETURN_IF_ERROR(sim::CheckJsonKeys(object, {"journey", "state", "time"}));
+  CAIRN_RETURN_IF_ERROR(json::CheckJsonKeys(object, {"journey", "state", "time"}));
   JourneyStateChange c;
-  CAIRN_ASSIGN_OR_RETURN(c.journey_id, sim::JsonStringField(object, "journey", true));
-  CAIRN_ASSIGN_OR_RETURN(std::string state, sim::JsonStringField(object, "state", true));
+  CAIRN_ASSIGN_OR_RETURN(c.journey_id, json::JsonStringField(object, "journey", true));
+  CAIRN_ASSIGN_OR_RETURN(std::string state, json::JsonStringField(object, "state", true));
   CAIRN_ASSIGN_OR_RETURN(c.state, JourneyStateFromName(state));
-  CAIRN_ASSIGN_OR_RETURN(c.time, sim::JsonTimeField(object, "time"));
+  CAIRN_ASSIGN_OR_RETURN(c.time, json::JsonTimeField(object, "time"));
   return EngineInput(std::move(c));
 }
 
@@ -192,10 +192,10 @@ absl::Status MissingKey(absl::string_view kind) {
 }
 
 absl::StatusOr<EngineInput> DecodeJson(absl::string_view key, absl::string_view payload) {
-  CAIRN_ASSIGN_OR_RETURN(json::JsonValue object, sim::ParseJsonObject(payload));
+  CAIRN_ASSIGN_OR_RETURN(json::JsonValue object, json::ParseJsonObject(payload));
   std::string kind = "event";
   if (HasKey(object, "kind")) {
-    CAIRN_ASSIGN_OR_RETURN(kind, sim::JsonStringField(object, "kind", false));
+    CAIRN_ASSIGN_OR_RETURN(kind, json::JsonStringField(object, "kind", false));
     object.object.erase(
         std::find_if(object.object.begin(), object.object.end(),
                      [](const auto& entry) { return entry.first == "kind"; }));

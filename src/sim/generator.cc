@@ -10,7 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "sim/event_log.h"
+#include "json/event_lines.h"
 
 namespace cairn::sim {
 namespace {
@@ -206,7 +206,7 @@ absl::StatusOr<int64_t> GenerateEvents(const GeneratorOptions& options, std::ost
     line.clear();
     absl::StrAppend(&line, "{\"id\":\"", s.id(), "-", written, "\",\"subject\":\"", s.id(), "\"");
     if (!type.empty()) absl::StrAppend(&line, ",\"subject_type\":\"", type, "\"");
-    absl::StrAppend(&line, ",\"name\":\"", e.name, "\",\"time\":\"", FormatEventTime(e.time),
+    absl::StrAppend(&line, ",\"name\":\"", e.name, "\",\"time\":\"", json::FormatEventTime(e.time),
                     "\"");
     if (!e.properties.empty()) absl::StrAppend(&line, ",\"properties\":", e.properties);
     line += "}\n";

@@ -40,7 +40,7 @@ struct GeneratorOptions {
   absl::Time start = absl::FromUnixSeconds(1767571200);
 };
 
-// Writes the log as JSON lines (see event_log.h) and returns the number of
+// Writes the log as JSON lines (see json/event_lines.h) and returns the number of
 // events written. InvalidArgument for bad options.
 absl::StatusOr<int64_t> GenerateEvents(const GeneratorOptions& options, std::ostream& out);
 

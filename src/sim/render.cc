@@ -10,7 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
-#include "sim/event_log.h"
+#include "json/event_lines.h"
 
 namespace cairn::sim {
 namespace {
@@ -144,9 +144,9 @@ std::string RenderText(const v1::Journey& journey, const SimResult& r) {
   absl::StrAppend(&out, "Input    ", WithCommas(r.event_lines), " event lines (",
                   WithCommas(r.bad_event_lines), " bad), ");
   if (r.first_event != absl::InfinitePast()) {
-    absl::StrAppend(&out, FormatEventTime(r.first_event), " .. ", FormatEventTime(r.last_event));
+    absl::StrAppend(&out, json::FormatEventTime(r.first_event), " .. ", json::FormatEventTime(r.last_event));
   }
-  absl::StrAppend(&out, "; simulated until ", FormatEventTime(r.until), "\n");
+  absl::StrAppend(&out, "; simulated until ", json::FormatEventTime(r.until), "\n");
   if (r.profile_lines > 0) {
     absl::StrAppend(&out, "Profiles ", WithCommas(r.profile_lines), " lines (",
                     WithCommas(r.bad_profile_lines), " bad)\n");

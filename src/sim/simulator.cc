@@ -12,7 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "cairn/hash.h"
 #include "cairn/status_macros.h"
-#include "sim/event_log.h"
+#include "json/event_lines.h"
 
 namespace cairn::sim {
 namespace {
@@ -67,7 +67,7 @@ class TraceObserver : public Observer {
       : subject_(std::move(subject)), out_(out) {}
   void OnStep(const TraceStep& s) override {
     if (s.subject_id != subject_) return;
-    std::string line = absl::StrCat(FormatEventTime(s.time), "  ");
+    std::string line = absl::StrCat(json::FormatEventTime(s.time), "  ");
     switch (s.kind) {
       case TraceStep::Kind::kEnter:
         absl::StrAppend(&line, "enter ", s.node_id);
@@ -160,7 +160,7 @@ absl::StatusOr<SimResult> Simulate(const v1::Journey& journey, std::istream& eve
       if (options.progress && (line_no & 0xffff) == 0) options.progress(line_no, result.bytes);
       if (IsBlank(line)) continue;
       ++result.event_lines;
-      absl::StatusOr<Event> e = ParseEventLine(line);
+      absl::StatusOr<Event> e = json::ParseEventLine(line);
       if (!e.ok()) {
         absl::Status s = bad_line(events_name, line_no, e.status(), &result.bad_event_lines);
         if (!s.ok()) return s;
@@ -208,7 +208,7 @@ absl::StatusOr<SimResult> Simulate(const v1::Journey& journey, std::istream& eve
       ++pno;
       if (IsBlank(pline)) continue;
       ++result.profile_lines;
-      absl::StatusOr<ProfileLine> p = ParseProfileLine(pline);
+      absl::StatusOr<json::ProfileLine> p = json::ParseProfileLine(pline);
       absl::Status applied =
           p.ok() ? engine.UpsertProfile(p->subject_id, p->attributes, start, p->subject_type)
                  : p.status();

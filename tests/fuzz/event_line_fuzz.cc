@@ -13,7 +13,7 @@
 #include "absl/strings/string_view.h"
 #include "fuzz_support.h"
 #include "json/json.h"
-#include "sim/event_log.h"
+#include "json/event_lines.h"
 
 namespace {
 
@@ -38,10 +38,10 @@ bool SameEvent(const cairn::Event& a, const cairn::Event& b) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::string_view line(reinterpret_cast<const char*>(data), size);
-  const absl::StatusOr<cairn::json::JsonValue> object = cairn::sim::ParseJsonObject(line);
+  const absl::StatusOr<cairn::json::JsonValue> object = cairn::json::ParseJsonObject(line);
   const absl::StatusOr<cairn::Event> tree =
-      object.ok() ? cairn::sim::EventFromJson(*object) : object.status();
-  const absl::StatusOr<cairn::Event> parsed = cairn::sim::ParseEventLine(line);
+      object.ok() ? cairn::json::EventFromJson(*object) : object.status();
+  const absl::StatusOr<cairn::Event> parsed = cairn::json::ParseEventLine(line);
   cairn::fuzz::Check(parsed.status() == tree.status(),
                      "ParseEventLine and the tree-based path disagree on the status");
   if (tree.ok()) {
@@ -49,7 +49,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                        "ParseEventLine and the tree-based path read different events");
   }
   cairn::Event fast;
-  if (cairn::sim::ParseEventLineFast(line, &fast)) {
+  if (cairn::json::ParseEventLineFast(line, &fast)) {
     cairn::fuzz::Check(tree.ok(), "the one-pass reader took a line the tree-based path refuses");
     cairn::fuzz::Check(SameEvent(fast, *tree), "the one-pass reader read a different event");
   }

@@ -25,7 +25,7 @@
 #include "cairn/v1/input.pb.h"
 #include "catch2/catch.hpp"
 #include "google/protobuf/util/message_differencer.h"
-#include "sim/event_log.h"
+#include "json/event_lines.h"
 #include "testing/test_util.h"
 #include "util/proto_time.h"
 #include "util/utf8.h"
@@ -390,7 +390,7 @@ TEST_CASE("Records: every line of a sim event log decodes as ParseEventLine read
   int bad = 0;
   while (std::getline(in, line)) {
     INFO("line: " << line);
-    const absl::StatusOr<Event> want = sim::ParseEventLine(line);
+    const absl::StatusOr<Event> want = json::ParseEventLine(line);
     const std::string key = want.ok() ? want->subject_id : "u1";
     const absl::StatusOr<EngineInput> got = DecodeRecord(key, kJsonFormat, line);
     if (!want.ok()) {
@@ -405,7 +405,7 @@ TEST_CASE("Records: every line of a sim event log decodes as ParseEventLine read
     // And an encoded event is a line `cairn sim` reads.
     const absl::StatusOr<std::string> encoded = EncodeJsonRecord(*got);
     REQUIRE_THAT(StatusOf(encoded), IsOk());
-    const absl::StatusOr<Event> reread = sim::ParseEventLine(*encoded);
+    const absl::StatusOr<Event> reread = json::ParseEventLine(*encoded);
     REQUIRE_THAT(StatusOf(reread), IsOk());
     CheckSameInput(EngineInput(*want), EngineInput(*reread));
   }

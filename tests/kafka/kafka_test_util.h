@@ -35,7 +35,7 @@
 #include "cairn/kafka/worker.h"
 #include "catch2/catch.hpp"
 #include "google/protobuf/util/message_differencer.h"
-#include "sim/event_log.h"
+#include "json/event_lines.h"
 #include "sim/generator.h"
 #include "testing/test_util.h"
 
@@ -403,7 +403,7 @@ inline Stream GenerateStream(int64_t subjects, int days, absl::Duration tail) {
   std::string line;
   absl::Time last_tick = absl::InfinitePast();
   while (std::getline(lines, line)) {
-    absl::StatusOr<Event> e = sim::ParseEventLine(line);
+    absl::StatusOr<Event> e = json::ParseEventLine(line);
     REQUIRE_THAT(StatusOf(e), IsOk());
     const std::string subject = e->subject_id;
     const absl::Time t = e->time;

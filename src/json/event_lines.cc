@@ -1,6 +1,6 @@
 // Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
 
-#include "sim/event_log.h"
+#include "json/event_lines.h"
 
 #include <algorithm>
 #include <cmath>
@@ -17,17 +17,8 @@
 #include "json/json.h"
 #include "util/utf8.h"
 
-namespace cairn::sim {
+namespace cairn::json {
 
-using json::AppendJsonString;
-using json::AppendUtf8;
-using json::CombineSurrogates;
-using json::IsHighSurrogate;
-using json::IsLowSurrogate;
-using json::JsonHexDigit;
-using json::JsonSimpleEscape;
-using json::JsonValue;
-using json::ParseJson;
 namespace {
 
 using Object = std::vector<std::pair<std::string, JsonValue>>;
@@ -577,4 +568,4 @@ std::string FormatEventTime(absl::Time t) {
   return absl::FormatTime("%E4Y-%m-%dT%H:%M:%E*SZ", t, absl::UTCTimeZone());
 }
 
-}  // namespace cairn::sim
+}  // namespace cairn::json

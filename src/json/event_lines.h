@@ -1,6 +1,7 @@
 // Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
 //
-// The JSON-lines formats `cairn sim` reads and `cairn gen` writes.
+// The JSON-lines formats `cairn sim` reads and `cairn gen` writes, which the
+// Kafka records (cairn/kafka/record.h) embed.
 //
 // Event line:
 //   {"id": "e1", "subject": "u1", "subject_type": "user", "name": "add_to_cart",
@@ -15,8 +16,8 @@
 //
 // Thread-safety: pure functions.
 
-#ifndef CAIRN_SIM_EVENT_LOG_H_
-#define CAIRN_SIM_EVENT_LOG_H_
+#ifndef CAIRN_JSON_EVENT_LINES_H_
+#define CAIRN_JSON_EVENT_LINES_H_
 
 #include <initializer_list>
 #include <string>
@@ -28,7 +29,7 @@
 #include "cairn/event.h"
 #include "json/json.h"
 
-namespace cairn::sim {
+namespace cairn::json {
 
 // Parses one event line. InvalidArgument says what is wrong (without the
 // line number; the caller adds file:line).
@@ -57,35 +58,35 @@ absl::StatusOr<ProfileLine> ParseProfileLine(absl::string_view line);
 // parsers give. Each `object` must be of type kObject (from ParseJsonObject).
 
 // Parses `text` as one JSON object: "not a JSON object[: reason]".
-absl::StatusOr<json::JsonValue> ParseJsonObject(absl::string_view text);
+absl::StatusOr<JsonValue> ParseJsonObject(absl::string_view text);
 
 // An event line already parsed into a JSON object.
-absl::StatusOr<Event> EventFromJson(const json::JsonValue& object);
+absl::StatusOr<Event> EventFromJson(const JsonValue& object);
 
 // InvalidArgument `unknown field "key"` for the first key of `object` not
 // in `known`.
-absl::Status CheckJsonKeys(const json::JsonValue& object,
+absl::Status CheckJsonKeys(const JsonValue& object,
                            std::initializer_list<absl::string_view> known);
 
 // The string field `key` of `object`: "" when absent and not `required`;
 // errors `missing "key"`, `"key" must be a string`, `"key" is empty`
 // (required only).
-absl::StatusOr<std::string> JsonStringField(const json::JsonValue& object,
+absl::StatusOr<std::string> JsonStringField(const JsonValue& object,
                                             absl::string_view key, bool required);
 
 // The required RFC 3339 time field `key`.
-absl::StatusOr<absl::Time> JsonTimeField(const json::JsonValue& object, absl::string_view key);
+absl::StatusOr<absl::Time> JsonTimeField(const JsonValue& object, absl::string_view key);
 
 // The object field `key` as attributes, sorted by name (none when absent):
 // `"key" must be an object`; values as in event properties, `what` naming
 // one in errors ("property", "attribute").
-absl::StatusOr<Attributes> JsonAttributesField(const json::JsonValue& object,
+absl::StatusOr<Attributes> JsonAttributesField(const JsonValue& object,
                                                absl::string_view key,
                                                absl::string_view what);
 
 // Formats a time as the RFC 3339 text the event lines use (UTC, "Z").
 std::string FormatEventTime(absl::Time t);
 
-}  // namespace cairn::sim
+}  // namespace cairn::json
 
-#endif  // CAIRN_SIM_EVENT_LOG_H_
+#endif  // CAIRN_JSON_EVENT_LINES_H_
