@@ -26,6 +26,11 @@ if(NOT last_output MATCHES "compiled welcome v3: 3 nodes, events: signup\nsent w
   message(FATAL_ERROR "unexpected consumer output:\n${last_output}")
 endif()
 message(STATUS "${last_output}")
+run(${WORK_DIR}/build/journey_test)
+if(NOT last_output MATCHES "harness: 0 email before the hour, 1 after")
+  message(FATAL_ERROR "unexpected journey_test output:\n${last_output}")
+endif()
+message(STATUS "${last_output}")
 
 if(KAFKA_CONSUMER_SOURCE_DIR)
   run(${CMAKE_COMMAND} -S ${KAFKA_CONSUMER_SOURCE_DIR} -B ${WORK_DIR}/kafka_build
