@@ -46,6 +46,7 @@
 #include "timer/timer_queue.h"
 #include "util/proto_time.h"
 #include "util/utf8.h"
+#include "exec/engine_impl.h"
 #include "exec/input_checks.h"
 
 namespace cairn {
@@ -226,1822 +227,1626 @@ void RenderParam(const internal::CompiledParam& param, const internal::Bindings&
 
 }  // namespace
 
-class Engine::Impl {
- public:
-  explicit Impl(EngineOptions options)
-      : options_(std::move(options)),
-        now_(options_.start_time),
-        holdout_seed_text_(absl::StrCat(options_.holdout_seed)) {
-    for (const FrequencyCap& cap : options_.frequency_caps) {
-      auto [it, inserted] = capped_channels_.try_emplace(
-          cap.channel, static_cast<int32_t>(capped_channels_.size()), cap.window);
-      if (!inserted) it->second.second = std::max(it->second.second, cap.window);
-    }
+Engine::Impl::Impl(EngineOptions options)
+    : options_(std::move(options)),
+      now_(options_.start_time),
+      holdout_seed_text_(absl::StrCat(options_.holdout_seed)) {
+  for (const FrequencyCap& cap : options_.frequency_caps) {
+    auto [it, inserted] = capped_channels_.try_emplace(
+        cap.channel, static_cast<int32_t>(capped_channels_.size()), cap.window);
+    if (!inserted) it->second.second = std::max(it->second.second, cap.window);
   }
+}
 
-  // ---- Set-up ----
-
-  absl::Status RegisterChannel(absl::string_view channel, ChannelSink* sink) {
-    if (channel.empty()) return absl::InvalidArgumentError("channel name is empty");
-    if (sink == nullptr) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("channel ", channel, ": sink is null"));
-    }
-    if (!sinks_.emplace(std::string(channel), sink).second) {
-      return absl::AlreadyExistsError(
-          absl::StrCat("channel ", channel, " already has a sink"));
-    }
-    return absl::OkStatus();
+absl::Status Engine::Impl::RegisterChannel(absl::string_view channel, ChannelSink* sink) {
+  if (channel.empty()) return absl::InvalidArgumentError("channel name is empty");
+  if (sink == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("channel ", channel, ": sink is null"));
   }
-
-  void SetProfileSink(ProfileSink* sink) { profile_sink_ = sink; }
-  void SetObserver(Observer* observer) { observer_ = observer; }
-
-  absl::Status Deploy(const v1::Journey& journey) {
-    absl::StatusOr<std::shared_ptr<const CompiledJourney>> compiled = Compile(journey);
-    if (!compiled.ok()) return compiled.status();
-    return Deploy(*std::move(compiled));
+  if (!sinks_.emplace(std::string(channel), sink).second) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("channel ", channel, " already has a sink"));
   }
+  return absl::OkStatus();
+}
 
-  absl::Status DeployForRestore(const v1::Journey& journey) {
-    if (!Fresh()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "DeployForRestore of journey ", internal::Escaped(journey.id()),
-          " needs a fresh engine: it rebuilds a snapshot's versions before Restore, before "
-          "any input; use Deploy"));
-    }
-    absl::StatusOr<std::shared_ptr<const CompiledJourney>> compiled = Compile(journey);
-    if (!compiled.ok()) return compiled.status();
-    return Deploy(*std::move(compiled), /*check_migration=*/false);
+absl::Status Engine::Impl::Deploy(const v1::Journey& journey) {
+  absl::StatusOr<std::shared_ptr<const CompiledJourney>> compiled = Compile(journey);
+  if (!compiled.ok()) return compiled.status();
+  return Deploy(*std::move(compiled));
+}
+
+absl::Status Engine::Impl::DeployForRestore(const v1::Journey& journey) {
+  if (!Fresh()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "DeployForRestore of journey ", internal::Escaped(journey.id()),
+        " needs a fresh engine: it rebuilds a snapshot's versions before Restore, before "
+        "any input; use Deploy"));
   }
+  absl::StatusOr<std::shared_ptr<const CompiledJourney>> compiled = Compile(journey);
+  if (!compiled.ok()) return compiled.status();
+  return Deploy(*std::move(compiled), /*check_migration=*/false);
+}
 
-  // Deploys `compiled`. `check_migration` false skips the graph check of a
-  // migration (CheckMigration) for DeployForRestore: the version passed the
-  // check of its time when it was first deployed, and a fresh engine has
-  // nothing to move.
-  absl::Status Deploy(std::shared_ptr<const CompiledJourney> compiled,
-                      bool check_migration = true) {
-    if (compiled == nullptr) return absl::InvalidArgumentError("Deploy: journey is null");
-    const JourneyGraph& graph = compiled->graph();
-    const v1::Journey& journey = compiled->definition();
-    const std::string& id = journey.id();
+absl::Status Engine::Impl::Deploy(std::shared_ptr<const CompiledJourney> compiled,
+                                  bool check_migration) {
+  if (compiled == nullptr) return absl::InvalidArgumentError("Deploy: journey is null");
+  const JourneyGraph& graph = compiled->graph();
+  const v1::Journey& journey = compiled->definition();
+  const std::string& id = journey.id();
 
-    auto existing = journey_index_.find(id);
-    if (existing != journey_index_.end()) {
-      const JourneyEntry& entry = journeys_[existing->second];
-      const int64_t latest = versions_[entry.versions.back()].compiled->version();
-      if (journey.version() <= latest) {
-        return absl::AlreadyExistsError(absl::StrCat(
-            "journey ", id, ": version ", journey.version(),
-            " is not newer than the deployed version ", latest));
-      }
-    }
-
-    JourneyVersion v;
-    v.sinks.resize(graph.channels.size());
-    for (size_t c = 0; c < graph.channels.size(); ++c) {
-      auto it = sinks_.find(graph.channels[c]);
-      if (it == sinks_.end()) {
-        // Name the first node that uses the channel.
-        std::string node_id;
-        for (const GraphNode& n : graph.nodes) {
-          if (n.kind == NodeKind::kAction && n.channel == static_cast<int32_t>(c)) {
-            node_id = n.id;
-            break;
-          }
-        }
-        return absl::FailedPreconditionError(absl::StrCat(
-            "journey ", id, ", node ", node_id, ", field action.channel: channel \"",
-            graph.channels[c], "\" has no registered sink; call RegisterChannel first"));
-      }
-      v.sinks[c] = it->second;
-    }
-
-    // An awaited send must stay known until its wait ends.
-    for (const GraphNode& n : graph.nodes) {
-      if (n.kind == NodeKind::kAction && n.def->action().has_await_delivery() &&
-          n.duration > options_.delivery_report_window) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "journey ", id, ", node ", n.id, ", field action.await_delivery.timeout: ",
-            internal::FormatDurationShort(n.duration),
-            " is longer than the engine's delivery_report_window (",
-            internal::FormatDurationShort(options_.delivery_report_window),
-            "), after which the report could not be matched"));
-      }
-    }
-
-    std::vector<uint32_t> moving;  // Enrollment slots a migration moves.
-    if (existing != journey_index_.end() && journey.has_migration()) {
-      // The graphs decide, never where enrollments are now: every engine
-      // with these versions (each Kafka partition, each shard) must agree.
-      if (check_migration) {
-        CAIRN_RETURN_IF_ERROR(internal::CheckMigration(
-            graph, SubjectTypeOrDefault(journey.settings().subject_type()),
-            MigrationSources(existing->second), options_.quiet_hours));
-      }
-      CAIRN_RETURN_IF_ERROR(PlanMigration(journey, graph, existing->second, &moving));
-    }
-
-    // All checks passed: from here on nothing fails.
-    uint32_t journey_slot;
-    if (existing == journey_index_.end()) {
-      journey_slot = static_cast<uint32_t>(journeys_.size());
-      journeys_.push_back(JourneyEntry{id, journey.settings().state(), {}});
-      journey_index_.emplace(id, journey_slot);
-    } else {
-      journey_slot = existing->second;
-      journeys_[journey_slot].state = journey.settings().state();
-    }
-    v.graph = &graph;
-    v.compiled = std::move(compiled);
-    v.journey = journey_slot;
-    v.subject_type =
-        std::string(SubjectTypeOrDefault(journey.settings().subject_type()));
-    v.version_text = absl::StrCat(journey.version());
-    v.message_id_prefix =
-        internal::StableHasher().Add(graph.definition.id()).Add(v.version_text);
-    v.seed_text = absl::StrCat(journey.settings().split_seed());
-    for (const std::string& name : graph.event_names) {
-      v.global_event.push_back(InternEvent(name));
-    }
-    internal::VersionCounters& c = v.counters;
-    c.nodes.resize(graph.nodes.size());
-    c.actions.resize(graph.nodes.size());
-    c.node_goals.resize(graph.nodes.size());
-    c.journey_goals.resize(graph.goals.size());
-    for (size_t i = 0; i < graph.nodes.size(); ++i) {
-      c.nodes[i].left.assign(graph.nodes[i].edges.size(), 0);
-    }
-    const uint32_t new_version = static_cast<uint32_t>(versions_.size());
-    journeys_[journey_slot].versions.push_back(new_version);
-    versions_.push_back(std::move(v));
-    RebuildTriggerIndex();
-    for (uint32_t slot : moving) Migrate(slot, new_version);
-    return absl::OkStatus();
-  }
-
-  // The older versions of journey `journey_slot` whose enrollments a new
-  // version's migration must be able to take, oldest first: those from the
-  // newest version deployed with a migration on (that deploy moved every
-  // enrollment of the versions before it, and only the newest version takes
-  // entries, so they stay empty), less retired ones. Decided by the deploy
-  // history alone, which is the same wherever the same deploys were made.
-  std::vector<internal::MigrationSource> MigrationSources(uint32_t journey_slot) const {
-    const std::vector<uint32_t>& versions = journeys_[journey_slot].versions;
-    size_t first = 0;
-    for (size_t i = 1; i < versions.size(); ++i) {
-      if (versions_[versions[i]].graph->definition.has_migration()) first = i;
-    }
-    std::vector<internal::MigrationSource> sources;
-    for (size_t i = first; i < versions.size(); ++i) {
-      const JourneyVersion& v = versions_[versions[i]];
-      if (v.retired) continue;
-      sources.push_back({v.graph, v.compiled->version(), v.subject_type});
-    }
-    return sources;
-  }
-
-  // Lists, in slot order, the enrollments in flight in the older versions of
-  // journey `journey_slot`, which `journey`'s migration moves. CheckMigration
-  // has already made sure that every node they can wait at is mapped, so an
-  // enrollment that cannot move is a broken invariant: Internal, and nothing
-  // moves.
-  absl::Status PlanMigration(const v1::Journey& journey, const JourneyGraph& graph,
-                             uint32_t journey_slot, std::vector<uint32_t>* moving) {
-    for (uint32_t slot = 0; slot < enrollments_.size(); ++slot) {
-      const Enrollment& e = enrollments_[slot];
-      if (!e.live || versions_[e.version].journey != journey_slot) continue;
-      const JourneyVersion& from = versions_[e.version];
-      const GraphNode& node = from.graph->nodes[e.node];
-      auto to = graph.migration.find(node.id);
-      if (from.graph->instance_key != graph.instance_key ||
-          from.subject_type != SubjectTypeOrDefault(journey.settings().subject_type()) ||
-          to == graph.migration.end() || graph.nodes[to->second].kind != node.kind) {
-        moving->clear();
-        return absl::InternalError(absl::StrCat(
-            "journey ", journey.id(), ": version ", journey.version(),
-            " passed the migration check, yet an enrollment at node \"", node.id,
-            "\" of version ", from.compiled->version(), " cannot move; nothing was deployed"));
-      }
-      moving->push_back(slot);
-    }
-    return absl::OkStatus();
-  }
-
-  // Moves a live enrollment into `to_version` at the node its current node
-  // maps to. It keeps its timers (the generation is unchanged, so a delay's
-  // end or a timeout still fires), its context, entry time and ordinal, and
-  // its split variant where the split still exists by name. Re-entry history
-  // is per journey id, so it does not change.
-  void Migrate(uint32_t slot, uint32_t to_version) {
-    Enrollment& e = enrollments_[slot];
-    JourneyVersion& from = versions_[e.version];
-    const GraphNode& node = from.graph->nodes[e.node];
-    internal::NodeCounters& c = from.counters.nodes[e.node];
-    --c.current;
-    CountReason(&c.exits, "migrated");
-    CountReason(&from.counters.exits, "migrated");
-    ++from.counters.exited;
-    Trace(TraceStep::Kind::kExit, e, e.node, "migrated");
-
-    JourneyVersion& to = versions_[to_version];
-    const int32_t target = to.graph->migration.at(node.id);
-    int32_t split_node = -1;
-    int32_t variant = -1;
-    if (e.split_node >= 0) {
-      const GraphNode& split = from.graph->nodes[e.split_node];
-      const std::string& name = split.def->split().variants(e.variant).name();
-      auto it = to.graph->node_index.find(split.id);
-      if (it != to.graph->node_index.end() &&
-          to.graph->nodes[it->second].kind == NodeKind::kSplit) {
-        const auto& variants = to.graph->nodes[it->second].def->split().variants();
-        for (int i = 0; i < variants.size(); ++i) {
-          if (variants[i].name() == name) {
-            split_node = it->second;
-            variant = i;
-            break;
-          }
-        }
-      }
-    }
-    e.version = to_version;
-    e.split_node = split_node;
-    e.variant = static_cast<int16_t>(variant);
-    ++to.counters.entered;
-    ++to.counters.migrated_in;
-    Enter(slot, target);
-    if (to.graph->nodes[target].kind == NodeKind::kGoal) {
-      CountGoal(&to.counters.node_goals[target], to_version, split_node, variant,
-                &GoalCounters::reached);
-    }
-  }
-
-  absl::Status RetireVersion(absl::string_view journey_id, int64_t version) {
-    auto it = journey_index_.find(journey_id);
-    if (it == journey_index_.end()) return UnknownJourney(journey_id);
-    const JourneyEntry& entry = journeys_[it->second];
-    uint32_t index = 0;
-    bool found = false;
-    for (uint32_t v : entry.versions) {
-      if (versions_[v].compiled->version() == version) {
-        index = v;
-        found = true;
-      }
-    }
-    const std::string name = absl::StrCat("journey ", journey_id, " version ", version);
-    if (!found) return absl::NotFoundError(absl::StrCat(name, " is not deployed"));
-    if (index == entry.versions.back()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(name, " is the newest version; deploy a newer one first"));
-    }
-    JourneyVersion& v = versions_[index];
-    if (v.retired) return absl::OkStatus();
-    int64_t enrollments = 0, matches = 0, trackers = 0;
-    for (const Enrollment& e : enrollments_) enrollments += e.live && e.version == index;
-    for (const internal::PendingSequence& p : pending_) matches += p.live && p.version == index;
-    for (const GoalTracker& t : trackers_) trackers += t.live && t.version == index;
-    if (enrollments + matches + trackers > 0) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          name, " is not empty: ", enrollments, " enrollments in flight, ", matches,
-          " completed sequence matches waiting, ", trackers, " journey goals still measuring"));
-    }
-    v.retired = true;
-    // Its sends that still await a report are forgotten now (counted as
-    // unreported): the counters are final. (Awaited sends cannot be among
-    // them: their enrollments would still be in flight.)
-    messages_.RemoveIf([&](const SentMessage& m) {
-      if (m.version != index) return false;
-      if (!m.resolved) ++v.counters.actions[m.node].unreported;
-      return true;
-    });
-    // Partial sequence matches can no longer lead anywhere: free them.
-    for (internal::SubjectState& subject : subjects_) {
-      auto& seqs = subject.sequences;
-      seqs.erase(std::remove_if(seqs.begin(), seqs.end(),
-                                [&](const internal::SequenceProgress& p) {
-                                  return p.version == index;
-                                }),
-                 seqs.end());
-      if (seqs.empty()) seqs.shrink_to_fit();
-    }
-    return absl::OkStatus();
-  }
-
-  absl::Status SetJourneyState(absl::string_view journey_id, v1::JourneyState state) {
-    auto it = journey_index_.find(journey_id);
-    if (it == journey_index_.end()) return UnknownJourney(journey_id);
-    if (state != v1::ACTIVE && state != v1::PAUSED && state != v1::STOPPED) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "journey ", journey_id, ": state must be ACTIVE, PAUSED or STOPPED"));
-    }
-    journeys_[it->second].state = state;
-    if (state == v1::STOPPED) {
-      for (uint32_t e = 0; e < enrollments_.size(); ++e) {
-        if (enrollments_[e].live &&
-            versions_[enrollments_[e].version].journey == it->second) {
-          Exit(e, "journey_stopped");
-        }
-      }
-    }
-    return absl::OkStatus();
-  }
-
-  // ---- Inputs ----
-
-  absl::Status Ingest(const Event& event) {
-    absl::Status valid = internal::CheckEvent(event, options_.max_input_bytes);
-    if (!valid.ok()) {
-      ++stats_.events_rejected;
-      return valid;
-    }
-    CAIRN_RETURN_IF_ERROR(CheckTime(event.time, &stats_.events_rejected, "event"));
-    const bool consent_event = !options_.opt_out_attribute.empty() &&
-                               ((!options_.opt_out_event.empty() &&
-                                 event.name == options_.opt_out_event) ||
-                                (!options_.opt_in_event.empty() &&
-                                 event.name == options_.opt_in_event));
-    auto gid = event_index_.find(event.name);
-    if (gid == event_index_.end() && !consent_event) {
-      ApplyTime(event.time);
-      ++stats_.events_ignored;
-      return absl::OkStatus();
-    }
-    const absl::string_view type = SubjectTypeOrDefault(event.subject_type);
-    // The subject's index entry, looked up below, is another likely cache
-    // miss: start fetching it so that it overlaps the dedup ledger's. (No
-    // subject type is added before that lookup: timers fired by ApplyTime
-    // never add subjects.)
-    const std::optional<uint32_t> type_number = SubjectTypeNumber(type);
-    if (type_number) subject_index_.Prefetch(*type_number, event.subject_id);
-    if (!event.id.empty() && options_.dedup_window > absl::ZeroDuration() &&
-        IsDuplicate(type, event.subject_id, event.id, std::max(event.time, now_))) {
-      ++stats_.events_rejected;
-      ++stats_.events_duplicate;
+  auto existing = journey_index_.find(id);
+  if (existing != journey_index_.end()) {
+    const JourneyEntry& entry = journeys_[existing->second];
+    const int64_t latest = versions_[entry.versions.back()].compiled->version();
+    if (journey.version() <= latest) {
       return absl::AlreadyExistsError(absl::StrCat(
-          "event ", event.id, " of ", type, " ", event.subject_id,
-          " was already applied within the dedup window"));
+          "journey ", id, ": version ", journey.version(),
+          " is not newer than the deployed version ", latest));
     }
-    ApplyTime(event.time);
-    ++stats_.events_applied;
-    std::optional<uint32_t> subject =
-        type_number ? subject_index_.Find(*type_number, event.subject_id) : std::nullopt;
-    if (consent_event) {
-      if (!subject) subject = InternSubject(type, event.subject_id);
-      ApplyConsent(*subject, event, event.name == options_.opt_out_event);
-    }
-    if (gid == event_index_.end()) return absl::OkStatus();
-    const int32_t event_id = gid->second;
-    if (subject) ApplyToEnrollments(*subject, event_id, event);
-    for (const TriggerListener& l : trigger_listeners_[event_id]) {
-      const JourneyVersion& v = versions_[l.version];
-      if (v.subject_type != type) continue;
-      const GraphNode& trigger = v.graph->nodes[l.node];
-      if (trigger.def->trigger().kind_case() == v1::Trigger::kSequence) {
-        AdvanceSequence(l.version, l.node, type, &subject, event_id, event);
-        continue;
-      }
-      // Profile predicates need the subject; an unknown one has no profile.
-      const Attributes* profile = subject ? &subjects_[*subject].profile : nullptr;
-      StepBindings bindings(profile, &event, nullptr);
-      if (!trigger.matchers[0].where.Evaluate(bindings) ||
-          !trigger.predicate.Evaluate(bindings)) {
-        continue;
-      }
-      if (!subject) subject = InternSubject(type, event.subject_id);
-      TryEnter(l.version, l.node, *subject, &event, event.properties);
-    }
-    return absl::OkStatus();
   }
 
-  absl::Status Enroll(absl::string_view journey_id, absl::string_view subject_id,
-                      absl::Time time, const Attributes& context) {
-    auto it = journey_index_.find(journey_id);
-    if (it == journey_index_.end()) {
-      ++stats_.enrollments_rejected;
-      return UnknownJourney(journey_id);
-    }
-    if (subject_id.empty()) {
-      ++stats_.enrollments_rejected;
-      return absl::InvalidArgumentError(
-          absl::StrCat("Enroll into journey ", journey_id, ": subject id is empty"));
-    }
-    if (absl::Status valid = internal::CheckEnrollment(journey_id, subject_id, context,
-                                                       options_.max_input_bytes);
-        !valid.ok()) {
-      ++stats_.enrollments_rejected;
-      return valid;
-    }
-    const uint32_t version = journeys_[it->second].versions.back();
-    const JourneyGraph& graph = *versions_[version].graph;
-    int32_t audience = -1;
-    for (int32_t t : graph.triggers) {
-      if (graph.nodes[t].def->trigger().kind_case() == v1::Trigger::kAudience) {
-        audience = t;
-        break;
+  JourneyVersion v;
+  v.sinks.resize(graph.channels.size());
+  for (size_t c = 0; c < graph.channels.size(); ++c) {
+    auto it = sinks_.find(graph.channels[c]);
+    if (it == sinks_.end()) {
+      // Name the first node that uses the channel.
+      std::string node_id;
+      for (const GraphNode& n : graph.nodes) {
+        if (n.kind == NodeKind::kAction && n.channel == static_cast<int32_t>(c)) {
+          node_id = n.id;
+          break;
+        }
       }
-    }
-    if (audience < 0) {
-      ++stats_.enrollments_rejected;
       return absl::FailedPreconditionError(absl::StrCat(
-          "journey ", journey_id, " has no audience trigger; subjects enter it "
-          "through events only"));
+          "journey ", id, ", node ", node_id, ", field action.channel: channel \"",
+          graph.channels[c], "\" has no registered sink; call RegisterChannel first"));
     }
-    CAIRN_RETURN_IF_ERROR(CheckTime(time, &stats_.enrollments_rejected, "enrollment"));
-    ApplyTime(time);
-    ++stats_.enrollments_applied;
-    const uint32_t subject = InternSubject(versions_[version].subject_type, subject_id);
-    TryEnter(version, audience, subject, nullptr, context);
-    return absl::OkStatus();
+    v.sinks[c] = it->second;
   }
 
-  absl::Status UpsertProfile(absl::string_view subject_id, const Attributes& attrs,
-                             absl::Time time, absl::string_view subject_type) {
-    if (absl::Status valid = internal::CheckProfileUpdate(subject_id, subject_type, attrs,
-                                                          options_.max_input_bytes);
-        !valid.ok()) {
-      ++stats_.profile_updates_rejected;
-      return valid;
-    }
-    CAIRN_RETURN_IF_ERROR(
-        CheckTime(time, &stats_.profile_updates_rejected, "profile update"));
-    const absl::string_view type = SubjectTypeOrDefault(subject_type);
-    if (absl::Status fits = CheckProfileLimits(type, subject_id, attrs); !fits.ok()) {
-      ++stats_.profile_updates_rejected;
-      ++stats_.limits_reached;
-      return fits;
-    }
-    ApplyTime(time);
-    ++stats_.profile_updates_applied;
-    const uint32_t subject = InternSubject(type, subject_id);
-    for (const auto& [name, value] : attrs) {
-      SetSorted(&subjects_[subject].profile, name, value);
-    }
-    return absl::OkStatus();
-  }
-
-  absl::Status ReportDelivery(absl::string_view message_id, DeliveryOutcome outcome,
-                              absl::Time time, absl::string_view reason) {
-    uint64_t key = 0;
-    // Exactly the form Cairn writes: 16 lower-case hex digits (SimpleHexAtoi
-    // alone would also take "0x", signs, spaces and upper case).
-    const bool well_formed =
-        message_id.size() == 16 &&
-        std::all_of(message_id.begin(), message_id.end(),
-                    [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-    if (!well_formed || !absl::SimpleHexAtoi(message_id, &key)) {
-      ++stats_.delivery_reports_rejected;
-      return absl::NotFoundError(absl::StrCat(
-          "delivery report: \"", internal::Escaped(message_id), "\" is not a Cairn message id"));
-    }
-    if (absl::Status valid =
-            internal::CheckDeliveryReason(message_id, reason, options_.max_input_bytes);
-        !valid.ok()) {
-      ++stats_.delivery_reports_rejected;
-      return valid;
-    }
-    CAIRN_RETURN_IF_ERROR(
-        CheckTime(time, &stats_.delivery_reports_rejected, "delivery report"));
-    // Judged at its own time: timers due by then fire first, since they may
-    // send the message, or end its delivery wait. (So a report refused as
-    // unknown or repeated still moves time, as any later input would; the
-    // outcome never depends on which other inputs came before it.)
-    ApplyTime(time);
-    SentMessage* const found = messages_.Find(key);
-    if (found == nullptr) {
-      ++stats_.delivery_reports_rejected;
-      return absl::NotFoundError(absl::StrCat(
-          "delivery report: unknown message id ", message_id,
-          " (never sent, or older than the delivery report window)"));
-    }
-    if (found->resolved) {
-      ++stats_.delivery_reports_rejected;
-      return absl::AlreadyExistsError(absl::StrCat(
-          "delivery report: message ", message_id,
-          " is already resolved (reported before, or its delivery wait timed out)"));
-    }
-    SentMessage& m = *found;
-    ++stats_.delivery_reports_applied;
-    m.resolved = true;
-    ActionCounters& counters = versions_[m.version].counters.actions[m.node];
-    const bool delivered = outcome == DeliveryOutcome::kDelivered;
-    if (delivered) {
-      ++counters.delivered;
-    } else {
-      CountReason(&counters.undelivered, reason.empty() ? "unspecified" : reason);
-    }
-    if (m.awaiting) {
-      Enrollment& e = enrollments_[m.enrollment];
-      if (e.live && e.generation == m.generation && AwaitingMessage(m.enrollment) == key) {
-        const uint32_t slot = m.enrollment;
-        FinishAction(slot, delivered);
-        Run(slot, nullptr);
-      }
-    }
-    return absl::OkStatus();
-  }
-
-  absl::Status AdvanceTo(absl::Time time) {
-    if (time == absl::InfiniteFuture() || time == absl::InfinitePast()) {
-      return absl::InvalidArgumentError(
-          "advance: time must be finite (next_timer_time() is InfiniteFuture when no "
-          "timer is pending)");
-    }
-    CAIRN_RETURN_IF_ERROR(internal::CheckInputTimeRange(time, "advance"));
-    if (time > now_) ApplyTime(time);  // An earlier time is no input: not late.
-    return absl::OkStatus();
-  }
-
-  // ---- Outputs ----
-
-  absl::Time now() const { return now_; }
-  absl::Time next_timer_time() const { return timers_.NextDue(); }
-
-  EngineStats stats() const {
-    EngineStats s = stats_;
-    s.subjects = static_cast<int64_t>(subjects_.size());
-    s.enrollments_in_flight = in_flight_;
-    return s;
-  }
-
-  std::vector<std::string> journey_ids() const {
-    std::vector<std::string> ids;
-    for (const JourneyEntry& j : journeys_) ids.push_back(j.id);
-    std::sort(ids.begin(), ids.end());
-    return ids;
-  }
-
-  absl::StatusOr<v1::JourneyReport> Report(absl::string_view journey_id) const;
-
-  absl::Status Snapshot(std::ostream& out) const;
-  absl::Status Restore(std::istream& in);
-
- private:
-  // True until the engine takes its first input: what Restore and
-  // DeployForRestore need.
-  bool Fresh() const {
-    return subjects_.empty() && enrollments_.empty() && timers_.size() == 0 &&
-           stats_.events_applied == 0 && now_ == options_.start_time;
-  }
-
-  uint64_t OptionsFingerprint() const;
-  absl::Status RestoreRecords(internal::RecordReader* reader);
-  absl::Status CheckRestoredState() const;
-  void ResetToPristine();
-  struct TriggerListener {
-    uint32_t version;
-    int32_t node;
-  };
-
-  static absl::Status UnknownJourney(absl::string_view id) {
-    return absl::NotFoundError(
-        absl::StrCat("journey ", internal::Escaped(id), " is not deployed"));
-  }
-
-  // OK when applying `attrs` to the profile of (type, id) keeps it within
-  // max_profile_attributes and max_profile_bytes; else ResourceExhausted.
-  // Nothing changes either way. (Linear in the profile, which the limits
-  // bound.)
-  absl::Status CheckProfileLimits(absl::string_view type, absl::string_view id,
-                                  const Attributes& attrs) const {
-    static const Attributes* const kNoProfile = new Attributes();
-    const Attributes* profile = kNoProfile;
-    if (const std::optional<uint32_t> number = SubjectTypeNumber(type)) {
-      if (const std::optional<uint32_t> slot = subject_index_.Find(*number, id)) {
-        profile = &subjects_[*slot].profile;
-      }
-    }
-    int64_t count = static_cast<int64_t>(profile->size());
-    int64_t bytes = internal::TextBytes(*profile);
-    // The last value given for a name is the one that stays. A short update
-    // (the usual) finds repeats by looking ahead; a long one by a set.
-    const bool short_update = attrs.size() <= 16;
-    absl::flat_hash_set<absl::string_view> later;
-    for (size_t i = attrs.size(); i-- > 0;) {
-      const auto& [name, value] = attrs[i];
-      const bool repeated =
-          short_update
-              ? std::any_of(attrs.begin() + i + 1, attrs.end(),
-                            [&](const auto& other) { return other.first == attrs[i].first; })
-              : !later.insert(name).second;
-      if (repeated) continue;
-      if (const Value* old = FindSorted(*profile, name)) {
-        --count;
-        bytes -= internal::TextBytes(name, *old);
-      }
-      if (!value.is_null()) {
-        ++count;
-        bytes += internal::TextBytes(name, value);
-      }
-    }
-    const auto input = [&] { return absl::StrCat("UpsertProfile for ", internal::Escaped(id)); };
-    if (count > options_.max_profile_attributes) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          input(), ": the profile would hold ", count, " attributes, more than "
-          "max_profile_attributes ", options_.max_profile_attributes));
-    }
-    if (bytes > options_.max_profile_bytes) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          input(), ": the profile would hold ", bytes, " bytes of text, more than "
-          "max_profile_bytes ", options_.max_profile_bytes));
-    }
-    return absl::OkStatus();
-  }
-
-  // The time rules, part 1: rejects an input whose time the engine cannot
-  // hold, one too old to apply, and one too far ahead to trust (counted in
-  // *rejected). No other side effect, so later checks can still reject.
-  absl::Status CheckTime(absl::Time time, int64_t* rejected, absl::string_view what) {
-    if (absl::Status s = internal::CheckInputTimeRange(time, what); !s.ok()) {
-      ++*rejected;
-      return s;
-    }
-    if (time > now_ && time - now_ > options_.max_input_lead) {
-      ++*rejected;
-      ++stats_.future_inputs;
-      return absl::OutOfRangeError(absl::StrCat(
-          what, " at ", internal::FormatTimeUtc(time), " is ",
-          internal::FormatDurationShort(time - now_), " ahead of engine time ",
-          internal::FormatTimeUtc(now_), ", beyond max_input_lead ",
-          internal::FormatDurationShort(options_.max_input_lead),
-          ": inputs may not move the clock that far; call AdvanceTo() with the host's "
-          "clock first"));
-    }
-    if (time < now_ && now_ - time > options_.max_lateness) {
-      ++*rejected;
-      ++stats_.too_late_inputs;
-      return absl::OutOfRangeError(absl::StrCat(
-          what, " at ", internal::FormatTimeUtc(time), " is ",
-          internal::FormatDurationShort(now_ - time), " older than engine time ",
-          internal::FormatTimeUtc(now_), ", beyond max_lateness ",
-          internal::FormatDurationShort(options_.max_lateness)));
-    }
-    return absl::OkStatus();
-  }
-
-  // Part 2, for an input that will be applied: an old one is applied at
-  // engine time (counted late); a newer one first fires the timers due by
-  // then.
-  void ApplyTime(absl::Time time) {
-    if (time < now_) {
-      ++stats_.late_inputs;
-      return;
-    }
-    FireTimersUntil(time);
-    now_ = time;
-    // `time`, not now_ read back: GCC stores the Time in two parts and then
-    // reloads it whole, which stalls on every input.
-    ForgetOldMessages(time);
-  }
-
-  // Records (type, subject, id) as seen at `at` unless it was seen within
-  // the dedup window; returns true for a repeat.
-  bool IsDuplicate(absl::string_view type, absl::string_view subject,
-                   absl::string_view id, absl::Time at) {
-    const absl::Time horizon = at - options_.dedup_window;
-    const uint64_t key = StableHash64({type, subject, id});
-    // Looking up `key` and forgetting the oldest entry (usually out of the
-    // window by now, in time-ordered input) each miss the cache in a large
-    // table; fetching both at once overlaps the two waits.
-    dedup_seen_.prefetch(key);
-    if (!dedup_order_.empty()) dedup_seen_.prefetch(dedup_order_.front().second);
-    auto seen = dedup_seen_.find(key);
-    // Decided before anything is forgotten: a rejected duplicate changes
-    // nothing but the counters.
-    if (seen != dedup_seen_.end() && seen->second > horizon) return true;
-    while (!dedup_order_.empty() && dedup_order_.front().first <= horizon) {
-      auto it = dedup_seen_.find(dedup_order_.front().second);
-      if (it != dedup_seen_.end() && it->second <= horizon) dedup_seen_.erase(it);
-      dedup_order_.pop_front();
-    }
-    // Bounded by count too: past max_dedup_ids the oldest ids go early.
-    while (!dedup_order_.empty() &&
-           static_cast<int64_t>(dedup_seen_.size()) >= options_.max_dedup_ids) {
-      auto it = dedup_seen_.find(dedup_order_.front().second);
-      if (it != dedup_seen_.end() && it->second == dedup_order_.front().first) {
-        dedup_seen_.erase(it);
-        ++stats_.limits_reached;
-      }
-      dedup_order_.pop_front();
-    }
-    // A table that grew for a burst keeps its slots after the burst's ids
-    // expire: give them back once it is three-quarters empty.
-    if (dedup_seen_.capacity() > 4096 && dedup_seen_.size() * 4 < dedup_seen_.capacity()) {
-      dedup_seen_.rehash(0);
-      dedup_order_.shrink_to_fit();
-    }
-    dedup_seen_[key] = at;
-    dedup_order_.emplace_back(at, key);
-    return false;
-  }
-
-  int32_t InternEvent(const std::string& name) {
-    auto [it, inserted] =
-        event_index_.emplace(name, static_cast<int32_t>(trigger_listeners_.size()));
-    if (inserted) trigger_listeners_.emplace_back();
-    return it->second;
-  }
-
-  // Only the newest version of each journey takes entries; triggers are
-  // indexed by engine-wide event id, in deploy then node order.
-  void RebuildTriggerIndex() {
-    for (auto& listeners : trigger_listeners_) listeners.clear();
-    for (const JourneyEntry& j : journeys_) {
-      const uint32_t version = j.versions.back();
-      const JourneyVersion& v = versions_[version];
-      for (int32_t t : v.graph->triggers) {
-        const GraphNode& n = v.graph->nodes[t];
-        // Event triggers listen for their event; sequences for every step
-        // and the absent event, once per distinct name.
-        std::vector<int32_t> events;
-        for (const CompiledMatcher& m : n.matchers) events.push_back(v.global_event[m.event]);
-        if (n.absent) events.push_back(v.global_event[n.absent->event]);
-        std::sort(events.begin(), events.end());
-        events.erase(std::unique(events.begin(), events.end()), events.end());
-        for (int32_t e : events) trigger_listeners_[e].push_back({version, t});
-      }
+  // An awaited send must stay known until its wait ends.
+  for (const GraphNode& n : graph.nodes) {
+    if (n.kind == NodeKind::kAction && n.def->action().has_await_delivery() &&
+        n.duration > options_.delivery_report_window) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "journey ", id, ", node ", n.id, ", field action.await_delivery.timeout: ",
+          internal::FormatDurationShort(n.duration),
+          " is longer than the engine's delivery_report_window (",
+          internal::FormatDurationShort(options_.delivery_report_window),
+          "), after which the report could not be matched"));
     }
   }
 
-  // The number of subject type `type`, if any subject of it is known.
-  std::optional<uint32_t> SubjectTypeNumber(absl::string_view type) const {
-    auto t = subject_type_numbers_.find(type);
-    if (t == subject_type_numbers_.end()) return std::nullopt;
-    return t->second;
+  std::vector<uint32_t> moving;  // Enrollment slots a migration moves.
+  if (existing != journey_index_.end() && journey.has_migration()) {
+    // The graphs decide, never where enrollments are now: every engine
+    // with these versions (each Kafka partition, each shard) must agree.
+    if (check_migration) {
+      CAIRN_RETURN_IF_ERROR(internal::CheckMigration(
+          graph, SubjectTypeOrDefault(journey.settings().subject_type()),
+          MigrationSources(existing->second), options_.quiet_hours));
+    }
+    CAIRN_RETURN_IF_ERROR(PlanMigration(journey, graph, existing->second, &moving));
   }
 
-
-  uint32_t InternSubject(absl::string_view type, absl::string_view id) {
-    const uint32_t type_number = InternSubjectType(type);
-    if (std::optional<uint32_t> slot = subject_index_.Find(type_number, id)) return *slot;
-    const uint32_t slot = static_cast<uint32_t>(subjects_.size());
-    SubjectState& s = subjects_.emplace_back();
-    s.type = type_number;
-    s.id = std::string(id);
-    subject_index_.Insert(slot);
-    return slot;
+  // All checks passed: from here on nothing fails.
+  uint32_t journey_slot;
+  if (existing == journey_index_.end()) {
+    journey_slot = static_cast<uint32_t>(journeys_.size());
+    journeys_.push_back(JourneyEntry{id, journey.settings().state(), {}});
+    journey_index_.emplace(id, journey_slot);
+  } else {
+    journey_slot = existing->second;
+    journeys_[journey_slot].state = journey.settings().state();
   }
-
-  uint32_t InternSubjectType(absl::string_view type) {
-    auto [it, added] = subject_type_numbers_.try_emplace(
-        type, static_cast<uint32_t>(subject_types_.size()));
-    if (added) subject_types_.emplace_back(type);
-    return it->second;
+  v.graph = &graph;
+  v.compiled = std::move(compiled);
+  v.journey = journey_slot;
+  v.subject_type =
+      std::string(SubjectTypeOrDefault(journey.settings().subject_type()));
+  v.version_text = absl::StrCat(journey.version());
+  v.message_id_prefix =
+      internal::StableHasher().Add(graph.definition.id()).Add(v.version_text);
+  v.seed_text = absl::StrCat(journey.settings().split_seed());
+  for (const std::string& name : graph.event_names) {
+    v.global_event.push_back(InternEvent(name));
   }
-
-  const std::string& TypeOf(const SubjectState& s) const { return subject_types_[s.type]; }
-
-  // The subject's history in a journey id, per instance key value for keyed
-  // journeys (empty key otherwise).
-  JourneyHistory& History(uint32_t subject, uint32_t journey, absl::string_view key) {
-    if (JourneyHistory* found = FindHistory(subject, journey, key)) return *found;
-    auto& h = subjects_[subject].history;
-    h.push_back(internal::MakeJourneyHistory(journey, key));
-    return h.back();
+  internal::VersionCounters& c = v.counters;
+  c.nodes.resize(graph.nodes.size());
+  c.actions.resize(graph.nodes.size());
+  c.node_goals.resize(graph.nodes.size());
+  c.journey_goals.resize(graph.goals.size());
+  for (size_t i = 0; i < graph.nodes.size(); ++i) {
+    c.nodes[i].left.assign(graph.nodes[i].edges.size(), 0);
   }
+  const uint32_t new_version = static_cast<uint32_t>(versions_.size());
+  journeys_[journey_slot].versions.push_back(new_version);
+  versions_.push_back(std::move(v));
+  RebuildTriggerIndex();
+  for (uint32_t slot : moving) Migrate(slot, new_version);
+  return absl::OkStatus();
+}
 
-  JourneyHistory* FindHistory(uint32_t subject, uint32_t journey, absl::string_view key) {
-    for (JourneyHistory& entry : subjects_[subject].history) {
-      if (entry.journey == journey && internal::KeyOf(entry) == key) return &entry;
-    }
-    return nullptr;
+std::vector<internal::MigrationSource> Engine::Impl::MigrationSources(uint32_t journey_slot) const {
+  const std::vector<uint32_t>& versions = journeys_[journey_slot].versions;
+  size_t first = 0;
+  for (size_t i = 1; i < versions.size(); ++i) {
+    if (versions_[versions[i]].graph->definition.has_migration()) first = i;
   }
-
-  // Before a keyed journey remembers one more instance key for `subject`:
-  // true when there is room under max_instances_per_subject, made if need be
-  // by forgetting the oldest key with nothing in flight; false when every
-  // key held has an enrollment in flight. Either limit case is counted.
-  bool MakeRoomForInstance(uint32_t subject, uint32_t journey) {
-    auto& all = subjects_[subject].history;
-    int held = 0;
-    auto oldest_idle = all.end();
-    for (auto it = all.begin(); it != all.end(); ++it) {
-      if (it->journey != journey) continue;
-      ++held;
-      if (oldest_idle == all.end() && it->active == 0) oldest_idle = it;
-    }
-    if (held < options_.max_instances_per_subject) return true;
-    ++stats_.limits_reached;
-    if (oldest_idle == all.end()) return false;
-    all.erase(oldest_idle);
-    return true;
+  std::vector<internal::MigrationSource> sources;
+  for (size_t i = first; i < versions.size(); ++i) {
+    const JourneyVersion& v = versions_[versions[i]];
+    if (v.retired) continue;
+    sources.push_back({v.graph, v.compiled->version(), v.subject_type});
   }
+  return sources;
+}
 
-  // The instance key value in an entry context, as text; nullopt when the
-  // journey is keyed and the context lacks it; "" for unkeyed journeys.
-  static std::optional<std::string> InstanceKey(const JourneyGraph& g,
-                                                const Attributes& context) {
-    if (g.instance_key.empty()) return std::string();
-    const Value* v = FindAttribute(context, g.instance_key);
-    if (v == nullptr || v->is_null()) return std::nullopt;
-    return RenderValue(*v);
-  }
-
-  bool Matches(const CompiledMatcher& m, const JourneyVersion& v, int32_t event_id,
-               const internal::Bindings& bindings) const {
-    if (m.event < 0 || v.global_event[m.event] != event_id) return false;
-    if (m.same_key) {
-      const std::string& key = v.graph->instance_key;
-      const Value* theirs = bindings.Find(PathRoot::kEvent, key);
-      const Value* ours = bindings.Find(PathRoot::kEntry, key);
-      if (theirs == nullptr || ours == nullptr ||
-          RenderValue(*theirs) != RenderValue(*ours)) {
-        return false;
-      }
-    }
-    return m.where.Evaluate(bindings);
-  }
-
-  // Exit-on rules, waits, goals and journey goals of one subject, for one
-  // event. Enrollments are visited oldest first.
-  void ApplyToEnrollments(uint32_t subject, int32_t event_id, const Event& event) {
-    // Copied (inline, no allocation for the usual few) because visiting may
-    // end enrollments.
-    const absl::InlinedVector<uint32_t, 8> live(subjects_[subject].enrollments.begin(),
-                                                subjects_[subject].enrollments.end());
-    for (uint32_t slot : live) {
-      Enrollment& e = enrollments_[slot];
-      if (!e.live || e.subject != subject) continue;
-      const JourneyVersion& v = versions_[e.version];
-      StepBindings bindings(&subjects_[subject].profile, &event, &ContextOf(e));
-      bool exited = false;
-      for (const CompiledMatcher& m : v.graph->exit_on) {
-        if (Matches(m, v, event_id, bindings)) {
-          Exit(slot, absl::StrCat("exit_on:", event.name));
-          exited = true;
-          break;
-        }
-      }
-      if (exited) continue;
-      const GraphNode& node = v.graph->nodes[e.node];
-      if (node.kind == NodeKind::kWait) {
-        for (size_t b = 0; b < node.matchers.size(); ++b) {
-          if (Matches(node.matchers[b], v, event_id, bindings)) {
-            Leave(slot, static_cast<int>(b));
-            Run(slot, &event);
-            break;
-          }
-        }
-      } else if (node.kind == NodeKind::kGoal) {
-        if (Matches(node.matchers[0], v, event_id, bindings)) {
-          CountGoal(&versions_[e.version].counters.node_goals[e.node], e.version,
-                    e.split_node, e.variant, &GoalCounters::converted);
-          Leave(slot, 0);
-          Run(slot, &event);
-        }
-      }
-    }
-    const absl::InlinedVector<uint32_t, 8> trackers(subjects_[subject].trackers.begin(),
-                                                    subjects_[subject].trackers.end());
-    for (uint32_t t : trackers) {
-      GoalTracker& tr = trackers_[t];
-      if (!tr.live) continue;
-      const JourneyVersion& v = versions_[tr.version];
-      StepBindings bindings(&subjects_[subject].profile, &event, &tr.entry);
-      if (Matches(v.graph->goals[tr.goal].conversion, v, event_id, bindings)) {
-        ResolveTracker(t, &GoalCounters::converted);
-      }
-    }
-  }
-
-  // Counts one goal outcome overall and for the enrollment's variant.
-  void CountGoal(GoalStats* stats, uint32_t version, int32_t split_node,
-                 int32_t variant, int64_t GoalCounters::*field) {
-    ++(stats->overall.*field);
-    VariantCounters(stats, version, split_node, variant).*field += 1;
-  }
-
-  GoalCounters& VariantCounters(GoalStats* stats, uint32_t version,
-                                int32_t split_node, int32_t variant) {
-    std::pair<std::string, std::string> key;
-    if (split_node >= 0) {
-      const GraphNode& split = versions_[version].graph->nodes[split_node];
-      key = {split.id, split.def->split().variants(variant).name()};
-    }
-    return stats->by_variant[key];
-  }
-
-  // Sequence triggers. Per subject and trigger, starts[i] is the time of the
-  // latest first step among partial matches that have completed steps 0..i
-  // (InfinitePast: none). Keeping only the latest start per step bounds the
-  // state by the number of steps and gives every later step the best chance
-  // to fit in the window.
-  internal::SequenceProgress& Progress(uint32_t subject, uint32_t version, int32_t node) {
-    std::vector<internal::SequenceProgress>& all = subjects_[subject].sequences;
-    for (internal::SequenceProgress& p : all) {
-      if (p.version == version && p.node == node) return p;
-    }
-    internal::SequenceProgress& p = all.emplace_back();
-    p.version = version;
-    p.node = node;
-    p.starts.assign(versions_[version].graph->nodes[node].matchers.size(),
-                    absl::InfinitePast());
-    return p;
-  }
-
-  void AdvanceSequence(uint32_t version, int32_t node, absl::string_view type,
-                       std::optional<uint32_t>* subject, int32_t event_id,
-                       const Event& event) {
-    const JourneyVersion& v = versions_[version];
-    const GraphNode& trigger = v.graph->nodes[node];
-    const Attributes* profile = *subject ? &subjects_[**subject].profile : nullptr;
-    StepBindings bindings(profile, &event, nullptr);
-    // The absent event cancels a completed match that waits for its silence.
-    if (trigger.absent && *subject && Matches(*trigger.absent, v, event_id, bindings)) {
-      internal::SequenceProgress& p = Progress(**subject, version, node);
-      if (p.pending != internal::kNoSlot) {
-        pending_[p.pending].live = false;
-        ++pending_[p.pending].generation;
-        free_pending_.push_back(p.pending);
-        p.pending = internal::kNoSlot;
-        ++versions_[version].counters.nodes[node].sequence_cancelled;
-      }
-    }
-    const size_t n = trigger.matchers.size();
-    if (*subject) ExpireProgress(**subject, version, node, trigger.duration);
-    // Later steps first, so one event advances a match by one step only.
-    for (size_t i = n; i-- > 0;) {
-      if (!Matches(trigger.matchers[i], v, event_id, bindings)) continue;
-      if (!*subject) *subject = InternSubject(type, event.subject_id);
-      internal::SequenceProgress& p = Progress(**subject, version, node);
-      if (i == 0) {
-        p.starts[0] = now_;
-        // Only what the journey reads: a product view's other properties
-        // would be copied into every partial match for nothing.
-        p.context = EntryContext(*v.graph, event.properties);
-        // After this start's window has passed, free it even if the subject
-        // never comes back. One housekeeping timer per subject at most: a
-        // subject repeating the first step a million times must not queue
-        // a million timers.
-        if (!subjects_[**subject].progress_timer) {
-          ScheduleProgressTimer(**subject, now_ + trigger.duration);
-        }
-      } else if (p.starts[i - 1] != absl::InfinitePast() &&
-                 now_ - p.starts[i - 1] <= trigger.duration) {
-        p.starts[i] = p.starts[i - 1];
-        // Later steps win. Replacing rather than appending keeps the context
-        // as large as the distinct names of its steps, however often a
-        // middle step repeats.
-        for (const auto& property : event.properties) {
-          const std::string& name = property.first;
-          if (!ReadsEntry(*v.graph, name)) continue;
-          p.context.erase(std::remove_if(p.context.begin(), p.context.end(),
-                                         [&](const auto& nv) { return nv.first == name; }),
-                          p.context.end());
-          p.context.push_back(property);
-        }
-      } else {
-        continue;
-      }
-      if (i + 1 == n) CompleteSequence(**subject, version, node, &p, &event);
-    }
-  }
-
-  // Forgets partial matches whose window has passed, and the whole record
-  // once nothing is left, so idle subjects hold no sequence state.
-  void ExpireProgress(uint32_t subject, uint32_t version, int32_t node,
-                      absl::Duration window) {
-    std::vector<internal::SequenceProgress>& all = subjects_[subject].sequences;
-    for (size_t i = 0; i < all.size(); ++i) {
-      internal::SequenceProgress& p = all[i];
-      if (p.version != version || p.node != node) continue;
-      bool any = false;
-      for (absl::Time& start : p.starts) {
-        if (start != absl::InfinitePast() && now_ - start > window) {
-          start = absl::InfinitePast();
-        }
-        any = any || start != absl::InfinitePast();
-      }
-      if (!any && p.pending == internal::kNoSlot) {
-        all.erase(all.begin() + i);
-        // Most subjects that start a sequence never finish it: give the
-        // list's block back, or every one of them keeps it for good.
-        if (all.empty()) all.shrink_to_fit();
-      } else if (!any) {
-        p.context.clear();
-      }
-      return;
-    }
-  }
-
-  // Schedules the subject's housekeeping timer on the first whole minute
-  // after `end`, so that such timers share buckets (not counted in
-  // timers_fired).
-  void ScheduleProgressTimer(uint32_t subject, absl::Time end) {
-    const int64_t seconds = absl::ToUnixSeconds(end);
-    const int64_t minute = seconds / 60 - (seconds % 60 < 0 ? 1 : 0);
-    timers_.Schedule(absl::FromUnixSeconds((minute + 1) * 60), subject, 0, kProgressTimer);
-    subjects_[subject].progress_timer = true;
-  }
-
-  // The housekeeping timer: frees the partial matches whose window has
-  // passed, and comes back for the ones still open (a first step repeated
-  // since the timer was set).
-  void FireProgressTimer(uint32_t subject) {
-    subjects_[subject].progress_timer = false;
-    ExpireAllProgress(subject);
-    absl::Time latest = absl::InfinitePast();
-    for (const internal::SequenceProgress& p : subjects_[subject].sequences) {
-      const absl::Duration window = versions_[p.version].graph->nodes[p.node].duration;
-      for (absl::Time start : p.starts) {
-        if (start != absl::InfinitePast()) latest = std::max(latest, start + window);
-      }
-    }
-    if (latest != absl::InfinitePast()) ScheduleProgressTimer(subject, latest);
-  }
-
-  // Expires every partial match of `subject` whose window has passed.
-  void ExpireAllProgress(uint32_t subject) {
-    absl::InlinedVector<std::pair<uint32_t, int32_t>, 4> keys;
-    for (const internal::SequenceProgress& p : subjects_[subject].sequences) {
-      keys.emplace_back(p.version, p.node);
-    }
-    for (const auto& [version, node] : keys) {
-      ExpireProgress(subject, version, node, versions_[version].graph->nodes[node].duration);
-    }
-  }
-
-  // A completed match enters now, or after the absent window stays silent.
-  void CompleteSequence(uint32_t subject, uint32_t version, int32_t node,
-                        internal::SequenceProgress* p, const Event* event) {
-    Attributes context = std::move(p->context);
-    p->context.clear();
-    std::fill(p->starts.begin(), p->starts.end(), absl::InfinitePast());
-    const GraphNode& trigger = versions_[version].graph->nodes[node];
-    ++versions_[version].counters.nodes[node].sequence_completed;
-    if (!trigger.absent) {
-      TryEnter(version, node, subject, event, context);
-      return;
-    }
-    if (p->pending != internal::kNoSlot) return;  // Already waiting: one entry.
-    const uint32_t slot = AllocateSlot(&pending_, &free_pending_);
-    internal::PendingSequence& pending = pending_[slot];
-    pending.live = true;
-    pending.subject = subject;
-    pending.version = version;
-    pending.node = node;
-    pending.context = std::move(context);
-    p->pending = slot;
-    timers_.Schedule(now_ + trigger.absent_within, slot, pending.generation,
-                     kSequenceTimer);
-  }
-
-  // The absent window ended in silence: enter, unless a newer version of
-  // the journey has replaced the one the match was made in.
-  void FireSequence(uint32_t slot) {
-    internal::PendingSequence pending = std::move(pending_[slot]);
-    pending_[slot].live = false;
-    pending_[slot].context.clear();
-    ++pending_[slot].generation;
-    free_pending_.push_back(slot);
-    Progress(pending.subject, pending.version, pending.node).pending = internal::kNoSlot;
-    JourneyVersion& v = versions_[pending.version];
-    ExpireProgress(pending.subject, pending.version, pending.node,
-                   v.graph->nodes[pending.node].duration);
-    if (journeys_[v.journey].versions.back() != pending.version) {
-      CountReason(&v.counters.entries_refused, "superseded_by_new_version");
-      return;
-    }
-    TryEnter(pending.version, pending.node, pending.subject, nullptr, pending.context);
-  }
-
-  // Re-entry rules, journey state and active window, then a new enrollment
-  // at `trigger`, run until it blocks or exits.
-  void TryEnter(uint32_t version, int32_t trigger, uint32_t subject,
-                const Event* event, const Attributes& context) {
-    JourneyVersion& v = versions_[version];
-    const JourneyEntry& journey = journeys_[v.journey];
-    const v1::JourneySettings& settings = v.graph->definition.settings();
-    auto refuse = [&](absl::string_view reason) {
-      CountReason(&v.counters.entries_refused, reason);
-    };
-    if (journey.state == v1::PAUSED) return refuse("journey_paused");
-    if (journey.state == v1::STOPPED) return refuse("journey_stopped");
-    if (settings.has_active_window()) {
-      const auto& w = settings.active_window();
-      if ((w.has_start() && now_ < *internal::TimeFromProto(w.start())) ||
-          (w.has_end() && now_ >= *internal::TimeFromProto(w.end()))) {
-        return refuse("outside_active_window");
-      }
-    }
-    const std::optional<std::string> key = InstanceKey(*v.graph, context);
-    if (!key) return refuse("missing_instance_key");
-    if (!key->empty() && FindHistory(subject, v.journey, *key) == nullptr &&
-        !MakeRoomForInstance(subject, v.journey)) {
-      return refuse("instance_limit");
-    }
-    JourneyHistory& h = History(subject, v.journey, *key);
-    const v1::ReentryPolicy& policy = settings.reentry();
-    switch (settings.has_reentry() ? policy.mode() : v1::ReentryPolicy::NEVER) {
-      case v1::ReentryPolicy::CONCURRENT:
-        if (h.active >= static_cast<uint32_t>(policy.max_concurrent())) {
-          return refuse("reentry_concurrent");
-        }
-        break;
-      case v1::ReentryPolicy::AFTER_EXIT:
-        if (h.active > 0) return refuse("reentry_active");
-        if (h.entries > 0 &&
-            now_ < internal::LastExit(h) + *internal::DurationFromProto(policy.cooldown())) {
-          return refuse("reentry_cooldown");
-        }
-        break;
-      default:
-        if (h.entries > 0) return refuse("reentry_never");
-        break;
-    }
-    ++h.entries;
-    ++h.active;
-    const uint32_t ordinal = h.entries;
-
-    const uint32_t slot = AllocateEnrollment();
-    Enrollment& e = enrollments_[slot];
-    e.live = true;
-    e.subject = subject;
-    e.version = version;
-    e.node = -1;
-    e.ordinal = ordinal;
-    e.visits = 0;
-    e.split_node = -1;
-    e.variant = -1;
-    e.awaiting = false;
-    Attributes kept = EntryContext(*v.graph, context);
-    e.context = kept.empty() ? nullptr : std::make_unique<Attributes>(std::move(kept));
-    e.uid = ++next_enrollment_uid_;
-    subjects_[subject].enrollments.push_back(slot);
-    ++v.counters.entered;
-    ++in_flight_;
-    for (uint32_t g = 0; g < v.graph->goals.size(); ++g) {
-      const uint32_t t = AllocateTracker();
-      GoalTracker& tr = trackers_[t];
-      tr.live = true;
-      tr.subject = subject;
-      tr.version = version;
-      tr.goal = g;
-      tr.split_node = -1;
-      tr.variant = -1;
-      tr.enrollment_uid = enrollments_[slot].uid;
-      tr.entry.clear();
-      if (!v.graph->instance_key.empty()) {
-        tr.entry.emplace_back(v.graph->instance_key, Value::String(*key));
-      }
-      ++v.counters.journey_goals[g].overall.reached;
-      timers_.Schedule(now_ + v.graph->goals[g].window, t, tr.generation, kTrackerTimer);
-      subjects_[subject].trackers.push_back(t);
-    }
-    Enter(slot, trigger);
-    Run(slot, event);
-  }
-
-  // A slot in `slots`, reusing a freed one first.
-  template <typename T>
-  static uint32_t AllocateSlot(std::vector<T>* slots, std::vector<uint32_t>* free) {
-    if (!free->empty()) {
-      const uint32_t slot = free->back();
-      free->pop_back();
-      return slot;
-    }
-    slots->emplace_back();
-    return static_cast<uint32_t>(slots->size() - 1);
-  }
-  uint32_t AllocateEnrollment() { return AllocateSlot(&enrollments_, &free_enrollments_); }
-  uint32_t AllocateTracker() { return AllocateSlot(&trackers_, &free_trackers_); }
-
-  void Trace(TraceStep::Kind kind, const Enrollment& e, int32_t node,
-             absl::string_view detail) {
-    if (observer_ == nullptr) return;
-    const JourneyVersion& v = versions_[e.version];
-    TraceStep step;
-    step.kind = kind;
-    step.time = now_;
-    step.journey_id = v.graph->definition.id();
-    step.journey_version = v.compiled->version();
-    step.subject_id = subjects_[e.subject].id;
-    step.node_id = v.graph->nodes[node].id;
-    step.detail = detail;
-    observer_->OnStep(step);
-  }
-
-  void Enter(uint32_t slot, int32_t node) {
-    Enrollment& e = enrollments_[slot];
-    e.node = node;
-    ++e.visits;
-    internal::NodeCounters& c = versions_[e.version].counters.nodes[node];
-    ++c.entered;
-    ++c.current;
-    Trace(TraceStep::Kind::kEnter, e, node, "");
-  }
-
-  // Leaves the current node by edge `edge`: counts it, cancels the node's
-  // timers, and enters the target (or exits, for an empty edge).
-  void Leave(uint32_t slot, int edge) {
-    Enrollment& e = enrollments_[slot];
-    ++e.generation;
-    StopAwaiting(slot);
-    const GraphNode& node = versions_[e.version].graph->nodes[e.node];
-    internal::NodeCounters& c = versions_[e.version].counters.nodes[e.node];
-    ++c.left[edge];
-    const internal::Edge& out = node.edges[edge];
-    Trace(TraceStep::Kind::kLeave, e, e.node, out.label);
-    if (out.target == kExitEdge) {
-      Exit(slot, "completed");
-      return;
-    }
-    --c.current;
-    Enter(slot, out.target);
-  }
-
-  void Exit(uint32_t slot, absl::string_view reason) {
-    Enrollment& e = enrollments_[slot];
-    JourneyVersion& v = versions_[e.version];
-    internal::NodeCounters& c = v.counters.nodes[e.node];
-    --c.current;
-    CountReason(&c.exits, reason);
-    CountReason(&v.counters.exits, reason);
-    ++v.counters.exited;
-    --in_flight_;
-    Trace(TraceStep::Kind::kExit, e, e.node, reason);
-    std::string key;  // Empty for unkeyed journeys, without InstanceKey's copies.
-    if (!v.graph->instance_key.empty()) key = InstanceKey(*v.graph, ContextOf(e)).value_or("");
-    JourneyHistory& h = History(e.subject, v.journey, key);
-    --h.active;
-    internal::SetLastExit(&h, now_);
-    internal::SlotList& list = subjects_[e.subject].enrollments;
-    list.erase(std::find(list.begin(), list.end(), slot));
-    e.live = false;
-    ++e.generation;
-    StopAwaiting(slot);
-    e.context.reset();
-    free_enrollments_.push_back(slot);
-  }
-
-  void ResolveTracker(uint32_t t, int64_t GoalCounters::*field) {
-    GoalTracker& tr = trackers_[t];
-    GoalStats& stats = versions_[tr.version].counters.journey_goals[tr.goal];
-    ++(stats.overall.*field);
-    // Per-variant counts are attributed when the goal resolves, to the most
-    // recent split the enrollment had passed by then.
-    GoalCounters& by_variant = VariantCounters(&stats, tr.version, tr.split_node, tr.variant);
-    ++by_variant.reached;
-    ++(by_variant.*field);
-    tr.live = false;
-    ++tr.generation;
-    internal::SlotList& list = subjects_[tr.subject].trackers;
-    list.erase(std::find(list.begin(), list.end(), t));
-    // The enrollment, if still running, keeps the index; the uid check at
-    // splits ignores it once the slot is reused.
-    free_trackers_.push_back(t);
-  }
-
-  // Advances an enrollment from its current node until it blocks or exits.
-  // `event` is the event that caused this run (event.* in predicates and
-  // templates), or null for timers and delivery reports.
-  void Run(uint32_t slot, const Event* event) {
-    int steps = 0;
-    while (enrollments_[slot].live) {
-      if (++steps > options_.max_steps_per_input) {
-        Exit(slot, "step_limit");
-        return;
-      }
-      Enrollment& e = enrollments_[slot];
-      JourneyVersion& v = versions_[e.version];
-      const GraphNode& node = v.graph->nodes[e.node];
-      StepBindings bindings(&subjects_[e.subject].profile, event, &ContextOf(e));
-      switch (node.kind) {
-        case NodeKind::kTrigger:
-          Leave(slot, 0);
-          break;
-        case NodeKind::kFilter:
-          Leave(slot, node.predicate.Evaluate(bindings) ? 0 : 1);
-          break;
-        case NodeKind::kDelay:
-          if (StartDelay(slot, bindings)) return;
-          break;
-        case NodeKind::kSplit: {
-          const SubjectState& s = subjects_[e.subject];
-          const int variant = internal::PickVariant(
-              StableHash64({v.seed_text, v.graph->definition.id(), node.id, TypeOf(s), s.id}),
-              node.cumulative_weights);
-          e.split_node = e.node;
-          e.variant = static_cast<int16_t>(variant);
-          for (uint32_t t : subjects_[e.subject].trackers) {
-            // The subject's live trackers that this enrollment started.
-            if (trackers_[t].live && trackers_[t].enrollment_uid == e.uid) {
-              trackers_[t].split_node = e.node;
-              trackers_[t].variant = variant;
-            }
-          }
-          Leave(slot, variant);
-          break;
-        }
-        case NodeKind::kAction:
-          if (SendAction(slot, bindings)) return;  // Awaiting delivery.
-          break;
-        case NodeKind::kWait:
-          timers_.Schedule(now_ + node.duration, slot, e.generation, kNodeTimer);
-          return;
-        case NodeKind::kGoal:
-          CountGoal(&v.counters.node_goals[e.node], e.version, e.split_node,
-                    e.variant, &GoalCounters::reached);
-          timers_.Schedule(now_ + node.duration, slot, e.generation, kNodeTimer);
-          return;
-        case NodeKind::kUpdate:
-          ApplyUpdate(slot, bindings);
-          Leave(slot, 0);
-          break;
-        case NodeKind::kExit: {
-          const std::string& reason = node.def->exit().reason();
-          Exit(slot, reason.empty() ? absl::string_view(node.id) : reason);
-          return;
-        }
-      }
-    }
-  }
-
-  // ---- Policies ----
-
-  bool HeldOut(const SubjectState& s) const {
-    if (options_.holdout_percent <= 0) return false;
-    const uint64_t h = StableHash64({"holdout", holdout_seed_text_, TypeOf(s), s.id});
-    return static_cast<double>(h % 10000) < options_.holdout_percent * 100;
-  }
-
-  bool OptedOut(const SubjectState& s, absl::string_view channel) const {
-    if (options_.opt_out_attribute.empty()) return false;
-    const Value* list = FindSorted(s.profile, options_.opt_out_attribute);
-    if (list == nullptr || list->type() != Value::Type::kStringList) return false;
-    for (const std::string& c : list->string_list_value()) {
-      if (c == channel || c == "all") return true;
-    }
-    return false;
-  }
-
-  // Applies an opt-out / opt-in event to the subject's consent list.
-  void ApplyConsent(uint32_t subject, const Event& event, bool opt_out) {
-    const Value* named = FindAttribute(event.properties, "channel");
-    const std::string channel =
-        named != nullptr && named->type() == Value::Type::kString ? named->string_value()
-                                                                   : "all";
-    Attributes& profile = subjects_[subject].profile;
-    std::vector<std::string> list;
-    if (const Value* v = FindSorted(profile, options_.opt_out_attribute);
-        v != nullptr && v->type() == Value::Type::kStringList) {
-      list = v->string_list_value();
-    }
-    list.erase(std::remove(list.begin(), list.end(), channel), list.end());
-    if (opt_out) {
-      if (static_cast<int>(list.size()) >= options_.max_opt_out_channels &&
-          std::find(list.begin(), list.end(), "all") == list.end()) {
-        // One channel too many to name: out of all of them, rather than
-        // keep sending to someone who asked not to be contacted.
-        ++stats_.limits_reached;
-        list.assign({"all"});
-      } else if (static_cast<int>(list.size()) < options_.max_opt_out_channels) {
-        list.push_back(channel);
-      }
-    }
-    SetSorted(&profile, options_.opt_out_attribute, Value::StringList(std::move(list)));
-  }
-
-  // The end of the quiet hours the subject is in now for this channel.
-  std::optional<absl::Time> QuietUntil(const Enrollment& e, absl::string_view channel) {
-    std::optional<absl::Time> until;
-    std::optional<absl::TimeZone> zone;  // Looked up once, if any rule applies.
-    for (const QuietHours& q : options_.quiet_hours) {
-      if (!q.channel.empty() && q.channel != channel) continue;
-      if (!zone) zone = SubjectZone(e);
-      const absl::TimeZone tz = *zone;
-      const absl::CivilSecond local = absl::ToCivilSecond(now_, tz);
-      const int minute = local.hour() * 60 + local.minute();
-      const int start = q.start_hour * 60 + q.start_minute;
-      const int end = q.end_hour * 60 + q.end_minute;
-      const bool inside = start < end ? (minute >= start && minute < end)
-                                      : (start > end && (minute >= start || minute < end));
-      if (!inside) continue;
-      const absl::Time t = internal::NextLocalTime(now_, tz, q.end_hour, q.end_minute, 0);
-      if (!until || t > *until) until = t;
-    }
-    return until;
-  }
-
-  // The subject's send times on a channel, pruned to the longest cap window.
-  std::vector<absl::Time>* Ledger(uint32_t subject, absl::string_view channel, bool create) {
-    if (capped_channels_.empty()) return nullptr;  // Spares hashing the channel.
-    auto cap_window = capped_channels_.find(channel);
-    if (cap_window == capped_channels_.end()) return nullptr;
-    auto& ledgers = subjects_[subject].send_ledger;
-    std::vector<absl::Time>* times = nullptr;
-    for (auto& [id, t] : ledgers) {
-      if (id == cap_window->second.first) times = &t;
-    }
-    if (times == nullptr) {
-      if (!create) return nullptr;
-      times = &ledgers.emplace_back(cap_window->second.first, std::vector<absl::Time>()).second;
-    }
-    const absl::Time horizon = now_ - cap_window->second.second;
-    times->erase(times->begin(),
-                 std::upper_bound(times->begin(), times->end(), horizon));
-    return times;
-  }
-
-  bool OverCap(uint32_t subject, absl::string_view channel) {
-    std::vector<absl::Time>* times = Ledger(subject, channel, /*create=*/false);
-    if (times == nullptr) return false;
-    for (const FrequencyCap& cap : options_.frequency_caps) {
-      if (cap.channel != channel) continue;
-      const auto in_window = times->end() - std::upper_bound(times->begin(), times->end(),
-                                                             now_ - cap.window);
-      if (in_window >= cap.max_messages) return true;
-    }
-    return false;
-  }
-
-  void RecordSend(uint32_t subject, absl::string_view channel) {
-    if (std::vector<absl::Time>* times = Ledger(subject, channel, /*create=*/true)) {
-      times->push_back(now_);
-    }
-  }
-
-  // The subject's time zone: the profile attribute the journey names, if it
-  // holds a known IANA zone, else the journey's default. A value that is not
-  // one (not a string, malformed, unknown) is counted on every lookup, so the
-  // count does not depend on what the zone cache holds.
-  absl::TimeZone SubjectZone(const Enrollment& e) {
-    const JourneyGraph& g = *versions_[e.version].graph;
-    const Value* name = FindSorted(subjects_[e.subject].profile, g.time_zone_attribute);
-    if (name == nullptr) return g.default_time_zone;
-    if (name->type() == Value::Type::kString) {
-      if (std::optional<absl::TimeZone> tz = zone_cache_.Find(name->string_value())) return *tz;
-    }
-    ++stats_.unknown_time_zones;
-    return g.default_time_zone;
-  }
-
-  // Starts a delay node. Returns true when the enrollment now waits; false
-  // when it moved on at once (a time already reached) or exited.
-  bool StartDelay(uint32_t slot, const internal::Bindings& bindings) {
-    Enrollment& e = enrollments_[slot];
-    const GraphNode& node = versions_[e.version].graph->nodes[e.node];
-    const v1::Delay& delay = node.def->delay();
-    absl::Time due = now_;
-    switch (delay.kind_case()) {
-      case v1::Delay::kUntilTimeOfDay:
-        due = internal::NextLocalTime(now_, SubjectZone(e), node.hour, node.minute,
-                                      node.weekday_mask);
-        break;
-      case v1::Delay::kRelative: {
-        std::optional<absl::Time> base;
-        if (const Value* v = bindings.Find(node.relative_path->root,
-                                           node.relative_path->key)) {
-          base = AsTime(*v);
-        }
-        if (!base) {
-          Exit(slot, "delay_time_missing");
-          return false;
-        }
-        due = *base + node.duration;
-        // A time from a profile or event may lie anywhere; a timer must be
-        // one the engine can hold (and a snapshot store exactly).
-        if (due >= LatestInputTime() + internal::MaxJourneyDuration()) {
-          Exit(slot, "delay_time_out_of_range");
-          return false;
-        }
-        if (due <= now_ && delay.relative().if_past() == v1::RelativeDelay::EXIT) {
-          Exit(slot, "delay_in_past");
-          return false;
-        }
-        break;
-      }
-      default:
-        due = now_ + node.duration;
-        break;
-    }
-    if (due <= now_) {
-      Leave(slot, 0);
-      return false;
-    }
-    timers_.Schedule(due, slot, e.generation, kNodeTimer);
-    return true;
-  }
-
-  // A timestamp, or an RFC 3339 string, as a time.
-  static std::optional<absl::Time> AsTime(const Value& v) {
-    if (v.type() == Value::Type::kTimestamp) return v.timestamp_value();
-    if (v.type() == Value::Type::kString) {
-      absl::Time t;
-      std::string error;
-      if (absl::ParseTime(absl::RFC3339_full, v.string_value(), &t, &error)) return t;
-    }
-    return std::nullopt;
-  }
-
-  // Sends an action's message. Returns true when the enrollment now waits
-  // for a delivery report; otherwise it has moved on.
-  bool SendAction(uint32_t slot, const internal::Bindings& bindings) {
-    Enrollment& e = enrollments_[slot];
-    JourneyVersion& v = versions_[e.version];
-    const GraphNode& node = v.graph->nodes[e.node];
-    const v1::Action& action = node.def->action();
-    const SubjectState& s = subjects_[e.subject];
-    ActionCounters& policy_counters = v.counters.actions[e.node];
-
-    // Engine-wide policies, in this order (docs/semantics.md).
-    if (HeldOut(s)) {
-      CountReason(&policy_counters.suppressed, "holdout");
-      FinishAction(slot, /*ok=*/true);
-      return false;
-    }
-    if (OptedOut(s, action.channel())) {
-      CountReason(&policy_counters.suppressed, "opted_out");
-      FinishAction(slot, /*ok=*/false);
-      return false;
-    }
-    if (std::optional<absl::Time> end = QuietUntil(e, action.channel())) {
-      CountReason(&policy_counters.deferred, "quiet_hours");
-      timers_.Schedule(*end, slot, e.generation, kNodeTimer);
-      return true;
-    }
-    if (OverCap(e.subject, action.channel())) {
-      CountReason(&policy_counters.suppressed, "frequency_cap");
-      FinishAction(slot, /*ok=*/false);
-      return false;
-    }
-
-    // Filled in place: the previous send's strings keep their buffers, so a
-    // send allocates nothing here once they are long enough.
-    Message& m = message_;
-    // StableHash64({journey id, version, subject type, subject id, ordinal,
-    // node id, visits}), continued from the version's hashed first two parts.
-    // Keyed journeys add the key value, since ordinals count per key.
-    internal::StableHasher hasher = v.message_id_prefix;
-    hasher.Add(TypeOf(s))
-        .Add(s.id)
-        .Add(absl::AlphaNum(e.ordinal).Piece())
-        .Add(node.id)
-        .Add(absl::AlphaNum(e.visits).Piece());
-    if (!v.graph->instance_key.empty()) {
-      hasher.Add(InstanceKey(*v.graph, ContextOf(e)).value_or(""));
-    }
-    const uint64_t id = hasher.Finish();
-    m.message_id.resize(16);
-    internal::WriteHashHex(id, m.message_id.data());
-    if (e.version != message_version_ || e.node != message_node_) {
-      // What depends on the action node alone is copied only when it
-      // changes: sends come in runs from one node (a delay's timers firing).
-      m.journey_id = v.graph->definition.id();
-      m.journey_version = v.compiled->version();
-      m.node_id = node.id;
-      m.channel = action.channel();
-      m.template_id = action.template_id();
-      m.params.resize(node.params.size());
-      for (size_t i = 0; i < node.params.size(); ++i) m.params[i].first = node.params[i].key;
-      message_version_ = e.version;
-      message_node_ = e.node;
-    }
-    m.subject_id = s.id;
-    m.subject_type = TypeOf(s);
-    for (size_t i = 0; i < node.params.size(); ++i) {  // sorted by key
-      RenderParam(node.params[i], bindings, &m.params[i].second);
-    }
-    m.time = now_;
-    if (e.split_node >= 0) {
-      m.variant = v.graph->nodes[e.split_node].def->split().variants(e.variant).name();
-    } else {
-      m.variant.clear();
-    }
-    m.awaits_delivery = action.has_await_delivery();
-
-    const SendResult result = v.sinks[node.channel]->Send(m);
-    ActionCounters& counters = v.counters.actions[e.node];
-    if (!result.accepted) {
-      ++stats_.messages_failed;
-      if (result.failure_reason.empty()) {
-        CountReason(&counters.failed, "unspecified");
-      } else if (internal::IsValidUtf8(result.failure_reason) &&
-                 result.failure_reason.size() <= kMaxSinkReasonBytes) {
-        CountReason(&counters.failed, result.failure_reason);
-      } else {
-        // A sink's reason is text from outside too: a report (and the
-        // snapshot holding it) takes only valid UTF-8 of a sane length.
-        CountReason(&counters.failed,
-                    internal::Escaped(absl::string_view(result.failure_reason)
-                                          .substr(0, kMaxSinkReasonBytes)));
-      }
-      FinishAction(slot, /*ok=*/false);
-      return false;
-    }
-    ++stats_.messages_sent;
-    ++counters.sent;
-    RecordSend(e.subject, action.channel());
-    RememberMessage(id, SentMessage{e.version, e.node, slot, e.generation,
-                                    m.awaits_delivery, false});
-    if (m.awaits_delivery) {
-      e.awaiting = true;
-      awaiting_messages_[slot] = id;
-      timers_.Schedule(now_ + node.duration, slot, e.generation, kNodeTimer);
-      return true;
-    }
-    FinishAction(slot, /*ok=*/true);
-    return false;
-  }
-
-  // Leaves an action node: next on success, on_failure (if any) otherwise.
-  void FinishAction(uint32_t slot, bool ok) {
+absl::Status Engine::Impl::PlanMigration(const v1::Journey& journey, const JourneyGraph& graph,
+                                         uint32_t journey_slot, std::vector<uint32_t>* moving) {
+  for (uint32_t slot = 0; slot < enrollments_.size(); ++slot) {
     const Enrollment& e = enrollments_[slot];
-    const GraphNode& node = versions_[e.version].graph->nodes[e.node];
-    Leave(slot, !ok && node.edges.size() > 1 ? 1 : 0);
-  }
-
-  // The message enrollment `slot` awaits a delivery report for; 0 if none.
-  uint64_t AwaitingMessage(uint32_t slot) const {
-    if (!enrollments_[slot].awaiting) return 0;
-    auto it = awaiting_messages_.find(slot);
-    return it == awaiting_messages_.end() ? 0 : it->second;
-  }
-
-  void StopAwaiting(uint32_t slot) {
-    Enrollment& e = enrollments_[slot];
-    if (!e.awaiting) return;
-    e.awaiting = false;
-    awaiting_messages_.erase(slot);
-  }
-
-  // (A repeated id keeps the message first sent with it.) The table
-  // prefetches the id's index slot itself and writes it a few sends later.
-  void RememberMessage(uint64_t id, const SentMessage& m) {
-    ForgetOldMessages();
-    messages_.Insert(id, now_, m);
-  }
-
-  // Forgets messages sent more than delivery_report_window ago; one never
-  // reported is counted as unreported on its action. (Deploy refuses an
-  // await_delivery timeout longer than the window, so an awaited message is
-  // always resolved before it is forgotten.)
-  void ForgetOldMessages() { ForgetOldMessages(now_); }
-  // REQUIRES: now == now_.
-  void ForgetOldMessages(absl::Time now) {
-    messages_.ForgetSentBefore(now - options_.delivery_report_window,
-                               [&](const SentMessage& m) {
-                                 if (!m.resolved) {
-                                   ++versions_[m.version].counters.actions[m.node].unreported;
-                                 }
-                               });
-  }
-
-  void ApplyUpdate(uint32_t slot, const internal::Bindings& bindings) {
-    Enrollment& e = enrollments_[slot];
-    const JourneyVersion& v = versions_[e.version];
-    const GraphNode& node = v.graph->nodes[e.node];
-    const v1::Update& u = node.def->update();
-    SubjectState& s = subjects_[e.subject];
-    ProfileWrite write;
-    write.subject_id = s.id;
-    write.subject_type = TypeOf(s);
-    write.journey_id = v.graph->definition.id();
-    write.node_id = node.id;
-    write.time = now_;
-    // Values are read before any is written, so assignments see the profile
-    // as it was when the enrollment arrived.
-    for (int i = 0; i < u.assignments_size(); ++i) {
-      const internal::CompiledOperand& operand = node.assignments[i];
-      Value value = operand.literal;
-      if (operand.path) {
-        const Value* found = bindings.Find(operand.path->root, operand.path->key);
-        value = found != nullptr ? *found : Value();
-      }
-      write.set.emplace_back(u.assignments(i).attribute(), std::move(value));
+    if (!e.live || versions_[e.version].journey != journey_slot) continue;
+    const JourneyVersion& from = versions_[e.version];
+    const GraphNode& node = from.graph->nodes[e.node];
+    auto to = graph.migration.find(node.id);
+    if (from.graph->instance_key != graph.instance_key ||
+        from.subject_type != SubjectTypeOrDefault(journey.settings().subject_type()) ||
+        to == graph.migration.end() || graph.nodes[to->second].kind != node.kind) {
+      moving->clear();
+      return absl::InternalError(absl::StrCat(
+          "journey ", journey.id(), ": version ", journey.version(),
+          " passed the migration check, yet an enrollment at node \"", node.id,
+          "\" of version ", from.compiled->version(), " cannot move; nothing was deployed"));
     }
-    for (const auto& [name, value] : write.set) SetSorted(&s.profile, name, value);
-    for (const std::string& name : u.unset()) {
-      SetSorted(&s.profile, name, Value());
-      write.unset.push_back(name);
-    }
-    if (u.add_tags_size() > 0 || u.remove_tags_size() > 0) {
-      std::vector<std::string> tags;
-      if (const Value* t = FindSorted(s.profile, "tags");
-          t != nullptr && t->type() == Value::Type::kStringList) {
-        tags = t->string_list_value();
-      }
-      for (const std::string& tag : u.add_tags()) {
-        if (std::find(tags.begin(), tags.end(), tag) == tags.end()) tags.push_back(tag);
-        write.add_tags.push_back(tag);
-      }
-      for (const std::string& tag : u.remove_tags()) {
-        tags.erase(std::remove(tags.begin(), tags.end(), tag), tags.end());
-        write.remove_tags.push_back(tag);
-      }
-      SetSorted(&s.profile, "tags", Value::StringList(std::move(tags)));
-    }
-    if (profile_sink_ != nullptr) profile_sink_->Write(write);
+    moving->push_back(slot);
   }
+  return absl::OkStatus();
+}
 
-  void FireTimersUntil(absl::Time limit) {
-    internal::Timer t;
-    while (timers_.PopDue(limit, &t)) {
-      if (t.due > now_) now_ = t.due;
-      if (t.kind == kSequenceTimer) {
-        if (pending_[t.target].live && pending_[t.target].generation == t.generation) {
-          ++stats_.timers_fired;
-          FireSequence(t.target);
-        }
-        continue;
-      }
-      if (t.kind == kProgressTimer) {
-        FireProgressTimer(t.target);
-        continue;
-      }
-      if (t.kind == kTrackerTimer) {
-        if (trackers_[t.target].live && trackers_[t.target].generation == t.generation) {
-          ++stats_.timers_fired;
-          ResolveTracker(t.target, &GoalCounters::expired);
-        }
-        continue;
-      }
-      Enrollment& e = enrollments_[t.target];
-      if (!e.live || e.generation != t.generation) continue;  // Cancelled.
-      ++stats_.timers_fired;
-      const uint32_t slot = t.target;
-      JourneyVersion& v = versions_[e.version];
-      const GraphNode& node = v.graph->nodes[e.node];
-      switch (node.kind) {
-        case NodeKind::kDelay:
-          Leave(slot, 0);
-          break;
-        case NodeKind::kWait:  // Timeout: the edge after the branches.
-          Leave(slot, static_cast<int>(node.edges.size()) - 1);
-          break;
-        case NodeKind::kGoal:
-          CountGoal(&v.counters.node_goals[e.node], e.version, e.split_node,
-                    e.variant, &GoalCounters::expired);
-          Leave(slot, 1);
-          break;
-        case NodeKind::kAction: {
-          if (!e.awaiting) break;  // Deferred by quiet hours: retry.
-          // The delivery report did not come in time.
-          SentMessage* const m = messages_.Find(AwaitingMessage(slot));
-          if (m != nullptr) m->resolved = true;
-          CountReason(&v.counters.actions[e.node].undelivered, "delivery_timeout");
-          FinishAction(slot, /*ok=*/false);
+void Engine::Impl::Migrate(uint32_t slot, uint32_t to_version) {
+  Enrollment& e = enrollments_[slot];
+  JourneyVersion& from = versions_[e.version];
+  const GraphNode& node = from.graph->nodes[e.node];
+  internal::NodeCounters& c = from.counters.nodes[e.node];
+  --c.current;
+  CountReason(&c.exits, "migrated");
+  CountReason(&from.counters.exits, "migrated");
+  ++from.counters.exited;
+  Trace(TraceStep::Kind::kExit, e, e.node, "migrated");
+
+  JourneyVersion& to = versions_[to_version];
+  const int32_t target = to.graph->migration.at(node.id);
+  int32_t split_node = -1;
+  int32_t variant = -1;
+  if (e.split_node >= 0) {
+    const GraphNode& split = from.graph->nodes[e.split_node];
+    const std::string& name = split.def->split().variants(e.variant).name();
+    auto it = to.graph->node_index.find(split.id);
+    if (it != to.graph->node_index.end() &&
+        to.graph->nodes[it->second].kind == NodeKind::kSplit) {
+      const auto& variants = to.graph->nodes[it->second].def->split().variants();
+      for (int i = 0; i < variants.size(); ++i) {
+        if (variants[i].name() == name) {
+          split_node = it->second;
+          variant = i;
           break;
         }
-        default:
-          continue;
       }
+    }
+  }
+  e.version = to_version;
+  e.split_node = split_node;
+  e.variant = static_cast<int16_t>(variant);
+  ++to.counters.entered;
+  ++to.counters.migrated_in;
+  Enter(slot, target);
+  if (to.graph->nodes[target].kind == NodeKind::kGoal) {
+    CountGoal(&to.counters.node_goals[target], to_version, split_node, variant,
+              &GoalCounters::reached);
+  }
+}
+
+absl::Status Engine::Impl::RetireVersion(absl::string_view journey_id, int64_t version) {
+  auto it = journey_index_.find(journey_id);
+  if (it == journey_index_.end()) return UnknownJourney(journey_id);
+  const JourneyEntry& entry = journeys_[it->second];
+  uint32_t index = 0;
+  bool found = false;
+  for (uint32_t v : entry.versions) {
+    if (versions_[v].compiled->version() == version) {
+      index = v;
+      found = true;
+    }
+  }
+  const std::string name = absl::StrCat("journey ", journey_id, " version ", version);
+  if (!found) return absl::NotFoundError(absl::StrCat(name, " is not deployed"));
+  if (index == entry.versions.back()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(name, " is the newest version; deploy a newer one first"));
+  }
+  JourneyVersion& v = versions_[index];
+  if (v.retired) return absl::OkStatus();
+  int64_t enrollments = 0, matches = 0, trackers = 0;
+  for (const Enrollment& e : enrollments_) enrollments += e.live && e.version == index;
+  for (const internal::PendingSequence& p : pending_) matches += p.live && p.version == index;
+  for (const GoalTracker& t : trackers_) trackers += t.live && t.version == index;
+  if (enrollments + matches + trackers > 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        name, " is not empty: ", enrollments, " enrollments in flight, ", matches,
+        " completed sequence matches waiting, ", trackers, " journey goals still measuring"));
+  }
+  v.retired = true;
+  // Its sends that still await a report are forgotten now (counted as
+  // unreported): the counters are final. (Awaited sends cannot be among
+  // them: their enrollments would still be in flight.)
+  messages_.RemoveIf([&](const SentMessage& m) {
+    if (m.version != index) return false;
+    if (!m.resolved) ++v.counters.actions[m.node].unreported;
+    return true;
+  });
+  // Partial sequence matches can no longer lead anywhere: free them.
+  for (internal::SubjectState& subject : subjects_) {
+    auto& seqs = subject.sequences;
+    seqs.erase(std::remove_if(seqs.begin(), seqs.end(),
+                              [&](const internal::SequenceProgress& p) {
+                                return p.version == index;
+                              }),
+               seqs.end());
+    if (seqs.empty()) seqs.shrink_to_fit();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::SetJourneyState(absl::string_view journey_id, v1::JourneyState state) {
+  auto it = journey_index_.find(journey_id);
+  if (it == journey_index_.end()) return UnknownJourney(journey_id);
+  if (state != v1::ACTIVE && state != v1::PAUSED && state != v1::STOPPED) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "journey ", journey_id, ": state must be ACTIVE, PAUSED or STOPPED"));
+  }
+  journeys_[it->second].state = state;
+  if (state == v1::STOPPED) {
+    for (uint32_t e = 0; e < enrollments_.size(); ++e) {
+      if (enrollments_[e].live &&
+          versions_[enrollments_[e].version].journey == it->second) {
+        Exit(e, "journey_stopped");
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::Ingest(const Event& event) {
+  absl::Status valid = internal::CheckEvent(event, options_.max_input_bytes);
+  if (!valid.ok()) {
+    ++stats_.events_rejected;
+    return valid;
+  }
+  CAIRN_RETURN_IF_ERROR(CheckTime(event.time, &stats_.events_rejected, "event"));
+  const bool consent_event = !options_.opt_out_attribute.empty() &&
+                             ((!options_.opt_out_event.empty() &&
+                               event.name == options_.opt_out_event) ||
+                              (!options_.opt_in_event.empty() &&
+                               event.name == options_.opt_in_event));
+  auto gid = event_index_.find(event.name);
+  if (gid == event_index_.end() && !consent_event) {
+    ApplyTime(event.time);
+    ++stats_.events_ignored;
+    return absl::OkStatus();
+  }
+  const absl::string_view type = SubjectTypeOrDefault(event.subject_type);
+  // The subject's index entry, looked up below, is another likely cache
+  // miss: start fetching it so that it overlaps the dedup ledger's. (No
+  // subject type is added before that lookup: timers fired by ApplyTime
+  // never add subjects.)
+  const std::optional<uint32_t> type_number = SubjectTypeNumber(type);
+  if (type_number) subject_index_.Prefetch(*type_number, event.subject_id);
+  if (!event.id.empty() && options_.dedup_window > absl::ZeroDuration() &&
+      IsDuplicate(type, event.subject_id, event.id, std::max(event.time, now_))) {
+    ++stats_.events_rejected;
+    ++stats_.events_duplicate;
+    return absl::AlreadyExistsError(absl::StrCat(
+        "event ", event.id, " of ", type, " ", event.subject_id,
+        " was already applied within the dedup window"));
+  }
+  ApplyTime(event.time);
+  ++stats_.events_applied;
+  std::optional<uint32_t> subject =
+      type_number ? subject_index_.Find(*type_number, event.subject_id) : std::nullopt;
+  if (consent_event) {
+    if (!subject) subject = InternSubject(type, event.subject_id);
+    ApplyConsent(*subject, event, event.name == options_.opt_out_event);
+  }
+  if (gid == event_index_.end()) return absl::OkStatus();
+  const int32_t event_id = gid->second;
+  if (subject) ApplyToEnrollments(*subject, event_id, event);
+  for (const TriggerListener& l : trigger_listeners_[event_id]) {
+    const JourneyVersion& v = versions_[l.version];
+    if (v.subject_type != type) continue;
+    const GraphNode& trigger = v.graph->nodes[l.node];
+    if (trigger.def->trigger().kind_case() == v1::Trigger::kSequence) {
+      AdvanceSequence(l.version, l.node, type, &subject, event_id, event);
+      continue;
+    }
+    // Profile predicates need the subject; an unknown one has no profile.
+    const Attributes* profile = subject ? &subjects_[*subject].profile : nullptr;
+    StepBindings bindings(profile, &event, nullptr);
+    if (!trigger.matchers[0].where.Evaluate(bindings) ||
+        !trigger.predicate.Evaluate(bindings)) {
+      continue;
+    }
+    if (!subject) subject = InternSubject(type, event.subject_id);
+    TryEnter(l.version, l.node, *subject, &event, event.properties);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::Enroll(absl::string_view journey_id, absl::string_view subject_id,
+                                  absl::Time time, const Attributes& context) {
+  auto it = journey_index_.find(journey_id);
+  if (it == journey_index_.end()) {
+    ++stats_.enrollments_rejected;
+    return UnknownJourney(journey_id);
+  }
+  if (subject_id.empty()) {
+    ++stats_.enrollments_rejected;
+    return absl::InvalidArgumentError(
+        absl::StrCat("Enroll into journey ", journey_id, ": subject id is empty"));
+  }
+  if (absl::Status valid = internal::CheckEnrollment(journey_id, subject_id, context,
+                                                     options_.max_input_bytes);
+      !valid.ok()) {
+    ++stats_.enrollments_rejected;
+    return valid;
+  }
+  const uint32_t version = journeys_[it->second].versions.back();
+  const JourneyGraph& graph = *versions_[version].graph;
+  int32_t audience = -1;
+  for (int32_t t : graph.triggers) {
+    if (graph.nodes[t].def->trigger().kind_case() == v1::Trigger::kAudience) {
+      audience = t;
+      break;
+    }
+  }
+  if (audience < 0) {
+    ++stats_.enrollments_rejected;
+    return absl::FailedPreconditionError(absl::StrCat(
+        "journey ", journey_id, " has no audience trigger; subjects enter it "
+        "through events only"));
+  }
+  CAIRN_RETURN_IF_ERROR(CheckTime(time, &stats_.enrollments_rejected, "enrollment"));
+  ApplyTime(time);
+  ++stats_.enrollments_applied;
+  const uint32_t subject = InternSubject(versions_[version].subject_type, subject_id);
+  TryEnter(version, audience, subject, nullptr, context);
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::UpsertProfile(absl::string_view subject_id, const Attributes& attrs,
+                                         absl::Time time, absl::string_view subject_type) {
+  if (absl::Status valid = internal::CheckProfileUpdate(subject_id, subject_type, attrs,
+                                                        options_.max_input_bytes);
+      !valid.ok()) {
+    ++stats_.profile_updates_rejected;
+    return valid;
+  }
+  CAIRN_RETURN_IF_ERROR(
+      CheckTime(time, &stats_.profile_updates_rejected, "profile update"));
+  const absl::string_view type = SubjectTypeOrDefault(subject_type);
+  if (absl::Status fits = CheckProfileLimits(type, subject_id, attrs); !fits.ok()) {
+    ++stats_.profile_updates_rejected;
+    ++stats_.limits_reached;
+    return fits;
+  }
+  ApplyTime(time);
+  ++stats_.profile_updates_applied;
+  const uint32_t subject = InternSubject(type, subject_id);
+  for (const auto& [name, value] : attrs) {
+    SetSorted(&subjects_[subject].profile, name, value);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::ReportDelivery(absl::string_view message_id, DeliveryOutcome outcome,
+                                          absl::Time time, absl::string_view reason) {
+  uint64_t key = 0;
+  // Exactly the form Cairn writes: 16 lower-case hex digits (SimpleHexAtoi
+  // alone would also take "0x", signs, spaces and upper case).
+  const bool well_formed =
+      message_id.size() == 16 &&
+      std::all_of(message_id.begin(), message_id.end(),
+                  [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+  if (!well_formed || !absl::SimpleHexAtoi(message_id, &key)) {
+    ++stats_.delivery_reports_rejected;
+    return absl::NotFoundError(absl::StrCat(
+        "delivery report: \"", internal::Escaped(message_id), "\" is not a Cairn message id"));
+  }
+  if (absl::Status valid =
+          internal::CheckDeliveryReason(message_id, reason, options_.max_input_bytes);
+      !valid.ok()) {
+    ++stats_.delivery_reports_rejected;
+    return valid;
+  }
+  CAIRN_RETURN_IF_ERROR(
+      CheckTime(time, &stats_.delivery_reports_rejected, "delivery report"));
+  // Judged at its own time: timers due by then fire first, since they may
+  // send the message, or end its delivery wait. (So a report refused as
+  // unknown or repeated still moves time, as any later input would; the
+  // outcome never depends on which other inputs came before it.)
+  ApplyTime(time);
+  SentMessage* const found = messages_.Find(key);
+  if (found == nullptr) {
+    ++stats_.delivery_reports_rejected;
+    return absl::NotFoundError(absl::StrCat(
+        "delivery report: unknown message id ", message_id,
+        " (never sent, or older than the delivery report window)"));
+  }
+  if (found->resolved) {
+    ++stats_.delivery_reports_rejected;
+    return absl::AlreadyExistsError(absl::StrCat(
+        "delivery report: message ", message_id,
+        " is already resolved (reported before, or its delivery wait timed out)"));
+  }
+  SentMessage& m = *found;
+  ++stats_.delivery_reports_applied;
+  m.resolved = true;
+  ActionCounters& counters = versions_[m.version].counters.actions[m.node];
+  const bool delivered = outcome == DeliveryOutcome::kDelivered;
+  if (delivered) {
+    ++counters.delivered;
+  } else {
+    CountReason(&counters.undelivered, reason.empty() ? "unspecified" : reason);
+  }
+  if (m.awaiting) {
+    Enrollment& e = enrollments_[m.enrollment];
+    if (e.live && e.generation == m.generation && AwaitingMessage(m.enrollment) == key) {
+      const uint32_t slot = m.enrollment;
+      FinishAction(slot, delivered);
       Run(slot, nullptr);
     }
   }
+  return absl::OkStatus();
+}
 
-  const EngineOptions options_;
-  absl::Time now_;
-  const std::string holdout_seed_text_;
-  // Capped channel -> (ledger id, longest cap window).
-  absl::flat_hash_map<std::string, std::pair<int32_t, absl::Duration>> capped_channels_;
-  uint64_t next_enrollment_uid_ = 0;
-  EngineStats stats_;
-  int64_t in_flight_ = 0;
+absl::Status Engine::Impl::AdvanceTo(absl::Time time) {
+  if (time == absl::InfiniteFuture() || time == absl::InfinitePast()) {
+    return absl::InvalidArgumentError(
+        "advance: time must be finite (next_timer_time() is InfiniteFuture when no "
+        "timer is pending)");
+  }
+  CAIRN_RETURN_IF_ERROR(internal::CheckInputTimeRange(time, "advance"));
+  if (time > now_) ApplyTime(time);  // An earlier time is no input: not late.
+  return absl::OkStatus();
+}
 
-  absl::flat_hash_map<std::string, ChannelSink*> sinks_;
-  ProfileSink* profile_sink_ = nullptr;
-  Observer* observer_ = nullptr;
+EngineStats Engine::Impl::stats() const {
+  EngineStats s = stats_;
+  s.subjects = static_cast<int64_t>(subjects_.size());
+  s.enrollments_in_flight = in_flight_;
+  return s;
+}
 
-  std::vector<JourneyEntry> journeys_;
-  absl::flat_hash_map<std::string, uint32_t> journey_index_;
-  std::vector<JourneyVersion> versions_;
+std::vector<std::string> Engine::Impl::journey_ids() const {
+  std::vector<std::string> ids;
+  for (const JourneyEntry& j : journeys_) ids.push_back(j.id);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
 
-  absl::flat_hash_map<std::string, int32_t> event_index_;
-  std::vector<std::vector<TriggerListener>> trigger_listeners_;  // By event id.
+bool Engine::Impl::Fresh() const {
+  return subjects_.empty() && enrollments_.empty() && timers_.size() == 0 &&
+         stats_.events_applied == 0 && now_ == options_.start_time;
+}
 
-  // Subject records by slot; they never move (see ChunkedVector).
-  internal::ChunkedVector<SubjectState> subjects_;
-  internal::SubjectIndex<internal::ChunkedVector<SubjectState>> subject_index_{&subjects_};
-  // Subject type names, numbered in order of first use (SubjectState::type).
-  std::vector<std::string> subject_types_;
-  absl::flat_hash_map<std::string, uint32_t> subject_type_numbers_;
+absl::Status Engine::Impl::UnknownJourney(absl::string_view id) {
+  return absl::NotFoundError(
+      absl::StrCat("journey ", internal::Escaped(id), " is not deployed"));
+}
 
-  std::vector<Enrollment> enrollments_;
-  // Enrollment slot -> the message whose delivery report it awaits (while
-  // its `awaiting` is set): few enrollments wait on one, so the id is not
-  // kept in every Enrollment.
-  absl::flat_hash_map<uint32_t, uint64_t> awaiting_messages_;
-  std::vector<uint32_t> free_enrollments_;
-  std::vector<GoalTracker> trackers_;
-  std::vector<uint32_t> free_trackers_;
-  std::vector<internal::PendingSequence> pending_;
-  std::vector<uint32_t> free_pending_;
-  internal::TimerQueue timers_;
-  // Subjects' zones by name (bounded; see TimeZoneCache).
-  internal::TimeZoneCache zone_cache_;
+absl::Status Engine::Impl::CheckProfileLimits(absl::string_view type, absl::string_view id,
+                                              const Attributes& attrs) const {
+  static const Attributes* const kNoProfile = new Attributes();
+  const Attributes* profile = kNoProfile;
+  if (const std::optional<uint32_t> number = SubjectTypeNumber(type)) {
+    if (const std::optional<uint32_t> slot = subject_index_.Find(*number, id)) {
+      profile = &subjects_[*slot].profile;
+    }
+  }
+  int64_t count = static_cast<int64_t>(profile->size());
+  int64_t bytes = internal::TextBytes(*profile);
+  // The last value given for a name is the one that stays. A short update
+  // (the usual) finds repeats by looking ahead; a long one by a set.
+  const bool short_update = attrs.size() <= 16;
+  absl::flat_hash_set<absl::string_view> later;
+  for (size_t i = attrs.size(); i-- > 0;) {
+    const auto& [name, value] = attrs[i];
+    const bool repeated =
+        short_update
+            ? std::any_of(attrs.begin() + i + 1, attrs.end(),
+                          [&](const auto& other) { return other.first == attrs[i].first; })
+            : !later.insert(name).second;
+    if (repeated) continue;
+    if (const Value* old = FindSorted(*profile, name)) {
+      --count;
+      bytes -= internal::TextBytes(name, *old);
+    }
+    if (!value.is_null()) {
+      ++count;
+      bytes += internal::TextBytes(name, value);
+    }
+  }
+  const auto input = [&] { return absl::StrCat("UpsertProfile for ", internal::Escaped(id)); };
+  if (count > options_.max_profile_attributes) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        input(), ": the profile would hold ", count, " attributes, more than "
+        "max_profile_attributes ", options_.max_profile_attributes));
+  }
+  if (bytes > options_.max_profile_bytes) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        input(), ": the profile would hold ", bytes, " bytes of text, more than "
+        "max_profile_bytes ", options_.max_profile_bytes));
+  }
+  return absl::OkStatus();
+}
 
-  absl::flat_hash_map<uint64_t, absl::Time> dedup_seen_;
-  std::deque<std::pair<absl::Time, uint64_t>> dedup_order_;
-  // Sent messages for delivery reports, oldest first.
-  internal::SentMessages messages_;
-  // The message SendAction fills and hands to a sink, reused from send to
-  // send (sinks may not keep it; see ChannelSink::Send), and the action node
-  // (version, node) its node-level fields were last filled from.
-  Message message_;
-  uint32_t message_version_ = UINT32_MAX;
-  int32_t message_node_ = -1;
+absl::Status Engine::Impl::CheckTime(absl::Time time, int64_t* rejected, absl::string_view what) {
+  if (absl::Status s = internal::CheckInputTimeRange(time, what); !s.ok()) {
+    ++*rejected;
+    return s;
+  }
+  if (time > now_ && time - now_ > options_.max_input_lead) {
+    ++*rejected;
+    ++stats_.future_inputs;
+    return absl::OutOfRangeError(absl::StrCat(
+        what, " at ", internal::FormatTimeUtc(time), " is ",
+        internal::FormatDurationShort(time - now_), " ahead of engine time ",
+        internal::FormatTimeUtc(now_), ", beyond max_input_lead ",
+        internal::FormatDurationShort(options_.max_input_lead),
+        ": inputs may not move the clock that far; call AdvanceTo() with the host's "
+        "clock first"));
+  }
+  if (time < now_ && now_ - time > options_.max_lateness) {
+    ++*rejected;
+    ++stats_.too_late_inputs;
+    return absl::OutOfRangeError(absl::StrCat(
+        what, " at ", internal::FormatTimeUtc(time), " is ",
+        internal::FormatDurationShort(now_ - time), " older than engine time ",
+        internal::FormatTimeUtc(now_), ", beyond max_lateness ",
+        internal::FormatDurationShort(options_.max_lateness)));
+  }
+  return absl::OkStatus();
+}
 
-};
+void Engine::Impl::ApplyTime(absl::Time time) {
+  if (time < now_) {
+    ++stats_.late_inputs;
+    return;
+  }
+  FireTimersUntil(time);
+  now_ = time;
+  // `time`, not now_ read back: GCC stores the Time in two parts and then
+  // reloads it whole, which stalls on every input.
+  ForgetOldMessages(time);
+}
+
+bool Engine::Impl::IsDuplicate(absl::string_view type, absl::string_view subject,
+                               absl::string_view id, absl::Time at) {
+  const absl::Time horizon = at - options_.dedup_window;
+  const uint64_t key = StableHash64({type, subject, id});
+  // Looking up `key` and forgetting the oldest entry (usually out of the
+  // window by now, in time-ordered input) each miss the cache in a large
+  // table; fetching both at once overlaps the two waits.
+  dedup_seen_.prefetch(key);
+  if (!dedup_order_.empty()) dedup_seen_.prefetch(dedup_order_.front().second);
+  auto seen = dedup_seen_.find(key);
+  // Decided before anything is forgotten: a rejected duplicate changes
+  // nothing but the counters.
+  if (seen != dedup_seen_.end() && seen->second > horizon) return true;
+  while (!dedup_order_.empty() && dedup_order_.front().first <= horizon) {
+    auto it = dedup_seen_.find(dedup_order_.front().second);
+    if (it != dedup_seen_.end() && it->second <= horizon) dedup_seen_.erase(it);
+    dedup_order_.pop_front();
+  }
+  // Bounded by count too: past max_dedup_ids the oldest ids go early.
+  while (!dedup_order_.empty() &&
+         static_cast<int64_t>(dedup_seen_.size()) >= options_.max_dedup_ids) {
+    auto it = dedup_seen_.find(dedup_order_.front().second);
+    if (it != dedup_seen_.end() && it->second == dedup_order_.front().first) {
+      dedup_seen_.erase(it);
+      ++stats_.limits_reached;
+    }
+    dedup_order_.pop_front();
+  }
+  // A table that grew for a burst keeps its slots after the burst's ids
+  // expire: give them back once it is three-quarters empty.
+  if (dedup_seen_.capacity() > 4096 && dedup_seen_.size() * 4 < dedup_seen_.capacity()) {
+    dedup_seen_.rehash(0);
+    dedup_order_.shrink_to_fit();
+  }
+  dedup_seen_[key] = at;
+  dedup_order_.emplace_back(at, key);
+  return false;
+}
+
+int32_t Engine::Impl::InternEvent(const std::string& name) {
+  auto [it, inserted] =
+      event_index_.emplace(name, static_cast<int32_t>(trigger_listeners_.size()));
+  if (inserted) trigger_listeners_.emplace_back();
+  return it->second;
+}
+
+void Engine::Impl::RebuildTriggerIndex() {
+  for (auto& listeners : trigger_listeners_) listeners.clear();
+  for (const JourneyEntry& j : journeys_) {
+    const uint32_t version = j.versions.back();
+    const JourneyVersion& v = versions_[version];
+    for (int32_t t : v.graph->triggers) {
+      const GraphNode& n = v.graph->nodes[t];
+      // Event triggers listen for their event; sequences for every step
+      // and the absent event, once per distinct name.
+      std::vector<int32_t> events;
+      for (const CompiledMatcher& m : n.matchers) events.push_back(v.global_event[m.event]);
+      if (n.absent) events.push_back(v.global_event[n.absent->event]);
+      std::sort(events.begin(), events.end());
+      events.erase(std::unique(events.begin(), events.end()), events.end());
+      for (int32_t e : events) trigger_listeners_[e].push_back({version, t});
+    }
+  }
+}
+
+std::optional<uint32_t> Engine::Impl::SubjectTypeNumber(absl::string_view type) const {
+  auto t = subject_type_numbers_.find(type);
+  if (t == subject_type_numbers_.end()) return std::nullopt;
+  return t->second;
+}
+
+uint32_t Engine::Impl::InternSubject(absl::string_view type, absl::string_view id) {
+  const uint32_t type_number = InternSubjectType(type);
+  if (std::optional<uint32_t> slot = subject_index_.Find(type_number, id)) return *slot;
+  const uint32_t slot = static_cast<uint32_t>(subjects_.size());
+  SubjectState& s = subjects_.emplace_back();
+  s.type = type_number;
+  s.id = std::string(id);
+  subject_index_.Insert(slot);
+  return slot;
+}
+
+uint32_t Engine::Impl::InternSubjectType(absl::string_view type) {
+  auto [it, added] = subject_type_numbers_.try_emplace(
+      type, static_cast<uint32_t>(subject_types_.size()));
+  if (added) subject_types_.emplace_back(type);
+  return it->second;
+}
+
+JourneyHistory& Engine::Impl::History(uint32_t subject, uint32_t journey, absl::string_view key) {
+  if (JourneyHistory* found = FindHistory(subject, journey, key)) return *found;
+  auto& h = subjects_[subject].history;
+  h.push_back(internal::MakeJourneyHistory(journey, key));
+  return h.back();
+}
+
+JourneyHistory* Engine::Impl::FindHistory(uint32_t subject, uint32_t journey, absl::string_view key) {
+  for (JourneyHistory& entry : subjects_[subject].history) {
+    if (entry.journey == journey && internal::KeyOf(entry) == key) return &entry;
+  }
+  return nullptr;
+}
+
+bool Engine::Impl::MakeRoomForInstance(uint32_t subject, uint32_t journey) {
+  auto& all = subjects_[subject].history;
+  int held = 0;
+  auto oldest_idle = all.end();
+  for (auto it = all.begin(); it != all.end(); ++it) {
+    if (it->journey != journey) continue;
+    ++held;
+    if (oldest_idle == all.end() && it->active == 0) oldest_idle = it;
+  }
+  if (held < options_.max_instances_per_subject) return true;
+  ++stats_.limits_reached;
+  if (oldest_idle == all.end()) return false;
+  all.erase(oldest_idle);
+  return true;
+}
+
+std::optional<std::string> Engine::Impl::InstanceKey(const JourneyGraph& g,
+                                                     const Attributes& context) {
+  if (g.instance_key.empty()) return std::string();
+  const Value* v = FindAttribute(context, g.instance_key);
+  if (v == nullptr || v->is_null()) return std::nullopt;
+  return RenderValue(*v);
+}
+
+bool Engine::Impl::Matches(const CompiledMatcher& m, const JourneyVersion& v, int32_t event_id,
+                           const internal::Bindings& bindings) const {
+  if (m.event < 0 || v.global_event[m.event] != event_id) return false;
+  if (m.same_key) {
+    const std::string& key = v.graph->instance_key;
+    const Value* theirs = bindings.Find(PathRoot::kEvent, key);
+    const Value* ours = bindings.Find(PathRoot::kEntry, key);
+    if (theirs == nullptr || ours == nullptr ||
+        RenderValue(*theirs) != RenderValue(*ours)) {
+      return false;
+    }
+  }
+  return m.where.Evaluate(bindings);
+}
+
+void Engine::Impl::ApplyToEnrollments(uint32_t subject, int32_t event_id, const Event& event) {
+  // Copied (inline, no allocation for the usual few) because visiting may
+  // end enrollments.
+  const absl::InlinedVector<uint32_t, 8> live(subjects_[subject].enrollments.begin(),
+                                              subjects_[subject].enrollments.end());
+  for (uint32_t slot : live) {
+    Enrollment& e = enrollments_[slot];
+    if (!e.live || e.subject != subject) continue;
+    const JourneyVersion& v = versions_[e.version];
+    StepBindings bindings(&subjects_[subject].profile, &event, &ContextOf(e));
+    bool exited = false;
+    for (const CompiledMatcher& m : v.graph->exit_on) {
+      if (Matches(m, v, event_id, bindings)) {
+        Exit(slot, absl::StrCat("exit_on:", event.name));
+        exited = true;
+        break;
+      }
+    }
+    if (exited) continue;
+    const GraphNode& node = v.graph->nodes[e.node];
+    if (node.kind == NodeKind::kWait) {
+      for (size_t b = 0; b < node.matchers.size(); ++b) {
+        if (Matches(node.matchers[b], v, event_id, bindings)) {
+          Leave(slot, static_cast<int>(b));
+          Run(slot, &event);
+          break;
+        }
+      }
+    } else if (node.kind == NodeKind::kGoal) {
+      if (Matches(node.matchers[0], v, event_id, bindings)) {
+        CountGoal(&versions_[e.version].counters.node_goals[e.node], e.version,
+                  e.split_node, e.variant, &GoalCounters::converted);
+        Leave(slot, 0);
+        Run(slot, &event);
+      }
+    }
+  }
+  const absl::InlinedVector<uint32_t, 8> trackers(subjects_[subject].trackers.begin(),
+                                                  subjects_[subject].trackers.end());
+  for (uint32_t t : trackers) {
+    GoalTracker& tr = trackers_[t];
+    if (!tr.live) continue;
+    const JourneyVersion& v = versions_[tr.version];
+    StepBindings bindings(&subjects_[subject].profile, &event, &tr.entry);
+    if (Matches(v.graph->goals[tr.goal].conversion, v, event_id, bindings)) {
+      ResolveTracker(t, &GoalCounters::converted);
+    }
+  }
+}
+
+void Engine::Impl::CountGoal(GoalStats* stats, uint32_t version, int32_t split_node,
+                             int32_t variant, int64_t GoalCounters::*field) {
+  ++(stats->overall.*field);
+  VariantCounters(stats, version, split_node, variant).*field += 1;
+}
+
+GoalCounters& Engine::Impl::VariantCounters(GoalStats* stats, uint32_t version,
+                                            int32_t split_node, int32_t variant) {
+  std::pair<std::string, std::string> key;
+  if (split_node >= 0) {
+    const GraphNode& split = versions_[version].graph->nodes[split_node];
+    key = {split.id, split.def->split().variants(variant).name()};
+  }
+  return stats->by_variant[key];
+}
+
+internal::SequenceProgress& Engine::Impl::Progress(uint32_t subject, uint32_t version, int32_t node) {
+  std::vector<internal::SequenceProgress>& all = subjects_[subject].sequences;
+  for (internal::SequenceProgress& p : all) {
+    if (p.version == version && p.node == node) return p;
+  }
+  internal::SequenceProgress& p = all.emplace_back();
+  p.version = version;
+  p.node = node;
+  p.starts.assign(versions_[version].graph->nodes[node].matchers.size(),
+                  absl::InfinitePast());
+  return p;
+}
+
+void Engine::Impl::AdvanceSequence(uint32_t version, int32_t node, absl::string_view type,
+                                   std::optional<uint32_t>* subject, int32_t event_id,
+                                   const Event& event) {
+  const JourneyVersion& v = versions_[version];
+  const GraphNode& trigger = v.graph->nodes[node];
+  const Attributes* profile = *subject ? &subjects_[**subject].profile : nullptr;
+  StepBindings bindings(profile, &event, nullptr);
+  // The absent event cancels a completed match that waits for its silence.
+  if (trigger.absent && *subject && Matches(*trigger.absent, v, event_id, bindings)) {
+    internal::SequenceProgress& p = Progress(**subject, version, node);
+    if (p.pending != internal::kNoSlot) {
+      pending_[p.pending].live = false;
+      ++pending_[p.pending].generation;
+      free_pending_.push_back(p.pending);
+      p.pending = internal::kNoSlot;
+      ++versions_[version].counters.nodes[node].sequence_cancelled;
+    }
+  }
+  const size_t n = trigger.matchers.size();
+  if (*subject) ExpireProgress(**subject, version, node, trigger.duration);
+  // Later steps first, so one event advances a match by one step only.
+  for (size_t i = n; i-- > 0;) {
+    if (!Matches(trigger.matchers[i], v, event_id, bindings)) continue;
+    if (!*subject) *subject = InternSubject(type, event.subject_id);
+    internal::SequenceProgress& p = Progress(**subject, version, node);
+    if (i == 0) {
+      p.starts[0] = now_;
+      // Only what the journey reads: a product view's other properties
+      // would be copied into every partial match for nothing.
+      p.context = EntryContext(*v.graph, event.properties);
+      // After this start's window has passed, free it even if the subject
+      // never comes back. One housekeeping timer per subject at most: a
+      // subject repeating the first step a million times must not queue
+      // a million timers.
+      if (!subjects_[**subject].progress_timer) {
+        ScheduleProgressTimer(**subject, now_ + trigger.duration);
+      }
+    } else if (p.starts[i - 1] != absl::InfinitePast() &&
+               now_ - p.starts[i - 1] <= trigger.duration) {
+      p.starts[i] = p.starts[i - 1];
+      // Later steps win. Replacing rather than appending keeps the context
+      // as large as the distinct names of its steps, however often a
+      // middle step repeats.
+      for (const auto& property : event.properties) {
+        const std::string& name = property.first;
+        if (!ReadsEntry(*v.graph, name)) continue;
+        p.context.erase(std::remove_if(p.context.begin(), p.context.end(),
+                                       [&](const auto& nv) { return nv.first == name; }),
+                        p.context.end());
+        p.context.push_back(property);
+      }
+    } else {
+      continue;
+    }
+    if (i + 1 == n) CompleteSequence(**subject, version, node, &p, &event);
+  }
+}
+
+void Engine::Impl::ExpireProgress(uint32_t subject, uint32_t version, int32_t node,
+                                  absl::Duration window) {
+  std::vector<internal::SequenceProgress>& all = subjects_[subject].sequences;
+  for (size_t i = 0; i < all.size(); ++i) {
+    internal::SequenceProgress& p = all[i];
+    if (p.version != version || p.node != node) continue;
+    bool any = false;
+    for (absl::Time& start : p.starts) {
+      if (start != absl::InfinitePast() && now_ - start > window) {
+        start = absl::InfinitePast();
+      }
+      any = any || start != absl::InfinitePast();
+    }
+    if (!any && p.pending == internal::kNoSlot) {
+      all.erase(all.begin() + i);
+      // Most subjects that start a sequence never finish it: give the
+      // list's block back, or every one of them keeps it for good.
+      if (all.empty()) all.shrink_to_fit();
+    } else if (!any) {
+      p.context.clear();
+    }
+    return;
+  }
+}
+
+void Engine::Impl::ScheduleProgressTimer(uint32_t subject, absl::Time end) {
+  const int64_t seconds = absl::ToUnixSeconds(end);
+  const int64_t minute = seconds / 60 - (seconds % 60 < 0 ? 1 : 0);
+  timers_.Schedule(absl::FromUnixSeconds((minute + 1) * 60), subject, 0, kProgressTimer);
+  subjects_[subject].progress_timer = true;
+}
+
+void Engine::Impl::FireProgressTimer(uint32_t subject) {
+  subjects_[subject].progress_timer = false;
+  ExpireAllProgress(subject);
+  absl::Time latest = absl::InfinitePast();
+  for (const internal::SequenceProgress& p : subjects_[subject].sequences) {
+    const absl::Duration window = versions_[p.version].graph->nodes[p.node].duration;
+    for (absl::Time start : p.starts) {
+      if (start != absl::InfinitePast()) latest = std::max(latest, start + window);
+    }
+  }
+  if (latest != absl::InfinitePast()) ScheduleProgressTimer(subject, latest);
+}
+
+void Engine::Impl::ExpireAllProgress(uint32_t subject) {
+  absl::InlinedVector<std::pair<uint32_t, int32_t>, 4> keys;
+  for (const internal::SequenceProgress& p : subjects_[subject].sequences) {
+    keys.emplace_back(p.version, p.node);
+  }
+  for (const auto& [version, node] : keys) {
+    ExpireProgress(subject, version, node, versions_[version].graph->nodes[node].duration);
+  }
+}
+
+void Engine::Impl::CompleteSequence(uint32_t subject, uint32_t version, int32_t node,
+                                    internal::SequenceProgress* p, const Event* event) {
+  Attributes context = std::move(p->context);
+  p->context.clear();
+  std::fill(p->starts.begin(), p->starts.end(), absl::InfinitePast());
+  const GraphNode& trigger = versions_[version].graph->nodes[node];
+  ++versions_[version].counters.nodes[node].sequence_completed;
+  if (!trigger.absent) {
+    TryEnter(version, node, subject, event, context);
+    return;
+  }
+  if (p->pending != internal::kNoSlot) return;  // Already waiting: one entry.
+  const uint32_t slot = AllocateSlot(&pending_, &free_pending_);
+  internal::PendingSequence& pending = pending_[slot];
+  pending.live = true;
+  pending.subject = subject;
+  pending.version = version;
+  pending.node = node;
+  pending.context = std::move(context);
+  p->pending = slot;
+  timers_.Schedule(now_ + trigger.absent_within, slot, pending.generation,
+                   kSequenceTimer);
+}
+
+void Engine::Impl::FireSequence(uint32_t slot) {
+  internal::PendingSequence pending = std::move(pending_[slot]);
+  pending_[slot].live = false;
+  pending_[slot].context.clear();
+  ++pending_[slot].generation;
+  free_pending_.push_back(slot);
+  Progress(pending.subject, pending.version, pending.node).pending = internal::kNoSlot;
+  JourneyVersion& v = versions_[pending.version];
+  ExpireProgress(pending.subject, pending.version, pending.node,
+                 v.graph->nodes[pending.node].duration);
+  if (journeys_[v.journey].versions.back() != pending.version) {
+    CountReason(&v.counters.entries_refused, "superseded_by_new_version");
+    return;
+  }
+  TryEnter(pending.version, pending.node, pending.subject, nullptr, pending.context);
+}
+
+void Engine::Impl::TryEnter(uint32_t version, int32_t trigger, uint32_t subject,
+                            const Event* event, const Attributes& context) {
+  JourneyVersion& v = versions_[version];
+  const JourneyEntry& journey = journeys_[v.journey];
+  const v1::JourneySettings& settings = v.graph->definition.settings();
+  auto refuse = [&](absl::string_view reason) {
+    CountReason(&v.counters.entries_refused, reason);
+  };
+  if (journey.state == v1::PAUSED) return refuse("journey_paused");
+  if (journey.state == v1::STOPPED) return refuse("journey_stopped");
+  if (settings.has_active_window()) {
+    const auto& w = settings.active_window();
+    if ((w.has_start() && now_ < *internal::TimeFromProto(w.start())) ||
+        (w.has_end() && now_ >= *internal::TimeFromProto(w.end()))) {
+      return refuse("outside_active_window");
+    }
+  }
+  const std::optional<std::string> key = InstanceKey(*v.graph, context);
+  if (!key) return refuse("missing_instance_key");
+  if (!key->empty() && FindHistory(subject, v.journey, *key) == nullptr &&
+      !MakeRoomForInstance(subject, v.journey)) {
+    return refuse("instance_limit");
+  }
+  JourneyHistory& h = History(subject, v.journey, *key);
+  const v1::ReentryPolicy& policy = settings.reentry();
+  switch (settings.has_reentry() ? policy.mode() : v1::ReentryPolicy::NEVER) {
+    case v1::ReentryPolicy::CONCURRENT:
+      if (h.active >= static_cast<uint32_t>(policy.max_concurrent())) {
+        return refuse("reentry_concurrent");
+      }
+      break;
+    case v1::ReentryPolicy::AFTER_EXIT:
+      if (h.active > 0) return refuse("reentry_active");
+      if (h.entries > 0 &&
+          now_ < internal::LastExit(h) + *internal::DurationFromProto(policy.cooldown())) {
+        return refuse("reentry_cooldown");
+      }
+      break;
+    default:
+      if (h.entries > 0) return refuse("reentry_never");
+      break;
+  }
+  ++h.entries;
+  ++h.active;
+  const uint32_t ordinal = h.entries;
+
+  const uint32_t slot = AllocateEnrollment();
+  Enrollment& e = enrollments_[slot];
+  e.live = true;
+  e.subject = subject;
+  e.version = version;
+  e.node = -1;
+  e.ordinal = ordinal;
+  e.visits = 0;
+  e.split_node = -1;
+  e.variant = -1;
+  e.awaiting = false;
+  Attributes kept = EntryContext(*v.graph, context);
+  e.context = kept.empty() ? nullptr : std::make_unique<Attributes>(std::move(kept));
+  e.uid = ++next_enrollment_uid_;
+  subjects_[subject].enrollments.push_back(slot);
+  ++v.counters.entered;
+  ++in_flight_;
+  for (uint32_t g = 0; g < v.graph->goals.size(); ++g) {
+    const uint32_t t = AllocateTracker();
+    GoalTracker& tr = trackers_[t];
+    tr.live = true;
+    tr.subject = subject;
+    tr.version = version;
+    tr.goal = g;
+    tr.split_node = -1;
+    tr.variant = -1;
+    tr.enrollment_uid = enrollments_[slot].uid;
+    tr.entry.clear();
+    if (!v.graph->instance_key.empty()) {
+      tr.entry.emplace_back(v.graph->instance_key, Value::String(*key));
+    }
+    ++v.counters.journey_goals[g].overall.reached;
+    timers_.Schedule(now_ + v.graph->goals[g].window, t, tr.generation, kTrackerTimer);
+    subjects_[subject].trackers.push_back(t);
+  }
+  Enter(slot, trigger);
+  Run(slot, event);
+}
+
+void Engine::Impl::Trace(TraceStep::Kind kind, const Enrollment& e, int32_t node,
+                         absl::string_view detail) {
+  if (observer_ == nullptr) return;
+  const JourneyVersion& v = versions_[e.version];
+  TraceStep step;
+  step.kind = kind;
+  step.time = now_;
+  step.journey_id = v.graph->definition.id();
+  step.journey_version = v.compiled->version();
+  step.subject_id = subjects_[e.subject].id;
+  step.node_id = v.graph->nodes[node].id;
+  step.detail = detail;
+  observer_->OnStep(step);
+}
+
+void Engine::Impl::Enter(uint32_t slot, int32_t node) {
+  Enrollment& e = enrollments_[slot];
+  e.node = node;
+  ++e.visits;
+  internal::NodeCounters& c = versions_[e.version].counters.nodes[node];
+  ++c.entered;
+  ++c.current;
+  Trace(TraceStep::Kind::kEnter, e, node, "");
+}
+
+void Engine::Impl::Leave(uint32_t slot, int edge) {
+  Enrollment& e = enrollments_[slot];
+  ++e.generation;
+  StopAwaiting(slot);
+  const GraphNode& node = versions_[e.version].graph->nodes[e.node];
+  internal::NodeCounters& c = versions_[e.version].counters.nodes[e.node];
+  ++c.left[edge];
+  const internal::Edge& out = node.edges[edge];
+  Trace(TraceStep::Kind::kLeave, e, e.node, out.label);
+  if (out.target == kExitEdge) {
+    Exit(slot, "completed");
+    return;
+  }
+  --c.current;
+  Enter(slot, out.target);
+}
+
+void Engine::Impl::Exit(uint32_t slot, absl::string_view reason) {
+  Enrollment& e = enrollments_[slot];
+  JourneyVersion& v = versions_[e.version];
+  internal::NodeCounters& c = v.counters.nodes[e.node];
+  --c.current;
+  CountReason(&c.exits, reason);
+  CountReason(&v.counters.exits, reason);
+  ++v.counters.exited;
+  --in_flight_;
+  Trace(TraceStep::Kind::kExit, e, e.node, reason);
+  std::string key;  // Empty for unkeyed journeys, without InstanceKey's copies.
+  if (!v.graph->instance_key.empty()) key = InstanceKey(*v.graph, ContextOf(e)).value_or("");
+  JourneyHistory& h = History(e.subject, v.journey, key);
+  --h.active;
+  internal::SetLastExit(&h, now_);
+  internal::SlotList& list = subjects_[e.subject].enrollments;
+  list.erase(std::find(list.begin(), list.end(), slot));
+  e.live = false;
+  ++e.generation;
+  StopAwaiting(slot);
+  e.context.reset();
+  free_enrollments_.push_back(slot);
+}
+
+void Engine::Impl::ResolveTracker(uint32_t t, int64_t GoalCounters::*field) {
+  GoalTracker& tr = trackers_[t];
+  GoalStats& stats = versions_[tr.version].counters.journey_goals[tr.goal];
+  ++(stats.overall.*field);
+  // Per-variant counts are attributed when the goal resolves, to the most
+  // recent split the enrollment had passed by then.
+  GoalCounters& by_variant = VariantCounters(&stats, tr.version, tr.split_node, tr.variant);
+  ++by_variant.reached;
+  ++(by_variant.*field);
+  tr.live = false;
+  ++tr.generation;
+  internal::SlotList& list = subjects_[tr.subject].trackers;
+  list.erase(std::find(list.begin(), list.end(), t));
+  // The enrollment, if still running, keeps the index; the uid check at
+  // splits ignores it once the slot is reused.
+  free_trackers_.push_back(t);
+}
+
+void Engine::Impl::Run(uint32_t slot, const Event* event) {
+  int steps = 0;
+  while (enrollments_[slot].live) {
+    if (++steps > options_.max_steps_per_input) {
+      Exit(slot, "step_limit");
+      return;
+    }
+    Enrollment& e = enrollments_[slot];
+    JourneyVersion& v = versions_[e.version];
+    const GraphNode& node = v.graph->nodes[e.node];
+    StepBindings bindings(&subjects_[e.subject].profile, event, &ContextOf(e));
+    switch (node.kind) {
+      case NodeKind::kTrigger:
+        Leave(slot, 0);
+        break;
+      case NodeKind::kFilter:
+        Leave(slot, node.predicate.Evaluate(bindings) ? 0 : 1);
+        break;
+      case NodeKind::kDelay:
+        if (StartDelay(slot, bindings)) return;
+        break;
+      case NodeKind::kSplit: {
+        const SubjectState& s = subjects_[e.subject];
+        const int variant = internal::PickVariant(
+            StableHash64({v.seed_text, v.graph->definition.id(), node.id, TypeOf(s), s.id}),
+            node.cumulative_weights);
+        e.split_node = e.node;
+        e.variant = static_cast<int16_t>(variant);
+        for (uint32_t t : subjects_[e.subject].trackers) {
+          // The subject's live trackers that this enrollment started.
+          if (trackers_[t].live && trackers_[t].enrollment_uid == e.uid) {
+            trackers_[t].split_node = e.node;
+            trackers_[t].variant = variant;
+          }
+        }
+        Leave(slot, variant);
+        break;
+      }
+      case NodeKind::kAction:
+        if (SendAction(slot, bindings)) return;  // Awaiting delivery.
+        break;
+      case NodeKind::kWait:
+        timers_.Schedule(now_ + node.duration, slot, e.generation, kNodeTimer);
+        return;
+      case NodeKind::kGoal:
+        CountGoal(&v.counters.node_goals[e.node], e.version, e.split_node,
+                  e.variant, &GoalCounters::reached);
+        timers_.Schedule(now_ + node.duration, slot, e.generation, kNodeTimer);
+        return;
+      case NodeKind::kUpdate:
+        ApplyUpdate(slot, bindings);
+        Leave(slot, 0);
+        break;
+      case NodeKind::kExit: {
+        const std::string& reason = node.def->exit().reason();
+        Exit(slot, reason.empty() ? absl::string_view(node.id) : reason);
+        return;
+      }
+    }
+  }
+}
+
+bool Engine::Impl::HeldOut(const SubjectState& s) const {
+  if (options_.holdout_percent <= 0) return false;
+  const uint64_t h = StableHash64({"holdout", holdout_seed_text_, TypeOf(s), s.id});
+  return static_cast<double>(h % 10000) < options_.holdout_percent * 100;
+}
+
+bool Engine::Impl::OptedOut(const SubjectState& s, absl::string_view channel) const {
+  if (options_.opt_out_attribute.empty()) return false;
+  const Value* list = FindSorted(s.profile, options_.opt_out_attribute);
+  if (list == nullptr || list->type() != Value::Type::kStringList) return false;
+  for (const std::string& c : list->string_list_value()) {
+    if (c == channel || c == "all") return true;
+  }
+  return false;
+}
+
+void Engine::Impl::ApplyConsent(uint32_t subject, const Event& event, bool opt_out) {
+  const Value* named = FindAttribute(event.properties, "channel");
+  const std::string channel =
+      named != nullptr && named->type() == Value::Type::kString ? named->string_value()
+                                                                 : "all";
+  Attributes& profile = subjects_[subject].profile;
+  std::vector<std::string> list;
+  if (const Value* v = FindSorted(profile, options_.opt_out_attribute);
+      v != nullptr && v->type() == Value::Type::kStringList) {
+    list = v->string_list_value();
+  }
+  list.erase(std::remove(list.begin(), list.end(), channel), list.end());
+  if (opt_out) {
+    if (static_cast<int>(list.size()) >= options_.max_opt_out_channels &&
+        std::find(list.begin(), list.end(), "all") == list.end()) {
+      // One channel too many to name: out of all of them, rather than
+      // keep sending to someone who asked not to be contacted.
+      ++stats_.limits_reached;
+      list.assign({"all"});
+    } else if (static_cast<int>(list.size()) < options_.max_opt_out_channels) {
+      list.push_back(channel);
+    }
+  }
+  SetSorted(&profile, options_.opt_out_attribute, Value::StringList(std::move(list)));
+}
+
+std::optional<absl::Time> Engine::Impl::QuietUntil(const Enrollment& e, absl::string_view channel) {
+  std::optional<absl::Time> until;
+  std::optional<absl::TimeZone> zone;  // Looked up once, if any rule applies.
+  for (const QuietHours& q : options_.quiet_hours) {
+    if (!q.channel.empty() && q.channel != channel) continue;
+    if (!zone) zone = SubjectZone(e);
+    const absl::TimeZone tz = *zone;
+    const absl::CivilSecond local = absl::ToCivilSecond(now_, tz);
+    const int minute = local.hour() * 60 + local.minute();
+    const int start = q.start_hour * 60 + q.start_minute;
+    const int end = q.end_hour * 60 + q.end_minute;
+    const bool inside = start < end ? (minute >= start && minute < end)
+                                    : (start > end && (minute >= start || minute < end));
+    if (!inside) continue;
+    const absl::Time t = internal::NextLocalTime(now_, tz, q.end_hour, q.end_minute, 0);
+    if (!until || t > *until) until = t;
+  }
+  return until;
+}
+
+std::vector<absl::Time>* Engine::Impl::Ledger(uint32_t subject, absl::string_view channel, bool create) {
+  if (capped_channels_.empty()) return nullptr;  // Spares hashing the channel.
+  auto cap_window = capped_channels_.find(channel);
+  if (cap_window == capped_channels_.end()) return nullptr;
+  auto& ledgers = subjects_[subject].send_ledger;
+  std::vector<absl::Time>* times = nullptr;
+  for (auto& [id, t] : ledgers) {
+    if (id == cap_window->second.first) times = &t;
+  }
+  if (times == nullptr) {
+    if (!create) return nullptr;
+    times = &ledgers.emplace_back(cap_window->second.first, std::vector<absl::Time>()).second;
+  }
+  const absl::Time horizon = now_ - cap_window->second.second;
+  times->erase(times->begin(),
+               std::upper_bound(times->begin(), times->end(), horizon));
+  return times;
+}
+
+bool Engine::Impl::OverCap(uint32_t subject, absl::string_view channel) {
+  std::vector<absl::Time>* times = Ledger(subject, channel, /*create=*/false);
+  if (times == nullptr) return false;
+  for (const FrequencyCap& cap : options_.frequency_caps) {
+    if (cap.channel != channel) continue;
+    const auto in_window = times->end() - std::upper_bound(times->begin(), times->end(),
+                                                           now_ - cap.window);
+    if (in_window >= cap.max_messages) return true;
+  }
+  return false;
+}
+
+void Engine::Impl::RecordSend(uint32_t subject, absl::string_view channel) {
+  if (std::vector<absl::Time>* times = Ledger(subject, channel, /*create=*/true)) {
+    times->push_back(now_);
+  }
+}
+
+absl::TimeZone Engine::Impl::SubjectZone(const Enrollment& e) {
+  const JourneyGraph& g = *versions_[e.version].graph;
+  const Value* name = FindSorted(subjects_[e.subject].profile, g.time_zone_attribute);
+  if (name == nullptr) return g.default_time_zone;
+  if (name->type() == Value::Type::kString) {
+    if (std::optional<absl::TimeZone> tz = zone_cache_.Find(name->string_value())) return *tz;
+  }
+  ++stats_.unknown_time_zones;
+  return g.default_time_zone;
+}
+
+bool Engine::Impl::StartDelay(uint32_t slot, const internal::Bindings& bindings) {
+  Enrollment& e = enrollments_[slot];
+  const GraphNode& node = versions_[e.version].graph->nodes[e.node];
+  const v1::Delay& delay = node.def->delay();
+  absl::Time due = now_;
+  switch (delay.kind_case()) {
+    case v1::Delay::kUntilTimeOfDay:
+      due = internal::NextLocalTime(now_, SubjectZone(e), node.hour, node.minute,
+                                    node.weekday_mask);
+      break;
+    case v1::Delay::kRelative: {
+      std::optional<absl::Time> base;
+      if (const Value* v = bindings.Find(node.relative_path->root,
+                                         node.relative_path->key)) {
+        base = AsTime(*v);
+      }
+      if (!base) {
+        Exit(slot, "delay_time_missing");
+        return false;
+      }
+      due = *base + node.duration;
+      // A time from a profile or event may lie anywhere; a timer must be
+      // one the engine can hold (and a snapshot store exactly).
+      if (due >= LatestInputTime() + internal::MaxJourneyDuration()) {
+        Exit(slot, "delay_time_out_of_range");
+        return false;
+      }
+      if (due <= now_ && delay.relative().if_past() == v1::RelativeDelay::EXIT) {
+        Exit(slot, "delay_in_past");
+        return false;
+      }
+      break;
+    }
+    default:
+      due = now_ + node.duration;
+      break;
+  }
+  if (due <= now_) {
+    Leave(slot, 0);
+    return false;
+  }
+  timers_.Schedule(due, slot, e.generation, kNodeTimer);
+  return true;
+}
+
+std::optional<absl::Time> Engine::Impl::AsTime(const Value& v) {
+  if (v.type() == Value::Type::kTimestamp) return v.timestamp_value();
+  if (v.type() == Value::Type::kString) {
+    absl::Time t;
+    std::string error;
+    if (absl::ParseTime(absl::RFC3339_full, v.string_value(), &t, &error)) return t;
+  }
+  return std::nullopt;
+}
+
+bool Engine::Impl::SendAction(uint32_t slot, const internal::Bindings& bindings) {
+  Enrollment& e = enrollments_[slot];
+  JourneyVersion& v = versions_[e.version];
+  const GraphNode& node = v.graph->nodes[e.node];
+  const v1::Action& action = node.def->action();
+  const SubjectState& s = subjects_[e.subject];
+  ActionCounters& policy_counters = v.counters.actions[e.node];
+
+  // Engine-wide policies, in this order (docs/semantics.md).
+  if (HeldOut(s)) {
+    CountReason(&policy_counters.suppressed, "holdout");
+    FinishAction(slot, /*ok=*/true);
+    return false;
+  }
+  if (OptedOut(s, action.channel())) {
+    CountReason(&policy_counters.suppressed, "opted_out");
+    FinishAction(slot, /*ok=*/false);
+    return false;
+  }
+  if (std::optional<absl::Time> end = QuietUntil(e, action.channel())) {
+    CountReason(&policy_counters.deferred, "quiet_hours");
+    timers_.Schedule(*end, slot, e.generation, kNodeTimer);
+    return true;
+  }
+  if (OverCap(e.subject, action.channel())) {
+    CountReason(&policy_counters.suppressed, "frequency_cap");
+    FinishAction(slot, /*ok=*/false);
+    return false;
+  }
+
+  // Filled in place: the previous send's strings keep their buffers, so a
+  // send allocates nothing here once they are long enough.
+  Message& m = message_;
+  // StableHash64({journey id, version, subject type, subject id, ordinal,
+  // node id, visits}), continued from the version's hashed first two parts.
+  // Keyed journeys add the key value, since ordinals count per key.
+  internal::StableHasher hasher = v.message_id_prefix;
+  hasher.Add(TypeOf(s))
+      .Add(s.id)
+      .Add(absl::AlphaNum(e.ordinal).Piece())
+      .Add(node.id)
+      .Add(absl::AlphaNum(e.visits).Piece());
+  if (!v.graph->instance_key.empty()) {
+    hasher.Add(InstanceKey(*v.graph, ContextOf(e)).value_or(""));
+  }
+  const uint64_t id = hasher.Finish();
+  m.message_id.resize(16);
+  internal::WriteHashHex(id, m.message_id.data());
+  if (e.version != message_version_ || e.node != message_node_) {
+    // What depends on the action node alone is copied only when it
+    // changes: sends come in runs from one node (a delay's timers firing).
+    m.journey_id = v.graph->definition.id();
+    m.journey_version = v.compiled->version();
+    m.node_id = node.id;
+    m.channel = action.channel();
+    m.template_id = action.template_id();
+    m.params.resize(node.params.size());
+    for (size_t i = 0; i < node.params.size(); ++i) m.params[i].first = node.params[i].key;
+    message_version_ = e.version;
+    message_node_ = e.node;
+  }
+  m.subject_id = s.id;
+  m.subject_type = TypeOf(s);
+  for (size_t i = 0; i < node.params.size(); ++i) {  // sorted by key
+    RenderParam(node.params[i], bindings, &m.params[i].second);
+  }
+  m.time = now_;
+  if (e.split_node >= 0) {
+    m.variant = v.graph->nodes[e.split_node].def->split().variants(e.variant).name();
+  } else {
+    m.variant.clear();
+  }
+  m.awaits_delivery = action.has_await_delivery();
+
+  const SendResult result = v.sinks[node.channel]->Send(m);
+  ActionCounters& counters = v.counters.actions[e.node];
+  if (!result.accepted) {
+    ++stats_.messages_failed;
+    if (result.failure_reason.empty()) {
+      CountReason(&counters.failed, "unspecified");
+    } else if (internal::IsValidUtf8(result.failure_reason) &&
+               result.failure_reason.size() <= kMaxSinkReasonBytes) {
+      CountReason(&counters.failed, result.failure_reason);
+    } else {
+      // A sink's reason is text from outside too: a report (and the
+      // snapshot holding it) takes only valid UTF-8 of a sane length.
+      CountReason(&counters.failed,
+                  internal::Escaped(absl::string_view(result.failure_reason)
+                                        .substr(0, kMaxSinkReasonBytes)));
+    }
+    FinishAction(slot, /*ok=*/false);
+    return false;
+  }
+  ++stats_.messages_sent;
+  ++counters.sent;
+  RecordSend(e.subject, action.channel());
+  RememberMessage(id, SentMessage{e.version, e.node, slot, e.generation,
+                                  m.awaits_delivery, false});
+  if (m.awaits_delivery) {
+    e.awaiting = true;
+    awaiting_messages_[slot] = id;
+    timers_.Schedule(now_ + node.duration, slot, e.generation, kNodeTimer);
+    return true;
+  }
+  FinishAction(slot, /*ok=*/true);
+  return false;
+}
+
+void Engine::Impl::FinishAction(uint32_t slot, bool ok) {
+  const Enrollment& e = enrollments_[slot];
+  const GraphNode& node = versions_[e.version].graph->nodes[e.node];
+  Leave(slot, !ok && node.edges.size() > 1 ? 1 : 0);
+}
+
+uint64_t Engine::Impl::AwaitingMessage(uint32_t slot) const {
+  if (!enrollments_[slot].awaiting) return 0;
+  auto it = awaiting_messages_.find(slot);
+  return it == awaiting_messages_.end() ? 0 : it->second;
+}
+
+void Engine::Impl::StopAwaiting(uint32_t slot) {
+  Enrollment& e = enrollments_[slot];
+  if (!e.awaiting) return;
+  e.awaiting = false;
+  awaiting_messages_.erase(slot);
+}
+
+void Engine::Impl::RememberMessage(uint64_t id, const SentMessage& m) {
+  ForgetOldMessages();
+  messages_.Insert(id, now_, m);
+}
+
+void Engine::Impl::ForgetOldMessages(absl::Time now) {
+  messages_.ForgetSentBefore(now - options_.delivery_report_window,
+                             [&](const SentMessage& m) {
+                               if (!m.resolved) {
+                                 ++versions_[m.version].counters.actions[m.node].unreported;
+                               }
+                             });
+}
+
+void Engine::Impl::ApplyUpdate(uint32_t slot, const internal::Bindings& bindings) {
+  Enrollment& e = enrollments_[slot];
+  const JourneyVersion& v = versions_[e.version];
+  const GraphNode& node = v.graph->nodes[e.node];
+  const v1::Update& u = node.def->update();
+  SubjectState& s = subjects_[e.subject];
+  ProfileWrite write;
+  write.subject_id = s.id;
+  write.subject_type = TypeOf(s);
+  write.journey_id = v.graph->definition.id();
+  write.node_id = node.id;
+  write.time = now_;
+  // Values are read before any is written, so assignments see the profile
+  // as it was when the enrollment arrived.
+  for (int i = 0; i < u.assignments_size(); ++i) {
+    const internal::CompiledOperand& operand = node.assignments[i];
+    Value value = operand.literal;
+    if (operand.path) {
+      const Value* found = bindings.Find(operand.path->root, operand.path->key);
+      value = found != nullptr ? *found : Value();
+    }
+    write.set.emplace_back(u.assignments(i).attribute(), std::move(value));
+  }
+  for (const auto& [name, value] : write.set) SetSorted(&s.profile, name, value);
+  for (const std::string& name : u.unset()) {
+    SetSorted(&s.profile, name, Value());
+    write.unset.push_back(name);
+  }
+  if (u.add_tags_size() > 0 || u.remove_tags_size() > 0) {
+    std::vector<std::string> tags;
+    if (const Value* t = FindSorted(s.profile, "tags");
+        t != nullptr && t->type() == Value::Type::kStringList) {
+      tags = t->string_list_value();
+    }
+    for (const std::string& tag : u.add_tags()) {
+      if (std::find(tags.begin(), tags.end(), tag) == tags.end()) tags.push_back(tag);
+      write.add_tags.push_back(tag);
+    }
+    for (const std::string& tag : u.remove_tags()) {
+      tags.erase(std::remove(tags.begin(), tags.end(), tag), tags.end());
+      write.remove_tags.push_back(tag);
+    }
+    SetSorted(&s.profile, "tags", Value::StringList(std::move(tags)));
+  }
+  if (profile_sink_ != nullptr) profile_sink_->Write(write);
+}
+
+void Engine::Impl::FireTimersUntil(absl::Time limit) {
+  internal::Timer t;
+  while (timers_.PopDue(limit, &t)) {
+    if (t.due > now_) now_ = t.due;
+    if (t.kind == kSequenceTimer) {
+      if (pending_[t.target].live && pending_[t.target].generation == t.generation) {
+        ++stats_.timers_fired;
+        FireSequence(t.target);
+      }
+      continue;
+    }
+    if (t.kind == kProgressTimer) {
+      FireProgressTimer(t.target);
+      continue;
+    }
+    if (t.kind == kTrackerTimer) {
+      if (trackers_[t.target].live && trackers_[t.target].generation == t.generation) {
+        ++stats_.timers_fired;
+        ResolveTracker(t.target, &GoalCounters::expired);
+      }
+      continue;
+    }
+    Enrollment& e = enrollments_[t.target];
+    if (!e.live || e.generation != t.generation) continue;  // Cancelled.
+    ++stats_.timers_fired;
+    const uint32_t slot = t.target;
+    JourneyVersion& v = versions_[e.version];
+    const GraphNode& node = v.graph->nodes[e.node];
+    switch (node.kind) {
+      case NodeKind::kDelay:
+        Leave(slot, 0);
+        break;
+      case NodeKind::kWait:  // Timeout: the edge after the branches.
+        Leave(slot, static_cast<int>(node.edges.size()) - 1);
+        break;
+      case NodeKind::kGoal:
+        CountGoal(&v.counters.node_goals[e.node], e.version, e.split_node,
+                  e.variant, &GoalCounters::expired);
+        Leave(slot, 1);
+        break;
+      case NodeKind::kAction: {
+        if (!e.awaiting) break;  // Deferred by quiet hours: retry.
+        // The delivery report did not come in time.
+        SentMessage* const m = messages_.Find(AwaitingMessage(slot));
+        if (m != nullptr) m->resolved = true;
+        CountReason(&v.counters.actions[e.node].undelivered, "delivery_timeout");
+        FinishAction(slot, /*ok=*/false);
+        break;
+      }
+      default:
+        continue;
+    }
+    Run(slot, nullptr);
+  }
+}
 
 namespace {
 

@@ -1,0 +1,403 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+//
+// Engine::Impl, the executor behind cairn::Engine: its state and the
+// operations on it. One class spread over several files by concern (see
+// docs/architecture.md):
+//   engine.cc            construction and the public Engine's forwarding
+//
+// Internal to the engine's own sources; not installed.
+//
+// Thread-safety: none; an Engine is used from one thread at a time.
+
+#ifndef CAIRN_EXEC_ENGINE_IMPL_H_
+#define CAIRN_EXEC_ENGINE_IMPL_H_
+
+#include <cstdint>
+#include <deque>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "cairn/engine.h"
+#include "cairn/event.h"
+#include "cairn/journey.h"
+#include "cairn/options.h"
+#include "cairn/sink.h"
+#include "cairn/v1/journey.pb.h"
+#include "cairn/v1/report.pb.h"
+#include "compile/journey_graph.h"
+#include "exec/chunked_vector.h"
+#include "exec/engine_state.h"
+#include "exec/migration.h"
+#include "exec/sent_messages.h"
+#include "exec/subject_index.h"
+#include "predicate/predicate.h"
+#include "snapshot/record_io.h"
+#include "timer/local_time.h"
+#include "timer/timer_queue.h"
+
+namespace cairn {
+
+class Engine::Impl {
+ public:
+  explicit Impl(EngineOptions options);
+
+  // ---- Set-up ----
+
+  absl::Status RegisterChannel(absl::string_view channel, ChannelSink* sink);
+
+  void SetProfileSink(ProfileSink* sink) { profile_sink_ = sink; }
+  void SetObserver(Observer* observer) { observer_ = observer; }
+
+  absl::Status Deploy(const v1::Journey& journey);
+
+  absl::Status DeployForRestore(const v1::Journey& journey);
+
+  // Deploys `compiled`. `check_migration` false skips the graph check of a
+  // migration (CheckMigration) for DeployForRestore: the version passed the
+  // check of its time when it was first deployed, and a fresh engine has
+  // nothing to move.
+  absl::Status Deploy(std::shared_ptr<const CompiledJourney> compiled,
+                      bool check_migration = true);
+
+  // The older versions of journey `journey_slot` whose enrollments a new
+  // version's migration must be able to take, oldest first: those from the
+  // newest version deployed with a migration on (that deploy moved every
+  // enrollment of the versions before it, and only the newest version takes
+  // entries, so they stay empty), less retired ones. Decided by the deploy
+  // history alone, which is the same wherever the same deploys were made.
+  std::vector<internal::MigrationSource> MigrationSources(uint32_t journey_slot) const;
+
+  // Lists, in slot order, the enrollments in flight in the older versions of
+  // journey `journey_slot`, which `journey`'s migration moves. CheckMigration
+  // has already made sure that every node they can wait at is mapped, so an
+  // enrollment that cannot move is a broken invariant: Internal, and nothing
+  // moves.
+  absl::Status PlanMigration(const v1::Journey& journey, const internal::JourneyGraph& graph,
+                             uint32_t journey_slot, std::vector<uint32_t>* moving);
+
+  // Moves a live enrollment into `to_version` at the node its current node
+  // maps to. It keeps its timers (the generation is unchanged, so a delay's
+  // end or a timeout still fires), its context, entry time and ordinal, and
+  // its split variant where the split still exists by name. Re-entry history
+  // is per journey id, so it does not change.
+  void Migrate(uint32_t slot, uint32_t to_version);
+
+  absl::Status RetireVersion(absl::string_view journey_id, int64_t version);
+
+  absl::Status SetJourneyState(absl::string_view journey_id, v1::JourneyState state);
+
+  // ---- Inputs ----
+
+  absl::Status Ingest(const Event& event);
+
+  absl::Status Enroll(absl::string_view journey_id, absl::string_view subject_id,
+                      absl::Time time, const Attributes& context);
+
+  absl::Status UpsertProfile(absl::string_view subject_id, const Attributes& attrs,
+                             absl::Time time, absl::string_view subject_type);
+
+  absl::Status ReportDelivery(absl::string_view message_id, DeliveryOutcome outcome,
+                              absl::Time time, absl::string_view reason);
+
+  absl::Status AdvanceTo(absl::Time time);
+
+  // ---- Outputs ----
+
+  absl::Time now() const { return now_; }
+  absl::Time next_timer_time() const { return timers_.NextDue(); }
+
+  EngineStats stats() const;
+
+  std::vector<std::string> journey_ids() const;
+
+  absl::StatusOr<v1::JourneyReport> Report(absl::string_view journey_id) const;
+
+  absl::Status Snapshot(std::ostream& out) const;
+  absl::Status Restore(std::istream& in);
+
+ private:
+  // True until the engine takes its first input: what Restore and
+  // DeployForRestore need.
+  bool Fresh() const;
+
+  uint64_t OptionsFingerprint() const;
+  absl::Status RestoreRecords(internal::RecordReader* reader);
+  absl::Status CheckRestoredState() const;
+  void ResetToPristine();
+  struct TriggerListener {
+    uint32_t version;
+    int32_t node;
+  };
+
+  static absl::Status UnknownJourney(absl::string_view id);
+
+  // OK when applying `attrs` to the profile of (type, id) keeps it within
+  // max_profile_attributes and max_profile_bytes; else ResourceExhausted.
+  // Nothing changes either way. (Linear in the profile, which the limits
+  // bound.)
+  absl::Status CheckProfileLimits(absl::string_view type, absl::string_view id,
+                                  const Attributes& attrs) const;
+
+  // The time rules, part 1: rejects an input whose time the engine cannot
+  // hold, one too old to apply, and one too far ahead to trust (counted in
+  // *rejected). No other side effect, so later checks can still reject.
+  absl::Status CheckTime(absl::Time time, int64_t* rejected, absl::string_view what);
+
+  // Part 2, for an input that will be applied: an old one is applied at
+  // engine time (counted late); a newer one first fires the timers due by
+  // then.
+  void ApplyTime(absl::Time time);
+
+  // Records (type, subject, id) as seen at `at` unless it was seen within
+  // the dedup window; returns true for a repeat.
+  bool IsDuplicate(absl::string_view type, absl::string_view subject,
+                   absl::string_view id, absl::Time at);
+
+  int32_t InternEvent(const std::string& name);
+
+  // Only the newest version of each journey takes entries; triggers are
+  // indexed by engine-wide event id, in deploy then node order.
+  void RebuildTriggerIndex();
+
+  // The number of subject type `type`, if any subject of it is known.
+  std::optional<uint32_t> SubjectTypeNumber(absl::string_view type) const;
+
+
+  uint32_t InternSubject(absl::string_view type, absl::string_view id);
+
+  uint32_t InternSubjectType(absl::string_view type);
+
+  const std::string& TypeOf(const internal::SubjectState& s) const { return subject_types_[s.type]; }
+
+  // The subject's history in a journey id, per instance key value for keyed
+  // journeys (empty key otherwise).
+  internal::JourneyHistory& History(uint32_t subject, uint32_t journey, absl::string_view key);
+
+  internal::JourneyHistory* FindHistory(uint32_t subject, uint32_t journey, absl::string_view key);
+
+  // Before a keyed journey remembers one more instance key for `subject`:
+  // true when there is room under max_instances_per_subject, made if need be
+  // by forgetting the oldest key with nothing in flight; false when every
+  // key held has an enrollment in flight. Either limit case is counted.
+  bool MakeRoomForInstance(uint32_t subject, uint32_t journey);
+
+  // The instance key value in an entry context, as text; nullopt when the
+  // journey is keyed and the context lacks it; "" for unkeyed journeys.
+  static std::optional<std::string> InstanceKey(const internal::JourneyGraph& g,
+                                                const Attributes& context);
+
+  bool Matches(const internal::CompiledMatcher& m, const internal::JourneyVersion& v, int32_t event_id,
+               const internal::Bindings& bindings) const;
+
+  // Exit-on rules, waits, goals and journey goals of one subject, for one
+  // event. Enrollments are visited oldest first.
+  void ApplyToEnrollments(uint32_t subject, int32_t event_id, const Event& event);
+
+  // Counts one goal outcome overall and for the enrollment's variant.
+  void CountGoal(internal::GoalStats* stats, uint32_t version, int32_t split_node,
+                 int32_t variant, int64_t internal::GoalCounters::*field);
+
+  internal::GoalCounters& VariantCounters(internal::GoalStats* stats, uint32_t version,
+                                int32_t split_node, int32_t variant);
+
+  // Sequence triggers. Per subject and trigger, starts[i] is the time of the
+  // latest first step among partial matches that have completed steps 0..i
+  // (InfinitePast: none). Keeping only the latest start per step bounds the
+  // state by the number of steps and gives every later step the best chance
+  // to fit in the window.
+  internal::SequenceProgress& Progress(uint32_t subject, uint32_t version, int32_t node);
+
+  void AdvanceSequence(uint32_t version, int32_t node, absl::string_view type,
+                       std::optional<uint32_t>* subject, int32_t event_id,
+                       const Event& event);
+
+  // Forgets partial matches whose window has passed, and the whole record
+  // once nothing is left, so idle subjects hold no sequence state.
+  void ExpireProgress(uint32_t subject, uint32_t version, int32_t node,
+                      absl::Duration window);
+
+  // Schedules the subject's housekeeping timer on the first whole minute
+  // after `end`, so that such timers share buckets (not counted in
+  // timers_fired).
+  void ScheduleProgressTimer(uint32_t subject, absl::Time end);
+
+  // The housekeeping timer: frees the partial matches whose window has
+  // passed, and comes back for the ones still open (a first step repeated
+  // since the timer was set).
+  void FireProgressTimer(uint32_t subject);
+
+  // Expires every partial match of `subject` whose window has passed.
+  void ExpireAllProgress(uint32_t subject);
+
+  // A completed match enters now, or after the absent window stays silent.
+  void CompleteSequence(uint32_t subject, uint32_t version, int32_t node,
+                        internal::SequenceProgress* p, const Event* event);
+
+  // The absent window ended in silence: enter, unless a newer version of
+  // the journey has replaced the one the match was made in.
+  void FireSequence(uint32_t slot);
+
+  // Re-entry rules, journey state and active window, then a new enrollment
+  // at `trigger`, run until it blocks or exits.
+  void TryEnter(uint32_t version, int32_t trigger, uint32_t subject,
+                const Event* event, const Attributes& context);
+
+  // A slot in `slots`, reusing a freed one first.
+  template <typename T>
+  static uint32_t AllocateSlot(std::vector<T>* slots, std::vector<uint32_t>* free) {
+    if (!free->empty()) {
+      const uint32_t slot = free->back();
+      free->pop_back();
+      return slot;
+    }
+    slots->emplace_back();
+    return static_cast<uint32_t>(slots->size() - 1);
+  }
+  uint32_t AllocateEnrollment() { return AllocateSlot(&enrollments_, &free_enrollments_); }
+  uint32_t AllocateTracker() { return AllocateSlot(&trackers_, &free_trackers_); }
+
+  void Trace(TraceStep::Kind kind, const internal::Enrollment& e, int32_t node,
+             absl::string_view detail);
+
+  void Enter(uint32_t slot, int32_t node);
+
+  // Leaves the current node by edge `edge`: counts it, cancels the node's
+  // timers, and enters the target (or exits, for an empty edge).
+  void Leave(uint32_t slot, int edge);
+
+  void Exit(uint32_t slot, absl::string_view reason);
+
+  void ResolveTracker(uint32_t t, int64_t internal::GoalCounters::*field);
+
+  // Advances an enrollment from its current node until it blocks or exits.
+  // `event` is the event that caused this run (event.* in predicates and
+  // templates), or null for timers and delivery reports.
+  void Run(uint32_t slot, const Event* event);
+
+  // ---- Policies ----
+
+  bool HeldOut(const internal::SubjectState& s) const;
+
+  bool OptedOut(const internal::SubjectState& s, absl::string_view channel) const;
+
+  // Applies an opt-out / opt-in event to the subject's consent list.
+  void ApplyConsent(uint32_t subject, const Event& event, bool opt_out);
+
+  // The end of the quiet hours the subject is in now for this channel.
+  std::optional<absl::Time> QuietUntil(const internal::Enrollment& e, absl::string_view channel);
+
+  // The subject's send times on a channel, pruned to the longest cap window.
+  std::vector<absl::Time>* Ledger(uint32_t subject, absl::string_view channel, bool create);
+
+  bool OverCap(uint32_t subject, absl::string_view channel);
+
+  void RecordSend(uint32_t subject, absl::string_view channel);
+
+  // The subject's time zone: the profile attribute the journey names, if it
+  // holds a known IANA zone, else the journey's default. A value that is not
+  // one (not a string, malformed, unknown) is counted on every lookup, so the
+  // count does not depend on what the zone cache holds.
+  absl::TimeZone SubjectZone(const internal::Enrollment& e);
+
+  // Starts a delay node. Returns true when the enrollment now waits; false
+  // when it moved on at once (a time already reached) or exited.
+  bool StartDelay(uint32_t slot, const internal::Bindings& bindings);
+
+  // A timestamp, or an RFC 3339 string, as a time.
+  static std::optional<absl::Time> AsTime(const Value& v);
+
+  // Sends an action's message. Returns true when the enrollment now waits
+  // for a delivery report; otherwise it has moved on.
+  bool SendAction(uint32_t slot, const internal::Bindings& bindings);
+
+  // Leaves an action node: next on success, on_failure (if any) otherwise.
+  void FinishAction(uint32_t slot, bool ok);
+
+  // The message enrollment `slot` awaits a delivery report for; 0 if none.
+  uint64_t AwaitingMessage(uint32_t slot) const;
+
+  void StopAwaiting(uint32_t slot);
+
+  // (A repeated id keeps the message first sent with it.) The table
+  // prefetches the id's index slot itself and writes it a few sends later.
+  void RememberMessage(uint64_t id, const internal::SentMessage& m);
+
+  // Forgets messages sent more than delivery_report_window ago; one never
+  // reported is counted as unreported on its action. (Deploy refuses an
+  // await_delivery timeout longer than the window, so an awaited message is
+  // always resolved before it is forgotten.)
+  void ForgetOldMessages() { ForgetOldMessages(now_); }
+  // REQUIRES: now == now_.
+  void ForgetOldMessages(absl::Time now);
+
+  void ApplyUpdate(uint32_t slot, const internal::Bindings& bindings);
+
+  void FireTimersUntil(absl::Time limit);
+
+  const EngineOptions options_;
+  absl::Time now_;
+  const std::string holdout_seed_text_;
+  // Capped channel -> (ledger id, longest cap window).
+  absl::flat_hash_map<std::string, std::pair<int32_t, absl::Duration>> capped_channels_;
+  uint64_t next_enrollment_uid_ = 0;
+  EngineStats stats_;
+  int64_t in_flight_ = 0;
+
+  absl::flat_hash_map<std::string, ChannelSink*> sinks_;
+  ProfileSink* profile_sink_ = nullptr;
+  Observer* observer_ = nullptr;
+
+  std::vector<internal::JourneyEntry> journeys_;
+  absl::flat_hash_map<std::string, uint32_t> journey_index_;
+  std::vector<internal::JourneyVersion> versions_;
+
+  absl::flat_hash_map<std::string, int32_t> event_index_;
+  std::vector<std::vector<TriggerListener>> trigger_listeners_;  // By event id.
+
+  // Subject records by slot; they never move (see ChunkedVector).
+  internal::ChunkedVector<internal::SubjectState> subjects_;
+  internal::SubjectIndex<internal::ChunkedVector<internal::SubjectState>> subject_index_{&subjects_};
+  // Subject type names, numbered in order of first use (internal::SubjectState::type).
+  std::vector<std::string> subject_types_;
+  absl::flat_hash_map<std::string, uint32_t> subject_type_numbers_;
+
+  std::vector<internal::Enrollment> enrollments_;
+  // internal::Enrollment slot -> the message whose delivery report it awaits (while
+  // its `awaiting` is set): few enrollments wait on one, so the id is not
+  // kept in every internal::Enrollment.
+  absl::flat_hash_map<uint32_t, uint64_t> awaiting_messages_;
+  std::vector<uint32_t> free_enrollments_;
+  std::vector<internal::GoalTracker> trackers_;
+  std::vector<uint32_t> free_trackers_;
+  std::vector<internal::PendingSequence> pending_;
+  std::vector<uint32_t> free_pending_;
+  internal::TimerQueue timers_;
+  // Subjects' zones by name (bounded; see TimeZoneCache).
+  internal::TimeZoneCache zone_cache_;
+
+  absl::flat_hash_map<uint64_t, absl::Time> dedup_seen_;
+  std::deque<std::pair<absl::Time, uint64_t>> dedup_order_;
+  // Sent messages for delivery reports, oldest first.
+  internal::SentMessages messages_;
+  // The message SendAction fills and hands to a sink, reused from send to
+  // send (sinks may not keep it; see ChannelSink::Send), and the action node
+  // (version, node) its node-level fields were last filled from.
+  Message message_;
+  uint32_t message_version_ = UINT32_MAX;
+  int32_t message_node_ = -1;
+
+};
+
+}  // namespace cairn
+
+#endif  // CAIRN_EXEC_ENGINE_IMPL_H_
