@@ -3,7 +3,14 @@
 // Engine::Impl, the executor behind cairn::Engine: its state and the
 // operations on it. One class spread over several files by concern (see
 // docs/architecture.md):
-//   engine.cc            construction and the public Engine's forwarding
+//   engine.cc           construction, and the public Engine forwarding to it
+//   engine_deploy.cc    deploy, versions, migration, journey states
+//   engine_inputs.cc    inputs at the door, time rules, subjects, timers firing
+//   engine_entry.cc     entry rules, keyed histories, sequence triggers
+//   engine_run.cc       running an enrollment through its nodes
+//   engine_send.cc      the send path and the send policies
+//   engine_report.cc    reports and stats
+//   engine_snapshot.cc  snapshot write, restore and its consistency check
 //
 // Internal to the engine's own sources; not installed.
 //
@@ -46,6 +53,25 @@
 #include "timer/timer_queue.h"
 
 namespace cairn {
+namespace internal {
+
+// What a timer in the engine's queue is for, and what its target is.
+enum class TimerKind : uint8_t {
+  kNode = 0,      // A delay's end, a wait's or goal's timeout, a delivery wait,
+                  // quiet hours' end: target is the enrollment slot.
+  kTracker = 1,   // A journey goal's window: target is the goal tracker slot.
+  kSequence = 2,  // A sequence's absent window: target is the pending slot.
+  kProgress = 3,  // Housekeeping: frees the subject's expired partial matches.
+};
+static_assert(static_cast<uint8_t>(TimerKind::kProgress) <= TimerQueue::kMaxKind,
+              "timer kinds fit in the queue's two bits");
+
+// The counters of one version in the report's shape (Engine::Report and the
+// snapshot's counters record), and back (Restore).
+void FillVersionReport(const JourneyVersion& v, v1::VersionReport* vr);
+void ReadVersionReport(const v1::VersionReport& vr, JourneyVersion* v);
+
+}  // namespace internal
 
 class Engine::Impl {
  public:
@@ -343,6 +369,11 @@ class Engine::Impl {
   void ApplyUpdate(uint32_t slot, const internal::Bindings& bindings);
 
   void FireTimersUntil(absl::Time limit);
+
+  void ScheduleTimer(absl::Time due, uint32_t target, uint32_t generation,
+                     internal::TimerKind kind) {
+    timers_.Schedule(due, target, generation, static_cast<uint8_t>(kind));
+  }
 
   const EngineOptions options_;
   absl::Time now_;

@@ -76,6 +76,25 @@ struct VersionCounters {
   std::vector<GoalStats> journey_goals;  // Indexed like JourneyGraph::goals.
 };
 
+// Adds one to the count of `reason`, looked up by string_view: operator[]
+// builds a std::string key on every call, and every enrollment exit counts
+// two reasons (about 8% of a timer fire in BM_TimerFires).
+//
+// Reasons also come from hosts (a sink's failure reason, a delivery
+// report's): a counter keeps at most kMaxReasonsPerCounter distinct ones and
+// counts any further new reason as "(other)", so that a host passing, say,
+// a provider's message text cannot grow a report without bound.
+inline constexpr size_t kMaxReasonsPerCounter = 1000;
+
+inline void CountReason(ReasonCounts* counts, absl::string_view reason) {
+  auto it = counts->find(reason);
+  if (it == counts->end()) {
+    if (counts->size() >= kMaxReasonsPerCounter) reason = "(other)";
+    it = counts->try_emplace(std::string(reason), 0).first;
+  }
+  ++it->second;
+}
+
 // The input counters of EngineStats as a flat list, in field order (the
 // derived subjects and enrollments_in_flight are not among them).
 inline std::vector<int64_t*> StatFields(EngineStats* s) {

@@ -1,6 +1,7 @@
 // Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
 
 #include <cstddef>
+
 #include <cstdint>
 #include <vector>
 

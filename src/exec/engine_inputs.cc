@@ -1,0 +1,488 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+//
+// Engine::Impl: the inputs (events, enrollments, profile updates, delivery
+// reports, time moves): their checks at the door, the time rules, event
+// de-duplication, subjects, consent, and the timers that time moves fire.
+
+#include "exec/engine_impl.h"
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "cairn/hash.h"
+#include "cairn/options.h"
+#include "cairn/status_macros.h"
+#include "compile/journey_graph.h"
+#include "exec/bindings.h"
+#include "exec/engine_state.h"
+#include "exec/input_checks.h"
+#include "exec/sent_messages.h"
+#include "predicate/predicate.h"
+#include "timer/timer_queue.h"
+#include "util/proto_time.h"
+#include "util/utf8.h"
+
+namespace cairn {
+
+using internal::ActionCounters;
+using internal::CountReason;
+using internal::Enrollment;
+using internal::FindSorted;
+using internal::GoalCounters;
+using internal::GraphNode;
+using internal::JourneyGraph;
+using internal::JourneyVersion;
+using internal::SentMessage;
+using internal::SetSorted;
+using internal::StepBindings;
+using internal::SubjectState;
+using internal::SubjectTypeOrDefault;
+using internal::TimerKind;
+
+absl::Status Engine::Impl::Ingest(const Event& event) {
+  absl::Status valid = internal::CheckEvent(event, options_.max_input_bytes);
+  if (!valid.ok()) {
+    ++stats_.events_rejected;
+    return valid;
+  }
+  CAIRN_RETURN_IF_ERROR(CheckTime(event.time, &stats_.events_rejected, "event"));
+  const bool consent_event = !options_.opt_out_attribute.empty() &&
+                             ((!options_.opt_out_event.empty() &&
+                               event.name == options_.opt_out_event) ||
+                              (!options_.opt_in_event.empty() &&
+                               event.name == options_.opt_in_event));
+  auto gid = event_index_.find(event.name);
+  if (gid == event_index_.end() && !consent_event) {
+    ApplyTime(event.time);
+    ++stats_.events_ignored;
+    return absl::OkStatus();
+  }
+  const absl::string_view type = SubjectTypeOrDefault(event.subject_type);
+  // The subject's index entry, looked up below, is another likely cache
+  // miss: start fetching it so that it overlaps the dedup ledger's. (No
+  // subject type is added before that lookup: timers fired by ApplyTime
+  // never add subjects.)
+  const std::optional<uint32_t> type_number = SubjectTypeNumber(type);
+  if (type_number) subject_index_.Prefetch(*type_number, event.subject_id);
+  if (!event.id.empty() && options_.dedup_window > absl::ZeroDuration() &&
+      IsDuplicate(type, event.subject_id, event.id, std::max(event.time, now_))) {
+    ++stats_.events_rejected;
+    ++stats_.events_duplicate;
+    return absl::AlreadyExistsError(absl::StrCat(
+        "event ", event.id, " of ", type, " ", event.subject_id,
+        " was already applied within the dedup window"));
+  }
+  ApplyTime(event.time);
+  ++stats_.events_applied;
+  std::optional<uint32_t> subject =
+      type_number ? subject_index_.Find(*type_number, event.subject_id) : std::nullopt;
+  if (consent_event) {
+    if (!subject) subject = InternSubject(type, event.subject_id);
+    ApplyConsent(*subject, event, event.name == options_.opt_out_event);
+  }
+  if (gid == event_index_.end()) return absl::OkStatus();
+  const int32_t event_id = gid->second;
+  if (subject) ApplyToEnrollments(*subject, event_id, event);
+  for (const TriggerListener& l : trigger_listeners_[event_id]) {
+    const JourneyVersion& v = versions_[l.version];
+    if (v.subject_type != type) continue;
+    const GraphNode& trigger = v.graph->nodes[l.node];
+    if (trigger.def->trigger().kind_case() == v1::Trigger::kSequence) {
+      AdvanceSequence(l.version, l.node, type, &subject, event_id, event);
+      continue;
+    }
+    // Profile predicates need the subject; an unknown one has no profile.
+    const Attributes* profile = subject ? &subjects_[*subject].profile : nullptr;
+    StepBindings bindings(profile, &event, nullptr);
+    if (!trigger.matchers[0].where.Evaluate(bindings) ||
+        !trigger.predicate.Evaluate(bindings)) {
+      continue;
+    }
+    if (!subject) subject = InternSubject(type, event.subject_id);
+    TryEnter(l.version, l.node, *subject, &event, event.properties);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::Enroll(absl::string_view journey_id, absl::string_view subject_id,
+                                  absl::Time time, const Attributes& context) {
+  auto it = journey_index_.find(journey_id);
+  if (it == journey_index_.end()) {
+    ++stats_.enrollments_rejected;
+    return UnknownJourney(journey_id);
+  }
+  if (subject_id.empty()) {
+    ++stats_.enrollments_rejected;
+    return absl::InvalidArgumentError(
+        absl::StrCat("Enroll into journey ", journey_id, ": subject id is empty"));
+  }
+  if (absl::Status valid = internal::CheckEnrollment(journey_id, subject_id, context,
+                                                     options_.max_input_bytes);
+      !valid.ok()) {
+    ++stats_.enrollments_rejected;
+    return valid;
+  }
+  const uint32_t version = journeys_[it->second].versions.back();
+  const JourneyGraph& graph = *versions_[version].graph;
+  int32_t audience = -1;
+  for (int32_t t : graph.triggers) {
+    if (graph.nodes[t].def->trigger().kind_case() == v1::Trigger::kAudience) {
+      audience = t;
+      break;
+    }
+  }
+  if (audience < 0) {
+    ++stats_.enrollments_rejected;
+    return absl::FailedPreconditionError(absl::StrCat(
+        "journey ", journey_id, " has no audience trigger; subjects enter it "
+        "through events only"));
+  }
+  CAIRN_RETURN_IF_ERROR(CheckTime(time, &stats_.enrollments_rejected, "enrollment"));
+  ApplyTime(time);
+  ++stats_.enrollments_applied;
+  const uint32_t subject = InternSubject(versions_[version].subject_type, subject_id);
+  TryEnter(version, audience, subject, nullptr, context);
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::UpsertProfile(absl::string_view subject_id, const Attributes& attrs,
+                                         absl::Time time, absl::string_view subject_type) {
+  if (absl::Status valid = internal::CheckProfileUpdate(subject_id, subject_type, attrs,
+                                                        options_.max_input_bytes);
+      !valid.ok()) {
+    ++stats_.profile_updates_rejected;
+    return valid;
+  }
+  CAIRN_RETURN_IF_ERROR(
+      CheckTime(time, &stats_.profile_updates_rejected, "profile update"));
+  const absl::string_view type = SubjectTypeOrDefault(subject_type);
+  if (absl::Status fits = CheckProfileLimits(type, subject_id, attrs); !fits.ok()) {
+    ++stats_.profile_updates_rejected;
+    ++stats_.limits_reached;
+    return fits;
+  }
+  ApplyTime(time);
+  ++stats_.profile_updates_applied;
+  const uint32_t subject = InternSubject(type, subject_id);
+  for (const auto& [name, value] : attrs) {
+    SetSorted(&subjects_[subject].profile, name, value);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::ReportDelivery(absl::string_view message_id, DeliveryOutcome outcome,
+                                          absl::Time time, absl::string_view reason) {
+  uint64_t key = 0;
+  // Exactly the form Cairn writes: 16 lower-case hex digits (SimpleHexAtoi
+  // alone would also take "0x", signs, spaces and upper case).
+  const bool well_formed =
+      message_id.size() == 16 &&
+      std::all_of(message_id.begin(), message_id.end(),
+                  [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+  if (!well_formed || !absl::SimpleHexAtoi(message_id, &key)) {
+    ++stats_.delivery_reports_rejected;
+    return absl::NotFoundError(absl::StrCat(
+        "delivery report: \"", internal::Escaped(message_id), "\" is not a Cairn message id"));
+  }
+  if (absl::Status valid =
+          internal::CheckDeliveryReason(message_id, reason, options_.max_input_bytes);
+      !valid.ok()) {
+    ++stats_.delivery_reports_rejected;
+    return valid;
+  }
+  CAIRN_RETURN_IF_ERROR(
+      CheckTime(time, &stats_.delivery_reports_rejected, "delivery report"));
+  // Judged at its own time: timers due by then fire first, since they may
+  // send the message, or end its delivery wait. (So a report refused as
+  // unknown or repeated still moves time, as any later input would; the
+  // outcome never depends on which other inputs came before it.)
+  ApplyTime(time);
+  SentMessage* const found = messages_.Find(key);
+  if (found == nullptr) {
+    ++stats_.delivery_reports_rejected;
+    return absl::NotFoundError(absl::StrCat(
+        "delivery report: unknown message id ", message_id,
+        " (never sent, or older than the delivery report window)"));
+  }
+  if (found->resolved) {
+    ++stats_.delivery_reports_rejected;
+    return absl::AlreadyExistsError(absl::StrCat(
+        "delivery report: message ", message_id,
+        " is already resolved (reported before, or its delivery wait timed out)"));
+  }
+  SentMessage& m = *found;
+  ++stats_.delivery_reports_applied;
+  m.resolved = true;
+  ActionCounters& counters = versions_[m.version].counters.actions[m.node];
+  const bool delivered = outcome == DeliveryOutcome::kDelivered;
+  if (delivered) {
+    ++counters.delivered;
+  } else {
+    CountReason(&counters.undelivered, reason.empty() ? "unspecified" : reason);
+  }
+  if (m.awaiting) {
+    Enrollment& e = enrollments_[m.enrollment];
+    if (e.live && e.generation == m.generation && AwaitingMessage(m.enrollment) == key) {
+      const uint32_t slot = m.enrollment;
+      FinishAction(slot, delivered);
+      Run(slot, nullptr);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::AdvanceTo(absl::Time time) {
+  if (time == absl::InfiniteFuture() || time == absl::InfinitePast()) {
+    return absl::InvalidArgumentError(
+        "advance: time must be finite (next_timer_time() is InfiniteFuture when no "
+        "timer is pending)");
+  }
+  CAIRN_RETURN_IF_ERROR(internal::CheckInputTimeRange(time, "advance"));
+  if (time > now_) ApplyTime(time);  // An earlier time is no input: not late.
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::UnknownJourney(absl::string_view id) {
+  return absl::NotFoundError(
+      absl::StrCat("journey ", internal::Escaped(id), " is not deployed"));
+}
+
+absl::Status Engine::Impl::CheckProfileLimits(absl::string_view type, absl::string_view id,
+                                              const Attributes& attrs) const {
+  static const Attributes* const kNoProfile = new Attributes();
+  const Attributes* profile = kNoProfile;
+  if (const std::optional<uint32_t> number = SubjectTypeNumber(type)) {
+    if (const std::optional<uint32_t> slot = subject_index_.Find(*number, id)) {
+      profile = &subjects_[*slot].profile;
+    }
+  }
+  int64_t count = static_cast<int64_t>(profile->size());
+  int64_t bytes = internal::TextBytes(*profile);
+  // The last value given for a name is the one that stays. A short update
+  // (the usual) finds repeats by looking ahead; a long one by a set.
+  const bool short_update = attrs.size() <= 16;
+  absl::flat_hash_set<absl::string_view> later;
+  for (size_t i = attrs.size(); i-- > 0;) {
+    const auto& [name, value] = attrs[i];
+    const bool repeated =
+        short_update
+            ? std::any_of(attrs.begin() + i + 1, attrs.end(),
+                          [&](const auto& other) { return other.first == attrs[i].first; })
+            : !later.insert(name).second;
+    if (repeated) continue;
+    if (const Value* old = FindSorted(*profile, name)) {
+      --count;
+      bytes -= internal::TextBytes(name, *old);
+    }
+    if (!value.is_null()) {
+      ++count;
+      bytes += internal::TextBytes(name, value);
+    }
+  }
+  const auto input = [&] { return absl::StrCat("UpsertProfile for ", internal::Escaped(id)); };
+  if (count > options_.max_profile_attributes) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        input(), ": the profile would hold ", count, " attributes, more than "
+        "max_profile_attributes ", options_.max_profile_attributes));
+  }
+  if (bytes > options_.max_profile_bytes) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        input(), ": the profile would hold ", bytes, " bytes of text, more than "
+        "max_profile_bytes ", options_.max_profile_bytes));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::CheckTime(absl::Time time, int64_t* rejected, absl::string_view what) {
+  if (absl::Status s = internal::CheckInputTimeRange(time, what); !s.ok()) {
+    ++*rejected;
+    return s;
+  }
+  if (time > now_ && time - now_ > options_.max_input_lead) {
+    ++*rejected;
+    ++stats_.future_inputs;
+    return absl::OutOfRangeError(absl::StrCat(
+        what, " at ", internal::FormatTimeUtc(time), " is ",
+        internal::FormatDurationShort(time - now_), " ahead of engine time ",
+        internal::FormatTimeUtc(now_), ", beyond max_input_lead ",
+        internal::FormatDurationShort(options_.max_input_lead),
+        ": inputs may not move the clock that far; call AdvanceTo() with the host's "
+        "clock first"));
+  }
+  if (time < now_ && now_ - time > options_.max_lateness) {
+    ++*rejected;
+    ++stats_.too_late_inputs;
+    return absl::OutOfRangeError(absl::StrCat(
+        what, " at ", internal::FormatTimeUtc(time), " is ",
+        internal::FormatDurationShort(now_ - time), " older than engine time ",
+        internal::FormatTimeUtc(now_), ", beyond max_lateness ",
+        internal::FormatDurationShort(options_.max_lateness)));
+  }
+  return absl::OkStatus();
+}
+
+void Engine::Impl::ApplyTime(absl::Time time) {
+  if (time < now_) {
+    ++stats_.late_inputs;
+    return;
+  }
+  FireTimersUntil(time);
+  now_ = time;
+  // `time`, not now_ read back: GCC stores the Time in two parts and then
+  // reloads it whole, which stalls on every input.
+  ForgetOldMessages(time);
+}
+
+bool Engine::Impl::IsDuplicate(absl::string_view type, absl::string_view subject,
+                               absl::string_view id, absl::Time at) {
+  const absl::Time horizon = at - options_.dedup_window;
+  const uint64_t key = StableHash64({type, subject, id});
+  // Looking up `key` and forgetting the oldest entry (usually out of the
+  // window by now, in time-ordered input) each miss the cache in a large
+  // table; fetching both at once overlaps the two waits.
+  dedup_seen_.prefetch(key);
+  if (!dedup_order_.empty()) dedup_seen_.prefetch(dedup_order_.front().second);
+  auto seen = dedup_seen_.find(key);
+  // Decided before anything is forgotten: a rejected duplicate changes
+  // nothing but the counters.
+  if (seen != dedup_seen_.end() && seen->second > horizon) return true;
+  while (!dedup_order_.empty() && dedup_order_.front().first <= horizon) {
+    auto it = dedup_seen_.find(dedup_order_.front().second);
+    if (it != dedup_seen_.end() && it->second <= horizon) dedup_seen_.erase(it);
+    dedup_order_.pop_front();
+  }
+  // Bounded by count too: past max_dedup_ids the oldest ids go early.
+  while (!dedup_order_.empty() &&
+         static_cast<int64_t>(dedup_seen_.size()) >= options_.max_dedup_ids) {
+    auto it = dedup_seen_.find(dedup_order_.front().second);
+    if (it != dedup_seen_.end() && it->second == dedup_order_.front().first) {
+      dedup_seen_.erase(it);
+      ++stats_.limits_reached;
+    }
+    dedup_order_.pop_front();
+  }
+  // A table that grew for a burst keeps its slots after the burst's ids
+  // expire: give them back once it is three-quarters empty.
+  if (dedup_seen_.capacity() > 4096 && dedup_seen_.size() * 4 < dedup_seen_.capacity()) {
+    dedup_seen_.rehash(0);
+    dedup_order_.shrink_to_fit();
+  }
+  dedup_seen_[key] = at;
+  dedup_order_.emplace_back(at, key);
+  return false;
+}
+
+std::optional<uint32_t> Engine::Impl::SubjectTypeNumber(absl::string_view type) const {
+  auto t = subject_type_numbers_.find(type);
+  if (t == subject_type_numbers_.end()) return std::nullopt;
+  return t->second;
+}
+
+uint32_t Engine::Impl::InternSubject(absl::string_view type, absl::string_view id) {
+  const uint32_t type_number = InternSubjectType(type);
+  if (std::optional<uint32_t> slot = subject_index_.Find(type_number, id)) return *slot;
+  const uint32_t slot = static_cast<uint32_t>(subjects_.size());
+  SubjectState& s = subjects_.emplace_back();
+  s.type = type_number;
+  s.id = std::string(id);
+  subject_index_.Insert(slot);
+  return slot;
+}
+
+uint32_t Engine::Impl::InternSubjectType(absl::string_view type) {
+  auto [it, added] = subject_type_numbers_.try_emplace(
+      type, static_cast<uint32_t>(subject_types_.size()));
+  if (added) subject_types_.emplace_back(type);
+  return it->second;
+}
+
+void Engine::Impl::ApplyConsent(uint32_t subject, const Event& event, bool opt_out) {
+  const Value* named = FindAttribute(event.properties, "channel");
+  const std::string channel =
+      named != nullptr && named->type() == Value::Type::kString ? named->string_value()
+                                                                 : "all";
+  Attributes& profile = subjects_[subject].profile;
+  std::vector<std::string> list;
+  if (const Value* v = FindSorted(profile, options_.opt_out_attribute);
+      v != nullptr && v->type() == Value::Type::kStringList) {
+    list = v->string_list_value();
+  }
+  list.erase(std::remove(list.begin(), list.end(), channel), list.end());
+  if (opt_out) {
+    if (static_cast<int>(list.size()) >= options_.max_opt_out_channels &&
+        std::find(list.begin(), list.end(), "all") == list.end()) {
+      // One channel too many to name: out of all of them, rather than
+      // keep sending to someone who asked not to be contacted.
+      ++stats_.limits_reached;
+      list.assign({"all"});
+    } else if (static_cast<int>(list.size()) < options_.max_opt_out_channels) {
+      list.push_back(channel);
+    }
+  }
+  SetSorted(&profile, options_.opt_out_attribute, Value::StringList(std::move(list)));
+}
+
+void Engine::Impl::FireTimersUntil(absl::Time limit) {
+  internal::Timer t;
+  while (timers_.PopDue(limit, &t)) {
+    if (t.due > now_) now_ = t.due;
+    if (static_cast<TimerKind>(t.kind) == TimerKind::kSequence) {
+      if (pending_[t.target].live && pending_[t.target].generation == t.generation) {
+        ++stats_.timers_fired;
+        FireSequence(t.target);
+      }
+      continue;
+    }
+    if (static_cast<TimerKind>(t.kind) == TimerKind::kProgress) {
+      FireProgressTimer(t.target);
+      continue;
+    }
+    if (static_cast<TimerKind>(t.kind) == TimerKind::kTracker) {
+      if (trackers_[t.target].live && trackers_[t.target].generation == t.generation) {
+        ++stats_.timers_fired;
+        ResolveTracker(t.target, &GoalCounters::expired);
+      }
+      continue;
+    }
+    Enrollment& e = enrollments_[t.target];
+    if (!e.live || e.generation != t.generation) continue;  // Cancelled.
+    ++stats_.timers_fired;
+    const uint32_t slot = t.target;
+    JourneyVersion& v = versions_[e.version];
+    const GraphNode& node = v.graph->nodes[e.node];
+    switch (node.kind) {
+      case NodeKind::kDelay:
+        Leave(slot, 0);
+        break;
+      case NodeKind::kWait:  // Timeout: the edge after the branches.
+        Leave(slot, static_cast<int>(node.edges.size()) - 1);
+        break;
+      case NodeKind::kGoal:
+        CountGoal(&v.counters.node_goals[e.node], e.version, e.split_node,
+                  e.variant, &GoalCounters::expired);
+        Leave(slot, 1);
+        break;
+      case NodeKind::kAction: {
+        if (!e.awaiting) break;  // Deferred by quiet hours: retry.
+        // The delivery report did not come in time.
+        SentMessage* const m = messages_.Find(AwaitingMessage(slot));
+        if (m != nullptr) m->resolved = true;
+        CountReason(&v.counters.actions[e.node].undelivered, "delivery_timeout");
+        FinishAction(slot, /*ok=*/false);
+        break;
+      }
+      default:
+        continue;
+    }
+    Run(slot, nullptr);
+  }
+}
+
+}  // namespace cairn

@@ -1,0 +1,200 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+//
+// Engine::Impl: reports and stats.
+
+#include "exec/engine_impl.h"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "cairn/options.h"
+#include "compile/journey_graph.h"
+#include "exec/engine_state.h"
+
+namespace cairn {
+
+using internal::ActionCounters;
+using internal::GoalCounters;
+using internal::GoalStats;
+using internal::GraphNode;
+using internal::JourneyEntry;
+using internal::JourneyGraph;
+using internal::JourneyVersion;
+using internal::kExitEdge;
+
+EngineStats Engine::Impl::stats() const {
+  EngineStats s = stats_;
+  s.subjects = static_cast<int64_t>(subjects_.size());
+  s.enrollments_in_flight = in_flight_;
+  return s;
+}
+
+std::vector<std::string> Engine::Impl::journey_ids() const {
+  std::vector<std::string> ids;
+  for (const JourneyEntry& j : journeys_) ids.push_back(j.id);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+namespace {
+
+void AddReasons(const internal::ReasonCounts& counts,
+                google::protobuf::RepeatedPtrField<v1::ReasonCount>* out) {
+  for (const auto& [reason, count] : counts) {
+    v1::ReasonCount* rc = out->Add();
+    rc->set_reason(reason);
+    rc->set_count(count);
+  }
+}
+
+void FillGoal(const GoalStats& stats, v1::GoalReport* out) {
+  out->mutable_overall()->set_reached(stats.overall.reached);
+  out->mutable_overall()->set_converted(stats.overall.converted);
+  out->mutable_overall()->set_expired(stats.overall.expired);
+  for (const auto& [key, c] : stats.by_variant) {
+    v1::GoalCounts* g = out->add_by_variant();
+    g->set_split_node_id(key.first);
+    g->set_variant(key.second);
+    g->set_reached(c.reached);
+    g->set_converted(c.converted);
+    g->set_expired(c.expired);
+  }
+}
+
+}  // namespace
+
+namespace internal {
+
+// The counters of one version in the report's shape.
+void FillVersionReport(const JourneyVersion& v, v1::VersionReport* vr) {
+  const JourneyGraph& g = *v.graph;
+  const internal::VersionCounters& c = v.counters;
+  vr->set_version(v.compiled->version());
+  vr->set_entered(c.entered);
+  vr->set_exited(c.exited);
+  vr->set_in_flight(c.entered - c.exited);
+  vr->set_migrated_in(c.migrated_in);
+  vr->set_retired(v.retired);
+  AddReasons(c.exits, vr->mutable_exits());
+  AddReasons(c.entries_refused, vr->mutable_entries_refused());
+  for (size_t n = 0; n < g.nodes.size(); ++n) {
+    const GraphNode& node = g.nodes[n];
+    v1::NodeReport* nr = vr->add_nodes();
+    nr->set_node_id(node.id);
+    nr->set_kind(std::string(NodeKindName(node.kind)));
+    nr->set_entered(c.nodes[n].entered);
+    nr->set_current(c.nodes[n].current);
+    for (size_t e = 0; e < node.edges.size(); ++e) {
+      v1::EdgeCount* ec = nr->add_left();
+      ec->set_label(node.edges[e].label);
+      if (node.edges[e].target != kExitEdge) {
+        ec->set_target(g.nodes[node.edges[e].target].id);
+      }
+      ec->set_count(c.nodes[n].left[e]);
+    }
+    AddReasons(c.nodes[n].exits, nr->mutable_exits());
+    nr->set_sequence_completed(c.nodes[n].sequence_completed);
+    nr->set_sequence_cancelled(c.nodes[n].sequence_cancelled);
+    if (node.kind == NodeKind::kAction) {
+      const ActionCounters& a = c.actions[n];
+      v1::ActionReport* ar = vr->add_actions();
+      ar->set_node_id(node.id);
+      ar->set_channel(node.def->action().channel());
+      ar->set_sent(a.sent);
+      AddReasons(a.failed, ar->mutable_failed());
+      ar->set_delivered(a.delivered);
+      AddReasons(a.undelivered, ar->mutable_undelivered());
+      AddReasons(a.suppressed, ar->mutable_suppressed());
+      AddReasons(a.deferred, ar->mutable_deferred());
+      ar->set_unreported(a.unreported);
+      int64_t awaiting = a.sent - a.delivered - a.unreported;
+      for (const auto& [reason, count] : a.undelivered) awaiting -= count;
+      ar->set_awaiting_report(awaiting);
+    } else if (node.kind == NodeKind::kGoal) {
+      v1::GoalReport* gr = vr->add_goals();
+      gr->set_name(node.id);
+      FillGoal(c.node_goals[n], gr);
+    }
+  }
+  for (size_t goal = 0; goal < g.goals.size(); ++goal) {
+    v1::GoalReport* gr = vr->add_goals();
+    gr->set_name(g.goals[goal].name);
+    gr->set_journey_goal(true);
+    FillGoal(c.journey_goals[goal], gr);
+  }
+}
+
+// The inverse of FillVersionReport, for restoring snapshots.
+void ReadVersionReport(const v1::VersionReport& vr, JourneyVersion* v) {
+  const JourneyGraph& g = *v->graph;
+  internal::VersionCounters& c = v->counters;
+  auto read_reasons = [](const google::protobuf::RepeatedPtrField<v1::ReasonCount>& in,
+                         internal::ReasonCounts* out) {
+    out->clear();
+    for (const v1::ReasonCount& r : in) (*out)[r.reason()] = r.count();
+  };
+  auto read_goal = [](const v1::GoalReport& in, GoalStats* out) {
+    out->overall = GoalCounters{in.overall().reached(), in.overall().converted(),
+                                in.overall().expired()};
+    out->by_variant.clear();
+    for (const v1::GoalCounts& gc : in.by_variant()) {
+      out->by_variant[{gc.split_node_id(), gc.variant()}] =
+          GoalCounters{gc.reached(), gc.converted(), gc.expired()};
+    }
+  };
+  c.entered = vr.entered();
+  c.exited = vr.exited();
+  c.migrated_in = vr.migrated_in();
+  v->retired = vr.retired();
+  read_reasons(vr.exits(), &c.exits);
+  read_reasons(vr.entries_refused(), &c.entries_refused);
+  int action = 0, goal = 0;
+  for (size_t n = 0; n < g.nodes.size() && static_cast<int>(n) < vr.nodes_size(); ++n) {
+    const v1::NodeReport& nr = vr.nodes(static_cast<int>(n));
+    internal::NodeCounters& nc = c.nodes[n];
+    nc.entered = nr.entered();
+    nc.current = nr.current();
+    for (int e = 0; e < nr.left_size() && e < static_cast<int>(nc.left.size()); ++e) {
+      nc.left[e] = nr.left(e).count();
+    }
+    read_reasons(nr.exits(), &nc.exits);
+    nc.sequence_completed = nr.sequence_completed();
+    nc.sequence_cancelled = nr.sequence_cancelled();
+    if (g.nodes[n].kind == NodeKind::kAction && action < vr.actions_size()) {
+      const v1::ActionReport& ar = vr.actions(action++);
+      ActionCounters& a = c.actions[n];
+      a.sent = ar.sent();
+      a.delivered = ar.delivered();
+      read_reasons(ar.failed(), &a.failed);
+      read_reasons(ar.undelivered(), &a.undelivered);
+      read_reasons(ar.suppressed(), &a.suppressed);
+      read_reasons(ar.deferred(), &a.deferred);
+      a.unreported = ar.unreported();
+    } else if (g.nodes[n].kind == NodeKind::kGoal && goal < vr.goals_size()) {
+      read_goal(vr.goals(goal++), &c.node_goals[n]);
+    }
+  }
+  for (size_t j = 0; j < g.goals.size() && goal < vr.goals_size(); ++j) {
+    read_goal(vr.goals(goal++), &c.journey_goals[j]);
+  }
+}
+
+}  // namespace internal
+
+absl::StatusOr<v1::JourneyReport> Engine::Impl::Report(
+    absl::string_view journey_id) const {
+  auto it = journey_index_.find(journey_id);
+  if (it == journey_index_.end()) return UnknownJourney(journey_id);
+  const JourneyEntry& j = journeys_[it->second];
+  v1::JourneyReport report;
+  report.set_journey_id(j.id);
+  report.set_state(v1::JourneyState_Name(j.state));
+  for (uint32_t index : j.versions) {
+    internal::FillVersionReport(versions_[index], report.add_versions());
+  }
+  return report;
+}
+
+}  // namespace cairn

@@ -1,0 +1,258 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+//
+// Engine::Impl: the send path (an action's message, its delivery wait) and the
+// send policies it applies (holdout, consent, quiet hours, frequency caps).
+
+#include "exec/engine_impl.h"
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "cairn/hash.h"
+#include "cairn/options.h"
+#include "compile/journey_graph.h"
+#include "exec/bindings.h"
+#include "exec/engine_state.h"
+#include "exec/sent_messages.h"
+#include "exec/stable_hasher.h"
+#include "predicate/predicate.h"
+#include "timer/local_time.h"
+#include "util/utf8.h"
+
+namespace cairn {
+namespace {
+
+// The longest failure reason a sink may give that is counted as it is.
+constexpr size_t kMaxSinkReasonBytes = 256;
+
+}  // namespace
+
+using internal::ActionCounters;
+using internal::CountReason;
+using internal::Enrollment;
+using internal::FindSorted;
+using internal::GraphNode;
+using internal::JourneyVersion;
+using internal::RenderParam;
+using internal::SentMessage;
+using internal::SubjectState;
+using internal::TimerKind;
+
+bool Engine::Impl::HeldOut(const SubjectState& s) const {
+  if (options_.holdout_percent <= 0) return false;
+  const uint64_t h = StableHash64({"holdout", holdout_seed_text_, TypeOf(s), s.id});
+  return static_cast<double>(h % 10000) < options_.holdout_percent * 100;
+}
+
+bool Engine::Impl::OptedOut(const SubjectState& s, absl::string_view channel) const {
+  if (options_.opt_out_attribute.empty()) return false;
+  const Value* list = FindSorted(s.profile, options_.opt_out_attribute);
+  if (list == nullptr || list->type() != Value::Type::kStringList) return false;
+  for (const std::string& c : list->string_list_value()) {
+    if (c == channel || c == "all") return true;
+  }
+  return false;
+}
+
+std::optional<absl::Time> Engine::Impl::QuietUntil(const Enrollment& e, absl::string_view channel) {
+  std::optional<absl::Time> until;
+  std::optional<absl::TimeZone> zone;  // Looked up once, if any rule applies.
+  for (const QuietHours& q : options_.quiet_hours) {
+    if (!q.channel.empty() && q.channel != channel) continue;
+    if (!zone) zone = SubjectZone(e);
+    const absl::TimeZone tz = *zone;
+    const absl::CivilSecond local = absl::ToCivilSecond(now_, tz);
+    const int minute = local.hour() * 60 + local.minute();
+    const int start = q.start_hour * 60 + q.start_minute;
+    const int end = q.end_hour * 60 + q.end_minute;
+    const bool inside = start < end ? (minute >= start && minute < end)
+                                    : (start > end && (minute >= start || minute < end));
+    if (!inside) continue;
+    const absl::Time t = internal::NextLocalTime(now_, tz, q.end_hour, q.end_minute, 0);
+    if (!until || t > *until) until = t;
+  }
+  return until;
+}
+
+std::vector<absl::Time>* Engine::Impl::Ledger(uint32_t subject, absl::string_view channel, bool create) {
+  if (capped_channels_.empty()) return nullptr;  // Spares hashing the channel.
+  auto cap_window = capped_channels_.find(channel);
+  if (cap_window == capped_channels_.end()) return nullptr;
+  auto& ledgers = subjects_[subject].send_ledger;
+  std::vector<absl::Time>* times = nullptr;
+  for (auto& [id, t] : ledgers) {
+    if (id == cap_window->second.first) times = &t;
+  }
+  if (times == nullptr) {
+    if (!create) return nullptr;
+    times = &ledgers.emplace_back(cap_window->second.first, std::vector<absl::Time>()).second;
+  }
+  const absl::Time horizon = now_ - cap_window->second.second;
+  times->erase(times->begin(),
+               std::upper_bound(times->begin(), times->end(), horizon));
+  return times;
+}
+
+bool Engine::Impl::OverCap(uint32_t subject, absl::string_view channel) {
+  std::vector<absl::Time>* times = Ledger(subject, channel, /*create=*/false);
+  if (times == nullptr) return false;
+  for (const FrequencyCap& cap : options_.frequency_caps) {
+    if (cap.channel != channel) continue;
+    const auto in_window = times->end() - std::upper_bound(times->begin(), times->end(),
+                                                           now_ - cap.window);
+    if (in_window >= cap.max_messages) return true;
+  }
+  return false;
+}
+
+void Engine::Impl::RecordSend(uint32_t subject, absl::string_view channel) {
+  if (std::vector<absl::Time>* times = Ledger(subject, channel, /*create=*/true)) {
+    times->push_back(now_);
+  }
+}
+
+bool Engine::Impl::SendAction(uint32_t slot, const internal::Bindings& bindings) {
+  Enrollment& e = enrollments_[slot];
+  JourneyVersion& v = versions_[e.version];
+  const GraphNode& node = v.graph->nodes[e.node];
+  const v1::Action& action = node.def->action();
+  const SubjectState& s = subjects_[e.subject];
+  ActionCounters& policy_counters = v.counters.actions[e.node];
+
+  // Engine-wide policies, in this order (docs/semantics.md).
+  if (HeldOut(s)) {
+    CountReason(&policy_counters.suppressed, "holdout");
+    FinishAction(slot, /*ok=*/true);
+    return false;
+  }
+  if (OptedOut(s, action.channel())) {
+    CountReason(&policy_counters.suppressed, "opted_out");
+    FinishAction(slot, /*ok=*/false);
+    return false;
+  }
+  if (std::optional<absl::Time> end = QuietUntil(e, action.channel())) {
+    CountReason(&policy_counters.deferred, "quiet_hours");
+    ScheduleTimer(*end, slot, e.generation, TimerKind::kNode);
+    return true;
+  }
+  if (OverCap(e.subject, action.channel())) {
+    CountReason(&policy_counters.suppressed, "frequency_cap");
+    FinishAction(slot, /*ok=*/false);
+    return false;
+  }
+
+  // Filled in place: the previous send's strings keep their buffers, so a
+  // send allocates nothing here once they are long enough.
+  Message& m = message_;
+  // StableHash64({journey id, version, subject type, subject id, ordinal,
+  // node id, visits}), continued from the version's hashed first two parts.
+  // Keyed journeys add the key value, since ordinals count per key.
+  internal::StableHasher hasher = v.message_id_prefix;
+  hasher.Add(TypeOf(s))
+      .Add(s.id)
+      .Add(absl::AlphaNum(e.ordinal).Piece())
+      .Add(node.id)
+      .Add(absl::AlphaNum(e.visits).Piece());
+  if (!v.graph->instance_key.empty()) {
+    hasher.Add(InstanceKey(*v.graph, ContextOf(e)).value_or(""));
+  }
+  const uint64_t id = hasher.Finish();
+  m.message_id.resize(16);
+  internal::WriteHashHex(id, m.message_id.data());
+  if (e.version != message_version_ || e.node != message_node_) {
+    // What depends on the action node alone is copied only when it
+    // changes: sends come in runs from one node (a delay's timers firing).
+    m.journey_id = v.graph->definition.id();
+    m.journey_version = v.compiled->version();
+    m.node_id = node.id;
+    m.channel = action.channel();
+    m.template_id = action.template_id();
+    m.params.resize(node.params.size());
+    for (size_t i = 0; i < node.params.size(); ++i) m.params[i].first = node.params[i].key;
+    message_version_ = e.version;
+    message_node_ = e.node;
+  }
+  m.subject_id = s.id;
+  m.subject_type = TypeOf(s);
+  for (size_t i = 0; i < node.params.size(); ++i) {  // sorted by key
+    RenderParam(node.params[i], bindings, &m.params[i].second);
+  }
+  m.time = now_;
+  if (e.split_node >= 0) {
+    m.variant = v.graph->nodes[e.split_node].def->split().variants(e.variant).name();
+  } else {
+    m.variant.clear();
+  }
+  m.awaits_delivery = action.has_await_delivery();
+
+  const SendResult result = v.sinks[node.channel]->Send(m);
+  ActionCounters& counters = v.counters.actions[e.node];
+  if (!result.accepted) {
+    ++stats_.messages_failed;
+    if (result.failure_reason.empty()) {
+      CountReason(&counters.failed, "unspecified");
+    } else if (internal::IsValidUtf8(result.failure_reason) &&
+               result.failure_reason.size() <= kMaxSinkReasonBytes) {
+      CountReason(&counters.failed, result.failure_reason);
+    } else {
+      // A sink's reason is text from outside too: a report (and the
+      // snapshot holding it) takes only valid UTF-8 of a sane length.
+      CountReason(&counters.failed,
+                  internal::Escaped(absl::string_view(result.failure_reason)
+                                        .substr(0, kMaxSinkReasonBytes)));
+    }
+    FinishAction(slot, /*ok=*/false);
+    return false;
+  }
+  ++stats_.messages_sent;
+  ++counters.sent;
+  RecordSend(e.subject, action.channel());
+  RememberMessage(id, SentMessage{e.version, e.node, slot, e.generation,
+                                  m.awaits_delivery, false});
+  if (m.awaits_delivery) {
+    e.awaiting = true;
+    awaiting_messages_[slot] = id;
+    ScheduleTimer(now_ + node.duration, slot, e.generation, TimerKind::kNode);
+    return true;
+  }
+  FinishAction(slot, /*ok=*/true);
+  return false;
+}
+
+void Engine::Impl::FinishAction(uint32_t slot, bool ok) {
+  const Enrollment& e = enrollments_[slot];
+  const GraphNode& node = versions_[e.version].graph->nodes[e.node];
+  Leave(slot, !ok && node.edges.size() > 1 ? 1 : 0);
+}
+
+uint64_t Engine::Impl::AwaitingMessage(uint32_t slot) const {
+  if (!enrollments_[slot].awaiting) return 0;
+  auto it = awaiting_messages_.find(slot);
+  return it == awaiting_messages_.end() ? 0 : it->second;
+}
+
+void Engine::Impl::StopAwaiting(uint32_t slot) {
+  Enrollment& e = enrollments_[slot];
+  if (!e.awaiting) return;
+  e.awaiting = false;
+  awaiting_messages_.erase(slot);
+}
+
+void Engine::Impl::RememberMessage(uint64_t id, const SentMessage& m) {
+  ForgetOldMessages();
+  messages_.Insert(id, now_, m);
+}
+
+void Engine::Impl::ForgetOldMessages(absl::Time now) {
+  messages_.ForgetSentBefore(now - options_.delivery_report_window,
+                             [&](const SentMessage& m) {
+                               if (!m.resolved) {
+                                 ++versions_[m.version].counters.actions[m.node].unreported;
+                               }
+                             });
+}
+
+}  // namespace cairn
