@@ -19,7 +19,7 @@
 #include "absl/time/time.h"
 #include "cairn/journey.h"
 #include "compile/journey_graph.h"
-#include "compile/problems.h"
+#include "util/problems.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/reflection.h"
 #include "predicate/predicate.h"

@@ -24,7 +24,7 @@
 #include "absl/strings/string_view.h"
 #include "cairn/v1/journey.pb.h"
 #include "cairn/value.h"
-#include "compile/problems.h"
+#include "util/problems.h"
 
 namespace cairn::internal {
 

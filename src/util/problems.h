@@ -1,12 +1,13 @@
 // Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
 //
-// ProblemList collects JourneyProblems while a journey is validated, so that
+// ProblemList collects JourneyProblems while a journey is validated (by the
+// compiler and by the predicates it compiles), so that
 // validation can report every problem rather than stop at the first.
 //
 // Thread-safety: not thread-safe; one list per validation.
 
-#ifndef CAIRN_COMPILE_PROBLEMS_H_
-#define CAIRN_COMPILE_PROBLEMS_H_
+#ifndef CAIRN_UTIL_PROBLEMS_H_
+#define CAIRN_UTIL_PROBLEMS_H_
 
 #include <string>
 #include <utility>
@@ -76,4 +77,4 @@ class FieldScope {
 
 }  // namespace cairn::internal
 
-#endif  // CAIRN_COMPILE_PROBLEMS_H_
+#endif  // CAIRN_UTIL_PROBLEMS_H_
