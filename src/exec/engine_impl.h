@@ -41,6 +41,7 @@
 #include "cairn/sink.h"
 #include "cairn/v1/journey.pb.h"
 #include "cairn/v1/report.pb.h"
+#include "cairn/v1/snapshot.pb.h"
 #include "compile/journey_graph.h"
 #include "exec/chunked_vector.h"
 #include "exec/engine_state.h"
@@ -157,6 +158,18 @@ class Engine::Impl {
   bool Fresh() const;
 
   uint64_t OptionsFingerprint() const;
+  // Snapshot's records, kind by kind, each through `w` (`r` is scratch).
+  absl::Status WriteHeader(internal::RecordWriter* w, v1::SnapshotRecord* r) const;
+  absl::Status WriteClock(internal::RecordWriter* w, v1::SnapshotRecord* r) const;
+  absl::Status WriteJourneys(internal::RecordWriter* w, v1::SnapshotRecord* r) const;
+  absl::Status WriteSubjects(internal::RecordWriter* w, v1::SnapshotRecord* r) const;
+  absl::Status WriteEnrollments(internal::RecordWriter* w, v1::SnapshotRecord* r) const;
+  absl::Status WriteTrackers(internal::RecordWriter* w, v1::SnapshotRecord* r) const;
+  absl::Status WritePendingSequences(internal::RecordWriter* w, v1::SnapshotRecord* r) const;
+  absl::Status WriteFreeSlots(internal::RecordWriter* w, v1::SnapshotRecord* r) const;
+  absl::Status WriteTimers(internal::RecordWriter* w, v1::SnapshotRecord* r) const;
+  absl::Status WriteSeen(internal::RecordWriter* w, v1::SnapshotRecord* r) const;
+  absl::Status WriteMessages(internal::RecordWriter* w, v1::SnapshotRecord* r) const;
   absl::Status RestoreRecords(internal::RecordReader* reader);
   absl::Status CheckRestoredState() const;
   void ResetToPristine();

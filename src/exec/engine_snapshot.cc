@@ -163,48 +163,64 @@ uint64_t Engine::Impl::OptionsFingerprint() const {
   return StableHash64({text});
 }
 
-absl::Status Engine::Impl::Snapshot(std::ostream& out) const {
-  internal::RecordWriter w(&out);
-  v1::SnapshotRecord r;
-  {
-    v1::SnapshotHeader* h = r.mutable_header();
-    h->set_format_version(kSnapshotFormat);
-    h->set_options_fingerprint(OptionsFingerprint());
-    for (const JourneyVersion& v : versions_) {
-      v1::SnapshotDeployedVersion* d = h->add_versions();
-      d->set_journey_id(v.graph->definition.id());
-      d->set_version(v.compiled->version());
-      d->set_definition_fingerprint(DefinitionFingerprint(v.graph->definition));
-    }
-    CAIRN_RETURN_IF_ERROR(w.Write(r));
+// The header: format, options fingerprint, and the deployed versions.
+absl::Status Engine::Impl::WriteHeader(internal::RecordWriter* w,
+                                       v1::SnapshotRecord* r) const {
+  r->Clear();
+  v1::SnapshotHeader* h = r->mutable_header();
+  h->set_format_version(kSnapshotFormat);
+  h->set_options_fingerprint(OptionsFingerprint());
+  for (const JourneyVersion& v : versions_) {
+    v1::SnapshotDeployedVersion* d = h->add_versions();
+    d->set_journey_id(v.graph->definition.id());
+    d->set_version(v.compiled->version());
+    d->set_definition_fingerprint(DefinitionFingerprint(v.graph->definition));
   }
-  {
-    r.Clear();
-    v1::SnapshotClock* c = r.mutable_clock();
-    c->set_now_nanos(Nanos(now_));
-    c->set_next_enrollment_uid(next_enrollment_uid_);
-    // Timers are written in firing order, numbered from 0 (see below).
-    c->set_next_timer_seq(timers_.size());
-    c->set_in_flight(in_flight_);
-    EngineStats stats = stats_;
-    for (int64_t* f : StatFields(&stats)) c->add_stats(*f);
-    CAIRN_RETURN_IF_ERROR(w.Write(r));
-  }
+  CAIRN_RETURN_IF_ERROR(w->Write(*r));
+  return absl::OkStatus();
+}
+
+// Engine time, id counters and stats.
+absl::Status Engine::Impl::WriteClock(internal::RecordWriter* w,
+                                      v1::SnapshotRecord* r) const {
+  r->Clear();
+  v1::SnapshotClock* c = r->mutable_clock();
+  c->set_now_nanos(Nanos(now_));
+  c->set_next_enrollment_uid(next_enrollment_uid_);
+  // Timers are written in firing order, numbered from 0 (see below).
+  c->set_next_timer_seq(timers_.size());
+  c->set_in_flight(in_flight_);
+  EngineStats stats = stats_;
+  for (int64_t* f : StatFields(&stats)) c->add_stats(*f);
+  CAIRN_RETURN_IF_ERROR(w->Write(*r));
+  return absl::OkStatus();
+}
+
+// Each journey id's state, then each version's counters.
+absl::Status Engine::Impl::WriteJourneys(internal::RecordWriter* w,
+                                         v1::SnapshotRecord* r) const {
   for (const JourneyEntry& j : journeys_) {
-    r.Clear();
-    r.mutable_journey()->set_journey_id(j.id);
-    r.mutable_journey()->set_state(j.state);
-    CAIRN_RETURN_IF_ERROR(w.Write(r));
+    r->Clear();
+    r->mutable_journey()->set_journey_id(j.id);
+    r->mutable_journey()->set_state(j.state);
+    CAIRN_RETURN_IF_ERROR(w->Write(*r));
   }
   for (size_t i = 0; i < versions_.size(); ++i) {
-    r.Clear();
-    r.mutable_counters()->set_version_index(static_cast<uint32_t>(i));
-    internal::FillVersionReport(versions_[i], r.mutable_counters()->mutable_report());
-    CAIRN_RETURN_IF_ERROR(w.Write(r));
+    r->Clear();
+    r->mutable_counters()->set_version_index(static_cast<uint32_t>(i));
+    internal::FillVersionReport(versions_[i], r->mutable_counters()->mutable_report());
+    CAIRN_RETURN_IF_ERROR(w->Write(*r));
   }
+  return absl::OkStatus();
+}
+
+// Each subject: profile, enrollment and tracker slots, histories,
+// partial sequence matches, send ledgers.
+absl::Status Engine::Impl::WriteSubjects(internal::RecordWriter* w,
+                                         v1::SnapshotRecord* r) const {
   for (const SubjectState& subject : subjects_) {
-    r.Clear();
-    v1::SnapshotSubject* s = r.mutable_subject();
+    r->Clear();
+    v1::SnapshotSubject* s = r->mutable_subject();
     s->set_type(TypeOf(subject));
     s->set_id(subject.id);
     WriteValues(subject.profile, s->mutable_profile());
@@ -231,12 +247,18 @@ absl::Status Engine::Impl::Snapshot(std::ostream& out) const {
       l->set_channel(channel);
       for (absl::Time t : times) l->add_sends_nanos(Nanos(t));
     }
-    CAIRN_RETURN_IF_ERROR(w.Write(r));
+    CAIRN_RETURN_IF_ERROR(w->Write(*r));
   }
+  return absl::OkStatus();
+}
+
+// Every enrollment slot, live or free.
+absl::Status Engine::Impl::WriteEnrollments(internal::RecordWriter* w,
+                                            v1::SnapshotRecord* r) const {
   for (uint32_t slot = 0; slot < enrollments_.size(); ++slot) {
     const Enrollment& e = enrollments_[slot];
-    r.Clear();
-    v1::SnapshotEnrollment* se = r.mutable_enrollment();
+    r->Clear();
+    v1::SnapshotEnrollment* se = r->mutable_enrollment();
     se->set_live(e.live);
     se->set_generation(e.generation);
     se->set_uid(e.uid);
@@ -249,11 +271,17 @@ absl::Status Engine::Impl::Snapshot(std::ostream& out) const {
     se->set_variant(e.variant);
     se->set_awaiting_message(AwaitingMessage(slot));
     WriteValues(ContextOf(e), se->mutable_context());
-    CAIRN_RETURN_IF_ERROR(w.Write(r));
+    CAIRN_RETURN_IF_ERROR(w->Write(*r));
   }
+  return absl::OkStatus();
+}
+
+// Every journey-goal tracker slot.
+absl::Status Engine::Impl::WriteTrackers(internal::RecordWriter* w,
+                                         v1::SnapshotRecord* r) const {
   for (const GoalTracker& t : trackers_) {
-    r.Clear();
-    v1::SnapshotTracker* st = r.mutable_tracker();
+    r->Clear();
+    v1::SnapshotTracker* st = r->mutable_tracker();
     st->set_live(t.live);
     st->set_generation(t.generation);
     st->set_subject(t.subject);
@@ -263,33 +291,50 @@ absl::Status Engine::Impl::Snapshot(std::ostream& out) const {
     st->set_split_node(t.split_node);
     st->set_variant(t.variant);
     WriteValues(t.entry, st->mutable_entry());
-    CAIRN_RETURN_IF_ERROR(w.Write(r));
+    CAIRN_RETURN_IF_ERROR(w->Write(*r));
   }
+  return absl::OkStatus();
+}
+
+// Every completed sequence match waiting for its absent window.
+absl::Status Engine::Impl::WritePendingSequences(internal::RecordWriter* w,
+                                                 v1::SnapshotRecord* r) const {
   for (const internal::PendingSequence& p : pending_) {
-    r.Clear();
-    v1::SnapshotPendingSequence* sp = r.mutable_pending_sequence();
+    r->Clear();
+    v1::SnapshotPendingSequence* sp = r->mutable_pending_sequence();
     sp->set_live(p.live);
     sp->set_generation(p.generation);
     sp->set_subject(p.subject);
     sp->set_version(p.version);
     sp->set_node(p.node);
     WriteValues(p.context, sp->mutable_context());
-    CAIRN_RETURN_IF_ERROR(w.Write(r));
+    CAIRN_RETURN_IF_ERROR(w->Write(*r));
   }
+  return absl::OkStatus();
+}
+
+// The free lists of the three slot arrays, in chunks.
+absl::Status Engine::Impl::WriteFreeSlots(internal::RecordWriter* w,
+                                          v1::SnapshotRecord* r) const {
   const std::pair<v1::SnapshotFreeSlots::Kind, const std::vector<uint32_t>*> free_lists[] = {
       {v1::SnapshotFreeSlots::ENROLLMENT, &free_enrollments_},
       {v1::SnapshotFreeSlots::TRACKER, &free_trackers_},
       {v1::SnapshotFreeSlots::PENDING_SEQUENCE, &free_pending_}};
   for (const auto& [kind, list] : free_lists) {
     for (size_t i = 0; i < list->size(); i += kFreeSlotsPerRecord) {
-      r.Clear();
-      r.mutable_free_slots()->set_kind(kind);
+      r->Clear();
+      r->mutable_free_slots()->set_kind(kind);
       for (size_t j = i; j < std::min(list->size(), i + kFreeSlotsPerRecord); ++j) {
-        r.mutable_free_slots()->add_slots((*list)[j]);
+        r->mutable_free_slots()->add_slots((*list)[j]);
       }
-      CAIRN_RETURN_IF_ERROR(w.Write(r));
+      CAIRN_RETURN_IF_ERROR(w->Write(*r));
     }
   }
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::WriteTimers(internal::RecordWriter* w,
+                                       v1::SnapshotRecord* r) const {
   // Timers in firing order, so a snapshot's bytes do not depend on how
   // buckets happened to be sorted; seq numbers that order from 0 (the queue
   // keeps no numbers: ties fire in the order they were scheduled).
@@ -300,26 +345,38 @@ absl::Status Engine::Impl::Snapshot(std::ostream& out) const {
                    [](const internal::Timer& a, const internal::Timer& b) { return a.due < b.due; });
   uint64_t seq = 0;
   for (const internal::Timer& t : timers) {
-    r.Clear();
-    v1::SnapshotTimer* st = r.mutable_timer();
+    r->Clear();
+    v1::SnapshotTimer* st = r->mutable_timer();
     st->set_due_nanos(Nanos(t.due));
     st->set_seq(seq++);
     st->set_target(t.target);
     st->set_generation(t.generation);
     st->set_kind(t.kind);
-    CAIRN_RETURN_IF_ERROR(w.Write(r));
+    CAIRN_RETURN_IF_ERROR(w->Write(*r));
   }
+  return absl::OkStatus();
+}
+
+// The de-duplication ledger, oldest first.
+absl::Status Engine::Impl::WriteSeen(internal::RecordWriter* w,
+                                     v1::SnapshotRecord* r) const {
   for (const auto& [at, key] : dedup_order_) {
-    r.Clear();
-    r.mutable_seen()->set_key(key);
-    r.mutable_seen()->set_at_nanos(Nanos(at));
-    CAIRN_RETURN_IF_ERROR(w.Write(r));
+    r->Clear();
+    r->mutable_seen()->set_key(key);
+    r->mutable_seen()->set_at_nanos(Nanos(at));
+    CAIRN_RETURN_IF_ERROR(w->Write(*r));
   }
+  return absl::OkStatus();
+}
+
+// The sent-message table, oldest first.
+absl::Status Engine::Impl::WriteMessages(internal::RecordWriter* w,
+                                         v1::SnapshotRecord* r) const {
   absl::Status written = absl::OkStatus();
   messages_.ForEach([&](uint64_t id, absl::Time sent, const SentMessage& m) {
     if (!written.ok()) return;
-    r.Clear();
-    v1::SnapshotMessage* sm = r.mutable_message();
+    r->Clear();
+    v1::SnapshotMessage* sm = r->mutable_message();
     sm->set_id(id);
     sm->set_sent_nanos(Nanos(sent));
     sm->set_version(m.version);
@@ -328,9 +385,25 @@ absl::Status Engine::Impl::Snapshot(std::ostream& out) const {
     sm->set_generation(m.generation);
     sm->set_awaiting(m.awaiting);
     sm->set_resolved(m.resolved);
-    written = w.Write(r);
+    written = w->Write(*r);
   });
-  CAIRN_RETURN_IF_ERROR(written);
+  return written;
+}
+
+absl::Status Engine::Impl::Snapshot(std::ostream& out) const {
+  internal::RecordWriter w(&out);
+  v1::SnapshotRecord r;
+  CAIRN_RETURN_IF_ERROR(WriteHeader(&w, &r));
+  CAIRN_RETURN_IF_ERROR(WriteClock(&w, &r));
+  CAIRN_RETURN_IF_ERROR(WriteJourneys(&w, &r));
+  CAIRN_RETURN_IF_ERROR(WriteSubjects(&w, &r));
+  CAIRN_RETURN_IF_ERROR(WriteEnrollments(&w, &r));
+  CAIRN_RETURN_IF_ERROR(WriteTrackers(&w, &r));
+  CAIRN_RETURN_IF_ERROR(WritePendingSequences(&w, &r));
+  CAIRN_RETURN_IF_ERROR(WriteFreeSlots(&w, &r));
+  CAIRN_RETURN_IF_ERROR(WriteTimers(&w, &r));
+  CAIRN_RETURN_IF_ERROR(WriteSeen(&w, &r));
+  CAIRN_RETURN_IF_ERROR(WriteMessages(&w, &r));
   r.Clear();
   r.mutable_trailer()->set_records(w.records());
   CAIRN_RETURN_IF_ERROR(w.Write(r));
