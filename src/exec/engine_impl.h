@@ -171,6 +171,18 @@ class Engine::Impl {
   absl::Status WriteSeen(internal::RecordWriter* w, v1::SnapshotRecord* r) const;
   absl::Status WriteMessages(internal::RecordWriter* w, v1::SnapshotRecord* r) const;
   absl::Status RestoreRecords(internal::RecordReader* reader);
+  // RestoreRecords' records, kind by kind.
+  absl::Status ReadHeader(const v1::SnapshotHeader& header) const;
+  absl::Status ReadClock(const v1::SnapshotClock& c);
+  absl::Status ReadJourney(const v1::SnapshotJourney& j);
+  absl::Status ReadCounters(const v1::SnapshotVersionCounters& vc);
+  absl::Status ReadSubject(const v1::SnapshotSubject& s);
+  absl::Status ReadEnrollment(const v1::SnapshotEnrollment& se);
+  absl::Status ReadTracker(const v1::SnapshotTracker& st);
+  absl::Status ReadPendingSequence(const v1::SnapshotPendingSequence& sp);
+  absl::Status ReadFreeSlots(const v1::SnapshotFreeSlots& fs);
+  absl::Status ReadSeen(const v1::SnapshotSeen& seen);
+  absl::Status ReadMessage(const v1::SnapshotMessage& sm);
   absl::Status CheckRestoredState() const;
   void ResetToPristine();
   struct TriggerListener {

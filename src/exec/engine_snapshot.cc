@@ -122,6 +122,11 @@ bool ReadTime(int64_t nanos, bool may_be_never, absl::Time* out) {
          *out < LatestInputTime() + internal::MaxJourneyDuration();
 }
 
+// A restored record that points outside what the engine holds.
+absl::Status OutOfRange(absl::string_view what) {
+  return absl::DataLossError(absl::StrCat("snapshot: ", what, " is out of range"));
+}
+
 uint64_t DefinitionFingerprint(const v1::Journey& j) {
   absl::StatusOr<std::string> bytes = SerializeJourney(j, JourneyFormat::kBinary);
   return StableHash64({bytes.ok() ? *bytes : std::string()});
@@ -648,24 +653,18 @@ absl::Status Engine::Impl::CheckRestoredState() const {
   return absl::OkStatus();
 }
 
-absl::Status Engine::Impl::RestoreRecords(internal::RecordReader* reader) {
-  v1::SnapshotRecord r;
-  CAIRN_ASSIGN_OR_RETURN(bool have, reader->Read(&r));
-  if (!have || r.kind_case() != v1::SnapshotRecord::kHeader) {
-    return absl::DataLossError("snapshot: does not start with a header");
-  }
-  const v1::SnapshotHeader& h = r.header();
-  if (h.format_version() > kSnapshotFormat) {
+absl::Status Engine::Impl::ReadHeader(const v1::SnapshotHeader& header) const {
+  if (header.format_version() > kSnapshotFormat) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "snapshot: format version ", h.format_version(), " is newer than this engine's (",
+        "snapshot: format version ", header.format_version(), " is newer than this engine's (",
         kSnapshotFormat, ")"));
   }
-  if (h.options_fingerprint() != OptionsFingerprint()) {
+  if (header.options_fingerprint() != OptionsFingerprint()) {
     return absl::FailedPreconditionError(
         "snapshot: taken with different EngineOptions (policies, windows or limits)");
   }
-  for (int i = 0; i < h.versions_size(); ++i) {
-    const v1::SnapshotDeployedVersion& d = h.versions(i);
+  for (int i = 0; i < header.versions_size(); ++i) {
+    const v1::SnapshotDeployedVersion& d = header.versions(i);
     if (static_cast<size_t>(i) >= versions_.size() ||
         versions_[i].graph->definition.id() != d.journey_id() ||
         versions_[i].compiled->version() != d.version()) {
@@ -679,189 +678,233 @@ absl::Status Engine::Impl::RestoreRecords(internal::RecordReader* reader) {
           " is deployed with a different definition"));
     }
   }
-  if (static_cast<size_t>(h.versions_size()) != versions_.size()) {
+  if (static_cast<size_t>(header.versions_size()) != versions_.size()) {
     return absl::FailedPreconditionError(
         "snapshot: the engine has journeys deployed that the snapshot does not know");
   }
-  auto bad = [](absl::string_view what) {
-    return absl::DataLossError(absl::StrCat("snapshot: ", what, " is out of range"));
-  };
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::ReadClock(const v1::SnapshotClock& c) {
+  if (!ReadTime(c.now_nanos(), false, &now_)) return OutOfRange("engine time");
+  if (c.next_enrollment_uid() > static_cast<uint64_t>(kMaxRestoredCount)) {
+    return OutOfRange("next enrollment id");
+  }
+  next_enrollment_uid_ = c.next_enrollment_uid();
+  if (c.in_flight() < 0 || c.in_flight() > kMaxRestoredCount) {
+    return OutOfRange("in-flight count");
+  }
+  in_flight_ = c.in_flight();
+  std::vector<int64_t*> fields = StatFields(&stats_);
+  for (int i = 0; i < c.stats_size() && i < static_cast<int>(fields.size()); ++i) {
+    if (c.stats(i) < 0 || c.stats(i) > kMaxRestoredCount) return OutOfRange("engine stat");
+    *fields[i] = c.stats(i);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::ReadJourney(const v1::SnapshotJourney& j) {
+  auto it = journey_index_.find(j.journey_id());
+  if (it == journey_index_.end()) return OutOfRange("journey id");
+  journeys_[it->second].state = j.state();
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::ReadCounters(const v1::SnapshotVersionCounters& vc) {
+  if (vc.version_index() >= versions_.size()) return OutOfRange("version index");
+  if (!CountsInRange(vc.report())) return OutOfRange("journey report count");
+  internal::ReadVersionReport(vc.report(), &versions_[vc.version_index()]);
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::ReadSubject(const v1::SnapshotSubject& s) {
+  const uint32_t slot = static_cast<uint32_t>(subjects_.size());
+  SubjectState state;
+  state.type = InternSubjectType(s.type());
+  state.id = s.id();
+  CAIRN_RETURN_IF_ERROR(ReadValues(s.profile(), &state.profile));
+  state.enrollments.assign(s.enrollments().begin(), s.enrollments().end());
+  state.trackers.assign(s.trackers().begin(), s.trackers().end());
+  for (const v1::SnapshotHistory& sh : s.history()) {
+    JourneyHistory h = internal::MakeJourneyHistory(sh.journey(), sh.key());
+    h.entries = sh.entries();
+    h.active = sh.active();
+    absl::Time last_exit;
+    if (!ReadTime(sh.last_exit_nanos(), true, &last_exit)) return OutOfRange("last exit time");
+    internal::SetLastExit(&h, last_exit);
+    state.history.push_back(std::move(h));
+  }
+  for (const v1::SnapshotSequence& sp : s.sequences()) {
+    if (sp.version() >= versions_.size()) return OutOfRange("sequence version");
+    internal::SequenceProgress p;
+    p.version = sp.version();
+    p.node = sp.node();
+    for (int64_t n : sp.starts_nanos()) {
+      if (!ReadTime(n, true, &p.starts.emplace_back())) return OutOfRange("sequence start time");
+    }
+    CAIRN_RETURN_IF_ERROR(ReadValues(sp.context(), &p.context));
+    p.pending = sp.pending();
+    state.sequences.push_back(std::move(p));
+  }
+  for (const v1::SnapshotLedger& l : s.ledgers()) {
+    std::vector<absl::Time> times;
+    for (int64_t n : l.sends_nanos()) {
+      if (!ReadTime(n, false, &times.emplace_back())) return OutOfRange("send ledger time");
+    }
+    state.send_ledger.emplace_back(l.channel(), std::move(times));
+  }
+  subjects_.push_back(std::move(state));
+  subject_index_.Insert(slot);  // A repeated id fails Validate.
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::ReadEnrollment(const v1::SnapshotEnrollment& se) {
+  if (se.live() && (se.version() >= versions_.size() ||
+                    se.node() < 0 ||
+                    static_cast<size_t>(se.node()) >=
+                        versions_[se.version()].graph->nodes.size())) {
+    return OutOfRange("enrollment node");
+  }
+  Enrollment e;
+  e.live = se.live();
+  e.generation = se.generation();
+  e.uid = se.uid();
+  e.subject = se.subject();
+  e.version = se.version();
+  e.node = se.node();
+  e.ordinal = se.ordinal();
+  e.visits = se.visits();
+  e.split_node = se.split_node();
+  if (se.variant() < -1 || se.variant() >= internal::kMaxSplitVariants) {
+    return OutOfRange("enrollment split");
+  }
+  e.variant = static_cast<int16_t>(se.variant());
+  if (se.live() && se.awaiting_message() != 0) {
+    e.awaiting = true;
+    awaiting_messages_[static_cast<uint32_t>(enrollments_.size())] = se.awaiting_message();
+  }
+  Attributes context;
+  CAIRN_RETURN_IF_ERROR(ReadValues(se.context(), &context));
+  if (!context.empty()) e.context = std::make_unique<Attributes>(std::move(context));
+  enrollments_.push_back(std::move(e));
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::ReadTracker(const v1::SnapshotTracker& st) {
+  if (st.live() && st.version() >= versions_.size()) return OutOfRange("tracker version");
+  GoalTracker t;
+  t.live = st.live();
+  t.generation = st.generation();
+  t.subject = st.subject();
+  t.version = st.version();
+  t.goal = st.goal();
+  t.enrollment_uid = st.enrollment_uid();
+  t.split_node = st.split_node();
+  t.variant = st.variant();
+  CAIRN_RETURN_IF_ERROR(ReadValues(st.entry(), &t.entry));
+  trackers_.push_back(std::move(t));
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::ReadPendingSequence(const v1::SnapshotPendingSequence& sp) {
+  internal::PendingSequence p;
+  p.live = sp.live();
+  p.generation = sp.generation();
+  p.subject = sp.subject();
+  p.version = sp.version();
+  p.node = sp.node();
+  CAIRN_RETURN_IF_ERROR(ReadValues(sp.context(), &p.context));
+  pending_.push_back(std::move(p));
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::ReadFreeSlots(const v1::SnapshotFreeSlots& fs) {
+  std::vector<uint32_t>* list = nullptr;
+  switch (fs.kind()) {
+    case v1::SnapshotFreeSlots::ENROLLMENT: list = &free_enrollments_; break;
+    case v1::SnapshotFreeSlots::TRACKER: list = &free_trackers_; break;
+    case v1::SnapshotFreeSlots::PENDING_SEQUENCE: list = &free_pending_; break;
+    default: break;
+  }
+  if (list == nullptr) return OutOfRange("free-slot kind");
+  list->insert(list->end(), fs.slots().begin(), fs.slots().end());
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::ReadSeen(const v1::SnapshotSeen& seen) {
+  absl::Time at;
+  if (!ReadTime(seen.at_nanos(), false, &at)) return OutOfRange("de-duplication time");
+  dedup_seen_[seen.key()] = at;
+  dedup_order_.emplace_back(at, seen.key());
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::ReadMessage(const v1::SnapshotMessage& sm) {
+  // The engine never holds two messages with one id, so neither does
+  // a snapshot it wrote.
+  if (messages_.Find(sm.id()) != nullptr) return OutOfRange("message (a repeated id)");
+  absl::Time sent;
+  if (!ReadTime(sm.sent_nanos(), false, &sent)) return OutOfRange("message send time");
+  if (!messages_.Insert(sm.id(), sent,
+                        SentMessage{sm.version(), sm.node(), sm.enrollment(),
+                                    sm.generation(), sm.awaiting(), sm.resolved()})) {
+    return OutOfRange("message count");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::RestoreRecords(internal::RecordReader* reader) {
+  v1::SnapshotRecord r;
+  CAIRN_ASSIGN_OR_RETURN(bool have, reader->Read(&r));
+  if (!have || r.kind_case() != v1::SnapshotRecord::kHeader) {
+    return absl::DataLossError("snapshot: does not start with a header");
+  }
+  CAIRN_RETURN_IF_ERROR(ReadHeader(r.header()));
   std::vector<std::pair<uint64_t, internal::Timer>> restored_timers;  // (seq, timer)
   while (true) {
     r.Clear();
     CAIRN_ASSIGN_OR_RETURN(bool more, reader->Read(&r));
     if (!more) return absl::DataLossError("snapshot: truncated (no trailer)");
     switch (r.kind_case()) {
-      case v1::SnapshotRecord::kClock: {
-        const v1::SnapshotClock& c = r.clock();
-        if (!ReadTime(c.now_nanos(), false, &now_)) return bad("engine time");
-        if (c.next_enrollment_uid() > static_cast<uint64_t>(kMaxRestoredCount)) {
-          return bad("next enrollment id");
-        }
-        next_enrollment_uid_ = c.next_enrollment_uid();
-        if (c.in_flight() < 0 || c.in_flight() > kMaxRestoredCount) {
-          return bad("in-flight count");
-        }
-        in_flight_ = c.in_flight();
-        std::vector<int64_t*> fields = StatFields(&stats_);
-        for (int i = 0; i < c.stats_size() && i < static_cast<int>(fields.size()); ++i) {
-          if (c.stats(i) < 0 || c.stats(i) > kMaxRestoredCount) return bad("engine stat");
-          *fields[i] = c.stats(i);
-        }
+      case v1::SnapshotRecord::kClock:
+        CAIRN_RETURN_IF_ERROR(ReadClock(r.clock()));
         break;
-      }
-      case v1::SnapshotRecord::kJourney: {
-        auto it = journey_index_.find(r.journey().journey_id());
-        if (it == journey_index_.end()) return bad("journey id");
-        journeys_[it->second].state = r.journey().state();
+      case v1::SnapshotRecord::kJourney:
+        CAIRN_RETURN_IF_ERROR(ReadJourney(r.journey()));
         break;
-      }
       case v1::SnapshotRecord::kCounters:
-        if (r.counters().version_index() >= versions_.size()) return bad("version index");
-        if (!CountsInRange(r.counters().report())) return bad("journey report count");
-        internal::ReadVersionReport(r.counters().report(), &versions_[r.counters().version_index()]);
+        CAIRN_RETURN_IF_ERROR(ReadCounters(r.counters()));
         break;
-      case v1::SnapshotRecord::kSubject: {
-        const v1::SnapshotSubject& s = r.subject();
-        const uint32_t slot = static_cast<uint32_t>(subjects_.size());
-        SubjectState state;
-        state.type = InternSubjectType(s.type());
-        state.id = s.id();
-        CAIRN_RETURN_IF_ERROR(ReadValues(s.profile(), &state.profile));
-        state.enrollments.assign(s.enrollments().begin(), s.enrollments().end());
-        state.trackers.assign(s.trackers().begin(), s.trackers().end());
-        for (const v1::SnapshotHistory& sh : s.history()) {
-          JourneyHistory h = internal::MakeJourneyHistory(sh.journey(), sh.key());
-          h.entries = sh.entries();
-          h.active = sh.active();
-          absl::Time last_exit;
-          if (!ReadTime(sh.last_exit_nanos(), true, &last_exit)) return bad("last exit time");
-          internal::SetLastExit(&h, last_exit);
-          state.history.push_back(std::move(h));
-        }
-        for (const v1::SnapshotSequence& sp : s.sequences()) {
-          if (sp.version() >= versions_.size()) return bad("sequence version");
-          internal::SequenceProgress p;
-          p.version = sp.version();
-          p.node = sp.node();
-          for (int64_t n : sp.starts_nanos()) {
-            if (!ReadTime(n, true, &p.starts.emplace_back())) return bad("sequence start time");
-          }
-          CAIRN_RETURN_IF_ERROR(ReadValues(sp.context(), &p.context));
-          p.pending = sp.pending();
-          state.sequences.push_back(std::move(p));
-        }
-        for (const v1::SnapshotLedger& l : s.ledgers()) {
-          std::vector<absl::Time> times;
-          for (int64_t n : l.sends_nanos()) {
-            if (!ReadTime(n, false, &times.emplace_back())) return bad("send ledger time");
-          }
-          state.send_ledger.emplace_back(l.channel(), std::move(times));
-        }
-        subjects_.push_back(std::move(state));
-        subject_index_.Insert(slot);  // A repeated id fails Validate.
+      case v1::SnapshotRecord::kSubject:
+        CAIRN_RETURN_IF_ERROR(ReadSubject(r.subject()));
         break;
-      }
-      case v1::SnapshotRecord::kEnrollment: {
-        const v1::SnapshotEnrollment& se = r.enrollment();
-        if (se.live() && (se.version() >= versions_.size() ||
-                          se.node() < 0 ||
-                          static_cast<size_t>(se.node()) >=
-                              versions_[se.version()].graph->nodes.size())) {
-          return bad("enrollment node");
-        }
-        Enrollment e;
-        e.live = se.live();
-        e.generation = se.generation();
-        e.uid = se.uid();
-        e.subject = se.subject();
-        e.version = se.version();
-        e.node = se.node();
-        e.ordinal = se.ordinal();
-        e.visits = se.visits();
-        e.split_node = se.split_node();
-        if (se.variant() < -1 || se.variant() >= internal::kMaxSplitVariants) {
-          return bad("enrollment split");
-        }
-        e.variant = static_cast<int16_t>(se.variant());
-        if (se.live() && se.awaiting_message() != 0) {
-          e.awaiting = true;
-          awaiting_messages_[static_cast<uint32_t>(enrollments_.size())] = se.awaiting_message();
-        }
-        Attributes context;
-        CAIRN_RETURN_IF_ERROR(ReadValues(se.context(), &context));
-        if (!context.empty()) e.context = std::make_unique<Attributes>(std::move(context));
-        enrollments_.push_back(std::move(e));
+      case v1::SnapshotRecord::kEnrollment:
+        CAIRN_RETURN_IF_ERROR(ReadEnrollment(r.enrollment()));
         break;
-      }
-      case v1::SnapshotRecord::kTracker: {
-        const v1::SnapshotTracker& st = r.tracker();
-        if (st.live() && st.version() >= versions_.size()) return bad("tracker version");
-        GoalTracker t;
-        t.live = st.live();
-        t.generation = st.generation();
-        t.subject = st.subject();
-        t.version = st.version();
-        t.goal = st.goal();
-        t.enrollment_uid = st.enrollment_uid();
-        t.split_node = st.split_node();
-        t.variant = st.variant();
-        CAIRN_RETURN_IF_ERROR(ReadValues(st.entry(), &t.entry));
-        trackers_.push_back(std::move(t));
+      case v1::SnapshotRecord::kTracker:
+        CAIRN_RETURN_IF_ERROR(ReadTracker(r.tracker()));
         break;
-      }
-      case v1::SnapshotRecord::kPendingSequence: {
-        const v1::SnapshotPendingSequence& sp = r.pending_sequence();
-        internal::PendingSequence p;
-        p.live = sp.live();
-        p.generation = sp.generation();
-        p.subject = sp.subject();
-        p.version = sp.version();
-        p.node = sp.node();
-        CAIRN_RETURN_IF_ERROR(ReadValues(sp.context(), &p.context));
-        pending_.push_back(std::move(p));
+      case v1::SnapshotRecord::kPendingSequence:
+        CAIRN_RETURN_IF_ERROR(ReadPendingSequence(r.pending_sequence()));
         break;
-      }
-      case v1::SnapshotRecord::kFreeSlots: {
-        std::vector<uint32_t>* list =
-            r.free_slots().kind() == v1::SnapshotFreeSlots::ENROLLMENT       ? &free_enrollments_
-            : r.free_slots().kind() == v1::SnapshotFreeSlots::TRACKER        ? &free_trackers_
-            : r.free_slots().kind() == v1::SnapshotFreeSlots::PENDING_SEQUENCE ? &free_pending_
-                                                                               : nullptr;
-        if (list == nullptr) return bad("free-slot kind");
-        list->insert(list->end(), r.free_slots().slots().begin(), r.free_slots().slots().end());
+      case v1::SnapshotRecord::kFreeSlots:
+        CAIRN_RETURN_IF_ERROR(ReadFreeSlots(r.free_slots()));
         break;
-      }
       case v1::SnapshotRecord::kTimer: {
         const v1::SnapshotTimer& st = r.timer();
-        if (st.kind() > internal::TimerQueue::kMaxKind) return bad("timer target");
+        if (st.kind() > internal::TimerQueue::kMaxKind) return OutOfRange("timer target");
         absl::Time due;
-        if (!ReadTime(st.due_nanos(), false, &due)) return bad("timer due time");
+        if (!ReadTime(st.due_nanos(), false, &due)) return OutOfRange("timer due time");
         restored_timers.push_back({st.seq(), internal::Timer{due, st.target(), st.generation(),
                                                              static_cast<uint8_t>(st.kind())}});
         break;
       }
-      case v1::SnapshotRecord::kSeen: {
-        absl::Time at;
-        if (!ReadTime(r.seen().at_nanos(), false, &at)) return bad("de-duplication time");
-        dedup_seen_[r.seen().key()] = at;
-        dedup_order_.emplace_back(at, r.seen().key());
+      case v1::SnapshotRecord::kSeen:
+        CAIRN_RETURN_IF_ERROR(ReadSeen(r.seen()));
         break;
-      }
-      case v1::SnapshotRecord::kMessage: {
-        const v1::SnapshotMessage& sm = r.message();
-        // The engine never holds two messages with one id, so neither does
-        // a snapshot it wrote.
-        if (messages_.Find(sm.id()) != nullptr) return bad("message (a repeated id)");
-        absl::Time sent;
-        if (!ReadTime(sm.sent_nanos(), false, &sent)) return bad("message send time");
-        if (!messages_.Insert(sm.id(), sent,
-                              SentMessage{sm.version(), sm.node(), sm.enrollment(),
-                                          sm.generation(), sm.awaiting(), sm.resolved()})) {
-          return bad("message count");
-        }
+      case v1::SnapshotRecord::kMessage:
+        CAIRN_RETURN_IF_ERROR(ReadMessage(r.message()));
         break;
-      }
       case v1::SnapshotRecord::kTrailer: {
         if (r.trailer().records() + 1 != reader->records()) {
           return absl::DataLossError("snapshot: record count does not match the trailer");
