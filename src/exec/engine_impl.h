@@ -184,6 +184,15 @@ class Engine::Impl {
   absl::Status ReadSeen(const v1::SnapshotSeen& seen);
   absl::Status ReadMessage(const v1::SnapshotMessage& sm);
   absl::Status CheckRestoredState() const;
+  // CheckRestoredState's checks, part by part.
+  absl::Status CheckEnrollments() const;
+  absl::Status CheckCounters() const;
+  absl::Status CheckTrackers() const;
+  absl::Status CheckPendingSequences() const;
+  absl::Status CheckSubjects() const;
+  absl::Status CheckFreeSlots() const;
+  absl::Status CheckMessages() const;
+  absl::Status CheckTimers() const;
   void ResetToPristine();
   struct TriggerListener {
     uint32_t version;
