@@ -10,7 +10,8 @@
 //   engine_run.cc       running an enrollment through its nodes
 //   engine_send.cc      the send path and the send policies
 //   engine_report.cc    reports and stats
-//   engine_snapshot.cc  snapshot write, restore and its consistency check
+//   engine_snapshot.cc  snapshot records written and read, kind by kind
+//   engine_snapshot_check.cc  the consistency check of a restored snapshot
 //
 // Internal to the engine's own sources; not installed.
 //
@@ -66,6 +67,18 @@ enum class TimerKind : uint8_t {
 };
 static_assert(static_cast<uint8_t>(TimerKind::kProgress) <= TimerQueue::kMaxKind,
               "timer kinds fit in the queue's two bits");
+
+// The largest count (a stat, a report counter, an enrollment id) a
+// snapshot may hold: far more than any engine reaches (2^53 inputs at a
+// million a second take 285 years), and far enough below INT64_MAX that the
+// sums and differences restore checks and the running engine compute on
+// restored counts cannot overflow.
+inline constexpr int64_t kMaxRestoredCount = int64_t{1} << 53;
+
+// A restored record that points outside what the engine holds.
+inline absl::Status SnapshotOutOfRange(absl::string_view what) {
+  return absl::DataLossError(absl::StrCat("snapshot: ", what, " is out of range"));
+}
 
 // The counters of one version in the report's shape (Engine::Report and the
 // snapshot's counters record), and back (Restore).

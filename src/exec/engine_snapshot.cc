@@ -1,7 +1,7 @@
 // Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
 //
-// Engine::Impl: snapshots (write, restore, and the consistency check of what
-// was restored).
+// Engine::Impl: snapshots, record kind by record kind: writing them, and
+// reading them back (engine_snapshot_check.cc checks what was read).
 
 #include "exec/engine_impl.h"
 
@@ -38,6 +38,8 @@ using internal::JourneyHistory;
 using internal::JourneyVersion;
 using internal::SentMessage;
 using internal::StatFields;
+using internal::kMaxRestoredCount;
+using internal::SnapshotOutOfRange;
 using internal::SubjectState;
 using internal::TimerKind;
 
@@ -76,13 +78,6 @@ absl::Status ReadValues(const google::protobuf::RepeatedPtrField<v1::SnapshotNam
   return absl::OkStatus();
 }
 
-// The largest count (a stat, a report counter, an enrollment id) a
-// snapshot may hold: far more than any engine reaches (2^53 inputs at a
-// million a second take 285 years), and far enough below INT64_MAX that the
-// sums and differences restore checks and the running engine compute on
-// restored counts cannot overflow.
-constexpr int64_t kMaxRestoredCount = int64_t{1} << 53;
-
 // Whether every int64 in `m` (a report: all counts) is in
 // [0, kMaxRestoredCount].
 bool CountsInRange(const google::protobuf::Message& m) {
@@ -120,45 +115,6 @@ bool ReadTime(int64_t nanos, bool may_be_never, absl::Time* out) {
   *out = absl::FromUnixNanos(nanos);
   return *out >= EarliestInputTime() &&
          *out < LatestInputTime() + internal::MaxJourneyDuration();
-}
-
-// A restored record that points outside what the engine holds.
-absl::Status OutOfRange(absl::string_view what) {
-  return absl::DataLossError(absl::StrCat("snapshot: ", what, " is out of range"));
-}
-
-// Whether `node` of `version` exists and is of `kind`.
-bool NodeIs(const std::vector<JourneyVersion>& versions, uint32_t version, int32_t node,
-            NodeKind kind) {
-  return version < versions.size() && node >= 0 &&
-         static_cast<size_t>(node) < versions[version].graph->nodes.size() &&
-         versions[version].graph->nodes[node].kind == kind;
-}
-
-// Whether (split, variant) names a variant of a split of `version`, or is
-// (-1, -1): none.
-bool SplitOk(const std::vector<JourneyVersion>& versions, uint32_t version, int32_t split,
-             int32_t variant) {
-  if (split == -1) return variant == -1;
-  return NodeIs(versions, version, split, NodeKind::kSplit) && variant >= 0 &&
-         variant < versions[version].graph->nodes[split].def->split().variants_size();
-}
-
-// Whether `node` of `version` is a sequence trigger.
-bool IsSequence(const std::vector<JourneyVersion>& versions, uint32_t version, int32_t node) {
-  return NodeIs(versions, version, node, NodeKind::kTrigger) &&
-         versions[version].graph->nodes[node].def->trigger().has_sequence();
-}
-
-// The total of `counts`; -1 for a negative count or a total past
-// kMaxRestoredCount (which could overflow the sums checks make).
-int64_t SumCounts(const internal::ReasonCounts& counts) {
-  int64_t total = 0;
-  for (const auto& [reason, count] : counts) {
-    if (count < 0 || count > kMaxRestoredCount - total) return -1;
-    total += count;
-  }
-  return total;
 }
 
 uint64_t DefinitionFingerprint(const v1::Journey& j) {
@@ -502,211 +458,6 @@ absl::Status Engine::Impl::Restore(std::istream& in) {
   return status;
 }
 
-// Live enrollments: their subject, id, counts and split, and their place in
-// their subject's list; and their number.
-absl::Status Engine::Impl::CheckEnrollments() const {
-  int64_t live = 0;
-  for (uint32_t slot = 0; slot < enrollments_.size(); ++slot) {
-    const Enrollment& e = enrollments_[slot];
-    if (!e.live) continue;
-    ++live;
-    if (e.subject >= subjects_.size()) return OutOfRange("enrollment subject");
-    // Ids are handed out by counting up: one at or past the next would be
-    // handed out again.
-    if (e.uid == 0 || e.uid > next_enrollment_uid_) return OutOfRange("enrollment id");
-    // Counted up per node arrival and per entry into message ids: at the
-    // top they would wrap and repeat an id already sent.
-    if (e.visits == UINT32_MAX || e.ordinal == UINT32_MAX) return OutOfRange("enrollment visit count");
-    // (The node index was checked when the record was read.)
-    if (!SplitOk(versions_, e.version, e.split_node, e.variant)) return OutOfRange("enrollment split");
-    const internal::SlotList& list = subjects_[e.subject].enrollments;
-    if (std::find(list.begin(), list.end(), slot) == list.end()) {
-      return OutOfRange("enrollment's subject list");
-    }
-  }
-  if (live != in_flight_) return OutOfRange("in-flight count");
-  return absl::OkStatus();
-}
-
-// Counters agree with the enrollments and with each other, as they do in a
-// running engine.
-absl::Status Engine::Impl::CheckCounters() const {
-  std::vector<std::vector<int64_t>> at_node(versions_.size());
-  for (size_t v = 0; v < versions_.size(); ++v) {
-    at_node[v].assign(versions_[v].graph->nodes.size(), 0);
-  }
-  for (const Enrollment& e : enrollments_) {
-    if (e.live) ++at_node[e.version][e.node];
-  }
-  for (size_t v = 0; v < versions_.size(); ++v) {
-    const internal::VersionCounters& c = versions_[v].counters;
-    int64_t in_version = 0;
-    for (size_t n = 0; n < at_node[v].size(); ++n) {
-      if (c.nodes[n].current != at_node[v][n] || c.nodes[n].entered < 0) {
-        return OutOfRange("node counters");
-      }
-      in_version += at_node[v][n];
-      const ActionCounters& a = c.actions[n];
-      const int64_t undelivered = SumCounts(a.undelivered);
-      if (a.sent < 0 || a.delivered < 0 || a.unreported < 0 || undelivered < 0 ||
-          SumCounts(a.failed) < 0 || a.sent < a.delivered + undelivered + a.unreported) {
-        return OutOfRange("action counters");
-      }
-    }
-    if (c.exited < 0 || c.migrated_in < 0 || c.migrated_in > c.entered ||
-        c.entered - c.exited != in_version || SumCounts(c.exits) != c.exited) {
-      return OutOfRange("version counters");
-    }
-  }
-  return absl::OkStatus();
-}
-
-// Live journey-goal trackers: their subject, enrollment id, goal and split.
-absl::Status Engine::Impl::CheckTrackers() const {
-  for (const GoalTracker& t : trackers_) {
-    if (!t.live) continue;
-    if (t.subject >= subjects_.size()) return OutOfRange("tracker subject");
-    if (t.enrollment_uid > next_enrollment_uid_) return OutOfRange("tracker's enrollment id");
-    if (t.version >= versions_.size() || t.goal >= versions_[t.version].graph->goals.size()) {
-      return OutOfRange("tracker goal");
-    }
-    if (!SplitOk(versions_, t.version, t.split_node, t.variant)) return OutOfRange("tracker split");
-  }
-  return absl::OkStatus();
-}
-
-// Completed sequence matches waiting for silence: subject and trigger.
-absl::Status Engine::Impl::CheckPendingSequences() const {
-  for (const internal::PendingSequence& p : pending_) {
-    if (!p.live) continue;
-    if (p.subject >= subjects_.size() || !IsSequence(versions_, p.version, p.node)) {
-      return OutOfRange("pending sequence");
-    }
-  }
-  return absl::OkStatus();
-}
-
-// Subjects: their enrollment and tracker lists point back to them, profiles
-// are sorted, histories, partial matches and send ledgers are in range,
-// and each subject is found under its own id.
-absl::Status Engine::Impl::CheckSubjects() const {
-  const size_t ledgers = capped_channels_.size();
-  for (uint32_t i = 0; i < subjects_.size(); ++i) {
-    const SubjectState& s = subjects_[i];
-    for (uint32_t e : s.enrollments) {
-      if (e >= enrollments_.size() || !enrollments_[e].live || enrollments_[e].subject != i) {
-        return OutOfRange("subject's enrollment");
-      }
-    }
-    for (uint32_t t : s.trackers) {
-      if (t >= trackers_.size() || !trackers_[t].live || trackers_[t].subject != i) {
-        return OutOfRange("subject's tracker");
-      }
-    }
-    // Looked up by binary search, and written back in order.
-    for (size_t a = 1; a < s.profile.size(); ++a) {
-      if (!(s.profile[a - 1].first < s.profile[a].first)) {
-        return absl::DataLossError(absl::StrCat(
-            "snapshot: profile of subject ", i, " is not sorted by name, or repeats one"));
-      }
-    }
-    for (const JourneyHistory& h : s.history) {
-      if (h.journey >= journeys_.size()) return OutOfRange("history journey");
-      // Entries number the next entry's message ids: they must not wrap.
-      if (h.entries == UINT32_MAX || h.active > h.entries) return OutOfRange("history entry count");
-    }
-    for (const internal::SequenceProgress& p : s.sequences) {
-      if (!IsSequence(versions_, p.version, p.node) ||
-          p.starts.size() != versions_[p.version].graph->nodes[p.node].matchers.size()) {
-        return OutOfRange("sequence progress");
-      }
-      if (p.pending != internal::kNoSlot &&
-          (p.pending >= pending_.size() || !pending_[p.pending].live ||
-           pending_[p.pending].subject != i)) {
-        return OutOfRange("sequence's pending match");
-      }
-    }
-    for (const auto& [channel, times] : s.send_ledger) {
-      if (channel < 0 || static_cast<size_t>(channel) >= ledgers) return OutOfRange("send ledger");
-    }
-    if (s.type >= subject_types_.size()) return OutOfRange("subject type");
-    if (subject_index_.Find(s.type, s.id) != i) return OutOfRange("subject (a repeated id)");
-  }
-  return absl::OkStatus();
-}
-
-// Free slots: in range, not live, each once.
-absl::Status Engine::Impl::CheckFreeSlots() const {
-  auto free_ok = [](const std::vector<uint32_t>& free, size_t size, auto is_live) {
-    std::vector<bool> seen(size, false);
-    for (uint32_t slot : free) {
-      if (slot >= size || seen[slot] || is_live(slot)) return false;
-      seen[slot] = true;
-    }
-    return true;
-  };
-  if (!free_ok(free_enrollments_, enrollments_.size(),
-               [&](uint32_t i) { return enrollments_[i].live; }) ||
-      !free_ok(free_trackers_, trackers_.size(), [&](uint32_t i) { return trackers_[i].live; }) ||
-      !free_ok(free_pending_, pending_.size(), [&](uint32_t i) { return pending_[i].live; })) {
-    return OutOfRange("free slot");
-  }
-  return absl::OkStatus();
-}
-
-// A remembered message still unreported is one of its action's sends
-// awaiting a report.
-absl::Status Engine::Impl::CheckMessages() const {
-  std::map<std::pair<uint32_t, int32_t>, int64_t> unresolved;
-  bool messages_ok = true;
-  messages_.ForEach([&](uint64_t, absl::Time, const SentMessage& m) {
-    if (!NodeIs(versions_, m.version, m.node, NodeKind::kAction) || m.enrollment >= enrollments_.size()) {
-      messages_ok = false;
-    } else if (!m.resolved) {
-      ++unresolved[{m.version, m.node}];
-    }
-  });
-  if (!messages_ok) return OutOfRange("message");
-  for (const auto& [where, count] : unresolved) {
-    const ActionCounters& a = versions_[where.first].counters.actions[where.second];
-    // (Every term is in [0, kMaxRestoredCount], checked above.)
-    const int64_t awaiting = a.sent - a.delivered - a.unreported - SumCounts(a.undelivered);
-    if (count > awaiting) return OutOfRange("message (more unreported than its action sent)");
-  }
-  return absl::OkStatus();
-}
-
-// Every timer's target is a slot of its kind.
-absl::Status Engine::Impl::CheckTimers() const {
-  bool timers_ok = true;
-  timers_.ForEach([&](const internal::Timer& t) {
-    size_t limit = 0;  // A kind past the last: no target is in range.
-    switch (static_cast<TimerKind>(t.kind)) {
-      case TimerKind::kNode: limit = enrollments_.size(); break;
-      case TimerKind::kTracker: limit = trackers_.size(); break;
-      case TimerKind::kSequence: limit = pending_.size(); break;
-      case TimerKind::kProgress: limit = subjects_.size(); break;
-    }
-    timers_ok = timers_ok && t.target < limit;
-  });
-  if (!timers_ok) return OutOfRange("timer target");
-  return absl::OkStatus();
-}
-
-// Every index a restored record holds must point where the live engine
-// relies on it pointing: a checksum only proves the bytes are the ones
-// written, not that a writer (or a fuzzer) wrote a consistent state.
-absl::Status Engine::Impl::CheckRestoredState() const {
-  CAIRN_RETURN_IF_ERROR(CheckEnrollments());
-  CAIRN_RETURN_IF_ERROR(CheckCounters());
-  CAIRN_RETURN_IF_ERROR(CheckTrackers());
-  CAIRN_RETURN_IF_ERROR(CheckPendingSequences());
-  CAIRN_RETURN_IF_ERROR(CheckSubjects());
-  CAIRN_RETURN_IF_ERROR(CheckFreeSlots());
-  CAIRN_RETURN_IF_ERROR(CheckMessages());
-  CAIRN_RETURN_IF_ERROR(CheckTimers());
-  return absl::OkStatus();
-}
 
 absl::Status Engine::Impl::ReadHeader(const v1::SnapshotHeader& header) const {
   if (header.format_version() > kSnapshotFormat) {
@@ -741,18 +492,18 @@ absl::Status Engine::Impl::ReadHeader(const v1::SnapshotHeader& header) const {
 }
 
 absl::Status Engine::Impl::ReadClock(const v1::SnapshotClock& c) {
-  if (!ReadTime(c.now_nanos(), false, &now_)) return OutOfRange("engine time");
+  if (!ReadTime(c.now_nanos(), false, &now_)) return SnapshotOutOfRange("engine time");
   if (c.next_enrollment_uid() > static_cast<uint64_t>(kMaxRestoredCount)) {
-    return OutOfRange("next enrollment id");
+    return SnapshotOutOfRange("next enrollment id");
   }
   next_enrollment_uid_ = c.next_enrollment_uid();
   if (c.in_flight() < 0 || c.in_flight() > kMaxRestoredCount) {
-    return OutOfRange("in-flight count");
+    return SnapshotOutOfRange("in-flight count");
   }
   in_flight_ = c.in_flight();
   std::vector<int64_t*> fields = StatFields(&stats_);
   for (int i = 0; i < c.stats_size() && i < static_cast<int>(fields.size()); ++i) {
-    if (c.stats(i) < 0 || c.stats(i) > kMaxRestoredCount) return OutOfRange("engine stat");
+    if (c.stats(i) < 0 || c.stats(i) > kMaxRestoredCount) return SnapshotOutOfRange("engine stat");
     *fields[i] = c.stats(i);
   }
   return absl::OkStatus();
@@ -760,14 +511,14 @@ absl::Status Engine::Impl::ReadClock(const v1::SnapshotClock& c) {
 
 absl::Status Engine::Impl::ReadJourney(const v1::SnapshotJourney& j) {
   auto it = journey_index_.find(j.journey_id());
-  if (it == journey_index_.end()) return OutOfRange("journey id");
+  if (it == journey_index_.end()) return SnapshotOutOfRange("journey id");
   journeys_[it->second].state = j.state();
   return absl::OkStatus();
 }
 
 absl::Status Engine::Impl::ReadCounters(const v1::SnapshotVersionCounters& vc) {
-  if (vc.version_index() >= versions_.size()) return OutOfRange("version index");
-  if (!CountsInRange(vc.report())) return OutOfRange("journey report count");
+  if (vc.version_index() >= versions_.size()) return SnapshotOutOfRange("version index");
+  if (!CountsInRange(vc.report())) return SnapshotOutOfRange("journey report count");
   internal::ReadVersionReport(vc.report(), &versions_[vc.version_index()]);
   return absl::OkStatus();
 }
@@ -785,17 +536,17 @@ absl::Status Engine::Impl::ReadSubject(const v1::SnapshotSubject& s) {
     h.entries = sh.entries();
     h.active = sh.active();
     absl::Time last_exit;
-    if (!ReadTime(sh.last_exit_nanos(), true, &last_exit)) return OutOfRange("last exit time");
+    if (!ReadTime(sh.last_exit_nanos(), true, &last_exit)) return SnapshotOutOfRange("last exit time");
     internal::SetLastExit(&h, last_exit);
     state.history.push_back(std::move(h));
   }
   for (const v1::SnapshotSequence& sp : s.sequences()) {
-    if (sp.version() >= versions_.size()) return OutOfRange("sequence version");
+    if (sp.version() >= versions_.size()) return SnapshotOutOfRange("sequence version");
     internal::SequenceProgress p;
     p.version = sp.version();
     p.node = sp.node();
     for (int64_t n : sp.starts_nanos()) {
-      if (!ReadTime(n, true, &p.starts.emplace_back())) return OutOfRange("sequence start time");
+      if (!ReadTime(n, true, &p.starts.emplace_back())) return SnapshotOutOfRange("sequence start time");
     }
     CAIRN_RETURN_IF_ERROR(ReadValues(sp.context(), &p.context));
     p.pending = sp.pending();
@@ -804,7 +555,7 @@ absl::Status Engine::Impl::ReadSubject(const v1::SnapshotSubject& s) {
   for (const v1::SnapshotLedger& l : s.ledgers()) {
     std::vector<absl::Time> times;
     for (int64_t n : l.sends_nanos()) {
-      if (!ReadTime(n, false, &times.emplace_back())) return OutOfRange("send ledger time");
+      if (!ReadTime(n, false, &times.emplace_back())) return SnapshotOutOfRange("send ledger time");
     }
     state.send_ledger.emplace_back(l.channel(), std::move(times));
   }
@@ -818,7 +569,7 @@ absl::Status Engine::Impl::ReadEnrollment(const v1::SnapshotEnrollment& se) {
                     se.node() < 0 ||
                     static_cast<size_t>(se.node()) >=
                         versions_[se.version()].graph->nodes.size())) {
-    return OutOfRange("enrollment node");
+    return SnapshotOutOfRange("enrollment node");
   }
   Enrollment e;
   e.live = se.live();
@@ -831,7 +582,7 @@ absl::Status Engine::Impl::ReadEnrollment(const v1::SnapshotEnrollment& se) {
   e.visits = se.visits();
   e.split_node = se.split_node();
   if (se.variant() < -1 || se.variant() >= internal::kMaxSplitVariants) {
-    return OutOfRange("enrollment split");
+    return SnapshotOutOfRange("enrollment split");
   }
   e.variant = static_cast<int16_t>(se.variant());
   if (se.live() && se.awaiting_message() != 0) {
@@ -846,7 +597,7 @@ absl::Status Engine::Impl::ReadEnrollment(const v1::SnapshotEnrollment& se) {
 }
 
 absl::Status Engine::Impl::ReadTracker(const v1::SnapshotTracker& st) {
-  if (st.live() && st.version() >= versions_.size()) return OutOfRange("tracker version");
+  if (st.live() && st.version() >= versions_.size()) return SnapshotOutOfRange("tracker version");
   GoalTracker t;
   t.live = st.live();
   t.generation = st.generation();
@@ -881,14 +632,14 @@ absl::Status Engine::Impl::ReadFreeSlots(const v1::SnapshotFreeSlots& fs) {
     case v1::SnapshotFreeSlots::PENDING_SEQUENCE: list = &free_pending_; break;
     default: break;
   }
-  if (list == nullptr) return OutOfRange("free-slot kind");
+  if (list == nullptr) return SnapshotOutOfRange("free-slot kind");
   list->insert(list->end(), fs.slots().begin(), fs.slots().end());
   return absl::OkStatus();
 }
 
 absl::Status Engine::Impl::ReadSeen(const v1::SnapshotSeen& seen) {
   absl::Time at;
-  if (!ReadTime(seen.at_nanos(), false, &at)) return OutOfRange("de-duplication time");
+  if (!ReadTime(seen.at_nanos(), false, &at)) return SnapshotOutOfRange("de-duplication time");
   dedup_seen_[seen.key()] = at;
   dedup_order_.emplace_back(at, seen.key());
   return absl::OkStatus();
@@ -897,13 +648,13 @@ absl::Status Engine::Impl::ReadSeen(const v1::SnapshotSeen& seen) {
 absl::Status Engine::Impl::ReadMessage(const v1::SnapshotMessage& sm) {
   // The engine never holds two messages with one id, so neither does
   // a snapshot it wrote.
-  if (messages_.Find(sm.id()) != nullptr) return OutOfRange("message (a repeated id)");
+  if (messages_.Find(sm.id()) != nullptr) return SnapshotOutOfRange("message (a repeated id)");
   absl::Time sent;
-  if (!ReadTime(sm.sent_nanos(), false, &sent)) return OutOfRange("message send time");
+  if (!ReadTime(sm.sent_nanos(), false, &sent)) return SnapshotOutOfRange("message send time");
   if (!messages_.Insert(sm.id(), sent,
                         SentMessage{sm.version(), sm.node(), sm.enrollment(),
                                     sm.generation(), sm.awaiting(), sm.resolved()})) {
-    return OutOfRange("message count");
+    return SnapshotOutOfRange("message count");
   }
   return absl::OkStatus();
 }
@@ -947,9 +698,9 @@ absl::Status Engine::Impl::RestoreRecords(internal::RecordReader* reader) {
         break;
       case v1::SnapshotRecord::kTimer: {
         const v1::SnapshotTimer& st = r.timer();
-        if (st.kind() > internal::TimerQueue::kMaxKind) return OutOfRange("timer target");
+        if (st.kind() > internal::TimerQueue::kMaxKind) return SnapshotOutOfRange("timer target");
         absl::Time due;
-        if (!ReadTime(st.due_nanos(), false, &due)) return OutOfRange("timer due time");
+        if (!ReadTime(st.due_nanos(), false, &due)) return SnapshotOutOfRange("timer due time");
         restored_timers.push_back({st.seq(), internal::Timer{due, st.target(), st.generation(),
                                                              static_cast<uint8_t>(st.kind())}});
         break;
