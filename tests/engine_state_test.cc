@@ -155,6 +155,30 @@ TEST_CASE("ChunkedVector keeps its elements in place as it grows") {
   CHECK(v[99] == "moved 99!");
 }
 
+TEST_CASE("ChunkedVector fills doubling blocks and then whole chunks") {
+  ChunkedVector<int, 6> v;  // Blocks of 16 16 32 then chunks of 64.
+  std::vector<const int*> addresses;
+  for (int i = 0; i < 300; ++i) {
+    v.emplace_back() = i;
+    addresses.push_back(&v[static_cast<size_t>(i)]);
+  }
+  for (int i = 0; i < 300; ++i) {
+    CAPTURE(i);
+    CHECK(v[static_cast<size_t>(i)] == i);
+    CHECK(&v[static_cast<size_t>(i)] == addresses[static_cast<size_t>(i)]);
+  }
+  // Within a block the elements are adjacent; a block ends where the next
+  // size begins.
+  for (int i : {1, 17, 33, 65, 129, 299}) {
+    CAPTURE(i);
+    CHECK(addresses[static_cast<size_t>(i)] == addresses[static_cast<size_t>(i) - 1] + 1);
+  }
+  v.clear();
+  CHECK(v.empty());
+  v.emplace_back() = 7;
+  CHECK(v[0] == 7);
+}
+
 TEST_CASE("ChunkedVector destroys each element once") {
   {
     ChunkedVector<Counted, 2> v;

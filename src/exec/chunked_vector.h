@@ -8,6 +8,10 @@
 // a quarter of the capacity is unused on average (a third just after a
 // doubling). Here the array grows a chunk at a time: elements never move,
 // so references to them stay valid, and at most one chunk is partly empty.
+// The first chunk's worth comes in blocks that double from 16 elements, so
+// that an engine that sees a few subjects (a test, a fuzz execution, a
+// small shard) does not set aside a whole chunk (800 KB of SubjectState)
+// for them; past that, every block is a chunk.
 //
 // Thread-safety: none.
 
@@ -19,6 +23,8 @@
 #include <new>
 #include <utility>
 #include <vector>
+
+#include "absl/numeric/bits.h"
 
 namespace cairn::internal {
 
@@ -52,11 +58,13 @@ class ChunkedVector {
     return *t;
   }
 
-  // Destroys every element and frees every chunk.
+  // Destroys every element and frees every block.
   void clear() {
     for (size_t i = 0; i < size_; ++i) Slot(i).~T();
     size_ = 0;
-    chunks_.clear();
+    std::allocator<T> allocator;
+    for (size_t b = 0; b < blocks_.size(); ++b) allocator.deallocate(blocks_[b], BlockSize(b));
+    blocks_.clear();
   }
 
   template <typename Self, typename Ref>
@@ -82,26 +90,50 @@ class ChunkedVector {
   const_iterator end() const { return const_iterator(this, size_); }
 
  private:
-  // Raw storage: elements are constructed one at a time as they are added.
-  struct Chunk {
-    alignas(T) unsigned char bytes[sizeof(T) * kChunkSize];
-  };
+  // Elements [0, kChunkSize) are in blocks 0 to kSmallBlocks - 1: block 0
+  // holds the first kFirstSize, block b > 0 holds [kFirstSize << (b - 1),
+  // kFirstSize << b). Past kChunkSize every block holds one chunk.
+  static constexpr size_t kFirstBits = kChunkBits < 4 ? kChunkBits : 4;
+  static constexpr size_t kFirstSize = size_t{1} << kFirstBits;
+  static constexpr size_t kSmallBlocks = kChunkBits - kFirstBits + 1;
+
+  static size_t BlockSize(size_t block) {
+    if (block == 0) return kFirstSize;
+    return block < kSmallBlocks ? kFirstSize << (block - 1) : kChunkSize;
+  }
+
+  // Which block element i is in, and where in it.
+  static void Locate(size_t i, size_t* block, size_t* offset) {
+    if (i >= kChunkSize) {
+      *block = (i >> kChunkBits) + kSmallBlocks - 1;
+      *offset = i & (kChunkSize - 1);
+    } else if (i < kFirstSize) {
+      *block = 0;
+      *offset = i;
+    } else {
+      const size_t top = static_cast<size_t>(absl::bit_width(i)) - 1;  // log2(block start)
+      *block = top - kFirstBits + 1;
+      *offset = i - (size_t{1} << top);
+    }
+  }
 
   T& Slot(size_t i) {
-    return *std::launder(reinterpret_cast<T*>(Address(i)));
-  }
-  unsigned char* Address(size_t i) {
-    return chunks_[i >> kChunkBits]->bytes + sizeof(T) * (i & (kChunkSize - 1));
+    size_t block, offset;
+    Locate(i, &block, &offset);
+    return *std::launder(blocks_[block] + offset);
   }
 
-  // Where element size_ goes, adding a chunk when needed. (Not zeroed: a
-  // chunk's pages are touched only as elements are added.)
+  // Where element size_ goes, adding a block when needed. (Raw storage:
+  // elements are constructed one at a time as they are added, so a block's
+  // pages are touched only as elements are added.)
   void* NextSlot() {
-    if ((size_ >> kChunkBits) == chunks_.size()) chunks_.push_back(std::unique_ptr<Chunk>(new Chunk));
-    return Address(size_);
+    size_t block, offset;
+    Locate(size_, &block, &offset);
+    if (block == blocks_.size()) blocks_.push_back(std::allocator<T>().allocate(BlockSize(block)));
+    return blocks_[block] + offset;
   }
 
-  std::vector<std::unique_ptr<Chunk>> chunks_;
+  std::vector<T*> blocks_;
   size_t size_ = 0;
 };
 
