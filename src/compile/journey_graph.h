@@ -10,6 +10,7 @@
 #ifndef CAIRN_COMPILE_JOURNEY_GRAPH_H_
 #define CAIRN_COMPILE_JOURNEY_GRAPH_H_
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -131,6 +132,13 @@ struct JourneyGraph {
   absl::TimeZone default_time_zone;  // UTC when the journey names none.
   std::string time_zone_attribute;   // Profile attribute with the subject's zone.
   std::string instance_key;          // Keyed enrollments; empty when not keyed.
+
+  // The engine's fingerprint of `definition` (a hash of its binary form),
+  // which every snapshot records per deployed version and Restore compares:
+  // 0 until the engine first computes it, then kept, because serializing
+  // the journey again for each snapshot was most of a small one's cost.
+  // Atomic: engines on several threads may share one compiled journey.
+  mutable std::atomic<uint64_t> definition_fingerprint{0};
   // The entry.* names the journey reads anywhere (conditions, placeholders,
   // assignments, relative delays, the instance key), sorted and unique. An
   // entry context keeps only these: the rest of a trigger event's

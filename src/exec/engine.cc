@@ -26,7 +26,8 @@ namespace cairn {
 Engine::Impl::Impl(EngineOptions options)
     : options_(std::move(options)),
       now_(options_.start_time),
-      holdout_seed_text_(absl::StrCat(options_.holdout_seed)) {
+      holdout_seed_text_(absl::StrCat(options_.holdout_seed)),
+      options_fingerprint_(ComputeOptionsFingerprint()) {
   for (const FrequencyCap& cap : options_.frequency_caps) {
     auto [it, inserted] = capped_channels_.try_emplace(
         cap.channel, static_cast<int32_t>(capped_channels_.size()), cap.window);

@@ -50,6 +50,7 @@
 #include "exec/sent_messages.h"
 #include "exec/subject_index.h"
 #include "predicate/predicate.h"
+#include "snapshot/record_arena.h"
 #include "snapshot/record_io.h"
 #include "timer/local_time.h"
 #include "timer/timer_queue.h"
@@ -170,19 +171,23 @@ class Engine::Impl {
   // DeployForRestore need.
   bool Fresh() const;
 
-  uint64_t OptionsFingerprint() const;
-  // Snapshot's records, kind by kind, each through `w` (`r` is scratch).
-  absl::Status WriteHeader(internal::RecordWriter* w, v1::SnapshotRecord* r) const;
-  absl::Status WriteClock(internal::RecordWriter* w, v1::SnapshotRecord* r) const;
-  absl::Status WriteJourneys(internal::RecordWriter* w, v1::SnapshotRecord* r) const;
-  absl::Status WriteSubjects(internal::RecordWriter* w, v1::SnapshotRecord* r) const;
-  absl::Status WriteEnrollments(internal::RecordWriter* w, v1::SnapshotRecord* r) const;
-  absl::Status WriteTrackers(internal::RecordWriter* w, v1::SnapshotRecord* r) const;
-  absl::Status WritePendingSequences(internal::RecordWriter* w, v1::SnapshotRecord* r) const;
-  absl::Status WriteFreeSlots(internal::RecordWriter* w, v1::SnapshotRecord* r) const;
-  absl::Status WriteTimers(internal::RecordWriter* w, v1::SnapshotRecord* r) const;
-  absl::Status WriteSeen(internal::RecordWriter* w, v1::SnapshotRecord* r) const;
-  absl::Status WriteMessages(internal::RecordWriter* w, v1::SnapshotRecord* r) const;
+  // A hash of the options, which a snapshot records and Restore compares.
+  // Computed once, by the constructor (options_fingerprint_): it formats
+  // every option, which was a good part of a small snapshot's cost.
+  uint64_t ComputeOptionsFingerprint() const;
+  // Snapshot's records, kind by kind, each through `w` (each record comes
+  // from `records`).
+  absl::Status WriteHeader(internal::RecordWriter* w, internal::RecordArena* records) const;
+  absl::Status WriteClock(internal::RecordWriter* w, internal::RecordArena* records) const;
+  absl::Status WriteJourneys(internal::RecordWriter* w, internal::RecordArena* records) const;
+  absl::Status WriteSubjects(internal::RecordWriter* w, internal::RecordArena* records) const;
+  absl::Status WriteEnrollments(internal::RecordWriter* w, internal::RecordArena* records) const;
+  absl::Status WriteTrackers(internal::RecordWriter* w, internal::RecordArena* records) const;
+  absl::Status WritePendingSequences(internal::RecordWriter* w, internal::RecordArena* records) const;
+  absl::Status WriteFreeSlots(internal::RecordWriter* w, internal::RecordArena* records) const;
+  absl::Status WriteTimers(internal::RecordWriter* w, internal::RecordArena* records) const;
+  absl::Status WriteSeen(internal::RecordWriter* w, internal::RecordArena* records) const;
+  absl::Status WriteMessages(internal::RecordWriter* w, internal::RecordArena* records) const;
   absl::Status RestoreRecords(internal::RecordReader* reader);
   // RestoreRecords' records, kind by kind.
   absl::Status ReadHeader(const v1::SnapshotHeader& header) const;
@@ -425,6 +430,7 @@ class Engine::Impl {
   const EngineOptions options_;
   absl::Time now_;
   const std::string holdout_seed_text_;
+  const uint64_t options_fingerprint_;  // ComputeOptionsFingerprint().
   // Capped channel -> (ledger id, longest cap window).
   absl::flat_hash_map<std::string, std::pair<int32_t, absl::Duration>> capped_channels_;
   uint64_t next_enrollment_uid_ = 0;

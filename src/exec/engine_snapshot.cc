@@ -6,6 +6,7 @@
 #include "exec/engine_impl.h"
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <memory>
 #include <string>
@@ -24,6 +25,7 @@
 #include "exec/sent_messages.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
+#include "snapshot/record_arena.h"
 #include "snapshot/record_io.h"
 #include "timer/timer_queue.h"
 #include "util/proto_time.h"
@@ -81,22 +83,31 @@ absl::Status ReadValues(const google::protobuf::RepeatedPtrField<v1::SnapshotNam
 // Whether every int64 in `m` (a report: all counts) is in
 // [0, kMaxRestoredCount].
 bool CountsInRange(const google::protobuf::Message& m) {
+  using google::protobuf::FieldDescriptor;
+  const google::protobuf::Descriptor* descriptor = m.GetDescriptor();
   const google::protobuf::Reflection* reflection = m.GetReflection();
-  std::vector<const google::protobuf::FieldDescriptor*> fields;
-  reflection->ListFields(m, &fields);
-  for (const google::protobuf::FieldDescriptor* f : fields) {
-    const int n = f->is_repeated() ? reflection->FieldSize(m, f) : 1;
-    for (int i = 0; i < n; ++i) {
-      if (f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_INT64) {
-        const int64_t v = f->is_repeated() ? reflection->GetRepeatedInt64(m, f, i)
-                                           : reflection->GetInt64(m, f);
-        if (v < 0 || v > kMaxRestoredCount) return false;
-      } else if (f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) {
-        if (!CountsInRange(f->is_repeated() ? reflection->GetRepeatedMessage(m, f, i)
-                                            : reflection->GetMessage(m, f))) {
-          return false;
-        }
+  auto in_range = [](int64_t v) { return v >= 0 && v <= kMaxRestoredCount; };
+  // Field by field, asking reflection only about counts (an unset one reads
+  // 0) and messages: a report has many messages, most of whose fields are
+  // names, and listing each one's set fields was a good part of a restore.
+  for (int k = 0; k < descriptor->field_count(); ++k) {
+    const FieldDescriptor* f = descriptor->field(k);
+    const FieldDescriptor::CppType type = f->cpp_type();
+    if (type != FieldDescriptor::CPPTYPE_INT64 && type != FieldDescriptor::CPPTYPE_MESSAGE) {
+      continue;
+    }
+    if (f->is_repeated()) {
+      const int n = reflection->FieldSize(m, f);
+      for (int i = 0; i < n; ++i) {
+        const bool ok = type == FieldDescriptor::CPPTYPE_INT64
+                            ? in_range(reflection->GetRepeatedInt64(m, f, i))
+                            : CountsInRange(reflection->GetRepeatedMessage(m, f, i));
+        if (!ok) return false;
       }
+    } else if (type == FieldDescriptor::CPPTYPE_INT64) {
+      if (!in_range(reflection->GetInt64(m, f))) return false;
+    } else if (reflection->HasField(m, f) && !CountsInRange(reflection->GetMessage(m, f))) {
+      return false;
     }
   }
   return true;
@@ -117,14 +128,22 @@ bool ReadTime(int64_t nanos, bool may_be_never, absl::Time* out) {
          *out < LatestInputTime() + internal::MaxJourneyDuration();
 }
 
-uint64_t DefinitionFingerprint(const v1::Journey& j) {
-  absl::StatusOr<std::string> bytes = SerializeJourney(j, JourneyFormat::kBinary);
-  return StableHash64({bytes.ok() ? *bytes : std::string()});
+// A hash of the graph's definition in binary form, computed once per
+// compiled journey (see JourneyGraph::definition_fingerprint).
+uint64_t DefinitionFingerprint(const internal::JourneyGraph& g) {
+  uint64_t fingerprint = g.definition_fingerprint.load(std::memory_order_relaxed);
+  if (fingerprint == 0) {
+    // (Threads that race here compute the same value.)
+    absl::StatusOr<std::string> bytes = SerializeJourney(g.definition, JourneyFormat::kBinary);
+    fingerprint = StableHash64({bytes.ok() ? *bytes : std::string()});
+    g.definition_fingerprint.store(fingerprint, std::memory_order_relaxed);
+  }
+  return fingerprint;
 }
 
 }  // namespace
 
-uint64_t Engine::Impl::OptionsFingerprint() const {
+uint64_t Engine::Impl::ComputeOptionsFingerprint() const {
   std::string text = absl::StrCat(
       absl::FormatDuration(options_.max_lateness), "|", absl::FormatDuration(options_.dedup_window),
       "|", absl::FormatDuration(options_.delivery_report_window), "|",
@@ -160,16 +179,16 @@ uint64_t Engine::Impl::OptionsFingerprint() const {
 
 // The header: format, options fingerprint, and the deployed versions.
 absl::Status Engine::Impl::WriteHeader(internal::RecordWriter* w,
-                                       v1::SnapshotRecord* r) const {
-  r->Clear();
+                                       internal::RecordArena* records) const {
+  v1::SnapshotRecord* r = records->Next();
   v1::SnapshotHeader* h = r->mutable_header();
   h->set_format_version(kSnapshotFormat);
-  h->set_options_fingerprint(OptionsFingerprint());
+  h->set_options_fingerprint(options_fingerprint_);
   for (const JourneyVersion& v : versions_) {
     v1::SnapshotDeployedVersion* d = h->add_versions();
     d->set_journey_id(v.graph->definition.id());
     d->set_version(v.compiled->version());
-    d->set_definition_fingerprint(DefinitionFingerprint(v.graph->definition));
+    d->set_definition_fingerprint(DefinitionFingerprint(*v.graph));
   }
   CAIRN_RETURN_IF_ERROR(w->Write(*r));
   return absl::OkStatus();
@@ -177,8 +196,8 @@ absl::Status Engine::Impl::WriteHeader(internal::RecordWriter* w,
 
 // Engine time, id counters and stats.
 absl::Status Engine::Impl::WriteClock(internal::RecordWriter* w,
-                                      v1::SnapshotRecord* r) const {
-  r->Clear();
+                                      internal::RecordArena* records) const {
+  v1::SnapshotRecord* r = records->Next();
   v1::SnapshotClock* c = r->mutable_clock();
   c->set_now_nanos(Nanos(now_));
   c->set_next_enrollment_uid(next_enrollment_uid_);
@@ -193,15 +212,15 @@ absl::Status Engine::Impl::WriteClock(internal::RecordWriter* w,
 
 // Each journey id's state, then each version's counters.
 absl::Status Engine::Impl::WriteJourneys(internal::RecordWriter* w,
-                                         v1::SnapshotRecord* r) const {
+                                         internal::RecordArena* records) const {
   for (const JourneyEntry& j : journeys_) {
-    r->Clear();
+    v1::SnapshotRecord* r = records->Next();
     r->mutable_journey()->set_journey_id(j.id);
     r->mutable_journey()->set_state(j.state);
     CAIRN_RETURN_IF_ERROR(w->Write(*r));
   }
   for (size_t i = 0; i < versions_.size(); ++i) {
-    r->Clear();
+    v1::SnapshotRecord* r = records->Next();
     r->mutable_counters()->set_version_index(static_cast<uint32_t>(i));
     internal::FillVersionReport(versions_[i], r->mutable_counters()->mutable_report());
     CAIRN_RETURN_IF_ERROR(w->Write(*r));
@@ -212,9 +231,9 @@ absl::Status Engine::Impl::WriteJourneys(internal::RecordWriter* w,
 // Each subject: profile, enrollment and tracker slots, histories,
 // partial sequence matches, send ledgers.
 absl::Status Engine::Impl::WriteSubjects(internal::RecordWriter* w,
-                                         v1::SnapshotRecord* r) const {
+                                         internal::RecordArena* records) const {
   for (const SubjectState& subject : subjects_) {
-    r->Clear();
+    v1::SnapshotRecord* r = records->Next();
     v1::SnapshotSubject* s = r->mutable_subject();
     s->set_type(TypeOf(subject));
     s->set_id(subject.id);
@@ -249,10 +268,10 @@ absl::Status Engine::Impl::WriteSubjects(internal::RecordWriter* w,
 
 // Every enrollment slot, live or free.
 absl::Status Engine::Impl::WriteEnrollments(internal::RecordWriter* w,
-                                            v1::SnapshotRecord* r) const {
+                                            internal::RecordArena* records) const {
   for (uint32_t slot = 0; slot < enrollments_.size(); ++slot) {
     const Enrollment& e = enrollments_[slot];
-    r->Clear();
+    v1::SnapshotRecord* r = records->Next();
     v1::SnapshotEnrollment* se = r->mutable_enrollment();
     se->set_live(e.live);
     se->set_generation(e.generation);
@@ -273,9 +292,9 @@ absl::Status Engine::Impl::WriteEnrollments(internal::RecordWriter* w,
 
 // Every journey-goal tracker slot.
 absl::Status Engine::Impl::WriteTrackers(internal::RecordWriter* w,
-                                         v1::SnapshotRecord* r) const {
+                                         internal::RecordArena* records) const {
   for (const GoalTracker& t : trackers_) {
-    r->Clear();
+    v1::SnapshotRecord* r = records->Next();
     v1::SnapshotTracker* st = r->mutable_tracker();
     st->set_live(t.live);
     st->set_generation(t.generation);
@@ -293,9 +312,9 @@ absl::Status Engine::Impl::WriteTrackers(internal::RecordWriter* w,
 
 // Every completed sequence match waiting for its absent window.
 absl::Status Engine::Impl::WritePendingSequences(internal::RecordWriter* w,
-                                                 v1::SnapshotRecord* r) const {
+                                                 internal::RecordArena* records) const {
   for (const internal::PendingSequence& p : pending_) {
-    r->Clear();
+    v1::SnapshotRecord* r = records->Next();
     v1::SnapshotPendingSequence* sp = r->mutable_pending_sequence();
     sp->set_live(p.live);
     sp->set_generation(p.generation);
@@ -310,14 +329,14 @@ absl::Status Engine::Impl::WritePendingSequences(internal::RecordWriter* w,
 
 // The free lists of the three slot arrays, in chunks.
 absl::Status Engine::Impl::WriteFreeSlots(internal::RecordWriter* w,
-                                          v1::SnapshotRecord* r) const {
+                                          internal::RecordArena* records) const {
   const std::pair<v1::SnapshotFreeSlots::Kind, const std::vector<uint32_t>*> free_lists[] = {
       {v1::SnapshotFreeSlots::ENROLLMENT, &free_enrollments_},
       {v1::SnapshotFreeSlots::TRACKER, &free_trackers_},
       {v1::SnapshotFreeSlots::PENDING_SEQUENCE, &free_pending_}};
   for (const auto& [kind, list] : free_lists) {
     for (size_t i = 0; i < list->size(); i += kFreeSlotsPerRecord) {
-      r->Clear();
+      v1::SnapshotRecord* r = records->Next();
       r->mutable_free_slots()->set_kind(kind);
       for (size_t j = i; j < std::min(list->size(), i + kFreeSlotsPerRecord); ++j) {
         r->mutable_free_slots()->add_slots((*list)[j]);
@@ -329,7 +348,7 @@ absl::Status Engine::Impl::WriteFreeSlots(internal::RecordWriter* w,
 }
 
 absl::Status Engine::Impl::WriteTimers(internal::RecordWriter* w,
-                                       v1::SnapshotRecord* r) const {
+                                       internal::RecordArena* records) const {
   // Timers in firing order, so a snapshot's bytes do not depend on how
   // buckets happened to be sorted; seq numbers that order from 0 (the queue
   // keeps no numbers: ties fire in the order they were scheduled).
@@ -340,7 +359,7 @@ absl::Status Engine::Impl::WriteTimers(internal::RecordWriter* w,
                    [](const internal::Timer& a, const internal::Timer& b) { return a.due < b.due; });
   uint64_t seq = 0;
   for (const internal::Timer& t : timers) {
-    r->Clear();
+    v1::SnapshotRecord* r = records->Next();
     v1::SnapshotTimer* st = r->mutable_timer();
     st->set_due_nanos(Nanos(t.due));
     st->set_seq(seq++);
@@ -354,9 +373,9 @@ absl::Status Engine::Impl::WriteTimers(internal::RecordWriter* w,
 
 // The de-duplication ledger, oldest first.
 absl::Status Engine::Impl::WriteSeen(internal::RecordWriter* w,
-                                     v1::SnapshotRecord* r) const {
+                                     internal::RecordArena* records) const {
   for (const auto& [at, key] : dedup_order_) {
-    r->Clear();
+    v1::SnapshotRecord* r = records->Next();
     r->mutable_seen()->set_key(key);
     r->mutable_seen()->set_at_nanos(Nanos(at));
     CAIRN_RETURN_IF_ERROR(w->Write(*r));
@@ -366,11 +385,11 @@ absl::Status Engine::Impl::WriteSeen(internal::RecordWriter* w,
 
 // The sent-message table, oldest first.
 absl::Status Engine::Impl::WriteMessages(internal::RecordWriter* w,
-                                         v1::SnapshotRecord* r) const {
+                                         internal::RecordArena* records) const {
   absl::Status written = absl::OkStatus();
   messages_.ForEach([&](uint64_t id, absl::Time sent, const SentMessage& m) {
     if (!written.ok()) return;
-    r->Clear();
+    v1::SnapshotRecord* r = records->Next();
     v1::SnapshotMessage* sm = r->mutable_message();
     sm->set_id(id);
     sm->set_sent_nanos(Nanos(sent));
@@ -387,21 +406,21 @@ absl::Status Engine::Impl::WriteMessages(internal::RecordWriter* w,
 
 absl::Status Engine::Impl::Snapshot(std::ostream& out) const {
   internal::RecordWriter w(&out);
-  v1::SnapshotRecord r;
-  CAIRN_RETURN_IF_ERROR(WriteHeader(&w, &r));
-  CAIRN_RETURN_IF_ERROR(WriteClock(&w, &r));
-  CAIRN_RETURN_IF_ERROR(WriteJourneys(&w, &r));
-  CAIRN_RETURN_IF_ERROR(WriteSubjects(&w, &r));
-  CAIRN_RETURN_IF_ERROR(WriteEnrollments(&w, &r));
-  CAIRN_RETURN_IF_ERROR(WriteTrackers(&w, &r));
-  CAIRN_RETURN_IF_ERROR(WritePendingSequences(&w, &r));
-  CAIRN_RETURN_IF_ERROR(WriteFreeSlots(&w, &r));
-  CAIRN_RETURN_IF_ERROR(WriteTimers(&w, &r));
-  CAIRN_RETURN_IF_ERROR(WriteSeen(&w, &r));
-  CAIRN_RETURN_IF_ERROR(WriteMessages(&w, &r));
-  r.Clear();
-  r.mutable_trailer()->set_records(w.records());
-  CAIRN_RETURN_IF_ERROR(w.Write(r));
+  internal::RecordArena records;
+  CAIRN_RETURN_IF_ERROR(WriteHeader(&w, &records));
+  CAIRN_RETURN_IF_ERROR(WriteClock(&w, &records));
+  CAIRN_RETURN_IF_ERROR(WriteJourneys(&w, &records));
+  CAIRN_RETURN_IF_ERROR(WriteSubjects(&w, &records));
+  CAIRN_RETURN_IF_ERROR(WriteEnrollments(&w, &records));
+  CAIRN_RETURN_IF_ERROR(WriteTrackers(&w, &records));
+  CAIRN_RETURN_IF_ERROR(WritePendingSequences(&w, &records));
+  CAIRN_RETURN_IF_ERROR(WriteFreeSlots(&w, &records));
+  CAIRN_RETURN_IF_ERROR(WriteTimers(&w, &records));
+  CAIRN_RETURN_IF_ERROR(WriteSeen(&w, &records));
+  CAIRN_RETURN_IF_ERROR(WriteMessages(&w, &records));
+  v1::SnapshotRecord* trailer = records.Next();
+  trailer->mutable_trailer()->set_records(w.records());
+  CAIRN_RETURN_IF_ERROR(w.Write(*trailer));
   out.flush();
   if (!out) return absl::DataLossError("snapshot: write failed");
   return absl::OkStatus();
@@ -465,7 +484,7 @@ absl::Status Engine::Impl::ReadHeader(const v1::SnapshotHeader& header) const {
         "snapshot: format version ", header.format_version(), " is newer than this engine's (",
         kSnapshotFormat, ")"));
   }
-  if (header.options_fingerprint() != OptionsFingerprint()) {
+  if (header.options_fingerprint() != options_fingerprint_) {
     return absl::FailedPreconditionError(
         "snapshot: taken with different EngineOptions (policies, windows or limits)");
   }
@@ -478,7 +497,7 @@ absl::Status Engine::Impl::ReadHeader(const v1::SnapshotHeader& header) const {
           "snapshot: journey ", d.journey_id(), " version ", d.version(),
           " is not deployed (deploy the snapshot's journeys, in the same order, first)"));
     }
-    if (DefinitionFingerprint(versions_[i].graph->definition) != d.definition_fingerprint()) {
+    if (DefinitionFingerprint(*versions_[i].graph) != d.definition_fingerprint()) {
       return absl::FailedPreconditionError(absl::StrCat(
           "snapshot: journey ", d.journey_id(), " version ", d.version(),
           " is deployed with a different definition"));
@@ -660,17 +679,19 @@ absl::Status Engine::Impl::ReadMessage(const v1::SnapshotMessage& sm) {
 }
 
 absl::Status Engine::Impl::RestoreRecords(internal::RecordReader* reader) {
-  v1::SnapshotRecord r;
-  CAIRN_ASSIGN_OR_RETURN(bool have, reader->Read(&r));
-  if (!have || r.kind_case() != v1::SnapshotRecord::kHeader) {
+  internal::RecordArena records;
+  v1::SnapshotRecord* first = records.Next();
+  CAIRN_ASSIGN_OR_RETURN(bool have, reader->Read(first));
+  if (!have || first->kind_case() != v1::SnapshotRecord::kHeader) {
     return absl::DataLossError("snapshot: does not start with a header");
   }
-  CAIRN_RETURN_IF_ERROR(ReadHeader(r.header()));
+  CAIRN_RETURN_IF_ERROR(ReadHeader(first->header()));
   std::vector<std::pair<uint64_t, internal::Timer>> restored_timers;  // (seq, timer)
   while (true) {
-    r.Clear();
-    CAIRN_ASSIGN_OR_RETURN(bool more, reader->Read(&r));
+    v1::SnapshotRecord* next = records.Next();
+    CAIRN_ASSIGN_OR_RETURN(bool more, reader->Read(next));
     if (!more) return absl::DataLossError("snapshot: truncated (no trailer)");
+    const v1::SnapshotRecord& r = *next;
     switch (r.kind_case()) {
       case v1::SnapshotRecord::kClock:
         CAIRN_RETURN_IF_ERROR(ReadClock(r.clock()));

@@ -4,8 +4,7 @@
 
 #include <cstdint>
 #include <cstring>
-
-#include "absl/strings/str_format.h"
+#include <string>
 
 namespace cairn::internal {
 namespace {
@@ -54,6 +53,19 @@ bool IsBidiControl(uint32_t cp) {
          cp == 0x200E || cp == 0x200F || cp == 0x061C;
 }
 
+// Appends `v` in upper-case hex, at least `digits` digits. (By hand: with
+// str_format, parsing the format for every byte of a run of invalid bytes
+// was most of the cost of escaping it.)
+void AppendHex(uint32_t v, int digits, std::string* out) {
+  char reversed[8];
+  int n = 0;
+  do {
+    reversed[n++] = "0123456789ABCDEF"[v & 0xF];
+    v >>= 4;
+  } while (v != 0 || n < digits);
+  while (n > 0) out->push_back(reversed[--n]);
+}
+
 }  // namespace
 
 size_t FirstInvalidUtf8(absl::string_view s) {
@@ -81,7 +93,8 @@ void AppendEscaped(absl::string_view s, std::string* out) {
     uint32_t cp;
     const size_t len = DecodeAt(s, i, &cp);
     if (len == 0) {
-      absl::StrAppendFormat(out, "\\x%02X", static_cast<uint8_t>(s[i]));
+      out->append("\\x");
+      AppendHex(static_cast<uint8_t>(s[i]), 2, out);
       ++i;
       continue;
     }
@@ -94,7 +107,9 @@ void AppendEscaped(absl::string_view s, std::string* out) {
     } else if (cp == '\t') {
       out->append("\\t");
     } else if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || IsBidiControl(cp)) {
-      absl::StrAppendFormat(out, "\\u{%04X}", cp);
+      out->append("\\u{");
+      AppendHex(cp, 4, out);
+      out->push_back('}');
     } else {
       out->append(s.data() + i, len);
     }
