@@ -26,7 +26,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   cairn::fuzz::ByteReader reader(data, size);
   const cairn::fuzz::GeneratorLimits limits;
   const std::vector<cairn::fuzz::Input> inputs = cairn::fuzz::DecodeInputs(&reader, limits);
-  const absl::Status status = cairn::fuzz::CheckSnapshotContinuation(inputs, limits);
+  static const cairn::EngineOptions* const options =
+      new cairn::EngineOptions(cairn::fuzz::SmallLimitsEngineOptions());
+  const absl::Status status = cairn::fuzz::CheckSnapshotContinuation(inputs, limits, *options);
   cairn::fuzz::Check(status.ok(), status.message());
   return 0;
 }

@@ -42,7 +42,12 @@ class ByteReader {
   uint8_t Byte() { return pos_ < size_ ? data_[pos_++] : 0; }
   // A value in [0, n). REQUIRES: 0 < n <= 65536.
   int Pick(int n) {
-    return n <= 256 ? Byte() % n : ((Byte() << 8) | Byte()) % n;
+    if (n <= 256) return Byte() % n;
+    // (The high byte first, in its own statement: the order of two reads in
+    // one expression is the compiler's choice, and the replay tests (GCC)
+    // must decode a byte string as the fuzzer (clang) did.)
+    const int high = Byte();
+    return ((high << 8) | Byte()) % n;
   }
   // Up to `max_size` raw bytes.
   std::string Bytes(size_t max_size);
@@ -54,14 +59,16 @@ class ByteReader {
 };
 
 // How much one byte string may ask for. The fuzz target keeps these small
-// so that it runs fast; the property test raises them.
+// so that it runs fast, and runs engines whose limits they reach
+// (SmallLimitsEngineOptions); the property test raises them.
 struct GeneratorLimits {
   // Inputs decoded from one byte string (bursts included).
-  size_t max_inputs = 64;
+  size_t max_inputs = 32;
   // Inputs (or attributes) one oversized-state choice expands to.
-  int max_burst = 32;
-  // Bytes in a "very long" string.
-  int max_string = 512;
+  int max_burst = 8;
+  // Bytes in a "very long" string: past SmallLimitsEngineOptions'
+  // max_input_bytes.
+  int max_string = 1100;
   // Snapshot cut points checked by CheckSnapshotContinuation.
   int max_cuts = 1;
 };
@@ -119,9 +126,18 @@ class RecordingSinks : public ChannelSink, public ProfileSink, public Observer {
 // hours and a holdout, so every policy path is reachable.
 EngineOptions FuzzEngineOptions();
 
+// FuzzEngineOptions with the limits on one input and on one subject's state
+// lowered to where a burst of a few inputs reaches each of them (the
+// defaults take hundreds to millions): what the engine-inputs fuzz target
+// runs. (Snapshots record the limits, so the snapshot seeds, written with
+// FuzzEngineOptions, restore only into engines with those.)
+EngineOptions SmallLimitsEngineOptions();
+
 // A fresh engine with the fixed journeys deployed and `sinks` on every
-// channel. Aborts if the set-up fails (a bug, not an input).
+// channel, with FuzzEngineOptions or `options`. Aborts if the set-up fails
+// (a bug, not an input).
 std::unique_ptr<Engine> MakeEngine(RecordingSinks* sinks);
+std::unique_ptr<Engine> MakeEngine(RecordingSinks* sinks, const EngineOptions& options);
 
 // What must hold after any input: per journey version entered = exited + in
 // flight and in flight = the sum of node occupancy; per action sent =
@@ -145,14 +161,15 @@ void CheckInvariants(const Engine& engine, const InputCounts& counts);
 // An engine with its sinks and the counts of the inputs given to it.
 class FuzzRun {
  public:
-  FuzzRun();
+  FuzzRun();  // With FuzzEngineOptions.
+  explicit FuzzRun(const EngineOptions& options);
   FuzzRun(const FuzzRun&) = delete;
   FuzzRun& operator=(const FuzzRun&) = delete;
 
   // Applies `input`. Internal when its status is not a documented one, when
   // engine time moved backwards, when a rejected input changed anything, or
-  // when the counters no longer balance (the reports checked after every
-  // eighth input, the input counts after each).
+  // when an input is not counted exactly once (CheckInputCounts; the
+  // reports' balances are left to the caller, see CheckCounters).
   absl::Status Apply(const Input& input);
 
   Engine& engine() { return *engine_; }
@@ -162,16 +179,24 @@ class FuzzRun {
  private:
   RecordingSinks sinks_;  // Declared first: outlives the engine.
   std::unique_ptr<Engine> engine_;
-  int64_t applied_ = 0;
 };
 
-// Applies `inputs` to a fresh engine, snapshotting at the first
-// limits.max_cuts kCut inputs. Each snapshot must restore into a fresh
-// engine that, given the remaining inputs, makes the same sink calls,
-// statuses and trace steps, and ends with the same reports, stats, time and
-// snapshot bytes as the original. Internal naming the first difference.
+// Applies `inputs` to a fresh engine, snapshotting at the last
+// limits.max_cuts kCut inputs (at the end when there is none). Each
+// snapshot must restore into a fresh engine (Restore itself checks that the
+// counters agree with the enrollments) that, given the remaining inputs,
+// makes the same sink calls, statuses and trace steps, and ends with the
+// same stats, time and snapshot bytes as the original (so the same reports:
+// Report() gives the version counters and journey states a snapshot
+// holds). Every input is checked as FuzzRun::Apply says, and the balances
+// CheckCounters checks hold at the end of the original run (read from its
+// final snapshot's version counters). Internal naming the first
+// difference. The engines run with FuzzEngineOptions or `options`.
 absl::Status CheckSnapshotContinuation(const std::vector<Input>& inputs,
                                        const GeneratorLimits& limits);
+absl::Status CheckSnapshotContinuation(const std::vector<Input>& inputs,
+                                       const GeneratorLimits& limits,
+                                       const EngineOptions& options);
 
 }  // namespace cairn::fuzz
 
