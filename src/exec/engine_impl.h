@@ -362,6 +362,75 @@ class Engine::Impl {
   // templates), or null for timers and delivery reports.
   void Run(uint32_t slot, const Event* event);
 
+  // ---- Node kinds ----
+  //
+  // What each node kind does at each moment an enrollment can be at it,
+  // one file per kind (exec/node_<kind>.cc) and one table (HooksOf, in
+  // exec/node_kinds.cc). The engine's input paths only dispatch: Run on
+  // arrival, ApplyToEnrollments on an event, FireTimersUntil on a node
+  // timer, ReportDelivery on a delivery report.
+  struct NodeHooks {
+    // An enrollment arrives at the node. Returns true when it now waits
+    // there (for a timer, an event or a delivery report); false when it has
+    // left by an edge or exited (Run goes on from where it is).
+    bool (Impl::*arrive)(uint32_t slot, const internal::Bindings& bindings);
+    // An event of the subject, with the enrollment waiting at the node.
+    // Returns true when the event made it leave (Run goes on). Null: the
+    // kind does not listen.
+    bool (Impl::*on_event)(uint32_t slot, int32_t event_id, const internal::Bindings& bindings);
+    // The node's timer fired for the enrollment (not cancelled since). Run
+    // goes on afterwards. Null: the kind sets no node timer.
+    void (Impl::*on_timer)(uint32_t slot);
+    // The delivery report of the message the enrollment awaits. Run goes on
+    // afterwards. Null: the kind sends nothing.
+    void (Impl::*on_delivery)(uint32_t slot, bool delivered);
+  };
+  static const NodeHooks& HooksOf(NodeKind kind);
+
+  const internal::GraphNode& NodeOf(const internal::Enrollment& e) const {
+    return versions_[e.version].graph->nodes[e.node];
+  }
+
+  // Trigger, filter and exit (exec/node_flow.cc): they only choose an edge,
+  // or end the enrollment.
+  bool ArriveTrigger(uint32_t slot, const internal::Bindings& bindings);
+  bool ArriveFilter(uint32_t slot, const internal::Bindings& bindings);
+  bool ArriveExit(uint32_t slot, const internal::Bindings& bindings);
+
+  // Split (exec/node_split.cc): the subject's variant, by stable hash.
+  bool ArriveSplit(uint32_t slot, const internal::Bindings& bindings);
+
+  // Delay (exec/node_delay.cc): waits for a duration, a local time of day or
+  // a time relative to a profile, event or entry timestamp. Arrival returns
+  // false when the time is already reached (it moves on at once) or the
+  // enrollment exited (no usable time).
+  bool ArriveDelay(uint32_t slot, const internal::Bindings& bindings);
+  void DelayTimer(uint32_t slot);
+
+  // Wait (exec/node_wait.cc): the first branch whose event comes, else the
+  // timeout edge (the one after the branches).
+  bool ArriveWait(uint32_t slot, const internal::Bindings& bindings);
+  bool WaitEvent(uint32_t slot, int32_t event_id, const internal::Bindings& bindings);
+  void WaitTimer(uint32_t slot);
+
+  // Goal (exec/node_goal.cc): counted reached on arrival; converted by its
+  // event (edge 0) or expired by its timer (edge 1).
+  bool ArriveGoal(uint32_t slot, const internal::Bindings& bindings);
+  bool GoalEvent(uint32_t slot, int32_t event_id, const internal::Bindings& bindings);
+  void GoalTimer(uint32_t slot);
+
+  // Action (exec/node_action.cc): sends through SendMessage, then takes
+  // next or on_failure, waits out quiet hours (its timer retries), or waits
+  // for the delivery report (its timer is the report's timeout).
+  bool ArriveAction(uint32_t slot, const internal::Bindings& bindings);
+  void ActionTimer(uint32_t slot);
+  void ActionDelivery(uint32_t slot, bool delivered);
+  // Leaves an action node: next on success, on_failure (if any) otherwise.
+  void FinishAction(uint32_t slot, bool ok);
+
+  // Update (exec/node_update.cc): writes the profile, then next.
+  bool ArriveUpdate(uint32_t slot, const internal::Bindings& bindings);
+
   // ---- Policies ----
 
   bool HeldOut(const internal::SubjectState& s) const;
@@ -387,19 +456,27 @@ class Engine::Impl {
   // count does not depend on what the zone cache holds.
   absl::TimeZone SubjectZone(const internal::Enrollment& e);
 
-  // Starts a delay node. Returns true when the enrollment now waits; false
-  // when it moved on at once (a time already reached) or exited.
-  bool StartDelay(uint32_t slot, const internal::Bindings& bindings);
+  // What the send path did with an action's message (SendMessage).
+  struct SendOutcome {
+    enum class Kind {
+      kHeldOut,     // The subject is in the holdout: nothing sent, as if sent.
+      kSuppressed,  // Opted out or over a frequency cap: not sent.
+      kDeferred,    // In quiet hours until `retry_at`: not sent yet.
+      kFailed,      // The sink refused it.
+      kSent,        // The sink took it.
+      kAwaitingDelivery,  // The sink took it; a delivery report decides.
+    };
+    Kind kind;
+    absl::Time retry_at;   // kDeferred: when quiet hours end.
+    uint64_t message_id;   // kSent, kAwaitingDelivery: the id it went with.
+  };
 
-  // A timestamp, or an RFC 3339 string, as a time.
-  static std::optional<absl::Time> AsTime(const Value& v);
-
-  // Sends an action's message. Returns true when the enrollment now waits
-  // for a delivery report; otherwise it has moved on.
-  bool SendAction(uint32_t slot, const internal::Bindings& bindings);
-
-  // Leaves an action node: next on success, on_failure (if any) otherwise.
-  void FinishAction(uint32_t slot, bool ok);
+  // Applies the engine-wide policies to the action the enrollment at `slot`
+  // is at, in the documented order (holdout, consent, quiet hours, caps),
+  // and sends its message if they allow: counts the outcome on the action
+  // and records the message, but leaves the enrollment where it is. The
+  // action node decides what follows (exec/node_action.cc).
+  SendOutcome SendMessage(uint32_t slot, const internal::Bindings& bindings);
 
   // The message enrollment `slot` awaits a delivery report for; 0 if none.
   uint64_t AwaitingMessage(uint32_t slot) const;
@@ -418,9 +495,13 @@ class Engine::Impl {
   // REQUIRES: now == now_.
   void ForgetOldMessages(absl::Time now);
 
-  void ApplyUpdate(uint32_t slot, const internal::Bindings& bindings);
-
+  // Fires every timer due by `limit`, in (due, scheduling) order, moving
+  // engine time to each one's due time.
   void FireTimersUntil(absl::Time limit);
+
+  // An enrollment's node timer: the node kind's timer hook, then Run.
+  // Nothing when the enrollment has moved on since (`generation` differs).
+  void FireNodeTimer(uint32_t slot, uint32_t generation);
 
   void ScheduleTimer(absl::Time due, uint32_t target, uint32_t generation,
                      internal::TimerKind kind) {
@@ -473,7 +554,7 @@ class Engine::Impl {
   std::deque<std::pair<absl::Time, uint64_t>> dedup_order_;
   // Sent messages for delivery reports, oldest first.
   internal::SentMessages messages_;
-  // The message SendAction fills and hands to a sink, reused from send to
+  // The message SendMessage fills and hands to a sink, reused from send to
   // send (sinks may not keep it; see ChannelSink::Send), and the action node
   // (version, node) its node-level fields were last filled from.
   Message message_;

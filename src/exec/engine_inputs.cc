@@ -231,8 +231,11 @@ absl::Status Engine::Impl::ReportDelivery(absl::string_view message_id, Delivery
     Enrollment& e = enrollments_[m.enrollment];
     if (e.live && e.generation == m.generation && AwaitingMessage(m.enrollment) == key) {
       const uint32_t slot = m.enrollment;
-      FinishAction(slot, delivered);
-      Run(slot, nullptr);
+      void (Impl::*on_delivery)(uint32_t, bool) = HooksOf(NodeOf(e).kind).on_delivery;
+      if (on_delivery != nullptr) {
+        (this->*on_delivery)(slot, delivered);
+        Run(slot, nullptr);
+      }
     }
   }
   return absl::OkStatus();
@@ -433,56 +436,39 @@ void Engine::Impl::FireTimersUntil(absl::Time limit) {
   internal::Timer t;
   while (timers_.PopDue(limit, &t)) {
     if (t.due > now_) now_ = t.due;
-    if (static_cast<TimerKind>(t.kind) == TimerKind::kSequence) {
-      if (pending_[t.target].live && pending_[t.target].generation == t.generation) {
-        ++stats_.timers_fired;
-        FireSequence(t.target);
-      }
-      continue;
-    }
-    if (static_cast<TimerKind>(t.kind) == TimerKind::kProgress) {
-      FireProgressTimer(t.target);
-      continue;
-    }
-    if (static_cast<TimerKind>(t.kind) == TimerKind::kTracker) {
-      if (trackers_[t.target].live && trackers_[t.target].generation == t.generation) {
-        ++stats_.timers_fired;
-        ResolveTracker(t.target, &GoalCounters::expired);
-      }
-      continue;
-    }
-    Enrollment& e = enrollments_[t.target];
-    if (!e.live || e.generation != t.generation) continue;  // Cancelled.
-    ++stats_.timers_fired;
-    const uint32_t slot = t.target;
-    JourneyVersion& v = versions_[e.version];
-    const GraphNode& node = v.graph->nodes[e.node];
-    switch (node.kind) {
-      case NodeKind::kDelay:
-        Leave(slot, 0);
+    // A timer whose target's generation moved on was cancelled: it neither
+    // fires nor counts.
+    switch (static_cast<TimerKind>(t.kind)) {
+      case TimerKind::kNode:
+        FireNodeTimer(t.target, t.generation);
         break;
-      case NodeKind::kWait:  // Timeout: the edge after the branches.
-        Leave(slot, static_cast<int>(node.edges.size()) - 1);
+      case TimerKind::kTracker:
+        if (trackers_[t.target].live && trackers_[t.target].generation == t.generation) {
+          ++stats_.timers_fired;
+          ResolveTracker(t.target, &GoalCounters::expired);
+        }
         break;
-      case NodeKind::kGoal:
-        CountGoal(&v.counters.node_goals[e.node], e.version, e.split_node,
-                  e.variant, &GoalCounters::expired);
-        Leave(slot, 1);
+      case TimerKind::kSequence:
+        if (pending_[t.target].live && pending_[t.target].generation == t.generation) {
+          ++stats_.timers_fired;
+          FireSequence(t.target);
+        }
         break;
-      case NodeKind::kAction: {
-        if (!e.awaiting) break;  // Deferred by quiet hours: retry.
-        // The delivery report did not come in time.
-        SentMessage* const m = messages_.Find(AwaitingMessage(slot));
-        if (m != nullptr) m->resolved = true;
-        CountReason(&v.counters.actions[e.node].undelivered, "delivery_timeout");
-        FinishAction(slot, /*ok=*/false);
+      case TimerKind::kProgress:
+        FireProgressTimer(t.target);
         break;
-      }
-      default:
-        continue;
     }
-    Run(slot, nullptr);
   }
+}
+
+void Engine::Impl::FireNodeTimer(uint32_t slot, uint32_t generation) {
+  const Enrollment& e = enrollments_[slot];
+  if (!e.live || e.generation != generation) return;
+  ++stats_.timers_fired;
+  void (Impl::*on_timer)(uint32_t) = HooksOf(NodeOf(e).kind).on_timer;
+  if (on_timer == nullptr) return;
+  (this->*on_timer)(slot);
+  Run(slot, nullptr);
 }
 
 }  // namespace cairn

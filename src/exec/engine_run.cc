@@ -1,8 +1,10 @@
 // Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
 //
-// Engine::Impl: running an enrollment node by node: arrival, leaving by an
-// edge, exits, waits, goals, delays and profile updates, and what an event
-// does to the enrollments of its subject.
+// Engine::Impl: running an enrollment node by node (Run dispatches each
+// arrival to its node kind, exec/node_<kind>.cc), entering and leaving
+// nodes, exits, goal counts and journey goal trackers, and what an event
+// does to the enrollments of its subject (exit-on rules, then the event
+// hook of the node each one waits at).
 
 #include "exec/engine_impl.h"
 
@@ -80,22 +82,9 @@ void Engine::Impl::ApplyToEnrollments(uint32_t subject, int32_t event_id, const 
       }
     }
     if (exited) continue;
-    const GraphNode& node = v.graph->nodes[e.node];
-    if (node.kind == NodeKind::kWait) {
-      for (size_t b = 0; b < node.matchers.size(); ++b) {
-        if (Matches(node.matchers[b], v, event_id, bindings)) {
-          Leave(slot, static_cast<int>(b));
-          Run(slot, &event);
-          break;
-        }
-      }
-    } else if (node.kind == NodeKind::kGoal) {
-      if (Matches(node.matchers[0], v, event_id, bindings)) {
-        CountGoal(&versions_[e.version].counters.node_goals[e.node], e.version,
-                  e.split_node, e.variant, &GoalCounters::converted);
-        Leave(slot, 0);
-        Run(slot, &event);
-      }
+    const NodeHooks& hooks = HooksOf(v.graph->nodes[e.node].kind);
+    if (hooks.on_event != nullptr && (this->*hooks.on_event)(slot, event_id, bindings)) {
+      Run(slot, &event);
     }
   }
   const absl::InlinedVector<uint32_t, 8> trackers(subjects_[subject].trackers.begin(),
@@ -218,58 +207,9 @@ void Engine::Impl::Run(uint32_t slot, const Event* event) {
       Exit(slot, "step_limit");
       return;
     }
-    Enrollment& e = enrollments_[slot];
-    JourneyVersion& v = versions_[e.version];
-    const GraphNode& node = v.graph->nodes[e.node];
+    const Enrollment& e = enrollments_[slot];
     StepBindings bindings(&subjects_[e.subject].profile, event, &ContextOf(e));
-    switch (node.kind) {
-      case NodeKind::kTrigger:
-        Leave(slot, 0);
-        break;
-      case NodeKind::kFilter:
-        Leave(slot, node.predicate.Evaluate(bindings) ? 0 : 1);
-        break;
-      case NodeKind::kDelay:
-        if (StartDelay(slot, bindings)) return;
-        break;
-      case NodeKind::kSplit: {
-        const SubjectState& s = subjects_[e.subject];
-        const int variant = internal::PickVariant(
-            StableHash64({v.seed_text, v.graph->definition.id(), node.id, TypeOf(s), s.id}),
-            node.cumulative_weights);
-        e.split_node = e.node;
-        e.variant = static_cast<int16_t>(variant);
-        for (uint32_t t : subjects_[e.subject].trackers) {
-          // The subject's live trackers that this enrollment started.
-          if (trackers_[t].live && trackers_[t].enrollment_uid == e.uid) {
-            trackers_[t].split_node = e.node;
-            trackers_[t].variant = variant;
-          }
-        }
-        Leave(slot, variant);
-        break;
-      }
-      case NodeKind::kAction:
-        if (SendAction(slot, bindings)) return;  // Awaiting delivery.
-        break;
-      case NodeKind::kWait:
-        ScheduleTimer(now_ + node.duration, slot, e.generation, TimerKind::kNode);
-        return;
-      case NodeKind::kGoal:
-        CountGoal(&v.counters.node_goals[e.node], e.version, e.split_node,
-                  e.variant, &GoalCounters::reached);
-        ScheduleTimer(now_ + node.duration, slot, e.generation, TimerKind::kNode);
-        return;
-      case NodeKind::kUpdate:
-        ApplyUpdate(slot, bindings);
-        Leave(slot, 0);
-        break;
-      case NodeKind::kExit: {
-        const std::string& reason = node.def->exit().reason();
-        Exit(slot, reason.empty() ? absl::string_view(node.id) : reason);
-        return;
-      }
-    }
+    if ((this->*HooksOf(NodeOf(e).kind).arrive)(slot, bindings)) return;  // It waits here.
   }
 }
 
@@ -282,108 +222,6 @@ absl::TimeZone Engine::Impl::SubjectZone(const Enrollment& e) {
   }
   ++stats_.unknown_time_zones;
   return g.default_time_zone;
-}
-
-bool Engine::Impl::StartDelay(uint32_t slot, const internal::Bindings& bindings) {
-  Enrollment& e = enrollments_[slot];
-  const GraphNode& node = versions_[e.version].graph->nodes[e.node];
-  const v1::Delay& delay = node.def->delay();
-  absl::Time due = now_;
-  switch (delay.kind_case()) {
-    case v1::Delay::kUntilTimeOfDay:
-      due = internal::NextLocalTime(now_, SubjectZone(e), node.hour, node.minute,
-                                    node.weekday_mask);
-      break;
-    case v1::Delay::kRelative: {
-      std::optional<absl::Time> base;
-      if (const Value* v = bindings.Find(node.relative_path->root,
-                                         node.relative_path->key)) {
-        base = AsTime(*v);
-      }
-      if (!base) {
-        Exit(slot, "delay_time_missing");
-        return false;
-      }
-      due = *base + node.duration;
-      // A time from a profile or event may lie anywhere; a timer must be
-      // one the engine can hold (and a snapshot store exactly).
-      if (due >= LatestInputTime() + internal::MaxJourneyDuration()) {
-        Exit(slot, "delay_time_out_of_range");
-        return false;
-      }
-      if (due <= now_ && delay.relative().if_past() == v1::RelativeDelay::EXIT) {
-        Exit(slot, "delay_in_past");
-        return false;
-      }
-      break;
-    }
-    default:
-      due = now_ + node.duration;
-      break;
-  }
-  if (due <= now_) {
-    Leave(slot, 0);
-    return false;
-  }
-  ScheduleTimer(due, slot, e.generation, TimerKind::kNode);
-  return true;
-}
-
-std::optional<absl::Time> Engine::Impl::AsTime(const Value& v) {
-  if (v.type() == Value::Type::kTimestamp) return v.timestamp_value();
-  if (v.type() == Value::Type::kString) {
-    absl::Time t;
-    std::string error;
-    if (absl::ParseTime(absl::RFC3339_full, v.string_value(), &t, &error)) return t;
-  }
-  return std::nullopt;
-}
-
-void Engine::Impl::ApplyUpdate(uint32_t slot, const internal::Bindings& bindings) {
-  Enrollment& e = enrollments_[slot];
-  const JourneyVersion& v = versions_[e.version];
-  const GraphNode& node = v.graph->nodes[e.node];
-  const v1::Update& u = node.def->update();
-  SubjectState& s = subjects_[e.subject];
-  ProfileWrite write;
-  write.subject_id = s.id;
-  write.subject_type = TypeOf(s);
-  write.journey_id = v.graph->definition.id();
-  write.node_id = node.id;
-  write.time = now_;
-  // Values are read before any is written, so assignments see the profile
-  // as it was when the enrollment arrived.
-  for (int i = 0; i < u.assignments_size(); ++i) {
-    const internal::CompiledOperand& operand = node.assignments[i];
-    Value value = operand.literal;
-    if (operand.path) {
-      const Value* found = bindings.Find(operand.path->root, operand.path->key);
-      value = found != nullptr ? *found : Value();
-    }
-    write.set.emplace_back(u.assignments(i).attribute(), std::move(value));
-  }
-  for (const auto& [name, value] : write.set) SetSorted(&s.profile, name, value);
-  for (const std::string& name : u.unset()) {
-    SetSorted(&s.profile, name, Value());
-    write.unset.push_back(name);
-  }
-  if (u.add_tags_size() > 0 || u.remove_tags_size() > 0) {
-    std::vector<std::string> tags;
-    if (const Value* t = FindSorted(s.profile, "tags");
-        t != nullptr && t->type() == Value::Type::kStringList) {
-      tags = t->string_list_value();
-    }
-    for (const std::string& tag : u.add_tags()) {
-      if (std::find(tags.begin(), tags.end(), tag) == tags.end()) tags.push_back(tag);
-      write.add_tags.push_back(tag);
-    }
-    for (const std::string& tag : u.remove_tags()) {
-      tags.erase(std::remove(tags.begin(), tags.end(), tag), tags.end());
-      write.remove_tags.push_back(tag);
-    }
-    SetSorted(&s.profile, "tags", Value::StringList(std::move(tags)));
-  }
-  if (profile_sink_ != nullptr) profile_sink_->Write(write);
 }
 
 }  // namespace cairn

@@ -1,7 +1,8 @@
 // Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
 //
-// Engine::Impl: the send path (an action's message, its delivery wait) and the
-// send policies it applies (holdout, consent, quiet hours, frequency caps).
+// Engine::Impl: the send path (an action's message and the record of it) and
+// the send policies it applies (holdout, consent, quiet hours, frequency
+// caps). What the action node does with the outcome is in node_action.cc.
 
 #include "exec/engine_impl.h"
 
@@ -39,7 +40,6 @@ using internal::JourneyVersion;
 using internal::RenderParam;
 using internal::SentMessage;
 using internal::SubjectState;
-using internal::TimerKind;
 
 bool Engine::Impl::HeldOut(const SubjectState& s) const {
   if (options_.holdout_percent <= 0) return false;
@@ -114,8 +114,10 @@ void Engine::Impl::RecordSend(uint32_t subject, absl::string_view channel) {
   }
 }
 
-bool Engine::Impl::SendAction(uint32_t slot, const internal::Bindings& bindings) {
-  Enrollment& e = enrollments_[slot];
+Engine::Impl::SendOutcome Engine::Impl::SendMessage(uint32_t slot,
+                                                   const internal::Bindings& bindings) {
+  using Kind = SendOutcome::Kind;
+  const Enrollment& e = enrollments_[slot];
   JourneyVersion& v = versions_[e.version];
   const GraphNode& node = v.graph->nodes[e.node];
   const v1::Action& action = node.def->action();
@@ -125,23 +127,19 @@ bool Engine::Impl::SendAction(uint32_t slot, const internal::Bindings& bindings)
   // Engine-wide policies, in this order (docs/semantics.md).
   if (HeldOut(s)) {
     CountReason(&policy_counters.suppressed, "holdout");
-    FinishAction(slot, /*ok=*/true);
-    return false;
+    return {Kind::kHeldOut, absl::InfinitePast(), 0};
   }
   if (OptedOut(s, action.channel())) {
     CountReason(&policy_counters.suppressed, "opted_out");
-    FinishAction(slot, /*ok=*/false);
-    return false;
+    return {Kind::kSuppressed, absl::InfinitePast(), 0};
   }
   if (std::optional<absl::Time> end = QuietUntil(e, action.channel())) {
     CountReason(&policy_counters.deferred, "quiet_hours");
-    ScheduleTimer(*end, slot, e.generation, TimerKind::kNode);
-    return true;
+    return {Kind::kDeferred, *end, 0};
   }
   if (OverCap(e.subject, action.channel())) {
     CountReason(&policy_counters.suppressed, "frequency_cap");
-    FinishAction(slot, /*ok=*/false);
-    return false;
+    return {Kind::kSuppressed, absl::InfinitePast(), 0};
   }
 
   // Filled in place: the previous send's strings keep their buffers, so a
@@ -204,28 +202,14 @@ bool Engine::Impl::SendAction(uint32_t slot, const internal::Bindings& bindings)
                   internal::Escaped(absl::string_view(result.failure_reason)
                                         .substr(0, kMaxSinkReasonBytes)));
     }
-    FinishAction(slot, /*ok=*/false);
-    return false;
+    return {Kind::kFailed, absl::InfinitePast(), 0};
   }
   ++stats_.messages_sent;
   ++counters.sent;
   RecordSend(e.subject, action.channel());
   RememberMessage(id, SentMessage{e.version, e.node, slot, e.generation,
                                   m.awaits_delivery, false});
-  if (m.awaits_delivery) {
-    e.awaiting = true;
-    awaiting_messages_[slot] = id;
-    ScheduleTimer(now_ + node.duration, slot, e.generation, TimerKind::kNode);
-    return true;
-  }
-  FinishAction(slot, /*ok=*/true);
-  return false;
-}
-
-void Engine::Impl::FinishAction(uint32_t slot, bool ok) {
-  const Enrollment& e = enrollments_[slot];
-  const GraphNode& node = versions_[e.version].graph->nodes[e.node];
-  Leave(slot, !ok && node.edges.size() > 1 ? 1 : 0);
+  return {m.awaits_delivery ? Kind::kAwaitingDelivery : Kind::kSent, absl::InfinitePast(), id};
 }
 
 uint64_t Engine::Impl::AwaitingMessage(uint32_t slot) const {

@@ -1,0 +1,76 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+//
+// The update node: writes the subject's profile (assignments, unsets, tags)
+// and tells the host's ProfileSink, then takes its one edge.
+
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cairn/options.h"
+#include "compile/journey_graph.h"
+#include "exec/bindings.h"
+#include "exec/engine_impl.h"
+#include "exec/engine_state.h"
+#include "predicate/predicate.h"
+
+namespace cairn {
+
+using internal::Enrollment;
+using internal::FindSorted;
+using internal::GraphNode;
+using internal::JourneyVersion;
+using internal::SetSorted;
+using internal::SubjectState;
+
+bool Engine::Impl::ArriveUpdate(uint32_t slot, const internal::Bindings& bindings) {
+  Enrollment& e = enrollments_[slot];
+  const JourneyVersion& v = versions_[e.version];
+  const GraphNode& node = v.graph->nodes[e.node];
+  const v1::Update& u = node.def->update();
+  SubjectState& s = subjects_[e.subject];
+  ProfileWrite write;
+  write.subject_id = s.id;
+  write.subject_type = TypeOf(s);
+  write.journey_id = v.graph->definition.id();
+  write.node_id = node.id;
+  write.time = now_;
+  // Values are read before any is written, so assignments see the profile
+  // as it was when the enrollment arrived.
+  for (int i = 0; i < u.assignments_size(); ++i) {
+    const internal::CompiledOperand& operand = node.assignments[i];
+    Value value = operand.literal;
+    if (operand.path) {
+      const Value* found = bindings.Find(operand.path->root, operand.path->key);
+      value = found != nullptr ? *found : Value();
+    }
+    write.set.emplace_back(u.assignments(i).attribute(), std::move(value));
+  }
+  for (const auto& [name, value] : write.set) SetSorted(&s.profile, name, value);
+  for (const std::string& name : u.unset()) {
+    SetSorted(&s.profile, name, Value());
+    write.unset.push_back(name);
+  }
+  if (u.add_tags_size() > 0 || u.remove_tags_size() > 0) {
+    std::vector<std::string> tags;
+    if (const Value* t = FindSorted(s.profile, "tags");
+        t != nullptr && t->type() == Value::Type::kStringList) {
+      tags = t->string_list_value();
+    }
+    for (const std::string& tag : u.add_tags()) {
+      if (std::find(tags.begin(), tags.end(), tag) == tags.end()) tags.push_back(tag);
+      write.add_tags.push_back(tag);
+    }
+    for (const std::string& tag : u.remove_tags()) {
+      tags.erase(std::remove(tags.begin(), tags.end(), tag), tags.end());
+      write.remove_tags.push_back(tag);
+    }
+    SetSorted(&s.profile, "tags", Value::StringList(std::move(tags)));
+  }
+  if (profile_sink_ != nullptr) profile_sink_->Write(write);
+  Leave(slot, 0);
+  return false;
+}
+
+}  // namespace cairn
