@@ -2,8 +2,8 @@
 //
 // The internal, compiled form of a journey: nodes by dense index, edges
 // resolved to indices, event names interned, predicates compiled. Built only
-// by the compiler (compiler.cc) from a journey that has no problems, and
-// immutable afterwards.
+// by the compiler (JourneyCompiler, compiler_internal.h) from a journey that
+// has no problems, and immutable afterwards.
 //
 // Thread-safety: immutable; safe to share.
 

@@ -273,6 +273,123 @@ absl::StatusOr<absl::Time> TimeFromProto(absl::string_view kind, bool has_time,
   return *t;
 }
 
+// The subject: the record's, or else the key.
+std::string SubjectOrKey(const std::string& subject, absl::string_view key) {
+  return subject.empty() ? std::string(key) : subject;
+}
+
+// An event record; its subject defaults to the record's key.
+absl::StatusOr<EngineInput> EventFromProto(const v1::Event& p, absl::string_view key) {
+  Event e;
+  e.id = p.id();
+  e.subject_id = SubjectOrKey(p.subject_id(), key);
+  e.subject_type = p.subject_type();
+  e.name = p.name();
+  CAIRN_ASSIGN_OR_RETURN(e.time, TimeFromProto("event", p.has_time(), p.time()));
+  CAIRN_ASSIGN_OR_RETURN(e.properties,
+                         AttributesFromProto("event", "property", p.properties()));
+  return EngineInput(std::move(e));
+}
+
+// A profile record; its subject defaults to the record's key. Removed
+// attributes become nulls; one both set and removed, or removed twice, is
+// refused.
+absl::StatusOr<EngineInput> ProfileFromProto(const v1::ProfileUpdate& p, absl::string_view key) {
+  ProfileUpdate u;
+  u.subject_id = SubjectOrKey(p.subject_id(), key);
+  u.subject_type = p.subject_type();
+  CAIRN_ASSIGN_OR_RETURN(u.time, TimeFromProto("profile", p.has_time(), p.time()));
+  CAIRN_ASSIGN_OR_RETURN(u.attributes,
+                         AttributesFromProto("profile", "attribute", p.attributes()));
+  absl::flat_hash_set<absl::string_view> removed;
+  for (const std::string& name : p.removed()) {
+    if (p.attributes().contains(name)) {
+      return Invalid("profile",
+                     absl::StrCat("attribute ", Quote(name), " is both set and removed"));
+    }
+    if (!removed.insert(name).second) {
+      return Invalid("profile", absl::StrCat("attribute ", Quote(name), " is removed twice"));
+    }
+    u.attributes.emplace_back(name, Value());
+  }
+  std::sort(u.attributes.begin(), u.attributes.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  return EngineInput(std::move(u));
+}
+
+// An enrollment record; its subject defaults to the record's key.
+absl::StatusOr<EngineInput> EnrollmentFromProto(const v1::Enrollment& p, absl::string_view key) {
+  Enrollment e;
+  e.journey_id = p.journey_id();
+  e.subject_id = SubjectOrKey(p.subject_id(), key);
+  CAIRN_ASSIGN_OR_RETURN(e.time, TimeFromProto("enroll", p.has_time(), p.time()));
+  CAIRN_ASSIGN_OR_RETURN(e.context, AttributesFromProto("enroll", "context", p.context()));
+  return EngineInput(std::move(e));
+}
+
+// A delivery report, whose outcome must be set; its subject defaults to the
+// record's key.
+absl::StatusOr<EngineInput> DeliveryFromProto(const v1::DeliveryReport& p,
+                                              absl::string_view key) {
+  DeliveryReport d;
+  d.message_id = p.message_id();
+  switch (p.outcome()) {
+    case v1::DELIVERY_OUTCOME_DELIVERED:
+      d.outcome = DeliveryOutcome::kDelivered;
+      break;
+    case v1::DELIVERY_OUTCOME_FAILED:
+      d.outcome = DeliveryOutcome::kFailed;
+      break;
+    case v1::DELIVERY_OUTCOME_UNSPECIFIED:
+      return Invalid("delivery", "outcome is not set");
+    default:
+      return Invalid("delivery",
+                     absl::StrCat("outcome ", static_cast<int>(p.outcome()),
+                                  " is not DELIVERY_OUTCOME_DELIVERED or "
+                                  "DELIVERY_OUTCOME_FAILED"));
+  }
+  d.reason = p.reason();
+  d.subject_id = SubjectOrKey(p.subject_id(), key);
+  CAIRN_ASSIGN_OR_RETURN(d.time, TimeFromProto("delivery", p.has_time(), p.time()));
+  return EngineInput(std::move(d));
+}
+
+// A clock tick.
+absl::StatusOr<EngineInput> TickFromProto(const v1::ClockTick& p) {
+  ClockTick t;
+  CAIRN_ASSIGN_OR_RETURN(t.time, TimeFromProto("tick", p.has_time(), p.time()));
+  return EngineInput(t);
+}
+
+// A journey deploy, its journey checked as a journey file is.
+absl::StatusOr<EngineInput> DeployFromProto(const v1::JourneyDeploy& p) {
+  if (!p.has_journey()) return Invalid("deploy", "journey is not set");
+  // Parsing the journey again as a binary journey refuses fields this
+  // build does not know, as loading a journey file does.
+  absl::StatusOr<v1::Journey> journey =
+      ParseJourney(p.journey().SerializeAsString(), JourneyFormat::kBinary);
+  if (!journey.ok()) {
+    return Invalid("deploy", absl::StrCat("journey: ", journey.status().message()));
+  }
+  JourneyDeploy d;
+  d.journey = *std::move(journey);
+  CAIRN_ASSIGN_OR_RETURN(d.time, TimeFromProto("deploy", p.has_time(), p.time()));
+  return EngineInput(std::move(d));
+}
+
+// A journey state change to ACTIVE, PAUSED or STOPPED.
+absl::StatusOr<EngineInput> StateFromProto(const v1::JourneyStateChange& p) {
+  JourneyStateChange c;
+  c.journey_id = p.journey_id();
+  if (JourneyStateName(p.state()).empty()) {
+    return Invalid("state", absl::StrCat("state ", static_cast<int>(p.state()),
+                                         " is not ACTIVE, PAUSED or STOPPED"));
+  }
+  c.state = p.state();
+  CAIRN_ASSIGN_OR_RETURN(c.time, TimeFromProto("state", p.has_time(), p.time()));
+  return EngineInput(std::move(c));
+}
+
 absl::StatusOr<EngineInput> DecodeProto(absl::string_view key, absl::string_view payload) {
   v1::InputRecord record;
   if (!record.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
@@ -298,110 +415,21 @@ absl::StatusOr<EngineInput> DecodeProto(absl::string_view key, absl::string_view
         return MissingKey("delivery");
     }
   }
-  // The subject: the record's, or else the key.
-  auto subject = [&](const std::string& s) { return s.empty() ? std::string(key) : s; };
   switch (record.kind_case()) {
-    case v1::InputRecord::kEvent: {
-      const v1::Event& p = record.event();
-      Event e;
-      e.id = p.id();
-      e.subject_id = subject(p.subject_id());
-      e.subject_type = p.subject_type();
-      e.name = p.name();
-      CAIRN_ASSIGN_OR_RETURN(e.time, TimeFromProto("event", p.has_time(), p.time()));
-      CAIRN_ASSIGN_OR_RETURN(e.properties,
-                             AttributesFromProto("event", "property", p.properties()));
-      return EngineInput(std::move(e));
-    }
-    case v1::InputRecord::kProfile: {
-      const v1::ProfileUpdate& p = record.profile();
-      ProfileUpdate u;
-      u.subject_id = subject(p.subject_id());
-      u.subject_type = p.subject_type();
-      CAIRN_ASSIGN_OR_RETURN(u.time, TimeFromProto("profile", p.has_time(), p.time()));
-      CAIRN_ASSIGN_OR_RETURN(u.attributes,
-                             AttributesFromProto("profile", "attribute", p.attributes()));
-      absl::flat_hash_set<absl::string_view> removed;
-      for (const std::string& name : p.removed()) {
-        if (p.attributes().contains(name)) {
-          return Invalid("profile",
-                         absl::StrCat("attribute ", Quote(name), " is both set and removed"));
-        }
-        if (!removed.insert(name).second) {
-          return Invalid("profile", absl::StrCat("attribute ", Quote(name), " is removed twice"));
-        }
-        u.attributes.emplace_back(name, Value());
-      }
-      std::sort(u.attributes.begin(), u.attributes.end(),
-                [](const auto& a, const auto& b) { return a.first < b.first; });
-      return EngineInput(std::move(u));
-    }
-    case v1::InputRecord::kEnroll: {
-      const v1::Enrollment& p = record.enroll();
-      Enrollment e;
-      e.journey_id = p.journey_id();
-      e.subject_id = subject(p.subject_id());
-      CAIRN_ASSIGN_OR_RETURN(e.time, TimeFromProto("enroll", p.has_time(), p.time()));
-      CAIRN_ASSIGN_OR_RETURN(e.context, AttributesFromProto("enroll", "context", p.context()));
-      return EngineInput(std::move(e));
-    }
-    case v1::InputRecord::kDelivery: {
-      const v1::DeliveryReport& p = record.delivery();
-      DeliveryReport d;
-      d.message_id = p.message_id();
-      switch (p.outcome()) {
-        case v1::DELIVERY_OUTCOME_DELIVERED:
-          d.outcome = DeliveryOutcome::kDelivered;
-          break;
-        case v1::DELIVERY_OUTCOME_FAILED:
-          d.outcome = DeliveryOutcome::kFailed;
-          break;
-        case v1::DELIVERY_OUTCOME_UNSPECIFIED:
-          return Invalid("delivery", "outcome is not set");
-        default:
-          return Invalid("delivery",
-                         absl::StrCat("outcome ", static_cast<int>(p.outcome()),
-                                      " is not DELIVERY_OUTCOME_DELIVERED or "
-                                      "DELIVERY_OUTCOME_FAILED"));
-      }
-      d.reason = p.reason();
-      d.subject_id = subject(p.subject_id());
-      CAIRN_ASSIGN_OR_RETURN(d.time, TimeFromProto("delivery", p.has_time(), p.time()));
-      return EngineInput(std::move(d));
-    }
-    case v1::InputRecord::kTick: {
-      ClockTick t;
-      CAIRN_ASSIGN_OR_RETURN(
-          t.time, TimeFromProto("tick", record.tick().has_time(), record.tick().time()));
-      return EngineInput(t);
-    }
-    case v1::InputRecord::kDeploy: {
-      const v1::JourneyDeploy& p = record.deploy();
-      if (!p.has_journey()) return Invalid("deploy", "journey is not set");
-      // Parsing the journey again as a binary journey refuses fields this
-      // build does not know, as loading a journey file does.
-      absl::StatusOr<v1::Journey> journey =
-          ParseJourney(p.journey().SerializeAsString(), JourneyFormat::kBinary);
-      if (!journey.ok()) {
-        return Invalid("deploy", absl::StrCat("journey: ", journey.status().message()));
-      }
-      JourneyDeploy d;
-      d.journey = *std::move(journey);
-      CAIRN_ASSIGN_OR_RETURN(d.time, TimeFromProto("deploy", p.has_time(), p.time()));
-      return EngineInput(std::move(d));
-    }
-    case v1::InputRecord::kState: {
-      const v1::JourneyStateChange& p = record.state();
-      JourneyStateChange c;
-      c.journey_id = p.journey_id();
-      if (JourneyStateName(p.state()).empty()) {
-        return Invalid("state", absl::StrCat("state ", static_cast<int>(p.state()),
-                                             " is not ACTIVE, PAUSED or STOPPED"));
-      }
-      c.state = p.state();
-      CAIRN_ASSIGN_OR_RETURN(c.time, TimeFromProto("state", p.has_time(), p.time()));
-      return EngineInput(std::move(c));
-    }
+    case v1::InputRecord::kEvent:
+      return EventFromProto(record.event(), key);
+    case v1::InputRecord::kProfile:
+      return ProfileFromProto(record.profile(), key);
+    case v1::InputRecord::kEnroll:
+      return EnrollmentFromProto(record.enroll(), key);
+    case v1::InputRecord::kDelivery:
+      return DeliveryFromProto(record.delivery(), key);
+    case v1::InputRecord::kTick:
+      return TickFromProto(record.tick());
+    case v1::InputRecord::kDeploy:
+      return DeployFromProto(record.deploy());
+    case v1::InputRecord::kState:
+      return StateFromProto(record.state());
     case v1::InputRecord::KIND_NOT_SET:
       break;
   }

@@ -136,22 +136,26 @@ std::vector<AbResult> AnalyzeSplits(const v1::Journey& journey,
   return results;
 }
 
-std::string RenderText(const v1::Journey& journey, const SimResult& r) {
-  std::string out;
-  absl::StrAppend(&out, "Journey ", journey.id(), " v", journey.version(),
+namespace {
+
+// The run's header: the journey, the input read, the engine's counts and the
+// bad lines.
+void AppendRunSummary(const v1::Journey& journey, const SimResult& r, std::string* out) {
+  absl::StrAppend(out, "Journey ", journey.id(), " v", journey.version(),
                   journey.name().empty() ? "" : absl::StrCat("  \"", journey.name(), "\""),
                   "\n");
-  absl::StrAppend(&out, "Input    ", WithCommas(r.event_lines), " event lines (",
+  absl::StrAppend(out, "Input    ", WithCommas(r.event_lines), " event lines (",
                   WithCommas(r.bad_event_lines), " bad), ");
   if (r.first_event != absl::InfinitePast()) {
-    absl::StrAppend(&out, json::FormatEventTime(r.first_event), " .. ", json::FormatEventTime(r.last_event));
+    absl::StrAppend(out, json::FormatEventTime(r.first_event), " .. ",
+                    json::FormatEventTime(r.last_event));
   }
-  absl::StrAppend(&out, "; simulated until ", json::FormatEventTime(r.until), "\n");
+  absl::StrAppend(out, "; simulated until ", json::FormatEventTime(r.until), "\n");
   if (r.profile_lines > 0) {
-    absl::StrAppend(&out, "Profiles ", WithCommas(r.profile_lines), " lines (",
+    absl::StrAppend(out, "Profiles ", WithCommas(r.profile_lines), " lines (",
                     WithCommas(r.bad_profile_lines), " bad)\n");
   }
-  absl::StrAppend(&out, "Engine   ", WithCommas(r.engine.events_applied), " events applied, ",
+  absl::StrAppend(out, "Engine   ", WithCommas(r.engine.events_applied), " events applied, ",
                   WithCommas(r.engine.events_ignored), " ignored, ",
                   WithCommas(r.engine.events_rejected), " rejected (",
                   WithCommas(r.engine.events_duplicate), " duplicate, ",
@@ -159,23 +163,25 @@ std::string RenderText(const v1::Journey& journey, const SimResult& r) {
                   WithCommas(r.engine.late_inputs), " late inputs applied\n");
   if (r.engine.unknown_time_zones > 0) {
     // Shown only when it happens, so that the usual summary stays short.
-    absl::StrAppend(&out, "         ", WithCommas(r.engine.unknown_time_zones),
+    absl::StrAppend(out, "         ", WithCommas(r.engine.unknown_time_zones),
                     " zone lookups fell back to the journey's zone (the subject's zone "
                     "attribute is not a known IANA zone name)\n");
   }
-  for (const std::string& e : r.errors) absl::StrAppend(&out, "  bad line  ", e, "\n");
+  for (const std::string& e : r.errors) absl::StrAppend(out, "  bad line  ", e, "\n");
   const int64_t unlisted = r.bad_event_lines + r.bad_profile_lines -
                            static_cast<int64_t>(r.errors.size());
-  if (unlisted > 0) absl::StrAppend(&out, "  ... and ", WithCommas(unlisted), " more bad lines\n");
+  if (unlisted > 0) absl::StrAppend(out, "  ... and ", WithCommas(unlisted), " more bad lines\n");
+}
 
-  const v1::VersionReport* v = LatestVersion(r.report);
-  if (v == nullptr) return out;
-  absl::StrAppend(&out, "\nFunnel: ", WithCommas(v->entered()), " entered, ",
-                  WithCommas(v->exited()), " exited, ", WithCommas(v->in_flight()),
+// The funnel: one row per node (entered, now, left by edge or exit), then
+// the journey's exits and refused entries.
+void AppendFunnel(const v1::VersionReport& v, std::string* out) {
+  absl::StrAppend(out, "\nFunnel: ", WithCommas(v.entered()), " entered, ",
+                  WithCommas(v.exited()), " exited, ", WithCommas(v.in_flight()),
                   " in flight\n");
-  absl::StrAppend(&out, absl::StrFormat("  %-22s %-8s %10s %8s  %s\n", "node", "kind", "entered",
-                                        "now", "left by edge / exits"));
-  for (const v1::NodeReport& n : v->nodes()) {
+  absl::StrAppend(out, absl::StrFormat("  %-22s %-8s %10s %8s  %s\n", "node", "kind", "entered",
+                                       "now", "left by edge / exits"));
+  for (const v1::NodeReport& n : v.nodes()) {
     std::vector<std::string> parts;
     for (const v1::EdgeCount& e : n.left()) {
       if (e.target().empty()) continue;  // Shown as the exit "completed".
@@ -188,44 +194,49 @@ std::string RenderText(const v1::Journey& journey, const SimResult& r) {
       parts.push_back(absl::StrCat("(matches ", WithCommas(n.sequence_completed()),
                                    ", cancelled ", WithCommas(n.sequence_cancelled()), ")"));
     }
-    absl::StrAppend(&out, absl::StrFormat("  %-22s %-8s %10s %8s  %s\n", n.node_id(), n.kind(),
-                                          WithCommas(n.entered()), WithCommas(n.current()),
-                                          absl::StrJoin(parts, " | ")));
+    absl::StrAppend(out, absl::StrFormat("  %-22s %-8s %10s %8s  %s\n", n.node_id(), n.kind(),
+                                         WithCommas(n.entered()), WithCommas(n.current()),
+                                         absl::StrJoin(parts, " | ")));
   }
-  if (v->exits_size() > 0) absl::StrAppend(&out, "  exits: ", Reasons(v->exits()), "\n");
-  if (v->entries_refused_size() > 0) {
-    absl::StrAppend(&out, "  entries refused: ", Reasons(v->entries_refused()), "\n");
+  if (v.exits_size() > 0) absl::StrAppend(out, "  exits: ", Reasons(v.exits()), "\n");
+  if (v.entries_refused_size() > 0) {
+    absl::StrAppend(out, "  entries refused: ", Reasons(v.entries_refused()), "\n");
   }
+}
 
-  if (v->actions_size() > 0) {
-    absl::StrAppend(&out, "\nChannels\n");
-    absl::StrAppend(&out, absl::StrFormat("  %-18s %-14s %10s %10s %10s  %s\n", "action", "channel",
-                                          "sent", "delivered", "failed", "reasons"));
-    for (const v1::ActionReport& a : v->actions()) {
-      int64_t failed = 0;
-      for (const auto& c : a.failed()) failed += c.count();
-      std::string reasons = Reasons(a.failed());
-      if (a.undelivered_size() > 0) {
-        absl::StrAppend(&reasons, reasons.empty() ? "" : "; ", "undelivered: ",
-                        Reasons(a.undelivered()));
-      }
-      if (a.suppressed_size() > 0) {
-        absl::StrAppend(&reasons, reasons.empty() ? "" : "; ", "suppressed: ",
-                        Reasons(a.suppressed()));
-      }
-      if (a.deferred_size() > 0) {
-        absl::StrAppend(&reasons, reasons.empty() ? "" : "; ", "deferred: ",
-                        Reasons(a.deferred()));
-      }
-      absl::StrAppend(&out, absl::StrFormat("  %-18s %-14s %10s %10s %10s  %s\n", a.node_id(),
-                                            a.channel(), WithCommas(a.sent()),
-                                            WithCommas(a.delivered()), WithCommas(failed),
-                                            reasons));
+// The channels table, one row per action; nothing when there is no action.
+void AppendChannels(const v1::VersionReport& v, std::string* out) {
+  if (v.actions_size() == 0) return;
+  absl::StrAppend(out, "\nChannels\n");
+  absl::StrAppend(out, absl::StrFormat("  %-18s %-14s %10s %10s %10s  %s\n", "action", "channel",
+                                       "sent", "delivered", "failed", "reasons"));
+  for (const v1::ActionReport& a : v.actions()) {
+    int64_t failed = 0;
+    for (const auto& c : a.failed()) failed += c.count();
+    std::string reasons = Reasons(a.failed());
+    if (a.undelivered_size() > 0) {
+      absl::StrAppend(&reasons, reasons.empty() ? "" : "; ", "undelivered: ",
+                      Reasons(a.undelivered()));
     }
+    if (a.suppressed_size() > 0) {
+      absl::StrAppend(&reasons, reasons.empty() ? "" : "; ", "suppressed: ",
+                      Reasons(a.suppressed()));
+    }
+    if (a.deferred_size() > 0) {
+      absl::StrAppend(&reasons, reasons.empty() ? "" : "; ", "deferred: ",
+                      Reasons(a.deferred()));
+    }
+    absl::StrAppend(out, absl::StrFormat("  %-18s %-14s %10s %10s %10s  %s\n", a.node_id(),
+                                         a.channel(), WithCommas(a.sent()),
+                                         WithCommas(a.delivered()), WithCommas(failed),
+                                         reasons));
   }
+}
 
-  for (const v1::GoalReport& g : v->goals()) {
-    absl::StrAppend(&out, "\nGoal ", g.name(), g.journey_goal() ? " (journey goal)" : "", ": ",
+// One line per goal: converted of reached, the rate, and how many expired.
+void AppendGoals(const v1::VersionReport& v, std::string* out) {
+  for (const v1::GoalReport& g : v.goals()) {
+    absl::StrAppend(out, "\nGoal ", g.name(), g.journey_goal() ? " (journey goal)" : "", ": ",
                     WithCommas(g.overall().converted()), " of ", WithCommas(g.overall().reached()),
                     " converted",
                     g.overall().reached() > 0
@@ -235,13 +246,19 @@ std::string RenderText(const v1::Journey& journey, const SimResult& r) {
                         : "",
                     ", ", WithCommas(g.overall().expired()), " expired\n");
   }
-  for (const AbResult& ab : AnalyzeSplits(journey, r.report)) {
-    absl::StrAppend(&out, "\nA/B  goal ", ab.goal, " by split ", ab.split_node, "\n");
-    absl::StrAppend(&out, absl::StrFormat("  %-14s %10s %10s %8s   %-18s %s\n", "arm", "reached",
-                                          "converted", "rate", "95% CI (Wilson)", "lift"));
+}
+
+// One table per goal and split: each arm's rate, interval and lift, the
+// test statistic, and the verdict.
+void AppendAbResults(const v1::Journey& journey, const v1::JourneyReport& report,
+                     std::string* out) {
+  for (const AbResult& ab : AnalyzeSplits(journey, report)) {
+    absl::StrAppend(out, "\nA/B  goal ", ab.goal, " by split ", ab.split_node, "\n");
+    absl::StrAppend(out, absl::StrFormat("  %-14s %10s %10s %8s   %-18s %s\n", "arm", "reached",
+                                         "converted", "rate", "95% CI (Wilson)", "lift"));
     for (const ArmResult& arm : ab.arms) {
       absl::StrAppend(
-          &out,
+          out,
           absl::StrFormat("  %-14s %10s %10s %8s   [%6.2f%%, %6.2f%%]  %s\n",
                           arm.variant + (arm.control ? "*" : ""), WithCommas(arm.reached),
                           WithCommas(arm.converted), Percent(arm.rate),
@@ -251,17 +268,34 @@ std::string RenderText(const v1::Journey& journey, const SimResult& r) {
                                       : "n/a"));
     }
     if (ab.test.valid) {
-      absl::StrAppend(&out, "  ", ab.chi_square ? "chi-square" : "z", " = ",
+      absl::StrAppend(out, "  ", ab.chi_square ? "chi-square" : "z", " = ",
                       absl::StrFormat("%.3f", ab.test.statistic),
                       ab.chi_square ? absl::StrCat(" (df ", ab.test.degrees_of_freedom, ")") : "",
                       ", p = ", PValue(ab.test.p_value), "\n");
     }
-    absl::StrAppend(&out, "  ", ab.verdict, "\n");
+    absl::StrAppend(out, "  ", ab.verdict, "\n");
   }
-  if (!r.trace.empty()) {
-    absl::StrAppend(&out, "\nTrace of ", r.trace_subject, "\n");
-    for (const std::string& line : r.trace) absl::StrAppend(&out, "  ", line, "\n");
-  }
+}
+
+// The traced subject's steps; nothing when no subject was traced.
+void AppendTrace(const SimResult& r, std::string* out) {
+  if (r.trace.empty()) return;
+  absl::StrAppend(out, "\nTrace of ", r.trace_subject, "\n");
+  for (const std::string& line : r.trace) absl::StrAppend(out, "  ", line, "\n");
+}
+
+}  // namespace
+
+std::string RenderText(const v1::Journey& journey, const SimResult& r) {
+  std::string out;
+  AppendRunSummary(journey, r, &out);
+  const v1::VersionReport* v = LatestVersion(r.report);
+  if (v == nullptr) return out;
+  AppendFunnel(*v, &out);
+  AppendChannels(*v, &out);
+  AppendGoals(*v, &out);
+  AppendAbResults(journey, r.report, &out);
+  AppendTrace(r, &out);
   return out;
 }
 

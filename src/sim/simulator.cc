@@ -94,6 +94,180 @@ bool IsBlank(absl::string_view line) {
   return true;
 }
 
+// Counts a bad input line in *counter; under --strict it ends the run (the
+// error is returned), else its message is kept, up to options.max_errors.
+absl::Status BadLine(const SimOptions& options, SimResult* result, absl::string_view file,
+                     int64_t line_no, const absl::Status& s, int64_t* counter) {
+  ++*counter;
+  const std::string message = absl::StrCat(file, ":", line_no, ": ", s.message());
+  if (options.strict) return absl::InvalidArgumentError(message);
+  if (static_cast<int>(result->errors.size()) < options.max_errors) {
+    result->errors.push_back(message);
+  }
+  return absl::OkStatus();
+}
+
+// Reads the event log lazily, one event at a time, counting lines and bytes
+// into the result and reporting progress and bad lines.
+class EventReader {
+ public:
+  EventReader(std::istream& events, absl::string_view name, const SimOptions& options,
+              SimResult* result)
+      : events_(events), name_(name), options_(options), result_(result) {}
+
+  // The next event into *out: true, or false at the end of the log.
+  absl::StatusOr<bool> Next(Event* out) {
+    while (std::getline(events_, line_)) {
+      ++line_no_;
+      result_->bytes += static_cast<int64_t>(line_.size()) + 1;
+      if (options_.progress && (line_no_ & 0xffff) == 0) {
+        options_.progress(line_no_, result_->bytes);
+      }
+      if (IsBlank(line_)) continue;
+      ++result_->event_lines;
+      absl::StatusOr<Event> e = json::ParseEventLine(line_);
+      if (!e.ok()) {
+        absl::Status s = BadLine(options_, result_, name_, line_no_, e.status(),
+                                 &result_->bad_event_lines);
+        if (!s.ok()) return s;
+        continue;
+      }
+      *out = *std::move(e);
+      return true;
+    }
+    if (events_.bad()) return absl::DataLossError(absl::StrCat(name_, ": read error"));
+    return false;
+  }
+
+ private:
+  std::istream& events_;
+  const absl::string_view name_;
+  const SimOptions& options_;
+  SimResult* const result_;
+  std::string line_;
+  int64_t line_no_ = 0;
+};
+
+// The engine under simulation, the simulated channels its actions send
+// through, and the delivery reports those channels will feed back.
+class Replay {
+ public:
+  Replay(absl::Time start, const SimOptions& options, SimResult* result)
+      : options_(options),
+        result_(result),
+        engine_(EngineOptionsFrom(start)),
+        tracer_(options.trace_subject, &result->trace) {}
+  Replay(const Replay&) = delete;
+  Replay& operator=(const Replay&) = delete;
+
+  // Registers a simulated channel for each channel the journey's actions
+  // name, sets the tracer if a subject is traced, and deploys the journey.
+  absl::Status Deploy(const v1::Journey& journey) {
+    const std::string seed = absl::StrCat(options_.seed);
+    for (const v1::Node& node : journey.nodes()) {
+      if (node.kind_case() != v1::Node::kAction) continue;
+      const std::string& channel = node.action().channel();
+      if (result_->channels.count(channel)) continue;
+      auto model = options_.channels.find(channel);
+      sinks_.push_back(std::make_unique<SimulatedChannel>(
+          model == options_.channels.end() ? ChannelModel() : model->second, seed,
+          &result_->channels[channel], &reports_, &report_seq_));
+      absl::Status s = engine_.RegisterChannel(channel, sinks_.back().get());
+      if (!s.ok()) return s;
+    }
+    if (!options_.trace_subject.empty()) engine_.SetObserver(&tracer_);
+    return engine_.Deploy(journey);
+  }
+
+  // Applies the profile lines of `profiles` at `start`, reporting bad ones.
+  absl::Status LoadProfiles(std::istream& profiles, absl::string_view name, absl::Time start) {
+    std::string pline;
+    int64_t pno = 0;
+    while (std::getline(profiles, pline)) {
+      ++pno;
+      if (IsBlank(pline)) continue;
+      ++result_->profile_lines;
+      absl::StatusOr<json::ProfileLine> p = json::ParseProfileLine(pline);
+      absl::Status applied =
+          p.ok() ? engine_.UpsertProfile(p->subject_id, p->attributes, start, p->subject_type)
+                 : p.status();
+      if (!applied.ok()) {
+        absl::Status s =
+            BadLine(options_, result_, name, pno, applied, &result_->bad_profile_lines);
+        if (!s.ok()) return s;
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // Plays delivery reports and timers in time order up to `t`, so a report
+  // lands exactly when it is due, between the timers around it.
+  absl::Status RunUntil(absl::Time t) {
+    while (true) {
+      const absl::Time report = reports_.empty() ? absl::InfiniteFuture() : reports_.top().time;
+      const absl::Time timer = engine_.next_timer_time();
+      if (std::min(report, timer) > t) return absl::OkStatus();
+      if (timer < report) {
+        CAIRN_RETURN_IF_ERROR(engine_.AdvanceTo(timer));
+        continue;
+      }
+      PendingReport r = reports_.top();
+      reports_.pop();
+      ++r.stats->delivered;
+      // Rejections (the message's wait already timed out) are counted by
+      // the engine itself.
+      (void)engine_.ReportDelivery(r.message_id, DeliveryOutcome::kDelivered,
+                                   std::max(r.time, engine_.now()));
+    }
+  }
+
+  // Plays what is due before `event`, then the event itself.
+  absl::Status Play(const Event& event) {
+    if (result_->first_event == absl::InfinitePast()) result_->first_event = event.time;
+    result_->last_event = std::max(result_->last_event, event.time);
+    CAIRN_RETURN_IF_ERROR(RunUntil(event.time));
+    // A replay trusts its log's times as the host's clock: it moves engine
+    // time to each event (max_input_lead would otherwise refuse an event
+    // after a quiet night). AdvanceTo refuses only a time the engine cannot
+    // hold, which Ingest then rejects and counts.
+    if (event.time > engine_.now()) (void)engine_.AdvanceTo(event.time);
+    // Engine rejections (late, duplicate, bad strings or times) are counted
+    // in its stats.
+    (void)engine_.Ingest(event);
+    return absl::OkStatus();
+  }
+
+  // Plays everything due up to result.until, then takes the journey's
+  // report and the engine's stats into the result.
+  absl::Status Finish(const std::string& journey_id) {
+    CAIRN_RETURN_IF_ERROR(RunUntil(result_->until));
+    CAIRN_RETURN_IF_ERROR(engine_.AdvanceTo(result_->until));
+    absl::StatusOr<v1::JourneyReport> report = engine_.Report(journey_id);
+    if (!report.ok()) return report.status();
+    result_->report = *std::move(report);
+    result_->engine = engine_.stats();
+    return absl::OkStatus();
+  }
+
+ private:
+  // Engine options that start the engine's clock at `start`.
+  static EngineOptions EngineOptionsFrom(absl::Time start) {
+    EngineOptions options;
+    options.start_time = start;
+    return options;
+  }
+
+  const SimOptions& options_;
+  SimResult* const result_;
+  // Holds pointers to the sinks and the tracer below but does not call them
+  // when destroyed, which happens after them.
+  Engine engine_;
+  ReportQueue reports_;
+  uint64_t report_seq_ = 0;
+  std::vector<std::unique_ptr<SimulatedChannel>> sinks_;
+  TraceObserver tracer_;
+};
+
 }  // namespace
 
 absl::StatusOr<std::pair<std::string, ChannelModel>> ParseChannelModel(
@@ -139,131 +313,27 @@ absl::StatusOr<SimResult> Simulate(const v1::Journey& journey, std::istream& eve
                                    const SimOptions& options) {
   SimResult result;
   result.trace_subject = options.trace_subject;
-  auto bad_line = [&](absl::string_view file, int64_t line_no, const absl::Status& s,
-                      int64_t* counter) -> absl::Status {
-    ++*counter;
-    const std::string message = absl::StrCat(file, ":", line_no, ": ", s.message());
-    if (options.strict) return absl::InvalidArgumentError(message);
-    if (static_cast<int>(result.errors.size()) < options.max_errors) {
-      result.errors.push_back(message);
-    }
-    return absl::OkStatus();
-  };
-
-  // Read events lazily; the first one sets the engine's start time.
-  std::string line;
-  int64_t line_no = 0;
-  auto next_event = [&](Event* out) -> absl::StatusOr<bool> {
-    while (std::getline(events, line)) {
-      ++line_no;
-      result.bytes += static_cast<int64_t>(line.size()) + 1;
-      if (options.progress && (line_no & 0xffff) == 0) options.progress(line_no, result.bytes);
-      if (IsBlank(line)) continue;
-      ++result.event_lines;
-      absl::StatusOr<Event> e = json::ParseEventLine(line);
-      if (!e.ok()) {
-        absl::Status s = bad_line(events_name, line_no, e.status(), &result.bad_event_lines);
-        if (!s.ok()) return s;
-        continue;
-      }
-      *out = *std::move(e);
-      return true;
-    }
-    if (events.bad()) return absl::DataLossError(absl::StrCat(events_name, ": read error"));
-    return false;
-  };
-
+  // The first event sets the engine's start time.
+  EventReader reader(events, events_name, options, &result);
   Event event;
-  absl::StatusOr<bool> have = next_event(&event);
+  absl::StatusOr<bool> have = reader.Next(&event);
   if (!have.ok()) return have.status();
   const absl::Time start = *have ? event.time : absl::UnixEpoch();
 
-  EngineOptions engine_options;
-  engine_options.start_time = start;
-  Engine engine(engine_options);
-  ReportQueue reports;
-  uint64_t report_seq = 0;
-  std::vector<std::unique_ptr<SimulatedChannel>> sinks;
-  const std::string seed = absl::StrCat(options.seed);
-  for (const v1::Node& node : journey.nodes()) {
-    if (node.kind_case() != v1::Node::kAction) continue;
-    const std::string& channel = node.action().channel();
-    if (result.channels.count(channel)) continue;
-    auto model = options.channels.find(channel);
-    sinks.push_back(std::make_unique<SimulatedChannel>(
-        model == options.channels.end() ? ChannelModel() : model->second, seed,
-        &result.channels[channel], &reports, &report_seq));
-    absl::Status s = engine.RegisterChannel(channel, sinks.back().get());
-    if (!s.ok()) return s;
-  }
-  TraceObserver tracer(options.trace_subject, &result.trace);
-  if (!options.trace_subject.empty()) engine.SetObserver(&tracer);
-  absl::Status deployed = engine.Deploy(journey);
-  if (!deployed.ok()) return deployed;
-
+  Replay replay(start, options, &result);
+  CAIRN_RETURN_IF_ERROR(replay.Deploy(journey));
   if (profiles != nullptr) {
-    std::string pline;
-    int64_t pno = 0;
-    while (std::getline(*profiles, pline)) {
-      ++pno;
-      if (IsBlank(pline)) continue;
-      ++result.profile_lines;
-      absl::StatusOr<json::ProfileLine> p = json::ParseProfileLine(pline);
-      absl::Status applied =
-          p.ok() ? engine.UpsertProfile(p->subject_id, p->attributes, start, p->subject_type)
-                 : p.status();
-      if (!applied.ok()) {
-        absl::Status s = bad_line(profiles_name, pno, applied, &result.bad_profile_lines);
-        if (!s.ok()) return s;
-      }
-    }
+    CAIRN_RETURN_IF_ERROR(replay.LoadProfiles(*profiles, profiles_name, start));
   }
-
-  // Plays delivery reports and timers in time order up to `t`, so a report
-  // lands exactly when it is due, between the timers around it.
-  auto run_until = [&](absl::Time t) -> absl::Status {
-    while (true) {
-      const absl::Time report = reports.empty() ? absl::InfiniteFuture() : reports.top().time;
-      const absl::Time timer = engine.next_timer_time();
-      if (std::min(report, timer) > t) return absl::OkStatus();
-      if (timer < report) {
-        CAIRN_RETURN_IF_ERROR(engine.AdvanceTo(timer));
-        continue;
-      }
-      PendingReport r = reports.top();
-      reports.pop();
-      ++r.stats->delivered;
-      // Rejections (the message's wait already timed out) are counted by
-      // the engine itself.
-      (void)engine.ReportDelivery(r.message_id, DeliveryOutcome::kDelivered,
-                                  std::max(r.time, engine.now()));
-    }
-  };
-
   while (*have) {
     if (options.until && event.time > *options.until) break;
-    if (result.first_event == absl::InfinitePast()) result.first_event = event.time;
-    result.last_event = std::max(result.last_event, event.time);
-    CAIRN_RETURN_IF_ERROR(run_until(event.time));
-    // A replay trusts its log's times as the host's clock: it moves engine
-    // time to each event (max_input_lead would otherwise refuse an event
-    // after a quiet night). AdvanceTo refuses only a time the engine cannot
-    // hold, which Ingest then rejects and counts.
-    if (event.time > engine.now()) (void)engine.AdvanceTo(event.time);
-    // Engine rejections (late, duplicate, bad strings or times) are counted
-    // in its stats.
-    (void)engine.Ingest(event);
-    have = next_event(&event);
+    CAIRN_RETURN_IF_ERROR(replay.Play(event));
+    have = reader.Next(&event);
     if (!have.ok()) return have.status();
   }
   result.until = options.until ? *options.until
                                : std::max(result.last_event, start) + absl::Hours(24 * 7);
-  CAIRN_RETURN_IF_ERROR(run_until(result.until));
-  CAIRN_RETURN_IF_ERROR(engine.AdvanceTo(result.until));
-  absl::StatusOr<v1::JourneyReport> report = engine.Report(journey.id());
-  if (!report.ok()) return report.status();
-  result.report = *std::move(report);
-  result.engine = engine.stats();
+  CAIRN_RETURN_IF_ERROR(replay.Finish(journey.id()));
   return result;
 }
 

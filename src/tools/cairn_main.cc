@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -225,105 +226,109 @@ double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
 }
 
-int Sim(const std::vector<std::string>& args) {
-  Flags flags({"journey", "events", "profiles", "until", "sink", "seed", "format", "dot", "svg",
-               "trace"},
-              {"strict"});
-  std::string error;
-  if (!flags.Parse(args, &error)) return Usage("sim", error);
-  const std::optional<std::string> journey_path = flags.Get("journey");
-  const std::optional<std::string> events_path = flags.Get("events");
-  if (!journey_path || !events_path) return Usage("sim", "--journey and --events are required");
-  const std::string format = flags.Get("format").value_or("text");
-  if (format != "text" && format != "json") return Usage("sim", "--format is text or json");
-
-  cairn::sim::SimOptions options;
-  options.strict = flags.Get("strict").has_value();
-  options.trace_subject = flags.Get("trace").value_or("");
-  if (auto seed = flags.Get("seed"); seed && !absl::SimpleAtoi(*seed, &options.seed)) {
-    return Usage("sim", "--seed must be a non-negative integer");
+// Fills `options` from sim's flags (strict, trace, seed, until, sinks); on a
+// bad value, says why in *error and returns false.
+bool ParseSimOptions(const Flags& flags, cairn::sim::SimOptions* options, std::string* error) {
+  options->strict = flags.Get("strict").has_value();
+  options->trace_subject = flags.Get("trace").value_or("");
+  if (auto seed = flags.Get("seed"); seed && !absl::SimpleAtoi(*seed, &options->seed)) {
+    *error = "--seed must be a non-negative integer";
+    return false;
   }
   if (auto until = flags.Get("until")) {
     absl::Time t;
     std::string err;
     if (!absl::ParseTime(absl::RFC3339_full, *until, &t, &err)) {
-      return Usage("sim", absl::StrCat("--until \"", cairn::internal::Escaped(*until),
-                                       "\" is not an RFC 3339 time"));
+      *error = absl::StrCat("--until \"", cairn::internal::Escaped(*until),
+                            "\" is not an RFC 3339 time");
+      return false;
     }
-    options.until = t;
+    options->until = t;
   }
   for (const std::string& spec : flags.All("sink")) {
     auto model = cairn::sim::ParseChannelModel(spec);
-    if (!model.ok()) return Usage("sim", std::string(model.status().message()));
-    options.channels[model->first] = model->second;
+    if (!model.ok()) {
+      *error = std::string(model.status().message());
+      return false;
+    }
+    options->channels[model->first] = model->second;
   }
+  return true;
+}
 
-  absl::StatusOr<cairn::v1::Journey> journey = cairn::LoadJourneyFile(*journey_path);
-  if (!journey.ok()) {
-    fmt::print(stderr, "cairn sim: {}\n", std::string(journey.status().message()));
-    return 1;
-  }
+// The files sim reads: the event log (a file, or stdin for "-") and the
+// optional profiles.
+struct SimInputs {
   std::ifstream events_file;
   std::istream* events = &std::cin;
+  // The event log's size for the progress line's ETA; -1 for stdin.
   int64_t total_bytes = -1;
-  if (*events_path != "-") {
-    events_file.open(*events_path, std::ios::binary | std::ios::ate);
-    if (!events_file) {
-      fmt::print(stderr, "cairn sim: {}: cannot open file\n", *events_path);
-      return 1;
-    }
-    total_bytes = static_cast<int64_t>(events_file.tellg());
-    events_file.seekg(0);
-    events = &events_file;
-  }
   std::ifstream profiles_file;
-  std::optional<std::string> profiles_path = flags.Get("profiles");
+};
+
+// Opens sim's input files into *inputs; on failure, says which file on
+// stderr and returns false.
+bool OpenSimInputs(const std::string& events_path,
+                   const std::optional<std::string>& profiles_path, SimInputs* inputs) {
+  if (events_path != "-") {
+    inputs->events_file.open(events_path, std::ios::binary | std::ios::ate);
+    if (!inputs->events_file) {
+      fmt::print(stderr, "cairn sim: {}: cannot open file\n", events_path);
+      return false;
+    }
+    inputs->total_bytes = static_cast<int64_t>(inputs->events_file.tellg());
+    inputs->events_file.seekg(0);
+    inputs->events = &inputs->events_file;
+  }
   if (profiles_path) {
-    profiles_file.open(*profiles_path);
-    if (!profiles_file) {
+    inputs->profiles_file.open(*profiles_path);
+    if (!inputs->profiles_file) {
       fmt::print(stderr, "cairn sim: {}: cannot open file\n", *profiles_path);
-      return 1;
+      return false;
     }
   }
+  return true;
+}
 
-  const auto started = std::chrono::steady_clock::now();
-  const bool show_progress = isatty(STDERR_FILENO);
-  if (show_progress) {
-    options.progress = [&](int64_t lines, int64_t bytes) {
-      const double elapsed = Seconds(started);
-      const double rate = lines / std::max(elapsed, 1e-9);
-      std::string eta = "?";
-      if (total_bytes > 0 && bytes > 0) {
-        eta = fmt::format("{:.0f}s", elapsed * (static_cast<double>(total_bytes) / bytes - 1));
-      }
-      fmt::print(stderr, "\r  {} lines, {:.0f} lines/s, ETA {}   ",
-                 cairn::sim::WithCommas(lines), rate, eta);
-    };
-  }
-  absl::StatusOr<cairn::sim::SimResult> result = cairn::sim::Simulate(
-      *journey, *events, *events_path, profiles_path ? &profiles_file : nullptr,
-      profiles_path.value_or(""), options);
-  if (show_progress) std::fputs("\r\033[K", stderr);
-  if (!result.ok()) {
-    fmt::print(stderr, "cairn sim: {}\n", std::string(result.status().message()));
-    return 1;
-  }
-  const double elapsed = Seconds(started);
+// A progress callback that redraws one stderr line: lines read, rate and
+// an ETA from the bytes read of `total_bytes` (unknown when not positive).
+std::function<void(int64_t, int64_t)> ProgressLine(std::chrono::steady_clock::time_point started,
+                                                   int64_t total_bytes) {
+  return [started, total_bytes](int64_t lines, int64_t bytes) {
+    const double elapsed = Seconds(started);
+    const double rate = lines / std::max(elapsed, 1e-9);
+    std::string eta = "?";
+    if (total_bytes > 0 && bytes > 0) {
+      eta = fmt::format("{:.0f}s", elapsed * (static_cast<double>(total_bytes) / bytes - 1));
+    }
+    fmt::print(stderr, "\r  {} lines, {:.0f} lines/s, ETA {}   ",
+               cairn::sim::WithCommas(lines), rate, eta);
+  };
+}
 
+// Prints the simulation's report to stdout, as JSON or as text.
+void PrintSimResult(const std::string& format, const cairn::v1::Journey& journey,
+                    const cairn::sim::SimResult& result) {
   if (format == "json") {
     std::string json;
     google::protobuf::util::JsonPrintOptions json_options;
     json_options.add_whitespace = true;
     json_options.preserve_proto_field_names = true;
     json_options.always_print_primitive_fields = true;
-    (void)google::protobuf::util::MessageToJsonString(result->report, &json, json_options);
+    (void)google::protobuf::util::MessageToJsonString(result.report, &json, json_options);
     std::fputs(json.c_str(), stdout);
   } else {
-    std::fputs(cairn::sim::RenderText(*journey, *result).c_str(), stdout);
+    std::fputs(cairn::sim::RenderText(journey, result).c_str(), stdout);
   }
+}
 
+// Writes the picture of the run that --dot and --svg ask for (--svg alone
+// keeps its DOT source beside it as SVG.dot); returns 1 if one could not be
+// written, else 0.
+int WriteSimPictures(const Flags& flags, const cairn::v1::Journey& journey,
+                     const cairn::v1::JourneyReport& report) {
   int status = 0;
-  const std::string dot = cairn::sim::RenderDot(*journey, result->report);
+  const std::string dot = cairn::sim::RenderDot(journey, report);
   std::optional<std::string> dot_path = flags.Get("dot");
   const std::optional<std::string> svg_path = flags.Get("svg");
   if (svg_path && !dot_path) dot_path = *svg_path + ".dot";
@@ -352,6 +357,47 @@ int Sim(const std::vector<std::string>& args) {
       status = 1;
     }
   }
+  return status;
+}
+
+int Sim(const std::vector<std::string>& args) {
+  Flags flags({"journey", "events", "profiles", "until", "sink", "seed", "format", "dot", "svg",
+               "trace"},
+              {"strict"});
+  std::string error;
+  if (!flags.Parse(args, &error)) return Usage("sim", error);
+  const std::optional<std::string> journey_path = flags.Get("journey");
+  const std::optional<std::string> events_path = flags.Get("events");
+  if (!journey_path || !events_path) return Usage("sim", "--journey and --events are required");
+  const std::string format = flags.Get("format").value_or("text");
+  if (format != "text" && format != "json") return Usage("sim", "--format is text or json");
+  cairn::sim::SimOptions options;
+  if (!ParseSimOptions(flags, &options, &error)) return Usage("sim", error);
+
+  absl::StatusOr<cairn::v1::Journey> journey = cairn::LoadJourneyFile(*journey_path);
+  if (!journey.ok()) {
+    fmt::print(stderr, "cairn sim: {}\n", std::string(journey.status().message()));
+    return 1;
+  }
+  SimInputs inputs;
+  const std::optional<std::string> profiles_path = flags.Get("profiles");
+  if (!OpenSimInputs(*events_path, profiles_path, &inputs)) return 1;
+
+  const auto started = std::chrono::steady_clock::now();
+  const bool show_progress = isatty(STDERR_FILENO);
+  if (show_progress) options.progress = ProgressLine(started, inputs.total_bytes);
+  absl::StatusOr<cairn::sim::SimResult> result = cairn::sim::Simulate(
+      *journey, *inputs.events, *events_path, profiles_path ? &inputs.profiles_file : nullptr,
+      profiles_path.value_or(""), options);
+  if (show_progress) std::fputs("\r\033[K", stderr);
+  if (!result.ok()) {
+    fmt::print(stderr, "cairn sim: {}\n", std::string(result.status().message()));
+    return 1;
+  }
+  const double elapsed = Seconds(started);
+
+  PrintSimResult(format, *journey, *result);
+  const int status = WriteSimPictures(flags, *journey, result->report);
   const int64_t events_done = result->event_lines;
   fmt::print(stderr, "simulated {} events in {:.2f} s ({} events/s)\n",
              cairn::sim::WithCommas(events_done), elapsed,

@@ -1,0 +1,233 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+//
+// The journey compiler's graph-wide steps, which need every node compiled
+// first: recorded edges resolved to indices, the migration map checked,
+// reachability from the triggers, cycles without a blocking node, event and
+// channel names interned, and the entry.* keys the journey reads collected.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "cairn/journey.h"
+#include "compile/compiler_internal.h"
+#include "compile/journey_graph.h"
+#include "predicate/predicate.h"
+#include "util/problems.h"
+#include "util/utf8.h"
+
+namespace cairn::internal {
+
+namespace {
+
+// A node on the path of FindInstantCycles, and its next edge to follow.
+struct DfsFrame {
+  int32_t node;
+  size_t next_edge;
+};
+
+// A cycle of up to this many nodes is listed whole; a longer one by its
+// first kCycleHead and last kCycleTail nodes. Listing every cycle whole
+// made the problems of a journey quadratic in its size: 5,000 edges back
+// to the start of a chain gave 108 MB of text.
+constexpr size_t kMaxListedCycle = 8;
+constexpr size_t kCycleHead = 4;
+constexpr size_t kCycleTail = 3;
+
+// "a -> b -> ... -> a": the cycle that path[from..] closes by leading back
+// to path[from], naming nodes by their ids in `nodes`.
+std::string CyclePath(const std::vector<GraphNode>& nodes, const std::vector<DfsFrame>& path,
+                      size_t from) {
+  auto id = [&](size_t i) -> const std::string& { return nodes[path[i].node].id; };
+  const size_t length = path.size() - from;
+  std::string out;
+  for (size_t i = from; i < path.size(); ++i) {
+    if (length > kMaxListedCycle && i == from + kCycleHead) {
+      absl::StrAppend(&out, "... ", length - kCycleHead - kCycleTail, " more nodes ... -> ");
+      i = path.size() - kCycleTail;
+    }
+    absl::StrAppend(&out, id(i), " -> ");
+  }
+  absl::StrAppend(&out, id(from));
+  return out;
+}
+
+}  // namespace
+
+void JourneyCompiler::ResolveEdges() {
+  for (const PendingTarget& p : pending_targets_) {
+    GraphNode& from = graph_->nodes[p.node];
+    Edge& e = from.edges[p.edge];
+    if (p.target->empty()) continue;  // Exit edge.
+    auto it = graph_->node_index.find(*p.target);
+    if (it == graph_->node_index.end()) {
+      problems_.Add(from.id, e.field,
+                    absl::StrCat("edge leads to unknown node \"", Escaped(*p.target),
+                                 "\""));
+      continue;
+    }
+    const int32_t target = it->second;
+    if (graph_->definition.nodes(target).kind_case() == v1::Node::kTrigger) {
+      problems_.Add(from.id, e.field,
+                    absl::StrCat("edge leads into trigger \"", *p.target,
+                                 "\"; triggers are entry points only"));
+      continue;
+    }
+    e.target = target;
+  }
+}
+
+// Every mapping must lead to a node of this version where an enrollment
+// can rest (not a trigger). Which older nodes must be mapped, and to what
+// kind, is checked at deploy time against the enrollments then in flight.
+void JourneyCompiler::CheckMigration(const FieldScope& scope) {
+  const auto& map = graph_->definition.migration().node_map();
+  std::vector<std::pair<std::string, std::string>> sorted(map.begin(), map.end());
+  std::sort(sorted.begin(), sorted.end());  // Problems in a stable order.
+  for (const auto& [from, to] : sorted) {
+    const FieldScope at = scope.Child(absl::StrCat("node_map[\"", from, "\"]"));
+    if (from.empty()) {
+      at.Add("an empty old node id; map the ids of an older version's nodes");
+      continue;
+    }
+    auto it = graph_->node_index.find(to);
+    if (it == graph_->node_index.end()) {
+      at.Add(absl::StrCat("maps to unknown node \"", Escaped(to), "\""));
+      continue;
+    }
+    if (graph_->nodes[it->second].kind == NodeKind::kTrigger) {
+      at.Add(absl::StrCat("maps to trigger \"", to,
+                          "\"; enrollments move to the node where they wait"));
+      continue;
+    }
+    graph_->migration.emplace(from, it->second);
+  }
+}
+
+void JourneyCompiler::CheckGraph() {
+  const int n = static_cast<int>(graph_->nodes.size());
+  if (n > 0 && graph_->triggers.empty()) {
+    problems_.Add("", "nodes", "journey has no trigger node: nothing can enter it");
+  }
+  // Reachability from the triggers.
+  std::vector<bool> reached(n, false);
+  std::vector<int32_t> stack(graph_->triggers.begin(), graph_->triggers.end());
+  for (int32_t t : stack) reached[t] = true;
+  while (!stack.empty()) {
+    const int32_t at = stack.back();
+    stack.pop_back();
+    for (const Edge& e : graph_->nodes[at].edges) {
+      if (e.target != kExitEdge && !reached[e.target]) {
+        reached[e.target] = true;
+        stack.push_back(e.target);
+      }
+    }
+  }
+  if (!graph_->triggers.empty()) {
+    for (int i = 0; i < n; ++i) {
+      auto it = graph_->node_index.find(graph_->nodes[i].id);
+      const bool indexed = it != graph_->node_index.end() && it->second == i;
+      if (!reached[i] && indexed) {
+        problems_.Add(graph_->nodes[i].id, "id",
+                      "node is unreachable: no path from a trigger leads here");
+      }
+    }
+  }
+  FindInstantCycles();
+}
+
+// A cycle through non-blocking nodes only would let an enrollment loop
+// forever without time passing. Iterative DFS over the non-blocking
+// subgraph; each back edge closes one cycle, reported at the edge.
+void JourneyCompiler::FindInstantCycles() {
+  const int n = static_cast<int>(graph_->nodes.size());
+  enum Color : uint8_t { kWhite, kGray, kBlack };
+  std::vector<Color> color(n, kWhite);
+  // Where each gray node is on the path, so that the cycle a back edge
+  // closes is found without walking the path.
+  std::vector<size_t> depth(n, 0);
+  for (int root = 0; root < n; ++root) {
+    if (color[root] != kWhite || graph_->nodes[root].blocking) continue;
+    std::vector<DfsFrame> path{{root, 0}};
+    color[root] = kGray;
+    while (!path.empty()) {
+      DfsFrame& f = path.back();
+      const GraphNode& node = graph_->nodes[f.node];
+      if (f.next_edge == node.edges.size()) {
+        color[f.node] = kBlack;
+        path.pop_back();
+        continue;
+      }
+      const Edge& e = node.edges[f.next_edge++];
+      if (e.target == kExitEdge || graph_->nodes[e.target].blocking) continue;
+      if (color[e.target] == kWhite) {
+        color[e.target] = kGray;
+        depth[e.target] = path.size();
+        path.push_back({e.target, 0});
+      } else if (color[e.target] == kGray) {
+        problems_.Add(node.id, e.field,
+                      absl::StrCat("cycle ", CyclePath(graph_->nodes, path, depth[e.target]),
+                                   " has no blocking node (delay, wait, goal or an "
+                                   "action awaiting delivery): an enrollment would "
+                                   "loop without time passing"));
+      }
+    }
+  }
+}
+
+void JourneyCompiler::InternNames() {
+  std::set<std::string> names;
+  for (const PendingEvent& p : pending_events_) {
+    if (!p.name.empty()) names.insert(p.name);
+  }
+  graph_->event_names.assign(names.begin(), names.end());
+  for (size_t i = 0; i < graph_->event_names.size(); ++i) {
+    graph_->event_index.emplace(graph_->event_names[i], static_cast<int32_t>(i));
+  }
+  for (const PendingEvent& p : pending_events_) {
+    auto it = graph_->event_index.find(p.name);
+    if (it != graph_->event_index.end()) p.matcher->event = it->second;
+  }
+  graph_->channels.assign(channel_names_.begin(), channel_names_.end());
+  for (GraphNode& g : graph_->nodes) {
+    if (g.kind != NodeKind::kAction) continue;
+    auto it = std::lower_bound(graph_->channels.begin(), graph_->channels.end(),
+                               g.def->action().channel());
+    if (it != graph_->channels.end() && *it == g.def->action().channel()) {
+      g.channel = static_cast<int32_t>(it - graph_->channels.begin());
+    }
+  }
+}
+
+void JourneyCompiler::CollectEntryKeys() {
+  std::set<std::string> keys;
+  auto add_path = [&keys](const std::optional<Path>& path) {
+    if (path && path->root == PathRoot::kEntry) keys.insert(path->key);
+  };
+  auto add_predicate = [&](const CompiledPredicate& predicate) {
+    for (const Path& path : predicate.Paths()) add_path(path);
+  };
+  auto add_matcher = [&](const CompiledMatcher& matcher) { add_predicate(matcher.where); };
+  for (const GraphNode& g : graph_->nodes) {
+    for (const CompiledMatcher& m : g.matchers) add_matcher(m);
+    if (g.absent) add_matcher(*g.absent);
+    add_predicate(g.predicate);
+    for (const CompiledParam& param : g.params) {
+      for (const CompiledParam::Part& part : param.parts) add_path(part.path);
+    }
+    for (const CompiledOperand& operand : g.assignments) add_path(operand.path);
+    add_path(g.relative_path);
+  }
+  for (const CompiledMatcher& m : graph_->exit_on) add_matcher(m);
+  for (const JourneyGoalSpec& goal : graph_->goals) add_matcher(goal.conversion);
+  if (!graph_->instance_key.empty()) keys.insert(graph_->instance_key);
+  graph_->entry_keys.assign(keys.begin(), keys.end());
+}
+
+}  // namespace cairn::internal

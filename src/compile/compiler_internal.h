@@ -1,0 +1,151 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+//
+// JourneyCompiler, the one pass behind Compile() and ValidateJourney(). One
+// class spread over several files by concern (see docs/architecture.md):
+//   compiler.cc        the pass in order, journey-level checks (strings,
+//                      ids, declarations, settings), the public API
+//   compiler_nodes.cc  node ids, then each node kind's fields: matchers,
+//                      templates, durations, edges recorded
+//   compiler_graph.cc  what needs every node compiled: edges resolved, the
+//                      migration map, reachability, instant cycles, event
+//                      and channel names interned, entry keys collected
+//
+// Internal to the compiler's own sources; not installed.
+//
+// Thread-safety: none; a JourneyCompiler is used once, on one thread.
+
+#ifndef CAIRN_COMPILE_COMPILER_INTERNAL_H_
+#define CAIRN_COMPILE_COMPILER_INTERNAL_H_
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "cairn/v1/journey.pb.h"
+#include "compile/journey_graph.h"
+#include "google/protobuf/duration.pb.h"
+#include "util/problems.h"
+
+namespace cairn::internal {
+
+// Ids: letters, digits, '_', '-', '.'; non-empty; at most 128 characters.
+// Returns an empty string when valid, else what is wrong. Journey, node,
+// variant, channel, instance-key and subject-type ids all follow it.
+std::string CheckId(absl::string_view id, absl::string_view what);
+
+// Checks a journey and builds its JourneyGraph in one pass, so that nothing
+// unvalidated ever runs: the graph is handed out only when no problem was
+// found.
+class JourneyCompiler {
+ public:
+  explicit JourneyCompiler(const v1::Journey& journey)
+      : graph_(std::make_unique<JourneyGraph>()), problems_(journey.id()) {
+    graph_->definition = journey;
+  }
+
+  // Checks everything and builds the graph; afterwards problems() and
+  // TakeGraph() tell the outcome.
+  void Run();
+
+  // Every problem found, in the order found.
+  ProblemList& problems() { return problems_; }
+  // The graph built; meaningful only when problems() is empty.
+  std::unique_ptr<JourneyGraph> TakeGraph() { return std::move(graph_); }
+
+ private:
+  // An event matcher whose event name is interned after the pass.
+  struct PendingEvent {
+    CompiledMatcher* matcher;
+    std::string name;
+  };
+
+  // An edge whose target id is resolved once every node is indexed.
+  struct PendingTarget {
+    int node;
+    size_t edge;
+    const std::string* target;
+  };
+
+  // compiler.cc: journey-level checks.
+
+  // UTF-8 everywhere: journey-level fields in the journey's scope, node
+  // fields in their node's (a node whose own id is not UTF-8 is named by
+  // its index).
+  void CheckStrings();
+  // settings.attributes: each a valid, non-built-in path with a type,
+  // declared once; fills graph_->declarations.
+  void CheckDeclarations(const FieldScope& settings);
+  // The rest of settings: state, re-entry, exit_on, journey goals, active
+  // window, time zone, instance key, subject type.
+  void CheckSettings(const FieldScope& scope);
+  // A duration a journey may hold (within MaxJourneyDuration() either
+  // way, so the times computed from it fit a snapshot), or a problem at
+  // `scope` and nullopt.
+  static std::optional<absl::Duration> JourneyDuration(const google::protobuf::Duration& d,
+                                                       const FieldScope& scope);
+  // A positive duration, or a problem at `scope`. Returns zero when absent
+  // or invalid.
+  absl::Duration PositiveDuration(bool has, const google::protobuf::Duration& d,
+                                  const FieldScope& scope, absl::string_view what);
+
+  // compiler_nodes.cc: node by node.
+
+  // Checks node ids and fills graph_->nodes and graph_->node_index.
+  void IndexNodes();
+  // Records an edge; resolution happens once every node is indexed.
+  void AddEdge(int node, std::string field, std::string label, const std::string& target);
+  // Compiles an event matcher into *out; `allow_entry` says whether its
+  // condition may read entry.* (not in a trigger: there is no entry yet).
+  void CompileMatcher(const v1::EventMatcher& m, bool allow_entry, const FieldScope& scope,
+                      CompiledMatcher* out);
+  // Sets the node's kind and checks its fields, kind by kind.
+  void CompileNode(int index);
+  // A trigger: event, audience or sequence, and where it leads.
+  void CompileTrigger(int index, const v1::Trigger& t, const FieldScope& scope);
+  // A delay: fixed duration, until a time of day, or relative to a timestamp.
+  void CompileDelay(int index, const v1::Delay& d, const FieldScope& scope);
+  // A split: its variants' names, weights, control flag and edges.
+  void CompileSplit(int index, const v1::Split& s, const FieldScope& scope);
+  // An action: channel, template, parameters, delivery wait and edges.
+  void CompileAction(int index, const v1::Action& a, const FieldScope& scope);
+  // Splits a template parameter into literal text and {{path}}
+  // placeholders, checking every placeholder.
+  void CompileTemplate(const std::string& text, const FieldScope& scope,
+                       std::vector<CompiledParam::Part>* parts);
+  // An update: its assignments, and that it changes something.
+  void CompileUpdate(int index, const v1::Update& u, const FieldScope& scope);
+
+  // compiler_graph.cc: once every node is compiled.
+
+  // Resolves recorded edges to node indices; edges into unknown nodes or
+  // into triggers are problems.
+  void ResolveEdges();
+  // Checks the migration map and fills graph_->migration.
+  void CheckMigration(const FieldScope& scope);
+  // A trigger exists, every node is reachable from one, and no cycle runs
+  // without a blocking node.
+  void CheckGraph();
+  // Reports each cycle through non-blocking nodes only.
+  void FindInstantCycles();
+  // Interns event names (into matchers) and channel names (into actions).
+  void InternNames();
+  // Fills graph_->entry_keys with every entry.* name the journey reads.
+  void CollectEntryKeys();
+
+  std::unique_ptr<JourneyGraph> graph_;
+  ProblemList problems_;
+  std::vector<PendingTarget> pending_targets_;
+  // Points into vectors that are sized before their matchers are compiled.
+  std::vector<PendingEvent> pending_events_;
+  std::set<std::string> channel_names_;
+};
+
+}  // namespace cairn::internal
+
+#endif  // CAIRN_COMPILE_COMPILER_INTERNAL_H_

@@ -1,0 +1,453 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+//
+// The journey compiler, node by node: node ids are indexed, then each node
+// kind's fields are checked and compiled into its GraphNode. Edges are only
+// recorded here; compiler_graph.cc resolves them once every node is known.
+
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "cairn/journey.h"
+#include "cairn/v1/journey.pb.h"
+#include "compile/compiler_internal.h"
+#include "compile/journey_graph.h"
+#include "predicate/predicate.h"
+#include "util/problems.h"
+
+namespace cairn::internal {
+
+void JourneyCompiler::IndexNodes() {
+  const v1::Journey& j = graph_->definition;
+  graph_->nodes.resize(j.nodes_size());
+  for (int i = 0; i < j.nodes_size(); ++i) {
+    const v1::Node& n = j.nodes(i);
+    GraphNode& g = graph_->nodes[i];
+    g.id = n.id();
+    g.def = &n;
+    if (std::string e = CheckId(n.id(), "node id"); !e.empty()) {
+      problems_.Add(n.id(), "id", absl::StrCat("node #", i, ": ", e));
+      continue;
+    }
+    if (!graph_->node_index.emplace(n.id(), i).second) {
+      problems_.Add(n.id(), "id",
+                    absl::StrCat("node id \"", n.id(), "\" is used by node #",
+                                 graph_->node_index[n.id()], " and node #", i));
+    }
+  }
+  if (j.nodes_size() == 0) {
+    problems_.Add("", "nodes", "journey has no nodes");
+  }
+}
+
+void JourneyCompiler::AddEdge(int node, std::string field, std::string label,
+                              const std::string& target) {
+  Edge& e = graph_->nodes[node].edges.emplace_back();
+  e.field = std::move(field);
+  e.label = std::move(label);
+  pending_targets_.push_back({node, graph_->nodes[node].edges.size() - 1,
+                              &target});
+}
+
+void JourneyCompiler::CompileMatcher(const v1::EventMatcher& m, bool allow_entry,
+                                     const FieldScope& scope, CompiledMatcher* out) {
+  if (m.event().empty()) {
+    scope.AddAt("event", "event name is empty");
+  }
+  pending_events_.push_back({out, m.event()});
+  out->same_key = m.same_key();
+  if (m.same_key()) {
+    if (graph_->definition.settings().instance_key().empty()) {
+      scope.AddAt("same_key", "same_key needs settings.instance_key");
+    } else if (!allow_entry) {
+      scope.AddAt("same_key",
+                  "same_key is not allowed in a trigger: there is no entry yet");
+    }
+  }
+  if (m.has_where()) {
+    PredicateScope ctx{allow_entry, &graph_->declarations};
+    out->where = CompiledPredicate::Compile(m.where(), ctx, scope.Child("where"));
+  }
+}
+
+void JourneyCompiler::CompileNode(int index) {
+  const v1::Node& n = graph_->definition.nodes(index);
+  GraphNode& g = graph_->nodes[index];
+  const FieldScope node(&problems_, n.id(), "");
+  switch (n.kind_case()) {
+    case v1::Node::kTrigger:
+      g.kind = NodeKind::kTrigger;
+      graph_->triggers.push_back(index);
+      CompileTrigger(index, n.trigger(), node.Child("trigger"));
+      break;
+    case v1::Node::kFilter: {
+      g.kind = NodeKind::kFilter;
+      const FieldScope f = node.Child("filter");
+      if (!n.filter().has_predicate()) {
+        f.AddAt("predicate", "filter has no predicate");
+      } else {
+        PredicateScope ctx{true, &graph_->declarations};
+        g.predicate = CompiledPredicate::Compile(n.filter().predicate(), ctx,
+                                                 f.Child("predicate"));
+      }
+      if (n.filter().on_true().empty() && n.filter().on_false().empty()) {
+        f.Add("filter has neither on_true nor on_false: every enrollment "
+              "would exit here; use an exit node instead");
+      }
+      AddEdge(index, "filter.on_true", "on_true", n.filter().on_true());
+      AddEdge(index, "filter.on_false", "on_false", n.filter().on_false());
+      break;
+    }
+    case v1::Node::kDelay:
+      g.kind = NodeKind::kDelay;
+      g.blocking = true;
+      CompileDelay(index, n.delay(), node.Child("delay"));
+      break;
+    case v1::Node::kSplit:
+      g.kind = NodeKind::kSplit;
+      CompileSplit(index, n.split(), node.Child("split"));
+      break;
+    case v1::Node::kAction:
+      g.kind = NodeKind::kAction;
+      CompileAction(index, n.action(), node.Child("action"));
+      break;
+    case v1::Node::kWait: {
+      g.kind = NodeKind::kWait;
+      g.blocking = true;
+      const FieldScope w = node.Child("wait");
+      if (n.wait().branches_size() == 0) {
+        w.AddAt("branches", "wait has no branches; add at least one event to wait for");
+      }
+      g.matchers.resize(n.wait().branches_size());
+      for (int i = 0; i < n.wait().branches_size(); ++i) {
+        const v1::WaitBranch& b = n.wait().branches(i);
+        const FieldScope bs = w.Element("branches", i);
+        if (!b.has_matcher()) {
+          bs.AddAt("matcher", "wait branch has no matcher");
+        } else {
+          CompileMatcher(b.matcher(), true, bs.Child("matcher"), &g.matchers[i]);
+        }
+        AddEdge(index, absl::StrCat(bs.field(), ".next"),
+                b.name().empty() ? b.matcher().event() : b.name(), b.next());
+      }
+      g.duration = PositiveDuration(n.wait().has_timeout(), n.wait().timeout(),
+                                    w.Child("timeout"), "wait timeout");
+      AddEdge(index, "wait.on_timeout", "timeout", n.wait().on_timeout());
+      break;
+    }
+    case v1::Node::kGoal: {
+      g.kind = NodeKind::kGoal;
+      g.blocking = true;
+      const FieldScope gs = node.Child("goal");
+      g.matchers.resize(1);
+      if (!n.goal().has_conversion()) {
+        gs.AddAt("conversion", "goal has no conversion event");
+      } else {
+        CompileMatcher(n.goal().conversion(), true, gs.Child("conversion"),
+                       &g.matchers[0]);
+      }
+      g.duration = PositiveDuration(n.goal().has_window(), n.goal().window(),
+                                    gs.Child("window"), "goal window");
+      AddEdge(index, "goal.on_converted", "converted", n.goal().on_converted());
+      AddEdge(index, "goal.on_expired", "expired", n.goal().on_expired());
+      break;
+    }
+    case v1::Node::kUpdate:
+      g.kind = NodeKind::kUpdate;
+      CompileUpdate(index, n.update(), node.Child("update"));
+      break;
+    case v1::Node::kExit:
+      g.kind = NodeKind::kExit;
+      break;
+    case v1::Node::KIND_NOT_SET:
+      node.AddAt("kind", "node has no kind: set one of trigger, filter, delay, split, "
+               "action, wait, goal, update, exit");
+      break;
+  }
+}
+
+void JourneyCompiler::CompileTrigger(int index, const v1::Trigger& t,
+                                     const FieldScope& scope) {
+  GraphNode& g = graph_->nodes[index];
+  switch (t.kind_case()) {
+    case v1::Trigger::kEvent: {
+      const FieldScope ev = scope.Child("event");
+      g.matchers.resize(1);
+      if (!t.event().has_matcher()) {
+        ev.AddAt("matcher", "event trigger has no matcher");
+      } else {
+        CompileMatcher(t.event().matcher(), false, ev.Child("matcher"),
+                       &g.matchers[0]);
+      }
+      if (t.event().has_profile_filter()) {
+        PredicateScope ctx{false, &graph_->declarations};
+        g.predicate = CompiledPredicate::Compile(
+            t.event().profile_filter(), ctx, ev.Child("profile_filter"));
+      }
+      break;
+    }
+    case v1::Trigger::kAudience:
+      break;
+    case v1::Trigger::kSequence: {
+      const FieldScope seq = scope.Child("sequence");
+      const v1::SequenceTrigger& s = t.sequence();
+      if (s.steps_size() < 2) {
+        seq.AddAt("steps", absl::StrCat("a sequence needs at least 2 steps, has ",
+                                        s.steps_size(),
+                                        "; use an event trigger for one"));
+      }
+      g.matchers.resize(s.steps_size());
+      for (int i = 0; i < s.steps_size(); ++i) {
+        CompileMatcher(s.steps(i), false, seq.Element("steps", i),
+                       &g.matchers[i]);
+      }
+      g.duration = PositiveDuration(s.has_within(), s.within(),
+                                    seq.Child("within"), "sequence window");
+      if (s.has_absent()) {
+        g.absent.emplace();
+        CompileMatcher(s.absent(), false, seq.Child("absent"), &*g.absent);
+        g.absent_within =
+            PositiveDuration(s.has_absent_within(), s.absent_within(),
+                             seq.Child("absent_within"), "absent_within");
+      } else if (s.has_absent_within()) {
+        seq.AddAt("absent_within", "absent_within is set but absent is not");
+      }
+      break;
+    }
+    case v1::Trigger::KIND_NOT_SET:
+      scope.Add("trigger has no kind: set event, audience or sequence");
+      break;
+  }
+  if (t.next().empty()) {
+    scope.AddAt("next", "trigger leads nowhere: set next");
+  }
+  AddEdge(index, "trigger.next", "next", t.next());
+}
+
+void JourneyCompiler::CompileDelay(int index, const v1::Delay& d,
+                                   const FieldScope& scope) {
+  GraphNode& g = graph_->nodes[index];
+  switch (d.kind_case()) {
+    case v1::Delay::kDuration:
+      g.duration = PositiveDuration(true, d.duration(),
+                                    scope.Child("duration"), "delay");
+      break;
+    case v1::Delay::kUntilTimeOfDay: {
+      const FieldScope tod = scope.Child("until_time_of_day");
+      const v1::TimeOfDay& t = d.until_time_of_day();
+      if (t.hour() < 0 || t.hour() > 23) {
+        tod.AddAt("hour", absl::StrCat("hour ", t.hour(), " is not in 0..23"));
+      }
+      if (t.minute() < 0 || t.minute() > 59) {
+        tod.AddAt("minute",
+                  absl::StrCat("minute ", t.minute(), " is not in 0..59"));
+      }
+      std::set<int> seen;
+      for (int i = 0; i < t.weekdays_size(); ++i) {
+        const int day = t.weekdays(i);
+        if (day == v1::WEEKDAY_UNSPECIFIED) {
+          tod.Element("weekdays", i).Add("weekday is WEEKDAY_UNSPECIFIED");
+        } else if (!seen.insert(day).second) {
+          tod.Element("weekdays", i)
+              .Add(absl::StrCat(v1::Weekday_Name(t.weekdays(i)),
+                                " is listed twice"));
+        } else if (day >= v1::MONDAY && day <= v1::SUNDAY) {
+          g.weekday_mask |= static_cast<uint8_t>(1u << (day - v1::MONDAY));
+        }
+      }
+      g.hour = t.hour();
+      g.minute = t.minute();
+      break;
+    }
+    case v1::Delay::kRelative: {
+      const FieldScope rel = scope.Child("relative");
+      const v1::RelativeDelay& r = d.relative();
+      std::string error;
+      std::optional<Path> path = ParsePath(r.path(), &error);
+      if (!path) {
+        rel.AddAt("path", error);
+      } else if (path->root == PathRoot::kEvent) {
+        rel.AddAt("path", absl::StrCat("\"", r.path(),
+                                       "\": a delay cannot read event.*; use "
+                                       "profile.* or entry.*"));
+      } else {
+        g.relative_path = *path;
+        auto it = graph_->declarations.find(r.path());
+        if (it != graph_->declarations.end() &&
+            it->second != Value::Type::kTimestamp &&
+            it->second != Value::Type::kString) {
+          rel.AddAt("path", absl::StrCat("\"", r.path(), "\" is declared ",
+                                         TypeName(it->second),
+                                         "; a relative delay needs a timestamp "
+                                         "(or an RFC 3339 string)"));
+        }
+      }
+      if (r.has_offset()) {
+        if (std::optional<absl::Duration> off = JourneyDuration(r.offset(), rel.Child("offset"))) {
+          g.duration = *off;
+        }
+      }
+      if (r.if_past() == v1::RelativeDelay::IF_PAST_UNSPECIFIED) {
+        rel.AddAt("if_past",
+                  "if_past is not set; say CONTINUE or EXIT for a time that "
+                  "has already passed");
+      }
+      break;
+    }
+    case v1::Delay::KIND_NOT_SET:
+      scope.Add("delay has no kind: set duration, until_time_of_day or relative");
+      break;
+  }
+  AddEdge(index, "delay.next", "next", d.next());
+}
+
+void JourneyCompiler::CompileSplit(int index, const v1::Split& s,
+                                   const FieldScope& scope) {
+  GraphNode& g = graph_->nodes[index];
+  if (s.variants_size() < 2) {
+    scope.AddAt("variants", absl::StrCat("a split needs at least 2 variants, has ",
+                                         s.variants_size()));
+  }
+  if (s.variants_size() > kMaxSplitVariants) {
+    scope.AddAt("variants", absl::StrCat("a split may have at most ", kMaxSplitVariants,
+                                         " variants, has ", s.variants_size()));
+  }
+  absl::flat_hash_set<std::string> names;
+  int controls = 0;
+  int64_t total = 0;
+  for (int i = 0; i < s.variants_size(); ++i) {
+    const v1::SplitVariant& v = s.variants(i);
+    const FieldScope vs = scope.Element("variants", i);
+    if (std::string e = CheckId(v.name(), "variant name"); !e.empty()) {
+      vs.AddAt("name", e);
+    } else if (!names.insert(v.name()).second) {
+      vs.AddAt("name", absl::StrCat("variant name \"", v.name(),
+                                    "\" is used twice"));
+    }
+    if (v.weight() <= 0) {
+      vs.AddAt("weight", absl::StrCat("weight is ", v.weight(),
+                                      "; weights must be positive"));
+    } else {
+      total += v.weight();
+    }
+    g.cumulative_weights.push_back(total);
+    if (v.control() && ++controls == 2) {
+      vs.AddAt("control", "more than one variant is marked control");
+    }
+    AddEdge(index, absl::StrCat(vs.field(), ".next"), v.name(), v.next());
+  }
+}
+
+void JourneyCompiler::CompileAction(int index, const v1::Action& a,
+                                    const FieldScope& scope) {
+  GraphNode& g = graph_->nodes[index];
+  if (a.channel().empty()) {
+    scope.AddAt("channel",
+                "action has no channel; name the channel a sink is "
+                "registered for, e.g. \"push\"");
+  } else if (std::string e = CheckId(a.channel(), "channel name"); !e.empty()) {
+    scope.AddAt("channel", e);
+  } else {
+    channel_names_.insert(a.channel());
+  }
+  if (a.template_id().empty()) {
+    scope.AddAt("template_id", "action has no template_id");
+  }
+  for (const auto& [key, value] : a.params()) {
+    CompiledParam& param = g.params.emplace_back();
+    param.key = key;
+    CompileTemplate(value, scope.Child(absl::StrCat("params[\"", key, "\"]")),
+                    &param.parts);
+  }
+  // Map order is unspecified; messages list parameters by key.
+  std::sort(g.params.begin(), g.params.end(),
+            [](const CompiledParam& x, const CompiledParam& y) { return x.key < y.key; });
+  if (a.has_await_delivery()) {
+    g.blocking = true;
+    g.duration = PositiveDuration(a.await_delivery().has_timeout(),
+                                  a.await_delivery().timeout(),
+                                  scope.Child("await_delivery.timeout"),
+                                  "delivery timeout");
+  }
+  AddEdge(index, "action.next", "next", a.next());
+  if (!a.on_failure().empty()) {
+    AddEdge(index, "action.on_failure", "on_failure", a.on_failure());
+  }
+}
+
+void JourneyCompiler::CompileTemplate(const std::string& text, const FieldScope& scope,
+                                      std::vector<CompiledParam::Part>* parts) {
+  size_t pos = 0;
+  size_t open;
+  while ((open = text.find("{{", pos)) != std::string::npos) {
+    const size_t end = text.find("}}", open + 2);
+    if (end == std::string::npos) {
+      scope.Add(absl::StrCat("unterminated placeholder at offset ", open,
+                             ": \"{{\" without \"}}\""));
+      return;
+    }
+    if (open > pos) parts->push_back({text.substr(pos, open - pos), std::nullopt});
+    std::string error;
+    std::optional<Path> path = ParsePath(
+        absl::StripAsciiWhitespace(absl::string_view(text).substr(open + 2, end - open - 2)),
+        &error);
+    if (!path) scope.Add(error);
+    parts->push_back({std::string(), std::move(path)});
+    pos = end + 2;
+  }
+  if (pos < text.size()) parts->push_back({text.substr(pos), std::nullopt});
+}
+
+void JourneyCompiler::CompileUpdate(int index, const v1::Update& u,
+                                    const FieldScope& scope) {
+  for (int i = 0; i < u.assignments_size(); ++i) {
+    const v1::Assignment& a = u.assignments(i);
+    const FieldScope as = scope.Element("assignments", i);
+    if (a.attribute().empty()) {
+      as.AddAt("attribute", "attribute name is empty");
+    } else if (a.attribute().find('.') != std::string::npos) {
+      as.AddAt("attribute", absl::StrCat("attribute \"", a.attribute(),
+                                         "\" contains '.'; write the bare "
+                                         "profile attribute name"));
+    }
+    CompiledOperand& operand = graph_->nodes[index].assignments.emplace_back();
+    switch (a.value().kind_case()) {
+      case v1::Operand::kLiteral: {
+        absl::StatusOr<Value> v = Value::FromProto(a.value().literal());
+        if (!v.ok()) {
+          as.AddAt("value.literal", std::string(v.status().message()));
+        } else {
+          operand.literal = *std::move(v);
+        }
+        break;
+      }
+      case v1::Operand::kPath: {
+        std::string error;
+        operand.path = ParsePath(a.value().path(), &error);
+        if (!operand.path) as.AddAt("value.path", error);
+        break;
+      }
+      case v1::Operand::KIND_NOT_SET:
+        as.AddAt("value", "assignment has no value: set literal or path");
+        break;
+    }
+  }
+  if (u.assignments_size() == 0 && u.unset_size() == 0 &&
+      u.add_tags_size() == 0 && u.remove_tags_size() == 0) {
+    scope.Add("update changes nothing: set assignments, unset, add_tags or "
+              "remove_tags");
+  }
+  AddEdge(index, "update.next", "next", u.next());
+}
+
+}  // namespace cairn::internal
