@@ -40,7 +40,7 @@
 #include "json/event_lines.h"
 #include "sim/generator.h"
 #include "sim/simulator.h"
-#include "snapshot/record_io.h"
+#include "util/record_io.h"
 #include "testing/deep_journey.h"
 #include "testing/snapshot_records.h"
 #include "testing/test_util.h"

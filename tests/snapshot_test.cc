@@ -14,7 +14,7 @@
 #include "cairn/cairn.h"
 #include "catch2/catch.hpp"
 #include "google/protobuf/util/json_util.h"
-#include "snapshot/record_io.h"
+#include "util/record_io.h"
 #include "testing/journeys.h"
 #include "testing/snapshot_records.h"
 #include "testing/test_util.h"

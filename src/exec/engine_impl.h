@@ -50,13 +50,14 @@
 #include "exec/sent_messages.h"
 #include "exec/subject_index.h"
 #include "predicate/predicate.h"
-#include "snapshot/record_arena.h"
-#include "snapshot/record_io.h"
+#include "util/record_io.h"
 #include "timer/local_time.h"
 #include "timer/timer_queue.h"
 
 namespace cairn {
 namespace internal {
+
+class RecordArena;  // snapshot/record_arena.h
 
 // What a timer in the engine's queue is for, and what its target is.
 enum class TimerKind : uint8_t {
@@ -201,6 +202,10 @@ class Engine::Impl {
   absl::Status ReadFreeSlots(const v1::SnapshotFreeSlots& fs);
   absl::Status ReadSeen(const v1::SnapshotSeen& seen);
   absl::Status ReadMessage(const v1::SnapshotMessage& sm);
+  // Timers read, with their sequence numbers, scheduled at the trailer.
+  using RestoredTimers = std::vector<std::pair<uint64_t, internal::Timer>>;
+  absl::Status ReadTimer(const v1::SnapshotTimer& st, RestoredTimers* restored);
+  void ScheduleRestoredTimers(RestoredTimers* restored);
   absl::Status CheckRestoredState() const;
   // CheckRestoredState's checks, part by part.
   absl::Status CheckEnrollments() const;

@@ -23,7 +23,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "cairn/status_macros.h"
-#include "snapshot/record_io.h"
+#include "util/record_io.h"
 
 namespace cairn::kafka {
 namespace {

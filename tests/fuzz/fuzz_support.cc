@@ -17,7 +17,7 @@
 #include "cairn/v1/snapshot.pb.h"
 #include "google/protobuf/arena.h"
 #include "google/protobuf/stubs/logging.h"
-#include "snapshot/record_io.h"
+#include "util/record_io.h"
 #include "testing/journeys.h"
 
 namespace cairn::fuzz {

@@ -24,7 +24,7 @@
 
 #include "cairn/v1/snapshot.pb.h"
 #include "fuzz_support.h"
-#include "snapshot/record_io.h"
+#include "util/record_io.h"
 
 namespace {
 

@@ -20,7 +20,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "fuzz_support.h"
-#include "snapshot/record_io.h"
+#include "util/record_io.h"
 
 namespace {
 

@@ -24,7 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "cairn/cairn.h"
 #include "catch2/catch.hpp"
-#include "snapshot/record_io.h"
+#include "util/record_io.h"
 #include "testing/test_util.h"
 
 namespace cairn::kafka {

@@ -12,7 +12,7 @@
 #include "cairn/cairn.h"
 #include "cairn/v1/snapshot.pb.h"
 #include "catch2/catch.hpp"
-#include "snapshot/record_io.h"
+#include "util/record_io.h"
 #include "testing/test_util.h"
 
 namespace cairn::testing {

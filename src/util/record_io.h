@@ -7,8 +7,8 @@
 //
 // Thread-safety: a writer or reader belongs to one thread.
 
-#ifndef CAIRN_SNAPSHOT_RECORD_IO_H_
-#define CAIRN_SNAPSHOT_RECORD_IO_H_
+#ifndef CAIRN_UTIL_RECORD_IO_H_
+#define CAIRN_UTIL_RECORD_IO_H_
 
 #include <cstdint>
 #include <istream>
@@ -57,4 +57,4 @@ class RecordReader {
 
 }  // namespace cairn::internal
 
-#endif  // CAIRN_SNAPSHOT_RECORD_IO_H_
+#endif  // CAIRN_UTIL_RECORD_IO_H_

@@ -1,6 +1,6 @@
 // Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
 
-#include "snapshot/record_io.h"
+#include "util/record_io.h"
 
 #include <algorithm>
 #include <array>

@@ -1,0 +1,244 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+//
+// Engine::Impl: the engine-wide snapshot records: the header (format,
+// options and deployed versions, which Restore compares), the clock (time,
+// id counters, stats), and each journey's state and each version's
+// counters, with the check that the counters agree with the enrollments.
+
+#include "exec/engine_impl.h"
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "cairn/hash.h"
+#include "cairn/journey_io.h"
+#include "cairn/options.h"
+#include "cairn/status_macros.h"
+#include "cairn/v1/snapshot.pb.h"
+#include "compile/journey_graph.h"
+#include "exec/engine_state.h"
+#include "snapshot/record_arena.h"
+#include "snapshot/snapshot_internal.h"
+#include "util/record_io.h"
+
+namespace cairn {
+
+using internal::ActionCounters;
+using internal::CountsInRange;
+using internal::Enrollment;
+using internal::JourneyEntry;
+using internal::JourneyVersion;
+using internal::kMaxRestoredCount;
+using internal::Nanos;
+using internal::ReadTime;
+using internal::SnapshotOutOfRange;
+using internal::StatFields;
+using internal::SumCounts;
+
+namespace {
+
+constexpr uint32_t kSnapshotFormat = 1;
+
+// A hash of the graph's definition in binary form, computed once per
+// compiled journey (see JourneyGraph::definition_fingerprint).
+uint64_t DefinitionFingerprint(const internal::JourneyGraph& g) {
+  uint64_t fingerprint = g.definition_fingerprint.load(std::memory_order_relaxed);
+  if (fingerprint == 0) {
+    // (Threads that race here compute the same value.)
+    absl::StatusOr<std::string> bytes = SerializeJourney(g.definition, JourneyFormat::kBinary);
+    fingerprint = StableHash64({bytes.ok() ? *bytes : std::string()});
+    g.definition_fingerprint.store(fingerprint, std::memory_order_relaxed);
+  }
+  return fingerprint;
+}
+
+}  // namespace
+
+uint64_t Engine::Impl::ComputeOptionsFingerprint() const {
+  std::string text = absl::StrCat(
+      absl::FormatDuration(options_.max_lateness), "|", absl::FormatDuration(options_.dedup_window),
+      "|", absl::FormatDuration(options_.delivery_report_window), "|",
+      options_.max_steps_per_input, "|", options_.opt_out_attribute, "|", options_.opt_out_event,
+      "|", options_.opt_in_event, "|", options_.holdout_percent, "|", options_.holdout_seed);
+  // Named only when not the default, so that snapshots written before these
+  // options existed still restore into an engine that keeps the defaults.
+  const EngineOptions defaults;
+  if (options_.max_input_lead != defaults.max_input_lead) {
+    absl::StrAppend(&text, "|lead:", absl::FormatDuration(options_.max_input_lead));
+  }
+  if (options_.max_input_bytes != defaults.max_input_bytes ||
+      options_.max_profile_attributes != defaults.max_profile_attributes ||
+      options_.max_profile_bytes != defaults.max_profile_bytes ||
+      options_.max_opt_out_channels != defaults.max_opt_out_channels ||
+      options_.max_instances_per_subject != defaults.max_instances_per_subject ||
+      options_.max_dedup_ids != defaults.max_dedup_ids) {
+    absl::StrAppend(&text, "|limits:", options_.max_input_bytes, ",",
+                    options_.max_profile_attributes, ",", options_.max_profile_bytes, ",",
+                    options_.max_opt_out_channels, ",", options_.max_instances_per_subject,
+                    ",", options_.max_dedup_ids);
+  }
+  for (const FrequencyCap& c : options_.frequency_caps) {
+    absl::StrAppend(&text, "|cap:", c.channel, ",", c.max_messages, ",",
+                    absl::FormatDuration(c.window));
+  }
+  for (const QuietHours& q : options_.quiet_hours) {
+    absl::StrAppend(&text, "|quiet:", q.channel, ",", q.start_hour, ":", q.start_minute, "-",
+                    q.end_hour, ":", q.end_minute);
+  }
+  return StableHash64({text});
+}
+
+// The header: format, options fingerprint, and the deployed versions.
+absl::Status Engine::Impl::WriteHeader(internal::RecordWriter* w,
+                                       internal::RecordArena* records) const {
+  v1::SnapshotRecord* r = records->Next();
+  v1::SnapshotHeader* h = r->mutable_header();
+  h->set_format_version(kSnapshotFormat);
+  h->set_options_fingerprint(options_fingerprint_);
+  for (const JourneyVersion& v : versions_) {
+    v1::SnapshotDeployedVersion* d = h->add_versions();
+    d->set_journey_id(v.graph->definition.id());
+    d->set_version(v.compiled->version());
+    d->set_definition_fingerprint(DefinitionFingerprint(*v.graph));
+  }
+  CAIRN_RETURN_IF_ERROR(w->Write(*r));
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::ReadHeader(const v1::SnapshotHeader& header) const {
+  if (header.format_version() > kSnapshotFormat) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "snapshot: format version ", header.format_version(), " is newer than this engine's (",
+        kSnapshotFormat, ")"));
+  }
+  if (header.options_fingerprint() != options_fingerprint_) {
+    return absl::FailedPreconditionError(
+        "snapshot: taken with different EngineOptions (policies, windows or limits)");
+  }
+  for (int i = 0; i < header.versions_size(); ++i) {
+    const v1::SnapshotDeployedVersion& d = header.versions(i);
+    if (static_cast<size_t>(i) >= versions_.size() ||
+        versions_[i].graph->definition.id() != d.journey_id() ||
+        versions_[i].compiled->version() != d.version()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "snapshot: journey ", d.journey_id(), " version ", d.version(),
+          " is not deployed (deploy the snapshot's journeys, in the same order, first)"));
+    }
+    if (DefinitionFingerprint(*versions_[i].graph) != d.definition_fingerprint()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "snapshot: journey ", d.journey_id(), " version ", d.version(),
+          " is deployed with a different definition"));
+    }
+  }
+  if (static_cast<size_t>(header.versions_size()) != versions_.size()) {
+    return absl::FailedPreconditionError(
+        "snapshot: the engine has journeys deployed that the snapshot does not know");
+  }
+  return absl::OkStatus();
+}
+
+// Engine time, id counters and stats.
+absl::Status Engine::Impl::WriteClock(internal::RecordWriter* w,
+                                      internal::RecordArena* records) const {
+  v1::SnapshotRecord* r = records->Next();
+  v1::SnapshotClock* c = r->mutable_clock();
+  c->set_now_nanos(Nanos(now_));
+  c->set_next_enrollment_uid(next_enrollment_uid_);
+  // Timers are written in firing order, numbered from 0 (see below).
+  c->set_next_timer_seq(timers_.size());
+  c->set_in_flight(in_flight_);
+  EngineStats stats = stats_;
+  for (int64_t* f : StatFields(&stats)) c->add_stats(*f);
+  CAIRN_RETURN_IF_ERROR(w->Write(*r));
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::ReadClock(const v1::SnapshotClock& c) {
+  if (!ReadTime(c.now_nanos(), false, &now_)) return SnapshotOutOfRange("engine time");
+  if (c.next_enrollment_uid() > static_cast<uint64_t>(kMaxRestoredCount)) {
+    return SnapshotOutOfRange("next enrollment id");
+  }
+  next_enrollment_uid_ = c.next_enrollment_uid();
+  if (c.in_flight() < 0 || c.in_flight() > kMaxRestoredCount) {
+    return SnapshotOutOfRange("in-flight count");
+  }
+  in_flight_ = c.in_flight();
+  std::vector<int64_t*> fields = StatFields(&stats_);
+  for (int i = 0; i < c.stats_size() && i < static_cast<int>(fields.size()); ++i) {
+    if (c.stats(i) < 0 || c.stats(i) > kMaxRestoredCount) return SnapshotOutOfRange("engine stat");
+    *fields[i] = c.stats(i);
+  }
+  return absl::OkStatus();
+}
+
+// Each journey id's state, then each version's counters.
+absl::Status Engine::Impl::WriteJourneys(internal::RecordWriter* w,
+                                         internal::RecordArena* records) const {
+  for (const JourneyEntry& j : journeys_) {
+    v1::SnapshotRecord* r = records->Next();
+    r->mutable_journey()->set_journey_id(j.id);
+    r->mutable_journey()->set_state(j.state);
+    CAIRN_RETURN_IF_ERROR(w->Write(*r));
+  }
+  for (size_t i = 0; i < versions_.size(); ++i) {
+    v1::SnapshotRecord* r = records->Next();
+    r->mutable_counters()->set_version_index(static_cast<uint32_t>(i));
+    internal::FillVersionReport(versions_[i], r->mutable_counters()->mutable_report());
+    CAIRN_RETURN_IF_ERROR(w->Write(*r));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::ReadJourney(const v1::SnapshotJourney& j) {
+  auto it = journey_index_.find(j.journey_id());
+  if (it == journey_index_.end()) return SnapshotOutOfRange("journey id");
+  journeys_[it->second].state = j.state();
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::ReadCounters(const v1::SnapshotVersionCounters& vc) {
+  if (vc.version_index() >= versions_.size()) return SnapshotOutOfRange("version index");
+  if (!CountsInRange(vc.report())) return SnapshotOutOfRange("journey report count");
+  internal::ReadVersionReport(vc.report(), &versions_[vc.version_index()]);
+  return absl::OkStatus();
+}
+
+// Counters agree with the enrollments and with each other, as they do in a
+// running engine.
+absl::Status Engine::Impl::CheckCounters() const {
+  std::vector<std::vector<int64_t>> at_node(versions_.size());
+  for (size_t v = 0; v < versions_.size(); ++v) {
+    at_node[v].assign(versions_[v].graph->nodes.size(), 0);
+  }
+  for (const Enrollment& e : enrollments_) {
+    if (e.live) ++at_node[e.version][e.node];
+  }
+  for (size_t v = 0; v < versions_.size(); ++v) {
+    const internal::VersionCounters& c = versions_[v].counters;
+    int64_t in_version = 0;
+    for (size_t n = 0; n < at_node[v].size(); ++n) {
+      if (c.nodes[n].current != at_node[v][n] || c.nodes[n].entered < 0) {
+        return SnapshotOutOfRange("node counters");
+      }
+      in_version += at_node[v][n];
+      const ActionCounters& a = c.actions[n];
+      const int64_t undelivered = SumCounts(a.undelivered);
+      if (a.sent < 0 || a.delivered < 0 || a.unreported < 0 || undelivered < 0 ||
+          SumCounts(a.failed) < 0 || a.sent < a.delivered + undelivered + a.unreported) {
+        return SnapshotOutOfRange("action counters");
+      }
+    }
+    if (c.exited < 0 || c.migrated_in < 0 || c.migrated_in > c.entered ||
+        c.entered - c.exited != in_version || SumCounts(c.exits) != c.exited) {
+      return SnapshotOutOfRange("version counters");
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace cairn
