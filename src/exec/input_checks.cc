@@ -52,7 +52,7 @@ absl::Status CheckAttributes(const Attributes& attributes, absl::string_view inp
         }
         break;
       case Value::Type::kTimestamp:
-        if (!TimeFromProto(TimeToProto(value.timestamp_value())).ok()) {
+        if (!IsTimestampTime(value.timestamp_value())) {
           return absl::InvalidArgumentError(
               absl::StrCat(input, ": ", kind, " ", Quoted(name),
                            " is a time outside 0001-01-01..9999-12-31"));

@@ -15,7 +15,6 @@
 #include "absl/strings/charconv.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/time/civil_time.h"
 #include "cairn/journey_io.h"
 #include "cairn/status_macros.h"
 #include "cairn/v1/input.pb.h"
@@ -24,20 +23,15 @@
 #include "json/json.h"
 #include "kafka/json_write.h"
 #include "json/event_lines.h"
+#include "util/overloaded.h"
 #include "util/proto_time.h"
 
 namespace cairn::kafka {
 namespace {
 
 using internal::AppendField;
+using cairn::internal::Overloaded;
 using internal::Quote;
-
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 constexpr char kKinds[] = "event, profile, enroll, delivery, tick, state";
 
@@ -45,13 +39,11 @@ absl::Status Invalid(absl::string_view kind, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(kind, ": ", what));
 }
 
+// A record's time is a google.protobuf.Timestamp in the proto format, so the
+// range is the Timestamp's in both formats.
 absl::Status CheckTime(absl::string_view kind, absl::Time t) {
-  static const absl::Time kMin =
-      absl::FromCivil(absl::CivilSecond(1, 1, 1, 0, 0, 0), absl::UTCTimeZone());
-  static const absl::Time kEnd =
-      absl::FromCivil(absl::CivilSecond(10000, 1, 1, 0, 0, 0), absl::UTCTimeZone());
   if (t == absl::InfinitePast()) return Invalid(kind, "time is not set");
-  if (t < kMin || t >= kEnd) {
+  if (!cairn::internal::IsTimestampTime(t)) {
     return Invalid(kind, absl::StrCat("time ", json::FormatEventTime(t),
                                       " is outside 0001-01-01..9999-12-31"));
   }
