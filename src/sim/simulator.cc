@@ -5,12 +5,14 @@
 #include <memory>
 #include <queue>
 #include <tuple>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "cairn/hash.h"
+#include "cairn/input.h"
 #include "cairn/status_macros.h"
 #include "json/event_lines.h"
 
@@ -210,7 +212,9 @@ absl::StatusOr<SimResult> Simulate(const v1::Journey& journey, std::istream& eve
       ++result.profile_lines;
       absl::StatusOr<json::ProfileLine> p = json::ParseProfileLine(pline);
       absl::Status applied =
-          p.ok() ? engine.UpsertProfile(p->subject_id, p->attributes, start, p->subject_type)
+          p.ok() ? engine.Apply(ProfileUpdate{std::move(p->subject_id),
+                                              std::move(p->subject_type),
+                                              std::move(p->attributes), start})
                  : p.status();
       if (!applied.ok()) {
         absl::Status s = bad_line(profiles_name, pno, applied, &result.bad_profile_lines);
@@ -227,7 +231,7 @@ absl::StatusOr<SimResult> Simulate(const v1::Journey& journey, std::istream& eve
       const absl::Time timer = engine.next_timer_time();
       if (std::min(report, timer) > t) return absl::OkStatus();
       if (timer < report) {
-        CAIRN_RETURN_IF_ERROR(engine.AdvanceTo(timer));
+        CAIRN_RETURN_IF_ERROR(engine.Apply(ClockTick{timer}));
         continue;
       }
       PendingReport r = reports.top();
@@ -235,8 +239,9 @@ absl::StatusOr<SimResult> Simulate(const v1::Journey& journey, std::istream& eve
       ++r.stats->delivered;
       // Rejections (the message's wait already timed out) are counted by
       // the engine itself.
-      (void)engine.ReportDelivery(r.message_id, DeliveryOutcome::kDelivered,
-                                  std::max(r.time, engine.now()));
+      (void)engine.Apply(DeliveryReport{std::move(r.message_id), DeliveryOutcome::kDelivered,
+                                        /*reason=*/"", /*subject_id=*/"",
+                                        std::max(r.time, engine.now())});
     }
   };
 
@@ -249,17 +254,17 @@ absl::StatusOr<SimResult> Simulate(const v1::Journey& journey, std::istream& eve
     // time to each event (max_input_lead would otherwise refuse an event
     // after a quiet night). AdvanceTo refuses only a time the engine cannot
     // hold, which Ingest then rejects and counts.
-    if (event.time > engine.now()) (void)engine.AdvanceTo(event.time);
+    if (event.time > engine.now()) (void)engine.Apply(ClockTick{event.time});
     // Engine rejections (late, duplicate, bad strings or times) are counted
-    // in its stats.
-    (void)engine.Ingest(event);
+    // in its stats. The event moves into the input: the next line replaces it.
+    (void)engine.Apply(std::move(event));
     have = next_event(&event);
     if (!have.ok()) return have.status();
   }
   result.until = options.until ? *options.until
                                : std::max(result.last_event, start) + absl::Hours(24 * 7);
   CAIRN_RETURN_IF_ERROR(run_until(result.until));
-  CAIRN_RETURN_IF_ERROR(engine.AdvanceTo(result.until));
+  CAIRN_RETURN_IF_ERROR(engine.Apply(ClockTick{result.until}));
   absl::StatusOr<v1::JourneyReport> report = engine.Report(journey.id());
   if (!report.ok()) return report.status();
   result.report = *std::move(report);
