@@ -210,10 +210,10 @@ void BM_KafkaWorker(benchmark::State& state) {
     for (const auto& j : journeys) Check(engine.Deploy(j).ok(), "cannot deploy");
     const auto started = std::chrono::steady_clock::now();
     for (const Record& r : records) {
-      absl::StatusOr<cairn::kafka::EngineInput> input =
+      absl::StatusOr<cairn::EngineInput> input =
           cairn::kafka::DecodeRecord(r.key, cairn::kafka::kJsonFormat, r.payload);
       Check(input.ok(), "cannot decode");
-      (void)cairn::kafka::ApplyInput(*input, engine);
+      (void)engine.Apply(*input);
     }
     engine_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
                          .count();

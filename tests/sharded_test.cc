@@ -360,8 +360,11 @@ TEST_CASE("ShardedEngine rejects inputs without a subject and hands engine error
   CHECK((*engine)->Ingest(no_subject).message() == "event view: subject_id is empty");
   CHECK((*engine)->Enroll("promo", "", Options().start_time).code() ==
         absl::StatusCode::kInvalidArgument);
-  CHECK((*engine)->UpsertProfile("", kZone, Options().start_time).code() ==
-        absl::StatusCode::kInvalidArgument);
+  // In the engine's words, as the engine itself would refuse them.
+  CHECK((*engine)->UpsertProfile("", kZone, Options().start_time).message() ==
+        "UpsertProfile: subject id is empty");
+  Event no_subject_unnamed;
+  CHECK((*engine)->Ingest(no_subject_unnamed).message() == "event (unnamed): subject_id is empty");
   CHECK((*engine)->ReportDelivery("", "0123456789abcdef", DeliveryOutcome::kDelivered,
                                   Options().start_time)
             .code() == absl::StatusCode::kInvalidArgument);

@@ -8,6 +8,7 @@
 
 #include "cairn/engine.h"      // IWYU pragma: export
 #include "cairn/event.h"       // IWYU pragma: export
+#include "cairn/input.h"       // IWYU pragma: export
 #include "cairn/hash.h"        // IWYU pragma: export
 #include "cairn/journey.h"     // IWYU pragma: export
 #include "cairn/journey_io.h"  // IWYU pragma: export

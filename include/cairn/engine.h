@@ -3,7 +3,8 @@
 // cairn::Engine: runs deployed journeys for every subject, deterministically.
 //
 // Inputs each carry their own time: Ingest (events), Enroll (audience
-// entries), UpsertProfile, ReportDelivery, AdvanceTo. Engine time only moves
+// entries), UpsertProfile, ReportDelivery, AdvanceTo, or any of them as one
+// EngineInput value (cairn/input.h) through Apply. Engine time only moves
 // forward: each input first fires every timer due at or before its time (in
 // due-time, then scheduling order), then is applied. The engine never reads a
 // clock, uses no randomness and lets no hash-map order reach an output: the
@@ -42,6 +43,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "cairn/event.h"
+#include "cairn/input.h"  // IWYU pragma: export (EngineInput, DeliveryOutcome)
 #include "cairn/journey.h"
 #include "cairn/options.h"
 #include "cairn/sink.h"
@@ -49,12 +51,6 @@
 #include "cairn/v1/report.pb.h"
 
 namespace cairn {
-
-// What a delivery report says about a message.
-enum class DeliveryOutcome {
-  kDelivered,
-  kFailed,
-};
 
 // Engine-wide input counters. Every input lands in exactly one of
 // applied / rejected per kind; late and duplicate inputs are also counted.
@@ -224,6 +220,16 @@ class Engine {
   // before engine time is OK and does nothing (nothing to fire).
   // InvalidArgument for an infinite time (check next_timer_time() first).
   absl::Status AdvanceTo(absl::Time time);
+
+  // Applies an input of any kind (cairn/input.h) through the method its
+  // kind names, with the input's fields as arguments: Ingest, UpsertProfile,
+  // Enroll, ReportDelivery (a report's subject_id is not read) or
+  // AdvanceTo. A deploy or state change first moves engine time to its
+  // time with AdvanceTo, so that the timers due by then fire even when the
+  // change is refused, and then calls Deploy or SetJourneyState (skipped
+  // when AdvanceTo refuses the time). Returns the status of the method
+  // that decided: the same as calling it directly.
+  absl::Status Apply(const EngineInput& input);
 
   // ---- Outputs ----
 

@@ -97,8 +97,9 @@ class ShardedEngine {
 
   // ---- Inputs: queued to the subject's shard, applied asynchronously ----
   // Each returns InvalidArgument without queueing when the subject id is
-  // empty (it has no shard), and OK otherwise; the Engine's own verdict
-  // goes to on_rejected and the shard's stats.
+  // empty (it has no shard; Ingest and UpsertProfile word it as the Engine
+  // does), and OK otherwise; the Engine's own verdict goes to on_rejected
+  // and the shard's stats.
 
   absl::Status Ingest(Event event);
 

@@ -52,7 +52,7 @@ absl::Status CheckAttributes(const Attributes& attributes, absl::string_view inp
         }
         break;
       case Value::Type::kTimestamp:
-        if (!TimeFromProto(TimeToProto(value.timestamp_value())).ok()) {
+        if (!IsTimestampTime(value.timestamp_value())) {
           return absl::InvalidArgumentError(
               absl::StrCat(input, ": ", kind, " ", Quoted(name),
                            " is a time outside 0001-01-01..9999-12-31"));
@@ -90,12 +90,19 @@ absl::Status CheckInputBytes(int64_t bytes, int64_t max_bytes, absl::string_view
                                                  max_bytes));
 }
 
+absl::Status CheckEventSubject(const Event& event) {
+  if (!event.subject_id.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "event ", event.name.empty() ? "(unnamed)" : Escaped(event.name), ": subject_id is empty"));
+}
+
+absl::Status CheckProfileSubject(absl::string_view subject_id) {
+  if (!subject_id.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError("UpsertProfile: subject id is empty");
+}
+
 absl::Status CheckEvent(const Event& event, int64_t max_bytes) {
-  if (event.subject_id.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("event ", event.name.empty() ? "(unnamed)" : Escaped(event.name),
-                     ": subject_id is empty"));
-  }
+  if (event.subject_id.empty()) return CheckEventSubject(event);
   if (event.name.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("event of subject ", Escaped(event.subject_id), ": name is empty"));
@@ -129,9 +136,7 @@ absl::Status CheckEvent(const Event& event, int64_t max_bytes) {
 
 absl::Status CheckProfileUpdate(absl::string_view subject_id, absl::string_view subject_type,
                                 const Attributes& attributes, int64_t max_bytes) {
-  if (subject_id.empty()) {
-    return absl::InvalidArgumentError("UpsertProfile: subject id is empty");
-  }
+  if (subject_id.empty()) return CheckProfileSubject(subject_id);
   bool names_set = true;
   for (const auto& [name, value] : attributes) names_set = names_set && !name.empty();
   const int64_t bytes =

@@ -46,12 +46,21 @@ int64_t TextBytes(absl::string_view name, const Value& value);
 // OK when `bytes` <= `max_bytes`; else InvalidArgument naming `input`.
 absl::Status CheckInputBytes(int64_t bytes, int64_t max_bytes, absl::string_view input);
 
-// An event's required fields (subject id, name, a finite time), its strings
-// and properties, and its size (at most `max_bytes` of text).
+// The rule that an event names its subject, in the one wording the engine
+// and ShardedEngine (which needs the subject to pick a shard) share:
+// "event NAME: subject_id is empty" ("(unnamed)" for an empty name).
+absl::Status CheckEventSubject(const Event& event);
+
+// The same rule for a profile update: "UpsertProfile: subject id is empty".
+absl::Status CheckProfileSubject(absl::string_view subject_id);
+
+// An event's required fields (subject id, by CheckEventSubject; name; a
+// finite time), its strings and properties, and its size (at most
+// `max_bytes` of text).
 absl::Status CheckEvent(const Event& event, int64_t max_bytes);
 
-// A profile update's subject (non-empty), attribute names (non-empty),
-// strings and size (at most `max_bytes` of text).
+// A profile update's subject (non-empty, by CheckProfileSubject), attribute
+// names (non-empty), strings and size (at most `max_bytes` of text).
 absl::Status CheckProfileUpdate(absl::string_view subject_id, absl::string_view subject_type,
                                 const Attributes& attributes, int64_t max_bytes);
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <system_error>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
@@ -15,7 +16,6 @@
 #include "absl/strings/charconv.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/time/civil_time.h"
 #include "cairn/journey_io.h"
 #include "cairn/status_macros.h"
 #include "cairn/v1/input.pb.h"
@@ -24,20 +24,15 @@
 #include "json/json.h"
 #include "kafka/json_write.h"
 #include "json/event_lines.h"
+#include "util/overloaded.h"
 #include "util/proto_time.h"
 
 namespace cairn::kafka {
 namespace {
 
 using internal::AppendField;
+using cairn::internal::Overloaded;
 using internal::Quote;
-
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 constexpr char kKinds[] = "event, profile, enroll, delivery, tick, state";
 
@@ -45,13 +40,11 @@ absl::Status Invalid(absl::string_view kind, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(kind, ": ", what));
 }
 
+// A record's time is a google.protobuf.Timestamp in the proto format, so the
+// range is the Timestamp's in both formats.
 absl::Status CheckTime(absl::string_view kind, absl::Time t) {
-  static const absl::Time kMin =
-      absl::FromCivil(absl::CivilSecond(1, 1, 1, 0, 0, 0), absl::UTCTimeZone());
-  static const absl::Time kEnd =
-      absl::FromCivil(absl::CivilSecond(10000, 1, 1, 0, 0, 0), absl::UTCTimeZone());
   if (t == absl::InfinitePast()) return Invalid(kind, "time is not set");
-  if (t < kMin || t >= kEnd) {
+  if (!cairn::internal::IsTimestampTime(t)) {
     return Invalid(kind, absl::StrCat("time ", json::FormatEventTime(t),
                                       " is outside 0001-01-01..9999-12-31"));
   }
@@ -125,9 +118,9 @@ absl::StatusOr<EngineInput> ProfileFromJson(const json::JsonValue& object) {
   return EngineInput(std::move(p));
 }
 
-absl::StatusOr<EngineInput> EnrollmentFromJson(const json::JsonValue& object) {
+absl::StatusOr<EngineInput> EnrollFromJson(const json::JsonValue& object) {
   CAIRN_RETURN_IF_ERROR(json::CheckJsonKeys(object, {"journey", "subject", "context", "time"}));
-  Enrollment e;
+  EnrollRequest e;
   CAIRN_ASSIGN_OR_RETURN(e.journey_id, json::JsonStringField(object, "journey", true));
   CAIRN_ASSIGN_OR_RETURN(e.subject_id, json::JsonStringField(object, "subject", true));
   CAIRN_ASSIGN_OR_RETURN(e.context, json::JsonAttributesField(object, "context", "context"));
@@ -206,7 +199,7 @@ absl::StatusOr<EngineInput> DecodeJson(absl::string_view key, absl::string_view 
   } else if (kind == "profile") {
     parse = ProfileFromJson;
   } else if (kind == "enroll") {
-    parse = EnrollmentFromJson;
+    parse = EnrollFromJson;
   } else if (kind == "delivery") {
     parse = DeliveryFromJson;
   } else if (kind == "tick") {
@@ -319,7 +312,7 @@ absl::StatusOr<EngineInput> ProfileFromProto(const v1::ProfileUpdate& p, absl::s
 
 // An enrollment record; its subject defaults to the record's key.
 absl::StatusOr<EngineInput> EnrollmentFromProto(const v1::Enrollment& p, absl::string_view key) {
-  Enrollment e;
+  EnrollRequest e;
   e.journey_id = p.journey_id();
   e.subject_id = SubjectOrKey(p.subject_id(), key);
   CAIRN_ASSIGN_OR_RETURN(e.time, TimeFromProto("enroll", p.has_time(), p.time()));
@@ -457,39 +450,6 @@ absl::StatusOr<v1::JourneyState> JourneyStateFromName(absl::string_view name) {
       "\"state\" ", Quote(name), " is not \"active\", \"paused\" or \"stopped\""));
 }
 
-absl::string_view InputKindName(const EngineInput& input) {
-  return std::visit(Overloaded{
-                        [](const Event&) { return absl::string_view("event"); },
-                        [](const ProfileUpdate&) { return absl::string_view("profile"); },
-                        [](const Enrollment&) { return absl::string_view("enroll"); },
-                        [](const DeliveryReport&) { return absl::string_view("delivery"); },
-                        [](const ClockTick&) { return absl::string_view("tick"); },
-                        [](const JourneyDeploy&) { return absl::string_view("deploy"); },
-                        [](const JourneyStateChange&) { return absl::string_view("state"); },
-                    },
-                    input);
-}
-
-absl::Time InputTime(const EngineInput& input) {
-  return std::visit([](const auto& i) { return i.time; }, input);
-}
-
-absl::string_view InputSubject(const EngineInput& input) {
-  return std::visit(Overloaded{
-                        [](const ClockTick&) { return absl::string_view(); },
-                        [](const JourneyDeploy&) { return absl::string_view(); },
-                        [](const JourneyStateChange&) { return absl::string_view(); },
-                        [](const auto& i) { return absl::string_view(i.subject_id); },
-                    },
-                    input);
-}
-
-bool IsBroadcast(const EngineInput& input) {
-  return std::holds_alternative<ClockTick>(input) ||
-         std::holds_alternative<JourneyDeploy>(input) ||
-         std::holds_alternative<JourneyStateChange>(input);
-}
-
 absl::Status ValidateInput(const EngineInput& input) {
   const absl::string_view kind = InputKindName(input);
   CAIRN_RETURN_IF_ERROR(std::visit(
@@ -501,7 +461,7 @@ absl::Status ValidateInput(const EngineInput& input) {
           [&](const ProfileUpdate& p) -> absl::Status {
             return CheckNotEmpty(kind, "subject_id", p.subject_id);
           },
-          [&](const Enrollment& e) -> absl::Status {
+          [&](const EnrollRequest& e) -> absl::Status {
             CAIRN_RETURN_IF_ERROR(CheckNotEmpty(kind, "journey_id", e.journey_id));
             return CheckNotEmpty(kind, "subject_id", e.subject_id);
           },
@@ -550,32 +510,6 @@ absl::StatusOr<EngineInput> DecodeRecord(absl::string_view key,
   return input;
 }
 
-absl::Status ApplyInput(const EngineInput& input, Engine& engine) {
-  return std::visit(
-      Overloaded{
-          [&](const Event& e) { return engine.Ingest(e); },
-          [&](const ProfileUpdate& p) {
-            return engine.UpsertProfile(p.subject_id, p.attributes, p.time, p.subject_type);
-          },
-          [&](const Enrollment& e) {
-            return engine.Enroll(e.journey_id, e.subject_id, e.time, e.context);
-          },
-          [&](const DeliveryReport& d) {
-            return engine.ReportDelivery(d.message_id, d.outcome, d.time, d.reason);
-          },
-          [&](const ClockTick& t) { return engine.AdvanceTo(t.time); },
-          [&](const JourneyDeploy& d) {
-            absl::Status s = engine.AdvanceTo(d.time);
-            return s.ok() ? engine.Deploy(d.journey) : s;
-          },
-          [&](const JourneyStateChange& c) {
-            absl::Status s = engine.AdvanceTo(c.time);
-            return s.ok() ? engine.SetJourneyState(c.journey_id, c.state) : s;
-          },
-      },
-      input);
-}
-
 absl::StatusOr<std::string> EncodeJsonRecord(const EngineInput& input) {
   CAIRN_RETURN_IF_ERROR(ValidateInput(input));
   std::string out = "{";
@@ -604,7 +538,7 @@ absl::StatusOr<std::string> EncodeJsonRecord(const EngineInput& input) {
             AppendTimeField(p.time, &out);
             return absl::OkStatus();
           },
-          [&](const Enrollment& e) -> absl::Status {
+          [&](const EnrollRequest& e) -> absl::Status {
             AppendField("kind", "enroll", &out);
             AppendField("journey", e.journey_id, &out);
             AppendField("subject", e.subject_id, &out);
@@ -677,7 +611,7 @@ absl::StatusOr<std::string> EncodeProtoRecord(const EngineInput& input) {
             }
             return absl::OkStatus();
           },
-          [&](const Enrollment& e) -> absl::Status {
+          [&](const EnrollRequest& e) -> absl::Status {
             v1::Enrollment* p = record.mutable_enroll();
             p->set_journey_id(e.journey_id);
             p->set_subject_id(e.subject_id);

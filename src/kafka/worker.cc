@@ -581,7 +581,7 @@ void Worker::Impl::Apply(const rd_kafka_message_t* m) {
   } else if (std::holds_alternative<JourneyDeploy>(*input) ||
              std::holds_alternative<JourneyStateChange>(*input)) {
     ApplyJourneyChange(m->partition, m->offset, *input, state);
-  } else if (ApplyInput(*input, *state.engine).ok()) {
+  } else if (state.engine->Apply(*input).ok()) {
     ++stats_.records_applied;
   } else {
     ++state.rejected;
@@ -602,7 +602,7 @@ void Worker::Impl::ApplyJourneyChange(int32_t partition, int64_t offset,
   const auto* change = std::get_if<JourneyStateChange>(&input);
   absl::Status s =
       deploy != nullptr ? RegisterChannels(deploy->journey, *state.engine) : absl::OkStatus();
-  if (s.ok()) s = ApplyInput(input, *state.engine);
+  if (s.ok()) s = state.engine->Apply(input);
   const std::string what =
       deploy != nullptr
           ? absl::StrCat("deploy of journey ", Quote(deploy->journey.id()), " version ",

@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "cairn/hash.h"
 #include "cairn/status_macros.h"
+#include "exec/input_checks.h"
 #include "exec/stable_hasher.h"
 
 namespace cairn {
@@ -274,10 +275,8 @@ ShardedEngine::Shard& ShardedEngine::ShardFor(absl::string_view subject_id) {
 }
 
 absl::Status ShardedEngine::Ingest(Event event) {
-  if (event.subject_id.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "event ", event.name.empty() ? "(unnamed)" : event.name, ": subject_id is empty"));
-  }
+  // No subject, no shard: refused here, in the engine's words.
+  if (event.subject_id.empty()) return internal::CheckEventSubject(event);
   ShardFor(event.subject_id).AddEvent(std::move(event));
   return absl::OkStatus();
 }
@@ -332,9 +331,7 @@ absl::Status ShardedEngine::Enroll(absl::string_view journey_id, absl::string_vi
 
 absl::Status ShardedEngine::UpsertProfile(absl::string_view subject_id, Attributes attributes,
                                           absl::Time time, absl::string_view subject_type) {
-  if (subject_id.empty()) {
-    return absl::InvalidArgumentError("profile update: subject id is empty");
-  }
+  if (subject_id.empty()) return internal::CheckProfileSubject(subject_id);
   ShardFor(subject_id).Add([&](Input& in) {
     in.kind = Input::Kind::kProfile;
     in.event.subject_id = std::string(subject_id);

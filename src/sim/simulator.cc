@@ -5,12 +5,14 @@
 #include <memory>
 #include <queue>
 #include <tuple>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "cairn/hash.h"
+#include "cairn/input.h"
 #include "cairn/status_macros.h"
 #include "json/event_lines.h"
 
@@ -189,7 +191,9 @@ class Replay {
       ++result_->profile_lines;
       absl::StatusOr<json::ProfileLine> p = json::ParseProfileLine(pline);
       absl::Status applied =
-          p.ok() ? engine_.UpsertProfile(p->subject_id, p->attributes, start, p->subject_type)
+          p.ok() ? engine_.Apply(ProfileUpdate{std::move(p->subject_id),
+                                               std::move(p->subject_type),
+                                               std::move(p->attributes), start})
                  : p.status();
       if (!applied.ok()) {
         absl::Status s =
@@ -208,7 +212,7 @@ class Replay {
       const absl::Time timer = engine_.next_timer_time();
       if (std::min(report, timer) > t) return absl::OkStatus();
       if (timer < report) {
-        CAIRN_RETURN_IF_ERROR(engine_.AdvanceTo(timer));
+        CAIRN_RETURN_IF_ERROR(engine_.Apply(ClockTick{timer}));
         continue;
       }
       PendingReport r = reports_.top();
@@ -216,13 +220,15 @@ class Replay {
       ++r.stats->delivered;
       // Rejections (the message's wait already timed out) are counted by
       // the engine itself.
-      (void)engine_.ReportDelivery(r.message_id, DeliveryOutcome::kDelivered,
-                                   std::max(r.time, engine_.now()));
+      (void)engine_.Apply(DeliveryReport{std::move(r.message_id), DeliveryOutcome::kDelivered,
+                                         /*reason=*/"", /*subject_id=*/"",
+                                         std::max(r.time, engine_.now())});
     }
   }
 
-  // Plays what is due before `event`, then the event itself.
-  absl::Status Play(const Event& event) {
+  // Plays what is due before `event`, then the event itself (moved into
+  // the engine's input).
+  absl::Status Play(Event event) {
     if (result_->first_event == absl::InfinitePast()) result_->first_event = event.time;
     result_->last_event = std::max(result_->last_event, event.time);
     CAIRN_RETURN_IF_ERROR(RunUntil(event.time));
@@ -230,10 +236,10 @@ class Replay {
     // time to each event (max_input_lead would otherwise refuse an event
     // after a quiet night). AdvanceTo refuses only a time the engine cannot
     // hold, which Ingest then rejects and counts.
-    if (event.time > engine_.now()) (void)engine_.AdvanceTo(event.time);
+    if (event.time > engine_.now()) (void)engine_.Apply(ClockTick{event.time});
     // Engine rejections (late, duplicate, bad strings or times) are counted
     // in its stats.
-    (void)engine_.Ingest(event);
+    (void)engine_.Apply(std::move(event));
     return absl::OkStatus();
   }
 
@@ -241,7 +247,7 @@ class Replay {
   // report and the engine's stats into the result.
   absl::Status Finish(const std::string& journey_id) {
     CAIRN_RETURN_IF_ERROR(RunUntil(result_->until));
-    CAIRN_RETURN_IF_ERROR(engine_.AdvanceTo(result_->until));
+    CAIRN_RETURN_IF_ERROR(engine_.Apply(ClockTick{result_->until}));
     absl::StatusOr<v1::JourneyReport> report = engine_.Report(journey_id);
     if (!report.ok()) return report.status();
     result_->report = *std::move(report);
@@ -327,7 +333,7 @@ absl::StatusOr<SimResult> Simulate(const v1::Journey& journey, std::istream& eve
   }
   while (*have) {
     if (options.until && event.time > *options.until) break;
-    CAIRN_RETURN_IF_ERROR(replay.Play(event));
+    CAIRN_RETURN_IF_ERROR(replay.Play(std::move(event)));  // Next assigns it anew.
     have = reader.Next(&event);
     if (!have.ok()) return have.status();
   }

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "cairn/input.h"
 #include "cairn/journey.h"
 #include "cairn/journey_io.h"
 #include "cairn/kafka/checkpoint.h"
@@ -195,7 +196,7 @@ bool BroadcastFlags(const Flags& flags, kafka::BroadcastWriterOptions* options,
 // Writes one broadcast input; prints what it did, and `after` on a line of
 // its own when not empty. An exit code.
 int WriteOnce(const std::string& command, const kafka::BroadcastWriterOptions& options,
-              const kafka::EngineInput& input, const std::string& what,
+              const EngineInput& input, const std::string& what,
               const std::string& after = "") {
   absl::StatusOr<std::unique_ptr<kafka::BroadcastWriter>> writer =
       kafka::BroadcastWriter::Create(options);
@@ -206,7 +207,7 @@ int WriteOnce(const std::string& command, const kafka::BroadcastWriterOptions& o
     return 1;
   }
   fmt::print(stderr, "cairn {}: {} at {} into {} partitions\n", command, what,
-             absl::FormatTime(absl::RFC3339_full, kafka::InputTime(input), absl::UTCTimeZone()),
+             absl::FormatTime(absl::RFC3339_full, InputTime(input), absl::UTCTimeZone()),
              *partitions);
   if (!after.empty()) fmt::print(stderr, "cairn {}: {}\n", command, after);
   return 0;
@@ -233,7 +234,7 @@ int Clock(const std::vector<std::string>& args) {
     if (flags.Get("every") || flags.Get("count")) {
       return Usage("clock", "--at writes one tick: it takes no --every or --count");
     }
-    return WriteOnce("clock", options, kafka::ClockTick{*at}, "tick");
+    return WriteOnce("clock", options, ClockTick{*at}, "tick");
   }
   absl::StatusOr<std::unique_ptr<kafka::BroadcastWriter>> writer =
       kafka::BroadcastWriter::Create(options);
@@ -289,7 +290,7 @@ int Deploy(const std::vector<std::string>& args) {
       absl::StrCat("wrote the deploy of journey \"", journey->id(), "\" version ",
                    journey->version());
   return WriteOnce("deploy", options,
-                   kafka::JourneyDeploy{*std::move(journey), at.value_or(absl::Now())}, what,
+                   JourneyDeploy{*std::move(journey), at.value_or(absl::Now())}, what,
                    kPartitionsDecide);
 }
 
@@ -311,7 +312,7 @@ int State(const std::vector<std::string>& args) {
   }
   const std::string journey_id = *flags.Get("journey");
   return WriteOnce("state", options,
-                   kafka::JourneyStateChange{journey_id, *state, at.value_or(absl::Now())},
+                   JourneyStateChange{journey_id, *state, at.value_or(absl::Now())},
                    absl::StrCat("wrote the state ", name, " of journey \"",
                                 internal::Escaped(journey_id), "\""),
                    kPartitionsDecide);

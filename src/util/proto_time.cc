@@ -52,6 +52,11 @@ absl::StatusOr<absl::Time> TimeFromProto(
   return absl::FromUnixSeconds(s) + absl::Nanoseconds(n);
 }
 
+bool IsTimestampTime(absl::Time time) {
+  return time >= absl::FromUnixSeconds(kMinTimestampSeconds) &&
+         time < absl::FromUnixSeconds(kMaxTimestampSeconds + 1);
+}
+
 google::protobuf::Timestamp TimeToProto(absl::Time time) {
   google::protobuf::Timestamp proto;
   const int64_t s = absl::ToUnixSeconds(time);

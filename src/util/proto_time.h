@@ -25,6 +25,11 @@ absl::StatusOr<absl::Duration> DurationFromProto(
 // InvalidArgument if outside 0001-01-01..9999-12-31 or nanos out of range.
 absl::StatusOr<absl::Time> TimeFromProto(const google::protobuf::Timestamp& proto);
 
+// True when `time` has a google.protobuf.Timestamp form, i.e. lies in
+// 0001-01-01T00:00:00Z..9999-12-31T23:59:59.999999999Z: exactly the times
+// TimeFromProto(TimeToProto(time)) gives back. False for infinite times.
+bool IsTimestampTime(absl::Time time);
+
 google::protobuf::Timestamp TimeToProto(absl::Time time);
 google::protobuf::Duration DurationToProto(absl::Duration duration);
 

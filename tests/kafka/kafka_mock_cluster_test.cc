@@ -45,7 +45,7 @@ std::vector<Record> Records() {
     add(e, kJsonFormat, RD_KAFKA_PARTITION_UA);
     add(ProfileUpdate{subject, "", {{"tier", Value::String("gold")}}, T(++minute)},
         kProtoFormat, RD_KAFKA_PARTITION_UA);
-    add(Enrollment{"winback", subject, {}, T(++minute)}, kJsonFormat, RD_KAFKA_PARTITION_UA);
+    add(EnrollRequest{"winback", subject, {}, T(++minute)}, kJsonFormat, RD_KAFKA_PARTITION_UA);
     add(DeliveryReport{absl::StrCat("m-", subject), DeliveryOutcome::kFailed, "bounced",
                        subject, T(++minute)},
         kProtoFormat, RD_KAFKA_PARTITION_UA);

@@ -65,8 +65,8 @@ void CheckSameInput(const EngineInput& a, const EngineInput& b) {
     CHECK(x->subject_type == y.subject_type);
     CHECK(x->attributes == y.attributes);
     CHECK(x->time == y.time);
-  } else if (const auto* x = std::get_if<Enrollment>(&a)) {
-    const auto& y = std::get<Enrollment>(b);
+  } else if (const auto* x = std::get_if<EnrollRequest>(&a)) {
+    const auto& y = std::get<EnrollRequest>(b);
     CHECK(x->journey_id == y.journey_id);
     CHECK(x->subject_id == y.subject_id);
     CHECK(x->context == y.context);
@@ -160,8 +160,8 @@ ProfileUpdate EmptyProfile() {
   return p;
 }
 
-Enrollment Enroll() {
-  Enrollment e;
+EnrollRequest Enroll() {
+  EnrollRequest e;
   e.journey_id = "winback";
   e.subject_id = "u1";
   e.context = {{"coupon", Value::String("C10")}, {"discount", Value::Int(10)}};
@@ -169,8 +169,8 @@ Enrollment Enroll() {
   return e;
 }
 
-Enrollment BareEnroll() {
-  Enrollment e;
+EnrollRequest BareEnroll() {
+  EnrollRequest e;
   e.journey_id = "winback";
   e.subject_id = "u4";
   e.time = kT;
@@ -230,7 +230,7 @@ std::vector<std::pair<std::string, EngineInput>> ProtoOnlySamples() {
       {"inf", Value::Double(std::numeric_limits<double>::infinity())},
       {"two", Value::Double(2.0)},
   };
-  Enrollment n = Enroll();
+  EnrollRequest n = Enroll();
   n.context = {{"deadline", Value::Timestamp(kT + absl::Hours(48))}};
   return {{"event with proto-only values", e},
           {"enroll with a timestamp", n},
@@ -835,9 +835,9 @@ std::vector<BadInput> EncodeCatalogue() {
   early.time = At("0001-01-01T00:00:00Z") - absl::Nanoseconds(1);
   ProfileUpdate twice = EmptyProfile();
   twice.attributes = {{"a", Value::Int(1)}, {"a", Value()}};
-  Enrollment no_journey = Enroll();
+  EnrollRequest no_journey = Enroll();
   no_journey.journey_id.clear();
-  Enrollment null_context = Enroll();
+  EnrollRequest null_context = Enroll();
   null_context.context = {{"c", Value()}};
   DeliveryReport no_id = Delivered();
   no_id.message_id.clear();
@@ -967,13 +967,13 @@ struct Host {
 };
 
 // The engine calls an input stands for, written out independently of
-// ApplyInput.
+// Engine::Apply.
 absl::Status CallDirectly(const EngineInput& input, Engine& engine) {
   if (const auto* e = std::get_if<Event>(&input)) return engine.Ingest(*e);
   if (const auto* p = std::get_if<ProfileUpdate>(&input)) {
     return engine.UpsertProfile(p->subject_id, p->attributes, p->time, p->subject_type);
   }
-  if (const auto* n = std::get_if<Enrollment>(&input)) {
+  if (const auto* n = std::get_if<EnrollRequest>(&input)) {
     return engine.Enroll(n->journey_id, n->subject_id, n->time, n->context);
   }
   if (const auto* d = std::get_if<DeliveryReport>(&input)) {
@@ -1016,7 +1016,7 @@ TEST_CASE("Records: applying decoded records equals calling the engine") {
     REQUIRE_THAT(StatusOf(payload), IsOk());
     const absl::StatusOr<EngineInput> decoded = DecodeRecord(Key(input), format, *payload);
     REQUIRE_THAT(StatusOf(decoded), IsOk());
-    const absl::Status got = ApplyInput(*decoded, via_records.engine);
+    const absl::Status got = via_records.engine.Apply(*decoded);
     INFO("input " << *payload);
     CHECK(got == want);
     return want;
@@ -1040,14 +1040,14 @@ TEST_CASE("Records: applying decoded records equals calling the engine") {
   CHECK_THAT(feed(event("u1", "signup", t0 + absl::Minutes(2))), IsOk());
   CHECK_THAT(feed(event("u1", "login", t0 + absl::Minutes(3))), IsOk());
   CHECK_THAT(feed(event("u2", "login", t0 + absl::Minutes(3))), IsOk());
-  CHECK_THAT(feed(Enrollment{"repurchase", "u3", {{"coupon", Value::String("C10")}},
-                             t0 + absl::Minutes(5)}),
+  CHECK_THAT(feed(EnrollRequest{"repurchase", "u3", {{"coupon", Value::String("C10")}},
+                                t0 + absl::Minutes(5)}),
              IsOk());
-  CHECK_THAT(feed(Enrollment{"repurchase", "u4", {{"coupon", Value::String("C20")}},
-                             t0 + absl::Minutes(5)}),
+  CHECK_THAT(feed(EnrollRequest{"repurchase", "u4", {{"coupon", Value::String("C20")}},
+                                t0 + absl::Minutes(5)}),
              IsOk());
   // Rejected inputs are rejected the same way.
-  CHECK(feed(Enrollment{"nope", "u5", {}, t0 + absl::Minutes(5)}).code() ==
+  CHECK(feed(EnrollRequest{"nope", "u5", {}, t0 + absl::Minutes(5)}).code() ==
         absl::StatusCode::kNotFound);
   CHECK(feed(DeliveryReport{"0000000000000000", DeliveryOutcome::kDelivered, "", "u5",
                             t0 + absl::Minutes(5)})

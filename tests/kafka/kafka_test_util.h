@@ -319,7 +319,7 @@ inline PlainRun RunPlainEngine(const std::vector<v1::Journey>& journeys,
   SetUpEngine(engine, journeys, &sink);
   PlainRun run;
   for (const EngineInput& input : inputs) {
-    if (!ApplyInput(input, engine).ok()) ++run.rejected;
+    if (!engine.Apply(input).ok()) ++run.rejected;
   }
   for (const std::string& id : engine.journey_ids()) {
     absl::StatusOr<v1::JourneyReport> report = engine.Report(id);
@@ -416,7 +416,7 @@ inline Stream GenerateStream(int64_t subjects, int days, absl::Duration tail) {
     if (seen.emplace(subject, n).second) {
       stream.inputs.push_back(ProfileUpdate{
           subject, "", {{"tier", Value::String(n % 3 == 0 ? "gold" : "silver")}}, t});
-      if (n % 10 == 0) stream.inputs.push_back(Enrollment{"repurchase_coupon", subject, {}, t});
+      if (n % 10 == 0) stream.inputs.push_back(EnrollRequest{"repurchase_coupon", subject, {}, t});
     }
     stream.end = t + tail;
   }

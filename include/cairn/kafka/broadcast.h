@@ -1,7 +1,7 @@
 // Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
 //
 // Inputs for every partition of a Cairn input topic: clock ticks, journey
-// deploys and journey state changes (IsBroadcast in cairn/kafka/record.h).
+// deploys and journey state changes (cairn::IsBroadcast, cairn/input.h).
 //
 // Ticks: workers never read a clock. Engine time moves on the times of the
 // records they read; where no records arrive, timers (delays, wait

@@ -3,15 +3,17 @@
 // The input records of a Cairn deployment on Kafka: one topic carries every
 // engine input — events, profile updates, audience enrollments, delivery
 // reports and clock ticks — each in one record, keyed by subject id so that
-// a subject's inputs stay in one partition, in order.
+// a subject's inputs stay in one partition, in order. A record holds one
+// cairn::EngineInput (cairn/input.h): DecodeRecord reads it, the Encode
+// functions write it, and Engine::Apply applies it.
 //
 // Record layout:
-//   key      the subject id. Required for every kind but the broadcast ones
-//            (ticks, deploys, state changes: IsBroadcast), for which it is
-//            ignored (an unkeyed record lands in an arbitrary partition,
-//            away from the rest of its subject's inputs). When the payload
-//            names a subject too, the two must be equal; when it does not,
-//            the key supplies it.
+//   key      the subject id. Required for every kind but the broadcast
+//            ones (ticks, deploys, state changes: cairn::IsBroadcast), for
+//            which it is ignored (an unkeyed record lands in an arbitrary
+//            partition, away from the rest of its subject's inputs). When
+//            the payload names a subject too, the two must be equal; when
+//            it does not, the key supplies it.
 //   header   "cairn-format": "json" or "proto". Required.
 //   value    the payload, in that format.
 //
@@ -58,14 +60,12 @@
 #define CAIRN_KAFKA_RECORD_H_
 
 #include <string>
-#include <variant>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "cairn/engine.h"
-#include "cairn/event.h"
+#include "cairn/input.h"
 #include "cairn/v1/journey.pb.h"
 
 namespace cairn::kafka {
@@ -76,71 +76,9 @@ inline constexpr absl::string_view kFormatHeader = "cairn-format";
 inline constexpr absl::string_view kJsonFormat = "json";
 inline constexpr absl::string_view kProtoFormat = "proto";
 
-// Engine::UpsertProfile's arguments. A null Value removes the attribute.
-struct ProfileUpdate {
-  std::string subject_id;
-  std::string subject_type;  // empty means "user"
-  Attributes attributes;     // sorted by name when decoded
-  absl::Time time = absl::InfinitePast();
-};
-
-// Engine::Enroll's arguments.
-struct Enrollment {
-  std::string journey_id;
-  std::string subject_id;
-  Attributes context;  // sorted by name when decoded
-  absl::Time time = absl::InfinitePast();
-};
-
-// Engine::ReportDelivery's arguments, and the subject the message went to.
-struct DeliveryReport {
-  std::string message_id;
-  DeliveryOutcome outcome = DeliveryOutcome::kDelivered;
-  std::string reason;
-  std::string subject_id;
-  absl::Time time = absl::InfinitePast();
-};
-
-// Engine::AdvanceTo's argument.
-struct ClockTick {
-  absl::Time time = absl::InfinitePast();
-};
-
-// Engine::Deploy's argument, applied at `time` (proto records only).
-struct JourneyDeploy {
-  v1::Journey journey;
-  absl::Time time = absl::InfinitePast();
-};
-
-// Engine::SetJourneyState's arguments, applied at `time`.
-struct JourneyStateChange {
-  std::string journey_id;
-  v1::JourneyState state = v1::JOURNEY_STATE_UNSPECIFIED;
-  absl::Time time = absl::InfinitePast();
-};
-
-// One engine input. Event properties are sorted by name when decoded.
-using EngineInput = std::variant<Event, ProfileUpdate, Enrollment, DeliveryReport, ClockTick,
-                                 JourneyDeploy, JourneyStateChange>;
-
 // The journey state a JSON state record names: "active", "paused" or
 // "stopped". InvalidArgument naming the value otherwise.
 absl::StatusOr<v1::JourneyState> JourneyStateFromName(absl::string_view name);
-
-// "event", "profile", "enroll", "delivery", "tick", "deploy" or "state": the
-// JSON "kind".
-absl::string_view InputKindName(const EngineInput& input);
-
-// The input's time.
-absl::Time InputTime(const EngineInput& input);
-
-// The input's subject id; empty for the broadcast kinds.
-absl::string_view InputSubject(const EngineInput& input);
-
-// True for ticks, deploys and state changes: inputs that concern every
-// subject, written unkeyed into every partition (BroadcastWriter), so that
-// every partition's engine applies them at the same point of its log.
-bool IsBroadcast(const EngineInput& input);
 
 // Decodes one record. InvalidArgument naming what is wrong (the field and
 // its value; the caller adds partition:offset): an unknown or missing
@@ -150,12 +88,6 @@ bool IsBroadcast(const EngineInput& input);
 absl::StatusOr<EngineInput> DecodeRecord(absl::string_view key,
                                          absl::string_view format_header,
                                          absl::string_view payload);
-
-// Applies the input to the engine: Ingest, UpsertProfile, Enroll,
-// ReportDelivery or AdvanceTo; for a deploy or state change, AdvanceTo its
-// time and then Deploy or SetJourneyState (so timers due by then fire even
-// if the change is refused). Returns the engine's status.
-absl::Status ApplyInput(const EngineInput& input, Engine& engine);
 
 // OK when the input can be encoded: required fields set (subject ids,
 // event name, journey id, message id, a journey state), a finite time within

@@ -19,7 +19,7 @@ int main() {
     std::cerr << payload.status() << "\n";
     return 1;
   }
-  absl::StatusOr<cairn::kafka::EngineInput> input =
+  absl::StatusOr<cairn::EngineInput> input =
       cairn::kafka::DecodeRecord("u1", cairn::kafka::kJsonFormat, *payload);
   if (!input.ok() || !std::holds_alternative<cairn::Event>(*input)) {
     std::cerr << "decode failed: " << input.status() << "\n";
