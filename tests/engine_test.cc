@@ -14,6 +14,7 @@
 #include "cairn/testing/harness.h"
 #include "catch2/catch.hpp"
 #include "exec/engine_state.h"
+#include "testing/journeys.h"
 #include "testing/test_util.h"
 
 namespace cairn {
@@ -21,28 +22,10 @@ namespace {
 
 using testing::Harness;
 using testing::IsOk;
+using testing::kPromoJourney;
+using testing::kWelcomeJourney;
 using testing::StatusOf;
 using testing::TextJourney;
-
-constexpr char kWelcome[] = R"pb(
-  id: "welcome" version: 1
-  settings { state: ACTIVE }
-  nodes { id: "signed_up" trigger { event { matcher { event: "signup" } } next: "wait_1h" } }
-  nodes { id: "wait_1h" delay { duration { seconds: 3600 } next: "hello" } }
-  nodes { id: "hello" action { channel: "push" template_id: "welcome"
-          params { key: "name" value: "{{profile.name}}" } } }
-)pb";
-
-constexpr char kAudience[] = R"pb(
-  id: "promo" version: 1
-  settings { state: ACTIVE }
-  nodes { id: "segment" trigger { audience { audience: "vip" } next: "mail" } }
-  nodes { id: "mail" action { channel: "email" template_id: "promo"
-          params { key: "code" value: "{{entry.code}}" }
-          await_delivery { timeout { seconds: 600 } } next: "done" on_failure: "retry" } }
-  nodes { id: "retry" action { channel: "sms" template_id: "promo_sms" next: "done" } }
-  nodes { id: "done" exit { reason: "done" } }
-)pb";
 
 absl::StatusCode Code(const absl::Status& s) { return s.code(); }
 
@@ -92,7 +75,7 @@ TEST_CASE("RegisterChannel refuses empty names, null sinks and duplicates") {
 TEST_CASE("Deploy refuses invalid journeys, old versions and missing sinks") {
   Engine engine;
   NullSink sink;
-  v1::Journey j = TextJourney(kWelcome);
+  v1::Journey j = TextJourney(kWelcomeJourney);
 
   SECTION("a channel without a sink") {
     const absl::Status s = engine.Deploy(j);
@@ -122,7 +105,7 @@ TEST_CASE("Deploy refuses invalid journeys, old versions and missing sinks") {
 
 TEST_CASE("Ingest rejects bad events and counts them, nothing else changes") {
   Harness h;
-  REQUIRE_THAT(h.DeployText(kWelcome), IsOk());
+  REQUIRE_THAT(h.DeployText(kWelcomeJourney), IsOk());
   Event e;
   e.name = "signup";
   e.time = h.now();
@@ -146,7 +129,7 @@ TEST_CASE("Late inputs apply at engine time, too late ones are rejected") {
   EngineOptions options;
   options.max_lateness = absl::Minutes(10);
   Harness h(Harness::DefaultStart(), options);
-  REQUIRE_THAT(h.DeployText(kWelcome), IsOk());
+  REQUIRE_THAT(h.DeployText(kWelcomeJourney), IsOk());
   REQUIRE_THAT(h.Advance(absl::Hours(1)), IsOk());
   const absl::Time now = h.now();
   // Five minutes late: applied, at engine time.
@@ -209,7 +192,7 @@ TEST_CASE("Duplicate event ids inside the window are dropped and counted") {
 
 TEST_CASE("Events nobody listens to are ignored cheaply and counted") {
   Harness h;
-  REQUIRE_THAT(h.DeployText(kWelcome), IsOk());
+  REQUIRE_THAT(h.DeployText(kWelcomeJourney), IsOk());
   REQUIRE_THAT(h.Event("u1", "page_view"), IsOk());
   CHECK(h.engine().stats().events_ignored == 1);
   CHECK(h.engine().stats().subjects == 0);  // Not even interned.
@@ -217,8 +200,8 @@ TEST_CASE("Events nobody listens to are ignored cheaply and counted") {
 
 TEST_CASE("Enroll: unknown journey, empty subject, no audience trigger, context") {
   Harness h;
-  REQUIRE_THAT(h.DeployText(kWelcome), IsOk());
-  REQUIRE_THAT(h.DeployText(kAudience), IsOk());
+  REQUIRE_THAT(h.DeployText(kWelcomeJourney), IsOk());
+  REQUIRE_THAT(h.DeployText(kPromoJourney), IsOk());
   absl::Status s = h.Enroll("nope", "u1");
   CHECK(Code(s) == absl::StatusCode::kNotFound);
   CHECK(ErrorText(s) == "journey nope is not deployed");
@@ -238,7 +221,7 @@ TEST_CASE("Enroll: unknown journey, empty subject, no audience trigger, context"
 
 TEST_CASE("UpsertProfile: bad input is rejected, values feed templates and filters") {
   Harness h;
-  REQUIRE_THAT(h.DeployText(kWelcome), IsOk());
+  REQUIRE_THAT(h.DeployText(kWelcomeJourney), IsOk());
   CHECK(Code(h.Profile("", {{"name", Value::String("x")}})) ==
         absl::StatusCode::kInvalidArgument);
   const absl::Status s = h.Profile("u1", {{"", Value::Int(1)}});
@@ -260,7 +243,7 @@ TEST_CASE("UpsertProfile: bad input is rejected, values feed templates and filte
 
 TEST_CASE("ReportDelivery: unknown, malformed, repeated and timed-out ids") {
   Harness h;
-  REQUIRE_THAT(h.DeployText(kAudience), IsOk());
+  REQUIRE_THAT(h.DeployText(kPromoJourney), IsOk());
   REQUIRE_THAT(h.Enroll("promo", "u1"), IsOk());
   REQUIRE_THAT(h.Enroll("promo", "u2"), IsOk());
   const std::string id1 = h.Sent("u1", "email")[0].message_id;
@@ -286,7 +269,7 @@ TEST_CASE("ReportDelivery: unknown, malformed, repeated and timed-out ids") {
 
 TEST_CASE("A failed delivery report takes the fallback edge") {
   Harness h;
-  REQUIRE_THAT(h.DeployText(kAudience), IsOk());
+  REQUIRE_THAT(h.DeployText(kPromoJourney), IsOk());
   REQUIRE_THAT(h.Enroll("promo", "u1"), IsOk());
   REQUIRE_THAT(h.Deliver(h.Sent("u1")[0].message_id, DeliveryOutcome::kFailed, "bounced"),
                IsOk());
@@ -297,7 +280,7 @@ TEST_CASE("A failed delivery report takes the fallback edge") {
 
 TEST_CASE("Delivery reports are accepted for messages that are not awaited") {
   Harness h;
-  REQUIRE_THAT(h.DeployText(kWelcome), IsOk());
+  REQUIRE_THAT(h.DeployText(kWelcomeJourney), IsOk());
   REQUIRE_THAT(h.Event("u1", "signup"), IsOk());
   REQUIRE_THAT(h.Advance(absl::Hours(1)), IsOk());
   REQUIRE_THAT(h.Deliver(h.Sent("u1")[0].message_id), IsOk());
@@ -306,7 +289,7 @@ TEST_CASE("Delivery reports are accepted for messages that are not awaited") {
   EngineOptions options;
   options.delivery_report_window = absl::Hours(1);
   Harness short_memory(Harness::DefaultStart(), options);
-  REQUIRE_THAT(short_memory.DeployText(kWelcome), IsOk());
+  REQUIRE_THAT(short_memory.DeployText(kWelcomeJourney), IsOk());
   REQUIRE_THAT(short_memory.Event("u1", "signup"), IsOk());
   REQUIRE_THAT(short_memory.Event("u2", "signup", short_memory.now() + absl::Hours(3)), IsOk());
   REQUIRE_THAT(short_memory.Advance(absl::Hours(2)), IsOk());
@@ -316,7 +299,7 @@ TEST_CASE("Delivery reports are accepted for messages that are not awaited") {
 
 TEST_CASE("SetJourneyState and Report refuse unknown journeys and states") {
   Harness h;
-  REQUIRE_THAT(h.DeployText(kWelcome), IsOk());
+  REQUIRE_THAT(h.DeployText(kWelcomeJourney), IsOk());
   CHECK(Code(h.engine().SetJourneyState("nope", v1::PAUSED)) == absl::StatusCode::kNotFound);
   CHECK(Code(h.engine().SetJourneyState("welcome", v1::JOURNEY_STATE_UNSPECIFIED)) ==
         absl::StatusCode::kInvalidArgument);
@@ -326,9 +309,9 @@ TEST_CASE("SetJourneyState and Report refuse unknown journeys and states") {
 
 TEST_CASE("A new version takes new entries, old enrollments finish in the old one") {
   Harness h;
-  REQUIRE_THAT(h.DeployText(kWelcome), IsOk());
+  REQUIRE_THAT(h.DeployText(kWelcomeJourney), IsOk());
   REQUIRE_THAT(h.Event("old", "signup"), IsOk());
-  v1::Journey v2 = TextJourney(kWelcome);
+  v1::Journey v2 = TextJourney(kWelcomeJourney);
   v2.set_version(2);
   v2.mutable_nodes(2)->mutable_action()->set_template_id("welcome_v2");
   REQUIRE_THAT(h.Deploy(v2), IsOk());
@@ -412,7 +395,7 @@ TEST_CASE("Filters read profile, event and entry, update writes back") {
 
 TEST_CASE("Journeys ignore subjects of other types") {
   Harness h;
-  REQUIRE_THAT(h.DeployText(kWelcome), IsOk());
+  REQUIRE_THAT(h.DeployText(kWelcomeJourney), IsOk());
   Event e;
   e.subject_id = "dev-1";
   e.subject_type = "device";
@@ -424,7 +407,7 @@ TEST_CASE("Journeys ignore subjects of other types") {
 
 TEST_CASE("Active window bounds entries") {
   Harness h;
-  v1::Journey j = TextJourney(kWelcome);
+  v1::Journey j = TextJourney(kWelcomeJourney);
   const int64_t start = absl::ToUnixSeconds(h.now() + absl::Hours(1));
   j.mutable_settings()->mutable_active_window()->mutable_start()->set_seconds(start);
   j.mutable_settings()->mutable_active_window()->mutable_end()->set_seconds(start + 3600);
@@ -455,7 +438,7 @@ TEST_CASE("The step limit ends an enrollment that takes too many steps") {
 
 TEST_CASE("The observer sees enter, leave and exit in order") {
   Harness h;
-  REQUIRE_THAT(h.DeployText(kWelcome), IsOk());
+  REQUIRE_THAT(h.DeployText(kWelcomeJourney), IsOk());
   REQUIRE_THAT(h.Event("u1", "signup"), IsOk());
   REQUIRE_THAT(h.Advance(absl::Hours(1)), IsOk());
   std::vector<std::string> steps;
@@ -472,7 +455,7 @@ TEST_CASE("The observer sees enter, leave and exit in order") {
 
 TEST_CASE("Message ids are the documented stable hash") {
   Harness h;
-  REQUIRE_THAT(h.DeployText(kWelcome), IsOk());
+  REQUIRE_THAT(h.DeployText(kWelcomeJourney), IsOk());
   REQUIRE_THAT(h.Event("u1", "signup"), IsOk());
   REQUIRE_THAT(h.Advance(absl::Hours(1)), IsOk());
   // journey, version, subject type, subject, entry ordinal, node, visit (3rd node).
@@ -482,7 +465,7 @@ TEST_CASE("Message ids are the documented stable hash") {
 
 TEST_CASE("An engine can be moved and keeps its state") {
   Harness h;
-  REQUIRE_THAT(h.DeployText(kWelcome), IsOk());
+  REQUIRE_THAT(h.DeployText(kWelcomeJourney), IsOk());
   Engine moved = std::move(h.engine());
   CHECK(moved.journey_ids() == std::vector<std::string>{"welcome"});
 }
@@ -501,7 +484,7 @@ Event SignupAt(const std::string& subject, absl::Time t) {
 
 TEST_CASE("A phone stamping 2099 neither fires other subjects' timers nor blocks later inputs") {
   Harness h;
-  REQUIRE_THAT(h.DeployText(kWelcome), IsOk());
+  REQUIRE_THAT(h.DeployText(kWelcomeJourney), IsOk());
   for (const char* s : {"u1", "u2", "u3"}) REQUIRE_THAT(h.Event(s, "signup"), IsOk());
   const absl::Time start = h.now();
   // Straight to the engine, as a host would pass a client's event on.
@@ -530,7 +513,7 @@ TEST_CASE("A phone stamping 2099 neither fires other subjects' timers nor blocks
 
 TEST_CASE("An event within max_input_lead moves engine time, as real clocks disagree") {
   Harness h;
-  REQUIRE_THAT(h.DeployText(kWelcome), IsOk());
+  REQUIRE_THAT(h.DeployText(kWelcomeJourney), IsOk());
   REQUIRE_THAT(h.Event("u1", "signup"), IsOk());
   const absl::Time start = h.now();
   REQUIRE_THAT(h.engine().Ingest(SignupAt("u2", start + absl::Hours(1))), IsOk());
@@ -544,7 +527,7 @@ TEST_CASE("An event within max_input_lead moves engine time, as real clocks disa
 
 TEST_CASE("Overnight: a host that calls AdvanceTo carries on, one that only ingests is told what to call") {
   Harness h;
-  REQUIRE_THAT(h.DeployText(kWelcome), IsOk());
+  REQUIRE_THAT(h.DeployText(kWelcomeJourney), IsOk());
   REQUIRE_THAT(h.Event("u1", "signup"), IsOk());
   const absl::Time morning = h.now() + absl::Hours(9);
 
@@ -563,7 +546,7 @@ TEST_CASE("Overnight: a host that calls AdvanceTo carries on, one that only inge
 
   // A host whose clock ticks (AdvanceTo every so often) never sees it.
   Harness ticking;
-  REQUIRE_THAT(ticking.DeployText(kWelcome), IsOk());
+  REQUIRE_THAT(ticking.DeployText(kWelcomeJourney), IsOk());
   for (int hour = 0; hour < 24; ++hour) {
     REQUIRE_THAT(ticking.engine().AdvanceTo(ticking.now() + absl::Hours(hour)), IsOk());
   }
@@ -575,7 +558,7 @@ TEST_CASE("max_input_lead: infinite trusts every input, negative is refused") {
   EngineOptions options;
   options.max_input_lead = absl::InfiniteDuration();
   Harness h(Harness::DefaultStart(), options);
-  REQUIRE_THAT(h.DeployText(kWelcome), IsOk());
+  REQUIRE_THAT(h.DeployText(kWelcomeJourney), IsOk());
   REQUIRE_THAT(h.Event("u1", "signup"), IsOk());
   REQUIRE_THAT(h.engine().Ingest(SignupAt("u2", h.now() + absl::Hours(24 * 30))), IsOk());
   CHECK(h.SentTo("u1", "push") == 1);
@@ -629,7 +612,7 @@ TEST_CASE("A relative delay to a time the engine cannot hold exits with a reason
 
 TEST_CASE("A string that is not UTF-8 is refused at the door, so every snapshot restores") {
   Harness h;
-  REQUIRE_THAT(h.DeployText(kWelcome), IsOk());
+  REQUIRE_THAT(h.DeployText(kWelcomeJourney), IsOk());
   Event e = SignupAt("u1", h.now());
   e.properties = {{"name", Value::String("Jos\xE9")}};
   CHECK(Code(h.Ingest(e)) == absl::StatusCode::kInvalidArgument);
@@ -641,7 +624,7 @@ TEST_CASE("A string that is not UTF-8 is refused at the door, so every snapshot 
   CHECK(h.engine().stats().events_rejected == 1);
   CHECK(h.engine().stats().profile_updates_rejected == 2);
   NullSink push;
-  Engine restored = RestoredCopy(h, TextJourney(kWelcome), "push", &push);
+  Engine restored = RestoredCopy(h, TextJourney(kWelcomeJourney), "push", &push);
   CHECK(restored.stats().subjects == 2);
 }
 

@@ -14,6 +14,7 @@
 #include "cairn/cairn.h"
 #include "cairn/testing/harness.h"
 #include "catch2/catch.hpp"
+#include "testing/journeys.h"
 #include "testing/test_util.h"
 
 namespace cairn {
@@ -21,30 +22,9 @@ namespace {
 
 using testing::Harness;
 using testing::IsOk;
+using testing::kPromoJourney;
+using testing::kWelcomeJourney;
 using testing::TextJourney;
-
-// An event starts an hour's delay, then a push.
-constexpr char kWelcome[] = R"pb(
-  id: "welcome" version: 1
-  settings { state: ACTIVE }
-  nodes { id: "signed_up" trigger { event { matcher { event: "signup" } } next: "wait_1h" } }
-  nodes { id: "wait_1h" delay { duration { seconds: 3600 } next: "hello" } }
-  nodes { id: "hello" action { channel: "push" template_id: "welcome"
-          params { key: "name" value: "{{profile.name}}" } } }
-)pb";
-
-// An enrollment sends a mail that awaits its delivery report; a failed
-// delivery sends an SMS.
-constexpr char kPromo[] = R"pb(
-  id: "promo" version: 1
-  settings { state: ACTIVE }
-  nodes { id: "segment" trigger { audience { audience: "vip" } next: "mail" } }
-  nodes { id: "mail" action { channel: "email" template_id: "promo"
-          params { key: "code" value: "{{entry.code}}" }
-          await_delivery { timeout { seconds: 600 } } next: "done" on_failure: "retry" } }
-  nodes { id: "retry" action { channel: "sms" template_id: "promo_sms" next: "done" } }
-  nodes { id: "done" exit { reason: "done" } }
-)pb";
 
 // The harness's start: Monday 2026-01-05 00:00 UTC.
 absl::Time T0() { return Harness::DefaultStart(); }
@@ -59,7 +39,7 @@ Event Signup(const std::string& subject, absl::Time time) {
 
 TEST_CASE("Apply ingests an event as Ingest does") {
   Harness h;
-  REQUIRE_THAT(h.DeployText(kWelcome), IsOk());
+  REQUIRE_THAT(h.DeployText(kWelcomeJourney), IsOk());
   Engine& engine = h.engine();
   REQUIRE_THAT(engine.Apply(Signup("u1", T0())), IsOk());
   CHECK(h.Report("welcome")->versions(0).entered() == 1);
@@ -75,7 +55,7 @@ TEST_CASE("Apply ingests an event as Ingest does") {
 
 TEST_CASE("Apply upserts a profile as UpsertProfile does") {
   Harness h;
-  REQUIRE_THAT(h.DeployText(kWelcome), IsOk());
+  REQUIRE_THAT(h.DeployText(kWelcomeJourney), IsOk());
   Engine& engine = h.engine();
   REQUIRE_THAT(engine.Apply(ProfileUpdate{"u1", "", {{"name", Value::String("Ada")}}, T0()}),
                IsOk());
@@ -96,7 +76,7 @@ TEST_CASE("Apply upserts a profile as UpsertProfile does") {
 
 TEST_CASE("Apply enrolls through the audience trigger as Enroll does") {
   Harness h;
-  REQUIRE_THAT(h.DeployText(kPromo), IsOk());
+  REQUIRE_THAT(h.DeployText(kPromoJourney), IsOk());
   Engine& engine = h.engine();
   REQUIRE_THAT(engine.Apply(EnrollRequest{"promo", "u1", {{"code", Value::String("C1")}}, T0()}),
                IsOk());
@@ -118,7 +98,7 @@ TEST_CASE("Apply enrolls through the audience trigger as Enroll does") {
 
 TEST_CASE("Apply reports a delivery by its message id alone") {
   Harness h;
-  REQUIRE_THAT(h.DeployText(kPromo), IsOk());
+  REQUIRE_THAT(h.DeployText(kPromoJourney), IsOk());
   Engine& engine = h.engine();
   REQUIRE_THAT(engine.Apply(EnrollRequest{"promo", "u1", {}, T0()}), IsOk());
   const std::string id = h.Sent("u1", "email").at(0).message_id;
@@ -142,7 +122,7 @@ TEST_CASE("Apply reports a delivery by its message id alone") {
 
 TEST_CASE("Apply moves time with a clock tick as AdvanceTo does") {
   Harness h;
-  REQUIRE_THAT(h.DeployText(kWelcome), IsOk());
+  REQUIRE_THAT(h.DeployText(kWelcomeJourney), IsOk());
   Engine& engine = h.engine();
   REQUIRE_THAT(engine.Apply(Signup("u1", T0())), IsOk());
   REQUIRE_THAT(engine.Apply(ClockTick{T0() + absl::Minutes(59)}), IsOk());
@@ -161,13 +141,13 @@ TEST_CASE("Apply moves time with a clock tick as AdvanceTo does") {
 
 TEST_CASE("Apply deploys a journey at the deploy's time") {
   Harness h;
-  REQUIRE_THAT(h.DeployText(kWelcome), IsOk());
+  REQUIRE_THAT(h.DeployText(kWelcomeJourney), IsOk());
   Engine& engine = h.engine();
   // Deploy registers no sink: the harness registers the promo's channels.
   (void)h.channel("email");
   (void)h.channel("sms");
   REQUIRE_THAT(engine.Apply(Signup("u1", T0())), IsOk());
-  REQUIRE_THAT(engine.Apply(JourneyDeploy{TextJourney(kPromo), T0() + absl::Hours(2)}), IsOk());
+  REQUIRE_THAT(engine.Apply(JourneyDeploy{TextJourney(kPromoJourney), T0() + absl::Hours(2)}), IsOk());
   CHECK(engine.now() == T0() + absl::Hours(2));
   CHECK(h.SentTo("u1", "push") == 1);  // The welcome's timer fired first.
   CHECK(engine.journey_ids() == std::vector<std::string>{"promo", "welcome"});
@@ -177,21 +157,21 @@ TEST_CASE("Apply deploys a journey at the deploy's time") {
 
 TEST_CASE("A refused deploy still moves time to the deploy's time") {
   Harness h;
-  REQUIRE_THAT(h.DeployText(kWelcome), IsOk());
+  REQUIRE_THAT(h.DeployText(kWelcomeJourney), IsOk());
   Engine& engine = h.engine();
   REQUIRE_THAT(engine.Apply(Signup("u1", T0())), IsOk());
 
   // The same version again: refused, but the timers due by then fired.
   const absl::Status again =
-      engine.Apply(JourneyDeploy{TextJourney(kWelcome), T0() + absl::Hours(2)});
+      engine.Apply(JourneyDeploy{TextJourney(kWelcomeJourney), T0() + absl::Hours(2)});
   CHECK(again.code() == absl::StatusCode::kAlreadyExists);
-  CHECK(again == engine.Deploy(TextJourney(kWelcome)));
+  CHECK(again == engine.Deploy(TextJourney(kWelcomeJourney)));
   CHECK(engine.now() == T0() + absl::Hours(2));
   CHECK(h.SentTo("u1", "push") == 1);
 
   // A journey whose channel has no sink: refused after the move too.
   const absl::Status no_sink =
-      engine.Apply(JourneyDeploy{TextJourney(kPromo), T0() + absl::Hours(3)});
+      engine.Apply(JourneyDeploy{TextJourney(kPromoJourney), T0() + absl::Hours(3)});
   CHECK(no_sink.code() == absl::StatusCode::kFailedPrecondition);
   CHECK(engine.now() == T0() + absl::Hours(3));
   CHECK(engine.journey_ids() == std::vector<std::string>{"welcome"});
@@ -200,7 +180,7 @@ TEST_CASE("A refused deploy still moves time to the deploy's time") {
   (void)h.channel("email");
   (void)h.channel("sms");
   const absl::Status never =
-      engine.Apply(JourneyDeploy{TextJourney(kPromo), absl::InfiniteFuture()});
+      engine.Apply(JourneyDeploy{TextJourney(kPromoJourney), absl::InfiniteFuture()});
   CHECK(never.code() == absl::StatusCode::kInvalidArgument);
   CHECK(never == engine.AdvanceTo(absl::InfiniteFuture()));
   CHECK(engine.journey_ids() == std::vector<std::string>{"welcome"});
@@ -208,7 +188,7 @@ TEST_CASE("A refused deploy still moves time to the deploy's time") {
 
 TEST_CASE("Apply changes a journey's state at the change's time") {
   Harness h;
-  REQUIRE_THAT(h.DeployText(kWelcome), IsOk());
+  REQUIRE_THAT(h.DeployText(kWelcomeJourney), IsOk());
   Engine& engine = h.engine();
   REQUIRE_THAT(engine.Apply(Signup("u1", T0())), IsOk());
   REQUIRE_THAT(engine.Apply(JourneyStateChange{"welcome", v1::PAUSED, T0() + absl::Minutes(1)}),

@@ -1,16 +1,43 @@
 // Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
 //
-// Journeys shared by the tests that need "everything the engine keeps
-// state for" (snapshots, sharding, fuzzing): a sequence trigger with an
-// absence window, a split, an action with a fallback, a goal, an update and
-// a journey goal (cart); an audience trigger, a local-time delay, an awaited
-// delivery with a fallback and a wait (promo); a keyed journey with a
-// same-key wait (orders). They use the channels push, sms and email.
+// Journeys shared by tests. Two small ones: welcome (an event, a delay, a
+// push) and promo (an audience enrollment, a mail awaiting its delivery
+// report, an SMS fallback). And kStatefulJourneys, for the tests that need
+// everything the engine keeps state for (snapshots, sharding, fuzzing): a
+// sequence trigger with an absence window, a split, an action with a
+// fallback, a goal, an update and a journey goal (cart); an audience
+// trigger, a local-time delay, an awaited delivery with a fallback and a
+// wait (promo); a keyed journey with a same-key wait (orders). They use the
+// channels push, sms and email.
 
 #ifndef CAIRN_TESTS_TESTING_JOURNEYS_H_
 #define CAIRN_TESTS_TESTING_JOURNEYS_H_
 
 namespace cairn::testing {
+
+// An event starts an hour's delay, then a push that greets the subject by
+// profile.name.
+inline constexpr char kWelcomeJourney[] = R"pb(
+  id: "welcome" version: 1
+  settings { state: ACTIVE }
+  nodes { id: "signed_up" trigger { event { matcher { event: "signup" } } next: "wait_1h" } }
+  nodes { id: "wait_1h" delay { duration { seconds: 3600 } next: "hello" } }
+  nodes { id: "hello" action { channel: "push" template_id: "welcome"
+          params { key: "name" value: "{{profile.name}}" } } }
+)pb";
+
+// An audience enrollment sends a mail that awaits its delivery report
+// (ten minutes); a failed delivery sends an SMS.
+inline constexpr char kPromoJourney[] = R"pb(
+  id: "promo" version: 1
+  settings { state: ACTIVE }
+  nodes { id: "segment" trigger { audience { audience: "vip" } next: "mail" } }
+  nodes { id: "mail" action { channel: "email" template_id: "promo"
+          params { key: "code" value: "{{entry.code}}" }
+          await_delivery { timeout { seconds: 600 } } next: "done" on_failure: "retry" } }
+  nodes { id: "retry" action { channel: "sms" template_id: "promo_sms" next: "done" } }
+  nodes { id: "done" exit { reason: "done" } }
+)pb";
 
 inline constexpr const char* kStatefulJourneys[] = {
     R"pb(id: "cart" version: 1
