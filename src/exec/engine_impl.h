@@ -44,11 +44,10 @@
 #include "cairn/v1/report.pb.h"
 #include "cairn/v1/snapshot.pb.h"
 #include "compile/journey_graph.h"
-#include "exec/chunked_vector.h"
 #include "exec/engine_state.h"
 #include "exec/migration.h"
 #include "exec/sent_messages.h"
-#include "exec/subject_index.h"
+#include "exec/subject_table.h"
 #include "predicate/predicate.h"
 #include "util/record_io.h"
 #include "timer/local_time.h"
@@ -251,16 +250,6 @@ class Engine::Impl {
   // Only the newest version of each journey takes entries; triggers are
   // indexed by engine-wide event id, in deploy then node order.
   void RebuildTriggerIndex();
-
-  // The number of subject type `type`, if any subject of it is known.
-  std::optional<uint32_t> SubjectTypeNumber(absl::string_view type) const;
-
-
-  uint32_t InternSubject(absl::string_view type, absl::string_view id);
-
-  uint32_t InternSubjectType(absl::string_view type);
-
-  const std::string& TypeOf(const internal::SubjectState& s) const { return subject_types_[s.type]; }
 
   // The subject's history in a journey id, per instance key value for keyed
   // journeys (empty key otherwise).
@@ -534,12 +523,8 @@ class Engine::Impl {
   absl::flat_hash_map<std::string, int32_t> event_index_;
   std::vector<std::vector<TriggerListener>> trigger_listeners_;  // By event id.
 
-  // Subject records by slot; they never move (see ChunkedVector).
-  internal::ChunkedVector<internal::SubjectState> subjects_;
-  internal::SubjectIndex<internal::ChunkedVector<internal::SubjectState>> subject_index_{&subjects_};
-  // Subject type names, numbered in order of first use (internal::SubjectState::type).
-  std::vector<std::string> subject_types_;
-  absl::flat_hash_map<std::string, uint32_t> subject_type_numbers_;
+  // Every subject seen, by slot, and its index by (type, id).
+  internal::SubjectTable subjects_;
 
   std::vector<internal::Enrollment> enrollments_;
   // internal::Enrollment slot -> the message whose delivery report it awaits (while

@@ -56,10 +56,7 @@ void Engine::Impl::ResetToPristine() {
   in_flight_ = 0;
   // (Journey states, version counters and stats are put back by Restore,
   // which saved them before reading.)
-  subjects_.clear();
-  subject_index_.Clear();
-  subject_types_.clear();
-  subject_type_numbers_.clear();
+  subjects_.Clear();
   enrollments_.clear();
   awaiting_messages_.clear();
   free_enrollments_.clear();
