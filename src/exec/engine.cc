@@ -24,8 +24,8 @@
 namespace cairn {
 
 Engine::Impl::Impl(EngineOptions options)
-    : options_(std::move(options)),
-      now_(options_.start_time),
+    : internal::EngineState(options.start_time),
+      options_(std::move(options)),
       holdout_seed_text_(absl::StrCat(options_.holdout_seed)),
       options_fingerprint_(ComputeOptionsFingerprint()) {
   for (const FrequencyCap& cap : options_.frequency_caps) {

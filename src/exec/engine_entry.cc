@@ -111,7 +111,7 @@ void Engine::Impl::AdvanceSequence(uint32_t version, int32_t node, absl::string_
   // Later steps first, so one event advances a match by one step only.
   for (size_t i = n; i-- > 0;) {
     if (!Matches(trigger.matchers[i], v, event_id, bindings)) continue;
-    if (!*subject) *subject = InternSubject(type, event.subject_id);
+    if (!*subject) *subject = subjects_.Intern(type, event.subject_id);
     internal::SequenceProgress& p = Progress(**subject, version, node);
     if (i == 0) {
       p.starts[0] = now_;

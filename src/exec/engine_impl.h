@@ -10,8 +10,10 @@
 //   engine_run.cc       running an enrollment through its nodes
 //   engine_send.cc      the send path and the send policies
 //   engine_report.cc    reports and stats
-//   engine_snapshot.cc  snapshot records written and read, kind by kind
-//   engine_snapshot_check.cc  the consistency check of a restored snapshot
+//   node_<kind>.cc      each node kind's hooks (node_kinds.cc the table)
+//   snapshot/*.cc       snapshot records written, read and checked
+// Its state that a restore rebuilds is internal::EngineState, below; the
+// subjects are an internal::SubjectTable (exec/subject_table.h).
 //
 // Internal to the engine's own sources; not installed.
 //
@@ -44,11 +46,10 @@
 #include "cairn/v1/report.pb.h"
 #include "cairn/v1/snapshot.pb.h"
 #include "compile/journey_graph.h"
-#include "exec/chunked_vector.h"
 #include "exec/engine_state.h"
 #include "exec/migration.h"
 #include "exec/sent_messages.h"
-#include "exec/subject_index.h"
+#include "exec/subject_table.h"
 #include "predicate/predicate.h"
 #include "util/record_io.h"
 #include "timer/local_time.h"
@@ -87,9 +88,95 @@ inline absl::Status SnapshotOutOfRange(absl::string_view what) {
 void FillVersionReport(const JourneyVersion& v, v1::VersionReport* vr);
 void ReadVersionReport(const v1::VersionReport& vr, JourneyVersion* v);
 
+// The engine's mutable state that a restore rebuilds: the containers and
+// counters Restore reads from a snapshot's records and, when a restore
+// fails, puts back as new (Reset). Not in it, because a restore does not
+// rebuild them: what the host set up (options, sinks, observer), the
+// deployed journeys and versions with their indexes, journey states,
+// version counters and stats (Restore saves those and puts them back
+// itself), and caches (time zones, the message being sent).
+//
+// Engine::Impl inherits it privately and uses its fields as its own members,
+// which is why they keep a member's trailing underscore. Google style would
+// have a member `state_`; inheriting leaves the engine's sources, with some
+// 330 uses of these names, as they were, while the fields are still one
+// named, documented type. Nothing converts an Impl to an EngineState.
+//
+// Reset, not assignment from a fresh EngineState, puts it back: the subject
+// table cannot move (its index reaches the records through a pointer), and
+// Reset is exactly the field-by-field clearing the engine did before.
+// Nothing holds a pointer into these containers across a Reset.
+struct EngineState {
+  explicit EngineState(absl::Time start) : now_(start) {}
+  EngineState(const EngineState&) = delete;
+  EngineState& operator=(const EngineState&) = delete;
+
+  // Puts every field back as the constructor left it, with engine time
+  // `start`. A field added below is reset here too.
+  void Reset(absl::Time start) {
+    now_ = start;
+    next_enrollment_uid_ = 0;
+    in_flight_ = 0;
+    subjects_.Clear();
+    enrollments_.clear();
+    awaiting_messages_.clear();
+    free_enrollments_.clear();
+    trackers_.clear();
+    free_trackers_.clear();
+    pending_.clear();
+    free_pending_.clear();
+    timers_ = TimerQueue();
+    dedup_seen_.clear();
+    dedup_order_.clear();
+    messages_.Clear();
+  }
+
+  // Engine time: the latest time applied (EngineOptions::start_time at
+  // first). Inputs older than it are late; it never moves back.
+  absl::Time now_;
+  // The uid of the latest enrollment (Enrollment::uid); uids are never
+  // reused, so it only grows.
+  uint64_t next_enrollment_uid_ = 0;
+  // Enrollments live now (EngineStats::enrollments_in_flight).
+  int64_t in_flight_ = 0;
+
+  // Every subject seen, by slot, and its index by (type, id).
+  SubjectTable subjects_;
+
+  // Enrollments by slot, live or free; a slot is reused (free_enrollments_)
+  // and its `generation` tells a stale timer.
+  std::vector<Enrollment> enrollments_;
+  // Enrollment slot -> the message whose delivery report it awaits (while
+  // its `awaiting` is set): few enrollments wait on one, so the id is not
+  // kept in every Enrollment.
+  absl::flat_hash_map<uint32_t, uint64_t> awaiting_messages_;
+  // Free enrollment slots, the next to reuse last.
+  std::vector<uint32_t> free_enrollments_;
+  // Journey-goal trackers by slot, live or free, and the free slots.
+  std::vector<GoalTracker> trackers_;
+  std::vector<uint32_t> free_trackers_;
+  // Completed sequence matches waiting out their absent window, by slot,
+  // live or free, and the free slots.
+  std::vector<PendingSequence> pending_;
+  std::vector<uint32_t> free_pending_;
+  // Every timer scheduled and not yet fired (stale ones included), each
+  // with its TimerKind and target slot.
+  TimerQueue timers_;
+
+  // The de-duplication ledger: StableHash64 of (subject type, subject id,
+  // event id) -> when it was last seen, and the keys in the order seen, to
+  // forget them once out of the dedup window or past max_dedup_ids.
+  absl::flat_hash_map<uint64_t, absl::Time> dedup_seen_;
+  std::deque<std::pair<absl::Time, uint64_t>> dedup_order_;
+  // Sent messages for delivery reports, oldest first.
+  SentMessages messages_;
+};
+
 }  // namespace internal
 
-class Engine::Impl {
+// The state a restore rebuilds is the base's (see internal::EngineState);
+// the members below are set up once, or restored on their own.
+class Engine::Impl : private internal::EngineState {
  public:
   explicit Impl(EngineOptions options);
 
@@ -251,16 +338,6 @@ class Engine::Impl {
   // Only the newest version of each journey takes entries; triggers are
   // indexed by engine-wide event id, in deploy then node order.
   void RebuildTriggerIndex();
-
-  // The number of subject type `type`, if any subject of it is known.
-  std::optional<uint32_t> SubjectTypeNumber(absl::string_view type) const;
-
-
-  uint32_t InternSubject(absl::string_view type, absl::string_view id);
-
-  uint32_t InternSubjectType(absl::string_view type);
-
-  const std::string& TypeOf(const internal::SubjectState& s) const { return subject_types_[s.type]; }
 
   // The subject's history in a journey id, per instance key value for keyed
   // journeys (empty key otherwise).
@@ -514,14 +591,12 @@ class Engine::Impl {
   }
 
   const EngineOptions options_;
-  absl::Time now_;
   const std::string holdout_seed_text_;
   const uint64_t options_fingerprint_;  // ComputeOptionsFingerprint().
   // Capped channel -> (ledger id, longest cap window).
   absl::flat_hash_map<std::string, std::pair<int32_t, absl::Duration>> capped_channels_;
-  uint64_t next_enrollment_uid_ = 0;
+  // Restored by Restore, but kept when a restore fails: not in EngineState.
   EngineStats stats_;
-  int64_t in_flight_ = 0;
 
   absl::flat_hash_map<std::string, ChannelSink*> sinks_;
   ProfileSink* profile_sink_ = nullptr;
@@ -534,31 +609,9 @@ class Engine::Impl {
   absl::flat_hash_map<std::string, int32_t> event_index_;
   std::vector<std::vector<TriggerListener>> trigger_listeners_;  // By event id.
 
-  // Subject records by slot; they never move (see ChunkedVector).
-  internal::ChunkedVector<internal::SubjectState> subjects_;
-  internal::SubjectIndex<internal::ChunkedVector<internal::SubjectState>> subject_index_{&subjects_};
-  // Subject type names, numbered in order of first use (internal::SubjectState::type).
-  std::vector<std::string> subject_types_;
-  absl::flat_hash_map<std::string, uint32_t> subject_type_numbers_;
-
-  std::vector<internal::Enrollment> enrollments_;
-  // internal::Enrollment slot -> the message whose delivery report it awaits (while
-  // its `awaiting` is set): few enrollments wait on one, so the id is not
-  // kept in every internal::Enrollment.
-  absl::flat_hash_map<uint32_t, uint64_t> awaiting_messages_;
-  std::vector<uint32_t> free_enrollments_;
-  std::vector<internal::GoalTracker> trackers_;
-  std::vector<uint32_t> free_trackers_;
-  std::vector<internal::PendingSequence> pending_;
-  std::vector<uint32_t> free_pending_;
-  internal::TimerQueue timers_;
   // Subjects' zones by name (bounded; see TimeZoneCache).
   internal::TimeZoneCache zone_cache_;
 
-  absl::flat_hash_map<uint64_t, absl::Time> dedup_seen_;
-  std::deque<std::pair<absl::Time, uint64_t>> dedup_order_;
-  // Sent messages for delivery reports, oldest first.
-  internal::SentMessages messages_;
   // The message SendMessage fills and hands to a sink, reused from send to
   // send (sinks may not keep it; see ChannelSink::Send), and the action node
   // (version, node) its node-level fields were last filled from.

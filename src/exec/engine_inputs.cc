@@ -69,8 +69,8 @@ absl::Status Engine::Impl::Ingest(const Event& event) {
   // miss: start fetching it so that it overlaps the dedup ledger's. (No
   // subject type is added before that lookup: timers fired by ApplyTime
   // never add subjects.)
-  const std::optional<uint32_t> type_number = SubjectTypeNumber(type);
-  if (type_number) subject_index_.Prefetch(*type_number, event.subject_id);
+  const std::optional<uint32_t> type_number = subjects_.TypeNumber(type);
+  if (type_number) subjects_.Prefetch(*type_number, event.subject_id);
   if (!event.id.empty() && options_.dedup_window > absl::ZeroDuration() &&
       IsDuplicate(type, event.subject_id, event.id, std::max(event.time, now_))) {
     ++stats_.events_rejected;
@@ -82,9 +82,9 @@ absl::Status Engine::Impl::Ingest(const Event& event) {
   ApplyTime(event.time);
   ++stats_.events_applied;
   std::optional<uint32_t> subject =
-      type_number ? subject_index_.Find(*type_number, event.subject_id) : std::nullopt;
+      type_number ? subjects_.Find(*type_number, event.subject_id) : std::nullopt;
   if (consent_event) {
-    if (!subject) subject = InternSubject(type, event.subject_id);
+    if (!subject) subject = subjects_.Intern(type, event.subject_id);
     ApplyConsent(*subject, event, event.name == options_.opt_out_event);
   }
   if (gid == event_index_.end()) return absl::OkStatus();
@@ -105,7 +105,7 @@ absl::Status Engine::Impl::Ingest(const Event& event) {
         !trigger.predicate.Evaluate(bindings)) {
       continue;
     }
-    if (!subject) subject = InternSubject(type, event.subject_id);
+    if (!subject) subject = subjects_.Intern(type, event.subject_id);
     TryEnter(l.version, l.node, *subject, &event, event.properties);
   }
   return absl::OkStatus();
@@ -147,7 +147,7 @@ absl::Status Engine::Impl::Enroll(absl::string_view journey_id, absl::string_vie
   CAIRN_RETURN_IF_ERROR(CheckTime(time, &stats_.enrollments_rejected, "enrollment"));
   ApplyTime(time);
   ++stats_.enrollments_applied;
-  const uint32_t subject = InternSubject(versions_[version].subject_type, subject_id);
+  const uint32_t subject = subjects_.Intern(versions_[version].subject_type, subject_id);
   TryEnter(version, audience, subject, nullptr, context);
   return absl::OkStatus();
 }
@@ -170,7 +170,7 @@ absl::Status Engine::Impl::UpsertProfile(absl::string_view subject_id, const Att
   }
   ApplyTime(time);
   ++stats_.profile_updates_applied;
-  const uint32_t subject = InternSubject(type, subject_id);
+  const uint32_t subject = subjects_.Intern(type, subject_id);
   for (const auto& [name, value] : attrs) {
     SetSorted(&subjects_[subject].profile, name, value);
   }
@@ -261,10 +261,8 @@ absl::Status Engine::Impl::CheckProfileLimits(absl::string_view type, absl::stri
                                               const Attributes& attrs) const {
   static const Attributes* const kNoProfile = new Attributes();
   const Attributes* profile = kNoProfile;
-  if (const std::optional<uint32_t> number = SubjectTypeNumber(type)) {
-    if (const std::optional<uint32_t> slot = subject_index_.Find(*number, id)) {
-      profile = &subjects_[*slot].profile;
-    }
+  if (const std::optional<uint32_t> slot = subjects_.Find(type, id)) {
+    profile = &subjects_[*slot].profile;
   }
   int64_t count = static_cast<int64_t>(profile->size());
   int64_t bytes = internal::TextBytes(*profile);
@@ -380,30 +378,6 @@ bool Engine::Impl::IsDuplicate(absl::string_view type, absl::string_view subject
   dedup_seen_[key] = at;
   dedup_order_.emplace_back(at, key);
   return false;
-}
-
-std::optional<uint32_t> Engine::Impl::SubjectTypeNumber(absl::string_view type) const {
-  auto t = subject_type_numbers_.find(type);
-  if (t == subject_type_numbers_.end()) return std::nullopt;
-  return t->second;
-}
-
-uint32_t Engine::Impl::InternSubject(absl::string_view type, absl::string_view id) {
-  const uint32_t type_number = InternSubjectType(type);
-  if (std::optional<uint32_t> slot = subject_index_.Find(type_number, id)) return *slot;
-  const uint32_t slot = static_cast<uint32_t>(subjects_.size());
-  SubjectState& s = subjects_.emplace_back();
-  s.type = type_number;
-  s.id = std::string(id);
-  subject_index_.Insert(slot);
-  return slot;
-}
-
-uint32_t Engine::Impl::InternSubjectType(absl::string_view type) {
-  auto [it, added] = subject_type_numbers_.try_emplace(
-      type, static_cast<uint32_t>(subject_types_.size()));
-  if (added) subject_types_.emplace_back(type);
-  return it->second;
 }
 
 void Engine::Impl::ApplyConsent(uint32_t subject, const Event& event, bool opt_out) {

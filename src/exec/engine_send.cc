@@ -43,7 +43,7 @@ using internal::SubjectState;
 
 bool Engine::Impl::HeldOut(const SubjectState& s) const {
   if (options_.holdout_percent <= 0) return false;
-  const uint64_t h = StableHash64({"holdout", holdout_seed_text_, TypeOf(s), s.id});
+  const uint64_t h = StableHash64({"holdout", holdout_seed_text_, subjects_.TypeOf(s), s.id});
   return static_cast<double>(h % 10000) < options_.holdout_percent * 100;
 }
 
@@ -149,7 +149,7 @@ Engine::Impl::SendOutcome Engine::Impl::SendMessage(uint32_t slot,
   // node id, visits}), continued from the version's hashed first two parts.
   // Keyed journeys add the key value, since ordinals count per key.
   internal::StableHasher hasher = v.message_id_prefix;
-  hasher.Add(TypeOf(s))
+  hasher.Add(subjects_.TypeOf(s))
       .Add(s.id)
       .Add(absl::AlphaNum(e.ordinal).Piece())
       .Add(node.id)
@@ -174,7 +174,7 @@ Engine::Impl::SendOutcome Engine::Impl::SendMessage(uint32_t slot,
     message_node_ = e.node;
   }
   m.subject_id = s.id;
-  m.subject_type = TypeOf(s);
+  m.subject_type = subjects_.TypeOf(s);
   for (size_t i = 0; i < node.params.size(); ++i) {  // sorted by key
     RenderParam(node.params[i], bindings, &m.params[i].second);
   }

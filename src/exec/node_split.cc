@@ -19,7 +19,7 @@ bool Engine::Impl::ArriveSplit(uint32_t slot, const internal::Bindings& /*bindin
   const internal::GraphNode& node = v.graph->nodes[e.node];
   const internal::SubjectState& s = subjects_[e.subject];
   const int variant = internal::PickVariant(
-      StableHash64({v.seed_text, v.graph->definition.id(), node.id, TypeOf(s), s.id}),
+      StableHash64({v.seed_text, v.graph->definition.id(), node.id, subjects_.TypeOf(s), s.id}),
       node.cumulative_weights);
   e.split_node = e.node;
   e.variant = static_cast<int16_t>(variant);

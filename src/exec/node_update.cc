@@ -32,7 +32,7 @@ bool Engine::Impl::ArriveUpdate(uint32_t slot, const internal::Bindings& binding
   SubjectState& s = subjects_[e.subject];
   ProfileWrite write;
   write.subject_id = s.id;
-  write.subject_type = TypeOf(s);
+  write.subject_type = subjects_.TypeOf(s);
   write.journey_id = v.graph->definition.id();
   write.node_id = node.id;
   write.time = now_;

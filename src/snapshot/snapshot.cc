@@ -51,26 +51,9 @@ absl::Status Engine::Impl::Snapshot(std::ostream& out) const {
 }
 
 void Engine::Impl::ResetToPristine() {
-  now_ = options_.start_time;
-  next_enrollment_uid_ = 0;
-  in_flight_ = 0;
   // (Journey states, version counters and stats are put back by Restore,
   // which saved them before reading.)
-  subjects_.clear();
-  subject_index_.Clear();
-  subject_types_.clear();
-  subject_type_numbers_.clear();
-  enrollments_.clear();
-  awaiting_messages_.clear();
-  free_enrollments_.clear();
-  trackers_.clear();
-  free_trackers_.clear();
-  pending_.clear();
-  free_pending_.clear();
-  timers_ = internal::TimerQueue();
-  dedup_seen_.clear();
-  dedup_order_.clear();
-  messages_.Clear();
+  internal::EngineState::Reset(options_.start_time);
 }
 
 absl::Status Engine::Impl::Restore(std::istream& in) {

@@ -39,7 +39,7 @@ absl::Status Engine::Impl::WriteSubjects(internal::RecordWriter* w,
   for (const SubjectState& subject : subjects_) {
     v1::SnapshotRecord* r = records->Next();
     v1::SnapshotSubject* s = r->mutable_subject();
-    s->set_type(TypeOf(subject));
+    s->set_type(subjects_.TypeOf(subject));
     s->set_id(subject.id);
     WriteValues(subject.profile, s->mutable_profile());
     for (uint32_t e : subject.enrollments) s->add_enrollments(e);
@@ -71,9 +71,7 @@ absl::Status Engine::Impl::WriteSubjects(internal::RecordWriter* w,
 }
 
 absl::Status Engine::Impl::ReadSubject(const v1::SnapshotSubject& s) {
-  const uint32_t slot = static_cast<uint32_t>(subjects_.size());
   SubjectState state;
-  state.type = InternSubjectType(s.type());
   state.id = s.id();
   CAIRN_RETURN_IF_ERROR(ReadValues(s.profile(), &state.profile));
   state.enrollments.assign(s.enrollments().begin(), s.enrollments().end());
@@ -106,8 +104,7 @@ absl::Status Engine::Impl::ReadSubject(const v1::SnapshotSubject& s) {
     }
     state.send_ledger.emplace_back(l.channel(), std::move(times));
   }
-  subjects_.push_back(std::move(state));
-  subject_index_.Insert(slot);  // A repeated id fails Validate.
+  subjects_.AppendRestored(s.type(), std::move(state));  // A repeated id fails CheckSubjects.
   return absl::OkStatus();
 }
 
@@ -154,8 +151,8 @@ absl::Status Engine::Impl::CheckSubjects() const {
     for (const auto& [channel, times] : s.send_ledger) {
       if (channel < 0 || static_cast<size_t>(channel) >= ledgers) return SnapshotOutOfRange("send ledger");
     }
-    if (s.type >= subject_types_.size()) return SnapshotOutOfRange("subject type");
-    if (subject_index_.Find(s.type, s.id) != i) return SnapshotOutOfRange("subject (a repeated id)");
+    if (s.type >= subjects_.type_count()) return SnapshotOutOfRange("subject type");
+    if (subjects_.Find(s.type, s.id) != i) return SnapshotOutOfRange("subject (a repeated id)");
   }
   return absl::OkStatus();
 }
