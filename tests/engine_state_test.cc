@@ -4,12 +4,14 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "catch2/catch.hpp"
 #include "exec/chunked_vector.h"
 #include "exec/subject_index.h"
+#include "exec/subject_table.h"
 
 namespace cairn::internal {
 namespace {
@@ -192,6 +194,49 @@ TEST_CASE("ChunkedVector destroys each element once") {
     CHECK(Counted::live == 1);
   }
   CHECK(Counted::live == 0);
+}
+
+TEST_CASE("SubjectTable interns a subject once per type and id", "[subject_table]") {
+  SubjectTable table;
+  const uint32_t ann = table.Intern("user", "ann");
+  const uint32_t ann_device = table.Intern("device", "ann");  // Same id, other type.
+  CHECK(ann != ann_device);
+  CHECK(table.Intern("user", "ann") == ann);
+  CHECK(table.size() == 2);
+  CHECK(table.type_count() == 2);
+  CHECK(table.TypeOf(table[ann]) == "user");
+  CHECK(table.TypeOf(table[ann_device]) == "device");
+  CHECK(table[ann].id == "ann");
+  REQUIRE(table.TypeNumber("device").has_value());
+  CHECK(table.Find(*table.TypeNumber("device"), "ann") == ann_device);
+  CHECK(table.Find("user", "ann") == ann);
+}
+
+TEST_CASE("SubjectTable finds nothing it was not given and adds nothing by looking", "[subject_table]") {
+  SubjectTable table;
+  table.Intern("user", "ann");
+  CHECK_FALSE(table.Find("user", "bob").has_value());
+  CHECK_FALSE(table.Find("account", "ann").has_value());
+  CHECK_FALSE(table.TypeNumber("account").has_value());
+  CHECK(table.size() == 1);
+  CHECK(table.type_count() == 1);
+}
+
+TEST_CASE("SubjectTable restores in order and leaves a repeated id unindexed", "[subject_table]") {
+  SubjectTable table;
+  SubjectState first;
+  first.id = "ann";
+  SubjectState repeat;
+  repeat.id = "ann";
+  CHECK(table.AppendRestored("user", std::move(first)) == 0);
+  CHECK(table.AppendRestored("user", std::move(repeat)) == 1);
+  CHECK(table.size() == 2);
+  // The restore check tells the repeat by Find giving the earlier slot.
+  CHECK(table.Find("user", "ann") == 0u);
+  table.Clear();
+  CHECK(table.empty());
+  CHECK(table.type_count() == 0);
+  CHECK_FALSE(table.Find("user", "ann").has_value());
 }
 
 }  // namespace
