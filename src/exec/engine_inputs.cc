@@ -118,10 +118,10 @@ absl::Status Engine::Impl::Enroll(absl::string_view journey_id, absl::string_vie
     ++stats_.enrollments_rejected;
     return UnknownJourney(journey_id);
   }
-  if (subject_id.empty()) {
+  if (absl::Status subject = internal::CheckEnrollSubject(journey_id, subject_id);
+      !subject.ok()) {
     ++stats_.enrollments_rejected;
-    return absl::InvalidArgumentError(
-        absl::StrCat("Enroll into journey ", journey_id, ": subject id is empty"));
+    return subject;
   }
   if (absl::Status valid = internal::CheckEnrollment(journey_id, subject_id, context,
                                                      options_.max_input_bytes);

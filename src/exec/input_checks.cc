@@ -101,6 +101,12 @@ absl::Status CheckProfileSubject(absl::string_view subject_id) {
   return absl::InvalidArgumentError("UpsertProfile: subject id is empty");
 }
 
+absl::Status CheckEnrollSubject(absl::string_view journey_id, absl::string_view subject_id) {
+  if (!subject_id.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("Enroll into journey ", Escaped(journey_id), ": subject id is empty"));
+}
+
 absl::Status CheckEvent(const Event& event, int64_t max_bytes) {
   if (event.subject_id.empty()) return CheckEventSubject(event);
   if (event.name.empty()) {

@@ -54,6 +54,10 @@ absl::Status CheckEventSubject(const Event& event);
 // The same rule for a profile update: "UpsertProfile: subject id is empty".
 absl::Status CheckProfileSubject(absl::string_view subject_id);
 
+// The same rule for an enrollment: "Enroll into journey J: subject id is
+// empty" (J escaped).
+absl::Status CheckEnrollSubject(absl::string_view journey_id, absl::string_view subject_id);
+
 // An event's required fields (subject id, by CheckEventSubject; name; a
 // finite time), its strings and properties, and its size (at most
 // `max_bytes` of text).

@@ -314,10 +314,7 @@ absl::Status ShardedEngine::IngestBatch(std::vector<Event> events) {
 
 absl::Status ShardedEngine::Enroll(absl::string_view journey_id, absl::string_view subject_id,
                                    absl::Time time, Attributes context) {
-  if (subject_id.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("enrollment in ", journey_id, ": subject id is empty"));
-  }
+  if (subject_id.empty()) return internal::CheckEnrollSubject(journey_id, subject_id);
   ShardFor(subject_id).Add([&](Input& in) {
     in.kind = Input::Kind::kEnroll;
     in.event.subject_id = std::string(subject_id);
