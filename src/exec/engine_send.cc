@@ -122,23 +122,23 @@ Engine::Impl::SendOutcome Engine::Impl::SendMessage(uint32_t slot,
   const GraphNode& node = v.graph->nodes[e.node];
   const v1::Action& action = node.def->action();
   const SubjectState& s = subjects_[e.subject];
-  ActionCounters& policy_counters = v.counters.actions[e.node];
+  ActionCounters& counters = v.counters.actions[e.node];
 
   // Engine-wide policies, in this order (docs/semantics.md).
   if (HeldOut(s)) {
-    CountReason(&policy_counters.suppressed, "holdout");
+    CountReason(&counters.suppressed, "holdout");
     return {Kind::kHeldOut, absl::InfinitePast(), 0};
   }
   if (OptedOut(s, action.channel())) {
-    CountReason(&policy_counters.suppressed, "opted_out");
+    CountReason(&counters.suppressed, "opted_out");
     return {Kind::kSuppressed, absl::InfinitePast(), 0};
   }
   if (std::optional<absl::Time> end = QuietUntil(e, action.channel())) {
-    CountReason(&policy_counters.deferred, "quiet_hours");
+    CountReason(&counters.deferred, "quiet_hours");
     return {Kind::kDeferred, *end, 0};
   }
   if (OverCap(e.subject, action.channel())) {
-    CountReason(&policy_counters.suppressed, "frequency_cap");
+    CountReason(&counters.suppressed, "frequency_cap");
     return {Kind::kSuppressed, absl::InfinitePast(), 0};
   }
 
@@ -187,7 +187,6 @@ Engine::Impl::SendOutcome Engine::Impl::SendMessage(uint32_t slot,
   m.awaits_delivery = action.has_await_delivery();
 
   const SendResult result = v.sinks[node.channel]->Send(m);
-  ActionCounters& counters = v.counters.actions[e.node];
   if (!result.accepted) {
     ++stats_.messages_failed;
     if (result.failure_reason.empty()) {
