@@ -20,6 +20,7 @@
 namespace cairn {
 namespace {
 
+using testing::EventAt;
 using testing::Harness;
 using testing::IsOk;
 using testing::kPromoJourney;
@@ -473,23 +474,14 @@ TEST_CASE("An engine can be moved and keeps its state") {
 
 // ---- Untrusted time (issue 15) ----
 
-// Signs everyone up, an hour's delay each, at `t`.
-Event SignupAt(const std::string& subject, absl::Time t) {
-  Event e;
-  e.subject_id = subject;
-  e.name = "signup";
-  e.time = t;
-  return e;
-}
-
 TEST_CASE("A phone stamping 2099 neither fires other subjects' timers nor blocks later inputs") {
   Harness h;
   REQUIRE_THAT(h.DeployText(kWelcomeJourney), IsOk());
   for (const char* s : {"u1", "u2", "u3"}) REQUIRE_THAT(h.Event(s, "signup"), IsOk());
   const absl::Time start = h.now();
   // Straight to the engine, as a host would pass a client's event on.
-  Event wrong = SignupAt("phone", absl::FromCivil(absl::CivilSecond(2099, 6, 1, 0, 0, 0),
-                                                  absl::UTCTimeZone()));
+  Event wrong = EventAt("phone", "signup",
+                        absl::FromCivil(absl::CivilSecond(2099, 6, 1, 0, 0, 0), absl::UTCTimeZone()));
   const absl::Status s = h.engine().Ingest(wrong);
   CHECK(Code(s) == absl::StatusCode::kOutOfRange);
   CHECK_THAT(ErrorText(s), Catch::StartsWith("event at 2099-06-01T00:00:00+00:00 is "));
@@ -502,7 +494,7 @@ TEST_CASE("A phone stamping 2099 neither fires other subjects' timers nor blocks
   CHECK(h.engine().stats().future_inputs == 1);
   CHECK(h.engine().stats().events_rejected == 1);
   // A real event a minute later is applied, not refused as too late.
-  REQUIRE_THAT(h.engine().Ingest(SignupAt("u4", start + absl::Minutes(1))), IsOk());
+  REQUIRE_THAT(h.engine().Ingest(EventAt("u4", "signup", start + absl::Minutes(1))), IsOk());
   CHECK(h.engine().stats().too_late_inputs == 0);
   // Timers fire when their time comes, and not before.
   REQUIRE_THAT(h.AdvanceTo(start + absl::Minutes(59)), IsOk());
@@ -516,12 +508,12 @@ TEST_CASE("An event within max_input_lead moves engine time, as real clocks disa
   REQUIRE_THAT(h.DeployText(kWelcomeJourney), IsOk());
   REQUIRE_THAT(h.Event("u1", "signup"), IsOk());
   const absl::Time start = h.now();
-  REQUIRE_THAT(h.engine().Ingest(SignupAt("u2", start + absl::Hours(1))), IsOk());
+  REQUIRE_THAT(h.engine().Ingest(EventAt("u2", "signup", start + absl::Hours(1))), IsOk());
   CHECK(h.engine().now() == start + absl::Hours(1));
   CHECK(h.SentTo("u1", "push") == 1);  // u1's hour had passed.
   // Exactly the lead ahead of engine time is still accepted; a nanosecond more is not.
-  REQUIRE_THAT(h.engine().Ingest(SignupAt("u3", start + absl::Hours(2))), IsOk());
-  CHECK(Code(h.engine().Ingest(SignupAt("u4", start + absl::Hours(3) + absl::Nanoseconds(1)))) ==
+  REQUIRE_THAT(h.engine().Ingest(EventAt("u3", "signup", start + absl::Hours(2))), IsOk());
+  CHECK(Code(h.engine().Ingest(EventAt("u4", "signup", start + absl::Hours(3) + absl::Nanoseconds(1)))) ==
         absl::StatusCode::kOutOfRange);
 }
 
@@ -532,7 +524,7 @@ TEST_CASE("Overnight: a host that calls AdvanceTo carries on, one that only inge
   const absl::Time morning = h.now() + absl::Hours(9);
 
   // Only events: the first one in the morning is refused, with the remedy.
-  const absl::Status refused = h.engine().Ingest(SignupAt("u2", morning));
+  const absl::Status refused = h.engine().Ingest(EventAt("u2", "signup", morning));
   CHECK(Code(refused) == absl::StatusCode::kOutOfRange);
   CHECK(ErrorText(refused) ==
         "event at 2026-01-05T09:00:00+00:00 is 9h ahead of engine time "
@@ -540,7 +532,7 @@ TEST_CASE("Overnight: a host that calls AdvanceTo carries on, one that only inge
         "clock that far; call AdvanceTo() with the host's clock first");
   // Doing what it says works: the clock moves, the event is applied.
   REQUIRE_THAT(h.engine().AdvanceTo(morning), IsOk());
-  REQUIRE_THAT(h.engine().Ingest(SignupAt("u2", morning)), IsOk());
+  REQUIRE_THAT(h.engine().Ingest(EventAt("u2", "signup", morning)), IsOk());
   CHECK(h.SentTo("u1", "push") == 1);
   CHECK(h.engine().stats().future_inputs == 1);
 
@@ -550,7 +542,7 @@ TEST_CASE("Overnight: a host that calls AdvanceTo carries on, one that only inge
   for (int hour = 0; hour < 24; ++hour) {
     REQUIRE_THAT(ticking.engine().AdvanceTo(ticking.now() + absl::Hours(hour)), IsOk());
   }
-  REQUIRE_THAT(ticking.engine().Ingest(SignupAt("u1", ticking.now() + absl::Hours(23))), IsOk());
+  REQUIRE_THAT(ticking.engine().Ingest(EventAt("u1", "signup", ticking.now() + absl::Hours(23))), IsOk());
   CHECK(ticking.engine().stats().future_inputs == 0);
 }
 
@@ -560,7 +552,7 @@ TEST_CASE("max_input_lead: infinite trusts every input, negative is refused") {
   Harness h(Harness::DefaultStart(), options);
   REQUIRE_THAT(h.DeployText(kWelcomeJourney), IsOk());
   REQUIRE_THAT(h.Event("u1", "signup"), IsOk());
-  REQUIRE_THAT(h.engine().Ingest(SignupAt("u2", h.now() + absl::Hours(24 * 30))), IsOk());
+  REQUIRE_THAT(h.engine().Ingest(EventAt("u2", "signup", h.now() + absl::Hours(24 * 30))), IsOk());
   CHECK(h.SentTo("u1", "push") == 1);
 
   options.max_input_lead = -absl::Seconds(1);
@@ -613,7 +605,7 @@ TEST_CASE("A relative delay to a time the engine cannot hold exits with a reason
 TEST_CASE("A string that is not UTF-8 is refused at the door, so every snapshot restores") {
   Harness h;
   REQUIRE_THAT(h.DeployText(kWelcomeJourney), IsOk());
-  Event e = SignupAt("u1", h.now());
+  Event e = EventAt("u1", "signup", h.now());
   e.properties = {{"name", Value::String("Jos\xE9")}};
   CHECK(Code(h.Ingest(e)) == absl::StatusCode::kInvalidArgument);
   CHECK(Code(h.Profile("u1", {{"name", Value::String("Jos\xE9")}})) ==

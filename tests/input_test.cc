@@ -20,6 +20,7 @@
 namespace cairn {
 namespace {
 
+using testing::EventAt;
 using testing::Harness;
 using testing::IsOk;
 using testing::kPromoJourney;
@@ -29,27 +30,19 @@ using testing::TextJourney;
 // The harness's start: Monday 2026-01-05 00:00 UTC.
 absl::Time T0() { return Harness::DefaultStart(); }
 
-Event Signup(const std::string& subject, absl::Time time) {
-  Event e;
-  e.subject_id = subject;
-  e.name = "signup";
-  e.time = time;
-  return e;
-}
-
 TEST_CASE("Apply ingests an event as Ingest does") {
   Harness h;
   REQUIRE_THAT(h.DeployText(kWelcomeJourney), IsOk());
   Engine& engine = h.engine();
-  REQUIRE_THAT(engine.Apply(Signup("u1", T0())), IsOk());
+  REQUIRE_THAT(engine.Apply(EventAt("u1", "signup", T0())), IsOk());
   CHECK(h.Report("welcome")->versions(0).entered() == 1);
   CHECK(engine.stats().events_applied == 1);
 
   // Refused with Ingest's status.
-  const absl::Status no_subject = engine.Apply(Signup("", T0()));
+  const absl::Status no_subject = engine.Apply(EventAt("", "signup", T0()));
   CHECK(no_subject.code() == absl::StatusCode::kInvalidArgument);
   CHECK(no_subject.message() == "event signup: subject_id is empty");
-  CHECK(no_subject == engine.Ingest(Signup("", T0())));
+  CHECK(no_subject == engine.Ingest(EventAt("", "signup", T0())));
   CHECK(engine.stats().events_rejected == 2);
 }
 
@@ -59,7 +52,7 @@ TEST_CASE("Apply upserts a profile as UpsertProfile does") {
   Engine& engine = h.engine();
   REQUIRE_THAT(engine.Apply(ProfileUpdate{"u1", "", {{"name", Value::String("Ada")}}, T0()}),
                IsOk());
-  REQUIRE_THAT(engine.Apply(Signup("u1", T0())), IsOk());
+  REQUIRE_THAT(engine.Apply(EventAt("u1", "signup", T0())), IsOk());
   REQUIRE_THAT(engine.Apply(ClockTick{T0() + absl::Hours(1)}), IsOk());
   const std::vector<Message> sent = h.Sent("u1", "push");
   REQUIRE(sent.size() == 1);
@@ -124,7 +117,7 @@ TEST_CASE("Apply moves time with a clock tick as AdvanceTo does") {
   Harness h;
   REQUIRE_THAT(h.DeployText(kWelcomeJourney), IsOk());
   Engine& engine = h.engine();
-  REQUIRE_THAT(engine.Apply(Signup("u1", T0())), IsOk());
+  REQUIRE_THAT(engine.Apply(EventAt("u1", "signup", T0())), IsOk());
   REQUIRE_THAT(engine.Apply(ClockTick{T0() + absl::Minutes(59)}), IsOk());
   CHECK(h.SentTo("u1", "push") == 0);
   REQUIRE_THAT(engine.Apply(ClockTick{T0() + absl::Hours(1)}), IsOk());
@@ -146,7 +139,7 @@ TEST_CASE("Apply deploys a journey at the deploy's time") {
   // Deploy registers no sink: the harness registers the promo's channels.
   (void)h.channel("email");
   (void)h.channel("sms");
-  REQUIRE_THAT(engine.Apply(Signup("u1", T0())), IsOk());
+  REQUIRE_THAT(engine.Apply(EventAt("u1", "signup", T0())), IsOk());
   REQUIRE_THAT(engine.Apply(JourneyDeploy{TextJourney(kPromoJourney), T0() + absl::Hours(2)}), IsOk());
   CHECK(engine.now() == T0() + absl::Hours(2));
   CHECK(h.SentTo("u1", "push") == 1);  // The welcome's timer fired first.
@@ -159,7 +152,7 @@ TEST_CASE("A refused deploy still moves time to the deploy's time") {
   Harness h;
   REQUIRE_THAT(h.DeployText(kWelcomeJourney), IsOk());
   Engine& engine = h.engine();
-  REQUIRE_THAT(engine.Apply(Signup("u1", T0())), IsOk());
+  REQUIRE_THAT(engine.Apply(EventAt("u1", "signup", T0())), IsOk());
 
   // The same version again: refused, but the timers due by then fired.
   const absl::Status again =
@@ -190,12 +183,12 @@ TEST_CASE("Apply changes a journey's state at the change's time") {
   Harness h;
   REQUIRE_THAT(h.DeployText(kWelcomeJourney), IsOk());
   Engine& engine = h.engine();
-  REQUIRE_THAT(engine.Apply(Signup("u1", T0())), IsOk());
+  REQUIRE_THAT(engine.Apply(EventAt("u1", "signup", T0())), IsOk());
   REQUIRE_THAT(engine.Apply(JourneyStateChange{"welcome", v1::PAUSED, T0() + absl::Minutes(1)}),
                IsOk());
   CHECK(engine.now() == T0() + absl::Minutes(1));
   CHECK(h.Report("welcome")->state() == "PAUSED");
-  REQUIRE_THAT(engine.Apply(Signup("u2", T0() + absl::Minutes(2))), IsOk());
+  REQUIRE_THAT(engine.Apply(EventAt("u2", "signup", T0() + absl::Minutes(2))), IsOk());
   CHECK(h.Report("welcome")->versions(0).entered() == 1);  // Paused: u2 did not enter.
 
   // An unknown journey: NotFound, once time has moved (the timer fired).
@@ -214,7 +207,7 @@ TEST_CASE("Apply changes a journey's state at the change's time") {
 
 TEST_CASE("The input helpers read the kind and time and subject of every kind") {
   const absl::Time t = T0() + absl::Minutes(7);
-  Event event = Signup("u1", t);
+  Event event = EventAt("u1", "signup", t);
   v1::Journey journey;
   journey.set_id("welcome");
   struct Case {

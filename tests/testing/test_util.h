@@ -30,6 +30,16 @@ absl::Status StatusOf(const absl::StatusOr<T>& s) {
   return s.status();
 }
 
+// An event named `name` of the user `subject` at `time`, with no id and no
+// properties: what tests hand straight to an engine.
+inline Event EventAt(const std::string& subject, const std::string& name, absl::Time time) {
+  Event e;
+  e.subject_id = subject;
+  e.name = name;
+  e.time = time;
+  return e;
+}
+
 // Parses a text-format journey or fails the test.
 inline v1::Journey TextJourney(const std::string& text) {
   absl::StatusOr<v1::Journey> journey = ParseJourney(text, JourneyFormat::kText);
