@@ -41,8 +41,8 @@ BENCHMARK(BM_ParseTextJourney);
 
 class MapBindings : public cairn::internal::Bindings {
  public:
-  const cairn::Value* Find(cairn::internal::PathRoot root,
-                           absl::string_view key) const override {
+  const cairn::Value* Find(cairn::internal::PathRoot root, absl::string_view key,
+                           cairn::Value* /*scratch*/) const override {
     if (root != cairn::internal::PathRoot::kProfile) return nullptr;
     auto it = profile.find(key);
     return it == profile.end() ? nullptr : &it->second;

@@ -30,13 +30,19 @@ class FakeBindings : public Bindings {
     values_[path] = std::move(v);
     return *this;
   }
-  const Value* Find(PathRoot root, absl::string_view key) const override {
+  FakeBindings& SetNow(absl::Time now) {
+    now_ = now;
+    return *this;
+  }
+  const Value* Find(PathRoot root, absl::string_view key, Value* /*scratch*/) const override {
     auto it = values_.find(absl::StrCat(PathRootName(root), ".", key));
     return it == values_.end() ? nullptr : &it->second;
   }
+  std::optional<absl::Time> Now() const override { return now_; }
 
  private:
   std::map<std::string, Value> values_;
+  std::optional<absl::Time> now_;
 };
 
 struct Compiled {
@@ -62,15 +68,16 @@ bool Eval(const std::string& text, const FakeBindings& b) {
   return c.predicate.Evaluate(b);
 }
 
-TEST_CASE("ParsePath accepts the three roots and rejects the rest") {
+TEST_CASE("ParsePath accepts the four roots and rejects the rest") {
   std::string error;
   auto p = ParsePath("entry.order_id", &error);
   REQUIRE(p);
   CHECK(p->root == PathRoot::kEntry);
   CHECK(p->key == "order_id");
+  CHECK(ParsePath("behavior.shares_30d", &error)->root == PathRoot::kBehavior);
   CHECK(ParsePath("profile.address.city", &error)->key == "address.city");
   CHECK_FALSE(ParsePath("user.age", &error));
-  CHECK(error == "path \"user.age\" has unknown root \"user\"; use profile., event. or entry.");
+  CHECK(error == "path \"user.age\" has unknown root \"user\"; use profile., event., entry. or behavior.");
   CHECK_FALSE(ParsePath("profile.", &error));
   CHECK(error == "path \"profile.\" names no attribute after \"profile.\"");
   CHECK_FALSE(ParsePath("event", &error));
@@ -205,14 +212,15 @@ TEST_CASE("Every problem in a predicate is reported with its field") {
   CHECK(c.problems[4].field == "p.all.predicates[4].compare");
   CHECK(c.problems[4].message == "EXISTS takes no right-hand side; remove value / other_path");
   CHECK(c.problems[5].field == "p.all.predicates[5].compare");
-  CHECK(c.problems[5].message == "operator GT needs a right-hand side: set value or other_path");
+  CHECK(c.problems[5].message == "operator GT needs a right-hand side: set value, other_path or now_minus");
   CHECK(c.problems[6].field == "p.all.predicates[6].compare.value");
   for (const auto& p : c.problems) CHECK(p.node_id == "n");
 }
 
 TEST_CASE("entry.* is refused where the subject has not entered") {
-  Compiled c = CompileP(R"(compare { path: "event.id" op: EQ other_path: "entry.id" })",
-                        PredicateScope{/*allow_entry=*/false, nullptr});
+  PredicateScope trigger;
+  trigger.allow_entry = false;
+  Compiled c = CompileP(R"(compare { path: "event.id" op: EQ other_path: "entry.id" })", trigger);
   REQUIRE(c.problems.size() == 1);
   CHECK(c.problems[0].field == "p.compare.other_path");
   CHECK_THAT(c.problems[0].message, Catch::Contains("entry.*, which is empty in a trigger"));

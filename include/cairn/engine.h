@@ -47,6 +47,7 @@
 #include "cairn/journey.h"
 #include "cairn/options.h"
 #include "cairn/sink.h"
+#include "cairn/v1/behavior.pb.h"
 #include "cairn/v1/journey.pb.h"
 #include "cairn/v1/report.pb.h"
 
@@ -172,6 +173,26 @@ class Engine {
   // InvalidArgument for JOURNEY_STATE_UNSPECIFIED.
   absl::Status SetJourneyState(absl::string_view journey_id,
                                v1::JourneyState state);
+
+  // Makes `behaviors` the engine's behaviours (cairn/v1/behavior.proto),
+  // replacing the set declared before, at engine time. A behaviour declared
+  // as before, field for field, keeps its state; a new or changed one
+  // starts empty now: its values cover only the time since (Report()
+  // says when); one left out is dropped with its state. Journeys read them
+  // as behavior.<name>. Errors: InvalidArgument (every problem of the set,
+  // naming the behaviour and field), FailedPrecondition (a deployed
+  // journey reads a behaviour the set removes, retypes or gives another
+  // subject type: the message names the journey, node and field). Nothing
+  // changes on error.
+  absl::Status DeclareBehaviors(const v1::BehaviorSet& behaviors);
+
+  // The value of behaviour `behavior` for a subject (`subject_type` empty
+  // means "user") as of engine time, as a journey would read it; a null
+  // Value when it has none (MIN, MAX, FIRST_TIME and LAST_TIME before any
+  // event; counts and sums are 0). NotFound for an undeclared behaviour.
+  absl::StatusOr<Value> BehaviorValue(absl::string_view subject_type,
+                                      absl::string_view subject_id,
+                                      absl::string_view behavior);
 
   // ---- Inputs ----
 

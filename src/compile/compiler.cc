@@ -39,9 +39,8 @@ namespace {
 
 constexpr size_t kMaxIdLength = 128;
 
-// Reports every string field of `message` (recursively) that is not valid
-// UTF-8: the text format accepts such bytes in escapes, but the wire format
-// and JSON cannot carry them, so the journey could not be saved and loaded.
+}  // namespace
+
 void CheckUtf8(const google::protobuf::Message& message, const FieldScope& scope) {
   using google::protobuf::FieldDescriptor;
   const google::protobuf::Reflection* reflection = message.GetReflection();
@@ -72,8 +71,6 @@ void CheckUtf8(const google::protobuf::Message& message, const FieldScope& scope
     }
   }
 }
-
-}  // namespace
 
 std::string CheckId(absl::string_view id, absl::string_view what) {
   if (id.empty()) return absl::StrCat(what, " is empty");
@@ -114,7 +111,7 @@ void JourneyCompiler::Run() {
   CheckMigration(top.Child("migration"));
   CheckGraph();
   InternNames();
-  CollectEntryKeys();
+  CollectReadKeys();
 }
 
 void JourneyCompiler::CheckStrings() {
@@ -153,6 +150,11 @@ void JourneyCompiler::CheckDeclarations(const FieldScope& settings) {
       at.AddAt("path", absl::StrCat("\"", d.path(),
                                     "\" is a built-in event field; its "
                                     "type cannot be declared"));
+      continue;
+    }
+    if (path->root == PathRoot::kBehavior) {
+      at.AddAt("path", absl::StrCat("\"", d.path(),
+                                    "\" is a behaviour; its type comes from its declaration"));
       continue;
     }
     std::optional<Value::Type> type = TypeFromDeclaration(d.type());
@@ -279,20 +281,11 @@ void JourneyCompiler::CheckSettings(const FieldScope& scope) {
       aw.AddAt("end", "active window ends before it starts");
     }
   }
-  if (s.default_time_zone().empty()) {
-    // UTC, as the graph starts.
-  } else if (!internal::IsWellFormedTimeZoneName(s.default_time_zone())) {
-    // Checked before loading: absl reads any name as a path.
-    scope.AddAt("default_time_zone",
-                absl::StrCat("malformed time zone name \"", s.default_time_zone(),
-                             "\"; use an IANA name such as \"Asia/Shanghai\""));
-  } else if (std::optional<absl::TimeZone> tz = internal::LoadZone(s.default_time_zone())) {
-    graph_->default_time_zone = *tz;
-  } else {
-    scope.AddAt("default_time_zone",
-                absl::StrCat("unknown time zone \"", s.default_time_zone(),
-                             "\"; use an IANA name such as "
-                             "\"Asia/Shanghai\" (is tzdata installed?)"));
+  if (!s.default_time_zone().empty()) {  // Else UTC, as the graph starts.
+    if (std::string e = LoadDeclaredZone(s.default_time_zone(), &graph_->default_time_zone);
+        !e.empty()) {
+      scope.AddAt("default_time_zone", std::move(e));
+    }
   }
   graph_->time_zone_attribute =
       s.time_zone_attribute().empty() ? "time_zone" : s.time_zone_attribute();
@@ -346,9 +339,10 @@ absl::string_view NodeKindName(NodeKind kind) {
 namespace {
 
 // Runs the compiler; on success *graph holds the result.
-std::vector<JourneyProblem> RunCompiler(
-    const v1::Journey& journey, std::unique_ptr<internal::JourneyGraph>* graph) {
-  internal::JourneyCompiler compiler(journey);
+std::vector<JourneyProblem> RunCompiler(const v1::Journey& journey,
+                                        std::unique_ptr<internal::JourneyGraph>* graph,
+                                        const internal::BehaviorTypes* behaviors = nullptr) {
+  internal::JourneyCompiler compiler(journey, behaviors);
   compiler.Run();
   std::vector<JourneyProblem> problems = std::move(compiler.problems()).Take();
   if (problems.empty() && graph != nullptr) *graph = compiler.TakeGraph();
@@ -360,6 +354,15 @@ std::vector<JourneyProblem> RunCompiler(
 std::vector<JourneyProblem> ValidateJourney(const v1::Journey& journey) {
   return RunCompiler(journey, nullptr);
 }
+
+namespace internal {
+
+std::vector<JourneyProblem> ValidateJourneyReads(const v1::Journey& journey,
+                                                 const BehaviorTypes& behaviors) {
+  return RunCompiler(journey, nullptr, &behaviors);
+}
+
+}  // namespace internal
 
 absl::StatusOr<std::shared_ptr<const CompiledJourney>> Compile(
     const v1::Journey& journey) {

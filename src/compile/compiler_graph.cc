@@ -205,10 +205,25 @@ void JourneyCompiler::InternNames() {
   }
 }
 
-void JourneyCompiler::CollectEntryKeys() {
+PredicateScope JourneyCompiler::Scope(bool allow_entry) const {
+  PredicateScope scope;
+  scope.allow_entry = allow_entry;
+  scope.declarations = &graph_->declarations;
+  scope.behaviors = behaviors_;
+  scope.subject_type = graph_->definition.settings().subject_type();
+  return scope;
+}
+
+Value::Type JourneyCompiler::CheckBehaviorRead(const Path& path, const FieldScope& scope) const {
+  return CheckBehaviorPath(path, Scope(true), scope);
+}
+
+void JourneyCompiler::CollectReadKeys() {
   std::set<std::string> keys;
-  auto add_path = [&keys](const std::optional<Path>& path) {
+  std::set<std::string> behaviors;
+  auto add_path = [&keys, &behaviors](const std::optional<Path>& path) {
     if (path && path->root == PathRoot::kEntry) keys.insert(path->key);
+    if (path && path->root == PathRoot::kBehavior) behaviors.insert(path->key);
   };
   auto add_predicate = [&](const CompiledPredicate& predicate) {
     for (const Path& path : predicate.Paths()) add_path(path);
@@ -228,6 +243,7 @@ void JourneyCompiler::CollectEntryKeys() {
   for (const JourneyGoalSpec& goal : graph_->goals) add_matcher(goal.conversion);
   if (!graph_->instance_key.empty()) keys.insert(graph_->instance_key);
   graph_->entry_keys.assign(keys.begin(), keys.end());
+  graph_->behavior_reads.assign(behaviors.begin(), behaviors.end());
 }
 
 }  // namespace cairn::internal

@@ -39,13 +39,28 @@ namespace cairn::internal {
 // variant, channel, instance-key and subject-type ids all follow it.
 std::string CheckId(absl::string_view id, absl::string_view what);
 
+// Reports every string field of `message` (recursively) that is not valid
+// UTF-8: the text format accepts such bytes in escapes, but the wire format
+// and JSON cannot carry them, so the definition could not be saved and
+// loaded.
+void CheckUtf8(const google::protobuf::Message& message, const FieldScope& scope);
+
+// Every problem of `journey` with its behavior.* reads checked against
+// `behaviors` (name, type, subject type): what Engine::Deploy adds to
+// Compile() for a journey that reads behaviours.
+std::vector<JourneyProblem> ValidateJourneyReads(const v1::Journey& journey,
+                                                 const BehaviorTypes& behaviors);
+
 // Checks a journey and builds its JourneyGraph in one pass, so that nothing
 // unvalidated ever runs: the graph is handed out only when no problem was
 // found.
 class JourneyCompiler {
  public:
-  explicit JourneyCompiler(const v1::Journey& journey)
-      : graph_(std::make_unique<JourneyGraph>()), problems_(journey.id()) {
+  // `behaviors`: the behaviours the journey may read, checked by name, type
+  // and subject type; null accepts every behavior.* path untyped (an
+  // engine checks them when the journey is deployed there).
+  explicit JourneyCompiler(const v1::Journey& journey, const BehaviorTypes* behaviors = nullptr)
+      : graph_(std::make_unique<JourneyGraph>()), problems_(journey.id()), behaviors_(behaviors) {
     graph_->definition = journey;
   }
 
@@ -135,11 +150,18 @@ class JourneyCompiler {
   void FindInstantCycles();
   // Interns event names (into matchers) and channel names (into actions).
   void InternNames();
-  // Fills graph_->entry_keys with every entry.* name the journey reads.
-  void CollectEntryKeys();
+  // Fills graph_->entry_keys and graph_->behavior_reads with every
+  // entry.* and behavior.* name the journey reads.
+  void CollectReadKeys();
+  // What a predicate may read here: entry.* where `allow_entry`.
+  PredicateScope Scope(bool allow_entry) const;
+  // Checks a behavior.* path outside predicates (templates, assignments,
+  // delays); other paths pass. Returns the behaviour's type when known.
+  Value::Type CheckBehaviorRead(const Path& path, const FieldScope& scope) const;
 
   std::unique_ptr<JourneyGraph> graph_;
   ProblemList problems_;
+  const BehaviorTypes* behaviors_;
   std::vector<PendingTarget> pending_targets_;
   // Points into vectors that are sized before their matchers are compiled.
   std::vector<PendingEvent> pending_events_;

@@ -75,8 +75,7 @@ void JourneyCompiler::CompileMatcher(const v1::EventMatcher& m, bool allow_entry
     }
   }
   if (m.has_where()) {
-    PredicateScope ctx{allow_entry, &graph_->declarations};
-    out->where = CompiledPredicate::Compile(m.where(), ctx, scope.Child("where"));
+    out->where = CompiledPredicate::Compile(m.where(), Scope(allow_entry), scope.Child("where"));
   }
 }
 
@@ -96,8 +95,7 @@ void JourneyCompiler::CompileNode(int index) {
       if (!n.filter().has_predicate()) {
         f.AddAt("predicate", "filter has no predicate");
       } else {
-        PredicateScope ctx{true, &graph_->declarations};
-        g.predicate = CompiledPredicate::Compile(n.filter().predicate(), ctx,
+        g.predicate = CompiledPredicate::Compile(n.filter().predicate(), Scope(true),
                                                  f.Child("predicate"));
       }
       if (n.filter().on_true().empty() && n.filter().on_false().empty()) {
@@ -190,9 +188,8 @@ void JourneyCompiler::CompileTrigger(int index, const v1::Trigger& t,
                        &g.matchers[0]);
       }
       if (t.event().has_profile_filter()) {
-        PredicateScope ctx{false, &graph_->declarations};
         g.predicate = CompiledPredicate::Compile(
-            t.event().profile_filter(), ctx, ev.Child("profile_filter"));
+            t.event().profile_filter(), Scope(false), ev.Child("profile_filter"));
       }
       break;
     }
@@ -282,12 +279,15 @@ void JourneyCompiler::CompileDelay(int index, const v1::Delay& d,
                                        "profile.* or entry.*"));
       } else {
         g.relative_path = *path;
-        auto it = graph_->declarations.find(r.path());
-        if (it != graph_->declarations.end() &&
-            it->second != Value::Type::kTimestamp &&
-            it->second != Value::Type::kString) {
-          rel.AddAt("path", absl::StrCat("\"", r.path(), "\" is declared ",
-                                         TypeName(it->second),
+        Value::Type type = CheckBehaviorRead(*path, rel.Child("path"));
+        if (auto it = graph_->declarations.find(r.path()); it != graph_->declarations.end()) {
+          type = it->second;
+        }
+        if (type != Value::Type::kNull && type != Value::Type::kTimestamp &&
+            type != Value::Type::kString) {
+          rel.AddAt("path", absl::StrCat("\"", r.path(), "\" is ",
+                                         path->root == PathRoot::kBehavior ? "" : "declared ",
+                                         TypeName(type),
                                          "; a relative delay needs a timestamp "
                                          "(or an RFC 3339 string)"));
         }
@@ -401,7 +401,11 @@ void JourneyCompiler::CompileTemplate(const std::string& text, const FieldScope&
     std::optional<Path> path = ParsePath(
         absl::StripAsciiWhitespace(absl::string_view(text).substr(open + 2, end - open - 2)),
         &error);
-    if (!path) scope.Add(error);
+    if (!path) {
+      scope.Add(error);
+    } else {
+      CheckBehaviorRead(*path, scope);
+    }
     parts->push_back({std::string(), std::move(path)});
     pos = end + 2;
   }
@@ -434,7 +438,11 @@ void JourneyCompiler::CompileUpdate(int index, const v1::Update& u,
       case v1::Operand::kPath: {
         std::string error;
         operand.path = ParsePath(a.value().path(), &error);
-        if (!operand.path) as.AddAt("value.path", error);
+        if (!operand.path) {
+          as.AddAt("value.path", error);
+        } else {
+          CheckBehaviorRead(*operand.path, as.Child("value.path"));
+        }
         break;
       }
       case v1::Operand::KIND_NOT_SET:

@@ -145,6 +145,9 @@ struct JourneyGraph {
   // properties could never be read, and keeping them would cost memory per
   // enrollment and per partial sequence match.
   std::vector<std::string> entry_keys;
+  // Every behaviour the journey reads (behavior.<name>), sorted: what an
+  // engine checks against its declarations.
+  std::vector<std::string> behavior_reads;
 };
 
 }  // namespace cairn::internal

@@ -1,7 +1,8 @@
 // Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
 //
 // What a journey's conditions, placeholders and assignments read during one
-// step of the engine (profile.*, event.*, entry.*), and the attribute lists
+// step of the engine (profile.*, event.*, entry.*, behavior.*, and engine
+// time for now_minus), and the attribute lists
 // they read from: a profile, kept sorted by name; an entry context, kept to
 // the names the journey reads.
 //
@@ -12,10 +13,14 @@
 #define CAIRN_EXEC_BINDINGS_H_
 
 #include <algorithm>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "behavior/behavior_store.h"
 #include "cairn/event.h"
 #include "cairn/value.h"
 #include "compile/journey_graph.h"
@@ -89,14 +94,32 @@ inline std::string RenderValue(const Value& v) {
   }
 }
 
-// What predicates and templates see during one step.
+// What every step of the engine reads besides the subject's own data:
+// engine time and the behaviours.
+struct StepContext {
+  const BehaviorStore* behaviors = nullptr;
+  BehaviorReadContext read;  // read.now is engine time.
+};
+
+// What predicates and templates see during one step. Without a context
+// (behaviour matchers, which read event.* and profile.* only) there is no
+// engine time and no behaviour.
 class StepBindings : public Bindings {
  public:
-  StepBindings(const Attributes* profile, const Event* event,
-               const Attributes* entry)
+  StepBindings(const Attributes* profile, const Event* event, const Attributes* entry)
       : profile_(profile), event_(event), entry_(entry) {}
+  // `subject` is the subject's index, BehaviorStore::kNoSubject for one the
+  // engine has not seen.
+  StepBindings(const Attributes* profile, const Event* event, const Attributes* entry,
+               const StepContext& context, uint32_t subject)
+      : profile_(profile),
+        event_(event),
+        entry_(entry),
+        has_context_(true),
+        context_(context),
+        subject_(subject) {}
 
-  const Value* Find(PathRoot root, absl::string_view key) const override {
+  const Value* Find(PathRoot root, absl::string_view key, Value* scratch) const override {
     switch (root) {
       case PathRoot::kProfile:
         return profile_ == nullptr ? nullptr : FindSorted(*profile_, key);
@@ -104,35 +127,45 @@ class StepBindings : public Bindings {
         return entry_ == nullptr ? nullptr : FindAttribute(*entry_, key);
       case PathRoot::kEvent:
         if (event_ == nullptr) return nullptr;
-        if (const Value* builtin = Builtin(key)) return builtin;
+        if (const Value* builtin = Builtin(key, scratch)) return builtin;
         return FindAttribute(event_->properties, key);
+      case PathRoot::kBehavior:
+        if (context_.behaviors == nullptr) return nullptr;
+        return context_.behaviors->Read(key, subject_, profile_, context_.read, scratch);
     }
     return nullptr;
   }
 
+  std::optional<absl::Time> Now() const override {
+    if (!has_context_) return std::nullopt;
+    return context_.read.now;
+  }
+
  private:
   // The built-in event fields shadow properties of the same name.
-  const Value* Builtin(absl::string_view key) const {
+  const Value* Builtin(absl::string_view key, Value* scratch) const {
     if (key == "name") {
-      builtin_ = Value::String(event_->name);
+      *scratch = Value::String(event_->name);
     } else if (key == "id") {
-      builtin_ = Value::String(event_->id);
+      *scratch = Value::String(event_->id);
     } else if (key == "subject_id") {
-      builtin_ = Value::String(event_->subject_id);
+      *scratch = Value::String(event_->subject_id);
     } else if (key == "subject_type") {
-      builtin_ = Value::String(std::string(SubjectTypeOrDefault(event_->subject_type)));
+      *scratch = Value::String(std::string(SubjectTypeOrDefault(event_->subject_type)));
     } else if (key == "time") {
-      builtin_ = Value::Timestamp(event_->time);
+      *scratch = Value::Timestamp(event_->time);
     } else {
       return nullptr;
     }
-    return &builtin_;
+    return scratch;
   }
 
   const Attributes* profile_;
   const Event* event_;
   const Attributes* entry_;
-  mutable Value builtin_;
+  bool has_context_ = false;
+  StepContext context_;
+  uint32_t subject_ = BehaviorStore::kNoSubject;
 };
 
 // Renders a compiled template parameter into *out, replacing its contents;
@@ -143,8 +176,11 @@ inline void RenderParam(const CompiledParam& param, const Bindings& b,
   for (const CompiledParam::Part& part : param.parts) {
     if (!part.path) {
       out->append(part.text);
-    } else if (const Value* v = b.Find(part.path->root, part.path->key)) {
-      out->append(RenderValue(*v));
+    } else {
+      Value scratch;
+      if (const Value* v = b.Find(part.path->root, part.path->key, &scratch)) {
+        out->append(RenderValue(*v));
+      }
     }
   }
 }

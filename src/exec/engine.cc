@@ -65,6 +65,14 @@ absl::Status Engine::SetJourneyState(absl::string_view journey_id,
                                      v1::JourneyState state) {
   return impl_->SetJourneyState(journey_id, state);
 }
+absl::Status Engine::DeclareBehaviors(const v1::BehaviorSet& behaviors) {
+  return impl_->DeclareBehaviors(behaviors);
+}
+absl::StatusOr<Value> Engine::BehaviorValue(absl::string_view subject_type,
+                                            absl::string_view subject_id,
+                                            absl::string_view behavior) {
+  return impl_->BehaviorValue(subject_type, subject_id, behavior);
+}
 absl::Status Engine::Ingest(const Event& event) { return impl_->Ingest(event); }
 absl::Status Engine::Enroll(absl::string_view journey_id, absl::string_view subject_id,
                             absl::Time time, const Attributes& context) {

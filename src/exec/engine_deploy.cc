@@ -87,6 +87,10 @@ absl::Status Engine::Impl::Deploy(std::shared_ptr<const CompiledJourney> compile
     }
   }
 
+  // A snapshot's versions (check_migration off) are checked against the
+  // snapshot's behaviours once Restore has read them.
+  if (check_migration) CAIRN_RETURN_IF_ERROR(CheckBehaviorReads(graph));
+
   JourneyVersion v;
   v.sinks.resize(graph.channels.size());
   for (size_t c = 0; c < graph.channels.size(); ++c) {

@@ -94,7 +94,8 @@ void Engine::Impl::AdvanceSequence(uint32_t version, int32_t node, absl::string_
   const JourneyVersion& v = versions_[version];
   const GraphNode& trigger = v.graph->nodes[node];
   const Attributes* profile = *subject ? &subjects_[**subject].profile : nullptr;
-  StepBindings bindings(profile, &event, nullptr);
+  StepBindings bindings(profile, &event, nullptr, StepNow(),
+                        *subject ? **subject : internal::BehaviorStore::kNoSubject);
   // The absent event cancels a completed match that waits for its silence.
   if (trigger.absent && *subject && Matches(*trigger.absent, v, event_id, bindings)) {
     internal::SequenceProgress& p = Progress(**subject, version, node);

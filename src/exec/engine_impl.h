@@ -10,6 +10,7 @@
 //   engine_run.cc       running an enrollment through its nodes
 //   engine_send.cc      the send path and the send policies
 //   engine_report.cc    reports and stats
+//   engine_behaviors.cc behaviour declarations, and the reads journeys make
 //   node_<kind>.cc      each node kind's hooks (node_kinds.cc the table)
 //   snapshot/*.cc       snapshot records written, read and checked
 // Its state that a restore rebuilds is internal::EngineState, below; the
@@ -44,8 +45,11 @@
 #include "cairn/sink.h"
 #include "cairn/v1/journey.pb.h"
 #include "cairn/v1/report.pb.h"
+#include "cairn/v1/behavior.pb.h"
 #include "cairn/v1/snapshot.pb.h"
+#include "behavior/behavior_store.h"
 #include "compile/journey_graph.h"
+#include "exec/bindings.h"
 #include "exec/engine_state.h"
 #include "exec/migration.h"
 #include "exec/sent_messages.h"
@@ -194,7 +198,8 @@ class Engine::Impl : private internal::EngineState {
   // Deploys `compiled`. `check_migration` false skips the graph check of a
   // migration (CheckMigration) for DeployForRestore: the version passed the
   // check of its time when it was first deployed, and a fresh engine has
-  // nothing to move.
+  // nothing to move; so does the check of its behaviour reads, which
+  // Restore makes against the snapshot's declarations.
   absl::Status Deploy(std::shared_ptr<const CompiledJourney> compiled,
                       bool check_migration = true);
 
@@ -224,6 +229,12 @@ class Engine::Impl : private internal::EngineState {
   absl::Status RetireVersion(absl::string_view journey_id, int64_t version);
 
   absl::Status SetJourneyState(absl::string_view journey_id, v1::JourneyState state);
+
+  absl::Status DeclareBehaviors(const v1::BehaviorSet& behaviors);
+
+  absl::StatusOr<Value> BehaviorValue(absl::string_view subject_type,
+                                      absl::string_view subject_id,
+                                      absl::string_view behavior);
 
   // ---- Inputs ----
 
@@ -268,6 +279,7 @@ class Engine::Impl : private internal::EngineState {
   absl::Status WriteHeader(internal::RecordWriter* w, internal::RecordArena* records) const;
   absl::Status WriteClock(internal::RecordWriter* w, internal::RecordArena* records) const;
   absl::Status WriteJourneys(internal::RecordWriter* w, internal::RecordArena* records) const;
+  absl::Status WriteBehaviors(internal::RecordWriter* w, internal::RecordArena* records) const;
   absl::Status WriteSubjects(internal::RecordWriter* w, internal::RecordArena* records) const;
   absl::Status WriteEnrollments(internal::RecordWriter* w, internal::RecordArena* records) const;
   absl::Status WriteTrackers(internal::RecordWriter* w, internal::RecordArena* records) const;
@@ -281,6 +293,10 @@ class Engine::Impl : private internal::EngineState {
   absl::Status ReadHeader(const v1::SnapshotHeader& header) const;
   absl::Status ReadClock(const v1::SnapshotClock& c);
   absl::Status ReadJourney(const v1::SnapshotJourney& j);
+  absl::Status ReadBehaviors(const v1::SnapshotBehaviors& b);
+  // A subject's behaviour cells (its index: `subject`).
+  absl::Status ReadBehaviorCells(uint32_t subject, const v1::SnapshotSubject& s);
+  void WriteBehaviorCells(uint32_t subject, v1::SnapshotSubject* s) const;
   absl::Status ReadCounters(const v1::SnapshotVersionCounters& vc);
   absl::Status ReadSubject(const v1::SnapshotSubject& s);
   absl::Status ReadEnrollment(const v1::SnapshotEnrollment& se);
@@ -303,7 +319,20 @@ class Engine::Impl : private internal::EngineState {
   absl::Status CheckFreeSlots() const;
   absl::Status CheckMessages() const;
   absl::Status CheckTimers() const;
+  // Every deployed version's behaviour reads fit the restored declarations.
+  absl::Status CheckDeployedBehaviorReads() const;
   void ResetToPristine();
+
+  // What every step reads besides the subject's own data: engine time and
+  // the behaviours.
+  internal::StepContext StepNow() {
+    return internal::StepContext{&behaviors_, {now_, &zone_cache_, &stats_.unknown_time_zones}};
+  }
+
+  // OK when every behaviour `graph` reads is declared, for its subject
+  // type, with a type every use of it fits; else InvalidArgument naming
+  // the journey, node and field of each bad read.
+  absl::Status CheckBehaviorReads(const internal::JourneyGraph& graph) const;
   struct TriggerListener {
     uint32_t version;
     int32_t node;
@@ -611,6 +640,10 @@ class Engine::Impl : private internal::EngineState {
 
   // Subjects' zones by name (bounded; see TimeZoneCache).
   internal::TimeZoneCache zone_cache_;
+  // The behaviour declarations and every subject's state in them. Not in
+  // EngineState: like the journeys, declarations are the host's; Restore
+  // replaces them with the snapshot's, and puts them back if it fails.
+  internal::BehaviorStore behaviors_;
 
   // The message SendMessage fills and hands to a sink, reused from send to
   // send (sinks may not keep it; see ChannelSink::Send), and the action node

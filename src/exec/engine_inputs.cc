@@ -59,7 +59,8 @@ absl::Status Engine::Impl::Ingest(const Event& event) {
                               (!options_.opt_in_event.empty() &&
                                event.name == options_.opt_in_event));
   auto gid = event_index_.find(event.name);
-  if (gid == event_index_.end() && !consent_event) {
+  const bool behaviors_listen = behaviors_.Listens(event.name);
+  if (gid == event_index_.end() && !consent_event && !behaviors_listen) {
     ApplyTime(event.time);
     ++stats_.events_ignored;
     return absl::OkStatus();
@@ -87,6 +88,17 @@ absl::Status Engine::Impl::Ingest(const Event& event) {
     if (!subject) subject = subjects_.Intern(type, event.subject_id);
     ApplyConsent(*subject, event, event.name == options_.opt_out_event);
   }
+  if (behaviors_listen) {
+    // Counted before anything reads them: a trigger on the 11th share sees
+    // 11 shares.
+    static const Attributes* const kNoProfile = new Attributes();
+    behaviors_.Add(
+        [&] {
+          if (!subject) subject = subjects_.Intern(type, event.subject_id);
+          return *subject;
+        },
+        type, event, subject ? subjects_[*subject].profile : *kNoProfile, StepNow().read);
+  }
   if (gid == event_index_.end()) return absl::OkStatus();
   const int32_t event_id = gid->second;
   if (subject) ApplyToEnrollments(*subject, event_id, event);
@@ -100,7 +112,8 @@ absl::Status Engine::Impl::Ingest(const Event& event) {
     }
     // Profile predicates need the subject; an unknown one has no profile.
     const Attributes* profile = subject ? &subjects_[*subject].profile : nullptr;
-    StepBindings bindings(profile, &event, nullptr);
+    StepBindings bindings(profile, &event, nullptr, StepNow(),
+                          subject ? *subject : internal::BehaviorStore::kNoSubject);
     if (!trigger.matchers[0].where.Evaluate(bindings) ||
         !trigger.predicate.Evaluate(bindings)) {
       continue;

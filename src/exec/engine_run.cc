@@ -53,8 +53,9 @@ bool Engine::Impl::Matches(const CompiledMatcher& m, const JourneyVersion& v, in
   if (m.event < 0 || v.global_event[m.event] != event_id) return false;
   if (m.same_key) {
     const std::string& key = v.graph->instance_key;
-    const Value* theirs = bindings.Find(PathRoot::kEvent, key);
-    const Value* ours = bindings.Find(PathRoot::kEntry, key);
+    Value their_scratch, our_scratch;
+    const Value* theirs = bindings.Find(PathRoot::kEvent, key, &their_scratch);
+    const Value* ours = bindings.Find(PathRoot::kEntry, key, &our_scratch);
     if (theirs == nullptr || ours == nullptr ||
         RenderValue(*theirs) != RenderValue(*ours)) {
       return false;
@@ -72,7 +73,8 @@ void Engine::Impl::ApplyToEnrollments(uint32_t subject, int32_t event_id, const 
     Enrollment& e = enrollments_[slot];
     if (!e.live || e.subject != subject) continue;
     const JourneyVersion& v = versions_[e.version];
-    StepBindings bindings(&subjects_[subject].profile, &event, &ContextOf(e));
+    StepBindings bindings(&subjects_[subject].profile, &event, &ContextOf(e), StepNow(),
+                          subject);
     bool exited = false;
     for (const CompiledMatcher& m : v.graph->exit_on) {
       if (Matches(m, v, event_id, bindings)) {
@@ -93,7 +95,7 @@ void Engine::Impl::ApplyToEnrollments(uint32_t subject, int32_t event_id, const 
     GoalTracker& tr = trackers_[t];
     if (!tr.live) continue;
     const JourneyVersion& v = versions_[tr.version];
-    StepBindings bindings(&subjects_[subject].profile, &event, &tr.entry);
+    StepBindings bindings(&subjects_[subject].profile, &event, &tr.entry, StepNow(), subject);
     if (Matches(v.graph->goals[tr.goal].conversion, v, event_id, bindings)) {
       ResolveTracker(t, &GoalCounters::converted);
     }
@@ -208,7 +210,8 @@ void Engine::Impl::Run(uint32_t slot, const Event* event) {
       return;
     }
     const Enrollment& e = enrollments_[slot];
-    StepBindings bindings(&subjects_[e.subject].profile, event, &ContextOf(e));
+    StepBindings bindings(&subjects_[e.subject].profile, event, &ContextOf(e), StepNow(),
+                          e.subject);
     if ((this->*HooksOf(NodeOf(e).kind).arrive)(slot, bindings)) return;  // It waits here.
   }
 }

@@ -45,8 +45,9 @@ bool Engine::Impl::ArriveDelay(uint32_t slot, const internal::Bindings& bindings
       break;
     case v1::Delay::kRelative: {
       std::optional<absl::Time> base;
-      if (const Value* v = bindings.Find(node.relative_path->root,
-                                         node.relative_path->key)) {
+      Value scratch;
+      if (const Value* v = bindings.Find(node.relative_path->root, node.relative_path->key,
+                                         &scratch)) {
         base = AsTime(*v);
       }
       if (!base) {

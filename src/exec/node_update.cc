@@ -42,7 +42,8 @@ bool Engine::Impl::ArriveUpdate(uint32_t slot, const internal::Bindings& binding
     const internal::CompiledOperand& operand = node.assignments[i];
     Value value = operand.literal;
     if (operand.path) {
-      const Value* found = bindings.Find(operand.path->root, operand.path->key);
+      Value scratch;
+      const Value* found = bindings.Find(operand.path->root, operand.path->key, &scratch);
       value = found != nullptr ? *found : Value();
     }
     write.set.emplace_back(u.assignments(i).attribute(), std::move(value));

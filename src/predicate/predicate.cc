@@ -8,7 +8,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "cairn/journey.h"
+#include "util/proto_time.h"
 
 namespace cairn::internal {
 namespace {
@@ -84,10 +86,27 @@ bool PairCompatible(v1::Operator op, Type l, Type r) {
   return true;
 }
 
+// The behaviour `path` names, if it is one the scope may read.
+const BehaviorType* FindBehavior(const Path& path, const PredicateScope& context) {
+  if (path.root != PathRoot::kBehavior || context.behaviors == nullptr) return nullptr;
+  auto it = context.behaviors->find(path.key);
+  if (it == context.behaviors->end()) return nullptr;
+  const absl::string_view reader =
+      context.subject_type.empty() ? absl::string_view("user") : context.subject_type;
+  const absl::string_view counted = it->second.subject_type.empty()
+                                        ? absl::string_view("user")
+                                        : absl::string_view(it->second.subject_type);
+  return reader == counted ? &it->second : nullptr;
+}
+
 // The statically known type of a path; kNull when it is not known.
 Type KnownType(const Path& path, absl::string_view text,
                const PredicateScope& context) {
   if (std::optional<Type> t = BuiltinType(path)) return *t;
+  if (path.root == PathRoot::kBehavior) {
+    const BehaviorType* b = FindBehavior(path, context);
+    return b != nullptr ? b->type : Type::kNull;
+  }
   if (context.declarations != nullptr) {
     auto it = context.declarations->find(text);
     if (it != context.declarations->end()) return it->second;
@@ -111,6 +130,15 @@ std::optional<Path> CheckPath(absl::string_view text,
                            "the subject has not entered yet"));
     return std::nullopt;
   }
+  if (path->root == PathRoot::kBehavior) {
+    if (!context.allow_behavior) {
+      scope.Add(absl::StrCat("path \"", text,
+                             "\" reads behavior.*: a behaviour's matcher may read event.* "
+                             "and profile.* only"));
+      return std::nullopt;
+    }
+    CheckBehaviorPath(*path, context, scope);
+  }
   return path;
 }
 
@@ -128,13 +156,17 @@ absl::string_view PathRootName(PathRoot root) {
       return "event";
     case PathRoot::kEntry:
       return "entry";
+    case PathRoot::kBehavior:
+      return "behavior";
   }
   return "?";
 }
 
 std::optional<Path> ParsePath(absl::string_view text, std::string* error) {
   if (text.empty()) {
-    *error = "path is empty; write e.g. profile.tier, event.amount or entry.order_id";
+    *error =
+        "path is empty; write e.g. profile.tier, event.amount, entry.order_id or "
+        "behavior.purchases_7d";
     return std::nullopt;
   }
   const size_t dot = text.find('.');
@@ -147,9 +179,11 @@ std::optional<Path> ParsePath(absl::string_view text, std::string* error) {
     path.root = PathRoot::kEvent;
   } else if (root == "entry") {
     path.root = PathRoot::kEntry;
+  } else if (root == "behavior") {
+    path.root = PathRoot::kBehavior;
   } else {
     *error = absl::StrCat("path \"", text, "\" has unknown root \"", root,
-                          "\"; use profile., event. or entry.");
+                          "\"; use profile., event., entry. or behavior.");
     return std::nullopt;
   }
   if (dot == absl::string_view::npos || dot + 1 == text.size()) {
@@ -159,6 +193,29 @@ std::optional<Path> ParsePath(absl::string_view text, std::string* error) {
   }
   path.key = std::string(text.substr(dot + 1));
   return path;
+}
+
+Value::Type CheckBehaviorPath(const Path& path, const PredicateScope& context,
+                              const FieldScope& field) {
+  if (path.root != PathRoot::kBehavior || context.behaviors == nullptr) return Type::kNull;
+  if (const BehaviorType* b = FindBehavior(path, context)) return b->type;
+  auto it = context.behaviors->find(path.key);
+  const absl::string_view reader =
+      context.subject_type.empty() ? absl::string_view("user") : context.subject_type;
+  if (it != context.behaviors->end()) {
+    field.Add(absl::StrCat("behaviour \"", path.key, "\" aggregates the events of subject type \"",
+                           it->second.subject_type.empty() ? "user" : it->second.subject_type,
+                           "\", not \"", reader, "\" this journey runs for"));
+  } else {
+    // Named in order, so the message is the same on every run.
+    std::vector<absl::string_view> known;
+    for (const auto& [name, type] : *context.behaviors) known.push_back(name);
+    std::sort(known.begin(), known.end());
+    field.Add(absl::StrCat("unknown behaviour \"", path.key, "\"; ",
+                           known.empty() ? std::string("the engine declares none")
+                                         : absl::StrCat("declared: ", absl::StrJoin(known, ", "))));
+  }
+  return Type::kNull;
 }
 
 std::optional<Value::Type> BuiltinType(const Path& path) {
@@ -292,15 +349,35 @@ int32_t CompiledPredicate::CompileTerm(const v1::Predicate& proto,
           right_desc = Describe(c.other_path(), right_type);
           break;
         }
+        case v1::Comparison::kNowMinus: {
+          absl::StatusOr<absl::Duration> d = DurationFromProto(c.now_minus());
+          if (!d.ok()) {
+            cmp.AddAt("now_minus", std::string(d.status().message()));
+            break;
+          }
+          if (absl::AbsDuration(*d) > MaxJourneyDuration()) {
+            cmp.AddAt("now_minus", absl::StrCat("now_minus ", FormatDurationShort(*d),
+                                                " is further than ",
+                                                FormatDurationShort(MaxJourneyDuration()),
+                                                " from now, the most a journey may reach"));
+            break;
+          }
+          term.now_minus = *d;
+          right_type = Type::kTimestamp;
+          right_desc = absl::StrCat("now_minus ", FormatDurationShort(*d), " (timestamp)");
+          break;
+        }
         case v1::Comparison::RIGHT_NOT_SET:
           cmp.Add(absl::StrCat("operator ", op_name,
-                               " needs a right-hand side: set value or "
-                               "other_path"));
+                               " needs a right-hand side: set value, other_path "
+                               "or now_minus"));
           break;
       }
       if (right_type == Type::kNull) break;
       const absl::string_view right_field =
-          c.right_case() == v1::Comparison::kValue ? "value" : "other_path";
+          c.right_case() == v1::Comparison::kValue       ? "value"
+          : c.right_case() == v1::Comparison::kNowMinus ? "now_minus"
+                                                        : "other_path";
       if (!RightAccepts(c.op(), right_type)) {
         cmp.AddAt(right_field,
                   absl::StrCat("operator ", op_name, " needs ",
@@ -345,13 +422,20 @@ bool CompiledPredicate::EvaluateTerm(int32_t index,
     case Kind::kNot:
       return !EvaluateTerm(term.children[0], bindings);
     case Kind::kCompare: {
-      const Value* left = bindings.Find(term.left.root, term.left.key);
+      Value left_scratch;
+      const Value* left = bindings.Find(term.left.root, term.left.key, &left_scratch);
       if (left == nullptr || left->is_null()) return false;
       if (term.op == v1::EXISTS) return true;
       const Value* right = &term.right_value;
+      Value right_scratch;
       if (term.right_is_path) {
-        right = bindings.Find(term.right_path.root, term.right_path.key);
+        right = bindings.Find(term.right_path.root, term.right_path.key, &right_scratch);
         if (right == nullptr) return false;
+      } else if (term.now_minus) {
+        const std::optional<absl::Time> now = bindings.Now();
+        if (!now) return false;
+        right_scratch = Value::Timestamp(*now - *term.now_minus);
+        right = &right_scratch;
       }
       if (right->is_null()) return false;
       return CompareValues(term.op, *left, *right);

@@ -7,7 +7,8 @@
 // Run-time rules (docs/journeys.md): a comparison whose left or right path is
 // absent is false, whatever the operator; so is one whose operand types turn
 // out not to fit the operator (an undeclared attribute holding the wrong
-// type). Numbers compare across int and double.
+// type). Numbers compare across int and double. A right-hand side of
+// `now_minus` D is engine time minus D (Bindings::Now), a timestamp.
 //
 // Thread-safety: a CompiledPredicate is immutable after compilation and may
 // be evaluated concurrently.
@@ -20,6 +21,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/time.h"
+
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "cairn/v1/journey.pb.h"
@@ -29,7 +32,7 @@
 namespace cairn::internal {
 
 // Where a path looks.
-enum class PathRoot : uint8_t { kProfile, kEvent, kEntry };
+enum class PathRoot : uint8_t { kProfile, kEvent, kEntry, kBehavior };
 
 // A parsed path such as "event.amount".
 struct Path {
@@ -41,7 +44,7 @@ struct Path {
   }
 };
 
-// "profile", "event" or "entry".
+// "profile", "event", "entry" or "behavior".
 absl::string_view PathRootName(PathRoot root);
 
 // Parses "root.key". On failure returns nullopt and sets *error to a message
@@ -58,21 +61,50 @@ std::optional<Value::Type> TypeFromDeclaration(v1::ValueType type);
 // is one.
 std::optional<Value::Type> BuiltinType(const Path& path);
 
+// A behaviour as journeys see it: the type it reads as, and the subject
+// type whose events it aggregates.
+struct BehaviorType {
+  Value::Type type = Value::Type::kNull;
+  std::string subject_type;
+};
+
+// Behaviours by name.
+using BehaviorTypes = absl::flat_hash_map<std::string, BehaviorType>;
+
 // What a predicate may refer to where it appears.
 struct PredicateScope {
   // False in triggers: the subject has not entered, so entry.* is empty.
   bool allow_entry = true;
   // Declared attribute types; may be null.
   const TypeDeclarations* declarations = nullptr;
+  // False in behaviour matchers: a behaviour is not computed from others.
+  bool allow_behavior = true;
+  // The behaviours that may be read, and the subject type reading them
+  // (empty: "user"). Null: behavior.* paths are accepted untyped, to be
+  // checked against an engine's declarations when deployed there.
+  const BehaviorTypes* behaviors = nullptr;
+  absl::string_view subject_type;
 };
+
+// Checks a behavior.* path against `scope.behaviors` (when set): the
+// behaviour exists and aggregates `scope.subject_type`'s events. Returns
+// its type (kNull when unchecked or unknown); reports a problem to `field`.
+Value::Type CheckBehaviorPath(const Path& path, const PredicateScope& context,
+                              const FieldScope& field);
 
 // Supplies the values a predicate reads. Implemented by the engine.
 class Bindings {
  public:
   virtual ~Bindings() = default;
   // The value at root.key, or nullptr when absent. Must also answer the
-  // built-in event fields (event.name...) for the event root.
-  virtual const Value* Find(PathRoot root, absl::string_view key) const = 0;
+  // built-in event fields (event.name...) for the event root. A value that
+  // is computed rather than held (a built-in, a behaviour) may be written
+  // to *scratch and `scratch` returned: a caller reading two values at once
+  // passes two scratch values.
+  virtual const Value* Find(PathRoot root, absl::string_view key, Value* scratch) const = 0;
+  // Engine time, for `now_minus`; nullopt where there is none (then such a
+  // comparison is false).
+  virtual std::optional<absl::Time> Now() const { return std::nullopt; }
 };
 
 // A type-checked predicate. A default-constructed one (no predicate given)
@@ -106,6 +138,8 @@ class CompiledPredicate {
     bool right_is_path = false;
     Path right_path;
     Value right_value;
+    // Set for `now_minus`: the right-hand side is Now() minus this.
+    std::optional<absl::Duration> now_minus;
     // Children (kAll, kAny, kNot): indices into terms_, all smaller than the
     // term's own index (terms are stored children first).
     std::vector<int32_t> children;

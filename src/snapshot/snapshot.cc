@@ -34,6 +34,7 @@ absl::Status Engine::Impl::Snapshot(std::ostream& out) const {
   CAIRN_RETURN_IF_ERROR(WriteHeader(&w, &records));
   CAIRN_RETURN_IF_ERROR(WriteClock(&w, &records));
   CAIRN_RETURN_IF_ERROR(WriteJourneys(&w, &records));
+  CAIRN_RETURN_IF_ERROR(WriteBehaviors(&w, &records));
   CAIRN_RETURN_IF_ERROR(WriteSubjects(&w, &records));
   CAIRN_RETURN_IF_ERROR(WriteEnrollments(&w, &records));
   CAIRN_RETURN_IF_ERROR(WriteTrackers(&w, &records));
@@ -69,11 +70,17 @@ absl::Status Engine::Impl::Restore(std::istream& in) {
   std::vector<std::pair<internal::VersionCounters, bool>> counters;
   for (const JourneyVersion& v : versions_) counters.emplace_back(v.counters, v.retired);
   const EngineStats stats = stats_;
+  // The declarations become the snapshot's (none, if it has no record).
+  std::vector<internal::BehaviorSpec> behavior_specs = behaviors_.specs();
+  std::vector<absl::Time> behavior_since;
+  for (size_t i = 0; i < behaviors_.size(); ++i) behavior_since.push_back(behaviors_.since(i));
+  behaviors_.Reset({}, {});
 
   internal::RecordReader reader(&in);
   absl::Status status = RestoreRecords(&reader);
   if (!status.ok()) {
     ResetToPristine();  // Nothing half-restored survives.
+    behaviors_.Reset(std::move(behavior_specs), std::move(behavior_since));
     for (size_t j = 0; j < journeys_.size(); ++j) journeys_[j].state = states[j];
     for (size_t v = 0; v < versions_.size(); ++v) {
       versions_[v].counters = std::move(counters[v].first);
@@ -107,6 +114,9 @@ absl::Status Engine::Impl::RestoreRecords(internal::RecordReader* reader) {
         break;
       case v1::SnapshotRecord::kCounters:
         CAIRN_RETURN_IF_ERROR(ReadCounters(r.counters()));
+        break;
+      case v1::SnapshotRecord::kBehaviors:
+        CAIRN_RETURN_IF_ERROR(ReadBehaviors(r.behaviors()));
         break;
       case v1::SnapshotRecord::kSubject:
         CAIRN_RETURN_IF_ERROR(ReadSubject(r.subject()));
@@ -156,6 +166,7 @@ absl::Status Engine::Impl::CheckRestoredState() const {
   CAIRN_RETURN_IF_ERROR(CheckFreeSlots());
   CAIRN_RETURN_IF_ERROR(CheckMessages());
   CAIRN_RETURN_IF_ERROR(CheckTimers());
+  CAIRN_RETURN_IF_ERROR(CheckDeployedBehaviorReads());
   return absl::OkStatus();
 }
 

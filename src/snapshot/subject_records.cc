@@ -36,7 +36,8 @@ using internal::WriteValues;
 // partial sequence matches, send ledgers.
 absl::Status Engine::Impl::WriteSubjects(internal::RecordWriter* w,
                                          internal::RecordArena* records) const {
-  for (const SubjectState& subject : subjects_) {
+  for (uint32_t index = 0; index < subjects_.size(); ++index) {
+    const SubjectState& subject = subjects_[index];
     v1::SnapshotRecord* r = records->Next();
     v1::SnapshotSubject* s = r->mutable_subject();
     s->set_type(subjects_.TypeOf(subject));
@@ -65,6 +66,7 @@ absl::Status Engine::Impl::WriteSubjects(internal::RecordWriter* w,
       l->set_channel(channel);
       for (absl::Time t : times) l->add_sends_nanos(Nanos(t));
     }
+    WriteBehaviorCells(index, s);
     CAIRN_RETURN_IF_ERROR(w->Write(*r));
   }
   return absl::OkStatus();
@@ -104,6 +106,7 @@ absl::Status Engine::Impl::ReadSubject(const v1::SnapshotSubject& s) {
     }
     state.send_ledger.emplace_back(l.channel(), std::move(times));
   }
+  CAIRN_RETURN_IF_ERROR(ReadBehaviorCells(static_cast<uint32_t>(subjects_.size()), s));
   subjects_.AppendRestored(s.type(), std::move(state));  // A repeated id fails CheckSubjects.
   return absl::OkStatus();
 }

@@ -81,6 +81,21 @@ std::optional<absl::TimeZone> LoadZone(absl::string_view name) {
   return tz;
 }
 
+std::string LoadDeclaredZone(absl::string_view name, absl::TimeZone* zone) {
+  // Checked before loading: absl reads any name as a path.
+  if (!IsWellFormedTimeZoneName(name)) {
+    return absl::StrCat("malformed time zone name \"", name,
+                        "\"; use an IANA name such as \"Asia/Shanghai\"");
+  }
+  std::optional<absl::TimeZone> tz = LoadZone(name);
+  if (!tz) {
+    return absl::StrCat("unknown time zone \"", name,
+                        "\"; use an IANA name such as \"Asia/Shanghai\" (is tzdata installed?)");
+  }
+  *zone = *tz;
+  return "";
+}
+
 std::optional<absl::TimeZone> TimeZoneCache::Find(absl::string_view name) {
   if (auto it = zones_.find(name); it != zones_.end()) return it->second;
   std::optional<absl::TimeZone> tz = LoadZone(name);

@@ -60,6 +60,11 @@ bool IsWellFormedTimeZoneName(absl::string_view name);
 // each in a table for the life of the process.
 std::optional<absl::TimeZone> LoadZone(absl::string_view name);
 
+// Loads the zone a declaration names (a journey's or a behaviour's
+// default_time_zone) into *zone. Returns "" when it loads, else what is
+// wrong with the name, for a problem report.
+std::string LoadDeclaredZone(absl::string_view name, absl::TimeZone* zone);
+
 // Zones loaded by name, for lookups repeated per subject. Holds at most
 // `capacity` zones, the first distinct ones that loaded: a zone beyond the
 // bound is loaded again on every lookup instead (absl keeps its own table of

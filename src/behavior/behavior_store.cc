@@ -1,0 +1,742 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+
+#include "behavior/behavior_store.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <utility>
+
+#include "absl/numeric/bits.h"
+#include "absl/strings/str_cat.h"
+#include "cairn/options.h"
+#include "exec/bindings.h"
+#include "exec/chunked_vector.h"
+#include "exec/stable_hasher.h"
+#include "google/protobuf/util/message_differencer.h"
+
+namespace cairn::internal {
+namespace {
+
+using Function = v1::Behavior::Function;
+
+absl::Status BadCell(absl::string_view behavior, absl::string_view what) {
+  return absl::DataLossError(absl::StrCat("snapshot: behaviour ", behavior, ": ", what));
+}
+
+// Times are kept as Unix nanoseconds: inputs lie in [1970, 2200), well
+// inside int64's range.
+int64_t ToNanos(absl::Time t) { return absl::ToUnixNanos(t); }
+absl::Time FromNanos(int64_t n) { return absl::FromUnixNanos(n); }
+
+bool NanosInRange(int64_t n) {
+  return n >= ToNanos(EarliestInputTime()) && n < ToNanos(LatestInputTime());
+}
+
+// ---- Parameters a column needs from its spec ----
+
+struct Params {
+  Function function = v1::Behavior::FUNCTION_UNSPECIFIED;
+  bool windowed = false;
+  int64_t resolution_seconds = 0;
+  int64_t window_buckets = 0;
+  int32_t distinct_limit = 0;
+  std::string name;  // For messages.
+
+  // The bucket holding `t` (t >= 1970: non-negative).
+  uint32_t BucketOf(absl::Time t) const {
+    const int64_t s = std::max<int64_t>(0, absl::ToUnixSeconds(t));
+    return static_cast<uint32_t>(s / resolution_seconds);
+  }
+  // The first bucket of the window as of `now`.
+  uint32_t Horizon(absl::Time now) const {
+    const int64_t b = static_cast<int64_t>(BucketOf(now)) - window_buckets;
+    return static_cast<uint32_t>(std::max<int64_t>(0, b));
+  }
+};
+
+// ---- Cells: one subject's state, by kind ----
+
+// COUNT, all time.
+struct CountCell {
+  int64_t count = 0;
+};
+
+void AddTo(CountCell& c, const Params&, const BehaviorColumn::Sample&) {
+  if (c.count < std::numeric_limits<int64_t>::max()) ++c.count;
+}
+bool ReadFrom(const CountCell& c, const Params&, absl::Time, int32_t, Value* out) {
+  *out = Value::Int(c.count);
+  return true;
+}
+bool Contributes(const CountCell*, const Params&, const BehaviorColumn::Sample&) { return true; }
+void Encode(const CountCell& c, const Params&, v1::SnapshotBehaviorCell* out) {
+  out->set_count(c.count);
+}
+absl::Status Decode(const v1::SnapshotBehaviorCell& in, const Params& p, CountCell* c) {
+  if (in.count() <= 0) return BadCell(p.name, "count out of range");
+  c->count = in.count();
+  return absl::OkStatus();
+}
+size_t HeapBytes(const CountCell&) { return 0; }
+
+// SUM, MIN, MAX, all time.
+struct NumberCell {
+  double number = 0;
+  int64_t count = 0;
+};
+
+double Combine(Function f, double a, double b) {
+  switch (f) {
+    case v1::Behavior::MIN:
+      return std::min(a, b);
+    case v1::Behavior::MAX:
+      return std::max(a, b);
+    default:
+      return a + b;
+  }
+}
+
+bool Contributes(const NumberCell*, const Params&, const BehaviorColumn::Sample& s) {
+  return s.has_number;
+}
+void AddTo(NumberCell& c, const Params& p, const BehaviorColumn::Sample& s) {
+  c.number = c.count == 0 ? s.number : Combine(p.function, c.number, s.number);
+  if (c.count < std::numeric_limits<int64_t>::max()) ++c.count;
+}
+bool ReadFrom(const NumberCell& c, const Params&, absl::Time, int32_t, Value* out) {
+  *out = Value::Double(c.number);
+  return true;
+}
+void Encode(const NumberCell& c, const Params&, v1::SnapshotBehaviorCell* out) {
+  out->set_count(c.count);
+  out->set_number(c.number);
+}
+absl::Status Decode(const v1::SnapshotBehaviorCell& in, const Params& p, NumberCell* c) {
+  if (in.count() <= 0 || !std::isfinite(in.number())) return BadCell(p.name, "number out of range");
+  c->count = in.count();
+  c->number = in.number();
+  return absl::OkStatus();
+}
+size_t HeapBytes(const NumberCell&) { return 0; }
+
+// FIRST_TIME, LAST_TIME.
+struct TimeCell {
+  int64_t nanos = 0;
+  bool set = false;
+};
+
+bool Contributes(const TimeCell*, const Params&, const BehaviorColumn::Sample&) { return true; }
+void AddTo(TimeCell& c, const Params& p, const BehaviorColumn::Sample& s) {
+  const int64_t n = ToNanos(s.time);
+  if (!c.set) {
+    c.nanos = n;
+  } else {
+    c.nanos = p.function == v1::Behavior::FIRST_TIME ? std::min(c.nanos, n) : std::max(c.nanos, n);
+  }
+  c.set = true;
+}
+bool ReadFrom(const TimeCell& c, const Params&, absl::Time, int32_t, Value* out) {
+  *out = Value::Timestamp(FromNanos(c.nanos));
+  return true;
+}
+void Encode(const TimeCell& c, const Params&, v1::SnapshotBehaviorCell* out) {
+  out->set_time_nanos(c.nanos);
+}
+absl::Status Decode(const v1::SnapshotBehaviorCell& in, const Params& p, TimeCell* c) {
+  if (!NanosInRange(in.time_nanos())) return BadCell(p.name, "time out of range");
+  c->nanos = in.time_nanos();
+  c->set = true;
+  return absl::OkStatus();
+}
+size_t HeapBytes(const TimeCell&) { return 0; }
+
+// COUNT over a window: a count per non-empty bucket, ascending. Two
+// buckets fit inline: most subjects act in one or two hours of a week.
+struct CountBucket {
+  uint32_t bucket;
+  uint32_t count;
+};
+struct CountBucketsCell {
+  absl::InlinedVector<CountBucket, 2> buckets;
+};
+
+// SUM, MIN, MAX over a window: a count and a number per bucket.
+struct NumberBucket {
+  uint32_t bucket;
+  uint32_t count;
+  double number;
+};
+struct NumberBucketsCell {
+  absl::InlinedVector<NumberBucket, 1> buckets;
+};
+
+// Drops the buckets before the window of `now`.
+template <typename Buckets>
+void Prune(Buckets* buckets, const Params& p, absl::Time now) {
+  const uint32_t horizon = p.Horizon(now);
+  auto first = std::find_if(buckets->begin(), buckets->end(),
+                            [horizon](const auto& b) { return b.bucket >= horizon; });
+  buckets->erase(buckets->begin(), first);
+}
+
+// The bucket entry for `bucket`, added in order if missing.
+template <typename Buckets>
+auto& BucketFor(Buckets* buckets, uint32_t bucket) {
+  // Usually the newest: events arrive in about time order.
+  if (!buckets->empty() && buckets->back().bucket == bucket) return buckets->back();
+  auto it = std::lower_bound(buckets->begin(), buckets->end(), bucket,
+                             [](const auto& b, uint32_t v) { return b.bucket < v; });
+  if (it != buckets->end() && it->bucket == bucket) return *it;
+  typename Buckets::value_type fresh{};
+  fresh.bucket = bucket;
+  return *buckets->insert(it, fresh);
+}
+
+bool InWindow(const Params& p, const BehaviorColumn::Sample& s) {
+  return p.BucketOf(s.time) >= p.Horizon(s.now);
+}
+
+bool Contributes(const CountBucketsCell*, const Params& p, const BehaviorColumn::Sample& s) {
+  return InWindow(p, s);
+}
+void AddTo(CountBucketsCell& c, const Params& p, const BehaviorColumn::Sample& s) {
+  Prune(&c.buckets, p, s.now);
+  CountBucket& b = BucketFor(&c.buckets, p.BucketOf(s.time));
+  if (b.count < UINT32_MAX) ++b.count;
+}
+bool ReadFrom(const CountBucketsCell& c, const Params& p, absl::Time now, int32_t, Value* out) {
+  const uint32_t horizon = p.Horizon(now);
+  int64_t total = 0;
+  for (const CountBucket& b : c.buckets) {
+    if (b.bucket >= horizon) total += b.count;
+  }
+  *out = Value::Int(total);
+  return true;
+}
+
+bool Contributes(const NumberBucketsCell*, const Params& p, const BehaviorColumn::Sample& s) {
+  return s.has_number && InWindow(p, s);
+}
+void AddTo(NumberBucketsCell& c, const Params& p, const BehaviorColumn::Sample& s) {
+  Prune(&c.buckets, p, s.now);
+  NumberBucket& b = BucketFor(&c.buckets, p.BucketOf(s.time));
+  b.number = b.count == 0 ? s.number : Combine(p.function, b.number, s.number);
+  if (b.count < UINT32_MAX) ++b.count;
+}
+bool ReadFrom(const NumberBucketsCell& c, const Params& p, absl::Time now, int32_t, Value* out) {
+  const uint32_t horizon = p.Horizon(now);
+  bool any = false;
+  double value = 0;
+  for (const NumberBucket& b : c.buckets) {
+    if (b.bucket < horizon) continue;
+    value = any ? Combine(p.function, value, b.number) : b.number;
+    any = true;
+  }
+  // A sum of nothing is 0; a smallest or largest of nothing is absent.
+  if (!any && p.function != v1::Behavior::SUM) return false;
+  *out = Value::Double(value);
+  return true;
+}
+
+template <bool kNumbers, typename Buckets>
+void EncodeBuckets(const Buckets& buckets, v1::SnapshotBehaviorCell* out) {
+  for (const auto& b : buckets) {
+    out->add_buckets(b.bucket);
+    out->add_bucket_counts(b.count);
+  }
+  if constexpr (kNumbers) {
+    for (const auto& b : buckets) out->add_bucket_numbers(b.number);
+  }
+}
+
+// Checks the bucket lists of `in`: ascending, each bucket counted, no more
+// than a window holds.
+absl::Status CheckBuckets(const v1::SnapshotBehaviorCell& in, const Params& p, bool numbers) {
+  const int n = in.buckets_size();
+  if (n == 0 || n > p.window_buckets + 1 || in.bucket_counts_size() != n ||
+      in.bucket_numbers_size() != (numbers ? n : 0)) {
+    return BadCell(p.name, "bucket lists out of shape");
+  }
+  for (int i = 0; i < n; ++i) {
+    if ((i > 0 && in.buckets(i) <= in.buckets(i - 1)) || in.bucket_counts(i) <= 0 ||
+        in.bucket_counts(i) > UINT32_MAX || (numbers && !std::isfinite(in.bucket_numbers(i)))) {
+      return BadCell(p.name, "bucket out of range");
+    }
+  }
+  return absl::OkStatus();
+}
+
+void Encode(const CountBucketsCell& c, const Params&, v1::SnapshotBehaviorCell* out) {
+  EncodeBuckets<false>(c.buckets, out);
+}
+absl::Status Decode(const v1::SnapshotBehaviorCell& in, const Params& p, CountBucketsCell* c) {
+  if (absl::Status s = CheckBuckets(in, p, false); !s.ok()) return s;
+  for (int i = 0; i < in.buckets_size(); ++i) {
+    c->buckets.push_back({in.buckets(i), static_cast<uint32_t>(in.bucket_counts(i))});
+  }
+  return absl::OkStatus();
+}
+size_t HeapBytes(const CountBucketsCell& c) {
+  return c.buckets.size() > 2 ? c.buckets.capacity() * sizeof(CountBucket) : 0;
+}
+
+void Encode(const NumberBucketsCell& c, const Params&, v1::SnapshotBehaviorCell* out) {
+  EncodeBuckets<true>(c.buckets, out);
+}
+absl::Status Decode(const v1::SnapshotBehaviorCell& in, const Params& p, NumberBucketsCell* c) {
+  if (absl::Status s = CheckBuckets(in, p, true); !s.ok()) return s;
+  for (int i = 0; i < in.buckets_size(); ++i) {
+    c->buckets.push_back({in.buckets(i), static_cast<uint32_t>(in.bucket_counts(i)),
+                          in.bucket_numbers(i)});
+  }
+  return absl::OkStatus();
+}
+size_t HeapBytes(const NumberBucketsCell& c) {
+  return c.buckets.size() > 1 ? c.buckets.capacity() * sizeof(NumberBucket) : 0;
+}
+
+// DISTINCT_COUNT: value hashes, ascending, each with the last bucket it
+// was seen in (windowed; 0 otherwise).
+struct DistinctEntry {
+  uint64_t hash;
+  uint32_t bucket;
+};
+struct DistinctCell {
+  std::vector<DistinctEntry> values;
+};
+
+bool Contributes(const DistinctCell*, const Params& p, const BehaviorColumn::Sample& s) {
+  return s.has_hash && (!p.windowed || InWindow(p, s));
+}
+void AddTo(DistinctCell& c, const Params& p, const BehaviorColumn::Sample& s) {
+  const uint32_t bucket = p.windowed ? p.BucketOf(s.time) : 0;
+  auto it = std::lower_bound(c.values.begin(), c.values.end(), s.hash,
+                             [](const DistinctEntry& e, uint64_t h) { return e.hash < h; });
+  if (it != c.values.end() && it->hash == s.hash) {
+    it->bucket = std::max(it->bucket, bucket);
+    return;
+  }
+  if (c.values.size() >= static_cast<size_t>(p.distinct_limit)) {
+    if (!p.windowed) return;  // All time: the count stays at the limit.
+    // Windowed: values that left the window go first; if none has, the one
+    // seen longest ago (then the smallest hash) makes room, and the count,
+    // at the limit, stays there.
+    const uint32_t horizon = p.Horizon(s.now);
+    c.values.erase(std::remove_if(c.values.begin(), c.values.end(),
+                                  [horizon](const DistinctEntry& e) { return e.bucket < horizon; }),
+                   c.values.end());
+    if (c.values.size() >= static_cast<size_t>(p.distinct_limit)) {
+      auto oldest = std::min_element(c.values.begin(), c.values.end(),
+                                     [](const DistinctEntry& a, const DistinctEntry& b) {
+                                       return a.bucket < b.bucket;
+                                     });
+      c.values.erase(oldest);
+    }
+    it = std::lower_bound(c.values.begin(), c.values.end(), s.hash,
+                          [](const DistinctEntry& e, uint64_t h) { return e.hash < h; });
+  }
+  c.values.insert(it, DistinctEntry{s.hash, bucket});
+}
+bool ReadFrom(const DistinctCell& c, const Params& p, absl::Time now, int32_t, Value* out) {
+  if (!p.windowed) {
+    *out = Value::Int(static_cast<int64_t>(c.values.size()));
+    return true;
+  }
+  const uint32_t horizon = p.Horizon(now);
+  int64_t n = 0;
+  for (const DistinctEntry& e : c.values) n += e.bucket >= horizon;
+  *out = Value::Int(n);
+  return true;
+}
+void Encode(const DistinctCell& c, const Params& p, v1::SnapshotBehaviorCell* out) {
+  for (const DistinctEntry& e : c.values) out->add_hashes(e.hash);
+  if (p.windowed) {
+    for (const DistinctEntry& e : c.values) out->add_hash_buckets(e.bucket);
+  }
+}
+absl::Status Decode(const v1::SnapshotBehaviorCell& in, const Params& p, DistinctCell* c) {
+  const int n = in.hashes_size();
+  if (n == 0 || n > p.distinct_limit || in.hash_buckets_size() != (p.windowed ? n : 0)) {
+    return BadCell(p.name, "distinct values out of shape");
+  }
+  for (int i = 0; i < n; ++i) {
+    if (i > 0 && in.hashes(i) <= in.hashes(i - 1)) return BadCell(p.name, "values not in order");
+    c->values.push_back({in.hashes(i), p.windowed ? in.hash_buckets(i) : 0});
+  }
+  return absl::OkStatus();
+}
+size_t HeapBytes(const DistinctCell& c) { return c.values.capacity() * sizeof(DistinctEntry); }
+
+// ACTIVE_DAYS and streaks: the latest active local day, the 64 days before
+// it (bit i: day last_day - i - 1), the run of active days ending at
+// last_day, the longest run and the number of active days.
+struct DayCell {
+  int32_t last_day = 0;
+  int32_t run = 0;
+  int32_t longest = 0;
+  int32_t days = 0;
+  uint64_t earlier = 0;
+};
+
+bool DayActive(const DayCell& c, int64_t day) {
+  if (day == c.last_day) return true;
+  const int64_t i = static_cast<int64_t>(c.last_day) - day - 1;
+  return i >= 0 && i < 64 && ((c.earlier >> i) & 1) != 0;
+}
+
+bool Contributes(const DayCell* c, const Params&, const BehaviorColumn::Sample& s) {
+  // Days older than the record reaches are not counted (see the header).
+  return c == nullptr || s.day >= static_cast<int64_t>(c->last_day) - 64;
+}
+void AddTo(DayCell& c, const Params&, const BehaviorColumn::Sample& s) {
+  const int32_t day = s.day;
+  if (c.days == 0) {
+    c.last_day = day;
+    c.run = c.longest = c.days = 1;
+    return;
+  }
+  if (DayActive(c, day)) return;
+  ++c.days;
+  if (day > c.last_day) {
+    const int64_t shift = static_cast<int64_t>(day) - c.last_day;
+    c.earlier = shift >= 64 ? 0 : c.earlier << shift;
+    if (shift <= 64) c.earlier |= uint64_t{1} << (shift - 1);
+    c.run = shift == 1 ? c.run + 1 : 1;
+    c.last_day = day;
+    c.longest = std::max(c.longest, c.run);
+    return;
+  }
+  // A late day inside the record: it may join runs.
+  const int64_t bit = static_cast<int64_t>(c.last_day) - day - 1;
+  c.earlier |= uint64_t{1} << bit;
+  int64_t length = 1;  // The run through `day`, as far as the record shows.
+  for (int64_t d = day + 1; DayActive(c, d) && d <= c.last_day; ++d) ++length;
+  for (int64_t d = day - 1; DayActive(c, d); --d) ++length;
+  if (static_cast<int64_t>(c.run) == bit + 1) {
+    // It joined the run ending at last_day; past the record's reach the
+    // run may be longer still, so keep what was known.
+    c.run = static_cast<int32_t>(std::max<int64_t>(c.run, length));
+  }
+  c.longest = static_cast<int32_t>(std::max<int64_t>(c.longest, length));
+}
+bool ReadFrom(const DayCell& c, const Params& p, absl::Time, int32_t today, Value* out) {
+  switch (p.function) {
+    case v1::Behavior::CURRENT_STREAK:
+      *out = Value::Int(c.last_day >= static_cast<int64_t>(today) - 1 ? c.run : 0);
+      return true;
+    case v1::Behavior::LONGEST_STREAK:
+      *out = Value::Int(c.longest);
+      return true;
+    default:
+      break;
+  }
+  if (!p.windowed) {
+    *out = Value::Int(c.days);
+    return true;
+  }
+  int64_t n = 0;
+  for (int64_t d = static_cast<int64_t>(today) - p.window_buckets + 1; d <= today; ++d) {
+    n += DayActive(c, d);
+  }
+  *out = Value::Int(n);
+  return true;
+}
+void Encode(const DayCell& c, const Params&, v1::SnapshotBehaviorCell* out) {
+  out->set_last_day(c.last_day);
+  out->set_earlier_days(c.earlier);
+  out->set_run(c.run);
+  out->set_longest(c.longest);
+  out->set_days(c.days);
+}
+absl::Status Decode(const v1::SnapshotBehaviorCell& in, const Params& p, DayCell* c) {
+  // Local days of inputs in [1970, 2200), a day either side for zones.
+  constexpr int32_t kLastDay = 84000;
+  if (in.last_day() < -1 || in.last_day() > kLastDay || in.run() < 1 ||
+      in.longest() < in.run() || in.days() < 1 || in.days() > kLastDay + 2 ||
+      in.longest() > in.days() || in.run() > in.days()) {
+    return BadCell(p.name, "day record out of range");
+  }
+  c->last_day = in.last_day();
+  c->earlier = in.earlier_days();
+  c->run = in.run();
+  c->longest = in.longest();
+  c->days = static_cast<int32_t>(in.days());
+  return absl::OkStatus();
+}
+size_t HeapBytes(const DayCell&) { return 0; }
+
+// ---- The column: cells found through a dense index ----
+
+template <typename Cell>
+class Column final : public BehaviorColumn {
+ public:
+  explicit Column(Params params) : p_(params) {}
+
+  void Add(uint32_t subject, const Sample& sample) override {
+    Cell* cell = Mutable(subject);
+    if (!Contributes(cell, p_, sample)) return;
+    if (cell == nullptr) cell = &Insert(subject);
+    AddTo(*cell, p_, sample);
+  }
+
+  bool Read(uint32_t subject, absl::Time now, int32_t today, Value* out) const override {
+    const Cell* cell = Get(subject);
+    return cell != nullptr && ReadFrom(*cell, p_, now, today, out);
+  }
+
+  bool Has(uint32_t subject) const override { return Get(subject) != nullptr; }
+
+  void Write(uint32_t subject, v1::SnapshotBehaviorCell* out) const override {
+    Encode(*Get(subject), p_, out);
+  }
+
+  absl::Status Restore(uint32_t subject, const v1::SnapshotBehaviorCell& in) override {
+    if (Get(subject) != nullptr) return BadCell(p_.name, "a subject's cell repeats");
+    Cell cell;
+    if (absl::Status s = Decode(in, p_, &cell); !s.ok()) return s;
+    Insert(subject) = std::move(cell);
+    return absl::OkStatus();
+  }
+
+  int64_t subjects() const override { return static_cast<int64_t>(cells_.size()); }
+
+  int64_t bytes() const override {
+    size_t heap = 0;
+    for (const Cell& c : cells_) heap += HeapBytes(c);
+    return static_cast<int64_t>(index_.size() * sizeof(uint32_t) + cells_.size() * sizeof(Cell) +
+                                heap);
+  }
+
+ private:
+  static constexpr uint32_t kNone = UINT32_MAX;
+
+  const Cell* Get(uint32_t subject) const {
+    if (subject >= index_.size() || index_[subject] == kNone) return nullptr;
+    return &cells_[index_[subject]];
+  }
+  Cell* Mutable(uint32_t subject) { return const_cast<Cell*>(Get(subject)); }
+
+  Cell& Insert(uint32_t subject) {
+    while (index_.size() <= subject) index_.push_back(uint32_t{kNone});
+    index_[subject] = static_cast<uint32_t>(cells_.size());
+    return cells_.emplace_back();
+  }
+
+  Params p_;
+  ChunkedVector<uint32_t> index_;  // Per subject: its cell, or kNone.
+  ChunkedVector<Cell> cells_;
+};
+
+// A property value's identity for DISTINCT_COUNT: equal values (an int and
+// a double of the same value included) hash alike. False for values it
+// does not count (lists, NaN).
+bool HashValue(const Value& v, uint64_t* hash) {
+  StableHasher h;
+  switch (v.type()) {
+    case Value::Type::kString:
+      h.Add("s").Add(v.string_value());
+      break;
+    case Value::Type::kBool:
+      h.Add(v.bool_value() ? "t" : "f");
+      break;
+    case Value::Type::kInt:
+    case Value::Type::kDouble: {
+      const double d = v.AsDouble();
+      if (std::isnan(d)) return false;
+      char bytes[8];
+      if (v.type() == Value::Type::kInt &&
+          static_cast<double>(v.int_value()) != d) {  // Beyond 2^53: the int itself.
+        const int64_t i = v.int_value();
+        std::memcpy(bytes, &i, sizeof bytes);
+        h.Add("i").Add(absl::string_view(bytes, sizeof bytes));
+        break;
+      }
+      const double canonical = d == 0 ? 0.0 : d;  // -0 == 0.
+      std::memcpy(bytes, &canonical, sizeof bytes);
+      h.Add("n").Add(absl::string_view(bytes, sizeof bytes));
+      break;
+    }
+    case Value::Type::kTimestamp: {
+      const int64_t n = ToNanos(v.timestamp_value());
+      char bytes[8];
+      std::memcpy(bytes, &n, sizeof bytes);
+      h.Add("T").Add(absl::string_view(bytes, sizeof bytes));
+      break;
+    }
+    default:
+      return false;
+  }
+  *hash = h.Finish();
+  return true;
+}
+
+}  // namespace
+
+std::unique_ptr<BehaviorColumn> BehaviorColumn::Create(const BehaviorSpec& spec) {
+  Params p;
+  p.function = spec.function;
+  p.windowed = spec.windowed;
+  p.resolution_seconds = spec.resolution_seconds;
+  p.window_buckets = spec.window_buckets;
+  p.distinct_limit = spec.distinct_limit;
+  p.name = spec.def.name();
+  switch (spec.shape) {
+    case BehaviorShape::kCount:
+      return std::make_unique<Column<CountCell>>(p);
+    case BehaviorShape::kNumber:
+      return std::make_unique<Column<NumberCell>>(p);
+    case BehaviorShape::kTime:
+      return std::make_unique<Column<TimeCell>>(p);
+    case BehaviorShape::kBuckets:
+      if (spec.function == v1::Behavior::COUNT) return std::make_unique<Column<CountBucketsCell>>(p);
+      return std::make_unique<Column<NumberBucketsCell>>(p);
+    case BehaviorShape::kDistinct:
+      return std::make_unique<Column<DistinctCell>>(p);
+    case BehaviorShape::kDays:
+      return std::make_unique<Column<DayCell>>(p);
+  }
+  return nullptr;
+}
+
+void BehaviorStore::Declare(std::vector<BehaviorSpec> specs, absl::Time now) {
+  std::vector<absl::Time> since;
+  std::vector<std::unique_ptr<BehaviorColumn>> columns;
+  for (const BehaviorSpec& spec : specs) {
+    const int old = Find(spec.def.name());
+    if (old >= 0 &&
+        google::protobuf::util::MessageDifferencer::Equals(specs_[old].def, spec.def)) {
+      since.push_back(since_[old]);
+      columns.push_back(std::move(columns_[old]));
+    } else {
+      since.push_back(now);
+      columns.push_back(nullptr);
+    }
+  }
+  specs_ = std::move(specs);
+  since_ = std::move(since);
+  columns_ = std::move(columns);
+  // Columns point at their spec for messages: made after specs_ settles.
+  for (size_t i = 0; i < specs_.size(); ++i) {
+    if (columns_[i] == nullptr) columns_[i] = BehaviorColumn::Create(specs_[i]);
+  }
+  Index();
+}
+
+void BehaviorStore::Reset(std::vector<BehaviorSpec> specs, std::vector<absl::Time> since) {
+  specs_ = std::move(specs);
+  since_ = std::move(since);
+  columns_.clear();
+  for (const BehaviorSpec& spec : specs_) columns_.push_back(BehaviorColumn::Create(spec));
+  Index();
+}
+
+void BehaviorStore::Index() {
+  by_name_.clear();
+  by_event_.clear();
+  for (size_t i = 0; i < specs_.size(); ++i) {
+    by_name_.emplace(specs_[i].def.name(), static_cast<int>(i));
+    by_event_[specs_[i].def.event().event()].push_back(static_cast<int>(i));
+  }
+}
+
+int BehaviorStore::Find(absl::string_view name) const {
+  auto it = by_name_.find(name);
+  return it == by_name_.end() ? -1 : it->second;
+}
+
+int32_t BehaviorStore::LocalDay(const BehaviorSpec& spec, const Attributes* profile, absl::Time t,
+                                const BehaviorReadContext& context) {
+  absl::TimeZone zone = spec.default_zone;
+  if (profile != nullptr) {
+    if (const Value* name = FindSorted(*profile, spec.time_zone_attribute)) {
+      std::optional<absl::TimeZone> tz;
+      if (name->type() == Value::Type::kString && context.zones != nullptr) {
+        tz = context.zones->Find(name->string_value());
+      }
+      if (tz) {
+        zone = *tz;
+      } else if (context.unknown_zones != nullptr) {
+        ++*context.unknown_zones;
+      }
+    }
+  }
+  static const absl::CivilDay kEpoch(1970, 1, 1);
+  return static_cast<int32_t>(absl::ToCivilDay(t, zone) - kEpoch);
+}
+
+int BehaviorStore::Add(absl::FunctionRef<uint32_t()> subject, absl::string_view subject_type,
+                       const Event& event, const Attributes& profile,
+                       const BehaviorReadContext& context) {
+  auto listeners = by_event_.find(event.name);
+  if (listeners == by_event_.end()) return 0;
+  const absl::string_view type = subject_type.empty() ? absl::string_view("user") : subject_type;
+  int counted = 0;
+  for (int i : listeners->second) {
+    const BehaviorSpec& spec = specs_[i];
+    if (spec.subject_type != type) continue;
+    if (!spec.where.always_true()) {
+      StepBindings bindings(&profile, &event, nullptr);
+      if (!spec.where.Evaluate(bindings)) continue;
+    }
+    BehaviorColumn::Sample sample;
+    sample.time = event.time;
+    sample.now = std::max(context.now, event.time);
+    switch (spec.function) {
+      case v1::Behavior::SUM:
+      case v1::Behavior::MIN:
+      case v1::Behavior::MAX:
+        if (const Value* v = FindAttribute(event.properties, spec.def.property());
+            v != nullptr && v->is_number() && std::isfinite(v->AsDouble())) {
+          sample.has_number = true;
+          sample.number = v->AsDouble();
+        }
+        break;
+      case v1::Behavior::DISTINCT_COUNT:
+        if (const Value* v = FindAttribute(event.properties, spec.def.property())) {
+          sample.has_hash = HashValue(*v, &sample.hash);
+        }
+        break;
+      case v1::Behavior::ACTIVE_DAYS:
+      case v1::Behavior::CURRENT_STREAK:
+      case v1::Behavior::LONGEST_STREAK:
+        sample.day = LocalDay(spec, &profile, event.time, context);
+        break;
+      default:
+        break;
+    }
+    columns_[i]->Add(subject(), sample);
+    ++counted;
+  }
+  return counted;
+}
+
+const Value* BehaviorStore::Read(absl::string_view name, uint32_t subject,
+                                 const Attributes* profile, const BehaviorReadContext& context,
+                                 Value* scratch) const {
+  const int i = Find(name);
+  if (i < 0) return nullptr;
+  const BehaviorSpec& spec = specs_[i];
+  int32_t today = 0;
+  if (spec.shape == BehaviorShape::kDays) today = LocalDay(spec, profile, context.now, context);
+  if (subject != kNoSubject && columns_[i]->Read(subject, context.now, today, scratch)) {
+    return scratch;
+  }
+  // Nothing held: counts are 0, a sum is 0, the rest absent.
+  switch (spec.function) {
+    case v1::Behavior::SUM:
+      *scratch = Value::Double(0);
+      return scratch;
+    case v1::Behavior::MIN:
+    case v1::Behavior::MAX:
+    case v1::Behavior::FIRST_TIME:
+    case v1::Behavior::LAST_TIME:
+      return nullptr;
+    default:
+      *scratch = Value::Int(0);
+      return scratch;
+  }
+}
+
+}  // namespace cairn::internal

@@ -1,0 +1,158 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+//
+// BehaviorStore: the engine's behaviours and every subject's state in them.
+// Each behaviour keeps its state in a column of fixed-size cells, one per
+// subject that has any, found through a dense per-subject index; only the
+// behaviours whose matcher names an event do any work for it. Values are
+// computed when read, as of the engine time of the read, so that a sliding
+// window slides and a streak breaks with no input at all.
+//
+// Rules (docs/semantics.md, "Behaviours"):
+// - an event counts at its own time: a late one lands in the bucket (or
+//   local day) of its time, if that is still inside the window;
+// - a sliding window of `last` at resolution R covers the buckets from the
+//   one holding (now - last) to the one holding now;
+// - DISTINCT_COUNT is exact up to its limit and then stays at the limit;
+// - ACTIVE_DAYS and streaks remember the 64 local days before the latest
+//   active day: a late event older than that is not counted in them.
+//
+// Thread-safety: not thread-safe; owned by one engine.
+
+#ifndef CAIRN_BEHAVIOR_BEHAVIOR_STORE_H_
+#define CAIRN_BEHAVIOR_BEHAVIOR_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "behavior/behavior_spec.h"
+#include "cairn/event.h"
+#include "cairn/v1/snapshot.pb.h"
+#include "cairn/value.h"
+#include "timer/local_time.h"
+
+namespace cairn::internal {
+
+// One subject's state in one behaviour, for every subject: implemented per
+// kind of state (behavior_store.cc).
+class BehaviorColumn {
+ public:
+  virtual ~BehaviorColumn() = default;
+
+  // Adds one matching event of `subject`, at `time`, applied at engine time
+  // `now` (>= time). `number` and `hash` are the property's, when the
+  // function reads one and the event carries a fitting value; `day` is the
+  // event's local day (days functions).
+  struct Sample {
+    absl::Time time;
+    absl::Time now;
+    bool has_number = false;
+    double number = 0;
+    bool has_hash = false;
+    uint64_t hash = 0;
+    int32_t day = 0;
+  };
+  virtual void Add(uint32_t subject, const Sample& sample) = 0;
+
+  // The value of `subject` as of engine time `now` (`today`: the subject's
+  // local day then, days functions); false when it has none.
+  virtual bool Read(uint32_t subject, absl::Time now, int32_t today, Value* out) const = 0;
+
+  // Whether `subject` holds state here.
+  virtual bool Has(uint32_t subject) const = 0;
+
+  // Snapshot: writes `subject`'s state (REQUIRES: Has(subject)), and reads
+  // it back, refusing a cell that this behaviour could not have written.
+  virtual void Write(uint32_t subject, v1::SnapshotBehaviorCell* cell) const = 0;
+  virtual absl::Status Restore(uint32_t subject, const v1::SnapshotBehaviorCell& cell) = 0;
+
+  // Subjects holding state, and the bytes the column holds (cells, index,
+  // and what cells hold outside themselves).
+  virtual int64_t subjects() const = 0;
+  virtual int64_t bytes() const = 0;
+
+  // An empty column for `spec`.
+  static std::unique_ptr<BehaviorColumn> Create(const BehaviorSpec& spec);
+};
+
+// What predicates and templates read behaviours through during one step.
+struct BehaviorReadContext {
+  absl::Time now;
+  TimeZoneCache* zones = nullptr;
+  int64_t* unknown_zones = nullptr;  // Counts profile zones that did not load.
+};
+
+class BehaviorStore {
+ public:
+  BehaviorStore() = default;
+  BehaviorStore(const BehaviorStore&) = delete;
+  BehaviorStore& operator=(const BehaviorStore&) = delete;
+
+  // Makes `specs` the declarations, at engine time `now`. A behaviour whose
+  // declaration is unchanged keeps its state and its since-time; a new or
+  // changed one starts empty, since `now`; one no longer declared is
+  // dropped with its state.
+  void Declare(std::vector<BehaviorSpec> specs, absl::Time now);
+
+  // Replaces everything with `specs` declared at `since` (snapshot restore):
+  // every column empty.
+  void Reset(std::vector<BehaviorSpec> specs, std::vector<absl::Time> since);
+
+  bool empty() const { return specs_.empty(); }
+  size_t size() const { return specs_.size(); }
+  const BehaviorSpec& spec(size_t i) const { return specs_[i]; }
+  const std::vector<BehaviorSpec>& specs() const { return specs_; }
+  absl::Time since(size_t i) const { return since_[i]; }
+  BehaviorColumn& column(size_t i) { return *columns_[i]; }
+  const BehaviorColumn& column(size_t i) const { return *columns_[i]; }
+
+  // The declaration index of `name`, or -1.
+  int Find(absl::string_view name) const;
+
+  // Whether any behaviour counts events named `name`.
+  bool Listens(absl::string_view event_name) const {
+    return !by_event_.empty() && by_event_.contains(event_name);
+  }
+
+  // Adds `event` to every behaviour that counts it: its name, the
+  // subject's type (`subject_type`, "user" when empty) and its condition
+  // (read against `profile`) match. `now` is engine time, at or after the
+  // event's. Returns how many behaviours counted it.
+  // `subject` gives the subject's index, interning it if need be; it is
+  // called only when some behaviour counts the event.
+  int Add(absl::FunctionRef<uint32_t()> subject, absl::string_view subject_type,
+          const Event& event, const Attributes& profile, const BehaviorReadContext& context);
+
+  // Behaviour `name` of `subject` as of context.now: a pointer to *scratch
+  // holding it, or nullptr when absent (unknown name, or a MIN, MAX, FIRST_TIME
+  // or LAST_TIME with nothing seen). `subject` may be kNoSubject: the values
+  // of a subject never seen.
+  const Value* Read(absl::string_view name, uint32_t subject, const Attributes* profile,
+                    const BehaviorReadContext& context, Value* scratch) const;
+
+  static constexpr uint32_t kNoSubject = UINT32_MAX;
+
+ private:
+  // The local day of `t` in the subject's zone for behaviour `spec`.
+  static int32_t LocalDay(const BehaviorSpec& spec, const Attributes* profile, absl::Time t,
+                          const BehaviorReadContext& context);
+  void Index();
+
+  std::vector<BehaviorSpec> specs_;
+  std::vector<absl::Time> since_;
+  std::vector<std::unique_ptr<BehaviorColumn>> columns_;
+  absl::flat_hash_map<std::string, int> by_name_;
+  // Event name -> the behaviours counting it, in declaration order.
+  absl::flat_hash_map<std::string, absl::InlinedVector<int, 2>> by_event_;
+};
+
+}  // namespace cairn::internal
+
+#endif  // CAIRN_BEHAVIOR_BEHAVIOR_STORE_H_

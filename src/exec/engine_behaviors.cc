@@ -1,0 +1,103 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+//
+// Engine::Impl: behaviour declarations (what a new set may change, given
+// the journeys that read them), the check a journey's behaviour reads pass
+// at deploy, and a host's read of one value.
+
+#include "exec/engine_impl.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "behavior/behavior_spec.h"
+#include "cairn/status_macros.h"
+#include "compile/compiler_internal.h"
+#include "compile/journey_graph.h"
+#include "exec/bindings.h"
+#include "exec/engine_state.h"
+#include "util/utf8.h"
+
+namespace cairn {
+
+using internal::BehaviorSpec;
+using internal::JourneyGraph;
+using internal::JourneyVersion;
+
+namespace {
+
+// Lists `problems` under a heading, one per line, as Compile() does.
+std::string ListProblems(absl::string_view heading, const std::vector<JourneyProblem>& problems) {
+  std::string message(heading);
+  for (const JourneyProblem& p : problems) absl::StrAppend(&message, "\n  ", p.ToString());
+  return message;
+}
+
+}  // namespace
+
+absl::Status Engine::Impl::CheckBehaviorReads(const JourneyGraph& graph) const {
+  if (graph.behavior_reads.empty()) return absl::OkStatus();
+  const std::vector<JourneyProblem> problems =
+      internal::ValidateJourneyReads(graph.definition, internal::TypesOf(behaviors_.specs()));
+  if (problems.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(ListProblems(
+      absl::StrCat("journey ", graph.definition.id(), " reads behaviours this engine does not "
+                                                      "declare as it uses them:"),
+      problems));
+}
+
+absl::Status Engine::Impl::DeclareBehaviors(const v1::BehaviorSet& set) {
+  CAIRN_ASSIGN_OR_RETURN(std::vector<BehaviorSpec> specs, internal::CompileBehaviorSet(set));
+  // Every version that can still run must read the new set as it read the
+  // old one: checked by compiling it against the new types.
+  const internal::BehaviorTypes types = internal::TypesOf(specs);
+  for (const JourneyVersion& v : versions_) {
+    if (v.retired || v.graph->behavior_reads.empty()) continue;
+    const std::vector<JourneyProblem> problems =
+        internal::ValidateJourneyReads(v.graph->definition, types);
+    if (!problems.empty()) {
+      return absl::FailedPreconditionError(ListProblems(
+          absl::StrCat("behaviours: journey ", v.graph->definition.id(), " version ",
+                       v.graph->definition.version(),
+                       " reads behaviours the new set removes or changes; retire or replace "
+                       "it first:"),
+          problems));
+    }
+  }
+  behaviors_.Declare(std::move(specs), now_);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Value> Engine::Impl::BehaviorValue(absl::string_view subject_type,
+                                                  absl::string_view subject_id,
+                                                  absl::string_view behavior) {
+  if (behaviors_.Find(behavior) < 0) {
+    return absl::NotFoundError(absl::StrCat("no behaviour \"", internal::Escaped(behavior),
+                                            "\" is declared"));
+  }
+  const std::optional<uint32_t> subject =
+      subjects_.Find(internal::SubjectTypeOrDefault(subject_type), subject_id);
+  const Attributes* profile = subject ? &subjects_[*subject].profile : nullptr;
+  Value scratch;
+  const Value* value =
+      behaviors_.Read(behavior, subject ? *subject : internal::BehaviorStore::kNoSubject,
+                      profile, StepNow().read, &scratch);
+  return value != nullptr ? *value : Value();
+}
+
+absl::Status Engine::Impl::CheckDeployedBehaviorReads() const {
+  for (const JourneyVersion& v : versions_) {
+    if (v.retired) continue;
+    absl::Status s = CheckBehaviorReads(*v.graph);
+    if (!s.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("snapshot: its behaviours do not fit the deployed journeys: ",
+                       s.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace cairn
