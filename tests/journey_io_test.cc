@@ -307,8 +307,9 @@ TEST_CASE("LoadJourneys: the examples directory holds every example") {
   REQUIRE_THAT(testing::StatusOf(journeys), testing::IsOk());
   std::vector<std::string> ids;
   for (const v1::Journey& j : *journeys) ids.push_back(j.id());
-  CHECK(ids == std::vector<std::string>{"cart_abandonment", "game_day1_retention",
-                                        "repurchase_coupon", "test_drive"});
+  CHECK(ids == std::vector<std::string>{"cart_abandonment", "checkin_streak",
+                                        "game_day1_retention", "repeat_buyer",
+                                        "repurchase_coupon", "share_referral", "test_drive"});
 }
 
 TEST_CASE("LoadJourneys: errors name the files") {

@@ -687,5 +687,67 @@ TEST_CASE("Golden: the DOT picture of a small simulation") {
   CHECK(dot == golden.str());
 }
 
+// What `cairn sim` does with an example folder: its journey, events,
+// profiles (if any) and behaviours (if any).
+absl::StatusOr<SimResult> SimulateExample(const std::string& name) {
+  const std::string dir = absl::StrCat(CAIRN_SOURCE_DIR, "/examples/", name, "/");
+  absl::StatusOr<v1::Journey> journey = LoadJourneyFile(dir + "journey.textproto");
+  if (!journey.ok()) return journey.status();
+  SimOptions options;
+  if (std::ifstream(dir + "behaviors.textproto")) {
+    absl::StatusOr<v1::BehaviorSet> behaviors = LoadBehaviorSetFile(dir + "behaviors.textproto");
+    if (!behaviors.ok()) return behaviors.status();
+    options.behaviors = *behaviors;
+  }
+  std::ifstream events(dir + "events.jsonl");
+  std::ifstream profiles(dir + "profiles.jsonl");
+  return Simulate(*journey, events, "events.jsonl", profiles ? &profiles : nullptr,
+                  "profiles.jsonl", options);
+}
+
+// The number of messages `action` of the newest version sent.
+int64_t Sent(const SimResult& r, const std::string& action) {
+  const v1::VersionReport& v = *r.report.versions().rbegin();
+  for (const v1::ActionReport& a : v.actions()) {
+    if (a.node_id() == action) return a.sent();
+  }
+  FAIL("no node " << action);
+  return -1;
+}
+
+TEST_CASE("Example share_referral: the 11th share ever enters once and nobody else") {
+  absl::StatusOr<SimResult> r = SimulateExample("share_referral");
+  REQUIRE_THAT(StatusOf(r), IsOk());
+  CHECK(r->errors.empty());
+  const v1::VersionReport& v = *r->report.versions().rbegin();
+  CHECK(v.entered() == 1);  // u_fan; u_ten stops at 10 shares, u_casual at 4.
+  CHECK(Sent(*r, "gift_push") == 1);
+  REQUIRE(r->behaviors.behaviors_size() == 1);
+  CHECK(r->behaviors.behaviors(0).subjects() == 3);
+}
+
+TEST_CASE("Example checkin_streak: 7 local days in a row rewards and a broken streak wins back") {
+  absl::StatusOr<SimResult> r = SimulateExample("checkin_streak");
+  REQUIRE_THAT(StatusOf(r), IsOk());
+  CHECK(r->errors.empty());
+  const v1::VersionReport& v = *r->report.versions().rbegin();
+  // u_li, u_wang and u_chen (7 days in New York); u_zhao's run breaks at 5.
+  CHECK(v.entered() == 3);
+  CHECK(Sent(*r, "vip_trial") == 2);              // Not u_wang, the VIP.
+  CHECK(Sent(*r, "first_purchase_coupon") == 2);  // Not u_wang, who paid.
+  CHECK(Sent(*r, "winback_sms") == 3);            // Every streak ends by the run's end.
+}
+
+TEST_CASE("Example repeat_buyer: 2 paid orders in 7 days enter and the goal counts") {
+  absl::StatusOr<SimResult> r = SimulateExample("repeat_buyer");
+  REQUIRE_THAT(StatusOf(r), IsOk());
+  CHECK(r->errors.empty());
+  const v1::VersionReport& v = *r->report.versions().rbegin();
+  // Shoppers 1, 5, 9 (again 3 days later) and 2, 6, 10 (6 days later);
+  // 3, 7, 11 buy again 8 days later, outside the window.
+  CHECK(v.entered() == 6);
+  CHECK(Sent(*r, "coupon_push") == 6);
+}
+
 }  // namespace
 }  // namespace cairn::sim

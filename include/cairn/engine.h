@@ -194,6 +194,10 @@ class Engine {
                                       absl::string_view subject_id,
                                       absl::string_view behavior);
 
+  // Every behaviour: its definition in short, when its values start, and
+  // the subjects and bytes it holds.
+  v1::BehaviorsReport BehaviorsReport() const;
+
   // ---- Inputs ----
 
   // Applies an event: exit-on rules, waits and goals of the subject's

@@ -1,7 +1,9 @@
 // Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
 //
 // Reading and writing journey definitions in the three protobuf encodings:
-// text format (.textproto), proto3 JSON (.json) and binary wire format (.binpb).
+// text format (.textproto), proto3 JSON (.json) and binary wire format
+// (.binpb); and reading behaviour declarations (cairn.v1.BehaviorSet) the
+// same ways.
 //
 // Thread-safety: every function here is safe to call concurrently.
 
@@ -13,6 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "cairn/v1/behavior.pb.h"
 #include "cairn/v1/journey.pb.h"
 
 namespace cairn {
@@ -63,13 +66,32 @@ absl::StatusOr<v1::Journey> ParseJourney(absl::string_view data,
 // NotFound when the file cannot be opened; errors name the path.
 absl::StatusOr<v1::Journey> LoadJourneyFile(const std::string& path);
 
+// A behaviour set (Engine::DeclareBehaviors), parsed and read by the rules
+// of ParseJourney and LoadJourneyFile. Parsing does not validate the
+// declarations; DeclareBehaviors does.
+absl::StatusOr<v1::BehaviorSet> ParseBehaviorSet(absl::string_view data, JourneyFormat format);
+absl::StatusOr<v1::BehaviorSet> LoadBehaviorSetFile(const std::string& path);
+
 // Loads a journey file, or every journey file under a directory (searched
-// recursively; files whose extension is not a journey format are skipped),
+// recursively; files whose extension is not a journey format are skipped,
+// and so are behaviour files, named kBehaviorSetFileStem),
 // sorted by (id, version) so that every process that loads the same files
 // deploys them in the same order. InvalidArgument when a directory holds
 // no journey file or two files hold the same id and version (naming both);
 // a file's errors as LoadJourneyFile.
 absl::StatusOr<std::vector<v1::Journey>> LoadJourneys(const std::string& path);
+
+// The name (without extension) of a file of behaviour declarations kept
+// beside journeys ("behaviors.textproto"): LoadJourneys skips such files in
+// a directory, and `cairn sim` reads the one beside its journey.
+inline constexpr absl::string_view kBehaviorSetFileStem = "behaviors";
+
+// Every behaviour of the behaviour files (kBehaviorSetFileStem, any journey
+// format's extension) under a directory, searched recursively, in the
+// order of their paths, as one set; an empty set when there are none, or
+// when `path` is a file. InvalidArgument when two files declare the same
+// name, naming both; a file's errors as LoadBehaviorSetFile.
+absl::StatusOr<v1::BehaviorSet> LoadBehaviorSets(const std::string& path);
 
 // Serializes `journey` in `format`. Text and JSON output are deterministic
 // (fields in number order, map entries sorted by key), binary output is

@@ -337,6 +337,14 @@ absl::StatusOr<std::vector<BehaviorSpec>> CompileBehaviorSet(const v1::BehaviorS
   return specs;
 }
 
+std::string DescribeWindow(const BehaviorSpec& spec) {
+  if (!spec.windowed) return "all time";
+  if (spec.function == v1::Behavior::ACTIVE_DAYS) return absl::StrCat(spec.window_buckets, "d");
+  const absl::Duration resolution = absl::Seconds(spec.resolution_seconds);
+  return absl::StrCat(FormatDurationShort(resolution * spec.window_buckets), " at ",
+                      FormatDurationShort(resolution));
+}
+
 BehaviorTypes TypesOf(const std::vector<BehaviorSpec>& specs) {
   BehaviorTypes types;
   for (const BehaviorSpec& s : specs) {

@@ -70,6 +70,9 @@ absl::StatusOr<std::vector<BehaviorSpec>> CompileBehaviorSet(const v1::BehaviorS
 // The name of a behaviour function as written in declarations ("COUNT").
 absl::string_view FunctionName(v1::Behavior::Function function);
 
+// The window in short: "all time", "7d at 1h", "30d" (ACTIVE_DAYS).
+std::string DescribeWindow(const BehaviorSpec& spec);
+
 // The journeys' view of `specs`: name -> type and subject type.
 BehaviorTypes TypesOf(const std::vector<BehaviorSpec>& specs);
 

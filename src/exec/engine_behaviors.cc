@@ -18,6 +18,7 @@
 #include "compile/journey_graph.h"
 #include "exec/bindings.h"
 #include "exec/engine_state.h"
+#include "util/proto_time.h"
 #include "util/utf8.h"
 
 namespace cairn {
@@ -85,6 +86,22 @@ absl::StatusOr<Value> Engine::Impl::BehaviorValue(absl::string_view subject_type
       behaviors_.Read(behavior, subject ? *subject : internal::BehaviorStore::kNoSubject,
                       profile, StepNow().read, &scratch);
   return value != nullptr ? *value : Value();
+}
+
+v1::BehaviorsReport Engine::Impl::BehaviorsReport() const {
+  v1::BehaviorsReport report;
+  for (size_t i = 0; i < behaviors_.size(); ++i) {
+    const BehaviorSpec& spec = behaviors_.spec(i);
+    v1::BehaviorReport* b = report.add_behaviors();
+    b->set_name(spec.def.name());
+    b->set_function(std::string(internal::FunctionName(spec.function)));
+    b->set_event(spec.def.event().event());
+    b->set_window(internal::DescribeWindow(spec));
+    b->set_since(internal::FormatTimeUtc(behaviors_.since(i)));
+    b->set_subjects(behaviors_.column(i).subjects());
+    b->set_bytes(behaviors_.column(i).bytes());
+  }
+  return report;
 }
 
 absl::Status Engine::Impl::CheckDeployedBehaviorReads() const {

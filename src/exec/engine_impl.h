@@ -236,6 +236,8 @@ class Engine::Impl : private internal::EngineState {
                                       absl::string_view subject_id,
                                       absl::string_view behavior);
 
+  v1::BehaviorsReport BehaviorsReport() const;
+
   // ---- Inputs ----
 
   absl::Status Ingest(const Event& event);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -16,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cairn/journey.h"
+#include "cairn/status_macros.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
@@ -120,9 +122,13 @@ absl::StatusOr<JourneyFormat> JourneyFormatFromPath(absl::string_view path) {
             ".pbtxt), .json, or .binpb (or .pb)"));
 }
 
-absl::StatusOr<v1::Journey> ParseJourney(absl::string_view data,
-                                         JourneyFormat format) {
-  v1::Journey journey;
+namespace {
+
+// Parses `data` as `format` into *message, whose kind `what` names in
+// errors ("journey", "behaviour set"); the rules of ParseJourney.
+absl::Status ParseMessage(absl::string_view data, JourneyFormat format, absl::string_view what,
+                          google::protobuf::Message* message) {
+  google::protobuf::Message& journey = *message;
   switch (format) {
     case JourneyFormat::kText: {
       google::protobuf::TextFormat::Parser parser;
@@ -135,9 +141,9 @@ absl::StatusOr<v1::Journey> ParseJourney(absl::string_view data,
           data.data(), static_cast<int>(data.size()));
       if (!parser.Parse(&input, &journey)) {
         return absl::InvalidArgumentError(
-            absl::StrCat("text journey does not parse: ", errors.Joined()));
+            absl::StrCat("text ", what, " does not parse: ", errors.Joined()));
       }
-      return journey;
+      return absl::OkStatus();
     }
     case JourneyFormat::kJson: {
       // protobuf's JSON parser accepts trailing commas and lets a repeated
@@ -151,7 +157,7 @@ absl::StatusOr<v1::Journey> ParseJourney(absl::string_view data,
       if (absl::StatusOr<json::JsonValue> checked = json::ParseJson(data, strict);
           !checked.ok()) {
         return absl::InvalidArgumentError(
-            absl::StrCat("JSON journey does not parse: ", checked.status().message()));
+            absl::StrCat("JSON ", what, " does not parse: ", checked.status().message()));
       }
       google::protobuf::util::JsonParseOptions options;
       options.ignore_unknown_fields = false;
@@ -160,13 +166,14 @@ absl::StatusOr<v1::Journey> ParseJourney(absl::string_view data,
           options);
       if (!status.ok()) {
         return absl::InvalidArgumentError(absl::StrCat(
-            "JSON journey does not parse: ", status.message().as_string()));
+            "JSON ", what, " does not parse: ", status.message().as_string()));
       }
-      return journey;
+      return absl::OkStatus();
     }
     case JourneyFormat::kBinary: {
       if (data.size() > static_cast<size_t>(INT32_MAX)) {
-        return absl::InvalidArgumentError("binary journey does not parse: larger than 2 GiB");
+        return absl::InvalidArgumentError(
+            absl::StrCat("binary ", what, " does not parse: larger than 2 GiB"));
       }
       google::protobuf::io::CodedInputStream input(
           reinterpret_cast<const uint8_t*>(data.data()), static_cast<int>(data.size()));
@@ -174,27 +181,30 @@ absl::StatusOr<v1::Journey> ParseJourney(absl::string_view data,
       if (!journey.ParseFromCodedStream(&input) || !input.ConsumedEntireMessage()) {
         // The parser does not say which: both read as a bad encoding.
         return absl::InvalidArgumentError(absl::StrCat(
-            "binary journey does not parse: not a valid cairn.v1.Journey in protobuf wire "
-            "format (or nested more than ",
-            kMaxJourneyMessageDepth, " messages deep)"));
+            "binary ", what, " does not parse: not a valid ", journey.GetTypeName(),
+            " in protobuf wire format (or nested more than ", kMaxJourneyMessageDepth,
+            " messages deep)"));
       }
       if (std::string unknown = FindUnknownField(journey, ""); !unknown.empty()) {
         return absl::InvalidArgumentError(absl::StrCat(
-            "binary journey has a field this version of Cairn does not know (", unknown,
+            "binary ", what, " has a field this version of Cairn does not know (", unknown,
             "); it may come from a newer schema"));
       }
-      return journey;
+      return absl::OkStatus();
     }
   }
-  return absl::InvalidArgumentError("unknown journey format");
+  return absl::InvalidArgumentError(absl::StrCat("unknown ", what, " format"));
 }
 
-absl::StatusOr<v1::Journey> LoadJourneyFile(const std::string& path) {
+// Reads `path` and parses it by its extension (see ParseMessage).
+absl::Status LoadMessageFile(const std::string& path, absl::string_view what,
+                             google::protobuf::Message* message) {
   absl::StatusOr<JourneyFormat> format = JourneyFormatFromPath(path);
   if (!format.ok()) return format.status();
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": is a directory, not a journey file"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": is a directory, not a ", what, " file"));
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
@@ -205,12 +215,66 @@ absl::StatusOr<v1::Journey> LoadJourneyFile(const std::string& path) {
   if (in.bad()) {
     return absl::DataLossError(absl::StrCat(path, ": read error"));
   }
-  absl::StatusOr<v1::Journey> journey = ParseJourney(contents.str(), *format);
-  if (!journey.ok()) {
-    return absl::Status(journey.status().code(),
-                        absl::StrCat(path, ": ", journey.status().message()));
+  absl::Status parsed = ParseMessage(contents.str(), *format, what, message);
+  if (!parsed.ok()) {
+    return absl::Status(parsed.code(), absl::StrCat(path, ": ", parsed.message()));
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<v1::Journey> ParseJourney(absl::string_view data, JourneyFormat format) {
+  v1::Journey journey;
+  CAIRN_RETURN_IF_ERROR(ParseMessage(data, format, "journey", &journey));
   return journey;
+}
+
+absl::StatusOr<v1::BehaviorSet> ParseBehaviorSet(absl::string_view data, JourneyFormat format) {
+  v1::BehaviorSet set;
+  CAIRN_RETURN_IF_ERROR(ParseMessage(data, format, "behaviour set", &set));
+  return set;
+}
+
+absl::StatusOr<v1::Journey> LoadJourneyFile(const std::string& path) {
+  v1::Journey journey;
+  CAIRN_RETURN_IF_ERROR(LoadMessageFile(path, "journey", &journey));
+  return journey;
+}
+
+absl::StatusOr<v1::BehaviorSet> LoadBehaviorSetFile(const std::string& path) {
+  v1::BehaviorSet set;
+  CAIRN_RETURN_IF_ERROR(LoadMessageFile(path, "behaviour set", &set));
+  return set;
+}
+
+absl::StatusOr<v1::BehaviorSet> LoadBehaviorSets(const std::string& path) {
+  v1::BehaviorSet merged;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(path, ec)) return merged;
+  std::vector<std::string> files;
+  std::filesystem::recursive_directory_iterator it(path, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    if (!it->is_regular_file(ec) || it->path().stem().string() != kBehaviorSetFileStem) continue;
+    if (JourneyFormatFromPath(it->path().string()).ok()) files.push_back(it->path().string());
+  }
+  if (ec) return absl::NotFoundError(absl::StrCat(path, ": ", ec.message()));
+  std::sort(files.begin(), files.end());
+  std::map<std::string, std::string> declared_in;  // Behaviour name -> file.
+  for (const std::string& file : files) {
+    absl::StatusOr<v1::BehaviorSet> set = LoadBehaviorSetFile(file);
+    if (!set.ok()) return set.status();
+    for (const v1::Behavior& b : set->behaviors()) {
+      auto [at, added] = declared_in.emplace(b.name(), file);
+      if (!added) {
+        return absl::InvalidArgumentError(absl::StrCat("behaviour \"", b.name(),
+                                                       "\" is declared in both ", at->second,
+                                                       " and ", file));
+      }
+      *merged.add_behaviors() = b;
+    }
+  }
+  return merged;
 }
 
 absl::StatusOr<std::vector<v1::Journey>> LoadJourneys(const std::string& path) {
@@ -225,6 +289,9 @@ absl::StatusOr<std::vector<v1::Journey>> LoadJourneys(const std::string& path) {
   for (; !ec && it != end; it.increment(ec)) {
     if (!it->is_regular_file(ec)) continue;
     const std::string file = it->path().string();
+    // behaviors.<ext> beside a journey holds its behaviours (cairn sim reads
+    // it), not a journey.
+    if (it->path().stem().string() == kBehaviorSetFileStem) continue;
     if (JourneyFormatFromPath(file).ok()) files.push_back(file);
   }
   if (ec) return absl::NotFoundError(absl::StrCat(path, ": ", ec.message()));

@@ -323,6 +323,10 @@ absl::StatusOr<std::unique_ptr<Engine>> Worker::Impl::NewEngine(
     const std::vector<v1::Journey>& journeys, bool restoring) {
   auto engine = std::make_unique<Engine>(options_.engine);
   engine->SetProfileSink(&sink_);
+  // A checkpoint brings its own behaviours, which Restore reads.
+  if (!restoring && options_.behaviors.behaviors_size() > 0) {
+    CAIRN_RETURN_IF_ERROR(engine->DeclareBehaviors(options_.behaviors));
+  }
   for (const v1::Journey& journey : journeys) {
     CAIRN_RETURN_IF_ERROR(RegisterChannels(journey, *engine));
     // A checkpoint's journeys were each accepted when the partition read

@@ -277,6 +277,19 @@ void AppendAbResults(const v1::Journey& journey, const v1::JourneyReport& report
   }
 }
 
+// The behaviours declared for the run, with what they hold at its end;
+// nothing when there are none.
+void AppendBehaviors(const SimResult& r, std::string* out) {
+  if (r.behaviors.behaviors().empty()) return;
+  absl::StrAppend(out, "\nBehaviours (values cover the run from its first event)\n");
+  for (const v1::BehaviorReport& b : r.behaviors.behaviors()) {
+    absl::StrAppend(out, "  ", absl::StrFormat("%-20s %-15s %-14s on %-16s", b.name(), b.function(),
+                                               b.window(), b.event()),
+                    "  ", WithCommas(b.subjects()), " subjects, ", WithCommas(b.bytes()),
+                    " bytes\n");
+  }
+}
+
 // The traced subject's steps; nothing when no subject was traced.
 void AppendTrace(const SimResult& r, std::string* out) {
   if (r.trace.empty()) return;
@@ -295,6 +308,7 @@ std::string RenderText(const v1::Journey& journey, const SimResult& r) {
   AppendChannels(*v, &out);
   AppendGoals(*v, &out);
   AppendAbResults(journey, r.report, &out);
+  AppendBehaviors(r, &out);
   AppendTrace(r, &out);
   return out;
 }

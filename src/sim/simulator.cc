@@ -178,6 +178,11 @@ class Replay {
       if (!s.ok()) return s;
     }
     if (!options_.trace_subject.empty()) engine_.SetObserver(&tracer_);
+    // Declared first, at the start of the log: they count every event, and
+    // the journey's reads of them are checked when it deploys.
+    if (options_.behaviors.behaviors_size() > 0) {
+      CAIRN_RETURN_IF_ERROR(engine_.DeclareBehaviors(options_.behaviors));
+    }
     return engine_.Deploy(journey);
   }
 
@@ -252,6 +257,7 @@ class Replay {
     if (!report.ok()) return report.status();
     result_->report = *std::move(report);
     result_->engine = engine_.stats();
+    result_->behaviors = engine_.BehaviorsReport();
     return absl::OkStatus();
   }
 

@@ -23,6 +23,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "cairn/engine.h"
+#include "cairn/v1/behavior.pb.h"
 #include "cairn/v1/journey.pb.h"
 #include "cairn/v1/report.pb.h"
 
@@ -58,6 +59,8 @@ struct SimOptions {
   std::function<void(int64_t, int64_t)> progress;
   // How many bad-line messages to keep (all are counted).
   int max_errors = 20;
+  // The engine's behaviours, declared before the journey is deployed.
+  v1::BehaviorSet behaviors;
 };
 
 // What a simulated channel saw.
@@ -71,6 +74,7 @@ struct ChannelStats {
 struct SimResult {
   v1::JourneyReport report;
   EngineStats engine;
+  v1::BehaviorsReport behaviors;
   int64_t event_lines = 0;
   int64_t bad_event_lines = 0;
   int64_t profile_lines = 0;

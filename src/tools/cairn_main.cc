@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -54,12 +55,13 @@ constexpr const char kUsage[] =
     "                     print a summary of each valid journey and every\n"
     "                     problem of each invalid one; exit 1 if any is invalid\n"
     "  sim --journey FILE --events FILE.jsonl [--profiles FILE.jsonl]\n"
-    "      [--until TIME] [--sink CHANNEL:fail=0.1,delay=5m,timeout=0.02]...\n"
+    "      [--behaviors FILE] [--until TIME] [--sink CHANNEL:fail=0.1,delay=5m,timeout=0.02]...\n"
     "      [--seed N] [--format text|json] [--dot OUT.dot] [--svg OUT.svg]\n"
     "      [--trace SUBJECT] [--strict]\n"
     "                     replay an event log (JSON lines; - for stdin) through a\n"
     "                     journey with simulated channels; print the funnel,\n"
-    "                     channels, goals and A/B results\n"
+    "                     channels, goals and A/B results; behaviours come from\n"
+    "                     --behaviors, else behaviors.textproto beside the journey\n"
     "  gen --scenario ecommerce|game --subjects N --days D [--seed S]\n"
     "                     write a synthetic event log to stdout\n"
 #ifdef CAIRN_HAVE_KAFKA
@@ -360,9 +362,35 @@ int WriteSimPictures(const Flags& flags, const cairn::v1::Journey& journey,
   return status;
 }
 
+// The behaviours a simulation declares: the --behaviors file, else
+// behaviors.textproto in the journey's folder (said on stderr), else none.
+// False, with the error printed, when a file does not load.
+bool LoadSimBehaviors(const std::optional<std::string>& flag, const std::string& journey_path,
+                      cairn::v1::BehaviorSet* out) {
+  std::string path;
+  if (flag) {
+    path = *flag;
+  } else {
+    const std::filesystem::path beside =
+        std::filesystem::path(journey_path).parent_path() /
+        absl::StrCat(cairn::kBehaviorSetFileStem, ".textproto");
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(beside, ec)) return true;
+    path = beside.string();
+    fmt::print(stderr, "cairn sim: behaviours from {}\n", path);
+  }
+  absl::StatusOr<cairn::v1::BehaviorSet> set = cairn::LoadBehaviorSetFile(path);
+  if (!set.ok()) {
+    fmt::print(stderr, "cairn sim: {}\n", std::string(set.status().message()));
+    return false;
+  }
+  *out = *std::move(set);
+  return true;
+}
+
 int Sim(const std::vector<std::string>& args) {
-  Flags flags({"journey", "events", "profiles", "until", "sink", "seed", "format", "dot", "svg",
-               "trace"},
+  Flags flags({"journey", "events", "profiles", "behaviors", "until", "sink", "seed", "format",
+               "dot", "svg", "trace"},
               {"strict"});
   std::string error;
   if (!flags.Parse(args, &error)) return Usage("sim", error);
@@ -379,6 +407,7 @@ int Sim(const std::vector<std::string>& args) {
     fmt::print(stderr, "cairn sim: {}\n", std::string(journey.status().message()));
     return 1;
   }
+  if (!LoadSimBehaviors(flags.Get("behaviors"), *journey_path, &options.behaviors)) return 1;
   SimInputs inputs;
   const std::optional<std::string> profiles_path = flags.Get("profiles");
   if (!OpenSimInputs(*events_path, profiles_path, &inputs)) return 1;

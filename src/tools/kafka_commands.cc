@@ -127,6 +127,13 @@ int Worker(const std::vector<std::string>& args) {
     return 1;
   }
   options.journeys = *std::move(journeys);
+  // Behaviour files beside the journeys (behaviors.textproto, ...).
+  absl::StatusOr<v1::BehaviorSet> behaviors = LoadBehaviorSets(*flags.Get("journeys"));
+  if (!behaviors.ok()) {
+    fmt::print(stderr, "cairn worker: {}\n", std::string(behaviors.status().message()));
+    return 1;
+  }
+  options.behaviors = *std::move(behaviors);
   absl::StatusOr<std::unique_ptr<kafka::DirectoryCheckpointStore>> store =
       kafka::DirectoryCheckpointStore::Open(*flags.Get("checkpoints"), keep);
   if (!store.ok()) {

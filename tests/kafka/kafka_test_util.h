@@ -296,12 +296,21 @@ inline std::vector<v1::Journey> ExampleJourneys() {
   return *journeys;
 }
 
+// The behaviours the example journeys read (their behaviors.textproto).
+inline v1::BehaviorSet ExampleBehaviors() {
+  absl::StatusOr<v1::BehaviorSet> behaviors =
+      LoadBehaviorSets(std::string(CAIRN_SOURCE_DIR) + "/examples");
+  REQUIRE_THAT(StatusOf(behaviors), IsOk());
+  return *behaviors;
+}
+
 inline void SetUpEngine(Engine& engine, const std::vector<v1::Journey>& journeys,
                         IdSink* sink) {
   for (const char* channel : {"push", "sms", "email", "webhook", "in_game_mail"}) {
     REQUIRE_THAT(engine.RegisterChannel(channel, sink), IsOk());
   }
   engine.SetProfileSink(sink);
+  REQUIRE_THAT(engine.DeclareBehaviors(ExampleBehaviors()), IsOk());
   for (const v1::Journey& j : journeys) REQUIRE_THAT(engine.Deploy(j), IsOk());
 }
 

@@ -126,6 +126,7 @@ struct Setup {
     o.message_topic = kMessages;
     o.profile_topic = kProfiles;
     o.journeys = journeys;
+    o.behaviors = ExampleBehaviors();
     o.engine = engine_options;
     o.checkpoints = store.get();
     o.checkpoint_every_records = 2000;
@@ -582,7 +583,7 @@ TEST_CASE("Worker: journeys change through deploy and state records across a res
   const WorkerStats b = setup.RunToCheckpoints(setup.Options(&log_b), ends);
   INFO(log_b.All());
   CHECK(b.restored_from_checkpoint == kPartitions);
-  CHECK(log_b.Count("5 journeys)") == kPartitions);
+  CHECK(log_b.Count("8 journeys)") == kPartitions);
 
   const PlainRun plain = RunPlainEngine(setup.journeys, setup.engine_options, inputs);
   const std::map<std::string, v1::JourneyReport> reports =
@@ -734,6 +735,7 @@ TEST_CASE("Worker: a checkpoint with a version the graph rule refuses still rest
     for (const char* channel : {"push", "sms", "email", "webhook", "in_game_mail"}) {
       REQUIRE_THAT(engine.RegisterChannel(channel, &sink), IsOk());
     }
+    REQUIRE_THAT(engine.DeclareBehaviors(ExampleBehaviors()), IsOk());
     for (const v1::Journey& j : history) REQUIRE_THAT(engine.DeployForRestore(j), IsOk());
     std::ostringstream snapshot;
     REQUIRE_THAT(engine.Snapshot(snapshot), IsOk());
@@ -747,7 +749,7 @@ TEST_CASE("Worker: a checkpoint with a version the graph rule refuses still rest
   const WorkerStats stats = setup.RunToCheckpoints(setup.Options(&log), ends);
   INFO(log.All());
   CHECK(stats.restored_from_checkpoint == kPartitions);
-  CHECK(log.Count("5 journeys); runs cart_abandonment@2,") == kPartitions);
+  CHECK(log.Count("8 journeys); runs cart_abandonment@2,") == kPartitions);
 }
 
 TEST_CASE("Worker: options are checked") {
@@ -760,6 +762,7 @@ TEST_CASE("Worker: options are checked") {
   good.input_topic = "in";
   good.message_topic = "out";
   good.journeys = ExampleJourneys();
+  good.behaviors = ExampleBehaviors();
   good.checkpoints = store->get();
 
   struct Case {

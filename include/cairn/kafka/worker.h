@@ -83,6 +83,7 @@
 #include "cairn/kafka/checkpoint.h"
 #include "cairn/kafka/output.h"
 #include "cairn/options.h"
+#include "cairn/v1/behavior.pb.h"
 #include "cairn/v1/journey.pb.h"
 
 namespace cairn::kafka {
@@ -120,6 +121,11 @@ struct WorkerOptions {
   // holds instead. Every worker of a group must have the same ones.
   // Required.
   std::vector<v1::Journey> journeys;
+  // The behaviours a partition's engine declares, before deploying
+  // `journeys`, when it starts from the beginning of its log (a restored
+  // partition has its checkpoint's). Every worker of a group must have the
+  // same ones.
+  v1::BehaviorSet behaviors;
   // The engines' options; the same in every worker of the group.
   EngineOptions engine;
 
