@@ -677,7 +677,11 @@ int BehaviorStore::Add(absl::FunctionRef<uint32_t()> subject, absl::string_view 
     const BehaviorSpec& spec = specs_[i];
     if (spec.subject_type != type) continue;
     if (!spec.where.always_true()) {
-      StepBindings bindings(&profile, &event, nullptr);
+      // With engine time, so that a condition such as "profile.signed_up GE
+      // now_minus 30d" holds as it would in a journey (without it every
+      // now_minus comparison is false); with no behaviours, which a
+      // matcher may not read.
+      StepBindings bindings(&profile, &event, nullptr, StepContext{nullptr, context}, kNoSubject);
       if (!spec.where.Evaluate(bindings)) continue;
     }
     BehaviorColumn::Sample sample;
