@@ -680,6 +680,9 @@ int BehaviorStore::Add(absl::FunctionRef<uint32_t()> subject, absl::string_view 
   for (int i : listeners->second) {
     const BehaviorSpec& spec = specs_[i];
     if (spec.subject_type != type) continue;
+    // A behaviour covers the time since it was declared: a late event from
+    // before then is not counted, as it was not had it come on time.
+    if (event.time < since_[i]) continue;
     if (!spec.where.always_true()) {
       // With engine time, so that a condition such as "profile.signed_up GE
       // now_minus 30d" holds as it would in a journey (without it every
