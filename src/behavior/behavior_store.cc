@@ -10,6 +10,7 @@
 
 #include "absl/numeric/bits.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
 #include "cairn/options.h"
 #include "exec/bindings.h"
 #include "exec/chunked_vector.h"
@@ -451,8 +452,11 @@ void Encode(const DayCell& c, const Params&, v1::SnapshotBehaviorCell* out) {
   out->set_days(c.days);
 }
 absl::Status Decode(const v1::SnapshotBehaviorCell& in, const Params& p, DayCell* c) {
-  // Local days of inputs in [1970, 2200), a day either side for zones.
-  constexpr int32_t kLastDay = 84000;
+  // Local days of inputs in [1970, 2200), a day either side for zones:
+  // the last is 2200-01-01 (day 84006), the local day east of UTC of an
+  // input late on 2199-12-31.
+  static const int32_t kLastDay = static_cast<int32_t>(
+      absl::ToCivilDay(LatestInputTime(), absl::UTCTimeZone()) - absl::CivilDay(1970, 1, 1));
   if (in.last_day() < -1 || in.last_day() > kLastDay || in.run() < 1 ||
       in.longest() < in.run() || in.days() < 1 || in.days() > kLastDay + 2 ||
       in.longest() > in.days() || in.run() > in.days()) {
@@ -676,8 +680,15 @@ int BehaviorStore::Add(absl::FunctionRef<uint32_t()> subject, absl::string_view 
   for (int i : listeners->second) {
     const BehaviorSpec& spec = specs_[i];
     if (spec.subject_type != type) continue;
+    // A behaviour covers the time since it was declared: a late event from
+    // before then is not counted, as it was not had it come on time.
+    if (event.time < since_[i]) continue;
     if (!spec.where.always_true()) {
-      StepBindings bindings(&profile, &event, nullptr);
+      // With engine time, so that a condition such as "profile.signed_up GE
+      // now_minus 30d" holds as it would in a journey (without it every
+      // now_minus comparison is false); with no behaviours, which a
+      // matcher may not read.
+      StepBindings bindings(&profile, &event, nullptr, StepContext{nullptr, context}, kNoSubject);
       if (!spec.where.Evaluate(bindings)) continue;
     }
     BehaviorColumn::Sample sample;

@@ -10,6 +10,8 @@
 // Rules (docs/semantics.md, "Behaviours"):
 // - an event counts at its own time: a late one lands in the bucket (or
 //   local day) of its time, if that is still inside the window;
+// - a behaviour covers the time since it was declared: a late event older
+//   than its declaration is not counted;
 // - a sliding window of `last` at resolution R covers the buckets from the
 //   one holding (now - last) to the one holding now;
 // - DISTINCT_COUNT is exact up to its limit and then stays at the limit;

@@ -102,8 +102,9 @@ struct StepContext {
 };
 
 // What predicates and templates see during one step. Without a context
-// (behaviour matchers, which read event.* and profile.* only) there is no
-// engine time and no behaviour.
+// there is no engine time and no behaviour; behaviour matchers pass one
+// with engine time but no behaviours (they read event.* and profile.*
+// only).
 class StepBindings : public Bindings {
  public:
   StepBindings(const Attributes* profile, const Event* event, const Attributes* entry)
