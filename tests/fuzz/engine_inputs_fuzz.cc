@@ -13,7 +13,11 @@
 // journeys are compiled once for every engine, and the reports are checked
 // every eighth input rather than after each: executions of a thousand
 // inputs, each followed by three JourneyReports, ran at 7 a second, most of
-// it in ASan's allocator and libFuzzer's per-feature bookkeeping.
+// it in ASan's allocator and libFuzzer's per-feature bookkeeping. Coverage
+// feedback comes from Cairn's own code and the generated parsers only
+// (coverage_ignorelist.txt): with the standard library's, Abseil's and
+// protobuf's accessors, and this harness's, the corpus hit 7,300 edges, not
+// 3,400, and each edge an execution hits is libFuzzer bookkeeping.
 
 #include <cstddef>
 #include <cstdint>
