@@ -9,7 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "catch2/catch.hpp"
-#include "exec/chunked_vector.h"
+#include "util/chunked_vector.h"
 #include "exec/subject_index.h"
 #include "exec/subject_table.h"
 

@@ -12,7 +12,7 @@
 #include <string>
 
 #include "catch2/catch.hpp"
-#include "exec/stable_hasher.h"
+#include "util/stable_hasher.h"
 
 namespace cairn {
 namespace {

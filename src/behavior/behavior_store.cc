@@ -12,10 +12,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "cairn/options.h"
-#include "exec/bindings.h"
-#include "exec/chunked_vector.h"
-#include "exec/stable_hasher.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "predicate/event_bindings.h"
+#include "util/chunked_vector.h"
+#include "util/stable_hasher.h"
 
 namespace cairn::internal {
 namespace {
@@ -688,7 +688,7 @@ int BehaviorStore::Add(absl::FunctionRef<uint32_t()> subject, absl::string_view 
       // now_minus 30d" holds as it would in a journey (without it every
       // now_minus comparison is false); with no behaviours, which a
       // matcher may not read.
-      StepBindings bindings(&profile, &event, nullptr, StepContext{nullptr, context}, kNoSubject);
+      EventBindings bindings(&profile, &event, nullptr, context.now);
       if (!spec.where.Evaluate(bindings)) continue;
     }
     BehaviorColumn::Sample sample;

@@ -1,8 +1,8 @@
 // Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
 //
 // What a journey's conditions, placeholders and assignments read during one
-// step of the engine (profile.*, event.*, entry.*, behavior.*, and engine
-// time for now_minus), and the attribute lists
+// step of the engine: StepBindings, which adds behavior.* to what
+// EventBindings (predicate/event_bindings.h) reads; and the attribute lists
 // they read from: a profile, kept sorted by name; an entry context, kept to
 // the names the journey reads.
 //
@@ -24,38 +24,10 @@
 #include "cairn/event.h"
 #include "cairn/value.h"
 #include "compile/journey_graph.h"
+#include "predicate/event_bindings.h"
 #include "predicate/predicate.h"
 
 namespace cairn::internal {
-
-inline constexpr absl::string_view kDefaultSubjectType = "user";
-
-inline absl::string_view SubjectTypeOrDefault(absl::string_view type) {
-  return type.empty() ? kDefaultSubjectType : type;
-}
-
-// Sorted-attribute helpers for profiles.
-inline const Value* FindSorted(const Attributes& attrs, absl::string_view name) {
-  auto it = std::lower_bound(
-      attrs.begin(), attrs.end(), name,
-      [](const auto& a, absl::string_view n) { return absl::string_view(a.first) < n; });
-  return it != attrs.end() && it->first == name ? &it->second : nullptr;
-}
-
-inline void SetSorted(Attributes* attrs, absl::string_view name, Value value) {
-  auto it = std::lower_bound(
-      attrs->begin(), attrs->end(), name,
-      [](const auto& a, absl::string_view n) { return absl::string_view(a.first) < n; });
-  if (it != attrs->end() && it->first == name) {
-    if (value.is_null()) {
-      attrs->erase(it);
-    } else {
-      it->second = std::move(value);
-    }
-  } else if (!value.is_null()) {
-    attrs->insert(it, {std::string(name), std::move(value)});
-  }
-}
 
 // Whether `graph` reads entry.`name` anywhere.
 inline bool ReadsEntry(const JourneyGraph& graph, absl::string_view name) {
@@ -101,72 +73,27 @@ struct StepContext {
   BehaviorReadContext read;  // read.now is engine time.
 };
 
-// What predicates and templates see during one step. Without a context
-// there is no engine time and no behaviour; behaviour matchers pass one
-// with engine time but no behaviours (they read event.* and profile.*
-// only).
-class StepBindings : public Bindings {
+// What predicates and templates see during one step of the engine: the
+// subject's data, engine time and its behaviours.
+class StepBindings : public EventBindings {
  public:
-  StepBindings(const Attributes* profile, const Event* event, const Attributes* entry)
-      : profile_(profile), event_(event), entry_(entry) {}
   // `subject` is the subject's index, BehaviorStore::kNoSubject for one the
   // engine has not seen.
   StepBindings(const Attributes* profile, const Event* event, const Attributes* entry,
                const StepContext& context, uint32_t subject)
-      : profile_(profile),
-        event_(event),
-        entry_(entry),
-        has_context_(true),
+      : EventBindings(profile, event, entry, context.read.now),
         context_(context),
         subject_(subject) {}
 
-  const Value* Find(PathRoot root, absl::string_view key, Value* scratch) const override {
-    switch (root) {
-      case PathRoot::kProfile:
-        return profile_ == nullptr ? nullptr : FindSorted(*profile_, key);
-      case PathRoot::kEntry:
-        return entry_ == nullptr ? nullptr : FindAttribute(*entry_, key);
-      case PathRoot::kEvent:
-        if (event_ == nullptr) return nullptr;
-        if (const Value* builtin = Builtin(key, scratch)) return builtin;
-        return FindAttribute(event_->properties, key);
-      case PathRoot::kBehavior:
-        if (context_.behaviors == nullptr) return nullptr;
-        return context_.behaviors->Read(key, subject_, profile_, context_.read, scratch);
-    }
-    return nullptr;
-  }
-
-  std::optional<absl::Time> Now() const override {
-    if (!has_context_) return std::nullopt;
-    return context_.read.now;
+ protected:
+  const Value* FindBehavior(absl::string_view key, Value* scratch) const override {
+    if (context_.behaviors == nullptr) return nullptr;
+    return context_.behaviors->Read(key, subject_, profile(), context_.read, scratch);
   }
 
  private:
-  // The built-in event fields shadow properties of the same name.
-  const Value* Builtin(absl::string_view key, Value* scratch) const {
-    if (key == "name") {
-      *scratch = Value::String(event_->name);
-    } else if (key == "id") {
-      *scratch = Value::String(event_->id);
-    } else if (key == "subject_id") {
-      *scratch = Value::String(event_->subject_id);
-    } else if (key == "subject_type") {
-      *scratch = Value::String(std::string(SubjectTypeOrDefault(event_->subject_type)));
-    } else if (key == "time") {
-      *scratch = Value::Timestamp(event_->time);
-    } else {
-      return nullptr;
-    }
-    return scratch;
-  }
-
-  const Attributes* profile_;
-  const Event* event_;
-  const Attributes* entry_;
-  bool has_context_ = false;
   StepContext context_;
-  uint32_t subject_ = BehaviorStore::kNoSubject;
+  uint32_t subject_;
 };
 
 // Renders a compiled template parameter into *out, replacing its contents;

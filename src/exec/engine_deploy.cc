@@ -20,7 +20,7 @@
 #include "exec/engine_state.h"
 #include "exec/migration.h"
 #include "exec/sent_messages.h"
-#include "exec/stable_hasher.h"
+#include "util/stable_hasher.h"
 #include "util/proto_time.h"
 #include "util/utf8.h"
 

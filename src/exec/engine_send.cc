@@ -18,7 +18,7 @@
 #include "exec/bindings.h"
 #include "exec/engine_state.h"
 #include "exec/sent_messages.h"
-#include "exec/stable_hasher.h"
+#include "util/stable_hasher.h"
 #include "predicate/predicate.h"
 #include "timer/local_time.h"
 #include "util/utf8.h"

@@ -25,7 +25,7 @@
 #include "cairn/sink.h"
 #include "compile/journey_graph.h"
 #include "util/packed_time.h"
-#include "exec/stable_hasher.h"
+#include "util/stable_hasher.h"
 
 namespace cairn::internal {
 

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "exec/stable_hasher.h"
+#include "util/stable_hasher.h"
 #include "exec/variant.h"
 
 namespace cairn {

@@ -22,7 +22,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
-#include "exec/chunked_vector.h"
+#include "util/chunked_vector.h"
 #include "exec/engine_state.h"
 #include "exec/subject_index.h"
 

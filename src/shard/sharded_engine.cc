@@ -20,7 +20,7 @@
 #include "cairn/hash.h"
 #include "cairn/status_macros.h"
 #include "exec/input_checks.h"
-#include "exec/stable_hasher.h"
+#include "util/stable_hasher.h"
 
 namespace cairn {
 namespace {

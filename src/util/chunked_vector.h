@@ -15,8 +15,8 @@
 //
 // Thread-safety: none.
 
-#ifndef CAIRN_EXEC_CHUNKED_VECTOR_H_
-#define CAIRN_EXEC_CHUNKED_VECTOR_H_
+#ifndef CAIRN_UTIL_CHUNKED_VECTOR_H_
+#define CAIRN_UTIL_CHUNKED_VECTOR_H_
 
 #include <cstddef>
 #include <memory>
@@ -139,4 +139,4 @@ class ChunkedVector {
 
 }  // namespace cairn::internal
 
-#endif  // CAIRN_EXEC_CHUNKED_VECTOR_H_
+#endif  // CAIRN_UTIL_CHUNKED_VECTOR_H_

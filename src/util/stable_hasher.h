@@ -7,8 +7,8 @@
 //
 // Thread-safety: a value type; not thread-safe.
 
-#ifndef CAIRN_EXEC_STABLE_HASHER_H_
-#define CAIRN_EXEC_STABLE_HASHER_H_
+#ifndef CAIRN_UTIL_STABLE_HASHER_H_
+#define CAIRN_UTIL_STABLE_HASHER_H_
 
 #include <array>
 #include <cstddef>
@@ -71,4 +71,4 @@ inline void WriteHashHex(uint64_t hash, char* out) {
 
 }  // namespace cairn::internal
 
-#endif  // CAIRN_EXEC_STABLE_HASHER_H_
+#endif  // CAIRN_UTIL_STABLE_HASHER_H_
