@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "cairn/cairn.h"
 #include "catch2/catch.hpp"
+#include "google/protobuf/text_format.h"
 #include "testing/journeys.h"
 #include "testing/test_util.h"
 
@@ -313,6 +314,160 @@ TEST_CASE("Each shard snapshots and restores on its own") {
   }
   (*second)->AdvanceTo(end);
   CHECK(ReportsOf([&](const char* id) { return (*second)->Report(id); }) == expected);
+}
+
+// Behaviours over the test stream's events, and a journey that reads them.
+constexpr char kStreamBehaviors[] = R"pb(
+  behaviors {
+    name: "views_1h"
+    event { event: "view" }
+    function: COUNT
+    window { last { seconds: 3600 } resolution { seconds: 60 } }
+  }
+  behaviors { name: "visit_days" event { event: "visit" } function: ACTIVE_DAYS }
+  behaviors { name: "buy_streak" event { event: "buy" } function: CURRENT_STREAK }
+  behaviors { name: "last_pay" event { event: "pay" } function: LAST_TIME }
+  behaviors { name: "skus" event { event: "cart" } function: DISTINCT_COUNT property: "sku" }
+)pb";
+
+constexpr char kHotJourney[] = R"pb(
+  id: "hot" version: 1
+  settings { state: ACTIVE reentry { mode: AFTER_EXIT cooldown { seconds: 3600 } } }
+  nodes {
+    id: "t"
+    trigger {
+      event {
+        matcher { event: "view" }
+        profile_filter { compare { path: "behavior.views_1h" op: GE value { int_value: 3 } } }
+      }
+      next: "send"
+    }
+  }
+  nodes {
+    id: "send"
+    action {
+      channel: "push" template_id: "hot"
+      params { key: "days" value: "{{behavior.visit_days}}" }
+      params { key: "skus" value: "{{behavior.skus}}" }
+      next: "paid_lately"
+    }
+  }
+  nodes {
+    id: "paid_lately"
+    filter {
+      predicate { compare { path: "behavior.last_pay" op: GE now_minus { seconds: 7200 } } }
+      on_true: "thanks"
+    }
+  }
+  nodes { id: "thanks" action { channel: "email" template_id: "thanks" } }
+)pb";
+
+absl::Status SetUpWithBehaviors(Engine& engine, SubjectLog* log) {
+  CAIRN_RETURN_IF_ERROR(SetUp(engine, log));
+  v1::BehaviorSet behaviors;
+  if (!google::protobuf::TextFormat::ParseFromString(kStreamBehaviors, &behaviors)) {
+    return absl::InternalError("kStreamBehaviors does not parse");
+  }
+  CAIRN_RETURN_IF_ERROR(engine.DeclareBehaviors(behaviors));
+  CAIRN_ASSIGN_OR_RETURN(v1::Journey hot, ParseJourney(kHotJourney, JourneyFormat::kText));
+  return engine.Deploy(hot);
+}
+
+constexpr const char* kStreamBehaviorNames[] = {"views_1h", "visit_days", "buy_streak",
+                                                "last_pay", "skus"};
+
+TEST_CASE("Behaviours on any shard count read and enter as on one Engine") {
+  const std::vector<Op> ops = Stream(8000, 400);
+  const absl::Time end = ops.back().time + absl::Minutes(30);
+
+  SubjectLog plain_log;
+  Engine plain(Options());
+  REQUIRE_THAT(SetUpWithBehaviors(plain, &plain_log), IsOk());
+  for (const Op& op : ops) {
+    if (op.kind == Op::kEvent) (void)plain.Ingest(EventOf(op));
+    if (op.kind == Op::kProfile) (void)plain.UpsertProfile(op.subject, kZone, op.time);
+  }
+  REQUIRE_THAT(plain.AdvanceTo(end), IsOk());
+  absl::StatusOr<v1::JourneyReport> plain_hot = plain.Report("hot");
+  REQUIRE_THAT(StatusOf(plain_hot), IsOk());
+  REQUIRE(plain_hot->versions(0).entered() > 50);  // The behaviours let people in.
+
+  for (int shards : {1, 2, 3}) {
+    INFO(shards << " shards");
+    ShardedEngineOptions options;
+    options.shards = shards;
+    options.engine = Options();
+    std::vector<SubjectLog> logs(shards);
+    auto sharded = ShardedEngine::Create(
+        options, [&](int s, Engine& e) { return SetUpWithBehaviors(e, &logs[s]); });
+    REQUIRE_THAT(StatusOf(sharded), IsOk());
+    for (const Op& op : ops) {
+      if (op.kind == Op::kEvent) REQUIRE_THAT((*sharded)->Ingest(EventOf(op)), IsOk());
+      if (op.kind == Op::kProfile) {
+        REQUIRE_THAT((*sharded)->UpsertProfile(op.subject, kZone, op.time), IsOk());
+      }
+    }
+    (*sharded)->AdvanceTo(end);
+    absl::StatusOr<v1::JourneyReport> hot = (*sharded)->Report("hot");
+    REQUIRE_THAT(StatusOf(hot), IsOk());
+    CHECK(hot->DebugString() == plain_hot->DebugString());
+    std::map<std::string, std::string> merged;
+    for (const SubjectLog& log : logs) merged.insert(log.logs.begin(), log.logs.end());
+    CHECK(merged == plain_log.logs);
+    for (int i = 0; i < 400; ++i) {
+      const std::string subject = absl::StrCat("s", i);
+      for (const char* name : kStreamBehaviorNames) {
+        absl::StatusOr<Value> ours = (*sharded)->BehaviorValue("", subject, name);
+        absl::StatusOr<Value> theirs = plain.BehaviorValue("", subject, name);
+        REQUIRE_THAT(StatusOf(ours), IsOk());
+        REQUIRE_THAT(StatusOf(theirs), IsOk());
+        INFO(subject << " " << name);
+        CHECK(ours->DebugString() == theirs->DebugString());
+      }
+    }
+    CHECK((*sharded)->BehaviorValue("", "s1", "nope").status().code() ==
+          absl::StatusCode::kNotFound);
+  }
+}
+
+TEST_CASE("ShardedEngine declares behaviours on every shard or on none") {
+  ShardedEngineOptions options;
+  options.shards = 3;
+  options.engine = Options();
+  std::vector<SubjectLog> logs(3);
+  auto sharded = ShardedEngine::Create(
+      options, [&](int s, Engine& e) { return SetUpWithBehaviors(e, &logs[s]); });
+  REQUIRE_THAT(StatusOf(sharded), IsOk());
+  // Dropping views_1h, which "hot" reads, is refused on the first shard.
+  v1::BehaviorSet fewer;
+  REQUIRE(google::protobuf::TextFormat::ParseFromString(kStreamBehaviors, &fewer));
+  fewer.mutable_behaviors()->erase(fewer.mutable_behaviors()->begin());
+  const absl::Status refused = (*sharded)->DeclareBehaviors(fewer);
+  CHECK(refused.code() == absl::StatusCode::kFailedPrecondition);
+  CHECK_THAT(std::string(refused.message()), Catch::Contains("hot"));
+  for (int i = 0; i < 30; ++i) {
+    CHECK_THAT(StatusOf((*sharded)->BehaviorValue("", absl::StrCat("s", i), "views_1h")),
+               IsOk());
+  }
+  // A new behaviour reaches every shard.
+  v1::BehaviorSet more = fewer;
+  REQUIRE(google::protobuf::TextFormat::ParseFromString(kStreamBehaviors, &more));
+  v1::Behavior* noise = more.add_behaviors();
+  noise->set_name("noise");
+  noise->mutable_event()->set_event("noise");
+  noise->set_function(v1::Behavior::COUNT);
+  REQUIRE_THAT((*sharded)->DeclareBehaviors(more), IsOk());
+  for (int i = 0; i < 30; ++i) {
+    const std::string subject = absl::StrCat("s", i);
+    Event e;
+    e.subject_id = subject;
+    e.name = "noise";
+    e.time = Options().start_time + absl::Minutes(i);
+    REQUIRE_THAT((*sharded)->Ingest(e), IsOk());
+    absl::StatusOr<Value> n = (*sharded)->BehaviorValue("", subject, "noise");
+    REQUIRE_THAT(StatusOf(n), IsOk());
+    CHECK(n->int_value() == 1);
+  }
 }
 
 TEST_CASE("ShardedEngine refuses bad options and reports set-up errors with the shard") {

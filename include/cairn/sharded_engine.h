@@ -132,6 +132,18 @@ class ShardedEngine {
   // InvalidArgument as Engine::SetJourneyState.
   absl::Status SetJourneyState(absl::string_view journey_id, v1::JourneyState state);
 
+  // Flushes, then declares `behaviors` on every shard, in shard order
+  // (Engine::DeclareBehaviors), each at its own engine time. Every shard
+  // has the same journeys, so a set one shard refuses every shard refuses:
+  // the first shard's error is returned and no shard has changed.
+  absl::Status DeclareBehaviors(const v1::BehaviorSet& behaviors);
+
+  // Flushes, then the subject's value of a behaviour, from its shard
+  // (Engine::BehaviorValue).
+  absl::StatusOr<Value> BehaviorValue(absl::string_view subject_type,
+                                      absl::string_view subject_id,
+                                      absl::string_view behavior);
+
   // Flushes, then the counters of every shard, summed (MergeJourneyReports).
   absl::StatusOr<v1::JourneyReport> Report(absl::string_view journey_id);
 

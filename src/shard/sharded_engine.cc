@@ -383,6 +383,21 @@ absl::Status ShardedEngine::SetJourneyState(absl::string_view journey_id,
   return absl::OkStatus();
 }
 
+absl::Status ShardedEngine::DeclareBehaviors(const v1::BehaviorSet& behaviors) {
+  Flush();
+  for (auto& shard : shards_) {
+    CAIRN_RETURN_IF_ERROR(shard->engine().DeclareBehaviors(behaviors));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Value> ShardedEngine::BehaviorValue(absl::string_view subject_type,
+                                                   absl::string_view subject_id,
+                                                   absl::string_view behavior) {
+  Flush();
+  return ShardFor(subject_id).engine().BehaviorValue(subject_type, subject_id, behavior);
+}
+
 absl::StatusOr<v1::JourneyReport> ShardedEngine::Report(absl::string_view journey_id) {
   Flush();
   std::vector<v1::JourneyReport> reports;
