@@ -319,10 +319,10 @@ TEST_CASE("Each shard snapshots and restores on its own") {
 // Behaviours over the test stream's events, and a journey that reads them.
 constexpr char kStreamBehaviors[] = R"pb(
   behaviors {
-    name: "views_1h"
+    name: "views_1d"
     event { event: "view" }
     function: COUNT
-    window { last { seconds: 3600 } resolution { seconds: 60 } }
+    window { last { seconds: 86400 } resolution { seconds: 600 } }
   }
   behaviors { name: "visit_days" event { event: "visit" } function: ACTIVE_DAYS }
   behaviors { name: "buy_streak" event { event: "buy" } function: CURRENT_STREAK }
@@ -338,7 +338,7 @@ constexpr char kHotJourney[] = R"pb(
     trigger {
       event {
         matcher { event: "view" }
-        profile_filter { compare { path: "behavior.views_1h" op: GE value { int_value: 3 } } }
+        profile_filter { compare { path: "behavior.views_1d" op: GE value { int_value: 3 } } }
       }
       next: "send"
     }
@@ -373,11 +373,11 @@ absl::Status SetUpWithBehaviors(Engine& engine, SubjectLog* log) {
   return engine.Deploy(hot);
 }
 
-constexpr const char* kStreamBehaviorNames[] = {"views_1h", "visit_days", "buy_streak",
+constexpr const char* kStreamBehaviorNames[] = {"views_1d", "visit_days", "buy_streak",
                                                 "last_pay", "skus"};
 
 TEST_CASE("Behaviours on any shard count read and enter as on one Engine") {
-  const std::vector<Op> ops = Stream(8000, 400);
+  const std::vector<Op> ops = Stream(8000, 200);
   const absl::Time end = ops.back().time + absl::Minutes(30);
 
   SubjectLog plain_log;
@@ -414,7 +414,7 @@ TEST_CASE("Behaviours on any shard count read and enter as on one Engine") {
     std::map<std::string, std::string> merged;
     for (const SubjectLog& log : logs) merged.insert(log.logs.begin(), log.logs.end());
     CHECK(merged == plain_log.logs);
-    for (int i = 0; i < 400; ++i) {
+    for (int i = 0; i < 200; ++i) {
       const std::string subject = absl::StrCat("s", i);
       for (const char* name : kStreamBehaviorNames) {
         absl::StatusOr<Value> ours = (*sharded)->BehaviorValue("", subject, name);
@@ -438,7 +438,7 @@ TEST_CASE("ShardedEngine declares behaviours on every shard or on none") {
   auto sharded = ShardedEngine::Create(
       options, [&](int s, Engine& e) { return SetUpWithBehaviors(e, &logs[s]); });
   REQUIRE_THAT(StatusOf(sharded), IsOk());
-  // Dropping views_1h, which "hot" reads, is refused on the first shard.
+  // Dropping views_1d, which "hot" reads, is refused on the first shard.
   v1::BehaviorSet fewer;
   REQUIRE(google::protobuf::TextFormat::ParseFromString(kStreamBehaviors, &fewer));
   fewer.mutable_behaviors()->erase(fewer.mutable_behaviors()->begin());
@@ -446,7 +446,7 @@ TEST_CASE("ShardedEngine declares behaviours on every shard or on none") {
   CHECK(refused.code() == absl::StatusCode::kFailedPrecondition);
   CHECK_THAT(std::string(refused.message()), Catch::Contains("hot"));
   for (int i = 0; i < 30; ++i) {
-    CHECK_THAT(StatusOf((*sharded)->BehaviorValue("", absl::StrCat("s", i), "views_1h")),
+    CHECK_THAT(StatusOf((*sharded)->BehaviorValue("", absl::StrCat("s", i), "views_1d")),
                IsOk());
   }
   // A new behaviour reaches every shard.
