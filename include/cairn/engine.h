@@ -177,8 +177,8 @@ class Engine {
   // Makes `behaviors` the engine's behaviours (cairn/v1/behavior.proto),
   // replacing the set declared before, at engine time. A behaviour declared
   // as before, field for field, keeps its state; a new or changed one
-  // starts empty now: its values cover only the time since (Report()
-  // says when); one left out is dropped with its state. Journeys read them
+  // starts empty now: its values cover only the time since (BehaviorsReport()
+  // says since when); one left out is dropped with its state. Journeys read them
   // as behavior.<name>. Errors: InvalidArgument (every problem of the set,
   // naming the behaviour and field), FailedPrecondition (a deployed
   // journey reads a behaviour the set removes, retypes or gives another
