@@ -652,20 +652,9 @@ int BehaviorStore::Find(absl::string_view name) const {
 
 int32_t BehaviorStore::LocalDay(const BehaviorSpec& spec, const Attributes* profile, absl::Time t,
                                 const BehaviorReadContext& context) {
-  absl::TimeZone zone = spec.default_zone;
-  if (profile != nullptr) {
-    if (const Value* name = FindSorted(*profile, spec.time_zone_attribute)) {
-      std::optional<absl::TimeZone> tz;
-      if (name->type() == Value::Type::kString && context.zones != nullptr) {
-        tz = context.zones->Find(name->string_value());
-      }
-      if (tz) {
-        zone = *tz;
-      } else if (context.unknown_zones != nullptr) {
-        ++*context.unknown_zones;
-      }
-    }
-  }
+  const absl::TimeZone zone =
+      ZoneNamedBy(profile != nullptr ? FindSorted(*profile, spec.time_zone_attribute) : nullptr,
+                  spec.default_zone, context.zones, context.unknown_zones);
   static const absl::CivilDay kEpoch(1970, 1, 1);
   return static_cast<int32_t>(absl::ToCivilDay(t, zone) - kEpoch);
 }

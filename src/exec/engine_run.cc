@@ -218,13 +218,8 @@ void Engine::Impl::Run(uint32_t slot, const Event* event) {
 
 absl::TimeZone Engine::Impl::SubjectZone(const Enrollment& e) {
   const JourneyGraph& g = *versions_[e.version].graph;
-  const Value* name = FindSorted(subjects_[e.subject].profile, g.time_zone_attribute);
-  if (name == nullptr) return g.default_time_zone;
-  if (name->type() == Value::Type::kString) {
-    if (std::optional<absl::TimeZone> tz = zone_cache_.Find(name->string_value())) return *tz;
-  }
-  ++stats_.unknown_time_zones;
-  return g.default_time_zone;
+  return internal::ZoneNamedBy(FindSorted(subjects_[e.subject].profile, g.time_zone_attribute),
+                               g.default_time_zone, &zone_cache_, &stats_.unknown_time_zones);
 }
 
 }  // namespace cairn

@@ -103,6 +103,16 @@ std::optional<absl::TimeZone> TimeZoneCache::Find(absl::string_view name) {
   return tz;
 }
 
+absl::TimeZone ZoneNamedBy(const Value* name, absl::TimeZone fallback, TimeZoneCache* cache,
+                           int64_t* unknown_zones) {
+  if (name == nullptr) return fallback;
+  if (name->type() == Value::Type::kString && cache != nullptr) {
+    if (std::optional<absl::TimeZone> tz = cache->Find(name->string_value())) return *tz;
+  }
+  if (unknown_zones != nullptr) ++*unknown_zones;
+  return fallback;
+}
+
 absl::Time ResolveLocal(const absl::CivilSecond& local, absl::TimeZone tz) {
   const absl::TimeZone::TimeInfo info = tz.At(local);
   switch (info.kind) {

@@ -27,6 +27,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "cairn/value.h"
 
 namespace cairn::internal {
 
@@ -89,6 +90,13 @@ class TimeZoneCache {
   size_t capacity_;
   absl::flat_hash_map<std::string, absl::TimeZone> zones_;
 };
+
+// The zone a subject's profile names in its zone attribute (`name`, null
+// when the profile has none), looked up through `cache`: `fallback` when the
+// attribute is absent, and also when it is not a string naming a known zone,
+// which is then counted in *unknown_zones (when not null).
+absl::TimeZone ZoneNamedBy(const Value* name, absl::TimeZone fallback, TimeZoneCache* cache,
+                           int64_t* unknown_zones);
 
 }  // namespace cairn::internal
 
