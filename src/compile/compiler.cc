@@ -357,6 +357,12 @@ std::vector<JourneyProblem> ValidateJourney(const v1::Journey& journey) {
 
 namespace internal {
 
+std::string ListProblems(absl::string_view heading, const std::vector<JourneyProblem>& problems) {
+  std::string message(heading);
+  for (const JourneyProblem& p : problems) absl::StrAppend(&message, "\n  ", p.ToString());
+  return message;
+}
+
 std::vector<JourneyProblem> ValidateJourneyReads(const v1::Journey& journey,
                                                  const BehaviorTypes& behaviors) {
   return RunCompiler(journey, nullptr, &behaviors);
@@ -369,13 +375,10 @@ absl::StatusOr<std::shared_ptr<const CompiledJourney>> Compile(
   std::unique_ptr<internal::JourneyGraph> graph;
   std::vector<JourneyProblem> problems = RunCompiler(journey, &graph);
   if (!problems.empty()) {
-    std::string message = absl::StrCat(
-        "journey ", journey.id().empty() ? "\"\"" : journey.id(), " has ",
-        problems.size(), problems.size() == 1 ? " problem" : " problems", ":");
-    for (const JourneyProblem& p : problems) {
-      absl::StrAppend(&message, "\n  ", p.ToString());
-    }
-    return absl::InvalidArgumentError(message);
+    return absl::InvalidArgumentError(internal::ListProblems(
+        absl::StrCat("journey ", journey.id().empty() ? "\"\"" : journey.id(), " has ",
+                     problems.size(), problems.size() == 1 ? " problem" : " problems", ":"),
+        problems));
   }
   return std::shared_ptr<const CompiledJourney>(
       new CompiledJourney(std::move(graph)));

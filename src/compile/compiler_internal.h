@@ -45,6 +45,10 @@ std::string CheckId(absl::string_view id, absl::string_view what);
 // loaded.
 void CheckUtf8(const google::protobuf::Message& message, const FieldScope& scope);
 
+// `heading`, then each problem on a line of its own, indented: the message
+// of a status that lists a journey's problems.
+std::string ListProblems(absl::string_view heading, const std::vector<JourneyProblem>& problems);
+
 // Every problem of `journey` with its behavior.* reads checked against
 // `behaviors` (name, type, subject type): what Engine::Deploy adds to
 // Compile() for a journey that reads behaviours.

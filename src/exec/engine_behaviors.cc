@@ -26,17 +26,7 @@ namespace cairn {
 using internal::BehaviorSpec;
 using internal::JourneyGraph;
 using internal::JourneyVersion;
-
-namespace {
-
-// Lists `problems` under a heading, one per line, as Compile() does.
-std::string ListProblems(absl::string_view heading, const std::vector<JourneyProblem>& problems) {
-  std::string message(heading);
-  for (const JourneyProblem& p : problems) absl::StrAppend(&message, "\n  ", p.ToString());
-  return message;
-}
-
-}  // namespace
+using internal::ListProblems;
 
 absl::Status Engine::Impl::CheckBehaviorReads(const JourneyGraph& graph) const {
   if (graph.behavior_reads.empty()) return absl::OkStatus();
