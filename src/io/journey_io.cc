@@ -222,6 +222,24 @@ absl::Status LoadMessageFile(const std::string& path, absl::string_view what,
   return absl::OkStatus();
 }
 
+// The files in a journey format under directory `dir` (recursively), in
+// path order: the behaviour files (named kBehaviorSetFileStem) when
+// `behaviors`, else every other one.
+absl::StatusOr<std::vector<std::string>> DefinitionFiles(const std::string& dir, bool behaviors) {
+  std::vector<std::string> files;
+  std::error_code ec;
+  std::filesystem::recursive_directory_iterator it(dir, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    if (!it->is_regular_file(ec)) continue;
+    if ((it->path().stem().string() == kBehaviorSetFileStem) != behaviors) continue;
+    const std::string file = it->path().string();
+    if (JourneyFormatFromPath(file).ok()) files.push_back(file);
+  }
+  if (ec) return absl::NotFoundError(absl::StrCat(dir, ": ", ec.message()));
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
 }  // namespace
 
 absl::StatusOr<v1::Journey> ParseJourney(absl::string_view data, JourneyFormat format) {
@@ -252,14 +270,8 @@ absl::StatusOr<v1::BehaviorSet> LoadBehaviorSets(const std::string& path) {
   v1::BehaviorSet merged;
   std::error_code ec;
   if (!std::filesystem::is_directory(path, ec)) return merged;
-  std::vector<std::string> files;
-  std::filesystem::recursive_directory_iterator it(path, ec), end;
-  for (; !ec && it != end; it.increment(ec)) {
-    if (!it->is_regular_file(ec) || it->path().stem().string() != kBehaviorSetFileStem) continue;
-    if (JourneyFormatFromPath(it->path().string()).ok()) files.push_back(it->path().string());
-  }
-  if (ec) return absl::NotFoundError(absl::StrCat(path, ": ", ec.message()));
-  std::sort(files.begin(), files.end());
+  CAIRN_ASSIGN_OR_RETURN(const std::vector<std::string> files,
+                         DefinitionFiles(path, /*behaviors=*/true));
   std::map<std::string, std::string> declared_in;  // Behaviour name -> file.
   for (const std::string& file : files) {
     absl::StatusOr<v1::BehaviorSet> set = LoadBehaviorSetFile(file);
@@ -284,22 +296,14 @@ absl::StatusOr<std::vector<v1::Journey>> LoadJourneys(const std::string& path) {
     if (!journey.ok()) return journey.status();
     return std::vector<v1::Journey>{*std::move(journey)};
   }
-  std::vector<std::string> files;
-  std::filesystem::recursive_directory_iterator it(path, ec), end;
-  for (; !ec && it != end; it.increment(ec)) {
-    if (!it->is_regular_file(ec)) continue;
-    const std::string file = it->path().string();
-    // behaviors.<ext> beside a journey holds its behaviours (cairn sim reads
-    // it), not a journey.
-    if (it->path().stem().string() == kBehaviorSetFileStem) continue;
-    if (JourneyFormatFromPath(file).ok()) files.push_back(file);
-  }
-  if (ec) return absl::NotFoundError(absl::StrCat(path, ": ", ec.message()));
+  // behaviors.<ext> beside a journey holds its behaviours (cairn sim reads
+  // it), not a journey.
+  CAIRN_ASSIGN_OR_RETURN(const std::vector<std::string> files,
+                         DefinitionFiles(path, /*behaviors=*/false));
   if (files.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
         path, ": no journey files (.textproto, .txtpb, .pbtxt, .json, .binpb, .pb)"));
   }
-  std::sort(files.begin(), files.end());
   std::vector<std::pair<v1::Journey, std::string>> loaded;
   for (const std::string& file : files) {
     absl::StatusOr<v1::Journey> journey = LoadJourneyFile(file);
