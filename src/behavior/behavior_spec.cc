@@ -241,7 +241,7 @@ BehaviorSpec CompileOne(const v1::Behavior& b, const FieldScope& scope) {
   spec.def = b;
   CheckUtf8(b, scope);
   if (std::string e = CheckName(b.name()); !e.empty()) scope.AddAt("name", std::move(e));
-  spec.subject_type = b.subject_type().empty() ? "user" : b.subject_type();
+  spec.subject_type = std::string(SubjectTypeOrDefault(b.subject_type()));
   if (!b.subject_type().empty()) {
     if (std::string e = CheckId(b.subject_type(), "subject type"); !e.empty()) {
       scope.AddAt("subject_type", std::move(e));

@@ -18,6 +18,7 @@
 #include "absl/time/time.h"
 #include "cairn/v1/behavior.pb.h"
 #include "cairn/value.h"
+#include "predicate/event_bindings.h"
 #include "predicate/predicate.h"
 
 namespace cairn::internal {

@@ -664,7 +664,7 @@ int BehaviorStore::Add(absl::FunctionRef<uint32_t()> subject, absl::string_view 
                        const BehaviorReadContext& context) {
   auto listeners = by_event_.find(event.name);
   if (listeners == by_event_.end()) return 0;
-  const absl::string_view type = subject_type.empty() ? absl::string_view("user") : subject_type;
+  const absl::string_view type = SubjectTypeOrDefault(subject_type);
   int counted = 0;
   for (int i : listeners->second) {
     const BehaviorSpec& spec = specs_[i];

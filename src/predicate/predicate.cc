@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cairn/journey.h"
+#include "predicate/event_bindings.h"
 #include "util/proto_time.h"
 
 namespace cairn::internal {
@@ -91,12 +92,10 @@ const BehaviorType* FindBehavior(const Path& path, const PredicateScope& context
   if (path.root != PathRoot::kBehavior || context.behaviors == nullptr) return nullptr;
   auto it = context.behaviors->find(path.key);
   if (it == context.behaviors->end()) return nullptr;
-  const absl::string_view reader =
-      context.subject_type.empty() ? absl::string_view("user") : context.subject_type;
-  const absl::string_view counted = it->second.subject_type.empty()
-                                        ? absl::string_view("user")
-                                        : absl::string_view(it->second.subject_type);
-  return reader == counted ? &it->second : nullptr;
+  return SubjectTypeOrDefault(context.subject_type) ==
+                 SubjectTypeOrDefault(it->second.subject_type)
+             ? &it->second
+             : nullptr;
 }
 
 // The statically known type of a path; kNull when it is not known.
@@ -200,12 +199,11 @@ Value::Type CheckBehaviorPath(const Path& path, const PredicateScope& context,
   if (path.root != PathRoot::kBehavior || context.behaviors == nullptr) return Type::kNull;
   if (const BehaviorType* b = FindBehavior(path, context)) return b->type;
   auto it = context.behaviors->find(path.key);
-  const absl::string_view reader =
-      context.subject_type.empty() ? absl::string_view("user") : context.subject_type;
   if (it != context.behaviors->end()) {
     field.Add(absl::StrCat("behaviour \"", path.key, "\" aggregates the events of subject type \"",
-                           it->second.subject_type.empty() ? "user" : it->second.subject_type,
-                           "\", not \"", reader, "\" this journey runs for"));
+                           SubjectTypeOrDefault(it->second.subject_type), "\", not \"",
+                           SubjectTypeOrDefault(context.subject_type),
+                           "\" this journey runs for"));
   } else {
     // Named in order, so the message is the same on every run.
     std::vector<absl::string_view> known;
