@@ -6,8 +6,8 @@
 // first and last times with now_minus, active days and streaks in the
 // subject's time zone (DST, midnight), late and duplicate events, journeys
 // entering on the 11th share, what a new declaration keeps and what it may
-// not change, every declaration problem, snapshots cut anywhere, and the
-// bounds the store documents.
+// not change, every declaration problem, seeds from a host's own history,
+// snapshots cut anywhere, and the bounds the store documents.
 
 #include <algorithm>
 #include <cstdint>
@@ -920,6 +920,290 @@ TEST_CASE("A late event from before a behaviour was declared is not counted") {
   CHECK(Read(e, "u", "first_share") == Value::Timestamp(Utc(2026, 1, 5, 12)));
 }
 
+// ---- Seeds: a host's own history ----
+
+constexpr char kSeedBehaviors[] = R"pb(
+  behaviors { name: "shares" event { event: "share" } function: COUNT }
+  behaviors { name: "shares_7d" event { event: "share" } function: COUNT
+              window { last { seconds: 604800 } resolution { seconds: 3600 } } }
+  behaviors { name: "spent" event { event: "purchase" } function: SUM property: "amount" }
+  behaviors { name: "spent_30d" event { event: "purchase" } function: SUM property: "amount"
+              window { last { seconds: 2592000 } resolution { seconds: 86400 } } }
+  behaviors { name: "largest" event { event: "purchase" } function: MAX property: "amount" }
+  behaviors { name: "skus" event { event: "purchase" } function: DISTINCT_COUNT property: "sku" }
+  behaviors { name: "first_purchase" event { event: "purchase" } function: FIRST_TIME }
+  behaviors { name: "last_purchase" event { event: "purchase" } function: LAST_TIME }
+  behaviors { name: "streak" event { event: "check_in" } function: CURRENT_STREAK
+              time_zone_attribute: "time_zone" default_time_zone: "Asia/Shanghai" }
+  behaviors { name: "best_streak" event { event: "check_in" } function: LONGEST_STREAK
+              default_time_zone: "Asia/Shanghai" }
+  behaviors { name: "seats" subject_type: "account" event { event: "seat_added" }
+              function: COUNT }
+)pb";
+
+BehaviorSeed SeedValue(absl::string_view subject, absl::string_view behavior, Value value,
+                       absl::Time time) {
+  BehaviorSeed seed;
+  seed.subject_id = std::string(subject);
+  seed.behavior = std::string(behavior);
+  seed.value = std::move(value);
+  seed.time = time;
+  return seed;
+}
+
+BehaviorSeed SeedHistory(absl::string_view subject, absl::string_view behavior,
+                         std::vector<BehaviorSeedEntry> history, absl::Time time) {
+  BehaviorSeed seed = SeedValue(subject, behavior, Value(), time);
+  seed.history = std::move(history);
+  return seed;
+}
+
+TEST_CASE("A host seeds counts sums and times from its own history") {
+  // A service starting Cairn today, declared today: without seeds "the
+  // last 7 days" would mean nothing for a week.
+  Harness h(Utc(2026, 3, 1, 12));
+  Engine& e = h.engine();
+  REQUIRE_THAT(e.DeclareBehaviors(Behaviors(kSeedBehaviors)), IsOk());
+  const absl::Time now = h.now();
+
+  // All time, by value; a seed replaces, so seeding again is the same.
+  REQUIRE_THAT(e.SeedBehavior(SeedValue("u1", "shares", Value::Int(40), now)), IsOk());
+  REQUIRE_THAT(e.SeedBehavior(SeedValue("u1", "shares", Value::Int(40), now)), IsOk());
+  CHECK(Int(e, "u1", "shares") == 40);
+  REQUIRE_THAT(h.Event("u1", "share", now), IsOk());
+  CHECK(Int(e, "u1", "shares") == 41);
+  REQUIRE_THAT(e.SeedBehavior(SeedValue("u1", "shares", Value::Int(5), now)), IsOk());
+  CHECK(Int(e, "u1", "shares") == 5);
+  // A count of 0 leaves nothing held.
+  REQUIRE_THAT(e.SeedBehavior(SeedValue("u1", "shares", Value::Int(0), now)), IsOk());
+  CHECK(Int(e, "u1", "shares") == 0);
+  REQUIRE_THAT(e.SeedBehavior(SeedValue("u2", "spent", Value::Int(250), now)), IsOk());
+  CHECK(Read(e, "u2", "spent") == Value::Double(250));
+  REQUIRE_THAT(e.SeedBehavior(SeedValue("u2", "largest", Value::Double(99.5), now)), IsOk());
+  REQUIRE_THAT(h.Event("u2", "purchase", now, {{"amount", Value::Double(20)}}), IsOk());
+  CHECK(Read(e, "u2", "spent") == Value::Double(270));
+  CHECK(Read(e, "u2", "largest") == Value::Double(99.5));
+
+  // A window, by history: counts at their times, by the window's rule.
+  REQUIRE_THAT(e.SeedBehavior(SeedHistory("u3", "shares_7d",
+                                          {{now - Days(8), 4, {}},       // Before the window.
+                                           {now - Days(6), 3, {}},
+                                           {now - absl::Hours(1), 2, {}}},
+                                          now)),
+               IsOk());
+  CHECK(Int(e, "u3", "shares_7d") == 5);
+  REQUIRE_THAT(h.AdvanceTo(now + Days(1) + absl::Hours(1)), IsOk());
+  CHECK(Int(e, "u3", "shares_7d") == 2);  // The day-6 entry has left.
+  const absl::Time later = h.now();
+  REQUIRE_THAT(e.SeedBehavior(SeedHistory("u3", "spent_30d",
+                                          {{later - Days(40), 1, Value::Double(500)},
+                                           {later - Days(20), 2, Value::Double(80)},
+                                           {later - Days(2), 1, Value::Int(20)}},
+                                          later)),
+               IsOk());
+  CHECK(Read(e, "u3", "spent_30d") == Value::Double(100));
+
+  // Distinct values are the values themselves; equal ones count once.
+  REQUIRE_THAT(e.SeedBehavior(SeedHistory("u4", "skus",
+                                          {{later - Days(3), 1, Value::String("A")},
+                                           {later - Days(2), 2, Value::String("B")},
+                                           {later - Days(1), 1, Value::String("A")}},
+                                          later)),
+               IsOk());
+  CHECK(Int(e, "u4", "skus") == 2);
+  REQUIRE_THAT(h.Event("u4", "purchase", later, {{"sku", Value::String("A")}}), IsOk());
+  CHECK(Int(e, "u4", "skus") == 2);
+  REQUIRE_THAT(h.Event("u4", "purchase", later, {{"sku", Value::String("C")}}), IsOk());
+  CHECK(Int(e, "u4", "skus") == 3);
+
+  // First and last times, from one entry each, also from before the
+  // behaviour was declared (history is what seeds are for).
+  const absl::Time first = Utc(2024, 11, 11, 20);
+  REQUIRE_THAT(e.SeedBehavior(SeedHistory("u5", "first_purchase", {{first, 1, {}}}, later)),
+               IsOk());
+  REQUIRE_THAT(e.SeedBehavior(SeedHistory("u5", "last_purchase",
+                                          {{first, 1, {}}, {later - Days(15), 1, {}}}, later)),
+               IsOk());
+  CHECK(Read(e, "u5", "first_purchase") == Value::Timestamp(first));
+  CHECK(Read(e, "u5", "last_purchase") == Value::Timestamp(later - Days(15)));
+
+  // Another subject type's behaviour takes that type's subjects.
+  BehaviorSeed seats = SeedValue("acme", "seats", Value::Int(12), later);
+  seats.subject_type = "account";
+  REQUIRE_THAT(e.SeedBehavior(seats), IsOk());
+  CHECK(Int(e, "acme", "seats", "account") == 12);
+  CHECK(Int(e, "acme", "shares") == 0);
+
+  CHECK(e.stats().behavior_seeds_applied == 12);
+  CHECK(e.stats().behavior_seeds_rejected == 0);
+  // Seeds are inputs of their subject: no event counted, none ignored.
+  CHECK(e.stats().events_ignored == 0);
+}
+
+TEST_CASE("Seeded active days make a streak in the subject's zone that today's check-in extends") {
+  Harness h(Utc(2026, 3, 9));
+  Engine& e = h.engine();
+  REQUIRE_THAT(e.DeclareBehaviors(Behaviors(kSeedBehaviors)), IsOk());
+  REQUIRE_THAT(h.Profile("ny", {{"time_zone", Value::String("America/New_York")}}), IsOk());
+  // Six New York evenings in a row, across the DST change of 8 March; in
+  // UTC they fall on the next day, in Shanghai (the default) too.
+  std::vector<BehaviorSeedEntry> evenings;
+  for (int d = 3; d <= 8; ++d) {
+    evenings.push_back({Local("America/New_York", 2026, 3, d, 21), 1, {}});
+  }
+  const absl::Time now = Local("America/New_York", 2026, 3, 9, 8);
+  REQUIRE_THAT(h.AdvanceTo(now), IsOk());
+  REQUIRE_THAT(e.SeedBehavior(SeedHistory("ny", "streak", evenings, now)), IsOk());
+  REQUIRE_THAT(e.SeedBehavior(SeedHistory("ny", "best_streak", evenings, now)), IsOk());
+  CHECK(Int(e, "ny", "streak") == 6);
+  CHECK(Int(e, "ny", "best_streak") == 6);
+  // The seventh day in a row, today.
+  REQUIRE_THAT(h.Event("ny", "check_in", now), IsOk());
+  CHECK(Int(e, "ny", "streak") == 7);
+  // A gap in the history breaks the run it would have made.
+  evenings.erase(evenings.begin() + 2);
+  REQUIRE_THAT(e.SeedBehavior(SeedHistory("ny", "streak", evenings, now)), IsOk());
+  CHECK(Int(e, "ny", "streak") == 3);
+}
+
+TEST_CASE("Ten seeded shares and one more enter the ambassador journey") {
+  Harness h;
+  Engine& e = h.engine();
+  REQUIRE_THAT(e.DeclareBehaviors(Behaviors(kSharesBehaviors)), IsOk());
+  REQUIRE_THAT(h.DeployText(kAmbassadorJourney), IsOk());
+  // A seed moves no journey, even past the threshold.
+  REQUIRE_THAT(e.SeedBehavior(SeedValue("fan", "shares", Value::Int(10), h.now())), IsOk());
+  REQUIRE_THAT(e.SeedBehavior(SeedValue("big", "shares", Value::Int(500), h.now())), IsOk());
+  CHECK(h.Report("ambassador")->versions(0).entered() == 0);
+  REQUIRE_THAT(h.Event("fan", "share", h.now() + absl::Minutes(1)), IsOk());
+  REQUIRE(h.SentTo("fan", "push") == 1);
+  CHECK(h.Sent("fan", "push")[0].params[0].second == "11 shares, thank you");
+}
+
+TEST_CASE("A seed that does not fit its behaviour is refused naming the field and changes nothing") {
+  EngineOptions options;
+  options.max_lateness = absl::Hours(1);
+  Harness h(Utc(2026, 3, 1, 12), options);
+  Engine& e = h.engine();
+  REQUIRE_THAT(e.DeclareBehaviors(Behaviors(kSeedBehaviors)), IsOk());
+  const absl::Time now = h.now();
+  REQUIRE_THAT(e.SeedBehavior(SeedValue("u1", "shares", Value::Int(7), now)), IsOk());
+
+  std::vector<BehaviorSeedEntry> too_many(kMaxBehaviorSeedEntries + 1,
+                                          BehaviorSeedEntry{now - Days(1), 1, {}});
+  BehaviorSeed wrong_type = SeedValue("u1", "seats", Value::Int(1), now);
+  struct Bad {
+    BehaviorSeed seed;
+    absl::StatusCode code;
+    const char* says;
+  };
+  const Bad bad[] = {
+      {SeedValue("u1", "nope", Value::Int(1), now), absl::StatusCode::kNotFound,
+       "no behaviour \"nope\""},
+      {SeedValue("", "shares", Value::Int(1), now), absl::StatusCode::kInvalidArgument,
+       "subject id is empty"},
+      {SeedValue("u\xff", "shares", Value::Int(1), now), absl::StatusCode::kInvalidArgument,
+       "subject id"},
+      {wrong_type, absl::StatusCode::kInvalidArgument, "subject_type is not the behaviour's"},
+      {SeedValue("u1", "shares_7d", Value::Int(3), now), absl::StatusCode::kInvalidArgument,
+       "shares_7d (COUNT): value cannot seed it"},
+      {SeedValue("u1", "first_purchase", Value::Timestamp(now), now),
+       absl::StatusCode::kInvalidArgument, "give history instead"},
+      {SeedValue("u1", "shares", Value::Int(-1), now), absl::StatusCode::kInvalidArgument,
+       "value must be an int >= 0"},
+      {SeedValue("u1", "shares", Value::Double(2.5), now), absl::StatusCode::kInvalidArgument,
+       "value must be an int >= 0"},
+      {SeedValue("u1", "spent", Value::String("lots"), now), absl::StatusCode::kInvalidArgument,
+       "value must be a finite number"},
+      {SeedHistory("u1", "shares", {{now + absl::Seconds(1), 1, {}}}, now),
+       absl::StatusCode::kInvalidArgument, "history[0].time is after the seed's time"},
+      {SeedHistory("u1", "shares", {{now, 1, {}}, {absl::InfinitePast(), 1, {}}}, now),
+       absl::StatusCode::kInvalidArgument, "history[1].time is not set"},
+      {SeedHistory("u1", "shares", {{now, 0, {}}}, now), absl::StatusCode::kInvalidArgument,
+       "history[0].count must be at least 1"},
+      {SeedHistory("u1", "shares", {{now, 1, Value::Int(3)}}, now),
+       absl::StatusCode::kInvalidArgument, "history[0].value must be null"},
+      {SeedHistory("u1", "spent_30d", {{now, 1, {}}}, now), absl::StatusCode::kInvalidArgument,
+       "history[0].value must be a finite number"},
+      {SeedHistory("u1", "skus", {{now, 1, Value::StringList({"a"})}}, now),
+       absl::StatusCode::kInvalidArgument, "history[0].value must be a string, number or bool"},
+      {SeedHistory("u1", "skus", {{now, 1, Value::String("\xc3")}}, now),
+       absl::StatusCode::kInvalidArgument, "history[0].value"},
+      {[&] {
+         BehaviorSeed both = SeedValue("u1", "shares", Value::Int(1), now);
+         both.history = {{now, 1, {}}};
+         return both;
+       }(),
+       absl::StatusCode::kInvalidArgument, "value and history are both given"},
+      {SeedHistory("u1", "shares", too_many, now), absl::StatusCode::kInvalidArgument,
+       "more than 10000"},
+      {SeedValue("u1", "shares", Value::Int(1), now - absl::Hours(2)),
+       absl::StatusCode::kOutOfRange, "older than engine time"},
+      {SeedValue("u1", "shares", Value::Int(1), absl::InfiniteFuture()),
+       absl::StatusCode::kInvalidArgument, "behaviour seed"},
+  };
+  for (const Bad& b : bad) {
+    const absl::Status s = e.SeedBehavior(b.seed);
+    INFO(s.ToString());
+    CHECK(s.code() == b.code);
+    CHECK_THAT(std::string(s.message()), Catch::Contains(b.says));
+  }
+  CHECK(e.stats().behavior_seeds_rejected == static_cast<int64_t>(std::size(bad)));
+  CHECK(e.stats().behavior_seeds_applied == 1);
+  CHECK(Int(e, "u1", "shares") == 7);
+  CHECK(Read(e, "u1", "spent") == Value::Double(0));
+  CHECK(h.now() == now);
+}
+
+TEST_CASE("Seeds and declarations are inputs: Apply and ShardedEngine take them") {
+  Harness h;
+  Engine& e = h.engine();
+  const absl::Time t = h.now() + absl::Hours(1);
+  // A declaration moves engine time first, like a deploy.
+  REQUIRE_THAT(e.Apply(BehaviorDeclaration{Behaviors(kSeedBehaviors), t}), IsOk());
+  CHECK(e.now() == t);
+  CHECK(e.BehaviorsReport().behaviors(0).since() == "2026-01-05T01:00:00+00:00");
+  REQUIRE_THAT(e.Apply(SeedValue("u1", "shares", Value::Int(3), t + absl::Minutes(5))), IsOk());
+  CHECK(e.now() == t + absl::Minutes(5));
+  CHECK(Int(e, "u1", "shares") == 3);
+  CHECK(InputKindName(EngineInput(BehaviorSeed())) == "seed");
+  CHECK(InputKindName(EngineInput(BehaviorDeclaration())) == "behaviors");
+  CHECK(IsBroadcast(EngineInput(BehaviorDeclaration())));
+  CHECK_FALSE(IsBroadcast(EngineInput(BehaviorSeed())));
+  CHECK(InputSubject(EngineInput(SeedValue("u9", "shares", Value::Int(1), t))) == "u9");
+  // A refused declaration still moved time, and changed nothing else.
+  const absl::Status refused = e.Apply(BehaviorDeclaration{Behaviors(R"pb(
+    behaviors { name: "" event { event: "share" } function: COUNT }
+  )pb"), t + absl::Hours(1)});
+  CHECK(refused.code() == absl::StatusCode::kInvalidArgument);
+  CHECK(e.now() == t + absl::Hours(1));
+  CHECK(Int(e, "u1", "shares") == 3);
+
+  ShardedEngineOptions options;
+  options.shards = 3;
+  options.engine.start_time = Harness::DefaultStart();
+  auto sharded = ShardedEngine::Create(options, nullptr);
+  REQUIRE_THAT(sharded.status(), IsOk());
+  REQUIRE_THAT((*sharded)->DeclareBehaviors(Behaviors(kSeedBehaviors)), IsOk());
+  for (int i = 0; i < 9; ++i) {
+    const std::string subject = absl::StrCat("s", i);
+    REQUIRE_THAT(
+        (*sharded)->SeedBehavior(SeedValue(subject, "shares", Value::Int(i), options.engine.start_time)),
+        IsOk());
+    REQUIRE_THAT((*sharded)->Ingest(testing::EventAt(subject, "share", options.engine.start_time)),
+                 IsOk());
+  }
+  for (int i = 0; i < 9; ++i) {
+    const absl::StatusOr<Value> v =
+        (*sharded)->BehaviorValue("", absl::StrCat("s", i), "shares");
+    REQUIRE_THAT(v.status(), IsOk());
+    CHECK(*v == Value::Int(i + 1));
+  }
+  CHECK((*sharded)->stats().behavior_seeds_applied == 9);
+  CHECK((*sharded)->SeedBehavior(SeedValue("s1", "nope", Value::Int(1), options.engine.start_time))
+            .code() == absl::StatusCode::kNotFound);
+}
+
 TEST_CASE("Declarations a deployed journey reads cannot be removed or retyped") {
   Harness h;
   Engine& e = h.engine();
@@ -1294,6 +1578,25 @@ std::vector<EngineInput> BehaviorStream(int n, absl::Time start) {
     } else if (r < 8) {
       t += absl::Hours(static_cast<int64_t>(rng() % 30));
       inputs.emplace_back(ClockTick{t});
+    } else if (r < 10) {
+      // A host's seed of any behaviour, by value or a little history; some
+      // do not fit theirs and are refused, a count of 0 frees a cell.
+      BehaviorSeed seed;
+      seed.subject_id = subject;
+      seed.behavior = kSnapshotBehaviorNames[rng() % std::size(kSnapshotBehaviorNames)];
+      seed.time = t;
+      if (rng() % 2 == 0) {
+        seed.value = Value::Int(static_cast<int64_t>(rng() % 4));
+      } else {
+        for (uint64_t k = rng() % 4; k > 0; --k) {
+          BehaviorSeedEntry entry;
+          entry.time = t - absl::Minutes(static_cast<int64_t>(rng() % (60 * 24 * 4)));
+          entry.count = 1 + static_cast<int64_t>(rng() % 3);
+          if (rng() % 3 != 0) entry.value = Value::Int(static_cast<int64_t>(rng() % 6));
+          seed.history.push_back(entry);
+        }
+      }
+      inputs.emplace_back(std::move(seed));
     } else {
       Event e;
       e.subject_id = subject;
@@ -1389,6 +1692,8 @@ TEST_CASE("Snapshots cut anywhere restore every behaviour and the journeys readi
   REQUIRE(log_a.log.size() > 0);
   REQUIRE(a.stats().events_duplicate > 0);
   REQUIRE(a.stats().late_inputs > 0);
+  REQUIRE(a.stats().behavior_seeds_applied > 0);
+  REQUIRE(a.stats().behavior_seeds_rejected > 0);
   REQUIRE(a.Report("ambassador")->versions(0).entered() > 0);
   REQUIRE(a.Report("streaks")->versions(0).entered() > 0);
 

@@ -219,8 +219,10 @@ TEST_CASE("Golden: a fixed run writes the same snapshot bytes and outputs") {
   const std::string outputs = Final(&engine, &driver, ops.back().time + absl::Hours(72));
   std::ostringstream end;
   REQUIRE_THAT(engine.Snapshot(end), IsOk());
-  CHECK(HashToHex(StableHash64({midway})) == "9fcdfb9edea8adb0");
-  CHECK(HashToHex(StableHash64({end.str()})) == "1ff738aeea17ae45");
+  // Updated when the engine counters started to leave out trailing zeros
+  // (so that a new counter changes no snapshot that never counted it).
+  CHECK(HashToHex(StableHash64({midway})) == "95d624d0baa01cd8");
+  CHECK(HashToHex(StableHash64({end.str()})) == "9b0439a0a93a1f9f");
   CHECK(HashToHex(StableHash64({outputs})) == "87703bad11e2920c");
 }
 

@@ -66,6 +66,8 @@ struct EngineStats {
   int64_t profile_updates_rejected = 0;
   int64_t delivery_reports_applied = 0;
   int64_t delivery_reports_rejected = 0;  // unknown, repeated, too late
+  int64_t behavior_seeds_applied = 0;     // SeedBehavior() calls that replaced a subject's state
+  int64_t behavior_seeds_rejected = 0;    // SeedBehavior() calls with bad arguments
   int64_t late_inputs = 0;      // applied at engine time though older
   int64_t too_late_inputs = 0;  // rejected: older than max_lateness
   int64_t future_inputs = 0;    // rejected: further ahead than max_input_lead
@@ -193,6 +195,20 @@ class Engine {
   absl::StatusOr<Value> BehaviorValue(absl::string_view subject_type,
                                       absl::string_view subject_id,
                                       absl::string_view behavior);
+
+  // Replaces a subject's state in one behaviour with history from the
+  // host's own records (cairn/input.h, BehaviorSeed: a value, or entries of
+  // counts at times), applied at seed.time like any other input of the
+  // subject: engine time moves there first. Seeded history counts whatever
+  // its time, also before the behaviour was declared; nothing else
+  // happens (no trigger runs, no journey moves). Errors: NotFound (no such
+  // behaviour), InvalidArgument (empty subject, text that is not UTF-8 or
+  // too long, a subject type that is not the behaviour's, a value given
+  // where the function needs times, a value or entry of the wrong type, an
+  // entry count below 1, an entry after seed.time or out of range, more
+  // than kMaxBehaviorSeedEntries entries), OutOfRange (too late or too far ahead).
+  // Nothing changes on error.
+  absl::Status SeedBehavior(const BehaviorSeed& seed);
 
   // Every behaviour: its definition in short, when its values start, and
   // the subjects and bytes it holds.

@@ -12,6 +12,8 @@
 //   ClockTick           Engine::AdvanceTo
 //   JourneyDeploy       Engine::Deploy, at its time
 //   JourneyStateChange  Engine::SetJourneyState, at its time
+//   BehaviorSeed        Engine::SeedBehavior
+//   BehaviorDeclaration Engine::DeclareBehaviors, at its time
 //
 // Every kind carries its own time. The structs hold the methods' arguments
 // and nothing is checked when one is built: Engine::Apply checks an input as
@@ -29,12 +31,15 @@
 #ifndef CAIRN_INPUT_H_
 #define CAIRN_INPUT_H_
 
+#include <cstdint>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "cairn/event.h"
+#include "cairn/v1/behavior.pb.h"
 #include "cairn/v1/journey.pb.h"
 
 namespace cairn {
@@ -97,12 +102,58 @@ struct JourneyStateChange {
   absl::Time time = absl::InfinitePast();
 };
 
+// Part of a subject's history in one behaviour (BehaviorSeed): `count`
+// matching events at `time`, as the host's own records tell them.
+struct BehaviorSeedEntry {
+  absl::Time time = absl::InfinitePast();  // required; at or before the seed's time
+  int64_t count = 1;                       // >= 1
+  // SUM, MIN, MAX: the sum, smallest or largest property value of those
+  // events (a number, required). DISTINCT_COUNT: the property value they
+  // carried (a string, number or bool, required). Other functions: null.
+  Value value;
+};
+
+// A subject's history in one behaviour, from the host's own records:
+// Engine::SeedBehavior's arguments. It replaces whatever the subject held
+// in the behaviour, so that a host that seeds from its data warehouse when
+// it starts Cairn does not wait 30 days for "the last 30 days" to mean
+// something, and seeding twice is the same as seeding once. Give either:
+// - `value`, the behaviour's value itself, for the behaviours that need no
+//   times: COUNT (an int >= 0), SUM, MIN or MAX (a number) over all time;
+// - or `history`, for any behaviour: entries each counted as `count`
+//   events at their time, by the rules events are counted by (an entry
+//   before a sliding window's start, or more than 64 local days before the
+//   latest active day of a days function, does not count). FIRST_TIME and
+//   LAST_TIME take one entry at the time; ACTIVE_DAYS and the streaks one
+//   entry per active day (read in the subject's zone as of the seed).
+struct BehaviorSeed {
+  std::string subject_id;    // required
+  std::string subject_type;  // empty means "user"; the behaviour's subject type
+  std::string behavior;      // the name of a declared behaviour
+  Value value;               // null: none
+  std::vector<BehaviorSeedEntry> history;
+  absl::Time time = absl::InfinitePast();  // required
+};
+
+// The most entries a BehaviorSeed's history may hold: more than a year of
+// daily entries, or two weeks of hourly ones.
+inline constexpr int kMaxBehaviorSeedEntries = 10000;
+
+// Behaviour declarations (Engine::DeclareBehaviors) made once engine time
+// has moved to `time`.
+struct BehaviorDeclaration {
+  v1::BehaviorSet behaviors;
+  absl::Time time = absl::InfinitePast();
+};
+
 // One engine input, of any kind.
-using EngineInput = std::variant<Event, ProfileUpdate, EnrollRequest, DeliveryReport,
-                                 ClockTick, JourneyDeploy, JourneyStateChange>;
+using EngineInput =
+    std::variant<Event, ProfileUpdate, EnrollRequest, DeliveryReport, ClockTick, JourneyDeploy,
+                 JourneyStateChange, BehaviorSeed, BehaviorDeclaration>;
 
 // The name of the input's kind: "event", "profile", "enroll", "delivery",
-// "tick", "deploy" or "state" (also the "kind" of a Kafka JSON record).
+// "tick", "deploy", "state", "seed" or "behaviors" (also the "kind" of a
+// Kafka JSON record).
 absl::string_view InputKindName(const EngineInput& input);
 
 // The input's time, as it was given (unchecked).
@@ -110,11 +161,12 @@ absl::Time InputTime(const EngineInput& input);
 
 // The id of the subject the input concerns: the subject_id of an event,
 // profile update, enroll request or delivery report (empty if unset), and
-// empty for the broadcast kinds.
+// empty for the broadcast kinds; a seed's subject_id.
 absl::string_view InputSubject(const EngineInput& input);
 
 // True for the kinds that concern every subject rather than one: clock
-// ticks, journey deploys and journey state changes. A host that splits
+// ticks, journey deploys, journey state changes and behaviour
+// declarations. A host that splits
 // inputs by subject (shards, Kafka partitions) gives these to every part,
 // at the same point of each part's input order, so that every engine
 // applies them alike.

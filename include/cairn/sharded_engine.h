@@ -138,6 +138,11 @@ class ShardedEngine {
   // the first shard's error is returned and no shard has changed.
   absl::Status DeclareBehaviors(const v1::BehaviorSet& behaviors);
 
+  // Flushes, then seeds the subject's behaviour on its shard
+  // (Engine::SeedBehavior), returning that engine's status: seeds are set-up
+  // work, applied in order with the subject's other inputs.
+  absl::Status SeedBehavior(const BehaviorSeed& seed);
+
   // Flushes, then the subject's value of a behaviour, from its shard
   // (Engine::BehaviorValue).
   absl::StatusOr<Value> BehaviorValue(absl::string_view subject_type,

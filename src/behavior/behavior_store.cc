@@ -16,6 +16,7 @@
 #include "predicate/event_bindings.h"
 #include "util/chunked_vector.h"
 #include "util/stable_hasher.h"
+#include "util/utf8.h"
 
 namespace cairn::internal {
 namespace {
@@ -64,8 +65,19 @@ struct CountCell {
   int64_t count = 0;
 };
 
-void AddTo(CountCell& c, const Params&, const BehaviorColumn::Sample&) {
-  if (c.count < std::numeric_limits<int64_t>::max()) ++c.count;
+// Counts saturate rather than wrap: a host's seed may be near the limit.
+int64_t Plus(int64_t count, int64_t weight) {
+  return count > std::numeric_limits<int64_t>::max() - weight
+             ? std::numeric_limits<int64_t>::max()
+             : count + weight;
+}
+uint32_t Plus(uint32_t count, int64_t weight) {
+  return weight >= static_cast<int64_t>(UINT32_MAX - count) ? UINT32_MAX
+                                                             : count + static_cast<uint32_t>(weight);
+}
+
+void AddTo(CountCell& c, const Params&, const BehaviorColumn::Sample& s) {
+  c.count = Plus(c.count, s.weight);
 }
 bool ReadFrom(const CountCell& c, const Params&, absl::Time, int32_t, Value* out) {
   *out = Value::Int(c.count);
@@ -104,7 +116,7 @@ bool Contributes(const NumberCell*, const Params&, const BehaviorColumn::Sample&
 }
 void AddTo(NumberCell& c, const Params& p, const BehaviorColumn::Sample& s) {
   c.number = c.count == 0 ? s.number : Combine(p.function, c.number, s.number);
-  if (c.count < std::numeric_limits<int64_t>::max()) ++c.count;
+  c.count = Plus(c.count, s.weight);
 }
 bool ReadFrom(const NumberCell& c, const Params&, absl::Time, int32_t, Value* out) {
   *out = Value::Double(c.number);
@@ -205,7 +217,7 @@ bool Contributes(const CountBucketsCell*, const Params& p, const BehaviorColumn:
 void AddTo(CountBucketsCell& c, const Params& p, const BehaviorColumn::Sample& s) {
   Prune(&c.buckets, p, s.now);
   CountBucket& b = BucketFor(&c.buckets, p.BucketOf(s.time));
-  if (b.count < UINT32_MAX) ++b.count;
+  b.count = Plus(b.count, s.weight);
 }
 bool ReadFrom(const CountBucketsCell& c, const Params& p, absl::Time now, int32_t, Value* out) {
   const uint32_t horizon = p.Horizon(now);
@@ -224,7 +236,7 @@ void AddTo(NumberBucketsCell& c, const Params& p, const BehaviorColumn::Sample& 
   Prune(&c.buckets, p, s.now);
   NumberBucket& b = BucketFor(&c.buckets, p.BucketOf(s.time));
   b.number = b.count == 0 ? s.number : Combine(p.function, b.number, s.number);
-  if (b.count < UINT32_MAX) ++b.count;
+  b.count = Plus(b.count, s.weight);
 }
 bool ReadFrom(const NumberBucketsCell& c, const Params& p, absl::Time now, int32_t, Value* out) {
   const uint32_t horizon = p.Horizon(now);
@@ -492,6 +504,14 @@ class Column final : public BehaviorColumn {
 
   bool Has(uint32_t subject) const override { return Get(subject) != nullptr; }
 
+  void Remove(uint32_t subject) override {
+    Cell* cell = Mutable(subject);
+    if (cell == nullptr) return;
+    *cell = Cell();  // Frees what it held outside itself.
+    free_.push_back(index_[subject]);
+    index_[subject] = kNone;
+  }
+
   void Write(uint32_t subject, v1::SnapshotBehaviorCell* out) const override {
     Encode(*Get(subject), p_, out);
   }
@@ -504,13 +524,15 @@ class Column final : public BehaviorColumn {
     return absl::OkStatus();
   }
 
-  int64_t subjects() const override { return static_cast<int64_t>(cells_.size()); }
+  int64_t subjects() const override {
+    return static_cast<int64_t>(cells_.size() - free_.size());
+  }
 
   int64_t bytes() const override {
     size_t heap = 0;
     for (const Cell& c : cells_) heap += HeapBytes(c);
     return static_cast<int64_t>(index_.size() * sizeof(uint32_t) + cells_.size() * sizeof(Cell) +
-                                heap);
+                                free_.capacity() * sizeof(uint32_t) + heap);
   }
 
  private:
@@ -524,6 +546,11 @@ class Column final : public BehaviorColumn {
 
   Cell& Insert(uint32_t subject) {
     while (index_.size() <= subject) index_.push_back(uint32_t{kNone});
+    if (!free_.empty()) {
+      index_[subject] = free_.back();
+      free_.pop_back();
+      return cells_[index_[subject]];
+    }
     index_[subject] = static_cast<uint32_t>(cells_.size());
     return cells_.emplace_back();
   }
@@ -531,6 +558,7 @@ class Column final : public BehaviorColumn {
   Params p_;
   ChunkedVector<uint32_t> index_;  // Per subject: its cell, or kNone.
   ChunkedVector<Cell> cells_;
+  std::vector<uint32_t> free_;  // Cells of removed subjects, empty, for reuse.
 };
 
 // A property value's identity for DISTINCT_COUNT: equal values (an int and
@@ -710,6 +738,114 @@ int BehaviorStore::Add(absl::FunctionRef<uint32_t()> subject, absl::string_view 
     ++counted;
   }
   return counted;
+}
+
+absl::Status BehaviorStore::CheckSeed(int index, const BehaviorSeed& seed) const {
+  const BehaviorSpec& spec = specs_[index];
+  const auto bad = [&](absl::string_view field, absl::string_view what) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "SeedBehavior for ", SubjectTypeOrDefault(seed.subject_type), " \"",
+        Escaped(seed.subject_id), "\", behaviour ", spec.def.name(), " (",
+        FunctionName(spec.function), "): ", field, " ", what));
+  };
+  if (SubjectTypeOrDefault(seed.subject_type) != spec.subject_type) {
+    return bad("subject_type", absl::StrCat("is not the behaviour's, ", spec.subject_type));
+  }
+  const bool numbers = spec.function == v1::Behavior::SUM || spec.function == v1::Behavior::MIN ||
+                       spec.function == v1::Behavior::MAX;
+  const auto finite_number = [](const Value& v) {
+    return v.is_number() && std::isfinite(v.AsDouble());
+  };
+  if (!seed.value.is_null()) {
+    if (!seed.history.empty()) return bad("value", "and history are both given: give one");
+    if (spec.windowed || (spec.function != v1::Behavior::COUNT && !numbers)) {
+      return bad("value", "cannot seed it: its value depends on times; give history instead");
+    }
+    if (spec.function == v1::Behavior::COUNT &&
+        (seed.value.type() != Value::Type::kInt || seed.value.int_value() < 0)) {
+      return bad("value", "must be an int >= 0 (a count)");
+    }
+    if (numbers && !finite_number(seed.value)) return bad("value", "must be a finite number");
+    return absl::OkStatus();
+  }
+  if (seed.history.size() > static_cast<size_t>(kMaxBehaviorSeedEntries)) {
+    return bad("history", absl::StrCat("holds ", seed.history.size(), " entries, more than ",
+                                       kMaxBehaviorSeedEntries));
+  }
+  for (size_t i = 0; i < seed.history.size(); ++i) {
+    const BehaviorSeedEntry& entry = seed.history[i];
+    const std::string field = absl::StrCat("history[", i, "]");
+    if (entry.time < EarliestInputTime() || entry.time >= LatestInputTime()) {
+      return bad(absl::StrCat(field, ".time"), "is not set or outside [1970, 2200)");
+    }
+    if (entry.time > seed.time) return bad(absl::StrCat(field, ".time"), "is after the seed's time");
+    if (entry.count < 1) return bad(absl::StrCat(field, ".count"), "must be at least 1");
+    uint64_t hash = 0;
+    if (numbers && !finite_number(entry.value)) {
+      return bad(absl::StrCat(field, ".value"), "must be a finite number");
+    }
+    if (spec.function == v1::Behavior::DISTINCT_COUNT &&
+        (entry.value.type() == Value::Type::kTimestamp || !HashValue(entry.value, &hash))) {
+      return bad(absl::StrCat(field, ".value"), "must be a string, number or bool");
+    }
+    if (!numbers && spec.function != v1::Behavior::DISTINCT_COUNT && !entry.value.is_null()) {
+      return bad(absl::StrCat(field, ".value"), "must be null: the function reads no property");
+    }
+  }
+  return absl::OkStatus();
+}
+
+void BehaviorStore::Seed(int index, uint32_t subject, const BehaviorSeed& seed,
+                         const Attributes& profile, const BehaviorReadContext& context) {
+  const BehaviorSpec& spec = specs_[index];
+  BehaviorColumn& column = *columns_[index];
+  column.Remove(subject);
+  BehaviorColumn::Sample sample;
+  sample.now = context.now;
+  if (!seed.value.is_null()) {
+    sample.time = std::min(seed.time, context.now);
+    if (spec.function == v1::Behavior::COUNT) {
+      if (seed.value.int_value() == 0) return;  // Nothing counted: no state.
+      sample.weight = seed.value.int_value();
+    } else {
+      sample.has_number = true;
+      sample.number = seed.value.AsDouble();
+    }
+    column.Add(subject, sample);
+    return;
+  }
+  // Oldest first, as events would have come: a days record and a window
+  // keep what their newest entries leave in reach.
+  std::vector<const BehaviorSeedEntry*> entries;
+  entries.reserve(seed.history.size());
+  for (const BehaviorSeedEntry& entry : seed.history) entries.push_back(&entry);
+  std::stable_sort(entries.begin(), entries.end(),
+                   [](const BehaviorSeedEntry* a, const BehaviorSeedEntry* b) {
+                     return a->time < b->time;
+                   });
+  for (const BehaviorSeedEntry* entry : entries) {
+    sample.time = entry->time;
+    sample.weight = entry->count;
+    switch (spec.function) {
+      case v1::Behavior::SUM:
+      case v1::Behavior::MIN:
+      case v1::Behavior::MAX:
+        sample.has_number = true;
+        sample.number = entry->value.AsDouble();
+        break;
+      case v1::Behavior::DISTINCT_COUNT:
+        sample.has_hash = HashValue(entry->value, &sample.hash);
+        break;
+      case v1::Behavior::ACTIVE_DAYS:
+      case v1::Behavior::CURRENT_STREAK:
+      case v1::Behavior::LONGEST_STREAK:
+        sample.day = LocalDay(spec, &profile, entry->time, context);
+        break;
+      default:
+        break;
+    }
+    column.Add(subject, sample);
+  }
 }
 
 const Value* BehaviorStore::Read(absl::string_view name, uint32_t subject,

@@ -36,6 +36,7 @@
 #include "absl/time/time.h"
 #include "behavior/behavior_spec.h"
 #include "cairn/event.h"
+#include "cairn/input.h"
 #include "cairn/v1/snapshot.pb.h"
 #include "cairn/value.h"
 #include "timer/local_time.h"
@@ -51,10 +52,12 @@ class BehaviorColumn {
   // Adds one matching event of `subject`, at `time`, applied at engine time
   // `now` (>= time). `number` and `hash` are the property's, when the
   // function reads one and the event carries a fitting value; `day` is the
-  // event's local day (days functions).
+  // event's local day (days functions). `weight` events are counted alike
+  // (a seed's entry; 1 for an event).
   struct Sample {
     absl::Time time;
     absl::Time now;
+    int64_t weight = 1;
     bool has_number = false;
     double number = 0;
     bool has_hash = false;
@@ -69,6 +72,10 @@ class BehaviorColumn {
 
   // Whether `subject` holds state here.
   virtual bool Has(uint32_t subject) const = 0;
+
+  // Drops `subject`'s state, if any; its cell is reused by the next subject
+  // to need one.
+  virtual void Remove(uint32_t subject) = 0;
 
   // Snapshot: writes `subject`'s state (REQUIRES: Has(subject)), and reads
   // it back, refusing a cell that this behaviour could not have written.
@@ -131,6 +138,16 @@ class BehaviorStore {
   // called only when some behaviour counts the event.
   int Add(absl::FunctionRef<uint32_t()> subject, absl::string_view subject_type,
           const Event& event, const Attributes& profile, const BehaviorReadContext& context);
+
+  // Checks a seed for behaviour `index` (cairn/input.h, BehaviorSeed):
+  // InvalidArgument naming the subject, behaviour and field. The subject
+  // and time are the engine's to check.
+  absl::Status CheckSeed(int index, const BehaviorSeed& seed) const;
+
+  // Replaces `subject`'s state in behaviour `index` with `seed`'s, counted
+  // as of context.now. REQUIRES: CheckSeed(index, seed) is OK.
+  void Seed(int index, uint32_t subject, const BehaviorSeed& seed, const Attributes& profile,
+            const BehaviorReadContext& context);
 
   // Behaviour `name` of `subject` as of context.now: a pointer to *scratch
   // holding it, or nullptr when absent (unknown name, or a MIN, MAX, FIRST_TIME

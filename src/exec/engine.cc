@@ -68,6 +68,8 @@ absl::Status Engine::SetJourneyState(absl::string_view journey_id,
 absl::Status Engine::DeclareBehaviors(const v1::BehaviorSet& behaviors) {
   return impl_->DeclareBehaviors(behaviors);
 }
+absl::Status Engine::SeedBehavior(const BehaviorSeed& seed) { return impl_->SeedBehavior(seed); }
+
 absl::StatusOr<Value> Engine::BehaviorValue(absl::string_view subject_type,
                                             absl::string_view subject_id,
                                             absl::string_view behavior) {

@@ -38,6 +38,11 @@ absl::Status Engine::Apply(const EngineInput& input) {
             absl::Status advanced = AdvanceTo(c.time);
             return advanced.ok() ? SetJourneyState(c.journey_id, c.state) : advanced;
           },
+          [this](const BehaviorSeed& s) { return SeedBehavior(s); },
+          [this](const BehaviorDeclaration& d) {
+            absl::Status advanced = AdvanceTo(d.time);
+            return advanced.ok() ? DeclareBehaviors(d.behaviors) : advanced;
+          },
       },
       input);
 }

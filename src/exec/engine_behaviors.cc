@@ -18,6 +18,7 @@
 #include "compile/journey_graph.h"
 #include "exec/bindings.h"
 #include "exec/engine_state.h"
+#include "exec/input_checks.h"
 #include "util/proto_time.h"
 #include "util/utf8.h"
 
@@ -76,6 +77,33 @@ absl::StatusOr<Value> Engine::Impl::BehaviorValue(absl::string_view subject_type
       behaviors_.Read(behavior, subject ? *subject : internal::BehaviorStore::kNoSubject,
                       profile, StepNow().read, &scratch);
   return value != nullptr ? *value : Value();
+}
+
+absl::Status Engine::Impl::SeedBehavior(const BehaviorSeed& seed) {
+  const auto reject = [this](absl::Status status) {
+    ++stats_.behavior_seeds_rejected;
+    return status;
+  };
+  if (absl::Status valid = internal::CheckBehaviorSeed(seed, options_.max_input_bytes);
+      !valid.ok()) {
+    return reject(std::move(valid));
+  }
+  const int index = behaviors_.Find(seed.behavior);
+  if (index < 0) {
+    return reject(absl::NotFoundError(
+        absl::StrCat("SeedBehavior for ", internal::Escaped(seed.subject_id), ": no behaviour \"",
+                     internal::Escaped(seed.behavior), "\" is declared")));
+  }
+  if (absl::Status valid = behaviors_.CheckSeed(index, seed); !valid.ok()) {
+    return reject(std::move(valid));
+  }
+  CAIRN_RETURN_IF_ERROR(CheckTime(seed.time, &stats_.behavior_seeds_rejected, "behaviour seed"));
+  ApplyTime(seed.time);
+  ++stats_.behavior_seeds_applied;
+  const uint32_t subject =
+      subjects_.Intern(internal::SubjectTypeOrDefault(seed.subject_type), seed.subject_id);
+  behaviors_.Seed(index, subject, seed, subjects_[subject].profile, StepNow().read);
+  return absl::OkStatus();
 }
 
 v1::BehaviorsReport Engine::Impl::BehaviorsReport() const {

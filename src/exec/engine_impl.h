@@ -232,6 +232,7 @@ class Engine::Impl : private internal::EngineState {
 
   absl::Status DeclareBehaviors(const v1::BehaviorSet& behaviors);
 
+  absl::Status SeedBehavior(const BehaviorSeed& seed);
   absl::StatusOr<Value> BehaviorValue(absl::string_view subject_type,
                                       absl::string_view subject_id,
                                       absl::string_view behavior);

@@ -104,7 +104,8 @@ inline std::vector<int64_t*> StatFields(EngineStats* s) {
           &s->delivery_reports_applied, &s->delivery_reports_rejected, &s->late_inputs,
           &s->too_late_inputs, &s->timers_fired, &s->messages_sent, &s->messages_failed,
           // Appended: a snapshot from before a counter existed restores it as 0.
-          &s->future_inputs, &s->unknown_time_zones, &s->limits_reached};
+          &s->future_inputs, &s->unknown_time_zones, &s->limits_reached,
+          &s->behavior_seeds_applied, &s->behavior_seeds_rejected};
 }
 
 // One deployed version of a journey.

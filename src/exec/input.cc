@@ -19,6 +19,8 @@ absl::string_view InputKindName(const EngineInput& input) {
                         [](const ClockTick&) { return absl::string_view("tick"); },
                         [](const JourneyDeploy&) { return absl::string_view("deploy"); },
                         [](const JourneyStateChange&) { return absl::string_view("state"); },
+                        [](const BehaviorSeed&) { return absl::string_view("seed"); },
+                        [](const BehaviorDeclaration&) { return absl::string_view("behaviors"); },
                     },
                     input);
 }
@@ -32,6 +34,7 @@ absl::string_view InputSubject(const EngineInput& input) {
                         [](const ClockTick&) { return absl::string_view(); },
                         [](const JourneyDeploy&) { return absl::string_view(); },
                         [](const JourneyStateChange&) { return absl::string_view(); },
+                        [](const BehaviorDeclaration&) { return absl::string_view(); },
                         [](const auto& i) { return absl::string_view(i.subject_id); },
                     },
                     input);
@@ -40,7 +43,8 @@ absl::string_view InputSubject(const EngineInput& input) {
 bool IsBroadcast(const EngineInput& input) {
   return std::holds_alternative<ClockTick>(input) ||
          std::holds_alternative<JourneyDeploy>(input) ||
-         std::holds_alternative<JourneyStateChange>(input);
+         std::holds_alternative<JourneyStateChange>(input) ||
+         std::holds_alternative<BehaviorDeclaration>(input);
 }
 
 }  // namespace cairn

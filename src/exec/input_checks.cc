@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "cairn/status_macros.h"
 #include "cairn/options.h"
 #include "util/proto_time.h"
 #include "util/utf8.h"
@@ -158,6 +159,33 @@ absl::Status CheckProfileUpdate(absl::string_view subject_id, absl::string_view 
   if (absl::Status s = CheckUtf8(subject_id, input, "subject id"); !s.ok()) return s;
   if (absl::Status s = CheckUtf8(subject_type, input, "subject type"); !s.ok()) return s;
   if (absl::Status s = CheckAttributes(attributes, input, "attribute"); !s.ok()) return s;
+  return CheckInputBytes(bytes, max_bytes, input);
+}
+
+absl::Status CheckBehaviorSeed(const BehaviorSeed& seed, int64_t max_bytes) {
+  if (seed.subject_id.empty()) {
+    return absl::InvalidArgumentError("SeedBehavior: subject id is empty");
+  }
+  const std::string input = absl::StrCat("SeedBehavior for ", Escaped(seed.subject_id));
+  CAIRN_RETURN_IF_ERROR(CheckUtf8(seed.subject_id, input, "subject id"));
+  CAIRN_RETURN_IF_ERROR(CheckUtf8(seed.subject_type, input, "subject type"));
+  CAIRN_RETURN_IF_ERROR(CheckUtf8(seed.behavior, input, "behavior"));
+  int64_t bytes = static_cast<int64_t>(seed.subject_id.size() + seed.subject_type.size() +
+                                       seed.behavior.size());
+  const auto check_value = [&](const Value& value, const std::string& field) -> absl::Status {
+    bytes += TextBytes("", value);
+    if (value.type() == Value::Type::kString) return CheckUtf8(value.string_value(), input, field);
+    if (value.type() == Value::Type::kStringList) {
+      for (const std::string& item : value.string_list_value()) {
+        CAIRN_RETURN_IF_ERROR(CheckUtf8(item, input, field));
+      }
+    }
+    return absl::OkStatus();
+  };
+  CAIRN_RETURN_IF_ERROR(check_value(seed.value, "value"));
+  for (size_t i = 0; i < seed.history.size(); ++i) {
+    CAIRN_RETURN_IF_ERROR(check_value(seed.history[i].value, absl::StrCat("history[", i, "].value")));
+  }
   return CheckInputBytes(bytes, max_bytes, input);
 }
 

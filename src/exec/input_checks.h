@@ -21,6 +21,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "cairn/event.h"
+#include "cairn/input.h"
 
 namespace cairn::internal {
 
@@ -76,6 +77,12 @@ absl::Status CheckEnrollment(absl::string_view journey_id, absl::string_view sub
 // A delivery report's reason: UTF-8, at most `max_bytes`.
 absl::Status CheckDeliveryReason(absl::string_view message_id, absl::string_view reason,
                                  int64_t max_bytes);
+
+// A behaviour seed's subject (non-empty), its strings (subject, type,
+// behaviour name, string values) and size (at most `max_bytes` of text).
+// Its shape against the behaviour's function is the BehaviorStore's to
+// check.
+absl::Status CheckBehaviorSeed(const BehaviorSeed& seed, int64_t max_bytes);
 
 // OK when `time` is in [EarliestInputTime(), LatestInputTime()); an error
 // naming `input` otherwise (infinite times included).

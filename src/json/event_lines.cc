@@ -68,45 +68,47 @@ absl::Status CheckKeys(const Object& object, std::initializer_list<absl::string_
   return absl::OkStatus();
 }
 
+// One JSON value as a Value; `what` and `key` name it in errors.
+absl::StatusOr<Value> ToValue(const JsonValue& v, absl::string_view what, absl::string_view key) {
+  switch (v.type) {
+    case JsonValue::Type::kString:
+      return Value::String(v.string);
+    case JsonValue::Type::kBool:
+      return Value::Bool(v.boolean);
+    case JsonValue::Type::kNumber: {
+      const double d = v.number;
+      if (std::floor(d) == d && std::fabs(d) < 9007199254740992.0) {
+        return Value::Int(static_cast<int64_t>(d));
+      }
+      return Value::Double(d);
+    }
+    case JsonValue::Type::kArray: {
+      std::vector<std::string> items;
+      for (const JsonValue& item : v.array) {
+        if (item.type != JsonValue::Type::kString) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              what, " \"", internal::Escaped(key), "\": lists may only hold strings"));
+        }
+        items.push_back(item.string);
+      }
+      return Value::StringList(std::move(items));
+    }
+    case JsonValue::Type::kNull:
+      return Value();
+    case JsonValue::Type::kObject:
+      break;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      what, " \"", internal::Escaped(key), "\": nested objects are not supported"));
+}
+
 absl::StatusOr<Attributes> ToAttributes(const Object& object, absl::string_view what) {
   Attributes out;
   out.reserve(object.size());
   for (const auto& [key, v] : object) {
-    switch (v.type) {
-      case JsonValue::Type::kString:
-        out.emplace_back(key, Value::String(v.string));
-        break;
-      case JsonValue::Type::kBool:
-        out.emplace_back(key, Value::Bool(v.boolean));
-        break;
-      case JsonValue::Type::kNumber: {
-        const double d = v.number;
-        if (std::floor(d) == d && std::fabs(d) < 9007199254740992.0) {
-          out.emplace_back(key, Value::Int(static_cast<int64_t>(d)));
-        } else {
-          out.emplace_back(key, Value::Double(d));
-        }
-        break;
-      }
-      case JsonValue::Type::kArray: {
-        std::vector<std::string> items;
-        for (const JsonValue& item : v.array) {
-          if (item.type != JsonValue::Type::kString) {
-            return absl::InvalidArgumentError(absl::StrCat(
-                what, " \"", internal::Escaped(key), "\": lists may only hold strings"));
-          }
-          items.push_back(item.string);
-        }
-        out.emplace_back(key, Value::StringList(std::move(items)));
-        break;
-      }
-      case JsonValue::Type::kNull:
-        out.emplace_back(key, Value());
-        break;
-      case JsonValue::Type::kObject:
-        return absl::InvalidArgumentError(absl::StrCat(
-            what, " \"", internal::Escaped(key), "\": nested objects are not supported"));
-    }
+    absl::StatusOr<Value> value = ToValue(v, what, key);
+    if (!value.ok()) return value.status();
+    out.emplace_back(key, *std::move(value));
   }
   std::sort(out.begin(), out.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -505,6 +507,12 @@ absl::StatusOr<absl::Time> JsonTimeField(const JsonValue& object, absl::string_v
 absl::StatusOr<Attributes> JsonAttributesField(const JsonValue& object, absl::string_view key,
                                                absl::string_view what) {
   return ObjectField(object.object, key, what);
+}
+
+absl::StatusOr<Value> JsonValueField(const JsonValue& object, absl::string_view key) {
+  const JsonValue* v = Find(object.object, key);
+  if (v == nullptr) return Value();
+  return ToValue(*v, "field", key);
 }
 
 absl::StatusOr<Event> EventFromJson(const JsonValue& json) {

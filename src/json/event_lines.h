@@ -84,6 +84,9 @@ absl::StatusOr<Attributes> JsonAttributesField(const JsonValue& object,
                                                absl::string_view key,
                                                absl::string_view what);
 
+// The value of `key` (null when absent) as an attribute value reads.
+absl::StatusOr<Value> JsonValueField(const JsonValue& object, absl::string_view key);
+
 // Formats a time as the RFC 3339 text the event lines use (UTC, "Z").
 std::string FormatEventTime(absl::Time t);
 

@@ -30,11 +30,14 @@ void AppendStrings(absl::string_view key, const std::vector<std::string>& list,
 }
 
 // JSON holds UTF-8 only: text from a record that is not is written escaped.
+// `value` as it is when UTF-8, else escaped.
+std::string Text(absl::string_view value) {
+  return cairn::internal::IsValidUtf8(value) ? std::string(value)
+                                             : cairn::internal::Escaped(value);
+}
+
 void AppendText(absl::string_view key, absl::string_view value, std::string* out) {
-  AppendField(
-      key,
-      cairn::internal::IsValidUtf8(value) ? std::string(value) : cairn::internal::Escaped(value),
-      out);
+  AppendField(key, Text(value), out);
 }
 
 }  // namespace
@@ -91,17 +94,30 @@ std::string EncodeJourneyChangeResult(const JourneyChangeResult& r) {
   absl::StrAppend(&out, r.offset);
   AppendField("time", json::FormatEventTime(r.time), &out);
   AppendField("change", r.change, &out);
-  AppendText("journey", r.journey_id, &out);
+  const bool behaviors = r.change == "behaviors";
+  if (behaviors) {
+    AppendKey("behaviors", &out);
+    out.push_back('[');
+    for (size_t i = 0; i < r.behaviors.size(); ++i) {
+      if (i > 0) out.push_back(',');
+      json::AppendJsonString(Text(r.behaviors[i]), &out);
+    }
+    out.push_back(']');
+  } else {
+    AppendText("journey", r.journey_id, &out);
+  }
   if (r.change == "deploy") {
     AppendKey("version", &out);
     absl::StrAppend(&out, r.version);
-  } else {
+  } else if (!behaviors) {
     AppendField("state", r.state, &out);
   }
   AppendField("result", r.applied ? "applied" : "refused", &out);
   if (!r.applied) AppendText("error", r.error, &out);
-  AppendKey("versions", &out);
-  absl::StrAppend(&out, "[", absl::StrJoin(r.versions, ","), "]");
+  if (!behaviors) {
+    AppendKey("versions", &out);
+    absl::StrAppend(&out, "[", absl::StrJoin(r.versions, ","), "]");
+  }
   out.push_back('}');
   return out;
 }

@@ -31,10 +31,11 @@ namespace cairn::kafka {
 namespace {
 
 using internal::AppendField;
+using internal::AppendKey;
 using cairn::internal::Overloaded;
 using internal::Quote;
 
-constexpr char kKinds[] = "event, profile, enroll, delivery, tick, state";
+constexpr char kKinds[] = "event, profile, enroll, delivery, tick, state, seed";
 
 absl::Status Invalid(absl::string_view kind, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(kind, ": ", what));
@@ -89,6 +90,12 @@ absl::Status AppendJsonAttributes(absl::string_view kind, absl::string_view what
 
 void AppendTimeField(absl::Time t, std::string* out) {
   AppendField("time", json::FormatEventTime(t), out);
+}
+
+absl::Status SeedJsonValue(const Value& value, absl::string_view field, std::string* out) {
+  absl::Status s = internal::AppendExactJsonValue(value, out);
+  if (!s.ok()) return Invalid("seed", absl::StrCat(field, ": ", s.message()));
+  return absl::OkStatus();
 }
 
 // ---- JSON decoding ----
@@ -178,6 +185,59 @@ absl::StatusOr<EngineInput> StateFromJson(const json::JsonValue& object) {
   return EngineInput(std::move(c));
 }
 
+// A seed entry: {"time": "...", "count": 2, "value": 9.5}, count and value
+// optional.
+absl::StatusOr<BehaviorSeedEntry> SeedEntryFromJson(const json::JsonValue& entry, size_t i) {
+  const std::string where = absl::StrCat("history[", i, "]");
+  if (entry.type != json::JsonValue::Type::kObject) {
+    return Invalid("seed", absl::StrCat(where, " must be an object"));
+  }
+  absl::Status keys = json::CheckJsonKeys(entry, {"time", "count", "value"});
+  if (!keys.ok()) return Invalid("seed", absl::StrCat(where, ": ", keys.message()));
+  BehaviorSeedEntry e;
+  absl::StatusOr<absl::Time> time = json::JsonTimeField(entry, "time");
+  if (!time.ok()) return Invalid("seed", absl::StrCat(where, ": ", time.status().message()));
+  e.time = *time;
+  absl::StatusOr<Value> count = json::JsonValueField(entry, "count");
+  if (!count.ok()) return Invalid("seed", absl::StrCat(where, ": ", count.status().message()));
+  if (!count->is_null()) {
+    if (count->type() != Value::Type::kInt) {
+      return Invalid("seed", absl::StrCat(where, ": \"count\" must be an integer"));
+    }
+    e.count = count->int_value();
+  }
+  absl::StatusOr<Value> value = json::JsonValueField(entry, "value");
+  if (!value.ok()) return Invalid("seed", absl::StrCat(where, ": ", value.status().message()));
+  e.value = *std::move(value);
+  return e;
+}
+
+absl::StatusOr<EngineInput> SeedFromJson(const json::JsonValue& object) {
+  CAIRN_RETURN_IF_ERROR(json::CheckJsonKeys(
+      object, {"subject", "subject_type", "behavior", "value", "history", "time"}));
+  BehaviorSeed seed;
+  CAIRN_ASSIGN_OR_RETURN(seed.subject_id, json::JsonStringField(object, "subject", true));
+  CAIRN_ASSIGN_OR_RETURN(seed.subject_type, json::JsonStringField(object, "subject_type", false));
+  CAIRN_ASSIGN_OR_RETURN(seed.behavior, json::JsonStringField(object, "behavior", true));
+  CAIRN_ASSIGN_OR_RETURN(seed.value, json::JsonValueField(object, "value"));
+  for (const auto& [key, history] : object.object) {
+    if (key != "history") continue;
+    if (history.type != json::JsonValue::Type::kArray) {
+      return Invalid("seed", "\"history\" must be an array");
+    }
+    if (history.array.size() > static_cast<size_t>(kMaxBehaviorSeedEntries)) {
+      return Invalid("seed", absl::StrCat("\"history\" holds more than ",
+                                          kMaxBehaviorSeedEntries, " entries"));
+    }
+    for (size_t i = 0; i < history.array.size(); ++i) {
+      CAIRN_ASSIGN_OR_RETURN(BehaviorSeedEntry entry, SeedEntryFromJson(history.array[i], i));
+      seed.history.push_back(std::move(entry));
+    }
+  }
+  CAIRN_ASSIGN_OR_RETURN(seed.time, json::JsonTimeField(object, "time"));
+  return EngineInput(std::move(seed));
+}
+
 absl::Status MissingKey(absl::string_view kind) {
   return absl::InvalidArgumentError(
       absl::StrCat("the record has no key: a record of kind \"", kind,
@@ -206,9 +266,14 @@ absl::StatusOr<EngineInput> DecodeJson(absl::string_view key, absl::string_view 
     parse = TickFromJson;
   } else if (kind == "state") {
     parse = StateFromJson;
+  } else if (kind == "seed") {
+    parse = SeedFromJson;
   } else if (kind == "deploy") {
     return absl::InvalidArgumentError(
         "a deploy record is written in the proto format only (`cairn deploy` writes it)");
+  } else if (kind == "behaviors") {
+    return absl::InvalidArgumentError(
+        "a behaviors record is written in the proto format only (`cairn declare` writes it)");
   } else {
     return absl::InvalidArgumentError(
         absl::StrCat("\"kind\" ", Quote(kind), " is not one of ", kKinds));
@@ -383,6 +448,53 @@ absl::StatusOr<EngineInput> StateFromProto(const v1::JourneyStateChange& p) {
   return EngineInput(std::move(c));
 }
 
+// A behaviour seed; a missing entry count means 1.
+absl::StatusOr<EngineInput> SeedFromProto(const v1::BehaviorSeed& p, absl::string_view key) {
+  BehaviorSeed seed;
+  seed.subject_id = SubjectOrKey(p.subject_id(), key);
+  seed.subject_type = p.subject_type();
+  seed.behavior = p.behavior();
+  if (p.has_value()) {
+    absl::StatusOr<Value> value = Value::FromProto(p.value());
+    if (!value.ok()) return Invalid("seed", absl::StrCat("value: ", value.status().message()));
+    seed.value = *std::move(value);
+  }
+  if (p.history_size() > kMaxBehaviorSeedEntries) {
+    return Invalid("seed", absl::StrCat("history holds more than ", kMaxBehaviorSeedEntries,
+                                        " entries"));
+  }
+  for (int i = 0; i < p.history_size(); ++i) {
+    const v1::BehaviorSeedEntry& e = p.history(i);
+    const std::string where = absl::StrCat("history[", i, "]");
+    BehaviorSeedEntry entry;
+    if (!e.has_time()) return Invalid("seed", absl::StrCat(where, ": time is not set"));
+    CAIRN_ASSIGN_OR_RETURN(entry.time, TimeFromProto("seed", true, e.time()));
+    entry.count = e.count() == 0 ? 1 : e.count();
+    if (e.has_value()) {
+      absl::StatusOr<Value> value = Value::FromProto(e.value());
+      if (!value.ok()) {
+        return Invalid("seed", absl::StrCat(where, ".value: ", value.status().message()));
+      }
+      entry.value = *std::move(value);
+    }
+    seed.history.push_back(std::move(entry));
+  }
+  CAIRN_ASSIGN_OR_RETURN(seed.time, TimeFromProto("seed", p.has_time(), p.time()));
+  return EngineInput(std::move(seed));
+}
+
+// Behaviour declarations, checked as a behaviours file is (fields this
+// build does not know are refused: they may change what a behaviour counts).
+absl::StatusOr<EngineInput> BehaviorsFromProto(const v1::BehaviorDeclaration& p) {
+  absl::StatusOr<v1::BehaviorSet> set =
+      ParseBehaviorSet(p.behaviors().SerializeAsString(), JourneyFormat::kBinary);
+  if (!set.ok()) return Invalid("behaviors", set.status().message());
+  BehaviorDeclaration d;
+  d.behaviors = *std::move(set);
+  CAIRN_ASSIGN_OR_RETURN(d.time, TimeFromProto("behaviors", p.has_time(), p.time()));
+  return EngineInput(std::move(d));
+}
+
 absl::StatusOr<EngineInput> DecodeProto(absl::string_view key, absl::string_view payload) {
   v1::InputRecord record;
   if (!record.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
@@ -391,11 +503,12 @@ absl::StatusOr<EngineInput> DecodeProto(absl::string_view key, absl::string_view
   if (record.kind_case() == v1::InputRecord::KIND_NOT_SET) {
     return absl::InvalidArgumentError(
         "the cairn.v1.InputRecord has no kind set: set one of event, profile, enroll, "
-        "delivery, tick, deploy, state");
+        "delivery, tick, deploy, state, seed, behaviors");
   }
   const bool broadcast = record.kind_case() == v1::InputRecord::kTick ||
                          record.kind_case() == v1::InputRecord::kDeploy ||
-                         record.kind_case() == v1::InputRecord::kState;
+                         record.kind_case() == v1::InputRecord::kState ||
+                         record.kind_case() == v1::InputRecord::kBehaviors;
   if (!broadcast && key.empty()) {
     switch (record.kind_case()) {
       case v1::InputRecord::kEvent:
@@ -404,6 +517,8 @@ absl::StatusOr<EngineInput> DecodeProto(absl::string_view key, absl::string_view
         return MissingKey("profile");
       case v1::InputRecord::kEnroll:
         return MissingKey("enroll");
+      case v1::InputRecord::kSeed:
+        return MissingKey("seed");
       default:
         return MissingKey("delivery");
     }
@@ -423,6 +538,10 @@ absl::StatusOr<EngineInput> DecodeProto(absl::string_view key, absl::string_view
       return DeployFromProto(record.deploy());
     case v1::InputRecord::kState:
       return StateFromProto(record.state());
+    case v1::InputRecord::kSeed:
+      return SeedFromProto(record.seed(), key);
+    case v1::InputRecord::kBehaviors:
+      return BehaviorsFromProto(record.behaviors());
     case v1::InputRecord::KIND_NOT_SET:
       break;
   }
@@ -479,6 +598,16 @@ absl::Status ValidateInput(const EngineInput& input) {
             }
             return absl::OkStatus();
           },
+          [&](const BehaviorSeed& b) -> absl::Status {
+            CAIRN_RETURN_IF_ERROR(CheckNotEmpty(kind, "subject_id", b.subject_id));
+            CAIRN_RETURN_IF_ERROR(CheckNotEmpty(kind, "behavior", b.behavior));
+            for (size_t i = 0; i < b.history.size(); ++i) {
+              CAIRN_RETURN_IF_ERROR(
+                  CheckTime(absl::StrCat(kind, " history[", i, "]"), b.history[i].time));
+            }
+            return absl::OkStatus();
+          },
+          [&](const BehaviorDeclaration&) { return absl::OkStatus(); },
       },
       input));
   return CheckTime(kind, InputTime(input));
@@ -575,6 +704,41 @@ absl::StatusOr<std::string> EncodeJsonRecord(const EngineInput& input) {
             AppendTimeField(c.time, &out);
             return absl::OkStatus();
           },
+          [&](const BehaviorSeed& b) -> absl::Status {
+            AppendField("kind", "seed", &out);
+            AppendField("subject", b.subject_id, &out);
+            if (!b.subject_type.empty()) AppendField("subject_type", b.subject_type, &out);
+            AppendField("behavior", b.behavior, &out);
+            if (!b.value.is_null()) {
+              AppendKey("value", &out);
+              CAIRN_RETURN_IF_ERROR(SeedJsonValue(b.value, "value", &out));
+            }
+            if (!b.history.empty()) {
+              AppendKey("history", &out);
+              out.push_back('[');
+              for (size_t i = 0; i < b.history.size(); ++i) {
+                const BehaviorSeedEntry& e = b.history[i];
+                if (i > 0) out.push_back(',');
+                out.push_back('{');
+                AppendField("time", json::FormatEventTime(e.time), &out);
+                AppendKey("count", &out);
+                absl::StrAppend(&out, e.count);
+                if (!e.value.is_null()) {
+                  AppendKey("value", &out);
+                  CAIRN_RETURN_IF_ERROR(
+                      SeedJsonValue(e.value, absl::StrCat("history[", i, "].value"), &out));
+                }
+                out.push_back('}');
+              }
+              out.push_back(']');
+            }
+            AppendTimeField(b.time, &out);
+            return absl::OkStatus();
+          },
+          [&](const BehaviorDeclaration&) -> absl::Status {
+            return Invalid("behaviors",
+                           "a behaviors record has no JSON form: use the proto format");
+          },
       },
       input));
   out.push_back('}');
@@ -643,6 +807,27 @@ absl::StatusOr<std::string> EncodeProtoRecord(const EngineInput& input) {
             p->set_journey_id(c.journey_id);
             p->set_state(c.state);
             *p->mutable_time() = cairn::internal::TimeToProto(c.time);
+            return absl::OkStatus();
+          },
+          [&](const BehaviorSeed& b) -> absl::Status {
+            v1::BehaviorSeed* p = record.mutable_seed();
+            p->set_subject_id(b.subject_id);
+            p->set_subject_type(b.subject_type);
+            p->set_behavior(b.behavior);
+            if (!b.value.is_null()) *p->mutable_value() = b.value.ToProto();
+            for (const BehaviorSeedEntry& e : b.history) {
+              if (e.count < 1) return Invalid("seed", "a history entry's count is below 1");
+              v1::BehaviorSeedEntry* entry = p->add_history();
+              *entry->mutable_time() = cairn::internal::TimeToProto(e.time);
+              entry->set_count(e.count);
+              if (!e.value.is_null()) *entry->mutable_value() = e.value.ToProto();
+            }
+            *p->mutable_time() = cairn::internal::TimeToProto(b.time);
+            return absl::OkStatus();
+          },
+          [&](const BehaviorDeclaration& d) -> absl::Status {
+            *record.mutable_behaviors()->mutable_behaviors() = d.behaviors;
+            *record.mutable_behaviors()->mutable_time() = cairn::internal::TimeToProto(d.time);
             return absl::OkStatus();
           },
       },

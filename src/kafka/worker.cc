@@ -583,7 +583,8 @@ void Worker::Impl::Apply(const rd_kafka_message_t* m) {
     log_->Warning(absl::StrCat("bad record ", m->partition, ":", m->offset, ": ",
                                input.status().message()));
   } else if (std::holds_alternative<JourneyDeploy>(*input) ||
-             std::holds_alternative<JourneyStateChange>(*input)) {
+             std::holds_alternative<JourneyStateChange>(*input) ||
+             std::holds_alternative<BehaviorDeclaration>(*input)) {
     ApplyJourneyChange(m->partition, m->offset, *input, state);
   } else if (state.engine->Apply(*input).ok()) {
     ++stats_.records_applied;
@@ -596,30 +597,53 @@ void Worker::Impl::Apply(const rd_kafka_message_t* m) {
   }
 }
 
-// A deploy or state change: rare, and worth a line in the log either way.
-// Partitions apply such a record independently, and nothing else tells the
-// operator whether each took it, so the result is also counted, kept in the
-// stats, shown in the health line and written to the deploy-result topic.
+// A deploy, state change or behaviour declaration: rare, and worth a line
+// in the log either way. Partitions apply such a record independently, and
+// nothing else tells the operator whether each took it, so the result is
+// also counted, kept in the stats, shown in the health line and written to
+// the deploy-result topic.
 void Worker::Impl::ApplyJourneyChange(int32_t partition, int64_t offset,
                                       const EngineInput& input, PartitionState& state) {
   const auto* deploy = std::get_if<JourneyDeploy>(&input);
   const auto* change = std::get_if<JourneyStateChange>(&input);
+  const auto* declaration = std::get_if<BehaviorDeclaration>(&input);
   absl::Status s =
       deploy != nullptr ? RegisterChannels(deploy->journey, *state.engine) : absl::OkStatus();
   if (s.ok()) s = state.engine->Apply(input);
-  const std::string what =
-      deploy != nullptr
-          ? absl::StrCat("deploy of journey ", Quote(deploy->journey.id()), " version ",
-                         deploy->journey.version())
-          : absl::StrCat("state ", v1::JourneyState_Name(change->state), " of journey ",
-                         Quote(change->journey_id));
+
+  JourneyChangeResult result;
+  result.partition = partition;
+  result.offset = offset;
+  result.time = InputTime(input);
+  std::string what;
+  if (deploy != nullptr) {
+    result.change = "deploy";
+    result.journey_id = deploy->journey.id();
+    result.version = deploy->journey.version();
+    what = absl::StrCat("deploy of journey ", Quote(deploy->journey.id()), " version ",
+                        deploy->journey.version());
+  } else if (change != nullptr) {
+    result.change = "state";
+    result.journey_id = change->journey_id;
+    result.state = v1::JourneyState_Name(change->state);
+    what = absl::StrCat("state ", v1::JourneyState_Name(change->state), " of journey ",
+                        Quote(change->journey_id));
+  } else {
+    result.change = "behaviors";
+    for (const v1::Behavior& b : declaration->behaviors.behaviors()) {
+      result.behaviors.push_back(b.name());
+    }
+    what = absl::StrCat("declaration of ", result.behaviors.size(), " behaviours");
+  }
   if (s.ok()) {
     ++stats_.records_applied;
     if (deploy != nullptr) {
       state.journeys.push_back(deploy->journey);
       ++stats_.journeys_deployed;
-    } else {
+    } else if (change != nullptr) {
       ++stats_.journey_states_changed;
+    } else {
+      ++stats_.behaviors_declared;
     }
   } else {
     ++state.rejected;
@@ -628,34 +652,24 @@ void Worker::Impl::ApplyJourneyChange(int32_t partition, int64_t offset,
     ++stats_.records_rejected;
     ++stats_.journey_changes_refused;
   }
-
-  JourneyChangeResult result;
-  result.partition = partition;
-  result.offset = offset;
-  result.time = InputTime(input);
-  result.change = deploy != nullptr ? "deploy" : "state";
-  result.journey_id = deploy != nullptr ? deploy->journey.id() : change->journey_id;
-  if (deploy != nullptr) {
-    result.version = deploy->journey.version();
-  } else {
-    result.state = v1::JourneyState_Name(change->state);
-  }
   result.applied = s.ok();
   if (!s.ok()) result.error = std::string(s.message());
-  result.versions = VersionsOf(state.journeys, result.journey_id);
-  const std::string versions = absl::StrJoin(result.versions, ",");
-
+  if (declaration == nullptr) result.versions = VersionsOf(state.journeys, result.journey_id);
+  const std::string versions =
+      declaration != nullptr ? "" : absl::StrCat("; its versions here: ",
+                                                 result.versions.empty()
+                                                     ? "none"
+                                                     : absl::StrJoin(result.versions, ","));
   if (s.ok()) {
-    log_->Info(absl::StrCat("partition ", partition, ": ", what, " at offset ", offset,
-                            "; its versions here: ", versions.empty() ? "none" : versions));
+    log_->Info(absl::StrCat("partition ", partition, ": ", what, " at offset ", offset, versions));
   } else {
     log_->Warning(absl::StrCat("partition ", partition, ": ", what, " at offset ", offset,
-                               " refused: ", s.message(), "; its versions here: ",
-                               versions.empty() ? "none" : versions));
+                               " refused: ", s.message(), versions));
   }
   if (!options_.deploy_result_topic.empty()) {
-    Produce(options_.deploy_result_topic, result.journey_id, EncodeJourneyChangeResult(result),
-            "", &stats_.deploy_results_produced);
+    Produce(options_.deploy_result_topic,
+            declaration != nullptr ? "behaviors" : result.journey_id,
+            EncodeJourneyChangeResult(result), "", &stats_.deploy_results_produced);
   }
   if (stats_.journey_changes.size() < kMaxJourneyChangesKept) {
     stats_.journey_changes.push_back(std::move(result));

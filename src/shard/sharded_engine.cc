@@ -391,6 +391,11 @@ absl::Status ShardedEngine::DeclareBehaviors(const v1::BehaviorSet& behaviors) {
   return absl::OkStatus();
 }
 
+absl::Status ShardedEngine::SeedBehavior(const BehaviorSeed& seed) {
+  Flush();
+  return ShardFor(seed.subject_id).engine().SeedBehavior(seed);
+}
+
 absl::StatusOr<Value> ShardedEngine::BehaviorValue(absl::string_view subject_type,
                                                    absl::string_view subject_id,
                                                    absl::string_view behavior) {

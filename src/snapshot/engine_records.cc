@@ -153,7 +153,12 @@ absl::Status Engine::Impl::WriteClock(internal::RecordWriter* w,
   c->set_next_timer_seq(timers_.size());
   c->set_in_flight(in_flight_);
   EngineStats stats = stats_;
-  for (int64_t* f : StatFields(&stats)) c->add_stats(*f);
+  std::vector<int64_t*> fields = StatFields(&stats);
+  // Zeros at the end are left out: they restore as 0, as a counter added
+  // after a snapshot was written does, so adding a counter changes no
+  // snapshot that never counted it.
+  while (!fields.empty() && *fields.back() == 0) fields.pop_back();
+  for (int64_t* f : fields) c->add_stats(*f);
   CAIRN_RETURN_IF_ERROR(w->Write(*r));
   return absl::OkStatus();
 }

@@ -8,7 +8,7 @@
 //   cairn gen ...            write a synthetic event log.
 //   cairn worker ...         run journeys on a Kafka topic (with
 //   cairn clock / deploy /   CAIRN_WITH_KAFKA; tools/kafka_commands.h).
-//         state ...
+//         declare / state ...
 //
 // Exit codes: 0 all good, 1 a journey is invalid or an input unusable,
 // 2 usage.
@@ -81,6 +81,10 @@ constexpr const char kUsage[] =
     "      [--config KEY=VALUE]...\n"
     "                     write a journey (version) into every partition; each\n"
     "                     partition's worker applies or refuses it when it reads it\n"
+    "  declare --brokers HOST:PORT,... --topic T --behaviors FILE [--at TIME]\n"
+    "      [--config KEY=VALUE]...\n"
+    "                     write behaviour declarations into every partition; each\n"
+    "                     partition's worker applies or refuses them when it reads them\n"
     "  state --brokers HOST:PORT,... --topic T --journey ID\n"
     "      --state active|paused|stopped [--at TIME] [--config KEY=VALUE]...\n"
     "                     write a pause, resume or stop of a journey into every\n"
@@ -476,6 +480,7 @@ int main(int argc, char** argv) {
   if (command == "clock") return cairn::tools::Clock(args);
   if (command == "deploy") return cairn::tools::Deploy(args);
   if (command == "state") return cairn::tools::State(args);
+  if (command == "declare") return cairn::tools::Declare(args);
 #endif
   if (command == "help" || command == "--help" || command == "-h") {
     std::fputs(kUsage, stdout);

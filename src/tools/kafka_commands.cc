@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "cairn/engine.h"
 #include "cairn/input.h"
 #include "cairn/journey.h"
 #include "cairn/journey_io.h"
@@ -298,6 +299,33 @@ int Deploy(const std::vector<std::string>& args) {
                    journey->version());
   return WriteOnce("deploy", options,
                    JourneyDeploy{*std::move(journey), at.value_or(absl::Now())}, what,
+                   kPartitionsDecide);
+}
+
+int Declare(const std::vector<std::string>& args) {
+  Flags flags({"brokers", "topic", "behaviors", "at", "config"}, {});
+  std::string error;
+  if (!flags.Parse(args, &error)) return Usage("declare", error);
+  kafka::BroadcastWriterOptions options;
+  std::optional<absl::Time> at;
+  if (!BroadcastFlags(flags, &options, &at, &error)) return Usage("declare", error);
+  if (!flags.Get("behaviors")) return Usage("declare", "--behaviors is required");
+  absl::StatusOr<v1::BehaviorSet> behaviors = LoadBehaviorSetFile(*flags.Get("behaviors"));
+  if (!behaviors.ok()) {
+    fmt::print(stderr, "cairn declare: {}\n", std::string(behaviors.status().message()));
+    return 1;
+  }
+  // Refuse a set with problems here rather than in every partition (a fresh
+  // engine checks the set alone; what the partitions' journeys read is
+  // theirs to judge).
+  if (absl::Status valid = Engine().DeclareBehaviors(*behaviors); !valid.ok()) {
+    fmt::print(stderr, "cairn declare: {}\n", std::string(valid.message()));
+    return 1;
+  }
+  const std::string what =
+      absl::StrCat("wrote the declaration of ", behaviors->behaviors_size(), " behaviours");
+  return WriteOnce("declare", options,
+                   BehaviorDeclaration{*std::move(behaviors), at.value_or(absl::Now())}, what,
                    kPartitionsDecide);
 }
 

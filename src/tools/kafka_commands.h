@@ -25,6 +25,10 @@ int Clock(const std::vector<std::string>& args);
 // TIME (default: now), after checking that the journey compiles.
 int Deploy(const std::vector<std::string>& args);
 
+// Writes a behaviour declaration of --behaviors FILE (a cairn.v1.BehaviorSet)
+// into every partition, at --at TIME (default: now), after checking the set.
+int Declare(const std::vector<std::string>& args);
+
 // Writes a journey state change (--journey ID --state active|paused|stopped)
 // into every partition, at --at TIME (default: now).
 int State(const std::vector<std::string>& args);

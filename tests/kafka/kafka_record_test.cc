@@ -24,6 +24,7 @@
 #include "cairn/cairn.h"
 #include "cairn/v1/input.pb.h"
 #include "catch2/catch.hpp"
+#include "google/protobuf/unknown_field_set.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "json/event_lines.h"
 #include "testing/test_util.h"
@@ -86,6 +87,23 @@ void CheckSameInput(const EngineInput& a, const EngineInput& b) {
     const auto& y = std::get<JourneyStateChange>(b);
     CHECK(x->journey_id == y.journey_id);
     CHECK(x->state == y.state);
+    CHECK(x->time == y.time);
+  } else if (const auto* x = std::get_if<BehaviorSeed>(&a)) {
+    const auto& y = std::get<BehaviorSeed>(b);
+    CHECK(x->subject_id == y.subject_id);
+    CHECK(x->subject_type == y.subject_type);
+    CHECK(x->behavior == y.behavior);
+    CHECK(x->value == y.value);
+    REQUIRE(x->history.size() == y.history.size());
+    for (size_t i = 0; i < x->history.size(); ++i) {
+      CHECK(x->history[i].time == y.history[i].time);
+      CHECK(x->history[i].count == y.history[i].count);
+      CHECK(x->history[i].value == y.history[i].value);
+    }
+    CHECK(x->time == y.time);
+  } else if (const auto* x = std::get_if<BehaviorDeclaration>(&a)) {
+    const auto& y = std::get<BehaviorDeclaration>(b);
+    CHECK(x->behaviors.SerializeAsString() == y.behaviors.SerializeAsString());
     CHECK(x->time == y.time);
   } else {
     CHECK(std::get<ClockTick>(a).time == std::get<ClockTick>(b).time);
@@ -210,6 +228,35 @@ JourneyDeploy Deploy() {
   return {*journey, kT + absl::Hours(3)};
 }
 
+BehaviorSeed ValueSeed() {
+  BehaviorSeed seed;
+  seed.subject_id = "u1";
+  seed.behavior = "shares";
+  seed.value = Value::Int(40);
+  seed.time = kT;
+  return seed;
+}
+
+BehaviorSeed HistorySeed() {
+  BehaviorSeed seed;
+  seed.subject_id = "acme";
+  seed.subject_type = "account";
+  seed.behavior = "spent_30d";
+  seed.history = {{kT - absl::Hours(48), 3, Value::Double(19.5)},
+                  {kT - absl::Hours(1), 1, Value::Int(7)},
+                  {kT, 2, Value()}};
+  seed.time = kT + absl::Seconds(1);
+  return seed;
+}
+
+BehaviorDeclaration Declaration() {
+  absl::StatusOr<v1::BehaviorSet> set = ParseBehaviorSet(R"pb(
+    behaviors { name: "shares" event { event: "share" } function: COUNT }
+  )pb", JourneyFormat::kText);
+  REQUIRE_THAT(StatusOf(set), IsOk());
+  return {*set, kT + absl::Hours(4)};
+}
+
 std::vector<std::pair<std::string, EngineInput>> Samples() {
   return {
       {"full event", FullEvent()},     {"minimal event", MinimalEvent()},
@@ -217,7 +264,8 @@ std::vector<std::pair<std::string, EngineInput>> Samples() {
       {"empty profile", EmptyProfile()}, {"enroll", Enroll()},
       {"bare enroll", BareEnroll()},   {"delivered", Delivered()},
       {"failed", Failed()},            {"tick", Tick()},
-      {"state", Pause()},
+      {"state", Pause()},              {"value seed", ValueSeed()},
+      {"history seed", HistorySeed()},
   };
 }
 
@@ -234,7 +282,8 @@ std::vector<std::pair<std::string, EngineInput>> ProtoOnlySamples() {
   n.context = {{"deadline", Value::Timestamp(kT + absl::Hours(48))}};
   return {{"event with proto-only values", e},
           {"enroll with a timestamp", n},
-          {"deploy", Deploy()}};
+          {"deploy", Deploy()},
+          {"behaviors", Declaration()}};
 }
 
 std::string Key(const EngineInput& input) { return std::string(InputSubject(input)); }
@@ -282,6 +331,84 @@ TEST_CASE("Records: the JSON forms are the documented ones") {
         R"({"kind":"delivery","message_id":"m-2","outcome":"failed",)"
         R"("reason":"bounced: mailbox full","subject":"u5","time":"2026-01-05T10:00:30Z"})");
   CHECK(*EncodeJsonRecord(Tick()) == R"({"kind":"tick","time":"2026-01-05T11:00:00Z"})");
+  CHECK(*EncodeJsonRecord(ValueSeed()) ==
+        R"({"kind":"seed","subject":"u1","behavior":"shares","value":40,)"
+        R"("time":"2026-01-05T10:00:00Z"})");
+  CHECK(*EncodeJsonRecord(HistorySeed()) ==
+        R"({"kind":"seed","subject":"acme","subject_type":"account","behavior":"spent_30d",)"
+        R"("history":[{"time":"2026-01-03T10:00:00Z","count":3,"value":19.5},)"
+        R"({"time":"2026-01-05T09:00:00Z","count":1,"value":7},)"
+        R"({"time":"2026-01-05T10:00:00Z","count":2}],"time":"2026-01-05T10:00:01Z"})");
+}
+
+TEST_CASE("Records: a seed's count defaults to 1 and bad seeds and declarations are refused") {
+  const absl::StatusOr<EngineInput> plain = DecodeRecord(
+      "u1", kJsonFormat,
+      R"({"kind":"seed","behavior":"views_7d","history":[{"time":"2026-01-05T09:00:00Z"}],)"
+      R"("time":"2026-01-05T10:00:00Z"})");
+  REQUIRE_THAT(StatusOf(plain), IsOk());
+  const auto& seed = std::get<BehaviorSeed>(*plain);
+  CHECK(seed.subject_id == "u1");
+  REQUIRE(seed.history.size() == 1);
+  CHECK(seed.history[0].count == 1);
+  CHECK(seed.history[0].value.is_null());
+  v1::InputRecord record;
+  record.mutable_seed()->set_behavior("views_7d");
+  *record.mutable_seed()->mutable_time() = cairn::internal::TimeToProto(kT);
+  *record.mutable_seed()->add_history()->mutable_time() = cairn::internal::TimeToProto(kT);
+  const absl::StatusOr<EngineInput> proto =
+      DecodeRecord("u1", kProtoFormat, record.SerializeAsString());
+  REQUIRE_THAT(StatusOf(proto), IsOk());
+  CHECK(std::get<BehaviorSeed>(*proto).history[0].count == 1);
+
+  struct Bad {
+    const char* payload;
+    const char* error;
+  };
+  const Bad bad[] = {
+      {R"({"kind":"seed","behavior":"b","history":{},"time":"2026-01-05T10:00:00Z"})",
+       "seed: \"history\" must be an array"},
+      {R"({"kind":"seed","behavior":"b","history":[3],"time":"2026-01-05T10:00:00Z"})",
+       "seed: history[0] must be an object"},
+      {R"({"kind":"seed","behavior":"b","history":[{"count":2}],"time":"2026-01-05T10:00:00Z"})",
+       "seed: history[0]: missing \"time\""},
+      {R"({"kind":"seed","behavior":"b","history":[{"time":"2026-01-05T10:00:00Z","count":1.5}],)"
+       R"("time":"2026-01-05T10:00:00Z"})",
+       "seed: history[0]: \"count\" must be an integer"},
+      {R"({"kind":"seed","behavior":"b","history":[{"time":"2026-01-05T10:00:00Z","when":1}],)"
+       R"("time":"2026-01-05T10:00:00Z"})",
+       "seed: history[0]: unknown field \"when\""},
+      {R"({"kind":"seed","time":"2026-01-05T10:00:00Z"})", "missing \"behavior\""},
+      {R"({"kind":"seed","behavior":"b","value":{"a":1},"time":"2026-01-05T10:00:00Z"})",
+       "nested objects are not supported"},
+      {R"({"kind":"behaviors","time":"2026-01-05T10:00:00Z"})",
+       "a behaviors record is written in the proto format only"},
+  };
+  for (const Bad& b : bad) {
+    INFO(b.payload);
+    const absl::StatusOr<EngineInput> input = DecodeRecord("u1", kJsonFormat, b.payload);
+    REQUIRE_FALSE(input.ok());
+    CHECK_THAT(std::string(input.status().message()), Catch::Contains(b.error));
+  }
+  // A seed needs its subject's key, as every subject's input does.
+  CHECK(DecodeRecord("", kJsonFormat,
+                     R"({"kind":"seed","behavior":"b","time":"2026-01-05T10:00:00Z"})")
+            .status()
+            .message() == "the record has no key: a record of kind \"seed\" must be keyed by "
+                          "its subject id");
+  // A declaration with fields this build does not know is refused, as a
+  // behaviours file would be.
+  v1::InputRecord declaration;
+  v1::BehaviorDeclaration* d = declaration.mutable_behaviors();
+  *d->mutable_time() = cairn::internal::TimeToProto(kT);
+  v1::Behavior* newer = d->mutable_behaviors()->add_behaviors();
+  newer->GetReflection()->MutableUnknownFields(newer)->AddVarint(999, 1);
+  const absl::StatusOr<EngineInput> unknown =
+      DecodeRecord("", kProtoFormat, declaration.SerializeAsString());
+  REQUIRE_FALSE(unknown.ok());
+  CHECK_THAT(std::string(unknown.status().message()), Catch::StartsWith("behaviors: "));
+  // A behaviours record has no JSON form.
+  CHECK(EncodeJsonRecord(Declaration()).status().code() == absl::StatusCode::kInvalidArgument);
 }
 
 TEST_CASE("Records: the key supplies a subject the payload leaves out") {
@@ -475,7 +602,7 @@ std::vector<BadRecord> JsonCatalogue() {
 
       // ---- Kind ----
       {"an unknown kind", "u1", "json", Json(absl::StrCat(R"("kind":"click",)", kTime)),
-       "\"kind\" \"click\" is not one of event, profile, enroll, delivery, tick, state"},
+       "\"kind\" \"click\" is not one of event, profile, enroll, delivery, tick, state, seed"},
       {"a deploy in JSON", "", "json", Json(absl::StrCat(R"("kind":"deploy",)", kTime)),
        "a deploy record is written in the proto format only (`cairn deploy` writes it)"},
       {"a state that is not one", "", "json",
@@ -484,9 +611,9 @@ std::vector<BadRecord> JsonCatalogue() {
       {"a state change without a journey", "", "json",
        Json(absl::StrCat(R"("kind":"state","state":"paused",)", kTime)), "missing \"journey\""},
       {"an empty kind", "u1", "json", Json(absl::StrCat(R"("kind":"",)", kTime)),
-       "\"kind\" \"\" is not one of event, profile, enroll, delivery, tick, state"},
+       "\"kind\" \"\" is not one of event, profile, enroll, delivery, tick, state, seed"},
       {"a kind in capitals", "u1", "json", Json(absl::StrCat(R"("kind":"Tick",)", kTime)),
-       "\"kind\" \"Tick\" is not one of event, profile, enroll, delivery, tick, state"},
+       "\"kind\" \"Tick\" is not one of event, profile, enroll, delivery, tick, state, seed"},
       {"a number for the kind", "u1", "json", Json(absl::StrCat(R"("kind":4,)", kTime)),
        "\"kind\" must be a string"},
 
@@ -619,7 +746,7 @@ std::vector<BadRecord> ProtoCatalogue() {
                    "the payload is not a serialized cairn.v1.InputRecord"});
   add("an empty record", "u1", v1::InputRecord(),
       "the cairn.v1.InputRecord has no kind set: set one of event, profile, enroll, delivery, "
-      "tick, deploy, state");
+      "tick, deploy, state, seed, behaviors");
   {
     v1::InputRecord r;
     r.mutable_deploy()->mutable_time()->set_seconds(1767607200);
@@ -772,7 +899,7 @@ TEST_CASE("Records: an error quotes what the record holds escaped, never raw") {
        R"("v\u{001B}]0;title\u{0007}")"},
       {"u1", "json", R"j({"kind":"nap\r\n(FORGED)\u202e","time":"2026-01-05T10:00:00Z"})j",
        R"("kind" "nap\r\n(FORGED)\u{202E}" is not one of )"
-       "event, profile, enroll, delivery, tick, state"},
+       "event, profile, enroll, delivery, tick, state, seed"},
       {"u1", "json",
        "{\"subject\":\"u1\",\"name\":\"x\",\"time\":\"2026-01-05T10:00:00Z\","
        "\"b\xff\\n\":1}",
@@ -954,6 +1081,11 @@ struct Host {
     for (const char* journey : {kRepurchase, kWelcome, kVip}) {
       REQUIRE_THAT(engine.Deploy(testing::TextJourney(journey)), IsOk());
     }
+    absl::StatusOr<v1::BehaviorSet> logins = ParseBehaviorSet(R"pb(
+      behaviors { name: "logins" event { event: "login" } function: COUNT }
+    )pb", JourneyFormat::kText);
+    REQUIRE_THAT(StatusOf(logins), IsOk());
+    REQUIRE_THAT(engine.DeclareBehaviors(*logins), IsOk());
   }
   static EngineOptions Options() {
     EngineOptions o;
@@ -979,6 +1111,7 @@ absl::Status CallDirectly(const EngineInput& input, Engine& engine) {
   if (const auto* d = std::get_if<DeliveryReport>(&input)) {
     return engine.ReportDelivery(d->message_id, d->outcome, d->time, d->reason);
   }
+  if (const auto* b = std::get_if<BehaviorSeed>(&input)) return engine.SeedBehavior(*b);
   return engine.AdvanceTo(std::get<ClockTick>(input).time);
 }
 
@@ -1069,6 +1202,12 @@ TEST_CASE("Records: applying decoded records equals calling the engine") {
   CHECK_THAT(feed(ClockTick{t0 + absl::Hours(48)}), IsOk());
   CHECK_THAT(feed(ProfileUpdate{"u1", "", {{"tier", Value()}}, t0 + absl::Hours(49)}), IsOk());
   CHECK_THAT(feed(event("u1", "login", t0 + absl::Hours(50))), IsOk());
+  BehaviorSeed seed{"u2", "", "logins", Value::Int(12), {}, t0 + absl::Hours(50)};
+  CHECK_THAT(feed(seed), IsOk());
+  seed.behavior = "nope";
+  CHECK(feed(seed).code() == absl::StatusCode::kNotFound);
+  CHECK(*via_records.engine.BehaviorValue("", "u2", "logins") == Value::Int(12));
+  CHECK(*via_records.engine.BehaviorValue("", "u1", "logins") == Value::Int(2));
 
   // The run did what the journeys say, so the comparison means something:
   // the gold subject got the VIP push (once: its tier was then removed),

@@ -70,16 +70,16 @@ std::string EncodeMessageRecord(const Message& message);
 // The value of a profile write-back record.
 std::string EncodeProfileWriteRecord(const ProfileWrite& write);
 
-// What one partition did with one deploy or state-change record.
+// What one partition did with one deploy, state-change or behaviors record.
 struct JourneyChangeResult {
   // Where the input record is.
   int32_t partition = 0;
   int64_t offset = 0;
   // The record's time.
   absl::Time time;
-  // "deploy" or "state".
+  // "deploy", "state" or "behaviors".
   std::string change;
-  // The journey the record names.
+  // The journey the record names (deploy, state).
   std::string journey_id;
   // deploy: the version it deploys.
   int64_t version = 0;
@@ -90,8 +90,10 @@ struct JourneyChangeResult {
   // Refused: why (the engine's message).
   std::string error;
   // The versions of the journey the partition has deployed after the
-  // record, oldest first.
+  // record, oldest first (deploy, state).
   std::vector<int64_t> versions;
+  // behaviors: the names the record declares, in its order.
+  std::vector<std::string> behaviors;
 };
 
 // The value of a deploy-result record. Text that is not UTF-8 (a journey id

@@ -179,12 +179,14 @@ struct WorkerStats {
   int64_t checkpoint_warnings = 0;     // corrupt checkpoints skipped
   int64_t journeys_deployed = 0;       // by deploy records
   int64_t journey_states_changed = 0;  // by state records
-  // Deploy and state records an engine refused (also in records_rejected).
+  int64_t behaviors_declared = 0;      // by behaviors records
+  // Deploy, state and behaviors records an engine refused (also in
+  // records_rejected).
   int64_t journey_changes_refused = 0;
   int64_t deploy_results_produced = 0;  // to deploy_result_topic
   // The first 1000 bad records, in the order read.
   std::vector<BadRecord> bad_records;
-  // What each partition did with each deploy and state record, in the order
+  // What each partition did with each deploy, state and behaviors record, in the order
   // read (the first 1000).
   std::vector<JourneyChangeResult> journey_changes;
 };
