@@ -2,12 +2,16 @@
 //
 // The simulator: statistics against hand-computed values, the event-log
 // format and its error reports, the generator's determinism and its loyalty
-// scenario, simulated channel rates, a golden picture, and the examples.
+// scenario, simulated channel rates, a golden picture, the examples, and
+// parity with a host driving an Engine or a ShardedEngine itself.
 
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -19,6 +23,7 @@
 #include "absl/time/time.h"
 #include "cairn/cairn.h"
 #include "catch2/catch.hpp"
+#include "google/protobuf/util/message_differencer.h"
 #include "json/json.h"
 #include "json/event_lines.h"
 #include "sim/generator.h"
@@ -1003,6 +1008,293 @@ TEST_CASE("Every behaviour example enters members and sends on a generated loyal
       CHECK(Sent(*r, "coupon_push") == v.entered());
     }
   }
+}
+
+// ---- Sim parity: `cairn sim` is a host feeding one Engine ----
+
+// The file's text; "" when it does not exist (an example without profiles).
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// Accepts every message and notes its id and time; thread-safe, so that the
+// shards of a ShardedEngine can share it.
+class NotingSink : public ChannelSink {
+ public:
+  SendResult Send(const Message& m) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    sent_.push_back({m.time, m.message_id});
+    return SendResult::Accepted();
+  }
+  // The sends since the last call.
+  std::vector<std::pair<absl::Time, std::string>> Take() {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<std::pair<absl::Time, std::string>> out;
+    out.swap(sent_);
+    return out;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::pair<absl::Time, std::string>> sent_;
+};
+
+std::vector<std::string> ChannelsOf(const v1::Journey& journey) {
+  std::vector<std::string> channels;
+  for (const v1::Node& node : journey.nodes()) {
+    if (node.has_action() &&
+        std::find(channels.begin(), channels.end(), node.action().channel()) == channels.end()) {
+      channels.push_back(node.action().channel());
+    }
+  }
+  return channels;
+}
+
+// What a run leaves: the journey's report, the ids of the messages sent
+// (sorted), and every behaviour's value for some subjects.
+struct Outcome {
+  v1::JourneyReport report;
+  std::vector<std::string> ids;
+  std::vector<std::string> values;  // "subject behaviour = value"
+};
+
+std::vector<std::string> ValuesOf(
+    const std::vector<std::string>& subjects, const v1::BehaviorSet& behaviors,
+    const std::function<absl::StatusOr<Value>(const std::string&, const std::string&)>& read) {
+  std::vector<std::string> out;
+  for (const std::string& subject : subjects) {
+    for (const v1::Behavior& b : behaviors.behaviors()) {
+      absl::StatusOr<Value> v = read(subject, b.name());
+      REQUIRE_THAT(StatusOf(v), IsOk());
+      out.push_back(absl::StrCat(subject, " ", b.name(), " = ", v->DebugString()));
+    }
+  }
+  return out;
+}
+
+// The inputs `cairn sim` takes: events and profiles, parsed.
+struct SimInputs {
+  std::string events;  // JSON lines
+  std::string profiles;
+  std::vector<Event> parsed_events;
+  std::vector<ProfileLine> parsed_profiles;
+  std::vector<std::string> subjects;  // whose behaviour values are compared
+  absl::Time start;                   // the first event's time
+  absl::Time until;                   // 7 days after the last
+};
+
+SimInputs InputsOf(std::string events, std::string profiles, int sample_every) {
+  SimInputs in;
+  in.parsed_events = EventsOf(events);
+  in.parsed_profiles = ProfilesOf(profiles);
+  in.events = std::move(events);
+  in.profiles = std::move(profiles);
+  REQUIRE(!in.parsed_events.empty());
+  in.start = in.parsed_events.front().time;
+  absl::Time last = in.start;
+  std::set<std::string> subjects;
+  for (const Event& e : in.parsed_events) {
+    last = std::max(last, e.time);
+    subjects.insert(e.subject_id);
+  }
+  in.until = last + absl::Hours(24 * 7);
+  int i = 0;
+  for (const std::string& s : subjects) {
+    if (i++ % sample_every == 0) in.subjects.push_back(s);
+  }
+  return in;
+}
+
+// Through the simulator. `deliver`: every send's delivery report comes a
+// minute later (the default channel); otherwise none ever comes.
+Outcome RunSim(const Example& example, const SimInputs& in, bool deliver) {
+  SimOptions options;
+  options.behaviors = example.behaviors;
+  for (const std::string& channel : ChannelsOf(example.journey)) {
+    options.channels[channel] = ChannelModel{0, absl::Minutes(1), deliver ? 0.0 : 1.0};
+  }
+  Outcome out;
+  options.on_finish = [&](Engine& engine) {
+    out.values = ValuesOf(in.subjects, example.behaviors,
+                          [&](const std::string& subject, const std::string& behavior) {
+                            return engine.BehaviorValue("", subject, behavior);
+                          });
+  };
+  std::istringstream events(in.events), profiles(in.profiles);
+  absl::StatusOr<SimResult> r =
+      Simulate(example.journey, events, "events", &profiles, "profiles", options);
+  REQUIRE_THAT(StatusOf(r), IsOk());
+  REQUIRE(r->errors.empty());
+  out.report = r->report;
+  // The simulator keeps counts, not ids: every message has a report entry,
+  // so the ids are compared through the engines below instead.
+  return out;
+}
+
+// Through one Engine, driven as the simulator documents: profiles at the
+// first event's time, engine time moved to each event before it, delivery
+// reports and timers played in time order between events, and engine time
+// moved to `until` at the end.
+Outcome RunEngine(const Example& example, const SimInputs& in, bool deliver) {
+  EngineOptions options;
+  options.start_time = in.start;
+  Engine engine(options);
+  NotingSink sink;
+  for (const std::string& channel : ChannelsOf(example.journey)) {
+    REQUIRE_THAT(engine.RegisterChannel(channel, &sink), IsOk());
+  }
+  REQUIRE_THAT(engine.DeclareBehaviors(example.behaviors), IsOk());
+  REQUIRE_THAT(engine.Deploy(example.journey), IsOk());
+  for (const ProfileLine& p : in.parsed_profiles) {
+    REQUIRE_THAT(engine.UpsertProfile(p.subject_id, p.attributes, in.start, p.subject_type),
+                 IsOk());
+  }
+  Outcome out;
+  std::multimap<absl::Time, std::string> reports;  // due delivery reports
+  auto take_sends = [&] {
+    for (auto& [time, id] : sink.Take()) {
+      if (deliver) reports.emplace(time + absl::Minutes(1), id);
+      out.ids.push_back(std::move(id));
+    }
+  };
+  auto run_until = [&](absl::Time t) {
+    while (true) {
+      take_sends();
+      const absl::Time report = reports.empty() ? absl::InfiniteFuture() : reports.begin()->first;
+      const absl::Time timer = engine.next_timer_time();
+      if (std::min(report, timer) > t) return;
+      if (timer < report) {
+        REQUIRE_THAT(engine.AdvanceTo(timer), IsOk());
+        continue;
+      }
+      (void)engine.ReportDelivery(reports.begin()->second, DeliveryOutcome::kDelivered,
+                                  std::max(report, engine.now()));
+      reports.erase(reports.begin());
+    }
+  };
+  for (const Event& e : in.parsed_events) {
+    run_until(e.time);
+    REQUIRE_THAT(engine.AdvanceTo(e.time), IsOk());
+    (void)engine.Ingest(e);  // rejections are counted in the report's engine stats
+  }
+  run_until(in.until);
+  REQUIRE_THAT(engine.AdvanceTo(in.until), IsOk());
+  take_sends();
+  absl::StatusOr<v1::JourneyReport> report = engine.Report(example.journey.id());
+  REQUIRE_THAT(StatusOf(report), IsOk());
+  out.report = *std::move(report);
+  std::sort(out.ids.begin(), out.ids.end());
+  out.values = ValuesOf(in.subjects, example.behaviors,
+                        [&](const std::string& subject, const std::string& behavior) {
+                          return engine.BehaviorValue("", subject, behavior);
+                        });
+  return out;
+}
+
+// Through a ShardedEngine with two shards, with no delivery reports (a
+// shard's sends are known only after a flush, too late to interleave their
+// reports with the other shard's timers exactly).
+Outcome RunSharded(const Example& example, const SimInputs& in) {
+  ShardedEngineOptions options;
+  options.shards = 2;
+  options.engine.start_time = in.start;
+  NotingSink sink;
+  absl::StatusOr<std::unique_ptr<ShardedEngine>> created =
+      ShardedEngine::Create(options, [&](int, Engine& engine) -> absl::Status {
+        for (const std::string& channel : ChannelsOf(example.journey)) {
+          CAIRN_RETURN_IF_ERROR(engine.RegisterChannel(channel, &sink));
+        }
+        CAIRN_RETURN_IF_ERROR(engine.DeclareBehaviors(example.behaviors));
+        return engine.Deploy(example.journey);
+      });
+  REQUIRE_THAT(StatusOf(created), IsOk());
+  ShardedEngine& engine = **created;
+  for (const ProfileLine& p : in.parsed_profiles) {
+    REQUIRE_THAT(engine.UpsertProfile(p.subject_id, p.attributes, in.start, p.subject_type),
+                 IsOk());
+  }
+  for (const Event& e : in.parsed_events) {
+    engine.AdvanceTo(e.time);
+    REQUIRE_THAT(engine.Ingest(e), IsOk());
+  }
+  engine.AdvanceTo(in.until);
+  engine.Flush();
+  Outcome out;
+  for (auto& [time, id] : sink.Take()) out.ids.push_back(std::move(id));
+  std::sort(out.ids.begin(), out.ids.end());
+  absl::StatusOr<v1::JourneyReport> report = engine.Report(example.journey.id());
+  REQUIRE_THAT(StatusOf(report), IsOk());
+  out.report = *std::move(report);
+  out.values = ValuesOf(in.subjects, example.behaviors,
+                        [&](const std::string& subject, const std::string& behavior) {
+                          return engine.BehaviorValue("", subject, behavior);
+                        });
+  return out;
+}
+
+void CheckSameOutcome(const Outcome& got, const Outcome& want, bool compare_ids) {
+  INFO("got:\n" << got.report.DebugString() << "want:\n" << want.report.DebugString());
+  CHECK(google::protobuf::util::MessageDifferencer::Equals(got.report, want.report));
+  if (compare_ids) CHECK(got.ids == want.ids);
+  REQUIRE(got.values.size() == want.values.size());
+  for (size_t i = 0; i < got.values.size(); ++i) CHECK(got.values[i] == want.values[i]);
+}
+
+TEST_CASE("Sim parity: a behaviour example simulates as one Engine and a ShardedEngine run it") {
+  const LoyaltyLog generated = GenerateLoyalty(200, 12, 5);
+  for (const char* name : {"checkin_streak", "share_referral", "repeat_buyer"}) {
+    const Example example = LoadExample(name);
+    const std::string dir = absl::StrCat(CAIRN_SOURCE_DIR, "/examples/", name, "/");
+    struct Log {
+      const char* what;
+      SimInputs inputs;
+    };
+    const Log logs[] = {
+        {"the example's own log",
+         InputsOf(ReadFile(dir + "events.jsonl"), ReadFile(dir + "profiles.jsonl"), 1)},
+        {"a generated loyalty log", InputsOf(generated.events, generated.profiles, 7)},
+    };
+    for (const Log& log : logs) {
+      INFO(name << " over " << log.what);
+      for (bool deliver : {true, false}) {
+        INFO((deliver ? "delivery reports a minute after each send" : "no delivery reports"));
+        const Outcome sim = RunSim(example, log.inputs, deliver);
+        const Outcome engine = RunEngine(example, log.inputs, deliver);
+        REQUIRE(!engine.ids.empty());  // the journey sent something
+        CheckSameOutcome(sim, engine, /*compare_ids=*/false);
+        // The simulator's report counts sends; the engine's ids are the sends.
+        int64_t sent = 0;
+        for (const v1::ActionReport& a : sim.report.versions(0).actions()) sent += a.sent();
+        CHECK(sent == static_cast<int64_t>(engine.ids.size()));
+        if (!deliver) CheckSameOutcome(RunSharded(example, log.inputs), engine, true);
+      }
+    }
+  }
+}
+
+// The parity check itself can fail: a journey that sends differently, or a
+// behaviour counted differently, is told apart.
+TEST_CASE("Sim parity: a different declaration or journey is told apart") {
+  const Example example = LoadExample("share_referral");
+  const std::string dir = absl::StrCat(CAIRN_SOURCE_DIR, "/examples/share_referral/");
+  const SimInputs in = InputsOf(ReadFile(dir + "events.jsonl"), "", 1);
+  const Outcome want = RunEngine(example, in, true);
+
+  Example other = example;
+  other.behaviors.mutable_behaviors(0)->mutable_event()->set_event("view_product");
+  const Outcome counted_otherwise = RunSim(other, in, true);
+  CHECK(counted_otherwise.values != want.values);
+
+  other = example;
+  other.journey.mutable_nodes(0)->mutable_trigger()->mutable_event()->mutable_profile_filter()
+      ->mutable_compare()->mutable_value()->set_int_value(3);
+  const Outcome entered_otherwise = RunSim(other, in, true);
+  CHECK_FALSE(google::protobuf::util::MessageDifferencer::Equals(entered_otherwise.report,
+                                                                 want.report));
+  CHECK(entered_otherwise.values == want.values);
 }
 
 }  // namespace
