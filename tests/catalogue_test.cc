@@ -2493,7 +2493,7 @@ TEST_CASE("Generator: bad scenarios and options give their errors") {
     INFO("scenario: " << name);
     CheckError(StatusOf(sim::ParseScenario(name)),
                Exact(kInvalid, absl::StrCat("unknown scenario \"", name,
-                                            "\"; use ecommerce or game")));
+                                            "\"; use ecommerce, game or loyalty")));
   }
   struct Case {
     const char* name;
@@ -2526,6 +2526,33 @@ TEST_CASE("Generator: bad scenarios and options give their errors") {
     std::ostringstream out;
     out.setstate(std::ios::badbit);
     CheckError(StatusOf(sim::GenerateEvents(options, out)), Exact(kDataLoss, "write error"));
+  }
+  for (const Case& c : cases) {
+    INFO("profiles, case: " << c.name);
+    sim::GeneratorOptions options;
+    options.scenario = sim::Scenario::kLoyalty;
+    c.change(options);
+    std::ostringstream out;
+    CheckError(StatusOf(sim::GenerateProfiles(options, out)), c.expected);
+    CHECK(out.str().empty());
+  }
+  for (sim::Scenario scenario : {sim::Scenario::kEcommerce, sim::Scenario::kGame}) {
+    INFO("profiles of a scenario without them");
+    sim::GeneratorOptions options;
+    options.scenario = scenario;
+    std::ostringstream out;
+    CheckError(StatusOf(sim::GenerateProfiles(options, out)),
+               Exact(kInvalid, "only the loyalty scenario has profiles"));
+    CHECK(out.str().empty());
+  }
+  {
+    INFO("case: a profile stream that fails");
+    sim::GeneratorOptions options;
+    options.scenario = sim::Scenario::kLoyalty;
+    options.subjects = 2;
+    std::ostringstream out;
+    out.setstate(std::ios::badbit);
+    CheckError(StatusOf(sim::GenerateProfiles(options, out)), Exact(kDataLoss, "write error"));
   }
 }
 

@@ -11,6 +11,15 @@
 //   sessions, and payments for some carts, in the session or hours later.
 // game: players who register in the first third of the period, then log in
 //   on a decaying share of days (churn), level up, and sometimes purchase.
+// loyalty: members of a loyalty programme, each in a time zone of their own
+//   (Asia/Shanghai, America/New_York, Europe/London, Asia/Kolkata), named in
+//   their profile (GenerateProfiles). Each day is the member's local day:
+//   they check in at a habitual local time while a habit holds, which
+//   sometimes breaks and later restarts (streaks of all lengths, counted in
+//   local days across DST changes); they share products (a few share several
+//   times a day, so pass 10 shares within a week), and pay for orders with an
+//   amount (regulars several times a week). The events are those the
+//   behaviour examples listen to: check_in, share, order_paid.
 //
 // Thread-safety: pure function of its arguments.
 
@@ -26,9 +35,9 @@
 
 namespace cairn::sim {
 
-enum class Scenario { kEcommerce, kGame };
+enum class Scenario { kEcommerce, kGame, kLoyalty };
 
-// "ecommerce" or "game"; InvalidArgument otherwise.
+// "ecommerce", "game" or "loyalty"; InvalidArgument otherwise.
 absl::StatusOr<Scenario> ParseScenario(absl::string_view name);
 
 struct GeneratorOptions {
@@ -41,8 +50,19 @@ struct GeneratorOptions {
 };
 
 // Writes the log as JSON lines (see json/event_lines.h) and returns the number of
-// events written. InvalidArgument for bad options.
+// events written. InvalidArgument for bad options; FailedPrecondition when a
+// loyalty member's zone is missing from the zone database.
 absl::StatusOr<int64_t> GenerateEvents(const GeneratorOptions& options, std::ostream& out);
+
+// Writes one profile line (json/event_lines.h) per subject of the log
+// GenerateEvents writes with the same options, in subject order, and returns
+// the number written. Only loyalty members have profiles: their
+// "time_zone" (the attribute behaviours' local days and journeys' local
+// times read) and "vip" (a bool). A profile depends only on the seed and
+// the subject's number, so it can be written before, after or without the
+// events. InvalidArgument for bad options or a scenario without profiles;
+// FailedPrecondition when a member's zone is missing from the zone database.
+absl::StatusOr<int64_t> GenerateProfiles(const GeneratorOptions& options, std::ostream& out);
 
 }  // namespace cairn::sim
 

@@ -258,6 +258,7 @@ class Replay {
     result_->report = *std::move(report);
     result_->engine = engine_.stats();
     result_->behaviors = engine_.BehaviorsReport();
+    if (options_.on_finish) options_.on_finish(engine_);
     return absl::OkStatus();
   }
 

@@ -61,6 +61,10 @@ struct SimOptions {
   int max_errors = 20;
   // The engine's behaviours, declared before the journey is deployed.
   v1::BehaviorSet behaviors;
+  // Called with the simulated engine once the run has reached `until`,
+  // before Simulate returns (may be empty): to read what the report does
+  // not hold, such as a subject's behaviour values (Engine::BehaviorValue).
+  std::function<void(Engine&)> on_finish;
 };
 
 // What a simulated channel saw.

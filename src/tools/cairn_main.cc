@@ -29,6 +29,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "cairn/cairn.h"
 #include "absl/strings/numbers.h"
@@ -62,8 +63,10 @@ constexpr const char kUsage[] =
     "                     journey with simulated channels; print the funnel,\n"
     "                     channels, goals and A/B results; behaviours come from\n"
     "                     --behaviors, else behaviors.textproto beside the journey\n"
-    "  gen --scenario ecommerce|game --subjects N --days D [--seed S]\n"
-    "                     write a synthetic event log to stdout\n"
+    "  gen --scenario ecommerce|game|loyalty --subjects N --days D [--seed S]\n"
+    "      [--start DATE] [--profiles FILE.jsonl]\n"
+    "                     write a synthetic event log to stdout; loyalty members'\n"
+    "                     profiles (their time zones) to --profiles\n"
 #ifdef CAIRN_HAVE_KAFKA
     "  worker --brokers HOST:PORT,... --group G --topic T --journeys PATH\n"
     "      --checkpoints DIR [--message-topic T] [--profile-topic T]\n"
@@ -439,7 +442,7 @@ int Sim(const std::vector<std::string>& args) {
 }
 
 int Gen(const std::vector<std::string>& args) {
-  Flags flags({"scenario", "subjects", "days", "seed"}, {});
+  Flags flags({"scenario", "subjects", "days", "seed", "start", "profiles"}, {});
   std::string error;
   if (!flags.Parse(args, &error)) return Usage("gen", error);
   cairn::sim::GeneratorOptions options;
@@ -455,10 +458,49 @@ int Gen(const std::vector<std::string>& args) {
   if (auto v = flags.Get("seed"); v && !absl::SimpleAtoi(*v, &options.seed)) {
     return Usage("gen", "--seed must be a non-negative integer");
   }
+  if (auto v = flags.Get("start"); v) {
+    // A date, so that every scenario's days start at a UTC midnight.
+    absl::CivilDay day;
+    if (!absl::ParseCivilTime(*v, &day)) {
+      return Usage("gen", "--start must be a date such as 2026-10-26");
+    }
+    options.start = absl::FromCivil(day, absl::UTCTimeZone());
+  }
+  // Profiles first: a scenario without them is a usage error, found before
+  // any event is written.
+  if (auto path = flags.Get("profiles"); path) {
+    if (options.scenario != cairn::sim::Scenario::kLoyalty) {
+      return Usage("gen", "--profiles: only the loyalty scenario has profiles");
+    }
+    std::ofstream file(*path, std::ios::binary | std::ios::trunc);
+    if (!file) {
+      fmt::print(stderr, "cairn gen: cannot write {}\n", cairn::internal::Escaped(*path));
+      return 1;
+    }
+    absl::StatusOr<int64_t> profiles = cairn::sim::GenerateProfiles(options, file);
+    file.close();
+    if (profiles.ok() && !file) profiles = absl::DataLossError("write error");
+    if (!profiles.ok()) {
+      if (absl::IsInvalidArgument(profiles.status())) {
+        return Usage("gen", std::string(profiles.status().message()));
+      }
+      fmt::print(stderr, "cairn gen: {}: {}\n", cairn::internal::Escaped(*path),
+                 std::string(profiles.status().message()));
+      return 1;
+    }
+    fmt::print(stderr, "wrote {} profiles to {}\n", cairn::sim::WithCommas(*profiles),
+               cairn::internal::Escaped(*path));
+  }
   std::ios::sync_with_stdio(false);
   absl::StatusOr<int64_t> written = cairn::sim::GenerateEvents(options, std::cout);
   std::cout.flush();
-  if (!written.ok()) return Usage("gen", std::string(written.status().message()));
+  if (!written.ok()) {
+    if (absl::IsInvalidArgument(written.status())) {
+      return Usage("gen", std::string(written.status().message()));
+    }
+    fmt::print(stderr, "cairn gen: {}\n", std::string(written.status().message()));
+    return 1;
+  }
   fmt::print(stderr, "wrote {} events\n", cairn::sim::WithCommas(*written));
   return 0;
 }

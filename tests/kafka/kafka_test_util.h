@@ -432,6 +432,53 @@ inline Stream GenerateStream(int64_t subjects, int days, absl::Duration tail) {
   return stream;
 }
 
+// A generated loyalty stream (sim/generator.h, members checking in, sharing
+// and paying: what the example behaviours count) over `members` members and
+// `days` days from 2026-10-20, so that the ends of DST in London and New York
+// fall in it: each member's profile (time zone, vip flag) right before their
+// first event, so that their local days are their zone's from the start;
+// clock ticks as GenerateStream has them; `tail` past the last event, a
+// final tick.
+inline Stream GenerateLoyaltyStream(int64_t members, int days, absl::Duration tail) {
+  sim::GeneratorOptions g;
+  g.scenario = sim::Scenario::kLoyalty;
+  g.subjects = members;
+  g.days = days;
+  g.seed = 17;
+  g.start = absl::FromUnixSeconds(1792454400);  // 2026-10-20T00:00:00Z
+  std::ostringstream log, profile_lines;
+  REQUIRE_THAT(StatusOf(sim::GenerateEvents(g, log)), IsOk());
+  REQUIRE_THAT(StatusOf(sim::GenerateProfiles(g, profile_lines)), IsOk());
+  std::map<std::string, Attributes> profiles;
+  std::istringstream plines(profile_lines.str());
+  std::string line;
+  while (std::getline(plines, line)) {
+    absl::StatusOr<json::ProfileLine> p = json::ParseProfileLine(line);
+    REQUIRE_THAT(StatusOf(p), IsOk());
+    profiles[p->subject_id] = std::move(p->attributes);
+  }
+  Stream stream;
+  std::istringstream lines(log.str());
+  absl::Time last_tick = absl::InfinitePast();
+  while (std::getline(lines, line)) {
+    absl::StatusOr<Event> e = json::ParseEventLine(line);
+    REQUIRE_THAT(StatusOf(e), IsOk());
+    const absl::Time t = e->time;
+    if (last_tick == absl::InfinitePast() || t - last_tick > absl::Minutes(10)) {
+      stream.inputs.push_back(ClockTick{t});
+      last_tick = t;
+    }
+    auto profile = profiles.find(e->subject_id);
+    if (profile != profiles.end()) {  // the member's first event
+      stream.inputs.push_back(ProfileUpdate{e->subject_id, "", std::move(profile->second), t});
+      profiles.erase(profile);
+    }
+    stream.inputs.push_back(*std::move(e));
+    stream.end = t + tail;
+  }
+  return stream;
+}
+
 // ---- A log the test can wait on ----
 
 class CapturingLog : public WorkerLog {

@@ -752,6 +752,124 @@ TEST_CASE("Worker: a checkpoint with a version the graph rule refuses still rest
   CHECK(log.Count("8 journeys); runs cart_abandonment@2,") == kPartitions);
 }
 
+// Every behaviour's value for each subject, as "subject behaviour = value"
+// lines, read from `engine` (the subjects' own partition's, or one engine
+// holding everyone).
+std::vector<std::string> BehaviorValues(Engine& engine, const v1::BehaviorSet& behaviors,
+                                        const std::vector<std::string>& subjects) {
+  std::vector<std::string> out;
+  for (const std::string& subject : subjects) {
+    for (const v1::Behavior& b : behaviors.behaviors()) {
+      absl::StatusOr<Value> v = engine.BehaviorValue("", subject, b.name());
+      REQUIRE_THAT(StatusOf(v), IsOk());
+      out.push_back(absl::StrCat(subject, " ", b.name(), " = ", v->DebugString()));
+    }
+  }
+  return out;
+}
+
+// A worker declares the example behaviours and reads half of a loyalty
+// stream (check-ins, shares, paid orders, members in four zones), with
+// checkpoints along the way; a second worker, configured with other
+// behaviours, restores every partition from its checkpoint (behaviour state
+// and declarations included) and reads the rest. Each subject's behaviour
+// values in the final checkpoints, the behaviours' subjects, the journeys'
+// reports and the messages sent must equal one uninterrupted engine's.
+TEST_CASE("Worker: behaviour state survives a checkpoint into a new worker") {
+  Setup setup("behaviors");
+  // A short tail: streaks and 7-day windows still hold values at the end.
+  const Stream stream = GenerateLoyaltyStream(1500, 10, absl::Hours(1));
+  std::vector<Record> records = RecordsOf(stream);
+  const size_t half = records.size() / 2;
+  const std::vector<int64_t> half_ends = setup.Write(records, 0, half);
+
+  WorkerOptions options;
+  {
+    CapturingLog log;
+    options = setup.Options(&log);
+    options.checkpoint_every_records = 400;  // several checkpoints per partition
+    const WorkerStats a = setup.RunToCheckpoints(options, half_ends);
+    INFO(log.All());
+    CHECK(a.started_from_beginning == kPartitions);
+    CHECK(a.records_bad == 0);
+  }
+  const std::vector<int64_t> ends = setup.Write(records, half);
+  // The declarations a restored partition has are its checkpoint's: a
+  // second worker configured otherwise still counts as the first did.
+  options.behaviors.mutable_behaviors(0)->mutable_event()->set_event("nothing_at_all");
+  CapturingLog log;
+  options.log = &log;
+  const WorkerStats b = setup.RunToCheckpoints(options, ends);
+  INFO(log.All());
+  CHECK(b.restored_from_checkpoint == kPartitions);
+  CHECK(b.started_from_beginning == 0);
+
+  // One engine over the same inputs, uninterrupted.
+  Engine plain(setup.engine_options);
+  IdSink sink;
+  SetUpEngine(plain, setup.journeys, &sink);
+  for (const EngineInput& input : WithTick(stream)) (void)plain.Apply(input);
+  std::map<std::string, v1::JourneyReport> plain_reports;
+  for (const std::string& id : plain.journey_ids()) plain_reports[id] = *plain.Report(id);
+  std::sort(sink.ids.begin(), sink.ids.end());
+  REQUIRE(!sink.ids.empty());
+  // The behaviour journeys entered members: the stream exercises them.
+  for (const char* id : {"checkin_streak", "share_referral", "repeat_buyer"}) {
+    INFO(id);
+    CHECK(plain_reports.at(id).versions(0).entered() > 0);
+  }
+
+  CheckSameReports(ReportsFromCheckpoints(*setup.store, ends, setup.engine_options),
+                   plain_reports);
+  CHECK(OutputIds(setup) == sink.ids);  // exactly once across the hand-over
+
+  // Each subject's partition, from where its records landed.
+  std::map<int32_t, std::vector<std::string>> subjects_of;
+  std::set<std::string> seen;
+  for (const Record& r : records) {
+    if (r.partition == RD_KAFKA_PARTITION_UA && seen.insert(r.key).second) {
+      subjects_of[r.landed_partition].push_back(r.key);
+    }
+  }
+  CHECK(seen.size() > 1400);  // a few members neither check in, share nor pay
+  const v1::BehaviorSet declared = ExampleBehaviors();
+  const v1::BehaviorsReport plain_behaviors = plain.BehaviorsReport();
+  std::map<std::string, int64_t> subjects_held;  // per behaviour, over partitions
+  int nonzero = 0;
+  for (const auto& [p, subjects] : subjects_of) {
+    INFO("partition " << p);
+    absl::StatusOr<Checkpoint> checkpoint = setup.store->LoadNewest(p, nullptr);
+    REQUIRE_THAT(StatusOf(checkpoint), IsOk());
+    CHECK(checkpoint->offset == ends[p]);
+    absl::StatusOr<PartitionSnapshot> contents = DecodePartitionSnapshot(checkpoint->snapshot);
+    REQUIRE_THAT(StatusOf(contents), IsOk());
+    Engine restored(setup.engine_options);
+    IdSink unused;
+    SetUpEngine(restored, contents->journeys, &unused);
+    std::istringstream in(contents->engine_snapshot);
+    REQUIRE_THAT(restored.Restore(in), IsOk());
+    const std::vector<std::string> got = BehaviorValues(restored, declared, subjects);
+    const std::vector<std::string> want = BehaviorValues(plain, declared, subjects);
+    REQUIRE(got.size() == want.size());
+    for (size_t i = 0; i < got.size(); ++i) {
+      CHECK(got[i] == want[i]);
+      nonzero += absl::EndsWith(want[i], " = 0") || absl::EndsWith(want[i], "null") ? 0 : 1;
+    }
+    const v1::BehaviorsReport held = restored.BehaviorsReport();
+    for (const v1::BehaviorReport& br : held.behaviors()) {
+      subjects_held[br.name()] += br.subjects();
+    }
+  }
+  CHECK(nonzero > 1000);
+  REQUIRE(plain_behaviors.behaviors_size() == declared.behaviors_size());
+  for (const v1::BehaviorReport& br : plain_behaviors.behaviors()) {
+    INFO(br.name());
+    // checkin_streak's game counts "purchase"; members pay with order_paid.
+    CHECK(br.subjects() > (br.event() == "purchase" ? -1 : 0));
+    CHECK(subjects_held[br.name()] == br.subjects());
+  }
+}
+
 TEST_CASE("Worker: options are checked") {
   absl::StatusOr<std::unique_ptr<DirectoryCheckpointStore>> store =
       DirectoryCheckpointStore::Open(FreshDir("options"));
