@@ -870,6 +870,122 @@ TEST_CASE("Worker: behaviour state survives a checkpoint into a new worker") {
   }
 }
 
+// Behaviours change through the log as journeys do: a declaration record
+// (one per partition) adds a behaviour 30% in, a host seeds some members'
+// history with seed records 40% in, a declaration that would remove what a
+// journey reads is refused by every partition, and a second worker restores
+// the partitions mid-stream. Reports, messages and the seeded members'
+// values must equal one engine's over the same inputs.
+TEST_CASE("Worker: behaviour declarations and seeds travel through the log") {
+  Setup setup("declare");
+  const Stream stream = GenerateLoyaltyStream(600, 8, absl::Hours(1));
+  v1::BehaviorSet more = ExampleBehaviors();
+  v1::Behavior* ever = more.add_behaviors();
+  ever->set_name("shares_ever");
+  ever->mutable_event()->set_event("share");
+  ever->set_function(v1::Behavior::COUNT);
+  v1::BehaviorSet fewer = more;
+  fewer.mutable_behaviors()->DeleteSubrange(0, 1);  // One a journey reads.
+
+  const size_t declare_at = stream.inputs.size() * 3 / 10;
+  const size_t seed_at = stream.inputs.size() * 4 / 10;
+  const size_t refuse_at = stream.inputs.size() * 5 / 10;
+  std::vector<Record> records;
+  std::vector<EngineInput> inputs;  // the same, for one plain engine
+  std::vector<std::string> seeded;
+  for (size_t i = 0; i < stream.inputs.size(); ++i) {
+    const absl::Time t = InputTime(stream.inputs[i]);
+    if (i == declare_at || i == refuse_at) {
+      const EngineInput declaration = BehaviorDeclaration{i == declare_at ? more : fewer, t};
+      for (Record& r : Broadcast(declaration)) records.push_back(std::move(r));
+      inputs.push_back(declaration);
+    }
+    if (i == seed_at) {
+      for (int m = 0; m < 600; m += 30) {
+        BehaviorSeed seed{absl::StrCat("m", m), "", "shares_ever", Value::Int(100 + m), {}, t};
+        for (Record& r : JsonRecords(seed, kPartitions)) records.push_back(std::move(r));
+        inputs.push_back(seed);
+        seeded.push_back(seed.subject_id);
+      }
+    }
+    for (Record& r : JsonRecords(stream.inputs[i], kPartitions)) records.push_back(std::move(r));
+    inputs.push_back(stream.inputs[i]);
+  }
+  for (Record& r : JsonRecords(ClockTick{stream.end}, kPartitions)) {
+    records.push_back(std::move(r));
+  }
+  inputs.push_back(ClockTick{stream.end});
+
+  const size_t cut = records.size() * 6 / 10;
+  const std::vector<int64_t> cut_ends = setup.Write(records, 0, cut);
+  CapturingLog log_a;
+  const WorkerStats a = setup.RunToCheckpoints(setup.Options(&log_a), cut_ends);
+  INFO(log_a.All());
+  CHECK(a.behaviors_declared == kPartitions);
+  CHECK(a.journey_changes_refused == kPartitions);
+  CHECK(log_a.Count("declaration of " + std::to_string(more.behaviors_size()) +
+                    " behaviours at offset") == kPartitions);
+  CHECK(a.records_bad == 0);
+  int refused = 0;
+  for (const JourneyChangeResult& r : a.journey_changes) {
+    CHECK(r.change == "behaviors");
+    if (!r.applied) {
+      ++refused;
+      CHECK_THAT(r.error, Catch::Contains("reads behaviours the new set removes or changes"));
+      CHECK(r.behaviors.size() == static_cast<size_t>(fewer.behaviors_size()));
+    }
+  }
+  CHECK(refused == kPartitions);
+
+  const std::vector<int64_t> ends = setup.Write(records, cut);
+  CapturingLog log_b;
+  const WorkerStats b = setup.RunToCheckpoints(setup.Options(&log_b), ends);
+  INFO(log_b.All());
+  CHECK(b.restored_from_checkpoint == kPartitions);
+
+  Engine plain(setup.engine_options);
+  IdSink sink;
+  SetUpEngine(plain, setup.journeys, &sink);
+  int64_t plain_rejected = 0;
+  for (const EngineInput& input : inputs) plain_rejected += plain.Apply(input).ok() ? 0 : 1;
+  CHECK(plain_rejected >= 1);  // the refused declaration
+  std::map<std::string, v1::JourneyReport> plain_reports;
+  for (const std::string& id : plain.journey_ids()) plain_reports[id] = *plain.Report(id);
+  std::sort(sink.ids.begin(), sink.ids.end());
+  CheckSameReports(ReportsFromCheckpoints(*setup.store, ends, setup.engine_options),
+                   plain_reports);
+  CHECK(OutputIds(setup) == sink.ids);
+
+  // The seeded members' values, from their partitions' final checkpoints.
+  std::map<int32_t, std::vector<std::string>> seeded_in;
+  for (const Record& r : records) {
+    if (r.partition == RD_KAFKA_PARTITION_UA &&
+        std::find(seeded.begin(), seeded.end(), r.key) != seeded.end()) {
+      auto& list = seeded_in[r.landed_partition];
+      if (std::find(list.begin(), list.end(), r.key) == list.end()) list.push_back(r.key);
+    }
+  }
+  size_t checked = 0;
+  for (const auto& [p, subjects] : seeded_in) {
+    INFO("partition " << p);
+    absl::StatusOr<Checkpoint> checkpoint = setup.store->LoadNewest(p, nullptr);
+    REQUIRE_THAT(StatusOf(checkpoint), IsOk());
+    absl::StatusOr<PartitionSnapshot> contents = DecodePartitionSnapshot(checkpoint->snapshot);
+    REQUIRE_THAT(StatusOf(contents), IsOk());
+    Engine restored(setup.engine_options);
+    IdSink unused;
+    SetUpEngine(restored, contents->journeys, &unused);
+    std::istringstream in(contents->engine_snapshot);
+    REQUIRE_THAT(restored.Restore(in), IsOk());
+    CHECK(BehaviorValues(restored, more, subjects) == BehaviorValues(plain, more, subjects));
+    for (const std::string& subject : subjects) {
+      CHECK(restored.BehaviorValue("", subject, "shares_ever")->int_value() >= 100);
+    }
+    checked += subjects.size();
+  }
+  CHECK(checked == seeded.size());
+}
+
 TEST_CASE("Worker: options are checked") {
   absl::StatusOr<std::unique_ptr<DirectoryCheckpointStore>> store =
       DirectoryCheckpointStore::Open(FreshDir("options"));

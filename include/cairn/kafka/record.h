@@ -9,7 +9,8 @@
 //
 // Record layout:
 //   key      the subject id. Required for every kind but the broadcast
-//            ones (ticks, deploys, state changes: cairn::IsBroadcast), for
+//            ones (ticks, deploys, state changes, behaviour declarations:
+//            cairn::IsBroadcast), for
 //            which it is ignored (an unkeyed record lands in an arbitrary
 //            partition, away from the rest of its subject's inputs). When
 //            the payload names a subject too, the two must be equal; when
@@ -35,7 +36,15 @@
 //   state: {"kind":"state","journey":"winback","state":"paused",
 //           "time":"2026-01-05T10:00:00Z"}
 //     ("state" is "active", "paused" or "stopped")
-// A deploy record exists in the proto format only (its journey is a proto).
+//   seed: {"kind":"seed","subject":"u1","behavior":"shares","value":40,
+//          "time":"2026-01-05T10:00:00Z"}
+//     or, with history instead of a value ("count" defaults to 1, "value"
+//     is the entry's number or distinct value where the function reads one):
+//         {"kind":"seed","subject":"u1","behavior":"spent_30d",
+//          "history":[{"time":"2026-01-03T10:00:00Z","count":3,"value":19.5}],
+//          "time":"2026-01-05T10:00:00Z"}
+// A deploy record and a behaviors record (declarations) exist in the proto
+// format only (their contents are protos).
 // Times are RFC 3339 and required. Values (properties, attributes, context)
 // are strings, numbers (integral ones become ints), booleans, lists of
 // strings or null. "subject" may be left out (the key supplies it); every
@@ -44,12 +53,13 @@
 //
 // "proto": a serialized cairn.v1.InputRecord (proto/cairn/v1/input.proto),
 // whose one-of holds an Event, ProfileUpdate, Enrollment, DeliveryReport,
-// ClockTick, JourneyDeploy or JourneyStateChange. The same fields are
+// ClockTick, JourneyDeploy, JourneyStateChange, BehaviorSeed or
+// BehaviorDeclaration. The same fields are
 // required; a subject_id may be left empty (the key supplies it). As
 // everywhere in protobuf, fields this build does not know (a newer
-// writer's) are skipped, except inside a deployed journey: a journey with
-// fields this build does not know is refused, since they may change what
-// it means.
+// writer's) are skipped, except inside a deployed journey or declared
+// behaviours: those with fields this build does not know are refused, since
+// they may change what they mean.
 //
 // Time comes from the records, never from a clock: an input's time moves
 // engine time forward, and ticks let time pass where no input arrives.
