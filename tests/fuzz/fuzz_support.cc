@@ -32,6 +32,67 @@ const char* const kZones[] = {"Asia/Shanghai", "America/New_York", "UTC", "Not/A
 
 constexpr int64_t kStartSeconds = 1767225600;  // 2026-01-01T00:00:00Z
 
+// The behaviours every fuzzed engine declares (every function, windowed and
+// not, another subject type), over the events the journeys hear, and the
+// sets a declaration input picks from: the same, a part (dropping state), a
+// changed window (restarting one), none, and an invalid one.
+constexpr char kBehaviors[] = R"pb(
+  behaviors { name: "views" event { event: "view" } function: COUNT }
+  behaviors { name: "views_1h" event { event: "view" } function: COUNT
+              window { last { seconds: 3600 } resolution { seconds: 60 } } }
+  behaviors { name: "sku_sum" event { event: "buy" } function: SUM property: "sku" }
+  behaviors { name: "sku_max_1d" event { event: "buy" } function: MAX property: "sku"
+              window { last { seconds: 86400 } } }
+  behaviors { name: "orders" event { event: "pay" } function: DISTINCT_COUNT property: "order"
+              distinct_limit: 3 }
+  behaviors { name: "skus_1d" event { event: "pay" } function: DISTINCT_COUNT property: "sku"
+              distinct_limit: 3 window { last { seconds: 86400 } } }
+  behaviors { name: "first_visit" event { event: "visit" } function: FIRST_TIME }
+  behaviors { name: "last_visit" event { event: "visit" } function: LAST_TIME }
+  behaviors { name: "visit_days_7d" event { event: "visit" } function: ACTIVE_DAYS
+              window { last { seconds: 604800 } } }
+  behaviors { name: "streak" event { event: "visit" } function: CURRENT_STREAK
+              default_time_zone: "Asia/Shanghai" }
+  behaviors { name: "best_streak" event { event: "visit" } function: LONGEST_STREAK }
+  behaviors { name: "device_views" subject_type: "device" event { event: "view" }
+              function: COUNT }
+)pb";
+constexpr char kPartBehaviors[] = R"pb(
+  behaviors { name: "views" event { event: "view" } function: COUNT }
+  behaviors { name: "streak" event { event: "visit" } function: CURRENT_STREAK
+              default_time_zone: "Asia/Shanghai" }
+)pb";
+constexpr char kChangedBehaviors[] = R"pb(
+  behaviors { name: "views_1h" event { event: "view" } function: COUNT
+              window { last { seconds: 7200 } resolution { seconds: 60 } } }
+  behaviors { name: "orders" event { event: "pay" } function: DISTINCT_COUNT property: "order"
+              distinct_limit: 3 }
+)pb";
+constexpr char kInvalidBehaviors[] = R"pb(
+  behaviors { name: "views" event { event: "view" } function: COUNT }
+  behaviors { name: "views" event { event: "pay" } function: SUM }
+)pb";
+const char* const kBehaviorSets[] = {kBehaviors, kPartBehaviors, kChangedBehaviors, "",
+                                     kInvalidBehaviors};
+const char* const kBehaviorNames[] = {"views",      "views_1h",    "sku_sum",       "sku_max_1d",
+                                      "orders",     "skus_1d",     "first_visit",   "last_visit",
+                                      "visit_days_7d", "streak",   "best_streak",   "device_views",
+                                      "unknown"};
+
+// The fixed behaviour sets, parsed once.
+const v1::BehaviorSet& BehaviorSetNumber(int i) {
+  static const std::vector<v1::BehaviorSet>* const sets = [] {
+    auto* parsed = new std::vector<v1::BehaviorSet>();
+    for (const char* text : kBehaviorSets) {
+      absl::StatusOr<v1::BehaviorSet> set = ParseBehaviorSet(text, JourneyFormat::kText);
+      Check(set.ok(), set.status().ToString());
+      parsed->push_back(*std::move(set));
+    }
+    return parsed;
+  }();
+  return (*sets)[static_cast<size_t>(i) % sets->size()];
+}
+
 bool IsDocumentedError(Input::Kind kind, absl::StatusCode code) {
   switch (code) {
     case absl::StatusCode::kOk:
@@ -158,6 +219,40 @@ class Clock {
   absl::Time now_ = absl::FromUnixSeconds(kStartSeconds);
 };
 
+// A host's seed: of a fixed behaviour (or an unknown or hostile name), by a
+// value of any type or a history of up to max_burst entries whose times,
+// counts (0, huge) and values may or may not fit the behaviour.
+BehaviorSeed AnySeed(ByteReader* r, Clock* clock, const std::string& subject,
+                     const GeneratorLimits& limits) {
+  BehaviorSeed seed;
+  seed.subject_id = Hostile(r, subject, limits);
+  seed.subject_type = r->Pick(8) == 0 ? Hostile(r, "device", limits) : "";
+  seed.behavior = Hostile(r, kBehaviorNames[r->Pick(static_cast<int>(std::size(kBehaviorNames)))],
+                          limits);
+  seed.time = clock->Next(r);
+  if (r->Pick(3) == 0) {
+    seed.value = r->Pick(2) == 0 ? Value::Int(r->Pick(5)) : AnyValue(r, limits);
+    return seed;
+  }
+  const int n = r->Pick(limits.max_burst + 1);
+  for (int i = 0; i < n; ++i) {
+    BehaviorSeedEntry entry;
+    switch (r->Pick(6)) {
+      case 0: entry.time = ExtremeTime(r); break;
+      case 1: entry.time = seed.time + absl::Seconds(1 + r->Pick(100)); break;  // After it.
+      default: entry.time = seed.time - absl::Minutes(r->Pick(65536)); break;  // Up to ~45 days.
+    }
+    switch (r->Pick(8)) {
+      case 0: entry.count = 0; break;
+      case 1: entry.count = INT64_MAX - r->Pick(2); break;
+      default: entry.count = 1 + r->Pick(4); break;
+    }
+    if (r->Pick(2) == 0) entry.value = AnyValue(r, limits);
+    seed.history.push_back(std::move(entry));
+  }
+  return seed;
+}
+
 // Bursts that grow one subject's state: what the per-subject limits are
 // about, and what once made snapshots that did not restore.
 void AddBurst(ByteReader* r, Clock* clock, const GeneratorLimits& limits,
@@ -237,9 +332,9 @@ std::vector<Input> DecodeInputs(ByteReader* r, const GeneratorLimits& limits) {
   while (!r->empty() && inputs.size() < limits.max_inputs) {
     const std::string subject = absl::StrCat("s", r->Pick(12));
     Input in;
-    // Events are five choices in twelve; a cut (where the last snapshot is
-    // taken) one.
-    switch (r->Pick(12)) {
+    // Events are five choices in thirteen; a cut (where the last snapshot is
+    // taken) one; behaviour seeds and declarations one.
+    switch (r->Pick(13)) {
       case 0: case 1: case 2: case 3: case 10: {
         in.kind = Input::Kind::kEvent;
         Event& e = in.event;
@@ -307,6 +402,16 @@ std::vector<Input> DecodeInputs(ByteReader* r, const GeneratorLimits& limits) {
       case 9:
         AddBurst(r, &clock, limits, &inputs);
         continue;
+      case 11:
+        if (r->Pick(8) == 0) {
+          in.kind = Input::Kind::kDeclareBehaviors;
+          in.behavior_set = r->Pick(static_cast<int>(std::size(kBehaviorSets)));
+          in.time = clock.Next(r);
+          break;
+        }
+        in.kind = Input::Kind::kSeedBehavior;
+        in.seed = AnySeed(r, &clock, subject, limits);
+        break;
       default:
         in.kind = Input::Kind::kCut;
         break;
@@ -375,6 +480,8 @@ std::unique_ptr<Engine> MakeEngine(RecordingSinks* sinks, const EngineOptions& o
   }
   engine->SetProfileSink(sinks);
   engine->SetObserver(sinks);
+  absl::Status declared = engine->DeclareBehaviors(BehaviorSetNumber(0));
+  Check(declared.ok(), declared.ToString());
   // Compiled once: each execution builds two engines, and compiling the
   // journeys for each was most of the cost of an empty one.
   static const std::vector<std::shared_ptr<const CompiledJourney>>* const journeys = [] {
@@ -470,6 +577,9 @@ absl::Status CheckInputCounts(const EngineStats& s, const InputCounts& counts) {
   if (s.delivery_reports_applied + s.delivery_reports_rejected != counts.delivery_reports) {
     return broken("delivery reports not counted exactly once");
   }
+  if (s.behavior_seeds_applied + s.behavior_seeds_rejected != counts.behavior_seeds) {
+    return broken("behaviour seeds not counted exactly once");
+  }
   return absl::OkStatus();
 }
 
@@ -492,6 +602,8 @@ const char* KindName(Input::Kind kind) {
     case Input::Kind::kUpsertProfile: return "UpsertProfile";
     case Input::Kind::kAdvanceTo: return "AdvanceTo";
     case Input::Kind::kSetJourneyState: return "SetJourneyState";
+    case Input::Kind::kSeedBehavior: return "SeedBehavior";
+    case Input::Kind::kDeclareBehaviors: return "DeclareBehaviors";
     case Input::Kind::kCut: return "cut";
   }
   return "?";
@@ -524,8 +636,8 @@ std::string StatsText(const EngineStats& s) {
       " ", s.profile_updates_rejected, " ", s.delivery_reports_applied, " ",
       s.delivery_reports_rejected, " ", s.late_inputs, " ", s.too_late_inputs, " ",
       s.future_inputs, " ", s.timers_fired, " ", s.messages_sent, " ", s.messages_failed, " ",
-      s.unknown_time_zones, " ", s.limits_reached, " ", s.subjects, " ",
-      s.enrollments_in_flight);
+      s.unknown_time_zones, " ", s.limits_reached, " ", s.behavior_seeds_applied, " ",
+      s.behavior_seeds_rejected, " ", s.subjects, " ", s.enrollments_in_flight);
 }
 
 // Stream buffers over a string, so that a snapshot is written straight
@@ -623,7 +735,7 @@ absl::Status FuzzRun::Apply(const Input& in) {
   if (in.kind == Input::Kind::kCut) return absl::OkStatus();
   Engine& e = *engine_;
   const absl::Time before = e.now();
-  const Unchanged unchanged(e);
+  Unchanged unchanged(e);
   absl::Status status;
   switch (in.kind) {
     case Input::Kind::kEvent:
@@ -652,6 +764,19 @@ absl::Status FuzzRun::Apply(const Input& in) {
       break;
     case Input::Kind::kSetJourneyState:
       status = e.SetJourneyState(in.journey_id, in.state);
+      break;
+    case Input::Kind::kSeedBehavior:
+      ++counts.behavior_seeds;
+      status = e.SeedBehavior(in.seed);
+      break;
+    case Input::Kind::kDeclareBehaviors:
+      // As Engine::Apply does it: time moves first, then the set is
+      // declared or refused, and a refused one changes nothing from there.
+      status = e.AdvanceTo(in.time);
+      if (status.ok()) {
+        unchanged = Unchanged(e);
+        status = e.DeclareBehaviors(BehaviorSetNumber(in.behavior_set));
+      }
       break;
     case Input::Kind::kCut:
       break;

@@ -82,6 +82,8 @@ struct Input {
     kUpsertProfile,
     kAdvanceTo,
     kSetJourneyState,
+    kSeedBehavior,
+    kDeclareBehaviors,
     kCut,  // No input: where CheckSnapshotContinuation snapshots.
   };
   Kind kind = Kind::kEvent;
@@ -97,10 +99,15 @@ struct Input {
   DeliveryOutcome outcome = DeliveryOutcome::kDelivered;
   std::string reason;
   v1::JourneyState state = v1::ACTIVE;  // kSetJourneyState
+  BehaviorSeed seed;                    // kSeedBehavior
+  int behavior_set = 0;  // kDeclareBehaviors: which of the fixed sets (at `time`)
 };
 
 // Decodes bytes into engine inputs: events, enrollments, profile updates,
-// delivery reports, time moves and journey state changes, with strings that
+// delivery reports, time moves, journey state changes, behaviour seeds (by
+// value and by history, fitting their behaviour or not) and declarations
+// (the fixed set, part of it, a changed one, none, an invalid one), with
+// strings that
 // are sometimes empty, very long, invalid UTF-8 or full of control
 // characters; times that are sometimes year 1, before 1970, 2099, at or
 // past 2200 and 2262, infinite, or far ahead of engine time (with and
@@ -133,8 +140,9 @@ EngineOptions FuzzEngineOptions();
 // FuzzEngineOptions, restore only into engines with those.)
 EngineOptions SmallLimitsEngineOptions();
 
-// A fresh engine with the fixed journeys deployed and `sinks` on every
-// channel, with FuzzEngineOptions or `options`. Aborts if the set-up fails
+// A fresh engine with the fixed behaviours (every function, windowed and
+// not) declared, the fixed journeys deployed and `sinks` on every channel,
+// with FuzzEngineOptions or `options`. Aborts if the set-up fails
 // (a bug, not an input).
 std::unique_ptr<Engine> MakeEngine(RecordingSinks* sinks);
 std::unique_ptr<Engine> MakeEngine(RecordingSinks* sinks, const EngineOptions& options);
@@ -150,6 +158,7 @@ struct InputCounts {
   int64_t enrollments = 0;
   int64_t profile_updates = 0;
   int64_t delivery_reports = 0;
+  int64_t behavior_seeds = 0;
 };
 absl::Status CheckCounters(const Engine& engine, const InputCounts& counts);
 // Only what the stats say: every input counted exactly once, nothing
