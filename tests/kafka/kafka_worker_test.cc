@@ -531,6 +531,33 @@ std::vector<Record> Broadcast(const EngineInput& input) {
   return out;
 }
 
+// The records of `stream` (JSON, then the final tick) with the `extra`
+// inputs placed before the stream input at their index (broadcast ones as a
+// proto record per partition, the others as a keyed JSON record), and the
+// same inputs in the same order for one plain engine.
+struct Interleaved {
+  std::vector<Record> records;
+  std::vector<EngineInput> inputs;
+};
+Interleaved Interleave(const Stream& stream,
+                       const std::vector<std::pair<size_t, EngineInput>>& extra) {
+  Interleaved out;
+  const auto add = [&](const EngineInput& input, bool proto) {
+    for (Record& r : proto ? Broadcast(input) : JsonRecords(input, kPartitions)) {
+      out.records.push_back(std::move(r));
+    }
+    out.inputs.push_back(input);
+  };
+  for (size_t i = 0; i < stream.inputs.size(); ++i) {
+    for (const auto& [at, input] : extra) {
+      if (at == i) add(input, IsBroadcast(input));
+    }
+    add(stream.inputs[i], false);
+  }
+  add(ClockTick{stream.end}, false);
+  return out;
+}
+
 TEST_CASE("Worker: journeys change through deploy and state records across a restart") {
   Setup setup("deploy");
   const Stream stream = GenerateStream(3000, 2, absl::Hours(24 * 8));
@@ -549,21 +576,9 @@ TEST_CASE("Worker: journeys change through deploy and state records across a res
   const EngineInput pause =
       JourneyStateChange{"repurchase_coupon", v1::PAUSED, InputTime(stream.inputs[pause_at])};
 
-  std::vector<Record> records;
-  std::vector<EngineInput> inputs;  // the same, for one plain engine
-  for (size_t i = 0; i < stream.inputs.size(); ++i) {
-    for (const auto& [at, change] : {std::pair{deploy_at, &deploy}, std::pair{pause_at, &pause}}) {
-      if (i != at) continue;
-      for (Record& r : Broadcast(*change)) records.push_back(std::move(r));
-      inputs.push_back(*change);
-    }
-    for (Record& r : JsonRecords(stream.inputs[i], kPartitions)) records.push_back(std::move(r));
-    inputs.push_back(stream.inputs[i]);
-  }
-  for (Record& r : JsonRecords(ClockTick{stream.end}, kPartitions)) {
-    records.push_back(std::move(r));
-  }
-  inputs.push_back(ClockTick{stream.end});
+  Interleaved interleaved = Interleave(stream, {{pause_at, pause}, {deploy_at, deploy}});
+  std::vector<Record>& records = interleaved.records;
+  const std::vector<EngineInput>& inputs = interleaved.inputs;
 
   // The first worker reads 80% (the changes among it) and stops; the
   // second, configured with the original journeys only, restores the
@@ -890,31 +905,19 @@ TEST_CASE("Worker: behaviour declarations and seeds travel through the log") {
   const size_t declare_at = stream.inputs.size() * 3 / 10;
   const size_t seed_at = stream.inputs.size() * 4 / 10;
   const size_t refuse_at = stream.inputs.size() * 5 / 10;
-  std::vector<Record> records;
-  std::vector<EngineInput> inputs;  // the same, for one plain engine
+  const auto time_of = [&](size_t i) { return InputTime(stream.inputs[i]); };
+  std::vector<std::pair<size_t, EngineInput>> extra = {
+      {declare_at, BehaviorDeclaration{more, time_of(declare_at)}},
+      {refuse_at, BehaviorDeclaration{fewer, time_of(refuse_at)}}};
   std::vector<std::string> seeded;
-  for (size_t i = 0; i < stream.inputs.size(); ++i) {
-    const absl::Time t = InputTime(stream.inputs[i]);
-    if (i == declare_at || i == refuse_at) {
-      const EngineInput declaration = BehaviorDeclaration{i == declare_at ? more : fewer, t};
-      for (Record& r : Broadcast(declaration)) records.push_back(std::move(r));
-      inputs.push_back(declaration);
-    }
-    if (i == seed_at) {
-      for (int m = 0; m < 600; m += 30) {
-        BehaviorSeed seed{absl::StrCat("m", m), "", "shares_ever", Value::Int(100 + m), {}, t};
-        for (Record& r : JsonRecords(seed, kPartitions)) records.push_back(std::move(r));
-        inputs.push_back(seed);
-        seeded.push_back(seed.subject_id);
-      }
-    }
-    for (Record& r : JsonRecords(stream.inputs[i], kPartitions)) records.push_back(std::move(r));
-    inputs.push_back(stream.inputs[i]);
+  for (int m = 0; m < 600; m += 30) {
+    seeded.push_back(absl::StrCat("m", m));
+    extra.emplace_back(seed_at, BehaviorSeed{seeded.back(), "", "shares_ever",
+                                             Value::Int(100 + m), {}, time_of(seed_at)});
   }
-  for (Record& r : JsonRecords(ClockTick{stream.end}, kPartitions)) {
-    records.push_back(std::move(r));
-  }
-  inputs.push_back(ClockTick{stream.end});
+  Interleaved interleaved = Interleave(stream, extra);
+  std::vector<Record>& records = interleaved.records;
+  const std::vector<EngineInput>& inputs = interleaved.inputs;
 
   const size_t cut = records.size() * 6 / 10;
   const std::vector<int64_t> cut_ends = setup.Write(records, 0, cut);
