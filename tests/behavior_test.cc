@@ -1064,6 +1064,14 @@ TEST_CASE("Seeded active days make a streak in the subject's zone that today's c
   evenings.erase(evenings.begin() + 2);
   REQUIRE_THAT(e.SeedBehavior(SeedHistory("ny", "streak", evenings, now)), IsOk());
   CHECK(Int(e, "ny", "streak") == 3);
+  // A history longer than a day record reaches back (64 days) still makes
+  // its whole run: entries count oldest first, in whatever order given.
+  std::vector<BehaviorSeedEntry> hundred;
+  for (int d = 1; d <= 100; ++d) hundred.push_back({now - Days(d), 1, {}});
+  REQUIRE_THAT(e.SeedBehavior(SeedHistory("ny", "streak", hundred, now)), IsOk());
+  REQUIRE_THAT(e.SeedBehavior(SeedHistory("ny", "best_streak", hundred, now)), IsOk());
+  CHECK(Int(e, "ny", "streak") == 100);
+  CHECK(Int(e, "ny", "best_streak") == 100);
 }
 
 TEST_CASE("Ten seeded shares and one more enter the ambassador journey") {

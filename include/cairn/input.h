@@ -121,11 +121,11 @@ struct BehaviorSeedEntry {
 // - `value`, the behaviour's value itself, for the behaviours that need no
 //   times: COUNT (an int >= 0), SUM, MIN or MAX (a number) over all time;
 // - or `history`, for any behaviour: entries each counted as `count`
-//   events at their time, by the rules events are counted by (an entry
-//   before a sliding window's start, or more than 64 local days before the
-//   latest active day of a days function, does not count). FIRST_TIME and
-//   LAST_TIME take one entry at the time; ACTIVE_DAYS and the streaks one
-//   entry per active day (read in the subject's zone as of the seed).
+//   events at their time, oldest first (in any order given), by the rules
+//   events are counted by: an entry before a sliding window's start does
+//   not count. FIRST_TIME and LAST_TIME take one entry at the time;
+//   ACTIVE_DAYS and the streaks one entry per active day (read in the
+//   subject's zone as of the seed).
 struct BehaviorSeed {
   std::string subject_id;    // required
   std::string subject_type;  // empty means "user"; the behaviour's subject type
