@@ -3,7 +3,8 @@
 // What every engine benchmark sets up: the cart-abandonment example plus two
 // journeys that keep subjects waiting (a one-hour delay before a push, and a
 // week-long wait for a second login), a push sink that accepts everything,
-// the common start time, and the event stream they are fed.
+// the common start time, the event stream they are fed, and the three
+// behaviours the behaviour benchmarks declare on that stream.
 
 #ifndef CAIRN_BENCH_BENCH_SETUP_H_
 #define CAIRN_BENCH_BENCH_SETUP_H_
@@ -83,16 +84,54 @@ struct Fixture {
   }
 };
 
+// The behaviours of the behaviour benchmarks (docs/performance.md,
+// "Behaviours"): the three kinds the roadmap's target names, each listening
+// to a name that is 10% of EventStream's mix, so that each does real work:
+// product views in the last 7 days at 1-hour resolution, the amount paid in
+// the last 30 days at 1-day resolution (31 buckets at most, where 1 hour
+// would allow 721 for no gain to a "last 30 days" condition), and the
+// current streak of daily logins (UTC days: no profile has a zone).
+inline const char kBenchBehaviors[] = R"pb(
+  behaviors {
+    name: "views_7d"
+    event { event: "product_view" }
+    function: COUNT
+    window { last { seconds: 604800 } resolution { seconds: 3600 } }
+  }
+  behaviors {
+    name: "spent_30d"
+    event { event: "payment" }
+    function: SUM
+    property: "amount"
+    window { last { seconds: 2592000 } resolution { seconds: 86400 } }
+  }
+  behaviors {
+    name: "login_streak"
+    event { event: "login" }
+    function: CURRENT_STREAK
+  })pb";
+
+inline v1::BehaviorSet BenchBehaviors() {
+  absl::StatusOr<v1::BehaviorSet> set = ParseBehaviorSet(kBenchBehaviors, JourneyFormat::kText);
+  CheckOrDie(set.status());
+  return *std::move(set);
+}
+
 // Mostly searches and page views (no journey listens), some product views,
 // carts, payments and logins: 60% of the events match nothing. Subjects are
-// drawn uniformly from `subjects`; event i happens at start + i ms. The
-// stream is produced in chunks so the 10M-subject run does not hold every
-// event in memory; producing a chunk is never timed.
+// drawn uniformly from `subjects`; event i happens at start + i * `spacing`
+// (1 ms unless told). The stream is produced in chunks so the 10M-subject
+// run does not hold every event in memory; producing a chunk is never
+// timed. With `amounts`, every payment carries an "amount" (a double, 0.01
+// to 500.00), which the behaviour benchmarks sum; the rest of the stream is
+// the same either way.
 class EventStream {
  public:
   static constexpr int kChunk = 1'000'000;
 
-  EventStream(int subjects, int64_t events) : subjects_(subjects), events_(events) {}
+  EventStream(int subjects, int64_t events, bool amounts = false,
+              absl::Duration spacing = absl::Milliseconds(1))
+      : subjects_(subjects), events_(events), amounts_(amounts), spacing_(spacing) {}
 
   // Fills *out with the next chunk; false when the stream is done.
   bool Next(std::vector<Event>* out) {
@@ -108,7 +147,12 @@ class EventStream {
       Event e;
       e.subject_id = absl::StrCat("u", (x_ >> 20) % static_cast<uint64_t>(subjects_));
       e.name = kNames[(x_ >> 50) % 10];
-      e.time = kStart + absl::Milliseconds(i_);
+      e.time = kStart + spacing_ * i_;
+      if (amounts_ && e.name == "payment") {
+        // Bits the subject and name do not use.
+        const int64_t cents = 1 + static_cast<int64_t>((x_ >> 4) % 50'000);
+        e.properties.emplace_back("amount", Value::Double(static_cast<double>(cents) / 100));
+      }
       out->push_back(std::move(e));
     }
     return true;
@@ -117,6 +161,8 @@ class EventStream {
  private:
   int subjects_;
   int64_t events_;
+  bool amounts_;
+  absl::Duration spacing_;
   int64_t i_ = 0;
   uint64_t x_ = 42;
 };

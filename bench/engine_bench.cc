@@ -2,7 +2,8 @@
 //
 // Engine throughput: events per second on a realistic mix where most events
 // match nothing, the same stream through the floor (the least work any
-// engine must do per event), heap allocations per event on the path of
+// engine must do per event), the same ingest with three behaviours declared
+// against it without them, heap allocations per event on the path of
 // events no journey listens to, timer fires per second, and snapshot
 // write/read speed and size for a million in-flight subjects. Build with the
 // `release` preset:
@@ -16,6 +17,7 @@
 
 #include <execinfo.h>
 #include <malloc.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -96,6 +98,7 @@ int TraceBudget() {
 
 // ---- Engine set-up ----
 
+using cairn::bench::BenchBehaviors;
 using cairn::bench::Fixture;
 using cairn::bench::kStart;
 
@@ -123,6 +126,15 @@ double Seconds(std::chrono::steady_clock::time_point a, std::chrono::steady_cloc
   return std::chrono::duration<double>(b - a).count();
 }
 
+// This thread's CPU time: unlike the wall clock, it does not count the time
+// another job's process holds the core, so on a shared machine it moves
+// less (it still counts that job's effect on the caches).
+double ThreadCpuSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
 void ReportRate(benchmark::State& state, int64_t events, double seconds, int64_t allocations) {
   state.SetItemsProcessed(state.iterations() * events);
   state.counters["events"] = static_cast<double>(events);
@@ -136,33 +148,42 @@ void ReportRate(benchmark::State& state, int64_t events, double seconds, int64_t
 // in the timed loops and the allocations made in them.
 struct Pass {
   double seconds = 0;
+  double cpu_seconds = 0;  // The thread's CPU time in the same loops.
   int64_t allocations = 0;
   int64_t subjects_known = 0;
   int64_t enrollments_in_flight = 0;
 };
 
-// The three journeys deployed; the stream ingested one event at a time.
-// Only the Ingest calls are timed.
-Pass EnginePass(int subjects) {
+// The three journeys deployed (and, with `behaviors`, BenchBehaviors()
+// declared); the stream (with payment amounts when `amounts`) ingested one
+// event at a time. Only the Ingest calls are timed.
+Pass IngestPass(int subjects, bool amounts, bool behaviors,
+                cairn::v1::BehaviorsReport* report = nullptr) {
   Pass pass;
   malloc_trim(0);
   auto fixture = std::make_unique<Fixture>(IngestOptions());
-  Stream stream(subjects, StreamEvents(subjects));
+  if (behaviors) cairn::bench::CheckOrDie(fixture->engine.DeclareBehaviors(BenchBehaviors()));
+  Stream stream(subjects, StreamEvents(subjects), amounts);
   std::vector<cairn::Event> chunk;
   while (stream.Next(&chunk)) {
     const int64_t a0 = Allocations();
+    const double c0 = ThreadCpuSeconds();
     const auto t0 = std::chrono::steady_clock::now();
     for (const cairn::Event& e : chunk) {
       if (!fixture->engine.Ingest(e).ok()) std::abort();
     }
     const auto t1 = std::chrono::steady_clock::now();
+    pass.cpu_seconds += ThreadCpuSeconds() - c0;
     pass.allocations += Allocations() - a0;
     pass.seconds += Seconds(t0, t1);
   }
   pass.subjects_known = fixture->engine.stats().subjects;
   pass.enrollments_in_flight = fixture->engine.stats().enrollments_in_flight;
+  if (report != nullptr) *report = fixture->engine.BehaviorsReport();
   return pass;
 }
+
+Pass EnginePass(int subjects) { return IngestPass(subjects, false, false); }
 
 // The floor: the least work any engine must do per event on the same
 // stream. Intern the subject id (find it in an absl::flat_hash_map, insert
@@ -288,6 +309,82 @@ void BM_EngineVsFloor(benchmark::State& state) {
   state.counters["engine_vs_floor_max"] = *std::max_element(ratio.begin(), ratio.end());
 }
 BENCHMARK(BM_EngineVsFloor)
+    ->Arg(1'000'000)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
+
+// Ingest with the three behaviours of BenchBehaviors() declared (a 7-day
+// count of product views at 1-hour resolution, a 30-day sum of payment
+// amounts, a daily login streak) against the same ingest without them, in
+// alternating passes: the same stream (payments carry an amount in both),
+// the same journeys, each pass from cold memory. The order flips from one
+// pair to the next, so that neither side always runs second. Reports the
+// median of each and the median of the per-pair ratios (with / without):
+// scripts/bench takes behaviors_events_per_s, no_behaviors_events_per_s and
+// behaviors_vs_none from it. Also the allocations per event on each side,
+// and the subjects and bytes each behaviour holds at the end
+// (Engine::BehaviorsReport).
+void BM_BehaviorsVsNone(benchmark::State& state) {
+  const int subjects = static_cast<int>(state.range(0));
+  const int pairs = 5;
+  const double events = static_cast<double>(StreamEvents(subjects));
+  std::vector<double> with, without, ratio, cpu_ratio;
+  int64_t allocations_with = 0, allocations_without = 0;
+  cairn::v1::BehaviorsReport report;
+  for (auto _ : state) {
+    double seconds = 0;
+    for (int i = 0; i < pairs; ++i) {
+      Pass w, n;
+      if (i % 2 == 0) {
+        n = IngestPass(subjects, true, false);
+        w = IngestPass(subjects, true, true, &report);
+      } else {
+        w = IngestPass(subjects, true, true, &report);
+        n = IngestPass(subjects, true, false);
+      }
+      with.push_back(events / w.seconds);
+      without.push_back(events / n.seconds);
+      ratio.push_back(n.seconds / w.seconds);
+      cpu_ratio.push_back(n.cpu_seconds / w.cpu_seconds);
+      allocations_with += w.allocations;
+      allocations_without += n.allocations;
+      seconds += w.seconds + n.seconds;
+    }
+    state.SetIterationTime(seconds);
+  }
+  // Every behaviour must have counted something, or the figure says nothing.
+  for (const cairn::v1::BehaviorReport& b : report.behaviors()) {
+    if (b.subjects() == 0) std::abort();
+  }
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  const double passes = static_cast<double>(with.size());
+  state.counters["behaviors_events_per_s"] = median(with);
+  state.counters["no_behaviors_events_per_s"] = median(without);
+  state.counters["behaviors_ns_per_event"] = 1e9 / median(with);
+  state.counters["no_behaviors_ns_per_event"] = 1e9 / median(without);
+  state.counters["behaviors_vs_none"] = median(ratio);
+  state.counters["behaviors_vs_none_min"] = *std::min_element(ratio.begin(), ratio.end());
+  state.counters["behaviors_vs_none_max"] = *std::max_element(ratio.begin(), ratio.end());
+  // The same ratio of the thread's CPU time, steadier on a busy machine.
+  state.counters["behaviors_vs_none_cpu"] = median(cpu_ratio);
+  state.counters["behaviors_vs_none_cpu_min"] =
+      *std::min_element(cpu_ratio.begin(), cpu_ratio.end());
+  state.counters["behaviors_vs_none_cpu_max"] =
+      *std::max_element(cpu_ratio.begin(), cpu_ratio.end());
+  state.counters["behaviors_allocations_per_event"] =
+      static_cast<double>(allocations_with) / passes / events;
+  state.counters["no_behaviors_allocations_per_event"] =
+      static_cast<double>(allocations_without) / passes / events;
+  for (const cairn::v1::BehaviorReport& b : report.behaviors()) {
+    state.counters[absl::StrCat(b.name(), "_subjects")] = static_cast<double>(b.subjects());
+    state.counters[absl::StrCat(b.name(), "_report_bytes")] = static_cast<double>(b.bytes());
+  }
+}
+BENCHMARK(BM_BehaviorsVsNone)
     ->Arg(1'000'000)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond)

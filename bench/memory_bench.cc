@@ -12,6 +12,12 @@
 //       attributes creates a subject and nothing else), then each enrolled
 //       in a one-hour delay. bytes_per_subject and bytes_per_enrollment, and
 //       what the enrollment bytes are made of.
+//   cairn_bench_memory --behaviors [--subjects=N] [--spacing_ms=MS] [--json]
+//       Bytes per subject per behaviour: the engine benchmarks' stream
+//       (N subjects, 2 M events or two per subject, one every MS
+//       milliseconds, 1 unless told) ingested with each behaviour of
+//       bench/bench_setup.h declared alone, against the same ingest without
+//       it (see RunBehaviors), and what Engine::BehaviorsReport says.
 //   cairn_bench_memory --events=FILE [--journey=FILE] [--json]
 //       The cart-abandonment journey over a JSON-lines event file (cairn
 //       gen), like `cairn sim` and the XState peer (bench/peers/xstate):
@@ -328,6 +334,129 @@ int RunSynthetic(int64_t n, bool json) {
   return 0;
 }
 
+// ---- Behaviours ----
+
+// The engine benchmarks' stream length (bench/engine_bench.cc).
+int64_t StreamEvents(int64_t subjects) { return std::max<int64_t>(2'000'000, 2 * subjects); }
+
+// One ingest of the stream, and the live heap it added (from just before
+// the first event to just after the last; the engine, its journeys and its
+// declarations are made before).
+struct BehaviorRun {
+  int64_t bytes = 0;
+  int64_t blocks = 0;
+  int64_t subjects_known = 0;
+  cairn::v1::BehaviorsReport report;
+};
+
+// `declared`: the one behaviour to declare, or null. `intern_for`: a name
+// whose events first make their subject known through UpsertProfile(id,
+// {}), as a behaviour listening to it does, or empty.
+BehaviorRun IngestRun(int64_t subjects, absl::Duration spacing,
+                      const cairn::v1::Behavior* declared, const std::string& intern_for) {
+  cairn::EngineOptions options;
+  options.start_time = kStart;
+  options.dedup_window = absl::ZeroDuration();  // As the engine benchmarks run.
+  auto fixture = std::make_unique<Fixture>(options);
+  if (declared != nullptr) {
+    cairn::v1::BehaviorSet set;
+    *set.add_behaviors() = *declared;
+    Check(fixture->engine.DeclareBehaviors(set));
+  }
+  cairn::bench::EventStream stream(static_cast<int>(subjects), StreamEvents(subjects),
+                                   /*amounts=*/true, spacing);
+  std::vector<cairn::Event> chunk;
+  BehaviorRun run;
+  while (stream.Next(&chunk)) {
+    // Only the engine's growth is counted, not the chunk's events.
+    Mark(&g_marks[0]);
+    for (const cairn::Event& e : chunk) {
+      if (!intern_for.empty() && e.name == intern_for) {
+        Check(fixture->engine.UpsertProfile(e.subject_id, {}, e.time));
+      }
+      Check(fixture->engine.Ingest(e));
+    }
+    Mark(&g_marks[1]);
+    run.bytes += g_marks[1].live_bytes - g_marks[0].live_bytes;
+    run.blocks += g_marks[1].live_blocks - g_marks[0].live_blocks;
+  }
+  run.subjects_known = fixture->engine.stats().subjects;
+  run.report = fixture->engine.BehaviorsReport();
+  return run;
+}
+
+// For each behaviour of BenchBehaviors(), declared alone: the live heap
+// after ingesting the stream, minus the live heap after the same ingest
+// without it, per subject holding state in it. A behaviour makes known the
+// subjects of the events it counts; so that this figure is the behaviour's
+// state alone, the run without it makes the same subjects known at the
+// same moments (UpsertProfile with no attributes just before each event the
+// behaviour listens to, which gives every subject the same index as with
+// the behaviour; the check below holds it to that). What those subjects
+// cost, in the engine and not in the behaviour, is reported apart: the
+// plain run against the interning one.
+int RunBehaviors(int64_t n, absl::Duration spacing, bool json) {
+  const cairn::v1::BehaviorSet set = cairn::bench::BenchBehaviors();
+  const BehaviorRun plain = IngestRun(n, spacing, nullptr, "");
+  std::string text;
+  std::string json_rows;
+  absl::StrAppendFormat(&text,
+                        "behaviours at %d subjects, %d events %s apart (live heap bytes by "
+                        "allocation accounting; three journeys deployed; each behaviour "
+                        "declared alone)\n",
+                        n, StreamEvents(n), absl::FormatDuration(spacing));
+  absl::StrAppendFormat(&text, "  %-14s %10s %10s %10s %12s %12s %14s\n", "behaviour",
+                        "subjects", "B/subject", "blocks/s.", "report B/s.", "new subjects",
+                        "B/new subject");
+  for (const cairn::v1::Behavior& b : set.behaviors()) {
+    const BehaviorRun with = IngestRun(n, spacing, &b, "");
+    const BehaviorRun same_subjects = IngestRun(n, spacing, nullptr, b.event().event());
+    if (with.subjects_known != same_subjects.subjects_known) {
+      std::fprintf(stderr, "%s: %lld subjects known with it, %lld without\n", b.name().c_str(),
+                   static_cast<long long>(with.subjects_known),
+                   static_cast<long long>(same_subjects.subjects_known));
+      std::abort();
+    }
+    const cairn::v1::BehaviorReport& r = with.report.behaviors(0);
+    const double holders = static_cast<double>(r.subjects());
+    if (holders == 0) std::abort();
+    const double per_subject = static_cast<double>(with.bytes - same_subjects.bytes) / holders;
+    const double blocks = static_cast<double>(with.blocks - same_subjects.blocks) / holders;
+    const double report_per_subject = static_cast<double>(r.bytes()) / holders;
+    const int64_t made_known = same_subjects.subjects_known - plain.subjects_known;
+    const double per_made_known =
+        made_known > 0 ? static_cast<double>(same_subjects.bytes - plain.bytes) / made_known : 0;
+    absl::StrAppendFormat(&text, "  %-14s %10d %10.1f %10.3f %12.1f %12d %14.1f\n", b.name(),
+                          r.subjects(), per_subject, blocks, report_per_subject, made_known,
+                          per_made_known);
+    absl::StrAppendFormat(&json_rows,
+                          "%s\"%s\": {\"function\": \"%s\", \"event\": \"%s\", "
+                          "\"window\": \"%s\", \"subjects\": %d, \"bytes_per_subject\": %.2f, "
+                          "\"blocks_per_subject\": %.4f, \"report_bytes\": %d, "
+                          "\"report_bytes_per_subject\": %.2f, \"subjects_made_known\": %d, "
+                          "\"bytes_per_subject_made_known\": %.1f}",
+                          json_rows.empty() ? "" : ", ", b.name(), r.function(), r.event(),
+                          r.window(), r.subjects(), per_subject, blocks, r.bytes(),
+                          report_per_subject, made_known, per_made_known);
+  }
+  absl::StrAppendFormat(&text,
+                        "  (B/subject: what the behaviour adds, per subject holding state in it; "
+                        "report: Engine::BehaviorsReport's bytes / subjects; new subjects: "
+                        "subjects only the behaviour made known, and what each costs the "
+                        "engine outside the behaviour)\n  subjects known without behaviours: %d; "
+                        "max rss %.1f MiB\n",
+                        plain.subjects_known, MaxRssBytes() / 1048576.0);
+  std::fputs(text.c_str(), stderr);
+  if (json) {
+    absl::PrintF(
+        "{\"subjects\": %d, \"events\": %d, \"spacing_ms\": %d, "
+        "\"subjects_known_without\": %d, \"behaviors\": {%s}, \"max_rss_bytes\": %d}\n",
+        n, StreamEvents(n), absl::ToInt64Milliseconds(spacing), plain.subjects_known, json_rows,
+        MaxRssBytes());
+  }
+  return 0;
+}
+
 // ---- File mode ----
 
 bool IsBlank(absl::string_view line) {
@@ -478,11 +607,20 @@ int main(int argc, char** argv) {
   std::string events_path;
   std::string journey_path = kCartPath;
   bool json = false;
+  bool behaviors = false;
+  int64_t spacing_ms = 1;
   for (int i = 1; i < argc; ++i) {
     const absl::string_view arg = argv[i];
     absl::string_view value = arg;
     if (arg == "--json") {
       json = true;
+    } else if (arg == "--behaviors") {
+      behaviors = true;
+    } else if (absl::ConsumePrefix(&value, "--spacing_ms=")) {
+      if (!absl::SimpleAtoi(value, &spacing_ms) || spacing_ms <= 0) {
+        std::fprintf(stderr, "bad --spacing_ms\n");
+        return 2;
+      }
     } else if (absl::ConsumePrefix(&value, "--subjects=")) {
       if (!absl::SimpleAtoi(value, &subjects) || subjects <= 0) {
         std::fprintf(stderr, "bad --subjects\n");
@@ -495,11 +633,13 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: %s [--subjects=N] [--json]\n"
+                   "       %s --behaviors [--subjects=N] [--spacing_ms=MS] [--json]\n"
                    "       %s --events=FILE.jsonl [--journey=FILE] [--json]\n",
-                   argv[0], argv[0]);
+                   argv[0], argv[0], argv[0]);
       return 2;
     }
   }
+  if (behaviors) return RunBehaviors(subjects, absl::Milliseconds(spacing_ms), json);
   return events_path.empty() ? RunSynthetic(subjects, json)
                              : RunFile(events_path, journey_path, json);
 }

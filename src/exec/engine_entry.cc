@@ -75,12 +75,17 @@ std::optional<std::string> Engine::Impl::InstanceKey(const JourneyGraph& g,
   return RenderValue(*v);
 }
 
-internal::SequenceProgress& Engine::Impl::Progress(uint32_t subject, uint32_t version, int32_t node) {
-  std::vector<internal::SequenceProgress>& all = subjects_[subject].sequences;
-  for (internal::SequenceProgress& p : all) {
-    if (p.version == version && p.node == node) return p;
+internal::SequenceProgress* Engine::Impl::FindProgress(uint32_t subject, uint32_t version,
+                                                      int32_t node) {
+  for (internal::SequenceProgress& p : subjects_[subject].sequences) {
+    if (p.version == version && p.node == node) return &p;
   }
-  internal::SequenceProgress& p = all.emplace_back();
+  return nullptr;
+}
+
+internal::SequenceProgress& Engine::Impl::Progress(uint32_t subject, uint32_t version, int32_t node) {
+  if (internal::SequenceProgress* p = FindProgress(subject, version, node)) return *p;
+  internal::SequenceProgress& p = subjects_[subject].sequences.emplace_back();
   p.version = version;
   p.node = node;
   p.starts.assign(versions_[version].graph->nodes[node].matchers.size(),
@@ -97,13 +102,17 @@ void Engine::Impl::AdvanceSequence(uint32_t version, int32_t node, absl::string_
   StepBindings bindings(profile, &event, nullptr, StepNow(),
                         *subject ? **subject : internal::BehaviorStore::kNoSubject);
   // The absent event cancels a completed match that waits for its silence.
+  // Only an existing record can hold one: looking it up must not add one,
+  // or every payment of a known subject with no match (most of them) would
+  // allocate a record and its step list only for ExpireProgress to free
+  // them at once.
   if (trigger.absent && *subject && Matches(*trigger.absent, v, event_id, bindings)) {
-    internal::SequenceProgress& p = Progress(**subject, version, node);
-    if (p.pending != internal::kNoSlot) {
-      pending_[p.pending].live = false;
-      ++pending_[p.pending].generation;
-      free_pending_.push_back(p.pending);
-      p.pending = internal::kNoSlot;
+    internal::SequenceProgress* p = FindProgress(**subject, version, node);
+    if (p != nullptr && p->pending != internal::kNoSlot) {
+      pending_[p->pending].live = false;
+      ++pending_[p->pending].generation;
+      free_pending_.push_back(p->pending);
+      p->pending = internal::kNoSlot;
       ++versions_[version].counters.nodes[node].sequence_cancelled;
     }
   }

@@ -408,6 +408,8 @@ class Engine::Impl : private internal::EngineState {
   // state by the number of steps and gives every later step the best chance
   // to fit in the window.
   internal::SequenceProgress& Progress(uint32_t subject, uint32_t version, int32_t node);
+  // The same record if the subject has one, else nullptr (adds nothing).
+  internal::SequenceProgress* FindProgress(uint32_t subject, uint32_t version, int32_t node);
 
   void AdvanceSequence(uint32_t version, int32_t node, absl::string_view type,
                        std::optional<uint32_t>* subject, int32_t event_id,
