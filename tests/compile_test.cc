@@ -135,7 +135,7 @@ std::vector<Case> Catalogue() {
          nodes { id: "signed_up" trigger { event { matcher { event: "signup" } } next: "blank" } }
          nodes { id: "blank" })pb"),
        Problem("blank", "kind",
-               "node has no kind: set one of trigger, filter, delay, split, action, wait, goal, update, exit")},
+               "node has no kind: set one of trigger, filter, delay, split, action, wait, goal, update, exit, switch")},
       {"dangling edge",
        WithSend(R"pb(nodes { id: "send" action { channel: "push" template_id: "t" next: "dnoe" on_failure: "done" } })pb"),
        Problem("send", "action.next", "edge leads to unknown node \"dnoe\"")},
@@ -185,6 +185,84 @@ std::vector<Case> Catalogue() {
          variants { name: "a" weight: 1 control: true next: "done" }
          variants { name: "b" weight: 1 control: true next: "done" } } })pb"),
        Problem("send", "split.variants[1].control", "more than one variant is marked control")},
+      {"switch without branches",
+       WithSend(R"pb(nodes { id: "send" switch { default { next: "done" } } })pb"),
+       Problem("send", "switch.branches",
+               "switch has no branches; add at least one, each a name, a predicate and where it "
+               "leads")},
+      {"switch without a default",
+       WithSend(R"pb(nodes { id: "send" switch { branches { name: "gold"
+         predicate { compare { path: "profile.tier" op: EQ value { string_value: "gold" } } }
+         next: "done" } } })pb"),
+       Problem("send", "switch.default",
+               "switch has no default: set default { next: \"...\" } for subjects no branch "
+               "matches (default {} lets them leave the journey)")},
+      {"switch with a repeated branch name",
+       WithSend(R"pb(nodes { id: "send" switch {
+         branches { name: "gold" predicate { compare { path: "profile.tier" op: EXISTS } } next: "done" }
+         branches { name: "gold" predicate { compare { path: "profile.vip" op: EXISTS } } next: "done" }
+         default { next: "done" } } })pb"),
+       Problem("send", "switch.branches[1].name", "branch name \"gold\" is used twice")},
+      {"switch branch without a name",
+       WithSend(R"pb(nodes { id: "send" switch {
+         branches { predicate { compare { path: "profile.tier" op: EXISTS } } next: "done" }
+         default { next: "done" } } })pb"),
+       Problem("send", "switch.branches[0].name", "branch name is empty")},
+      {"switch branch named default",
+       WithSend(R"pb(nodes { id: "send" switch {
+         branches { name: "default" predicate { compare { path: "profile.tier" op: EXISTS } } next: "done" }
+         default { next: "done" } } })pb"),
+       Problem("send", "switch.branches[0].name",
+               "branch name \"default\" is reserved for the default edge")},
+      {"switch branch without a predicate",
+       WithSend(R"pb(nodes { id: "send" switch {
+         branches { name: "gold" next: "done" } default { next: "done" } } })pb"),
+       Problem("send", "switch.branches[0].predicate", "switch branch has no predicate")},
+      {"switch branch leading to an unknown node",
+       WithSend(R"pb(nodes { id: "send" switch {
+         branches { name: "gold" predicate { compare { path: "profile.tier" op: EXISTS } } next: "gold_offer" }
+         default { next: "done" } } })pb"),
+       Problem("send", "switch.branches[0].next", "edge leads to unknown node \"gold_offer\"")},
+      {"switch default leading to an unknown node",
+       WithSend(R"pb(nodes { id: "send" switch {
+         branches { name: "gold" predicate { compare { path: "profile.tier" op: EXISTS } } next: "done" }
+         default { next: "basic_offer" } } })pb"),
+       Problem("send", "switch.default.next", "edge leads to unknown node \"basic_offer\"")},
+      {"switch branch comparing incompatible types",
+       With(R"pb(settings { state: ACTIVE attributes { path: "profile.tier" type: VALUE_TYPE_STRING } })pb",
+            R"pb(nodes { id: "signed_up" trigger { event { matcher { event: "signup" } } next: "route" } }
+                 nodes { id: "route" switch {
+                   branches { name: "gold" predicate { compare { path: "profile.tier" op: GT value { int_value: 3 } } }
+                     next: "done" }
+                   default { next: "done" } } }
+                 nodes { id: "done" exit {} })pb"),
+       Problem("route", "switch.branches[0].predicate.compare.value",
+               "operator GT compares profile.tier (string) with int 3: incompatible types")},
+      {"switch branch with an empty predicate",
+       WithSend(R"pb(nodes { id: "send" switch {
+         branches { name: "gold" predicate { } next: "done" } default { next: "done" } } })pb"),
+       Problem("send", "switch.branches[0].predicate", "predicate is empty: set compare, all, any or not")},
+      {"switch with too many branches",
+       [] {
+         std::string branches;
+         for (int i = 0; i <= 64; ++i) {
+           absl::StrAppend(&branches, "branches { name: \"b", i,
+                           "\" predicate { compare { path: \"profile.tier\" op: EXISTS } } "
+                           "next: \"done\" }\n");
+         }
+         return WithSend(
+             absl::StrCat("nodes { id: \"send\" switch { ", branches, "default { next: \"done\" } } }"));
+       }(),
+       Problem("send", "switch.branches", "a switch may have at most 64 branches, has 65")},
+      {"switch whose every edge leaves the journey",
+       WithNodes(R"pb(
+         nodes { id: "signed_up" trigger { event { matcher { event: "signup" } } next: "send" } }
+         nodes { id: "send" switch {
+           branches { name: "gold" predicate { compare { path: "profile.tier" op: EXISTS } } }
+           default { } } })pb"),
+       Problem("send", "switch",
+               "every branch of the switch and its default leave the journey: every enrollment "
+               "would exit here; use an exit node instead")},
       {"action without channel",
        WithSend(R"pb(nodes { id: "send" action { template_id: "t" next: "done" } })pb"),
        Problem("send", "action.channel",

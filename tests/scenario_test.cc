@@ -453,5 +453,104 @@ TEST_CASE("Exit-on: paying ends the cart reminder wherever the user is") {
   CHECK(Reason(NodeOf(r, "wait_4h").exits(), "exit_on:payment") == 1);
 }
 
+// Scenario 7: a VIP upgrade (Braze Audience Paths, Customer.io multi-split).
+// A player who reaches gold gets a welcome push, then one of three offers:
+// APAC gold players an in-game mail voucher, big spenders elsewhere a bundle
+// by email, everyone else the standard push. A player who pays within three
+// days converts.
+constexpr char kVipUpgrade[] = R"pb(
+  id: "vip_upgrade" version: 1
+  settings {
+    state: ACTIVE
+    attributes { path: "profile.region" type: VALUE_TYPE_STRING }
+    attributes { path: "profile.spend_30d" type: VALUE_TYPE_DOUBLE }
+  }
+  nodes { id: "became_gold" trigger { event {
+    matcher { event: "vip_level_changed"
+      where { compare { path: "event.to" op: EQ value { string_value: "gold" } } } } }
+    next: "welcome" } }
+  nodes { id: "welcome" action { channel: "push" template_id: "welcome_to_gold"
+    next: "pick_offer" } }
+  nodes { id: "pick_offer" switch {
+    branches { name: "apac"
+      predicate { compare { path: "profile.region" op: IN
+        value { string_list_value { values: "cn" values: "jp" values: "kr" } } } }
+      next: "mail_voucher" }
+    branches { name: "whale"
+      predicate { compare { path: "profile.spend_30d" op: GE value { double_value: 500 } } }
+      next: "email_bundle" }
+    default { next: "push_standard" } } }
+  nodes { id: "mail_voucher" action { channel: "mail" template_id: "gold_voucher"
+    params { key: "region" value: "{{profile.region}}" } next: "paid_3d" } }
+  nodes { id: "email_bundle" action { channel: "email" template_id: "gold_bundle"
+    next: "paid_3d" } }
+  nodes { id: "push_standard" action { channel: "push" template_id: "gold_standard"
+    next: "paid_3d" } }
+  nodes { id: "paid_3d" goal { conversion { event: "purchase" } window { seconds: 259200 }
+    on_converted: "bought" on_expired: "" } }
+  nodes { id: "bought" exit { reason: "paid" } }
+)pb";
+
+TEST_CASE("VIP upgrade: gold players get one of three offers by region and spend") {
+  Harness h;
+  REQUIRE_THAT(h.DeployText(kVipUpgrade), IsOk());
+  // A Japanese whale: APAC comes first, so the voucher, not the bundle.
+  REQUIRE_THAT(h.Profile("kenji", {{"region", Value::String("jp")},
+                                   {"spend_30d", Value::Double(900)}}),
+               IsOk());
+  REQUIRE_THAT(h.Profile("lena", {{"region", Value::String("de")},
+                                  {"spend_30d", Value::Double(650.5)}}),
+               IsOk());
+  REQUIRE_THAT(h.Profile("omar", {{"region", Value::String("eg")},
+                                  {"spend_30d", Value::Double(20)}}),
+               IsOk());
+  for (const char* player : {"kenji", "lena", "omar"}) {
+    REQUIRE_THAT(h.Event(player, "vip_level_changed", {{"to", Value::String("gold")}}), IsOk());
+  }
+  // Reaching silver is not this journey's business.
+  REQUIRE_THAT(h.Event("pia", "vip_level_changed", {{"to", Value::String("silver")}}), IsOk());
+
+  // Everyone gold gets the welcome push, then exactly one offer.
+  for (const char* player : {"kenji", "lena", "omar"}) {
+    INFO(player);
+    CHECK(h.Sent(player).size() == 2);
+    REQUIRE_FALSE(h.Sent(player, "push").empty());
+    CHECK(h.Sent(player, "push")[0].template_id == "welcome_to_gold");
+  }
+  REQUIRE(h.Sent("kenji", "mail").size() == 1);
+  CHECK(h.Sent("kenji", "mail")[0].template_id == "gold_voucher");
+  CHECK(h.Sent("kenji", "mail")[0].params ==
+        std::vector<std::pair<std::string, std::string>>{{"region", "jp"}});
+  REQUIRE(h.Sent("lena", "email").size() == 1);
+  CHECK(h.Sent("lena", "email")[0].template_id == "gold_bundle");
+  REQUIRE(h.Sent("omar", "push").size() == 2);
+  CHECK(h.Sent("omar", "push")[1].template_id == "gold_standard");
+  CHECK(h.Sent("pia").empty());
+
+  REQUIRE_THAT(h.Advance(absl::Hours(30)), IsOk());
+  REQUIRE_THAT(h.Event("lena", "purchase"), IsOk());
+  REQUIRE_THAT(h.Advance(absl::Hours(48)), IsOk());
+  CHECK(h.Path("lena") == std::vector<std::string>{"became_gold", "welcome", "pick_offer",
+                                                   "email_bundle", "paid_3d", "bought"});
+  CHECK(h.Exits("lena") == std::vector<std::string>{"paid"});
+  CHECK(h.Exits("omar") == std::vector<std::string>{"completed"});
+
+  const v1::JourneyReport r = ReportOf(h, "vip_upgrade");
+  CheckBalanced(r);
+  const v1::NodeReport& pick = NodeOf(r, "pick_offer");
+  CHECK(pick.kind() == "switch");
+  CHECK(pick.entered() == 3);
+  REQUIRE(pick.left_size() == 3);
+  CHECK(pick.left(0).label() == "apac");
+  CHECK(pick.left(0).count() == 1);
+  CHECK(pick.left(1).label() == "whale");
+  CHECK(pick.left(1).count() == 1);
+  CHECK(pick.left(2).label() == "default");
+  CHECK(pick.left(2).target() == "push_standard");
+  CHECK(pick.left(2).count() == 1);
+  CHECK(GoalOf(r, "paid_3d").overall().converted() == 1);
+  CHECK(GoalOf(r, "paid_3d").overall().expired() == 2);
+}
+
 }  // namespace
 }  // namespace cairn

@@ -38,6 +38,8 @@ enum class NodeKind {
   kGoal,
   kUpdate,
   kExit,
+  // Last, so that the kinds before it keep their numbers.
+  kSwitch,
 };
 
 // The deepest a predicate may nest: a comparison is one level, and each
@@ -51,7 +53,7 @@ enum class NodeKind {
 inline constexpr int kMaxPredicateDepth = 24;
 
 // The number of NodeKind values, for tables indexed by kind.
-inline constexpr int kNodeKindCount = 9;
+inline constexpr int kNodeKindCount = 10;
 
 // The lower-case name of a kind, as in the proto: "trigger", "filter", ...
 absl::string_view NodeKindName(NodeKind kind);

@@ -332,6 +332,8 @@ absl::string_view NodeKindName(NodeKind kind) {
       return "update";
     case NodeKind::kExit:
       return "exit";
+    case NodeKind::kSwitch:
+      return "switch";
   }
   return "?";
 }

@@ -131,6 +131,8 @@ class JourneyCompiler {
   void CompileDelay(int index, const v1::Delay& d, const FieldScope& scope);
   // A split: its variants' names, weights, control flag and edges.
   void CompileSplit(int index, const v1::Split& s, const FieldScope& scope);
+  // A switch: its branches' names, predicates and edges, and its default.
+  void CompileSwitch(int index, const v1::Switch& s, const FieldScope& scope);
   // An action: channel, template, parameters, delivery wait and edges.
   void CompileAction(int index, const v1::Action& a, const FieldScope& scope);
   // Splits a template parameter into literal text and {{path}}

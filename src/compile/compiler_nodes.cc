@@ -167,9 +167,13 @@ void JourneyCompiler::CompileNode(int index) {
     case v1::Node::kExit:
       g.kind = NodeKind::kExit;
       break;
+    case v1::Node::kSwitch:
+      g.kind = NodeKind::kSwitch;
+      CompileSwitch(index, n.switch_(), node.Child("switch"));
+      break;
     case v1::Node::KIND_NOT_SET:
       node.AddAt("kind", "node has no kind: set one of trigger, filter, delay, split, "
-               "action, wait, goal, update, exit");
+               "action, wait, goal, update, exit, switch");
       break;
   }
 }
@@ -346,6 +350,54 @@ void JourneyCompiler::CompileSplit(int index, const v1::Split& s,
     }
     AddEdge(index, absl::StrCat(vs.field(), ".next"), v.name(), v.next());
   }
+}
+
+void JourneyCompiler::CompileSwitch(int index, const v1::Switch& s,
+                                    const FieldScope& scope) {
+  GraphNode& g = graph_->nodes[index];
+  if (s.branches_size() == 0) {
+    scope.AddAt("branches",
+                "switch has no branches; add at least one, each a name, a predicate and "
+                "where it leads");
+  } else if (s.branches_size() > kMaxSwitchBranches) {
+    scope.AddAt("branches", absl::StrCat("a switch may have at most ", kMaxSwitchBranches,
+                                         " branches, has ", s.branches_size()));
+  }
+  absl::flat_hash_set<std::string> names;
+  bool any_edge = false;
+  g.branch_predicates.resize(s.branches_size());
+  for (int i = 0; i < s.branches_size(); ++i) {
+    const v1::SwitchBranch& b = s.branches(i);
+    const FieldScope bs = scope.Element("branches", i);
+    // Reports count per branch name, so each must name one branch only.
+    if (std::string e = CheckId(b.name(), "branch name"); !e.empty()) {
+      bs.AddAt("name", e);
+    } else if (b.name() == kSwitchDefaultLabel) {
+      bs.AddAt("name", absl::StrCat("branch name \"", kSwitchDefaultLabel,
+                                    "\" is reserved for the default edge"));
+    } else if (!names.insert(b.name()).second) {
+      bs.AddAt("name", absl::StrCat("branch name \"", b.name(), "\" is used twice"));
+    }
+    if (!b.has_predicate()) {
+      bs.AddAt("predicate", "switch branch has no predicate");
+    } else {
+      g.branch_predicates[i] =
+          CompiledPredicate::Compile(b.predicate(), Scope(true), bs.Child("predicate"));
+    }
+    any_edge = any_edge || !b.next().empty();
+    AddEdge(index, absl::StrCat(bs.field(), ".next"), b.name(), b.next());
+  }
+  // Without a default, a subject no branch matches would have nowhere to
+  // go; leaving the journey must be asked for (`default {}`), never implied.
+  if (!s.has_default_()) {
+    scope.AddAt("default",
+                "switch has no default: set default { next: \"...\" } for subjects no branch "
+                "matches (default {} lets them leave the journey)");
+  } else if (!any_edge && s.default_().next().empty() && s.branches_size() > 0) {
+    scope.Add("every branch of the switch and its default leave the journey: every "
+              "enrollment would exit here; use an exit node instead");
+  }
+  AddEdge(index, "switch.default.next", kSwitchDefaultLabel, s.default_().next());
 }
 
 void JourneyCompiler::CompileAction(int index, const v1::Action& a,

@@ -32,6 +32,15 @@ inline constexpr int32_t kExitEdge = -1;
 // flight); real A/B/n tests have a handful.
 inline constexpr int kMaxSplitVariants = 1024;
 
+// The most branches a switch may have. Every arrival tries the branches in
+// order, so the bound keeps a step's cost small; real multi-way branches
+// (Braze Audience Paths, Customer.io multi-splits) have a handful.
+inline constexpr int kMaxSwitchBranches = 64;
+
+// The label of a switch's default edge in reports and pictures; no branch
+// may take the name.
+inline constexpr char kSwitchDefaultLabel[] = "default";
+
 // One outgoing edge of a node.
 struct Edge {
   // The proto field that holds it, relative to the node: "trigger.next",
@@ -86,6 +95,9 @@ struct GraphNode {
   std::optional<CompiledMatcher> absent;
   // filter: the condition; event trigger: the profile filter.
   CompiledPredicate predicate;
+  // switch: one condition per branch, in order; edge i is branch i's, and
+  // the last edge is the default.
+  std::vector<CompiledPredicate> branch_predicates;
   // Fixed delay, wait timeout, goal window, sequence `within`, await
   // timeout, relative delay offset (may be negative).
   absl::Duration duration = absl::ZeroDuration();

@@ -507,10 +507,11 @@ class Engine::Impl : private internal::EngineState {
     return versions_[e.version].graph->nodes[e.node];
   }
 
-  // Trigger, filter and exit (exec/node_flow.cc): they only choose an edge,
-  // or end the enrollment.
+  // Trigger, filter, switch and exit (exec/node_flow.cc): they only choose
+  // an edge, or end the enrollment.
   bool ArriveTrigger(uint32_t slot, const internal::Bindings& bindings);
   bool ArriveFilter(uint32_t slot, const internal::Bindings& bindings);
+  bool ArriveSwitch(uint32_t slot, const internal::Bindings& bindings);
   bool ArriveExit(uint32_t slot, const internal::Bindings& bindings);
 
   // Split (exec/node_split.cc): the subject's variant, by stable hash.

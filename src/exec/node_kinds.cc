@@ -22,6 +22,7 @@ const Engine::Impl::NodeHooks& Engine::Impl::HooksOf(NodeKind kind) {
                                    nullptr};
   static constexpr NodeHooks kUpdate{&Impl::ArriveUpdate, nullptr, nullptr, nullptr};
   static constexpr NodeHooks kExit{&Impl::ArriveExit, nullptr, nullptr, nullptr};
+  static constexpr NodeHooks kSwitch{&Impl::ArriveSwitch, nullptr, nullptr, nullptr};
   switch (kind) {
     case NodeKind::kTrigger: return kTrigger;
     case NodeKind::kFilter: return kFilter;
@@ -32,6 +33,7 @@ const Engine::Impl::NodeHooks& Engine::Impl::HooksOf(NodeKind kind) {
     case NodeKind::kGoal: return kGoal;
     case NodeKind::kUpdate: return kUpdate;
     case NodeKind::kExit: return kExit;
+    case NodeKind::kSwitch: return kSwitch;
   }
   return kExit;  // Unreachable: the compiler accepts only the kinds above.
 }

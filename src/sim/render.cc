@@ -34,6 +34,10 @@ std::string Reasons(const google::protobuf::RepeatedPtrField<v1::ReasonCount>& c
   return absl::StrJoin(parts, ", ");
 }
 
+// The text and the pictures show every branch of a switch with its count,
+// including branches that leave the journey.
+bool IsSwitch(const v1::NodeReport& n) { return n.kind() == "switch"; }
+
 const v1::Node* FindNode(const v1::Journey& journey, const std::string& id) {
   for (const v1::Node& n : journey.nodes()) {
     if (n.id() == id) return &n;
@@ -184,7 +188,13 @@ void AppendFunnel(const v1::VersionReport& v, std::string* out) {
   for (const v1::NodeReport& n : v.nodes()) {
     std::vector<std::string> parts;
     for (const v1::EdgeCount& e : n.left()) {
-      if (e.target().empty()) continue;  // Shown as the exit "completed".
+      if (e.target().empty()) {
+        // Elsewhere such an edge shows as the exit "completed"; a switch's
+        // count per branch is what it is for, so each branch is shown.
+        if (!IsSwitch(n)) continue;
+        parts.push_back(absl::StrCat(e.label(), " (leaves) ", WithCommas(e.count())));
+        continue;
+      }
       parts.push_back(absl::StrCat(e.label(), " ", WithCommas(e.count())));
     }
     for (const v1::ReasonCount& c : n.exits()) {
@@ -323,6 +333,7 @@ const char* FillColor(const std::string& kind) {
   if (kind == "trigger") return "#d9f2d9";
   if (kind == "action") return "#d6e6fa";
   if (kind == "split") return "#fde7c8";
+  if (kind == "switch") return "#fbe0ef";
   if (kind == "goal") return "#eadcf5";
   if (kind == "exit") return "#f6d5d5";
   if (kind == "update") return "#fff6c7";
@@ -380,6 +391,15 @@ std::string RenderDot(const v1::Journey& journey, const v1::JourneyReport& repor
       for (const auto& c : a.failed()) failed += c.count();
       lines.push_back(absl::StrCat(a.channel(), ": sent ", WithCommas(a.sent()), ", failed ",
                                    WithCommas(failed)));
+    }
+    if (IsSwitch(n)) {
+      // Edges that leave the journey are not drawn: their branches are
+      // counted on the node.
+      for (const v1::EdgeCount& e : n.left()) {
+        if (e.target().empty()) {
+          lines.push_back(absl::StrCat(e.label(), " (leaves): ", WithCommas(e.count())));
+        }
+      }
     }
     for (const v1::ReasonCount& c : n.exits()) {
       lines.push_back(absl::StrCat("exit ", c.reason(), ": ", WithCommas(c.count())));

@@ -160,6 +160,16 @@ void PrintSummary(const cairn::CompiledJourney& j) {
     fmt::print("  split     {}: {}\n", n.id(), absl::StrJoin(arms, " / "));
   }
   for (const cairn::v1::Node& n : def.nodes()) {
+    if (n.kind_case() != cairn::v1::Node::kSwitch) continue;
+    std::vector<std::string> branches;
+    auto target = [](const std::string& next) { return next.empty() ? "(exit)" : next; };
+    for (const auto& b : n.switch_().branches()) {
+      branches.push_back(absl::StrCat(b.name(), " -> ", target(b.next())));
+    }
+    branches.push_back(absl::StrCat("default -> ", target(n.switch_().default_().next())));
+    fmt::print("  switch    {}: {}\n", n.id(), absl::StrJoin(branches, " / "));
+  }
+  for (const cairn::v1::Node& n : def.nodes()) {
     if (n.kind_case() != cairn::v1::Node::kGoal) continue;
     fmt::print("  goal      {}: {} within {}\n", n.id(),
                DescribeMatcher(n.goal().conversion()), Dur(n.goal().window()));
