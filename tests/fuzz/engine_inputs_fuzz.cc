@@ -1,7 +1,8 @@
 // Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
 //
 // Fuzz target: bytes -> a sequence of engine inputs (events, enrollments,
-// profile updates, delivery reports, time moves, journey state changes),
+// profile updates, delivery reports, time moves, journey state changes,
+// behaviour seeds and declarations),
 // with hostile strings, extreme times and bursts of oversized per-subject
 // state, against a fixed set of journeys. After every input the counters
 // must balance, every status must be a documented one and a rejected input

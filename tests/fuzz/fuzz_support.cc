@@ -473,15 +473,18 @@ std::unique_ptr<Engine> MakeEngine(RecordingSinks* sinks) {
   return MakeEngine(sinks, FuzzEngineOptions());
 }
 
-std::unique_ptr<Engine> MakeEngine(RecordingSinks* sinks, const EngineOptions& options) {
+std::unique_ptr<Engine> MakeEngine(RecordingSinks* sinks, const EngineOptions& options,
+                                   bool declare_behaviors) {
   auto engine = std::make_unique<Engine>(options);
   for (const char* channel : {"push", "sms", "email"}) {
     Check(engine->RegisterChannel(channel, sinks).ok(), "register channel");
   }
   engine->SetProfileSink(sinks);
   engine->SetObserver(sinks);
-  absl::Status declared = engine->DeclareBehaviors(BehaviorSetNumber(0));
-  Check(declared.ok(), declared.ToString());
+  if (declare_behaviors) {
+    absl::Status declared = engine->DeclareBehaviors(BehaviorSetNumber(0));
+    Check(declared.ok(), declared.ToString());
+  }
   // Compiled once: each execution builds two engines, and compiling the
   // journeys for each was most of the cost of an empty one.
   static const std::vector<std::shared_ptr<const CompiledJourney>>* const journeys = [] {
@@ -590,7 +593,8 @@ void CheckInvariants(const Engine& engine, const InputCounts& counts) {
 
 FuzzRun::FuzzRun() : FuzzRun(FuzzEngineOptions()) {}
 
-FuzzRun::FuzzRun(const EngineOptions& options) : engine_(MakeEngine(&sinks_, options)) {}
+FuzzRun::FuzzRun(const EngineOptions& options, bool for_restore)
+    : engine_(MakeEngine(&sinks_, options, !for_restore)) {}
 
 namespace {
 
@@ -863,7 +867,7 @@ absl::Status CheckSnapshotContinuation(const std::vector<Input>& inputs,
   }
   for (const Cut& cut : cuts) {
     const std::string where = absl::StrCat("restored from a snapshot before input ", cut.next);
-    FuzzRun restored(options);
+    FuzzRun restored(options, /*for_restore=*/true);
     ReadFromString buffer(cut.snapshot);
     std::istream in(&buffer);
     absl::Status status = restored.engine().Restore(in);

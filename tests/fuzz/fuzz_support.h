@@ -144,8 +144,11 @@ EngineOptions SmallLimitsEngineOptions();
 // not) declared, the fixed journeys deployed and `sinks` on every channel,
 // with FuzzEngineOptions or `options`. Aborts if the set-up fails
 // (a bug, not an input).
+// An engine about to restore a snapshot may skip the declarations
+// (`declare_behaviors` false): Restore replaces them with the snapshot's.
 std::unique_ptr<Engine> MakeEngine(RecordingSinks* sinks);
-std::unique_ptr<Engine> MakeEngine(RecordingSinks* sinks, const EngineOptions& options);
+std::unique_ptr<Engine> MakeEngine(RecordingSinks* sinks, const EngineOptions& options,
+                                   bool declare_behaviors = true);
 
 // What must hold after any input: per journey version entered = exited + in
 // flight and in flight = the sum of node occupancy; per action sent =
@@ -171,7 +174,9 @@ void CheckInvariants(const Engine& engine, const InputCounts& counts);
 class FuzzRun {
  public:
   FuzzRun();  // With FuzzEngineOptions.
-  explicit FuzzRun(const EngineOptions& options);
+  // `for_restore`: the engine will restore a snapshot first (MakeEngine's
+  // declare_behaviors false).
+  explicit FuzzRun(const EngineOptions& options, bool for_restore = false);
   FuzzRun(const FuzzRun&) = delete;
   FuzzRun& operator=(const FuzzRun&) = delete;
 
