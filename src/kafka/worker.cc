@@ -633,7 +633,8 @@ void Worker::Impl::ApplyJourneyChange(int32_t partition, int64_t offset,
     for (const v1::Behavior& b : declaration->behaviors.behaviors()) {
       result.behaviors.push_back(b.name());
     }
-    what = absl::StrCat("declaration of ", result.behaviors.size(), " behaviours");
+    what = absl::StrCat("declaration of ", result.behaviors.size(),
+                        result.behaviors.size() == 1 ? " behaviour" : " behaviours");
   }
   if (s.ok()) {
     ++stats_.records_applied;

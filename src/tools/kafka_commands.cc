@@ -323,7 +323,8 @@ int Declare(const std::vector<std::string>& args) {
     return 1;
   }
   const std::string what =
-      absl::StrCat("wrote the declaration of ", behaviors->behaviors_size(), " behaviours");
+      absl::StrCat("wrote the declaration of ", behaviors->behaviors_size(),
+                   behaviors->behaviors_size() == 1 ? " behaviour" : " behaviours");
   return WriteOnce("declare", options,
                    BehaviorDeclaration{*std::move(behaviors), at.value_or(absl::Now())}, what,
                    kPartitionsDecide);

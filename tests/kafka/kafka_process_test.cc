@@ -351,6 +351,53 @@ TEST_CASE("cairn deploy and cairn state write into every partition") {
   CHECK(ReadTopic(cluster.bootstraps(), "in", 3).size() == 6);
 }
 
+TEST_CASE("cairn declare writes behaviours into every partition and refuses a bad set") {
+  MockCluster cluster;
+  cluster.CreateTopic("in", 3);
+  const std::string dir = FreshDir("declare");
+  const std::string behaviors =
+      std::string(CAIRN_SOURCE_DIR) + "/examples/share_referral/behaviors.textproto";
+  {
+    Process p({"declare", "--brokers", cluster.bootstraps(), "--topic", "in", "--behaviors",
+               behaviors, "--at", "2026-01-05T10:00:00Z"},
+              dir + "/declare.log");
+    const int status = p.Wait();
+    INFO(p.Log());
+    CHECK(ExitCode(status) == 0);
+    CHECK_THAT(p.Log(), Catch::Contains("cairn declare: wrote the declaration of 1 behaviour "
+                                        "at 2026-01-05T10:00:00+00:00 into 3 partitions\n"
+                                        "cairn declare: not applied yet"));
+  }
+  const std::vector<ReadRecord> records = ReadTopic(cluster.bootstraps(), "in", 3);
+  REQUIRE(records.size() == 3);
+  for (const ReadRecord& r : records) {
+    absl::StatusOr<EngineInput> input = DecodeRecord(r.key, r.format, r.payload);
+    REQUIRE_THAT(StatusOf(input), IsOk());
+    REQUIRE(std::holds_alternative<BehaviorDeclaration>(*input));
+    const BehaviorDeclaration& d = std::get<BehaviorDeclaration>(*input);
+    REQUIRE(d.behaviors.behaviors_size() == 1);
+    CHECK(d.behaviors.behaviors(0).name() == "shares");
+  }
+
+  // A set with problems is refused before anything is written, naming them.
+  std::ofstream(dir + "/bad.textproto")
+      << "behaviors { name: \"a\" event { event: \"x\" } function: COUNT }\n"
+         "behaviors { name: \"a\" event { event: \"y\" } function: COUNT }\n";
+  {
+    Process p({"declare", "--brokers", cluster.bootstraps(), "--topic", "in", "--behaviors",
+               dir + "/bad.textproto"},
+              dir + "/bad.log");
+    CHECK(ExitCode(p.Wait()) == 1);
+    CHECK_THAT(p.Log(), Catch::Contains("behaviour \"a\" is declared twice"));
+  }
+  {
+    Process p({"declare", "--brokers", cluster.bootstraps(), "--topic", "in"}, dir + "/usage.log");
+    CHECK(ExitCode(p.Wait()) == 2);
+    CHECK_THAT(p.Log(), Catch::Contains("--behaviors is required"));
+  }
+  CHECK(ReadTopic(cluster.bootstraps(), "in", 3).size() == 3);
+}
+
 TEST_CASE("BroadcastWriter: a tick into every partition and its errors") {
   MockCluster cluster;
   cluster.CreateTopic("ticks", 4);
