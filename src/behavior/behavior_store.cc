@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <memory>
+#include <new>
 #include <utility>
 
 #include "absl/numeric/bits.h"
@@ -507,7 +509,11 @@ class Column final : public BehaviorColumn {
   void Remove(uint32_t subject) override {
     Cell* cell = Mutable(subject);
     if (cell == nullptr) return;
-    *cell = Cell();  // Frees what it held outside itself.
+    // Destroyed (freeing what it held outside itself) and made anew, not
+    // assigned a fresh Cell: GCC's optimiser warns, wrongly, that moving an
+    // empty InlinedVector reads its uninitialised heap pointer.
+    std::destroy_at(cell);
+    ::new (static_cast<void*>(cell)) Cell();
     free_.push_back(index_[subject]);
     index_[subject] = kNone;
   }
