@@ -101,12 +101,6 @@ MemberProfile ProfileOf(uint64_t seed, int64_t index) {
   return MemberProfile{zone, rng.Chance(0.2)};
 }
 
-absl::Status CheckOptions(const GeneratorOptions& options) {
-  if (options.subjects <= 0) return absl::InvalidArgumentError("subjects must be positive");
-  if (options.days <= 0) return absl::InvalidArgumentError("days must be positive");
-  return absl::OkStatus();
-}
-
 const char* SubjectPrefix(Scenario scenario) {
   switch (scenario) {
     case Scenario::kGame:
@@ -313,6 +307,12 @@ class Subject {
 };
 
 }  // namespace
+
+absl::Status CheckOptions(const GeneratorOptions& options) {
+  if (options.subjects <= 0) return absl::InvalidArgumentError("subjects must be positive");
+  if (options.days <= 0) return absl::InvalidArgumentError("days must be positive");
+  return absl::OkStatus();
+}
 
 absl::StatusOr<Scenario> ParseScenario(absl::string_view name) {
   if (name == "ecommerce") return Scenario::kEcommerce;

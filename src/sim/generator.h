@@ -54,6 +54,11 @@ struct GeneratorOptions {
 // loyalty member's zone is missing from the zone database.
 absl::StatusOr<int64_t> GenerateEvents(const GeneratorOptions& options, std::ostream& out);
 
+// InvalidArgument naming the option when `options` cannot make a log (no
+// subjects, no days): what GenerateEvents and GenerateProfiles check first,
+// for a caller to check before it opens any output.
+absl::Status CheckOptions(const GeneratorOptions& options);
+
 // Writes one profile line (json/event_lines.h) per subject of the log
 // GenerateEvents writes with the same options, in subject order, and returns
 // the number written. Only loyalty members have profiles: their

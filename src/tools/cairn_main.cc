@@ -476,8 +476,12 @@ int Gen(const std::vector<std::string>& args) {
     }
     options.start = absl::FromCivil(day, absl::UTCTimeZone());
   }
-  // Profiles first: a scenario without them is a usage error, found before
-  // any event is written.
+  // Bad options and a scenario without profiles are usage errors, found
+  // before any output is opened (an empty profiles file left behind would
+  // look like a result).
+  if (absl::Status valid = cairn::sim::CheckOptions(options); !valid.ok()) {
+    return Usage("gen", std::string(valid.message()));
+  }
   if (auto path = flags.Get("profiles"); path) {
     if (options.scenario != cairn::sim::Scenario::kLoyalty) {
       return Usage("gen", "--profiles: only the loyalty scenario has profiles");
