@@ -567,6 +567,11 @@ class Column final : public BehaviorColumn {
   std::vector<uint32_t> free_;  // Cells of removed subjects, empty, for reuse.
 };
 
+// Whether `v` is a value SUM, MIN and MAX take: a finite number.
+bool IsFiniteNumber(const Value* v) {
+  return v != nullptr && v->is_number() && std::isfinite(v->AsDouble());
+}
+
 // A property value's identity for DISTINCT_COUNT: equal values (an int and
 // a double of the same value included) hash alike. False for values it
 // does not count (lists, NaN).
@@ -693,6 +698,32 @@ int32_t BehaviorStore::LocalDay(const BehaviorSpec& spec, const Attributes* prof
   return static_cast<int32_t>(absl::ToCivilDay(t, zone) - kEpoch);
 }
 
+void BehaviorStore::DescribeSample(const BehaviorSpec& spec,
+                                   absl::FunctionRef<const Value*()> property,
+                                   const Attributes* profile, const BehaviorReadContext& context,
+                                   BehaviorColumn::Sample* sample) {
+  switch (spec.function) {
+    case v1::Behavior::SUM:
+    case v1::Behavior::MIN:
+    case v1::Behavior::MAX:
+      if (const Value* v = property(); IsFiniteNumber(v)) {
+        sample->has_number = true;
+        sample->number = v->AsDouble();
+      }
+      break;
+    case v1::Behavior::DISTINCT_COUNT:
+      if (const Value* v = property()) sample->has_hash = HashValue(*v, &sample->hash);
+      break;
+    case v1::Behavior::ACTIVE_DAYS:
+    case v1::Behavior::CURRENT_STREAK:
+    case v1::Behavior::LONGEST_STREAK:
+      sample->day = LocalDay(spec, profile, sample->time, context);
+      break;
+    default:
+      break;
+  }
+}
+
 int BehaviorStore::Add(absl::FunctionRef<uint32_t()> subject, absl::string_view subject_type,
                        const Event& event, const Attributes& profile,
                        const BehaviorReadContext& context) {
@@ -717,29 +748,9 @@ int BehaviorStore::Add(absl::FunctionRef<uint32_t()> subject, absl::string_view 
     BehaviorColumn::Sample sample;
     sample.time = event.time;
     sample.now = std::max(context.now, event.time);
-    switch (spec.function) {
-      case v1::Behavior::SUM:
-      case v1::Behavior::MIN:
-      case v1::Behavior::MAX:
-        if (const Value* v = FindAttribute(event.properties, spec.def.property());
-            v != nullptr && v->is_number() && std::isfinite(v->AsDouble())) {
-          sample.has_number = true;
-          sample.number = v->AsDouble();
-        }
-        break;
-      case v1::Behavior::DISTINCT_COUNT:
-        if (const Value* v = FindAttribute(event.properties, spec.def.property())) {
-          sample.has_hash = HashValue(*v, &sample.hash);
-        }
-        break;
-      case v1::Behavior::ACTIVE_DAYS:
-      case v1::Behavior::CURRENT_STREAK:
-      case v1::Behavior::LONGEST_STREAK:
-        sample.day = LocalDay(spec, &profile, event.time, context);
-        break;
-      default:
-        break;
-    }
+    DescribeSample(
+        spec, [&] { return FindAttribute(event.properties, spec.def.property()); }, &profile,
+        context, &sample);
     columns_[i]->Add(subject(), sample);
     ++counted;
   }
@@ -759,9 +770,6 @@ absl::Status BehaviorStore::CheckSeed(int index, const BehaviorSeed& seed) const
   }
   const bool numbers = spec.function == v1::Behavior::SUM || spec.function == v1::Behavior::MIN ||
                        spec.function == v1::Behavior::MAX;
-  const auto finite_number = [](const Value& v) {
-    return v.is_number() && std::isfinite(v.AsDouble());
-  };
   if (!seed.value.is_null()) {
     if (!seed.history.empty()) return bad("value", "and history are both given: give one");
     if (spec.windowed || (spec.function != v1::Behavior::COUNT && !numbers)) {
@@ -771,7 +779,7 @@ absl::Status BehaviorStore::CheckSeed(int index, const BehaviorSeed& seed) const
         (seed.value.type() != Value::Type::kInt || seed.value.int_value() < 0)) {
       return bad("value", "must be an int >= 0 (a count)");
     }
-    if (numbers && !finite_number(seed.value)) return bad("value", "must be a finite number");
+    if (numbers && !IsFiniteNumber(&seed.value)) return bad("value", "must be a finite number");
     return absl::OkStatus();
   }
   if (seed.history.size() > static_cast<size_t>(kMaxBehaviorSeedEntries)) {
@@ -786,10 +794,10 @@ absl::Status BehaviorStore::CheckSeed(int index, const BehaviorSeed& seed) const
     }
     if (entry.time > seed.time) return bad(absl::StrCat(field, ".time"), "is after the seed's time");
     if (entry.count < 1) return bad(absl::StrCat(field, ".count"), "must be at least 1");
-    uint64_t hash = 0;
-    if (numbers && !finite_number(entry.value)) {
+    if (numbers && !IsFiniteNumber(&entry.value)) {
       return bad(absl::StrCat(field, ".value"), "must be a finite number");
     }
+    uint64_t hash = 0;
     if (spec.function == v1::Behavior::DISTINCT_COUNT &&
         (entry.value.type() == Value::Type::kTimestamp || !HashValue(entry.value, &hash))) {
       return bad(absl::StrCat(field, ".value"), "must be a string, number or bool");
@@ -832,24 +840,7 @@ void BehaviorStore::Seed(int index, uint32_t subject, const BehaviorSeed& seed,
   for (const BehaviorSeedEntry* entry : entries) {
     sample.time = entry->time;
     sample.weight = entry->count;
-    switch (spec.function) {
-      case v1::Behavior::SUM:
-      case v1::Behavior::MIN:
-      case v1::Behavior::MAX:
-        sample.has_number = true;
-        sample.number = entry->value.AsDouble();
-        break;
-      case v1::Behavior::DISTINCT_COUNT:
-        sample.has_hash = HashValue(entry->value, &sample.hash);
-        break;
-      case v1::Behavior::ACTIVE_DAYS:
-      case v1::Behavior::CURRENT_STREAK:
-      case v1::Behavior::LONGEST_STREAK:
-        sample.day = LocalDay(spec, &profile, entry->time, context);
-        break;
-      default:
-        break;
-    }
+    DescribeSample(spec, [entry] { return &entry->value; }, &profile, context, &sample);
     column.Add(subject, sample);
   }
 }

@@ -162,6 +162,13 @@ class BehaviorStore {
   // The local day of `t` in the subject's zone for behaviour `spec`.
   static int32_t LocalDay(const BehaviorSpec& spec, const Attributes* profile, absl::Time t,
                           const BehaviorReadContext& context);
+  // Fills in what `spec`'s function reads about a sample at sample->time:
+  // the number (SUM, MIN, MAX) or hash (DISTINCT_COUNT) of the value
+  // `property` gives, when it fits, or the local day (days functions). For
+  // an event and a seed's entry alike.
+  static void DescribeSample(const BehaviorSpec& spec, absl::FunctionRef<const Value*()> property,
+                             const Attributes* profile, const BehaviorReadContext& context,
+                             BehaviorColumn::Sample* sample);
   void Index();
 
   std::vector<BehaviorSpec> specs_;
