@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
 #include "cairn/status_macros.h"
 #include "cairn/options.h"
@@ -19,6 +20,34 @@ constexpr size_t kQuotedBytes = 64;
 std::string Quoted(absl::string_view s) {
   if (s.size() <= kQuotedBytes) return absl::StrCat("\"", Escaped(s), "\"");
   return absl::StrCat("\"", Escaped(s.substr(0, kQuotedBytes)), "\"...");
+}
+
+// The strings of one value (a string, a string list's items) for UTF-8, and
+// a timestamp for a time a snapshot can hold; `field` names it in errors,
+// made only when there is one.
+absl::Status CheckValue(const Value& value, absl::string_view input,
+                        absl::FunctionRef<std::string()> field) {
+  switch (value.type()) {
+    case Value::Type::kString:
+      if (!IsValidUtf8(value.string_value())) {
+        return CheckUtf8(value.string_value(), input, field());
+      }
+      break;
+    case Value::Type::kStringList:
+      for (const std::string& item : value.string_list_value()) {
+        if (!IsValidUtf8(item)) return CheckUtf8(item, input, absl::StrCat("an item of ", field()));
+      }
+      break;
+    case Value::Type::kTimestamp:
+      if (!IsTimestampTime(value.timestamp_value())) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(input, ": ", field(), " is a time outside 0001-01-01..9999-12-31"));
+      }
+      break;
+    default:
+      break;
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -38,30 +67,8 @@ absl::Status CheckAttributes(const Attributes& attributes, absl::string_view inp
     if (!IsValidUtf8(name)) {
       return CheckUtf8(name, input, absl::StrCat(kind, " name"));
     }
-    switch (value.type()) {
-      case Value::Type::kString:
-        if (!IsValidUtf8(value.string_value())) {
-          return CheckUtf8(value.string_value(), input,
-                           absl::StrCat(kind, " ", Quoted(name)));
-        }
-        break;
-      case Value::Type::kStringList:
-        for (const std::string& item : value.string_list_value()) {
-          if (!IsValidUtf8(item)) {
-            return CheckUtf8(item, input, absl::StrCat("an item of ", kind, " ", Quoted(name)));
-          }
-        }
-        break;
-      case Value::Type::kTimestamp:
-        if (!IsTimestampTime(value.timestamp_value())) {
-          return absl::InvalidArgumentError(
-              absl::StrCat(input, ": ", kind, " ", Quoted(name),
-                           " is a time outside 0001-01-01..9999-12-31"));
-        }
-        break;
-      default:
-        break;
-    }
+    CAIRN_RETURN_IF_ERROR(
+        CheckValue(value, input, [&] { return absl::StrCat(kind, " ", Quoted(name)); }));
   }
   return absl::OkStatus();
 }
@@ -172,19 +179,12 @@ absl::Status CheckBehaviorSeed(const BehaviorSeed& seed, int64_t max_bytes) {
   CAIRN_RETURN_IF_ERROR(CheckUtf8(seed.behavior, input, "behavior"));
   int64_t bytes = static_cast<int64_t>(seed.subject_id.size() + seed.subject_type.size() +
                                        seed.behavior.size());
-  const auto check_value = [&](const Value& value, const std::string& field) -> absl::Status {
-    bytes += TextBytes("", value);
-    if (value.type() == Value::Type::kString) return CheckUtf8(value.string_value(), input, field);
-    if (value.type() == Value::Type::kStringList) {
-      for (const std::string& item : value.string_list_value()) {
-        CAIRN_RETURN_IF_ERROR(CheckUtf8(item, input, field));
-      }
-    }
-    return absl::OkStatus();
-  };
-  CAIRN_RETURN_IF_ERROR(check_value(seed.value, "value"));
+  bytes += TextBytes("", seed.value);
+  CAIRN_RETURN_IF_ERROR(CheckValue(seed.value, input, [] { return std::string("value"); }));
   for (size_t i = 0; i < seed.history.size(); ++i) {
-    CAIRN_RETURN_IF_ERROR(check_value(seed.history[i].value, absl::StrCat("history[", i, "].value")));
+    bytes += TextBytes("", seed.history[i].value);
+    CAIRN_RETURN_IF_ERROR(CheckValue(seed.history[i].value, input,
+                                     [i] { return absl::StrCat("history[", i, "].value"); }));
   }
   return CheckInputBytes(bytes, max_bytes, input);
 }
