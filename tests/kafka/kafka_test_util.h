@@ -318,15 +318,20 @@ struct PlainRun {
   std::map<std::string, v1::JourneyReport> reports;
   std::vector<std::string> ids;  // sorted
   int64_t rejected = 0;
+  // The engine after the run, for what else a test reads from it
+  // (behaviour values); its sink is kept alive with it.
+  std::unique_ptr<IdSink> sink;
+  std::unique_ptr<Engine> engine;
 };
 
 inline PlainRun RunPlainEngine(const std::vector<v1::Journey>& journeys,
                                const EngineOptions& options,
                                const std::vector<EngineInput>& inputs) {
-  Engine engine(options);
-  IdSink sink;
-  SetUpEngine(engine, journeys, &sink);
   PlainRun run;
+  run.sink = std::make_unique<IdSink>();
+  run.engine = std::make_unique<Engine>(options);
+  Engine& engine = *run.engine;
+  SetUpEngine(engine, journeys, run.sink.get());
   for (const EngineInput& input : inputs) {
     if (!engine.Apply(input).ok()) ++run.rejected;
   }
@@ -335,9 +340,28 @@ inline PlainRun RunPlainEngine(const std::vector<v1::Journey>& journeys,
     REQUIRE_THAT(StatusOf(report), IsOk());
     run.reports[id] = *report;
   }
-  run.ids = std::move(sink.ids);
+  run.ids = run.sink->ids;
   std::sort(run.ids.begin(), run.ids.end());
   return run;
+}
+
+// The engine of `partition`'s newest checkpoint, restored with the journeys
+// the checkpoint holds and sending to `sink`; the checkpoint must be at
+// `end_offset`.
+inline std::unique_ptr<Engine> RestoreNewestCheckpoint(CheckpointStore& store, int32_t partition,
+                                                       int64_t end_offset,
+                                                       const EngineOptions& options,
+                                                       IdSink* sink) {
+  absl::StatusOr<Checkpoint> checkpoint = store.LoadNewest(partition, nullptr);
+  REQUIRE_THAT(StatusOf(checkpoint), IsOk());
+  CHECK(checkpoint->offset == end_offset);
+  absl::StatusOr<PartitionSnapshot> contents = DecodePartitionSnapshot(checkpoint->snapshot);
+  REQUIRE_THAT(StatusOf(contents), IsOk());
+  auto engine = std::make_unique<Engine>(options);
+  SetUpEngine(*engine, contents->journeys, sink);
+  std::istringstream in(contents->engine_snapshot);
+  REQUIRE_THAT(engine->Restore(in), IsOk());
+  return engine;
 }
 
 // The merged reports of the newest checkpoint of every partition (each
@@ -348,21 +372,13 @@ inline std::map<std::string, v1::JourneyReport> ReportsFromCheckpoints(
     const EngineOptions& options) {
   std::map<std::string, std::vector<v1::JourneyReport>> per_journey;
   for (int32_t p = 0; p < static_cast<int32_t>(end_offsets.size()); ++p) {
-    std::vector<std::string> warnings;
-    absl::StatusOr<Checkpoint> checkpoint = store.LoadNewest(p, &warnings);
     INFO("partition " << p);
-    if (end_offsets[p] == 0 && absl::IsNotFound(checkpoint.status())) continue;
-    REQUIRE_THAT(StatusOf(checkpoint), IsOk());
-    CHECK(checkpoint->offset == end_offsets[p]);
-    absl::StatusOr<PartitionSnapshot> contents = DecodePartitionSnapshot(checkpoint->snapshot);
-    REQUIRE_THAT(StatusOf(contents), IsOk());
-    Engine engine(options);
+    if (end_offsets[p] == 0 && absl::IsNotFound(store.LoadNewest(p, nullptr).status())) continue;
     IdSink sink;
-    SetUpEngine(engine, contents->journeys, &sink);
-    std::istringstream in(contents->engine_snapshot);
-    REQUIRE_THAT(engine.Restore(in), IsOk());
-    for (const std::string& id : engine.journey_ids()) {
-      per_journey[id].push_back(*engine.Report(id));
+    std::unique_ptr<Engine> engine =
+        RestoreNewestCheckpoint(store, p, end_offsets[p], options, &sink);
+    for (const std::string& id : engine->journey_ids()) {
+      per_journey[id].push_back(*engine->Report(id));
     }
   }
   std::map<std::string, v1::JourneyReport> merged;

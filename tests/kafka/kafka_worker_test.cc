@@ -820,23 +820,18 @@ TEST_CASE("Worker: behaviour state survives a checkpoint into a new worker") {
   CHECK(b.started_from_beginning == 0);
 
   // One engine over the same inputs, uninterrupted.
-  Engine plain(setup.engine_options);
-  IdSink sink;
-  SetUpEngine(plain, setup.journeys, &sink);
-  for (const EngineInput& input : WithTick(stream)) (void)plain.Apply(input);
-  std::map<std::string, v1::JourneyReport> plain_reports;
-  for (const std::string& id : plain.journey_ids()) plain_reports[id] = *plain.Report(id);
-  std::sort(sink.ids.begin(), sink.ids.end());
-  REQUIRE(!sink.ids.empty());
+  const PlainRun run = RunPlainEngine(setup.journeys, setup.engine_options, WithTick(stream));
+  Engine& plain = *run.engine;
+  REQUIRE(!run.ids.empty());
   // The behaviour journeys entered members: the stream exercises them.
   for (const char* id : {"checkin_streak", "share_referral", "repeat_buyer"}) {
     INFO(id);
-    CHECK(plain_reports.at(id).versions(0).entered() > 0);
+    CHECK(run.reports.at(id).versions(0).entered() > 0);
   }
 
   CheckSameReports(ReportsFromCheckpoints(*setup.store, ends, setup.engine_options),
-                   plain_reports);
-  CHECK(OutputIds(setup) == sink.ids);  // exactly once across the hand-over
+                   run.reports);
+  CHECK(OutputIds(setup) == run.ids);  // exactly once across the hand-over
 
   // Each subject's partition, from where its records landed.
   std::map<int32_t, std::vector<std::string>> subjects_of;
@@ -853,16 +848,10 @@ TEST_CASE("Worker: behaviour state survives a checkpoint into a new worker") {
   int nonzero = 0;
   for (const auto& [p, subjects] : subjects_of) {
     INFO("partition " << p);
-    absl::StatusOr<Checkpoint> checkpoint = setup.store->LoadNewest(p, nullptr);
-    REQUIRE_THAT(StatusOf(checkpoint), IsOk());
-    CHECK(checkpoint->offset == ends[p]);
-    absl::StatusOr<PartitionSnapshot> contents = DecodePartitionSnapshot(checkpoint->snapshot);
-    REQUIRE_THAT(StatusOf(contents), IsOk());
-    Engine restored(setup.engine_options);
     IdSink unused;
-    SetUpEngine(restored, contents->journeys, &unused);
-    std::istringstream in(contents->engine_snapshot);
-    REQUIRE_THAT(restored.Restore(in), IsOk());
+    const std::unique_ptr<Engine> engine =
+        RestoreNewestCheckpoint(*setup.store, p, ends[p], setup.engine_options, &unused);
+    Engine& restored = *engine;
     const std::vector<std::string> got = BehaviorValues(restored, declared, subjects);
     const std::vector<std::string> want = BehaviorValues(plain, declared, subjects);
     REQUIRE(got.size() == want.size());
@@ -946,18 +935,12 @@ TEST_CASE("Worker: behaviour declarations and seeds travel through the log") {
   INFO(log_b.All());
   CHECK(b.restored_from_checkpoint == kPartitions);
 
-  Engine plain(setup.engine_options);
-  IdSink sink;
-  SetUpEngine(plain, setup.journeys, &sink);
-  int64_t plain_rejected = 0;
-  for (const EngineInput& input : inputs) plain_rejected += plain.Apply(input).ok() ? 0 : 1;
-  CHECK(plain_rejected >= 1);  // the refused declaration
-  std::map<std::string, v1::JourneyReport> plain_reports;
-  for (const std::string& id : plain.journey_ids()) plain_reports[id] = *plain.Report(id);
-  std::sort(sink.ids.begin(), sink.ids.end());
+  const PlainRun run = RunPlainEngine(setup.journeys, setup.engine_options, inputs);
+  Engine& plain = *run.engine;
+  CHECK(run.rejected >= 1);  // the refused declaration
   CheckSameReports(ReportsFromCheckpoints(*setup.store, ends, setup.engine_options),
-                   plain_reports);
-  CHECK(OutputIds(setup) == sink.ids);
+                   run.reports);
+  CHECK(OutputIds(setup) == run.ids);
 
   // The seeded members' values, from their partitions' final checkpoints.
   std::map<int32_t, std::vector<std::string>> seeded_in;
@@ -971,15 +954,10 @@ TEST_CASE("Worker: behaviour declarations and seeds travel through the log") {
   size_t checked = 0;
   for (const auto& [p, subjects] : seeded_in) {
     INFO("partition " << p);
-    absl::StatusOr<Checkpoint> checkpoint = setup.store->LoadNewest(p, nullptr);
-    REQUIRE_THAT(StatusOf(checkpoint), IsOk());
-    absl::StatusOr<PartitionSnapshot> contents = DecodePartitionSnapshot(checkpoint->snapshot);
-    REQUIRE_THAT(StatusOf(contents), IsOk());
-    Engine restored(setup.engine_options);
     IdSink unused;
-    SetUpEngine(restored, contents->journeys, &unused);
-    std::istringstream in(contents->engine_snapshot);
-    REQUIRE_THAT(restored.Restore(in), IsOk());
+    const std::unique_ptr<Engine> engine =
+        RestoreNewestCheckpoint(*setup.store, p, ends[p], setup.engine_options, &unused);
+    Engine& restored = *engine;
     CHECK(BehaviorValues(restored, more, subjects) == BehaviorValues(plain, more, subjects));
     for (const std::string& subject : subjects) {
       CHECK(restored.BehaviorValue("", subject, "shares_ever")->int_value() >= 100);
