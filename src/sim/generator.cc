@@ -322,7 +322,6 @@ absl::StatusOr<Scenario> ParseScenario(absl::string_view name) {
       absl::StrCat("unknown scenario \"", name, "\"; use ecommerce, game or loyalty"));
 }
 
-
 absl::StatusOr<int64_t> GenerateEvents(const GeneratorOptions& options, std::ostream& out) {
   if (absl::Status s = CheckOptions(options); !s.ok()) return s;
   std::vector<absl::TimeZone> zones;
