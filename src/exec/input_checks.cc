@@ -63,12 +63,15 @@ absl::Status CheckUtf8(absl::string_view value, absl::string_view input,
 
 absl::Status CheckAttributes(const Attributes& attributes, absl::string_view input,
                              absl::string_view kind) {
-  for (const auto& [name, value] : attributes) {
+  for (const auto& attribute : attributes) {
+    // (Named, not a structured binding: clang refuses a lambda that
+    // captures one.)
+    const std::string& name = attribute.first;
     if (!IsValidUtf8(name)) {
       return CheckUtf8(name, input, absl::StrCat(kind, " name"));
     }
-    CAIRN_RETURN_IF_ERROR(
-        CheckValue(value, input, [&] { return absl::StrCat(kind, " ", Quoted(name)); }));
+    CAIRN_RETURN_IF_ERROR(CheckValue(attribute.second, input,
+                                     [&] { return absl::StrCat(kind, " ", Quoted(name)); }));
   }
   return absl::OkStatus();
 }
