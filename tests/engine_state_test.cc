@@ -123,6 +123,41 @@ TEST_CASE("SubjectIndex keeps finding subjects while the records grow") {
   }
 }
 
+// FindOrAppend makes a record only for a subject it does not hold, and
+// what it indexed stays found as the table grows (rehashing from the kept
+// hashes, not the records).
+TEST_CASE("SubjectIndex FindOrAppend appends each subject once") {
+  std::vector<Record> records;
+  SubjectIndex<std::vector<Record>> index(&records);
+  int appended = 0;
+  const auto find_or_append = [&](uint32_t type, const std::string& id) {
+    return index.FindOrAppend(type, id, [&] {
+      ++appended;
+      records.push_back({type, id});
+      return static_cast<uint32_t>(records.size() - 1);
+    });
+  };
+  const int n = 5000;
+  for (int i = 0; i < n; ++i) {
+    REQUIRE(find_or_append(static_cast<uint32_t>(i % 2), absl::StrCat("u", i)) ==
+            static_cast<uint32_t>(i));
+  }
+  CHECK(appended == n);
+  for (int i = 0; i < n; ++i) {
+    REQUIRE(find_or_append(static_cast<uint32_t>(i % 2), absl::StrCat("u", i)) ==
+            static_cast<uint32_t>(i));
+  }
+  CHECK(appended == n);  // Every second call found its subject.
+  CHECK(find_or_append(1, "u0") == static_cast<uint32_t>(n));  // Another type: another subject.
+  CHECK(index.size() == static_cast<size_t>(n + 1));
+  // Insert and FindOrAppend share the index: a subject inserted one way is
+  // found the other.
+  records.push_back({0, "late"});
+  REQUIRE(index.Insert(static_cast<uint32_t>(records.size() - 1)));
+  CHECK(find_or_append(0, "late") == static_cast<uint32_t>(records.size() - 1));
+  CHECK(appended == n + 1);
+}
+
 // Counts live instances, to check that every element is destroyed once.
 struct Counted {
   static int live;

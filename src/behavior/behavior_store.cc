@@ -724,14 +724,12 @@ void BehaviorStore::DescribeSample(const BehaviorSpec& spec,
   }
 }
 
-int BehaviorStore::Add(absl::FunctionRef<uint32_t()> subject, absl::string_view subject_type,
-                       const Event& event, const Attributes& profile,
-                       const BehaviorReadContext& context) {
-  auto listeners = by_event_.find(event.name);
-  if (listeners == by_event_.end()) return 0;
+int BehaviorStore::Add(const Listeners& listeners, absl::FunctionRef<uint32_t()> subject,
+                       absl::string_view subject_type, const Event& event,
+                       const Attributes& profile, const BehaviorReadContext& context) {
   const absl::string_view type = SubjectTypeOrDefault(subject_type);
   int counted = 0;
-  for (int i : listeners->second) {
+  for (int i : listeners) {
     const BehaviorSpec& spec = specs_[i];
     if (spec.subject_type != type) continue;
     // A behaviour covers the time since it was declared: a late event from

@@ -125,19 +125,25 @@ class BehaviorStore {
   // The declaration index of `name`, or -1.
   int Find(absl::string_view name) const;
 
-  // Whether any behaviour counts events named `name`.
-  bool Listens(absl::string_view event_name) const {
-    return !by_event_.empty() && by_event_.contains(event_name);
+  // The behaviours counting events named `event_name`, in declaration
+  // order, or nullptr when none does: what Add takes. Valid until the next
+  // Declare or Reset.
+  using Listeners = absl::InlinedVector<int, 2>;
+  const Listeners* ListenersOf(absl::string_view event_name) const {
+    if (by_event_.empty()) return nullptr;
+    auto it = by_event_.find(event_name);
+    return it == by_event_.end() ? nullptr : &it->second;
   }
 
-  // Adds `event` to every behaviour that counts it: its name, the
-  // subject's type (`subject_type`, "user" when empty) and its condition
-  // (read against `profile`) match. `now` is engine time, at or after the
-  // event's. Returns how many behaviours counted it.
+  // Adds `event` to every behaviour of `listeners` (ListenersOf(event.name))
+  // that counts it: the subject's type (`subject_type`, "user" when empty)
+  // and its condition (read against `profile`) match. `now` is engine
+  // time, at or after the event's. Returns how many behaviours counted it.
   // `subject` gives the subject's index, interning it if need be; it is
   // called only when some behaviour counts the event.
-  int Add(absl::FunctionRef<uint32_t()> subject, absl::string_view subject_type,
-          const Event& event, const Attributes& profile, const BehaviorReadContext& context);
+  int Add(const Listeners& listeners, absl::FunctionRef<uint32_t()> subject,
+          absl::string_view subject_type, const Event& event, const Attributes& profile,
+          const BehaviorReadContext& context);
 
   // Checks a seed for behaviour `index` (cairn/input.h, BehaviorSeed):
   // InvalidArgument naming the subject, behaviour and field. The subject
@@ -176,7 +182,7 @@ class BehaviorStore {
   std::vector<std::unique_ptr<BehaviorColumn>> columns_;
   absl::flat_hash_map<std::string, int> by_name_;
   // Event name -> the behaviours counting it, in declaration order.
-  absl::flat_hash_map<std::string, absl::InlinedVector<int, 2>> by_event_;
+  absl::flat_hash_map<std::string, Listeners> by_event_;
 };
 
 }  // namespace cairn::internal

@@ -59,8 +59,9 @@ absl::Status Engine::Impl::Ingest(const Event& event) {
                               (!options_.opt_in_event.empty() &&
                                event.name == options_.opt_in_event));
   auto gid = event_index_.find(event.name);
-  const bool behaviors_listen = behaviors_.Listens(event.name);
-  if (gid == event_index_.end() && !consent_event && !behaviors_listen) {
+  const internal::BehaviorStore::Listeners* behavior_listeners =
+      behaviors_.ListenersOf(event.name);
+  if (gid == event_index_.end() && !consent_event && behavior_listeners == nullptr) {
     ApplyTime(event.time);
     ++stats_.events_ignored;
     return absl::OkStatus();
@@ -88,11 +89,12 @@ absl::Status Engine::Impl::Ingest(const Event& event) {
     if (!subject) subject = subjects_.Intern(type, event.subject_id);
     ApplyConsent(*subject, event, event.name == options_.opt_out_event);
   }
-  if (behaviors_listen) {
+  if (behavior_listeners != nullptr) {
     // Counted before anything reads them: a trigger on the 11th share sees
     // 11 shares.
     static const Attributes* const kNoProfile = new Attributes();
     behaviors_.Add(
+        *behavior_listeners,
         [&] {
           if (!subject) subject = subjects_.Intern(type, event.subject_id);
           return *subject;

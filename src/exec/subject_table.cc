@@ -14,13 +14,13 @@ namespace cairn::internal {
 
 uint32_t SubjectTable::Intern(absl::string_view type, absl::string_view id) {
   const uint32_t type_number = InternType(type);
-  if (std::optional<uint32_t> slot = index_.Find(type_number, id)) return *slot;
-  const uint32_t slot = static_cast<uint32_t>(records_.size());
-  SubjectState& s = records_.emplace_back();
-  s.type = type_number;
-  s.id = std::string(id);
-  index_.Insert(slot);
-  return slot;
+  return index_.FindOrAppend(type_number, id, [&] {
+    const uint32_t slot = static_cast<uint32_t>(records_.size());
+    SubjectState& s = records_.emplace_back();
+    s.type = type_number;
+    s.id = std::string(id);
+    return slot;
+  });
 }
 
 uint32_t SubjectTable::AppendRestored(absl::string_view type, SubjectState state) {
