@@ -160,6 +160,11 @@ class JourneyCompiler {
   // entry.* and behavior.* name the journey reads.
   void CollectReadKeys();
   // What a predicate may read here: entry.* where `allow_entry`.
+  // An attribute_change trigger's `from` or `to` (`present`: set): compiled
+  // as a trigger condition, with event.* paths refused.
+  CompiledPredicate CompileProfileCondition(const v1::AttributeChangeTrigger& t,
+                                            const v1::Predicate& p, bool present,
+                                            const FieldScope& scope);
   PredicateScope Scope(bool allow_entry) const;
   // Checks a behavior.* path outside predicates (templates, assignments,
   // delays); other paths pass. Returns the behaviour's type when known.

@@ -225,14 +225,47 @@ void JourneyCompiler::CompileTrigger(int index, const v1::Trigger& t,
       }
       break;
     }
+    case v1::Trigger::kAttributeChange: {
+      const FieldScope ac = scope.Child("attribute_change");
+      const v1::AttributeChangeTrigger& a = t.attribute_change();
+      if (a.attribute().empty()) {
+        ac.AddAt("attribute", "attribute_change names no attribute");
+      } else {
+        std::string error;
+        if (!ParsePath(absl::StrCat("profile.", a.attribute()), &error)) {
+          ac.AddAt("attribute", error);
+        }
+        g.attribute = a.attribute();
+      }
+      g.change_from = CompileProfileCondition(a, a.from(), a.has_from(), ac.Child("from"));
+      g.predicate = CompileProfileCondition(a, a.to(), a.has_to(), ac.Child("to"));
+      break;
+    }
     case v1::Trigger::KIND_NOT_SET:
-      scope.Add("trigger has no kind: set event, audience or sequence");
+      scope.Add("trigger has no kind: set event, audience, sequence or attribute_change");
       break;
   }
   if (t.next().empty()) {
     scope.AddAt("next", "trigger leads nowhere: set next");
   }
   AddEdge(index, "trigger.next", "next", t.next());
+}
+
+CompiledPredicate JourneyCompiler::CompileProfileCondition(const v1::AttributeChangeTrigger& t,
+                                                           const v1::Predicate& p, bool present,
+                                                           const FieldScope& scope) {
+  if (!present) return CompiledPredicate();
+  CompiledPredicate compiled = CompiledPredicate::Compile(p, Scope(false), scope);
+  // A profile update has no event: an event.* path would never be present,
+  // so the condition could never hold.
+  for (const Path& path : compiled.Paths()) {
+    if (path.root == PathRoot::kEvent) {
+      scope.Add(absl::StrCat("event.", path.key, ": a change of profile.", t.attribute(),
+                             " has no event; read profile.* or behavior.*"));
+      break;
+    }
+  }
+  return compiled;
 }
 
 void JourneyCompiler::CompileDelay(int index, const v1::Delay& d,

@@ -93,8 +93,13 @@ struct GraphNode {
   std::vector<CompiledMatcher> matchers;
   // Sequence trigger's "and then no ..." event, if any.
   std::optional<CompiledMatcher> absent;
-  // filter: the condition; event trigger: the profile filter.
+  // filter: the condition; event trigger: the profile filter;
+  // attribute_change trigger: `to`, the condition after the update.
   CompiledPredicate predicate;
+  // attribute_change trigger: the attribute, and `from`, the condition on
+  // the profile before the update.
+  std::string attribute;
+  CompiledPredicate change_from;
   // switch: one condition per branch, in order; edge i is branch i's, and
   // the last edge is the default.
   std::vector<CompiledPredicate> branch_predicates;

@@ -338,11 +338,16 @@ int32_t Engine::Impl::InternEvent(const std::string& name) {
 
 void Engine::Impl::RebuildTriggerIndex() {
   for (auto& listeners : trigger_listeners_) listeners.clear();
+  attribute_listeners_.clear();
   for (const JourneyEntry& j : journeys_) {
     const uint32_t version = j.versions.back();
     const JourneyVersion& v = versions_[version];
     for (int32_t t : v.graph->triggers) {
       const GraphNode& n = v.graph->nodes[t];
+      if (n.def->trigger().kind_case() == v1::Trigger::kAttributeChange) {
+        attribute_listeners_[n.attribute].push_back({version, t});
+        continue;
+      }
       // Event triggers listen for their event; sequences for every step
       // and the absent event, once per distinct name.
       std::vector<int32_t> events;

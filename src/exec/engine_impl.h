@@ -343,6 +343,12 @@ class Engine::Impl : private internal::EngineState {
 
   static absl::Status UnknownJourney(absl::string_view id);
 
+  // Enters `subject` (of type `type`) into every journey with an
+  // attribute_change trigger on an attribute of `update` whose value it
+  // changed, given the profile `before` the update was applied.
+  void EnterOnAttributeChanges(uint32_t subject, absl::string_view type,
+                               const Attributes& before, const Attributes& update);
+
   // OK when applying `attrs` to the profile of (type, id) keeps it within
   // max_profile_attributes and max_profile_bytes; else ResourceExhausted.
   // Nothing changes either way. (Linear in the profile, which the limits
@@ -643,6 +649,9 @@ class Engine::Impl : private internal::EngineState {
 
   absl::flat_hash_map<std::string, int32_t> event_index_;
   std::vector<std::vector<TriggerListener>> trigger_listeners_;  // By event id.
+  // attribute_change triggers of the live versions, by attribute name, in
+  // journey order.
+  absl::flat_hash_map<std::string, std::vector<TriggerListener>> attribute_listeners_;
 
   // Subjects' zones by name (bounded; see TimeZoneCache).
   internal::TimeZoneCache zone_cache_;

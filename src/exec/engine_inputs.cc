@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -186,10 +187,52 @@ absl::Status Engine::Impl::UpsertProfile(absl::string_view subject_id, const Att
   ApplyTime(time);
   ++stats_.profile_updates_applied;
   const uint32_t subject = subjects_.Intern(type, subject_id);
-  for (const auto& [name, value] : attrs) {
-    SetSorted(&subjects_[subject].profile, name, value);
+  Attributes& profile = subjects_[subject].profile;
+  // The profile as it was, copied only when the update changes an
+  // attribute that some attribute_change trigger watches.
+  std::optional<Attributes> before;
+  if (!attribute_listeners_.empty()) {
+    for (const auto& [name, value] : attrs) {
+      if (attribute_listeners_.contains(name) &&
+          !internal::SameAttributeValue(FindSorted(profile, name), value)) {
+        before = profile;
+        break;
+      }
+    }
   }
+  for (const auto& [name, value] : attrs) SetSorted(&profile, name, value);
+  if (before) EnterOnAttributeChanges(subject, type, *before, attrs);
   return absl::OkStatus();
+}
+
+void Engine::Impl::EnterOnAttributeChanges(uint32_t subject, absl::string_view type,
+                                           const Attributes& before, const Attributes& update) {
+  // The watched attributes the update names, each once (an attribute
+  // named twice changed once, to its last value), in name order.
+  absl::InlinedVector<absl::string_view, 4> names;
+  for (const auto& [name, value] : update) {
+    if (attribute_listeners_.contains(name)) names.push_back(name);
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  for (absl::string_view name : names) {
+    auto listeners = attribute_listeners_.find(name);
+    const Value* from = FindSorted(before, name);
+    const Value* to = FindSorted(subjects_[subject].profile, name);
+    if (internal::SameAttributeValue(from, to != nullptr ? *to : Value())) continue;
+    Attributes context;  // Sorted by name: "from" < "to".
+    if (from != nullptr) context.emplace_back("from", *from);
+    if (to != nullptr) context.emplace_back("to", *to);
+    for (const TriggerListener& l : listeners->second) {
+      const JourneyVersion& v = versions_[l.version];
+      if (v.subject_type != type) continue;
+      const GraphNode& trigger = v.graph->nodes[l.node];
+      const StepBindings was(&before, nullptr, nullptr, StepNow(), subject);
+      const StepBindings is(&subjects_[subject].profile, nullptr, nullptr, StepNow(), subject);
+      if (!trigger.change_from.Evaluate(was) || !trigger.predicate.Evaluate(is)) continue;
+      TryEnter(l.version, l.node, subject, nullptr, context);
+    }
+  }
 }
 
 absl::Status Engine::Impl::ReportDelivery(absl::string_view message_id, DeliveryOutcome outcome,

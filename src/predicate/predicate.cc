@@ -3,6 +3,7 @@
 #include "predicate/predicate.h"
 
 #include <algorithm>
+#include <cmath>
 #include <utility>
 #include <vector>
 
@@ -553,5 +554,17 @@ std::optional<Value::Type> TypeFromDeclaration(v1::ValueType t) {
   }
 }
 
+
+bool SameAttributeValue(const Value* before, const Value& after) {
+  if (before == nullptr || before->is_null()) return after.is_null();
+  if (before->is_number() && after.is_number()) {
+    // NaN is unequal to itself, but writing NaN over NaN changes nothing.
+    if (std::isnan(before->AsDouble()) || std::isnan(after.AsDouble())) {
+      return std::isnan(before->AsDouble()) && std::isnan(after.AsDouble());
+    }
+    return CompareValues(v1::EQ, *before, after);
+  }
+  return *before == after;
+}
 
 }  // namespace cairn::internal

@@ -161,6 +161,12 @@ int PredicateDepthUpTo(const v1::Predicate& proto, int limit);
 // when the types do not fit the operator.
 bool CompareValues(v1::Operator op, const Value& left, const Value& right);
 
+// Whether an attribute holding `before` (nullptr: absent) and `after` (null:
+// absent) holds the same value: numbers are equal by value across int and
+// double, everything else by type and value. What an attribute_change
+// trigger calls no change.
+bool SameAttributeValue(const Value* before, const Value& after);
+
 }  // namespace cairn::internal
 
 #endif  // CAIRN_PREDICATE_PREDICATE_H_

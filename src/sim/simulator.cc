@@ -334,10 +334,13 @@ absl::StatusOr<SimResult> Simulate(const v1::Journey& journey, std::istream& eve
   const absl::Time start = *have ? event.time : absl::UnixEpoch();
 
   Replay replay(start, options, &result);
-  CAIRN_RETURN_IF_ERROR(replay.Deploy(journey));
+  // The profiles are what subjects were before the log begins, so they are
+  // loaded before the journey is deployed: setting them is not a change an
+  // attribute_change trigger would see.
   if (profiles != nullptr) {
     CAIRN_RETURN_IF_ERROR(replay.LoadProfiles(*profiles, profiles_name, start));
   }
+  CAIRN_RETURN_IF_ERROR(replay.Deploy(journey));
   while (*have) {
     if (options.until && event.time > *options.until) break;
     CAIRN_RETURN_IF_ERROR(replay.Play(std::move(event)));  // Next assigns it anew.

@@ -125,6 +125,11 @@ std::string DescribeTrigger(const cairn::v1::Trigger& t) {
       }
       return out;
     }
+    case cairn::v1::Trigger::kAttributeChange: {
+      const cairn::v1::AttributeChangeTrigger& a = t.attribute_change();
+      return absl::StrCat("on change of profile.", a.attribute(), a.has_from() ? ", from condition" : "",
+                          a.has_to() ? ", to condition" : "");
+    }
     case cairn::v1::Trigger::KIND_NOT_SET:
       break;
   }
