@@ -2314,7 +2314,38 @@ std::vector<LineCase> ProfileLineCatalogue() {
        "attribute \"a\": lists may only hold strings"},
       {"a number for the subject type", "{\"subject\":\"u1\",\"subject_type\":2}",
        "\"subject_type\" must be a string"},
+      {"a time", "{\"subject\":\"u1\",\"time\":\"2026-01-05T10:00:00Z\",\"attributes\":{}}",
+       "a profile line has no \"time\": profiles are the state before the log begins; put a "
+       "timed profile update in the event log instead"},
   };
+}
+
+// Lines of an event log with "attributes": timed profile updates.
+std::vector<LineCase> TimedProfileLineCatalogue() {
+  return {
+      {"no time", "{\"subject\":\"u1\",\"attributes\":{}}", "missing \"time\""},
+      {"a bad time", "{\"subject\":\"u1\",\"time\":\"yesterday\",\"attributes\":{}}",
+       "\"time\""},
+      {"a name too", Line(",\"attributes\":{}"), "unknown field \"name\""},
+      {"no subject", "{\"time\":\"2026-01-05T10:00:00Z\",\"attributes\":{}}",
+       "missing \"subject\""},
+      {"a list for attributes",
+       "{\"subject\":\"u1\",\"time\":\"2026-01-05T10:00:00Z\",\"attributes\":[]}",
+       "\"attributes\" must be an object"},
+  };
+}
+
+TEST_CASE("Event log lines: each bad timed profile line gives its error") {
+  const std::vector<LineCase> cases = TimedProfileLineCatalogue();
+  CheckUniqueNames(cases);
+  json::LogLine line;
+  for (const LineCase& c : cases) {
+    INFO("case: " << c.name << "\nline: " << c.line);
+    const absl::Status s = json::ParseLogLine(c.line, &line);
+    REQUIRE_FALSE(s.ok());
+    CHECK(s.code() == absl::StatusCode::kInvalidArgument);
+    CHECK_THAT(std::string(s.message()), Catch::Contains(c.message));
+  }
 }
 
 TEST_CASE("Profile lines: each bad line gives its error") {

@@ -309,7 +309,8 @@ TEST_CASE("LoadJourneys: the examples directory holds every example") {
   for (const v1::Journey& j : *journeys) ids.push_back(j.id());
   CHECK(ids == std::vector<std::string>{"cart_abandonment", "checkin_streak",
                                         "game_day1_retention", "repeat_buyer",
-                                        "repurchase_coupon", "share_referral", "test_drive"});
+                                        "repurchase_coupon", "share_referral", "test_drive",
+                                        "vip_upgrade"});
 }
 
 TEST_CASE("LoadJourneys: errors name the files") {

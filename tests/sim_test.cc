@@ -747,6 +747,45 @@ TEST_CASE("Example checkin_streak: 7 local days in a row rewards and a broken st
   CHECK(Sent(*r, "winback_sms") == 3);            // Every streak ends by the run's end.
 }
 
+TEST_CASE("Example vip_upgrade: a change to gold enters and the switch picks the offer") {
+  absl::StatusOr<SimResult> r = SimulateExample("vip_upgrade");
+  REQUIRE_THAT(StatusOf(r), IsOk());
+  CHECK(r->errors.empty());
+  CHECK(r->profile_updates == 8);
+  const v1::VersionReport& v = *r->report.versions().rbegin();
+  // m_amy, m_ben, m_cai (silver first, gold later) and m_eli once: m_dee was
+  // gold already, and m_eli's second upgrade is within the 30-day cooldown.
+  CHECK(v.entered() == 4);
+  REQUIRE(v.entries_refused_size() == 1);
+  CHECK(v.entries_refused(0).reason() == "reentry_cooldown");
+  CHECK(Sent(*r, "welcome") == 4);
+  CHECK(Sent(*r, "apac_bundle") == 1);       // m_amy, APAC.
+  CHECK(Sent(*r, "concierge_invite") == 1);  // m_ben, spend raised in the same update.
+  CHECK(Sent(*r, "gold_coupon") == 2);       // m_cai and m_eli.
+  REQUIRE(v.goals_size() == 1);
+  CHECK(v.goals(0).overall().converted() == 2);  // m_ben and m_amy ordered.
+}
+
+TEST_CASE("Event logs: a line with attributes is a timed profile update") {
+  json::LogLine line;
+  REQUIRE_THAT(json::ParseLogLine(R"({"subject":"u1","subject_type":"member",)"
+                                  R"("time":"2026-01-05T10:00:00Z","attributes":{"tier":"gold"}})",
+                                  &line),
+               IsOk());
+  CHECK(line.is_profile);
+  CHECK(line.profile.subject_id == "u1");
+  CHECK(line.profile.subject_type == "member");
+  CHECK(line.time == absl::FromUnixSeconds(1767607200));
+  CHECK(*FindAttribute(line.profile.attributes, "tier") == Value::String("gold"));
+  // The same storage then takes an event.
+  REQUIRE_THAT(json::ParseLogLine(
+                   R"({"subject":"u2","name":"signup","time":"2026-01-05T10:00:00Z"})", &line),
+               IsOk());
+  CHECK_FALSE(line.is_profile);
+  CHECK(line.event.subject_id == "u2");
+  CHECK(line.event.name == "signup");
+}
+
 TEST_CASE("Example repeat_buyer: 2 paid orders in 7 days enter and the goal counts") {
   absl::StatusOr<SimResult> r = SimulateExample("repeat_buyer");
   REQUIRE_THAT(StatusOf(r), IsOk());

@@ -553,12 +553,10 @@ absl::StatusOr<Event> ParseEventLine(absl::string_view line) {
   return EventFromJson(*parsed);
 }
 
-absl::StatusOr<ProfileLine> ParseProfileLine(absl::string_view line) {
-  absl::StatusOr<JsonValue> parsed = ParseObject(line);
-  if (!parsed.ok()) return parsed.status();
-  const Object& object = parsed->object;
-  absl::Status keys = CheckKeys(object, {"subject", "subject_type", "attributes"});
-  if (!keys.ok()) return keys;
+namespace {
+
+// A profile line's fields other than "time" (which the caller checks).
+absl::StatusOr<ProfileLine> ProfileFromObject(const Object& object) {
   ProfileLine p;
   absl::StatusOr<std::string> s = StringField(object, "subject", true);
   if (!s.ok()) return s.status();
@@ -569,6 +567,49 @@ absl::StatusOr<ProfileLine> ParseProfileLine(absl::string_view line) {
   if (!attrs.ok()) return attrs.status();
   p.attributes = *std::move(attrs);
   return p;
+}
+
+}  // namespace
+
+absl::StatusOr<ProfileLine> ParseProfileLine(absl::string_view line) {
+  absl::StatusOr<JsonValue> parsed = ParseObject(line);
+  if (!parsed.ok()) return parsed.status();
+  const Object& object = parsed->object;
+  absl::Status keys = CheckKeys(object, {"subject", "subject_type", "attributes", "time"});
+  if (!keys.ok()) return keys;
+  if (Find(object, "time") != nullptr) {
+    return absl::InvalidArgumentError(
+        "a profile line has no \"time\": profiles are the state before the log begins; put a "
+        "timed profile update in the event log instead");
+  }
+  return ProfileFromObject(object);
+}
+
+absl::Status ParseLogLine(absl::string_view line, LogLine* out) {
+  if (ParseEventLineFast(line, &out->event)) {
+    out->is_profile = false;
+    return absl::OkStatus();
+  }
+  absl::StatusOr<JsonValue> parsed = ParseObject(line);
+  if (!parsed.ok()) return parsed.status();
+  const Object& object = parsed->object;
+  if (Find(object, "attributes") == nullptr) {
+    absl::StatusOr<Event> e = EventFromJson(*parsed);
+    if (!e.ok()) return e.status();
+    out->event = *std::move(e);
+    out->is_profile = false;
+    return absl::OkStatus();
+  }
+  absl::Status keys = CheckKeys(object, {"subject", "subject_type", "time", "attributes"});
+  if (!keys.ok()) return keys;
+  absl::StatusOr<absl::Time> time = JsonTimeField(*parsed, "time");
+  if (!time.ok()) return time.status();
+  absl::StatusOr<ProfileLine> p = ProfileFromObject(object);
+  if (!p.ok()) return p.status();
+  out->profile = *std::move(p);
+  out->time = *time;
+  out->is_profile = true;
+  return absl::OkStatus();
 }
 
 std::string FormatEventTime(absl::Time t) {

@@ -13,6 +13,7 @@
 //
 // Profile line:
 //   {"subject": "u1", "subject_type": "user", "attributes": {"tier": "gold"}}
+// and, in an event log, with a "time": a profile update at that time.
 //
 // Thread-safety: pure functions.
 
@@ -51,7 +52,23 @@ struct ProfileLine {
   std::string subject_type;
   Attributes attributes;
 };
+// A profile line has no "time" (InvalidArgument saying where a timed
+// update goes).
 absl::StatusOr<ProfileLine> ParseProfileLine(absl::string_view line);
+
+// One line of an event log: an event line, or a timed profile line (a
+// profile line with a required "time"), a profile update at that time:
+//   {"subject": "u1", "time": "2026-01-05T10:00:00Z", "attributes": {"tier": "gold"}}
+// A line is a profile line when it has an "attributes" key.
+struct LogLine {
+  bool is_profile = false;
+  Event event;          // When !is_profile.
+  ProfileLine profile;  // When is_profile, at `time`.
+  absl::Time time;
+};
+// Parses `line` into *out (reusing its storage). Errors as the two line
+// parsers give them.
+absl::Status ParseLogLine(absl::string_view line, LogLine* out);
 
 // ---- Building blocks for formats that embed these lines ----
 // (the JSON records of cairn/kafka/record.h). Errors are the ones the line

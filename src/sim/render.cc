@@ -149,7 +149,11 @@ void AppendRunSummary(const v1::Journey& journey, const SimResult& r, std::strin
                   journey.name().empty() ? "" : absl::StrCat("  \"", journey.name(), "\""),
                   "\n");
   absl::StrAppend(out, "Input    ", WithCommas(r.event_lines), " event lines (",
-                  WithCommas(r.bad_event_lines), " bad), ");
+                  WithCommas(r.bad_event_lines), " bad",
+                  r.profile_updates > 0
+                      ? absl::StrCat(", ", WithCommas(r.profile_updates), " profile updates")
+                      : "",
+                  "), ");
   if (r.first_event != absl::InfinitePast()) {
     absl::StrAppend(out, json::FormatEventTime(r.first_event), " .. ",
                     json::FormatEventTime(r.last_event));

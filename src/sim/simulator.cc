@@ -117,8 +117,9 @@ class EventReader {
               SimResult* result)
       : events_(events), name_(name), options_(options), result_(result) {}
 
-  // The next event into *out: true, or false at the end of the log.
-  absl::StatusOr<bool> Next(Event* out) {
+  // The next event or timed profile update into *out: true, or false at the
+  // end of the log.
+  absl::StatusOr<bool> Next(json::LogLine* out) {
     while (std::getline(events_, line_)) {
       ++line_no_;
       result_->bytes += static_cast<int64_t>(line_.size()) + 1;
@@ -127,14 +128,13 @@ class EventReader {
       }
       if (IsBlank(line_)) continue;
       ++result_->event_lines;
-      absl::StatusOr<Event> e = json::ParseEventLine(line_);
-      if (!e.ok()) {
-        absl::Status s = BadLine(options_, result_, name_, line_no_, e.status(),
-                                 &result_->bad_event_lines);
+      if (absl::Status parsed = json::ParseLogLine(line_, out); !parsed.ok()) {
+        absl::Status s =
+            BadLine(options_, result_, name_, line_no_, parsed, &result_->bad_event_lines);
         if (!s.ok()) return s;
         continue;
       }
-      *out = *std::move(e);
+      if (out->is_profile) ++result_->profile_updates;
       return true;
     }
     if (events_.bad()) return absl::DataLossError(absl::StrCat(name_, ": read error"));
@@ -248,6 +248,20 @@ class Replay {
     return absl::OkStatus();
   }
 
+  // Plays what is due before a timed profile update of the log, then the
+  // update itself (which an attribute_change trigger may see).
+  absl::Status PlayProfile(json::ProfileLine profile, absl::Time time) {
+    if (result_->first_event == absl::InfinitePast()) result_->first_event = time;
+    result_->last_event = std::max(result_->last_event, time);
+    CAIRN_RETURN_IF_ERROR(RunUntil(time));
+    if (time > engine_.now()) (void)engine_.Apply(ClockTick{time});
+    // Rejections are counted in the engine's stats, as for events.
+    (void)engine_.Apply(ProfileUpdate{std::move(profile.subject_id),
+                                      std::move(profile.subject_type),
+                                      std::move(profile.attributes), time});
+    return absl::OkStatus();
+  }
+
   // Plays everything due up to result.until, then takes the journey's
   // report and the engine's stats into the result.
   absl::Status Finish(const std::string& journey_id) {
@@ -328,10 +342,13 @@ absl::StatusOr<SimResult> Simulate(const v1::Journey& journey, std::istream& eve
   result.trace_subject = options.trace_subject;
   // The first event sets the engine's start time.
   EventReader reader(events, events_name, options, &result);
-  Event event;
-  absl::StatusOr<bool> have = reader.Next(&event);
+  json::LogLine line;
+  absl::StatusOr<bool> have = reader.Next(&line);
   if (!have.ok()) return have.status();
-  const absl::Time start = *have ? event.time : absl::UnixEpoch();
+  const auto time_of = [](const json::LogLine& l) {
+    return l.is_profile ? l.time : l.event.time;
+  };
+  const absl::Time start = *have ? time_of(line) : absl::UnixEpoch();
 
   Replay replay(start, options, &result);
   // The profiles are what subjects were before the log begins, so they are
@@ -342,9 +359,14 @@ absl::StatusOr<SimResult> Simulate(const v1::Journey& journey, std::istream& eve
   }
   CAIRN_RETURN_IF_ERROR(replay.Deploy(journey));
   while (*have) {
-    if (options.until && event.time > *options.until) break;
-    CAIRN_RETURN_IF_ERROR(replay.Play(std::move(event)));  // Next assigns it anew.
-    have = reader.Next(&event);
+    if (options.until && time_of(line) > *options.until) break;
+    // Next assigns what is moved out anew.
+    if (line.is_profile) {
+      CAIRN_RETURN_IF_ERROR(replay.PlayProfile(std::move(line.profile), line.time));
+    } else {
+      CAIRN_RETURN_IF_ERROR(replay.Play(std::move(line.event)));
+    }
+    have = reader.Next(&line);
     if (!have.ok()) return have.status();
   }
   result.until = options.until ? *options.until
