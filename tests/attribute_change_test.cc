@@ -215,6 +215,39 @@ TEST_CASE("Attribute change: a paused journey refuses and a new version takes ov
   CHECK(h.Sent("cat").size() == 1);
 }
 
+TEST_CASE("Attribute change: from and to read behaviours and deploy checks them") {
+  // Lapsed buyers who go back to gold: `from` reads a behaviour, which the
+  // engine must declare for the journey to deploy.
+  const std::string journey = R"pb(
+    id: "regold" version: 1
+    settings { state: ACTIVE reentry { mode: AFTER_EXIT } }
+    nodes { id: "t" trigger { attribute_change { attribute: "vip_level"
+      from { compare { path: "behavior.orders" op: EQ value { int_value: 0 } } }
+      to { compare { path: "profile.vip_level" op: EQ value { string_value: "gold" } } } }
+      next: "hi" } }
+    nodes { id: "hi" action { channel: "push" template_id: "hi" next: "" } }
+  )pb";
+  Harness h;
+  const absl::Status refused = h.DeployText(journey);
+  CHECK(refused.code() == absl::StatusCode::kInvalidArgument);
+  CHECK_THAT(std::string(refused.message()),
+             Catch::Contains("field trigger.attribute_change.from.compare.path: unknown "
+                             "behaviour \"orders\""));
+  v1::BehaviorSet set;
+  REQUIRE(google::protobuf::TextFormat::ParseFromString(
+      R"pb(behaviors { name: "orders" event { event: "order" } function: COUNT })pb", &set));
+  REQUIRE_THAT(h.engine().DeclareBehaviors(set), IsOk());
+  REQUIRE_THAT(h.DeployText(journey), IsOk());
+  REQUIRE_THAT(h.Event("buyer", "order"), IsOk());
+  REQUIRE_THAT(h.Profile("buyer", {{"vip_level", Value::String("gold")}}), IsOk());
+  REQUIRE_THAT(h.Profile("idle", {{"vip_level", Value::String("gold")}}), IsOk());
+  CHECK(h.Sent("buyer").empty());
+  CHECK(h.Sent("idle").size() == 1);
+  // The set may not drop what the journey's `from` reads.
+  CHECK(h.engine().DeclareBehaviors(v1::BehaviorSet()).code() ==
+        absl::StatusCode::kFailedPrecondition);
+}
+
 struct NullSink : ChannelSink {
   SendResult Send(const Message&) override { return SendResult::Accepted(); }
 };

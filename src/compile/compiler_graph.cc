@@ -233,6 +233,7 @@ void JourneyCompiler::CollectReadKeys() {
     for (const CompiledMatcher& m : g.matchers) add_matcher(m);
     if (g.absent) add_matcher(*g.absent);
     add_predicate(g.predicate);
+    add_predicate(g.change_from);
     for (const CompiledPredicate& p : g.branch_predicates) add_predicate(p);
     for (const CompiledParam& param : g.params) {
       for (const CompiledParam::Part& part : param.parts) add_path(part.path);
