@@ -51,21 +51,6 @@ Value::Type TypeOf(Function f) {
   }
 }
 
-std::string CheckName(absl::string_view name) {
-  if (name.empty()) return "behaviour name is empty";
-  if (name.size() > kMaxBehaviorNameLength) {
-    return absl::StrCat("behaviour name is longer than ", kMaxBehaviorNameLength, " characters");
-  }
-  bool ok = name[0] >= 'a' && name[0] <= 'z';
-  for (char c : name) ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
-  if (!ok) {
-    return absl::StrCat("behaviour name \"", Escaped(name),
-                        "\" must start with a lower-case letter and hold only lower-case "
-                        "letters, digits and '_'");
-  }
-  return "";
-}
-
 // The default resolution for a window of `last` (see BehaviorWindow).
 absl::Duration DefaultResolution(absl::Duration last) {
   absl::Duration rest;
@@ -240,7 +225,9 @@ BehaviorSpec CompileOne(const v1::Behavior& b, const FieldScope& scope) {
   BehaviorSpec spec;
   spec.def = b;
   CheckUtf8(b, scope);
-  if (std::string e = CheckName(b.name()); !e.empty()) scope.AddAt("name", std::move(e));
+  if (std::string e = CheckDeclaredName(b.name(), "behaviour"); !e.empty()) {
+    scope.AddAt("name", std::move(e));
+  }
   spec.subject_type = std::string(SubjectTypeOrDefault(b.subject_type()));
   if (!b.subject_type().empty()) {
     if (std::string e = CheckId(b.subject_type(), "subject type"); !e.empty()) {
@@ -292,6 +279,21 @@ std::vector<std::string> Render(std::vector<JourneyProblem> problems) {
 
 }  // namespace
 
+std::string CheckDeclaredName(absl::string_view name, absl::string_view what) {
+  if (name.empty()) return absl::StrCat(what, " name is empty");
+  if (name.size() > kMaxBehaviorNameLength) {
+    return absl::StrCat(what, " name is longer than ", kMaxBehaviorNameLength, " characters");
+  }
+  bool ok = name[0] >= 'a' && name[0] <= 'z';
+  for (char c : name) ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
+  if (!ok) {
+    return absl::StrCat(what, " name \"", Escaped(name),
+                        "\" must start with a lower-case letter and hold only lower-case "
+                        "letters, digits and '_'");
+  }
+  return "";
+}
+
 absl::string_view FunctionName(v1::Behavior::Function function) {
   switch (function) {
     case v1::Behavior::COUNT:
@@ -322,19 +324,22 @@ absl::string_view FunctionName(v1::Behavior::Function function) {
 std::vector<std::string> ValidateBehaviorSet(const v1::BehaviorSet& set) {
   ProblemList problems("");
   std::vector<std::string> labels;
-  CompileAll(set, &problems, &labels);
+  const std::vector<BehaviorSpec> behaviors = CompileAll(set, &problems, &labels);
+  CompileSegments(set, TypesOf(behaviors), &problems);
   return Render(std::move(problems).Take());
 }
 
-absl::StatusOr<std::vector<BehaviorSpec>> CompileBehaviorSet(const v1::BehaviorSet& set) {
+absl::StatusOr<Declarations> CompileBehaviorSet(const v1::BehaviorSet& set) {
   ProblemList problems("");
   std::vector<std::string> labels;
-  std::vector<BehaviorSpec> specs = CompileAll(set, &problems, &labels);
+  Declarations out;
+  out.behaviors = CompileAll(set, &problems, &labels);
+  out.segments = CompileSegments(set, TypesOf(out.behaviors), &problems);
   if (!problems.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("behaviours: ", absl::StrJoin(Render(std::move(problems).Take()), "\n")));
   }
-  return specs;
+  return out;
 }
 
 std::string DescribeWindow(const BehaviorSpec& spec) {

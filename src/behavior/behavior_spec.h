@@ -20,6 +20,7 @@
 #include "cairn/value.h"
 #include "predicate/event_bindings.h"
 #include "predicate/predicate.h"
+#include "util/problems.h"
 
 namespace cairn::internal {
 
@@ -61,12 +62,28 @@ struct BehaviorSpec {
   absl::TimeZone default_zone;      // UTC when left empty.
 };
 
+// At most this many segments per engine.
+inline constexpr int kMaxSegments = 1000;
+
+// One compiled segment.
+struct SegmentSpec {
+  v1::Segment def;
+  std::string subject_type;  // "user" when the declaration leaves it empty.
+  CompiledPredicate condition;
+};
+
 // Every problem in `set`, each as "behaviors[i] (name): field: message", in
 // declaration order. Empty means it compiles.
 std::vector<std::string> ValidateBehaviorSet(const v1::BehaviorSet& set);
 
+// A compiled BehaviorSet.
+struct Declarations {
+  std::vector<BehaviorSpec> behaviors;
+  std::vector<SegmentSpec> segments;
+};
+
 // Compiles `set`. InvalidArgument listing every problem, one per line.
-absl::StatusOr<std::vector<BehaviorSpec>> CompileBehaviorSet(const v1::BehaviorSet& set);
+absl::StatusOr<Declarations> CompileBehaviorSet(const v1::BehaviorSet& set);
 
 // The name of a behaviour function as written in declarations ("COUNT").
 absl::string_view FunctionName(v1::Behavior::Function function);
@@ -76,6 +93,21 @@ std::string DescribeWindow(const BehaviorSpec& spec);
 
 // The journeys' view of `specs`: name -> type and subject type.
 BehaviorTypes TypesOf(const std::vector<BehaviorSpec>& specs);
+
+// "" when `name` is a valid behaviour or segment name (`what`: "behaviour"
+// or "segment"), else what is wrong with it.
+std::string CheckDeclaredName(absl::string_view name, absl::string_view what);
+
+// Compiles the segments of `set`, reading `behaviors` (the set's own,
+// compiled), reporting every problem to *problems under "segments[i]
+// (name)": names, subject types, conditions (type-checked; no event.* or
+// entry.*; unknown behaviours and segments named), and loops of segments
+// reading each other.
+std::vector<SegmentSpec> CompileSegments(const v1::BehaviorSet& set,
+                                         const BehaviorTypes& behaviors, ProblemList* problems);
+
+// The journeys' view of `specs`: name -> kBool and subject type.
+BehaviorTypes SegmentTypesOf(const std::vector<SegmentSpec>& specs);
 
 }  // namespace cairn::internal
 

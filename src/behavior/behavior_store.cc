@@ -870,4 +870,54 @@ const Value* BehaviorStore::Read(absl::string_view name, uint32_t subject,
   }
 }
 
+namespace {
+
+// What a segment's condition reads: the subject's profile, behaviours and
+// other segments, at engine time. No event, no entry.
+class SegmentBindings : public EventBindings {
+ public:
+  SegmentBindings(const BehaviorStore* store, const Attributes* profile, uint32_t subject,
+                  const BehaviorReadContext& context)
+      : EventBindings(profile, nullptr, nullptr, context.now),
+        store_(store),
+        subject_(subject),
+        context_(context) {}
+
+ protected:
+  const Value* FindBehavior(absl::string_view key, Value* scratch) const override {
+    return store_->Read(key, subject_, profile(), context_, scratch);
+  }
+  const Value* FindSegment(absl::string_view key, Value* scratch) const override {
+    return store_->ReadSegment(key, subject_, profile(), context_, scratch);
+  }
+
+ private:
+  const BehaviorStore* store_;
+  uint32_t subject_;
+  const BehaviorReadContext& context_;
+};
+
+}  // namespace
+
+void BehaviorStore::SetSegments(std::vector<SegmentSpec> segments) {
+  segments_ = std::move(segments);
+  segment_index_.clear();
+  for (size_t i = 0; i < segments_.size(); ++i) {
+    segment_index_.emplace(segments_[i].def.name(), static_cast<int>(i));
+  }
+}
+
+const Value* BehaviorStore::ReadSegment(absl::string_view name, uint32_t subject,
+                                        const Attributes* profile,
+                                        const BehaviorReadContext& context,
+                                        Value* scratch) const {
+  auto it = segment_index_.find(name);
+  if (it == segment_index_.end()) return nullptr;
+  // Declarations are checked free of loops, so this recursion (a segment
+  // reading another) ends, at most as deep as there are segments.
+  const SegmentBindings bindings(this, profile, subject, context);
+  *scratch = Value::Bool(segments_[it->second].condition.Evaluate(bindings));
+  return scratch;
+}
+
 }  // namespace cairn::internal

@@ -114,7 +114,8 @@ class BehaviorStore {
   // every column empty.
   void Reset(std::vector<BehaviorSpec> specs, std::vector<absl::Time> since);
 
-  bool empty() const { return specs_.empty(); }
+  // No behaviour and no segment is declared.
+  bool empty() const { return specs_.empty() && segments_.empty(); }
   size_t size() const { return specs_.size(); }
   const BehaviorSpec& spec(size_t i) const { return specs_[i]; }
   const std::vector<BehaviorSpec>& specs() const { return specs_; }
@@ -164,6 +165,17 @@ class BehaviorStore {
 
   static constexpr uint32_t kNoSubject = UINT32_MAX;
 
+  // Makes `segments` the declared segments. They hold no state: whether a
+  // subject is in one is computed from its profile and behaviours when read.
+  void SetSegments(std::vector<SegmentSpec> segments);
+  const std::vector<SegmentSpec>& segments() const { return segments_; }
+
+  // Whether `subject` (kNoSubject: one never seen, with `profile`) meets
+  // segment `name` as of context.now: *scratch set to a bool and returned,
+  // or nullptr when no such segment is declared.
+  const Value* ReadSegment(absl::string_view name, uint32_t subject, const Attributes* profile,
+                           const BehaviorReadContext& context, Value* scratch) const;
+
  private:
   // The local day of `t` in the subject's zone for behaviour `spec`.
   static int32_t LocalDay(const BehaviorSpec& spec, const Attributes* profile, absl::Time t,
@@ -183,6 +195,8 @@ class BehaviorStore {
   absl::flat_hash_map<std::string, int> by_name_;
   // Event name -> the behaviours counting it, in declaration order.
   absl::flat_hash_map<std::string, Listeners> by_event_;
+  std::vector<SegmentSpec> segments_;
+  absl::flat_hash_map<std::string, int> segment_index_;
 };
 
 }  // namespace cairn::internal

@@ -343,8 +343,9 @@ namespace {
 // Runs the compiler; on success *graph holds the result.
 std::vector<JourneyProblem> RunCompiler(const v1::Journey& journey,
                                         std::unique_ptr<internal::JourneyGraph>* graph,
-                                        const internal::BehaviorTypes* behaviors = nullptr) {
-  internal::JourneyCompiler compiler(journey, behaviors);
+                                        const internal::BehaviorTypes* behaviors = nullptr,
+                                        const internal::BehaviorTypes* segments = nullptr) {
+  internal::JourneyCompiler compiler(journey, behaviors, segments);
   compiler.Run();
   std::vector<JourneyProblem> problems = std::move(compiler.problems()).Take();
   if (problems.empty() && graph != nullptr) *graph = compiler.TakeGraph();
@@ -366,8 +367,9 @@ std::string ListProblems(absl::string_view heading, const std::vector<JourneyPro
 }
 
 std::vector<JourneyProblem> ValidateJourneyReads(const v1::Journey& journey,
-                                                 const BehaviorTypes& behaviors) {
-  return RunCompiler(journey, nullptr, &behaviors);
+                                                 const BehaviorTypes& behaviors,
+                                                 const BehaviorTypes& segments) {
+  return RunCompiler(journey, nullptr, &behaviors, &segments);
 }
 
 }  // namespace internal

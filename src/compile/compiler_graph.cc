@@ -210,6 +210,7 @@ PredicateScope JourneyCompiler::Scope(bool allow_entry) const {
   scope.allow_entry = allow_entry;
   scope.declarations = &graph_->declarations;
   scope.behaviors = behaviors_;
+  scope.segments = segments_;
   scope.subject_type = graph_->definition.settings().subject_type();
   return scope;
 }
@@ -220,10 +221,12 @@ Value::Type JourneyCompiler::CheckBehaviorRead(const Path& path, const FieldScop
 
 void JourneyCompiler::CollectReadKeys() {
   std::set<std::string> keys;
-  std::set<std::string> behaviors;
-  auto add_path = [&keys, &behaviors](const std::optional<Path>& path) {
+  std::set<std::string> declared;
+  auto add_path = [&keys, &declared](const std::optional<Path>& path) {
     if (path && path->root == PathRoot::kEntry) keys.insert(path->key);
-    if (path && path->root == PathRoot::kBehavior) behaviors.insert(path->key);
+    if (path && (path->root == PathRoot::kBehavior || path->root == PathRoot::kSegment)) {
+      declared.insert(absl::StrCat(PathRootName(path->root), ".", path->key));
+    }
   };
   auto add_predicate = [&](const CompiledPredicate& predicate) {
     for (const Path& path : predicate.Paths()) add_path(path);
@@ -245,7 +248,7 @@ void JourneyCompiler::CollectReadKeys() {
   for (const JourneyGoalSpec& goal : graph_->goals) add_matcher(goal.conversion);
   if (!graph_->instance_key.empty()) keys.insert(graph_->instance_key);
   graph_->entry_keys.assign(keys.begin(), keys.end());
-  graph_->behavior_reads.assign(behaviors.begin(), behaviors.end());
+  graph_->declaration_reads.assign(declared.begin(), declared.end());
 }
 
 }  // namespace cairn::internal

@@ -49,22 +49,28 @@ void CheckUtf8(const google::protobuf::Message& message, const FieldScope& scope
 // of a status that lists a journey's problems.
 std::string ListProblems(absl::string_view heading, const std::vector<JourneyProblem>& problems);
 
-// Every problem of `journey` with its behavior.* reads checked against
-// `behaviors` (name, type, subject type): what Engine::Deploy adds to
-// Compile() for a journey that reads behaviours.
+// Every problem of `journey` with its behavior.* and segment.* reads
+// checked against `behaviors` and `segments` (name, type, subject type):
+// what Engine::Deploy adds to Compile() for a journey that reads them.
 std::vector<JourneyProblem> ValidateJourneyReads(const v1::Journey& journey,
-                                                 const BehaviorTypes& behaviors);
+                                                 const BehaviorTypes& behaviors,
+                                                 const BehaviorTypes& segments);
 
 // Checks a journey and builds its JourneyGraph in one pass, so that nothing
 // unvalidated ever runs: the graph is handed out only when no problem was
 // found.
 class JourneyCompiler {
  public:
-  // `behaviors`: the behaviours the journey may read, checked by name, type
-  // and subject type; null accepts every behavior.* path untyped (an
-  // engine checks them when the journey is deployed there).
-  explicit JourneyCompiler(const v1::Journey& journey, const BehaviorTypes* behaviors = nullptr)
-      : graph_(std::make_unique<JourneyGraph>()), problems_(journey.id()), behaviors_(behaviors) {
+  // `behaviors`, `segments`: the behaviours and segments the journey may
+  // read, checked by name, type and subject type; null accepts every
+  // behavior.* / segment.* path untyped (an engine checks them when the
+  // journey is deployed there).
+  explicit JourneyCompiler(const v1::Journey& journey, const BehaviorTypes* behaviors = nullptr,
+                           const BehaviorTypes* segments = nullptr)
+      : graph_(std::make_unique<JourneyGraph>()),
+        problems_(journey.id()),
+        behaviors_(behaviors),
+        segments_(segments) {
     graph_->definition = journey;
   }
 
@@ -173,6 +179,7 @@ class JourneyCompiler {
   std::unique_ptr<JourneyGraph> graph_;
   ProblemList problems_;
   const BehaviorTypes* behaviors_;
+  const BehaviorTypes* segments_;
   std::vector<PendingTarget> pending_targets_;
   // Points into vectors that are sized before their matchers are compiled.
   std::vector<PendingEvent> pending_events_;

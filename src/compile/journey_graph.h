@@ -162,9 +162,10 @@ struct JourneyGraph {
   // properties could never be read, and keeping them would cost memory per
   // enrollment and per partial sequence match.
   std::vector<std::string> entry_keys;
-  // Every behaviour the journey reads (behavior.<name>), sorted: what an
-  // engine checks against its declarations.
-  std::vector<std::string> behavior_reads;
+  // Every behaviour and segment the journey reads ("behavior.<name>",
+  // "segment.<name>"), sorted: what an engine checks against its
+  // declarations.
+  std::vector<std::string> declaration_reads;
 };
 
 }  // namespace cairn::internal

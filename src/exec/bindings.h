@@ -90,6 +90,10 @@ class StepBindings : public EventBindings {
     if (context_.behaviors == nullptr) return nullptr;
     return context_.behaviors->Read(key, subject_, profile(), context_.read, scratch);
   }
+  const Value* FindSegment(absl::string_view key, Value* scratch) const override {
+    if (context_.behaviors == nullptr) return nullptr;
+    return context_.behaviors->ReadSegment(key, subject_, profile(), context_.read, scratch);
+  }
 
  private:
   StepContext context_;

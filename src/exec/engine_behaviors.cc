@@ -30,9 +30,10 @@ using internal::JourneyVersion;
 using internal::ListProblems;
 
 absl::Status Engine::Impl::CheckBehaviorReads(const JourneyGraph& graph) const {
-  if (graph.behavior_reads.empty()) return absl::OkStatus();
-  const std::vector<JourneyProblem> problems =
-      internal::ValidateJourneyReads(graph.definition, internal::TypesOf(behaviors_.specs()));
+  if (graph.declaration_reads.empty()) return absl::OkStatus();
+  const std::vector<JourneyProblem> problems = internal::ValidateJourneyReads(
+      graph.definition, internal::TypesOf(behaviors_.specs()),
+      internal::SegmentTypesOf(behaviors_.segments()));
   if (problems.empty()) return absl::OkStatus();
   return absl::InvalidArgumentError(ListProblems(
       absl::StrCat("journey ", graph.definition.id(), " reads behaviours this engine does not "
@@ -41,14 +42,15 @@ absl::Status Engine::Impl::CheckBehaviorReads(const JourneyGraph& graph) const {
 }
 
 absl::Status Engine::Impl::DeclareBehaviors(const v1::BehaviorSet& set) {
-  CAIRN_ASSIGN_OR_RETURN(std::vector<BehaviorSpec> specs, internal::CompileBehaviorSet(set));
+  CAIRN_ASSIGN_OR_RETURN(internal::Declarations declared, internal::CompileBehaviorSet(set));
   // Every version that can still run must read the new set as it read the
   // old one: checked by compiling it against the new types.
-  const internal::BehaviorTypes types = internal::TypesOf(specs);
+  const internal::BehaviorTypes types = internal::TypesOf(declared.behaviors);
+  const internal::BehaviorTypes segment_types = internal::SegmentTypesOf(declared.segments);
   for (const JourneyVersion& v : versions_) {
-    if (v.retired || v.graph->behavior_reads.empty()) continue;
+    if (v.retired || v.graph->declaration_reads.empty()) continue;
     const std::vector<JourneyProblem> problems =
-        internal::ValidateJourneyReads(v.graph->definition, types);
+        internal::ValidateJourneyReads(v.graph->definition, types, segment_types);
     if (!problems.empty()) {
       return absl::FailedPreconditionError(ListProblems(
           absl::StrCat("behaviours: journey ", v.graph->definition.id(), " version ",
@@ -58,7 +60,8 @@ absl::Status Engine::Impl::DeclareBehaviors(const v1::BehaviorSet& set) {
           problems));
     }
   }
-  behaviors_.Declare(std::move(specs), now_);
+  behaviors_.Declare(std::move(declared.behaviors), now_);
+  behaviors_.SetSegments(std::move(declared.segments));
   return absl::OkStatus();
 }
 

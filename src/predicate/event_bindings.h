@@ -75,6 +75,8 @@ class EventBindings : public Bindings {
         return FindAttribute(event_->properties, key);
       case PathRoot::kBehavior:
         return FindBehavior(key, scratch);
+      case PathRoot::kSegment:
+        return FindSegment(key, scratch);
     }
     return nullptr;
   }
@@ -84,6 +86,11 @@ class EventBindings : public Bindings {
  protected:
   // behavior.`key`, computed into *scratch; nullptr when absent.
   virtual const Value* FindBehavior(absl::string_view /*key*/, Value* /*scratch*/) const {
+    return nullptr;
+  }
+  // segment.`key` (whether the subject is in it), into *scratch; nullptr
+  // when no such segment is declared.
+  virtual const Value* FindSegment(absl::string_view /*key*/, Value* /*scratch*/) const {
     return nullptr;
   }
 

@@ -88,11 +88,20 @@ bool PairCompatible(v1::Operator op, Type l, Type r) {
   return true;
 }
 
-// The behaviour `path` names, if it is one the scope may read.
+// The declarations a behavior.* or segment.* path is checked against
+// (null when unchecked or another root).
+const BehaviorTypes* DeclaredFor(const Path& path, const PredicateScope& context) {
+  if (path.root == PathRoot::kBehavior) return context.behaviors;
+  if (path.root == PathRoot::kSegment) return context.segments;
+  return nullptr;
+}
+
+// The behaviour or segment `path` names, if it is one the scope may read.
 const BehaviorType* FindBehavior(const Path& path, const PredicateScope& context) {
-  if (path.root != PathRoot::kBehavior || context.behaviors == nullptr) return nullptr;
-  auto it = context.behaviors->find(path.key);
-  if (it == context.behaviors->end()) return nullptr;
+  const BehaviorTypes* declared = DeclaredFor(path, context);
+  if (declared == nullptr) return nullptr;
+  auto it = declared->find(path.key);
+  if (it == declared->end()) return nullptr;
   return SubjectTypeOrDefault(context.subject_type) ==
                  SubjectTypeOrDefault(it->second.subject_type)
              ? &it->second
@@ -103,6 +112,7 @@ const BehaviorType* FindBehavior(const Path& path, const PredicateScope& context
 Type KnownType(const Path& path, absl::string_view text,
                const PredicateScope& context) {
   if (std::optional<Type> t = BuiltinType(path)) return *t;
+  if (path.root == PathRoot::kSegment) return Type::kBool;
   if (path.root == PathRoot::kBehavior) {
     const BehaviorType* b = FindBehavior(path, context);
     return b != nullptr ? b->type : Type::kNull;
@@ -139,6 +149,15 @@ std::optional<Path> CheckPath(absl::string_view text,
     }
     CheckBehaviorPath(*path, context, scope);
   }
+  if (path->root == PathRoot::kSegment) {
+    if (!context.allow_segment) {
+      scope.Add(absl::StrCat("path \"", text,
+                             "\" reads segment.*: a behaviour's matcher may read event.* "
+                             "and profile.* only"));
+      return std::nullopt;
+    }
+    CheckBehaviorPath(*path, context, scope);
+  }
   return path;
 }
 
@@ -158,6 +177,8 @@ absl::string_view PathRootName(PathRoot root) {
       return "entry";
     case PathRoot::kBehavior:
       return "behavior";
+    case PathRoot::kSegment:
+      return "segment";
   }
   return "?";
 }
@@ -165,8 +186,8 @@ absl::string_view PathRootName(PathRoot root) {
 std::optional<Path> ParsePath(absl::string_view text, std::string* error) {
   if (text.empty()) {
     *error =
-        "path is empty; write e.g. profile.tier, event.amount, entry.order_id or "
-        "behavior.purchases_7d";
+        "path is empty; write e.g. profile.tier, event.amount, entry.order_id, "
+        "behavior.purchases_7d or segment.lapsed_whales";
     return std::nullopt;
   }
   const size_t dot = text.find('.');
@@ -181,9 +202,11 @@ std::optional<Path> ParsePath(absl::string_view text, std::string* error) {
     path.root = PathRoot::kEntry;
   } else if (root == "behavior") {
     path.root = PathRoot::kBehavior;
+  } else if (root == "segment") {
+    path.root = PathRoot::kSegment;
   } else {
     *error = absl::StrCat("path \"", text, "\" has unknown root \"", root,
-                          "\"; use profile., event., entry. or behavior.");
+                          "\"; use profile., event., entry., behavior. or segment.");
     return std::nullopt;
   }
   if (dot == absl::string_view::npos || dot + 1 == text.size()) {
@@ -197,20 +220,24 @@ std::optional<Path> ParsePath(absl::string_view text, std::string* error) {
 
 Value::Type CheckBehaviorPath(const Path& path, const PredicateScope& context,
                               const FieldScope& field) {
-  if (path.root != PathRoot::kBehavior || context.behaviors == nullptr) return Type::kNull;
+  const BehaviorTypes* declared = DeclaredFor(path, context);
+  if (declared == nullptr) return Type::kNull;
   if (const BehaviorType* b = FindBehavior(path, context)) return b->type;
-  auto it = context.behaviors->find(path.key);
-  if (it != context.behaviors->end()) {
-    field.Add(absl::StrCat("behaviour \"", path.key, "\" aggregates the events of subject type \"",
+  const bool segment = path.root == PathRoot::kSegment;
+  auto it = declared->find(path.key);
+  if (it != declared->end()) {
+    field.Add(absl::StrCat(segment ? "segment \"" : "behaviour \"", path.key,
+                           segment ? "\" is for subject type \""
+                                   : "\" aggregates the events of subject type \"",
                            SubjectTypeOrDefault(it->second.subject_type), "\", not \"",
-                           SubjectTypeOrDefault(context.subject_type),
-                           "\" this journey runs for"));
+                           SubjectTypeOrDefault(context.subject_type), "\""));
   } else {
     // Named in order, so the message is the same on every run.
     std::vector<absl::string_view> known;
-    for (const auto& [name, type] : *context.behaviors) known.push_back(name);
+    for (const auto& [name, type] : *declared) known.push_back(name);
     std::sort(known.begin(), known.end());
-    field.Add(absl::StrCat("unknown behaviour \"", path.key, "\"; ",
+    field.Add(absl::StrCat(segment ? "unknown segment \"" : "unknown behaviour \"", path.key,
+                           "\"; ",
                            known.empty() ? std::string("the engine declares none")
                                          : absl::StrCat("declared: ", absl::StrJoin(known, ", "))));
   }

@@ -32,7 +32,7 @@
 namespace cairn::internal {
 
 // Where a path looks.
-enum class PathRoot : uint8_t { kProfile, kEvent, kEntry, kBehavior };
+enum class PathRoot : uint8_t { kProfile, kEvent, kEntry, kBehavior, kSegment };
 
 // A parsed path such as "event.amount".
 struct Path {
@@ -44,7 +44,7 @@ struct Path {
   }
 };
 
-// "profile", "event", "entry" or "behavior".
+// "profile", "event", "entry", "behavior" or "segment".
 absl::string_view PathRootName(PathRoot root);
 
 // Parses "root.key". On failure returns nullopt and sets *error to a message
@@ -62,7 +62,8 @@ std::optional<Value::Type> TypeFromDeclaration(v1::ValueType type);
 std::optional<Value::Type> BuiltinType(const Path& path);
 
 // A behaviour as journeys see it: the type it reads as, and the subject
-// type whose events it aggregates.
+// type whose events it aggregates. Also a segment (always kBool) and the
+// subject type it is for.
 struct BehaviorType {
   Value::Type type = Value::Type::kNull;
   std::string subject_type;
@@ -84,11 +85,16 @@ struct PredicateScope {
   // checked against an engine's declarations when deployed there.
   const BehaviorTypes* behaviors = nullptr;
   absl::string_view subject_type;
+  // As `behaviors`, for segment.* paths; allow_segment false where no
+  // segment may be read (a behaviour's matcher).
+  bool allow_segment = true;
+  const BehaviorTypes* segments = nullptr;
 };
 
 // Checks a behavior.* path against `scope.behaviors` (when set): the
-// behaviour exists and aggregates `scope.subject_type`'s events. Returns
-// its type (kNull when unchecked or unknown); reports a problem to `field`.
+// behaviour exists and aggregates `scope.subject_type`'s events; or a
+// segment.* path against `scope.segments`. Returns its type (kNull when
+// unchecked or unknown); reports a problem to `field`.
 Value::Type CheckBehaviorPath(const Path& path, const PredicateScope& context,
                               const FieldScope& field);
 

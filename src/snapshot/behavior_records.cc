@@ -33,6 +33,9 @@ absl::Status Engine::Impl::WriteBehaviors(internal::RecordWriter* w,
     *b->mutable_declarations()->add_behaviors() = behaviors_.spec(i).def;
     b->add_since_nanos(Nanos(behaviors_.since(i)));
   }
+  for (const internal::SegmentSpec& s : behaviors_.segments()) {
+    *b->mutable_declarations()->add_segments() = s.def;
+  }
   return w->Write(*r);
 }
 
@@ -40,12 +43,12 @@ absl::Status Engine::Impl::ReadBehaviors(const v1::SnapshotBehaviors& b) {
   if (!subjects_.empty() || !behaviors_.empty()) {
     return absl::DataLossError("snapshot: behaviours come after subjects, or twice");
   }
-  absl::StatusOr<std::vector<internal::BehaviorSpec>> specs =
+  absl::StatusOr<internal::Declarations> declared =
       internal::CompileBehaviorSet(b.declarations());
-  if (!specs.ok()) {
-    return absl::DataLossError(absl::StrCat("snapshot: ", specs.status().message()));
+  if (!declared.ok()) {
+    return absl::DataLossError(absl::StrCat("snapshot: ", declared.status().message()));
   }
-  if (b.since_nanos_size() != static_cast<int>(specs->size())) {
+  if (b.since_nanos_size() != static_cast<int>(declared->behaviors.size())) {
     return SnapshotOutOfRange("behaviour declaration times");
   }
   std::vector<absl::Time> since;
@@ -54,7 +57,8 @@ absl::Status Engine::Impl::ReadBehaviors(const v1::SnapshotBehaviors& b) {
       return SnapshotOutOfRange("behaviour declaration time");
     }
   }
-  behaviors_.Reset(*std::move(specs), std::move(since));
+  behaviors_.Reset(std::move(declared->behaviors), std::move(since));
+  behaviors_.SetSegments(std::move(declared->segments));
   return absl::OkStatus();
 }
 

@@ -72,15 +72,18 @@ absl::Status Engine::Impl::Restore(std::istream& in) {
   const EngineStats stats = stats_;
   // The declarations become the snapshot's (none, if it has no record).
   std::vector<internal::BehaviorSpec> behavior_specs = behaviors_.specs();
+  std::vector<internal::SegmentSpec> segment_specs = behaviors_.segments();
   std::vector<absl::Time> behavior_since;
   for (size_t i = 0; i < behaviors_.size(); ++i) behavior_since.push_back(behaviors_.since(i));
   behaviors_.Reset({}, {});
+  behaviors_.SetSegments({});
 
   internal::RecordReader reader(&in);
   absl::Status status = RestoreRecords(&reader);
   if (!status.ok()) {
     ResetToPristine();  // Nothing half-restored survives.
     behaviors_.Reset(std::move(behavior_specs), std::move(behavior_since));
+    behaviors_.SetSegments(std::move(segment_specs));
     for (size_t j = 0; j < journeys_.size(); ++j) journeys_[j].state = states[j];
     for (size_t v = 0; v < versions_.size(); ++v) {
       versions_[v].counters = std::move(counters[v].first);
