@@ -3,6 +3,7 @@
 // Segments: named conditions over profile and behaviours, declared with the
 // behaviours, read by journeys as segment.<name>.
 
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,38 @@ TEST_CASE("Segments: deploy checks segment reads and declarations keep them") {
   const absl::Status dropped = h.engine().DeclareBehaviors(Set(
       R"pb(behaviors { name: "purchases" event { event: "purchase" } function: COUNT })pb"));
   CHECK(dropped.code() == absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_CASE("Segments: a restored engine keeps the declarations and the reads") {
+  struct NullSink : ChannelSink {
+    SendResult Send(const Message&) override { return SendResult::Accepted(); }
+  } sink;
+  EngineOptions options;
+  options.start_time = Harness::DefaultStart();
+  Engine first(options);
+  REQUIRE_THAT(first.RegisterChannel("in_game_mail", &sink), IsOk());
+  REQUIRE_THAT(first.DeclareBehaviors(Set(kWhales)), IsOk());
+  REQUIRE_THAT(first.Deploy(testing::TextJourney(kOffer)), IsOk());
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE_THAT(first.Ingest(testing::EventAt("whale", "purchase",
+                                               options.start_time + absl::Minutes(i))),
+                 IsOk());
+  }
+  std::stringstream snapshot;
+  REQUIRE_THAT(first.Snapshot(snapshot), IsOk());
+  Engine second(options);
+  REQUIRE_THAT(second.RegisterChannel("in_game_mail", &sink), IsOk());
+  REQUIRE_THAT(second.DeployForRestore(testing::TextJourney(kOffer)), IsOk());
+  REQUIRE_THAT(second.Restore(snapshot), IsOk());
+  const absl::Time later = options.start_time + absl::Hours(24 * 15);
+  REQUIRE_THAT(second.AdvanceTo(later), IsOk());
+  REQUIRE_THAT(second.Ingest(testing::EventAt("whale", "login", later)), IsOk());
+  CHECK(second.Report("whale_offer")->versions(0).entered() == 1);
+  // The declarations came back whole: dropping the segment is refused.
+  CHECK(second.DeclareBehaviors(Set(R"pb(
+          behaviors { name: "purchases" event { event: "purchase" } function: COUNT }
+          behaviors { name: "last_purchase" event { event: "purchase" } function: LAST_TIME })pb"))
+            .code() == absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_CASE("Segments: bad declarations name the segment and field") {
