@@ -233,10 +233,9 @@ TEST_CASE("Attribute change: from and to read behaviours and deploy checks them"
   CHECK_THAT(std::string(refused.message()),
              Catch::Contains("field trigger.attribute_change.from.compare.path: unknown "
                              "behaviour \"orders\""));
-  v1::BehaviorSet set;
-  REQUIRE(google::protobuf::TextFormat::ParseFromString(
-      R"pb(behaviors { name: "orders" event { event: "order" } function: COUNT })pb", &set));
-  REQUIRE_THAT(h.engine().DeclareBehaviors(set), IsOk());
+  REQUIRE_THAT(h.engine().DeclareBehaviors(testing::TextBehaviors(
+                   R"pb(behaviors { name: "orders" event { event: "order" } function: COUNT })pb")),
+               IsOk());
   REQUIRE_THAT(h.DeployText(journey), IsOk());
   REQUIRE_THAT(h.Event("buyer", "order"), IsOk());
   REQUIRE_THAT(h.Profile("buyer", {{"vip_level", Value::String("gold")}}), IsOk());
@@ -248,9 +247,7 @@ TEST_CASE("Attribute change: from and to read behaviours and deploy checks them"
         absl::StatusCode::kFailedPrecondition);
 }
 
-struct NullSink : ChannelSink {
-  SendResult Send(const Message&) override { return SendResult::Accepted(); }
-};
+using testing::NullSink;
 
 EngineOptions Options(absl::Time start) {
   EngineOptions o;

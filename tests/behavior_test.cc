@@ -48,12 +48,7 @@ using testing::TextJourney;
 
 // ---- Helpers ----
 
-v1::BehaviorSet Behaviors(const std::string& text) {
-  v1::BehaviorSet set;
-  INFO(text);
-  REQUIRE(google::protobuf::TextFormat::ParseFromString(text, &set));
-  return set;
-}
+v1::BehaviorSet Behaviors(const std::string& text) { return testing::TextBehaviors(text); }
 
 absl::Duration Days(int64_t n) { return absl::Hours(24 * n); }
 

@@ -32,10 +32,7 @@ absl::StatusCode Code(const absl::Status& s) { return s.code(); }
 
 std::string ErrorText(const absl::Status& s) { return std::string(s.message()); }
 
-class NullSink : public ChannelSink {
- public:
-  SendResult Send(const cairn::Message&) override { return SendResult::Accepted(); }
-};
+using testing::NullSink;
 
 TEST_CASE("EngineStats add up counter by counter") {
   // Each counter gets its own value, so that a counter summed into another

@@ -26,10 +26,7 @@ using testing::Harness;
 using testing::IsOk;
 using testing::TextJourney;
 
-class NullSink : public ChannelSink {
- public:
-  SendResult Send(const Message&) override { return SendResult::Accepted(); }
-};
+using testing::NullSink;
 
 // Snapshots `engine` and restores it into a fresh one with the same options
 // and journeys: every snapshot the engine writes must restore.

@@ -10,7 +10,6 @@
 #include "cairn/cairn.h"
 #include "cairn/testing/harness.h"
 #include "catch2/catch.hpp"
-#include "google/protobuf/text_format.h"
 #include "testing/test_util.h"
 
 namespace cairn {
@@ -19,11 +18,7 @@ namespace {
 using testing::Harness;
 using testing::IsOk;
 
-v1::BehaviorSet Set(const std::string& text) {
-  v1::BehaviorSet set;
-  REQUIRE(google::protobuf::TextFormat::ParseFromString(text, &set));
-  return set;
-}
+v1::BehaviorSet Set(const std::string& text) { return testing::TextBehaviors(text); }
 
 // Whales: 3 or more purchases ever. Lapsed whales: whales with no purchase
 // in the last 14 days (a segment reading another).
@@ -76,9 +71,7 @@ TEST_CASE("Segments: deploy checks segment reads and declarations keep them") {
 }
 
 TEST_CASE("Segments: a restored engine keeps the declarations and the reads") {
-  struct NullSink : ChannelSink {
-    SendResult Send(const Message&) override { return SendResult::Accepted(); }
-  } sink;
+  testing::NullSink sink;
   EngineOptions options;
   options.start_time = Harness::DefaultStart();
   Engine first(options);

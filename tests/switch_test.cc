@@ -15,7 +15,6 @@
 #include "cairn/cairn.h"
 #include "cairn/testing/harness.h"
 #include "catch2/catch.hpp"
-#include "google/protobuf/text_format.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "sim/render.h"
 #include "sim/simulator.h"
@@ -245,10 +244,9 @@ TEST_CASE("Switch: branches read behaviours and deploy checks them") {
   CHECK_THAT(std::string(refused.message()),
              Catch::Contains("node route, field switch.branches[0].predicate.compare.path: "
                              "unknown behaviour \"buys\""));
-  v1::BehaviorSet set;
-  REQUIRE(google::protobuf::TextFormat::ParseFromString(
-      R"pb(behaviors { name: "buys" event { event: "buy" } function: COUNT })pb", &set));
-  REQUIRE_THAT(h.engine().DeclareBehaviors(set), IsOk());
+  REQUIRE_THAT(h.engine().DeclareBehaviors(testing::TextBehaviors(
+                   R"pb(behaviors { name: "buys" event { event: "buy" } function: COUNT })pb")),
+               IsOk());
   REQUIRE_THAT(h.DeployText(journey), IsOk());
   for (int i = 0; i < 4; ++i) REQUIRE_THAT(h.Event("ann", "buy"), IsOk());
   // Counted before the trigger reads it: the 3rd and 4th purchases qualify.
@@ -289,9 +287,7 @@ absl::Status Apply(Engine& e, const Input& in) {
   return e.Ingest(ev);
 }
 
-struct NullSink : ChannelSink {
-  SendResult Send(const Message&) override { return SendResult::Accepted(); }
-};
+using testing::NullSink;
 
 absl::Status SetUp(Engine& e, NullSink* sink) {
   if (absl::Status s = e.RegisterChannel("push", sink); !s.ok()) return s;

@@ -48,6 +48,21 @@ inline v1::Journey TextJourney(const std::string& text) {
   return *journey;
 }
 
+// A channel sink that accepts every message and keeps none.
+class NullSink : public ChannelSink {
+ public:
+  SendResult Send(const Message&) override { return SendResult::Accepted(); }
+};
+
+// Parses a text-format behaviour set (behaviours and segments) or fails
+// the test.
+inline v1::BehaviorSet TextBehaviors(const std::string& text) {
+  absl::StatusOr<v1::BehaviorSet> set = ParseBehaviorSet(text, JourneyFormat::kText);
+  INFO(set.status().ToString());
+  REQUIRE(set.ok());
+  return *set;
+}
+
 // Renders problems one per line, for failure messages.
 inline std::string ProblemsToString(const std::vector<JourneyProblem>& problems) {
   std::ostringstream out;
