@@ -39,9 +39,46 @@ namespace {
 
 constexpr size_t kMaxIdLength = 128;
 
+// Whether every string in `message`, its nested messages' included, is
+// valid UTF-8. Reads the strings in place and names no field, so that the
+// valid messages CheckUtf8 nearly always sees cost no allocation: it
+// listed each message's set fields into a new vector, copied each string
+// and built a scope for each nested message. (Behaviour sets are checked
+// on every declaration and every Restore.)
+bool AllUtf8(const google::protobuf::Message& message) {
+  using google::protobuf::FieldDescriptor;
+  const google::protobuf::Descriptor* descriptor = message.GetDescriptor();
+  const google::protobuf::Reflection* reflection = message.GetReflection();
+  std::string scratch;  // Only for a string GetStringReference cannot refer to.
+  for (int f = 0; f < descriptor->field_count(); ++f) {
+    const FieldDescriptor* field = descriptor->field(f);
+    const FieldDescriptor::CppType type = field->cpp_type();
+    if (type != FieldDescriptor::CPPTYPE_STRING && type != FieldDescriptor::CPPTYPE_MESSAGE) {
+      continue;
+    }
+    if (field->is_repeated()) {
+      const int n = reflection->FieldSize(message, field);
+      for (int i = 0; i < n; ++i) {
+        const bool valid =
+            type == FieldDescriptor::CPPTYPE_STRING
+                ? IsValidUtf8(reflection->GetRepeatedStringReference(message, field, i, &scratch))
+                : AllUtf8(reflection->GetRepeatedMessage(message, field, i));
+        if (!valid) return false;
+      }
+    } else if (reflection->HasField(message, field)) {
+      const bool valid = type == FieldDescriptor::CPPTYPE_STRING
+                             ? IsValidUtf8(reflection->GetStringReference(message, field, &scratch))
+                             : AllUtf8(reflection->GetMessage(message, field));
+      if (!valid) return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 void CheckUtf8(const google::protobuf::Message& message, const FieldScope& scope) {
+  if (AllUtf8(message)) return;
   using google::protobuf::FieldDescriptor;
   const google::protobuf::Reflection* reflection = message.GetReflection();
   std::vector<const FieldDescriptor*> fields;

@@ -724,8 +724,12 @@ absl::Status CheckSnapshotCounters(const std::string& snapshot, const EngineStat
   return CheckTotals(stats, in_flight, counts);
 }
 
-absl::StatusOr<std::string> SnapshotOf(const Engine& engine) {
+// `expected_size`: what the snapshot probably takes (an earlier one's
+// size), reserved up front: grown by doubling, each snapshot was copied
+// into a fresh allocation about five times.
+absl::StatusOr<std::string> SnapshotOf(const Engine& engine, size_t expected_size) {
   std::string snapshot;
+  snapshot.reserve(expected_size);
   AppendToString buffer(&snapshot);
   std::ostream out(&buffer);
   absl::Status status = engine.Snapshot(out);
@@ -839,9 +843,14 @@ absl::Status CheckSnapshotContinuation(const std::vector<Input>& inputs,
     if (inputs[--first_cut].kind == Input::Kind::kCut) ++seen;
   }
   std::vector<Cut> cuts;
+  // The snapshots grow with the inputs: each is expected as large as the
+  // last, a restored engine's final one as the original's.
+  size_t last_snapshot_size = 0;
   for (size_t i = 0; i < inputs.size(); ++i) {
     if (inputs[i].kind == Input::Kind::kCut && i >= first_cut) {
-      CAIRN_ASSIGN_OR_RETURN(std::string snapshot, SnapshotOf(original.engine()));
+      CAIRN_ASSIGN_OR_RETURN(std::string snapshot,
+                             SnapshotOf(original.engine(), last_snapshot_size));
+      last_snapshot_size = snapshot.size();
       cuts.push_back(Cut{i + 1, std::move(snapshot), original.engine().now(),
                          original.sinks().sent_ids, original.sinks().log.size(),
                          original.counts});
@@ -851,7 +860,8 @@ absl::Status CheckSnapshotContinuation(const std::vector<Input>& inputs,
       return absl::InternalError(absl::StrCat("input ", i, ": ", applied.message()));
     }
   }
-  CAIRN_ASSIGN_OR_RETURN(const std::string final_snapshot, SnapshotOf(original.engine()));
+  CAIRN_ASSIGN_OR_RETURN(const std::string final_snapshot,
+                         SnapshotOf(original.engine(), last_snapshot_size));
   // The reports balance at the end of the run. (At the cut, Restore checks
   // more: it holds the snapshot's counters against its enrollments.)
   if (absl::Status counters =
@@ -909,7 +919,8 @@ absl::Status CheckSnapshotContinuation(const std::vector<Input>& inputs,
     // (The reports are not built again: Report() gives what the final
     // snapshot holds, each version's counters as a VersionReport and each
     // journey's state, and those bytes are compared below.)
-    CAIRN_ASSIGN_OR_RETURN(const std::string snapshot, SnapshotOf(restored.engine()));
+    CAIRN_ASSIGN_OR_RETURN(const std::string snapshot,
+                           SnapshotOf(restored.engine(), final_snapshot.size()));
     if (snapshot != final_snapshot) {
       return absl::InternalError(absl::StrCat(where, ": final snapshot bytes differ"));
     }
