@@ -274,7 +274,7 @@ std::vector<Case> Catalogue() {
        WithSend(R"pb(nodes { id: "send" action { channel: "sms" template_id: "t"
          params { key: "name" value: "Hi {{user.name}}" } next: "done" } })pb"),
        Problem("send", "action.params[\"name\"]",
-               "path \"user.name\" has unknown root \"user\"; use profile., event., entry. or behavior.")},
+               "path \"user.name\" has unknown root \"user\"; use profile., event., entry., behavior. or segment.")},
       {"delivery timeout zero",
        WithSend(R"pb(nodes { id: "send" action { channel: "sms" template_id: "t"
          await_delivery { timeout { } } next: "done" } })pb"),
@@ -324,7 +324,7 @@ std::vector<Case> Catalogue() {
        WithSend(R"pb(nodes { id: "send" filter {
          predicate { compare { path: "customer.tier" op: EXISTS } } on_true: "done" } })pb"),
        Problem("send", "filter.predicate.compare.path",
-               "path \"customer.tier\" has unknown root \"customer\"; use profile., event., entry. or behavior.")},
+               "path \"customer.tier\" has unknown root \"customer\"; use profile., event., entry., behavior. or segment.")},
       {"trigger reading entry context",
        WithNodes(R"pb(
          nodes { id: "signed_up" trigger { event { matcher { event: "signup"

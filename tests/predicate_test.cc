@@ -68,16 +68,17 @@ bool Eval(const std::string& text, const FakeBindings& b) {
   return c.predicate.Evaluate(b);
 }
 
-TEST_CASE("ParsePath accepts the four roots and rejects the rest") {
+TEST_CASE("ParsePath accepts the five roots and rejects the rest") {
   std::string error;
   auto p = ParsePath("entry.order_id", &error);
   REQUIRE(p);
   CHECK(p->root == PathRoot::kEntry);
   CHECK(p->key == "order_id");
   CHECK(ParsePath("behavior.shares_30d", &error)->root == PathRoot::kBehavior);
+  CHECK(ParsePath("segment.lapsed_whales", &error)->root == PathRoot::kSegment);
   CHECK(ParsePath("profile.address.city", &error)->key == "address.city");
   CHECK_FALSE(ParsePath("user.age", &error));
-  CHECK(error == "path \"user.age\" has unknown root \"user\"; use profile., event., entry. or behavior.");
+  CHECK(error == "path \"user.age\" has unknown root \"user\"; use profile., event., entry., behavior. or segment.");
   CHECK_FALSE(ParsePath("profile.", &error));
   CHECK(error == "path \"profile.\" names no attribute after \"profile.\"");
   CHECK_FALSE(ParsePath("event", &error));
