@@ -6,32 +6,38 @@
 #ifndef CAIRN_TOOLS_KAFKA_COMMANDS_H_
 #define CAIRN_TOOLS_KAFKA_COMMANDS_H_
 
-#include <string>
-#include <vector>
+#include "tools/cli.h"
 
 namespace cairn::tools {
+
+// Each command's flags, for its --help; Add*Flags declares them.
 
 // Runs a worker (cairn/kafka/worker.h) until SIGTERM or SIGINT, then hands
 // its partitions over (checkpointing them) and exits 0; 1 on a fatal error,
 // 2 on bad usage.
-int Worker(const std::vector<std::string>& args);
+int Worker(const Flags& flags);
+void AddWorkerFlags(CLI::App* command);
 
 // Writes clock ticks (cairn/kafka/broadcast.h): one at --at TIME, or one per
 // --every interval of the wall clock (at whole multiples of it), --count
 // times or until SIGTERM or SIGINT.
-int Clock(const std::vector<std::string>& args);
+int Clock(const Flags& flags);
+void AddClockFlags(CLI::App* command);
 
 // Writes a deploy record of --journey FILE into every partition, at --at
 // TIME (default: now), after checking that the journey compiles.
-int Deploy(const std::vector<std::string>& args);
+int Deploy(const Flags& flags);
+void AddDeployFlags(CLI::App* command);
 
 // Writes a behaviour declaration of --behaviors FILE (a cairn.v1.BehaviorSet)
 // into every partition, at --at TIME (default: now), after checking the set.
-int Declare(const std::vector<std::string>& args);
+int Declare(const Flags& flags);
+void AddDeclareFlags(CLI::App* command);
 
 // Writes a journey state change (--journey ID --state active|paused|stopped)
 // into every partition, at --at TIME (default: now).
-int State(const std::vector<std::string>& args);
+int State(const Flags& flags);
+void AddStateFlags(CLI::App* command);
 
 }  // namespace cairn::tools
 
