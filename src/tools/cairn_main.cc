@@ -142,6 +142,7 @@ void PrintSummary(const cairn::CompiledJourney& j) {
   fmt::print("  events    {}\n", absl::StrJoin(j.event_names(), ", "));
 }
 
+// Runs `cairn validate FILE...`.
 int Validate(const cairn::tools::Flags& flags) {
   const std::vector<std::string> files = flags.Arguments();
   if (files.empty()) return cairn::tools::Usage("validate", "no files given");
@@ -346,6 +347,7 @@ bool LoadSimBehaviors(const std::optional<std::string>& flag, const std::string&
   return true;
 }
 
+// sim's flags, in the order `cairn sim --help` lists them.
 void AddSimFlags(CLI::App* command) {
   using cairn::tools::AddFlag;
   AddFlag(command, "journey", "FILE", "the journey (.textproto, .json, .binpb); required");
@@ -374,6 +376,8 @@ void AddSimFlags(CLI::App* command) {
                           "stop at the first bad line instead of reporting and skipping it");
 }
 
+// Runs `cairn sim`: loads the journey, behaviours and inputs, simulates,
+// prints the report and writes the pictures.
 int Sim(const Flags& flags) {
   std::string error;
   const std::optional<std::string> journey_path = flags.Get("journey");
@@ -416,6 +420,7 @@ int Sim(const Flags& flags) {
   return status;
 }
 
+// gen's flags, in the order `cairn gen --help` lists them.
 void AddGenFlags(CLI::App* command) {
   using cairn::tools::AddFlag;
   AddFlag(command, "scenario", "ecommerce|game|loyalty",
@@ -428,6 +433,8 @@ void AddGenFlags(CLI::App* command) {
           "write the loyalty members' profiles (time zones) here, JSON lines");
 }
 
+// Runs `cairn gen`: the profiles to --profiles first, then the events to
+// stdout.
 int Gen(const Flags& flags) {
   cairn::sim::GeneratorOptions options;
   auto scenario = cairn::sim::ParseScenario(flags.Get("scenario").value_or("ecommerce"));
@@ -493,6 +500,7 @@ int Gen(const Flags& flags) {
   return 0;
 }
 
+// validate takes files, not flags.
 void AddValidateFlags(CLI::App* command) {
   cairn::tools::AddArguments(command, "FILE",
                              "journey files (.textproto, .json, .binpb)");

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <iostream>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -127,7 +127,8 @@ int Help(const CLI::App& app, const CLI::App& help) {
   const std::vector<const CLI::App*> named = app.get_subcommands(
       [&args](const CLI::App* command) { return command->get_name() == args[0]; });
   if (named.empty()) {
-    return Usage(kHelpCommand,
+    // As `cairn simm` would say it: the list to choose from is cairn --help.
+    return Usage("",
                  absl::StrCat("unknown command \"", internal::Escaped(args[0]), "\"",
                               DidYouMean(args[0], CommandNames(app), /*quoted=*/true)));
   }
