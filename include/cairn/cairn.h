@@ -18,6 +18,7 @@
 #include "cairn/sink.h"        // IWYU pragma: export
 #include "cairn/status_macros.h"  // IWYU pragma: export
 #include "cairn/value.h"       // IWYU pragma: export
+#include "cairn/version.h"     // IWYU pragma: export
 
 // The test harness is not included here: #include "cairn/testing/harness.h".
 

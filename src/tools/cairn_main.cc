@@ -9,9 +9,10 @@
 //   cairn worker ...         run journeys on a Kafka topic (with
 //   cairn clock / deploy /   CAIRN_WITH_KAFKA; tools/kafka_commands.h).
 //         declare / state ...
+//   cairn help [COMMAND], cairn COMMAND --help (or -h), cairn --version
 //
-// Exit codes: 0 all good, 1 a journey is invalid or an input unusable,
-// 2 usage.
+// tools/cli.h parses the command line. Exit codes: 0 all good, 1 a journey
+// is invalid or an input unusable, 2 usage.
 
 #include <unistd.h>
 
@@ -38,7 +39,7 @@
 #include "sim/generator.h"
 #include "sim/render.h"
 #include "sim/simulator.h"
-#include "tools/flags.h"
+#include "tools/cli.h"
 #include "tools/subprocess.h"
 #ifdef CAIRN_HAVE_KAFKA
 #include "tools/kafka_commands.h"
@@ -47,53 +48,6 @@
 #include "util/utf8.h"
 
 namespace {
-
-constexpr const char kUsage[] =
-    "usage: cairn <command> [args]\n"
-    "\n"
-    "commands:\n"
-    "  validate FILE...   check journey files (.textproto, .json, .binpb);\n"
-    "                     print a summary of each valid journey and every\n"
-    "                     problem of each invalid one; exit 1 if any is invalid\n"
-    "  sim --journey FILE --events FILE.jsonl [--profiles FILE.jsonl]\n"
-    "      [--behaviors FILE] [--until TIME] [--sink CHANNEL:fail=0.1,delay=5m,timeout=0.02]...\n"
-    "      [--seed N] [--format text|json] [--dot OUT.dot] [--svg OUT.svg]\n"
-    "      [--trace SUBJECT] [--strict]\n"
-    "                     replay an event log (JSON lines; - for stdin) through a\n"
-    "                     journey with simulated channels; print the funnel,\n"
-    "                     channels, goals and A/B results; behaviours come from\n"
-    "                     --behaviors, else behaviors.textproto beside the journey\n"
-    "  gen --scenario ecommerce|game|loyalty --subjects N --days D [--seed S]\n"
-    "      [--start DATE] [--profiles FILE.jsonl]\n"
-    "                     write a synthetic event log to stdout; loyalty members'\n"
-    "                     profiles (their time zones) to --profiles\n"
-#ifdef CAIRN_HAVE_KAFKA
-    "  worker --brokers HOST:PORT,... --group G --topic T --journeys PATH\n"
-    "      --checkpoints DIR [--message-topic T] [--profile-topic T]\n"
-    "      [--deploy-result-topic T]\n"
-    "      [--checkpoint-records N] [--checkpoint-interval 30s] [--keep N]\n"
-    "      [--health-interval 60s] [--max-lateness 1h] [--max-input-lead 1h]\n"
-    "      [--config KEY=VALUE]...\n"
-    "                     run journeys on a Kafka input topic as a member of a\n"
-    "                     consumer group, until SIGTERM or SIGINT\n"
-    "                     (docs/scale-out.md)\n"
-    "  clock --brokers HOST:PORT,... --topic T [--every 1s] [--count N]\n"
-    "      [--at TIME] [--config KEY=VALUE]...\n"
-    "                     write clock ticks into every partition of a topic\n"
-    "  deploy --brokers HOST:PORT,... --topic T --journey FILE [--at TIME]\n"
-    "      [--config KEY=VALUE]...\n"
-    "                     write a journey (version) into every partition; each\n"
-    "                     partition's worker applies or refuses it when it reads it\n"
-    "  declare --brokers HOST:PORT,... --topic T --behaviors FILE [--at TIME]\n"
-    "      [--config KEY=VALUE]...\n"
-    "                     write behaviour declarations into every partition; each\n"
-    "                     partition's worker applies or refuses them when it reads them\n"
-    "  state --brokers HOST:PORT,... --topic T --journey ID\n"
-    "      --state active|paused|stopped [--at TIME] [--config KEY=VALUE]...\n"
-    "                     write a pause, resume or stop of a journey into every\n"
-    "                     partition\n"
-#endif
-    "  help               show this text\n";
 
 std::string Dur(const google::protobuf::Duration& d) {
   absl::StatusOr<absl::Duration> v = cairn::internal::DurationFromProto(d);
@@ -188,12 +142,10 @@ void PrintSummary(const cairn::CompiledJourney& j) {
   fmt::print("  events    {}\n", absl::StrJoin(j.event_names(), ", "));
 }
 
-int Validate(const std::vector<std::string>& files) {
-  if (files.empty()) {
-    std::fputs("cairn validate: no files given\n", stderr);
-    std::fputs(kUsage, stderr);
-    return 2;
-  }
+// Runs `cairn validate FILE...`.
+int Validate(const cairn::tools::Flags& flags) {
+  const std::vector<std::string> files = flags.Arguments();
+  if (files.empty()) return cairn::tools::Usage("validate", "no files given");
   int invalid = 0;
   for (const std::string& file : files) {
     absl::StatusOr<cairn::v1::Journey> journey = cairn::LoadJourneyFile(file);
@@ -227,21 +179,6 @@ int Validate(const std::vector<std::string>& files) {
   }
   return invalid == 0 ? 0 : 1;
 }
-
-
-}  // namespace
-
-namespace cairn::tools {
-
-int Usage(const std::string& command, const std::string& error) {
-  fmt::print(stderr, "cairn {}: {}\n", command, error);
-  std::fputs(kUsage, stderr);
-  return 2;
-}
-
-}  // namespace cairn::tools
-
-namespace {
 
 using cairn::tools::Flags;
 using cairn::tools::Usage;
@@ -410,12 +347,39 @@ bool LoadSimBehaviors(const std::optional<std::string>& flag, const std::string&
   return true;
 }
 
-int Sim(const std::vector<std::string>& args) {
-  Flags flags({"journey", "events", "profiles", "behaviors", "until", "sink", "seed", "format",
-               "dot", "svg", "trace"},
-              {"strict"});
+// sim's flags, in the order `cairn sim --help` lists them.
+void AddSimFlags(CLI::App* command) {
+  using cairn::tools::AddFlag;
+  AddFlag(command, "journey", "FILE", "the journey (.textproto, .json, .binpb); required");
+  AddFlag(command, "events", "FILE",
+          "the event log, JSON lines (- reads stdin); required. A line with\n"
+          "attributes is a profile update (with a time, a timed one)");
+  AddFlag(command, "profiles", "FILE",
+          "profile attributes, JSON lines, applied before the journey deploys");
+  AddFlag(command, "behaviors", "FILE",
+          "the engine's behaviours (cairn.v1.BehaviorSet); default:\n"
+          "behaviors.textproto beside the journey, when there is one");
+  AddFlag(command, "until", "TIME",
+          "stop at this RFC 3339 time (default: 7 days after the last event)");
+  cairn::tools::AddRepeatedFlag(command, "sink", "CHANNEL:fail=R,delay=D,timeout=R",
+                                "how a simulated channel behaves, e.g.\n"
+                                "push:fail=0.1,delay=5m,timeout=0.02; repeat per channel");
+  AddFlag(command, "seed", "N", "seed of the simulated channels (default 1)");
+  AddFlag(command, "format", "text|json",
+          "the report as text (default) or the cairn.v1.JourneyReport as JSON");
+  AddFlag(command, "dot", "OUT.dot", "write the journey with counts as Graphviz DOT");
+  AddFlag(command, "svg", "OUT.svg",
+          "render the journey with counts to SVG with Graphviz's dot\n"
+          "(its DOT source beside it as OUT.svg.dot unless --dot)");
+  AddFlag(command, "trace", "SUBJECT", "print one subject's path through the journey");
+  cairn::tools::AddSwitch(command, "strict",
+                          "stop at the first bad line instead of reporting and skipping it");
+}
+
+// Runs `cairn sim`: loads the journey, behaviours and inputs, simulates,
+// prints the report and writes the pictures.
+int Sim(const Flags& flags) {
   std::string error;
-  if (!flags.Parse(args, &error)) return Usage("sim", error);
   const std::optional<std::string> journey_path = flags.Get("journey");
   const std::optional<std::string> events_path = flags.Get("events");
   if (!journey_path || !events_path) return Usage("sim", "--journey and --events are required");
@@ -456,10 +420,22 @@ int Sim(const std::vector<std::string>& args) {
   return status;
 }
 
-int Gen(const std::vector<std::string>& args) {
-  Flags flags({"scenario", "subjects", "days", "seed", "start", "profiles"}, {});
-  std::string error;
-  if (!flags.Parse(args, &error)) return Usage("gen", error);
+// gen's flags, in the order `cairn gen --help` lists them.
+void AddGenFlags(CLI::App* command) {
+  using cairn::tools::AddFlag;
+  AddFlag(command, "scenario", "ecommerce|game|loyalty",
+          "what the log simulates (default ecommerce)");
+  AddFlag(command, "subjects", "N", "how many shoppers, players or members");
+  AddFlag(command, "days", "D", "how many days the log spans");
+  AddFlag(command, "seed", "S", "the generator's seed; a seed always writes the same log");
+  AddFlag(command, "start", "DATE", "the first day, e.g. 2026-10-20 (default 2026-01-05)");
+  AddFlag(command, "profiles", "FILE",
+          "write the loyalty members' profiles (time zones) here, JSON lines");
+}
+
+// Runs `cairn gen`: the profiles to --profiles first, then the events to
+// stdout.
+int Gen(const Flags& flags) {
   cairn::sim::GeneratorOptions options;
   auto scenario = cairn::sim::ParseScenario(flags.Get("scenario").value_or("ecommerce"));
   if (!scenario.ok()) return Usage("gen", std::string(scenario.status().message()));
@@ -524,30 +500,55 @@ int Gen(const std::vector<std::string>& args) {
   return 0;
 }
 
+// validate takes files, not flags.
+void AddValidateFlags(CLI::App* command) {
+  cairn::tools::AddArguments(command, "FILE",
+                             "journey files (.textproto, .json, .binpb)");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::fputs(kUsage, stderr);
-    return 2;
-  }
-  const std::string command = argv[1];
-  std::vector<std::string> args(argv + 2, argv + argc);
-  if (command == "validate") return Validate(args);
-  if (command == "sim") return Sim(args);
-  if (command == "gen") return Gen(args);
+  using cairn::tools::Command;
+  // Summaries are one line of the command list in `cairn help`; footers
+  // end the command's own help.
+  const std::vector<Command> commands = {
+      {"validate", "Check journey files and list their problems", AddValidateFlags, Validate,
+       "Prints a summary of each valid journey and every problem of each invalid\n"
+       "one. Exit status: 0 all valid, 1 a journey is invalid or unreadable,\n"
+       "2 usage."},
+      {"sim", "Replay an event log through a journey", AddSimFlags, Sim,
+       "Simulates the journey's channels and prints the funnel, channels, goals\n"
+       "and A/B results. Exit status: 0 the simulation ran (bad lines are\n"
+       "reported and skipped unless --strict), 1 an input does not load or a\n"
+       "picture cannot be written, 2 usage. See docs/simulator.md."},
+      {"gen", "Write a synthetic event log to stdout", AddGenFlags, Gen,
+       "Deterministic for a seed. Exit status: 0 written, 1 a file cannot be\n"
+       "written, 2 usage. See docs/simulator.md."},
 #ifdef CAIRN_HAVE_KAFKA
-  if (command == "worker") return cairn::tools::Worker(args);
-  if (command == "clock") return cairn::tools::Clock(args);
-  if (command == "deploy") return cairn::tools::Deploy(args);
-  if (command == "state") return cairn::tools::State(args);
-  if (command == "declare") return cairn::tools::Declare(args);
+      {"worker", "Run journeys on a Kafka topic", cairn::tools::AddWorkerFlags,
+       cairn::tools::Worker,
+       "Joins the consumer group and runs the journeys on its partitions until\n"
+       "SIGTERM or SIGINT, then hands them over, checkpointed. Exit status: 0\n"
+       "stopped by a signal, 1 a fatal error, 2 usage. See docs/scale-out.md."},
+      {"clock", "Write clock ticks into every partition", cairn::tools::AddClockFlags,
+       cairn::tools::Clock,
+       "Exit status: 0 written (or stopped by a signal), 1 a write failed, 2 usage."},
+      {"deploy", "Write a journey into every partition", cairn::tools::AddDeployFlags,
+       cairn::tools::Deploy,
+       "Each partition's worker applies or refuses the journey when it reads it.\n"
+       "Exit status: 0 written, 1 the journey does not compile or a write\n"
+       "failed, 2 usage."},
+      {"declare", "Write behaviours into every partition", cairn::tools::AddDeclareFlags,
+       cairn::tools::Declare,
+       "Each partition's worker applies or refuses them when it reads them.\n"
+       "Exit status: 0 written, 1 the set has problems or a write failed,\n"
+       "2 usage."},
+      {"state", "Write a journey's state into every partition", cairn::tools::AddStateFlags,
+       cairn::tools::State,
+       "Pauses, resumes or stops the journey as each partition's worker reads it.\n"
+       "Exit status: 0 written, 1 a write failed, 2 usage."},
 #endif
-  if (command == "help" || command == "--help" || command == "-h") {
-    std::fputs(kUsage, stdout);
-    return 0;
-  }
-  fmt::print(stderr, "cairn: unknown command \"{}\"\n", command);
-  std::fputs(kUsage, stderr);
-  return 2;
+  };
+  return cairn::tools::RunTool(commands, argc, argv);
 }

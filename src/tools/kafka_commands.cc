@@ -22,7 +22,7 @@
 #include "cairn/kafka/broadcast.h"
 #include "cairn/kafka/worker.h"
 #include "fmt/core.h"
-#include "tools/flags.h"
+#include "tools/cli.h"
 #include "util/utf8.h"
 
 namespace cairn::tools {
@@ -82,14 +82,36 @@ void PrintStats(const kafka::WorkerStats& s) {
 
 }  // namespace
 
-int Worker(const std::vector<std::string>& args) {
-  Flags flags({"brokers", "group", "topic", "journeys", "checkpoints", "message-topic",
-               "profile-topic", "deploy-result-topic", "checkpoint-records",
-               "checkpoint-interval", "keep", "health-interval", "max-lateness",
-               "max-input-lead", "config"},
-              {});
+void AddWorkerFlags(CLI::App* command) {
+  AddFlag(command, "brokers", "HOST:PORT,...", "the Kafka bootstrap servers; required");
+  AddFlag(command, "group", "G", "the consumer group the workers share; required");
+  AddFlag(command, "topic", "T", "the input topic; required");
+  AddFlag(command, "journeys", "PATH",
+          "a journey file, or a folder of them (with behaviors.textproto\n"
+          "beside them); required");
+  AddFlag(command, "checkpoints", "DIR", "where each partition's checkpoints go; required");
+  AddFlag(command, "message-topic", "T", "where messages go (default TOPIC.messages)");
+  AddFlag(command, "profile-topic", "T", "where profile writes go (default TOPIC.profiles)");
+  AddFlag(command, "deploy-result-topic", "T",
+          "where each partition's result of a deploy or state change goes\n"
+          "(default: none; the topic must exist)");
+  AddFlag(command, "checkpoint-records", "N",
+          "checkpoint a partition every N records (default 100000)");
+  AddFlag(command, "checkpoint-interval", "DURATION",
+          "and at least this often, e.g. 30s (the default)");
+  AddFlag(command, "keep", "N", "checkpoints kept per partition (default 3)");
+  AddFlag(command, "health-interval", "DURATION",
+          "how often each partition logs a health line (default 60s)");
+  AddFlag(command, "max-lateness", "DURATION",
+          "how late an input may be before it is rejected (default 1h)");
+  AddFlag(command, "max-input-lead", "DURATION",
+          "how far ahead of engine time an input's time may be (default 1h;\n"
+          "inf trusts every record's time)");
+  AddRepeatedFlag(command, "config", "KEY=VALUE", "a librdkafka setting; repeatable");
+}
+
+int Worker(const Flags& flags) {
   std::string error;
-  if (!flags.Parse(args, &error)) return Usage("worker", error);
   for (const char* required : {"brokers", "group", "topic", "journeys", "checkpoints"}) {
     if (!flags.Get(required)) return Usage("worker", absl::StrCat("--", required, " is required"));
   }
@@ -178,8 +200,18 @@ constexpr char kPartitionsDecide[] =
     "journeys= in its health lines) or in the deploy-result topic "
     "(cairn worker --deploy-result-topic); docs/scale-out.md, \"Changing journeys\"";
 
-// The flags every broadcasting command shares: --brokers, --topic (both
-// required), --config, --at. Returns false with *error set on bad usage.
+// Declares the flags every broadcasting command shares; `at` says what
+// --at's time is of.
+void AddBroadcastFlags(CLI::App* command, const std::string& at) {
+  AddFlag(command, "brokers", "HOST:PORT,...", "the Kafka bootstrap servers; required");
+  AddFlag(command, "topic", "T", "the workers' input topic; required");
+  AddFlag(command, "at", "TIME", at);
+  AddRepeatedFlag(command, "config", "KEY=VALUE", "a librdkafka setting; repeatable");
+}
+
+// Reads the flags every broadcasting command shares: --brokers, --topic
+// (both required), --config, --at. Returns false with *error set on bad
+// usage.
 bool BroadcastFlags(const Flags& flags, kafka::BroadcastWriterOptions* options,
                     std::optional<absl::Time>* at, std::string* error) {
   if (!flags.Get("brokers") || !flags.Get("topic")) {
@@ -223,10 +255,16 @@ int WriteOnce(const std::string& command, const kafka::BroadcastWriterOptions& o
 
 }  // namespace
 
-int Clock(const std::vector<std::string>& args) {
-  Flags flags({"brokers", "topic", "every", "count", "at", "config"}, {});
+void AddClockFlags(CLI::App* command) {
+  AddBroadcastFlags(command, "write one tick at this RFC 3339 time, and exit");
+  AddFlag(command, "every", "DURATION",
+          "write a tick at each whole multiple of this on the wall clock\n"
+          "(default 1s)");
+  AddFlag(command, "count", "N", "stop after N ticks (default: at SIGTERM or SIGINT)");
+}
+
+int Clock(const Flags& flags) {
   std::string error;
-  if (!flags.Parse(args, &error)) return Usage("clock", error);
   kafka::BroadcastWriterOptions options;
   std::optional<absl::Time> at;
   absl::Duration every = absl::Seconds(1);
@@ -274,10 +312,13 @@ int Clock(const std::vector<std::string>& args) {
   return 0;
 }
 
-int Deploy(const std::vector<std::string>& args) {
-  Flags flags({"brokers", "topic", "journey", "at", "config"}, {});
+void AddDeployFlags(CLI::App* command) {
+  AddBroadcastFlags(command, "the deploy's RFC 3339 time (default: now)");
+  AddFlag(command, "journey", "FILE", "the journey to deploy; required");
+}
+
+int Deploy(const Flags& flags) {
   std::string error;
-  if (!flags.Parse(args, &error)) return Usage("deploy", error);
   kafka::BroadcastWriterOptions options;
   std::optional<absl::Time> at;
   if (!BroadcastFlags(flags, &options, &at, &error)) return Usage("deploy", error);
@@ -302,10 +343,13 @@ int Deploy(const std::vector<std::string>& args) {
                    kPartitionsDecide);
 }
 
-int Declare(const std::vector<std::string>& args) {
-  Flags flags({"brokers", "topic", "behaviors", "at", "config"}, {});
+void AddDeclareFlags(CLI::App* command) {
+  AddBroadcastFlags(command, "the declaration's RFC 3339 time (default: now)");
+  AddFlag(command, "behaviors", "FILE", "the behaviours (a cairn.v1.BehaviorSet); required");
+}
+
+int Declare(const Flags& flags) {
   std::string error;
-  if (!flags.Parse(args, &error)) return Usage("declare", error);
   kafka::BroadcastWriterOptions options;
   std::optional<absl::Time> at;
   if (!BroadcastFlags(flags, &options, &at, &error)) return Usage("declare", error);
@@ -330,10 +374,14 @@ int Declare(const std::vector<std::string>& args) {
                    kPartitionsDecide);
 }
 
-int State(const std::vector<std::string>& args) {
-  Flags flags({"brokers", "topic", "journey", "state", "at", "config"}, {});
+void AddStateFlags(CLI::App* command) {
+  AddBroadcastFlags(command, "the change's RFC 3339 time (default: now)");
+  AddFlag(command, "journey", "ID", "the journey's id; required");
+  AddFlag(command, "state", "active|paused|stopped", "the journey's new state; required");
+}
+
+int State(const Flags& flags) {
   std::string error;
-  if (!flags.Parse(args, &error)) return Usage("state", error);
   kafka::BroadcastWriterOptions options;
   std::optional<absl::Time> at;
   if (!BroadcastFlags(flags, &options, &at, &error)) return Usage("state", error);

@@ -22,7 +22,7 @@ run(${CMAKE_COMMAND} -S ${CONSUMER_SOURCE_DIR} -B ${WORK_DIR}/build
     -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_BUILD_TYPE=${CMAKE_BUILD_TYPE})
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/build -j2)
 run(${WORK_DIR}/build/consumer)
-if(NOT last_output MATCHES "compiled welcome v3: 3 nodes, events: signup\nsent welcome to u1")
+if(NOT last_output MATCHES "^cairn ${CAIRN_VERSION}\ncompiled welcome v3: 3 nodes, events: signup\nsent welcome to u1")
   message(FATAL_ERROR "unexpected consumer output:\n${last_output}")
 endif()
 message(STATUS "${last_output}")

@@ -2,11 +2,19 @@
 //
 // Parses and compiles a journey through the installed public API only.
 
+#include <cstring>
 #include <iostream>
 
 #include "cairn/cairn.h"
+#include "cairn/version.h"
 
 int main() {
+  // The installed headers and library are one version.
+  if (std::strcmp(cairn::Version(), CAIRN_VERSION_STRING) != 0) {
+    std::cerr << "library " << cairn::Version() << ", headers " << CAIRN_VERSION_STRING << "\n";
+    return 1;
+  }
+  std::cout << "cairn " << cairn::Version() << "\n";
   absl::StatusOr<cairn::v1::Journey> journey = cairn::ParseJourney(R"pb(
     id: "welcome"
     version: 3
