@@ -353,7 +353,7 @@ void AddSimFlags(CLI::App* command) {
   AddFlag(command, "journey", "FILE", "the journey (.textproto, .json, .binpb); required");
   AddFlag(command, "events", "FILE",
           "the event log, JSON lines (- reads stdin); required. A line with\n"
-          "attributes is a profile update (with a time, a timed one)");
+          "attributes and a time (no name) is a profile update at that time");
   AddFlag(command, "profiles", "FILE",
           "profile attributes, JSON lines, applied before the journey deploys");
   AddFlag(command, "behaviors", "FILE",
