@@ -230,13 +230,8 @@ void JourneyCompiler::CompileTrigger(int index, const v1::Trigger& t,
       const v1::AttributeChangeTrigger& a = t.attribute_change();
       if (a.attribute().empty()) {
         ac.AddAt("attribute", "attribute_change names no attribute");
-      } else {
-        std::string error;
-        if (!ParsePath(absl::StrCat("profile.", a.attribute()), &error)) {
-          ac.AddAt("attribute", error);
-        }
-        g.attribute = a.attribute();
       }
+      g.attribute = a.attribute();
       g.change_from = CompileProfileCondition(a, a.from(), a.has_from(), ac.Child("from"));
       g.predicate = CompileProfileCondition(a, a.to(), a.has_to(), ac.Child("to"));
       break;

@@ -223,12 +223,12 @@ void Engine::Impl::EnterOnAttributeChanges(uint32_t subject, absl::string_view t
     Attributes context;  // Sorted by name: "from" < "to".
     if (from != nullptr) context.emplace_back("from", *from);
     if (to != nullptr) context.emplace_back("to", *to);
+    const StepBindings was(&before, nullptr, nullptr, StepNow(), subject);
+    const StepBindings is(&subjects_[subject].profile, nullptr, nullptr, StepNow(), subject);
     for (const TriggerListener& l : listeners->second) {
       const JourneyVersion& v = versions_[l.version];
       if (v.subject_type != type) continue;
       const GraphNode& trigger = v.graph->nodes[l.node];
-      const StepBindings was(&before, nullptr, nullptr, StepNow(), subject);
-      const StepBindings is(&subjects_[subject].profile, nullptr, nullptr, StepNow(), subject);
       if (!trigger.change_from.Evaluate(was) || !trigger.predicate.Evaluate(is)) continue;
       TryEnter(l.version, l.node, subject, nullptr, context);
     }

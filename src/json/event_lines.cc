@@ -588,6 +588,7 @@ absl::StatusOr<ProfileLine> ParseProfileLine(absl::string_view line) {
 absl::Status ParseLogLine(absl::string_view line, LogLine* out) {
   if (ParseEventLineFast(line, &out->event)) {
     out->is_profile = false;
+    out->time = out->event.time;
     return absl::OkStatus();
   }
   absl::StatusOr<JsonValue> parsed = ParseObject(line);
@@ -598,6 +599,7 @@ absl::Status ParseLogLine(absl::string_view line, LogLine* out) {
     if (!e.ok()) return e.status();
     out->event = *std::move(e);
     out->is_profile = false;
+    out->time = out->event.time;
     return absl::OkStatus();
   }
   absl::Status keys = CheckKeys(object, {"subject", "subject_type", "time", "attributes"});

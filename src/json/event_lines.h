@@ -63,8 +63,8 @@ absl::StatusOr<ProfileLine> ParseProfileLine(absl::string_view line);
 struct LogLine {
   bool is_profile = false;
   Event event;          // When !is_profile.
-  ProfileLine profile;  // When is_profile, at `time`.
-  absl::Time time;
+  ProfileLine profile;  // When is_profile.
+  absl::Time time;      // The line's: the event's time, or the update's.
 };
 // Parses `line` into *out (reusing its storage). Errors as the two line
 // parsers give them.

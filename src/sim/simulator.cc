@@ -231,34 +231,20 @@ class Replay {
     }
   }
 
-  // Plays what is due before `event`, then the event itself (moved into
-  // the engine's input).
-  absl::Status Play(Event event) {
-    if (result_->first_event == absl::InfinitePast()) result_->first_event = event.time;
-    result_->last_event = std::max(result_->last_event, event.time);
-    CAIRN_RETURN_IF_ERROR(RunUntil(event.time));
-    // A replay trusts its log's times as the host's clock: it moves engine
-    // time to each event (max_input_lead would otherwise refuse an event
-    // after a quiet night). AdvanceTo refuses only a time the engine cannot
-    // hold, which Ingest then rejects and counts.
-    if (event.time > engine_.now()) (void)engine_.Apply(ClockTick{event.time});
-    // Engine rejections (late, duplicate, bad strings or times) are counted
-    // in its stats.
-    (void)engine_.Apply(std::move(event));
-    return absl::OkStatus();
-  }
-
-  // Plays what is due before a timed profile update of the log, then the
-  // update itself (which an attribute_change trigger may see).
-  absl::Status PlayProfile(json::ProfileLine profile, absl::Time time) {
+  // Plays what is due before `time`, then `input`, a line of the log (an
+  // event, or a timed profile update), at it.
+  absl::Status Play(const EngineInput& input, absl::Time time) {
     if (result_->first_event == absl::InfinitePast()) result_->first_event = time;
     result_->last_event = std::max(result_->last_event, time);
     CAIRN_RETURN_IF_ERROR(RunUntil(time));
+    // A replay trusts its log's times as the host's clock: it moves engine
+    // time to each line (max_input_lead would otherwise refuse an event
+    // after a quiet night). AdvanceTo refuses only a time the engine cannot
+    // hold, which the input's own check then rejects and counts.
     if (time > engine_.now()) (void)engine_.Apply(ClockTick{time});
-    // Rejections are counted in the engine's stats, as for events.
-    (void)engine_.Apply(ProfileUpdate{std::move(profile.subject_id),
-                                      std::move(profile.subject_type),
-                                      std::move(profile.attributes), time});
+    // Engine rejections (late, duplicate, bad strings or times) are counted
+    // in its stats.
+    (void)engine_.Apply(input);
     return absl::OkStatus();
   }
 
@@ -345,10 +331,7 @@ absl::StatusOr<SimResult> Simulate(const v1::Journey& journey, std::istream& eve
   json::LogLine line;
   absl::StatusOr<bool> have = reader.Next(&line);
   if (!have.ok()) return have.status();
-  const auto time_of = [](const json::LogLine& l) {
-    return l.is_profile ? l.time : l.event.time;
-  };
-  const absl::Time start = *have ? time_of(line) : absl::UnixEpoch();
+  const absl::Time start = *have ? line.time : absl::UnixEpoch();
 
   Replay replay(start, options, &result);
   // The profiles are what subjects were before the log begins, so they are
@@ -359,12 +342,16 @@ absl::StatusOr<SimResult> Simulate(const v1::Journey& journey, std::istream& eve
   }
   CAIRN_RETURN_IF_ERROR(replay.Deploy(journey));
   while (*have) {
-    if (options.until && time_of(line) > *options.until) break;
+    if (options.until && line.time > *options.until) break;
     // Next assigns what is moved out anew.
     if (line.is_profile) {
-      CAIRN_RETURN_IF_ERROR(replay.PlayProfile(std::move(line.profile), line.time));
+      CAIRN_RETURN_IF_ERROR(replay.Play(ProfileUpdate{std::move(line.profile.subject_id),
+                                                      std::move(line.profile.subject_type),
+                                                      std::move(line.profile.attributes),
+                                                      line.time},
+                                        line.time));
     } else {
-      CAIRN_RETURN_IF_ERROR(replay.Play(std::move(line.event)));
+      CAIRN_RETURN_IF_ERROR(replay.Play(std::move(line.event), line.time));
     }
     have = reader.Next(&line);
     if (!have.ok()) return have.status();
