@@ -485,6 +485,72 @@ absl::Status Decode(const v1::SnapshotBehaviorCell& in, const Params& p, DayCell
 }
 size_t HeapBytes(const DayCell&) { return 0; }
 
+// ---- When a value changes with time alone ----
+
+using DayStart = absl::FunctionRef<absl::Time(int64_t)>;
+
+// All-time values change only with inputs.
+template <typename Cell>
+absl::Time NextChangeOf(const Cell&, const Params&, absl::Time, int32_t, DayStart) {
+  return absl::InfiniteFuture();
+}
+
+// When `bucket`, inside the window now, leaves it: once the window's first
+// bucket (Params::Horizon) is past it.
+absl::Time BucketLeaves(const Params& p, uint32_t bucket) {
+  return absl::FromUnixSeconds((static_cast<int64_t>(bucket) + p.window_buckets + 1) *
+                               p.resolution_seconds);
+}
+
+// A window's value changes when its oldest bucket still inside leaves.
+template <typename Buckets>
+absl::Time OldestBucketLeaves(const Buckets& buckets, const Params& p, absl::Time now) {
+  const uint32_t horizon = p.Horizon(now);
+  for (const auto& b : buckets) {
+    if (b.bucket >= horizon) return BucketLeaves(p, b.bucket);
+  }
+  return absl::InfiniteFuture();
+}
+
+absl::Time NextChangeOf(const CountBucketsCell& c, const Params& p, absl::Time now, int32_t,
+                        DayStart) {
+  return OldestBucketLeaves(c.buckets, p, now);
+}
+absl::Time NextChangeOf(const NumberBucketsCell& c, const Params& p, absl::Time now, int32_t,
+                        DayStart) {
+  return OldestBucketLeaves(c.buckets, p, now);
+}
+absl::Time NextChangeOf(const DistinctCell& c, const Params& p, absl::Time now, int32_t,
+                        DayStart) {
+  if (!p.windowed) return absl::InfiniteFuture();
+  const uint32_t horizon = p.Horizon(now);
+  uint32_t oldest = UINT32_MAX;
+  for (const DistinctEntry& e : c.values) {
+    if (e.bucket >= horizon) oldest = std::min(oldest, e.bucket);
+  }
+  return oldest == UINT32_MAX ? absl::InfiniteFuture() : BucketLeaves(p, oldest);
+}
+absl::Time NextChangeOf(const DayCell& c, const Params& p, absl::Time, int32_t today,
+                        DayStart day_start) {
+  switch (p.function) {
+    case v1::Behavior::CURRENT_STREAK:
+      // The run counts through the day after its last; it breaks when the
+      // day after that begins.
+      if (c.last_day >= static_cast<int64_t>(today) - 1) return day_start(c.last_day + int64_t{2});
+      return absl::InfiniteFuture();
+    case v1::Behavior::ACTIVE_DAYS:
+      if (!p.windowed) return absl::InfiniteFuture();
+      // The window is the local days today - W + 1 .. today: its oldest
+      // active day d leaves when day d + W begins.
+      for (int64_t d = static_cast<int64_t>(today) - p.window_buckets + 1; d <= today; ++d) {
+        if (DayActive(c, d)) return day_start(d + p.window_buckets);
+      }
+      return absl::InfiniteFuture();
+    default:
+      return absl::InfiniteFuture();
+  }
+}
+
 // ---- The column: cells found through a dense index ----
 
 template <typename Cell>
@@ -502,6 +568,13 @@ class Column final : public BehaviorColumn {
   bool Read(uint32_t subject, absl::Time now, int32_t today, Value* out) const override {
     const Cell* cell = Get(subject);
     return cell != nullptr && ReadFrom(*cell, p_, now, today, out);
+  }
+
+  absl::Time NextChange(uint32_t subject, absl::Time now, int32_t today,
+                        DayStart day_start) const override {
+    const Cell* cell = Get(subject);
+    return cell == nullptr ? absl::InfiniteFuture()
+                           : NextChangeOf(*cell, p_, now, today, day_start);
   }
 
   bool Has(uint32_t subject) const override { return Get(subject) != nullptr; }
@@ -689,13 +762,49 @@ int BehaviorStore::Find(absl::string_view name) const {
   return it == by_name_.end() ? -1 : it->second;
 }
 
+namespace {
+
+constexpr absl::CivilDay kEpochDay(1970, 1, 1);
+
+// The first instant of local day `day` (days since 1970-01-01) in `zone`:
+// its midnight, or, when a clock change skips midnight, the change itself.
+absl::Time StartOfLocalDay(int64_t day, absl::TimeZone zone) {
+  const absl::TimeZone::TimeInfo info = zone.At(absl::CivilSecond(kEpochDay + day));
+  return info.kind == absl::TimeZone::TimeInfo::SKIPPED ? info.trans : info.pre;
+}
+
+}  // namespace
+
+absl::TimeZone BehaviorStore::ZoneOf(const BehaviorSpec& spec, const Attributes* profile,
+                                     const BehaviorReadContext& context) {
+  return ZoneNamedBy(profile != nullptr ? FindSorted(*profile, spec.time_zone_attribute) : nullptr,
+                     spec.default_zone, context.zones, context.unknown_zones);
+}
+
 int32_t BehaviorStore::LocalDay(const BehaviorSpec& spec, const Attributes* profile, absl::Time t,
                                 const BehaviorReadContext& context) {
-  const absl::TimeZone zone =
-      ZoneNamedBy(profile != nullptr ? FindSorted(*profile, spec.time_zone_attribute) : nullptr,
-                  spec.default_zone, context.zones, context.unknown_zones);
-  static const absl::CivilDay kEpoch(1970, 1, 1);
-  return static_cast<int32_t>(absl::ToCivilDay(t, zone) - kEpoch);
+  return static_cast<int32_t>(absl::ToCivilDay(t, ZoneOf(spec, profile, context)) - kEpochDay);
+}
+
+bool BehaviorStore::TimeDependent(size_t index) const {
+  return specs_[index].windowed || specs_[index].function == v1::Behavior::CURRENT_STREAK;
+}
+
+absl::Time BehaviorStore::NextChange(absl::string_view name, uint32_t subject,
+                                     const Attributes* profile,
+                                     const BehaviorReadContext& context) const {
+  const int i = Find(name);
+  if (i < 0 || subject == kNoSubject || !TimeDependent(i)) return absl::InfiniteFuture();
+  const BehaviorSpec& spec = specs_[i];
+  if (spec.shape != BehaviorShape::kDays) {
+    return columns_[i]->NextChange(subject, context.now, 0, [](int64_t) {
+      return absl::InfiniteFuture();
+    });
+  }
+  const absl::TimeZone zone = ZoneOf(spec, profile, context);
+  const int32_t today = static_cast<int32_t>(absl::ToCivilDay(context.now, zone) - kEpochDay);
+  return columns_[i]->NextChange(subject, context.now, today,
+                                 [zone](int64_t day) { return StartOfLocalDay(day, zone); });
 }
 
 void BehaviorStore::DescribeSample(const BehaviorSpec& spec,
@@ -890,6 +999,16 @@ class SegmentBindings : public EventBindings {
   const Value* FindSegment(absl::string_view key, Value* scratch) const override {
     return store_->ReadSegment(key, subject_, profile(), context_, scratch);
   }
+  absl::Time NextChange(PathRoot root, absl::string_view key) const override {
+    switch (root) {
+      case PathRoot::kBehavior:
+        return store_->NextChange(key, subject_, profile(), context_);
+      case PathRoot::kSegment:
+        return store_->SegmentNextChange(key, subject_, profile(), context_);
+      default:
+        return absl::InfiniteFuture();
+    }
+  }
 
  private:
   const BehaviorStore* store_;
@@ -907,17 +1026,41 @@ void BehaviorStore::SetSegments(std::vector<SegmentSpec> segments) {
   }
 }
 
+int BehaviorStore::FindSegment(absl::string_view name) const {
+  auto it = segment_index_.find(name);
+  return it == segment_index_.end() ? -1 : it->second;
+}
+
 const Value* BehaviorStore::ReadSegment(absl::string_view name, uint32_t subject,
                                         const Attributes* profile,
                                         const BehaviorReadContext& context,
                                         Value* scratch) const {
-  auto it = segment_index_.find(name);
-  if (it == segment_index_.end()) return nullptr;
+  const int i = FindSegment(name);
+  if (i < 0) return nullptr;
+  *scratch = Value::Bool(InSegment(i, subject, profile, context));
+  return scratch;
+}
+
+bool BehaviorStore::InSegment(size_t index, uint32_t subject, const Attributes* profile,
+                              const BehaviorReadContext& context) const {
   // Declarations are checked free of loops, so this recursion (a segment
   // reading another) ends, at most as deep as there are segments.
   const SegmentBindings bindings(this, profile, subject, context);
-  *scratch = Value::Bool(segments_[it->second].condition.Evaluate(bindings));
-  return scratch;
+  return segments_[index].condition.Evaluate(bindings);
+}
+
+absl::Time BehaviorStore::SegmentNextChange(size_t index, uint32_t subject,
+                                            const Attributes* profile,
+                                            const BehaviorReadContext& context) const {
+  const SegmentBindings bindings(this, profile, subject, context);
+  return segments_[index].condition.NextChange(bindings);
+}
+
+absl::Time BehaviorStore::SegmentNextChange(absl::string_view name, uint32_t subject,
+                                            const Attributes* profile,
+                                            const BehaviorReadContext& context) const {
+  const int i = FindSegment(name);
+  return i < 0 ? absl::InfiniteFuture() : SegmentNextChange(i, subject, profile, context);
 }
 
 }  // namespace cairn::internal

@@ -70,6 +70,15 @@ class BehaviorColumn {
   // local day then, days functions); false when it has none.
   virtual bool Read(uint32_t subject, absl::Time now, int32_t today, Value* out) const = 0;
 
+  // The earliest time after `now` at which Read(subject, ...) can give
+  // another value with no input: a sliding window's oldest counted bucket
+  // (or local day) leaving it, a current streak breaking. `today` is the
+  // subject's local day at `now` and `day_start(d)` the first instant of
+  // its local day d (days functions). InfiniteFuture when only inputs can
+  // change the value (all-time functions, no state).
+  virtual absl::Time NextChange(uint32_t subject, absl::Time now, int32_t today,
+                                absl::FunctionRef<absl::Time(int64_t)> day_start) const = 0;
+
   // Whether `subject` holds state here.
   virtual bool Has(uint32_t subject) const = 0;
 
@@ -165,6 +174,16 @@ class BehaviorStore {
 
   static constexpr uint32_t kNoSubject = UINT32_MAX;
 
+  // The earliest time after context.now at which behaviour `name` of
+  // `subject` can read differently with no input (BehaviorColumn::
+  // NextChange); InfiniteFuture for an unknown name or kNoSubject.
+  absl::Time NextChange(absl::string_view name, uint32_t subject, const Attributes* profile,
+                        const BehaviorReadContext& context) const;
+
+  // Whether behaviour `index`'s value can change with time alone (a
+  // sliding window, a current streak).
+  bool TimeDependent(size_t index) const;
+
   // Makes `segments` the declared segments. They hold no state: whether a
   // subject is in one is computed from its profile and behaviours when read.
   void SetSegments(std::vector<SegmentSpec> segments);
@@ -175,8 +194,26 @@ class BehaviorStore {
   // or nullptr when no such segment is declared.
   const Value* ReadSegment(absl::string_view name, uint32_t subject, const Attributes* profile,
                            const BehaviorReadContext& context, Value* scratch) const;
+  // The same for segment `index` (REQUIRES: < segments().size()).
+  bool InSegment(size_t index, uint32_t subject, const Attributes* profile,
+                 const BehaviorReadContext& context) const;
+
+  // The earliest time after context.now at which segment `index`'s answer
+  // for `subject` can change with no input (CompiledPredicate::NextChange).
+  absl::Time SegmentNextChange(size_t index, uint32_t subject, const Attributes* profile,
+                               const BehaviorReadContext& context) const;
+  // The same by name; InfiniteFuture when no such segment is declared.
+  absl::Time SegmentNextChange(absl::string_view name, uint32_t subject,
+                               const Attributes* profile,
+                               const BehaviorReadContext& context) const;
+
+  // The index of segment `name`, or -1.
+  int FindSegment(absl::string_view name) const;
 
  private:
+  // The subject's zone for behaviour `spec`.
+  static absl::TimeZone ZoneOf(const BehaviorSpec& spec, const Attributes* profile,
+                               const BehaviorReadContext& context);
   // The local day of `t` in the subject's zone for behaviour `spec`.
   static int32_t LocalDay(const BehaviorSpec& spec, const Attributes* profile, absl::Time t,
                           const BehaviorReadContext& context);

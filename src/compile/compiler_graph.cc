@@ -243,6 +243,7 @@ void JourneyCompiler::CollectReadKeys() {
     }
     for (const CompiledOperand& operand : g.assignments) add_path(operand.path);
     add_path(g.relative_path);
+    if (!g.segment.empty()) add_path(Path{PathRoot::kSegment, g.segment});
   }
   for (const CompiledMatcher& m : graph_->exit_on) add_matcher(m);
   for (const JourneyGoalSpec& goal : graph_->goals) add_matcher(goal.conversion);

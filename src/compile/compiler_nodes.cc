@@ -236,8 +236,30 @@ void JourneyCompiler::CompileTrigger(int index, const v1::Trigger& t,
       g.predicate = CompileProfileCondition(a, a.to(), a.has_to(), ac.Child("to"));
       break;
     }
+    case v1::Trigger::kSegment: {
+      const FieldScope st = scope.Child("segment");
+      const v1::SegmentTrigger& seg = t.segment();
+      g.segment = seg.segment();
+      g.segment_left = seg.on() == v1::SegmentTrigger::LEFT;
+      g.existing_members = seg.existing_members();
+      if (seg.segment().empty()) {
+        st.AddAt("segment", "segment trigger names no segment");
+      } else {
+        // Checked against the engine's declarations like any segment.* read.
+        CheckBehaviorRead(Path{PathRoot::kSegment, seg.segment()}, st.Child("segment"));
+      }
+      if (seg.on() != v1::SegmentTrigger::ENTERED && seg.on() != v1::SegmentTrigger::LEFT) {
+        st.AddAt("on", "segment trigger needs on: ENTERED or LEFT");
+      } else if (g.segment_left && g.existing_members) {
+        st.AddAt("existing_members",
+                 "existing_members is for on: ENTERED (members who are in the segment "
+                 "cannot have left it)");
+      }
+      break;
+    }
     case v1::Trigger::KIND_NOT_SET:
-      scope.Add("trigger has no kind: set event, audience, sequence or attribute_change");
+      scope.Add(
+          "trigger has no kind: set event, audience, sequence, attribute_change or segment");
       break;
   }
   if (t.next().empty()) {

@@ -100,6 +100,11 @@ struct GraphNode {
   // the profile before the update.
   std::string attribute;
   CompiledPredicate change_from;
+  // segment trigger: the segment, whether leaving it (not entering) enters
+  // the journey, and whether its members at first deploy enter.
+  std::string segment;
+  bool segment_left = false;
+  bool existing_members = false;
   // switch: one condition per branch, in order; edge i is branch i's, and
   // the last edge is the default.
   std::vector<CompiledPredicate> branch_predicates;

@@ -95,6 +95,19 @@ class StepBindings : public EventBindings {
     return context_.behaviors->ReadSegment(key, subject_, profile(), context_.read, scratch);
   }
 
+ public:
+  absl::Time NextChange(PathRoot root, absl::string_view key) const override {
+    if (context_.behaviors == nullptr) return absl::InfiniteFuture();
+    switch (root) {
+      case PathRoot::kBehavior:
+        return context_.behaviors->NextChange(key, subject_, profile(), context_.read);
+      case PathRoot::kSegment:
+        return context_.behaviors->SegmentNextChange(key, subject_, profile(), context_.read);
+      default:
+        return absl::InfiniteFuture();
+    }
+  }
+
  private:
   StepContext context_;
   uint32_t subject_;

@@ -19,6 +19,7 @@
 #include "exec/bindings.h"
 #include "exec/engine_state.h"
 #include "exec/input_checks.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "util/proto_time.h"
 #include "util/utf8.h"
 
@@ -60,8 +61,18 @@ absl::Status Engine::Impl::DeclareBehaviors(const v1::BehaviorSet& set) {
           problems));
     }
   }
+  // The segments declared exactly as before keep their counts.
+  std::vector<std::string> kept;
+  for (const internal::SegmentSpec& s : declared.segments) {
+    for (const internal::SegmentSpec& old : behaviors_.segments()) {
+      if (google::protobuf::util::MessageDifferencer::Equals(old.def, s.def)) {
+        kept.push_back(s.def.name());
+      }
+    }
+  }
   behaviors_.Declare(std::move(declared.behaviors), now_);
   behaviors_.SetSegments(std::move(declared.segments));
+  RebuildSegmentMembers(kept);
   return absl::OkStatus();
 }
 
@@ -106,6 +117,10 @@ absl::Status Engine::Impl::SeedBehavior(const BehaviorSeed& seed) {
   const uint32_t subject =
       subjects_.Intern(internal::SubjectTypeOrDefault(seed.subject_type), seed.subject_id);
   behaviors_.Seed(index, subject, seed, subjects_[subject].profile, StepNow().read);
+  if (!segment_members_.empty()) {
+    QueueSegmentChecks(subject, segment_members_.ReadingBehavior(index), /*triggers=*/true);
+    CheckSegments();
+  }
   return absl::OkStatus();
 }
 
@@ -121,6 +136,15 @@ v1::BehaviorsReport Engine::Impl::BehaviorsReport() const {
     b->set_since(internal::FormatTimeUtc(behaviors_.since(i)));
     b->set_subjects(behaviors_.column(i).subjects());
     b->set_bytes(behaviors_.column(i).bytes());
+  }
+  for (size_t i = 0; i < segment_members_.size(); ++i) {
+    v1::SegmentReport* s = report.add_segments();
+    s->set_name(segment_members_.name(i));
+    s->set_subject_type(segment_members_.subject_type(i));
+    s->set_members(segment_members_.members(i));
+    s->set_entered(segment_members_.entered(i));
+    s->set_left(segment_members_.left(i));
+    s->set_time_driven(segment_members_.time_driven(i));
   }
   return report;
 }

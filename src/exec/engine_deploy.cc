@@ -171,6 +171,8 @@ absl::Status Engine::Impl::Deploy(std::shared_ptr<const CompiledJourney> compile
   versions_.push_back(std::move(v));
   RebuildTriggerIndex();
   for (uint32_t slot : moving) Migrate(slot, new_version);
+  // (Not for a snapshot's versions: their entries are in the snapshot.)
+  if (existing == journey_index_.end() && check_migration) EnterExistingMembers(new_version);
   return absl::OkStatus();
 }
 
@@ -339,6 +341,7 @@ int32_t Engine::Impl::InternEvent(const std::string& name) {
 void Engine::Impl::RebuildTriggerIndex() {
   for (auto& listeners : trigger_listeners_) listeners.clear();
   attribute_listeners_.clear();
+  segment_listeners_.clear();
   for (const JourneyEntry& j : journeys_) {
     const uint32_t version = j.versions.back();
     const JourneyVersion& v = versions_[version];
@@ -346,6 +349,10 @@ void Engine::Impl::RebuildTriggerIndex() {
       const GraphNode& n = v.graph->nodes[t];
       if (n.def->trigger().kind_case() == v1::Trigger::kAttributeChange) {
         attribute_listeners_[n.attribute].push_back({version, t});
+        continue;
+      }
+      if (n.def->trigger().kind_case() == v1::Trigger::kSegment) {
+        segment_listeners_[n.segment].push_back({version, t});
         continue;
       }
       // Event triggers listen for their event; sequences for every step

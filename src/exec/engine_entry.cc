@@ -184,7 +184,8 @@ void Engine::Impl::ExpireProgress(uint32_t subject, uint32_t version, int32_t no
 void Engine::Impl::ScheduleProgressTimer(uint32_t subject, absl::Time end) {
   const int64_t seconds = absl::ToUnixSeconds(end);
   const int64_t minute = seconds / 60 - (seconds % 60 < 0 ? 1 : 0);
-  ScheduleTimer(absl::FromUnixSeconds((minute + 1) * 60), subject, 0, TimerKind::kProgress);
+  ScheduleTimer(absl::FromUnixSeconds((minute + 1) * 60), subject, internal::kProgress,
+                TimerKind::kSubject);
   subjects_[subject].progress_timer = true;
 }
 
@@ -253,6 +254,9 @@ void Engine::Impl::FireSequence(uint32_t slot) {
 
 void Engine::Impl::TryEnter(uint32_t version, int32_t trigger, uint32_t subject,
                             const Event* event, const Attributes& context) {
+  // A subject new to the engine is checked against the segments before
+  // any journey can write its profile.
+  CheckSegmentsNow();
   JourneyVersion& v = versions_[version];
   const JourneyEntry& journey = journeys_[v.journey];
   const v1::JourneySettings& settings = v.graph->definition.settings();

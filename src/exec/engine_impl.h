@@ -48,6 +48,7 @@
 #include "cairn/v1/behavior.pb.h"
 #include "cairn/v1/snapshot.pb.h"
 #include "behavior/behavior_store.h"
+#include "behavior/segment_members.h"
 #include "compile/journey_graph.h"
 #include "exec/bindings.h"
 #include "exec/engine_state.h"
@@ -70,10 +71,17 @@ enum class TimerKind : uint8_t {
                   // quiet hours' end: target is the enrollment slot.
   kTracker = 1,   // A journey goal's window: target is the goal tracker slot.
   kSequence = 2,  // A sequence's absent window: target is the pending slot.
-  kProgress = 3,  // Housekeeping: frees the subject's expired partial matches.
+  kSubject = 3,   // The subject's own timer: target is the subject slot, and
+                  // the generation says what for (SubjectTimer).
 };
-static_assert(static_cast<uint8_t>(TimerKind::kProgress) <= TimerQueue::kMaxKind,
+static_assert(static_cast<uint8_t>(TimerKind::kSubject) <= TimerQueue::kMaxKind,
               "timer kinds fit in the queue's two bits");
+
+// What a TimerKind::kSubject timer is for, held in its generation.
+enum SubjectTimer : uint32_t {
+  kProgress = 0,  // Housekeeping: frees the subject's expired partial matches.
+  kRecheck = 1,   // Re-checks its time-driven conditions (recheck_at_).
+};
 
 // The largest count (a stat, a report counter, an enrollment id) a
 // snapshot may hold: far more than any engine reaches (2^53 inputs at a
@@ -133,6 +141,8 @@ struct EngineState {
     dedup_seen_.clear();
     dedup_order_.clear();
     messages_.Clear();
+    recheck_at_.clear();
+    segments_checked_subjects_ = 0;
   }
 
   // Engine time: the latest time applied (EngineOptions::start_time at
@@ -174,6 +184,14 @@ struct EngineState {
   std::deque<std::pair<absl::Time, uint64_t>> dedup_order_;
   // Sent messages for delivery reports, oldest first.
   SentMessages messages_;
+  // Subjects with a time-driven re-check pending, and when (a whole
+  // nanosecond: what the timer queue holds). The subject timer due then
+  // (TimerKind::kSubject, generation kRecheck) fires it; one due at any
+  // other time is stale.
+  absl::flat_hash_map<uint32_t, absl::Time> recheck_at_;
+  // Subjects below this slot have had every segment of their type checked
+  // at least once; the next check takes the newer ones (CheckSegments).
+  size_t segments_checked_subjects_ = 0;
 };
 
 }  // namespace internal
@@ -342,6 +360,74 @@ class Engine::Impl : private internal::EngineState {
   };
 
   static absl::Status UnknownJourney(absl::string_view id);
+
+  // ---- Segments (exec/engine_segments.cc) ----
+
+  // A segment to re-check for a subject. `triggers`: a transition found
+  // may enter journeys (segment triggers); false when only a journey's own
+  // update node changed what the segment reads.
+  struct SegmentCheck {
+    uint32_t subject;
+    int32_t segment;
+    bool triggers;
+  };
+
+  // A membership change: `subject` entered (or left) `segment`.
+  struct SegmentChange {
+    uint32_t subject;
+    int32_t segment;
+    bool entered;
+  };
+
+  // Queues re-checks of `segments` for `subject`, applied by CheckSegments
+  // when the input (or timer) that caused them has been applied.
+  void QueueSegmentChecks(uint32_t subject, const std::vector<int>& segments, bool triggers) {
+    for (int i : segments) segment_checks_.push_back({subject, i, triggers});
+  }
+
+  // Queues the segments reading an attribute of `update` whose value it
+  // changes in `profile` (call before applying it).
+  void QueueAttributeChecks(uint32_t subject, const Attributes& profile,
+                            const std::vector<std::pair<std::string, Value>>& update,
+                            bool triggers);
+
+  // Applies the queued checks, and checks every segment of their type for
+  // subjects new since the last call: records each membership that
+  // changed and counts it, and sets each checked subject's time-driven
+  // re-check. A change found by a check that may trigger is kept for
+  // CheckSegments to enter journeys with. Called once the host's own
+  // change (an event counted, a profile written) is applied and before any
+  // journey acts on it, so that what a journey then writes never passes as
+  // the host's; subjects go in slot order.
+  void CheckSegmentsNow();
+
+  // CheckSegmentsNow, then enters the journeys whose segment triggers the
+  // changes kept fire (in the order found: by subject, then segment; then
+  // journey order), until nothing is left: at the end of every input and
+  // timer.
+  void CheckSegments();
+
+  // Sets when `subject`'s time-driven conditions are next re-checked: the
+  // soonest time any of them can change (InfiniteFuture: never).
+  void ScheduleRecheck(uint32_t subject);
+
+  // A kRecheck subject timer due at `due`: queues the subject's
+  // time-driven segments, unless the timer is stale.
+  void FireRecheck(uint32_t subject, absl::Time due);
+
+  // Indexes the declared segments and computes every known subject's
+  // membership afresh, entering no journey: a member already in a segment
+  // when it is declared did not enter it. Counts are kept for a segment
+  // `kept` by name (declared as it was), reset for the rest.
+  void RebuildSegmentMembers(const std::vector<std::string>& kept);
+
+  // Enters `subject` into the journeys whose segment trigger on segment
+  // `segment` fires for the change (`entered` or left).
+  void EnterOnSegmentChange(uint32_t subject, int segment, bool entered);
+
+  // A journey id deployed for the first time: its segment triggers that
+  // ask for existing members enter the segment's current members.
+  void EnterExistingMembers(uint32_t version);
 
   // Enters `subject` (of type `type`) into every journey with an
   // attribute_change trigger on an attribute of `update` whose value it
@@ -652,6 +738,8 @@ class Engine::Impl : private internal::EngineState {
   // attribute_change triggers of the live versions, by attribute name, in
   // journey order.
   absl::flat_hash_map<std::string, std::vector<TriggerListener>> attribute_listeners_;
+  // segment triggers of the live versions, by segment name, in journey order.
+  absl::flat_hash_map<std::string, std::vector<TriggerListener>> segment_listeners_;
 
   // Subjects' zones by name (bounded; see TimeZoneCache).
   internal::TimeZoneCache zone_cache_;
@@ -659,6 +747,15 @@ class Engine::Impl : private internal::EngineState {
   // EngineState: like the journeys, declarations are the host's; Restore
   // replaces them with the snapshot's, and puts them back if it fails.
   internal::BehaviorStore behaviors_;
+  // Who is in each of behaviors_' segments, with what each reads. Rebuilt
+  // with the declarations; members restored from a snapshot's subjects.
+  internal::SegmentMembers segment_members_;
+  // Segment checks queued during the current input (QueueSegmentChecks),
+  // and the batch being applied (CheckSegments): kept to reuse their memory.
+  std::vector<SegmentCheck> segment_checks_;
+  std::vector<SegmentCheck> segment_batch_;
+  // Membership changes found that may enter journeys, for CheckSegments.
+  std::vector<SegmentChange> segment_entries_;
 
   // The message SendMessage fills and hands to a sink, reused from send to
   // send (sinks may not keep it; see ChannelSink::Send), and the action node

@@ -94,15 +94,26 @@ absl::Status Engine::Impl::Ingest(const Event& event) {
     // Counted before anything reads them: a trigger on the 11th share sees
     // 11 shares.
     static const Attributes* const kNoProfile = new Attributes();
-    behaviors_.Add(
+    const int counted = behaviors_.Add(
         *behavior_listeners,
         [&] {
           if (!subject) subject = subjects_.Intern(type, event.subject_id);
           return *subject;
         },
         type, event, subject ? subjects_[*subject].profile : *kNoProfile, StepNow().read);
+    // The segments reading what it counted are re-checked before any
+    // journey acts on the event.
+    if (counted > 0 && !segment_members_.empty()) {
+      for (int b : *behavior_listeners) {
+        QueueSegmentChecks(*subject, segment_members_.ReadingBehavior(b), /*triggers=*/true);
+      }
+    }
   }
-  if (gid == event_index_.end()) return absl::OkStatus();
+  CheckSegmentsNow();
+  if (gid == event_index_.end()) {
+    CheckSegments();
+    return absl::OkStatus();
+  }
   const int32_t event_id = gid->second;
   if (subject) ApplyToEnrollments(*subject, event_id, event);
   for (const TriggerListener& l : trigger_listeners_[event_id]) {
@@ -124,6 +135,7 @@ absl::Status Engine::Impl::Ingest(const Event& event) {
     if (!subject) subject = subjects_.Intern(type, event.subject_id);
     TryEnter(l.version, l.node, *subject, &event, event.properties);
   }
+  CheckSegments();
   return absl::OkStatus();
 }
 
@@ -165,6 +177,7 @@ absl::Status Engine::Impl::Enroll(absl::string_view journey_id, absl::string_vie
   ++stats_.enrollments_applied;
   const uint32_t subject = subjects_.Intern(versions_[version].subject_type, subject_id);
   TryEnter(version, audience, subject, nullptr, context);
+  CheckSegments();
   return absl::OkStatus();
 }
 
@@ -200,8 +213,11 @@ absl::Status Engine::Impl::UpsertProfile(absl::string_view subject_id, const Att
       }
     }
   }
+  QueueAttributeChecks(subject, profile, attrs, /*triggers=*/true);
   for (const auto& [name, value] : attrs) SetSorted(&profile, name, value);
+  CheckSegmentsNow();
   if (before) EnterOnAttributeChanges(subject, type, *before, attrs);
+  CheckSegments();
   return absl::OkStatus();
 }
 
@@ -296,6 +312,7 @@ absl::Status Engine::Impl::ReportDelivery(absl::string_view message_id, Delivery
       }
     }
   }
+  CheckSegments();
   return absl::OkStatus();
 }
 
@@ -462,6 +479,10 @@ void Engine::Impl::ApplyConsent(uint32_t subject, const Event& event, bool opt_o
     }
   }
   SetSorted(&profile, options_.opt_out_attribute, Value::StringList(std::move(list)));
+  if (const std::vector<int>* segments =
+          segment_members_.ReadingAttribute(options_.opt_out_attribute)) {
+    QueueSegmentChecks(subject, *segments, /*triggers=*/true);
+  }
 }
 
 void Engine::Impl::FireTimersUntil(absl::Time limit) {
@@ -486,10 +507,16 @@ void Engine::Impl::FireTimersUntil(absl::Time limit) {
           FireSequence(t.target);
         }
         break;
-      case TimerKind::kProgress:
-        FireProgressTimer(t.target);
+      case TimerKind::kSubject:
+        if (t.generation == internal::kRecheck) {
+          FireRecheck(t.target, t.due);
+        } else {
+          FireProgressTimer(t.target);
+        }
         break;
     }
+    // What the timer changed may have moved subjects in or out of segments.
+    CheckSegments();
   }
 }
 

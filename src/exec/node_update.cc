@@ -48,8 +48,14 @@ bool Engine::Impl::ArriveUpdate(uint32_t slot, const internal::Bindings& binding
     }
     write.set.emplace_back(u.assignments(i).attribute(), std::move(value));
   }
+  // Segments reading what it writes are re-checked after this step; a
+  // change this causes triggers no journey (docs/journeys.md, "Segments").
+  QueueAttributeChecks(e.subject, s.profile, write.set, /*triggers=*/false);
   for (const auto& [name, value] : write.set) SetSorted(&s.profile, name, value);
   for (const std::string& name : u.unset()) {
+    if (const std::vector<int>* segments = segment_members_.ReadingAttribute(name)) {
+      QueueSegmentChecks(e.subject, *segments, /*triggers=*/false);
+    }
     SetSorted(&s.profile, name, Value());
     write.unset.push_back(name);
   }
@@ -68,6 +74,9 @@ bool Engine::Impl::ArriveUpdate(uint32_t slot, const internal::Bindings& binding
       write.remove_tags.push_back(tag);
     }
     SetSorted(&s.profile, "tags", Value::StringList(std::move(tags)));
+    if (const std::vector<int>* segments = segment_members_.ReadingAttribute("tags")) {
+      QueueSegmentChecks(e.subject, *segments, /*triggers=*/false);
+    }
   }
   if (profile_sink_ != nullptr) profile_sink_->Write(write);
   Leave(slot, 0);

@@ -470,6 +470,59 @@ bool CompiledPredicate::EvaluateTerm(int32_t index,
   return false;
 }
 
+bool CompiledPredicate::reads_now() const {
+  for (const Term& term : terms_) {
+    if (term.now_minus) return true;
+  }
+  return false;
+}
+
+namespace {
+
+// When `left OP (now - d)` next changes its answer after `now`, for a
+// timestamp `left`: the comparison turns at now = left + d. LE and GT
+// answer differently from then on; LT and GE from just after (the
+// smallest step an input time or a timer takes, a nanosecond); EQ and NE
+// at both.
+absl::Time NowMinusTurn(v1::Operator op, absl::Time left, absl::Duration d, absl::Time now) {
+  const absl::Time at = left + d;
+  const absl::Time after = at + absl::Nanoseconds(1);
+  switch (op) {
+    case v1::LE:
+    case v1::GT:
+      return at > now ? at : absl::InfiniteFuture();
+    case v1::LT:
+    case v1::GE:
+      return after > now ? after : absl::InfiniteFuture();
+    case v1::EQ:
+    case v1::NE:
+      return at > now ? at : (after > now ? after : absl::InfiniteFuture());
+    default:
+      return absl::InfiniteFuture();
+  }
+}
+
+}  // namespace
+
+absl::Time CompiledPredicate::NextChange(const Bindings& bindings) const {
+  const std::optional<absl::Time> now = bindings.Now();
+  if (!now) return absl::InfiniteFuture();
+  absl::Time next = absl::InfiniteFuture();
+  for (const Term& term : terms_) {
+    if (term.kind != Kind::kCompare) continue;
+    next = std::min(next, bindings.NextChange(term.left.root, term.left.key));
+    if (term.right_is_path) {
+      next = std::min(next, bindings.NextChange(term.right_path.root, term.right_path.key));
+    }
+    if (!term.now_minus) continue;
+    Value scratch;
+    const Value* left = bindings.Find(term.left.root, term.left.key, &scratch);
+    if (left == nullptr || left->type() != Value::Type::kTimestamp) continue;
+    next = std::min(next, NowMinusTurn(term.op, left->timestamp_value(), *term.now_minus, *now));
+  }
+  return next;
+}
+
 std::vector<Path> CompiledPredicate::Paths() const {
   std::vector<Path> paths;
   for (const Term& term : terms_) {

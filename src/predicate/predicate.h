@@ -111,6 +111,13 @@ class Bindings {
   // Engine time, for `now_minus`; nullopt where there is none (then such a
   // comparison is false).
   virtual std::optional<absl::Time> Now() const { return std::nullopt; }
+  // The earliest time after Now() at which the value at root.key can change
+  // with no input (a sliding window's oldest bucket leaving it, a streak
+  // breaking, a segment reading such values): InfiniteFuture for values
+  // that only inputs change, which is all of them unless overridden.
+  virtual absl::Time NextChange(PathRoot /*root*/, absl::string_view /*key*/) const {
+    return absl::InfiniteFuture();
+  }
 };
 
 // A type-checked predicate. A default-constructed one (no predicate given)
@@ -134,6 +141,18 @@ class CompiledPredicate {
 
   // Every path the predicate reads, in order of appearance (for tools).
   std::vector<Path> Paths() const;
+
+  // Whether some comparison is against `now_minus`: its answer can change
+  // as engine time passes, with nothing it reads changing.
+  bool reads_now() const;
+
+  // The earliest time after bindings.Now() at which Evaluate(bindings) can
+  // answer differently with no input: the soonest change of a value it
+  // reads (Bindings::NextChange), or the instant a `now_minus` comparison
+  // flips (for `t LT now_minus D`, just after t + D). Never later than the
+  // change; may be earlier (the answer then may not have changed).
+  // InfiniteFuture when only inputs can change it, or without Now().
+  absl::Time NextChange(const Bindings& bindings) const;
 
  private:
   enum class Kind : uint8_t { kCompare, kAll, kAny, kNot };

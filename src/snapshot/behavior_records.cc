@@ -36,6 +36,10 @@ absl::Status Engine::Impl::WriteBehaviors(internal::RecordWriter* w,
   for (const internal::SegmentSpec& s : behaviors_.segments()) {
     *b->mutable_declarations()->add_segments() = s.def;
   }
+  for (size_t i = 0; i < segment_members_.size(); ++i) {
+    b->add_segment_entered(segment_members_.entered(i));
+    b->add_segment_left(segment_members_.left(i));
+  }
   return w->Write(*r);
 }
 
@@ -57,8 +61,25 @@ absl::Status Engine::Impl::ReadBehaviors(const v1::SnapshotBehaviors& b) {
       return SnapshotOutOfRange("behaviour declaration time");
     }
   }
+  const size_t segments = declared->segments.size();
+  if (b.segment_entered_size() != static_cast<int>(segments) ||
+      b.segment_left_size() != static_cast<int>(segments)) {
+    return SnapshotOutOfRange("segment counts");
+  }
   behaviors_.Reset(std::move(declared->behaviors), std::move(since));
   behaviors_.SetSegments(std::move(declared->segments));
+  segment_members_.Index(behaviors_);
+  for (size_t i = 0; i < segments; ++i) {
+    const int64_t entered = b.segment_entered(i);
+    const int64_t left = b.segment_left(i);
+    // (Members present when a segment was declared never entered it, so
+    // the counts bound nothing else: only their range is checked.)
+    if (entered < 0 || left < 0 || entered > internal::kMaxRestoredCount ||
+        left > internal::kMaxRestoredCount) {
+      return SnapshotOutOfRange("segment counts");
+    }
+    segment_members_.SetCounts(i, entered, left);
+  }
   return absl::OkStatus();
 }
 
@@ -70,6 +91,12 @@ void Engine::Impl::WriteBehaviorCells(uint32_t subject, v1::SnapshotSubject* s) 
     cell->set_behavior(static_cast<uint32_t>(i));
     column.Write(subject, cell);
   }
+  for (size_t i = 0; i < segment_members_.size(); ++i) {
+    if (segment_members_.Contains(i, subject)) s->add_segments(static_cast<uint32_t>(i));
+  }
+  if (auto it = recheck_at_.find(subject); it != recheck_at_.end()) {
+    s->set_recheck_nanos(Nanos(it->second));
+  }
 }
 
 absl::Status Engine::Impl::ReadBehaviorCells(uint32_t subject, const v1::SnapshotSubject& s) {
@@ -79,6 +106,19 @@ absl::Status Engine::Impl::ReadBehaviorCells(uint32_t subject, const v1::Snapsho
       return SnapshotOutOfRange("behaviour cell");
     }
     CAIRN_RETURN_IF_ERROR(behaviors_.column(cell.behavior()).Restore(subject, cell));
+  }
+  for (int k = 0; k < s.segments_size(); ++k) {
+    const uint32_t i = s.segments(k);
+    if (i >= segment_members_.size() || segment_members_.subject_type(i) != s.type() ||
+        (k > 0 && i <= s.segments(k - 1))) {
+      return SnapshotOutOfRange("subject's segment");
+    }
+    segment_members_.Set(i, subject, true);
+  }
+  if (s.recheck_nanos() != 0) {
+    if (segment_members_.empty() || !ReadTime(s.recheck_nanos(), false, &recheck_at_[subject])) {
+      return SnapshotOutOfRange("subject's re-check time");
+    }
   }
   return absl::OkStatus();
 }

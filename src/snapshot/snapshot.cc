@@ -77,6 +77,7 @@ absl::Status Engine::Impl::Restore(std::istream& in) {
   for (size_t i = 0; i < behaviors_.size(); ++i) behavior_since.push_back(behaviors_.since(i));
   behaviors_.Reset({}, {});
   behaviors_.SetSegments({});
+  segment_members_.Index(behaviors_);
 
   internal::RecordReader reader(&in);
   absl::Status status = RestoreRecords(&reader);
@@ -84,6 +85,7 @@ absl::Status Engine::Impl::Restore(std::istream& in) {
     ResetToPristine();  // Nothing half-restored survives.
     behaviors_.Reset(std::move(behavior_specs), std::move(behavior_since));
     behaviors_.SetSegments(std::move(segment_specs));
+    segment_members_.Index(behaviors_);  // The engine was fresh: no members.
     for (size_t j = 0; j < journeys_.size(); ++j) journeys_[j].state = states[j];
     for (size_t v = 0; v < versions_.size(); ++v) {
       versions_[v].counters = std::move(counters[v].first);
@@ -150,6 +152,7 @@ absl::Status Engine::Impl::RestoreRecords(internal::RecordReader* reader) {
           return absl::DataLossError("snapshot: record count does not match the trailer");
         }
         ScheduleRestoredTimers(&restored_timers);
+        segments_checked_subjects_ = subjects_.size();
         return CheckRestoredState();
       default:
         return absl::DataLossError("snapshot: unexpected record");

@@ -69,7 +69,8 @@ void Engine::Impl::ScheduleRestoredTimers(RestoredTimers* restored) {
   });
   for (const auto& [seq, t] : *restored) {
     timers_.Schedule(t.due, t.target, t.generation, t.kind);
-    if (static_cast<TimerKind>(t.kind) == TimerKind::kProgress && t.target < subjects_.size()) {
+    if (static_cast<TimerKind>(t.kind) == TimerKind::kSubject &&
+        t.generation == internal::kProgress && t.target < subjects_.size()) {
       subjects_[t.target].progress_timer = true;
     }
   }
@@ -84,7 +85,9 @@ absl::Status Engine::Impl::CheckTimers() const {
       case TimerKind::kNode: limit = enrollments_.size(); break;
       case TimerKind::kTracker: limit = trackers_.size(); break;
       case TimerKind::kSequence: limit = pending_.size(); break;
-      case TimerKind::kProgress: limit = subjects_.size(); break;
+      case TimerKind::kSubject:
+        limit = t.generation <= internal::kRecheck ? subjects_.size() : 0;
+        break;
     }
     timers_ok = timers_ok && t.target < limit;
   });

@@ -84,6 +84,12 @@ std::string DescribeTrigger(const cairn::v1::Trigger& t) {
       return absl::StrCat("on change of profile.", a.attribute(), a.has_from() ? ", from condition" : "",
                           a.has_to() ? ", to condition" : "");
     }
+    case cairn::v1::Trigger::kSegment: {
+      const cairn::v1::SegmentTrigger& s = t.segment();
+      return absl::StrCat(s.on() == cairn::v1::SegmentTrigger::LEFT ? "on leaving" : "on entering",
+                          " segment.", s.segment(),
+                          s.existing_members() ? ", existing members too" : "");
+    }
     case cairn::v1::Trigger::KIND_NOT_SET:
       break;
   }
