@@ -282,6 +282,23 @@ void JourneyCompiler::CheckSettings(const FieldScope& scope) {
     CompileMatcher(s.exit_on(i), /*allow_entry=*/true,
                    scope.Element("exit_on", i), &graph_->exit_on.emplace_back());
   }
+  absl::flat_hash_set<std::string> exit_names;
+  for (int i = 0; i < s.exit_when_size(); ++i) {
+    const FieldScope at = scope.Element("exit_when", i);
+    const v1::ExitCriterion& c = s.exit_when(i);
+    if (c.name().empty()) {
+      at.AddAt("name", "exit criterion has no name (the exit reason is exit_when:<name>)");
+    } else if (!exit_names.insert(c.name()).second) {
+      at.AddAt("name", absl::StrCat("exit criterion \"", c.name(), "\" is defined twice"));
+    }
+    if (!c.has_condition()) at.AddAt("condition", "exit criterion has no condition");
+    graph_->exit_when.push_back(
+        {c.name(), CompileStateCondition(
+                       c.condition(), /*allow_entry=*/true, at.Child("condition"),
+                       "an exit criterion is about the subject's state, with no event in "
+                       "hand; read profile.*, behavior.*, segment.* or entry.*, or use "
+                       "exit_on for an event")});
+  }
   absl::flat_hash_set<std::string> goal_names;
   for (int i = 0; i < s.goals_size(); ++i) {
     const FieldScope at = scope.Element("goals", i);

@@ -246,6 +246,11 @@ void JourneyCompiler::CollectReadKeys() {
     if (!g.segment.empty()) add_path(Path{PathRoot::kSegment, g.segment});
   }
   for (const CompiledMatcher& m : graph_->exit_on) add_matcher(m);
+  for (const JourneyGraph::ExitCriterion& c : graph_->exit_when) add_predicate(c.condition);
+  graph_->watches_state = !graph_->exit_when.empty();
+  for (const GraphNode& g : graph_->nodes) {
+    graph_->watches_state = graph_->watches_state || g.waits_until;
+  }
   for (const JourneyGoalSpec& goal : graph_->goals) add_matcher(goal.conversion);
   if (!graph_->instance_key.empty()) keys.insert(graph_->instance_key);
   graph_->entry_keys.assign(keys.begin(), keys.end());

@@ -165,12 +165,18 @@ class JourneyCompiler {
   // Fills graph_->entry_keys and graph_->behavior_reads with every
   // entry.* and behavior.* name the journey reads.
   void CollectReadKeys();
-  // What a predicate may read here: entry.* where `allow_entry`.
   // An attribute_change trigger's `from` or `to` (`present`: set): compiled
   // as a trigger condition, with event.* paths refused.
   CompiledPredicate CompileProfileCondition(const v1::AttributeChangeTrigger& t,
                                             const v1::Predicate& p, bool present,
                                             const FieldScope& scope);
+  // A condition on the subject's state, read with no event in hand (an
+  // attribute change's from/to, a wait-until branch, an exit criterion):
+  // compiled (entry.* where `allow_entry`), with an event.* path reported
+  // as "event.<key>: " + `no_event`.
+  CompiledPredicate CompileStateCondition(const v1::Predicate& p, bool allow_entry,
+                                          const FieldScope& scope, absl::string_view no_event);
+  // What a predicate may read here: entry.* where `allow_entry`.
   PredicateScope Scope(bool allow_entry) const;
   // Checks a behavior.* path outside predicates (templates, assignments,
   // delays); other paths pass. Returns the behaviour's type when known.

@@ -127,16 +127,30 @@ void JourneyCompiler::CompileNode(int index) {
         w.AddAt("branches", "wait has no branches; add at least one event to wait for");
       }
       g.matchers.resize(n.wait().branches_size());
+      g.branch_predicates.resize(n.wait().branches_size());
       for (int i = 0; i < n.wait().branches_size(); ++i) {
         const v1::WaitBranch& b = n.wait().branches(i);
         const FieldScope bs = w.Element("branches", i);
-        if (!b.has_matcher()) {
-          bs.AddAt("matcher", "wait branch has no matcher");
+        if (b.has_until()) {
+          // Wait until: no matcher, so no event takes the branch
+          // (CompiledMatcher::event stays -1).
+          if (b.has_matcher()) {
+            bs.AddAt("until", "wait branch has both matcher and until: set one");
+          }
+          g.branch_predicates[i] = CompileStateCondition(
+              b.until(), /*allow_entry=*/true, bs.Child("until"),
+              "a wait-until condition is about the subject's state, with no event in hand; "
+              "read profile.*, behavior.*, segment.* or entry.*, or wait for the event with "
+              "a matcher");
+          g.waits_until = true;
+        } else if (!b.has_matcher()) {
+          bs.AddAt("matcher", "wait branch has no matcher and no until condition");
         } else {
           CompileMatcher(b.matcher(), true, bs.Child("matcher"), &g.matchers[i]);
         }
-        AddEdge(index, absl::StrCat(bs.field(), ".next"),
-                b.name().empty() ? b.matcher().event() : b.name(), b.next());
+        const std::string label =
+            !b.name().empty() ? b.name() : (b.has_until() ? "until" : b.matcher().event());
+        AddEdge(index, absl::StrCat(bs.field(), ".next"), label, b.next());
       }
       g.duration = PositiveDuration(n.wait().has_timeout(), n.wait().timeout(),
                                     w.Child("timeout"), "wait timeout");
@@ -272,13 +286,22 @@ CompiledPredicate JourneyCompiler::CompileProfileCondition(const v1::AttributeCh
                                                            const v1::Predicate& p, bool present,
                                                            const FieldScope& scope) {
   if (!present) return CompiledPredicate();
-  CompiledPredicate compiled = CompiledPredicate::Compile(p, Scope(false), scope);
-  // A profile update has no event: an event.* path would never be present,
-  // so the condition could never hold.
+  return CompileStateCondition(
+      p, /*allow_entry=*/false, scope,
+      absl::StrCat("a change of profile.", t.attribute(), " has no event; read profile.* or "
+                   "behavior.*"));
+}
+
+CompiledPredicate JourneyCompiler::CompileStateCondition(const v1::Predicate& p,
+                                                         bool allow_entry,
+                                                         const FieldScope& scope,
+                                                         absl::string_view no_event) {
+  CompiledPredicate compiled = CompiledPredicate::Compile(p, Scope(allow_entry), scope);
+  // With no event in hand an event.* path would never be present, so the
+  // condition could never hold.
   for (const Path& path : compiled.Paths()) {
     if (path.root == PathRoot::kEvent) {
-      scope.Add(absl::StrCat("event.", path.key, ": a change of profile.", t.attribute(),
-                             " has no event; read profile.* or behavior.*"));
+      scope.Add(absl::StrCat("event.", path.key, ": ", no_event));
       break;
     }
   }

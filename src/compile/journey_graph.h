@@ -106,8 +106,11 @@ struct GraphNode {
   bool segment_left = false;
   bool existing_members = false;
   // switch: one condition per branch, in order; edge i is branch i's, and
-  // the last edge is the default.
+  // the last edge is the default. wait: per branch, its `until` condition
+  // (always true, unused, for a branch with a matcher).
   std::vector<CompiledPredicate> branch_predicates;
+  // wait: some branch waits until a condition (branch_predicates) holds.
+  bool waits_until = false;
   // Fixed delay, wait timeout, goal window, sequence `within`, await
   // timeout, relative delay offset (may be negative).
   absl::Duration duration = absl::ZeroDuration();
@@ -149,6 +152,14 @@ struct JourneyGraph {
   std::vector<std::string> channels;  // Sorted, unique.
 
   std::vector<CompiledMatcher> exit_on;
+  // Exit criteria (JourneySettings.exit_when), in order.
+  struct ExitCriterion {
+    std::string name;
+    CompiledPredicate condition;
+  };
+  std::vector<ExitCriterion> exit_when;
+  // Some exit criterion or wait-until branch watches the subject's state.
+  bool watches_state = false;
   std::vector<JourneyGoalSpec> goals;
   TypeDeclarations declarations;
   absl::TimeZone default_time_zone;  // UTC when the journey names none.

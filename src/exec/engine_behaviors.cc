@@ -119,8 +119,9 @@ absl::Status Engine::Impl::SeedBehavior(const BehaviorSeed& seed) {
   behaviors_.Seed(index, subject, seed, subjects_[subject].profile, StepNow().read);
   if (!segment_members_.empty()) {
     QueueSegmentChecks(subject, segment_members_.ReadingBehavior(index), /*triggers=*/true);
-    CheckSegments();
   }
+  MarkStateChanged(subject);
+  CheckSegments();
   return absl::OkStatus();
 }
 

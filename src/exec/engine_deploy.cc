@@ -166,6 +166,7 @@ absl::Status Engine::Impl::Deploy(std::shared_ptr<const CompiledJourney> compile
   for (size_t i = 0; i < graph.nodes.size(); ++i) {
     c.nodes[i].left.assign(graph.nodes[i].edges.size(), 0);
   }
+  if (graph.watches_state) ++state_watchers_;
   const uint32_t new_version = static_cast<uint32_t>(versions_.size());
   journeys_[journey_slot].versions.push_back(new_version);
   versions_.push_back(std::move(v));

@@ -337,6 +337,14 @@ void Engine::Impl::TryEnter(uint32_t version, int32_t trigger, uint32_t subject,
     subjects_[subject].trackers.push_back(t);
   }
   Enter(slot, trigger);
+  if (v.graph->watches_state) {
+    // One already meeting an exit criterion exits before any step.
+    if (const internal::JourneyGraph::ExitCriterion* c = MetExitCriterion(slot)) {
+      Exit(slot, absl::StrCat("exit_when:", c->name));
+      return;
+    }
+    MarkStateChanged(subject);  // Its re-check now covers this enrollment.
+  }
   Run(slot, event);
 }
 

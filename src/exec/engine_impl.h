@@ -315,9 +315,10 @@ class Engine::Impl : private internal::EngineState {
   absl::Status ReadClock(const v1::SnapshotClock& c);
   absl::Status ReadJourney(const v1::SnapshotJourney& j);
   absl::Status ReadBehaviors(const v1::SnapshotBehaviors& b);
-  // A subject's behaviour cells (its index: `subject`).
-  absl::Status ReadBehaviorCells(uint32_t subject, const v1::SnapshotSubject& s);
-  void WriteBehaviorCells(uint32_t subject, v1::SnapshotSubject* s) const;
+  // A subject's behaviour cells, segments and pending re-check (its
+  // index: `subject`).
+  absl::Status ReadSubjectBehaviors(uint32_t subject, const v1::SnapshotSubject& s);
+  void WriteSubjectBehaviors(uint32_t subject, v1::SnapshotSubject* s) const;
   absl::Status ReadCounters(const v1::SnapshotVersionCounters& vc);
   absl::Status ReadSubject(const v1::SnapshotSubject& s);
   absl::Status ReadEnrollment(const v1::SnapshotEnrollment& se);
@@ -420,6 +421,28 @@ class Engine::Impl : private internal::EngineState {
   // when it is declared did not enter it. Counts are kept for a segment
   // `kept` by name (declared as it was), reset for the rest.
   void RebuildSegmentMembers(const std::vector<std::string>& kept);
+
+  // ---- Exit criteria and wait-until (exec/engine_segments.cc) ----
+
+  // The subject's profile or behaviours changed: the exit criteria and
+  // wait-until branches of its enrollments are checked by CheckSegments.
+  void MarkStateChanged(uint32_t subject) {
+    if (state_watchers_ > 0) state_changed_.push_back(subject);
+  }
+
+  // The first exit criterion of the enrollment's journey that holds now,
+  // or null.
+  const internal::JourneyGraph::ExitCriterion* MetExitCriterion(uint32_t slot);
+
+  // The first wait-until branch of the wait node the enrollment is at that
+  // holds now, or -1.
+  int MetUntilBranch(uint32_t slot);
+
+  // For every marked subject, in slot order, each enrollment (oldest
+  // first) whose journey watches state: exits by the first exit criterion
+  // that holds, or else takes the first wait-until branch that holds and
+  // runs on. Then sets the subject's re-check.
+  void CheckStateConditions();
 
   // Enters `subject` into the journeys whose segment trigger on segment
   // `segment` fires for the change (`entered` or left).
@@ -756,6 +779,11 @@ class Engine::Impl : private internal::EngineState {
   std::vector<SegmentCheck> segment_batch_;
   // Membership changes found that may enter journeys, for CheckSegments.
   std::vector<SegmentChange> segment_entries_;
+  // Versions ever deployed whose journey watches state (exit criteria,
+  // wait-until): while none is, no subject is marked.
+  int state_watchers_ = 0;
+  // Subjects marked by MarkStateChanged since the last CheckSegments.
+  std::vector<uint32_t> state_changed_;
 
   // The message SendMessage fills and hands to a sink, reused from send to
   // send (sinks may not keep it; see ChannelSink::Send), and the action node

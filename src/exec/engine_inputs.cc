@@ -103,8 +103,10 @@ absl::Status Engine::Impl::Ingest(const Event& event) {
         type, event, subject ? subjects_[*subject].profile : *kNoProfile, StepNow().read);
     // The segments reading what it counted are re-checked before any
     // journey acts on the event.
-    if (counted > 0 && !segment_members_.empty()) {
+    if (counted > 0) {
+      MarkStateChanged(*subject);
       for (int b : *behavior_listeners) {
+        if (segment_members_.empty()) break;
         QueueSegmentChecks(*subject, segment_members_.ReadingBehavior(b), /*triggers=*/true);
       }
     }
@@ -215,6 +217,7 @@ absl::Status Engine::Impl::UpsertProfile(absl::string_view subject_id, const Att
   }
   QueueAttributeChecks(subject, profile, attrs, /*triggers=*/true);
   for (const auto& [name, value] : attrs) SetSorted(&profile, name, value);
+  MarkStateChanged(subject);
   CheckSegmentsNow();
   if (before) EnterOnAttributeChanges(subject, type, *before, attrs);
   CheckSegments();
@@ -479,6 +482,7 @@ void Engine::Impl::ApplyConsent(uint32_t subject, const Event& event, bool opt_o
     }
   }
   SetSorted(&profile, options_.opt_out_attribute, Value::StringList(std::move(list)));
+  MarkStateChanged(subject);
   if (const std::vector<int>* segments =
           segment_members_.ReadingAttribute(options_.opt_out_attribute)) {
     QueueSegmentChecks(subject, *segments, /*triggers=*/true);

@@ -16,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "cairn/options.h"
 #include "compile/journey_graph.h"
@@ -85,26 +87,109 @@ void Engine::Impl::CheckSegmentsNow() {
 }
 
 void Engine::Impl::CheckSegments() {
-  if (segment_members_.empty()) return;
+  if (segment_members_.empty() && state_changed_.empty()) return;
   CheckSegmentsNow();
-  // Journeys entered below may queue more checks (their update nodes);
-  // those never trigger, so this ends.
-  while (!segment_entries_.empty()) {
+  CheckStateConditions();
+  // Journeys entered or moved on below may write profiles, which queues
+  // more checks. Those never trigger, but they may release other waits,
+  // which may write again: journeys releasing each other's waits in a loop
+  // are stopped after kMaxRounds, what is left dropped and counted.
+  constexpr int kMaxRounds = 16;
+  for (int round = 0; !segment_entries_.empty() || !state_changed_.empty(); ++round) {
+    if (round == kMaxRounds) {
+      ++stats_.limits_reached;
+      segment_entries_.clear();
+      state_changed_.clear();
+      segment_checks_.clear();
+      break;
+    }
     std::vector<SegmentChange> entries;
     entries.swap(segment_entries_);
     for (const SegmentChange& e : entries) EnterOnSegmentChange(e.subject, e.segment, e.entered);
     CheckSegmentsNow();
+    CheckStateConditions();
+  }
+}
+
+const internal::JourneyGraph::ExitCriterion* Engine::Impl::MetExitCriterion(uint32_t slot) {
+  const internal::Enrollment& e = enrollments_[slot];
+  const internal::JourneyGraph& graph = *versions_[e.version].graph;
+  if (graph.exit_when.empty()) return nullptr;
+  const internal::StepBindings bindings(&subjects_[e.subject].profile, nullptr, &ContextOf(e),
+                                        StepNow(), e.subject);
+  for (const internal::JourneyGraph::ExitCriterion& c : graph.exit_when) {
+    if (c.condition.Evaluate(bindings)) return &c;
+  }
+  return nullptr;
+}
+
+int Engine::Impl::MetUntilBranch(uint32_t slot) {
+  const internal::Enrollment& e = enrollments_[slot];
+  const GraphNode& node = NodeOf(e);
+  if (!node.waits_until) return -1;
+  const internal::StepBindings bindings(&subjects_[e.subject].profile, nullptr, &ContextOf(e),
+                                        StepNow(), e.subject);
+  for (size_t b = 0; b < node.branch_predicates.size(); ++b) {
+    if (node.def->wait().branches(static_cast<int>(b)).has_until() &&
+        node.branch_predicates[b].Evaluate(bindings)) {
+      return static_cast<int>(b);
+    }
+  }
+  return -1;
+}
+
+void Engine::Impl::CheckStateConditions() {
+  if (state_changed_.empty()) return;
+  std::vector<uint32_t> subjects;
+  subjects.swap(state_changed_);
+  std::sort(subjects.begin(), subjects.end());
+  subjects.erase(std::unique(subjects.begin(), subjects.end()), subjects.end());
+  for (uint32_t subject : subjects) {
+    // Copied: visiting may end enrollments.
+    const absl::InlinedVector<uint32_t, 8> live(subjects_[subject].enrollments.begin(),
+                                                subjects_[subject].enrollments.end());
+    for (uint32_t slot : live) {
+      const internal::Enrollment& e = enrollments_[slot];
+      if (!e.live || e.subject != subject || !versions_[e.version].graph->watches_state) {
+        continue;
+      }
+      if (const internal::JourneyGraph::ExitCriterion* c = MetExitCriterion(slot)) {
+        Exit(slot, absl::StrCat("exit_when:", c->name));
+        continue;
+      }
+      if (const int branch = MetUntilBranch(slot); branch >= 0) {
+        Leave(slot, branch);
+        Run(slot, nullptr);
+      }
+    }
+    ScheduleRecheck(subject);
   }
 }
 
 void Engine::Impl::ScheduleRecheck(uint32_t subject) {
   absl::Time next = absl::InfiniteFuture();
+  const internal::StepContext step = StepNow();
+  const Attributes& profile = subjects_[subject].profile;
   if (const std::vector<int>* timed =
           segment_members_.TimeDrivenOfType(subjects_.TypeOf(subjects_[subject]))) {
-    const internal::StepContext step = StepNow();
     for (int i : *timed) {
-      next = std::min(next, behaviors_.SegmentNextChange(i, subject, &subjects_[subject].profile,
-                                                         step.read));
+      next = std::min(next, behaviors_.SegmentNextChange(i, subject, &profile, step.read));
+    }
+  }
+  if (state_watchers_ > 0) {
+    for (uint32_t slot : subjects_[subject].enrollments) {
+      const internal::Enrollment& e = enrollments_[slot];
+      const internal::JourneyGraph& graph = *versions_[e.version].graph;
+      if (!graph.watches_state) continue;
+      const internal::StepBindings bindings(&profile, nullptr, &ContextOf(e), step, subject);
+      for (const internal::JourneyGraph::ExitCriterion& c : graph.exit_when) {
+        next = std::min(next, c.condition.NextChange(bindings));
+      }
+      const GraphNode& node = graph.nodes[e.node];
+      if (!node.waits_until) continue;
+      for (const internal::CompiledPredicate& until : node.branch_predicates) {
+        next = std::min(next, until.NextChange(bindings));
+      }
     }
   }
   auto it = recheck_at_.find(subject);
@@ -127,6 +212,7 @@ void Engine::Impl::FireRecheck(uint32_t subject, absl::Time due) {
   auto it = recheck_at_.find(subject);
   if (it == recheck_at_.end() || it->second != due) return;  // Stale.
   recheck_at_.erase(it);
+  MarkStateChanged(subject);
   if (const std::vector<int>* timed =
           segment_members_.TimeDrivenOfType(subjects_.TypeOf(subjects_[subject]))) {
     QueueSegmentChecks(subject, *timed, /*triggers=*/true);

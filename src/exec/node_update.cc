@@ -78,6 +78,7 @@ bool Engine::Impl::ArriveUpdate(uint32_t slot, const internal::Bindings& binding
       QueueSegmentChecks(e.subject, *segments, /*triggers=*/false);
     }
   }
+  MarkStateChanged(e.subject);
   if (profile_sink_ != nullptr) profile_sink_->Write(write);
   Leave(slot, 0);
   return false;

@@ -1,8 +1,10 @@
 // Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
 //
 // The wait node: holds an enrollment until one of its branches' events
-// comes (the first matching branch, in order, takes its edge) or its
-// timeout passes (the edge after the branches).
+// comes (the first matching branch, in order, takes its edge), one of its
+// wait-until conditions holds (checked on arrival here, and later by
+// Engine::Impl::CheckStateConditions) or its timeout passes (the edge after
+// the branches).
 
 #include "compile/journey_graph.h"
 #include "exec/engine_impl.h"
@@ -12,6 +14,14 @@ namespace cairn {
 
 bool Engine::Impl::ArriveWait(uint32_t slot, const internal::Bindings& /*bindings*/) {
   const internal::Enrollment& e = enrollments_[slot];
+  if (NodeOf(e).waits_until) {
+    // A condition that already holds takes its branch at once.
+    if (const int branch = MetUntilBranch(slot); branch >= 0) {
+      Leave(slot, branch);
+      return false;
+    }
+    MarkStateChanged(e.subject);  // Its re-check now covers this wait.
+  }
   ScheduleTimer(now_ + NodeOf(e).duration, slot, e.generation, internal::TimerKind::kNode);
   return true;
 }

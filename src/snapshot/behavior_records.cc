@@ -1,8 +1,9 @@
 // Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
 //
-// Engine::Impl: the behaviour records: the declarations (one record, after
-// the journeys and before the subjects) and each subject's cells (inside
-// its subject record); written, read, and checked against the journeys.
+// Engine::Impl: the behaviour records: the declarations with the segments'
+// counts (one record, after the journeys and before the subjects) and each
+// subject's cells, segments and pending re-check (inside its subject
+// record); written, read, and checked against the journeys.
 
 #include "exec/engine_impl.h"
 
@@ -83,7 +84,7 @@ absl::Status Engine::Impl::ReadBehaviors(const v1::SnapshotBehaviors& b) {
   return absl::OkStatus();
 }
 
-void Engine::Impl::WriteBehaviorCells(uint32_t subject, v1::SnapshotSubject* s) const {
+void Engine::Impl::WriteSubjectBehaviors(uint32_t subject, v1::SnapshotSubject* s) const {
   for (size_t i = 0; i < behaviors_.size(); ++i) {
     const internal::BehaviorColumn& column = behaviors_.column(i);
     if (!column.Has(subject)) continue;
@@ -99,7 +100,7 @@ void Engine::Impl::WriteBehaviorCells(uint32_t subject, v1::SnapshotSubject* s) 
   }
 }
 
-absl::Status Engine::Impl::ReadBehaviorCells(uint32_t subject, const v1::SnapshotSubject& s) {
+absl::Status Engine::Impl::ReadSubjectBehaviors(uint32_t subject, const v1::SnapshotSubject& s) {
   for (const v1::SnapshotBehaviorCell& cell : s.behaviors()) {
     if (cell.behavior() >= behaviors_.size() ||
         behaviors_.spec(cell.behavior()).subject_type != s.type()) {
@@ -116,7 +117,7 @@ absl::Status Engine::Impl::ReadBehaviorCells(uint32_t subject, const v1::Snapsho
     segment_members_.Set(i, subject, true);
   }
   if (s.recheck_nanos() != 0) {
-    if (segment_members_.empty() || !ReadTime(s.recheck_nanos(), false, &recheck_at_[subject])) {
+    if (!ReadTime(s.recheck_nanos(), false, &recheck_at_[subject])) {
       return SnapshotOutOfRange("subject's re-check time");
     }
   }

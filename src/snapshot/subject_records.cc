@@ -66,7 +66,7 @@ absl::Status Engine::Impl::WriteSubjects(internal::RecordWriter* w,
       l->set_channel(channel);
       for (absl::Time t : times) l->add_sends_nanos(Nanos(t));
     }
-    WriteBehaviorCells(index, s);
+    WriteSubjectBehaviors(index, s);
     CAIRN_RETURN_IF_ERROR(w->Write(*r));
   }
   return absl::OkStatus();
@@ -106,7 +106,7 @@ absl::Status Engine::Impl::ReadSubject(const v1::SnapshotSubject& s) {
     }
     state.send_ledger.emplace_back(l.channel(), std::move(times));
   }
-  CAIRN_RETURN_IF_ERROR(ReadBehaviorCells(static_cast<uint32_t>(subjects_.size()), s));
+  CAIRN_RETURN_IF_ERROR(ReadSubjectBehaviors(static_cast<uint32_t>(subjects_.size()), s));
   subjects_.AppendRestored(s.type(), std::move(state));  // A repeated id fails CheckSubjects.
   return absl::OkStatus();
 }
