@@ -138,7 +138,8 @@ std::vector<Case> Catalogue() {
                "node has no kind: set one of trigger, filter, delay, split, action, wait, goal, update, exit, switch")},
       {"dangling edge",
        WithSend(R"pb(nodes { id: "send" action { channel: "push" template_id: "t" next: "dnoe" on_failure: "done" } })pb"),
-       Problem("send", "action.next", "edge leads to unknown node \"dnoe\"")},
+       Problem("send", "action.next",
+               "edge leads to unknown node \"dnoe\"; did you mean \"done\"?")},
       {"edge into a trigger",
        WithSend(R"pb(nodes { id: "send" action { channel: "push" template_id: "t" next: "signed_up" on_failure: "done" } })pb"),
        Problem("send", "action.next",
@@ -469,6 +470,53 @@ TEST_CASE("A journey with several problems reports all of them, in order") {
   CHECK_THAT(message, Catch::StartsWith("journey cart has 6 problems:\n  journey cart, field "
                                         "settings.default_time_zone: unknown time zone"));
   for (const JourneyProblem& p : problems) CHECK_THAT(message, Catch::Contains(p.ToString()));
+}
+
+TEST_CASE("An edge typo names the nodes it leaves unreachable instead of a problem each") {
+  // signed_up -> "sedn" (meant: send) -> done: send and done are unreachable
+  // only because of the typo.
+  const v1::Journey journey = testing::TextJourney(With(kSettings, R"pb(
+    nodes { id: "signed_up" trigger { event { matcher { event: "signup" } } next: "sedn" } }
+    nodes { id: "send" action { channel: "push" template_id: "t" next: "done" } }
+    nodes { id: "done" exit {} })pb"));
+  const std::vector<JourneyProblem> problems = ValidateJourney(journey);
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0] ==
+        Problem("signed_up", "trigger.next",
+                "edge leads to unknown node \"sedn\"; did you mean \"send\"? (2 nodes unreachable "
+                "because of this: send, done)"));
+}
+
+TEST_CASE("Two edge typos each name the nodes their own target leads to") {
+  const v1::Journey journey = testing::TextJourney(With(kSettings, R"pb(
+    nodes { id: "signed_up" trigger { event { matcher { event: "signup" } } next: "pick" } }
+    nodes { id: "pick" split {
+      variants { name: "a" weight: 1 next: "push_a" }
+      variants { name: "b" weight: 1 next: "mail_bb" } } }
+    nodes { id: "push" action { channel: "push" template_id: "t" next: "done_a" } }
+    nodes { id: "mail_b" action { channel: "mail" template_id: "t" next: "done_b" } }
+    nodes { id: "done_a" exit {} }
+    nodes { id: "done_b" exit {} })pb"));
+  const std::vector<JourneyProblem> problems = ValidateJourney(journey);
+  REQUIRE(problems.size() == 2);
+  CHECK(problems[0].message ==
+        "edge leads to unknown node \"push_a\"; did you mean \"push\"? (2 nodes unreachable "
+        "because of this: push, done_a)");
+  CHECK(problems[1].message ==
+        "edge leads to unknown node \"mail_bb\"; did you mean \"mail_b\"? (2 nodes unreachable "
+        "because of this: mail_b, done_b)");
+}
+
+TEST_CASE("Unreachable nodes with no edge typo each have their problem") {
+  const v1::Journey journey = testing::TextJourney(With(kSettings, R"pb(
+    nodes { id: "signed_up" trigger { event { matcher { event: "signup" } } next: "done" } }
+    nodes { id: "lost" action { channel: "push" template_id: "t" next: "done" } }
+    nodes { id: "also_lost" exit {} }
+    nodes { id: "done" exit {} })pb"));
+  const std::vector<JourneyProblem> problems = ValidateJourney(journey);
+  REQUIRE(problems.size() == 2);
+  CHECK(problems[0].node_id == "lost");
+  CHECK(problems[1].node_id == "also_lost");
 }
 
 TEST_CASE("JourneyProblem::ToString names journey, node and field") {

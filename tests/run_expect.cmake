@@ -4,7 +4,13 @@
 #   cmake -DCOMMAND=... -DARGS=a;b -DEXPECT_EXIT=1 -DEXPECT_OUTPUT=regex -P run_expect.cmake
 # With -DSTREAM=stdout (or stderr) the regex must match that stream alone and
 # the other must be empty: help belongs on stdout, usage errors on stderr.
+# With -DINPUT=FILE the command reads FILE on stdin.
+set(input_args)
+if(DEFINED INPUT)
+  set(input_args INPUT_FILE ${INPUT})
+endif()
 execute_process(COMMAND ${COMMAND} ${ARGS}
+                ${input_args}
                 RESULT_VARIABLE exit_code
                 OUTPUT_VARIABLE out
                 ERROR_VARIABLE err)

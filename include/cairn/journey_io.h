@@ -81,6 +81,12 @@ absl::StatusOr<v1::BehaviorSet> LoadBehaviorSetFile(const std::string& path);
 // a file's errors as LoadJourneyFile.
 absl::StatusOr<std::vector<v1::Journey>> LoadJourneys(const std::string& path);
 
+// The journey files LoadJourneys reads from directory `dir`: every file
+// under it (recursively) whose extension is a journey format's, except
+// behaviour files (kBehaviorSetFileStem), sorted by path. NotFound when
+// the directory cannot be read.
+absl::StatusOr<std::vector<std::string>> ListJourneyFiles(const std::string& dir);
+
 // The name (without extension) of a file of behaviour declarations kept
 // beside journeys ("behaviors.textproto"): LoadJourneys skips such files in
 // a directory, and `cairn sim` reads the one beside its journey.

@@ -15,10 +15,12 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "cairn/journey.h"
 #include "compile/compiler_internal.h"
 #include "compile/journey_graph.h"
 #include "predicate/predicate.h"
+#include "util/nearest.h"
 #include "util/problems.h"
 #include "util/utf8.h"
 
@@ -39,6 +41,9 @@ struct DfsFrame {
 constexpr size_t kMaxListedCycle = 8;
 constexpr size_t kCycleHead = 4;
 constexpr size_t kCycleTail = 3;
+// The unreachable nodes an unknown edge's problem names, at most; the rest
+// are counted.
+constexpr size_t kMaxListedUnreachable = 8;
 
 // "a -> b -> ... -> a": the cycle that path[from..] closes by leading back
 // to path[from], naming nodes by their ids in `nodes`.
@@ -67,6 +72,7 @@ void JourneyCompiler::ResolveEdges() {
     if (p.target->empty()) continue;  // Exit edge.
     auto it = graph_->node_index.find(*p.target);
     if (it == graph_->node_index.end()) {
+      unknown_edges_.push_back({p.node, problems_.size(), *p.target});
       problems_.Add(from.id, e.field,
                     absl::StrCat("edge leads to unknown node \"", Escaped(*p.target),
                                  "\""));
@@ -129,17 +135,89 @@ void JourneyCompiler::CheckGraph() {
       }
     }
   }
-  if (!graph_->triggers.empty()) {
-    for (int i = 0; i < n; ++i) {
-      auto it = graph_->node_index.find(graph_->nodes[i].id);
-      const bool indexed = it != graph_->node_index.end() && it->second == i;
-      if (!reached[i] && indexed) {
-        problems_.Add(graph_->nodes[i].id, "id",
-                      "node is unreachable: no path from a trigger leads here");
+  ReportUnreachable(reached);
+  FindInstantCycles();
+}
+
+void JourneyCompiler::ReportUnreachable(const std::vector<bool>& reached) {
+  const int n = static_cast<int>(graph_->nodes.size());
+  std::vector<int32_t> unreachable;
+  std::vector<std::string> unreachable_ids;
+  std::vector<std::string> all_ids;
+  for (int i = 0; i < n; ++i) {
+    auto it = graph_->node_index.find(graph_->nodes[i].id);
+    if (it == graph_->node_index.end() || it->second != i) continue;
+    all_ids.push_back(graph_->nodes[i].id);
+    // Without a trigger nothing is reachable, which is said once above.
+    if (!reached[i] && !graph_->triggers.empty()) {
+      unreachable.push_back(i);
+      unreachable_ids.push_back(graph_->nodes[i].id);
+    }
+  }
+  // The id each unknown one was likely meant to be: an unreachable node's
+  // first (the typo would explain why it is unreachable), else any node's.
+  std::vector<std::optional<std::string>> meant(unknown_edges_.size());
+  for (size_t c = 0; c < unknown_edges_.size(); ++c) {
+    // Past this length a misspelt id is not worth the edit distance.
+    constexpr size_t kMaxGuessedId = 128;
+    const std::string& target = unknown_edges_[c].target;
+    if (target.size() > kMaxGuessedId) continue;
+    meant[c] = Nearest(target, unreachable_ids);
+    if (!meant[c]) meant[c] = Nearest(target, all_ids);
+  }
+  // Which reachable unknown edge each unreachable node is put down to: the
+  // one meant to lead to it or to a node leading to it, else the first.
+  // -1: none yet.
+  std::vector<int> cause_of(n, -1);
+  int first_cause = -1;
+  for (size_t c = 0; c < unknown_edges_.size(); ++c) {
+    if (!reached[unknown_edges_[c].node]) continue;
+    if (first_cause == -1) first_cause = static_cast<int>(c);
+    if (!meant[c]) continue;
+    const int32_t target = graph_->node_index.at(*meant[c]);
+    if (reached[target] || cause_of[target] != -1) continue;
+    std::vector<int32_t> stack{target};
+    cause_of[target] = static_cast<int>(c);
+    while (!stack.empty()) {
+      const int32_t at = stack.back();
+      stack.pop_back();
+      for (const Edge& e : graph_->nodes[at].edges) {
+        if (e.target != kExitEdge && !reached[e.target] && cause_of[e.target] == -1) {
+          cause_of[e.target] = static_cast<int>(c);
+          stack.push_back(e.target);
+        }
       }
     }
   }
-  FindInstantCycles();
+  std::vector<std::vector<std::string>> owned(unknown_edges_.size());
+  for (int32_t i : unreachable) {
+    if (first_cause == -1) {
+      problems_.Add(graph_->nodes[i].id, "id",
+                    "node is unreachable: no path from a trigger leads here");
+    } else {
+      owned[cause_of[i] == -1 ? first_cause : cause_of[i]].push_back(graph_->nodes[i].id);
+    }
+  }
+  for (size_t c = 0; c < unknown_edges_.size(); ++c) {
+    std::string more;
+    if (meant[c]) absl::StrAppend(&more, "; did you mean \"", *meant[c], "\"?");
+    const std::vector<std::string>& ids = owned[c];
+    if (!ids.empty()) {
+      std::vector<std::string> listed(ids.begin(),
+                                      ids.begin() + std::min(ids.size(), kMaxListedUnreachable));
+      if (ids.size() > listed.size()) {
+        listed.push_back(absl::StrCat("and ", ids.size() - listed.size(), " more"));
+      }
+      // The cause is a guess unless the unknown id is near one of them.
+      const bool near = meant[c] && cause_of[graph_->node_index.at(*meant[c])] ==
+                                        static_cast<int>(c);
+      absl::StrAppend(&more, " (", ids.size(), ids.size() == 1 ? " node" : " nodes",
+                      near ? " unreachable because of this: "
+                           : " unreachable, perhaps because of this: ",
+                      absl::StrJoin(listed, ", "), ")");
+    }
+    if (!more.empty()) problems_.AppendToMessage(unknown_edges_[c].problem, more);
+  }
 }
 
 // A cycle through non-blocking nodes only would let an enrollment loop

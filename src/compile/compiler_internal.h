@@ -97,6 +97,15 @@ class JourneyCompiler {
     const std::string* target;
   };
 
+  // An edge to a node id the journey does not have, whose problem learns,
+  // once reachability is known, which nodes are unreachable because of it.
+  struct UnknownEdge {
+    int node;
+    // The problem's index in problems_.
+    size_t problem;
+    std::string target;
+  };
+
   // compiler.cc: journey-level checks.
 
   // UTF-8 everywhere: journey-level fields in the journey's scope, node
@@ -158,6 +167,12 @@ class JourneyCompiler {
   // A trigger exists, every node is reachable from one, and no cycle runs
   // without a blocking node.
   void CheckGraph();
+  // Reports the nodes that no path from a trigger reaches (`reached`
+  // false), and adds to each unknown edge's problem the id it was likely
+  // meant to be. When an edge from a reachable node leads to an unknown
+  // id, the unreachable nodes are most likely a typo's cascade: they are
+  // named in that edge's problem instead of each having its own.
+  void ReportUnreachable(const std::vector<bool>& reached);
   // Reports each cycle through non-blocking nodes only.
   void FindInstantCycles();
   // Interns event names (into matchers) and channel names (into actions).
@@ -187,6 +202,7 @@ class JourneyCompiler {
   const BehaviorTypes* behaviors_;
   const BehaviorTypes* segments_;
   std::vector<PendingTarget> pending_targets_;
+  std::vector<UnknownEdge> unknown_edges_;
   // Points into vectors that are sized before their matchers are compiled.
   std::vector<PendingEvent> pending_events_;
   std::set<std::string> channel_names_;

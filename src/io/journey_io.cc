@@ -242,6 +242,10 @@ absl::StatusOr<std::vector<std::string>> DefinitionFiles(const std::string& dir,
 
 }  // namespace
 
+absl::StatusOr<std::vector<std::string>> ListJourneyFiles(const std::string& dir) {
+  return DefinitionFiles(dir, /*behaviors=*/false);
+}
+
 absl::StatusOr<v1::Journey> ParseJourney(absl::string_view data, JourneyFormat format) {
   v1::Journey journey;
   CAIRN_RETURN_IF_ERROR(ParseMessage(data, format, "journey", &journey));
@@ -298,8 +302,7 @@ absl::StatusOr<std::vector<v1::Journey>> LoadJourneys(const std::string& path) {
   }
   // behaviors.<ext> beside a journey holds its behaviours (cairn sim reads
   // it), not a journey.
-  CAIRN_ASSIGN_OR_RETURN(const std::vector<std::string> files,
-                         DefinitionFiles(path, /*behaviors=*/false));
+  CAIRN_ASSIGN_OR_RETURN(const std::vector<std::string> files, ListJourneyFiles(path));
   if (files.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
         path, ": no journey files (.textproto, .txtpb, .pbtxt, .json, .binpb, .pb)"));

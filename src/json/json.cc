@@ -39,11 +39,8 @@ class Parser {
   // so that reading a well-formed document pays nothing for them.
   std::string Where(size_t offset) const {
     if (!options_.lines) return absl::StrCat("column ", offset + 1);
-    const absl::string_view before = text_.substr(0, offset);
-    const auto newlines = std::count(before.begin(), before.end(), '\n');
-    const size_t line_end = before.rfind('\n');  // of the line before
-    const size_t column = line_end == absl::string_view::npos ? offset + 1 : offset - line_end;
-    return absl::StrCat(newlines + 1, ":", column);
+    const TextPosition at = PositionAt(text_, offset);
+    return absl::StrCat(at.line, ":", at.column);
   }
   bool Fail(absl::string_view message) { return FailAt(pos_, message); }
   bool FailAt(size_t offset, absl::string_view message) {
@@ -68,6 +65,7 @@ class Parser {
     if (depth > options_.max_depth) return Fail("nested too deeply");
     SkipSpace();
     if (pos_ >= text_.size()) return Fail("unexpected end of input");
+    out->offset = pos_;
     switch (text_[pos_]) {
       case '{':
         return Object(out, depth);
@@ -132,7 +130,9 @@ class Parser {
       if (pos_ >= text_.size() || text_[pos_] != ':') return Fail("expected ':'");
       ++pos_;
       out->object.emplace_back(std::move(key), JsonValue());
-      if (!Value(&out->object.back().second, depth + 1)) return false;
+      JsonValue& member = out->object.back().second;
+      if (!Value(&member, depth + 1)) return false;
+      member.offset = key_start;
       bool more;
       if (!Separator('}', &more)) return false;
       if (!more) {
@@ -299,6 +299,16 @@ class Parser {
 };
 
 }  // namespace
+
+TextPosition PositionAt(absl::string_view text, size_t offset) {
+  const absl::string_view before = text.substr(0, offset);
+  const size_t line_end = before.rfind('\n');  // of the line before
+  TextPosition at;
+  at.line = static_cast<int>(std::count(before.begin(), before.end(), '\n')) + 1;
+  at.column = static_cast<int>(line_end == absl::string_view::npos ? before.size() + 1
+                                                                   : before.size() - line_end);
+  return at;
+}
 
 absl::StatusOr<JsonValue> ParseJson(absl::string_view text, const JsonReadOptions& options) {
   return Parser(text, options).Document();

@@ -32,7 +32,21 @@ struct JsonValue {
   std::string string;
   std::vector<JsonValue> array;
   std::vector<std::pair<std::string, JsonValue>> object;  // in document order
+  // Where the value starts in the text, in bytes; for a member of an
+  // object, where its key starts, so that a problem with the member is
+  // located at the line that names it.
+  size_t offset = 0;
 };
+
+// A position in a text, counted from 1; a column counts bytes.
+struct TextPosition {
+  int line = 1;
+  int column = 1;
+};
+
+// The line and column of byte `offset` of `text` (an offset past the end
+// is taken as the end).
+TextPosition PositionAt(absl::string_view text, size_t offset);
 
 struct JsonReadOptions {
   // Errors are located as "column N: " when false (one-line inputs) and as

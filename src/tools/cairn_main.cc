@@ -2,8 +2,9 @@
 //
 // The `cairn` command-line tool.
 //
-//   cairn validate FILE...   check journey files; summarise the valid ones,
-//                            list every problem of the invalid ones.
+//   cairn validate PATH...   check journey files (tools/validate_command.h);
+//                            summarise the valid ones, list every problem
+//                            of the invalid ones.
 //   cairn sim ...            replay an event log through a journey.
 //   cairn gen ...            write a synthetic event log.
 //   cairn worker ...         run journeys on a Kafka topic (with
@@ -29,7 +30,6 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "cairn/cairn.h"
@@ -41,6 +41,7 @@
 #include "sim/simulator.h"
 #include "tools/cli.h"
 #include "tools/subprocess.h"
+#include "tools/validate_command.h"
 #ifdef CAIRN_HAVE_KAFKA
 #include "tools/kafka_commands.h"
 #endif
@@ -48,143 +49,6 @@
 #include "util/utf8.h"
 
 namespace {
-
-std::string Dur(const google::protobuf::Duration& d) {
-  absl::StatusOr<absl::Duration> v = cairn::internal::DurationFromProto(d);
-  return v.ok() ? cairn::internal::FormatDurationShort(*v) : "?";
-}
-
-std::string DescribeMatcher(const cairn::v1::EventMatcher& m) {
-  return m.has_where() ? absl::StrCat(m.event(), " (with condition)") : m.event();
-}
-
-std::string DescribeTrigger(const cairn::v1::Trigger& t) {
-  switch (t.kind_case()) {
-    case cairn::v1::Trigger::kEvent:
-      return absl::StrCat(
-          "on event ", DescribeMatcher(t.event().matcher()),
-          t.event().has_profile_filter() ? ", profile filter" : "");
-    case cairn::v1::Trigger::kAudience:
-      return absl::StrCat("audience ", t.audience().audience().empty()
-                                           ? "(host enrolls)"
-                                           : t.audience().audience());
-    case cairn::v1::Trigger::kSequence: {
-      std::vector<std::string> steps;
-      for (const auto& s : t.sequence().steps()) steps.push_back(DescribeMatcher(s));
-      std::string out = absl::StrCat("sequence ", absl::StrJoin(steps, " -> "),
-                                     " within ", Dur(t.sequence().within()));
-      if (t.sequence().has_absent()) {
-        absl::StrAppend(&out, ", then no ", DescribeMatcher(t.sequence().absent()),
-                        " within ", Dur(t.sequence().absent_within()));
-      }
-      return out;
-    }
-    case cairn::v1::Trigger::kAttributeChange: {
-      const cairn::v1::AttributeChangeTrigger& a = t.attribute_change();
-      return absl::StrCat("on change of profile.", a.attribute(), a.has_from() ? ", from condition" : "",
-                          a.has_to() ? ", to condition" : "");
-    }
-    case cairn::v1::Trigger::kSegment: {
-      const cairn::v1::SegmentTrigger& s = t.segment();
-      return absl::StrCat(s.on() == cairn::v1::SegmentTrigger::LEFT ? "on leaving" : "on entering",
-                          " segment.", s.segment(),
-                          s.existing_members() ? ", existing members too" : "");
-    }
-    case cairn::v1::Trigger::KIND_NOT_SET:
-      break;
-  }
-  return "?";
-}
-
-void PrintSummary(const cairn::CompiledJourney& j) {
-  const cairn::v1::Journey& def = j.definition();
-  fmt::print("  journey   {} v{}{}\n", j.id(), j.version(),
-             def.name().empty() ? "" : absl::StrCat(" \"", def.name(), "\""));
-  int counts[cairn::kNodeKindCount] = {};
-  for (int i = 0; i < j.node_count(); ++i) {
-    ++counts[static_cast<int>(j.node_kind(i))];
-  }
-  std::vector<std::string> kinds;
-  for (int k = 0; k < cairn::kNodeKindCount; ++k) {
-    if (counts[k] == 0) continue;
-    kinds.push_back(absl::StrCat(
-        counts[k], " ", cairn::NodeKindName(static_cast<cairn::NodeKind>(k))));
-  }
-  fmt::print("  nodes     {}: {}\n", j.node_count(), absl::StrJoin(kinds, ", "));
-  for (int t : j.triggers()) {
-    fmt::print("  trigger   {}: {}\n", j.node_id(t),
-               DescribeTrigger(def.nodes(t).trigger()));
-  }
-  for (const cairn::v1::Node& n : def.nodes()) {
-    if (n.kind_case() != cairn::v1::Node::kSplit) continue;
-    std::vector<std::string> arms;
-    for (const auto& v : n.split().variants()) {
-      arms.push_back(absl::StrCat(v.name(), " ", v.weight(),
-                                  v.control() ? " (control)" : ""));
-    }
-    fmt::print("  split     {}: {}\n", n.id(), absl::StrJoin(arms, " / "));
-  }
-  for (const cairn::v1::Node& n : def.nodes()) {
-    if (n.kind_case() != cairn::v1::Node::kSwitch) continue;
-    std::vector<std::string> branches;
-    auto target = [](const std::string& next) { return next.empty() ? "(exit)" : next; };
-    for (const auto& b : n.switch_().branches()) {
-      branches.push_back(absl::StrCat(b.name(), " -> ", target(b.next())));
-    }
-    branches.push_back(absl::StrCat("default -> ", target(n.switch_().default_().next())));
-    fmt::print("  switch    {}: {}\n", n.id(), absl::StrJoin(branches, " / "));
-  }
-  for (const cairn::v1::Node& n : def.nodes()) {
-    if (n.kind_case() != cairn::v1::Node::kGoal) continue;
-    fmt::print("  goal      {}: {} within {}\n", n.id(),
-               DescribeMatcher(n.goal().conversion()), Dur(n.goal().window()));
-  }
-  for (const auto& g : def.settings().goals()) {
-    fmt::print("  goal      {} (journey): {} within {} of entry\n", g.name(),
-               DescribeMatcher(g.conversion()), Dur(g.window()));
-  }
-  fmt::print("  channels  {}\n",
-             j.channels().empty() ? "(none)" : absl::StrJoin(j.channels(), ", "));
-  fmt::print("  events    {}\n", absl::StrJoin(j.event_names(), ", "));
-}
-
-// Runs `cairn validate FILE...`.
-int Validate(const cairn::tools::Flags& flags) {
-  const std::vector<std::string> files = flags.Arguments();
-  if (files.empty()) return cairn::tools::Usage("validate", "no files given");
-  int invalid = 0;
-  for (const std::string& file : files) {
-    absl::StatusOr<cairn::v1::Journey> journey = cairn::LoadJourneyFile(file);
-    if (!journey.ok()) {
-      fmt::print("{}: UNREADABLE\n  {}\n", file, std::string(journey.status().message()));
-      ++invalid;
-      continue;
-    }
-    std::vector<cairn::JourneyProblem> problems = cairn::ValidateJourney(*journey);
-    if (!problems.empty()) {
-      fmt::print("{}: INVALID, {} {}\n", file, problems.size(),
-                 problems.size() == 1 ? "problem" : "problems");
-      for (const cairn::JourneyProblem& p : problems) {
-        fmt::print("  {}\n", p.ToString());
-      }
-      ++invalid;
-      continue;
-    }
-    absl::StatusOr<std::shared_ptr<const cairn::CompiledJourney>> compiled =
-        cairn::Compile(*journey);
-    if (!compiled.ok()) {  // Cannot happen after ValidateJourney; be loud.
-      fmt::print("{}: INVALID\n  {}\n", file, std::string(compiled.status().message()));
-      ++invalid;
-      continue;
-    }
-    fmt::print("{}: ok\n", file);
-    PrintSummary(**compiled);
-  }
-  if (files.size() > 1) {
-    fmt::print("\n{} of {} journeys valid\n", files.size() - invalid, files.size());
-  }
-  return invalid == 0 ? 0 : 1;
-}
 
 using cairn::tools::Flags;
 using cairn::tools::Usage;
@@ -506,12 +370,6 @@ int Gen(const Flags& flags) {
   return 0;
 }
 
-// validate takes files, not flags.
-void AddValidateFlags(CLI::App* command) {
-  cairn::tools::AddArguments(command, "FILE",
-                             "journey files (.textproto, .json, .binpb)");
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -519,10 +377,13 @@ int main(int argc, char** argv) {
   // Summaries are one line of the command list in `cairn help`; footers
   // end the command's own help.
   const std::vector<Command> commands = {
-      {"validate", "Check journey files and list their problems", AddValidateFlags, Validate,
+      {"validate", "Check journey files and list their problems",
+       cairn::tools::AddValidateFlags, cairn::tools::Validate,
        "Prints a summary of each valid journey and every problem of each invalid\n"
-       "one. Exit status: 0 all valid, 1 a journey is invalid or unreadable,\n"
-       "2 usage."},
+       "one, as FILE:LINE:COLUMN: error: MESSAGE. A directory stands for its\n"
+       "journey files (as cairn worker --journeys reads them), - for stdin.\n"
+       "Exit status: 0 all valid, 1 a journey is invalid or unreadable, 2 usage.\n"
+       "See docs/journeys.md."},
       {"sim", "Replay an event log through a journey", AddSimFlags, Sim,
        "Simulates the journey's channels and prints the funnel, channels, goals\n"
        "and A/B results. Exit status: 0 the simulation ran (bad lines are\n"

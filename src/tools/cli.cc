@@ -2,7 +2,6 @@
 
 #include "tools/cli.h"
 
-#include <algorithm>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -13,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "cairn/version.h"
 #include "fmt/core.h"
+#include "util/nearest.h"
 #include "util/utf8.h"
 
 namespace cairn::tools {
@@ -26,24 +26,6 @@ std::string VersionLine() { return absl::StrCat("cairn ", cairn::Version()); }
 // The tool's name, then the command's if any: "cairn" or "cairn sim".
 std::string CommandPath(const std::string& command) {
   return command.empty() ? "cairn" : absl::StrCat("cairn ", command);
-}
-
-// Optimal string alignment distance: Levenshtein plus the swap of two
-// neighbouring characters as one edit, the commonest typo ("valdiate").
-size_t EditDistance(const std::string& a, const std::string& b) {
-  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
-  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t substitute = d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, substitute});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
-        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-      }
-    }
-  }
-  return d[a.size()][b.size()];
 }
 
 const CLI::Option* FindFlag(const CLI::App* command, const std::string& name) {
@@ -70,7 +52,7 @@ std::vector<std::string> CommandNames(const CLI::App& app) {
 // "; did you mean X?" when a name in `names` is near `typo`, else "".
 std::string DidYouMean(const std::string& typo, const std::vector<std::string>& names,
                        bool quoted) {
-  const std::optional<std::string> nearest = Nearest(typo, names);
+  const std::optional<std::string> nearest = internal::Nearest(typo, names);
   if (!nearest) return "";
   return quoted ? absl::StrCat("; did you mean \"", *nearest, "\"?")
                 : absl::StrCat("; did you mean ", *nearest, "?");
@@ -189,21 +171,6 @@ int Usage(const std::string& command, const std::string& error) {
   fmt::print(stderr, "{}: {}\nSee '{} --help' for usage.\n", CommandPath(command), error,
              CommandPath(command));
   return 2;
-}
-
-std::optional<std::string> Nearest(const std::string& typo,
-                                   const std::vector<std::string>& names) {
-  const size_t allowed = typo.size() <= 4 ? 1 : typo.size() <= 8 ? 2 : 3;
-  std::optional<std::string> best;
-  size_t best_distance = allowed + 1;
-  for (const std::string& name : names) {
-    const size_t d = EditDistance(typo, name);
-    if (d < best_distance) {
-      best = name;
-      best_distance = d;
-    }
-  }
-  return best;
 }
 
 int RunTool(const std::vector<Command>& commands, int argc, const char* const* argv) {

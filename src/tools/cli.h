@@ -78,12 +78,6 @@ int RunTool(const std::vector<Command>& commands, int argc, const char* const* a
 // that does not parse, a required flag missing).
 int Usage(const std::string& command, const std::string& error);
 
-// Of `names`, the one nearest `typo` by edit distance (a swap of two
-// neighbouring characters counts as one edit), if it is near enough to be
-// the name meant: at most 1 edit for names of up to 4 characters, 2 up to 8,
-// else 3. Ties go to the earlier name. Nullopt when none is.
-std::optional<std::string> Nearest(const std::string& typo, const std::vector<std::string>& names);
-
 }  // namespace cairn::tools
 
 #endif  // CAIRN_TOOLS_CLI_H_

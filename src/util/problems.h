@@ -30,6 +30,12 @@ class ProblemList {
                                        std::move(field), std::move(message)});
   }
 
+  // Adds `text` to the end of the message of the index-th problem
+  // recorded; for what is learnt about a problem after it is recorded.
+  void AppendToMessage(size_t index, absl::string_view text) {
+    problems_[index].message.append(text.data(), text.size());
+  }
+
   bool empty() const { return problems_.empty(); }
   size_t size() const { return problems_.size(); }
   std::vector<JourneyProblem> Take() && { return std::move(problems_); }
