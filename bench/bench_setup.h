@@ -3,8 +3,10 @@
 // What every engine benchmark sets up: the cart-abandonment example plus two
 // journeys that keep subjects waiting (a one-hour delay before a push, and a
 // week-long wait for a second login), a push sink that accepts everything,
-// the common start time, the event stream they are fed, and the three
-// behaviours the behaviour benchmarks declare on that stream.
+// the common start time, the event stream they are fed, the three
+// behaviours the behaviour benchmarks declare on that stream, and the
+// segments (with two behaviours and some profiles more) the segment
+// benchmark declares.
 
 #ifndef CAIRN_BENCH_BENCH_SETUP_H_
 #define CAIRN_BENCH_BENCH_SETUP_H_
@@ -115,6 +117,88 @@ inline v1::BehaviorSet BenchBehaviors() {
   absl::StatusOr<v1::BehaviorSet> set = ParseBehaviorSet(kBenchBehaviors, JourneyFormat::kText);
   CheckOrDie(set.status());
   return *std::move(set);
+}
+
+// The segment benchmark's behaviours: BenchBehaviors() and two more on
+// `payment` that its segments read, the payments ever (an all-time count)
+// and the time of the last one.
+inline const char kBenchSegmentBehaviors[] = R"pb(
+  behaviors { name: "payments" event { event: "payment" } function: COUNT }
+  behaviors { name: "last_payment" event { event: "payment" } function: LAST_TIME })pb";
+
+// Five segments over those behaviours and BenchProfiles(): three that only
+// an input can change (a profile attribute, two attributes, an all-time
+// count) and two that time alone changes (a payer silent for 10 minutes,
+// via now_minus on a LAST_TIME: the stream lasts 33 minutes, so most
+// payers lapse during it; and a 7-day sliding window).
+inline const char kBenchSegments[] = R"pb(
+  segments {
+    name: "gold"
+    condition { compare { path: "profile.tier" op: EQ value { string_value: "gold" } } }
+  }
+  segments {
+    name: "greater_china"
+    condition {
+      all {
+        predicates {
+          compare {
+            path: "profile.country"
+            op: IN
+            value { string_list_value { values: "CN" values: "HK" values: "TW" } }
+          }
+        }
+        predicates { not { compare { path: "profile.opted_out" op: EQ value { bool_value: true } } } }
+      }
+    }
+  }
+  segments {
+    name: "repeat_payers"
+    condition { compare { path: "behavior.payments" op: GE value { int_value: 2 } } }
+  }
+  segments {
+    name: "lapsed_payers"
+    condition {
+      all {
+        predicates { compare { path: "behavior.payments" op: GE value { int_value: 1 } } }
+        predicates { compare { path: "behavior.last_payment" op: LT now_minus { seconds: 600 } } }
+      }
+    }
+  }
+  segments {
+    name: "browsers_7d"
+    condition { compare { path: "behavior.views_7d" op: GE value { int_value: 2 } } }
+  })pb";
+
+// BenchBehaviors() and kBenchSegmentBehaviors; with `segments`,
+// kBenchSegments too.
+inline v1::BehaviorSet BenchSegmentSet(bool segments) {
+  v1::BehaviorSet set = BenchBehaviors();
+  absl::StatusOr<v1::BehaviorSet> more =
+      ParseBehaviorSet(kBenchSegmentBehaviors, JourneyFormat::kText);
+  CheckOrDie(more.status());
+  set.MergeFrom(*more);
+  if (segments) {
+    absl::StatusOr<v1::BehaviorSet> declared =
+        ParseBehaviorSet(kBenchSegments, JourneyFormat::kText);
+    CheckOrDie(declared.status());
+    set.MergeFrom(*declared);
+  }
+  return set;
+}
+
+// Profiles for one subject in ten of EventStream's (u0, u10, ...): a tier
+// (gold for one in two of them), a country (CN, US or DE in turn) and, for
+// one in seven, opted_out. Upserted at kStart, before the stream.
+inline absl::Status UpsertBenchProfiles(Engine& engine, int subjects) {
+  static const char* const kCountries[] = {"CN", "US", "DE"};
+  for (int i = 0; i < subjects; i += 10) {
+    Attributes attributes = {
+        {"tier", Value::String(i % 20 == 0 ? "gold" : "silver")},
+        {"country", Value::String(kCountries[(i / 10) % 3])}};
+    if ((i / 10) % 7 == 0) attributes.emplace_back("opted_out", Value::Bool(true));
+    CAIRN_RETURN_IF_ERROR(engine.UpsertProfile(absl::StrCat("u", i), attributes, kStart));
+  }
+  return absl::OkStatus();
 }
 
 // Mostly searches and page views (no journey listens), some product views,

@@ -3,7 +3,8 @@
 // Engine throughput: events per second on a realistic mix where most events
 // match nothing, the same stream through the floor (the least work any
 // engine must do per event), the same ingest with three behaviours declared
-// against it without them, heap allocations per event on the path of
+// against it without them, with five segments declared against it with
+// their behaviours only, heap allocations per event on the path of
 // events no journey listens to, timer fires per second, and snapshot
 // write/read speed and size for a million in-flight subjects. Build with the
 // `release` preset:
@@ -154,16 +155,30 @@ struct Pass {
   int64_t enrollments_in_flight = 0;
 };
 
-// The three journeys deployed (and, with `behaviors`, BenchBehaviors()
-// declared); the stream (with payment amounts when `amounts`) ingested one
+// What an ingest pass sets up before its timed loop.
+struct IngestSetup {
+  // Every payment of the stream carries an amount.
+  bool amounts = false;
+  // Declared before the stream when set (not owned).
+  const cairn::v1::BehaviorSet* declared = nullptr;
+  // UpsertBenchProfiles() before the stream.
+  bool profiles = false;
+};
+
+// The three journeys deployed and `setup` done; the stream ingested one
 // event at a time. Only the Ingest calls are timed.
-Pass IngestPass(int subjects, bool amounts, bool behaviors,
+Pass IngestPass(int subjects, const IngestSetup& setup,
                 cairn::v1::BehaviorsReport* report = nullptr) {
   Pass pass;
   malloc_trim(0);
   auto fixture = std::make_unique<Fixture>(IngestOptions());
-  if (behaviors) cairn::bench::CheckOrDie(fixture->engine.DeclareBehaviors(BenchBehaviors()));
-  Stream stream(subjects, StreamEvents(subjects), amounts);
+  if (setup.declared != nullptr) {
+    cairn::bench::CheckOrDie(fixture->engine.DeclareBehaviors(*setup.declared));
+  }
+  if (setup.profiles) {
+    cairn::bench::CheckOrDie(cairn::bench::UpsertBenchProfiles(fixture->engine, subjects));
+  }
+  Stream stream(subjects, StreamEvents(subjects), setup.amounts);
   std::vector<cairn::Event> chunk;
   while (stream.Next(&chunk)) {
     const int64_t a0 = Allocations();
@@ -183,7 +198,7 @@ Pass IngestPass(int subjects, bool amounts, bool behaviors,
   return pass;
 }
 
-Pass EnginePass(int subjects) { return IngestPass(subjects, false, false); }
+Pass EnginePass(int subjects) { return IngestPass(subjects, IngestSetup()); }
 
 // The floor: the least work any engine must do per event on the same
 // stream. Intern the subject id (find it in an absl::flat_hash_map, insert
@@ -332,16 +347,20 @@ void BM_BehaviorsVsNone(benchmark::State& state) {
   std::vector<double> with, without, ratio, cpu_ratio;
   int64_t allocations_with = 0, allocations_without = 0;
   cairn::v1::BehaviorsReport report;
+  const cairn::v1::BehaviorSet behaviors = BenchBehaviors();
+  IngestSetup with_setup, without_setup;
+  with_setup.amounts = without_setup.amounts = true;
+  with_setup.declared = &behaviors;
   for (auto _ : state) {
     double seconds = 0;
     for (int i = 0; i < pairs; ++i) {
       Pass w, n;
       if (i % 2 == 0) {
-        n = IngestPass(subjects, true, false);
-        w = IngestPass(subjects, true, true, &report);
+        n = IngestPass(subjects, without_setup);
+        w = IngestPass(subjects, with_setup, &report);
       } else {
-        w = IngestPass(subjects, true, true, &report);
-        n = IngestPass(subjects, true, false);
+        w = IngestPass(subjects, with_setup, &report);
+        n = IngestPass(subjects, without_setup);
       }
       with.push_back(events / w.seconds);
       without.push_back(events / n.seconds);
@@ -385,6 +404,90 @@ void BM_BehaviorsVsNone(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_BehaviorsVsNone)
+    ->Arg(1'000'000)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
+
+// Ingest with five segments declared (BenchSegmentSet(true): three that
+// only an input changes, on profile attributes and an all-time count, and
+// two that time alone changes, a payer silent for 10 minutes and a 7-day
+// window) against the same ingest with their behaviours only, in
+// alternating pairs as BM_BehaviorsVsNone: both sides declare the same five
+// behaviours (BenchBehaviors() and two on payments) and upsert the same
+// profiles (one subject in ten) before the stream, untimed. Reports the
+// median of each side and of the per-pair ratios (behaviours only / with
+// segments): scripts/bench takes segments_events_per_s,
+// segments_behaviors_events_per_s and segments_vs_behaviors from it. Also
+// the allocations per event on each side, and each segment's members,
+// entered and left at the end (Engine::BehaviorsReport).
+void BM_SegmentsVsNone(benchmark::State& state) {
+  const int subjects = static_cast<int>(state.range(0));
+  const int pairs = 5;
+  const double events = static_cast<double>(StreamEvents(subjects));
+  std::vector<double> with, without, ratio, cpu_ratio;
+  int64_t allocations_with = 0, allocations_without = 0;
+  cairn::v1::BehaviorsReport report;
+  const cairn::v1::BehaviorSet segments = cairn::bench::BenchSegmentSet(true);
+  const cairn::v1::BehaviorSet behaviors_only = cairn::bench::BenchSegmentSet(false);
+  IngestSetup with_setup, without_setup;
+  with_setup.amounts = without_setup.amounts = true;
+  with_setup.profiles = without_setup.profiles = true;
+  with_setup.declared = &segments;
+  without_setup.declared = &behaviors_only;
+  for (auto _ : state) {
+    double seconds = 0;
+    for (int i = 0; i < pairs; ++i) {
+      Pass w, n;
+      if (i % 2 == 0) {
+        n = IngestPass(subjects, without_setup);
+        w = IngestPass(subjects, with_setup, &report);
+      } else {
+        w = IngestPass(subjects, with_setup, &report);
+        n = IngestPass(subjects, without_setup);
+      }
+      with.push_back(events / w.seconds);
+      without.push_back(events / n.seconds);
+      ratio.push_back(n.seconds / w.seconds);
+      cpu_ratio.push_back(n.cpu_seconds / w.cpu_seconds);
+      allocations_with += w.allocations;
+      allocations_without += n.allocations;
+      seconds += w.seconds + n.seconds;
+    }
+    state.SetIterationTime(seconds);
+  }
+  // Every segment must have held someone, and time alone must have moved
+  // payers into lapsed_payers, or the figure says nothing.
+  if (report.segments_size() != 5) std::abort();
+  for (const cairn::v1::SegmentReport& s : report.segments()) {
+    if (s.members() + s.left() == 0) std::abort();
+    if (s.name() == "lapsed_payers" && (!s.time_driven() || s.entered() == 0)) std::abort();
+  }
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  const double passes = static_cast<double>(with.size());
+  state.counters["segments_events_per_s"] = median(with);
+  state.counters["segments_behaviors_events_per_s"] = median(without);
+  state.counters["segments_ns_per_event"] = 1e9 / median(with);
+  state.counters["segments_behaviors_ns_per_event"] = 1e9 / median(without);
+  state.counters["segments_vs_behaviors"] = median(ratio);
+  state.counters["segments_vs_behaviors_min"] = *std::min_element(ratio.begin(), ratio.end());
+  state.counters["segments_vs_behaviors_max"] = *std::max_element(ratio.begin(), ratio.end());
+  // The same ratio of the thread's CPU time, steadier on a busy machine.
+  state.counters["segments_vs_behaviors_cpu"] = median(cpu_ratio);
+  state.counters["segments_allocations_per_event"] =
+      static_cast<double>(allocations_with) / passes / events;
+  state.counters["segments_behaviors_allocations_per_event"] =
+      static_cast<double>(allocations_without) / passes / events;
+  for (const cairn::v1::SegmentReport& s : report.segments()) {
+    state.counters[absl::StrCat(s.name(), "_members")] = static_cast<double>(s.members());
+    state.counters[absl::StrCat(s.name(), "_entered")] = static_cast<double>(s.entered());
+    state.counters[absl::StrCat(s.name(), "_left")] = static_cast<double>(s.left());
+  }
+}
+BENCHMARK(BM_SegmentsVsNone)
     ->Arg(1'000'000)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond)

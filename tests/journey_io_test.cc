@@ -310,7 +310,60 @@ TEST_CASE("LoadJourneys: the examples directory holds every example") {
   CHECK(ids == std::vector<std::string>{"cart_abandonment", "checkin_streak",
                                         "game_day1_retention", "repeat_buyer",
                                         "repurchase_coupon", "share_referral", "test_drive",
-                                        "vip_upgrade"});
+                                        "vip_upgrade", "whale_winback"});
+}
+
+TEST_CASE("LoadBehaviorSets: every file's behaviours and segments as one set") {
+  const std::string dir = FreshJourneyDir("behaviors");
+  const std::string purchases =
+      "behaviors { name: \"purchases\" event { event: \"purchase\" } function: COUNT }\n";
+  const std::string whales =
+      "segments { name: \"whales\" condition { compare { path: \"behavior.purchases\" "
+      "op: GE value { int_value: 3 } } } }\n";
+  WriteFile(dir + "/a/behaviors.textproto", purchases + whales);
+  // The same declarations again, beside a journey of their own, plus one more.
+  WriteFile(dir + "/b/behaviors.textproto",
+            purchases + whales +
+                "behaviors { name: \"last_purchase\" event { event: \"purchase\" } "
+                "function: LAST_TIME }\n");
+  WriteFile(dir + "/b/journey.textproto", Minimal("alpha", 1));
+  absl::StatusOr<v1::BehaviorSet> set = LoadBehaviorSets(dir);
+  REQUIRE_THAT(testing::StatusOf(set), testing::IsOk());
+  REQUIRE(set->behaviors_size() == 2);
+  CHECK(set->behaviors(0).name() == "purchases");
+  CHECK(set->behaviors(1).name() == "last_purchase");
+  REQUIRE(set->segments_size() == 1);
+  CHECK(set->segments(0).name() == "whales");
+
+  SECTION("a segment declared differently names both files") {
+    WriteFile(dir + "/c/behaviors.textproto",
+              "segments { name: \"whales\" condition { compare { path: "
+              "\"behavior.purchases\" op: GE value { int_value: 5 } } } }\n");
+    absl::StatusOr<v1::BehaviorSet> clash = LoadBehaviorSets(dir);
+    CHECK(clash.status().code() == absl::StatusCode::kInvalidArgument);
+    CHECK_THAT(std::string(clash.status().message()),
+               Catch::Contains("segment \"whales\" is declared differently in " + dir +
+                               "/a/behaviors.textproto and " + dir + "/c/behaviors.textproto"));
+  }
+  SECTION("a behaviour declared differently names both files") {
+    WriteFile(dir + "/c/behaviors.textproto",
+              "behaviors { name: \"purchases\" event { event: \"order_paid\" } "
+              "function: COUNT }\n");
+    absl::StatusOr<v1::BehaviorSet> clash = LoadBehaviorSets(dir);
+    CHECK(clash.status().code() == absl::StatusCode::kInvalidArgument);
+    CHECK_THAT(std::string(clash.status().message()),
+               Catch::Contains("behaviour \"purchases\" is declared differently in " + dir +
+                               "/a/behaviors.textproto and " + dir + "/c/behaviors.textproto"));
+  }
+}
+
+TEST_CASE("LoadBehaviorSets: the examples' declarations load as one set") {
+  absl::StatusOr<v1::BehaviorSet> set =
+      LoadBehaviorSets(std::string(CAIRN_SOURCE_DIR) + "/examples");
+  REQUIRE_THAT(testing::StatusOf(set), testing::IsOk());
+  std::vector<std::string> segments;
+  for (const v1::Segment& s : set->segments()) segments.push_back(s.name());
+  CHECK(segments == std::vector<std::string>{"whales", "lapsed_whales"});
 }
 
 TEST_CASE("LoadJourneys: errors name the files") {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "cairn/cairn.h"
@@ -697,12 +698,12 @@ TEST_CASE("Golden: the DOT picture of a small simulation") {
 }
 
 // What `cairn sim` does with an example folder: its journey, events,
-// profiles (if any) and behaviours (if any).
-absl::StatusOr<SimResult> SimulateExample(const std::string& name) {
+// profiles (if any) and behaviours (if any), with `options` otherwise.
+absl::StatusOr<SimResult> SimulateExample(const std::string& name,
+                                          SimOptions options = SimOptions()) {
   const std::string dir = absl::StrCat(CAIRN_SOURCE_DIR, "/examples/", name, "/");
   absl::StatusOr<v1::Journey> journey = LoadJourneyFile(dir + "journey.textproto");
   if (!journey.ok()) return journey.status();
-  SimOptions options;
   if (std::ifstream(dir + "behaviors.textproto")) {
     absl::StatusOr<v1::BehaviorSet> behaviors = LoadBehaviorSetFile(dir + "behaviors.textproto");
     if (!behaviors.ok()) return behaviors.status();
@@ -797,6 +798,174 @@ TEST_CASE("Example repeat_buyer: 2 paid orders in 7 days enter and the goal coun
   CHECK(Sent(*r, "coupon_push") == 6);
 }
 
+v1::Journey ExampleJourney(const std::string& name) {
+  absl::StatusOr<v1::Journey> journey =
+      LoadJourneyFile(absl::StrCat(CAIRN_SOURCE_DIR, "/examples/", name, "/journey.textproto"));
+  REQUIRE_THAT(StatusOf(journey), IsOk());
+  return *std::move(journey);
+}
+
+const v1::SegmentReport& SegmentOf(const SimResult& r, const std::string& name) {
+  for (const v1::SegmentReport& s : r.behaviors.segments()) {
+    if (s.name() == name) return s;
+  }
+  FAIL("no segment " << name);
+  return r.behaviors.segments(0);
+}
+
+// The run's default end, 7 days after the last event (2026-11-30), leaves
+// time for every lapsed whale's 14 days of silence and 7-day goal.
+TEST_CASE("Example whale_winback: whales who stop paying are mailed and those who pay are not") {
+  absl::StatusOr<SimResult> r = SimulateExample("whale_winback");
+  REQUIRE_THAT(StatusOf(r), IsOk());
+  CHECK(r->errors.empty());
+  CHECK(r->until == absl::FromCivil(absl::CivilSecond(2026, 12, 7, 20, 0, 0), absl::UTCTimeZone()));
+  const v1::VersionReport& v = *r->report.versions().rbegin();
+  // p_kato, p_lin and p_diaz, each 14 days after their last purchase.
+  CHECK(v.entered() == 3);
+  CHECK(Sent(*r, "offer_mail") == 3);
+  REQUIRE(v.goals_size() == 1);
+  CHECK(v.goals(0).overall().converted() == 1);  // p_lin paid again
+  CHECK(v.goals(0).overall().expired() == 2);
+  // Whales: the three above, p_park, p_wang and p_okafor, who keep paying.
+  const v1::SegmentReport& whales = SegmentOf(*r, "whales");
+  CHECK(whales.members() == 6);
+  CHECK(whales.entered() == 6);
+  CHECK(whales.left() == 0);
+  CHECK_FALSE(whales.time_driven());
+  const v1::SegmentReport& lapsed = SegmentOf(*r, "lapsed_whales");
+  CHECK(lapsed.members() == 2);  // p_kato and p_diaz; p_lin came back
+  CHECK(lapsed.entered() == 3);
+  CHECK(lapsed.left() == 1);
+  CHECK(lapsed.time_driven());
+}
+
+TEST_CASE("Example whale_winback: the trace shows when each player is mailed") {
+  // Player -> the trace lines wanted, in order (none: never entered).
+  const std::map<std::string, std::vector<std::string>> want = {
+      // Lapsed at 21:40 in Tokyo: mailed at 19:00 the next day.
+      {"p_kato",
+       {"2026-11-19T12:40:00.000000001Z  enter lapsed",
+        "2026-11-20T10:00:00Z  enter offer_mail", "exit at not_back: no_purchase_in_7d"}},
+      // Mailed at 19:00 in Shanghai; paying two days later ends the journey.
+      {"p_lin",
+       {"2026-11-23T13:05:00.000000001Z  enter lapsed",
+        "2026-11-24T11:00:00Z  enter offer_mail",
+        "2026-11-26T13:10:00Z  exit at offer_open: exit_on:purchase"}},
+      // Whales who keep paying, one of them 12 days 23 hours apart.
+      {"p_park", {}},
+      {"p_wang", {}},
+      {"p_okafor", {}},
+      // Minnows.
+      {"p_silva", {}},
+      {"p_ng", {}},
+  };
+  for (const auto& [player, lines] : want) {
+    INFO(player);
+    SimOptions options;
+    options.trace_subject = player;
+    absl::StatusOr<SimResult> r = SimulateExample("whale_winback", options);
+    REQUIRE_THAT(StatusOf(r), IsOk());
+    const std::string trace = absl::StrJoin(r->trace, "\n");
+    INFO(trace);
+    if (lines.empty()) CHECK(r->trace.empty());
+    size_t at = 0;
+    for (const std::string& line : lines) {
+      at = trace.find(line, at);
+      CHECK(at != std::string::npos);
+    }
+  }
+}
+
+// ---- The report's segments, as text and as JSON ----
+
+TEST_CASE("The text report lists each segment with its members and transitions") {
+  absl::StatusOr<SimResult> r = SimulateExample("whale_winback");
+  REQUIRE_THAT(StatusOf(r), IsOk());
+  const std::string text = RenderText(ExampleJourney("whale_winback"), *r);
+  CHECK_THAT(text, Catch::Contains("\nSegments (members at the end; entered and left during "
+                                   "the run)\n"));
+  CHECK_THAT(text, Catch::Contains("  whales                        6 members          6 entered "
+                                   "         0 left\n"));
+  CHECK_THAT(text, Catch::Contains("  lapsed_whales                 2 members          3 entered "
+                                   "         1 left  time-driven\n"));
+  // After the behaviours.
+  CHECK(text.find("Behaviours (") < text.find("Segments ("));
+
+  // No segments, no section.
+  absl::StatusOr<SimResult> none = SimulateExample("repeat_buyer");
+  REQUIRE_THAT(StatusOf(none), IsOk());
+  CHECK_THAT(RenderText(ExampleJourney("repeat_buyer"), *none),
+             !Catch::Contains("Segments"));
+}
+
+TEST_CASE("The JSON report is the journey report with the behaviours report beside its fields") {
+  absl::StatusOr<SimResult> r = SimulateExample("whale_winback");
+  REQUIRE_THAT(StatusOf(r), IsOk());
+  const std::string json = RenderJson(*r);
+  absl::StatusOr<JsonValue> parsed = ParseJson(json);
+  REQUIRE_THAT(StatusOf(parsed), IsOk());
+  REQUIRE(parsed->type == JsonValue::Type::kObject);
+  // The report's own fields come first, as before, then "behaviors".
+  CHECK(parsed->object.front().first == "journey_id");
+  CHECK(parsed->object.front().second.string == "whale_winback");
+  REQUIRE(parsed->object.back().first == "behaviors");
+  const JsonValue& behaviors = parsed->object.back().second;
+  std::map<std::string, const JsonValue*> members;
+  for (const auto& [key, value] : behaviors.object) members[key] = &value;
+  REQUIRE(members.count("behaviors") == 1);
+  CHECK(members["behaviors"]->array.size() == 3);
+  REQUIRE(members.count("segments") == 1);
+  REQUIRE(members["segments"]->array.size() == 2);
+  std::map<std::string, const JsonValue*> lapsed;
+  for (const auto& [key, value] : members["segments"]->array[1].object) lapsed[key] = &value;
+  CHECK(lapsed["name"]->string == "lapsed_whales");
+  CHECK(lapsed["members"]->string == "2");  // int64 is a string in protobuf's JSON
+  CHECK(lapsed["entered"]->string == "3");
+  CHECK(lapsed["left"]->string == "1");
+  CHECK(lapsed["time_driven"]->boolean);
+  // Indented one level below the report's members.
+  CHECK_THAT(json, Catch::Contains("\n \"behaviors\": {\n  \"behaviors\": [\n"));
+  CHECK_THAT(json, Catch::EndsWith("\n }\n}\n"));
+
+  // A run without behaviours has the member too, with empty lists.
+  absl::StatusOr<SimResult> plain = SimulateExample("vip_upgrade");
+  REQUIRE_THAT(StatusOf(plain), IsOk());
+  absl::StatusOr<JsonValue> plain_parsed = ParseJson(RenderJson(*plain));
+  REQUIRE_THAT(StatusOf(plain_parsed), IsOk());
+  REQUIRE(plain_parsed->object.back().first == "behaviors");
+  for (const auto& [key, value] : plain_parsed->object.back().second.object) {
+    INFO(key);
+    CHECK(value.array.empty());
+  }
+}
+
+TEST_CASE("Simulate declares a set of segments without behaviours") {
+  const v1::Journey j = TextJourney(R"pb(
+    id: "gold_hello" version: 1
+    settings { state: ACTIVE }
+    nodes { id: "t" trigger { segment { segment: "gold" on: ENTERED } next: "push" } }
+    nodes { id: "push" action { channel: "push" template_id: "hello" next: "" } }
+  )pb");
+  absl::StatusOr<v1::BehaviorSet> gold = ParseBehaviorSet(
+      R"pb(segments {
+             name: "gold"
+             condition { compare { path: "profile.tier" op: EQ value { string_value: "gold" } } }
+           })pb",
+      JourneyFormat::kText);
+  REQUIRE_THAT(StatusOf(gold), IsOk());
+  SimOptions options;
+  options.behaviors = *gold;
+  std::istringstream events(
+      "{\"subject\":\"ann\",\"name\":\"login\",\"time\":\"2026-01-05T10:00:00Z\"}\n"
+      "{\"subject\":\"ann\",\"time\":\"2026-01-05T11:00:00Z\",\"attributes\":{\"tier\":\"gold\"}}\n");
+  absl::StatusOr<SimResult> r = Simulate(j, events, "events", nullptr, "", options);
+  REQUIRE_THAT(StatusOf(r), IsOk());
+  CHECK(r->errors.empty());
+  REQUIRE(r->behaviors.segments_size() == 1);
+  CHECK(r->behaviors.segments(0).members() == 1);
+  CHECK(Sent(*r, "push") == 1);
+}
 
 // ---- The loyalty scenario: a log that exercises behaviours ----
 

@@ -92,11 +92,14 @@ absl::StatusOr<std::vector<std::string>> ListJourneyFiles(const std::string& dir
 // a directory, and `cairn sim` reads the one beside its journey.
 inline constexpr absl::string_view kBehaviorSetFileStem = "behaviors";
 
-// Every behaviour of the behaviour files (kBehaviorSetFileStem, any journey
-// format's extension) under a directory, searched recursively, in the
-// order of their paths, as one set; an empty set when there are none, or
-// when `path` is a file. InvalidArgument when two files declare the same
-// name, naming both; a file's errors as LoadBehaviorSetFile.
+// Every behaviour and segment of the behaviour files (kBehaviorSetFileStem,
+// any journey format's extension) under a directory, searched recursively,
+// in the order of their paths, as one set; an empty set when there are
+// none, or when `path` is a file. A behaviour or segment that two files
+// declare identically is taken once (journeys beside each other may share
+// one, as examples/checkin_streak and examples/whale_winback share
+// `purchases`). InvalidArgument when two files declare the same name
+// differently, naming both; a file's errors as LoadBehaviorSetFile.
 absl::StatusOr<v1::BehaviorSet> LoadBehaviorSets(const std::string& path);
 
 // Serializes `journey` in `format`. Text and JSON output are deterministic

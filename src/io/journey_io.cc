@@ -24,6 +24,7 @@
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/unknown_field_set.h"
 #include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "json/json.h"
 
 namespace cairn {
@@ -270,24 +271,48 @@ absl::StatusOr<v1::BehaviorSet> LoadBehaviorSetFile(const std::string& path) {
   return set;
 }
 
+namespace {
+
+// Adds `item` (a behaviour or a segment, `kind` naming which) from `file` to
+// `merged` unless `merged` already holds the same declaration under its
+// name; InvalidArgument naming both files when it holds a different one.
+// `declared_in`: each name in `merged`, with its index there and its file.
+template <typename Item>
+absl::Status MergeDeclaration(const Item& item, const std::string& file, const char* kind,
+                              std::map<std::string, std::pair<int, std::string>>* declared_in,
+                              google::protobuf::RepeatedPtrField<Item>* merged) {
+  auto [at, added] = declared_in->emplace(item.name(), std::make_pair(merged->size(), file));
+  if (added) {
+    *merged->Add() = item;
+    return absl::OkStatus();
+  }
+  if (google::protobuf::util::MessageDifferencer::Equals(merged->Get(at->second.first), item)) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(absl::StrCat(kind, " \"", item.name(),
+                                                 "\" is declared differently in ",
+                                                 at->second.second, " and ", file));
+}
+
+}  // namespace
+
 absl::StatusOr<v1::BehaviorSet> LoadBehaviorSets(const std::string& path) {
   v1::BehaviorSet merged;
   std::error_code ec;
   if (!std::filesystem::is_directory(path, ec)) return merged;
   CAIRN_ASSIGN_OR_RETURN(const std::vector<std::string> files,
                          DefinitionFiles(path, /*behaviors=*/true));
-  std::map<std::string, std::string> declared_in;  // Behaviour name -> file.
+  std::map<std::string, std::pair<int, std::string>> behaviors, segments;
   for (const std::string& file : files) {
     absl::StatusOr<v1::BehaviorSet> set = LoadBehaviorSetFile(file);
     if (!set.ok()) return set.status();
     for (const v1::Behavior& b : set->behaviors()) {
-      auto [at, added] = declared_in.emplace(b.name(), file);
-      if (!added) {
-        return absl::InvalidArgumentError(absl::StrCat("behaviour \"", b.name(),
-                                                       "\" is declared in both ", at->second,
-                                                       " and ", file));
-      }
-      *merged.add_behaviors() = b;
+      CAIRN_RETURN_IF_ERROR(
+          MergeDeclaration(b, file, "behaviour", &behaviors, merged.mutable_behaviors()));
+    }
+    for (const v1::Segment& s : set->segments()) {
+      CAIRN_RETURN_IF_ERROR(
+          MergeDeclaration(s, file, "segment", &segments, merged.mutable_segments()));
     }
   }
   return merged;

@@ -6,10 +6,12 @@
 #include <cmath>
 #include <map>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "google/protobuf/util/json_util.h"
 #include "json/event_lines.h"
 
 namespace cairn::sim {
@@ -304,6 +306,21 @@ void AppendBehaviors(const SimResult& r, std::string* out) {
   }
 }
 
+// The segments declared for the run: each one's members at its end, the
+// subjects that entered and left during it, and whether time alone moves
+// subjects in and out; nothing when there are none.
+void AppendSegments(const SimResult& r, std::string* out) {
+  if (r.behaviors.segments().empty()) return;
+  absl::StrAppend(out, "\nSegments (members at the end; entered and left during the run)\n");
+  for (const v1::SegmentReport& s : r.behaviors.segments()) {
+    absl::StrAppend(out, "  ",
+                    absl::StrFormat("%-20s %10s members %10s entered %10s left", s.name(),
+                                    WithCommas(s.members()), WithCommas(s.entered()),
+                                    WithCommas(s.left())),
+                    s.time_driven() ? "  time-driven" : "", "\n");
+  }
+}
+
 // The traced subject's steps; nothing when no subject was traced.
 void AppendTrace(const SimResult& r, std::string* out) {
   if (r.trace.empty()) return;
@@ -323,8 +340,52 @@ std::string RenderText(const v1::Journey& journey, const SimResult& r) {
   AppendGoals(*v, &out);
   AppendAbResults(journey, r.report, &out);
   AppendBehaviors(r, &out);
+  AppendSegments(r, &out);
   AppendTrace(r, &out);
   return out;
+}
+
+namespace {
+
+// `message` in protobuf's JSON mapping, field names as in the proto and
+// fields at their default values included, indented.
+std::string ProtoJson(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
+  std::string json;
+  // Printing a message of a linked-in type cannot fail.
+  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
+  return json;
+}
+
+void StripTrailingSpace(std::string* s) {
+  while (!s->empty() && absl::ascii_isspace(static_cast<unsigned char>(s->back()))) {
+    s->pop_back();
+  }
+}
+
+}  // namespace
+
+std::string RenderJson(const SimResult& result) {
+  std::string json = ProtoJson(result.report);
+  std::string behaviors = ProtoJson(result.behaviors);
+  StripTrailingSpace(&json);
+  StripTrailingSpace(&behaviors);
+  // The report's own members are indented by the printer's unit: the
+  // behaviours, one level down, get one more of it on every line.
+  std::string indent = " ";
+  const size_t newline = json.find('\n');
+  if (newline != std::string::npos) {
+    const size_t first_member = json.find_first_not_of(' ', newline + 1);
+    if (first_member != std::string::npos) indent.assign(first_member - newline - 1, ' ');
+  }
+  json.pop_back();  // The report's closing brace.
+  StripTrailingSpace(&json);
+  absl::StrAppend(&json, ",\n", indent, "\"behaviors\": ",
+                  absl::StrReplaceAll(behaviors, {{"\n", absl::StrCat("\n", indent)}}), "\n}\n");
+  return json;
 }
 
 namespace {

@@ -1,8 +1,8 @@
 // Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
 //
 // Turning a simulation into something to read: A/B analysis of every goal
-// per split, the text report, and a Graphviz picture of the journey with
-// its counts.
+// per split, the text and JSON reports, and a Graphviz picture of the
+// journey with its counts.
 //
 // Thread-safety: pure functions.
 
@@ -48,6 +48,13 @@ std::vector<AbResult> AnalyzeSplits(const v1::Journey& journey,
 
 // The human report `cairn sim` prints.
 std::string RenderText(const v1::Journey& journey, const SimResult& result);
+
+// The JSON report `cairn sim --format json` prints: the cairn.v1.JourneyReport
+// in protobuf's JSON mapping (proto field names, default values included),
+// with one more member, "behaviors": the run's cairn.v1.BehaviorsReport
+// (each behaviour, and each segment's members, entered, left and
+// time_driven). A reader of the report alone sees the same fields as before.
+std::string RenderJson(const SimResult& result);
 
 // The journey as a Graphviz digraph with counts on nodes and edges and the
 // A/B result on each split.

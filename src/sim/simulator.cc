@@ -179,8 +179,9 @@ class Replay {
     }
     if (!options_.trace_subject.empty()) engine_.SetObserver(&tracer_);
     // Declared first, at the start of the log: they count every event, and
-    // the journey's reads of them are checked when it deploys.
-    if (options_.behaviors.behaviors_size() > 0) {
+    // the journey's reads of them are checked when it deploys. A set of
+    // segments alone (on profile attributes) is declared too.
+    if (options_.behaviors.behaviors_size() > 0 || options_.behaviors.segments_size() > 0) {
       CAIRN_RETURN_IF_ERROR(engine_.DeclareBehaviors(options_.behaviors));
     }
     return engine_.Deploy(journey);

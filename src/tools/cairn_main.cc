@@ -35,7 +35,6 @@
 #include "cairn/cairn.h"
 #include "absl/strings/numbers.h"
 #include "fmt/core.h"
-#include "google/protobuf/util/json_util.h"
 #include "sim/generator.h"
 #include "sim/render.h"
 #include "sim/simulator.h"
@@ -141,13 +140,7 @@ std::function<void(int64_t, int64_t)> ProgressLine(std::chrono::steady_clock::ti
 void PrintSimResult(const std::string& format, const cairn::v1::Journey& journey,
                     const cairn::sim::SimResult& result) {
   if (format == "json") {
-    std::string json;
-    google::protobuf::util::JsonPrintOptions json_options;
-    json_options.add_whitespace = true;
-    json_options.preserve_proto_field_names = true;
-    json_options.always_print_primitive_fields = true;
-    (void)google::protobuf::util::MessageToJsonString(result.report, &json, json_options);
-    std::fputs(json.c_str(), stdout);
+    std::fputs(cairn::sim::RenderJson(result).c_str(), stdout);
   } else {
     std::fputs(cairn::sim::RenderText(journey, result).c_str(), stdout);
   }
@@ -236,7 +229,8 @@ void AddSimFlags(CLI::App* command) {
                                 "push:fail=0.1,delay=5m,timeout=0.02; repeat per channel");
   AddFlag(command, "seed", "N", "seed of the simulated channels (default 1)");
   AddFlag(command, "format", "text|json",
-          "the report as text (default) or the cairn.v1.JourneyReport as JSON");
+          "the report as text (default), or as JSON: the cairn.v1.JourneyReport\n"
+          "with the cairn.v1.BehaviorsReport as its \"behaviors\" member");
   AddFlag(command, "dot", "OUT.dot", "write the journey with counts as Graphviz DOT");
   AddFlag(command, "svg", "OUT.svg",
           "render the journey with counts to SVG with Graphviz's dot\n"
