@@ -777,13 +777,16 @@ class Engine::Impl : private internal::EngineState {
   // and the batch being applied (CheckSegments): kept to reuse their memory.
   std::vector<SegmentCheck> segment_checks_;
   std::vector<SegmentCheck> segment_batch_;
-  // Membership changes found that may enter journeys, for CheckSegments.
+  // Membership changes found that may enter journeys, for CheckSegments,
+  // and the batch it is entering (kept to reuse their memory).
   std::vector<SegmentChange> segment_entries_;
+  std::vector<SegmentChange> segment_entries_batch_;
   // Versions ever deployed whose journey watches state (exit criteria,
   // wait-until): while none is, no subject is marked.
   int state_watchers_ = 0;
   // Subjects marked by MarkStateChanged since the last CheckSegments.
   std::vector<uint32_t> state_changed_;
+  std::vector<uint32_t> state_changed_batch_;
 
   // The message SendMessage fills and hands to a sink, reused from send to
   // send (sinks may not keep it; see ChannelSink::Send), and the action node

@@ -66,8 +66,13 @@ void Engine::Impl::CheckSegmentsNow() {
   size_t i = 0;
   while (i < segment_batch_.size()) {
     const uint32_t subject = segment_batch_[i].subject;
+    // Whether a time-driven segment was checked: only then can the
+    // subject's re-check time have moved (what the others read changed
+    // nothing a time-driven segment reads, or it would be checked too).
+    bool timed = false;
     while (i < segment_batch_.size() && segment_batch_[i].subject == subject) {
       const int32_t segment = segment_batch_[i].segment;
+      timed = timed || segment_members_.time_driven(segment);
       bool triggers = false;
       for (; i < segment_batch_.size() && segment_batch_[i].subject == subject &&
              segment_batch_[i].segment == segment;
@@ -81,7 +86,7 @@ void Engine::Impl::CheckSegmentsNow() {
       segment_members_.CountTransition(segment, in);
       if (triggers) segment_entries_.push_back({subject, segment, in});
     }
-    ScheduleRecheck(subject);
+    if (timed) ScheduleRecheck(subject);
   }
   segment_batch_.clear();
 }
@@ -103,9 +108,11 @@ void Engine::Impl::CheckSegments() {
       segment_checks_.clear();
       break;
     }
-    std::vector<SegmentChange> entries;
-    entries.swap(segment_entries_);
-    for (const SegmentChange& e : entries) EnterOnSegmentChange(e.subject, e.segment, e.entered);
+    segment_entries_batch_.swap(segment_entries_);
+    for (const SegmentChange& e : segment_entries_batch_) {
+      EnterOnSegmentChange(e.subject, e.segment, e.entered);
+    }
+    segment_entries_batch_.clear();
     CheckSegmentsNow();
     CheckStateConditions();
   }
@@ -140,7 +147,9 @@ int Engine::Impl::MetUntilBranch(uint32_t slot) {
 
 void Engine::Impl::CheckStateConditions() {
   if (state_changed_.empty()) return;
-  std::vector<uint32_t> subjects;
+  // (Not re-entered: nothing below calls CheckStateConditions, so the
+  // batch's memory is reused from call to call.)
+  std::vector<uint32_t>& subjects = state_changed_batch_;
   subjects.swap(state_changed_);
   std::sort(subjects.begin(), subjects.end());
   subjects.erase(std::unique(subjects.begin(), subjects.end()), subjects.end());
@@ -164,6 +173,7 @@ void Engine::Impl::CheckStateConditions() {
     }
     ScheduleRecheck(subject);
   }
+  subjects.clear();
 }
 
 void Engine::Impl::ScheduleRecheck(uint32_t subject) {
