@@ -328,6 +328,25 @@ constexpr char kStreamBehaviors[] = R"pb(
   behaviors { name: "buy_streak" event { event: "buy" } function: CURRENT_STREAK }
   behaviors { name: "last_pay" event { event: "pay" } function: LAST_TIME }
   behaviors { name: "skus" event { event: "cart" } function: DISTINCT_COUNT property: "sku" }
+  segments { name: "paid_lately" condition {
+    compare { path: "behavior.last_pay" op: GE now_minus { seconds: 3600 } } } }
+)pb";
+
+// Enters when a payer's hour is up (time alone), waits until they have
+// carted two SKUs, and exits on a 3-day buying streak.
+constexpr char kLapseJourney[] = R"pb(
+  id: "lapse" version: 1
+  settings {
+    state: ACTIVE reentry { mode: AFTER_EXIT }
+    exit_when { name: "streaking" condition {
+      compare { path: "behavior.buy_streak" op: GE value { int_value: 3 } } } }
+  }
+  nodes { id: "t" trigger { segment { segment: "paid_lately" on: LEFT } next: "w" } }
+  nodes { id: "w" wait {
+    branches { until { compare { path: "behavior.skus" op: GE value { int_value: 2 } } }
+               next: "send" }
+    timeout { seconds: 7200 } } }
+  nodes { id: "send" action { channel: "push" template_id: "lapse" } }
 )pb";
 
 constexpr char kHotJourney[] = R"pb(
@@ -370,13 +389,15 @@ absl::Status SetUpWithBehaviors(Engine& engine, SubjectLog* log) {
   }
   CAIRN_RETURN_IF_ERROR(engine.DeclareBehaviors(behaviors));
   CAIRN_ASSIGN_OR_RETURN(v1::Journey hot, ParseJourney(kHotJourney, JourneyFormat::kText));
-  return engine.Deploy(hot);
+  CAIRN_RETURN_IF_ERROR(engine.Deploy(hot));
+  CAIRN_ASSIGN_OR_RETURN(v1::Journey lapse, ParseJourney(kLapseJourney, JourneyFormat::kText));
+  return engine.Deploy(lapse);
 }
 
 constexpr const char* kStreamBehaviorNames[] = {"views_1d", "visit_days", "buy_streak",
                                                 "last_pay", "skus"};
 
-TEST_CASE("Behaviours on any shard count read and enter as on one Engine") {
+TEST_CASE("Behaviours and segments on any shard count read and enter as on one Engine") {
   const std::vector<Op> ops = Stream(8000, 200);
   const absl::Time end = ops.back().time + absl::Minutes(30);
 
@@ -391,6 +412,9 @@ TEST_CASE("Behaviours on any shard count read and enter as on one Engine") {
   absl::StatusOr<v1::JourneyReport> plain_hot = plain.Report("hot");
   REQUIRE_THAT(StatusOf(plain_hot), IsOk());
   REQUIRE(plain_hot->versions(0).entered() > 50);  // The behaviours let people in.
+  absl::StatusOr<v1::JourneyReport> plain_lapse = plain.Report("lapse");
+  REQUIRE_THAT(StatusOf(plain_lapse), IsOk());
+  REQUIRE(plain_lapse->versions(0).entered() > 10);  // Time alone let people in.
 
   for (int shards : {1, 2, 3}) {
     INFO(shards << " shards");
@@ -411,6 +435,7 @@ TEST_CASE("Behaviours on any shard count read and enter as on one Engine") {
     absl::StatusOr<v1::JourneyReport> hot = (*sharded)->Report("hot");
     REQUIRE_THAT(StatusOf(hot), IsOk());
     CHECK(hot->DebugString() == plain_hot->DebugString());
+    CHECK((*sharded)->Report("lapse")->DebugString() == plain_lapse->DebugString());
     std::map<std::string, std::string> merged;
     for (const SubjectLog& log : logs) merged.insert(log.logs.begin(), log.logs.end());
     CHECK(merged == plain_log.logs);

@@ -33,7 +33,8 @@ const char* const kZones[] = {"Asia/Shanghai", "America/New_York", "UTC", "Not/A
 constexpr int64_t kStartSeconds = 1767225600;  // 2026-01-01T00:00:00Z
 
 // The behaviours every fuzzed engine declares (every function, windowed and
-// not, another subject type), over the events the journeys hear, and the
+// not, another subject type) with segments over them (time-driven and not,
+// one reading another), over the events the journeys hear, and the
 // sets a declaration input picks from: the same, a part (dropping state), a
 // changed window (restarting one), none, and an invalid one.
 constexpr char kBehaviors[] = R"pb(
@@ -56,6 +57,17 @@ constexpr char kBehaviors[] = R"pb(
   behaviors { name: "best_streak" event { event: "visit" } function: LONGEST_STREAK }
   behaviors { name: "device_views" subject_type: "device" event { event: "view" }
               function: COUNT }
+  segments { name: "browsing" condition {
+    compare { path: "behavior.views_1h" op: GE value { int_value: 2 } } } }
+  segments { name: "away" condition { all {
+    predicates { compare { path: "behavior.last_visit" op: LT now_minus { seconds: 3600 } } }
+    predicates { compare { path: "segment.on_a_roll" op: EQ value { bool_value: false } } } } } }
+  segments { name: "on_a_roll" condition {
+    compare { path: "behavior.streak" op: GE value { int_value: 2 } } } }
+  segments { name: "in_utc" condition {
+    compare { path: "profile.time_zone" op: EQ value { string_value: "UTC" } } } }
+  segments { name: "busy_device" subject_type: "device" condition {
+    compare { path: "behavior.device_views" op: GT value { int_value: 3 } } } }
 )pb";
 constexpr char kPartBehaviors[] = R"pb(
   behaviors { name: "views" event { event: "view" } function: COUNT }
