@@ -329,6 +329,76 @@ BENCHMARK(BM_EngineVsFloor)
     ->Unit(benchmark::kMillisecond)
     ->Iterations(1);
 
+// Alternating pairs of ingest passes with and without some setup (the
+// order flips from pair to pair, so that neither side always runs on a
+// warmer machine), as BM_BehaviorsVsNone and BM_SegmentsVsNone run them.
+struct PairedIngest {
+  std::vector<double> with, without;  // Events per second of each pass.
+  std::vector<double> ratio;          // Per pair: without's time / with's.
+  std::vector<double> cpu_ratio;      // The same, of the thread's CPU time.
+  double with_allocations_per_event = 0;
+  double without_allocations_per_event = 0;
+};
+
+PairedIngest RunPairs(benchmark::State& state, int subjects, const IngestSetup& with_setup,
+                      const IngestSetup& without_setup, cairn::v1::BehaviorsReport* report) {
+  constexpr int kPairs = 5;
+  const double events = static_cast<double>(StreamEvents(subjects));
+  PairedIngest p;
+  int64_t allocations_with = 0, allocations_without = 0;
+  for (auto _ : state) {
+    double seconds = 0;
+    for (int i = 0; i < kPairs; ++i) {
+      Pass w, n;
+      if (i % 2 == 0) {
+        n = IngestPass(subjects, without_setup);
+        w = IngestPass(subjects, with_setup, report);
+      } else {
+        w = IngestPass(subjects, with_setup, report);
+        n = IngestPass(subjects, without_setup);
+      }
+      p.with.push_back(events / w.seconds);
+      p.without.push_back(events / n.seconds);
+      p.ratio.push_back(n.seconds / w.seconds);
+      p.cpu_ratio.push_back(n.cpu_seconds / w.cpu_seconds);
+      allocations_with += w.allocations;
+      allocations_without += n.allocations;
+      seconds += w.seconds + n.seconds;
+    }
+    state.SetIterationTime(seconds);
+  }
+  const double passes = static_cast<double>(p.with.size());
+  p.with_allocations_per_event = static_cast<double>(allocations_with) / passes / events;
+  p.without_allocations_per_event = static_cast<double>(allocations_without) / passes / events;
+  return p;
+}
+
+// Reports `p` as counters: <with>_events_per_s, <with>_ns_per_event and
+// <with>_allocations_per_event (likewise for <without>), and the median,
+// least and greatest of the per-pair ratios as <ratio> (of CPU time as
+// <ratio>_cpu), which scripts/bench reads.
+void ReportPairs(const PairedIngest& p, const std::string& with, const std::string& without,
+                 const std::string& ratio, benchmark::State& state) {
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  auto range = [&](const std::vector<double>& v, const std::string& name) {
+    state.counters[name] = median(v);
+    state.counters[name + "_min"] = *std::min_element(v.begin(), v.end());
+    state.counters[name + "_max"] = *std::max_element(v.begin(), v.end());
+  };
+  state.counters[with + "_events_per_s"] = median(p.with);
+  state.counters[without + "_events_per_s"] = median(p.without);
+  state.counters[with + "_ns_per_event"] = 1e9 / median(p.with);
+  state.counters[without + "_ns_per_event"] = 1e9 / median(p.without);
+  range(p.ratio, ratio);
+  // The same ratio of the thread's CPU time, steadier on a busy machine.
+  range(p.cpu_ratio, ratio + "_cpu");
+  state.counters[with + "_allocations_per_event"] = p.with_allocations_per_event;
+  state.counters[without + "_allocations_per_event"] = p.without_allocations_per_event;
+}
+
 // Ingest with the three behaviours of BenchBehaviors() declared (a 7-day
 // count of product views at 1-hour resolution, a 30-day sum of payment
 // amounts, a daily login streak) against the same ingest without them, in
@@ -342,62 +412,17 @@ BENCHMARK(BM_EngineVsFloor)
 // (Engine::BehaviorsReport).
 void BM_BehaviorsVsNone(benchmark::State& state) {
   const int subjects = static_cast<int>(state.range(0));
-  const int pairs = 5;
-  const double events = static_cast<double>(StreamEvents(subjects));
-  std::vector<double> with, without, ratio, cpu_ratio;
-  int64_t allocations_with = 0, allocations_without = 0;
   cairn::v1::BehaviorsReport report;
   const cairn::v1::BehaviorSet behaviors = BenchBehaviors();
   IngestSetup with_setup, without_setup;
   with_setup.amounts = without_setup.amounts = true;
   with_setup.declared = &behaviors;
-  for (auto _ : state) {
-    double seconds = 0;
-    for (int i = 0; i < pairs; ++i) {
-      Pass w, n;
-      if (i % 2 == 0) {
-        n = IngestPass(subjects, without_setup);
-        w = IngestPass(subjects, with_setup, &report);
-      } else {
-        w = IngestPass(subjects, with_setup, &report);
-        n = IngestPass(subjects, without_setup);
-      }
-      with.push_back(events / w.seconds);
-      without.push_back(events / n.seconds);
-      ratio.push_back(n.seconds / w.seconds);
-      cpu_ratio.push_back(n.cpu_seconds / w.cpu_seconds);
-      allocations_with += w.allocations;
-      allocations_without += n.allocations;
-      seconds += w.seconds + n.seconds;
-    }
-    state.SetIterationTime(seconds);
-  }
+  const PairedIngest pairs = RunPairs(state, subjects, with_setup, without_setup, &report);
   // Every behaviour must have counted something, or the figure says nothing.
   for (const cairn::v1::BehaviorReport& b : report.behaviors()) {
     if (b.subjects() == 0) std::abort();
   }
-  auto median = [](std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-  };
-  const double passes = static_cast<double>(with.size());
-  state.counters["behaviors_events_per_s"] = median(with);
-  state.counters["no_behaviors_events_per_s"] = median(without);
-  state.counters["behaviors_ns_per_event"] = 1e9 / median(with);
-  state.counters["no_behaviors_ns_per_event"] = 1e9 / median(without);
-  state.counters["behaviors_vs_none"] = median(ratio);
-  state.counters["behaviors_vs_none_min"] = *std::min_element(ratio.begin(), ratio.end());
-  state.counters["behaviors_vs_none_max"] = *std::max_element(ratio.begin(), ratio.end());
-  // The same ratio of the thread's CPU time, steadier on a busy machine.
-  state.counters["behaviors_vs_none_cpu"] = median(cpu_ratio);
-  state.counters["behaviors_vs_none_cpu_min"] =
-      *std::min_element(cpu_ratio.begin(), cpu_ratio.end());
-  state.counters["behaviors_vs_none_cpu_max"] =
-      *std::max_element(cpu_ratio.begin(), cpu_ratio.end());
-  state.counters["behaviors_allocations_per_event"] =
-      static_cast<double>(allocations_with) / passes / events;
-  state.counters["no_behaviors_allocations_per_event"] =
-      static_cast<double>(allocations_without) / passes / events;
+  ReportPairs(pairs, "behaviors", "no_behaviors", "behaviors_vs_none", state);
   for (const cairn::v1::BehaviorReport& b : report.behaviors()) {
     state.counters[absl::StrCat(b.name(), "_subjects")] = static_cast<double>(b.subjects());
     state.counters[absl::StrCat(b.name(), "_report_bytes")] = static_cast<double>(b.bytes());
@@ -423,10 +448,6 @@ BENCHMARK(BM_BehaviorsVsNone)
 // entered and left at the end (Engine::BehaviorsReport).
 void BM_SegmentsVsNone(benchmark::State& state) {
   const int subjects = static_cast<int>(state.range(0));
-  const int pairs = 5;
-  const double events = static_cast<double>(StreamEvents(subjects));
-  std::vector<double> with, without, ratio, cpu_ratio;
-  int64_t allocations_with = 0, allocations_without = 0;
   cairn::v1::BehaviorsReport report;
   const cairn::v1::BehaviorSet segments = cairn::bench::BenchSegmentSet(true);
   const cairn::v1::BehaviorSet behaviors_only = cairn::bench::BenchSegmentSet(false);
@@ -435,27 +456,7 @@ void BM_SegmentsVsNone(benchmark::State& state) {
   with_setup.profiles = without_setup.profiles = true;
   with_setup.declared = &segments;
   without_setup.declared = &behaviors_only;
-  for (auto _ : state) {
-    double seconds = 0;
-    for (int i = 0; i < pairs; ++i) {
-      Pass w, n;
-      if (i % 2 == 0) {
-        n = IngestPass(subjects, without_setup);
-        w = IngestPass(subjects, with_setup, &report);
-      } else {
-        w = IngestPass(subjects, with_setup, &report);
-        n = IngestPass(subjects, without_setup);
-      }
-      with.push_back(events / w.seconds);
-      without.push_back(events / n.seconds);
-      ratio.push_back(n.seconds / w.seconds);
-      cpu_ratio.push_back(n.cpu_seconds / w.cpu_seconds);
-      allocations_with += w.allocations;
-      allocations_without += n.allocations;
-      seconds += w.seconds + n.seconds;
-    }
-    state.SetIterationTime(seconds);
-  }
+  const PairedIngest pairs = RunPairs(state, subjects, with_setup, without_setup, &report);
   // Every segment must have held someone, and time alone must have moved
   // payers into lapsed_payers, or the figure says nothing.
   if (report.segments_size() != 5) std::abort();
@@ -463,24 +464,7 @@ void BM_SegmentsVsNone(benchmark::State& state) {
     if (s.members() + s.left() == 0) std::abort();
     if (s.name() == "lapsed_payers" && (!s.time_driven() || s.entered() == 0)) std::abort();
   }
-  auto median = [](std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-  };
-  const double passes = static_cast<double>(with.size());
-  state.counters["segments_events_per_s"] = median(with);
-  state.counters["segments_behaviors_events_per_s"] = median(without);
-  state.counters["segments_ns_per_event"] = 1e9 / median(with);
-  state.counters["segments_behaviors_ns_per_event"] = 1e9 / median(without);
-  state.counters["segments_vs_behaviors"] = median(ratio);
-  state.counters["segments_vs_behaviors_min"] = *std::min_element(ratio.begin(), ratio.end());
-  state.counters["segments_vs_behaviors_max"] = *std::max_element(ratio.begin(), ratio.end());
-  // The same ratio of the thread's CPU time, steadier on a busy machine.
-  state.counters["segments_vs_behaviors_cpu"] = median(cpu_ratio);
-  state.counters["segments_allocations_per_event"] =
-      static_cast<double>(allocations_with) / passes / events;
-  state.counters["segments_behaviors_allocations_per_event"] =
-      static_cast<double>(allocations_without) / passes / events;
+  ReportPairs(pairs, "segments", "segments_behaviors", "segments_vs_behaviors", state);
   for (const cairn::v1::SegmentReport& s : report.segments()) {
     state.counters[absl::StrCat(s.name(), "_members")] = static_cast<double>(s.members());
     state.counters[absl::StrCat(s.name(), "_entered")] = static_cast<double>(s.entered());
