@@ -184,7 +184,8 @@ TEST_CASE("Segments: a profile update alone enters and leaves a segment and its 
   // Back in: re-entry after exit lets the welcome journey take her again.
   REQUIRE_THAT(h.Profile("ann", {{"vip_level", Value::String("gold")}}), IsOk());
   CHECK(h.Sent("ann").size() == 3);
-  const v1::SegmentReport& gold = SegmentOf(h.engine().BehaviorsReport(), "gold");
+  const v1::BehaviorsReport report = h.engine().BehaviorsReport();
+  const v1::SegmentReport& gold = SegmentOf(report, "gold");
   CHECK(gold.members() == 1);
   CHECK(gold.entered() == 2);
   CHECK(gold.left() == 1);
@@ -349,7 +350,8 @@ TEST_CASE("Segments: a journey's own update changes membership but triggers noth
                IsOk());
   REQUIRE_THAT(h.Event("ann", "big_order"), IsOk());
   CHECK(h.Sent("ann").empty());
-  const v1::SegmentReport& gold = SegmentOf(h.engine().BehaviorsReport(), "gold");
+  const v1::BehaviorsReport report = h.engine().BehaviorsReport();
+  const v1::SegmentReport& gold = SegmentOf(report, "gold");
   CHECK(gold.members() == 1);
   CHECK(gold.entered() == 1);
 }

@@ -11,6 +11,8 @@
 //   engine_send.cc      the send path and the send policies
 //   engine_report.cc    reports and stats
 //   engine_behaviors.cc behaviour declarations, and the reads journeys make
+//   engine_segments.cc  segment membership, exit criteria, wait-until: the
+//                       checks of a subject's state, and their re-checks
 //   node_<kind>.cc      each node kind's hooks (node_kinds.cc the table)
 //   snapshot/*.cc       snapshot records written, read and checked
 // Its state that a restore rebuilds is internal::EngineState, below; the
