@@ -426,5 +426,36 @@ TEST_CASE("Segments: segment triggers are checked at compile and deploy") {
         absl::StatusCode::kFailedPrecondition);
 }
 
+TEST_CASE("Segments: a segment declared again as it was keeps its counts") {
+  Harness h;
+  REQUIRE_THAT(h.engine().DeclareBehaviors(Set(kGold)), IsOk());
+  REQUIRE_THAT(h.Profile("ann", {{"vip_level", Value::String("gold")}}), IsOk());
+  REQUIRE_THAT(h.Profile("bo", {{"vip_level", Value::String("gold")}}), IsOk());
+  REQUIRE_THAT(h.Profile("bo", {{"vip_level", Value::String("silver")}}), IsOk());
+  // The same segment beside a new one: counts kept, the new one starts at 0
+  // with its members found (not entered).
+  REQUIRE_THAT(h.engine().DeclareBehaviors(Set(R"pb(
+    segments { name: "silver" condition {
+      compare { path: "profile.vip_level" op: EQ value { string_value: "silver" } } } }
+    segments { name: "gold" condition {
+      compare { path: "profile.vip_level" op: EQ value { string_value: "gold" } } } })pb")),
+               IsOk());
+  v1::BehaviorsReport report = h.engine().BehaviorsReport();
+  CHECK(SegmentOf(report, "gold").entered() == 2);
+  CHECK(SegmentOf(report, "gold").left() == 1);
+  CHECK(SegmentOf(report, "gold").members() == 1);
+  CHECK(SegmentOf(report, "silver").entered() == 0);
+  CHECK(SegmentOf(report, "silver").members() == 1);
+  // Changed: counts start again.
+  REQUIRE_THAT(h.engine().DeclareBehaviors(Set(R"pb(
+    segments { name: "gold" condition {
+      compare { path: "profile.vip_level" op: NE value { string_value: "silver" } } } })pb")),
+               IsOk());
+  report = h.engine().BehaviorsReport();
+  CHECK(SegmentOf(report, "gold").entered() == 0);
+  CHECK(SegmentOf(report, "gold").left() == 0);
+  CHECK(SegmentOf(report, "gold").members() == 1);
+}
+
 }  // namespace
 }  // namespace cairn

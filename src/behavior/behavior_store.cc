@@ -1000,14 +1000,7 @@ class SegmentBindings : public EventBindings {
     return store_->ReadSegment(key, subject_, profile(), context_, scratch);
   }
   absl::Time NextChange(PathRoot root, absl::string_view key) const override {
-    switch (root) {
-      case PathRoot::kBehavior:
-        return store_->NextChange(key, subject_, profile(), context_);
-      case PathRoot::kSegment:
-        return store_->SegmentNextChange(key, subject_, profile(), context_);
-      default:
-        return absl::InfiniteFuture();
-    }
+    return store_->PathNextChange(root, key, subject_, profile(), context_);
   }
 
  private:
@@ -1023,6 +1016,19 @@ void BehaviorStore::SetSegments(std::vector<SegmentSpec> segments) {
   segment_index_.clear();
   for (size_t i = 0; i < segments_.size(); ++i) {
     segment_index_.emplace(segments_[i].def.name(), static_cast<int>(i));
+  }
+}
+
+absl::Time BehaviorStore::PathNextChange(PathRoot root, absl::string_view key, uint32_t subject,
+                                         const Attributes* profile,
+                                         const BehaviorReadContext& context) const {
+  switch (root) {
+    case PathRoot::kBehavior:
+      return NextChange(key, subject, profile, context);
+    case PathRoot::kSegment:
+      return SegmentNextChange(key, subject, profile, context);
+    default:
+      return absl::InfiniteFuture();
   }
 }
 

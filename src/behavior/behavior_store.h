@@ -210,6 +210,13 @@ class BehaviorStore {
   // The index of segment `name`, or -1.
   int FindSegment(absl::string_view name) const;
 
+  // NextChange for a behavior.* path, SegmentNextChange for a segment.*
+  // path; InfiniteFuture for any other root (only inputs change those).
+  // What every binding that reads behaviours answers Bindings::NextChange
+  // with.
+  absl::Time PathNextChange(PathRoot root, absl::string_view key, uint32_t subject,
+                            const Attributes* profile, const BehaviorReadContext& context) const;
+
  private:
   // The subject's zone for behaviour `spec`.
   static absl::TimeZone ZoneOf(const BehaviorSpec& spec, const Attributes* profile,

@@ -85,6 +85,11 @@ class StepBindings : public EventBindings {
         context_(context),
         subject_(subject) {}
 
+  absl::Time NextChange(PathRoot root, absl::string_view key) const override {
+    if (context_.behaviors == nullptr) return absl::InfiniteFuture();
+    return context_.behaviors->PathNextChange(root, key, subject_, profile(), context_.read);
+  }
+
  protected:
   const Value* FindBehavior(absl::string_view key, Value* scratch) const override {
     if (context_.behaviors == nullptr) return nullptr;
@@ -93,19 +98,6 @@ class StepBindings : public EventBindings {
   const Value* FindSegment(absl::string_view key, Value* scratch) const override {
     if (context_.behaviors == nullptr) return nullptr;
     return context_.behaviors->ReadSegment(key, subject_, profile(), context_.read, scratch);
-  }
-
- public:
-  absl::Time NextChange(PathRoot root, absl::string_view key) const override {
-    if (context_.behaviors == nullptr) return absl::InfiniteFuture();
-    switch (root) {
-      case PathRoot::kBehavior:
-        return context_.behaviors->NextChange(key, subject_, profile(), context_.read);
-      case PathRoot::kSegment:
-        return context_.behaviors->SegmentNextChange(key, subject_, profile(), context_.read);
-      default:
-        return absl::InfiniteFuture();
-    }
   }
 
  private:

@@ -62,17 +62,17 @@ absl::Status Engine::Impl::DeclareBehaviors(const v1::BehaviorSet& set) {
     }
   }
   // The segments declared exactly as before keep their counts.
-  std::vector<std::string> kept;
+  std::vector<int> kept_from;
   for (const internal::SegmentSpec& s : declared.segments) {
-    for (const internal::SegmentSpec& old : behaviors_.segments()) {
-      if (google::protobuf::util::MessageDifferencer::Equals(old.def, s.def)) {
-        kept.push_back(s.def.name());
-      }
-    }
+    const int old = behaviors_.FindSegment(s.def.name());
+    const bool same =
+        old >= 0 &&
+        google::protobuf::util::MessageDifferencer::Equals(behaviors_.segments()[old].def, s.def);
+    kept_from.push_back(same ? old : -1);
   }
   behaviors_.Declare(std::move(declared.behaviors), now_);
   behaviors_.SetSegments(std::move(declared.segments));
-  RebuildSegmentMembers(kept);
+  RebuildSegmentMembers(kept_from);
   return absl::OkStatus();
 }
 

@@ -420,9 +420,10 @@ class Engine::Impl : private internal::EngineState {
 
   // Indexes the declared segments and computes every known subject's
   // membership afresh, entering no journey: a member already in a segment
-  // when it is declared did not enter it. Counts are kept for a segment
-  // `kept` by name (declared as it was), reset for the rest.
-  void RebuildSegmentMembers(const std::vector<std::string>& kept);
+  // when it is declared did not enter it. kept_from[i] is the index, among
+  // the segments indexed until now, of the one new segment i is declared
+  // exactly as (-1: none): its counts are kept; the rest start at 0.
+  void RebuildSegmentMembers(const std::vector<int>& kept_from);
 
   // ---- Exit criteria and wait-until (exec/engine_segments.cc) ----
 

@@ -229,20 +229,18 @@ void Engine::Impl::FireRecheck(uint32_t subject, absl::Time due) {
   }
 }
 
-void Engine::Impl::RebuildSegmentMembers(const std::vector<std::string>& kept) {
-  // Counts of the segments declared as they were, by name.
-  std::vector<std::pair<std::string, std::pair<int64_t, int64_t>>> counts;
-  for (size_t i = 0; i < segment_members_.size(); ++i) {
-    if (std::find(kept.begin(), kept.end(), segment_members_.name(i)) != kept.end()) {
-      counts.push_back({segment_members_.name(i),
-                        {segment_members_.entered(i), segment_members_.left(i)}});
+void Engine::Impl::RebuildSegmentMembers(const std::vector<int>& kept_from) {
+  // Counts of the segments declared as they were, read before the index
+  // (still the old set's) is rebuilt.
+  std::vector<std::pair<int64_t, int64_t>> counts(kept_from.size(), {0, 0});
+  for (size_t i = 0; i < kept_from.size(); ++i) {
+    if (kept_from[i] >= 0) {
+      counts[i] = {segment_members_.entered(kept_from[i]), segment_members_.left(kept_from[i])};
     }
   }
   segment_members_.Index(behaviors_);
-  for (size_t i = 0; i < segment_members_.size(); ++i) {
-    for (const auto& [name, c] : counts) {
-      if (name == segment_members_.name(i)) segment_members_.SetCounts(i, c.first, c.second);
-    }
+  for (size_t i = 0; i < counts.size(); ++i) {
+    segment_members_.SetCounts(i, counts[i].first, counts[i].second);
   }
   const internal::StepContext step = StepNow();
   for (uint32_t subject = 0; subject < subjects_.size(); ++subject) {

@@ -53,9 +53,7 @@ bool Engine::Impl::ArriveUpdate(uint32_t slot, const internal::Bindings& binding
   QueueAttributeChecks(e.subject, s.profile, write.set, /*triggers=*/false);
   for (const auto& [name, value] : write.set) SetSorted(&s.profile, name, value);
   for (const std::string& name : u.unset()) {
-    if (const std::vector<int>* segments = segment_members_.ReadingAttribute(name)) {
-      QueueSegmentChecks(e.subject, *segments, /*triggers=*/false);
-    }
+    QueueAttributeChecks(e.subject, s.profile, {{name, Value()}}, /*triggers=*/false);
     SetSorted(&s.profile, name, Value());
     write.unset.push_back(name);
   }
@@ -73,10 +71,9 @@ bool Engine::Impl::ArriveUpdate(uint32_t slot, const internal::Bindings& binding
       tags.erase(std::remove(tags.begin(), tags.end(), tag), tags.end());
       write.remove_tags.push_back(tag);
     }
-    SetSorted(&s.profile, "tags", Value::StringList(std::move(tags)));
-    if (const std::vector<int>* segments = segment_members_.ReadingAttribute("tags")) {
-      QueueSegmentChecks(e.subject, *segments, /*triggers=*/false);
-    }
+    Attributes tagged = {{"tags", Value::StringList(std::move(tags))}};
+    QueueAttributeChecks(e.subject, s.profile, tagged, /*triggers=*/false);
+    SetSorted(&s.profile, "tags", std::move(tagged[0].second));
   }
   MarkStateChanged(e.subject);
   if (profile_sink_ != nullptr) profile_sink_->Write(write);
