@@ -294,7 +294,9 @@ std::vector<Case> Catalogue() {
                "duration -36525d is longer than 18250d, the most a journey may hold (50 years)")},
       {"delay without kind",
        WithSend(R"pb(nodes { id: "send" delay { next: "done" } })pb"),
-       Problem("send", "delay", "delay has no kind: set duration, until_time_of_day or relative")},
+       Problem("send", "delay",
+               "delay has no kind: set duration, until_time_of_day, relative, until_anniversary "
+               "or until_date")},
       {"time of day hour 24",
        WithSend(R"pb(nodes { id: "send" delay { until_time_of_day { hour: 24 } next: "done" } })pb"),
        Problem("send", "delay.until_time_of_day.hour", "hour 24 is not in 0..23")},
@@ -303,6 +305,56 @@ std::vector<Case> Catalogue() {
          offset { seconds: -86400 } } next: "done" } })pb"),
        Problem("send", "delay.relative.if_past",
                "if_past is not set; say CONTINUE or EXIT for a time that has already passed")},
+      {"anniversary without a date",
+       WithSend(R"pb(nodes { id: "send" delay { until_anniversary { at { hour: 10 } } next: "done" } })pb"),
+       Problem("send", "delay.until_anniversary.path",
+               "path is empty; name the date, e.g. profile.birthday")},
+      {"anniversary a year and a day before",
+       WithSend(R"pb(nodes { id: "send" delay { until_anniversary { path: "profile.birthday"
+         days_before: 366 } next: "done" } })pb"),
+       Problem("send", "delay.until_anniversary.days_before", "days_before 366 is not in 0..365")},
+      {"anniversary on weekdays",
+       WithSend(R"pb(nodes { id: "send" delay { until_anniversary { path: "profile.birthday"
+         at { hour: 10 weekdays: MONDAY } } next: "done" } })pb"),
+       Problem("send", "delay.until_anniversary.at.weekdays", "weekdays do not apply here")},
+      {"anniversary of an event property",
+       WithSend(R"pb(nodes { id: "send" delay { until_anniversary { path: "event.birthday" }
+         next: "done" } })pb"),
+       Problem("send", "delay.until_anniversary.path",
+               "\"event.birthday\": a delay cannot read event.*; use profile.* or entry.*")},
+      {"anniversary of a number",
+       With(R"pb(settings { state: ACTIVE attributes { path: "profile.birthday" type: VALUE_TYPE_INT } })pb",
+            R"pb(nodes { id: "signed_up" trigger { event { matcher { event: "signup" } } next: "send" } }
+                 nodes { id: "send" delay { until_anniversary { path: "profile.birthday" } next: "done" } }
+                 nodes { id: "done" exit {} })pb"),
+       Problem("send", "delay.until_anniversary.path",
+               "\"profile.birthday\" is declared int; a calendar delay needs a date "
+               "(\"YYYY-MM-DD\"), a timestamp or an RFC 3339 string")},
+      {"date that does not exist",
+       WithSend(R"pb(nodes { id: "send" delay { until_date { on: "2027-02-29" if_past: CONTINUE }
+         next: "done" } })pb"),
+       Problem("send", "delay.until_date.on", "\"2027-02-29\" is not a date YYYY-MM-DD in 1970..2261")},
+      {"date without a date",
+       WithSend(R"pb(nodes { id: "send" delay { until_date { if_past: CONTINUE } next: "done" } })pb"),
+       Problem("send", "delay.until_date", "until_date has no date: set on (\"YYYY-MM-DD\") or path")},
+      {"date without if_past",
+       WithSend(R"pb(nodes { id: "send" delay { until_date { on: "2027-08-25" at { hour: 9 } }
+         next: "done" } })pb"),
+       Problem("send", "delay.until_date.if_past",
+               "if_past is not set; say CONTINUE or EXIT for a time that has already passed")},
+      {"date at minute 60",
+       WithSend(R"pb(nodes { id: "send" delay { until_date { on: "2027-08-25" at { minute: 60 }
+         if_past: CONTINUE } next: "done" } })pb"),
+       Problem("send", "delay.until_date.at.minute", "minute 60 is not in 0..59")},
+      {"send window that never opens",
+       WithSettings(R"pb(settings { state: ACTIVE send_window { opens { hour: 9 } closes { hour: 9 } } })pb"),
+       Problem("", "settings.send_window.closes",
+               "the window closes when it opens, so it never opens; drop send_window to allow any time")},
+      {"action send window on a weekday twice",
+       WithSend(R"pb(nodes { id: "send" action { channel: "push" template_id: "welcome"
+         send_window { opens { hour: 9 } closes { hour: 18 } weekdays: [ MONDAY, MONDAY ] }
+         next: "done" } })pb"),
+       Problem("send", "action.send_window.weekdays[1]", "MONDAY is listed twice")},
       {"wait without timeout",
        WithSend(R"pb(nodes { id: "send" wait { branches { matcher { event: "visit" } next: "done" } } })pb"),
        Problem("send", "wait.timeout", "wait timeout is not set; it must be positive")},

@@ -275,6 +275,9 @@ void JourneyCompiler::CheckSettings(const FieldScope& scope) {
       re.AddAt("max_concurrent", "max_concurrent only applies to CONCURRENT");
     }
   }
+  if (s.has_send_window()) {
+    graph_->send_window = CompileSendWindow(s.send_window(), scope.Child("send_window"));
+  }
   // Pending event pointers point into these vectors: size them once.
   graph_->exit_on.reserve(s.exit_on_size());
   graph_->goals.reserve(s.goals_size());

@@ -142,8 +142,24 @@ class JourneyCompiler {
   void CompileNode(int index);
   // A trigger: event, audience or sequence, and where it leads.
   void CompileTrigger(int index, const v1::Trigger& t, const FieldScope& scope);
-  // A delay: fixed duration, until a time of day, or relative to a timestamp.
+  // A delay: fixed duration, until a time of day, relative to a timestamp,
+  // until an anniversary or until a date.
   void CompileDelay(int index, const v1::Delay& d, const FieldScope& scope);
+  // A local time of day into g->hour, g->minute and g->weekday_mask; its
+  // weekdays are a problem unless `allow_weekdays`.
+  void CompileLocalTime(const v1::TimeOfDay& t, bool allow_weekdays, const FieldScope& scope,
+                        GraphNode* g);
+  // Weekdays as bits (Monday = bit 0); duplicates and UNSPECIFIED are
+  // problems at `scope`.weekdays.
+  static uint8_t WeekdayMask(const google::protobuf::RepeatedField<int>& days,
+                             const FieldScope& scope);
+  // A send window: opening and closing times that differ, weekdays.
+  // nullopt (and a problem) when it could never open.
+  std::optional<LocalWindow> CompileSendWindow(const v1::SendWindow& w, const FieldScope& scope);
+  // A delay's time path (`text`) into g->relative_path: no event.*, and a
+  // timestamp, string or untyped value, else a problem ending in `needs`.
+  void CompileTimePath(const std::string& text, const FieldScope& scope, absl::string_view needs,
+                       GraphNode* g);
   // A split: its variants' names, weights, control flag and edges.
   void CompileSplit(int index, const v1::Split& s, const FieldScope& scope);
   // A switch: its branches' names, predicates and edges, and its default.

@@ -26,6 +26,13 @@
 #include "util/problems.h"
 
 namespace cairn::internal {
+namespace {
+
+// What a calendar delay's path must hold, for a type problem.
+constexpr absl::string_view kNeedsDate =
+    "a calendar delay needs a date (\"YYYY-MM-DD\"), a timestamp or an RFC 3339 string";
+
+}  // namespace
 
 void JourneyCompiler::IndexNodes() {
   const v1::Journey& j = graph_->definition;
@@ -308,6 +315,83 @@ CompiledPredicate JourneyCompiler::CompileStateCondition(const v1::Predicate& p,
   return compiled;
 }
 
+void JourneyCompiler::CompileLocalTime(const v1::TimeOfDay& t, bool allow_weekdays,
+                                       const FieldScope& scope, GraphNode* g) {
+  if (t.hour() < 0 || t.hour() > 23) {
+    scope.AddAt("hour", absl::StrCat("hour ", t.hour(), " is not in 0..23"));
+  }
+  if (t.minute() < 0 || t.minute() > 59) {
+    scope.AddAt("minute", absl::StrCat("minute ", t.minute(), " is not in 0..59"));
+  }
+  if (!allow_weekdays && t.weekdays_size() > 0) {
+    scope.AddAt("weekdays", "weekdays do not apply here");
+  }
+  g->hour = t.hour();
+  g->minute = t.minute();
+  g->weekday_mask = WeekdayMask(t.weekdays(), scope);
+}
+
+uint8_t JourneyCompiler::WeekdayMask(const google::protobuf::RepeatedField<int>& days,
+                                     const FieldScope& scope) {
+  uint8_t mask = 0;
+  std::set<int> seen;
+  for (int i = 0; i < days.size(); ++i) {
+    const int day = days[i];
+    if (day == v1::WEEKDAY_UNSPECIFIED) {
+      scope.Element("weekdays", i).Add("weekday is WEEKDAY_UNSPECIFIED");
+    } else if (!seen.insert(day).second) {
+      scope.Element("weekdays", i)
+          .Add(absl::StrCat(v1::Weekday_Name(day), " is listed twice"));
+    } else if (day >= v1::MONDAY && day <= v1::SUNDAY) {
+      mask |= static_cast<uint8_t>(1u << (day - v1::MONDAY));
+    }
+  }
+  return mask;
+}
+
+std::optional<LocalWindow> JourneyCompiler::CompileSendWindow(const v1::SendWindow& w,
+                                                             const FieldScope& scope) {
+  GraphNode opens;
+  GraphNode closes;
+  CompileLocalTime(w.opens(), /*allow_weekdays=*/false, scope.Child("opens"), &opens);
+  CompileLocalTime(w.closes(), /*allow_weekdays=*/false, scope.Child("closes"), &closes);
+  LocalWindow window;
+  window.opens = opens.hour * 60 + opens.minute;
+  window.closes = closes.hour * 60 + closes.minute;
+  window.weekday_mask = WeekdayMask(w.weekdays(), scope);
+  if (window.opens == window.closes) {
+    scope.AddAt("closes", "the window closes when it opens, so it never opens; "
+                          "drop send_window to allow any time");
+    return std::nullopt;
+  }
+  return window;
+}
+
+void JourneyCompiler::CompileTimePath(const std::string& text, const FieldScope& scope,
+                                      absl::string_view needs, GraphNode* g) {
+  std::string error;
+  std::optional<Path> path = ParsePath(text, &error);
+  if (!path) {
+    scope.Add(error);
+    return;
+  }
+  if (path->root == PathRoot::kEvent) {
+    scope.Add(absl::StrCat("\"", text, "\": a delay cannot read event.*; use profile.* or entry.*"));
+    return;
+  }
+  g->relative_path = *path;
+  Value::Type type = CheckBehaviorRead(*path, scope);
+  if (auto it = graph_->declarations.find(text); it != graph_->declarations.end()) {
+    type = it->second;
+  }
+  if (type != Value::Type::kNull && type != Value::Type::kTimestamp &&
+      type != Value::Type::kString) {
+    scope.Add(absl::StrCat("\"", text, "\" is ",
+                           path->root == PathRoot::kBehavior ? "" : "declared ", TypeName(type),
+                           "; ", needs));
+  }
+}
+
 void JourneyCompiler::CompileDelay(int index, const v1::Delay& d,
                                    const FieldScope& scope) {
   GraphNode& g = graph_->nodes[index];
@@ -316,59 +400,15 @@ void JourneyCompiler::CompileDelay(int index, const v1::Delay& d,
       g.duration = PositiveDuration(true, d.duration(),
                                     scope.Child("duration"), "delay");
       break;
-    case v1::Delay::kUntilTimeOfDay: {
-      const FieldScope tod = scope.Child("until_time_of_day");
-      const v1::TimeOfDay& t = d.until_time_of_day();
-      if (t.hour() < 0 || t.hour() > 23) {
-        tod.AddAt("hour", absl::StrCat("hour ", t.hour(), " is not in 0..23"));
-      }
-      if (t.minute() < 0 || t.minute() > 59) {
-        tod.AddAt("minute",
-                  absl::StrCat("minute ", t.minute(), " is not in 0..59"));
-      }
-      std::set<int> seen;
-      for (int i = 0; i < t.weekdays_size(); ++i) {
-        const int day = t.weekdays(i);
-        if (day == v1::WEEKDAY_UNSPECIFIED) {
-          tod.Element("weekdays", i).Add("weekday is WEEKDAY_UNSPECIFIED");
-        } else if (!seen.insert(day).second) {
-          tod.Element("weekdays", i)
-              .Add(absl::StrCat(v1::Weekday_Name(t.weekdays(i)),
-                                " is listed twice"));
-        } else if (day >= v1::MONDAY && day <= v1::SUNDAY) {
-          g.weekday_mask |= static_cast<uint8_t>(1u << (day - v1::MONDAY));
-        }
-      }
-      g.hour = t.hour();
-      g.minute = t.minute();
+    case v1::Delay::kUntilTimeOfDay:
+      CompileLocalTime(d.until_time_of_day(), /*allow_weekdays=*/true,
+                       scope.Child("until_time_of_day"), &g);
       break;
-    }
     case v1::Delay::kRelative: {
       const FieldScope rel = scope.Child("relative");
       const v1::RelativeDelay& r = d.relative();
-      std::string error;
-      std::optional<Path> path = ParsePath(r.path(), &error);
-      if (!path) {
-        rel.AddAt("path", error);
-      } else if (path->root == PathRoot::kEvent) {
-        rel.AddAt("path", absl::StrCat("\"", r.path(),
-                                       "\": a delay cannot read event.*; use "
-                                       "profile.* or entry.*"));
-      } else {
-        g.relative_path = *path;
-        Value::Type type = CheckBehaviorRead(*path, rel.Child("path"));
-        if (auto it = graph_->declarations.find(r.path()); it != graph_->declarations.end()) {
-          type = it->second;
-        }
-        if (type != Value::Type::kNull && type != Value::Type::kTimestamp &&
-            type != Value::Type::kString) {
-          rel.AddAt("path", absl::StrCat("\"", r.path(), "\" is ",
-                                         path->root == PathRoot::kBehavior ? "" : "declared ",
-                                         TypeName(type),
-                                         "; a relative delay needs a timestamp "
-                                         "(or an RFC 3339 string)"));
-        }
-      }
+      CompileTimePath(r.path(), rel.Child("path"),
+                      "a relative delay needs a timestamp (or an RFC 3339 string)", &g);
       if (r.has_offset()) {
         if (std::optional<absl::Duration> off = JourneyDuration(r.offset(), rel.Child("offset"))) {
           g.duration = *off;
@@ -381,8 +421,61 @@ void JourneyCompiler::CompileDelay(int index, const v1::Delay& d,
       }
       break;
     }
+    case v1::Delay::kUntilAnniversary: {
+      const FieldScope at = scope.Child("until_anniversary");
+      const v1::AnniversaryDelay& a = d.until_anniversary();
+      if (a.path().empty()) {
+        at.AddAt("path", "path is empty; name the date, e.g. profile.birthday");
+      } else {
+        CompileTimePath(a.path(), at.Child("path"), kNeedsDate, &g);
+      }
+      if (a.days_before() < 0 || a.days_before() > 365) {
+        at.AddAt("days_before", absl::StrCat("days_before ", a.days_before(),
+                                             " is not in 0..365"));
+      }
+      g.days_before = a.days_before();
+      g.leap_day_march_1 = a.leap_day() == v1::AnniversaryDelay::MARCH_1;
+      CompileLocalTime(a.at(), /*allow_weekdays=*/false, at.Child("at"), &g);
+      break;
+    }
+    case v1::Delay::kUntilDate: {
+      const FieldScope at = scope.Child("until_date");
+      const v1::DateDelay& date = d.until_date();
+      switch (date.date_case()) {
+        case v1::DateDelay::kOn: {
+          absl::CivilDay day;
+          if (date.on().size() != 10 || !absl::ParseCivilTime(date.on(), &day) ||
+              day.year() < 1970 || day.year() > 2261) {
+            at.AddAt("on", absl::StrCat("\"", date.on(),
+                                        "\" is not a date YYYY-MM-DD in 1970..2261"));
+          } else {
+            g.date = day;
+          }
+          break;
+        }
+        case v1::DateDelay::kPath:
+          CompileTimePath(date.path(), at.Child("path"), kNeedsDate, &g);
+          break;
+        case v1::DateDelay::DATE_NOT_SET:
+          at.Add("until_date has no date: set on (\"YYYY-MM-DD\") or path");
+          break;
+      }
+      if (date.days_before() < 0 || date.days_before() > 3660) {
+        at.AddAt("days_before", absl::StrCat("days_before ", date.days_before(),
+                                             " is not in 0..3660"));
+      }
+      g.days_before = date.days_before();
+      CompileLocalTime(date.at(), /*allow_weekdays=*/false, at.Child("at"), &g);
+      if (date.if_past() == v1::RelativeDelay::IF_PAST_UNSPECIFIED) {
+        at.AddAt("if_past",
+                 "if_past is not set; say CONTINUE or EXIT for a time that "
+                 "has already passed");
+      }
+      break;
+    }
     case v1::Delay::KIND_NOT_SET:
-      scope.Add("delay has no kind: set duration, until_time_of_day or relative");
+      scope.Add("delay has no kind: set duration, until_time_of_day, relative, "
+                "until_anniversary or until_date");
       break;
   }
   AddEdge(index, "delay.next", "next", d.next());
@@ -497,6 +590,9 @@ void JourneyCompiler::CompileAction(int index, const v1::Action& a,
   // Map order is unspecified; messages list parameters by key.
   std::sort(g.params.begin(), g.params.end(),
             [](const CompiledParam& x, const CompiledParam& y) { return x.key < y.key; });
+  g.send_window = a.has_send_window()
+                      ? CompileSendWindow(a.send_window(), scope.Child("send_window"))
+                      : graph_->send_window;
   if (a.has_await_delivery()) {
     g.blocking = true;
     g.duration = PositiveDuration(a.await_delivery().has_timeout(),

@@ -18,6 +18,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/time/time.h"
+#include "timer/local_time.h"
 #include "cairn/journey.h"
 #include "cairn/v1/journey.pb.h"
 #include "predicate/predicate.h"
@@ -129,8 +130,20 @@ struct GraphNode {
   int32_t hour = 0;
   int32_t minute = 0;
   uint8_t weekday_mask = 0;
-  // delay relative: the timestamp's path (the offset is in `duration`).
+  // delay relative: the timestamp's path (the offset is in `duration`);
+  // delay until_anniversary / until_date (path): the date's path. The
+  // calendar delays' local time is in hour and minute.
   std::optional<Path> relative_path;
+  // delay until_date with a literal date.
+  std::optional<absl::CivilDay> date;
+  // delay until_anniversary / until_date: days before the date.
+  int32_t days_before = 0;
+  // delay until_anniversary: 29 February falls on 1 March in common years
+  // (else on 28 February).
+  bool leap_day_march_1 = false;
+  // action: the local hours it may send in (its own send window, else the
+  // journey's); unset when it may send at any time.
+  std::optional<LocalWindow> send_window;
 };
 
 struct JourneyGoalSpec {
@@ -165,6 +178,8 @@ struct JourneyGraph {
   absl::TimeZone default_time_zone;  // UTC when the journey names none.
   std::string time_zone_attribute;   // Profile attribute with the subject's zone.
   std::string instance_key;          // Keyed enrollments; empty when not keyed.
+  // settings.send_window, compiled; each action holds its own copy.
+  std::optional<LocalWindow> send_window;
 
   // The engine's fingerprint of `definition` (a hash of its binary form),
   // which every snapshot records per deployed version and Restore compares:

@@ -641,6 +641,24 @@ class Engine::Impl : private internal::EngineState {
   // enrollment exited (no usable time).
   bool ArriveDelay(uint32_t slot, const internal::Bindings& bindings);
   void DelayTimer(uint32_t slot);
+  // A local-time delay's time (until_time_of_day, until_anniversary,
+  // until_date) for the enrollment at `slot` as if the subject were in
+  // `zone`; nullopt when the date it needs is missing.
+  std::optional<absl::Time> LocalDelayDue(uint32_t slot, const internal::Bindings& bindings,
+                                          absl::TimeZone zone);
+  // Before a profile update of `subject`: notes its enrollments waiting at
+  // a local-time delay whose zone attribute `update` changes (in
+  // moving_delays_), with the zone they wait in.
+  void NoteLocalDelays(uint32_t subject, const Attributes& update);
+  // After it: moves each noted delay into the subject's new zone: a time of
+  // day to the next such time there; an anniversary or a date to the same
+  // local date and time there (at once, if that has passed).
+  void MoveLocalDelays();
+  // Whether a delay may wait until `due`: false, having exited the
+  // enrollment, when `due` lies beyond what the engine can hold
+  // ("delay_time_out_of_range"), or has passed and `if_past` says EXIT
+  // ("delay_in_past").
+  bool DelayTimeUsable(uint32_t slot, absl::Time due, v1::RelativeDelay::IfPast if_past);
 
   // Wait (exec/node_wait.cc): the first branch whose event comes, else the
   // timeout edge (the one after the branches).
@@ -655,7 +673,8 @@ class Engine::Impl : private internal::EngineState {
   void GoalTimer(uint32_t slot);
 
   // Action (exec/node_action.cc): sends through SendMessage, then takes
-  // next or on_failure, waits out quiet hours (its timer retries), or waits
+  // next or on_failure, waits out quiet hours or for its send window to
+  // open (its timer retries), or waits
   // for the delivery report (its timer is the report's timeout).
   bool ArriveAction(uint32_t slot, const internal::Bindings& bindings);
   void ActionTimer(uint32_t slot);
@@ -696,18 +715,20 @@ class Engine::Impl : private internal::EngineState {
     enum class Kind {
       kHeldOut,     // The subject is in the holdout: nothing sent, as if sent.
       kSuppressed,  // Opted out or over a frequency cap: not sent.
-      kDeferred,    // In quiet hours until `retry_at`: not sent yet.
+      kDeferred,    // In quiet hours or outside its send window until
+                    // `retry_at`: not sent yet.
       kFailed,      // The sink refused it.
       kSent,        // The sink took it.
       kAwaitingDelivery,  // The sink took it; a delivery report decides.
     };
     Kind kind;
-    absl::Time retry_at;   // kDeferred: when quiet hours end.
+    absl::Time retry_at;   // kDeferred: when quiet hours end or the window opens.
     uint64_t message_id;   // kSent, kAwaitingDelivery: the id it went with.
   };
 
   // Applies the engine-wide policies to the action the enrollment at `slot`
-  // is at, in the documented order (holdout, consent, quiet hours, caps),
+  // is at, in the documented order (holdout, consent, quiet hours, the
+  // send window, caps),
   // and sends its message if they allow: counts the outcome on the action
   // and records the message, but leaves the enrollment where it is. The
   // action node decides what follows (exec/node_action.cc).
@@ -790,6 +811,15 @@ class Engine::Impl : private internal::EngineState {
   // Subjects marked by MarkStateChanged since the last CheckSegments.
   std::vector<uint32_t> state_changed_;
   std::vector<uint32_t> state_changed_batch_;
+
+  // Local-time delays a profile update moves to a new zone
+  // (NoteLocalDelays), kept to reuse their memory.
+  struct MovingDelay {
+    uint32_t slot;
+    uint32_t generation;
+    absl::TimeZone old_zone;
+  };
+  std::vector<MovingDelay> moving_delays_;
 
   // The message SendMessage fills and hands to a sink, reused from send to
   // send (sinks may not keep it; see ChannelSink::Send), and the action node

@@ -216,9 +216,13 @@ absl::Status Engine::Impl::UpsertProfile(absl::string_view subject_id, const Att
     }
   }
   QueueAttributeChecks(subject, profile, attrs, /*triggers=*/true);
+  NoteLocalDelays(subject, attrs);
   for (const auto& [name, value] : attrs) SetSorted(&profile, name, value);
   MarkStateChanged(subject);
   CheckSegmentsNow();
+  // The journeys act on it: delays waiting for a local time in the old zone
+  // move to the new one.
+  if (!moving_delays_.empty()) MoveLocalDelays();
   if (before) EnterOnAttributeChanges(subject, type, *before, attrs);
   CheckSegments();
   return absl::OkStatus();

@@ -1,8 +1,8 @@
 // Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
 //
 // Engine::Impl: the send path (an action's message and the record of it) and
-// the send policies it applies (holdout, consent, quiet hours, frequency
-// caps). What the action node does with the outcome is in node_action.cc.
+// the send policies it applies (holdout, consent, quiet hours, the send
+// window, frequency caps). What the action node does with the outcome is in node_action.cc.
 
 #include "exec/engine_impl.h"
 
@@ -136,6 +136,13 @@ Engine::Impl::SendOutcome Engine::Impl::SendMessage(uint32_t slot,
   if (std::optional<absl::Time> end = QuietUntil(e, action.channel())) {
     CountReason(&counters.deferred, "quiet_hours");
     return {Kind::kDeferred, *end, 0};
+  }
+  if (node.send_window) {
+    if (std::optional<absl::Time> opens =
+            internal::NextOpening(now_, SubjectZone(e), *node.send_window)) {
+      CountReason(&counters.deferred, "send_window");
+      return {Kind::kDeferred, *opens, 0};
+    }
   }
   if (OverCap(e.subject, action.channel())) {
     CountReason(&counters.suppressed, "frequency_cap");

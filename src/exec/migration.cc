@@ -27,6 +27,7 @@ bool QuietHoursDefer(absl::string_view channel, absl::Span<const QuietHours> qui
 std::string Describe(const JourneyGraph& graph, const GraphNode& node) {
   if (node.kind != NodeKind::kAction) return std::string(NodeKindName(node.kind));
   if (node.def->action().has_await_delivery()) return "action awaiting delivery";
+  if (node.send_window) return "action with a send window";
   return absl::StrCat("action on \"", graph.channels[node.channel], "\", which quiet hours defer");
 }
 
@@ -36,7 +37,7 @@ bool CanHoldEnrollment(const JourneyGraph& graph, const GraphNode& node,
                        absl::Span<const QuietHours> quiet_hours) {
   if (node.blocking) return true;
   return node.kind == NodeKind::kAction &&
-         QuietHoursDefer(graph.channels[node.channel], quiet_hours);
+         (node.send_window || QuietHoursDefer(graph.channels[node.channel], quiet_hours));
 }
 
 absl::Status CheckMigration(const JourneyGraph& to, absl::string_view to_subject_type,

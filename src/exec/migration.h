@@ -34,9 +34,9 @@ struct MigrationSource {
 };
 
 // True when an enrollment can wait at `node` of `graph` between inputs: a
-// delay, a wait, a goal, an action that awaits its delivery report, and an
-// action on a channel that `quiet_hours` defer (it waits at the action until
-// they end). Every other node is passed through within one input.
+// delay, a wait, a goal, an action that awaits its delivery report, an
+// action with a send window, and an action on a channel that `quiet_hours`
+// defer (it waits at the action until they end or the window opens). Every other node is passed through within one input.
 bool CanHoldEnrollment(const JourneyGraph& graph, const GraphNode& node,
                        absl::Span<const QuietHours> quiet_hours);
 

@@ -4,7 +4,8 @@
 // engine_send.cc applies the policies and calls the channel's sink) and
 // decides what follows from the outcome: next on success, on_failure (if
 // the node has one) when the message was suppressed or refused, a wait for
-// the end of quiet hours (the node's timer retries), or a wait for the
+// the end of quiet hours or the opening of the send window (the node's timer
+// retries), or a wait for the
 // delivery report (the report decides; the node's timer is its timeout).
 
 #include "compile/journey_graph.h"
@@ -40,7 +41,8 @@ bool Engine::Impl::ArriveAction(uint32_t slot, const internal::Bindings& binding
 
 void Engine::Impl::ActionTimer(uint32_t slot) {
   const internal::Enrollment& e = enrollments_[slot];
-  // Not awaiting a report: quiet hours deferred the send, and have ended.
+  // Not awaiting a report: quiet hours or the send window deferred the
+  // send, and have ended or opened.
   // Run arrives at the node again and retries.
   if (!e.awaiting) return;
   // The delivery report did not come in time.

@@ -4,6 +4,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 
@@ -31,6 +32,14 @@ int WeekdayBit(absl::Weekday d) {
       return 6;
   }
   return 0;
+}
+
+bool Allowed(uint8_t weekday_mask, absl::CivilDay day) {
+  return weekday_mask == 0 || (weekday_mask & (1u << WeekdayBit(absl::GetWeekday(day)))) != 0;
+}
+
+bool IsLeapYear(absl::civil_year_t y) {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
 bool IsZoneNameChar(char c) {
@@ -131,15 +140,68 @@ absl::Time NextLocalTime(absl::Time now, absl::TimeZone tz, int hour, int minute
   // Eight days cover every weekday once more after today's time has passed.
   for (int i = 0; i <= 8; ++i) {
     const absl::CivilDay day = today + i;
-    if (weekday_mask != 0 &&
-        (weekday_mask & (1u << WeekdayBit(absl::GetWeekday(day)))) == 0) {
-      continue;
-    }
-    const absl::Time candidate = ResolveLocal(
-        absl::CivilSecond(day.year(), day.month(), day.day(), hour, minute, 0), tz);
+    if (!Allowed(weekday_mask, day)) continue;
+    const absl::Time candidate = AtLocal(day, hour, minute, tz);
     if (candidate >= now) return candidate;
   }
   return now;  // Unreachable for a valid mask; do not stall the enrollment.
+}
+
+absl::Time AtLocal(absl::CivilDay day, int hour, int minute, absl::TimeZone tz) {
+  return ResolveLocal(absl::CivilSecond(day.year(), day.month(), day.day(), hour, minute, 0), tz);
+}
+
+std::optional<absl::CivilDay> CalendarDateOf(const Value& v, absl::TimeZone tz) {
+  absl::CivilDay day;
+  if (v.type() == Value::Type::kTimestamp) {
+    day = absl::ToCivilDay(v.timestamp_value(), tz);
+  } else if (v.type() != Value::Type::kString) {
+    return std::nullopt;
+  } else if (const std::string& text = v.string_value();
+             text.size() == 10 && absl::ParseCivilTime(text, &day)) {
+    // A date alone: a birthday has no zone, and must not move with one.
+  } else {
+    absl::Time t;
+    std::string error;
+    if (!absl::ParseTime(absl::RFC3339_full, text, &t, &error)) return std::nullopt;
+    day = absl::ToCivilDay(t, tz);
+  }
+  if (day.year() < 1 || day.year() > 9999) return std::nullopt;
+  return day;
+}
+
+absl::Time NextAnniversary(absl::Time after, absl::TimeZone tz, absl::CivilDay date,
+                           int days_before, int hour, int minute, LeapDayRule leap_day) {
+  // The year before `after`'s covers an anniversary early in January whose
+  // days_before reach back into December.
+  absl::civil_year_t year =
+      std::max<absl::civil_year_t>(date.year(), absl::ToCivilYear(after, tz).year() - 1);
+  for (; year <= 9999; ++year) {
+    int day_of_month = date.day();
+    if (date.month() == 2 && date.day() == 29 && !IsLeapYear(year)) {
+      // CivilDay normalizes 29 February of a common year to 1 March.
+      day_of_month = leap_day == LeapDayRule::kFebruary28 ? 28 : 29;
+    }
+    const absl::CivilDay anniversary(year, date.month(), day_of_month);
+    const absl::Time candidate = AtLocal(anniversary - days_before, hour, minute, tz);
+    if (candidate > after) return candidate;
+  }
+  return absl::InfiniteFuture();
+}
+
+std::optional<absl::Time> NextOpening(absl::Time now, absl::TimeZone tz,
+                                      const LocalWindow& window) {
+  const absl::CivilSecond local = absl::ToCivilSecond(now, tz);
+  const absl::CivilDay today(local);
+  const int minute = local.hour() * 60 + local.minute();
+  const bool inside =
+      window.opens < window.closes
+          ? Allowed(window.weekday_mask, today) && minute >= window.opens &&
+                minute < window.closes
+          : (Allowed(window.weekday_mask, today) && minute >= window.opens) ||
+                (Allowed(window.weekday_mask, today - 1) && minute < window.closes);
+  if (inside) return std::nullopt;
+  return NextLocalTime(now, tz, window.opens / 60, window.opens % 60, window.weekday_mask);
 }
 
 }  // namespace cairn::internal

@@ -41,6 +41,40 @@ absl::Time ResolveLocal(const absl::CivilSecond& local, absl::TimeZone tz);
 absl::Time NextLocalTime(absl::Time now, absl::TimeZone tz, int hour, int minute,
                          uint8_t weekday_mask);
 
+// The instant of `hour`:`minute` on local `day` in `tz`, by the rules above.
+absl::Time AtLocal(absl::CivilDay day, int hour, int minute, absl::TimeZone tz);
+
+// The calendar date `v` holds: a "YYYY-MM-DD" string (a date with no zone,
+// taken as it is), or a timestamp or RFC 3339 string (its date in `tz`).
+// nullopt for anything else, and for years outside 1..9999.
+std::optional<absl::CivilDay> CalendarDateOf(const Value& v, absl::TimeZone tz);
+
+// What 29 February means in a year without one.
+enum class LeapDayRule { kFebruary28, kMarch1 };
+
+// The first instant after `after` that is `days_before` days before the
+// anniversary of `date` (its month and day, in `date`'s year or a later
+// one) at `hour`:`minute` in `tz`. Each year is computed from the calendar,
+// so repeated calls never drift. InfiniteFuture() if none lies before year
+// 10000. REQUIRES: 0 <= days_before <= 365, a valid hour and minute.
+absl::Time NextAnniversary(absl::Time after, absl::TimeZone tz, absl::CivilDay date,
+                           int days_before, int hour, int minute, LeapDayRule leap_day);
+
+// Local opening hours on chosen weekdays: open from `opens` to `closes`
+// (minutes after local midnight); when `closes` < `opens` the window runs
+// past midnight into the next day. `weekday_mask` (bit 0 Monday ... bit 6
+// Sunday; 0 every day) names the days on which it opens.
+struct LocalWindow {
+  int opens = 0;
+  int closes = 0;
+  uint8_t weekday_mask = 0;
+};
+
+// nullopt when `now` lies inside `window` in `tz`; else the instant it
+// next opens. REQUIRES: opens != closes, both in [0, 1440).
+std::optional<absl::Time> NextOpening(absl::Time now, absl::TimeZone tz,
+                                      const LocalWindow& window);
+
 // The longest zone name accepted. The longest IANA name is 32 characters
 // ("America/Argentina/ComodRivadavia"); the slack is for future names.
 inline constexpr size_t kMaxTimeZoneNameLength = 64;
