@@ -84,6 +84,19 @@ constexpr char kInvalidBehaviors[] = R"pb(
   behaviors { name: "views" event { event: "view" } function: COUNT }
   behaviors { name: "views" event { event: "pay" } function: SUM }
 )pb";
+// The full set's behaviours, and what each of its segments reads (bit i:
+// behaviour i, bit kBehaviorCount + j: segment j), for ChosenBehaviorSet.
+constexpr int kBehaviorCount = 12;
+// (With what the segments it reads read: a part that leaves any of it out
+// would not compile. MakeEngine checks that each segment compiles with just
+// these.)
+constexpr uint32_t kSegmentReads[] = {
+    1u << 1,                                              // browsing: views_1h
+    (1u << 7) | (1u << 9) | (1u << (kBehaviorCount + 2)),  // away: last_visit, on_a_roll
+    1u << 9,                                              // on_a_roll: streak
+    0,                                                    // in_utc: a profile attribute
+    1u << 11,                                             // busy_device: device_views
+};
 const char* const kBehaviorSets[] = {kBehaviors, kPartBehaviors, kChangedBehaviors, "",
                                      kInvalidBehaviors};
 const char* const kBehaviorNames[] = {"views",      "views_1h",    "sku_sum",       "sku_max_1d",
@@ -337,11 +350,47 @@ std::string ByteReader::Bytes(size_t max_size) {
   return out;
 }
 
+uint32_t ByteReader::TakeFromEnd(int n) {
+  uint32_t value = 0;
+  for (int i = 0; i < n && size_ > pos_; ++i) value |= uint32_t{data_[--size_]} << (8 * i);
+  return value;
+}
+
+v1::BehaviorSet ChosenBehaviorSet(uint32_t chosen) {
+  const v1::BehaviorSet& all = BehaviorSetNumber(0);
+  v1::BehaviorSet set;
+  for (int i = 0; i < all.behaviors_size(); ++i) {
+    if (chosen & (1u << i)) *set.add_behaviors() = all.behaviors(i);
+  }
+  const int segments = std::min(all.segments_size(), static_cast<int>(std::size(kSegmentReads)));
+  for (int j = 0; j < segments; ++j) {
+    const uint32_t needs = (1u << (kBehaviorCount + j)) | kSegmentReads[j];
+    if ((chosen & needs) == needs) *set.add_segments() = all.segments(j);
+  }
+  return set;
+}
+
 std::vector<Input> DecodeInputs(ByteReader* r, const GeneratorLimits& limits) {
   std::vector<Input> inputs;
-  inputs.reserve(limits.max_inputs);  // (An Input is large to move.)
+  inputs.reserve(limits.max_inputs + 1);  // (An Input is large to move.)
   Clock clock;
-  while (!r->empty() && inputs.size() < limits.max_inputs) {
+  // First the declarations the end of the bytes chooses: each execution
+  // declares, snapshots and restores only those (all twelve behaviours and
+  // five segments, every time, were about a quarter of an execution's CPU
+  // time: compiled twice, in every snapshot, restored).
+  if (const uint32_t chosen = r->TakeFromEnd(3) & kChooseAll; chosen != 0) {
+    Input in;
+    in.kind = Input::Kind::kDeclareBehaviors;
+    in.behavior_set = Input::kChosenSet;
+    in.chosen = chosen;
+    in.time = clock.now();
+    inputs.push_back(std::move(in));
+  }
+  // (Not counted in limits.max_inputs: bytes that decoded to some inputs
+  // before the declarations came first still do.)
+  GeneratorLimits bounds = limits;
+  bounds.max_inputs += inputs.size();
+  while (!r->empty() && inputs.size() < bounds.max_inputs) {
     const std::string subject = absl::StrCat("s", r->Pick(12));
     Input in;
     // Events are five choices in thirteen; a cut (where the last snapshot is
@@ -412,7 +461,7 @@ std::vector<Input> DecodeInputs(ByteReader* r, const GeneratorLimits& limits) {
         break;
       }
       case 9:
-        AddBurst(r, &clock, limits, &inputs);
+        AddBurst(r, &clock, bounds, &inputs);
         continue;
       case 11:
         if (r->Pick(8) == 0) {
@@ -497,6 +546,25 @@ std::unique_ptr<Engine> MakeEngine(RecordingSinks* sinks, const EngineOptions& o
     absl::Status declared = engine->DeclareBehaviors(BehaviorSetNumber(0));
     Check(declared.ok(), declared.ToString());
   }
+  // Once: the full set is what ChosenBehaviorSet's bits say, and each
+  // segment compiles with only what kSegmentReads says it reads.
+  static const bool parts_checked = [] {
+    const v1::BehaviorSet& all = BehaviorSetNumber(0);
+    Check(all.behaviors_size() == kBehaviorCount &&
+              all.segments_size() == static_cast<int>(std::size(kSegmentReads)) &&
+              ChosenBehaviorSet(kChooseAll).SerializeAsString() == all.SerializeAsString(),
+          "the full behaviour set and its bits disagree");
+    for (size_t j = 0; j < std::size(kSegmentReads); ++j) {
+      const v1::BehaviorSet part =
+          ChosenBehaviorSet((1u << (kBehaviorCount + j)) | kSegmentReads[j]);
+      Check(part.segments_size() >= 1, "a segment without what it reads");
+      Engine engine(FuzzEngineOptions());
+      const absl::Status declared = engine.DeclareBehaviors(part);
+      Check(declared.ok(), declared.ToString());
+    }
+    return true;
+  }();
+  (void)parts_checked;
   // Compiled once: each execution builds two engines, and compiling the
   // journeys for each was most of the cost of an empty one.
   static const std::vector<std::shared_ptr<const CompiledJourney>>* const journeys = [] {
@@ -605,8 +673,8 @@ void CheckInvariants(const Engine& engine, const InputCounts& counts) {
 
 FuzzRun::FuzzRun() : FuzzRun(FuzzEngineOptions()) {}
 
-FuzzRun::FuzzRun(const EngineOptions& options, bool for_restore)
-    : engine_(MakeEngine(&sinks_, options, !for_restore)) {}
+FuzzRun::FuzzRun(const EngineOptions& options, bool declare_behaviors)
+    : engine_(MakeEngine(&sinks_, options, declare_behaviors)) {}
 
 namespace {
 
@@ -795,7 +863,9 @@ absl::Status FuzzRun::Apply(const Input& in) {
       status = e.AdvanceTo(in.time);
       if (status.ok()) {
         unchanged = Unchanged(e);
-        status = e.DeclareBehaviors(BehaviorSetNumber(in.behavior_set));
+        const bool chosen = in.behavior_set == Input::kChosenSet;
+        const v1::BehaviorSet part = chosen ? ChosenBehaviorSet(in.chosen) : v1::BehaviorSet();
+        status = e.DeclareBehaviors(chosen ? part : BehaviorSetNumber(in.behavior_set));
       }
       break;
     case Input::Kind::kCut:
@@ -845,7 +915,7 @@ absl::Status CheckSnapshotContinuation(const std::vector<Input>& inputs,
     size_t log_size;
     InputCounts counts;
   };
-  FuzzRun original(options);
+  FuzzRun original(options, /*declare_behaviors=*/false);
   // The cuts are the last limits.max_cuts kCut inputs: the state there is
   // the most the inputs build, and the restored engine replays only what
   // follows (the first ones, usually a few inputs in, had it replay nearly
@@ -889,7 +959,7 @@ absl::Status CheckSnapshotContinuation(const std::vector<Input>& inputs,
   }
   for (const Cut& cut : cuts) {
     const std::string where = absl::StrCat("restored from a snapshot before input ", cut.next);
-    FuzzRun restored(options, /*for_restore=*/true);
+    FuzzRun restored(options, /*declare_behaviors=*/false);
     ReadFromString buffer(cut.snapshot);
     std::istream in(&buffer);
     absl::Status status = restored.engine().Restore(in);

@@ -51,6 +51,13 @@ class ByteReader {
   }
   // Up to `max_size` raw bytes.
   std::string Bytes(size_t max_size);
+  // Up to `n` (<= 4) bytes taken from the end, the last one lowest, as a
+  // number (0 past the start); reads from the front no longer see them. (As
+  // LLVM's FuzzedDataProvider takes its integers: bytes added to the end of
+  // an older input leave what its front decodes to as it was.)
+  uint32_t TakeFromEnd(int n);
+  // How many bytes from the front have been read.
+  size_t position() const { return pos_; }
 
  private:
   const uint8_t* data_;
@@ -100,20 +107,35 @@ struct Input {
   std::string reason;
   v1::JourneyState state = v1::ACTIVE;  // kSetJourneyState
   BehaviorSeed seed;                    // kSeedBehavior
-  int behavior_set = 0;  // kDeclareBehaviors: which of the fixed sets (at `time`)
+  // kDeclareBehaviors: which of the fixed sets (at `time`), or kChosenSet.
+  static constexpr int kChosenSet = -1;
+  int behavior_set = 0;
+  // With kChosenSet: bit i declares the full set's i-th behaviour (of 12),
+  // bit 12 + j its j-th segment (of 5) if what the segment reads is
+  // declared too (ChosenBehaviorSet).
+  uint32_t chosen = 0;
 };
 
-// Decodes bytes into engine inputs: events, enrollments, profile updates,
-// delivery reports, time moves, journey state changes, behaviour seeds (by
-// value and by history, fitting their behaviour or not) and declarations
-// (the fixed set, part of it, a changed one, none, an invalid one), with
-// strings that
-// are sometimes empty, very long, invalid UTF-8 or full of control
-// characters; times that are sometimes year 1, before 1970, 2099, at or
-// past 2200 and 2262, infinite, or far ahead of engine time (with and
-// without an AdvanceTo first); and bursts that build oversized per-subject
-// state (many first steps of a sequence trigger with properties, many keyed
-// instances, many profile attributes, many distinct opt-out channels).
+// The behaviours and segments of the full fixed set that `chosen` names (see
+// Input::chosen), in their order: any part of it that compiles.
+v1::BehaviorSet ChosenBehaviorSet(uint32_t chosen);
+// `chosen` naming every behaviour and segment: the full set.
+inline constexpr uint32_t kChooseAll = (1u << 17) - 1;
+
+// Decodes bytes into engine inputs. The first declares the behaviours and
+// segments the last three bytes choose (TakeFromEnd, Input::chosen: any
+// part of the full fixed set, from none (then no input) to all, so that an
+// execution pays only for the ones it declares). Then events, enrollments,
+// profile updates, delivery reports, time moves, journey state changes,
+// behaviour seeds (by value and by history, fitting their behaviour or
+// not) and declarations (the fixed set, part of it, a changed one, none, an
+// invalid one), with strings that are sometimes empty, very long, invalid
+// UTF-8 or full of control characters; times that are sometimes year 1,
+// before 1970, 2099, at or past 2200 and 2262, infinite, or far ahead of
+// engine time (with and without an AdvanceTo first); and bursts that build
+// oversized per-subject state (many first steps of a sequence trigger with
+// properties, many keyed instances, many profile attributes, many distinct
+// opt-out channels).
 std::vector<Input> DecodeInputs(ByteReader* reader, const GeneratorLimits& limits);
 
 // A channel sink, profile sink and observer that logs every output, and
@@ -174,9 +196,9 @@ void CheckInvariants(const Engine& engine, const InputCounts& counts);
 class FuzzRun {
  public:
   FuzzRun();  // With FuzzEngineOptions.
-  // `for_restore`: the engine will restore a snapshot first (MakeEngine's
-  // declare_behaviors false).
-  explicit FuzzRun(const EngineOptions& options, bool for_restore = false);
+  // `declare_behaviors` false (MakeEngine's): for an engine that restores a
+  // snapshot first, or whose inputs declare its behaviours (DecodeInputs').
+  explicit FuzzRun(const EngineOptions& options, bool declare_behaviors = true);
   FuzzRun(const FuzzRun&) = delete;
   FuzzRun& operator=(const FuzzRun&) = delete;
 
@@ -195,7 +217,8 @@ class FuzzRun {
   std::unique_ptr<Engine> engine_;
 };
 
-// Applies `inputs` to a fresh engine, snapshotting at the last
+// Applies `inputs` to a fresh engine that declares no behaviours but the
+// inputs' own (DecodeInputs' first input), snapshotting at the last
 // limits.max_cuts kCut inputs (at the end when there is none). Each
 // snapshot must restore into a fresh engine (Restore itself checks that the
 // counters agree with the enrollments) that, given the remaining inputs,
