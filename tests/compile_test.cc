@@ -346,6 +346,61 @@ std::vector<Case> Catalogue() {
        WithSend(R"pb(nodes { id: "send" delay { until_date { on: "2027-08-25" at { minute: 60 }
          if_past: CONTINUE } next: "done" } })pb"),
        Problem("send", "delay.until_date.at.minute", "minute 60 is not in 0..59")},
+      {"schedule without a frequency",
+       WithNodes(R"pb(
+         nodes { id: "signed_up" trigger { schedule { schedule { at { hour: 9 } } } next: "done" } }
+         nodes { id: "done" exit {} })pb"),
+       Problem("signed_up", "trigger.schedule.schedule.frequency",
+               "frequency is not set; say ONCE, DAILY, WEEKLY or MONTHLY")},
+      {"one-off schedule without a date",
+       WithNodes(R"pb(
+         nodes { id: "signed_up" trigger { schedule { schedule { frequency: ONCE } } next: "done" } }
+         nodes { id: "done" exit {} })pb"),
+       Problem("signed_up", "trigger.schedule.schedule.start_date",
+               "a ONCE schedule needs start_date, the date it runs on")},
+      {"weekly schedule without weekdays",
+       WithNodes(R"pb(
+         nodes { id: "signed_up" trigger { schedule { schedule { frequency: WEEKLY at { hour: 9 } } }
+                 next: "done" } }
+         nodes { id: "done" exit {} })pb"),
+       Problem("signed_up", "trigger.schedule.schedule.at.weekdays",
+               "a WEEKLY schedule needs the weekdays it runs on")},
+      {"monthly schedule on day 32",
+       WithNodes(R"pb(
+         nodes { id: "signed_up" trigger { schedule { schedule { frequency: MONTHLY day_of_month: 32 } }
+                 next: "done" } }
+         nodes { id: "done" exit {} })pb"),
+       Problem("signed_up", "trigger.schedule.schedule.day_of_month",
+               "day_of_month 32 is not in 1..31")},
+      {"schedule that ends before it starts",
+       WithNodes(R"pb(
+         nodes { id: "signed_up" trigger { schedule { schedule { frequency: DAILY
+                 start_date: "2027-02-01" end_date: "2027-01-31" } } next: "done" } }
+         nodes { id: "done" exit {} })pb"),
+       Problem("signed_up", "trigger.schedule.schedule.end_date",
+               "end_date is before start_date: the schedule never runs")},
+      {"weekly schedule with no weekday between its dates",
+       WithNodes(R"pb(
+         nodes { id: "signed_up" trigger { schedule { schedule { frequency: WEEKLY
+                 start_date: "2027-02-01" end_date: "2027-02-03" at { weekdays: SUNDAY } } }
+                 next: "done" } }
+         nodes { id: "done" exit {} })pb"),
+       Problem("signed_up", "trigger.schedule.schedule.end_date",
+               "no occurrence falls between start_date and end_date: the schedule never runs")},
+      {"scheduled audience reading the event",
+       WithNodes(R"pb(
+         nodes { id: "signed_up" trigger { schedule { schedule { frequency: DAILY }
+                 condition { compare { path: "event.plan" op: EXISTS } } } next: "done" } }
+         nodes { id: "done" exit {} })pb"),
+       Problem("signed_up", "trigger.schedule.condition",
+               "event.plan: a scheduled entry has no event in hand; read profile.*, behavior.* or segment.*")},
+      {"two schedule triggers",
+       WithNodes(R"pb(
+         nodes { id: "signed_up" trigger { schedule { schedule { frequency: DAILY } } next: "done" } }
+         nodes { id: "again" trigger { schedule { schedule { frequency: DAILY } } next: "done" } }
+         nodes { id: "done" exit {} })pb"),
+       Problem("again", "trigger.schedule",
+               "a journey has one schedule trigger at most; node \"signed_up\" has one (put every occurrence in one schedule)")},
       {"send window that never opens",
        WithSettings(R"pb(settings { state: ACTIVE send_window { opens { hour: 9 } closes { hour: 9 } } })pb"),
        Problem("", "settings.send_window.closes",

@@ -307,7 +307,8 @@ TEST_CASE("LoadJourneys: the examples directory holds every example") {
   REQUIRE_THAT(testing::StatusOf(journeys), testing::IsOk());
   std::vector<std::string> ids;
   for (const v1::Journey& j : *journeys) ids.push_back(j.id());
-  CHECK(ids == std::vector<std::string>{"cart_abandonment", "checkin_streak",
+  CHECK(ids == std::vector<std::string>{"back_to_school", "birthday_greeting",
+                                        "cart_abandonment", "checkin_streak",
                                         "game_day1_retention", "points_expiry", "repeat_buyer",
                                         "repurchase_coupon", "share_referral", "test_drive",
                                         "vip_upgrade", "whale_winback"});
@@ -363,7 +364,7 @@ TEST_CASE("LoadBehaviorSets: the examples' declarations load as one set") {
   REQUIRE_THAT(testing::StatusOf(set), testing::IsOk());
   std::vector<std::string> segments;
   for (const v1::Segment& s : set->segments()) segments.push_back(s.name());
-  CHECK(segments == std::vector<std::string>{"whales", "lapsed_whales"});
+  CHECK(segments == std::vector<std::string>{"recently_stopped", "whales", "lapsed_whales"});
 }
 
 TEST_CASE("LoadJourneys: errors name the files") {

@@ -262,6 +262,17 @@ class Engine {
   // InvalidArgument for an infinite time (check next_timer_time() first).
   absl::Status AdvanceTo(absl::Time time);
 
+  // Evaluates up to `max_subjects` subjects of the scheduled runs in
+  // progress (Trigger.schedule) whose occurrence has come, at engine time,
+  // entering those in the audience; returns how many subjects the runs in
+  // progress still hold (including, for schedules in the subjects' own
+  // zones, those whose local time has not come). Every input already
+  // evaluates one slice (EngineOptions::scheduled_run_slice); a host calls
+  // this to finish a run sooner, e.g. between inputs when it is idle. Like
+  // an input, it changes state and may send: a host replaying a log must
+  // call it at the same points to get the same outputs.
+  int64_t RunScheduled(int64_t max_subjects);
+
   // Applies an input of any kind (cairn/input.h) through the method its
   // kind names, with the input's fields as arguments: Ingest, UpsertProfile,
   // Enroll, ReportDelivery (a report's subject_id is not read) or
@@ -278,7 +289,8 @@ class Engine {
   absl::Time now() const;
 
   // When the engine next has something to do without input: the due time of
-  // the earliest pending timer, or InfiniteFuture. A host that drives time
+  // the earliest pending timer or scheduled occurrence (Trigger.schedule),
+  // or InfiniteFuture. A host that drives time
   // itself can sleep until then and call AdvanceTo. (A timer whose
   // enrollment has moved on may still be pending; firing it does nothing.)
   absl::Time next_timer_time() const;

@@ -70,6 +70,15 @@ struct EngineOptions {
   // Later reports return NotFound. Default: 7 days.
   absl::Duration delivery_report_window = absl::Hours(24 * 7);
 
+  // Scheduled entry (Trigger.schedule): the most subjects one slice of a
+  // scheduled run evaluates. A run over every subject the engine knows is
+  // done in slices: one when its occurrence begins, then one with each
+  // input, and as many as the host asks for with Engine::RunScheduled; so
+  // no input waits behind a scan of millions (each evaluation is a
+  // predicate, and an entry into the journey for those in the audience).
+  // Default: 4096. REQUIRES: >= 1.
+  int64_t scheduled_run_slice = 4096;
+
   // ---- Safety ----
 
   // Most node steps one enrollment may take for one input before the engine

@@ -128,6 +128,11 @@ class ShardedEngine {
   // Blocks until every input queued so far has been applied.
   void Flush();
 
+  // Flushes, then runs Engine::RunScheduled(max_subjects) on every shard
+  // (each shard evaluates its own subjects); returns the subjects the runs
+  // in progress still hold, summed over shards.
+  int64_t RunScheduled(int64_t max_subjects);
+
   // Flushes, then changes the journey's state on every shard. NotFound /
   // InvalidArgument as Engine::SetJourneyState.
   absl::Status SetJourneyState(absl::string_view journey_id, v1::JourneyState state);

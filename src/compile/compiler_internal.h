@@ -153,6 +153,11 @@ class JourneyCompiler {
   // problems at `scope`.weekdays.
   static uint8_t WeekdayMask(const google::protobuf::RepeatedField<int>& days,
                              const FieldScope& scope);
+  // A schedule trigger: one per journey, its schedule and its audience.
+  void CompileScheduleTrigger(int index, const v1::ScheduleTrigger& t, const FieldScope& scope);
+  // A schedule's frequency, dates, time, weekdays and day of month, checked
+  // to have an occurrence; nullopt (and problems) otherwise.
+  std::optional<Recurrence> CompileRecurrence(const v1::Schedule& s, const FieldScope& scope);
   // A send window: opening and closing times that differ, weekdays.
   // nullopt (and a problem) when it could never open.
   std::optional<LocalWindow> CompileSendWindow(const v1::SendWindow& w, const FieldScope& scope);

@@ -278,15 +278,126 @@ void JourneyCompiler::CompileTrigger(int index, const v1::Trigger& t,
       }
       break;
     }
+    case v1::Trigger::kSchedule:
+      CompileScheduleTrigger(index, t.schedule(), scope.Child("schedule"));
+      break;
     case v1::Trigger::KIND_NOT_SET:
       scope.Add(
-          "trigger has no kind: set event, audience, sequence, attribute_change or segment");
+          "trigger has no kind: set event, audience, sequence, attribute_change, segment or "
+          "schedule");
       break;
   }
   if (t.next().empty()) {
     scope.AddAt("next", "trigger leads nowhere: set next");
   }
   AddEdge(index, "trigger.next", "next", t.next());
+}
+
+void JourneyCompiler::CompileScheduleTrigger(int index, const v1::ScheduleTrigger& t,
+                                             const FieldScope& scope) {
+  GraphNode& g = graph_->nodes[index];
+  if (graph_->schedule_trigger >= 0) {
+    scope.Add(absl::StrCat("a journey has one schedule trigger at most; node \"",
+                           graph_->nodes[graph_->schedule_trigger].id,
+                           "\" has one (put every occurrence in one schedule)"));
+  } else {
+    graph_->schedule_trigger = index;
+  }
+  if (!t.has_schedule()) {
+    scope.AddAt("schedule", "schedule trigger has no schedule: say when (frequency, at)");
+  } else {
+    g.recurrence = CompileRecurrence(t.schedule(), scope.Child("schedule"));
+    g.subject_time_zone = t.schedule().subject_time_zone();
+  }
+  if (!t.segment().empty()) {
+    g.segment = t.segment();
+    CheckBehaviorRead(Path{PathRoot::kSegment, t.segment()}, scope.Child("segment"));
+  }
+  if (t.has_condition()) {
+    g.predicate = CompileStateCondition(
+        t.condition(), /*allow_entry=*/false, scope.Child("condition"),
+        "a scheduled entry has no event in hand; read profile.*, behavior.* or segment.*");
+  }
+}
+
+std::optional<Recurrence> JourneyCompiler::CompileRecurrence(const v1::Schedule& s,
+                                                             const FieldScope& scope) {
+  Recurrence r;
+  bool ok = true;
+  auto problem = [&](absl::string_view field, std::string message) {
+    scope.AddAt(field, std::move(message));
+    ok = false;
+  };
+  auto date = [&](const std::string& text, absl::string_view field) {
+    absl::CivilDay day;
+    if (text.size() != 10 || !absl::ParseCivilTime(text, &day) || day.year() < 1970 ||
+        day.year() > 2261) {
+      problem(field, absl::StrCat("\"", text, "\" is not a date YYYY-MM-DD in 1970..2261"));
+    }
+    return day;
+  };
+  switch (s.frequency()) {
+    case v1::Schedule::ONCE:
+      r.frequency = Recurrence::Frequency::kOnce;
+      break;
+    case v1::Schedule::DAILY:
+      r.frequency = Recurrence::Frequency::kDaily;
+      break;
+    case v1::Schedule::WEEKLY:
+      r.frequency = Recurrence::Frequency::kWeekly;
+      break;
+    case v1::Schedule::MONTHLY:
+      r.frequency = Recurrence::Frequency::kMonthly;
+      break;
+    default:
+      problem("frequency", "frequency is not set; say ONCE, DAILY, WEEKLY or MONTHLY");
+      break;
+  }
+  const bool once = s.frequency() == v1::Schedule::ONCE;
+  if (!s.start_date().empty()) {
+    r.first = date(s.start_date(), "start_date");
+  } else if (once) {
+    problem("start_date", "a ONCE schedule needs start_date, the date it runs on");
+  }
+  if (!s.end_date().empty()) {
+    if (once) {
+      problem("end_date", "end_date does not apply to a ONCE schedule");
+    } else {
+      r.last = date(s.end_date(), "end_date");
+    }
+  }
+  GraphNode at;
+  CompileLocalTime(s.at(), /*allow_weekdays=*/true, scope.Child("at"), &at);
+  r.hour = at.hour;
+  r.minute = at.minute;
+  r.weekday_mask = at.weekday_mask;
+  if (s.frequency() == v1::Schedule::WEEKLY) {
+    if (s.at().weekdays_size() == 0) {
+      problem("at.weekdays", "a WEEKLY schedule needs the weekdays it runs on");
+    }
+  } else if (s.at().weekdays_size() > 0) {
+    problem("at.weekdays", "weekdays apply to WEEKLY schedules only");
+  }
+  if (s.frequency() == v1::Schedule::MONTHLY) {
+    if (s.day_of_month() < 1 || s.day_of_month() > 31) {
+      problem("day_of_month", absl::StrCat("day_of_month ", s.day_of_month(),
+                                           " is not in 1..31"));
+    }
+    r.day_of_month = s.day_of_month();
+  } else if (s.day_of_month() != 0) {
+    problem("day_of_month", "day_of_month applies to MONTHLY schedules only");
+  }
+  if (!ok) return std::nullopt;
+  if (r.last && *r.last < r.first) {
+    scope.AddAt("end_date", "end_date is before start_date: the schedule never runs");
+    return std::nullopt;
+  }
+  if (!OccurrenceOnOrAfter(r, r.first)) {
+    scope.AddAt("end_date",
+                "no occurrence falls between start_date and end_date: the schedule never runs");
+    return std::nullopt;
+  }
+  return r;
 }
 
 CompiledPredicate JourneyCompiler::CompileProfileCondition(const v1::AttributeChangeTrigger& t,

@@ -19,6 +19,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/time/time.h"
 #include "timer/local_time.h"
+#include "timer/schedule.h"
 #include "cairn/journey.h"
 #include "cairn/v1/journey.pb.h"
 #include "predicate/predicate.h"
@@ -141,6 +142,11 @@ struct GraphNode {
   // delay until_anniversary: 29 February falls on 1 March in common years
   // (else on 28 February).
   bool leap_day_march_1 = false;
+  // schedule trigger: when its occurrences fall, and whether at the local
+  // time in each subject's zone (else in the journey's). Its audience is
+  // `segment` (when not empty) and `predicate`.
+  std::optional<Recurrence> recurrence;
+  bool subject_time_zone = false;
   // action: the local hours it may send in (its own send window, else the
   // journey's); unset when it may send at any time.
   std::optional<LocalWindow> send_window;
@@ -157,6 +163,8 @@ struct JourneyGraph {
   std::vector<GraphNode> nodes;
   absl::flat_hash_map<std::string, int32_t> node_index;
   std::vector<int32_t> triggers;
+  // The schedule trigger's node, or -1 (a journey has at most one).
+  int32_t schedule_trigger = -1;
   // Journey.migration: older node id -> node index here. Empty without one.
   absl::flat_hash_map<std::string, int32_t> migration;
 

@@ -92,6 +92,8 @@ absl::Status Engine::ReportDelivery(absl::string_view message_id,
   return impl_->ReportDelivery(message_id, outcome, time, reason);
 }
 absl::Status Engine::AdvanceTo(absl::Time time) { return impl_->AdvanceTo(time); }
+
+int64_t Engine::RunScheduled(int64_t max_subjects) { return impl_->RunScheduled(max_subjects); }
 absl::Time Engine::now() const { return impl_->now(); }
 absl::Time Engine::next_timer_time() const { return impl_->next_timer_time(); }
 absl::StatusOr<v1::JourneyReport> Engine::Report(absl::string_view journey_id) const {

@@ -116,6 +116,7 @@ absl::Status Engine::Impl::SeedBehavior(const BehaviorSeed& seed) {
   ++stats_.behavior_seeds_applied;
   const uint32_t subject =
       subjects_.Intern(internal::SubjectTypeOrDefault(seed.subject_type), seed.subject_id);
+  CatchUpScheduled(subject);
   behaviors_.Seed(index, subject, seed, subjects_[subject].profile, StepNow().read);
   if (!segment_members_.empty()) {
     QueueSegmentChecks(subject, segment_members_.ReadingBehavior(index), /*triggers=*/true);

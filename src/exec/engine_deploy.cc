@@ -171,6 +171,7 @@ absl::Status Engine::Impl::Deploy(std::shared_ptr<const CompiledJourney> compile
   journeys_[journey_slot].versions.push_back(new_version);
   versions_.push_back(std::move(v));
   RebuildTriggerIndex();
+  SetScheduleClock(journey_slot);
   for (uint32_t slot : moving) Migrate(slot, new_version);
   // (Not for a snapshot's versions: their entries are in the snapshot.)
   if (existing == journey_index_.end() && check_migration) EnterExistingMembers(new_version);

@@ -13,6 +13,7 @@
 //   engine_behaviors.cc behaviour declarations, and the reads journeys make
 //   engine_segments.cc  segment membership, exit criteria, wait-until: the
 //                       checks of a subject's state, and their re-checks
+//   engine_schedule.cc  scheduled entry: occurrences, runs in slices
 //   node_<kind>.cc      each node kind's hooks (node_kinds.cc the table)
 //   snapshot/*.cc       snapshot records written, read and checked
 // Its state that a restore rebuilds is internal::EngineState, below; the
@@ -145,6 +146,9 @@ struct EngineState {
     messages_.Clear();
     recheck_at_.clear();
     segments_checked_subjects_ = 0;
+    schedule_clocks_.clear();
+    schedule_runs_.clear();
+    schedule_due_ = absl::InfiniteFuture();
   }
 
   // Engine time: the latest time applied (EngineOptions::start_time at
@@ -194,6 +198,12 @@ struct EngineState {
   // Subjects below this slot have had every segment of their type checked
   // at least once; the next check takes the newer ones (CheckSegments).
   size_t segments_checked_subjects_ = 0;
+  // Scheduled journeys' clocks, in journey order, and the runs in
+  // progress, oldest first; the soonest time one begins an occurrence or a
+  // pass (derived: UpdateScheduleDue).
+  std::vector<ScheduleClock> schedule_clocks_;
+  std::vector<ScheduleRun> schedule_runs_;
+  absl::Time schedule_due_ = absl::InfiniteFuture();
 };
 
 }  // namespace internal
@@ -274,10 +284,14 @@ class Engine::Impl : private internal::EngineState {
 
   absl::Status AdvanceTo(absl::Time time);
 
+  int64_t RunScheduled(int64_t max_subjects);
+
   // ---- Outputs ----
 
   absl::Time now() const { return now_; }
-  absl::Time next_timer_time() const { return timers_.NextDue(); }
+  // The next timer, or the next scheduled occurrence or pass, whichever
+  // is sooner: when a host that only advances time must call AdvanceTo.
+  absl::Time next_timer_time() const { return std::min(timers_.NextDue(), schedule_due_); }
 
   EngineStats stats() const;
 
@@ -311,6 +325,7 @@ class Engine::Impl : private internal::EngineState {
   absl::Status WriteTimers(internal::RecordWriter* w, internal::RecordArena* records) const;
   absl::Status WriteSeen(internal::RecordWriter* w, internal::RecordArena* records) const;
   absl::Status WriteMessages(internal::RecordWriter* w, internal::RecordArena* records) const;
+  absl::Status WriteSchedules(internal::RecordWriter* w, internal::RecordArena* records) const;
   absl::Status RestoreRecords(internal::RecordReader* reader);
   // RestoreRecords' records, kind by kind.
   absl::Status ReadHeader(const v1::SnapshotHeader& header) const;
@@ -329,6 +344,10 @@ class Engine::Impl : private internal::EngineState {
   absl::Status ReadFreeSlots(const v1::SnapshotFreeSlots& fs);
   absl::Status ReadSeen(const v1::SnapshotSeen& seen);
   absl::Status ReadMessage(const v1::SnapshotMessage& sm);
+  absl::Status ReadSchedule(const v1::SnapshotSchedule& s);
+  // At the trailer: the runs in their snapshot order, and a clock for each
+  // scheduled journey the snapshot had none for.
+  absl::Status FinishRestoredSchedules();
   // Timers read, with their sequence numbers, scheduled at the trailer.
   using RestoredTimers = std::vector<std::pair<uint64_t, internal::Timer>>;
   absl::Status ReadTimer(const v1::SnapshotTimer& st, RestoredTimers* restored);
@@ -424,6 +443,44 @@ class Engine::Impl : private internal::EngineState {
   // the segments indexed until now, of the one new segment i is declared
   // exactly as (-1: none): its counts are kept; the rest start at 0.
   void RebuildSegmentMembers(const std::vector<int>& kept_from);
+
+  // ---- Scheduled entry (exec/engine_schedule.cc) ----
+
+  // The schedule trigger of journey `journey`'s newest version, or null.
+  const internal::GraphNode* ScheduleTriggerOf(uint32_t journey) const;
+  // When the occurrence of journey `journey`'s schedule on `date` begins.
+  // REQUIRES: its newest version has a schedule trigger.
+  absl::Time OccurrenceBegins(uint32_t journey, absl::CivilDay date) const;
+  // After a deploy of journey `journey`: sets its clock to the first
+  // occurrence of its newest version's schedule that is not yet begun and
+  // not in the past, or drops the clock and runs of a version without one.
+  void SetScheduleClock(uint32_t journey);
+  // Recomputes schedule_due_.
+  void UpdateScheduleDue();
+  // At schedule_due_: begins the occurrences and passes due, then
+  // evaluates one slice.
+  void FireScheduleDue();
+  // Begins the occurrence the clock is at and moves the clock on.
+  void BeginOccurrence(internal::ScheduleClock* clock);
+  // When `subject`'s occurrence in `run` comes: the run's instant, or in the
+  // subject's own zone. Zone lookups that fail are counted in
+  // *unknown_zones when not null.
+  absl::Time SubjectOccurrence(const internal::ScheduleRun& run, uint32_t subject,
+                               int64_t* unknown_zones);
+  // Evaluates `subject` for `run` as of `as_of` and enters it if it is in
+  // the audience; clears its bit.
+  void EvaluateScheduled(internal::ScheduleRun* run, uint32_t subject, absl::Time as_of);
+  // Evaluates up to `budget` subjects of the runs in progress whose time
+  // has come, oldest run first; returns the subjects the runs still hold.
+  int64_t RunScheduledSlice(int64_t budget);
+  // Before an input or a timer touches `subject`: evaluates it for every run
+  // that holds it and whose occurrence has come for it.
+  void CatchUpScheduled(uint32_t subject) {
+    if (!schedule_runs_.empty()) CatchUpScheduledNow(subject);
+  }
+  void CatchUpScheduledNow(uint32_t subject);
+  // The subject a timer concerns.
+  uint32_t SubjectOfTimer(const internal::Timer& t) const;
 
   // ---- Exit criteria and wait-until (exec/engine_segments.cc) ----
 

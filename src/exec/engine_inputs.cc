@@ -86,6 +86,7 @@ absl::Status Engine::Impl::Ingest(const Event& event) {
   ++stats_.events_applied;
   std::optional<uint32_t> subject =
       type_number ? subjects_.Find(*type_number, event.subject_id) : std::nullopt;
+  if (subject) CatchUpScheduled(*subject);
   if (consent_event) {
     if (!subject) subject = subjects_.Intern(type, event.subject_id);
     ApplyConsent(*subject, event, event.name == options_.opt_out_event);
@@ -178,6 +179,7 @@ absl::Status Engine::Impl::Enroll(absl::string_view journey_id, absl::string_vie
   ApplyTime(time);
   ++stats_.enrollments_applied;
   const uint32_t subject = subjects_.Intern(versions_[version].subject_type, subject_id);
+  CatchUpScheduled(subject);
   TryEnter(version, audience, subject, nullptr, context);
   CheckSegments();
   return absl::OkStatus();
@@ -202,6 +204,7 @@ absl::Status Engine::Impl::UpsertProfile(absl::string_view subject_id, const Att
   ApplyTime(time);
   ++stats_.profile_updates_applied;
   const uint32_t subject = subjects_.Intern(type, subject_id);
+  CatchUpScheduled(subject);
   Attributes& profile = subjects_[subject].profile;
   // The profile as it was, copied only when the update changes an
   // attribute that some attribute_change trigger watches.
@@ -300,6 +303,7 @@ absl::Status Engine::Impl::ReportDelivery(absl::string_view message_id, Delivery
   }
   SentMessage& m = *found;
   ++stats_.delivery_reports_applied;
+  if (m.awaiting) CatchUpScheduled(enrollments_[m.enrollment].subject);
   m.resolved = true;
   ActionCounters& counters = versions_[m.version].counters.actions[m.node];
   const bool delivered = outcome == DeliveryOutcome::kDelivered;
@@ -332,6 +336,12 @@ absl::Status Engine::Impl::AdvanceTo(absl::Time time) {
   CAIRN_RETURN_IF_ERROR(internal::CheckInputTimeRange(time, "advance"));
   if (time > now_) ApplyTime(time);  // An earlier time is no input: not late.
   return absl::OkStatus();
+}
+
+int64_t Engine::Impl::RunScheduled(int64_t max_subjects) {
+  const int64_t remaining = RunScheduledSlice(std::max<int64_t>(max_subjects, 0));
+  CheckSegments();
+  return remaining;
 }
 
 absl::Status Engine::Impl::UnknownJourney(absl::string_view id) {
@@ -421,6 +431,22 @@ void Engine::Impl::ApplyTime(absl::Time time) {
   // `time`, not now_ read back: GCC stores the Time in two parts and then
   // reloads it whole, which stalls on every input.
   ForgetOldMessages(time);
+  // Every input takes a slice of the scheduled runs in progress.
+  if (!schedule_runs_.empty()) RunScheduledSlice(options_.scheduled_run_slice);
+}
+
+uint32_t Engine::Impl::SubjectOfTimer(const internal::Timer& t) const {
+  switch (static_cast<TimerKind>(t.kind)) {
+    case TimerKind::kNode:
+      return enrollments_[t.target].subject;
+    case TimerKind::kTracker:
+      return trackers_[t.target].subject;
+    case TimerKind::kSequence:
+      return pending_[t.target].subject;
+    case TimerKind::kSubject:
+      break;
+  }
+  return t.target;
 }
 
 bool Engine::Impl::IsDuplicate(absl::string_view type, absl::string_view subject,
@@ -495,8 +521,16 @@ void Engine::Impl::ApplyConsent(uint32_t subject, const Event& event, bool opt_o
 
 void Engine::Impl::FireTimersUntil(absl::Time limit) {
   internal::Timer t;
-  while (timers_.PopDue(limit, &t)) {
+  while (true) {
+    // A schedule's occurrence (or pass) goes before the timers due after
+    // it, and after those due at the same time.
+    if (schedule_due_ <= limit && schedule_due_ < timers_.NextDue()) {
+      FireScheduleDue();
+      continue;
+    }
+    if (!timers_.PopDue(limit, &t)) break;
     if (t.due > now_) now_ = t.due;
+    CatchUpScheduled(SubjectOfTimer(t));
     // A timer whose target's generation moved on was cancelled: it neither
     // fires nor counts.
     switch (static_cast<TimerKind>(t.kind)) {

@@ -12,6 +12,7 @@
 #include "cairn/options.h"
 #include "compile/journey_graph.h"
 #include "exec/engine_state.h"
+#include "util/proto_time.h"
 
 namespace cairn {
 
@@ -77,6 +78,14 @@ void FillVersionReport(const JourneyVersion& v, v1::VersionReport* vr) {
   vr->set_in_flight(c.entered - c.exited);
   vr->set_migrated_in(c.migrated_in);
   vr->set_retired(v.retired);
+  if (g.schedule_trigger >= 0 || c.schedule.occurrences > 0) {
+    v1::ScheduleCounts* sc = vr->mutable_schedule();
+    sc->set_occurrences(c.schedule.occurrences);
+    sc->set_skipped(c.schedule.skipped);
+    sc->set_completed(c.schedule.completed);
+    sc->set_evaluated(c.schedule.evaluated);
+    sc->set_matched(c.schedule.matched);
+  }
   AddReasons(c.exits, vr->mutable_exits());
   AddReasons(c.entries_refused, vr->mutable_entries_refused());
   for (size_t n = 0; n < g.nodes.size(); ++n) {
@@ -148,6 +157,11 @@ void ReadVersionReport(const v1::VersionReport& vr, JourneyVersion* v) {
   c.exited = vr.exited();
   c.migrated_in = vr.migrated_in();
   v->retired = vr.retired();
+  c.schedule.occurrences = vr.schedule().occurrences();
+  c.schedule.skipped = vr.schedule().skipped();
+  c.schedule.completed = vr.schedule().completed();
+  c.schedule.evaluated = vr.schedule().evaluated();
+  c.schedule.matched = vr.schedule().matched();
   read_reasons(vr.exits(), &c.exits);
   read_reasons(vr.entries_refused(), &c.entries_refused);
   int action = 0, goal = 0;
@@ -193,6 +207,20 @@ absl::StatusOr<v1::JourneyReport> Engine::Impl::Report(
   report.set_state(v1::JourneyState_Name(j.state));
   for (uint32_t index : j.versions) {
     internal::FillVersionReport(versions_[index], report.add_versions());
+  }
+  for (const internal::ScheduleClock& c : schedule_clocks_) {
+    if (c.journey != it->second) continue;
+    v1::ScheduleStatus* status = report.mutable_schedule();
+    if (c.next) {
+      status->set_next_date(absl::FormatCivilTime(*c.next));
+      status->set_next_begins(internal::FormatTimeUtc(OccurrenceBegins(c.journey, *c.next)));
+    }
+    for (const internal::ScheduleRun& r : schedule_runs_) {
+      if (r.journey != c.journey) continue;
+      v1::ScheduleRunStatus* run = status->add_runs();
+      run->set_date(absl::FormatCivilTime(r.date));
+      run->set_pending(static_cast<int64_t>(r.remaining));
+    }
   }
   return report;
 }

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "absl/container/btree_map.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "cairn/engine.h"
 #include "cairn/event.h"
@@ -51,6 +53,15 @@ struct ActionCounters {
   int64_t unreported = 0;  // Forgotten after delivery_report_window unreported.
 };
 
+// What a journey's schedule did (v1::ScheduleCounts).
+struct ScheduleCounters {
+  int64_t occurrences = 0;
+  int64_t skipped = 0;
+  int64_t completed = 0;
+  int64_t evaluated = 0;
+  int64_t matched = 0;
+};
+
 struct GoalCounters {
   int64_t reached = 0;
   int64_t converted = 0;
@@ -74,6 +85,7 @@ struct VersionCounters {
   std::vector<ActionCounters> actions;   // Indexed by node; used for actions.
   std::vector<GoalStats> node_goals;     // Indexed by node; used for goals.
   std::vector<GoalStats> journey_goals;  // Indexed like JourneyGraph::goals.
+  ScheduleCounters schedule;
 };
 
 // Adds one to the count of `reason`, looked up by string_view: operator[]
@@ -178,6 +190,32 @@ inline JourneyHistory MakeJourneyHistory(uint32_t journey, absl::string_view key
   if (!key.empty()) h.key = std::make_unique<std::string>(key);
   return h;
 }
+
+// A journey's schedule (Trigger.schedule): the date of its next occurrence
+// not yet begun.
+struct ScheduleClock {
+  uint32_t journey = 0;  // Index into the engine's journeys.
+  std::optional<absl::CivilDay> next;  // nullopt: no occurrence remains.
+};
+
+// One occurrence of a schedule being evaluated: a bit per subject slot
+// that is still to evaluate (exec/engine_schedule.cc).
+struct ScheduleRun {
+  uint32_t journey = 0;
+  absl::CivilDay date;
+  // When it began: the occurrence's instant in the journey's zone, or the
+  // earliest in any zone for one in the subjects' own zones.
+  absl::Time begins;
+  std::vector<uint64_t> pending;
+  size_t remaining = 0;  // Bits set in `pending`.
+  size_t cursor = 0;     // The next slot the current pass looks at.
+  // In the subjects' own zones: when the next pass begins (InfinitePast:
+  // not waiting), and the earliest local occurrence this pass skipped.
+  absl::Time next_pass = absl::InfinitePast();
+  absl::Time pass_min = absl::InfiniteFuture();
+  // Only while restoring: its place in the snapshot's order of runs.
+  uint64_t restored_position = 0;
+};
 
 // "No slot" for optional slot indices.
 inline constexpr uint32_t kNoSlot = UINT32_MAX;

@@ -35,6 +35,7 @@ absl::Status ValidateEngineOptions(const EngineOptions& o) {
     return bad("delivery_report_window is negative");
   }
   if (o.max_steps_per_input < 1) return bad("max_steps_per_input must be at least 1");
+  if (o.scheduled_run_slice < 1) return bad("scheduled_run_slice must be at least 1");
   if (o.max_input_bytes < 1024) return bad("max_input_bytes must be at least 1024");
   if (o.max_profile_attributes < 1) return bad("max_profile_attributes must be at least 1");
   if (o.max_profile_bytes < 1) return bad("max_profile_bytes must be at least 1");

@@ -3,6 +3,7 @@
 // MergeJourneyReports: sums the reports of engines that ran the same journey
 // versions on different subjects.
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -111,6 +112,35 @@ void MergeVersion(const v1::VersionReport& from, v1::VersionReport* into) {
     MergeAction(from.actions(i), into->mutable_actions(i));
   }
   for (int i = 0; i < into->goals_size(); ++i) MergeGoal(from.goals(i), into->mutable_goals(i));
+  if (from.has_schedule()) {
+    // Every shard sees each occurrence; it is complete when every shard has
+    // evaluated its own subjects.
+    const v1::ScheduleCounts& f = from.schedule();
+    v1::ScheduleCounts* s = into->mutable_schedule();
+    s->set_occurrences(std::max(s->occurrences(), f.occurrences()));
+    s->set_skipped(std::max(s->skipped(), f.skipped()));
+    s->set_completed(std::min(s->completed(), f.completed()));
+    s->set_evaluated(s->evaluated() + f.evaluated());
+    s->set_matched(s->matched() + f.matched());
+  }
+}
+
+// The runs in progress on every shard, by occurrence date, their pending
+// subjects summed.
+void MergeSchedule(const v1::ScheduleStatus& from, v1::ScheduleStatus* into) {
+  for (const v1::ScheduleRunStatus& run : from.runs()) {
+    auto same = std::find_if(into->mutable_runs()->begin(), into->mutable_runs()->end(),
+                             [&](const v1::ScheduleRunStatus& r) { return r.date() == run.date(); });
+    if (same != into->mutable_runs()->end()) {
+      same->set_pending(same->pending() + run.pending());
+    } else {
+      *into->add_runs() = run;
+    }
+  }
+  std::sort(into->mutable_runs()->begin(), into->mutable_runs()->end(),
+            [](const v1::ScheduleRunStatus& a, const v1::ScheduleRunStatus& b) {
+              return a.date() < b.date();
+            });
 }
 
 }  // namespace
@@ -138,6 +168,9 @@ absl::StatusOr<v1::JourneyReport> MergeJourneyReports(
   for (size_t i = 1; i < reports.size(); ++i) {
     for (int v = 0; v < merged.versions_size(); ++v) {
       MergeVersion(reports[i].versions(v), merged.mutable_versions(v));
+    }
+    if (reports[i].has_schedule()) {
+      MergeSchedule(reports[i].schedule(), merged.mutable_schedule());
     }
   }
   return merged;

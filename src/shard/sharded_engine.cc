@@ -374,6 +374,13 @@ void ShardedEngine::Flush() {
   for (auto& shard : shards_) shard->Wait();
 }
 
+int64_t ShardedEngine::RunScheduled(int64_t max_subjects) {
+  Flush();
+  int64_t remaining = 0;
+  for (auto& shard : shards_) remaining += shard->engine().RunScheduled(max_subjects);
+  return remaining;
+}
+
 absl::Status ShardedEngine::SetJourneyState(absl::string_view journey_id,
                                             v1::JourneyState state) {
   Flush();

@@ -82,6 +82,11 @@ uint64_t Engine::Impl::ComputeOptionsFingerprint() const {
                     options_.max_opt_out_channels, ",", options_.max_instances_per_subject,
                     ",", options_.max_dedup_ids);
   }
+  if (options_.scheduled_run_slice != defaults.scheduled_run_slice) {
+    // When each subject of a scheduled run is evaluated, hence when it
+    // enters, depends on the slice.
+    absl::StrAppend(&text, "|slice:", options_.scheduled_run_slice);
+  }
   for (const FrequencyCap& c : options_.frequency_caps) {
     absl::StrAppend(&text, "|cap:", c.channel, ",", c.max_messages, ",",
                     absl::FormatDuration(c.window));
@@ -237,6 +242,11 @@ absl::Status Engine::Impl::CheckCounters() const {
           SumCounts(a.failed) < 0 || a.sent < a.delivered + undelivered + a.unreported) {
         return SnapshotOutOfRange("action counters");
       }
+    }
+    const internal::ScheduleCounters& sc = c.schedule;
+    if (sc.skipped < 0 || sc.completed < 0 || sc.occurrences < sc.skipped + sc.completed ||
+        sc.matched < 0 || sc.evaluated < sc.matched) {
+      return SnapshotOutOfRange("schedule counters");
     }
     if (c.exited < 0 || c.migrated_in < 0 || c.migrated_in > c.entered ||
         c.entered - c.exited != in_version || SumCounts(c.exits) != c.exited) {

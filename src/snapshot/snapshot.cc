@@ -36,6 +36,7 @@ absl::Status Engine::Impl::Snapshot(std::ostream& out) const {
   CAIRN_RETURN_IF_ERROR(WriteJourneys(&w, &records));
   CAIRN_RETURN_IF_ERROR(WriteBehaviors(&w, &records));
   CAIRN_RETURN_IF_ERROR(WriteSubjects(&w, &records));
+  CAIRN_RETURN_IF_ERROR(WriteSchedules(&w, &records));
   CAIRN_RETURN_IF_ERROR(WriteEnrollments(&w, &records));
   CAIRN_RETURN_IF_ERROR(WriteTrackers(&w, &records));
   CAIRN_RETURN_IF_ERROR(WritePendingSequences(&w, &records));
@@ -83,6 +84,7 @@ absl::Status Engine::Impl::Restore(std::istream& in) {
   absl::Status status = RestoreRecords(&reader);
   if (!status.ok()) {
     ResetToPristine();  // Nothing half-restored survives.
+    for (uint32_t j = 0; j < journeys_.size(); ++j) SetScheduleClock(j);
     behaviors_.Reset(std::move(behavior_specs), std::move(behavior_since));
     behaviors_.SetSegments(std::move(segment_specs));
     segment_members_.Index(behaviors_);  // The engine was fresh: no members.
@@ -104,6 +106,10 @@ absl::Status Engine::Impl::RestoreRecords(internal::RecordReader* reader) {
     return absl::DataLossError("snapshot: does not start with a header");
   }
   CAIRN_RETURN_IF_ERROR(ReadHeader(first->header()));
+  // The clocks the deploys set at the fresh engine's time give way to the
+  // snapshot's.
+  schedule_clocks_.clear();
+  schedule_runs_.clear();
   RestoredTimers restored_timers;
   while (true) {
     v1::SnapshotRecord* next = records.Next();
@@ -147,12 +153,16 @@ absl::Status Engine::Impl::RestoreRecords(internal::RecordReader* reader) {
       case v1::SnapshotRecord::kMessage:
         CAIRN_RETURN_IF_ERROR(ReadMessage(r.message()));
         break;
+      case v1::SnapshotRecord::kSchedule:
+        CAIRN_RETURN_IF_ERROR(ReadSchedule(r.schedule()));
+        break;
       case v1::SnapshotRecord::kTrailer:
         if (r.trailer().records() + 1 != reader->records()) {
           return absl::DataLossError("snapshot: record count does not match the trailer");
         }
         ScheduleRestoredTimers(&restored_timers);
         segments_checked_subjects_ = subjects_.size();
+        CAIRN_RETURN_IF_ERROR(FinishRestoredSchedules());
         return CheckRestoredState();
       default:
         return absl::DataLossError("snapshot: unexpected record");

@@ -17,6 +17,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "cairn/cairn.h"
 #include "fmt/core.h"
@@ -77,6 +78,17 @@ std::string DescribeTrigger(const cairn::v1::Trigger& t) {
       return absl::StrCat(s.on() == cairn::v1::SegmentTrigger::LEFT ? "on leaving" : "on entering",
                           " segment.", s.segment(),
                           s.existing_members() ? ", existing members too" : "");
+    }
+    case cairn::v1::Trigger::kSchedule: {
+      const cairn::v1::ScheduleTrigger& s = t.schedule();
+      const cairn::v1::Schedule& when = s.schedule();
+      std::string out = absl::StrCat(
+          "on schedule ", cairn::v1::Schedule::Frequency_Name(when.frequency()),
+          absl::StrFormat(" at %02d:%02d", when.at().hour(), when.at().minute()),
+          when.subject_time_zone() ? " in each subject's zone" : "");
+      if (!s.segment().empty()) absl::StrAppend(&out, ", segment.", s.segment());
+      if (s.has_condition()) absl::StrAppend(&out, ", with condition");
+      return out;
     }
     case cairn::v1::Trigger::KIND_NOT_SET:
       break;

@@ -1,0 +1,258 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+//
+// Engine::Impl: scheduled entry (Trigger.schedule). Each journey whose
+// newest version has a schedule trigger has a clock: the date of its next
+// occurrence not yet begun. When engine time reaches an occurrence (ordered
+// with the timers), a run begins over every subject of the journey's type
+// the engine knows then, one bit per subject slot, and is evaluated in
+// slices of EngineOptions::scheduled_run_slice subjects: one when it
+// begins, one per input after that, and as many as a host asks for with
+// Engine::RunScheduled. A subject an input or a timer is about to touch is
+// evaluated first, if its run has not reached it, and every evaluation reads
+// the subject as of the occurrence's instant: so slicing never changes who
+// enters. A run in the subjects' own zones evaluates each subject once its
+// local time has come, in passes at each such instant.
+
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "compile/journey_graph.h"
+#include "exec/bindings.h"
+#include "exec/engine_impl.h"
+#include "exec/engine_state.h"
+#include "timer/local_time.h"
+#include "timer/schedule.h"
+
+namespace cairn {
+
+using internal::JourneyGraph;
+using internal::JourneyVersion;
+using internal::ScheduleClock;
+using internal::ScheduleRun;
+
+namespace {
+
+bool TestBit(const std::vector<uint64_t>& bits, size_t i) {
+  return (bits[i / 64] >> (i % 64)) & 1;
+}
+
+void ClearBit(std::vector<uint64_t>* bits, size_t i) {
+  (*bits)[i / 64] &= ~(uint64_t{1} << (i % 64));
+}
+
+}  // namespace
+
+const internal::GraphNode* Engine::Impl::ScheduleTriggerOf(uint32_t journey) const {
+  const JourneyVersion& v = versions_[journeys_[journey].versions.back()];
+  if (v.graph->schedule_trigger < 0) return nullptr;
+  return &v.graph->nodes[v.graph->schedule_trigger];
+}
+
+absl::Time Engine::Impl::OccurrenceBegins(uint32_t journey, absl::CivilDay date) const {
+  const JourneyVersion& v = versions_[journeys_[journey].versions.back()];
+  const internal::GraphNode& trigger = v.graph->nodes[v.graph->schedule_trigger];
+  if (trigger.subject_time_zone) return internal::EarliestInstant(*trigger.recurrence, date);
+  return internal::OccurrenceInstant(*trigger.recurrence, date, v.graph->default_time_zone);
+}
+
+void Engine::Impl::SetScheduleClock(uint32_t journey) {
+  auto clock = std::find_if(schedule_clocks_.begin(), schedule_clocks_.end(),
+                            [&](const ScheduleClock& c) { return c.journey == journey; });
+  const internal::GraphNode* trigger = ScheduleTriggerOf(journey);
+  if (trigger == nullptr) {
+    // A version without a schedule ends the journey's runs too: nobody is
+    // left to evaluate them for.
+    if (clock != schedule_clocks_.end()) schedule_clocks_.erase(clock);
+    schedule_runs_.erase(std::remove_if(schedule_runs_.begin(), schedule_runs_.end(),
+                                        [&](const ScheduleRun& r) { return r.journey == journey; }),
+                         schedule_runs_.end());
+    UpdateScheduleDue();
+    return;
+  }
+  // The first occurrence not yet begun: from the clock's own next date (a
+  // new version never repeats an occurrence already run), or from the day
+  // before today in the journey's zone (a subject-zone occurrence begins up
+  // to 14 hours before the date reaches that zone).
+  const JourneyVersion& v = versions_[journeys_[journey].versions.back()];
+  absl::CivilDay from = absl::ToCivilDay(now_, v.graph->default_time_zone) - 1;
+  if (clock != schedule_clocks_.end()) {
+    if (!clock->next) return;  // Nothing left to run.
+    from = *clock->next;
+  } else {
+    // Kept in journey order: occurrences due at the same instant begin in
+    // that order.
+    clock = schedule_clocks_.insert(
+        std::find_if(schedule_clocks_.begin(), schedule_clocks_.end(),
+                     [&](const ScheduleClock& c) { return c.journey > journey; }),
+        ScheduleClock{journey, {}});
+  }
+  std::optional<absl::CivilDay> next = internal::OccurrenceOnOrAfter(*trigger->recurrence, from);
+  while (next && OccurrenceBegins(journey, *next) < now_) {
+    next = internal::OccurrenceOnOrAfter(*trigger->recurrence, *next + 1);
+  }
+  clock->next = next;
+  UpdateScheduleDue();
+}
+
+void Engine::Impl::UpdateScheduleDue() {
+  absl::Time due = absl::InfiniteFuture();
+  for (const ScheduleClock& c : schedule_clocks_) {
+    if (c.next) due = std::min(due, OccurrenceBegins(c.journey, *c.next));
+  }
+  for (const ScheduleRun& r : schedule_runs_) {
+    if (r.next_pass > now_) due = std::min(due, r.next_pass);
+  }
+  schedule_due_ = due;
+}
+
+void Engine::Impl::FireScheduleDue() {
+  const absl::Time due = schedule_due_;
+  if (due > now_) now_ = due;
+  // Occurrences that begin now, in journey order.
+  for (ScheduleClock& c : schedule_clocks_) {
+    if (c.next && OccurrenceBegins(c.journey, *c.next) <= now_) BeginOccurrence(&c);
+  }
+  UpdateScheduleDue();
+  RunScheduledSlice(options_.scheduled_run_slice);
+}
+
+void Engine::Impl::BeginOccurrence(ScheduleClock* clock) {
+  const uint32_t journey = clock->journey;
+  const absl::CivilDay date = *clock->next;
+  const internal::GraphNode* trigger = ScheduleTriggerOf(journey);
+  clock->next = internal::OccurrenceOnOrAfter(*trigger->recurrence, date + 1);
+  const uint32_t version = journeys_[journey].versions.back();
+  JourneyVersion& v = versions_[version];
+  ++v.counters.schedule.occurrences;
+  if (journeys_[journey].state != v1::ACTIVE) {
+    ++v.counters.schedule.skipped;
+    return;
+  }
+  ScheduleRun run;
+  run.journey = journey;
+  run.date = date;
+  run.begins = now_;
+  run.pending.assign((subjects_.size() + 63) / 64, 0);
+  const std::optional<uint32_t> type = subjects_.TypeNumber(v.subject_type);
+  if (type) {
+    for (uint32_t s = 0; s < subjects_.size(); ++s) {
+      if (subjects_[s].type != *type) continue;
+      run.pending[s / 64] |= uint64_t{1} << (s % 64);
+      ++run.remaining;
+    }
+  }
+  if (run.remaining == 0) {
+    ++v.counters.schedule.completed;
+    return;
+  }
+  schedule_runs_.push_back(std::move(run));
+}
+
+absl::Time Engine::Impl::SubjectOccurrence(const ScheduleRun& run, uint32_t subject,
+                                           int64_t* unknown_zones) {
+  const JourneyVersion& v = versions_[journeys_[run.journey].versions.back()];
+  const internal::GraphNode& trigger = v.graph->nodes[v.graph->schedule_trigger];
+  if (!trigger.subject_time_zone) return run.begins;
+  const absl::TimeZone zone =
+      internal::ZoneNamedBy(internal::FindSorted(subjects_[subject].profile,
+                                                 v.graph->time_zone_attribute),
+                            v.graph->default_time_zone, &zone_cache_, unknown_zones);
+  return internal::OccurrenceInstant(*trigger.recurrence, run.date, zone);
+}
+
+void Engine::Impl::EvaluateScheduled(ScheduleRun* run, uint32_t subject, absl::Time as_of) {
+  ClearBit(&run->pending, subject);
+  --run->remaining;
+  const uint32_t version = journeys_[run->journey].versions.back();
+  JourneyVersion& v = versions_[version];
+  const int32_t trigger_node = v.graph->schedule_trigger;
+  if (trigger_node < 0 || subjects_.TypeOf(subjects_[subject]) != v.subject_type) return;
+  const internal::GraphNode& trigger = v.graph->nodes[trigger_node];
+  ++v.counters.schedule.evaluated;
+  // The audience as of the occurrence: behaviours and segments read at its
+  // instant, the profile as it was then (nothing of the subject has
+  // changed since, or it would have been evaluated before the change).
+  internal::StepContext context = StepNow();
+  context.read.now = as_of;
+  const internal::SubjectState& s = subjects_[subject];
+  internal::StepBindings bindings(&s.profile, nullptr, nullptr, context, subject);
+  if (!trigger.segment.empty()) {
+    Value scratch;
+    const Value* member = bindings.Find(internal::PathRoot::kSegment, trigger.segment, &scratch);
+    if (member == nullptr || member->type() != Value::Type::kBool || !member->bool_value()) {
+      return;
+    }
+  }
+  if (!trigger.predicate.Evaluate(bindings)) return;
+  ++v.counters.schedule.matched;
+  Attributes entry;
+  entry.emplace_back("occurrence", Value::String(absl::FormatCivilTime(run->date)));
+  TryEnter(version, trigger_node, subject, nullptr, entry);
+}
+
+int64_t Engine::Impl::RunScheduledSlice(int64_t budget) {
+  for (size_t i = 0; i < schedule_runs_.size() && budget > 0;) {
+    ScheduleRun& run = schedule_runs_[i];
+    if (run.next_pass > now_) {  // Waiting for the next subjects' local time.
+      ++i;
+      continue;
+    }
+    const size_t end = run.pending.size() * 64;
+    while (budget > 0 && run.remaining > 0 && run.cursor < end) {
+      const uint64_t word = run.pending[run.cursor / 64] >> (run.cursor % 64);
+      if (word == 0) {
+        run.cursor = (run.cursor / 64 + 1) * 64;
+        continue;
+      }
+      const uint32_t subject = static_cast<uint32_t>(run.cursor + __builtin_ctzll(word));
+      run.cursor = subject + 1;
+      --budget;
+      const absl::Time at = SubjectOccurrence(run, subject, nullptr);
+      if (at > now_) {
+        run.pass_min = std::min(run.pass_min, at);
+        continue;
+      }
+      EvaluateScheduled(&run, subject, at);
+      CheckSegments();
+    }
+    // (Entering runs journeys, which never begin or end a run: `run` is
+    // still valid.)
+    ScheduleRun& after = run;
+    if (after.remaining == 0) {
+      ++versions_[journeys_[after.journey].versions.back()].counters.schedule.completed;
+      schedule_runs_.erase(schedule_runs_.begin() + static_cast<ptrdiff_t>(i));
+      continue;
+    }
+    if (after.cursor >= end) {
+      // A pass is over and subjects remain whose local time has not come:
+      // the next pass is at the earliest of them.
+      after.cursor = 0;
+      after.next_pass = after.pass_min;
+      after.pass_min = absl::InfiniteFuture();
+      ++i;
+      continue;
+    }
+    ++i;  // Out of budget.
+  }
+  UpdateScheduleDue();
+  int64_t remaining = 0;
+  for (const ScheduleRun& r : schedule_runs_) remaining += static_cast<int64_t>(r.remaining);
+  return remaining;
+}
+
+void Engine::Impl::CatchUpScheduledNow(uint32_t subject) {
+  for (size_t i = 0; i < schedule_runs_.size(); ++i) {
+    ScheduleRun& run = schedule_runs_[i];
+    if (subject / 64 >= run.pending.size() || !TestBit(run.pending, subject)) continue;
+    const absl::Time at = SubjectOccurrence(run, subject, nullptr);
+    if (at > now_) continue;  // Its occurrence has not come yet.
+    EvaluateScheduled(&run, subject, at);
+  }
+}
+
+}  // namespace cairn
