@@ -28,20 +28,9 @@ using internal::NextAnniversary;
 using internal::NextOpening;
 using testing::Harness;
 using testing::IsOk;
-
-absl::TimeZone Zone(const std::string& name) {
-  absl::TimeZone tz;
-  REQUIRE(absl::LoadTimeZone(name, &tz));
-  return tz;
-}
-
-absl::Time Utc(int y, int mo, int d, int h = 0, int mi = 0) {
-  return absl::FromCivil(absl::CivilSecond(y, mo, d, h, mi, 0), absl::UTCTimeZone());
-}
-
-absl::Time Local(const std::string& zone, int y, int mo, int d, int h = 0, int mi = 0) {
-  return absl::FromCivil(absl::CivilSecond(y, mo, d, h, mi, 0), Zone(zone));
-}
+using testing::Local;
+using testing::Utc;
+using testing::Zone;
 
 // ---- The calendar arithmetic ----
 

@@ -30,16 +30,8 @@ namespace {
 using internal::NextLocalTime;
 using testing::Harness;
 using testing::IsOk;
-
-absl::TimeZone Zone(const std::string& name) {
-  absl::TimeZone tz;
-  REQUIRE(absl::LoadTimeZone(name, &tz));
-  return tz;
-}
-
-absl::Time Utc(int y, int mo, int d, int h, int mi = 0) {
-  return absl::FromCivil(absl::CivilSecond(y, mo, d, h, mi, 0), absl::UTCTimeZone());
-}
+using testing::Utc;
+using testing::Zone;
 
 constexpr uint8_t kEveryDay = 0;
 constexpr uint8_t kMonday = 1 << 0;

@@ -28,20 +28,9 @@ using internal::OccurrenceOnOrAfter;
 using internal::Recurrence;
 using testing::Harness;
 using testing::IsOk;
-
-absl::TimeZone Zone(const std::string& name) {
-  absl::TimeZone tz;
-  REQUIRE(absl::LoadTimeZone(name, &tz));
-  return tz;
-}
-
-absl::Time Utc(int y, int mo, int d, int h = 0, int mi = 0) {
-  return absl::FromCivil(absl::CivilSecond(y, mo, d, h, mi, 0), absl::UTCTimeZone());
-}
-
-absl::Time Local(const std::string& zone, int y, int mo, int d, int h = 0, int mi = 0) {
-  return absl::FromCivil(absl::CivilSecond(y, mo, d, h, mi, 0), Zone(zone));
-}
+using testing::Local;
+using testing::Utc;
+using testing::Zone;
 
 std::vector<absl::Time> SendTimes(const Harness& h, const std::string& subject,
                                   const std::string& channel = "push") {
@@ -334,6 +323,31 @@ TEST_CASE("A run in slices enters exactly whom a run done at once enters") {
   CHECK(sliced.counts.matched() == 1000);
   CHECK(sliced.counts.completed() == 1);
   CHECK(sliced.counts.SerializeAsString() == at_once.counts.SerializeAsString());
+}
+
+TEST_CASE("One input over several occurrences finishes each run before the next begins") {
+  EngineOptions options;
+  options.scheduled_run_slice = 10;
+  Harness h(Utc(2026, 12, 6), options);
+  REQUIRE_THAT(h.DeployText(kNudge), IsOk());
+  for (int i = 0; i < 100; ++i) {
+    REQUIRE_THAT(h.Profile(absl::StrCat("s", i), {{"plan", Value::String("pro")}}), IsOk());
+  }
+  // Noon on the 6th, 7th, 8th and 9th: each day's run is finished, whole,
+  // when the next begins; the last has its first slice and the AdvanceTo's.
+  REQUIRE_THAT(h.AdvanceTo(Utc(2026, 12, 9, 13)), IsOk());
+  v1::JourneyReport report = *h.Report("nudge");
+  CHECK(report.versions(0).schedule().occurrences() == 4);
+  CHECK(report.versions(0).schedule().completed() == 3);
+  REQUIRE(report.schedule().runs_size() == 1);
+  CHECK(report.schedule().runs(0).date() == "2026-12-09");
+  CHECK(report.schedule().runs(0).pending() == 80);
+  CHECK(h.Sent().size() == 320);
+  // Yesterday's late ones went when today's occurrence began.
+  CHECK(h.Sent("s99")[0].time == Utc(2026, 12, 7, 12));
+  CHECK(h.engine().RunScheduled(1000) == 0);
+  CHECK(h.Sent().size() == 400);
+  CHECK(h.Report("nudge")->versions(0).schedule().completed() == 4);
 }
 
 TEST_CASE("A snapshot in the middle of a run restores and continues identically") {

@@ -473,6 +473,12 @@ class Engine::Impl : private internal::EngineState {
   // Evaluates up to `budget` subjects of the runs in progress whose time
   // has come, oldest run first; returns the subjects the runs still hold.
   int64_t RunScheduledSlice(int64_t budget);
+  // Scans run `index` from its cursor, evaluating up to *budget subjects
+  // whose occurrence has come (each look costs one); at the end of a pass,
+  // sets when the next one begins.
+  void AdvanceRun(size_t index, int64_t* budget);
+  // Drops the runs that hold no subject any more, counting each completed.
+  void RemoveFinishedRuns();
   // Before an input or a timer touches `subject`: evaluates it for every run
   // that holds it and whose occurrence has come for it.
   void CatchUpScheduled(uint32_t subject) {

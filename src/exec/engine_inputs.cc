@@ -530,7 +530,7 @@ void Engine::Impl::FireTimersUntil(absl::Time limit) {
     }
     if (!timers_.PopDue(limit, &t)) break;
     if (t.due > now_) now_ = t.due;
-    CatchUpScheduled(SubjectOfTimer(t));
+    if (!schedule_runs_.empty()) CatchUpScheduledNow(SubjectOfTimer(t));
     // A timer whose target's generation moved on was cancelled: it neither
     // fires nor counts.
     switch (static_cast<TimerKind>(t.kind)) {

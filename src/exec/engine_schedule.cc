@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -126,30 +127,42 @@ void Engine::Impl::BeginOccurrence(ScheduleClock* clock) {
   const absl::CivilDay date = *clock->next;
   const internal::GraphNode* trigger = ScheduleTriggerOf(journey);
   clock->next = internal::OccurrenceOnOrAfter(*trigger->recurrence, date + 1);
-  const uint32_t version = journeys_[journey].versions.back();
-  JourneyVersion& v = versions_[version];
-  ++v.counters.schedule.occurrences;
+  // The journey's earlier runs first evaluate, whole, every subject whose
+  // occurrence has come: so a journey never holds more than the runs whose
+  // subjects' local times are still to come (at most two a day, in the
+  // subjects' own zones), however far one input moves time.
+  for (size_t i = 0; i < schedule_runs_.size(); ++i) {
+    ScheduleRun& earlier = schedule_runs_[i];
+    if (earlier.journey != journey) continue;
+    earlier.cursor = 0;
+    earlier.next_pass = absl::InfinitePast();
+    earlier.pass_min = absl::InfiniteFuture();
+    int64_t all = std::numeric_limits<int64_t>::max();
+    AdvanceRun(i, &all);
+  }
+  RemoveFinishedRuns();
+  internal::ScheduleCounters& counts =
+      versions_[journeys_[journey].versions.back()].counters.schedule;
+  ++counts.occurrences;
   if (journeys_[journey].state != v1::ACTIVE) {
-    ++v.counters.schedule.skipped;
+    ++counts.skipped;
+    return;
+  }
+  const size_t n = subjects_.size();
+  if (n == 0) {
+    ++counts.completed;
     return;
   }
   ScheduleRun run;
   run.journey = journey;
   run.date = date;
   run.begins = now_;
-  run.pending.assign((subjects_.size() + 63) / 64, 0);
-  const std::optional<uint32_t> type = subjects_.TypeNumber(v.subject_type);
-  if (type) {
-    for (uint32_t s = 0; s < subjects_.size(); ++s) {
-      if (subjects_[s].type != *type) continue;
-      run.pending[s / 64] |= uint64_t{1} << (s % 64);
-      ++run.remaining;
-    }
-  }
-  if (run.remaining == 0) {
-    ++v.counters.schedule.completed;
-    return;
-  }
+  // Every slot: a subject of another type is passed over when the run
+  // reaches it. (Marking only the journey's type would read every
+  // subject's record now, a pause of its own over millions.)
+  run.pending.assign((n + 63) / 64, ~uint64_t{0});
+  if (n % 64 != 0) run.pending.back() = (uint64_t{1} << (n % 64)) - 1;
+  run.remaining = n;
   schedule_runs_.push_back(std::move(run));
 }
 
@@ -195,50 +208,56 @@ void Engine::Impl::EvaluateScheduled(ScheduleRun* run, uint32_t subject, absl::T
   TryEnter(version, trigger_node, subject, nullptr, entry);
 }
 
-int64_t Engine::Impl::RunScheduledSlice(int64_t budget) {
-  for (size_t i = 0; i < schedule_runs_.size() && budget > 0;) {
-    ScheduleRun& run = schedule_runs_[i];
-    if (run.next_pass > now_) {  // Waiting for the next subjects' local time.
-      ++i;
+void Engine::Impl::AdvanceRun(size_t index, int64_t* budget) {
+  ScheduleRun& run = schedule_runs_[index];
+  // (Entering runs journeys, which never begin or end a run: `run` stays
+  // valid.)
+  const size_t end = run.pending.size() * 64;
+  while (*budget > 0 && run.remaining > 0 && run.cursor < end) {
+    const uint64_t word = run.pending[run.cursor / 64] >> (run.cursor % 64);
+    if (word == 0) {
+      run.cursor = (run.cursor / 64 + 1) * 64;
       continue;
     }
-    const size_t end = run.pending.size() * 64;
-    while (budget > 0 && run.remaining > 0 && run.cursor < end) {
-      const uint64_t word = run.pending[run.cursor / 64] >> (run.cursor % 64);
-      if (word == 0) {
-        run.cursor = (run.cursor / 64 + 1) * 64;
-        continue;
-      }
-      const uint32_t subject = static_cast<uint32_t>(run.cursor + __builtin_ctzll(word));
-      run.cursor = subject + 1;
-      --budget;
-      const absl::Time at = SubjectOccurrence(run, subject, nullptr);
-      if (at > now_) {
-        run.pass_min = std::min(run.pass_min, at);
-        continue;
-      }
-      EvaluateScheduled(&run, subject, at);
-      CheckSegments();
-    }
-    // (Entering runs journeys, which never begin or end a run: `run` is
-    // still valid.)
-    ScheduleRun& after = run;
-    if (after.remaining == 0) {
-      ++versions_[journeys_[after.journey].versions.back()].counters.schedule.completed;
-      schedule_runs_.erase(schedule_runs_.begin() + static_cast<ptrdiff_t>(i));
+    const uint32_t subject = static_cast<uint32_t>(run.cursor + __builtin_ctzll(word));
+    run.cursor = subject + 1;
+    --*budget;
+    const absl::Time at = SubjectOccurrence(run, subject, nullptr);
+    if (at > now_) {
+      run.pass_min = std::min(run.pass_min, at);
       continue;
     }
-    if (after.cursor >= end) {
-      // A pass is over and subjects remain whose local time has not come:
-      // the next pass is at the earliest of them.
-      after.cursor = 0;
-      after.next_pass = after.pass_min;
-      after.pass_min = absl::InfiniteFuture();
-      ++i;
-      continue;
-    }
-    ++i;  // Out of budget.
+    EvaluateScheduled(&run, subject, at);
+    CheckSegments();
   }
+  if (run.remaining > 0 && run.cursor >= end) {
+    // A pass is over and subjects remain whose local time has not come:
+    // the next pass is at the earliest of them.
+    run.cursor = 0;
+    run.next_pass = run.pass_min;
+    run.pass_min = absl::InfiniteFuture();
+  }
+}
+
+void Engine::Impl::RemoveFinishedRuns() {
+  for (size_t i = 0; i < schedule_runs_.size();) {
+    const ScheduleRun& run = schedule_runs_[i];
+    if (run.remaining > 0) {
+      ++i;
+      continue;
+    }
+    ++versions_[journeys_[run.journey].versions.back()].counters.schedule.completed;
+    schedule_runs_.erase(schedule_runs_.begin() + static_cast<ptrdiff_t>(i));
+  }
+}
+
+int64_t Engine::Impl::RunScheduledSlice(int64_t budget) {
+  for (size_t i = 0; i < schedule_runs_.size() && budget > 0; ++i) {
+    // Waiting for the next subjects' local time.
+    if (schedule_runs_[i].next_pass > now_) continue;
+    AdvanceRun(i, &budget);
+  }
+  RemoveFinishedRuns();
   UpdateScheduleDue();
   int64_t remaining = 0;
   for (const ScheduleRun& r : schedule_runs_) remaining += static_cast<int64_t>(r.remaining);

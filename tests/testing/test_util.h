@@ -11,6 +11,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "cairn/cairn.h"
 #include "catch2/catch.hpp"
 
@@ -28,6 +30,22 @@ inline IsOkMatcher IsOk() { return IsOkMatcher(); }
 template <typename T>
 absl::Status StatusOf(const absl::StatusOr<T>& s) {
   return s.status();
+}
+
+// The IANA zone `name`, from the zone database; the test fails if it does
+// not load.
+inline absl::TimeZone Zone(const std::string& name) {
+  absl::TimeZone tz;
+  REQUIRE(absl::LoadTimeZone(name, &tz));
+  return tz;
+}
+
+// The instant of a civil time in UTC, and in the zone named `zone`.
+inline absl::Time Utc(int y, int mo, int d, int h = 0, int mi = 0) {
+  return absl::FromCivil(absl::CivilSecond(y, mo, d, h, mi, 0), absl::UTCTimeZone());
+}
+inline absl::Time Local(const std::string& zone, int y, int mo, int d, int h = 0, int mi = 0) {
+  return absl::FromCivil(absl::CivilSecond(y, mo, d, h, mi, 0), Zone(zone));
 }
 
 // An event named `name` of the user `subject` at `time`, with no id and no
