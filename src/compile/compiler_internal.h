@@ -161,6 +161,12 @@ class JourneyCompiler {
   // A send window: opening and closing times that differ, weekdays.
   // nullopt (and a problem) when it could never open.
   std::optional<LocalWindow> CompileSendWindow(const v1::SendWindow& w, const FieldScope& scope);
+  // A literal date, "YYYY-MM-DD" in 1970..2261, or nullopt and a problem
+  // at `scope`.
+  static std::optional<absl::CivilDay> CompileDate(const std::string& text,
+                                                   const FieldScope& scope);
+  // A problem at `scope`.if_past when it is not set.
+  static void CheckIfPast(v1::RelativeDelay::IfPast if_past, const FieldScope& scope);
   // A delay's time path (`text`) into g->relative_path: no event.*, and a
   // timestamp, string or untyped value, else a problem ending in `needs`.
   void CompileTimePath(const std::string& text, const FieldScope& scope, absl::string_view needs,

@@ -328,14 +328,6 @@ std::optional<Recurrence> JourneyCompiler::CompileRecurrence(const v1::Schedule&
     scope.AddAt(field, std::move(message));
     ok = false;
   };
-  auto date = [&](const std::string& text, absl::string_view field) {
-    absl::CivilDay day;
-    if (text.size() != 10 || !absl::ParseCivilTime(text, &day) || day.year() < 1970 ||
-        day.year() > 2261) {
-      problem(field, absl::StrCat("\"", text, "\" is not a date YYYY-MM-DD in 1970..2261"));
-    }
-    return day;
-  };
   switch (s.frequency()) {
     case v1::Schedule::ONCE:
       r.frequency = Recurrence::Frequency::kOnce;
@@ -355,7 +347,11 @@ std::optional<Recurrence> JourneyCompiler::CompileRecurrence(const v1::Schedule&
   }
   const bool once = s.frequency() == v1::Schedule::ONCE;
   if (!s.start_date().empty()) {
-    r.first = date(s.start_date(), "start_date");
+    if (std::optional<absl::CivilDay> day = CompileDate(s.start_date(), scope.Child("start_date"))) {
+      r.first = *day;
+    } else {
+      ok = false;
+    }
   } else if (once) {
     problem("start_date", "a ONCE schedule needs start_date, the date it runs on");
   }
@@ -363,7 +359,8 @@ std::optional<Recurrence> JourneyCompiler::CompileRecurrence(const v1::Schedule&
     if (once) {
       problem("end_date", "end_date does not apply to a ONCE schedule");
     } else {
-      r.last = date(s.end_date(), "end_date");
+      r.last = CompileDate(s.end_date(), scope.Child("end_date"));
+      ok = ok && r.last.has_value();
     }
   }
   GraphNode at;
@@ -478,6 +475,23 @@ std::optional<LocalWindow> JourneyCompiler::CompileSendWindow(const v1::SendWind
   return window;
 }
 
+std::optional<absl::CivilDay> JourneyCompiler::CompileDate(const std::string& text,
+                                                          const FieldScope& scope) {
+  std::optional<absl::CivilDay> day = ParseDate(text);
+  if (!day || day->year() < 1970 || day->year() > 2261) {
+    scope.Add(absl::StrCat("\"", text, "\" is not a date YYYY-MM-DD in 1970..2261"));
+    return std::nullopt;
+  }
+  return day;
+}
+
+void JourneyCompiler::CheckIfPast(v1::RelativeDelay::IfPast if_past, const FieldScope& scope) {
+  if (if_past == v1::RelativeDelay::IF_PAST_UNSPECIFIED) {
+    scope.AddAt("if_past",
+                "if_past is not set; say CONTINUE or EXIT for a time that has already passed");
+  }
+}
+
 void JourneyCompiler::CompileTimePath(const std::string& text, const FieldScope& scope,
                                       absl::string_view needs, GraphNode* g) {
   std::string error;
@@ -525,11 +539,7 @@ void JourneyCompiler::CompileDelay(int index, const v1::Delay& d,
           g.duration = *off;
         }
       }
-      if (r.if_past() == v1::RelativeDelay::IF_PAST_UNSPECIFIED) {
-        rel.AddAt("if_past",
-                  "if_past is not set; say CONTINUE or EXIT for a time that "
-                  "has already passed");
-      }
+      CheckIfPast(r.if_past(), rel);
       break;
     }
     case v1::Delay::kUntilAnniversary: {
@@ -553,17 +563,9 @@ void JourneyCompiler::CompileDelay(int index, const v1::Delay& d,
       const FieldScope at = scope.Child("until_date");
       const v1::DateDelay& date = d.until_date();
       switch (date.date_case()) {
-        case v1::DateDelay::kOn: {
-          absl::CivilDay day;
-          if (date.on().size() != 10 || !absl::ParseCivilTime(date.on(), &day) ||
-              day.year() < 1970 || day.year() > 2261) {
-            at.AddAt("on", absl::StrCat("\"", date.on(),
-                                        "\" is not a date YYYY-MM-DD in 1970..2261"));
-          } else {
-            g.date = day;
-          }
+        case v1::DateDelay::kOn:
+          g.date = CompileDate(date.on(), at.Child("on"));
           break;
-        }
         case v1::DateDelay::kPath:
           CompileTimePath(date.path(), at.Child("path"), kNeedsDate, &g);
           break;
@@ -577,11 +579,7 @@ void JourneyCompiler::CompileDelay(int index, const v1::Delay& d,
       }
       g.days_before = date.days_before();
       CompileLocalTime(date.at(), /*allow_weekdays=*/false, at.Child("at"), &g);
-      if (date.if_past() == v1::RelativeDelay::IF_PAST_UNSPECIFIED) {
-        at.AddAt("if_past",
-                 "if_past is not set; say CONTINUE or EXIT for a time that "
-                 "has already passed");
-      }
+      CheckIfPast(date.if_past(), at);
       break;
     }
     case v1::Delay::KIND_NOT_SET:

@@ -463,10 +463,9 @@ class Engine::Impl : private internal::EngineState {
   // Begins the occurrence the clock is at and moves the clock on.
   void BeginOccurrence(internal::ScheduleClock* clock);
   // When `subject`'s occurrence in `run` comes: the run's instant, or in the
-  // subject's own zone. Zone lookups that fail are counted in
-  // *unknown_zones when not null.
-  absl::Time SubjectOccurrence(const internal::ScheduleRun& run, uint32_t subject,
-                               int64_t* unknown_zones);
+  // subject's own zone. (Looked up on every pass, so a zone that does not
+  // load is not counted here: the journey's own lookups count it.)
+  absl::Time SubjectOccurrence(const internal::ScheduleRun& run, uint32_t subject);
   // Evaluates `subject` for `run` as of `as_of` and enters it if it is in
   // the audience; clears its bit.
   void EvaluateScheduled(internal::ScheduleRun* run, uint32_t subject, absl::Time as_of);

@@ -31,7 +31,6 @@
 
 namespace cairn {
 
-using internal::JourneyGraph;
 using internal::JourneyVersion;
 using internal::ScheduleClock;
 using internal::ScheduleRun;
@@ -166,15 +165,14 @@ void Engine::Impl::BeginOccurrence(ScheduleClock* clock) {
   schedule_runs_.push_back(std::move(run));
 }
 
-absl::Time Engine::Impl::SubjectOccurrence(const ScheduleRun& run, uint32_t subject,
-                                           int64_t* unknown_zones) {
+absl::Time Engine::Impl::SubjectOccurrence(const ScheduleRun& run, uint32_t subject) {
   const JourneyVersion& v = versions_[journeys_[run.journey].versions.back()];
   const internal::GraphNode& trigger = v.graph->nodes[v.graph->schedule_trigger];
   if (!trigger.subject_time_zone) return run.begins;
   const absl::TimeZone zone =
       internal::ZoneNamedBy(internal::FindSorted(subjects_[subject].profile,
                                                  v.graph->time_zone_attribute),
-                            v.graph->default_time_zone, &zone_cache_, unknown_zones);
+                            v.graph->default_time_zone, &zone_cache_, /*unknown_zones=*/nullptr);
   return internal::OccurrenceInstant(*trigger.recurrence, run.date, zone);
 }
 
@@ -222,7 +220,7 @@ void Engine::Impl::AdvanceRun(size_t index, int64_t* budget) {
     const uint32_t subject = static_cast<uint32_t>(run.cursor + __builtin_ctzll(word));
     run.cursor = subject + 1;
     --*budget;
-    const absl::Time at = SubjectOccurrence(run, subject, nullptr);
+    const absl::Time at = SubjectOccurrence(run, subject);
     if (at > now_) {
       run.pass_min = std::min(run.pass_min, at);
       continue;
@@ -268,7 +266,7 @@ void Engine::Impl::CatchUpScheduledNow(uint32_t subject) {
   for (size_t i = 0; i < schedule_runs_.size(); ++i) {
     ScheduleRun& run = schedule_runs_[i];
     if (subject / 64 >= run.pending.size() || !TestBit(run.pending, subject)) continue;
-    const absl::Time at = SubjectOccurrence(run, subject, nullptr);
+    const absl::Time at = SubjectOccurrence(run, subject);
     if (at > now_) continue;  // Its occurrence has not come yet.
     EvaluateScheduled(&run, subject, at);
   }

@@ -64,13 +64,9 @@ std::optional<absl::Time> Engine::Impl::QuietUntil(const Enrollment& e, absl::st
     if (!q.channel.empty() && q.channel != channel) continue;
     if (!zone) zone = SubjectZone(e);
     const absl::TimeZone tz = *zone;
-    const absl::CivilSecond local = absl::ToCivilSecond(now_, tz);
-    const int minute = local.hour() * 60 + local.minute();
-    const int start = q.start_hour * 60 + q.start_minute;
-    const int end = q.end_hour * 60 + q.end_minute;
-    const bool inside = start < end ? (minute >= start && minute < end)
-                                    : (start > end && (minute >= start || minute < end));
-    if (!inside) continue;
+    const internal::LocalWindow quiet{q.start_hour * 60 + q.start_minute,
+                                      q.end_hour * 60 + q.end_minute, /*weekday_mask=*/0};
+    if (!internal::InsideLocalWindow(absl::ToCivilSecond(now_, tz), quiet)) continue;
     const absl::Time t = internal::NextLocalTime(now_, tz, q.end_hour, q.end_minute, 0);
     if (!until || t > *until) until = t;
   }

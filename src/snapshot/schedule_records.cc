@@ -19,6 +19,7 @@
 #include "exec/engine_impl.h"
 #include "snapshot/record_arena.h"
 #include "snapshot/snapshot_internal.h"
+#include "timer/local_time.h"
 #include "util/record_io.h"
 #include "util/utf8.h"
 
@@ -29,17 +30,6 @@ using internal::ReadTime;
 using internal::ScheduleClock;
 using internal::ScheduleRun;
 using internal::SnapshotOutOfRange;
-
-namespace {
-
-// A date as a snapshot writes it, or nullopt.
-std::optional<absl::CivilDay> ReadDate(const std::string& text) {
-  absl::CivilDay day;
-  if (text.size() != 10 || !absl::ParseCivilTime(text, &day)) return std::nullopt;
-  return day;
-}
-
-}  // namespace
 
 absl::Status Engine::Impl::WriteSchedules(internal::RecordWriter* w,
                                           internal::RecordArena* records) const {
@@ -90,13 +80,13 @@ absl::Status Engine::Impl::ReadSchedule(const v1::SnapshotSchedule& s) {
   }
   ScheduleClock clock{journey, std::nullopt};
   if (!s.next_date().empty()) {
-    clock.next = ReadDate(s.next_date());
+    clock.next = internal::ParseDate(s.next_date());
     if (!clock.next) return SnapshotOutOfRange("schedule date");
   }
   for (const v1::SnapshotScheduleRun& sr : s.runs()) {
     ScheduleRun run;
     run.journey = journey;
-    const std::optional<absl::CivilDay> date = ReadDate(sr.date());
+    const std::optional<absl::CivilDay> date = internal::ParseDate(sr.date());
     if (!date) return SnapshotOutOfRange("schedule run date");
     run.date = *date;
     if (!ReadTime(sr.begins_nanos(), false, &run.begins)) {

@@ -151,16 +151,23 @@ absl::Time AtLocal(absl::CivilDay day, int hour, int minute, absl::TimeZone tz) 
   return ResolveLocal(absl::CivilSecond(day.year(), day.month(), day.day(), hour, minute, 0), tz);
 }
 
+std::optional<absl::CivilDay> ParseDate(absl::string_view text) {
+  absl::CivilDay day;
+  if (text.size() != 10 || !absl::ParseCivilTime(text, &day)) return std::nullopt;
+  return day;
+}
+
 std::optional<absl::CivilDay> CalendarDateOf(const Value& v, absl::TimeZone tz) {
   absl::CivilDay day;
   if (v.type() == Value::Type::kTimestamp) {
     day = absl::ToCivilDay(v.timestamp_value(), tz);
   } else if (v.type() != Value::Type::kString) {
     return std::nullopt;
-  } else if (const std::string& text = v.string_value();
-             text.size() == 10 && absl::ParseCivilTime(text, &day)) {
+  } else if (std::optional<absl::CivilDay> date = ParseDate(v.string_value())) {
     // A date alone: a birthday has no zone, and must not move with one.
+    day = *date;
   } else {
+    const std::string& text = v.string_value();
     absl::Time t;
     std::string error;
     if (!absl::ParseTime(absl::RFC3339_full, text, &t, &error)) return std::nullopt;
@@ -189,18 +196,23 @@ absl::Time NextAnniversary(absl::Time after, absl::TimeZone tz, absl::CivilDay d
   return absl::InfiniteFuture();
 }
 
-std::optional<absl::Time> NextOpening(absl::Time now, absl::TimeZone tz,
-                                      const LocalWindow& window) {
-  const absl::CivilSecond local = absl::ToCivilSecond(now, tz);
+bool InsideLocalWindow(const absl::CivilSecond& local, const LocalWindow& window) {
   const absl::CivilDay today(local);
   const int minute = local.hour() * 60 + local.minute();
-  const bool inside =
-      window.opens < window.closes
-          ? Allowed(window.weekday_mask, today) && minute >= window.opens &&
-                minute < window.closes
-          : (Allowed(window.weekday_mask, today) && minute >= window.opens) ||
-                (Allowed(window.weekday_mask, today - 1) && minute < window.closes);
-  if (inside) return std::nullopt;
+  if (window.opens < window.closes) {
+    return Allowed(window.weekday_mask, today) && minute >= window.opens &&
+           minute < window.closes;
+  }
+  if (window.opens == window.closes) return false;
+  // Past midnight: open from `opens` on an allowed day until `closes` the
+  // day after.
+  return (Allowed(window.weekday_mask, today) && minute >= window.opens) ||
+         (Allowed(window.weekday_mask, today - 1) && minute < window.closes);
+}
+
+std::optional<absl::Time> NextOpening(absl::Time now, absl::TimeZone tz,
+                                      const LocalWindow& window) {
+  if (InsideLocalWindow(absl::ToCivilSecond(now, tz), window)) return std::nullopt;
   return NextLocalTime(now, tz, window.opens / 60, window.opens % 60, window.weekday_mask);
 }
 

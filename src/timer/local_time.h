@@ -44,6 +44,10 @@ absl::Time NextLocalTime(absl::Time now, absl::TimeZone tz, int hour, int minute
 // The instant of `hour`:`minute` on local `day` in `tz`, by the rules above.
 absl::Time AtLocal(absl::CivilDay day, int hour, int minute, absl::TimeZone tz);
 
+// `text` as a date written exactly "YYYY-MM-DD" (absl alone also takes
+// shorter fields, and rolls 1990-02-29 into March: both are refused here).
+std::optional<absl::CivilDay> ParseDate(absl::string_view text);
+
 // The calendar date `v` holds: a "YYYY-MM-DD" string (a date with no zone,
 // taken as it is), or a timestamp or RFC 3339 string (its date in `tz`).
 // nullopt for anything else, and for years outside 1..9999.
@@ -69,6 +73,10 @@ struct LocalWindow {
   int closes = 0;
   uint8_t weekday_mask = 0;
 };
+
+// Whether local time `local` lies inside `window`. A window that closes
+// when it opens covers no minute.
+bool InsideLocalWindow(const absl::CivilSecond& local, const LocalWindow& window);
 
 // nullopt when `now` lies inside `window` in `tz`; else the instant it
 // next opens. REQUIRES: opens != closes, both in [0, 1440).
