@@ -1421,6 +1421,10 @@ TEST_CASE("Every problem of a behaviour set is named with its behaviour and fiel
                   compare { path: "entry.x" op: EXISTS } } } function: COUNT }
     behaviors { name: "bad_type" subject_type: "no spaces please" event { event: "a" }
                 function: COUNT }
+    behaviors { name: "hours_window" event { event: "a" } function: HOUR_OF_WEEK
+                window { last { seconds: 86400 } } }
+    behaviors { name: "hours_property" event { event: "a" } function: HOUR_OF_WEEK
+                property: "x" }
   )pb");
   const absl::Status s = engine.DeclareBehaviors(bad);
   REQUIRE(s.code() == absl::StatusCode::kInvalidArgument);
@@ -1456,6 +1460,8 @@ TEST_CASE("Every problem of a behaviour set is named with its behaviour and fiel
       "behaviors[22] (streak_window), field window: CURRENT_STREAK takes no window",
       "behaviors[23] (entry_read), field event.where.compare.path:",
       "behaviors[24] (bad_type), field subject_type:",
+      "behaviors[25] (hours_window), field window: HOUR_OF_WEEK takes no window",
+      "behaviors[26] (hours_property), field property: HOUR_OF_WEEK reads no property",
   };
   for (const char* line : expected) CHECK_THAT(m, Catch::Contains(line));
   // Behaviour 1 (the first "dup") is fine: no line names it.
@@ -1943,6 +1949,72 @@ TEST_CASE("Day records reach back 64 days before the latest active day") {
   CHECK(Int(e, "u", "days_63") == 63);
   CHECK(Int(e, "u", "best") == 65);
   CHECK(Int(e, "u", "days") == 5 + 64);
+}
+
+// ---- HOUR_OF_WEEK ----
+
+TEST_CASE("HOUR_OF_WEEK counts local hours of the week and halves every hour when one is full") {
+  Harness h;  // Monday 2026-01-05 00:00 UTC.
+  Engine& e = h.engine();
+  REQUIRE_THAT(e.DeclareBehaviors(Behaviors(R"pb(
+    behaviors { name: "hours" event { event: "open" } function: HOUR_OF_WEEK
+                default_time_zone: "Asia/Shanghai" }
+    behaviors { name: "utc_hours" event { event: "open" } function: HOUR_OF_WEEK
+                time_zone_attribute: "tz" }
+  )pb")),
+               IsOk());
+  const absl::Time monday = Harness::DefaultStart();
+  // Absent before any event.
+  CHECK(Read(e, "u", "hours").is_null());
+  // Monday 02:00 UTC is Monday 10:00 in Shanghai (the default zone); the
+  // other behaviour reads "tz", absent, and so UTC.
+  REQUIRE_THAT(h.Event("u", "open", monday + absl::Hours(2)), IsOk());
+  CHECK(Read(e, "u", "hours") == Value::Int(10));
+  CHECK(Read(e, "u", "utc_hours") == Value::Int(2));
+  // Two opens on Sunday at 23:30 UTC (Monday 07:30 in Shanghai) make that
+  // the busiest hour: 167 in UTC, 7 in Shanghai.
+  REQUIRE_THAT(h.Event("u", "open", monday + Days(6) + absl::Minutes(23 * 60 + 30)), IsOk());
+  REQUIRE_THAT(h.Event("u", "open", monday + Days(6) + absl::Minutes(23 * 60 + 40)), IsOk());
+  CHECK(Read(e, "u", "hours") == Value::Int(7));
+  CHECK(Read(e, "u", "utc_hours") == Value::Int(167));
+
+  // Seeded from history (a value alone says nothing of hours): 65535 opens
+  // at Monday 10:00 and at Monday 11:00 UTC each, a tie the earlier wins.
+  const absl::Time now = h.now();
+  REQUIRE_THAT(e.SeedBehavior(SeedHistory("s", "utc_hours",
+                                          {{monday + absl::Hours(10), 65535, {}},
+                                           {monday + absl::Hours(11), 65535, {}}},
+                                          now)),
+               IsOk());
+  CHECK(Read(e, "s", "utc_hours") == Value::Int(10));
+  // One more at 11:00 would pass the most an hour holds: every hour is
+  // halved first (32767 and 32767), then it counts, and 11:00 leads. A
+  // count stuck at the limit would have left the tie.
+  REQUIRE_THAT(h.Event("s", "open", monday + Days(7) + absl::Hours(11)), IsOk());
+  CHECK(Read(e, "s", "utc_hours") == Value::Int(11));
+  const absl::Status by_value = e.SeedBehavior(SeedValue("s", "utc_hours", Value::Int(3), now));
+  CHECK(by_value.code() == absl::StatusCode::kInvalidArgument);
+  CHECK_THAT(std::string(by_value.message()), Catch::Contains("give history instead"));
+
+  // The cells restore from a snapshot exactly.
+  std::ostringstream out;
+  REQUIRE_THAT(e.Snapshot(out), IsOk());
+  Harness restored(h.now());
+  REQUIRE_THAT(restored.engine().DeclareBehaviors(Behaviors(R"pb(
+    behaviors { name: "hours" event { event: "open" } function: HOUR_OF_WEEK
+                default_time_zone: "Asia/Shanghai" }
+    behaviors { name: "utc_hours" event { event: "open" } function: HOUR_OF_WEEK
+                time_zone_attribute: "tz" }
+  )pb")),
+               IsOk());
+  std::istringstream in(out.str());
+  REQUIRE_THAT(restored.engine().Restore(in), IsOk());
+  for (const char* subject : {"u", "s"}) {
+    for (const char* name : {"hours", "utc_hours"}) {
+      INFO(subject << " " << name);
+      CHECK(Read(restored.engine(), subject, name) == Read(e, subject, name));
+    }
+  }
 }
 
 }  // namespace

@@ -3,8 +3,8 @@
 // Calendars: anniversaries (29 February in leap and common years, days
 // before across a year's end, daylight-saving days, a yearly loop that does
 // not drift), fixed and attribute dates, send windows (deferring, never
-// dropping; across midnight; weekdays), and a change of zone moving a
-// waiting delay.
+// dropping; across midnight; weekdays), a change of zone moving a waiting
+// delay, and best time (the busiest hour, learnt, with and without history).
 
 #include <sstream>
 #include <string>
@@ -21,11 +21,15 @@
 namespace cairn {
 namespace {
 
+using internal::BusiestHourStart;
 using internal::CalendarDateOf;
+using internal::HourOfWeek;
+using internal::kHoursPerWeek;
 using internal::LeapDayRule;
 using internal::LocalWindow;
 using internal::NextAnniversary;
 using internal::NextOpening;
+using testing::EventAt;
 using testing::Harness;
 using testing::IsOk;
 using testing::Local;
@@ -366,6 +370,206 @@ TEST_CASE("A deferred send survives a snapshot and opens on time after restore")
   REQUIRE(restored.Sent("u1", "sms").size() == 1);
   CHECK(restored.Sent("u1", "sms")[0].time == Local("Asia/Shanghai", 2026, 12, 12, 9));
   CHECK(restored.Sent("u1", "push")[0].time == Local("Asia/Shanghai", 2026, 12, 14, 12));
+}
+
+// ---- Best time ----
+
+TEST_CASE("The hour of the week counts from Monday 00:00 local") {
+  // 2026-12-07 is a Monday.
+  CHECK(HourOfWeek(Utc(2026, 12, 7), absl::UTCTimeZone()) == 0);
+  CHECK(HourOfWeek(Utc(2026, 12, 7, 13, 59), absl::UTCTimeZone()) == 13);
+  CHECK(HourOfWeek(Utc(2026, 12, 13, 23, 30), absl::UTCTimeZone()) == 167);
+  // 16:00Z on Sunday is Monday 00:00 in Shanghai.
+  CHECK(HourOfWeek(Utc(2026, 12, 13, 16), Zone("Asia/Shanghai")) == 0);
+  // Half-hour zones: 18:30Z is Tuesday 00:00 in Kolkata.
+  CHECK(HourOfWeek(Utc(2026, 12, 7, 18, 30), Zone("Asia/Kolkata")) == 24);
+}
+
+TEST_CASE("The busiest hour within the look-ahead wins and a tie goes to the earliest") {
+  const absl::TimeZone utc = absl::UTCTimeZone();
+  uint32_t counts[kHoursPerWeek] = {};
+  counts[14] = 5;      // Monday 14:00
+  counts[20] = 5;      // Monday 20:00
+  counts[24 + 9] = 9;  // Tuesday 09:00
+  const absl::Time now = Utc(2026, 12, 7, 10, 30);  // Monday
+  // No activity in any hour ahead: nothing learnt (the caller falls back).
+  CHECK_FALSE(BusiestHourStart(counts, utc, now, now + absl::Hours(3)).has_value());
+  CHECK(BusiestHourStart(counts, utc, now, now + absl::Hours(4)) == Utc(2026, 12, 7, 14));
+  CHECK(BusiestHourStart(counts, utc, now, now + absl::Hours(12)) == Utc(2026, 12, 7, 14));
+  CHECK(BusiestHourStart(counts, utc, now, now + absl::Hours(24)) == Utc(2026, 12, 8, 9));
+  // The hour in progress is "now", not its start, which has passed.
+  counts[10] = 50;
+  CHECK(BusiestHourStart(counts, utc, now, now + absl::Hours(24)) == now);
+  // A week ahead reaches next Monday's 10:00 only at its start: still now.
+  CHECK(BusiestHourStart(counts, utc, now, now + absl::Hours(168)) == now);
+  // The look-ahead's end is included.
+  counts[10] = 0;
+  counts[24 + 10] = 60;
+  CHECK(BusiestHourStart(counts, utc, now, Utc(2026, 12, 8, 10)) == Utc(2026, 12, 8, 10));
+  CHECK(BusiestHourStart(counts, utc, now, Utc(2026, 12, 8, 9, 59)) == Utc(2026, 12, 8, 9));
+}
+
+TEST_CASE("Best time across daylight-saving changes in New York") {
+  const absl::TimeZone ny = Zone("America/New_York");
+  uint32_t counts[kHoursPerWeek] = {};
+  // Sunday 02:00 does not exist on 2027-03-14: the jump lands in 03:00,
+  // which is the hour chosen, not the missing one.
+  counts[6 * 24 + 2] = 100;
+  counts[6 * 24 + 3] = 1;
+  const absl::Time saturday_night = Local("America/New_York", 2027, 3, 13, 22);
+  CHECK(BusiestHourStart(counts, ny, saturday_night, saturday_night + absl::Hours(10)) ==
+        Utc(2027, 3, 14, 7));
+  // Sunday 01:00 happens twice on 2027-11-07: the first counts.
+  uint32_t fall[kHoursPerWeek] = {};
+  fall[6 * 24 + 1] = 7;
+  const absl::Time before = Local("America/New_York", 2027, 11, 6, 22);
+  CHECK(BusiestHourStart(fall, ny, before, before + absl::Hours(10)) == Utc(2027, 11, 7, 5));
+}
+
+constexpr char kAppHours[] = R"pb(
+  behaviors { name: "app_hours" event { event: "app_open" } function: HOUR_OF_WEEK }
+  behaviors { name: "opens" event { event: "app_open" } function: COUNT }
+)pb";
+
+// An offer sent at the hour each member usually opens the app, within a
+// day; 12:00 local for members with too little history.
+constexpr char kBestTimeJourney[] = R"pb(
+  id: "best_time" version: 1
+  settings { state: ACTIVE default_time_zone: "Asia/Shanghai" reentry { mode: AFTER_EXIT } }
+  nodes { id: "ready" trigger { event { matcher { event: "offer_ready" } } next: "best" } }
+  nodes { id: "best" delay {
+    until_best_time { behavior: "app_hours" within { seconds: 86400 } min_events: 3
+                      fallback_time { hour: 12 } }
+    next: "offer" } }
+  nodes { id: "offer" action { channel: "push" template_id: "offer" } })pb";
+
+TEST_CASE("Best time sends at the member's usual hour and falls back without history") {
+  // Behaviours count from their declaration: declared on Sunday 1 November.
+  Harness h(Local("Asia/Shanghai", 2026, 11, 1));
+  REQUIRE_THAT(h.engine().DeclareBehaviors(testing::TextBehaviors(kAppHours)), IsOk());
+  REQUIRE_THAT(h.DeployText(kBestTimeJourney), IsOk());
+  // The behaviour counts local hours in the subject's zone (its time_zone
+  // attribute; UTC without one).
+  REQUIRE_THAT(h.Profile("evening", {{"time_zone", Value::String("Asia/Shanghai")}}), IsOk());
+  REQUIRE_THAT(h.Profile("new", {{"time_zone", Value::String("Asia/Shanghai")}}), IsOk());
+  // "evening" opens the app at 20:xx on Mondays, and once on a Tuesday and
+  // a Sunday at 07:00; "new" twice, under the threshold of 3.
+  for (int day : {9, 16, 23, 30}) {
+    REQUIRE_THAT(h.Ingest(EventAt("evening", "app_open", Local("Asia/Shanghai", 2026, 11, day, 20, 15))),
+                 IsOk());
+  }
+  REQUIRE_THAT(h.Ingest(EventAt("evening", "app_open", Local("Asia/Shanghai", 2026, 12, 1, 7))),
+               IsOk());
+  REQUIRE_THAT(h.Ingest(EventAt("evening", "app_open", Local("Asia/Shanghai", 2026, 12, 6, 7))),
+               IsOk());
+  REQUIRE_THAT(h.Ingest(EventAt("new", "app_open", Local("Asia/Shanghai", 2026, 12, 6, 21))),
+               IsOk());
+  REQUIRE_THAT(h.Ingest(EventAt("new", "app_open", Local("Asia/Shanghai", 2026, 12, 7, 7))),
+               IsOk());
+  // Read in a journey, the behaviour is the busiest hour of the week,
+  // Monday 20:00; absent for a subject never seen.
+  CHECK(*h.engine().BehaviorValue("", "evening", "app_hours") == Value::Int(20));
+  CHECK(h.engine().BehaviorValue("", "nobody", "app_hours")->is_null());
+
+  // Monday 7 December, 08:00 in Shanghai.
+  const absl::Time now = Local("Asia/Shanghai", 2026, 12, 7, 8);
+  for (const char* subject : {"evening", "new", "stranger"}) {
+    REQUIRE_THAT(h.Ingest(EventAt(subject, "offer_ready", now)), IsOk());
+  }
+  CHECK(h.Sent().empty());
+  REQUIRE_THAT(h.AdvanceTo(Local("Asia/Shanghai", 2026, 12, 9)), IsOk());
+  // Monday 20:00 (four opens) beats Tuesday 07:00 (one), both within a day.
+  CHECK(SendTimes(h, "evening") ==
+        std::vector<absl::Time>{Local("Asia/Shanghai", 2026, 12, 7, 20)});
+  // Too little history, and none at all: the fallback, 12:00 local.
+  CHECK(SendTimes(h, "new") == std::vector<absl::Time>{Local("Asia/Shanghai", 2026, 12, 7, 12)});
+  CHECK(SendTimes(h, "stranger") ==
+        std::vector<absl::Time>{Local("Asia/Shanghai", 2026, 12, 7, 12)});
+}
+
+TEST_CASE("Best time with no fallback goes at once, and with a short look-ahead stays in it") {
+  Harness h(Utc(2026, 11, 29));
+  REQUIRE_THAT(h.engine().DeclareBehaviors(testing::TextBehaviors(kAppHours)), IsOk());
+  REQUIRE_THAT(h.DeployText(R"pb(
+    id: "soon" version: 1
+    settings { state: ACTIVE }
+    nodes { id: "ready" trigger { event { matcher { event: "offer_ready" } } next: "best" } }
+    nodes { id: "best" delay {
+      until_best_time { behavior: "app_hours" within { seconds: 14400 } } next: "offer" } }
+    nodes { id: "offer" action { channel: "push" template_id: "offer" } })pb"),
+               IsOk());
+  // Five opens at 11:xx UTC on Monday, five on Tuesday, twenty at 21:xx on
+  // Sunday: 21:00 is the busiest, but only Monday 11:00 lies within 4
+  // hours of 08:00 on Monday.
+  for (int day = 0; day < 2; ++day) {
+    for (int i = 0; i < 5; ++i) {
+      const absl::Time t = Utc(2026, 11, 30, 11, i) + absl::Hours(24 * day);
+      REQUIRE_THAT(h.Ingest(EventAt("u", "app_open", t)), IsOk());
+    }
+  }
+  for (int i = 0; i < 20; ++i) {
+    REQUIRE_THAT(h.Ingest(EventAt("u", "app_open", Utc(2026, 12, 6, 21, i))), IsOk());
+  }
+  REQUIRE_THAT(h.AdvanceTo(Utc(2026, 12, 7, 8)), IsOk());
+  REQUIRE_THAT(h.Event("u", "offer_ready"), IsOk());
+  REQUIRE_THAT(h.Event("none", "offer_ready"), IsOk());
+  // With no history and no fallback time: at once.
+  CHECK(SendTimes(h, "none") == std::vector<absl::Time>{Utc(2026, 12, 7, 8)});
+  REQUIRE_THAT(h.AdvanceTo(Utc(2026, 12, 8)), IsOk());
+  CHECK(SendTimes(h, "u") == std::vector<absl::Time>{Utc(2026, 12, 7, 11)});
+}
+
+TEST_CASE("A best-time wait survives a snapshot and the profile it learnt from restores") {
+  Harness h(Utc(2026, 11, 29));
+  REQUIRE_THAT(h.engine().DeclareBehaviors(testing::TextBehaviors(kAppHours)), IsOk());
+  REQUIRE_THAT(h.DeployText(kBestTimeJourney), IsOk());
+  // 15:05 UTC (no zone in the profile) on Monday 30 November, Tuesday and
+  // Wednesday.
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE_THAT(h.Ingest(EventAt("u", "app_open", Utc(2026, 11, 30, 15, 5) + absl::Hours(24 * i))),
+                 IsOk());
+  }
+  REQUIRE_THAT(h.AdvanceTo(Utc(2026, 12, 7, 8)), IsOk());
+  REQUIRE_THAT(h.Event("u", "offer_ready"), IsOk());
+  std::ostringstream out;
+  REQUIRE_THAT(h.engine().Snapshot(out), IsOk());
+  Harness restored(h.now());
+  REQUIRE_THAT(restored.engine().DeclareBehaviors(testing::TextBehaviors(kAppHours)), IsOk());
+  REQUIRE_THAT(restored.DeployText(kBestTimeJourney), IsOk());
+  std::istringstream in(out.str());
+  REQUIRE_THAT(restored.engine().Restore(in), IsOk());
+  CHECK(*restored.engine().BehaviorValue("", "u", "app_hours") == Value::Int(15));
+  REQUIRE_THAT(restored.AdvanceTo(Utc(2026, 12, 9, 16)), IsOk());
+  CHECK(SendTimes(restored, "u") == std::vector<absl::Time>{Utc(2026, 12, 7, 15)});
+  // A second offer, on Wednesday at 16:00, learns from the same counts, and
+  // finds no activity in the day ahead (Wednesday's 15:00 has just passed):
+  // the fallback, 12:00 in the journey's zone, Shanghai.
+  REQUIRE_THAT(restored.Event("u", "offer_ready"), IsOk());
+  REQUIRE_THAT(restored.AdvanceTo(Utc(2026, 12, 11)), IsOk());
+  CHECK(SendTimes(restored, "u") == std::vector<absl::Time>{
+                                        Utc(2026, 12, 7, 15),
+                                        Local("Asia/Shanghai", 2026, 12, 10, 12),
+                                    });
+}
+
+TEST_CASE("Best time reads only an HOUR_OF_WEEK behaviour, and keeps it declared") {
+  Harness h(Utc(2026, 12, 7, 8));
+  REQUIRE_THAT(h.engine().DeclareBehaviors(testing::TextBehaviors(kAppHours)), IsOk());
+  std::string journey = kBestTimeJourney;
+  journey.replace(journey.find("\"app_hours\""), 11, "\"opens\"");
+  const absl::Status wrong = h.DeployText(journey);
+  CHECK(wrong.code() == absl::StatusCode::kInvalidArgument);
+  CHECK_THAT(std::string(wrong.message()),
+             Catch::Contains("delay.until_best_time.behavior") &&
+                 Catch::Contains("\"opens\" is not an HOUR_OF_WEEK behaviour"));
+  REQUIRE_THAT(h.DeployText(kBestTimeJourney), IsOk());
+  // Retyping it, or dropping it, while the journey can run is refused.
+  const absl::Status retyped = h.engine().DeclareBehaviors(testing::TextBehaviors(R"pb(
+    behaviors { name: "app_hours" event { event: "app_open" } function: COUNT })pb"));
+  CHECK(retyped.code() == absl::StatusCode::kFailedPrecondition);
+  CHECK_THAT(std::string(retyped.message()), Catch::Contains("journey best_time"));
+  CHECK(h.engine().DeclareBehaviors(v1::BehaviorSet()).code() ==
+        absl::StatusCode::kFailedPrecondition);
 }
 
 }  // namespace

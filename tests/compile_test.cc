@@ -295,8 +295,36 @@ std::vector<Case> Catalogue() {
       {"delay without kind",
        WithSend(R"pb(nodes { id: "send" delay { next: "done" } })pb"),
        Problem("send", "delay",
-               "delay has no kind: set duration, until_time_of_day, relative, until_anniversary "
-               "or until_date")},
+               "delay has no kind: set duration, until_time_of_day, relative, until_anniversary, "
+               "until_date or until_best_time")},
+      {"best time without a behaviour",
+       WithSend(R"pb(nodes { id: "send" delay { until_best_time { within { seconds: 86400 } }
+         next: "done" } })pb"),
+       Problem("send", "delay.until_best_time.behavior",
+               "behavior is empty; name an HOUR_OF_WEEK behaviour to learn from")},
+      {"best time without a look-ahead",
+       WithSend(R"pb(nodes { id: "send" delay { until_best_time { behavior: "app_hours" }
+         next: "done" } })pb"),
+       Problem("send", "delay.until_best_time.within",
+               "within is not set; say how far ahead to look, e.g. { seconds: 86400 }")},
+      {"best time within 90 minutes",
+       WithSend(R"pb(nodes { id: "send" delay { until_best_time { behavior: "app_hours"
+         within { seconds: 5400 } } next: "done" } })pb"),
+       Problem("send", "delay.until_best_time.within",
+               "within is 1h30m; it must be a whole number of hours from 1h to 168h (7 days)")},
+      {"best time within 8 days",
+       WithSend(R"pb(nodes { id: "send" delay { until_best_time { behavior: "app_hours"
+         within { seconds: 691200 } } next: "done" } })pb"),
+       Problem("send", "delay.until_best_time.within",
+               "within is 8d; it must be a whole number of hours from 1h to 168h (7 days)")},
+      {"best time with negative history",
+       WithSend(R"pb(nodes { id: "send" delay { until_best_time { behavior: "app_hours"
+         within { seconds: 86400 } min_events: -1 } next: "done" } })pb"),
+       Problem("send", "delay.until_best_time.min_events", "min_events -1 is not in 0..10000")},
+      {"best time falling back to hour 24",
+       WithSend(R"pb(nodes { id: "send" delay { until_best_time { behavior: "app_hours"
+         within { seconds: 86400 } fallback_time { hour: 24 } } next: "done" } })pb"),
+       Problem("send", "delay.until_best_time.fallback_time.hour", "hour 24 is not in 0..23")},
       {"time of day hour 24",
        WithSend(R"pb(nodes { id: "send" delay { until_time_of_day { hour: 24 } next: "done" } })pb"),
        Problem("send", "delay.until_time_of_day.hour", "hour 24 is not in 0..23")},

@@ -393,6 +393,45 @@ TEST_CASE("A snapshot in the middle of a run restores and continues identically"
   CHECK(h.Report("nudge")->SerializeAsString() == restored.Report("nudge")->SerializeAsString());
 }
 
+TEST_CASE("Subjects first seen during a run are not in it and a snapshot then restores exactly") {
+  EngineOptions options;
+  options.scheduled_run_slice = 30;
+  Harness h(Utc(2026, 12, 6), options);
+  REQUIRE_THAT(h.DeployText(kNudge), IsOk());
+  for (int i = 0; i < 100; ++i) {
+    REQUIRE_THAT(h.Profile(absl::StrCat("s", i), {{"plan", Value::String("pro")}}), IsOk());
+  }
+  REQUIRE_THAT(h.AdvanceTo(Utc(2026, 12, 6, 12)), IsOk());
+  REQUIRE(h.Report("nudge")->schedule().runs_size() == 1);
+  // Two hundred more, seen after the run began: the run's bits end before
+  // them, and a snapshot must write theirs as 0 (not whatever lies past
+  // the run's words).
+  for (int i = 100; i < 300; ++i) {
+    REQUIRE_THAT(h.Profile(absl::StrCat("s", i), {{"plan", Value::String("pro")}}), IsOk());
+  }
+  std::ostringstream out;
+  REQUIRE_THAT(h.engine().Snapshot(out), IsOk());
+  Harness restored(h.now(), options);
+  REQUIRE_THAT(restored.DeployText(kNudge), IsOk());
+  std::istringstream in(out.str());
+  REQUIRE_THAT(restored.engine().Restore(in), IsOk());
+  std::ostringstream again;
+  REQUIRE_THAT(restored.engine().Snapshot(again), IsOk());
+  CHECK(again.str() == out.str());
+  for (Harness* x : {&h, &restored}) {
+    REQUIRE_THAT(x->Advance(absl::Hours(1)), IsOk());
+    // The day's run reached the first hundred only; tomorrow's reaches all.
+    CHECK(x->SentTo("s99", "push") <= 1);
+    CHECK(x->SentTo("s100", "push") == 0);
+    CHECK(x->SentTo("s299", "push") == 0);
+    REQUIRE_THAT(x->AdvanceTo(Utc(2026, 12, 7, 13)), IsOk());
+    x->engine().RunScheduled(1000);  // Finish the run: one input does a slice.
+    CHECK(x->SentTo("s299", "push") == 1);
+  }
+  CHECK(h.Report("nudge")->SerializeAsString() == restored.Report("nudge")->SerializeAsString());
+  CHECK(h.SentTo("s99", "push") == 2);
+}
+
 // Every send, by subject (subjects never span shards).
 class SendLog : public ChannelSink {
  public:

@@ -328,6 +328,7 @@ constexpr char kStreamBehaviors[] = R"pb(
   behaviors { name: "buy_streak" event { event: "buy" } function: CURRENT_STREAK }
   behaviors { name: "last_pay" event { event: "pay" } function: LAST_TIME }
   behaviors { name: "skus" event { event: "cart" } function: DISTINCT_COUNT property: "sku" }
+  behaviors { name: "visit_hours" event { event: "visit" } function: HOUR_OF_WEEK }
   segments { name: "paid_lately" condition {
     compare { path: "behavior.last_pay" op: GE now_minus { seconds: 3600 } } } }
 )pb";
@@ -375,7 +376,14 @@ constexpr char kHotJourney[] = R"pb(
     id: "paid_lately"
     filter {
       predicate { compare { path: "behavior.last_pay" op: GE now_minus { seconds: 7200 } } }
-      on_true: "thanks"
+      on_true: "best"
+    }
+  }
+  nodes {
+    id: "best"
+    delay {
+      until_best_time { behavior: "visit_hours" within { seconds: 21600 } min_events: 2 }
+      next: "thanks"
     }
   }
   nodes { id: "thanks" action { channel: "email" template_id: "thanks" } }
@@ -395,7 +403,7 @@ absl::Status SetUpWithBehaviors(Engine& engine, SubjectLog* log) {
 }
 
 constexpr const char* kStreamBehaviorNames[] = {"views_1d", "visit_days", "buy_streak",
-                                                "last_pay", "skus"};
+                                                "last_pay", "skus", "visit_hours"};
 
 TEST_CASE("Behaviours and segments on any shard count read and enter as on one Engine") {
   const std::vector<Op> ops = Stream(8000, 200);

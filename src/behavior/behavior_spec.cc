@@ -32,9 +32,10 @@ bool ReadsProperty(Function f) {
          f == v1::Behavior::DISTINCT_COUNT;
 }
 
-bool CountsDays(Function f) {
+// Whether `f` reads local time in the subject's zone.
+bool UsesZone(Function f) {
   return f == v1::Behavior::ACTIVE_DAYS || f == v1::Behavior::CURRENT_STREAK ||
-         f == v1::Behavior::LONGEST_STREAK;
+         f == v1::Behavior::LONGEST_STREAK || f == v1::Behavior::HOUR_OF_WEEK;
 }
 
 Value::Type TypeOf(Function f) {
@@ -134,7 +135,7 @@ void CompileFunction(const v1::Behavior& b, BehaviorSpec* spec, const FieldScope
   if (f == v1::Behavior::FUNCTION_UNSPECIFIED) {
     scope.AddAt("function",
                 "function is not set; use COUNT, SUM, MIN, MAX, DISTINCT_COUNT, FIRST_TIME, "
-                "LAST_TIME, ACTIVE_DAYS, CURRENT_STREAK or LONGEST_STREAK");
+                "LAST_TIME, ACTIVE_DAYS, CURRENT_STREAK, LONGEST_STREAK or HOUR_OF_WEEK");
     return;
   }
   if (ReadsProperty(f) && b.property().empty()) {
@@ -147,7 +148,8 @@ void CompileFunction(const v1::Behavior& b, BehaviorSpec* spec, const FieldScope
     if (!IsWindowable(f)) {
       scope.AddAt("window", absl::StrCat(FunctionName(f),
                                          " takes no window (FIRST_TIME and LAST_TIME compare "
-                                         "with now_minus; streaks are runs of days)"));
+                                         "with now_minus; streaks are runs of days; "
+                                         "HOUR_OF_WEEK halves old counts as it fills)"));
     } else {
       spec->windowed = true;
       CompileWindow(b.window(), spec, scope.Child("window"));
@@ -178,6 +180,9 @@ void CompileFunction(const v1::Behavior& b, BehaviorSpec* spec, const FieldScope
     case v1::Behavior::LAST_TIME:
       spec->shape = BehaviorShape::kTime;
       break;
+    case v1::Behavior::HOUR_OF_WEEK:
+      spec->shape = BehaviorShape::kHours;
+      break;
     default:
       spec->shape = BehaviorShape::kDays;
       break;
@@ -188,15 +193,15 @@ void CompileZone(const v1::Behavior& b, BehaviorSpec* spec, const FieldScope& sc
   spec->time_zone_attribute =
       b.time_zone_attribute().empty() ? "time_zone" : b.time_zone_attribute();
   spec->default_zone = absl::UTCTimeZone();
-  const bool uses_zone = CountsDays(b.function());
+  const bool uses_zone = UsesZone(b.function());
   if (!uses_zone && !b.time_zone_attribute().empty()) {
     scope.AddAt("time_zone_attribute",
-                "only ACTIVE_DAYS and the streaks count local days; remove it");
+                "only ACTIVE_DAYS, the streaks and HOUR_OF_WEEK read local time; remove it");
   }
   if (!b.default_time_zone().empty()) {
     if (!uses_zone) {
       scope.AddAt("default_time_zone",
-                  "only ACTIVE_DAYS and the streaks count local days; remove it");
+                  "only ACTIVE_DAYS, the streaks and HOUR_OF_WEEK read local time; remove it");
     } else if (std::string e = LoadDeclaredZone(b.default_time_zone(), &spec->default_zone);
                !e.empty()) {
       scope.AddAt("default_time_zone", std::move(e));
@@ -324,6 +329,8 @@ absl::string_view FunctionName(v1::Behavior::Function function) {
       return "CURRENT_STREAK";
     case v1::Behavior::LONGEST_STREAK:
       return "LONGEST_STREAK";
+    case v1::Behavior::HOUR_OF_WEEK:
+      return "HOUR_OF_WEEK";
     default:
       return "FUNCTION_UNSPECIFIED";
   }
@@ -359,7 +366,8 @@ std::string DescribeWindow(const BehaviorSpec& spec) {
 BehaviorTypes TypesOf(const std::vector<BehaviorSpec>& specs) {
   BehaviorTypes types;
   for (const BehaviorSpec& s : specs) {
-    types.emplace(s.def.name(), BehaviorType{s.type, s.subject_type});
+    types.emplace(s.def.name(), BehaviorType{s.type, s.subject_type,
+                                             s.function == v1::Behavior::HOUR_OF_WEEK});
   }
   return types;
 }

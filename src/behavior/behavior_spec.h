@@ -42,6 +42,7 @@ enum class BehaviorShape : uint8_t {
   kBuckets,    // COUNT, SUM, MIN, MAX over a window: time buckets.
   kDistinct,   // DISTINCT_COUNT: value hashes (with a window: last buckets).
   kDays,       // ACTIVE_DAYS, streaks: a record of local days.
+  kHours,      // HOUR_OF_WEEK: a count per local hour of the week.
 };
 
 // One compiled behaviour.

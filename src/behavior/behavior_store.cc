@@ -485,6 +485,62 @@ absl::Status Decode(const v1::SnapshotBehaviorCell& in, const Params& p, DayCell
 }
 size_t HeapBytes(const DayCell&) { return 0; }
 
+// HOUR_OF_WEEK: a count per local hour of the week, Monday 00:00 first.
+struct HourCell {
+  uint16_t counts[kHoursPerWeek] = {};
+};
+
+constexpr int64_t kMaxHourCount = 65535;
+
+bool Contributes(const HourCell*, const Params&, const BehaviorColumn::Sample&) { return true; }
+void AddTo(HourCell& c, const Params&, const BehaviorColumn::Sample& s) {
+  // Halving every hour when one would overflow keeps the profile's shape
+  // and lets recent activity outweigh old (see HOUR_OF_WEEK).
+  int64_t weight = s.weight;
+  while (weight > kMaxHourCount - c.counts[s.hour]) {
+    for (uint16_t& n : c.counts) n = static_cast<uint16_t>(n / 2);
+    weight = (weight + 1) / 2;
+  }
+  c.counts[s.hour] = static_cast<uint16_t>(c.counts[s.hour] + weight);
+}
+bool ReadFrom(const HourCell& c, const Params&, absl::Time, int32_t, Value* out) {
+  int busiest = 0;
+  for (int h = 1; h < kHoursPerWeek; ++h) {
+    if (c.counts[h] > c.counts[busiest]) busiest = h;
+  }
+  if (c.counts[busiest] == 0) return false;
+  *out = Value::Int(busiest);
+  return true;
+}
+void Encode(const HourCell& c, const Params&, v1::SnapshotBehaviorCell* out) {
+  for (uint16_t n : c.counts) out->add_hour_counts(n);
+}
+absl::Status Decode(const v1::SnapshotBehaviorCell& in, const Params& p, HourCell* c) {
+  if (in.hour_counts_size() != kHoursPerWeek) {
+    return BadCell(p.name, absl::StrCat("holds ", in.hour_counts_size(), " hour counts, not ",
+                                        kHoursPerWeek));
+  }
+  bool any = false;
+  for (int h = 0; h < kHoursPerWeek; ++h) {
+    if (in.hour_counts(h) > kMaxHourCount) return BadCell(p.name, "hour count out of range");
+    c->counts[h] = static_cast<uint16_t>(in.hour_counts(h));
+    any = any || c->counts[h] != 0;
+  }
+  if (!any) return BadCell(p.name, "hour counts are all 0");
+  return absl::OkStatus();
+}
+size_t HeapBytes(const HourCell&) { return 0; }
+
+// The counts by hour of the week, for HOUR_OF_WEEK cells only.
+template <typename Cell>
+bool CountsByHour(const Cell&, uint32_t (&)[kHoursPerWeek]) {
+  return false;
+}
+bool CountsByHour(const HourCell& c, uint32_t (&out)[kHoursPerWeek]) {
+  std::copy(std::begin(c.counts), std::end(c.counts), std::begin(out));
+  return true;
+}
+
 // ---- When a value changes with time alone ----
 
 using DayStart = absl::FunctionRef<absl::Time(int64_t)>;
@@ -578,6 +634,11 @@ class Column final : public BehaviorColumn {
   }
 
   bool Has(uint32_t subject) const override { return Get(subject) != nullptr; }
+
+  bool HourCounts(uint32_t subject, uint32_t (&counts)[kHoursPerWeek]) const override {
+    const Cell* cell = Get(subject);
+    return cell != nullptr && CountsByHour(*cell, counts);
+  }
 
   void Remove(uint32_t subject) override {
     Cell* cell = Mutable(subject);
@@ -712,6 +773,8 @@ std::unique_ptr<BehaviorColumn> BehaviorColumn::Create(const BehaviorSpec& spec)
       return std::make_unique<Column<DistinctCell>>(p);
     case BehaviorShape::kDays:
       return std::make_unique<Column<DayCell>>(p);
+    case BehaviorShape::kHours:
+      return std::make_unique<Column<HourCell>>(p);
   }
   return nullptr;
 }
@@ -827,6 +890,9 @@ void BehaviorStore::DescribeSample(const BehaviorSpec& spec,
     case v1::Behavior::CURRENT_STREAK:
     case v1::Behavior::LONGEST_STREAK:
       sample->day = LocalDay(spec, profile, sample->time, context);
+      break;
+    case v1::Behavior::HOUR_OF_WEEK:
+      sample->hour = HourOfWeek(sample->time, ZoneOf(spec, profile, context));
       break;
     default:
       break;
@@ -972,11 +1038,20 @@ const Value* BehaviorStore::Read(absl::string_view name, uint32_t subject,
     case v1::Behavior::MAX:
     case v1::Behavior::FIRST_TIME:
     case v1::Behavior::LAST_TIME:
+    case v1::Behavior::HOUR_OF_WEEK:
       return nullptr;
     default:
       *scratch = Value::Int(0);
       return scratch;
   }
+}
+
+bool BehaviorStore::HourCounts(size_t index, uint32_t subject, const Attributes* profile,
+                               const BehaviorReadContext& context,
+                               uint32_t (&counts)[kHoursPerWeek], absl::TimeZone* zone) const {
+  if (subject == kNoSubject || !columns_[index]->HourCounts(subject, counts)) return false;
+  *zone = ZoneOf(specs_[index], profile, context);
+  return true;
 }
 
 namespace {

@@ -16,7 +16,10 @@
 //   one holding (now - last) to the one holding now;
 // - DISTINCT_COUNT is exact up to its limit and then stays at the limit;
 // - ACTIVE_DAYS and streaks remember the 64 local days before the latest
-//   active day: a late event older than that is not counted in them.
+//   active day: a late event older than that is not counted in them;
+// - HOUR_OF_WEEK counts each event in its local hour of the week, in the
+//   subject's zone when it is counted, halving every hour when one would
+//   pass 65535.
 //
 // Thread-safety: not thread-safe; owned by one engine.
 
@@ -63,6 +66,7 @@ class BehaviorColumn {
     bool has_hash = false;
     uint64_t hash = 0;
     int32_t day = 0;
+    int32_t hour = 0;  // HOUR_OF_WEEK: the local hour of the week.
   };
   virtual void Add(uint32_t subject, const Sample& sample) = 0;
 
@@ -81,6 +85,10 @@ class BehaviorColumn {
 
   // Whether `subject` holds state here.
   virtual bool Has(uint32_t subject) const = 0;
+
+  // HOUR_OF_WEEK: `subject`'s count of each local hour of the week, into
+  // `counts`. False when it holds none, or the column is of another kind.
+  virtual bool HourCounts(uint32_t subject, uint32_t (&counts)[kHoursPerWeek]) const = 0;
 
   // Drops `subject`'s state, if any; its cell is reused by the next subject
   // to need one.
@@ -179,6 +187,14 @@ class BehaviorStore {
   // NextChange); InfiniteFuture for an unknown name or kNoSubject.
   absl::Time NextChange(absl::string_view name, uint32_t subject, const Attributes* profile,
                         const BehaviorReadContext& context) const;
+
+  // The activity profile of `subject` in HOUR_OF_WEEK behaviour `index`:
+  // its count of each local hour of the week, and the zone those hours are
+  // local to for it now (`profile`'s, else the behaviour's default). False
+  // when it has none (kNoSubject included).
+  bool HourCounts(size_t index, uint32_t subject, const Attributes* profile,
+                  const BehaviorReadContext& context, uint32_t (&counts)[kHoursPerWeek],
+                  absl::TimeZone* zone) const;
 
   // Whether behaviour `index`'s value can change with time alone (a
   // sliding window, a current streak).

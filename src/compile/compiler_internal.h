@@ -134,6 +134,10 @@ class JourneyCompiler {
   void IndexNodes();
   // Records an edge; resolution happens once every node is indexed.
   void AddEdge(int node, std::string field, std::string label, const std::string& target);
+  // A best-time delay: its behaviour (an HOUR_OF_WEEK one when the
+  // engine's declarations are known), look-ahead, history threshold and
+  // fallback time.
+  void CompileBestTime(const v1::BestTimeDelay& b, const FieldScope& scope, GraphNode* g);
   // Compiles an event matcher into *out; `allow_entry` says whether its
   // condition may read entry.* (not in a trigger: there is no entry yet).
   void CompileMatcher(const v1::EventMatcher& m, bool allow_entry, const FieldScope& scope,

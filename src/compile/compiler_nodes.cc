@@ -24,6 +24,7 @@
 #include "compile/journey_graph.h"
 #include "predicate/predicate.h"
 #include "util/problems.h"
+#include "util/proto_time.h"
 
 namespace cairn::internal {
 namespace {
@@ -582,12 +583,61 @@ void JourneyCompiler::CompileDelay(int index, const v1::Delay& d,
       CheckIfPast(date.if_past(), at);
       break;
     }
+    case v1::Delay::kUntilBestTime:
+      CompileBestTime(d.until_best_time(), scope.Child("until_best_time"), &g);
+      break;
     case v1::Delay::KIND_NOT_SET:
       scope.Add("delay has no kind: set duration, until_time_of_day, relative, "
-                "until_anniversary or until_date");
+                "until_anniversary, until_date or until_best_time");
       break;
   }
   AddEdge(index, "delay.next", "next", d.next());
+}
+
+void JourneyCompiler::CompileBestTime(const v1::BestTimeDelay& b, const FieldScope& scope,
+                                      GraphNode* g) {
+  if (b.behavior().empty()) {
+    scope.AddAt("behavior", "behavior is empty; name an HOUR_OF_WEEK behaviour to learn from");
+  } else {
+    // Read as behavior.<name>, so that deploying, declaring and restoring
+    // check it as they check every other behaviour a journey reads.
+    std::string error;
+    g->relative_path = ParsePath(absl::StrCat("behavior.", b.behavior()), &error);
+    const Value::Type type =
+        g->relative_path ? CheckBehaviorRead(*g->relative_path, scope.Child("behavior"))
+                         : Value::Type::kNull;
+    if (!g->relative_path) {
+      scope.AddAt("behavior", error);
+    } else if (type != Value::Type::kNull && !behaviors_->at(b.behavior()).hour_of_week) {
+      scope.AddAt("behavior", absl::StrCat("behaviour \"", b.behavior(),
+                                           "\" is not an HOUR_OF_WEEK behaviour, which "
+                                           "until_best_time learns from"));
+    }
+  }
+  const FieldScope within = scope.Child("within");
+  if (!b.has_within()) {
+    within.Add("within is not set; say how far ahead to look, e.g. { seconds: 86400 }");
+  } else if (std::optional<absl::Duration> w = JourneyDuration(b.within(), within)) {
+    absl::Duration rest;
+    const int64_t hours = absl::IDivDuration(*w, absl::Hours(1), &rest);
+    if (rest != absl::ZeroDuration() || hours < 1 || hours > kMaxBestTimeHours) {
+      within.Add(absl::StrCat("within is ", FormatDurationShort(*w),
+                              "; it must be a whole number of hours from 1h to ",
+                              kMaxBestTimeHours, "h (7 days)"));
+    } else {
+      g->duration = *w;
+    }
+  }
+  if (b.min_events() < 0 || b.min_events() > kMaxBestTimeMinEvents) {
+    scope.AddAt("min_events", absl::StrCat("min_events ", b.min_events(), " is not in 0..",
+                                           kMaxBestTimeMinEvents));
+  }
+  g->min_events = b.min_events() == 0 ? kDefaultBestTimeMinEvents : b.min_events();
+  if (b.has_fallback_time()) {
+    CompileLocalTime(b.fallback_time(), /*allow_weekdays=*/true, scope.Child("fallback_time"),
+                     g);
+    g->local_fallback = true;
+  }
 }
 
 void JourneyCompiler::CompileSplit(int index, const v1::Split& s,

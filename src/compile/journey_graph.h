@@ -39,6 +39,13 @@ inline constexpr int kMaxSplitVariants = 1024;
 // (Braze Audience Paths, Customer.io multi-splits) have a handful.
 inline constexpr int kMaxSwitchBranches = 64;
 
+// Best-time delays: the longest look-ahead (a week: every hour of the week
+// once, each arrival steps through them), and the history they need before
+// trusting a subject's hours, by default and at most.
+inline constexpr int64_t kMaxBestTimeHours = 168;
+inline constexpr int32_t kDefaultBestTimeMinEvents = 10;
+inline constexpr int32_t kMaxBestTimeMinEvents = 10000;
+
 // The label of a switch's default edge in reports and pictures; no branch
 // may take the name.
 inline constexpr char kSwitchDefaultLabel[] = "default";
@@ -142,6 +149,12 @@ struct GraphNode {
   // delay until_anniversary: 29 February falls on 1 March in common years
   // (else on 28 February).
   bool leap_day_march_1 = false;
+  // delay until_best_time: its behaviour is at relative_path, its
+  // look-ahead in `duration`; the events it needs before it trusts a
+  // subject's hours; whether too little history waits for the local time
+  // in hour, minute and weekday_mask (else it continues at once).
+  int32_t min_events = 0;
+  bool local_fallback = false;
   // schedule trigger: when its occurrences fall, and whether at the local
   // time in each subject's zone (else in the journey's). Its audience is
   // `segment` (when not empty) and `predicate`.

@@ -697,12 +697,17 @@ class Engine::Impl : private internal::EngineState {
   // Split (exec/node_split.cc): the subject's variant, by stable hash.
   bool ArriveSplit(uint32_t slot, const internal::Bindings& bindings);
 
-  // Delay (exec/node_delay.cc): waits for a duration, a local time of day or
-  // a time relative to a profile, event or entry timestamp. Arrival returns
+  // Delay (exec/node_delay.cc): waits for a duration, a local time of day, a
+  // time relative to a profile, event or entry timestamp, an anniversary, a
+  // date, or the subject's busiest hour. Arrival returns
   // false when the time is already reached (it moves on at once) or the
   // enrollment exited (no usable time).
   bool ArriveDelay(uint32_t slot, const internal::Bindings& bindings);
   void DelayTimer(uint32_t slot);
+  // When a best-time delay entered now ends: the start of the subject's
+  // busiest local hour within the look-ahead, or with too little history
+  // (or none in those hours) the fallback time (now when there is none).
+  absl::Time BestTimeDue(const internal::Enrollment& e, const internal::GraphNode& node);
   // A local-time delay's time (until_time_of_day, until_anniversary,
   // until_date) for the enrollment at `slot` as if the subject were in
   // `zone`; nullopt when the date it needs is missing.

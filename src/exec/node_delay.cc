@@ -100,6 +100,9 @@ bool Engine::Impl::ArriveDelay(uint32_t slot, const internal::Bindings& bindings
       }
       break;
     }
+    case v1::Delay::kUntilBestTime:
+      due = BestTimeDue(e, node);
+      break;
     default:
       due = now_ + node.duration;
       break;
@@ -110,6 +113,28 @@ bool Engine::Impl::ArriveDelay(uint32_t slot, const internal::Bindings& bindings
   }
   ScheduleTimer(due, slot, e.generation, internal::TimerKind::kNode);
   return true;
+}
+
+absl::Time Engine::Impl::BestTimeDue(const internal::Enrollment& e,
+                                     const internal::GraphNode& node) {
+  // Deploying, declaring and restoring keep the behaviour declared, as an
+  // HOUR_OF_WEEK one, while a version that reads it can run.
+  const int behavior = behaviors_.Find(node.relative_path->key);
+  uint32_t counts[internal::kHoursPerWeek];
+  absl::TimeZone zone;
+  if (behavior >= 0 && behaviors_.HourCounts(behavior, e.subject, &subjects_[e.subject].profile,
+                                             StepNow().read, counts, &zone)) {
+    int64_t events = 0;
+    for (uint32_t n : counts) events += n;
+    if (events >= node.min_events) {
+      if (std::optional<absl::Time> best =
+              internal::BusiestHourStart(counts, zone, now_, now_ + node.duration)) {
+        return *best;
+      }
+    }
+  }
+  if (!node.local_fallback) return now_;
+  return internal::NextLocalTime(now_, SubjectZone(e), node.hour, node.minute, node.weekday_mask);
 }
 
 void Engine::Impl::NoteLocalDelays(uint32_t subject, const Attributes& update) {

@@ -67,6 +67,9 @@ std::optional<Value::Type> BuiltinType(const Path& path);
 struct BehaviorType {
   Value::Type type = Value::Type::kNull;
   std::string subject_type;
+  // An activity profile by hour of the week (HOUR_OF_WEEK), which
+  // Delay.until_best_time learns from.
+  bool hour_of_week = false;
 };
 
 // Behaviours by name.

@@ -46,10 +46,11 @@ absl::Status Engine::Impl::WriteSchedules(internal::RecordWriter* w,
       sr->set_date(absl::FormatCivilTime(run.date));
       sr->set_begins_nanos(Nanos(run.begins));
       // The bits of the subjects there are: the vector may hold a word for
-      // slots the engine never had.
+      // slots the engine never had, and holds none for subjects interned
+      // since the run began (they are not in it: 0).
       std::string* bytes = sr->mutable_pending();
-      bytes->resize((subjects_.size() + 7) / 8);
-      for (size_t i = 0; i < bytes->size(); ++i) {
+      bytes->assign((subjects_.size() + 7) / 8, '\0');
+      for (size_t i = 0; i < bytes->size() && i / 8 < run.pending.size(); ++i) {
         (*bytes)[i] = static_cast<char>((run.pending[i / 8] >> (8 * (i % 8))) & 0xff);
       }
       sr->set_cursor(run.cursor);

@@ -151,6 +151,34 @@ absl::Time AtLocal(absl::CivilDay day, int hour, int minute, absl::TimeZone tz) 
   return ResolveLocal(absl::CivilSecond(day.year(), day.month(), day.day(), hour, minute, 0), tz);
 }
 
+int HourOfWeek(absl::Time t, absl::TimeZone tz) {
+  const absl::CivilHour hour = absl::ToCivilHour(t, tz);
+  return WeekdayBit(absl::GetWeekday(absl::CivilDay(hour))) * 24 + hour.hour();
+}
+
+std::optional<absl::Time> BusiestHourStart(const uint32_t (&counts)[kHoursPerWeek], absl::TimeZone tz,
+                            absl::Time now, absl::Time last) {
+  absl::Time best = now;
+  uint32_t best_count = counts[HourOfWeek(now, tz)];
+  absl::Time previous = now;
+  for (absl::CivilHour hour = absl::ToCivilHour(now, tz) + 1;; ++hour) {
+    const absl::TimeZone::TimeInfo info = tz.At(absl::CivilSecond(hour));
+    // A skipped hour has no start of its own: the jump lands in the next.
+    if (info.kind == absl::TimeZone::TimeInfo::SKIPPED) continue;
+    const absl::Time start = info.pre;
+    if (start > last) break;
+    if (start <= previous) continue;  // Cannot happen with real zones; keeps order.
+    previous = start;
+    const uint32_t count = counts[HourOfWeek(start, tz)];
+    if (count > best_count) {
+      best = start;
+      best_count = count;
+    }
+  }
+  if (best_count == 0) return std::nullopt;
+  return best;
+}
+
 std::optional<absl::CivilDay> ParseDate(absl::string_view text) {
   absl::CivilDay day;
   if (text.size() != 10 || !absl::ParseCivilTime(text, &day)) return std::nullopt;

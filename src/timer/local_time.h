@@ -83,6 +83,23 @@ bool InsideLocalWindow(const absl::CivilSecond& local, const LocalWindow& window
 std::optional<absl::Time> NextOpening(absl::Time now, absl::TimeZone tz,
                                       const LocalWindow& window);
 
+// Hours in a week: the hours of an activity profile (HOUR_OF_WEEK).
+inline constexpr int kHoursPerWeek = 168;
+
+// The local hour of the week of `t` in `tz`: 0 for Monday 00:00-01:00 to
+// 167 for Sunday 23:00-24:00.
+int HourOfWeek(absl::Time t, absl::TimeZone tz);
+
+// The best time for a subject whose activity by local hour of the week in
+// `tz` is `counts`: among `now` (the hour in progress) and the starts of the
+// local hours after it up to `last` inclusive, the one whose hour has the
+// highest count, the earliest on a tie; nullopt when every one of those
+// hours has count 0. A skipped hour (a spring-forward gap) is not a
+// candidate; a repeated one is, at its first occurrence.
+// REQUIRES: last - now is at most a few weeks (one step per hour).
+std::optional<absl::Time> BusiestHourStart(const uint32_t (&counts)[kHoursPerWeek], absl::TimeZone tz,
+                            absl::Time now, absl::Time last);
+
 // The longest zone name accepted. The longest IANA name is 32 characters
 // ("America/Argentina/ComodRivadavia"); the slack is for future names.
 inline constexpr size_t kMaxTimeZoneNameLength = 64;

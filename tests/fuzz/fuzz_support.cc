@@ -25,7 +25,20 @@ namespace {
 
 const auto& kJourneys = testing::kStatefulJourneys;
 
-const char* const kJourneyIds[] = {"cart", "promo", "orders", "unknown"};
+const char* const kJourneyIds[] = {"cart", "promo", "orders", "daily", "unknown"};
+
+// A scheduled journey, deployed with the stateful ones: every morning at
+// 09:00 in each subject's zone, everyone with a zone attribute (valid or
+// not) enters, in slices of FuzzEngineOptions().scheduled_run_slice, so that
+// inputs, snapshots and restores land in the middle of runs.
+constexpr char kScheduledJourney[] = R"pb(id: "daily" version: 1
+  settings { state: ACTIVE reentry { mode: AFTER_EXIT } }
+  nodes { id: "t" trigger { schedule {
+            schedule { frequency: DAILY at { hour: 9 } subject_time_zone: true }
+            condition { compare { path: "profile.time_zone" op: EXISTS } } }
+          next: "send" } }
+  nodes { id: "send" action { channel: "push" template_id: "daily" next: "noon" } }
+  nodes { id: "noon" delay { until_time_of_day { hour: 12 } next: "" } })pb";
 const char* const kEventNames[] = {"view",    "cart",  "pay",     "visit",  "refund", "buy",
                                    "shipped", "noise", "opt_out", "opt_in", ""};
 const char* const kZones[] = {"Asia/Shanghai", "America/New_York", "UTC", "Not/AZone", ""};
@@ -57,6 +70,7 @@ constexpr char kBehaviors[] = R"pb(
   behaviors { name: "best_streak" event { event: "visit" } function: LONGEST_STREAK }
   behaviors { name: "device_views" subject_type: "device" event { event: "view" }
               function: COUNT }
+  behaviors { name: "visit_hours" event { event: "visit" } function: HOUR_OF_WEEK }
   segments { name: "browsing" condition {
     compare { path: "behavior.views_1h" op: GE value { int_value: 2 } } } }
   segments { name: "away" condition { all {
@@ -86,7 +100,7 @@ constexpr char kInvalidBehaviors[] = R"pb(
 )pb";
 // The full set's behaviours, and what each of its segments reads (bit i:
 // behaviour i, bit kBehaviorCount + j: segment j), for ChosenBehaviorSet.
-constexpr int kBehaviorCount = 12;
+constexpr int kBehaviorCount = 13;
 // (With what the segments it reads read: a part that leaves any of it out
 // would not compile. MakeEngine checks that each segment compiles with just
 // these.)
@@ -102,7 +116,7 @@ const char* const kBehaviorSets[] = {kBehaviors, kPartBehaviors, kChangedBehavio
 const char* const kBehaviorNames[] = {"views",      "views_1h",    "sku_sum",       "sku_max_1d",
                                       "orders",     "skus_1d",     "first_visit",   "last_visit",
                                       "visit_days_7d", "streak",   "best_streak",   "device_views",
-                                      "unknown"};
+                                      "visit_hours", "unknown"};
 
 // The fixed behaviour sets, parsed once.
 const v1::BehaviorSet& BehaviorSetNumber(int i) {
@@ -375,7 +389,7 @@ std::vector<Input> DecodeInputs(ByteReader* r, const GeneratorLimits& limits) {
   inputs.reserve(limits.max_inputs + 1);  // (An Input is large to move.)
   Clock clock;
   // First the declarations the end of the bytes chooses: each execution
-  // declares, snapshots and restores only those (all twelve behaviours and
+  // declares, snapshots and restores only those (all thirteen behaviours and
   // five segments, every time, were about a quarter of an execution's CPU
   // time: compiled twice, in every snapshot, restored).
   if (const uint32_t chosen = r->TakeFromEnd(3) & kChooseAll; chosen != 0) {
@@ -417,7 +431,7 @@ std::vector<Input> DecodeInputs(ByteReader* r, const GeneratorLimits& limits) {
       }
       case 4: {
         in.kind = Input::Kind::kEnroll;
-        in.journey_id = Hostile(r, kJourneyIds[r->Pick(4)], limits);
+        in.journey_id = Hostile(r, kJourneyIds[r->Pick(5)], limits);
         in.subject_id = Hostile(r, subject, limits);
         in.time = clock.Next(r);
         std::string name = Hostile(r, "sku", limits);
@@ -456,7 +470,7 @@ std::vector<Input> DecodeInputs(ByteReader* r, const GeneratorLimits& limits) {
                                            v1::JOURNEY_STATE_UNSPECIFIED};
         // Stopping is rare so that journeys mostly keep running.
         const int pick = r->Pick(16);
-        in.journey_id = kJourneyIds[r->Pick(4)];
+        in.journey_id = kJourneyIds[r->Pick(5)];
         in.state = states[pick < 7 ? 0 : pick < 13 ? 1 : pick < 15 ? 2 : 3];
         break;
       }
@@ -513,6 +527,7 @@ EngineOptions FuzzEngineOptions() {
   o.quiet_hours.push_back({"push", 23, 0, 7, 0});
   o.holdout_percent = 3;
   o.delivery_report_window = absl::Hours(48);
+  o.scheduled_run_slice = 2;
   return o;
 }
 
@@ -569,7 +584,9 @@ std::unique_ptr<Engine> MakeEngine(RecordingSinks* sinks, const EngineOptions& o
   // journeys for each was most of the cost of an empty one.
   static const std::vector<std::shared_ptr<const CompiledJourney>>* const journeys = [] {
     auto* compiled = new std::vector<std::shared_ptr<const CompiledJourney>>();
-    for (const char* text : kJourneys) {
+    std::vector<const char*> texts(std::begin(kJourneys), std::end(kJourneys));
+    texts.push_back(kScheduledJourney);
+    for (const char* text : texts) {
       absl::StatusOr<v1::Journey> journey = ParseJourney(text, JourneyFormat::kText);
       Check(journey.ok(), journey.status().ToString());
       absl::StatusOr<std::shared_ptr<const CompiledJourney>> c = Compile(*journey);

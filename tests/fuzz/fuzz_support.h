@@ -120,7 +120,7 @@ struct Input {
 // Input::chosen), in their order: any part of it that compiles.
 v1::BehaviorSet ChosenBehaviorSet(uint32_t chosen);
 // `chosen` naming every behaviour and segment: the full set.
-inline constexpr uint32_t kChooseAll = (1u << 17) - 1;
+inline constexpr uint32_t kChooseAll = (1u << 18) - 1;
 
 // Decodes bytes into engine inputs. The first declares the behaviours and
 // segments the last three bytes choose (TakeFromEnd, Input::chosen: any
