@@ -17,7 +17,9 @@ namespace cairn {
 // Sums reports of the same journey from several engines that deployed the
 // same versions (shards, or Kafka partitions): every count is added, reason
 // and variant lists are merged by key in sorted order, `retired` holds if it
-// holds everywhere, and the state is the first report's. InvalidArgument if
+// holds everywhere, experiments' arms are summed and their statistics
+// computed again from the sums (never averaged), and the state is the first
+// report's. InvalidArgument if
 // the reports are of different journeys, versions or node lists.
 absl::StatusOr<v1::JourneyReport> MergeJourneyReports(
     absl::Span<const v1::JourneyReport> reports);

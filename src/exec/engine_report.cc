@@ -12,6 +12,7 @@
 #include "cairn/options.h"
 #include "compile/journey_graph.h"
 #include "exec/engine_state.h"
+#include "stats/experiments.h"
 #include "util/proto_time.h"
 
 namespace cairn {
@@ -206,7 +207,10 @@ absl::StatusOr<v1::JourneyReport> Engine::Impl::Report(
   report.set_journey_id(j.id);
   report.set_state(v1::JourneyState_Name(j.state));
   for (uint32_t index : j.versions) {
-    internal::FillVersionReport(versions_[index], report.add_versions());
+    v1::VersionReport* vr = report.add_versions();
+    internal::FillVersionReport(versions_[index], vr);
+    // Derived from the counters: in reports, not in snapshots.
+    internal::AddExperiments(versions_[index].graph->definition, vr);
   }
   for (const internal::ScheduleClock& c : schedule_clocks_) {
     if (c.journey != it->second) continue;

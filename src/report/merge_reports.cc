@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "cairn/report.h"
 #include "google/protobuf/repeated_field.h"
+#include "stats/experiments.h"
 
 namespace cairn {
 namespace {
@@ -112,6 +113,7 @@ void MergeVersion(const v1::VersionReport& from, v1::VersionReport* into) {
     MergeAction(from.actions(i), into->mutable_actions(i));
   }
   for (int i = 0; i < into->goals_size(); ++i) MergeGoal(from.goals(i), into->mutable_goals(i));
+  internal::MergeExperiments(from, into);
   if (from.has_schedule()) {
     // Every shard sees each occurrence; it is complete when every shard has
     // evaluated its own subjects.

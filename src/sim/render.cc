@@ -40,13 +40,6 @@ std::string Reasons(const google::protobuf::RepeatedPtrField<v1::ReasonCount>& c
 // including branches that leave the journey.
 bool IsSwitch(const v1::NodeReport& n) { return n.kind() == "switch"; }
 
-const v1::Node* FindNode(const v1::Journey& journey, const std::string& id) {
-  for (const v1::Node& n : journey.nodes()) {
-    if (n.id() == id) return &n;
-  }
-  return nullptr;
-}
-
 }  // namespace
 
 std::string WithCommas(int64_t n) {
@@ -57,89 +50,6 @@ std::string WithCommas(int64_t n) {
     out += digits[i];
   }
   return n < 0 ? "-" + out : out;
-}
-
-std::vector<AbResult> AnalyzeSplits(const v1::Journey& journey,
-                                    const v1::JourneyReport& report) {
-  std::vector<AbResult> results;
-  const v1::VersionReport* v = LatestVersion(report);
-  if (v == nullptr) return results;
-  for (const v1::GoalReport& goal : v->goals()) {
-    // Group the goal's per-variant counts by split node.
-    std::map<std::string, std::map<std::string, const v1::GoalCounts*>> by_split;
-    for (const v1::GoalCounts& c : goal.by_variant()) {
-      if (!c.split_node_id().empty()) by_split[c.split_node_id()][c.variant()] = &c;
-    }
-    for (const auto& [split_id, counts] : by_split) {
-      const v1::Node* split = FindNode(journey, split_id);
-      if (split == nullptr || split->kind_case() != v1::Node::kSplit) continue;
-      AbResult ab;
-      ab.goal = goal.name();
-      ab.split_node = split_id;
-      const ArmResult* control = nullptr;
-      for (const v1::SplitVariant& variant : split->split().variants()) {
-        ArmResult arm;
-        arm.variant = variant.name();
-        arm.control = variant.control();
-        auto it = counts.find(variant.name());
-        if (it != counts.end()) {
-          arm.reached = it->second->reached();
-          arm.converted = it->second->converted();
-        }
-        arm.rate = arm.reached > 0 ? static_cast<double>(arm.converted) / arm.reached : 0;
-        arm.interval = WilsonInterval(arm.converted, arm.reached);
-        ab.arms.push_back(arm);
-      }
-      // The control is the marked arm, else the first.
-      size_t control_index = 0;
-      for (size_t i = 0; i < ab.arms.size(); ++i) {
-        if (ab.arms[i].control) control_index = i;
-      }
-      control = &ab.arms[control_index];
-      for (ArmResult& arm : ab.arms) {
-        if (&arm != control && control->rate > 0) {
-          arm.lift = arm.rate / control->rate - 1;
-        }
-      }
-      if (ab.arms.size() == 2) {
-        const ArmResult& other = ab.arms[control_index == 0 ? 1 : 0];
-        ab.test = TwoProportionZTest(other.converted, other.reached, control->converted,
-                                     control->reached);
-      } else {
-        std::vector<int64_t> successes, trials;
-        for (const ArmResult& arm : ab.arms) {
-          successes.push_back(arm.converted);
-          trials.push_back(arm.reached);
-        }
-        ab.test = ChiSquareTest(successes, trials);
-        ab.chi_square = true;
-      }
-      ab.significant = ab.test.valid && ab.test.p_value < 0.05;
-      // The best arm other than the control, by rate.
-      const ArmResult* best = nullptr;
-      for (const ArmResult& arm : ab.arms) {
-        if (&arm != control && (best == nullptr || arm.rate > best->rate)) best = &arm;
-      }
-      if (!ab.test.valid) {
-        ab.verdict = "No verdict: an arm is empty or nobody (or everybody) converted.";
-      } else if (!ab.significant) {
-        ab.verdict = absl::StrCat("Not significant (p = ", PValue(ab.test.p_value),
-                                  "): no reliable difference between the arms yet.");
-      } else if (best != nullptr && best->rate >= control->rate) {
-        ab.verdict = absl::StrCat("Significant (p = ", PValue(ab.test.p_value), "): ",
-                                  best->variant, " converts better than ", control->variant,
-                                  best->lift ? absl::StrCat(" (", best->lift > 0 ? "+" : "",
-                                                            Percent(*best->lift), " lift)")
-                                             : "",
-                                  ".");
-      } else {
-        ab.verdict = absl::StrCat("Significant (p = ", PValue(ab.test.p_value), "): ",
-                                  control->variant, " converts better than every other arm.");
-      }
-      results.push_back(std::move(ab));
-    }
-  }
-  return results;
 }
 
 namespace {
@@ -265,31 +175,32 @@ void AppendGoals(const v1::VersionReport& v, std::string* out) {
 }
 
 // One table per goal and split: each arm's rate, interval and lift, the
-// test statistic, and the verdict.
-void AppendAbResults(const v1::Journey& journey, const v1::JourneyReport& report,
-                     std::string* out) {
-  for (const AbResult& ab : AnalyzeSplits(journey, report)) {
-    absl::StrAppend(out, "\nA/B  goal ", ab.goal, " by split ", ab.split_node, "\n");
+// test statistic, and the verdict (the report's experiments).
+void AppendAbResults(const v1::VersionReport& v, std::string* out) {
+  for (const v1::ExperimentReport& ab : v.experiments()) {
+    absl::StrAppend(out, "\nA/B  goal ", ab.goal(), " by split ", ab.split_node_id(), "\n");
     absl::StrAppend(out, absl::StrFormat("  %-14s %10s %10s %8s   %-18s %s\n", "arm", "reached",
                                          "converted", "rate", "95% CI (Wilson)", "lift"));
-    for (const ArmResult& arm : ab.arms) {
+    for (const v1::ArmReport& arm : ab.arms()) {
       absl::StrAppend(
           out,
           absl::StrFormat("  %-14s %10s %10s %8s   [%6.2f%%, %6.2f%%]  %s\n",
-                          arm.variant + (arm.control ? "*" : ""), WithCommas(arm.reached),
-                          WithCommas(arm.converted), Percent(arm.rate),
-                          100 * arm.interval.low, 100 * arm.interval.high,
-                          arm.control ? "control"
-                          : arm.lift  ? absl::StrCat(*arm.lift >= 0 ? "+" : "", Percent(*arm.lift))
-                                      : "n/a"));
+                          arm.variant() + (arm.control() ? "*" : ""), WithCommas(arm.reached()),
+                          WithCommas(arm.converted()), Percent(arm.rate()),
+                          100 * arm.rate_low(), 100 * arm.rate_high(),
+                          arm.control()    ? "control"
+                          : arm.has_lift() ? absl::StrCat(arm.lift() >= 0 ? "+" : "",
+                                                          Percent(arm.lift()))
+                                           : "n/a"));
     }
-    if (ab.test.valid) {
-      absl::StrAppend(out, "  ", ab.chi_square ? "chi-square" : "z", " = ",
-                      absl::StrFormat("%.3f", ab.test.statistic),
-                      ab.chi_square ? absl::StrCat(" (df ", ab.test.degrees_of_freedom, ")") : "",
-                      ", p = ", PValue(ab.test.p_value), "\n");
+    if (ab.valid()) {
+      const bool chi_square = ab.test() == "chi_square";
+      absl::StrAppend(out, "  ", chi_square ? "chi-square" : "z", " = ",
+                      absl::StrFormat("%.3f", ab.statistic()),
+                      chi_square ? absl::StrCat(" (df ", ab.degrees_of_freedom(), ")") : "",
+                      ", p = ", PValue(ab.p_value()), "\n");
     }
-    absl::StrAppend(out, "  ", ab.verdict, "\n");
+    absl::StrAppend(out, "  ", ab.verdict(), "\n");
   }
 }
 
@@ -338,7 +249,7 @@ std::string RenderText(const v1::Journey& journey, const SimResult& r) {
   AppendFunnel(*v, &out);
   AppendChannels(*v, &out);
   AppendGoals(*v, &out);
-  AppendAbResults(journey, r.report, &out);
+  AppendAbResults(*v, &out);
   AppendBehaviors(r, &out);
   AppendSegments(r, &out);
   AppendTrace(r, &out);
@@ -433,16 +344,16 @@ std::string RenderDot(const v1::Journey& journey, const v1::JourneyReport& repor
     return out;
   }
   std::map<std::string, std::vector<std::string>> ab_lines;  // split node -> lines
-  for (const AbResult& ab : AnalyzeSplits(journey, report)) {
-    std::vector<std::string>& lines = ab_lines[ab.split_node];
-    std::string rates = absl::StrCat(ab.goal, ":");
-    for (const ArmResult& arm : ab.arms) {
-      absl::StrAppend(&rates, " ", arm.variant, " ", Percent(arm.rate));
+  for (const v1::ExperimentReport& ab : v->experiments()) {
+    std::vector<std::string>& lines = ab_lines[ab.split_node_id()];
+    std::string rates = absl::StrCat(ab.goal(), ":");
+    for (const v1::ArmReport& arm : ab.arms()) {
+      absl::StrAppend(&rates, " ", arm.variant(), " ", Percent(arm.rate()));
     }
     lines.push_back(rates);
-    lines.push_back(ab.test.valid ? absl::StrCat("p = ", PValue(ab.test.p_value),
-                                                 ab.significant ? ", significant" : ", n.s.")
-                                  : "no verdict");
+    lines.push_back(ab.valid() ? absl::StrCat("p = ", PValue(ab.p_value()),
+                                              ab.significant() ? ", significant" : ", n.s.")
+                               : "no verdict");
   }
   const int64_t max_count = std::max<int64_t>(1, v->entered());
   for (const v1::NodeReport& n : v->nodes()) {

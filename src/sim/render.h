@@ -16,35 +16,8 @@
 #include "cairn/v1/journey.pb.h"
 #include "cairn/v1/report.pb.h"
 #include "sim/simulator.h"
-#include "sim/stats.h"
 
 namespace cairn::sim {
-
-// One arm of a split, for one goal.
-struct ArmResult {
-  std::string variant;
-  bool control = false;
-  int64_t reached = 0;
-  int64_t converted = 0;
-  double rate = 0;
-  Interval interval;            // Wilson 95%
-  std::optional<double> lift;   // relative to the control arm's rate
-};
-
-// A goal compared across the arms of one split.
-struct AbResult {
-  std::string goal;        // goal node id or journey goal name
-  std::string split_node;
-  std::vector<ArmResult> arms;  // in the split's definition order
-  TestResult test;         // z-test for two arms, chi-square for more
-  bool chi_square = false;
-  bool significant = false;  // p < 0.05
-  std::string verdict;     // one plain sentence
-};
-
-// Every (goal, split) pair the report has per-variant counts for.
-std::vector<AbResult> AnalyzeSplits(const v1::Journey& journey,
-                                    const v1::JourneyReport& report);
 
 // The human report `cairn sim` prints.
 std::string RenderText(const v1::Journey& journey, const SimResult& result);

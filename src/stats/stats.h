@@ -6,13 +6,13 @@
 //
 // Thread-safety: pure functions.
 
-#ifndef CAIRN_SIM_STATS_H_
-#define CAIRN_SIM_STATS_H_
+#ifndef CAIRN_STATS_STATS_H_
+#define CAIRN_STATS_STATS_H_
 
 #include <cstdint>
 #include <vector>
 
-namespace cairn::sim {
+namespace cairn::internal {
 
 // z for a two-sided 95% interval.
 inline constexpr double kZ95 = 1.959963984540054;
@@ -45,6 +45,6 @@ TestResult ChiSquareTest(const std::vector<int64_t>& successes,
 // chi-square survival function is Q(df / 2, x / 2).
 double RegularizedGammaQ(double a, double x);
 
-}  // namespace cairn::sim
+}  // namespace cairn::internal
 
-#endif  // CAIRN_SIM_STATS_H_
+#endif  // CAIRN_STATS_STATS_H_

@@ -1,10 +1,10 @@
 // Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
 
-#include "sim/stats.h"
+#include "stats/stats.h"
 
 #include <cmath>
 
-namespace cairn::sim {
+namespace cairn::internal {
 
 Interval WilsonInterval(int64_t successes, int64_t trials, double z) {
   if (trials <= 0) return {};
@@ -108,4 +108,4 @@ TestResult ChiSquareTest(const std::vector<int64_t>& successes,
   return r;
 }
 
-}  // namespace cairn::sim
+}  // namespace cairn::internal
