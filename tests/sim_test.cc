@@ -24,9 +24,11 @@
 #include "absl/time/time.h"
 #include "cairn/cairn.h"
 #include "catch2/catch.hpp"
+#include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "json/json.h"
 #include "json/event_lines.h"
+#include "json/proto_json.h"
 #include "sim/generator.h"
 #include "sim/render.h"
 #include "sim/simulator.h"
@@ -47,6 +49,32 @@ using json::ProfileLine;
 using testing::IsOk;
 using testing::StatusOf;
 using testing::TextJourney;
+
+TEST_CASE("Protos as JSON: counts as numbers and doubles that read back exactly") {
+  v1::ArmReport arm;
+  arm.set_variant("a\"b");
+  arm.set_reached(int64_t{9007199254740993});  // 2^53 + 1: exact digits, no double.
+  arm.set_rate(0.1);
+  arm.set_rate_high(1e-7);
+  std::string json = json::ProtoToJson(arm);
+  CHECK(json ==
+        "{\n  \"variant\": \"a\\\"b\",\n  \"control\": false,\n"
+        "  \"reached\": 9007199254740993,\n  \"converted\": 0,\n  \"rate\": 0.1,\n"
+        "  \"rate_low\": 0,\n  \"rate_high\": 1e-07\n}\n");
+  // An unset proto3 optional is left out; a set one is written.
+  arm.set_lift(-0.25);
+  CHECK_THAT(json::ProtoToJson(arm), Catch::EndsWith("\"rate_high\": 1e-07,\n  \"lift\": -0.25\n}\n"));
+  // Enums by name, repeated fields as arrays, unset messages left out.
+  v1::Behavior b;
+  b.set_name("opens");
+  b.set_function(v1::Behavior::HOUR_OF_WEEK);
+  json = json::ProtoToJson(b);
+  CHECK_THAT(json, Catch::Contains("\"function\": \"HOUR_OF_WEEK\""));
+  CHECK_THAT(json, !Catch::Contains("\"window\""));
+  CHECK_THAT(json, !Catch::Contains("\"event\""));
+  absl::StatusOr<JsonValue> parsed = ParseJson(json);
+  REQUIRE_THAT(StatusOf(parsed), IsOk());
+}
 
 TEST_CASE("The JSON reader accepts RFC 8259 and locates errors") {
   absl::StatusOr<JsonValue> v = ParseJson(
@@ -876,13 +904,24 @@ TEST_CASE("The JSON report is the journey report with the behaviours report besi
   std::map<std::string, const JsonValue*> lapsed;
   for (const auto& [key, value] : members["segments"]->array[1].object) lapsed[key] = &value;
   CHECK(lapsed["name"]->string == "lapsed_whales");
-  CHECK(lapsed["members"]->string == "2");  // int64 is a string in protobuf's JSON
-  CHECK(lapsed["entered"]->string == "3");
-  CHECK(lapsed["left"]->string == "1");
+  // Counts are numbers (protobuf's own mapping writes int64 as strings).
+  REQUIRE(lapsed["members"]->type == JsonValue::Type::kNumber);
+  CHECK(lapsed["members"]->number == 2);
+  CHECK(lapsed["entered"]->number == 3);
+  CHECK(lapsed["left"]->number == 1);
   CHECK(lapsed["time_driven"]->boolean);
   // Indented one level below the report's members.
-  CHECK_THAT(json, Catch::Contains("\n \"behaviors\": {\n  \"behaviors\": [\n"));
-  CHECK_THAT(json, Catch::EndsWith("\n }\n}\n"));
+  CHECK_THAT(json, Catch::Contains("\n  \"behaviors\": {\n    \"behaviors\": [\n"));
+  CHECK_THAT(json, Catch::EndsWith("\n  }\n}\n"));
+  // protobuf's mapping, kept for protobuf readers: the same fields, int64
+  // as strings, and it reads back as the report.
+  const std::string proto_json = RenderProtoJson(*r);
+  CHECK_THAT(proto_json, Catch::Contains("\"members\": \"2\""));
+  v1::JourneyReport report;
+  google::protobuf::util::JsonParseOptions ignore_behaviors;
+  ignore_behaviors.ignore_unknown_fields = true;
+  REQUIRE(google::protobuf::util::JsonStringToMessage(proto_json, &report, ignore_behaviors).ok());
+  CHECK(google::protobuf::util::MessageDifferencer::Equals(report, r->report));
 
   // A run without behaviours has the member too, with empty lists.
   absl::StatusOr<SimResult> plain = SimulateExample("vip_upgrade");

@@ -13,6 +13,7 @@
 #include "absl/strings/str_replace.h"
 #include "google/protobuf/util/json_util.h"
 #include "json/event_lines.h"
+#include "json/proto_json.h"
 
 namespace cairn::sim {
 namespace {
@@ -280,6 +281,19 @@ void StripTrailingSpace(std::string* s) {
 }  // namespace
 
 std::string RenderJson(const SimResult& result) {
+  std::string out = "{";
+  bool first = true;
+  json::AppendProtoFields(result.report, 1, &first, &out);
+  out.append(first ? "\n" : ",\n");
+  out.append("  \"behaviors\": {");
+  bool behaviors_first = true;
+  json::AppendProtoFields(result.behaviors, 2, &behaviors_first, &out);
+  out.append(behaviors_first ? "}" : "\n  }");
+  out.append("\n}\n");
+  return out;
+}
+
+std::string RenderProtoJson(const SimResult& result) {
   std::string json = ProtoJson(result.report);
   std::string behaviors = ProtoJson(result.behaviors);
   StripTrailingSpace(&json);

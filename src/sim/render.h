@@ -23,11 +23,16 @@ namespace cairn::sim {
 std::string RenderText(const v1::Journey& journey, const SimResult& result);
 
 // The JSON report `cairn sim --format json` prints: the cairn.v1.JourneyReport
-// in protobuf's JSON mapping (proto field names, default values included),
-// with one more member, "behaviors": the run's cairn.v1.BehaviorsReport
-// (each behaviour, and each segment's members, entered, left and
-// time_driven). A reader of the report alone sees the same fields as before.
+// (experiments included) in protobuf's JSON mapping with proto field names,
+// every scalar field printed, and 64-bit counts as JSON numbers
+// (json::AppendProtoFields), with one more member, "behaviors": the run's
+// cairn.v1.BehaviorsReport (each behaviour, and each segment's members,
+// entered, left and time_driven).
 std::string RenderJson(const SimResult& result);
+
+// The same in protobuf's own JSON mapping (`--format proto-json`), where
+// 64-bit integers are strings: what a protobuf JSON parser reads back.
+std::string RenderProtoJson(const SimResult& result);
 
 // The journey as a Graphviz digraph with counts on nodes and edges and the
 // A/B result on each split.
