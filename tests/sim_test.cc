@@ -893,8 +893,10 @@ TEST_CASE("The JSON report is the journey report with the behaviours report besi
   // The report's own fields come first, as before, then "behaviors".
   CHECK(parsed->object.front().first == "journey_id");
   CHECK(parsed->object.front().second.string == "whale_winback");
-  REQUIRE(parsed->object.back().first == "behaviors");
-  const JsonValue& behaviors = parsed->object.back().second;
+  REQUIRE(parsed->object.size() >= 2);
+  REQUIRE(parsed->object.back().first == "warnings");
+  REQUIRE(parsed->object[parsed->object.size() - 2].first == "behaviors");
+  const JsonValue& behaviors = parsed->object[parsed->object.size() - 2].second;
   std::map<std::string, const JsonValue*> members;
   for (const auto& [key, value] : behaviors.object) members[key] = &value;
   REQUIRE(members.count("behaviors") == 1);
@@ -912,7 +914,7 @@ TEST_CASE("The JSON report is the journey report with the behaviours report besi
   CHECK(lapsed["time_driven"]->boolean);
   // Indented one level below the report's members.
   CHECK_THAT(json, Catch::Contains("\n  \"behaviors\": {\n    \"behaviors\": [\n"));
-  CHECK_THAT(json, Catch::EndsWith("\n  }\n}\n"));
+  CHECK_THAT(json, Catch::EndsWith("\n  },\n  \"warnings\": []\n}\n"));
   // protobuf's mapping, kept for protobuf readers: the same fields, int64
   // as strings, and it reads back as the report.
   const std::string proto_json = RenderProtoJson(*r);
@@ -928,11 +930,72 @@ TEST_CASE("The JSON report is the journey report with the behaviours report besi
   REQUIRE_THAT(StatusOf(plain), IsOk());
   absl::StatusOr<JsonValue> plain_parsed = ParseJson(RenderJson(*plain));
   REQUIRE_THAT(StatusOf(plain_parsed), IsOk());
-  REQUIRE(plain_parsed->object.back().first == "behaviors");
-  for (const auto& [key, value] : plain_parsed->object.back().second.object) {
+  REQUIRE(plain_parsed->object[plain_parsed->object.size() - 2].first == "behaviors");
+  for (const auto& [key, value] :
+       plain_parsed->object[plain_parsed->object.size() - 2].second.object) {
     INFO(key);
     CHECK(value.array.empty());
   }
+}
+
+TEST_CASE("A run warns about what it silently could not do") {
+  const v1::Journey j = TextJourney(R"pb(
+    id: "reminder" version: 1
+    settings { state: ACTIVE }
+    nodes { id: "t" trigger { event { matcher { event: "booked" } } next: "before" } }
+    nodes { id: "before" delay { relative { path: "profile.appointment" offset { seconds: -86400 }
+                                            if_past: CONTINUE } next: "send" } }
+    nodes { id: "send" action { channel: "sms" template_id: "remind" next: "later" } }
+    nodes { id: "later" delay { duration { seconds: 2592000 } next: "" } })pb");
+  // An integer where the appointment's time should be (u2 has none); a
+  // subject traced who never comes; a channel model for a typo.
+  std::istringstream profiles(R"({"subject":"u1","attributes":{"appointment":1767225600}})"
+                              "\n");
+  std::istringstream log(
+      R"({"subject":"u1","name":"booked","time":"2026-01-05T10:00:00Z"})" "\n"
+      R"({"subject":"u2","name":"booked","time":"2026-01-05T11:00:00Z","properties":{}})" "\n");
+  SimOptions options;
+  options.trace_subject = "nobody";
+  options.channels["smss"] = ChannelModel{};
+  absl::StatusOr<SimResult> r = Simulate(j, log, "log", &profiles, "profiles", options);
+  REQUIRE_THAT(StatusOf(r), IsOk());
+  const std::string all = absl::StrJoin(r->warnings, "\n");
+  INFO(all);
+  REQUIRE(r->warnings.size() == 3);
+  CHECK_THAT(r->warnings[0], Catch::StartsWith("--sink smss: the journey sends on no channel "
+                                               "\"smss\" (it sends on sms)"));
+  CHECK_THAT(r->warnings[1], Catch::StartsWith("--trace nobody: the subject took no step"));
+  CHECK_THAT(r->warnings[2], Catch::StartsWith("2 enrollments exited delay_time_missing"));
+
+  // A log without the trigger's event; a run that ends with people inside.
+  std::istringstream other(R"({"subject":"u1","name":"viewed","time":"2026-01-05T10:00:00Z"})"
+                           "\n");
+  r = Simulate(j, other, "log", nullptr, "", SimOptions());
+  REQUIRE_THAT(StatusOf(r), IsOk());
+  REQUIRE(r->warnings.size() == 1);
+  CHECK(r->warnings[0] ==
+        "nobody entered the journey: no line of the log was a booked event that its trigger "
+        "accepted");
+  const v1::Journey held = TextJourney(R"pb(
+    id: "held" version: 1
+    settings { state: ACTIVE }
+    nodes { id: "t" trigger { event { matcher { event: "booked" } } next: "wait" } }
+    nodes { id: "wait" delay { duration { seconds: 2592000 } next: "" } })pb");
+  std::istringstream booked(R"({"subject":"u1","name":"booked","time":"2026-01-05T10:00:00Z"})"
+                            "\n");
+  r = Simulate(held, booked, "log", nullptr, "", SimOptions());
+  REQUIRE_THAT(StatusOf(r), IsOk());
+  REQUIRE(r->warnings.size() == 1);
+  CHECK_THAT(r->warnings[0], Catch::StartsWith("1 enrollment is still in flight at the default "
+                                               "end (7 days after the last event)"));
+  // With --until the end is the caller's: no warning.
+  std::istringstream again(R"({"subject":"u1","name":"booked","time":"2026-01-05T10:00:00Z"})"
+                           "\n");
+  SimOptions until;
+  until.until = absl::FromUnixSeconds(1767225600) + absl::Hours(24 * 10);
+  r = Simulate(held, again, "log", nullptr, "", until);
+  REQUIRE_THAT(StatusOf(r), IsOk());
+  CHECK(r->warnings.empty());
 }
 
 TEST_CASE("Simulate declares a set of segments without behaviours") {

@@ -13,6 +13,7 @@
 #include "absl/strings/str_replace.h"
 #include "google/protobuf/util/json_util.h"
 #include "json/event_lines.h"
+#include "json/json.h"
 #include "json/proto_json.h"
 
 namespace cairn::sim {
@@ -289,6 +290,12 @@ std::string RenderJson(const SimResult& result) {
   bool behaviors_first = true;
   json::AppendProtoFields(result.behaviors, 2, &behaviors_first, &out);
   out.append(behaviors_first ? "}" : "\n  }");
+  out.append(",\n  \"warnings\": [");
+  for (size_t i = 0; i < result.warnings.size(); ++i) {
+    out.append(i == 0 ? "\n    " : ",\n    ");
+    json::AppendJsonString(result.warnings[i], &out);
+  }
+  out.append(result.warnings.empty() ? "]" : "\n  ]");
   out.append("\n}\n");
   return out;
 }

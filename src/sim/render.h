@@ -27,7 +27,7 @@ std::string RenderText(const v1::Journey& journey, const SimResult& result);
 // every scalar field printed, and 64-bit counts as JSON numbers
 // (json::AppendProtoFields), with one more member, "behaviors": the run's
 // cairn.v1.BehaviorsReport (each behaviour, and each segment's members,
-// entered, left and time_driven).
+// entered, left and time_driven), and "warnings": SimResult::warnings.
 std::string RenderJson(const SimResult& result);
 
 // The same in protobuf's own JSON mapping (`--format proto-json`), where

@@ -5,12 +5,16 @@
 #include <limits>
 #include <memory>
 #include <queue>
+#include <set>
+#include <string>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "cairn/hash.h"
 #include "cairn/input.h"
@@ -364,7 +368,71 @@ absl::StatusOr<SimResult> Simulate(const v1::Journey& journey, std::istream& eve
   result.until = options.until ? *options.until
                                : std::max(result.last_event, start) + absl::Hours(24 * 7);
   CAIRN_RETURN_IF_ERROR(replay.Finish(journey.id()));
+  result.warnings = SimWarnings(journey, options, result);
   return result;
+}
+
+std::vector<std::string> SimWarnings(const v1::Journey& journey, const SimOptions& options,
+                                     const SimResult& result) {
+  std::vector<std::string> warnings;
+  std::set<std::string> channels;
+  std::set<std::string> trigger_events;
+  for (const v1::Node& n : journey.nodes()) {
+    if (n.has_action()) channels.insert(n.action().channel());
+    if (!n.has_trigger()) continue;
+    if (n.trigger().has_event()) trigger_events.insert(n.trigger().event().matcher().event());
+    if (n.trigger().has_sequence() && n.trigger().sequence().steps_size() > 0) {
+      trigger_events.insert(n.trigger().sequence().steps(0).event());
+    }
+  }
+  for (const auto& [channel, model] : options.channels) {
+    if (channels.count(channel) == 0) {
+      warnings.push_back(absl::StrCat(
+          "--sink ", channel, ": the journey sends on no channel \"", channel, "\" (it sends on ",
+          channels.empty() ? std::string("none") : absl::StrJoin(channels, ", "),
+          "); the model changes nothing"));
+    }
+  }
+  if (!options.trace_subject.empty() && result.trace.empty()) {
+    warnings.push_back(absl::StrCat("--trace ", options.trace_subject,
+                                    ": the subject took no step in the journey (it never "
+                                    "entered), so there is nothing to trace"));
+  }
+  int64_t entered = 0, in_flight = 0, time_missing = 0;
+  for (const v1::VersionReport& v : result.report.versions()) {
+    entered += v.entered();
+    in_flight += v.in_flight();
+    for (const v1::ReasonCount& r : v.exits()) {
+      if (r.reason() == "delay_time_missing") time_missing += r.count();
+    }
+  }
+  if (entered == 0) {
+    warnings.push_back(absl::StrCat(
+        "nobody entered the journey",
+        trigger_events.empty()
+            ? std::string()
+            : absl::StrCat(": no line of the log was a ", absl::StrJoin(trigger_events, " or "),
+                           " event that its trigger accepted")));
+  }
+  if (time_missing > 0) {
+    warnings.push_back(absl::StrCat(
+        time_missing, " enrollment", time_missing == 1 ? "" : "s",
+        " exited delay_time_missing: a delay's path held no time (a timestamp or an RFC 3339 "
+        "string, or a date \"YYYY-MM-DD\" for calendar delays; an integer is not one)"));
+  }
+  if (result.engine.unknown_time_zones > 0) {
+    warnings.push_back(absl::StrCat(
+        result.engine.unknown_time_zones,
+        " zone lookups fell back to a default zone: a subject's zone attribute is not a known "
+        "IANA zone name"));
+  }
+  if (!options.until && in_flight > 0) {
+    warnings.push_back(absl::StrCat(
+        in_flight, " enrollment", in_flight == 1 ? " is" : "s are",
+        " still in flight at the default end (7 days after the last event); pass --until to "
+        "run longer"));
+  }
+  return warnings;
 }
 
 }  // namespace cairn::sim

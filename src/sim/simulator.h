@@ -94,7 +94,20 @@ struct SimResult {
   absl::Time first_event = absl::InfinitePast();
   absl::Time last_event = absl::InfinitePast();
   absl::Time until = absl::InfinitePast();
+  // What the run suggests went differently from what its caller meant,
+  // though nothing failed (SimWarnings), one sentence each, in a fixed
+  // order.
+  std::vector<std::string> warnings;
 };
+
+// The warnings of a finished run of `journey` with `options`: a --sink for
+// a channel the journey never sends on (its model does nothing); a --trace
+// subject that took no step; nobody entered (naming the trigger events the
+// log lacked); enrollments that exited because a delay's time was missing
+// (delay_time_missing: not a timestamp or RFC 3339 string); profile zones
+// that did not load; enrollments still in flight at the default end.
+std::vector<std::string> SimWarnings(const v1::Journey& journey, const SimOptions& options,
+                                     const SimResult& result);
 
 // Runs the simulation. Errors: the journey does not deploy; a bad line with
 // strict set (InvalidArgument naming file:line); an unreadable stream.

@@ -247,7 +247,8 @@ void AddSimFlags(CLI::App* command) {
           "(its DOT source beside it as OUT.svg.dot unless --dot)");
   AddFlag(command, "trace", "SUBJECT", "print one subject's path through the journey");
   cairn::tools::AddSwitch(command, "strict",
-                          "stop at the first bad line instead of reporting and skipping it");
+                          "stop at the first bad line instead of reporting and skipping it,\n"
+                          "and exit 1 when the run ends with warnings");
 }
 
 // Runs `cairn sim`: loads the journey, behaviours and inputs, simulates,
@@ -293,6 +294,11 @@ int Sim(const Flags& flags) {
   fmt::print(stderr, "simulated {} events in {:.2f} s ({} events/s)\n",
              cairn::sim::WithCommas(events_done), elapsed,
              cairn::sim::WithCommas(static_cast<int64_t>(events_done / std::max(elapsed, 1e-9))));
+  for (const std::string& warning : result->warnings) {
+    fmt::print(stderr, "cairn sim: warning: {}\n", warning);
+  }
+  // --strict: what the run warns about counts as a failure.
+  if (status == 0 && options.strict && !result->warnings.empty()) return 1;
   return status;
 }
 
@@ -392,9 +398,11 @@ int main(int argc, char** argv) {
        "See docs/journeys.md."},
       {"sim", "Replay an event log through a journey", AddSimFlags, Sim,
        "Simulates the journey's channels and prints the funnel, channels, goals\n"
-       "and A/B results. Exit status: 0 the simulation ran (bad lines are\n"
-       "reported and skipped unless --strict), 1 an input does not load or a\n"
-       "picture cannot be written, 2 usage. See docs/simulator.md."},
+       "and A/B results; warns on stderr about what the run suggests went\n"
+       "otherwise than meant. Exit status: 0 the simulation ran (bad lines are\n"
+       "reported and skipped unless --strict), 1 an input does not load, a\n"
+       "picture cannot be written, or --strict and a warning, 2 usage.\n"
+       "See docs/simulator.md."},
       {"gen", "Write a synthetic event log to stdout", AddGenFlags, Gen,
        "Deterministic for a seed. Exit status: 0 written, 1 a file cannot be\n"
        "written, 2 usage. See docs/simulator.md."},
