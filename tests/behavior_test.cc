@@ -1953,15 +1953,17 @@ TEST_CASE("Day records reach back 64 days before the latest active day") {
 
 // ---- HOUR_OF_WEEK ----
 
+constexpr char kHourBehaviors[] = R"pb(
+  behaviors { name: "hours" event { event: "open" } function: HOUR_OF_WEEK
+              default_time_zone: "Asia/Shanghai" }
+  behaviors { name: "utc_hours" event { event: "open" } function: HOUR_OF_WEEK
+              time_zone_attribute: "tz" }
+)pb";
+
 TEST_CASE("HOUR_OF_WEEK counts local hours of the week and halves every hour when one is full") {
   Harness h;  // Monday 2026-01-05 00:00 UTC.
   Engine& e = h.engine();
-  REQUIRE_THAT(e.DeclareBehaviors(Behaviors(R"pb(
-    behaviors { name: "hours" event { event: "open" } function: HOUR_OF_WEEK
-                default_time_zone: "Asia/Shanghai" }
-    behaviors { name: "utc_hours" event { event: "open" } function: HOUR_OF_WEEK
-                time_zone_attribute: "tz" }
-  )pb")),
+  REQUIRE_THAT(e.DeclareBehaviors(Behaviors(kHourBehaviors)),
                IsOk());
   const absl::Time monday = Harness::DefaultStart();
   // Absent before any event.
@@ -2000,12 +2002,7 @@ TEST_CASE("HOUR_OF_WEEK counts local hours of the week and halves every hour whe
   std::ostringstream out;
   REQUIRE_THAT(e.Snapshot(out), IsOk());
   Harness restored(h.now());
-  REQUIRE_THAT(restored.engine().DeclareBehaviors(Behaviors(R"pb(
-    behaviors { name: "hours" event { event: "open" } function: HOUR_OF_WEEK
-                default_time_zone: "Asia/Shanghai" }
-    behaviors { name: "utc_hours" event { event: "open" } function: HOUR_OF_WEEK
-                time_zone_attribute: "tz" }
-  )pb")),
+  REQUIRE_THAT(restored.engine().DeclareBehaviors(Behaviors(kHourBehaviors)),
                IsOk());
   std::istringstream in(out.str());
   REQUIRE_THAT(restored.engine().Restore(in), IsOk());

@@ -996,6 +996,18 @@ TEST_CASE("A run warns about what it silently could not do") {
   r = Simulate(held, again, "log", nullptr, "", until);
   REQUIRE_THAT(StatusOf(r), IsOk());
   CHECK(r->warnings.empty());
+  // --until auto: on until the last one leaves, 30 days after booking.
+  std::istringstream auto_log(
+      R"({"subject":"u1","name":"booked","time":"2026-01-05T10:00:00Z"})" "\n"
+      R"({"subject":"u2","name":"booked","time":"2026-01-06T10:00:00Z"})" "\n");
+  SimOptions until_auto;
+  until_auto.until_auto = true;
+  r = Simulate(held, auto_log, "log", nullptr, "", until_auto);
+  REQUIRE_THAT(StatusOf(r), IsOk());
+  CHECK(r->warnings.empty());
+  CHECK(r->until == absl::FromUnixSeconds(1767693600) + absl::Hours(24 * 30));  // 6 Jan + 30d
+  CHECK(r->report.versions(0).in_flight() == 0);
+  CHECK(r->report.versions(0).exited() == 2);
 }
 
 TEST_CASE("Simulate declares a set of segments without behaviours") {

@@ -254,9 +254,28 @@ class Replay {
     return absl::OkStatus();
   }
 
-  // Plays everything due up to result.until, then takes the journey's
-  // report and the engine's stats into the result.
-  absl::Status Finish(const std::string& journey_id) {
+  // Plays what is due, one timer or delivery report at a time, until
+  // nobody is in flight or the next is after `limit`; sets result.until to
+  // the time it stopped at (at least `from`).
+  absl::Status RunWhileInFlight(absl::Time from, absl::Time limit) {
+    while (engine_.stats().enrollments_in_flight > 0) {
+      const absl::Time report = reports_.empty() ? absl::InfiniteFuture() : reports_.top().time;
+      const absl::Time next = std::min(report, engine_.next_timer_time());
+      if (next > limit) {
+        result_->until = limit;
+        return absl::OkStatus();
+      }
+      CAIRN_RETURN_IF_ERROR(RunUntil(next));
+    }
+    result_->until = std::max(from, engine_.now());
+    return absl::OkStatus();
+  }
+
+  // Plays everything due up to result.until (with until_auto, until nobody
+  // is in flight, from the last event to result.until at most), then takes
+  // the journey's report and the engine's stats into the result.
+  absl::Status Finish(const std::string& journey_id, absl::Time last) {
+    if (options_.until_auto) CAIRN_RETURN_IF_ERROR(RunWhileInFlight(last, result_->until));
     CAIRN_RETURN_IF_ERROR(RunUntil(result_->until));
     CAIRN_RETURN_IF_ERROR(engine_.Apply(ClockTick{result_->until}));
     absl::StatusOr<v1::JourneyReport> report = engine_.Report(journey_id);
@@ -365,9 +384,11 @@ absl::StatusOr<SimResult> Simulate(const v1::Journey& journey, std::istream& eve
     have = reader.Next(&line);
     if (!have.ok()) return have.status();
   }
-  result.until = options.until ? *options.until
-                               : std::max(result.last_event, start) + absl::Hours(24 * 7);
-  CAIRN_RETURN_IF_ERROR(replay.Finish(journey.id()));
+  const absl::Time last = std::max(result.last_event, start);
+  result.until = options.until_auto ? last + kAutoUntilLimit
+                 : options.until    ? *options.until
+                                    : last + absl::Hours(24 * 7);
+  CAIRN_RETURN_IF_ERROR(replay.Finish(journey.id(), last));
   result.warnings = SimWarnings(journey, options, result);
   return result;
 }
@@ -426,11 +447,16 @@ std::vector<std::string> SimWarnings(const v1::Journey& journey, const SimOption
         " zone lookups fell back to a default zone: a subject's zone attribute is not a known "
         "IANA zone name"));
   }
-  if (!options.until && in_flight > 0) {
+  if (options.until_auto && in_flight > 0) {
     warnings.push_back(absl::StrCat(
         in_flight, " enrollment", in_flight == 1 ? " is" : "s are",
-        " still in flight at the default end (7 days after the last event); pass --until to "
-        "run longer"));
+        " still in flight 365 days after the last event, where --until auto stops (a journey "
+        "that loops, or re-enters on a schedule, never empties)"));
+  } else if (!options.until && in_flight > 0) {
+    warnings.push_back(absl::StrCat(
+        in_flight, " enrollment", in_flight == 1 ? " is" : "s are",
+        " still in flight at the default end (7 days after the last event); pass --until (a "
+        "time, a date or auto) to run longer"));
   }
   return warnings;
 }

@@ -44,6 +44,11 @@ struct ChannelModel {
 absl::StatusOr<std::pair<std::string, ChannelModel>> ParseChannelModel(
     absl::string_view spec);
 
+// How long after the last event SimOptions::until_auto runs at most: a
+// journey that loops for ever (a yearly greeting, a recurring schedule)
+// never empties.
+inline constexpr absl::Duration kAutoUntilLimit = absl::Hours(24 * 365);
+
 struct SimOptions {
   // Per channel; channels not named use ChannelModel's defaults.
   std::map<std::string, ChannelModel> channels;
@@ -51,6 +56,10 @@ struct SimOptions {
   // When to stop. Default: 7 days after the last event, so that waits and
   // goals started near the end can finish.
   std::optional<absl::Time> until;
+  // Instead of `until`: stop at the first moment, at or after the last
+  // event, when nobody is in flight, and at the latest kAutoUntilLimit
+  // after the last event.
+  bool until_auto = false;
   // Treat a bad line as fatal instead of reporting and skipping it.
   bool strict = false;
   // Collect the path of this subject (empty: none).
@@ -105,7 +114,8 @@ struct SimResult {
 // subject that took no step; nobody entered (naming the trigger events the
 // log lacked); enrollments that exited because a delay's time was missing
 // (delay_time_missing: not a timestamp or RFC 3339 string); profile zones
-// that did not load; enrollments still in flight at the default end.
+// that did not load; enrollments still in flight at the default end (or,
+// with until_auto, at its limit).
 std::vector<std::string> SimWarnings(const v1::Journey& journey, const SimOptions& options,
                                      const SimResult& result);
 

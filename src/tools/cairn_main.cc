@@ -38,6 +38,7 @@
 #include "sim/generator.h"
 #include "sim/render.h"
 #include "sim/simulator.h"
+#include "timer/local_time.h"
 #include "tools/cli.h"
 #include "tools/subprocess.h"
 #include "tools/validate_command.h"
@@ -68,12 +69,17 @@ bool ParseSimOptions(const Flags& flags, cairn::sim::SimOptions* options, std::s
   if (auto until = flags.Get("until")) {
     absl::Time t;
     std::string err;
-    if (!absl::ParseTime(absl::RFC3339_full, *until, &t, &err)) {
+    if (*until == "auto") {
+      options->until_auto = true;
+    } else if (std::optional<absl::CivilDay> day = cairn::internal::ParseDate(*until)) {
+      options->until = absl::FromCivil(*day, absl::UTCTimeZone());
+    } else if (absl::ParseTime(absl::RFC3339_full, *until, &t, &err)) {
+      options->until = t;
+    } else {
       *error = absl::StrCat("--until \"", cairn::internal::Escaped(*until),
-                            "\" is not an RFC 3339 time");
+                            "\" is not an RFC 3339 time, a date YYYY-MM-DD or auto");
       return false;
     }
-    options->until = t;
   }
   for (const std::string& spec : flags.All("sink")) {
     auto model = cairn::sim::ParseChannelModel(spec);
@@ -231,8 +237,10 @@ void AddSimFlags(CLI::App* command) {
   AddFlag(command, "behaviors", "FILE",
           "the engine's behaviours (cairn.v1.BehaviorSet); default:\n"
           "behaviors.textproto beside the journey, when there is one");
-  AddFlag(command, "until", "TIME",
-          "stop at this RFC 3339 time (default: 7 days after the last event)");
+  AddFlag(command, "until", "TIME|DATE|auto",
+          "stop at this RFC 3339 time, or at 00:00 UTC of a date YYYY-MM-DD,\n"
+          "or (auto) once nobody is in flight, at most 365 days after the last\n"
+          "event (default: 7 days after the last event)");
   cairn::tools::AddRepeatedFlag(command, "sink", "CHANNEL:fail=R,delay=D,timeout=R",
                                 "how a simulated channel behaves, e.g.\n"
                                 "push:fail=0.1,delay=5m,timeout=0.02; repeat per channel");
