@@ -4,6 +4,7 @@
 // experiments (each goal across a split's arms) as Engine::Report, merged
 // reports and `cairn sim` give them.
 
+#include <sstream>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -249,6 +250,78 @@ TEST_CASE("A host reads the statistics from Report() and merged halves equal the
   absl::StatusOr<v1::JourneyReport> merged = MergeJourneyReports(halves);
   REQUIRE_THAT(StatusOf(merged), IsOk());
   CHECK(merged->versions(0).experiments(0).SerializeAsString() == e.SerializeAsString());
+}
+
+constexpr char kWinBack[] = R"pb(
+  id: "win_back" version: 1
+  settings { state: ACTIVE
+             goals { name: "paid_7d" conversion { event: "paid" } window { seconds: 604800 } } }
+  nodes { id: "t" trigger { event { matcher { event: "lapsed" } } next: "send" } }
+  nodes { id: "send" action { channel: "push" template_id: "come_back" next: "paid" } }
+  nodes { id: "paid" goal { conversion { event: "paid" } window { seconds: 86400 }
+                            on_converted: "" on_expired: "" } })pb";
+
+TEST_CASE("With a global holdout each goal compares those held out with everyone else") {
+  EngineOptions options;
+  options.start_time = Harness::DefaultStart();
+  options.holdout_percent = 30;
+  Harness h(Harness::DefaultStart(), options);
+  REQUIRE_THAT(h.DeployText(kWinBack), IsOk());
+  int held_out = 0;
+  for (int i = 0; i < 600; ++i) {
+    const std::string u = absl::StrCat("u", i);
+    REQUIRE_THAT(h.Event(u, "lapsed"), IsOk());
+    // Held out: sent nothing. The messaged pay one in three, the rest one
+    // in eight.
+    const bool messaged = h.SentTo(u, "push") == 1;
+    held_out += messaged ? 0 : 1;
+    if (i % (messaged ? 3 : 8) == 0) REQUIRE_THAT(h.Event(u, "paid"), IsOk());
+  }
+  REQUIRE(held_out > 100);
+  REQUIRE(held_out < 260);
+  REQUIRE_THAT(h.Advance(absl::Hours(24 * 8)), IsOk());
+  const v1::VersionReport v = h.Report("win_back")->versions(0);
+  for (const v1::GoalReport& goal : v.goals()) {
+    INFO(goal.name());
+    REQUIRE(goal.has_held_out());
+    CHECK(goal.held_out().reached() == held_out);
+    CHECK(goal.held_out().reached() + goal.not_held_out().reached() == 600);
+    CHECK(goal.held_out().converted() + goal.not_held_out().converted() ==
+          goal.overall().converted());
+  }
+  // One holdout experiment per goal, before any split's.
+  REQUIRE(v.experiments_size() == 2);
+  for (const v1::ExperimentReport& e : v.experiments()) {
+    INFO(e.goal());
+    CHECK(e.holdout());
+    CHECK(e.split_node_id().empty());
+    REQUIRE(e.arms_size() == 2);
+    CHECK(e.arms(0).variant() == "held_out");
+    CHECK(e.arms(0).control());
+    CHECK(e.arms(1).variant() == "not_held_out");
+    CHECK(e.arms(1).lift() > 1);  // 1/3 against 1/8.
+    CHECK(e.significant());
+    CHECK(e.leader() == "not_held_out");
+  }
+
+  // The counts survive a snapshot: the restored engine reports the same.
+  std::ostringstream out;
+  REQUIRE_THAT(h.engine().Snapshot(out), IsOk());
+  Harness restored(h.now(), options);
+  REQUIRE_THAT(restored.DeployText(kWinBack), IsOk());
+  std::istringstream in(out.str());
+  REQUIRE_THAT(restored.engine().Restore(in), IsOk());
+  CHECK(restored.Report("win_back")->SerializeAsString() ==
+        h.Report("win_back")->SerializeAsString());
+
+  // Without a holdout there are no holdout counts and no such experiment.
+  Harness plain;
+  REQUIRE_THAT(plain.DeployText(kWinBack), IsOk());
+  REQUIRE_THAT(plain.Event("u1", "lapsed"), IsOk());
+  REQUIRE_THAT(plain.Advance(absl::Hours(24 * 8)), IsOk());
+  const v1::VersionReport p = plain.Report("win_back")->versions(0);
+  CHECK_FALSE(p.goals(0).has_held_out());
+  CHECK(p.experiments_size() == 0);
 }
 
 }  // namespace

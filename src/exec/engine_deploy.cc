@@ -253,7 +253,7 @@ void Engine::Impl::Migrate(uint32_t slot, uint32_t to_version) {
   ++to.counters.migrated_in;
   Enter(slot, target);
   if (to.graph->nodes[target].kind == NodeKind::kGoal) {
-    CountGoal(&to.counters.node_goals[target], to_version, split_node, variant,
+    CountGoal(&to.counters.node_goals[target], to_version, split_node, variant, e.subject,
               &GoalCounters::reached);
   }
 }

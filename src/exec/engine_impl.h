@@ -575,9 +575,13 @@ class Engine::Impl : private internal::EngineState {
   // event. Enrollments are visited oldest first.
   void ApplyToEnrollments(uint32_t subject, int32_t event_id, const Event& event);
 
-  // Counts one goal outcome overall and for the enrollment's variant.
+  // Counts one goal outcome overall, for the enrollment's variant and for
+  // the holdout group `subject` is in (when there is a holdout).
   void CountGoal(internal::GoalStats* stats, uint32_t version, int32_t split_node,
-                 int32_t variant, int64_t internal::GoalCounters::*field);
+                 int32_t variant, uint32_t subject, int64_t internal::GoalCounters::*field);
+  // The goal counters of the holdout group `subject` is in (held out or
+  // not), or nullptr when the engine has no holdout.
+  internal::GoalCounters* HoldoutCounters(internal::GoalStats* stats, uint32_t subject) const;
 
   internal::GoalCounters& VariantCounters(internal::GoalStats* stats, uint32_t version,
                                 int32_t split_node, int32_t variant);

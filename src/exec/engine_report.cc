@@ -51,6 +51,14 @@ void AddReasons(const internal::ReasonCounts& counts,
   }
 }
 
+bool Counted(const GoalCounters& c) { return c.reached != 0 || c.converted != 0 || c.expired != 0; }
+
+void FillCounts(const GoalCounters& c, v1::GoalCounts* out) {
+  out->set_reached(c.reached);
+  out->set_converted(c.converted);
+  out->set_expired(c.expired);
+}
+
 void FillGoal(const GoalStats& stats, v1::GoalReport* out) {
   out->mutable_overall()->set_reached(stats.overall.reached);
   out->mutable_overall()->set_converted(stats.overall.converted);
@@ -62,6 +70,12 @@ void FillGoal(const GoalStats& stats, v1::GoalReport* out) {
     g->set_reached(c.reached);
     g->set_converted(c.converted);
     g->set_expired(c.expired);
+  }
+  // Only with a holdout, so that a snapshot of an engine without one is as
+  // it was.
+  if (Counted(stats.held_out) || Counted(stats.not_held_out)) {
+    FillCounts(stats.held_out, out->mutable_held_out());
+    FillCounts(stats.not_held_out, out->mutable_not_held_out());
   }
 }
 
@@ -153,6 +167,10 @@ void ReadVersionReport(const v1::VersionReport& vr, JourneyVersion* v) {
       out->by_variant[{gc.split_node_id(), gc.variant()}] =
           GoalCounters{gc.reached(), gc.converted(), gc.expired()};
     }
+    out->held_out = GoalCounters{in.held_out().reached(), in.held_out().converted(),
+                                 in.held_out().expired()};
+    out->not_held_out = GoalCounters{in.not_held_out().reached(), in.not_held_out().converted(),
+                                     in.not_held_out().expired()};
   };
   c.entered = vr.entered();
   c.exited = vr.exited();

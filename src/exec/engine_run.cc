@@ -103,9 +103,15 @@ void Engine::Impl::ApplyToEnrollments(uint32_t subject, int32_t event_id, const 
 }
 
 void Engine::Impl::CountGoal(GoalStats* stats, uint32_t version, int32_t split_node,
-                             int32_t variant, int64_t GoalCounters::*field) {
+                             int32_t variant, uint32_t subject, int64_t GoalCounters::*field) {
   ++(stats->overall.*field);
   VariantCounters(stats, version, split_node, variant).*field += 1;
+  if (GoalCounters* group = HoldoutCounters(stats, subject)) ++(group->*field);
+}
+
+GoalCounters* Engine::Impl::HoldoutCounters(GoalStats* stats, uint32_t subject) const {
+  if (options_.holdout_percent <= 0) return nullptr;
+  return HeldOut(subjects_[subject]) ? &stats->held_out : &stats->not_held_out;
 }
 
 GoalCounters& Engine::Impl::VariantCounters(GoalStats* stats, uint32_t version,
@@ -193,6 +199,10 @@ void Engine::Impl::ResolveTracker(uint32_t t, int64_t GoalCounters::*field) {
   GoalCounters& by_variant = VariantCounters(&stats, tr.version, tr.split_node, tr.variant);
   ++by_variant.reached;
   ++(by_variant.*field);
+  if (GoalCounters* group = HoldoutCounters(&stats, tr.subject)) {
+    ++group->reached;
+    ++(group->*field);
+  }
   tr.live = false;
   ++tr.generation;
   internal::SlotList& list = subjects_[tr.subject].trackers;

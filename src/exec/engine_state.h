@@ -68,10 +68,14 @@ struct GoalCounters {
   int64_t expired = 0;
 };
 
-// A goal's counters overall and per (split node id, variant name).
+// A goal's counters overall, per (split node id, variant name), and for
+// subjects in and out of the engine's global holdout (counted only when
+// there is one).
 struct GoalStats {
   GoalCounters overall;
   absl::btree_map<std::pair<std::string, std::string>, GoalCounters> by_variant;
+  GoalCounters held_out;
+  GoalCounters not_held_out;
 };
 
 // Everything counted for one deployed version.

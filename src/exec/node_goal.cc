@@ -14,7 +14,7 @@ namespace cairn {
 bool Engine::Impl::ArriveGoal(uint32_t slot, const internal::Bindings& /*bindings*/) {
   const internal::Enrollment& e = enrollments_[slot];
   internal::JourneyVersion& v = versions_[e.version];
-  CountGoal(&v.counters.node_goals[e.node], e.version, e.split_node, e.variant,
+  CountGoal(&v.counters.node_goals[e.node], e.version, e.split_node, e.variant, e.subject,
             &internal::GoalCounters::reached);
   ScheduleTimer(now_ + v.graph->nodes[e.node].duration, slot, e.generation,
                 internal::TimerKind::kNode);
@@ -27,7 +27,7 @@ bool Engine::Impl::GoalEvent(uint32_t slot, int32_t event_id,
   const internal::JourneyVersion& v = versions_[e.version];
   if (!Matches(v.graph->nodes[e.node].matchers[0], v, event_id, bindings)) return false;
   CountGoal(&versions_[e.version].counters.node_goals[e.node], e.version, e.split_node,
-            e.variant, &internal::GoalCounters::converted);
+            e.variant, e.subject, &internal::GoalCounters::converted);
   Leave(slot, 0);
   return true;
 }
@@ -35,7 +35,7 @@ bool Engine::Impl::GoalEvent(uint32_t slot, int32_t event_id,
 void Engine::Impl::GoalTimer(uint32_t slot) {
   const internal::Enrollment& e = enrollments_[slot];
   CountGoal(&versions_[e.version].counters.node_goals[e.node], e.version, e.split_node,
-            e.variant, &internal::GoalCounters::expired);
+            e.variant, e.subject, &internal::GoalCounters::expired);
   Leave(slot, 1);
 }
 

@@ -51,6 +51,10 @@ void MergeGoal(const v1::GoalReport& from, v1::GoalReport* into) {
   }
   into->clear_by_variant();
   for (auto& [key, g] : sum) *into->add_by_variant() = std::move(g);
+  if (from.has_held_out()) {
+    AddCounts(from.held_out(), into->mutable_held_out());
+    AddCounts(from.not_held_out(), into->mutable_not_held_out());
+  }
 }
 
 void MergeAction(const v1::ActionReport& from, v1::ActionReport* into) {

@@ -180,7 +180,10 @@ void AppendGoals(const v1::VersionReport& v, std::string* out) {
 // test statistic, and the verdict (the report's experiments).
 void AppendAbResults(const v1::VersionReport& v, std::string* out) {
   for (const v1::ExperimentReport& ab : v.experiments()) {
-    absl::StrAppend(out, "\nA/B  goal ", ab.goal(), " by split ", ab.split_node_id(), "\n");
+    absl::StrAppend(out, "\nA/B  goal ", ab.goal(),
+                    ab.holdout() ? " by the global holdout" : absl::StrCat(" by split ",
+                                                                          ab.split_node_id()),
+                    "\n");
     absl::StrAppend(out, absl::StrFormat("  %-14s %10s %10s %8s   %-18s %s\n", "arm", "reached",
                                          "converted", "rate", "95% CI (Wilson)", "lift"));
     for (const v1::ArmReport& arm : ab.arms()) {
@@ -366,6 +369,7 @@ std::string RenderDot(const v1::Journey& journey, const v1::JourneyReport& repor
   }
   std::map<std::string, std::vector<std::string>> ab_lines;  // split node -> lines
   for (const v1::ExperimentReport& ab : v->experiments()) {
+    if (ab.holdout()) continue;  // Belongs to no node of the picture.
     std::vector<std::string>& lines = ab_lines[ab.split_node_id()];
     std::string rates = absl::StrCat(ab.goal(), ":");
     for (const v1::ArmReport& arm : ab.arms()) {

@@ -116,6 +116,20 @@ void ComputeExperiment(v1::ExperimentReport* e) {
 void AddExperiments(const v1::Journey& journey, v1::VersionReport* version) {
   version->clear_experiments();
   for (const v1::GoalReport& goal : version->goals()) {
+    if (goal.has_held_out()) {
+      // The holdout first: its split node id, empty, sorts first.
+      v1::ExperimentReport* e = version->add_experiments();
+      e->set_goal(goal.name());
+      e->set_holdout(true);
+      for (const v1::GoalCounts* counts : {&goal.held_out(), &goal.not_held_out()}) {
+        v1::ArmReport* arm = e->add_arms();
+        arm->set_variant(counts == &goal.held_out() ? "held_out" : "not_held_out");
+        arm->set_control(counts == &goal.held_out());
+        arm->set_reached(counts->reached());
+        arm->set_converted(counts->converted());
+      }
+      ComputeExperiment(e);
+    }
     // The goal's counts by split node, then variant (std::map: split node
     // order, whatever order the counters came in).
     std::map<std::string, std::map<std::string, const v1::GoalCounts*>> by_split;

@@ -22,7 +22,8 @@ inline constexpr double kExperimentAlpha = 0.05;
 // Replaces version->experiments with one ExperimentReport per (goal, split)
 // that the goal has per-variant counts for, in goal order then split node
 // id order: every arm of the split as `journey` (the version's definition)
-// declares it, its counts, and the statistics.
+// declares it, its counts, and the statistics; and, before a goal's splits,
+// one for the global holdout when the goal has holdout counts.
 void AddExperiments(const v1::Journey& journey, v1::VersionReport* version);
 
 // Adds `from`'s arm counts to `into`'s (experiments of the same version on
