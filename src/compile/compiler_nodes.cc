@@ -348,7 +348,8 @@ std::optional<Recurrence> JourneyCompiler::CompileRecurrence(const v1::Schedule&
   }
   const bool once = s.frequency() == v1::Schedule::ONCE;
   if (!s.start_date().empty()) {
-    if (std::optional<absl::CivilDay> day = CompileDate(s.start_date(), scope.Child("start_date"))) {
+    if (std::optional<absl::CivilDay> day =
+            CompileDate(s.start_date(), scope.Child("start_date"))) {
       r.first = *day;
     } else {
       ok = false;
@@ -603,12 +604,11 @@ void JourneyCompiler::CompileBestTime(const v1::BestTimeDelay& b, const FieldSco
     // check it as they check every other behaviour a journey reads.
     std::string error;
     g->relative_path = ParsePath(absl::StrCat("behavior.", b.behavior()), &error);
-    const Value::Type type =
-        g->relative_path ? CheckBehaviorRead(*g->relative_path, scope.Child("behavior"))
-                         : Value::Type::kNull;
     if (!g->relative_path) {
       scope.AddAt("behavior", error);
-    } else if (type != Value::Type::kNull && !behaviors_->at(b.behavior()).hour_of_week) {
+    } else if (CheckBehaviorRead(*g->relative_path, scope.Child("behavior")) !=
+                   Value::Type::kNull &&
+               !behaviors_->at(b.behavior()).hour_of_week) {
       scope.AddAt("behavior", absl::StrCat("behaviour \"", b.behavior(),
                                            "\" is not an HOUR_OF_WEEK behaviour, which "
                                            "until_best_time learns from"));

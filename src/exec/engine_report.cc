@@ -59,17 +59,18 @@ void FillCounts(const GoalCounters& c, v1::GoalCounts* out) {
   out->set_expired(c.expired);
 }
 
+// The inverse of FillCounts.
+GoalCounters CountsOf(const v1::GoalCounts& in) {
+  return GoalCounters{in.reached(), in.converted(), in.expired()};
+}
+
 void FillGoal(const GoalStats& stats, v1::GoalReport* out) {
-  out->mutable_overall()->set_reached(stats.overall.reached);
-  out->mutable_overall()->set_converted(stats.overall.converted);
-  out->mutable_overall()->set_expired(stats.overall.expired);
+  FillCounts(stats.overall, out->mutable_overall());
   for (const auto& [key, c] : stats.by_variant) {
     v1::GoalCounts* g = out->add_by_variant();
     g->set_split_node_id(key.first);
     g->set_variant(key.second);
-    g->set_reached(c.reached);
-    g->set_converted(c.converted);
-    g->set_expired(c.expired);
+    FillCounts(c, g);
   }
   // Only with a holdout, so that a snapshot of an engine without one is as
   // it was.
@@ -160,17 +161,13 @@ void ReadVersionReport(const v1::VersionReport& vr, JourneyVersion* v) {
     for (const v1::ReasonCount& r : in) (*out)[r.reason()] = r.count();
   };
   auto read_goal = [](const v1::GoalReport& in, GoalStats* out) {
-    out->overall = GoalCounters{in.overall().reached(), in.overall().converted(),
-                                in.overall().expired()};
+    out->overall = CountsOf(in.overall());
     out->by_variant.clear();
     for (const v1::GoalCounts& gc : in.by_variant()) {
-      out->by_variant[{gc.split_node_id(), gc.variant()}] =
-          GoalCounters{gc.reached(), gc.converted(), gc.expired()};
+      out->by_variant[{gc.split_node_id(), gc.variant()}] = CountsOf(gc);
     }
-    out->held_out = GoalCounters{in.held_out().reached(), in.held_out().converted(),
-                                 in.held_out().expired()};
-    out->not_held_out = GoalCounters{in.not_held_out().reached(), in.not_held_out().converted(),
-                                     in.not_held_out().expired()};
+    out->held_out = CountsOf(in.held_out());
+    out->not_held_out = CountsOf(in.not_held_out());
   };
   c.entered = vr.entered();
   c.exited = vr.exited();

@@ -15,6 +15,7 @@
 #include "json/event_lines.h"
 #include "json/json.h"
 #include "json/proto_json.h"
+#include "stats/experiments.h"
 
 namespace cairn::sim {
 namespace {
@@ -25,10 +26,6 @@ const v1::VersionReport* LatestVersion(const v1::JourneyReport& report) {
 }
 
 std::string Percent(double x) { return absl::StrFormat("%.2f%%", 100 * x); }
-
-std::string PValue(double p) {
-  return p < 0.0001 ? std::string("< 0.0001") : absl::StrFormat("%.4f", p);
-}
 
 std::string Reasons(const google::protobuf::RepeatedPtrField<v1::ReasonCount>& counts) {
   std::vector<std::string> parts;
@@ -203,7 +200,7 @@ void AppendAbResults(const v1::VersionReport& v, std::string* out) {
       absl::StrAppend(out, "  ", chi_square ? "chi-square" : "z", " = ",
                       absl::StrFormat("%.3f", ab.statistic()),
                       chi_square ? absl::StrCat(" (df ", ab.degrees_of_freedom(), ")") : "",
-                      ", p = ", PValue(ab.p_value()), "\n");
+                      ", p = ", internal::FormatPValue(ab.p_value()), "\n");
     }
     absl::StrAppend(out, "  ", ab.verdict(), "\n");
   }
@@ -376,9 +373,10 @@ std::string RenderDot(const v1::Journey& journey, const v1::JourneyReport& repor
       absl::StrAppend(&rates, " ", arm.variant(), " ", Percent(arm.rate()));
     }
     lines.push_back(rates);
-    lines.push_back(ab.valid() ? absl::StrCat("p = ", PValue(ab.p_value()),
-                                              ab.significant() ? ", significant" : ", n.s.")
-                               : "no verdict");
+    lines.push_back(ab.valid()
+                        ? absl::StrCat("p = ", internal::FormatPValue(ab.p_value()),
+                                       ab.significant() ? ", significant" : ", n.s.")
+                        : "no verdict");
   }
   const int64_t max_count = std::max<int64_t>(1, v->entered());
   for (const v1::NodeReport& n : v->nodes()) {

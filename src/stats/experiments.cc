@@ -16,10 +16,6 @@
 namespace cairn::internal {
 namespace {
 
-std::string PValueText(double p) {
-  return p < 0.0001 ? std::string("< 0.0001") : absl::StrFormat("%.4f", p);
-}
-
 std::string LiftText(double lift) {
   return absl::StrFormat("%s%.2f%%", lift > 0 ? "+" : "", 100 * lift);
 }
@@ -45,6 +41,10 @@ void SortExperiments(v1::VersionReport* version) {
 }
 
 }  // namespace
+
+std::string FormatPValue(double p) {
+  return p < 0.0001 ? std::string("< 0.0001") : absl::StrFormat("%.4f", p);
+}
 
 void ComputeExperiment(v1::ExperimentReport* e) {
   const int arms = e->arms_size();
@@ -100,15 +100,15 @@ void ComputeExperiment(v1::ExperimentReport* e) {
   if (!test.valid) {
     e->set_verdict("No verdict: an arm is empty or nobody (or everybody) converted.");
   } else if (!e->significant()) {
-    e->set_verdict(absl::StrCat("Not significant (p = ", PValueText(test.p_value),
+    e->set_verdict(absl::StrCat("Not significant (p = ", FormatPValue(test.p_value),
                                 "): no reliable difference between the arms yet."));
   } else if (leader != nullptr && leader->rate() >= base.rate()) {
     e->set_verdict(absl::StrCat(
-        "Significant (p = ", PValueText(test.p_value), "): ", leader->variant(),
+        "Significant (p = ", FormatPValue(test.p_value), "): ", leader->variant(),
         " converts better than ", base.variant(),
         leader->has_lift() ? absl::StrCat(" (", LiftText(leader->lift()), " lift)") : "", "."));
   } else {
-    e->set_verdict(absl::StrCat("Significant (p = ", PValueText(test.p_value), "): ",
+    e->set_verdict(absl::StrCat("Significant (p = ", FormatPValue(test.p_value), "): ",
                                 base.variant(), " converts better than every other arm."));
   }
 }

@@ -11,6 +11,8 @@
 #ifndef CAIRN_STATS_EXPERIMENTS_H_
 #define CAIRN_STATS_EXPERIMENTS_H_
 
+#include <string>
+
 #include "cairn/v1/journey.pb.h"
 #include "cairn/v1/report.pb.h"
 
@@ -31,6 +33,10 @@ void AddExperiments(const v1::Journey& journey, v1::VersionReport* version);
 // `into` lacks and keeping goal then split order, and computes every
 // statistic again from the sums.
 void MergeExperiments(const v1::VersionReport& from, v1::VersionReport* into);
+
+// A p-value as verdicts and `cairn sim` print it: 4 decimals, or
+// "< 0.0001".
+std::string FormatPValue(double p);
 
 // Computes every statistic of `e` (rates, intervals, lifts, the test, the
 // leader and the verdict) from its arms' variants, control flags, reached
