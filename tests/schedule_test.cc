@@ -432,6 +432,37 @@ TEST_CASE("Subjects first seen during a run are not in it and a snapshot then re
   CHECK(h.SentTo("s99", "push") == 2);
 }
 
+TEST_CASE("A run that an input for its last subject completes is counted then and restores") {
+  // Found by engine_inputs_fuzz: the input's own slice evaluated one of the
+  // last two subjects, then its catch-up evaluated the other. The run, with
+  // no subject left, stayed until the next slice, and a snapshot taken in
+  // between wrote a run Restore refuses ("schedule run is out of range").
+  EngineOptions options;
+  options.scheduled_run_slice = 1;
+  Harness h(Utc(2026, 12, 6), options);
+  REQUIRE_THAT(h.DeployText(kNudge), IsOk());
+  for (int i = 0; i < 4; ++i) {
+    REQUIRE_THAT(h.Profile(absl::StrCat("s", i), {{"plan", Value::String("pro")}}), IsOk());
+  }
+  REQUIRE_THAT(h.AdvanceTo(Utc(2026, 12, 6, 12)), IsOk());
+  while (h.engine().RunScheduled(0) > 2) h.engine().RunScheduled(1);
+  REQUIRE(h.engine().RunScheduled(0) == 2);
+  // s3 comes last in the run: the update's slice takes s2, its catch-up s3.
+  REQUIRE_THAT(h.Profile("s3", {{"plan", Value::String("pro")}}), IsOk());
+  // (Not RunScheduled(0) to look: its slice would remove a finished run.)
+  const v1::ScheduleCounts counts = h.Report("nudge")->versions(0).schedule();
+  CHECK(counts.completed() == 1);
+  CHECK(counts.evaluated() == 4);
+  CHECK(h.Report("nudge")->schedule().runs_size() == 0);
+  std::ostringstream out;
+  REQUIRE_THAT(h.engine().Snapshot(out), IsOk());
+  Harness restored(h.now(), options);
+  REQUIRE_THAT(restored.DeployText(kNudge), IsOk());
+  std::istringstream in(out.str());
+  REQUIRE_THAT(restored.engine().Restore(in), IsOk());
+  CHECK(h.Report("nudge")->SerializeAsString() == restored.Report("nudge")->SerializeAsString());
+}
+
 // Every send, by subject (subjects never span shards).
 class SendLog : public ChannelSink {
  public:

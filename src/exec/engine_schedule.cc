@@ -263,12 +263,21 @@ int64_t Engine::Impl::RunScheduledSlice(int64_t budget) {
 }
 
 void Engine::Impl::CatchUpScheduledNow(uint32_t subject) {
+  bool finished = false;
   for (size_t i = 0; i < schedule_runs_.size(); ++i) {
     ScheduleRun& run = schedule_runs_[i];
     if (subject / 64 >= run.pending.size() || !TestBit(run.pending, subject)) continue;
     const absl::Time at = SubjectOccurrence(run, subject);
     if (at > now_) continue;  // Its occurrence has not come yet.
     EvaluateScheduled(&run, subject, at);
+    finished |= run.remaining == 0;
+  }
+  // A run whose last subject this was is complete now, not at the next
+  // slice: counted when it is, and never written to a snapshot with no
+  // subject left (which Restore refuses as no run could be so).
+  if (finished) {
+    RemoveFinishedRuns();
+    UpdateScheduleDue();
   }
 }
 
