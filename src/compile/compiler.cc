@@ -147,6 +147,7 @@ void JourneyCompiler::Run() {
   ResolveEdges();
   CheckMigration(top.Child("migration"));
   CheckGraph();
+  CheckSplitRules();
   InternNames();
   CollectReadKeys();
 }

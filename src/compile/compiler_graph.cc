@@ -121,22 +121,53 @@ void JourneyCompiler::CheckGraph() {
   if (n > 0 && graph_->triggers.empty()) {
     problems_.Add("", "nodes", "journey has no trigger node: nothing can enter it");
   }
-  // Reachability from the triggers.
-  std::vector<bool> reached(n, false);
-  std::vector<int32_t> stack(graph_->triggers.begin(), graph_->triggers.end());
-  for (int32_t t : stack) reached[t] = true;
-  while (!stack.empty()) {
-    const int32_t at = stack.back();
-    stack.pop_back();
+  ReportUnreachable(ReachableFrom(graph_->triggers));
+  FindInstantCycles();
+}
+
+std::vector<bool> JourneyCompiler::ReachableFrom(std::vector<int32_t> starts) const {
+  std::vector<bool> reached(graph_->nodes.size(), false);
+  for (int32_t t : starts) reached[t] = true;
+  while (!starts.empty()) {
+    const int32_t at = starts.back();
+    starts.pop_back();
     for (const Edge& e : graph_->nodes[at].edges) {
       if (e.target != kExitEdge && !reached[e.target]) {
         reached[e.target] = true;
-        stack.push_back(e.target);
+        starts.push_back(e.target);
       }
     }
   }
-  ReportUnreachable(reached);
-  FindInstantCycles();
+  return reached;
+}
+
+void JourneyCompiler::CheckSplitRules() {
+  for (SplitRuleSpec& rule : graph_->split_rules) {
+    const std::string& split_id = graph_->definition.nodes(rule.split_node).id();
+    const FieldScope scope(&problems_, split_id, "split.rule.goal");
+    if (rule.goal.empty()) {
+      scope.Add("rule has no goal; name a journey goal or a goal node to judge the arms on");
+      continue;
+    }
+    for (size_t g = 0; g < graph_->goals.size(); ++g) {
+      if (graph_->goals[g].name == rule.goal) rule.journey_goal = static_cast<int32_t>(g);
+    }
+    if (rule.journey_goal >= 0) continue;
+    auto it = graph_->node_index.find(rule.goal);
+    if (it == graph_->node_index.end() || graph_->nodes[it->second].kind != NodeKind::kGoal) {
+      scope.Add(absl::StrCat("\"", Escaped(rule.goal),
+                             "\" is neither a journey goal nor a goal node of this journey"));
+      continue;
+    }
+    // A goal node counts per arm of the last split an enrollment passed:
+    // only one that this split leads to can carry its arms.
+    if (!ReachableFrom({rule.split_node})[it->second]) {
+      scope.Add(absl::StrCat("goal node \"", rule.goal, "\" is not reached from split \"",
+                             split_id, "\": its counts never carry this split's arms"));
+      continue;
+    }
+    rule.goal_node = it->second;
+  }
 }
 
 void JourneyCompiler::ReportUnreachable(const std::vector<bool>& reached) {

@@ -177,6 +177,9 @@ class JourneyCompiler {
                        GraphNode* g);
   // A split: its variants' names, weights, control flag and edges.
   void CompileSplit(int index, const v1::Split& s, const FieldScope& scope);
+  // A split's experiment rule, but for its goal (CheckSplitRules).
+  void CompileSplitRule(int index, const v1::SplitRule& r, int control,
+                        const FieldScope& scope);
   // A switch: its branches' names, predicates and edges, and its default.
   void CompileSwitch(int index, const v1::Switch& s, const FieldScope& scope);
   // An action: channel, template, parameters, delivery wait and edges.
@@ -198,6 +201,11 @@ class JourneyCompiler {
   // A trigger exists, every node is reachable from one, and no cycle runs
   // without a blocking node.
   void CheckGraph();
+  // The nodes some path from `starts` reaches (`starts` included).
+  std::vector<bool> ReachableFrom(std::vector<int32_t> starts) const;
+  // Each split rule's goal: a journey goal, or a goal node the split leads
+  // to.
+  void CheckSplitRules();
   // Reports the nodes that no path from a trigger reaches (`reached`
   // false), and adds to each unknown edge's problem the id it was likely
   // meant to be. When an edge from a reachable node leads to an unknown

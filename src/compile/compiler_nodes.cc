@@ -653,6 +653,7 @@ void JourneyCompiler::CompileSplit(int index, const v1::Split& s,
   }
   absl::flat_hash_set<std::string> names;
   int controls = 0;
+  int control = -1;
   int64_t total = 0;
   for (int i = 0; i < s.variants_size(); ++i) {
     const v1::SplitVariant& v = s.variants(i);
@@ -670,11 +671,77 @@ void JourneyCompiler::CompileSplit(int index, const v1::Split& s,
       total += v.weight();
     }
     g.cumulative_weights.push_back(total);
-    if (v.control() && ++controls == 2) {
-      vs.AddAt("control", "more than one variant is marked control");
+    if (v.control()) {
+      if (++controls == 2) vs.AddAt("control", "more than one variant is marked control");
+      control = i;
     }
     AddEdge(index, absl::StrCat(vs.field(), ".next"), v.name(), v.next());
   }
+  if (s.has_rule()) CompileSplitRule(index, s.rule(), control, scope.Child("rule"));
+}
+
+void JourneyCompiler::CompileSplitRule(int index, const v1::SplitRule& r, int control,
+                                       const FieldScope& scope) {
+  SplitRuleSpec rule;
+  rule.split_node = index;
+  rule.goal = r.goal();
+  rule.control = control;
+  if (control < 0) {
+    scope.Add("a split with a rule needs a control arm (a variant with control: true) to "
+              "judge the others against");
+  }
+  if (r.min_per_arm() < 0 || r.min_per_arm() > kMaxRuleMinPerArm) {
+    scope.AddAt("min_per_arm", absl::StrCat("min_per_arm is ", r.min_per_arm(),
+                                            "; it must be 0 (the default, ",
+                                            kDefaultRuleMinPerArm, ") to ", kMaxRuleMinPerArm));
+  }
+  rule.min_per_arm = r.min_per_arm() == 0 ? kDefaultRuleMinPerArm : r.min_per_arm();
+  if (!(r.alpha() >= 0 && r.alpha() <= 0.5)) {  // (NaN fails too.)
+    scope.AddAt("alpha", absl::StrCat("alpha is ", r.alpha(),
+                                      "; it must be in (0, 0.5], or 0 for the default 0.05"));
+  }
+  rule.alpha = r.alpha() == 0 ? kDefaultRuleAlpha : r.alpha();
+  if (r.has_control_percent()) {
+    if (r.control_percent() < 0 || r.control_percent() > 99) {
+      scope.AddAt("control_percent", absl::StrCat("control_percent is ", r.control_percent(),
+                                                  "; it must be 0 to 99"));
+    }
+    rule.control_percent = r.control_percent();
+  }
+  rule.min_duration = kDefaultRuleMinDuration;
+  if (r.has_min_duration()) {
+    const FieldScope at = scope.Child("min_duration");
+    if (std::optional<absl::Duration> d = JourneyDuration(r.min_duration(), at)) {
+      if (*d < absl::ZeroDuration()) {
+        at.Add(absl::StrCat("min_duration is ", FormatDurationShort(*d), "; it must not be negative"));
+      }
+      rule.min_duration = *d;
+    }
+  }
+  rule.check_every = kDefaultRuleCheckEvery;
+  if (r.has_check_every()) {
+    const FieldScope at = scope.Child("check_every");
+    if (std::optional<absl::Duration> d = JourneyDuration(r.check_every(), at)) {
+      if (*d < absl::Minutes(1)) {
+        at.Add(absl::StrCat("check_every is ", FormatDurationShort(*d),
+                            "; it must be at least 1m"));
+      }
+      rule.check_every = std::max(*d, absl::Minutes(1));
+    }
+  }
+  if (r.has_max_duration()) {
+    const FieldScope at = scope.Child("max_duration");
+    if (std::optional<absl::Duration> d = JourneyDuration(r.max_duration(), at)) {
+      if (*d != absl::ZeroDuration() && *d < rule.min_duration) {
+        at.Add(absl::StrCat("max_duration is ", FormatDurationShort(*d),
+                            ", shorter than min_duration (", FormatDurationShort(rule.min_duration),
+                            "): no decision could ever be made"));
+      }
+      rule.max_duration = *d;
+    }
+  }
+  graph_->nodes[index].split_rule = static_cast<int32_t>(graph_->split_rules.size());
+  graph_->split_rules.push_back(std::move(rule));
 }
 
 void JourneyCompiler::CompileSwitch(int index, const v1::Switch& s,

@@ -34,6 +34,13 @@ inline constexpr int32_t kExitEdge = -1;
 // flight); real A/B/n tests have a handful.
 inline constexpr int kMaxSplitVariants = 1024;
 
+// Split rules (v1::SplitRule): the defaults, and the largest minimum sample.
+inline constexpr int64_t kDefaultRuleMinPerArm = 100;
+inline constexpr int64_t kMaxRuleMinPerArm = 1'000'000'000;
+inline constexpr double kDefaultRuleAlpha = 0.05;
+inline constexpr absl::Duration kDefaultRuleMinDuration = absl::Hours(7 * 24);
+inline constexpr absl::Duration kDefaultRuleCheckEvery = absl::Hours(24);
+
 // The most branches a switch may have. Every arrival tries the branches in
 // order, so the bound keeps a step's cost small; real multi-way branches
 // (Braze Audience Paths, Customer.io multi-splits) have a handful.
@@ -125,8 +132,10 @@ struct GraphNode {
   absl::Duration duration = absl::ZeroDuration();
   // Sequence trigger's absent_within.
   absl::Duration absent_within = absl::ZeroDuration();
-  // split: running sums of the variant weights (last = total).
+  // split: running sums of the variant weights (last = total), and its
+  // experiment rule's index in JourneyGraph::split_rules, or -1.
   std::vector<int64_t> cumulative_weights;
+  int32_t split_rule = -1;
   // action: index into JourneyGraph::channels.
   int32_t channel = -1;
   // action: template parameters, sorted by key.
@@ -165,6 +174,23 @@ struct GraphNode {
   std::optional<LocalWindow> send_window;
 };
 
+// A split's experiment rule (v1::SplitRule), compiled with its defaults.
+struct SplitRuleSpec {
+  int32_t split_node = -1;
+  // The goal judged on: a journey goal (index into JourneyGraph::goals) or
+  // a goal node; the other is -1. `goal` is its name as reports give it.
+  int32_t journey_goal = -1;
+  int32_t goal_node = -1;
+  std::string goal;
+  int32_t control = -1;  // The control arm's index.
+  int64_t min_per_arm = 0;
+  absl::Duration min_duration;
+  absl::Duration check_every;
+  absl::Duration max_duration;  // Zero: none.
+  double alpha = 0;
+  int32_t control_percent = -1;  // -1: the share its weight gives.
+};
+
 struct JourneyGoalSpec {
   std::string name;
   CompiledMatcher conversion;
@@ -195,6 +221,8 @@ struct JourneyGraph {
   // Some exit criterion or wait-until branch watches the subject's state.
   bool watches_state = false;
   std::vector<JourneyGoalSpec> goals;
+  // The splits' experiment rules, in node order.
+  std::vector<SplitRuleSpec> split_rules;
   TypeDeclarations declarations;
   absl::TimeZone default_time_zone;  // UTC when the journey names none.
   std::string time_zone_attribute;   // Profile attribute with the subject's zone.

@@ -169,9 +169,11 @@ absl::Status Engine::Impl::Deploy(std::shared_ptr<const CompiledJourney> compile
   if (graph.watches_state) ++state_watchers_;
   const uint32_t new_version = static_cast<uint32_t>(versions_.size());
   journeys_[journey_slot].versions.push_back(new_version);
+  StartRollouts(&v);
   versions_.push_back(std::move(v));
   RebuildTriggerIndex();
   SetScheduleClock(journey_slot);
+  UpdateRolloutDue();
   for (uint32_t slot : moving) Migrate(slot, new_version);
   // (Not for a snapshot's versions: their entries are in the snapshot.)
   if (existing == journey_index_.end() && check_migration) EnterExistingMembers(new_version);
@@ -288,6 +290,7 @@ absl::Status Engine::Impl::RetireVersion(absl::string_view journey_id, int64_t v
         " completed sequence matches waiting, ", trackers, " journey goals still measuring"));
   }
   v.retired = true;
+  UpdateRolloutDue();  // Its rules check no more.
   // Its sends that still await a report are forgotten now (counted as
   // unreported): the counters are final. (Awaited sends cannot be among
   // them: their enrollments would still be in flight.)

@@ -149,6 +149,7 @@ struct EngineState {
     schedule_clocks_.clear();
     schedule_runs_.clear();
     schedule_due_ = absl::InfiniteFuture();
+    rollout_due_ = absl::InfiniteFuture();
   }
 
   // Engine time: the latest time applied (EngineOptions::start_time at
@@ -204,6 +205,9 @@ struct EngineState {
   std::vector<ScheduleClock> schedule_clocks_;
   std::vector<ScheduleRun> schedule_runs_;
   absl::Time schedule_due_ = absl::InfiniteFuture();
+  // The soonest check of a split's experiment rule (derived:
+  // UpdateRolloutDue).
+  absl::Time rollout_due_ = absl::InfiniteFuture();
 };
 
 }  // namespace internal
@@ -289,9 +293,11 @@ class Engine::Impl : private internal::EngineState {
   // ---- Outputs ----
 
   absl::Time now() const { return now_; }
-  // The next timer, or the next scheduled occurrence or pass, whichever
-  // is sooner: when a host that only advances time must call AdvanceTo.
-  absl::Time next_timer_time() const { return std::min(timers_.NextDue(), schedule_due_); }
+  // The next timer, scheduled occurrence or pass, or rule check, whichever
+  // is soonest: when a host that only advances time must call AdvanceTo.
+  absl::Time next_timer_time() const {
+    return std::min({timers_.NextDue(), schedule_due_, rollout_due_});
+  }
 
   EngineStats stats() const;
 
@@ -486,6 +492,30 @@ class Engine::Impl : private internal::EngineState {
   void CatchUpScheduledNow(uint32_t subject);
   // The subject a timer concerns.
   uint32_t SubjectOfTimer(const internal::Timer& t) const;
+
+  // ---- Splits' experiment rules (exec/engine_rollout.cc) ----
+
+  // At deploy: every rule of `v` starts testing now, its first check one
+  // check_every later.
+  void StartRollouts(internal::JourneyVersion* v);
+  // Recomputes rollout_due_.
+  void UpdateRolloutDue();
+  // At rollout_due_: makes every check due, in deploy then node order.
+  void FireRolloutDue();
+  // Makes rule `index` of version `version`'s check due at its next_check.
+  void CheckRollout(uint32_t version, size_t index);
+  // The arm `split` of `v` assigns a new entry with split hash `hash`: by
+  // its rule's decision once made, else by its weights.
+  int AssignVariant(const internal::JourneyVersion& v, const internal::GraphNode& split,
+                    uint64_t hash) const;
+  // Appends a RolloutReport per rule of `v`.
+  void AddRolloutReports(const internal::JourneyVersion& v, v1::VersionReport* vr) const;
+  // Snapshot (snapshot/engine_records.cc): `v`'s rule states, and back.
+  void WriteRollouts(const internal::JourneyVersion& v, v1::SnapshotVersionCounters* out) const;
+  absl::Status ReadRollouts(const v1::SnapshotVersionCounters& in, internal::JourneyVersion* v);
+  // After a restore: checks each restored rule's times against engine
+  // time; a rule the snapshot held nothing for starts testing then.
+  absl::Status FinishRestoredRollouts();
 
   // ---- Exit criteria and wait-until (exec/engine_segments.cc) ----
 

@@ -522,10 +522,16 @@ void Engine::Impl::ApplyConsent(uint32_t subject, const Event& event, bool opt_o
 void Engine::Impl::FireTimersUntil(absl::Time limit) {
   internal::Timer t;
   while (true) {
-    // A schedule's occurrence (or pass) goes before the timers due after
-    // it, and after those due at the same time.
-    if (schedule_due_ <= limit && schedule_due_ < timers_.NextDue()) {
+    // A schedule's occurrence (or pass), and then a rule's check, go
+    // before the timers due after them, and after those due at the same
+    // time.
+    if (schedule_due_ <= limit && schedule_due_ < timers_.NextDue() &&
+        schedule_due_ <= rollout_due_) {
       FireScheduleDue();
+      continue;
+    }
+    if (rollout_due_ <= limit && rollout_due_ < timers_.NextDue()) {
+      FireRolloutDue();
       continue;
     }
     if (!timers_.PopDue(limit, &t)) break;

@@ -226,6 +226,7 @@ absl::StatusOr<v1::JourneyReport> Engine::Impl::Report(
     internal::FillVersionReport(versions_[index], vr);
     // Derived from the counters: in reports, not in snapshots.
     internal::AddExperiments(versions_[index].graph->definition, vr);
+    AddRolloutReports(versions_[index], vr);
   }
   for (const internal::ScheduleClock& c : schedule_clocks_) {
     if (c.journey != it->second) continue;

@@ -125,6 +125,26 @@ inline std::vector<int64_t*> StatFields(EngineStats* s) {
 }
 
 // One deployed version of a journey.
+// Where one split's experiment rule stands (JourneyGraph::split_rules,
+// docs/semantics.md "Winner roll-out").
+struct RolloutState {
+  enum class Status : uint8_t { kTesting = 0, kDecided = 1, kNoWinner = 2 };
+  Status status = Status::kTesting;
+  absl::Time started;     // The version's deploy: durations count from it.
+  absl::Time next_check;  // InfiniteFuture once concluded.
+  absl::Time concluded = absl::InfinitePast();
+  int64_t checks = 0;
+  int32_t winner = -1;
+  // Decided: a new entry's split hash modulo `modulus` in [control_begin,
+  // control_end) goes to the control, any other to the winner (modulus 0
+  // before: the split's weights assign).
+  int64_t modulus = 0;
+  int64_t control_begin = 0;
+  int64_t control_end = 0;
+  // Per arm, the goal's counts at the last check.
+  std::vector<GoalCounters> last;
+};
+
 struct JourneyVersion {
   std::shared_ptr<const CompiledJourney> compiled;
   const JourneyGraph* graph = nullptr;
@@ -140,6 +160,8 @@ struct JourneyVersion {
   // Per local channel index, the sink.
   std::vector<ChannelSink*> sinks;
   VersionCounters counters;
+  // Indexed like graph->split_rules.
+  std::vector<RolloutState> rollouts;
   bool retired = false;  // Engine::RetireVersion: empty for good.
 };
 

@@ -2,7 +2,8 @@
 //
 // The split node: an A/B split assigns the subject a variant by a stable
 // hash (docs/semantics.md documents it, so a host can reproduce it) and
-// takes that variant's edge. The enrollment and the journey goals it
+// takes that variant's edge, by the split's weights or, once its
+// experiment rule has decided, the decision's (exec/engine_rollout.cc). The enrollment and the journey goals it
 // started remember the variant for per-variant counts.
 
 #include "cairn/hash.h"
@@ -18,9 +19,9 @@ bool Engine::Impl::ArriveSplit(uint32_t slot, const internal::Bindings& /*bindin
   const internal::JourneyVersion& v = versions_[e.version];
   const internal::GraphNode& node = v.graph->nodes[e.node];
   const internal::SubjectState& s = subjects_[e.subject];
-  const int variant = internal::PickVariant(
-      StableHash64({v.seed_text, v.graph->definition.id(), node.id, subjects_.TypeOf(s), s.id}),
-      node.cumulative_weights);
+  const int variant = AssignVariant(
+      v, node,
+      StableHash64({v.seed_text, v.graph->definition.id(), node.id, subjects_.TypeOf(s), s.id}));
   e.split_node = e.node;
   e.variant = static_cast<int16_t>(variant);
   for (uint32_t t : subjects_[e.subject].trackers) {

@@ -118,6 +118,9 @@ void MergeVersion(const v1::VersionReport& from, v1::VersionReport* into) {
   }
   for (int i = 0; i < into->goals_size(); ++i) MergeGoal(from.goals(i), into->mutable_goals(i));
   internal::MergeExperiments(from, into);
+  // Each part judged its own subjects: every part's rule states, side by
+  // side (their counts are not comparable sums).
+  for (const v1::RolloutReport& r : from.rollouts()) *into->add_rollouts() = r;
   if (from.has_schedule()) {
     // Every shard sees each occurrence; it is complete when every shard has
     // evaluated its own subjects.

@@ -7,6 +7,7 @@
 
 #include "exec/engine_impl.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <string>
@@ -30,6 +31,7 @@ namespace cairn {
 
 using internal::ActionCounters;
 using internal::CountsInRange;
+using internal::GoalCounters;
 using internal::Enrollment;
 using internal::JourneyEntry;
 using internal::JourneyVersion;
@@ -199,8 +201,131 @@ absl::Status Engine::Impl::WriteJourneys(internal::RecordWriter* w,
     v1::SnapshotRecord* r = records->Next();
     r->mutable_counters()->set_version_index(static_cast<uint32_t>(i));
     internal::FillVersionReport(versions_[i], r->mutable_counters()->mutable_report());
+    WriteRollouts(versions_[i], r->mutable_counters());
     CAIRN_RETURN_IF_ERROR(w->Write(*r));
   }
+  return absl::OkStatus();
+}
+
+void Engine::Impl::WriteRollouts(const JourneyVersion& v, v1::SnapshotVersionCounters* out) const {
+  for (size_t i = 0; i < v.rollouts.size(); ++i) {
+    const internal::RolloutState& r = v.rollouts[i];
+    v1::SnapshotRollout* s = out->add_rollouts();
+    s->set_split_node_id(v.graph->nodes[v.graph->split_rules[i].split_node].id);
+    s->set_started_nanos(Nanos(r.started));
+    s->set_status(static_cast<uint32_t>(r.status));
+    if (r.status == internal::RolloutState::Status::kTesting) {
+      s->set_next_check_nanos(Nanos(r.next_check));
+    } else {
+      s->set_concluded_nanos(Nanos(r.concluded));
+    }
+    s->set_checks(r.checks);
+    s->set_winner(r.winner);
+    s->set_modulus(r.modulus);
+    s->set_control_begin(r.control_begin);
+    s->set_control_end(r.control_end);
+    for (const GoalCounters& c : r.last) {
+      s->add_last_reached(c.reached);
+      s->add_last_converted(c.converted);
+    }
+  }
+}
+
+absl::Status Engine::Impl::ReadRollouts(const v1::SnapshotVersionCounters& in, JourneyVersion* v) {
+  using Status = internal::RolloutState::Status;
+  const std::vector<internal::SplitRuleSpec>& rules = v->graph->split_rules;
+  if (in.rollouts_size() != 0 && static_cast<size_t>(in.rollouts_size()) != rules.size()) {
+    return SnapshotOutOfRange("split rules");
+  }
+  for (int i = 0; i < in.rollouts_size(); ++i) {
+    const v1::SnapshotRollout& s = in.rollouts(i);
+    const internal::GraphNode& split = v->graph->nodes[rules[i].split_node];
+    const size_t arms = split.cumulative_weights.size();
+    internal::RolloutState r;
+    if (s.split_node_id() != split.id || s.status() > 2 ||
+        !ReadTime(s.started_nanos(), false, &r.started) || s.checks() < 0 || s.checks() > kMaxRestoredCount ||
+        static_cast<size_t>(s.last_reached_size()) != arms ||
+        static_cast<size_t>(s.last_converted_size()) != arms) {
+      return SnapshotOutOfRange("split rule");
+    }
+    r.status = static_cast<Status>(s.status());
+    r.checks = s.checks();
+    // (The times are checked against engine time once every record is
+    // read: FinishRestoredRollouts.)
+    if (r.status == Status::kTesting) {
+      if (!ReadTime(s.next_check_nanos(), false, &r.next_check)) {
+        return SnapshotOutOfRange("split rule check");
+      }
+    } else {
+      r.next_check = absl::InfiniteFuture();
+      if (!ReadTime(s.concluded_nanos(), false, &r.concluded)) {
+        return SnapshotOutOfRange("split rule decision time");
+      }
+    }
+    if (r.status == Status::kDecided) {
+      // A winner, and the control's part of the points as a decision sets
+      // it: all of one point when the control won, else within a modulus
+      // of 100 or the split's total.
+      const int32_t control = rules[i].control;
+      const bool control_won = s.winner() == control;
+      const int64_t modulus = s.modulus();
+      if (s.winner() < 0 || static_cast<size_t>(s.winner()) >= arms ||
+          (control_won ? modulus != 1
+                       : modulus != 100 && modulus != split.cumulative_weights.back()) ||
+          s.control_begin() < 0 || s.control_begin() > s.control_end() ||
+          s.control_end() > modulus || (control_won && s.control_end() != 1)) {
+        return SnapshotOutOfRange("split rule decision");
+      }
+      r.winner = s.winner();
+      r.modulus = modulus;
+      r.control_begin = s.control_begin();
+      r.control_end = s.control_end();
+    } else if (s.winner() != -1 || s.modulus() != 0 || s.control_begin() != 0 ||
+               s.control_end() != 0) {
+      return SnapshotOutOfRange("split rule decision");
+    }
+    for (size_t arm = 0; arm < arms; ++arm) {
+      const int64_t reached = s.last_reached(static_cast<int>(arm));
+      const int64_t converted = s.last_converted(static_cast<int>(arm));
+      if (converted < 0 || reached < converted || reached > kMaxRestoredCount) {
+        return SnapshotOutOfRange("split rule counts");
+      }
+      r.last.push_back(GoalCounters{reached, converted, 0});
+    }
+    v->rollouts[i] = std::move(r);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::FinishRestoredRollouts() {
+  using Status = internal::RolloutState::Status;
+  for (JourneyVersion& v : versions_) {
+    for (size_t i = 0; i < v.rollouts.size(); ++i) {
+      internal::RolloutState& r = v.rollouts[i];
+      const absl::Duration every = v.graph->split_rules[i].check_every;
+      if (r.started == absl::InfinitePast()) {
+        // Nothing restored (a snapshot from before the rule existed): it
+        // starts now, as at a deploy.
+        r = internal::RolloutState();
+        r.started = now_;
+        r.next_check = now_ + every;
+        r.last.resize(
+            v.graph->nodes[v.graph->split_rules[i].split_node].cumulative_weights.size());
+        continue;
+      }
+      if (r.started > now_) return SnapshotOutOfRange("split rule start");
+      // A testing rule's next check is still to come (a due one was made
+      // before the snapshot), a whole number of periods from its start
+      // and at most one from now; a concluded one concluded in between.
+      if (r.status == Status::kTesting
+              ? r.next_check <= now_ || r.next_check > now_ + every ||
+                    (r.next_check - r.started) % every != absl::ZeroDuration()
+              : r.concluded < r.started || r.concluded > now_) {
+        return SnapshotOutOfRange("split rule time");
+      }
+    }
+  }
+  UpdateRolloutDue();
   return absl::OkStatus();
 }
 
@@ -215,7 +340,7 @@ absl::Status Engine::Impl::ReadCounters(const v1::SnapshotVersionCounters& vc) {
   if (vc.version_index() >= versions_.size()) return SnapshotOutOfRange("version index");
   if (!CountsInRange(vc.report())) return SnapshotOutOfRange("journey report count");
   internal::ReadVersionReport(vc.report(), &versions_[vc.version_index()]);
-  return absl::OkStatus();
+  return ReadRollouts(vc, &versions_[vc.version_index()]);
 }
 
 // Counters agree with the enrollments and with each other, as they do in a

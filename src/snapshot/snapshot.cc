@@ -92,7 +92,9 @@ absl::Status Engine::Impl::Restore(std::istream& in) {
     for (size_t v = 0; v < versions_.size(); ++v) {
       versions_[v].counters = std::move(counters[v].first);
       versions_[v].retired = counters[v].second;
+      StartRollouts(&versions_[v]);  // As the deploys to this fresh engine did.
     }
+    UpdateRolloutDue();
     stats_ = stats;
   }
   return status;
@@ -110,6 +112,10 @@ absl::Status Engine::Impl::RestoreRecords(internal::RecordReader* reader) {
   // snapshot's.
   schedule_clocks_.clear();
   schedule_runs_.clear();
+  // Likewise the rules' states (InfinitePast: none restored).
+  for (JourneyVersion& v : versions_) {
+    for (internal::RolloutState& r : v.rollouts) r.started = absl::InfinitePast();
+  }
   RestoredTimers restored_timers;
   while (true) {
     v1::SnapshotRecord* next = records.Next();
@@ -163,6 +169,7 @@ absl::Status Engine::Impl::RestoreRecords(internal::RecordReader* reader) {
         ScheduleRestoredTimers(&restored_timers);
         segments_checked_subjects_ = subjects_.size();
         CAIRN_RETURN_IF_ERROR(FinishRestoredSchedules());
+        CAIRN_RETURN_IF_ERROR(FinishRestoredRollouts());
         return CheckRestoredState();
       default:
         return absl::DataLossError("snapshot: unexpected record");

@@ -113,6 +113,44 @@ void ComputeExperiment(v1::ExperimentReport* e) {
   }
 }
 
+RolloutJudgement JudgeArms(const std::vector<ArmCounts>& arms, int control, double alpha,
+                           int64_t min_per_arm) {
+  RolloutJudgement j;
+  const int n = static_cast<int>(arms.size());
+  j.p_values.assign(arms.size(), -1);
+  if (n < 2 || control < 0 || control >= n) return j;
+  j.alpha_per_test = alpha / (n - 1);
+  const auto rate = [&](int i) {
+    return arms[i].reached > 0
+               ? static_cast<double>(arms[i].converted) / static_cast<double>(arms[i].reached)
+               : 0.0;
+  };
+  bool enough = true;
+  int better = -1;
+  int worse = 0;
+  for (int i = 0; i < n; ++i) {
+    if (arms[i].reached < min_per_arm) enough = false;
+    if (i == control) continue;
+    const TestResult t = TwoProportionZTest(arms[i].converted, arms[i].reached,
+                                            arms[control].converted, arms[control].reached);
+    if (!t.valid) continue;
+    j.p_values[i] = t.p_value;
+    if (t.p_value >= j.alpha_per_test) continue;
+    if (rate(i) > rate(control)) {
+      if (better < 0 || rate(i) > rate(better)) better = i;
+    } else if (rate(i) < rate(control)) {
+      ++worse;
+    }
+  }
+  if (!enough) return j;
+  if (better >= 0) {
+    j.winner = better;
+  } else if (worse == n - 1) {
+    j.winner = control;
+  }
+  return j;
+}
+
 void AddExperiments(const v1::Journey& journey, v1::VersionReport* version) {
   version->clear_experiments();
   for (const v1::GoalReport& goal : version->goals()) {

@@ -11,7 +11,9 @@
 #ifndef CAIRN_STATS_EXPERIMENTS_H_
 #define CAIRN_STATS_EXPERIMENTS_H_
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "cairn/v1/journey.pb.h"
 #include "cairn/v1/report.pb.h"
@@ -42,6 +44,32 @@ std::string FormatPValue(double p);
 // leader and the verdict) from its arms' variants, control flags, reached
 // and converted.
 void ComputeExperiment(v1::ExperimentReport* e);
+
+// One arm's counts on a goal.
+struct ArmCounts {
+  int64_t reached = 0;
+  int64_t converted = 0;
+};
+
+// What an experiment rule (v1::SplitRule) concludes from its arms' counts.
+struct RolloutJudgement {
+  // The winning arm, or -1: no decision yet.
+  int winner = -1;
+  // alpha / (arms - 1): the level each arm is tested at against the control.
+  double alpha_per_test = 0;
+  // Per arm, the two-sided p-value of the two-proportion z-test against the
+  // control; -1 for the control and where the test is undefined.
+  std::vector<double> p_values;
+};
+
+// Judges `arms` (two or more) against arm `control`: no winner while an arm
+// has fewer than `min_per_arm` reached; else the arm with the highest rate
+// (the first on a tie) among those that convert better than the control at
+// p < alpha / (arms - 1); else the control, when every other arm converts
+// worse at that level; else none. Pure and deterministic: the same counts
+// give the same judgement on every machine.
+RolloutJudgement JudgeArms(const std::vector<ArmCounts>& arms, int control, double alpha,
+                           int64_t min_per_arm);
 
 }  // namespace cairn::internal
 

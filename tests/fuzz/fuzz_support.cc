@@ -11,7 +11,9 @@
 #include <streambuf>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_join.h"
 #include "cairn/status_macros.h"
 #include "cairn/v1/snapshot.pb.h"
@@ -588,9 +590,20 @@ std::unique_ptr<Engine> MakeEngine(RecordingSinks* sinks, const EngineOptions& o
   // journeys for each was most of the cost of an empty one.
   static const std::vector<std::shared_ptr<const CompiledJourney>>* const journeys = [] {
     auto* compiled = new std::vector<std::shared_ptr<const CompiledJourney>>();
-    std::vector<const char*> texts(std::begin(kJourneys), std::end(kJourneys));
+    std::vector<std::string> texts(std::begin(kJourneys), std::end(kJourneys));
     texts.push_back(kScheduledJourney);
-    for (const char* text : texts) {
+    // The cart split decides itself: checked hourly, on one resolved goal
+    // per arm, giving up after two days (a clock jump of years would
+    // otherwise be a check per hour of it), so that snapshots land before,
+    // at and after decisions.
+    const std::string kControlArm =
+        R"pb(variants { name: "control" weight: 30 control: true next: "goal" })pb";
+    Check(absl::StrContains(texts[0], kControlArm), "the cart journey's split changed");
+    absl::StrReplaceAll({{kControlArm, absl::StrCat(kControlArm, R"pb(
+        rule { goal: "paid_2d" min_per_arm: 1 min_duration {} check_every { seconds: 3600 }
+               alpha: 0.5 max_duration { seconds: 172800 } })pb")}},
+                        &texts[0]);
+    for (const std::string& text : texts) {
       absl::StatusOr<v1::Journey> journey = ParseJourney(text, JourneyFormat::kText);
       Check(journey.ok(), journey.status().ToString());
       absl::StatusOr<std::shared_ptr<const CompiledJourney>> c = Compile(*journey);

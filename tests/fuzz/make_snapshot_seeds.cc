@@ -109,6 +109,17 @@ std::vector<std::pair<std::string, Edit>> Forgeries() {
                  [](SnapshotRecord* r) {
                    r->mutable_counters()->mutable_report()->set_entered(INT64_MAX);
                  })},
+      {"rule-decided-for-no-arm",
+       EditFirst([](const SnapshotRecord& r) {
+                   return r.has_counters() && r.counters().rollouts_size() > 0;
+                 },
+                 [](SnapshotRecord* r) {
+                   cairn::v1::SnapshotRollout* rule = r->mutable_counters()->mutable_rollouts(0);
+                   rule->set_status(1);
+                   rule->set_winner(7);
+                   rule->set_modulus(100);
+                   rule->set_concluded_nanos(rule->started_nanos());
+                 })},
       {"entry-count-wraps",
        EditFirst([](const SnapshotRecord& r) {
                    return r.has_subject() && r.subject().history_size() > 0;

@@ -1,0 +1,211 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+//
+// Engine::Impl: splits' experiment rules (v1::SplitRule). Each is checked at
+// engine time, every check_every from its version's deploy, on the goal
+// counts the version holds then; a decision changes the weights new entries
+// are assigned by. Checks are timers, not reactions to inputs, so that the
+// decision time depends on the rule alone: a replay, a restored snapshot and
+// a Kafka partition's next owner decide at the same instant on the same
+// counts (docs/semantics.md, "Winner roll-out").
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "cairn/v1/report.pb.h"
+#include "compile/journey_graph.h"
+#include "exec/engine_impl.h"
+#include "exec/engine_state.h"
+#include "exec/variant.h"
+#include "stats/experiments.h"
+#include "util/proto_time.h"
+
+namespace cairn {
+
+using internal::GoalCounters;
+using internal::GoalStats;
+using internal::JourneyVersion;
+using internal::RolloutState;
+using internal::SplitRuleSpec;
+
+namespace {
+
+// The goal counters rule `rule` judges on.
+const GoalStats& RuleGoal(const JourneyVersion& v, const SplitRuleSpec& rule) {
+  return rule.journey_goal >= 0 ? v.counters.journey_goals[rule.journey_goal]
+                                : v.counters.node_goals[rule.goal_node];
+}
+
+// Each arm's share of new entries, in percent, from running sums.
+std::vector<double> Shares(const std::vector<int64_t>& cumulative) {
+  std::vector<double> shares;
+  int64_t previous = 0;
+  for (int64_t c : cumulative) {
+    shares.push_back(100.0 * static_cast<double>(c - previous) /
+                     static_cast<double>(cumulative.back()));
+    previous = c;
+  }
+  return shares;
+}
+
+std::vector<internal::ArmCounts> ArmCountsOf(const RolloutState& r) {
+  std::vector<internal::ArmCounts> arms;
+  for (const GoalCounters& c : r.last) arms.push_back({c.reached, c.converted});
+  return arms;
+}
+
+}  // namespace
+
+void Engine::Impl::StartRollouts(JourneyVersion* v) {
+  v->rollouts.clear();
+  for (const SplitRuleSpec& rule : v->graph->split_rules) {
+    RolloutState r;
+    r.started = now_;
+    r.next_check = now_ + rule.check_every;
+    r.last.resize(v->graph->nodes[rule.split_node].cumulative_weights.size());
+    v->rollouts.push_back(std::move(r));
+  }
+}
+
+void Engine::Impl::UpdateRolloutDue() {
+  absl::Time due = absl::InfiniteFuture();
+  for (const JourneyVersion& v : versions_) {
+    if (v.retired) continue;
+    for (const RolloutState& r : v.rollouts) due = std::min(due, r.next_check);
+  }
+  rollout_due_ = due;
+}
+
+void Engine::Impl::FireRolloutDue() {
+  if (rollout_due_ > now_) now_ = rollout_due_;
+  // Versions in deploy order, rules in node order.
+  for (uint32_t v = 0; v < versions_.size(); ++v) {
+    if (versions_[v].retired) continue;
+    for (size_t i = 0; i < versions_[v].rollouts.size(); ++i) {
+      if (versions_[v].rollouts[i].next_check <= now_) CheckRollout(v, i);
+    }
+  }
+  UpdateRolloutDue();
+}
+
+void Engine::Impl::CheckRollout(uint32_t version, size_t index) {
+  JourneyVersion& v = versions_[version];
+  const SplitRuleSpec& rule = v.graph->split_rules[index];
+  const internal::GraphNode& split = v.graph->nodes[rule.split_node];
+  const v1::Split& def = v.graph->definition.nodes(rule.split_node).split();
+  RolloutState& r = v.rollouts[index];
+  // The check is due at next_check; time has come to it (or past it, when
+  // one input moved time over several: each is made at its own instant).
+  const absl::Time at = r.next_check;
+  ++r.checks;
+  const GoalStats& goal = RuleGoal(v, rule);
+  for (int arm = 0; arm < def.variants_size(); ++arm) {
+    auto it = goal.by_variant.find({split.id, def.variants(arm).name()});
+    r.last[arm] = it != goal.by_variant.end() ? it->second : GoalCounters();
+  }
+  r.next_check = at + rule.check_every;
+  if (at - r.started < rule.min_duration) return;
+  const internal::RolloutJudgement judged =
+      internal::JudgeArms(ArmCountsOf(r), rule.control, rule.alpha, rule.min_per_arm);
+  if (judged.winner >= 0) {
+    r.status = RolloutState::Status::kDecided;
+    r.winner = judged.winner;
+    r.concluded = at;
+    r.next_check = absl::InfiniteFuture();
+    // The control keeps its share, to the same subjects (or
+    // control_percent, assigned afresh); the winner takes the rest; the
+    // other arms none. A winning control takes everything.
+    const std::vector<int64_t>& cumulative = split.cumulative_weights;
+    if (judged.winner == rule.control) {
+      r.modulus = 1;
+      r.control_begin = 0;
+      r.control_end = 1;
+    } else if (rule.control_percent >= 0) {
+      r.modulus = 100;
+      r.control_begin = 0;
+      r.control_end = rule.control_percent;
+    } else {
+      r.modulus = cumulative.back();
+      r.control_begin = rule.control == 0 ? 0 : cumulative[rule.control - 1];
+      r.control_end = cumulative[rule.control];
+    }
+    return;
+  }
+  if (rule.max_duration > absl::ZeroDuration() && at - r.started >= rule.max_duration) {
+    r.status = RolloutState::Status::kNoWinner;
+    r.concluded = at;
+    r.next_check = absl::InfiniteFuture();
+  }
+}
+
+int Engine::Impl::AssignVariant(const JourneyVersion& v, const internal::GraphNode& split,
+                                uint64_t hash) const {
+  if (split.split_rule >= 0) {
+    const RolloutState& r = v.rollouts[split.split_rule];
+    if (r.modulus > 0) {
+      const int64_t point = static_cast<int64_t>(hash % static_cast<uint64_t>(r.modulus));
+      const int32_t control = v.graph->split_rules[split.split_rule].control;
+      return point >= r.control_begin && point < r.control_end ? control : r.winner;
+    }
+  }
+  return internal::PickVariant(hash, split.cumulative_weights);
+}
+
+void Engine::Impl::AddRolloutReports(const JourneyVersion& v, v1::VersionReport* vr) const {
+  for (size_t i = 0; i < v.rollouts.size(); ++i) {
+    const SplitRuleSpec& rule = v.graph->split_rules[i];
+    const RolloutState& r = v.rollouts[i];
+    const internal::GraphNode& split = v.graph->nodes[rule.split_node];
+    const v1::Split& def = v.graph->definition.nodes(rule.split_node).split();
+    v1::RolloutReport* out = vr->add_rollouts();
+    out->set_split_node_id(split.id);
+    out->set_goal(rule.goal);
+    switch (r.status) {
+      case RolloutState::Status::kTesting:
+        out->set_status("testing");
+        out->set_next_check(internal::FormatTimeUtc(r.next_check));
+        break;
+      case RolloutState::Status::kDecided:
+        out->set_status("decided");
+        out->set_winner(def.variants(r.winner).name());
+        break;
+      case RolloutState::Status::kNoWinner:
+        out->set_status("no_winner");
+        break;
+    }
+    if (r.status != RolloutState::Status::kTesting) {
+      out->set_concluded_at(internal::FormatTimeUtc(r.concluded));
+    }
+    out->set_checks(r.checks);
+    const internal::RolloutJudgement judged =
+        internal::JudgeArms(ArmCountsOf(r), rule.control, rule.alpha, rule.min_per_arm);
+    out->set_alpha_per_test(judged.alpha_per_test);
+    const std::vector<double> before = Shares(split.cumulative_weights);
+    std::vector<double> after = before;
+    if (r.modulus > 0) {
+      const double control_share = 100.0 * static_cast<double>(r.control_end - r.control_begin) /
+                                   static_cast<double>(r.modulus);
+      after.assign(after.size(), 0);
+      after[r.winner] += 100.0 - control_share;
+      after[rule.control] += control_share;
+    }
+    for (int arm = 0; arm < def.variants_size(); ++arm) {
+      v1::RolloutArm* a = out->add_arms();
+      a->set_variant(def.variants(arm).name());
+      a->set_control(arm == rule.control);
+      a->set_share_before(before[arm]);
+      a->set_share_after(after[arm]);
+      a->set_reached(r.last[arm].reached);
+      a->set_converted(r.last[arm].converted);
+      a->set_rate(r.last[arm].reached > 0 ? static_cast<double>(r.last[arm].converted) /
+                                                static_cast<double>(r.last[arm].reached)
+                                          : 0);
+      if (judged.p_values[arm] >= 0) a->set_p_value(judged.p_values[arm]);
+    }
+  }
+}
+
+}  // namespace cairn
