@@ -309,7 +309,7 @@ TEST_CASE("LoadJourneys: the examples directory holds every example") {
   for (const v1::Journey& j : *journeys) ids.push_back(j.id());
   CHECK(ids == std::vector<std::string>{"back_to_school", "birthday_greeting",
                                         "cart_abandonment", "checkin_streak",
-                                        "game_day1_retention", "points_expiry", "repeat_buyer",
+                                        "coupon_rollout", "game_day1_retention", "points_expiry", "repeat_buyer",
                                         "repurchase_coupon", "share_referral", "test_drive",
                                         "vip_upgrade", "whale_winback"});
 }

@@ -282,7 +282,7 @@ TEST_CASE("A control that beats every arm takes every new entry") {
   }
 }
 
-TEST_CASE("No decision below the minimum sample or duration, and max_duration gives up") {
+TEST_CASE("No decision below the minimum sample or duration and max_duration gives up") {
   SECTION("sample") {
     Harness h(kStart);
     REQUIRE_THAT(h.DeployText(absl::StrReplaceAll(

@@ -6,6 +6,7 @@
 // parity with a host driving an Engine or a ShardedEngine itself.
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -32,6 +33,7 @@
 #include "sim/generator.h"
 #include "sim/render.h"
 #include "sim/simulator.h"
+#include "stats/stats.h"
 #include "testing/test_util.h"
 
 namespace cairn::sim {
@@ -554,6 +556,153 @@ TEST_CASE("Simulated channel rates hit their targets on 100k messages") {
   CHECK(a.undelivered(0).count() == push.lost);
 }
 
+TEST_CASE("Effects parse and refuse nonsense") {
+  absl::StatusOr<Effect> e = ParseEffect("push:paid=+2.5pp");
+  REQUIRE_THAT(StatusOf(e), IsOk());
+  CHECK(e->arm == "push");
+  CHECK(e->goal == "paid");
+  CHECK(e->points == Approx(0.025));
+  CHECK(e->relative == 0);
+  e = ParseEffect("off30:ordered_3d=20%");
+  REQUIRE_THAT(StatusOf(e), IsOk());
+  CHECK(e->relative == Approx(0.2));
+  CHECK(e->points == 0);
+  for (const char* bad : {"push=+2pp", ":paid=+2pp", "push:=+2pp", "push:paid", "push:paid=2",
+                          "push:paid=+2", "push:paid=-1pp", "push:paid=0%", "push:paid=100pp",
+                          "push:paid=nanpp", "push:paid=+twopp"}) {
+    INFO(bad);
+    CHECK(ParseEffect(bad).status().code() == absl::StatusCode::kInvalidArgument);
+  }
+  CHECK_THAT(std::string(ParseEffect("push:paid=-1pp").status().message()),
+             Catch::Contains("an effect raises a rate"));
+}
+
+TEST_CASE("Normal quantiles and the sample a test needs against hand-computed values") {
+  CHECK(internal::NormalQuantile(0.975) == Approx(1.9599639845400536).margin(1e-9));
+  CHECK(internal::NormalQuantile(0.8) == Approx(0.8416212335729144).margin(1e-9));
+  CHECK(internal::NormalQuantile(0.5) == Approx(0).margin(1e-12));
+  CHECK(internal::NormalQuantile(0.01) == Approx(-2.3263478740408408).margin(1e-9));
+  CHECK(internal::NormalQuantile(1e-10) == Approx(-6.361340902404056).margin(1e-8));
+  CHECK(std::isnan(internal::NormalQuantile(0)));
+  CHECK(std::isnan(internal::NormalQuantile(1)));
+  // 10% against 12%: (1.96 sqrt(2 * 0.11 * 0.89) + 0.8416 sqrt(0.09 + 0.1056))^2 / 0.02^2
+  // = 3840.85, rounded up.
+  CHECK(SamplePerArm(0.10, 0.02) == 3841);
+  CHECK(SamplePerArm(0.10, 0) == 0);
+  CHECK(SamplePerArm(0.95, 0.1) == 0);  // A rate past 1.
+}
+
+// Visitors enter, a split sends half a coupon (arm "coupon", the other
+// "control"), and a goal node waits a day for a purchase. In the log, every
+// tenth visitor buys an hour after the visit, whatever its arm.
+constexpr char kEffectJourney[] = R"pb(
+  id: "visits" version: 1 settings { state: ACTIVE split_seed: 5 }
+  nodes { id: "visit" trigger { event { matcher { event: "visit" } } next: "ab" } }
+  nodes { id: "ab" split { variants { name: "control" weight: 1 control: true next: "bought" }
+                           variants { name: "coupon" weight: 1 next: "bought" } } }
+  nodes { id: "bought" goal { conversion { event: "buy" } window { seconds: 86400 } } })pb";
+
+// The log: a visit every half second, and every tenth visitor buying an
+// hour later (among the visits of then), in time order.
+std::string EffectLogWithPurchases(int subjects) {
+  struct Line {
+    absl::Time at;
+    std::string text;
+  };
+  std::vector<Line> lines;
+  const absl::Time t0 = absl::FromUnixSeconds(1767607200);
+  for (int i = 0; i < subjects; ++i) {
+    const absl::Time at = t0 + absl::Milliseconds(i * 500);
+    lines.push_back({at, absl::StrCat("{\"subject\":\"v", i, "\",\"name\":\"visit\",\"time\":\"",
+                                      FormatEventTime(at), "\"}\n")});
+    if (i % 10 == 0) {
+      lines.push_back({at + absl::Hours(1),
+                       absl::StrCat("{\"subject\":\"v", i, "\",\"name\":\"buy\",\"time\":\"",
+                                    FormatEventTime(at + absl::Hours(1)), "\"}\n")});
+    }
+  }
+  std::stable_sort(lines.begin(), lines.end(),
+                   [](const Line& a, const Line& b) { return a.at < b.at; });
+  std::string log;
+  for (const Line& l : lines) log += l.text;
+  return log;
+}
+
+absl::StatusOr<SimResult> SimulateEffect(const std::string& log, std::vector<Effect> effects,
+                                         uint64_t seed = 1) {
+  std::istringstream in(log);
+  SimOptions options;
+  options.seed = seed;
+  options.effects = std::move(effects);
+  return Simulate(TextJourney(kEffectJourney), in, "log", nullptr, "", options);
+}
+
+// The rates of the goal's experiment: control first, then coupon.
+std::pair<double, double> Rates(const SimResult& r) {
+  const v1::ExperimentReport& e = r.report.versions(0).experiments(0);
+  return {e.arms(0).rate(), e.arms(1).rate()};
+}
+
+TEST_CASE("An effect hits its target rate on 100k subjects and leaves the other arm alone") {
+  const std::string log = EffectLogWithPurchases(100000);
+  absl::StatusOr<SimResult> none = SimulateEffect(log, {});
+  REQUIRE_THAT(StatusOf(none), IsOk());
+  const auto [control_rate, coupon_rate] = Rates(*none);
+  CHECK(control_rate == Approx(0.1).margin(0.003));
+  CHECK(coupon_rate == Approx(0.1).margin(0.003));
+  CHECK(none->effects.empty());
+
+  // +2.5 percentage points: the coupon arm converts at its own log rate
+  // plus 2.5 points, within three standard errors (0.2 points at 50k).
+  absl::StatusOr<SimResult> points = SimulateEffect(log, {*ParseEffect("coupon:bought=+2.5pp")});
+  REQUIRE_THAT(StatusOf(points), IsOk());
+  REQUIRE(points->effects.size() == 1);
+  const EffectResult& e = points->effects[0];
+  CHECK(e.windows == points->report.versions(0).experiments(0).arms(1).reached());
+  const double log_rate = static_cast<double>(e.converted_by_log) / e.windows;
+  CHECK(log_rate == Approx(coupon_rate).margin(1e-12));
+  CHECK(Rates(*points).second - log_rate == Approx(0.025).margin(0.002));
+  CHECK(Rates(*points).first == control_rate);  // The control is the log's.
+  CHECK(points->report.versions(0).experiments(0).significant());
+  CHECK(e.sample_per_arm == SamplePerArm(log_rate, 0.025));
+
+  // +20% of the rate: 10% becomes 12%.
+  absl::StatusOr<SimResult> relative = SimulateEffect(log, {*ParseEffect("coupon:bought=+20%")});
+  REQUIRE_THAT(StatusOf(relative), IsOk());
+  CHECK(Rates(*relative).second == Approx(log_rate * 1.2).margin(0.002));
+
+  // The same seed converts the same subjects; another seed others.
+  absl::StatusOr<SimResult> again = SimulateEffect(log, {*ParseEffect("coupon:bought=+2.5pp")});
+  REQUIRE_THAT(StatusOf(again), IsOk());
+  CHECK(again->report.SerializeAsString() == points->report.SerializeAsString());
+  absl::StatusOr<SimResult> other =
+      SimulateEffect(log, {*ParseEffect("coupon:bought=+2.5pp")}, /*seed=*/2);
+  REQUIRE_THAT(StatusOf(other), IsOk());
+  CHECK(other->effects[0].converted_by_effect != e.converted_by_effect);
+}
+
+TEST_CASE("An effect on an arm or goal the journey lacks or on a conditional goal is refused") {
+  const std::string log = EffectLogWithPurchases(10);
+  absl::Status s = SimulateEffect(log, {*ParseEffect("cupon:bought=+2pp")}).status();
+  CHECK(s.code() == absl::StatusCode::kInvalidArgument);
+  CHECK_THAT(std::string(s.message()),
+             Catch::Contains("no split of journey visits has an arm \"cupon\" (its arms: "
+                             "control, coupon)"));
+  s = SimulateEffect(log, {*ParseEffect("coupon:paid=+2pp")}).status();
+  CHECK_THAT(std::string(s.message()),
+             Catch::Contains("journey visits has no goal \"paid\" (its goals: bought)"));
+  std::istringstream in(log);
+  SimOptions options;
+  options.effects = {*ParseEffect("coupon:bought=+2pp")};
+  v1::Journey conditional = TextJourney(kEffectJourney);
+  conditional.mutable_nodes(2)->mutable_goal()->mutable_conversion()->mutable_where()
+      ->mutable_compare()->set_path("event.amount");
+  conditional.mutable_nodes(2)->mutable_goal()->mutable_conversion()->mutable_where()
+      ->mutable_compare()->set_op(v1::EXISTS);
+  s = Simulate(conditional, in, "log", nullptr, "", options).status();
+  CHECK_THAT(std::string(s.message()), Catch::Contains("a condition"));
+}
+
 TEST_CASE("The generator is deterministic for a seed and ordered in time") {
   auto generate = [](Scenario scenario, uint64_t seed) {
     std::ostringstream out;
@@ -627,7 +776,7 @@ TEST_CASE("A/B analysis and the text report") {
   CHECK(ab[0].arms(0).rate() == Approx(0.1).margin(0.02));
   CHECK(ab[0].arms(1).lift() == Approx(1.0).margin(0.3));
   CHECK(ab[0].significant());
-  CHECK_THAT(ab[0].verdict(), Catch::StartsWith("Significant (p = < 0.0001): mail converts "
+  CHECK_THAT(ab[0].verdict(), Catch::StartsWith("Significant (p < 0.0001): mail converts "
                                                 "better than control"));
   const std::string text = RenderText(j, *r);
   CHECK_THAT(text, Catch::Contains("A/B  goal goal by split ab"));
@@ -890,13 +1039,16 @@ TEST_CASE("The JSON report is the journey report with the behaviours report besi
   absl::StatusOr<JsonValue> parsed = ParseJson(json);
   REQUIRE_THAT(StatusOf(parsed), IsOk());
   REQUIRE(parsed->type == JsonValue::Type::kObject);
-  // The report's own fields come first, as before, then "behaviors".
+  // The report's own fields come first, as before, then "behaviors",
+  // "effects" (none here) and "warnings".
   CHECK(parsed->object.front().first == "journey_id");
   CHECK(parsed->object.front().second.string == "whale_winback");
-  REQUIRE(parsed->object.size() >= 2);
+  REQUIRE(parsed->object.size() >= 3);
   REQUIRE(parsed->object.back().first == "warnings");
-  REQUIRE(parsed->object[parsed->object.size() - 2].first == "behaviors");
-  const JsonValue& behaviors = parsed->object[parsed->object.size() - 2].second;
+  REQUIRE(parsed->object[parsed->object.size() - 2].first == "effects");
+  CHECK(parsed->object[parsed->object.size() - 2].second.array.empty());
+  REQUIRE(parsed->object[parsed->object.size() - 3].first == "behaviors");
+  const JsonValue& behaviors = parsed->object[parsed->object.size() - 3].second;
   std::map<std::string, const JsonValue*> members;
   for (const auto& [key, value] : behaviors.object) members[key] = &value;
   REQUIRE(members.count("behaviors") == 1);
@@ -914,7 +1066,7 @@ TEST_CASE("The JSON report is the journey report with the behaviours report besi
   CHECK(lapsed["time_driven"]->boolean);
   // Indented one level below the report's members.
   CHECK_THAT(json, Catch::Contains("\n  \"behaviors\": {\n    \"behaviors\": [\n"));
-  CHECK_THAT(json, Catch::EndsWith("\n  },\n  \"warnings\": []\n}\n"));
+  CHECK_THAT(json, Catch::EndsWith("\n  },\n  \"effects\": [],\n  \"warnings\": []\n}\n"));
   // protobuf's mapping, kept for protobuf readers: the same fields, int64
   // as strings, and it reads back as the report.
   const std::string proto_json = RenderProtoJson(*r);
@@ -930,9 +1082,9 @@ TEST_CASE("The JSON report is the journey report with the behaviours report besi
   REQUIRE_THAT(StatusOf(plain), IsOk());
   absl::StatusOr<JsonValue> plain_parsed = ParseJson(RenderJson(*plain));
   REQUIRE_THAT(StatusOf(plain_parsed), IsOk());
-  REQUIRE(plain_parsed->object[plain_parsed->object.size() - 2].first == "behaviors");
+  REQUIRE(plain_parsed->object[plain_parsed->object.size() - 3].first == "behaviors");
   for (const auto& [key, value] :
-       plain_parsed->object[plain_parsed->object.size() - 2].second.object) {
+       plain_parsed->object[plain_parsed->object.size() - 3].second.object) {
     INFO(key);
     CHECK(value.array.empty());
   }
@@ -1060,6 +1212,57 @@ LoyaltyLog GenerateLoyalty(int64_t members, int days, uint64_t seed,
   REQUIRE_THAT(StatusOf(n), IsOk());
   CHECK(*n == members);
   return {events.str(), profiles.str()};
+}
+
+TEST_CASE("Example coupon_rollout: members enter and the small log leaves the test running") {
+  absl::StatusOr<SimResult> r = SimulateExample("coupon_rollout");
+  REQUIRE_THAT(StatusOf(r), IsOk());
+  CHECK(r->errors.empty());
+  const v1::VersionReport& v = *r->report.versions().rbegin();
+  CHECK(v.entered() == 20);  // The twenty VIP members, once each in a fortnight.
+  CHECK(Sent(*r, "pct20_push") + Sent(*r, "off30_push") == 15);
+  REQUIRE(v.rollouts_size() == 1);
+  CHECK(v.rollouts(0).status() == "testing");  // 200 per arm is far away.
+}
+
+TEST_CASE("Example coupon_rollout: with a simulated effect the 30-off coupon is rolled out") {
+  const LoyaltyLog log = GenerateLoyalty(15000, 14, 2026);
+  const std::string dir = absl::StrCat(CAIRN_SOURCE_DIR, "/examples/coupon_rollout/");
+  absl::StatusOr<v1::Journey> journey = LoadJourneyFile(dir + "journey.textproto");
+  REQUIRE_THAT(StatusOf(journey), IsOk());
+  SimOptions options;
+  options.seed = 2026;
+  options.effects = {*ParseEffect("off30_300:ordered_3d=+10pp")};
+  std::istringstream events(log.events), profiles(log.profiles);
+  absl::StatusOr<SimResult> r =
+      Simulate(*journey, events, "events", &profiles, "profiles", options);
+  REQUIRE_THAT(StatusOf(r), IsOk());
+  const v1::VersionReport& v = r->report.versions(0);
+  REQUIRE(v.rollouts_size() == 1);
+  const v1::RolloutReport& rollout = v.rollouts(0);
+  CHECK(rollout.status() == "decided");
+  CHECK(rollout.winner() == "off30_300");
+  CHECK(rollout.arms(2).p_value() < rollout.alpha_per_test());
+  CHECK(rollout.arms(0).share_after() == Approx(20));
+  CHECK(rollout.arms(2).share_after() == Approx(80));
+  // After the decision nobody new gets the 20% coupon: a run stopped at the
+  // decision sent it as often as the whole run, while the 30-off coupon
+  // kept going out.
+  absl::Time decided;
+  std::string err;
+  REQUIRE(absl::ParseTime(absl::RFC3339_full, rollout.concluded_at(), &decided, &err));
+  CHECK(decided < r->last_event);
+  options.until = decided;
+  std::istringstream events_again(log.events), profiles_again(log.profiles);
+  absl::StatusOr<SimResult> to_decision =
+      Simulate(*journey, events_again, "events", &profiles_again, "profiles", options);
+  REQUIRE_THAT(StatusOf(to_decision), IsOk());
+  CHECK(Sent(*to_decision, "pct20_push") == Sent(*r, "pct20_push"));
+  CHECK(Sent(*to_decision, "off30_push") < Sent(*r, "off30_push"));
+  // The text report says what happened.
+  const std::string text = RenderText(*journey, *r);
+  CHECK_THAT(text, Catch::Contains("Roll-out  split coupon_test judged on ordered_3d: off30_300 won at"));
+  CHECK_THAT(text, Catch::Contains("Effect  off30_300 on ordered_3d +10pp: "));
 }
 
 std::vector<Event> EventsOf(const std::string& log) {

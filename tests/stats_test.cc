@@ -152,6 +152,10 @@ TEST_CASE("Three arms: chi-square, lifts against the marked control, the leader"
   CHECK_FALSE(e.arms(1).has_lift());
   CHECK(e.arms(2).lift() == Approx(1.0 / 3).margin(1e-6));
   CHECK(e.leader() == "thirty_off");
+  // Chi-square says that the arms differ, not that each beats the control.
+  CHECK(e.verdict() ==
+        "Significant (p = 0.0028): the arms differ; thirty_off converts best (+33.33% against "
+        "control).");
   // Without a marked control the first arm is the control.
   for (v1::ArmReport& arm : *e.mutable_arms()) arm.set_control(false);
   ComputeExperiment(&e);

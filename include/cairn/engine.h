@@ -289,8 +289,8 @@ class Engine {
   absl::Time now() const;
 
   // When the engine next has something to do without input: the due time of
-  // the earliest pending timer or scheduled occurrence (Trigger.schedule),
-  // or InfiniteFuture. A host that drives time
+  // the earliest pending timer, scheduled occurrence (Trigger.schedule) or
+  // check of a split's rule (Split.rule), or InfiniteFuture. A host that drives time
   // itself can sleep until then and call AdvanceTo. (A timer whose
   // enrollment has moved on may still be pending; firing it does nothing.)
   absl::Time next_timer_time() const;

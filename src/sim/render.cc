@@ -200,9 +200,65 @@ void AppendAbResults(const v1::VersionReport& v, std::string* out) {
       absl::StrAppend(out, "  ", chi_square ? "chi-square" : "z", " = ",
                       absl::StrFormat("%.3f", ab.statistic()),
                       chi_square ? absl::StrCat(" (df ", ab.degrees_of_freedom(), ")") : "",
-                      ", p = ", internal::FormatPValue(ab.p_value()), "\n");
+                      ", ", internal::PValuePhrase(ab.p_value()), "\n");
     }
     absl::StrAppend(out, "  ", ab.verdict(), "\n");
+  }
+}
+
+// Each split rule's state: what it decided and when, or where its test
+// stands, with each arm's shares and the last check's numbers.
+void AppendRollouts(const v1::VersionReport& v, std::string* out) {
+  for (const v1::RolloutReport& r : v.rollouts()) {
+    absl::StrAppend(out, "\nRoll-out  split ", r.split_node_id(), " judged on ", r.goal(), ": ");
+    if (r.status() == "decided") {
+      absl::StrAppend(out, r.winner(), " won at ", r.concluded_at(), " (check ", r.checks(),
+                      ")\n");
+    } else if (r.status() == "no_winner") {
+      absl::StrAppend(out, "no winner by ", r.concluded_at(), " (", r.checks(),
+                      " checks); the weights stay\n");
+    } else {
+      absl::StrAppend(out, "testing after ", r.checks(), " checks, next at ", r.next_check(),
+                      "\n");
+    }
+    absl::StrAppend(out, absl::StrFormat("  %-14s %9s %9s %10s %10s %8s  %s\n", "arm", "share",
+                                         "now", "reached", "converted", "rate",
+                                         absl::StrFormat("p vs control (alpha %.4g)",
+                                                         r.alpha_per_test())));
+    for (const v1::RolloutArm& a : r.arms()) {
+      absl::StrAppend(
+          out, absl::StrFormat("  %-14s %8.1f%% %8.1f%% %10s %10s %8s  %s\n",
+                               a.variant() + (a.control() ? "*" : ""), a.share_before(),
+                               a.share_after(), WithCommas(a.reached()),
+                               WithCommas(a.converted()), Percent(a.rate()),
+                               a.control()       ? "control"
+                               : a.has_p_value() ? internal::FormatPValue(a.p_value())
+                                                 : "n/a"));
+    }
+  }
+}
+
+// What each --effect did, and the sample a test needs to see it.
+void AppendEffects(const SimResult& r, std::string* out) {
+  for (const EffectResult& e : r.effects) {
+    const std::string size =
+        e.effect.points > 0 ? absl::StrFormat("+%.4gpp", 100 * e.effect.points)
+                            : absl::StrFormat("+%.4g%%", 100 * e.effect.relative);
+    absl::StrAppend(out, "\nEffect  ", e.effect.arm, " on ", e.effect.goal, " ", size, ": ");
+    if (e.windows == 0) {
+      absl::StrAppend(out, "no window of the arm on the goal ended\n");
+      continue;
+    }
+    const double windows = static_cast<double>(e.windows);
+    absl::StrAppend(out, WithCommas(e.windows), " windows ended, ",
+                    WithCommas(e.converted_by_log), " converted by the log (",
+                    Percent(e.converted_by_log / windows), "), ",
+                    WithCommas(e.converted_by_effect), " more by the effect: ",
+                    Percent((e.converted_by_log + e.converted_by_effect) / windows), "\n");
+    if (e.sample_per_arm > 0) {
+      absl::StrAppend(out, "  a test needs about ", WithCommas(e.sample_per_arm),
+                      " per arm to detect it (two-sided, alpha 0.05, power 80%)\n");
+    }
   }
 }
 
@@ -252,6 +308,8 @@ std::string RenderText(const v1::Journey& journey, const SimResult& r) {
   AppendChannels(*v, &out);
   AppendGoals(*v, &out);
   AppendAbResults(*v, &out);
+  AppendRollouts(*v, &out);
+  AppendEffects(r, &out);
   AppendBehaviors(r, &out);
   AppendSegments(r, &out);
   AppendTrace(r, &out);
@@ -290,6 +348,21 @@ std::string RenderJson(const SimResult& result) {
   bool behaviors_first = true;
   json::AppendProtoFields(result.behaviors, 2, &behaviors_first, &out);
   out.append(behaviors_first ? "}" : "\n  }");
+  out.append(",\n  \"effects\": [");
+  for (size_t i = 0; i < result.effects.size(); ++i) {
+    const EffectResult& e = result.effects[i];
+    out.append(i == 0 ? "\n    {" : ",\n    {");
+    out.append("\"arm\": ");
+    json::AppendJsonString(e.effect.arm, &out);
+    out.append(", \"goal\": ");
+    json::AppendJsonString(e.effect.goal, &out);
+    absl::StrAppend(&out, e.effect.points > 0 ? ", \"points\": " : ", \"relative\": ",
+                    e.effect.points > 0 ? e.effect.points : e.effect.relative,
+                    ", \"windows\": ", e.windows, ", \"converted_by_log\": ", e.converted_by_log,
+                    ", \"converted_by_effect\": ", e.converted_by_effect,
+                    ", \"sample_per_arm\": ", e.sample_per_arm, "}");
+  }
+  out.append(result.effects.empty() ? "]" : "\n  ]");
   out.append(",\n  \"warnings\": [");
   for (size_t i = 0; i < result.warnings.size(); ++i) {
     out.append(i == 0 ? "\n    " : ",\n    ");
@@ -374,7 +447,7 @@ std::string RenderDot(const v1::Journey& journey, const v1::JourneyReport& repor
     }
     lines.push_back(rates);
     lines.push_back(ab.valid()
-                        ? absl::StrCat("p = ", internal::FormatPValue(ab.p_value()),
+                        ? absl::StrCat(internal::PValuePhrase(ab.p_value()),
                                        ab.significant() ? ", significant" : ", n.s.")
                         : "no verdict");
   }

@@ -25,9 +25,12 @@ std::string RenderText(const v1::Journey& journey, const SimResult& result);
 // The JSON report `cairn sim --format json` prints: the cairn.v1.JourneyReport
 // (experiments included) in protobuf's JSON mapping with proto field names,
 // every scalar field printed, and 64-bit counts as JSON numbers
-// (json::AppendProtoFields), with one more member, "behaviors": the run's
+// (json::AppendProtoFields), with more members: "behaviors", the run's
 // cairn.v1.BehaviorsReport (each behaviour, and each segment's members,
-// entered, left and time_driven), and "warnings": SimResult::warnings.
+// entered, left and time_driven); "effects", one object per --effect (arm,
+// goal, points or relative, windows, converted_by_log,
+// converted_by_effect, sample_per_arm); and "warnings",
+// SimResult::warnings.
 std::string RenderJson(const SimResult& result);
 
 // The same in protobuf's own JSON mapping (`--format proto-json`), where

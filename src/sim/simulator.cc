@@ -2,8 +2,11 @@
 
 #include "sim/simulator.h"
 
+#include <algorithm>
+#include <cmath>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <queue>
 #include <set>
 #include <string>
@@ -11,7 +14,9 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -20,6 +25,7 @@
 #include "cairn/input.h"
 #include "cairn/status_macros.h"
 #include "json/event_lines.h"
+#include "stats/stats.h"
 
 namespace cairn::sim {
 namespace {
@@ -94,6 +100,214 @@ class TraceObserver : public Observer {
   std::vector<std::string>* out_;
 };
 
+// SimOptions::effects at work (see Effect): follows enrollments through
+// entries, splits and goal nodes, notes the log's own conversions, and
+// holds each window of an effect's arm until 1 ms before it ends, when
+// Decide says whether the simulation converts it.
+class EffectModel {
+ public:
+  // One effect, bound to the journey.
+  struct Bound {
+    Effect effect;
+    std::string event;  // The goal's conversion event.
+    absl::Duration window;
+    bool journey_goal = false;  // Else a goal node, effect.goal.
+  };
+
+  // Binds `effects` to `journey`: InvalidArgument for an arm no split has,
+  // a goal the journey lacks, or a conversion a simulated event cannot meet.
+  static absl::StatusOr<std::vector<Bound>> Bind(const v1::Journey& journey,
+                                                 const std::vector<Effect>& effects) {
+    std::set<std::string> arms;
+    for (const v1::Node& n : journey.nodes()) {
+      if (!n.has_split()) continue;
+      for (const v1::SplitVariant& v : n.split().variants()) arms.insert(v.name());
+    }
+    std::vector<Bound> bound;
+    for (const Effect& e : effects) {
+      const std::string flag = absl::StrCat("--effect ", e.arm, ":", e.goal);
+      if (arms.count(e.arm) == 0) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            flag, ": no split of journey ", journey.id(), " has an arm \"", e.arm, "\" (its arms: ",
+            arms.empty() ? std::string("none") : absl::StrJoin(arms, ", "), ")"));
+      }
+      Bound b;
+      b.effect = e;
+      const v1::EventMatcher* conversion = nullptr;
+      std::vector<std::string> goals;
+      for (const v1::JourneyGoal& g : journey.settings().goals()) {
+        goals.push_back(g.name());
+        if (g.name() != e.goal) continue;
+        conversion = &g.conversion();
+        b.journey_goal = true;
+        b.window = absl::Seconds(g.window().seconds()) + absl::Nanoseconds(g.window().nanos());
+      }
+      for (const v1::Node& n : journey.nodes()) {
+        if (!n.has_goal()) continue;
+        goals.push_back(n.id());
+        if (n.id() != e.goal || conversion != nullptr) continue;
+        conversion = &n.goal().conversion();
+        b.window = absl::Seconds(n.goal().window().seconds()) +
+                   absl::Nanoseconds(n.goal().window().nanos());
+      }
+      if (conversion == nullptr) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            flag, ": journey ", journey.id(), " has no goal \"", e.goal, "\" (its goals: ",
+            goals.empty() ? std::string("none") : absl::StrJoin(goals, ", "), ")"));
+      }
+      if (conversion->has_where() || conversion->same_key()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            flag, ": the goal's conversion has a condition (", conversion->event(),
+            " with where or same_key) that a simulated event cannot be made to meet; an effect "
+            "needs a goal on an event name alone"));
+      }
+      b.event = conversion->event();
+      bound.push_back(std::move(b));
+    }
+    return bound;
+  }
+
+  EffectModel(const v1::Journey& journey, std::vector<Bound> bound, uint64_t seed)
+      : bound_(std::move(bound)), seed_(absl::StrCat(seed)) {
+    for (const v1::Node& n : journey.nodes()) {
+      if (n.has_trigger()) triggers_.insert(n.id());
+      if (n.has_split()) splits_.insert(n.id());
+    }
+    for (const Bound& b : bound_) results_.push_back(EffectResult{b.effect});
+  }
+
+  bool empty() const { return bound_.empty(); }
+
+  void OnStep(const TraceStep& s) {
+    const std::string subject(s.subject_id);
+    if (s.kind == TraceStep::Kind::kEnter && triggers_.count(std::string(s.node_id))) {
+      entered_[subject] = s.time;
+      arm_.erase(subject);
+      return;
+    }
+    if (s.kind == TraceStep::Kind::kLeave && splits_.count(std::string(s.node_id))) {
+      arm_[subject] = std::string(s.detail);
+      auto entry = entered_.find(subject);
+      for (size_t i = 0; i < bound_.size(); ++i) {
+        const Bound& b = bound_[i];
+        if (!b.journey_goal || b.effect.arm != s.detail || entry == entered_.end()) continue;
+        Hold(i, subject, entry->second, s.time);
+      }
+      return;
+    }
+    if (s.kind == TraceStep::Kind::kEnter) {
+      auto arm = arm_.find(subject);
+      for (size_t i = 0; i < bound_.size(); ++i) {
+        const Bound& b = bound_[i];
+        if (b.journey_goal || b.effect.goal != s.node_id || arm == arm_.end() ||
+            arm->second != b.effect.arm) {
+          continue;
+        }
+        Hold(i, subject, s.time, s.time);
+      }
+    }
+  }
+
+  // A line of the log: a conversion it makes is the log's own.
+  void OnLogEvent(const Event& e) {
+    for (const Bound& b : bound_) {
+      if (b.event == e.name) {
+        last_conversion_[e.subject_id] = std::max(last_conversion_[e.subject_id], e.time);
+      }
+    }
+  }
+
+  // When the next held window is due; InfiniteFuture with none.
+  absl::Time next() const { return held_.empty() ? absl::InfiniteFuture() : held_.top().due; }
+
+  // Takes the next held window: the conversion event to feed the engine at
+  // its due time, or nullopt when the log converted it or the draw says no.
+  std::optional<Event> Decide() {
+    Held h = held_.top();
+    held_.pop();
+    const Bound& b = bound_[h.effect];
+    EffectResult& r = results_[h.effect];
+    ++r.windows;
+    auto converted = last_conversion_.find(h.subject);
+    if (converted != last_conversion_.end() && converted->second >= h.start) {
+      ++r.converted_by_log;
+      return std::nullopt;
+    }
+    // The arm's rate by the log so far, and the chance that makes it rise
+    // by the effect.
+    const double rate = static_cast<double>(r.converted_by_log) / static_cast<double>(r.windows);
+    const double rise = b.effect.points > 0 ? b.effect.points : rate * b.effect.relative;
+    const double p = rate < 1 ? std::min(1.0, rise / (1 - rate)) : 0;
+    if (Unit(StableHash64({seed_, "effect", h.subject, b.effect.arm, b.effect.goal,
+                           absl::StrCat(absl::ToUnixNanos(h.start))})) >= p) {
+      return std::nullopt;
+    }
+    ++r.converted_by_effect;
+    Event e;
+    e.name = b.event;
+    e.subject_id = h.subject;
+    e.time = h.due;
+    return e;
+  }
+
+  // The results, each with the sample a test needs to detect it.
+  std::vector<EffectResult> Results() const {
+    std::vector<EffectResult> out = results_;
+    for (EffectResult& r : out) {
+      if (r.windows == 0) continue;
+      const double rate = static_cast<double>(r.converted_by_log) / static_cast<double>(r.windows);
+      r.sample_per_arm =
+          SamplePerArm(rate, r.effect.points > 0 ? r.effect.points : rate * r.effect.relative);
+    }
+    return out;
+  }
+
+ private:
+  struct Held {
+    absl::Time due;  // 1 ms before the window ends.
+    uint64_t seq;
+    size_t effect;
+    std::string subject;
+    absl::Time start;  // The window's start.
+    bool operator>(const Held& o) const { return std::tie(due, seq) > std::tie(o.due, o.seq); }
+  };
+
+  // Holds effect `i`'s window of `subject`, from `start`, if it has not
+  // ended by `now`.
+  void Hold(size_t i, const std::string& subject, absl::Time start, absl::Time now) {
+    const absl::Time due = start + bound_[i].window - absl::Milliseconds(1);
+    if (due <= now) return;
+    held_.push(Held{due, seq_++, i, subject, start});
+  }
+
+  std::vector<Bound> bound_;
+  std::string seed_;
+  std::set<std::string> triggers_, splits_;
+  std::vector<EffectResult> results_;
+  // By subject: its latest entry, the arm of the latest split it left in
+  // that enrollment, and its latest conversion event in the log.
+  absl::flat_hash_map<std::string, absl::Time> entered_;
+  absl::flat_hash_map<std::string, std::string> arm_;
+  absl::flat_hash_map<std::string, absl::Time> last_conversion_;
+  std::priority_queue<Held, std::vector<Held>, std::greater<>> held_;
+  uint64_t seq_ = 0;
+};
+
+// The observer the simulated engine has: the tracer, the effects, or both.
+class ReplayObserver : public Observer {
+ public:
+  ReplayObserver(TraceObserver* tracer, EffectModel* effects)
+      : tracer_(tracer), effects_(effects) {}
+  void OnStep(const TraceStep& s) override {
+    if (tracer_ != nullptr) tracer_->OnStep(s);
+    if (effects_ != nullptr) effects_->OnStep(s);
+  }
+
+ private:
+  TraceObserver* tracer_;
+  EffectModel* effects_;
+};
+
 bool IsBlank(absl::string_view line) {
   for (char c : line) {
     if (c != ' ' && c != '\t' && c != '\r') return false;
@@ -159,11 +373,14 @@ class EventReader {
 // through, and the delivery reports those channels will feed back.
 class Replay {
  public:
-  Replay(absl::Time start, const SimOptions& options, SimResult* result)
+  Replay(absl::Time start, const SimOptions& options, SimResult* result, EffectModel* effects)
       : options_(options),
         result_(result),
         engine_(EngineOptionsFrom(start)),
-        tracer_(options.trace_subject, &result->trace) {}
+        tracer_(options.trace_subject, &result->trace),
+        effects_(effects),
+        observer_(options.trace_subject.empty() ? nullptr : &tracer_,
+                  effects->empty() ? nullptr : effects) {}
   Replay(const Replay&) = delete;
   Replay& operator=(const Replay&) = delete;
 
@@ -182,7 +399,7 @@ class Replay {
       absl::Status s = engine_.RegisterChannel(channel, sinks_.back().get());
       if (!s.ok()) return s;
     }
-    if (!options_.trace_subject.empty()) engine_.SetObserver(&tracer_);
+    if (!options_.trace_subject.empty() || !effects_->empty()) engine_.SetObserver(&observer_);
     // Declared first, at the start of the log: they count every event, and
     // the journey's reads of them are checked when it deploys. A set of
     // segments alone (on profile attributes) is declared too.
@@ -215,15 +432,24 @@ class Replay {
     return absl::OkStatus();
   }
 
-  // Plays delivery reports and timers in time order up to `t`, so a report
-  // lands exactly when it is due, between the timers around it.
+  // Plays delivery reports, timers and the effects' conversions in time
+  // order up to `t`, so each lands exactly when it is due, between the
+  // timers around it (a timer first on a tie, then a report).
   absl::Status RunUntil(absl::Time t) {
     while (true) {
       const absl::Time report = reports_.empty() ? absl::InfiniteFuture() : reports_.top().time;
       const absl::Time timer = engine_.next_timer_time();
-      if (std::min(report, timer) > t) return absl::OkStatus();
-      if (timer < report) {
+      const absl::Time effect = effects_->next();
+      if (std::min({report, timer, effect}) > t) return absl::OkStatus();
+      if (timer < report && timer <= effect) {
         CAIRN_RETURN_IF_ERROR(engine_.Apply(ClockTick{timer}));
+        continue;
+      }
+      if (effect < report) {
+        if (effect > engine_.now()) CAIRN_RETURN_IF_ERROR(engine_.Apply(ClockTick{effect}));
+        if (std::optional<Event> conversion = effects_->Decide()) {
+          (void)engine_.Apply(*std::move(conversion));
+        }
         continue;
       }
       PendingReport r = reports_.top();
@@ -260,7 +486,7 @@ class Replay {
   absl::Status RunWhileInFlight(absl::Time from, absl::Time limit) {
     while (engine_.stats().enrollments_in_flight > 0) {
       const absl::Time report = reports_.empty() ? absl::InfiniteFuture() : reports_.top().time;
-      const absl::Time next = std::min(report, engine_.next_timer_time());
+      const absl::Time next = std::min({report, engine_.next_timer_time(), effects_->next()});
       if (next > limit) {
         result_->until = limit;
         return absl::OkStatus();
@@ -307,6 +533,8 @@ class Replay {
   uint64_t report_seq_ = 0;
   std::vector<std::unique_ptr<SimulatedChannel>> sinks_;
   TraceObserver tracer_;
+  EffectModel* effects_;
+  ReplayObserver observer_;
 };
 
 }  // namespace
@@ -348,6 +576,52 @@ absl::StatusOr<std::pair<std::string, ChannelModel>> ParseChannelModel(
   return std::make_pair(channel, model);
 }
 
+absl::StatusOr<Effect> ParseEffect(absl::string_view spec) {
+  const auto bad = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat("--effect \"", spec, "\": ", why));
+  };
+  const size_t colon = spec.find(':');
+  const size_t eq = spec.find('=', colon == absl::string_view::npos ? 0 : colon);
+  if (colon == absl::string_view::npos || eq == absl::string_view::npos || colon == 0 ||
+      eq == colon + 1) {
+    return bad("expected ARM:GOAL=+2.5pp (percentage points) or ARM:GOAL=+20% (relative)");
+  }
+  Effect e;
+  e.arm = std::string(spec.substr(0, colon));
+  e.goal = std::string(spec.substr(colon + 1, eq - colon - 1));
+  absl::string_view size = spec.substr(eq + 1);
+  const bool points = absl::ConsumeSuffix(&size, "pp");
+  const bool relative = !points && absl::ConsumeSuffix(&size, "%");
+  double value;
+  if ((!points && !relative) || !absl::SimpleAtod(size, &value) || !std::isfinite(value)) {
+    return bad("the size is +N.Npp (percentage points) or +N% (relative)");
+  }
+  if (value <= 0) {
+    return bad("an effect raises a rate (a simulated response adds conversions; it cannot take "
+               "the log's own away)");
+  }
+  if (points && value >= 100) return bad("percentage points must be below 100");
+  (points ? e.points : e.relative) = value / 100;
+  return e;
+}
+
+int64_t SamplePerArm(double rate, double difference, double alpha, double power) {
+  const double p1 = rate;
+  const double p2 = rate + difference;
+  if (!(p1 >= 0 && p2 <= 1 && difference > 0 && alpha > 0 && alpha < 1 && power > 0 &&
+        power < 1)) {
+    return 0;
+  }
+  const double z_alpha = internal::NormalQuantile(1 - alpha / 2);
+  const double z_power = internal::NormalQuantile(power);
+  const double mean = (p1 + p2) / 2;
+  const double n = std::pow(z_alpha * std::sqrt(2 * mean * (1 - mean)) +
+                                z_power * std::sqrt(p1 * (1 - p1) + p2 * (1 - p2)),
+                            2) /
+                   (difference * difference);
+  return static_cast<int64_t>(std::ceil(n));
+}
+
 absl::StatusOr<SimResult> Simulate(const v1::Journey& journey, std::istream& events,
                                    absl::string_view events_name, std::istream* profiles,
                                    absl::string_view profiles_name,
@@ -361,7 +635,11 @@ absl::StatusOr<SimResult> Simulate(const v1::Journey& journey, std::istream& eve
   if (!have.ok()) return have.status();
   const absl::Time start = *have ? line.time : absl::UnixEpoch();
 
-  Replay replay(start, options, &result);
+  absl::StatusOr<std::vector<EffectModel::Bound>> bound =
+      EffectModel::Bind(journey, options.effects);
+  if (!bound.ok()) return bound.status();
+  EffectModel effects(journey, *std::move(bound), options.seed);
+  Replay replay(start, options, &result, &effects);
   // The profiles are what subjects were before the log begins, so they are
   // loaded before the journey is deployed: setting them is not a change an
   // attribute_change trigger would see.
@@ -379,6 +657,7 @@ absl::StatusOr<SimResult> Simulate(const v1::Journey& journey, std::istream& eve
                                                       line.time},
                                         line.time));
     } else {
+      effects.OnLogEvent(line.event);
       CAIRN_RETURN_IF_ERROR(replay.Play(std::move(line.event), line.time));
     }
     have = reader.Next(&line);
@@ -389,6 +668,7 @@ absl::StatusOr<SimResult> Simulate(const v1::Journey& journey, std::istream& eve
                  : options.until    ? *options.until
                                     : last + absl::Hours(24 * 7);
   CAIRN_RETURN_IF_ERROR(replay.Finish(journey.id(), last));
+  result.effects = effects.Results();
   result.warnings = SimWarnings(journey, options, result);
   return result;
 }
@@ -413,6 +693,12 @@ std::vector<std::string> SimWarnings(const v1::Journey& journey, const SimOption
           channels.empty() ? std::string("none") : absl::StrJoin(channels, ", "),
           "); the model changes nothing"));
     }
+  }
+  for (const EffectResult& e : result.effects) {
+    if (e.windows > 0) continue;
+    warnings.push_back(absl::StrCat("--effect ", e.effect.arm, ":", e.effect.goal,
+                                    ": no enrollment of arm ", e.effect.arm, " reached the end of a ",
+                                    e.effect.goal, " window, so the effect changed nothing"));
   }
   if (!options.trace_subject.empty() && result.trace.empty()) {
     warnings.push_back(absl::StrCat("--trace ", options.trace_subject,

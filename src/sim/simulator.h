@@ -44,6 +44,49 @@ struct ChannelModel {
 absl::StatusOr<std::pair<std::string, ChannelModel>> ParseChannelModel(
     absl::string_view spec);
 
+// A simulated response (--effect): subjects a split assigns to `arm`
+// convert on `goal` more often than the log makes them, so that an analyst
+// can see whether a test would detect an effect, and watch a rule roll a
+// winner out. Exactly one of `points` and `relative` is set, and positive.
+//
+// How: the simulator follows each enrollment that leaves a split by `arm`
+// and, when the goal's window (a journey goal's from entry, a goal node's
+// from arrival) is 1 ms from its end and the log has not converted it,
+// feeds it the goal's conversion event with probability p, decided by a
+// stable hash of (seed, subject, arm, goal, window start). p is worked out
+// from the arm's own conversions by the log so far (r, over the windows
+// ended): points / (1 - r), or r * relative / (1 - r), so that the arm's
+// rate becomes r + points, or r * (1 + relative). The goal's conversion
+// must be an event name alone (no condition, not same_key).
+struct Effect {
+  std::string arm;
+  std::string goal;
+  double points = 0;    // 0.025 for "+2.5pp".
+  double relative = 0;  // 0.2 for "+20%".
+};
+
+// Parses "ARM:GOAL=+2.5pp" or "ARM:GOAL=+20%".
+absl::StatusOr<Effect> ParseEffect(absl::string_view spec);
+
+// What an effect did, and the sample a test needs to detect it.
+struct EffectResult {
+  Effect effect;
+  // Windows of the arm on the goal that ended (each counted once).
+  int64_t windows = 0;
+  // Of those: converted by the log, and converted by the simulation.
+  int64_t converted_by_log = 0;
+  int64_t converted_by_effect = 0;
+  // The enrollments per arm a two-sided test at alpha 0.05 needs to detect
+  // the effect with 80% power, from the log's rate (0 with no windows).
+  int64_t sample_per_arm = 0;
+};
+
+// The enrollments per arm that a two-proportion z-test (two-sided, level
+// `alpha`) needs to tell `rate` from `rate + difference` with probability
+// `power`: (z_a * sqrt(2 q (1 - q)) + z_b * sqrt(p1 (1 - p1) + p2 (1 - p2)))^2
+// / difference^2, q the mean rate, rounded up. 0 when undefined.
+int64_t SamplePerArm(double rate, double difference, double alpha = 0.05, double power = 0.8);
+
 // How long after the last event SimOptions::until_auto runs at most: a
 // journey that loops for ever (a yearly greeting, a recurring schedule)
 // never empties.
@@ -70,6 +113,9 @@ struct SimOptions {
   int max_errors = 20;
   // The engine's behaviours, declared before the journey is deployed.
   v1::BehaviorSet behaviors;
+  // Simulated responses, in the order given (SimWarnings and the report
+  // list them so).
+  std::vector<Effect> effects;
   // Called with the simulated engine once the run has reached `until`,
   // before Simulate returns (may be empty): to read what the report does
   // not hold, such as a subject's behaviour values (Engine::BehaviorValue).
@@ -103,6 +149,8 @@ struct SimResult {
   absl::Time first_event = absl::InfinitePast();
   absl::Time last_event = absl::InfinitePast();
   absl::Time until = absl::InfinitePast();
+  // Per SimOptions::effects, in order.
+  std::vector<EffectResult> effects;
   // What the run suggests went differently from what its caller meant,
   // though nothing failed (SimWarnings), one sentence each, in a fixed
   // order.
@@ -110,7 +158,8 @@ struct SimResult {
 };
 
 // The warnings of a finished run of `journey` with `options`: a --sink for
-// a channel the journey never sends on (its model does nothing); a --trace
+// a channel the journey never sends on (its model does nothing); an
+// --effect whose arm never reached the end of a goal window; a --trace
 // subject that took no step; nobody entered (naming the trigger events the
 // log lacked); enrollments that exited because a delay's time was missing
 // (delay_time_missing: not a timestamp or RFC 3339 string); profile zones
@@ -119,8 +168,10 @@ struct SimResult {
 std::vector<std::string> SimWarnings(const v1::Journey& journey, const SimOptions& options,
                                      const SimResult& result);
 
-// Runs the simulation. Errors: the journey does not deploy; a bad line with
-// strict set (InvalidArgument naming file:line); an unreadable stream.
+// Runs the simulation. Errors: the journey does not deploy; an effect names
+// an arm no split has or a goal the journey lacks, or one whose conversion
+// a simulated event cannot meet; a bad line with strict set
+// (InvalidArgument naming file:line); an unreadable stream.
 absl::StatusOr<SimResult> Simulate(const v1::Journey& journey, std::istream& events,
                                    absl::string_view events_name, std::istream* profiles,
                                    absl::string_view profiles_name,

@@ -46,6 +46,10 @@ std::string FormatPValue(double p) {
   return p < 0.0001 ? std::string("< 0.0001") : absl::StrFormat("%.4f", p);
 }
 
+std::string PValuePhrase(double p) {
+  return p < 0.0001 ? std::string("p < 0.0001") : absl::StrCat("p = ", FormatPValue(p));
+}
+
 void ComputeExperiment(v1::ExperimentReport* e) {
   const int arms = e->arms_size();
   int control = 0;
@@ -100,15 +104,27 @@ void ComputeExperiment(v1::ExperimentReport* e) {
   if (!test.valid) {
     e->set_verdict("No verdict: an arm is empty or nobody (or everybody) converted.");
   } else if (!e->significant()) {
-    e->set_verdict(absl::StrCat("Not significant (p = ", FormatPValue(test.p_value),
+    e->set_verdict(absl::StrCat("Not significant (", PValuePhrase(test.p_value),
                                 "): no reliable difference between the arms yet."));
+  } else if (arms > 2) {
+    // Chi-square says the arms differ, not which from which: the leader
+    // is named as the best, not as better than the control (each arm
+    // against the control is the rollout rule's test).
+    const v1::ArmReport& best = leader != nullptr && leader->rate() >= base.rate() ? *leader : base;
+    e->set_verdict(absl::StrCat(
+        "Significant (", PValuePhrase(test.p_value), "): the arms differ; ", best.variant(),
+        " converts best",
+        &best != &base && best.has_lift()
+            ? absl::StrCat(" (", LiftText(best.lift()), " against ", base.variant(), ")")
+            : "",
+        "."));
   } else if (leader != nullptr && leader->rate() >= base.rate()) {
     e->set_verdict(absl::StrCat(
-        "Significant (p = ", FormatPValue(test.p_value), "): ", leader->variant(),
+        "Significant (", PValuePhrase(test.p_value), "): ", leader->variant(),
         " converts better than ", base.variant(),
         leader->has_lift() ? absl::StrCat(" (", LiftText(leader->lift()), " lift)") : "", "."));
   } else {
-    e->set_verdict(absl::StrCat("Significant (p = ", FormatPValue(test.p_value), "): ",
+    e->set_verdict(absl::StrCat("Significant (", PValuePhrase(test.p_value), "): ",
                                 base.variant(), " converts better than every other arm."));
   }
 }

@@ -36,9 +36,10 @@ void AddExperiments(const v1::Journey& journey, v1::VersionReport* version);
 // statistic again from the sums.
 void MergeExperiments(const v1::VersionReport& from, v1::VersionReport* into);
 
-// A p-value as verdicts and `cairn sim` print it: 4 decimals, or
-// "< 0.0001".
+// A p-value as a number in a table: 4 decimals, or "< 0.0001".
 std::string FormatPValue(double p);
+// The same in a sentence: "p = 0.0272", or "p < 0.0001".
+std::string PValuePhrase(double p);
 
 // Computes every statistic of `e` (rates, intervals, lifts, the test, the
 // leader and the verdict) from its arms' variants, control flags, reached

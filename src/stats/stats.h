@@ -45,6 +45,11 @@ TestResult ChiSquareTest(const std::vector<int64_t>& successes,
 // chi-square survival function is Q(df / 2, x / 2).
 double RegularizedGammaQ(double a, double x);
 
+// The standard normal quantile: the z with Phi(z) = p, for 0 < p < 1 (NaN
+// otherwise). Acklam's rational approximation refined by one Halley step
+// on erfc: within 1e-12 of the true value.
+double NormalQuantile(double p);
+
 }  // namespace cairn::internal
 
 #endif  // CAIRN_STATS_STATS_H_

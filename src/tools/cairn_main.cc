@@ -57,7 +57,8 @@ double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
 }
 
-// Fills `options` from sim's flags (strict, trace, seed, until, sinks); on a
+// Fills `options` from sim's flags (strict, trace, seed, until, sinks,
+// effects); on a
 // bad value, says why in *error and returns false.
 bool ParseSimOptions(const Flags& flags, cairn::sim::SimOptions* options, std::string* error) {
   options->strict = flags.Get("strict").has_value();
@@ -88,6 +89,14 @@ bool ParseSimOptions(const Flags& flags, cairn::sim::SimOptions* options, std::s
       return false;
     }
     options->channels[model->first] = model->second;
+  }
+  for (const std::string& spec : flags.All("effect")) {
+    absl::StatusOr<cairn::sim::Effect> effect = cairn::sim::ParseEffect(spec);
+    if (!effect.ok()) {
+      *error = std::string(effect.status().message());
+      return false;
+    }
+    options->effects.push_back(*std::move(effect));
   }
   return true;
 }
@@ -244,7 +253,12 @@ void AddSimFlags(CLI::App* command) {
   cairn::tools::AddRepeatedFlag(command, "sink", "CHANNEL:fail=R,delay=D,timeout=R",
                                 "how a simulated channel behaves, e.g.\n"
                                 "push:fail=0.1,delay=5m,timeout=0.02; repeat per channel");
-  AddFlag(command, "seed", "N", "seed of the simulated channels (default 1)");
+  cairn::tools::AddRepeatedFlag(command, "effect", "ARM:GOAL=+Npp|+N%",
+                                "subjects a split assigns to ARM convert on GOAL more: by\n"
+                                "N percentage points, or N% of the rate, over what the log\n"
+                                "gives (e.g. push:paid=+2pp); with the sample a test needs\n"
+                                "to detect it. Repeatable");
+  AddFlag(command, "seed", "N", "seed of the simulated channels and effects (default 1)");
   AddFlag(command, "format", "text|json|proto-json",
           "the report as text (default), or as JSON: the cairn.v1.JourneyReport\n"
           "with the cairn.v1.BehaviorsReport as its \"behaviors\" member, counts\n"

@@ -20,6 +20,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "cairn/cairn.h"
+#include "compile/journey_graph.h"
 #include "fmt/core.h"
 #include "io/journey_check.h"
 #include "json/json.h"
@@ -47,6 +48,27 @@ std::string DescribeMatcher(const cairn::v1::EventMatcher& m) {
 }
 
 // What enters a journey by trigger `t`, in a few words.
+// A split rule with its defaults filled in, as the engine applies it.
+std::string DescribeRule(const cairn::v1::SplitRule& r) {
+  using cairn::internal::FormatDurationShort;
+  const auto duration = [](bool has, const google::protobuf::Duration& d, absl::Duration def) {
+    return FormatDurationShort(has ? absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos())
+                                   : def);
+  };
+  std::string out = absl::StrCat(
+      "judged on ", r.goal(), ", checked every ",
+      duration(r.has_check_every(), r.check_every(), cairn::internal::kDefaultRuleCheckEvery),
+      " from ",
+      duration(r.has_min_duration(), r.min_duration(), cairn::internal::kDefaultRuleMinDuration),
+      " with ", r.min_per_arm() > 0 ? r.min_per_arm() : cairn::internal::kDefaultRuleMinPerArm,
+      " per arm, alpha ", r.alpha() > 0 ? r.alpha() : cairn::internal::kDefaultRuleAlpha);
+  if (r.has_control_percent()) absl::StrAppend(&out, ", control ", r.control_percent(), "% after");
+  if (r.has_max_duration() && (r.max_duration().seconds() > 0 || r.max_duration().nanos() > 0)) {
+    absl::StrAppend(&out, ", at most ", duration(true, r.max_duration(), absl::ZeroDuration()));
+  }
+  return out;
+}
+
 std::string DescribeTrigger(const cairn::v1::Trigger& t) {
   switch (t.kind_case()) {
     case cairn::v1::Trigger::kEvent:
@@ -125,6 +147,7 @@ void PrintSummary(const cairn::CompiledJourney& j) {
                                   v.control() ? " (control)" : ""));
     }
     fmt::print("  split     {}: {}\n", n.id(), absl::StrJoin(arms, " / "));
+    if (n.split().has_rule()) fmt::print("  rule      {}: {}\n", n.id(), DescribeRule(n.split().rule()));
   }
   for (const cairn::v1::Node& n : def.nodes()) {
     if (n.kind_case() != cairn::v1::Node::kSwitch) continue;
