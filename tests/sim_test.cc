@@ -1265,6 +1265,30 @@ TEST_CASE("Example coupon_rollout: with a simulated effect the 30-off coupon is 
   CHECK_THAT(text, Catch::Contains("Effect  off30_300 on ordered_3d +10pp: "));
 }
 
+TEST_CASE("A bandit split converges on the arm with a simulated effect") {
+  // The coupon test as a bandit: the arms' shares follow their orders.
+  const LoyaltyLog log = GenerateLoyalty(15000, 14, 2026);
+  absl::StatusOr<v1::Journey> journey =
+      LoadJourneyFile(absl::StrCat(CAIRN_SOURCE_DIR, "/examples/coupon_rollout/journey.textproto"));
+  REQUIRE_THAT(StatusOf(journey), IsOk());
+  v1::Split* split = journey->mutable_nodes(1)->mutable_split();
+  split->clear_rule();
+  split->mutable_bandit()->set_goal("ordered_3d");
+  split->mutable_bandit()->set_draws(2000);
+  SimOptions options;
+  options.seed = 2026;
+  options.effects = {*ParseEffect("off30_300:ordered_3d=+10pp")};
+  std::istringstream events(log.events), profiles(log.profiles);
+  absl::StatusOr<SimResult> r = Simulate(*journey, events, "events", &profiles, "profiles", options);
+  REQUIRE_THAT(StatusOf(r), IsOk());
+  const v1::RolloutReport& bandit = r->report.versions(0).rollouts(0);
+  CHECK(bandit.kind() == "bandit");
+  CHECK(bandit.arms(2).probability_best() > 0.9);
+  CHECK(bandit.arms(2).share_after() > 85);
+  const std::string text = RenderText(*journey, *r);
+  CHECK_THAT(text, Catch::Contains("Bandit  split coupon_test rewarded on ordered_3d: "));
+}
+
 std::vector<Event> EventsOf(const std::string& log) {
   std::vector<Event> out;
   std::istringstream lines(log);

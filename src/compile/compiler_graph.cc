@@ -144,9 +144,12 @@ std::vector<bool> JourneyCompiler::ReachableFrom(std::vector<int32_t> starts) co
 void JourneyCompiler::CheckSplitRules() {
   for (SplitRuleSpec& rule : graph_->split_rules) {
     const std::string& split_id = graph_->definition.nodes(rule.split_node).id();
-    const FieldScope scope(&problems_, split_id, "split.rule.goal");
+    const bool bandit = rule.kind == SplitRuleSpec::Kind::kBandit;
+    const FieldScope scope(&problems_, split_id, bandit ? "split.bandit.goal" : "split.rule.goal");
     if (rule.goal.empty()) {
-      scope.Add("rule has no goal; name a journey goal or a goal node to judge the arms on");
+      scope.Add(absl::StrCat(bandit ? "bandit" : "rule",
+                             " has no goal; name a journey goal or a goal node to judge the "
+                             "arms on"));
       continue;
     }
     for (size_t g = 0; g < graph_->goals.size(); ++g) {

@@ -177,9 +177,16 @@ class JourneyCompiler {
                        GraphNode* g);
   // A split: its variants' names, weights, control flag and edges.
   void CompileSplit(int index, const v1::Split& s, const FieldScope& scope);
-  // A split's experiment rule, but for its goal (CheckSplitRules).
+  // A split's experiment rule or bandit, but for its goal
+  // (CheckSplitRules).
   void CompileSplitRule(int index, const v1::SplitRule& r, int control,
                         const FieldScope& scope);
+  void CompileSplitBandit(int index, const v1::SplitBandit& b, const FieldScope& scope);
+  // A duration of a split rule or bandit: `fallback` when unset, at least
+  // `least`; a problem at `scope` otherwise.
+  absl::Duration RuleDuration(bool has, const google::protobuf::Duration& d,
+                              absl::Duration fallback, absl::Duration least,
+                              const FieldScope& scope, absl::string_view what);
   // A switch: its branches' names, predicates and edges, and its default.
   void CompileSwitch(int index, const v1::Switch& s, const FieldScope& scope);
   // An action: channel, template, parameters, delivery wait and edges.

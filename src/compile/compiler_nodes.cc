@@ -677,7 +677,54 @@ void JourneyCompiler::CompileSplit(int index, const v1::Split& s,
     }
     AddEdge(index, absl::StrCat(vs.field(), ".next"), v.name(), v.next());
   }
-  if (s.has_rule()) CompileSplitRule(index, s.rule(), control, scope.Child("rule"));
+  if (s.has_rule() && s.has_bandit()) {
+    scope.AddAt("bandit", "a split has a rule or a bandit, not both");
+  } else if (s.has_rule()) {
+    CompileSplitRule(index, s.rule(), control, scope.Child("rule"));
+  } else if (s.has_bandit()) {
+    CompileSplitBandit(index, s.bandit(), scope.Child("bandit"));
+  }
+}
+
+absl::Duration JourneyCompiler::RuleDuration(bool has, const google::protobuf::Duration& d,
+                                             absl::Duration fallback, absl::Duration least,
+                                             const FieldScope& scope, absl::string_view what) {
+  if (!has) return fallback;
+  std::optional<absl::Duration> v = JourneyDuration(d, scope);
+  if (!v) return fallback;
+  if (*v < least) {
+    scope.Add(absl::StrCat(what, " is ", FormatDurationShort(*v), "; it must be at least ",
+                           FormatDurationShort(least)));
+    return std::max(least, fallback);
+  }
+  return *v;
+}
+
+void JourneyCompiler::CompileSplitBandit(int index, const v1::SplitBandit& b,
+                                         const FieldScope& scope) {
+  SplitRuleSpec bandit;
+  bandit.kind = SplitRuleSpec::Kind::kBandit;
+  bandit.split_node = index;
+  bandit.goal = b.goal();
+  bandit.check_every = RuleDuration(b.has_update_every(), b.update_every(),
+                                    kDefaultRuleCheckEvery, absl::Minutes(1),
+                                    scope.Child("update_every"), "update_every");
+  if (b.draws() != 0 && (b.draws() < kMinBanditDraws || b.draws() > kMaxBanditDraws)) {
+    scope.AddAt("draws", absl::StrCat("draws is ", b.draws(), "; it must be 0 (the default, ",
+                                      kDefaultBanditDraws, ") or ", kMinBanditDraws, " to ",
+                                      kMaxBanditDraws));
+  }
+  bandit.draws = b.draws() == 0 ? kDefaultBanditDraws : b.draws();
+  bandit.min_percent = b.has_min_percent() ? b.min_percent() : kDefaultBanditMinPercent;
+  const int arms = static_cast<int>(graph_->nodes[index].cumulative_weights.size());
+  if (!(bandit.min_percent >= 0) || (arms > 0 && bandit.min_percent * arms > 100)) {
+    scope.AddAt("min_percent", absl::StrCat("min_percent is ", bandit.min_percent,
+                                            "; it must be 0 to 100 / arms (",
+                                            arms > 0 ? 100.0 / arms : 100.0, ")"));
+    bandit.min_percent = 0;
+  }
+  graph_->nodes[index].split_rule = static_cast<int32_t>(graph_->split_rules.size());
+  graph_->split_rules.push_back(std::move(bandit));
 }
 
 void JourneyCompiler::CompileSplitRule(int index, const v1::SplitRule& r, int control,
@@ -708,27 +755,11 @@ void JourneyCompiler::CompileSplitRule(int index, const v1::SplitRule& r, int co
     }
     rule.control_percent = r.control_percent();
   }
-  rule.min_duration = kDefaultRuleMinDuration;
-  if (r.has_min_duration()) {
-    const FieldScope at = scope.Child("min_duration");
-    if (std::optional<absl::Duration> d = JourneyDuration(r.min_duration(), at)) {
-      if (*d < absl::ZeroDuration()) {
-        at.Add(absl::StrCat("min_duration is ", FormatDurationShort(*d), "; it must not be negative"));
-      }
-      rule.min_duration = *d;
-    }
-  }
-  rule.check_every = kDefaultRuleCheckEvery;
-  if (r.has_check_every()) {
-    const FieldScope at = scope.Child("check_every");
-    if (std::optional<absl::Duration> d = JourneyDuration(r.check_every(), at)) {
-      if (*d < absl::Minutes(1)) {
-        at.Add(absl::StrCat("check_every is ", FormatDurationShort(*d),
-                            "; it must be at least 1m"));
-      }
-      rule.check_every = std::max(*d, absl::Minutes(1));
-    }
-  }
+  rule.min_duration = RuleDuration(r.has_min_duration(), r.min_duration(),
+                                   kDefaultRuleMinDuration, absl::ZeroDuration(),
+                                   scope.Child("min_duration"), "min_duration");
+  rule.check_every = RuleDuration(r.has_check_every(), r.check_every(), kDefaultRuleCheckEvery,
+                                  absl::Minutes(1), scope.Child("check_every"), "check_every");
   if (r.has_max_duration()) {
     const FieldScope at = scope.Child("max_duration");
     if (std::optional<absl::Duration> d = JourneyDuration(r.max_duration(), at)) {

@@ -174,8 +174,11 @@ struct GraphNode {
   std::optional<LocalWindow> send_window;
 };
 
-// A split's experiment rule (v1::SplitRule), compiled with its defaults.
+// A split's experiment rule (v1::SplitRule) or bandit (v1::SplitBandit),
+// compiled with its defaults.
 struct SplitRuleSpec {
+  enum class Kind : uint8_t { kRule, kBandit };
+  Kind kind = Kind::kRule;
   int32_t split_node = -1;
   // The goal judged on: a journey goal (index into JourneyGraph::goals) or
   // a goal node; the other is -1. `goal` is its name as reports give it.
@@ -185,11 +188,22 @@ struct SplitRuleSpec {
   int32_t control = -1;  // The control arm's index.
   int64_t min_per_arm = 0;
   absl::Duration min_duration;
-  absl::Duration check_every;
+  absl::Duration check_every;  // A bandit's update_every.
   absl::Duration max_duration;  // Zero: none.
   double alpha = 0;
   int32_t control_percent = -1;  // -1: the share its weight gives.
+  // Bandits: posterior samples per update, and each arm's least share.
+  int32_t draws = 0;
+  double min_percent = 0;
 };
+
+// Bandits: the defaults and bounds of SplitBandit's fields, and the total of
+// the weights an update assigns by.
+inline constexpr int32_t kDefaultBanditDraws = 10000;
+inline constexpr int32_t kMinBanditDraws = 100;
+inline constexpr int32_t kMaxBanditDraws = 1000000;
+inline constexpr double kDefaultBanditMinPercent = 1;
+inline constexpr int64_t kBanditWeightTotal = 1000000;
 
 struct JourneyGoalSpec {
   std::string name;

@@ -502,8 +502,15 @@ class Engine::Impl : private internal::EngineState {
   void UpdateRolloutDue();
   // At rollout_due_: makes every check due, in deploy then node order.
   void FireRolloutDue();
-  // Makes rule `index` of version `version`'s check due at its next_check.
+  // Makes rule `index` of version `version`'s check due at its next_check
+  // (a bandit's update).
   void CheckRollout(uint32_t version, size_t index);
+  // A bandit's update: the shares from its counts in *r, by Thompson
+  // sampling on the update's own random stream.
+  void UpdateBandit(const internal::JourneyVersion& v, const internal::SplitRuleSpec& bandit,
+                    internal::RolloutState* r) const;
+  void AddBanditReport(const internal::JourneyVersion& v, const internal::SplitRuleSpec& bandit,
+                       const internal::RolloutState& r, v1::RolloutReport* out) const;
   // The arm `split` of `v` assigns a new entry with split hash `hash`: by
   // its rule's decision once made, else by its weights.
   int AssignVariant(const internal::JourneyVersion& v, const internal::GraphNode& split,
@@ -513,6 +520,8 @@ class Engine::Impl : private internal::EngineState {
   // Snapshot (snapshot/engine_records.cc): `v`'s rule states, and back.
   void WriteRollouts(const internal::JourneyVersion& v, v1::SnapshotVersionCounters* out) const;
   absl::Status ReadRollouts(const v1::SnapshotVersionCounters& in, internal::JourneyVersion* v);
+  absl::Status ReadBanditState(const v1::SnapshotRollout& s, size_t arms,
+                               internal::RolloutState* r);
   // After a restore: checks each restored rule's times against engine
   // time; a rule the snapshot held nothing for starts testing then.
   absl::Status FinishRestoredRollouts();

@@ -9,12 +9,15 @@
 // counts (docs/semantics.md, "Winner roll-out").
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "cairn/hash.h"
 #include "cairn/v1/report.pb.h"
 #include "compile/journey_graph.h"
 #include "exec/engine_impl.h"
@@ -107,6 +110,10 @@ void Engine::Impl::CheckRollout(uint32_t version, size_t index) {
     r.last[arm] = it != goal.by_variant.end() ? it->second : GoalCounters();
   }
   r.next_check = at + rule.check_every;
+  if (rule.kind == SplitRuleSpec::Kind::kBandit) {
+    UpdateBandit(v, rule, &r);
+    return;
+  }
   if (at - r.started < rule.min_duration) return;
   const internal::RolloutJudgement judged =
       internal::JudgeArms(ArmCountsOf(r), rule.control, rule.alpha, rule.min_per_arm);
@@ -141,6 +148,27 @@ void Engine::Impl::CheckRollout(uint32_t version, size_t index) {
   }
 }
 
+void Engine::Impl::UpdateBandit(const JourneyVersion& v, const SplitRuleSpec& bandit,
+                                RolloutState* r) const {
+  const internal::GraphNode& split = v.graph->nodes[bandit.split_node];
+  // The update's own stream: documented in docs/semantics.md, so that a
+  // host can reproduce the shares.
+  internal::CounterRandom random(StableHash64({"bandit", v.seed_text, v.graph->definition.id(),
+                                               v.version_text, split.id,
+                                               absl::StrCat(r->checks)}));
+  r->probability_best = internal::ProbabilityBest(ArmCountsOf(*r), bandit.draws, &random);
+  const double arms = static_cast<double>(r->probability_best.size());
+  const double floor = bandit.min_percent / 100;
+  r->bandit_cumulative.clear();
+  int64_t sum = 0;
+  for (double p : r->probability_best) {
+    const double share = floor + (1 - arms * floor) * p;
+    sum += std::llround(share * static_cast<double>(internal::kBanditWeightTotal));
+    r->bandit_cumulative.push_back(sum);
+  }
+  // (The probabilities sum to 1, so some arm has a weight.)
+}
+
 int Engine::Impl::AssignVariant(const JourneyVersion& v, const internal::GraphNode& split,
                                 uint64_t hash) const {
   if (split.split_rule >= 0) {
@@ -150,6 +178,7 @@ int Engine::Impl::AssignVariant(const JourneyVersion& v, const internal::GraphNo
       const int32_t control = v.graph->split_rules[split.split_rule].control;
       return point >= r.control_begin && point < r.control_end ? control : r.winner;
     }
+    if (!r.bandit_cumulative.empty()) return internal::PickVariant(hash, r.bandit_cumulative);
   }
   return internal::PickVariant(hash, split.cumulative_weights);
 }
@@ -163,6 +192,11 @@ void Engine::Impl::AddRolloutReports(const JourneyVersion& v, v1::VersionReport*
     v1::RolloutReport* out = vr->add_rollouts();
     out->set_split_node_id(split.id);
     out->set_goal(rule.goal);
+    if (rule.kind == SplitRuleSpec::Kind::kBandit) {
+      AddBanditReport(v, rule, r, out);
+      continue;
+    }
+    out->set_kind("rule");
     switch (r.status) {
       case RolloutState::Status::kTesting:
         out->set_status("testing");
@@ -206,6 +240,43 @@ void Engine::Impl::AddRolloutReports(const JourneyVersion& v, v1::VersionReport*
       if (judged.p_values[arm] >= 0) a->set_p_value(judged.p_values[arm]);
     }
   }
+}
+
+void Engine::Impl::AddBanditReport(const JourneyVersion& v, const SplitRuleSpec& bandit,
+                                   const RolloutState& r, v1::RolloutReport* out) const {
+  const internal::GraphNode& split = v.graph->nodes[bandit.split_node];
+  const v1::Split& def = v.graph->definition.nodes(bandit.split_node).split();
+  out->set_kind("bandit");
+  out->set_status("adapting");
+  out->set_checks(r.checks);
+  out->set_next_check(internal::FormatTimeUtc(r.next_check));
+  const std::vector<double> before = Shares(split.cumulative_weights);
+  const std::vector<double> after =
+      r.bandit_cumulative.empty() ? before : Shares(r.bandit_cumulative);
+  std::vector<double> means;
+  for (const GoalCounters& c : r.last) {
+    means.push_back((1 + static_cast<double>(c.converted)) /
+                    (2 + static_cast<double>(c.reached)));
+  }
+  const double best = means.empty() ? 0 : *std::max_element(means.begin(), means.end());
+  double regret = 0;
+  for (int arm = 0; arm < def.variants_size(); ++arm) {
+    const GoalCounters& c = r.last[arm];
+    v1::RolloutArm* a = out->add_arms();
+    a->set_variant(def.variants(arm).name());
+    a->set_control(def.variants(arm).control());
+    a->set_share_before(before[arm]);
+    a->set_share_after(after[arm]);
+    a->set_reached(c.reached);
+    a->set_converted(c.converted);
+    a->set_rate(c.reached > 0
+                    ? static_cast<double>(c.converted) / static_cast<double>(c.reached)
+                    : 0);
+    a->set_posterior_mean(means[arm]);
+    if (!r.probability_best.empty()) a->set_probability_best(r.probability_best[arm]);
+    regret += static_cast<double>(c.reached) * (best - means[arm]);
+  }
+  out->set_regret(regret);
 }
 
 }  // namespace cairn

@@ -143,6 +143,11 @@ struct RolloutState {
   int64_t control_end = 0;
   // Per arm, the goal's counts at the last check.
   std::vector<GoalCounters> last;
+  // Bandits, after an update: the running sums of the weights new entries
+  // are assigned by (empty before: the split's own), and per arm the
+  // probability that it converts best.
+  std::vector<int64_t> bandit_cumulative;
+  std::vector<double> probability_best;
 };
 
 struct JourneyVersion {

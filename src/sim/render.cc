@@ -207,9 +207,26 @@ void AppendAbResults(const v1::VersionReport& v, std::string* out) {
 }
 
 // Each split rule's state: what it decided and when, or where its test
-// stands, with each arm's shares and the last check's numbers.
+// stands, with each arm's shares and the last check's numbers; and each
+// bandit's shares, posteriors and regret.
 void AppendRollouts(const v1::VersionReport& v, std::string* out) {
   for (const v1::RolloutReport& r : v.rollouts()) {
+    if (r.kind() == "bandit") {
+      absl::StrAppend(out, "\nBandit  split ", r.split_node_id(), " rewarded on ", r.goal(), ": ",
+                      r.checks(), " updates, next at ", r.next_check(), "; regret ",
+                      absl::StrFormat("%.1f", r.regret()), " conversions\n");
+      absl::StrAppend(out, absl::StrFormat("  %-14s %9s %9s %10s %10s %8s %9s %7s\n", "arm",
+                                           "share", "now", "reached", "converted", "rate",
+                                           "posterior", "P(best)"));
+      for (const v1::RolloutArm& a : r.arms()) {
+        absl::StrAppend(out, absl::StrFormat("  %-14s %8.1f%% %8.1f%% %10s %10s %8s %9s %7.3f\n",
+                                             a.variant(), a.share_before(), a.share_after(),
+                                             WithCommas(a.reached()), WithCommas(a.converted()),
+                                             Percent(a.rate()), Percent(a.posterior_mean()),
+                                             a.probability_best()));
+      }
+      continue;
+    }
     absl::StrAppend(out, "\nRoll-out  split ", r.split_node_id(), " judged on ", r.goal(), ": ");
     if (r.status() == "decided") {
       absl::StrAppend(out, r.winner(), " won at ", r.concluded_at(), " (check ", r.checks(),

@@ -228,6 +228,12 @@ void Engine::Impl::WriteRollouts(const JourneyVersion& v, v1::SnapshotVersionCou
       s->add_last_reached(c.reached);
       s->add_last_converted(c.converted);
     }
+    int64_t previous = 0;
+    for (int64_t c : r.bandit_cumulative) {
+      s->add_bandit_weights(c - previous);
+      previous = c;
+    }
+    for (double p : r.probability_best) s->add_probability_best(p);
   }
 }
 
@@ -284,6 +290,11 @@ absl::Status Engine::Impl::ReadRollouts(const v1::SnapshotVersionCounters& in, J
                s.control_end() != 0) {
       return SnapshotOutOfRange("split rule decision");
     }
+    if (rules[i].kind == internal::SplitRuleSpec::Kind::kBandit) {
+      CAIRN_RETURN_IF_ERROR(ReadBanditState(s, arms, &r));
+    } else if (s.bandit_weights_size() != 0 || s.probability_best_size() != 0) {
+      return SnapshotOutOfRange("split rule bandit state");
+    }
     for (size_t arm = 0; arm < arms; ++arm) {
       const int64_t reached = s.last_reached(static_cast<int>(arm));
       const int64_t converted = s.last_converted(static_cast<int>(arm));
@@ -294,6 +305,30 @@ absl::Status Engine::Impl::ReadRollouts(const v1::SnapshotVersionCounters& in, J
     }
     v->rollouts[i] = std::move(r);
   }
+  return absl::OkStatus();
+}
+
+// A bandit tests for ever (status 0, no decision); after an update it holds
+// a weight per arm, within the total an update hands out, some arm's
+// positive, and the probabilities they came from.
+absl::Status Engine::Impl::ReadBanditState(const v1::SnapshotRollout& s, size_t arms,
+                                           internal::RolloutState* r) {
+  if (s.status() != 0 || s.bandit_weights_size() != s.probability_best_size() ||
+      (s.bandit_weights_size() != 0 && static_cast<size_t>(s.bandit_weights_size()) != arms)) {
+    return SnapshotOutOfRange("bandit state");
+  }
+  int64_t sum = 0;
+  for (int i = 0; i < s.bandit_weights_size(); ++i) {
+    const int64_t w = s.bandit_weights(i);
+    const double p = s.probability_best(i);
+    if (w < 0 || w > internal::kBanditWeightTotal || !(p >= 0 && p <= 1)) {
+      return SnapshotOutOfRange("bandit weights");
+    }
+    sum += w;
+    r->bandit_cumulative.push_back(sum);
+    r->probability_best.push_back(p);
+  }
+  if (s.bandit_weights_size() != 0 && sum == 0) return SnapshotOutOfRange("bandit weights");
   return absl::OkStatus();
 }
 

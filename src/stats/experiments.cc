@@ -3,6 +3,7 @@
 #include "stats/experiments.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -165,6 +166,64 @@ RolloutJudgement JudgeArms(const std::vector<ArmCounts>& arms, int control, doub
     j.winner = control;
   }
   return j;
+}
+
+double CounterRandom::Uniform() {
+  uint64_t z = key_ + (++counter_) * 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  z ^= z >> 31;
+  return static_cast<double>(z >> 11) * (1.0 / 9007199254740992.0);
+}
+
+double CounterRandom::Normal() {
+  // 1 - u is in (0, 1]: its log is finite.
+  const double r = std::sqrt(-2 * std::log(1 - Uniform()));
+  return r * std::cos(2 * M_PI * Uniform());
+}
+
+double CounterRandom::Gamma(double shape) {
+  const double d = shape - 1.0 / 3;
+  const double c = 1 / std::sqrt(9 * d);
+  while (true) {
+    double x, v;
+    do {
+      x = Normal();
+      v = 1 + c * x;
+    } while (v <= 0);
+    v = v * v * v;
+    const double u = Uniform();
+    if (u < 1 - 0.0331 * x * x * x * x) return d * v;
+    if (u > 0 && std::log(u) < 0.5 * x * x + d * (1 - v + std::log(v))) return d * v;
+  }
+}
+
+double CounterRandom::Beta(double a, double b) {
+  const double x = Gamma(a);
+  const double y = Gamma(b);
+  return x / (x + y);
+}
+
+std::vector<double> ProbabilityBest(const std::vector<ArmCounts>& arms, int draws,
+                                    CounterRandom* random) {
+  std::vector<double> wins(arms.size(), 0);
+  if (arms.empty() || draws <= 0) return wins;
+  for (int d = 0; d < draws; ++d) {
+    size_t best = 0;
+    double best_sample = -1;
+    for (size_t i = 0; i < arms.size(); ++i) {
+      const double sample =
+          random->Beta(1 + static_cast<double>(arms[i].converted),
+                       1 + static_cast<double>(arms[i].reached - arms[i].converted));
+      if (sample > best_sample) {
+        best = i;
+        best_sample = sample;
+      }
+    }
+    wins[best] += 1;
+  }
+  for (double& w : wins) w /= draws;
+  return wins;
 }
 
 void AddExperiments(const v1::Journey& journey, v1::VersionReport* version) {

@@ -72,6 +72,34 @@ struct RolloutJudgement {
 RolloutJudgement JudgeArms(const std::vector<ArmCounts>& arms, int control, double alpha,
                            int64_t min_per_arm);
 
+// A counter-based random stream: the k-th number of stream `key` is a pure
+// function of (key, k), so a bandit's update gives the same shares on
+// every machine and after a restore. Uniform() is the 53 high bits of
+// SplitMix64's output for the state key + (k + 1) * 0x9e3779b97f4a7c15, as
+// a number in [0, 1); the other draws are made from it.
+class CounterRandom {
+ public:
+  explicit CounterRandom(uint64_t key) : key_(key) {}
+  double Uniform();
+  // Standard normal (Box-Muller, two uniforms each).
+  double Normal();
+  // Gamma(shape, 1) for shape >= 1 (Marsaglia and Tsang's method).
+  double Gamma(double shape);
+  // Beta(a, b) for a, b >= 1, as Gamma(a) / (Gamma(a) + Gamma(b)).
+  double Beta(double a, double b);
+
+ private:
+  uint64_t key_;
+  uint64_t counter_ = 0;
+};
+
+// Thompson sampling's shares: for each arm, the probability that it
+// converts best under Beta(1 + converted, 1 + reached - converted)
+// posteriors, estimated from `draws` rounds of one sample per arm from
+// `random` (ties to the first arm). Sums to 1.
+std::vector<double> ProbabilityBest(const std::vector<ArmCounts>& arms, int draws,
+                                    CounterRandom* random);
+
 }  // namespace cairn::internal
 
 #endif  // CAIRN_STATS_EXPERIMENTS_H_
