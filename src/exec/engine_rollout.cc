@@ -1,12 +1,13 @@
 // Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
 //
-// Engine::Impl: splits' experiment rules (v1::SplitRule). Each is checked at
-// engine time, every check_every from its version's deploy, on the goal
-// counts the version holds then; a decision changes the weights new entries
-// are assigned by. Checks are timers, not reactions to inputs, so that the
-// decision time depends on the rule alone: a replay, a restored snapshot and
-// a Kafka partition's next owner decide at the same instant on the same
-// counts (docs/semantics.md, "Winner roll-out").
+// Engine::Impl: splits' experiment rules (v1::SplitRule) and bandits
+// (v1::SplitBandit). Each is checked at engine time, every check_every from
+// its version's deploy, on the goal counts the version holds then; a rule's
+// decision, or a bandit's update, changes how new entries are assigned.
+// Checks are timers, not reactions to inputs, so that their times depend
+// on the rule alone: a replay, a restored snapshot and a Kafka partition's
+// next owner check at the same instants on the same counts
+// (docs/semantics.md, "Winner roll-out" and "Bandit splits").
 
 #include <algorithm>
 #include <cmath>
