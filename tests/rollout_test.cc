@@ -442,6 +442,31 @@ TEST_CASE("A restore refuses a rule state no engine could have written") {
   }
 }
 
+TEST_CASE("A clock jump of years makes every check as if one by one") {
+  // Never decides: each daily check of three years is counted.
+  Harness testing(kStart);
+  REQUIRE_THAT(testing.DeployText(absl::StrReplaceAll(
+                   Coupons(), {{"min_per_arm: 40", "min_per_arm: 1000"}})),
+               IsOk());
+  EnterWave(&testing, "a", 300);
+  REQUIRE_THAT(testing.AdvanceTo(kStart + absl::Hours(24 * 1095)), IsOk());
+  CHECK(RolloutOf(testing).checks() == 1095);
+  CHECK(RolloutOf(testing).next_check() == internal::FormatTimeUtc(kStart + absl::Hours(24 * 1096)));
+  // Decides on the third day, as when time moves a day at a time: the
+  // goals' windows end (timers) between the checks.
+  Harness jump(kStart), steps(kStart);
+  for (Harness* x : {&jump, &steps}) {
+    REQUIRE_THAT(x->DeployText(Coupons()), IsOk());
+    EnterWave(x, "a", 300);
+  }
+  REQUIRE_THAT(jump.AdvanceTo(kStart + absl::Hours(24 * 1095)), IsOk());
+  for (int day = 1; day <= 1095; ++day) {
+    REQUIRE_THAT(steps.AdvanceTo(kStart + absl::Hours(24 * day)), IsOk());
+  }
+  CHECK(RolloutOf(jump).concluded_at() == "2026-12-10T00:00:00+00:00");
+  CHECK(RolloutOf(jump).SerializeAsString() == RolloutOf(steps).SerializeAsString());
+}
+
 // ---- Bandits ----
 
 TEST_CASE("The counter-based stream repeats for a key and its draws have the right means") {
@@ -554,6 +579,20 @@ TEST_CASE("A bandit moves new entries to the better arm day by day and reproduci
   CHECK(first.arms(1).probability_best() > 0.5);
   CHECK(first_other.arms(1).probability_best() != first.arms(1).probability_best());
   CHECK(BanditOf(other).arms(1).share_after() > 95);
+}
+
+TEST_CASE("A bandit's updates over a clock jump equal its updates one by one") {
+  Harness jump(kStart), steps(kStart);
+  for (Harness* x : {&jump, &steps}) {
+    REQUIRE_THAT(x->DeployText(Bandit()), IsOk());
+    SignUps(x, 0);
+  }
+  REQUIRE_THAT(jump.AdvanceTo(kStart + absl::Hours(24 * 400)), IsOk());
+  for (int day = 1; day <= 400; ++day) {
+    REQUIRE_THAT(steps.AdvanceTo(kStart + absl::Hours(24 * day)), IsOk());
+  }
+  CHECK(BanditOf(jump).checks() == 400);
+  CHECK(BanditOf(jump).SerializeAsString() == BanditOf(steps).SerializeAsString());
 }
 
 TEST_CASE("A bandit's shares survive a snapshot and the restored engine continues identically") {

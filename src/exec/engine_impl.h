@@ -501,11 +501,16 @@ class Engine::Impl : private internal::EngineState {
   void StartRollouts(internal::JourneyVersion* v);
   // Recomputes rollout_due_.
   void UpdateRolloutDue();
-  // At rollout_due_: makes every check due, in deploy then node order.
-  void FireRolloutDue();
-  // Makes rule `index` of version `version`'s check due at its next_check
-  // (a bandit's update).
-  void CheckRollout(uint32_t version, size_t index);
+  // At rollout_due_, with time moving to `limit`: makes every check due,
+  // in deploy then node order, each with the later ones that see the same
+  // counts (CheckRollout).
+  void FireRolloutDue(absl::Time limit);
+  // Makes `instants` checks of rule `index` of version `version` (or a
+  // bandit's updates), from its next_check on, one period apart: ones
+  // that no timer, scheduled occurrence or input comes between, so that
+  // they see the same counts. Exactly as making each in turn, in O(1): a
+  // clock that jumps years costs no more than one check.
+  void CheckRollout(uint32_t version, size_t index, int64_t instants);
   // A bandit's update: the shares from its counts in *r, by Thompson
   // sampling on the update's own random stream.
   void UpdateBandit(const internal::JourneyVersion& v, const internal::SplitRuleSpec& bandit,

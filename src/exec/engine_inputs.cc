@@ -531,7 +531,7 @@ void Engine::Impl::FireTimersUntil(absl::Time limit) {
       continue;
     }
     if (rollout_due_ <= limit && rollout_due_ < timers_.NextDue()) {
-      FireRolloutDue();
+      FireRolloutDue(limit);
       continue;
     }
     if (!timers_.PopDue(limit, &t)) break;

@@ -83,69 +83,108 @@ void Engine::Impl::UpdateRolloutDue() {
   rollout_due_ = due;
 }
 
-void Engine::Impl::FireRolloutDue() {
+void Engine::Impl::FireRolloutDue(absl::Time limit) {
   if (rollout_due_ > now_) now_ = rollout_due_;
+  // The checks up to `limit` that come before the next timer and the next
+  // scheduled occurrence see the counts of now: nothing else changes them
+  // (an input would have ended the call; a decision or an update changes
+  // only how entries are assigned, and nothing enters in between).
+  const absl::Time other = std::min(timers_.NextDue(), schedule_due_);
   // Versions in deploy order, rules in node order.
   for (uint32_t v = 0; v < versions_.size(); ++v) {
     if (versions_[v].retired) continue;
     for (size_t i = 0; i < versions_[v].rollouts.size(); ++i) {
-      if (versions_[v].rollouts[i].next_check <= now_) CheckRollout(v, i);
+      const RolloutState& r = versions_[v].rollouts[i];
+      if (r.next_check > now_) continue;
+      const absl::Duration every = versions_[v].graph->split_rules[i].check_every;
+      // Instants next_check + k * every with k >= 0, at most `limit` and
+      // before `other`: at least this one.
+      absl::Duration rest;
+      int64_t instants = absl::IDivDuration(limit - r.next_check, every, &rest) + 1;
+      if (other != absl::InfiniteFuture()) {
+        const int64_t before_other = absl::IDivDuration(other - r.next_check, every, &rest) +
+                                     (rest > absl::ZeroDuration() ? 1 : 0);
+        instants = std::min(instants, before_other);
+      }
+      CheckRollout(v, i, std::max<int64_t>(instants, 1));
     }
   }
   UpdateRolloutDue();
 }
 
-void Engine::Impl::CheckRollout(uint32_t version, size_t index) {
+namespace {
+
+// The first k >= 0 with first + k * every >= at.
+int64_t FirstInstantAtOrAfter(absl::Time first, absl::Duration every, absl::Time at) {
+  if (at <= first) return 0;
+  absl::Duration rest;
+  return absl::IDivDuration(at - first, every, &rest) + (rest > absl::ZeroDuration() ? 1 : 0);
+}
+
+}  // namespace
+
+void Engine::Impl::CheckRollout(uint32_t version, size_t index, int64_t instants) {
   JourneyVersion& v = versions_[version];
   const SplitRuleSpec& rule = v.graph->split_rules[index];
   const internal::GraphNode& split = v.graph->nodes[rule.split_node];
   const v1::Split& def = v.graph->definition.nodes(rule.split_node).split();
   RolloutState& r = v.rollouts[index];
-  // The check is due at next_check; time has come to it (or past it, when
-  // one input moved time over several: each is made at its own instant).
-  const absl::Time at = r.next_check;
-  ++r.checks;
   const GoalStats& goal = RuleGoal(v, rule);
   for (int arm = 0; arm < def.variants_size(); ++arm) {
     auto it = goal.by_variant.find({split.id, def.variants(arm).name()});
     r.last[arm] = it != goal.by_variant.end() ? it->second : GoalCounters();
   }
-  r.next_check = at + rule.check_every;
+  const absl::Time first = r.next_check;
   if (rule.kind == SplitRuleSpec::Kind::kBandit) {
+    // Each update replaces the shares, and nobody is assigned between
+    // these: only the last one's draws matter.
+    r.checks += instants;
+    r.next_check = first + instants * rule.check_every;
     UpdateBandit(v, rule, &r);
     return;
   }
-  if (at - r.started < rule.min_duration) return;
+  // The counts are the same at every one of these instants, so the
+  // judgement is too: the rule concludes at the first instant past
+  // min_duration if there is a winner, else at the first past
+  // max_duration (never before min_duration: it is at least that).
   const internal::RolloutJudgement judged =
       internal::JudgeArms(ArmCountsOf(r), rule.control, rule.alpha, rule.min_per_arm);
+  int64_t concludes = instants;  // None of these instants.
   if (judged.winner >= 0) {
-    r.status = RolloutState::Status::kDecided;
-    r.winner = judged.winner;
-    r.concluded = at;
-    r.next_check = absl::InfiniteFuture();
-    // The control keeps its share, to the same subjects (or
-    // control_percent, assigned afresh); the winner takes the rest; the
-    // other arms none. A winning control takes everything.
-    const std::vector<int64_t>& cumulative = split.cumulative_weights;
-    if (judged.winner == rule.control) {
-      r.modulus = 1;
-      r.control_begin = 0;
-      r.control_end = 1;
-    } else if (rule.control_percent >= 0) {
-      r.modulus = 100;
-      r.control_begin = 0;
-      r.control_end = rule.control_percent;
-    } else {
-      r.modulus = cumulative.back();
-      r.control_begin = rule.control == 0 ? 0 : cumulative[rule.control - 1];
-      r.control_end = cumulative[rule.control];
-    }
+    concludes = FirstInstantAtOrAfter(first, rule.check_every, r.started + rule.min_duration);
+  } else if (rule.max_duration > absl::ZeroDuration()) {
+    concludes = FirstInstantAtOrAfter(first, rule.check_every, r.started + rule.max_duration);
+  }
+  if (concludes >= instants) {
+    r.checks += instants;
+    r.next_check = first + instants * rule.check_every;
     return;
   }
-  if (rule.max_duration > absl::ZeroDuration() && at - r.started >= rule.max_duration) {
+  r.checks += concludes + 1;
+  r.concluded = first + concludes * rule.check_every;
+  r.next_check = absl::InfiniteFuture();
+  if (judged.winner < 0) {
     r.status = RolloutState::Status::kNoWinner;
-    r.concluded = at;
-    r.next_check = absl::InfiniteFuture();
+    return;
+  }
+  r.status = RolloutState::Status::kDecided;
+  r.winner = judged.winner;
+  // The control keeps its share, to the same subjects (or control_percent,
+  // assigned afresh); the winner takes the rest; the other arms none. A
+  // winning control takes everything.
+  const std::vector<int64_t>& cumulative = split.cumulative_weights;
+  if (judged.winner == rule.control) {
+    r.modulus = 1;
+    r.control_begin = 0;
+    r.control_end = 1;
+  } else if (rule.control_percent >= 0) {
+    r.modulus = 100;
+    r.control_begin = 0;
+    r.control_end = rule.control_percent;
+  } else {
+    r.modulus = cumulative.back();
+    r.control_begin = rule.control == 0 ? 0 : cumulative[rule.control - 1];
+    r.control_end = cumulative[rule.control];
   }
 }
 

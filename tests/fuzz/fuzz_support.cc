@@ -593,9 +593,9 @@ std::unique_ptr<Engine> MakeEngine(RecordingSinks* sinks, const EngineOptions& o
     std::vector<std::string> texts(std::begin(kJourneys), std::end(kJourneys));
     texts.push_back(kScheduledJourney);
     // The cart split decides itself: checked hourly, on one resolved goal
-    // per arm, giving up after two days (a clock jump of years would
-    // otherwise be a check per hour of it), so that snapshots land before,
-    // at and after decisions.
+    // per arm, giving up after two days, so that snapshots land before, at
+    // and after decisions and give-ups, and clock jumps of years cross
+    // thousands of checks at once.
     const std::string kControlArm =
         R"pb(variants { name: "control" weight: 30 control: true next: "goal" })pb";
     Check(absl::StrContains(texts[0], kControlArm), "the cart journey's split changed");

@@ -200,6 +200,80 @@ TEST_CASE("Worker: one worker over a whole stream equals one plain engine") {
   }
 }
 
+TEST_CASE("Worker: each partition's split rule decides as one engine on its records across a rebalance") {
+  Setup setup("rules");
+  // The cart journey's split judges its arms hourly, on little evidence
+  // (alpha 0.5, 2 per arm), so that partitions decide within the stream.
+  bool found = false;
+  for (v1::Journey& j : setup.journeys) {
+    if (j.id() != "cart_abandonment") continue;
+    for (v1::Node& n : *j.mutable_nodes()) {
+      if (!n.has_split()) continue;
+      v1::SplitRule* rule = n.mutable_split()->mutable_rule();
+      rule->set_goal("paid_within_12h");
+      rule->set_min_per_arm(2);
+      rule->set_alpha(0.5);
+      rule->mutable_min_duration()->set_seconds(0);
+      rule->mutable_check_every()->set_seconds(3600);
+      found = true;
+    }
+  }
+  REQUIRE(found);
+  const Stream stream = GenerateStream(3000, 2, absl::Hours(24 * 8));
+  // Each input's records, so that where they land says which partition's
+  // engine applied it.
+  std::vector<Record> records;
+  std::vector<std::pair<size_t, size_t>> records_of;  // Per input: [first, end).
+  std::vector<EngineInput> inputs = WithTick(stream);
+  for (const EngineInput& input : inputs) {
+    const size_t first = records.size();
+    for (Record& r : JsonRecords(input, kPartitions)) records.push_back(std::move(r));
+    records_of.emplace_back(first, records.size());
+  }
+  const size_t half = records_of[inputs.size() / 2].first;
+  const std::vector<int64_t> half_ends = setup.Write(records, 0, half);
+  CapturingLog log_a, log_b;
+  WorkerThread a(setup.Options(&log_a));
+  setup.AwaitCheckpoints(half_ends);
+  WorkerThread b(setup.Options(&log_b));
+  const std::vector<int64_t> ends = setup.Write(records, half);
+  REQUIRE(log_b.WaitFor("assigned partitions [", std::chrono::seconds(60)));
+  setup.AwaitCheckpoints(ends);
+  REQUIRE_THAT(a.Stop(), IsOk());
+  REQUIRE_THAT(b.Stop(), IsOk());
+  INFO(log_a.All() << log_b.All());
+  CHECK(b.stats().restored_from_checkpoint > 0);
+
+  // One plain engine per partition, on the inputs that landed there.
+  std::vector<std::vector<EngineInput>> per_partition(kPartitions);
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    for (size_t r = records_of[i].first; r < records_of[i].second; ++r) {
+      REQUIRE(records[r].landed_partition >= 0);
+      per_partition[records[r].landed_partition].push_back(inputs[i]);
+    }
+  }
+  int decided = 0;
+  for (int32_t p = 0; p < kPartitions; ++p) {
+    INFO("partition " << p);
+    const PlainRun plain = RunPlainEngine(setup.journeys, setup.engine_options, per_partition[p]);
+    IdSink sink;
+    std::unique_ptr<Engine> restored =
+        RestoreNewestCheckpoint(*setup.store, p, ends[p], setup.engine_options, &sink);
+    const v1::JourneyReport got = *restored->Report("cart_abandonment");
+    const v1::JourneyReport& want = plain.reports.at("cart_abandonment");
+    REQUIRE(got.versions(0).rollouts_size() == 1);
+    INFO("got:\n" << got.versions(0).rollouts(0).DebugString() << "want:\n"
+                   << want.versions(0).rollouts(0).DebugString());
+    CHECK(google::protobuf::util::MessageDifferencer::Equals(got.versions(0).rollouts(0),
+                                                             want.versions(0).rollouts(0)));
+    CHECK(google::protobuf::util::MessageDifferencer::Equals(got, want));
+    decided += got.versions(0).rollouts(0).status() == "decided";
+  }
+  // Several partitions decided (three on this stream), each on its own
+  // subjects, and their decisions travelled in checkpoints.
+  CHECK(decided >= 2);
+}
+
 TEST_CASE("Worker: a worker joining mid-stream loses and repeats nothing") {
   Setup setup("join");
   const Stream stream = GenerateStream(3000, 2, absl::Hours(24 * 8));
