@@ -118,6 +118,35 @@ struct Setup {
     return worker.stats();
   }
 
+  // What RunWithJoin saw.
+  struct Joined {
+    std::vector<int64_t> ends;  // The input partitions' end offsets.
+    WorkerStats a, b;
+    std::string logs;
+  };
+
+  // Writes records[0, half) and runs worker A until they are checkpointed;
+  // then B joins, on its own thread, while the rest is written and read, so
+  // that the group rebalances with A in the middle of its work; both stop
+  // once every partition is checkpointed at its end.
+  Joined RunWithJoin(std::vector<Record>& records, size_t half) {
+    const std::vector<int64_t> half_ends = Write(records, 0, half);
+    CapturingLog log_a, log_b;
+    WorkerThread a(Options(&log_a));
+    AwaitCheckpoints(half_ends);
+    WorkerThread b(Options(&log_b));
+    Joined joined;
+    joined.ends = Write(records, half);
+    REQUIRE(log_b.WaitFor("assigned partitions [", std::chrono::seconds(60)));
+    AwaitCheckpoints(joined.ends);
+    REQUIRE_THAT(a.Stop(), IsOk());
+    REQUIRE_THAT(b.Stop(), IsOk());
+    joined.a = a.stats();
+    joined.b = b.stats();
+    joined.logs = log_a.All() + log_b.All();
+    return joined;
+  }
+
   WorkerOptions Options(CapturingLog* log) const {
     WorkerOptions o;
     o.brokers = cluster.bootstraps();
@@ -230,19 +259,10 @@ TEST_CASE("Worker: each partition's split rule decides as one engine on its reco
     for (Record& r : JsonRecords(input, kPartitions)) records.push_back(std::move(r));
     records_of.emplace_back(first, records.size());
   }
-  const size_t half = records_of[inputs.size() / 2].first;
-  const std::vector<int64_t> half_ends = setup.Write(records, 0, half);
-  CapturingLog log_a, log_b;
-  WorkerThread a(setup.Options(&log_a));
-  setup.AwaitCheckpoints(half_ends);
-  WorkerThread b(setup.Options(&log_b));
-  const std::vector<int64_t> ends = setup.Write(records, half);
-  REQUIRE(log_b.WaitFor("assigned partitions [", std::chrono::seconds(60)));
-  setup.AwaitCheckpoints(ends);
-  REQUIRE_THAT(a.Stop(), IsOk());
-  REQUIRE_THAT(b.Stop(), IsOk());
-  INFO(log_a.All() << log_b.All());
-  CHECK(b.stats().restored_from_checkpoint > 0);
+  const Setup::Joined joined = setup.RunWithJoin(records, records_of[inputs.size() / 2].first);
+  const std::vector<int64_t>& ends = joined.ends;
+  INFO(joined.logs);
+  CHECK(joined.b.restored_from_checkpoint > 0);
 
   // One plain engine per partition, on the inputs that landed there.
   std::vector<std::vector<EngineInput>> per_partition(kPartitions);
@@ -278,32 +298,22 @@ TEST_CASE("Worker: a worker joining mid-stream loses and repeats nothing") {
   Setup setup("join");
   const Stream stream = GenerateStream(3000, 2, absl::Hours(24 * 8));
   std::vector<Record> records = RecordsOf(stream);
-  const size_t half = stream.inputs.size() / 2;
-  const std::vector<int64_t> half_ends = setup.Write(records, 0, half);
-
   // A reads the first half; B joins while the second half is being written
   // and read, so the group rebalances with A in the middle of its work.
-  CapturingLog log_a, log_b;
-  WorkerThread a(setup.Options(&log_a));
-  setup.AwaitCheckpoints(half_ends);
-  WorkerThread b(setup.Options(&log_b));  // joins on its own thread
-  const std::vector<int64_t> ends = setup.Write(records, half);
-  REQUIRE(log_b.WaitFor("assigned partitions [", std::chrono::seconds(60)));
-  setup.AwaitCheckpoints(ends);
-  REQUIRE_THAT(a.Stop(), IsOk());
-  REQUIRE_THAT(b.Stop(), IsOk());
-  INFO(log_a.All() << log_b.All());
+  const Setup::Joined joined = setup.RunWithJoin(records, stream.inputs.size() / 2);
+  const std::vector<int64_t>& ends = joined.ends;
+  INFO(joined.logs);
 
   // The group rebalanced: A handed partitions over, B restored them.
-  CHECK(a.stats().partitions_revoked > 0);
-  CHECK(b.stats().restored_from_checkpoint > 0);
+  CHECK(joined.a.partitions_revoked > 0);
+  CHECK(joined.b.restored_from_checkpoint > 0);
 
   const PlainRun plain = RunPlainEngine(setup.journeys, setup.engine_options, WithTick(stream));
   CheckSameReports(ReportsFromCheckpoints(*setup.store, ends, setup.engine_options),
                    plain.reports);
   // Exactly once: every id, none twice.
   CHECK(OutputIds(setup) == plain.ids);
-  CHECK(a.stats().messages_produced + b.stats().messages_produced ==
+  CHECK(joined.a.messages_produced + joined.b.messages_produced ==
         static_cast<int64_t>(plain.ids.size()));
 }
 
