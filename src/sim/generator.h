@@ -45,7 +45,9 @@ struct GeneratorOptions {
   int64_t subjects = 1000;  // REQUIRES: > 0
   int days = 7;             // REQUIRES: > 0
   uint64_t seed = 1;
-  // Midnight UTC of the first day. Default: Monday 2026-01-05.
+  // Midnight UTC of the first day. Default: Monday 2026-01-05. (The
+  // ecommerce and game scenarios' days are China time: they begin 8 hours
+  // before it, and so does their log.)
   absl::Time start = absl::FromUnixSeconds(1767571200);
 };
 
