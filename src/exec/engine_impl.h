@@ -497,8 +497,11 @@ class Engine::Impl : private internal::EngineState {
   // ---- Splits' experiment rules (exec/engine_rollout.cc) ----
 
   // At deploy: every rule of `v` starts testing now, its first check one
-  // check_every later.
+  // check_every later (StartedRollout: also a restored rule the snapshot
+  // held nothing for).
   void StartRollouts(internal::JourneyVersion* v);
+  internal::RolloutState StartedRollout(const internal::JourneyGraph& graph,
+                                        const internal::SplitRuleSpec& rule) const;
   // Recomputes rollout_due_.
   void UpdateRolloutDue();
   // At rollout_due_, with time moving to `limit`: makes every check due,

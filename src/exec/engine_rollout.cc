@@ -25,6 +25,7 @@
 #include "exec/engine_state.h"
 #include "exec/variant.h"
 #include "stats/experiments.h"
+#include "stats/stats.h"
 #include "util/proto_time.h"
 
 namespace cairn {
@@ -55,6 +56,29 @@ std::vector<double> Shares(const std::vector<int64_t>& cumulative) {
   return shares;
 }
 
+// The first k >= 0 with first + k * every >= at.
+int64_t FirstInstantAtOrAfter(absl::Time first, absl::Duration every, absl::Time at) {
+  if (at <= first) return 0;
+  absl::Duration rest;
+  return absl::IDivDuration(at - first, every, &rest) + (rest > absl::ZeroDuration() ? 1 : 0);
+}
+
+// One arm of a rule's or bandit's report: its name and control flag, its
+// share of new entries before and now, and the counts and rate of the last
+// check.
+v1::RolloutArm* AddArm(const v1::SplitVariant& variant, double share_before, double share_after,
+                       const GoalCounters& last, v1::RolloutReport* out) {
+  v1::RolloutArm* a = out->add_arms();
+  a->set_variant(variant.name());
+  a->set_control(variant.control());
+  a->set_share_before(share_before);
+  a->set_share_after(share_after);
+  a->set_reached(last.reached);
+  a->set_converted(last.converted);
+  a->set_rate(internal::Rate(last.converted, last.reached));
+  return a;
+}
+
 std::vector<internal::ArmCounts> ArmCountsOf(const RolloutState& r) {
   std::vector<internal::ArmCounts> arms;
   for (const GoalCounters& c : r.last) arms.push_back({c.reached, c.converted});
@@ -63,14 +87,19 @@ std::vector<internal::ArmCounts> ArmCountsOf(const RolloutState& r) {
 
 }  // namespace
 
+RolloutState Engine::Impl::StartedRollout(const internal::JourneyGraph& graph,
+                                          const SplitRuleSpec& rule) const {
+  RolloutState r;
+  r.started = now_;
+  r.next_check = now_ + rule.check_every;
+  r.last.resize(graph.nodes[rule.split_node].cumulative_weights.size());
+  return r;
+}
+
 void Engine::Impl::StartRollouts(JourneyVersion* v) {
   v->rollouts.clear();
   for (const SplitRuleSpec& rule : v->graph->split_rules) {
-    RolloutState r;
-    r.started = now_;
-    r.next_check = now_ + rule.check_every;
-    r.last.resize(v->graph->nodes[rule.split_node].cumulative_weights.size());
-    v->rollouts.push_back(std::move(r));
+    v->rollouts.push_back(StartedRollout(*v->graph, rule));
   }
 }
 
@@ -102,26 +131,13 @@ void Engine::Impl::FireRolloutDue(absl::Time limit) {
       absl::Duration rest;
       int64_t instants = absl::IDivDuration(limit - r.next_check, every, &rest) + 1;
       if (other != absl::InfiniteFuture()) {
-        const int64_t before_other = absl::IDivDuration(other - r.next_check, every, &rest) +
-                                     (rest > absl::ZeroDuration() ? 1 : 0);
-        instants = std::min(instants, before_other);
+        instants = std::min(instants, FirstInstantAtOrAfter(r.next_check, every, other));
       }
       CheckRollout(v, i, std::max<int64_t>(instants, 1));
     }
   }
   UpdateRolloutDue();
 }
-
-namespace {
-
-// The first k >= 0 with first + k * every >= at.
-int64_t FirstInstantAtOrAfter(absl::Time first, absl::Duration every, absl::Time at) {
-  if (at <= first) return 0;
-  absl::Duration rest;
-  return absl::IDivDuration(at - first, every, &rest) + (rest > absl::ZeroDuration() ? 1 : 0);
-}
-
-}  // namespace
 
 void Engine::Impl::CheckRollout(uint32_t version, size_t index, int64_t instants) {
   JourneyVersion& v = versions_[version];
@@ -267,16 +283,7 @@ void Engine::Impl::AddRolloutReports(const JourneyVersion& v, v1::VersionReport*
       after[rule.control] += control_share;
     }
     for (int arm = 0; arm < def.variants_size(); ++arm) {
-      v1::RolloutArm* a = out->add_arms();
-      a->set_variant(def.variants(arm).name());
-      a->set_control(arm == rule.control);
-      a->set_share_before(before[arm]);
-      a->set_share_after(after[arm]);
-      a->set_reached(r.last[arm].reached);
-      a->set_converted(r.last[arm].converted);
-      a->set_rate(r.last[arm].reached > 0 ? static_cast<double>(r.last[arm].converted) /
-                                                static_cast<double>(r.last[arm].reached)
-                                          : 0);
+      v1::RolloutArm* a = AddArm(def.variants(arm), before[arm], after[arm], r.last[arm], out);
       if (judged.p_values[arm] >= 0) a->set_p_value(judged.p_values[arm]);
     }
   }
@@ -301,20 +308,10 @@ void Engine::Impl::AddBanditReport(const JourneyVersion& v, const SplitRuleSpec&
   const double best = means.empty() ? 0 : *std::max_element(means.begin(), means.end());
   double regret = 0;
   for (int arm = 0; arm < def.variants_size(); ++arm) {
-    const GoalCounters& c = r.last[arm];
-    v1::RolloutArm* a = out->add_arms();
-    a->set_variant(def.variants(arm).name());
-    a->set_control(def.variants(arm).control());
-    a->set_share_before(before[arm]);
-    a->set_share_after(after[arm]);
-    a->set_reached(c.reached);
-    a->set_converted(c.converted);
-    a->set_rate(c.reached > 0
-                    ? static_cast<double>(c.converted) / static_cast<double>(c.reached)
-                    : 0);
+    v1::RolloutArm* a = AddArm(def.variants(arm), before[arm], after[arm], r.last[arm], out);
     a->set_posterior_mean(means[arm]);
     if (!r.probability_best.empty()) a->set_probability_best(r.probability_best[arm]);
-    regret += static_cast<double>(c.reached) * (best - means[arm]);
+    regret += static_cast<double>(r.last[arm].reached) * (best - means[arm]);
   }
   out->set_regret(regret);
 }

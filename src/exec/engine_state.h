@@ -124,7 +124,6 @@ inline std::vector<int64_t*> StatFields(EngineStats* s) {
           &s->behavior_seeds_applied, &s->behavior_seeds_rejected};
 }
 
-// One deployed version of a journey.
 // Where one split's experiment rule stands (JourneyGraph::split_rules,
 // docs/semantics.md "Winner roll-out").
 struct RolloutState {
@@ -150,6 +149,7 @@ struct RolloutState {
   std::vector<double> probability_best;
 };
 
+// One deployed version of a journey.
 struct JourneyVersion {
   std::shared_ptr<const CompiledJourney> compiled;
   const JourneyGraph* graph = nullptr;

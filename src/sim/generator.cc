@@ -15,6 +15,7 @@
 #include "absl/time/civil_time.h"
 #include "json/event_lines.h"
 #include "timer/local_time.h"
+#include "util/stable_hasher.h"
 
 namespace cairn::sim {
 namespace {
@@ -23,13 +24,8 @@ namespace {
 class Rng {
  public:
   explicit Rng(uint64_t seed) : state_(seed) {}
-  uint64_t Next() {
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  double Uniform() { return (Next() >> 11) * (1.0 / 9007199254740992.0); }
+  uint64_t Next() { return internal::SplitMix64Mix(state_ += internal::kSplitMix64Increment); }
+  double Uniform() { return internal::UnitInterval(Next()); }
   bool Chance(double p) { return Uniform() < p; }
   int64_t Between(int64_t lo, int64_t hi) {  // inclusive
     return lo + static_cast<int64_t>(Next() % static_cast<uint64_t>(hi - lo + 1));

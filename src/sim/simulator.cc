@@ -26,12 +26,12 @@
 #include "cairn/status_macros.h"
 #include "json/event_lines.h"
 #include "stats/stats.h"
+#include "util/proto_time.h"
+#include "util/stable_hasher.h"
 
 namespace cairn::sim {
 namespace {
 
-// A uniform number in [0, 1) from a stable hash.
-double Unit(uint64_t hash) { return (hash >> 11) * (1.0 / 9007199254740992.0); }
 
 // A delivery report waiting to be fed back.
 struct PendingReport {
@@ -54,11 +54,11 @@ class SimulatedChannel : public ChannelSink {
 
   SendResult Send(const Message& m) override {
     ++stats_->sends;
-    if (Unit(StableHash64({seed_, m.message_id, "fail"})) < model_.fail) {
+    if (internal::UnitInterval(StableHash64({seed_, m.message_id, "fail"})) < model_.fail) {
       ++stats_->refused;
       return SendResult::Failed("simulated_failure");
     }
-    if (Unit(StableHash64({seed_, m.message_id, "timeout"})) < model_.timeout) {
+    if (internal::UnitInterval(StableHash64({seed_, m.message_id, "timeout"})) < model_.timeout) {
       ++stats_->lost;
     } else {
       reports_->push(PendingReport{m.time + model_.delay, (*seq_)++, m.message_id, stats_});
@@ -140,15 +140,14 @@ class EffectModel {
         if (g.name() != e.goal) continue;
         conversion = &g.conversion();
         b.journey_goal = true;
-        b.window = absl::Seconds(g.window().seconds()) + absl::Nanoseconds(g.window().nanos());
+        b.window = internal::DurationFromProto(g.window()).value_or(absl::ZeroDuration());
       }
       for (const v1::Node& n : journey.nodes()) {
         if (!n.has_goal()) continue;
         goals.push_back(n.id());
         if (n.id() != e.goal || conversion != nullptr) continue;
         conversion = &n.goal().conversion();
-        b.window = absl::Seconds(n.goal().window().seconds()) +
-                   absl::Nanoseconds(n.goal().window().nanos());
+        b.window = internal::DurationFromProto(n.goal().window()).value_or(absl::ZeroDuration());
       }
       if (conversion == nullptr) {
         return absl::InvalidArgumentError(absl::StrCat(
@@ -236,9 +235,8 @@ class EffectModel {
     // The arm's rate by the log so far, and the chance that makes it rise
     // by the effect.
     const double rate = static_cast<double>(r.converted_by_log) / static_cast<double>(r.windows);
-    const double rise = b.effect.points > 0 ? b.effect.points : rate * b.effect.relative;
-    const double p = rate < 1 ? std::min(1.0, rise / (1 - rate)) : 0;
-    if (Unit(StableHash64({seed_, "effect", h.subject, b.effect.arm, b.effect.goal,
+    const double p = rate < 1 ? std::min(1.0, b.effect.Rise(rate) / (1 - rate)) : 0;
+    if (internal::UnitInterval(StableHash64({seed_, "effect", h.subject, b.effect.arm, b.effect.goal,
                            absl::StrCat(absl::ToUnixNanos(h.start))})) >= p) {
       return std::nullopt;
     }
@@ -256,8 +254,7 @@ class EffectModel {
     for (EffectResult& r : out) {
       if (r.windows == 0) continue;
       const double rate = static_cast<double>(r.converted_by_log) / static_cast<double>(r.windows);
-      r.sample_per_arm =
-          SamplePerArm(rate, r.effect.points > 0 ? r.effect.points : rate * r.effect.relative);
+      r.sample_per_arm = SamplePerArm(rate, r.effect.Rise(rate));
     }
     return out;
   }

@@ -63,6 +63,9 @@ struct Effect {
   std::string goal;
   double points = 0;    // 0.025 for "+2.5pp".
   double relative = 0;  // 0.2 for "+20%".
+
+  // How much the effect raises a rate `rate`: points, or rate * relative.
+  double Rise(double rate) const { return points > 0 ? points : rate * relative; }
 };
 
 // Parses "ARM:GOAL=+2.5pp" or "ARM:GOAL=+20%".

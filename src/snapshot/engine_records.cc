@@ -341,11 +341,7 @@ absl::Status Engine::Impl::FinishRestoredRollouts() {
       if (r.started == absl::InfinitePast()) {
         // Nothing restored (a snapshot from before the rule existed): it
         // starts now, as at a deploy.
-        r = internal::RolloutState();
-        r.started = now_;
-        r.next_check = now_ + every;
-        r.last.resize(
-            v.graph->nodes[v.graph->split_rules[i].split_node].cumulative_weights.size());
+        r = StartedRollout(*v.graph, v.graph->split_rules[i]);
         continue;
       }
       if (r.started > now_) return SnapshotOutOfRange("split rule start");

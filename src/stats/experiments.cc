@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "stats/stats.h"
+#include "util/stable_hasher.h"
 
 namespace cairn::internal {
 namespace {
@@ -60,9 +61,7 @@ void ComputeExperiment(v1::ExperimentReport* e) {
   for (int i = 0; i < arms; ++i) {
     v1::ArmReport* arm = e->mutable_arms(i);
     arm->set_control(i == control);
-    arm->set_rate(arm->reached() > 0
-                      ? static_cast<double>(arm->converted()) / static_cast<double>(arm->reached())
-                      : 0);
+    arm->set_rate(Rate(arm->converted(), arm->reached()));
     const Interval interval = WilsonInterval(arm->converted(), arm->reached());
     arm->set_rate_low(interval.low);
     arm->set_rate_high(interval.high);
@@ -137,11 +136,7 @@ RolloutJudgement JudgeArms(const std::vector<ArmCounts>& arms, int control, doub
   j.p_values.assign(arms.size(), -1);
   if (n < 2 || control < 0 || control >= n) return j;
   j.alpha_per_test = alpha / (n - 1);
-  const auto rate = [&](int i) {
-    return arms[i].reached > 0
-               ? static_cast<double>(arms[i].converted) / static_cast<double>(arms[i].reached)
-               : 0.0;
-  };
+  const auto rate = [&](int i) { return Rate(arms[i].converted, arms[i].reached); };
   bool enough = true;
   int better = -1;
   int worse = 0;
@@ -169,11 +164,7 @@ RolloutJudgement JudgeArms(const std::vector<ArmCounts>& arms, int control, doub
 }
 
 double CounterRandom::Uniform() {
-  uint64_t z = key_ + (++counter_) * 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  z ^= z >> 31;
-  return static_cast<double>(z >> 11) * (1.0 / 9007199254740992.0);
+  return UnitInterval(SplitMix64Mix(key_ + (++counter_) * kSplitMix64Increment));
 }
 
 double CounterRandom::Normal() {

@@ -22,6 +22,11 @@ struct Interval {
   double high = 0;
 };
 
+// successes / trials; 0 when there are no trials.
+inline double Rate(int64_t successes, int64_t trials) {
+  return trials > 0 ? static_cast<double>(successes) / static_cast<double>(trials) : 0;
+}
+
 // The Wilson score interval for `successes` out of `trials` at normal
 // quantile `z` (default 95%). [0, 0] when trials is 0.
 Interval WilsonInterval(int64_t successes, int64_t trials, double z = kZ95);

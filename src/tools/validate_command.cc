@@ -47,13 +47,10 @@ std::string DescribeMatcher(const cairn::v1::EventMatcher& m) {
   return m.has_where() ? absl::StrCat(m.event(), " (with condition)") : m.event();
 }
 
-// What enters a journey by trigger `t`, in a few words.
 // A split rule with its defaults filled in, as the engine applies it.
 std::string DescribeRule(const cairn::v1::SplitRule& r) {
-  using cairn::internal::FormatDurationShort;
   const auto duration = [](bool has, const google::protobuf::Duration& d, absl::Duration def) {
-    return FormatDurationShort(has ? absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos())
-                                   : def);
+    return has ? Dur(d) : cairn::internal::FormatDurationShort(def);
   };
   std::string out = absl::StrCat(
       "judged on ", r.goal(), ", checked every ",
@@ -64,11 +61,12 @@ std::string DescribeRule(const cairn::v1::SplitRule& r) {
       " per arm, alpha ", r.alpha() > 0 ? r.alpha() : cairn::internal::kDefaultRuleAlpha);
   if (r.has_control_percent()) absl::StrAppend(&out, ", control ", r.control_percent(), "% after");
   if (r.has_max_duration() && (r.max_duration().seconds() > 0 || r.max_duration().nanos() > 0)) {
-    absl::StrAppend(&out, ", at most ", duration(true, r.max_duration(), absl::ZeroDuration()));
+    absl::StrAppend(&out, ", at most ", Dur(r.max_duration()));
   }
   return out;
 }
 
+// What enters a journey by trigger `t`, in a few words.
 std::string DescribeTrigger(const cairn::v1::Trigger& t) {
   switch (t.kind_case()) {
     case cairn::v1::Trigger::kEvent:

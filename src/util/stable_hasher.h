@@ -3,7 +3,8 @@
 // StableHasher: StableHash64 (cairn/hash.h documents the algorithm) fed one
 // part at a time, so the engine can hash a run of parts that never changes
 // (a journey version's id and version) once and continue from that state for
-// each message id; and WriteHashHex, HashToHex without a new string.
+// each message id; and WriteHashHex, HashToHex without a new string. Also
+// SplitMix64's mixer, which it finishes with, for the random streams.
 //
 // Thread-safety: a value type; not thread-safe.
 
@@ -17,6 +18,22 @@
 #include "absl/strings/string_view.h"
 
 namespace cairn::internal {
+
+// SplitMix64's increment (the golden ratio in 64 bits) and its output
+// mixer: what StableHash64 finishes with, and what the simulator's and the
+// bandits' random streams draw through.
+inline constexpr uint64_t kSplitMix64Increment = 0x9e3779b97f4a7c15ULL;
+inline constexpr uint64_t SplitMix64Mix(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+// The 53 high bits of `bits` as a number in [0, 1), every double there
+// equally likely.
+inline constexpr double UnitInterval(uint64_t bits) {
+  return static_cast<double>(bits >> 11) * (1.0 / 9007199254740992.0);
+}
 
 class StableHasher {
  public:
@@ -35,12 +52,7 @@ class StableHasher {
   }
 
   // The hash of the parts added so far.
-  uint64_t Finish() const {
-    uint64_t z = h_ + 0x9e3779b97f4a7c15ULL;  // SplitMix64.
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
+  uint64_t Finish() const { return SplitMix64Mix(h_ + kSplitMix64Increment); }
 
  private:
   static constexpr uint64_t kOffset = 0xcbf29ce484222325ULL;
