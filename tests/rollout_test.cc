@@ -362,17 +362,12 @@ TEST_CASE("A snapshot before or after the decision restores and continues identi
 
 // `records` written back with `edit` applied to the rule state of the first
 // version's counters.
-std::string Edited(const std::vector<v1::SnapshotRecord>& records,
+std::string Edited(std::vector<v1::SnapshotRecord> records,
                    const std::function<void(v1::SnapshotVersionCounters*)>& edit) {
-  std::ostringstream out;
-  {
-    internal::RecordWriter writer(&out);
-    for (v1::SnapshotRecord r : records) {
-      if (r.has_counters()) edit(r.mutable_counters());
-      REQUIRE_THAT(writer.Write(r), IsOk());
-    }
+  for (v1::SnapshotRecord& r : records) {
+    if (r.has_counters()) edit(r.mutable_counters());
   }
-  return out.str();
+  return testing::WriteSnapshotRecords(records);
 }
 
 TEST_CASE("A restore refuses a rule state no engine could have written") {

@@ -299,6 +299,17 @@ class Engine {
   // unknown id.
   absl::StatusOr<v1::JourneyReport> Report(absl::string_view journey_id) const;
 
+  // Where a subject is, now: each of its enrollments in flight, oldest
+  // first, with its journey, version, entry number, instance key, node and
+  // since when it is there, when its node's timer is due, the split arm it
+  // took and the delivery report it awaits (cairn.v1.SubjectReport). An
+  // unknown subject gives a report with `known` false. Costs a lookup and
+  // a few strings per enrollment: cheap enough to call per request. (It
+  // does not fire timers due by a later time: AdvanceTo first.)
+  // `subject_type` empty means "user". InvalidArgument for an empty id.
+  absl::StatusOr<v1::SubjectReport> Inspect(absl::string_view subject_type,
+                                            absl::string_view subject_id) const;
+
   // Input counters.
   EngineStats stats() const;
 

@@ -154,6 +154,10 @@ class ShardedEngine {
                                       absl::string_view subject_id,
                                       absl::string_view behavior);
 
+  // Flushes, then where the subject is, from its shard (Engine::Inspect).
+  absl::StatusOr<v1::SubjectReport> Inspect(absl::string_view subject_type,
+                                            absl::string_view subject_id);
+
   // Flushes, then the counters of every shard, summed (MergeJourneyReports).
   absl::StatusOr<v1::JourneyReport> Report(absl::string_view journey_id);
 

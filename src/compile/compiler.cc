@@ -144,6 +144,10 @@ void JourneyCompiler::Run() {
   CheckSettings(top.Child("settings"));
   IndexNodes();
   for (int i = 0; i < j.nodes_size(); ++i) CompileNode(i);
+  graph_->report_goal.assign(graph_->nodes.size(), -1);
+  for (size_t n = 0; n < graph_->nodes.size(); ++n) {
+    if (graph_->nodes[n].kind == NodeKind::kGoal) graph_->report_goal[n] = graph_->goal_nodes++;
+  }
   ResolveEdges();
   CheckMigration(top.Child("migration"));
   CheckGraph();
@@ -278,6 +282,12 @@ void JourneyCompiler::CheckSettings(const FieldScope& scope) {
   }
   if (s.has_send_window()) {
     graph_->send_window = CompileSendWindow(s.send_window(), scope.Child("send_window"));
+  }
+  if (s.trend_days() < 0 || s.trend_days() > kMaxTrendDays) {
+    scope.AddAt("trend_days", absl::StrCat("trend_days is ", s.trend_days(), "; it must be 0 (none) to ",
+                                           kMaxTrendDays));
+  } else {
+    graph_->trend_days = s.trend_days();
   }
   // Pending event pointers point into these vectors: size them once.
   graph_->exit_on.reserve(s.exit_on_size());

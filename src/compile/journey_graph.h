@@ -46,6 +46,10 @@ inline constexpr absl::Duration kDefaultRuleCheckEvery = absl::Hours(24);
 // (Braze Audience Paths, Customer.io multi-splits) have a handful.
 inline constexpr int kMaxSwitchBranches = 64;
 
+// The most days of per-day counts a journey may keep
+// (JourneySettings.trend_days).
+inline constexpr int kMaxTrendDays = 366;
+
 // Best-time delays: the longest look-ahead (a week: every hour of the week
 // once, each arrival steps through them), and the history they need before
 // trusting a subject's hours, by default and at most.
@@ -243,6 +247,13 @@ struct JourneyGraph {
   std::string instance_key;          // Keyed enrollments; empty when not keyed.
   // settings.send_window, compiled; each action holds its own copy.
   std::optional<LocalWindow> send_window;
+  // settings.trend_days: days of per-day counts kept (0: none).
+  int32_t trend_days = 0;
+  // Per node, its goal's place in the report's goals (goal nodes in node
+  // order, then the journey goals: goal g is at goal_nodes + g); -1 for
+  // other nodes.
+  std::vector<int32_t> report_goal;
+  int32_t goal_nodes = 0;
 
   // The engine's fingerprint of `definition` (a hash of its binary form),
   // which every snapshot records per deployed version and Restore compares:

@@ -76,6 +76,11 @@ absl::StatusOr<Value> Engine::BehaviorValue(absl::string_view subject_type,
   return impl_->BehaviorValue(subject_type, subject_id, behavior);
 }
 v1::BehaviorsReport Engine::BehaviorsReport() const { return impl_->BehaviorsReport(); }
+
+absl::StatusOr<v1::SubjectReport> Engine::Inspect(absl::string_view subject_type,
+                                                  absl::string_view subject_id) const {
+  return impl_->Inspect(subject_type, subject_id);
+}
 absl::Status Engine::Ingest(const Event& event) { return impl_->Ingest(event); }
 absl::Status Engine::Enroll(absl::string_view journey_id, absl::string_view subject_id,
                             absl::Time time, const Attributes& context) {

@@ -226,6 +226,7 @@ void Engine::Impl::Migrate(uint32_t slot, uint32_t to_version) {
   CountReason(&c.exits, "migrated");
   CountReason(&from.counters.exits, "migrated");
   ++from.counters.exited;
+  CountDay(e.version, &internal::DayCounter::exited);
   Trace(TraceStep::Kind::kExit, e, e.node, "migrated");
 
   JourneyVersion& to = versions_[to_version];
@@ -252,6 +253,7 @@ void Engine::Impl::Migrate(uint32_t slot, uint32_t to_version) {
   e.split_node = split_node;
   e.variant = static_cast<int16_t>(variant);
   ++to.counters.entered;
+  CountDay(to_version, &internal::DayCounter::entered);
   ++to.counters.migrated_in;
   Enter(slot, target);
   if (to.graph->nodes[target].kind == NodeKind::kGoal) {

@@ -312,11 +312,11 @@ void Engine::Impl::TryEnter(uint32_t version, int32_t trigger, uint32_t subject,
   e.split_node = -1;
   e.variant = -1;
   e.awaiting = false;
-  Attributes kept = EntryContext(*v.graph, context);
-  e.context = kept.empty() ? nullptr : std::make_unique<Attributes>(std::move(kept));
-  e.uid = ++next_enrollment_uid_;
+  e.due_nanos = Enrollment::kNoDueNanos;
+  SetContext(slot, EntryContext(*v.graph, context));
   subjects_[subject].enrollments.push_back(slot);
   ++v.counters.entered;
+  CountDay(version, &internal::DayCounter::entered);
   ++in_flight_;
   for (uint32_t g = 0; g < v.graph->goals.size(); ++g) {
     const uint32_t t = AllocateTracker();
@@ -327,7 +327,7 @@ void Engine::Impl::TryEnter(uint32_t version, int32_t trigger, uint32_t subject,
     tr.goal = g;
     tr.split_node = -1;
     tr.variant = -1;
-    tr.enrollment_uid = enrollments_[slot].uid;
+    tr.enrollment = slot;
     tr.entry.clear();
     if (!v.graph->instance_key.empty()) {
       tr.entry.emplace_back(v.graph->instance_key, Value::String(*key));

@@ -100,9 +100,11 @@ inline absl::Status SnapshotOutOfRange(absl::string_view what) {
 }
 
 // The counters of one version in the report's shape (Engine::Report and the
-// snapshot's counters record), and back (Restore).
-void FillVersionReport(const JourneyVersion& v, v1::VersionReport* vr);
-void ReadVersionReport(const v1::VersionReport& vr, JourneyVersion* v);
+// snapshot's counters record) at engine time `now` (the per-day counts
+// within the journey's trend_days of it), and back (Restore: false when
+// the per-day counts are not ones the engine could have written at `now`).
+void FillVersionReport(const JourneyVersion& v, absl::Time now, v1::VersionReport* vr);
+bool ReadVersionReport(const v1::VersionReport& vr, absl::Time now, JourneyVersion* v);
 
 // The engine's mutable state that a restore rebuilds: the containers and
 // counters Restore reads from a snapshot's records and, when a restore
@@ -131,11 +133,13 @@ struct EngineState {
   // `start`. A field added below is reset here too.
   void Reset(absl::Time start) {
     now_ = start;
-    next_enrollment_uid_ = 0;
     in_flight_ = 0;
+    restored_uid_bound_ = 0;
+    restored_uids_.clear();
     subjects_.Clear();
     enrollments_.clear();
     awaiting_messages_.clear();
+    contexts_.clear();
     free_enrollments_.clear();
     trackers_.clear();
     free_trackers_.clear();
@@ -156,11 +160,14 @@ struct EngineState {
   // Engine time: the latest time applied (EngineOptions::start_time at
   // first). Inputs older than it are late; it never moves back.
   absl::Time now_;
-  // The uid of the latest enrollment (Enrollment::uid); uids are never
-  // reused, so it only grows.
-  uint64_t next_enrollment_uid_ = 0;
   // Enrollments live now (EngineStats::enrollments_in_flight).
   int64_t in_flight_ = 0;
+  // Only while restoring: a snapshot names each live enrollment by a
+  // number (its slot + 1 since Cairn links goal trackers by slot; a count
+  // of enrollments before), at most the bound its clock gives, and its
+  // trackers by that number: number -> slot.
+  uint64_t restored_uid_bound_ = 0;
+  absl::flat_hash_map<uint64_t, uint32_t> restored_uids_;
 
   // Every subject seen, by slot, and its index by (type, id).
   SubjectTable subjects_;
@@ -172,6 +179,10 @@ struct EngineState {
   // its `awaiting` is set): few enrollments wait on one, so the id is not
   // kept in every Enrollment.
   absl::flat_hash_map<uint32_t, uint64_t> awaiting_messages_;
+  // Enrollment slot -> its entry context (entry.*), for the live
+  // enrollments whose context is not empty (Enrollment::has_context). The
+  // pointer keeps a context in place while the map grows.
+  absl::flat_hash_map<uint32_t, std::unique_ptr<Attributes>> contexts_;
   // Free enrollment slots, the next to reuse last.
   std::vector<uint32_t> free_enrollments_;
   // Journey-goal trackers by slot, live or free, and the free slots.
@@ -273,6 +284,9 @@ class Engine::Impl : private internal::EngineState {
                                       absl::string_view behavior);
 
   v1::BehaviorsReport BehaviorsReport() const;
+
+  absl::StatusOr<v1::SubjectReport> Inspect(absl::string_view subject_type,
+                                            absl::string_view subject_id) const;
 
   // ---- Inputs ----
 
@@ -858,6 +872,24 @@ class Engine::Impl : private internal::EngineState {
 
   void StopAwaiting(uint32_t slot);
 
+  // Adds one to `field` of today's counts of version `version` (in the
+  // journey's zone), when its journey keeps per-day counts; and one to
+  // goal `report_goal`'s conversions (its place in the report's goals).
+  void CountDay(uint32_t version, int64_t internal::DayCounter::*field);
+  void CountDayConversion(uint32_t version, int32_t report_goal);
+  // Today's counts of `v`, started if need be, the days past its window
+  // dropped; null when its journey keeps none.
+  internal::DayCounter* Today(internal::JourneyVersion* v);
+
+  // The entry context of the enrollment `e` (an element of enrollments_;
+  // empty when it has none). The reference stays valid until the context
+  // is cleared (ClearContext) or replaced.
+  const Attributes& ContextOf(const internal::Enrollment& e) const;
+  // Keeps `context` as the entry context of the enrollment at `slot` (none
+  // when empty), replacing any it had.
+  void SetContext(uint32_t slot, Attributes context);
+  void ClearContext(uint32_t slot);
+
   // (A repeated id keeps the message first sent with it.) The table
   // prefetches the id's index slot itself and writes it a few sends later.
   void RememberMessage(uint64_t id, const internal::SentMessage& m);
@@ -878,9 +910,14 @@ class Engine::Impl : private internal::EngineState {
   // Nothing when the enrollment has moved on since (`generation` differs).
   void FireNodeTimer(uint32_t slot, uint32_t generation);
 
+  // An enrollment's node timer (kind kNode) is also noted in the
+  // enrollment, for Inspect: its node has one pending timer at a time.
   void ScheduleTimer(absl::Time due, uint32_t target, uint32_t generation,
                      internal::TimerKind kind) {
     timers_.Schedule(due, target, generation, static_cast<uint8_t>(kind));
+    if (kind == internal::TimerKind::kNode) {
+      enrollments_[target].due_nanos = absl::ToUnixNanos(due);
+    }
   }
 
   const EngineOptions options_;

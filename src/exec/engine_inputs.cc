@@ -309,6 +309,7 @@ absl::Status Engine::Impl::ReportDelivery(absl::string_view message_id, Delivery
   const bool delivered = outcome == DeliveryOutcome::kDelivered;
   if (delivered) {
     ++counters.delivered;
+    CountDay(m.version, &internal::DayCounter::delivered);
   } else {
     CountReason(&counters.undelivered, reason.empty() ? "unspecified" : reason);
   }
@@ -569,8 +570,9 @@ void Engine::Impl::FireTimersUntil(absl::Time limit) {
 }
 
 void Engine::Impl::FireNodeTimer(uint32_t slot, uint32_t generation) {
-  const Enrollment& e = enrollments_[slot];
+  Enrollment& e = enrollments_[slot];
   if (!e.live || e.generation != generation) return;
+  e.due_nanos = Enrollment::kNoDueNanos;  // Its hook may schedule the next.
   ++stats_.timers_fired;
   void (Impl::*on_timer)(uint32_t) = HooksOf(NodeOf(e).kind).on_timer;
   if (on_timer == nullptr) return;

@@ -82,10 +82,37 @@ void FillGoal(const GoalStats& stats, v1::GoalReport* out) {
 
 }  // namespace
 
+internal::DayCounter* Engine::Impl::Today(internal::JourneyVersion* v) {
+  const internal::JourneyGraph& g = *v->graph;
+  if (g.trend_days == 0) return nullptr;
+  std::deque<internal::DayCounter>& days = v->counters.days;
+  if (days.empty() || now_ >= v->day_ends) {
+    // Engine time only moves forward: the day ends once, then a new one
+    // begins.
+    const absl::CivilDay today = absl::ToCivilDay(now_, g.default_time_zone);
+    if (days.empty() || days.back().day != today) {
+      internal::DayCounter& d = days.emplace_back();
+      d.day = today;
+      d.converted.assign(static_cast<size_t>(g.goal_nodes) + g.goals.size(), 0);
+    }
+    while (days.front().day <= today - g.trend_days) days.pop_front();
+    v->day_ends = absl::FromCivil(today + 1, g.default_time_zone);
+  }
+  return &days.back();
+}
+
+void Engine::Impl::CountDay(uint32_t version, int64_t internal::DayCounter::*field) {
+  if (internal::DayCounter* d = Today(&versions_[version])) ++(d->*field);
+}
+
+void Engine::Impl::CountDayConversion(uint32_t version, int32_t report_goal) {
+  if (internal::DayCounter* d = Today(&versions_[version])) ++d->converted[report_goal];
+}
+
 namespace internal {
 
 // The counters of one version in the report's shape.
-void FillVersionReport(const JourneyVersion& v, v1::VersionReport* vr) {
+void FillVersionReport(const JourneyVersion& v, absl::Time now, v1::VersionReport* vr) {
   const JourneyGraph& g = *v.graph;
   const internal::VersionCounters& c = v.counters;
   vr->set_version(v.compiled->version());
@@ -149,10 +176,29 @@ void FillVersionReport(const JourneyVersion& v, v1::VersionReport* vr) {
     gr->set_journey_goal(true);
     FillGoal(c.journey_goals[goal], gr);
   }
+  if (!c.days.empty()) {
+    // Days that have left the window since the last count are dropped
+    // here: counts drop them only when they count.
+    const absl::CivilDay first = absl::ToCivilDay(now, g.default_time_zone) - g.trend_days + 1;
+    for (const DayCounter& d : c.days) {
+      if (d.day < first) continue;
+      v1::DayCounts* out = vr->add_days();
+      out->set_date(absl::FormatCivilTime(d.day));
+      out->set_entered(d.entered);
+      out->set_exited(d.exited);
+      out->set_sent(d.sent);
+      out->set_delivered(d.delivered);
+      for (size_t i = 0; i < d.converted.size(); ++i) {
+        v1::GoalDay* goal = out->add_goals();
+        goal->set_name(vr->goals(static_cast<int>(i)).name());
+        goal->set_converted(d.converted[i]);
+      }
+    }
+  }
 }
 
 // The inverse of FillVersionReport, for restoring snapshots.
-void ReadVersionReport(const v1::VersionReport& vr, JourneyVersion* v) {
+bool ReadVersionReport(const v1::VersionReport& vr, absl::Time now, JourneyVersion* v) {
   const JourneyGraph& g = *v->graph;
   internal::VersionCounters& c = v->counters;
   auto read_reasons = [](const google::protobuf::RepeatedPtrField<v1::ReasonCount>& in,
@@ -209,6 +255,26 @@ void ReadVersionReport(const v1::VersionReport& vr, JourneyVersion* v) {
   for (size_t j = 0; j < g.goals.size() && goal < vr.goals_size(); ++j) {
     read_goal(vr.goals(goal++), &c.journey_goals[j]);
   }
+  // Per-day counts: days in the window, in order, each with every goal.
+  c.days.clear();
+  v->day_ends = absl::InfinitePast();
+  if (vr.days_size() > g.trend_days) return false;
+  const absl::CivilDay today = absl::ToCivilDay(now, g.default_time_zone);
+  const size_t goals = static_cast<size_t>(g.goal_nodes) + g.goals.size();
+  for (const v1::DayCounts& in : vr.days()) {
+    DayCounter& d = c.days.emplace_back();
+    if (!absl::ParseCivilTime(in.date(), &d.day) || d.day > today ||
+        d.day <= today - g.trend_days || (c.days.size() > 1 && d.day <= c.days.end()[-2].day) ||
+        static_cast<size_t>(in.goals_size()) != goals) {
+      return false;
+    }
+    d.entered = in.entered();
+    d.exited = in.exited();
+    d.sent = in.sent();
+    d.delivered = in.delivered();
+    for (const v1::GoalDay& goal_day : in.goals()) d.converted.push_back(goal_day.converted());
+  }
+  return true;
 }
 
 }  // namespace internal
@@ -223,7 +289,7 @@ absl::StatusOr<v1::JourneyReport> Engine::Impl::Report(
   report.set_state(v1::JourneyState_Name(j.state));
   for (uint32_t index : j.versions) {
     v1::VersionReport* vr = report.add_versions();
-    internal::FillVersionReport(versions_[index], vr);
+    internal::FillVersionReport(versions_[index], now_, vr);
     // Derived from the counters: in reports, not in snapshots.
     internal::AddExperiments(versions_[index].graph->definition, vr);
     AddRolloutReports(versions_[index], vr);

@@ -142,6 +142,7 @@ void Engine::Impl::Trace(TraceStep::Kind kind, const Enrollment& e, int32_t node
 void Engine::Impl::Enter(uint32_t slot, int32_t node) {
   Enrollment& e = enrollments_[slot];
   e.node = node;
+  e.since_nanos = absl::ToUnixNanos(now_);
   ++e.visits;
   internal::NodeCounters& c = versions_[e.version].counters.nodes[node];
   ++c.entered;
@@ -152,6 +153,7 @@ void Engine::Impl::Enter(uint32_t slot, int32_t node) {
 void Engine::Impl::Leave(uint32_t slot, int edge) {
   Enrollment& e = enrollments_[slot];
   ++e.generation;
+  e.due_nanos = Enrollment::kNoDueNanos;
   StopAwaiting(slot);
   const GraphNode& node = versions_[e.version].graph->nodes[e.node];
   internal::NodeCounters& c = versions_[e.version].counters.nodes[e.node];
@@ -174,6 +176,7 @@ void Engine::Impl::Exit(uint32_t slot, absl::string_view reason) {
   CountReason(&c.exits, reason);
   CountReason(&v.counters.exits, reason);
   ++v.counters.exited;
+  CountDay(e.version, &internal::DayCounter::exited);
   --in_flight_;
   Trace(TraceStep::Kind::kExit, e, e.node, reason);
   std::string key;  // Empty for unkeyed journeys, without InstanceKey's copies.
@@ -181,12 +184,17 @@ void Engine::Impl::Exit(uint32_t slot, absl::string_view reason) {
   JourneyHistory& h = History(e.subject, v.journey, key);
   --h.active;
   internal::SetLastExit(&h, now_);
-  internal::SlotList& list = subjects_[e.subject].enrollments;
-  list.erase(std::find(list.begin(), list.end(), slot));
+  internal::SubjectState& s = subjects_[e.subject];
+  s.enrollments.erase(std::find(s.enrollments.begin(), s.enrollments.end(), slot));
+  // Its journey goals go on measuring; they no longer follow its split arm.
+  for (uint32_t t : s.trackers) {
+    if (trackers_[t].enrollment == slot) trackers_[t].enrollment = internal::kNoSlot;
+  }
   e.live = false;
   ++e.generation;
+  e.due_nanos = Enrollment::kNoDueNanos;
   StopAwaiting(slot);
-  e.context.reset();
+  ClearContext(slot);
   free_enrollments_.push_back(slot);
 }
 
@@ -203,12 +211,14 @@ void Engine::Impl::ResolveTracker(uint32_t t, int64_t GoalCounters::*field) {
     ++group->reached;
     ++(group->*field);
   }
+  if (field == &GoalCounters::converted) {
+    CountDayConversion(tr.version, versions_[tr.version].graph->goal_nodes +
+                                       static_cast<int32_t>(tr.goal));
+  }
   tr.live = false;
   ++tr.generation;
   internal::SlotList& list = subjects_[tr.subject].trackers;
   list.erase(std::find(list.begin(), list.end(), t));
-  // The enrollment, if still running, keeps the index; the uid check at
-  // splits ignores it once the slot is reused.
   free_trackers_.push_back(t);
 }
 

@@ -208,6 +208,7 @@ Engine::Impl::SendOutcome Engine::Impl::SendMessage(uint32_t slot,
   }
   ++stats_.messages_sent;
   ++counters.sent;
+  CountDay(e.version, &internal::DayCounter::sent);
   RecordSend(e.subject, action.channel());
   RememberMessage(id, SentMessage{e.version, e.node, slot, e.generation,
                                   m.awaits_delivery, false});
@@ -225,6 +226,30 @@ void Engine::Impl::StopAwaiting(uint32_t slot) {
   if (!e.awaiting) return;
   e.awaiting = false;
   awaiting_messages_.erase(slot);
+}
+
+const Attributes& Engine::Impl::ContextOf(const Enrollment& e) const {
+  static const Attributes* const kEmpty = new Attributes();
+  if (!e.has_context) return *kEmpty;
+  const auto slot = static_cast<uint32_t>(&e - enrollments_.data());
+  return *contexts_.find(slot)->second;
+}
+
+void Engine::Impl::SetContext(uint32_t slot, Attributes context) {
+  Enrollment& e = enrollments_[slot];
+  if (context.empty()) {
+    ClearContext(slot);
+    return;
+  }
+  contexts_[slot] = std::make_unique<Attributes>(std::move(context));
+  e.has_context = true;
+}
+
+void Engine::Impl::ClearContext(uint32_t slot) {
+  Enrollment& e = enrollments_[slot];
+  if (!e.has_context) return;
+  e.has_context = false;
+  contexts_.erase(slot);
 }
 
 void Engine::Impl::RememberMessage(uint64_t id, const SentMessage& m) {

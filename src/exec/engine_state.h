@@ -10,6 +10,7 @@
 #define CAIRN_EXEC_ENGINE_STATE_H_
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -78,6 +79,17 @@ struct GoalStats {
   GoalCounters not_held_out;
 };
 
+// One day's counts of a version (JourneySettings.trend_days,
+// v1::DayCounts).
+struct DayCounter {
+  absl::CivilDay day;
+  int64_t entered = 0;
+  int64_t exited = 0;
+  int64_t sent = 0;
+  int64_t delivered = 0;
+  std::vector<int64_t> converted;  // Per goal, in the report's goal order.
+};
+
 // Everything counted for one deployed version.
 struct VersionCounters {
   int64_t entered = 0;
@@ -90,6 +102,8 @@ struct VersionCounters {
   std::vector<GoalStats> node_goals;     // Indexed by node; used for goals.
   std::vector<GoalStats> journey_goals;  // Indexed like JourneyGraph::goals.
   ScheduleCounters schedule;
+  // The days counted on, oldest first, at most the journey's trend_days.
+  std::deque<DayCounter> days;
 };
 
 // Adds one to the count of `reason`, looked up by string_view: operator[]
@@ -167,6 +181,8 @@ struct JourneyVersion {
   VersionCounters counters;
   // Indexed like graph->split_rules.
   std::vector<RolloutState> rollouts;
+  // When counters.days.back()'s day ends (InfinitePast: not known yet).
+  absl::Time day_ends = absl::InfinitePast();
   bool retired = false;  // Engine::RetireVersion: empty for good.
 };
 
@@ -296,14 +312,24 @@ struct SubjectState {
 };
 
 // One subject's pass through one journey version. Kept small (48 bytes):
-// there is one per subject in flight. The entry context lives behind a
-// pointer, null when empty; the journey-goal trackers an enrollment started
-// are found through its subject's tracker list by uid; the id of a message
-// whose delivery report it awaits is kept by the engine, beside it, for
-// the few enrollments that wait on one.
+// there is one per subject in flight. Its entry context, when it has one,
+// is kept by the engine beside it, by slot (Engine::Impl::ContextOf), as
+// is the id of a message whose delivery report it awaits, for the few
+// enrollments that wait on one; the journey-goal trackers it started point
+// at its slot. What Engine::Inspect tells about it (since when it is at its
+// node, when its node's timer is due) is kept as Unix nanoseconds: every
+// time the engine computes fits (cairn/options.h, LatestInputTime()).
 struct Enrollment {
-  uint64_t uid = 0;                     // Unique per enrollment, never reused.
-  std::unique_ptr<Attributes> context;  // entry.*; null when empty.
+  Enrollment() : live(false), awaiting(false), has_context(false) {}
+  // Not copyable: the engine finds what it keeps beside an enrollment by
+  // the enrollment's place in its slot vector.
+  Enrollment(const Enrollment&) = delete;
+  Enrollment& operator=(const Enrollment&) = delete;
+  Enrollment(Enrollment&&) = default;
+  Enrollment& operator=(Enrollment&&) = default;
+
+  int64_t since_nanos = 0;        // Arrival at `node` (floored to the nanosecond).
+  int64_t due_nanos = kNoDueNanos;  // The node's pending timer; kNoDueNanos: none.
   uint32_t generation = 0;  // Bumped on every move; stale timers compare it.
   uint32_t subject = 0;
   uint32_t version = 0;
@@ -312,18 +338,18 @@ struct Enrollment {
   int32_t node = -1;
   int32_t split_node = -1;  // Most recent split passed and its variant
   int16_t variant = -1;     // (a split has at most kMaxSplitVariants).
-  bool live = false;
-  bool awaiting = false;  // An action awaits a delivery report.
+  bool live : 1;
+  bool awaiting : 1;     // An action awaits a delivery report.
+  bool has_context : 1;  // Its entry context is not empty.
+
+  static constexpr int64_t kNoDueNanos = INT64_MAX;
+  // since_nanos of an enrollment restored from a snapshot written before
+  // Cairn kept it.
+  static constexpr int64_t kUnknownSinceNanos = INT64_MIN;
 };
 
 static_assert(sizeof(Enrollment) <= 48,
               "Enrollment is one per subject in flight; keep it within 48 bytes");
-
-// The entry context of `e` (empty when it has none).
-inline const Attributes& ContextOf(const Enrollment& e) {
-  static const Attributes* const kEmpty = new Attributes();
-  return e.context != nullptr ? *e.context : *kEmpty;
-}
 
 // Measures one journey goal for one enrollment, from entry until the window
 // ends, even after the enrollment exits.
@@ -333,7 +359,9 @@ struct GoalTracker {
   uint32_t subject = 0;
   uint32_t version = 0;
   uint32_t goal = 0;
-  uint64_t enrollment_uid = 0;  // The enrollment it measures.
+  // The slot of the enrollment it measures while that is live (its split
+  // arm is followed); kNoSlot once it has ended.
+  uint32_t enrollment = kNoSlot;
   Attributes entry;  // Keyed journeys: the instance key, for same_key matchers.
   int32_t split_node = -1;
   int32_t variant = -1;

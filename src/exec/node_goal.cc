@@ -28,6 +28,7 @@ bool Engine::Impl::GoalEvent(uint32_t slot, int32_t event_id,
   if (!Matches(v.graph->nodes[e.node].matchers[0], v, event_id, bindings)) return false;
   CountGoal(&versions_[e.version].counters.node_goals[e.node], e.version, e.split_node,
             e.variant, e.subject, &internal::GoalCounters::converted);
+  CountDayConversion(e.version, v.graph->report_goal[e.node]);
   Leave(slot, 0);
   return true;
 }

@@ -26,7 +26,7 @@ bool Engine::Impl::ArriveSplit(uint32_t slot, const internal::Bindings& /*bindin
   e.variant = static_cast<int16_t>(variant);
   for (uint32_t t : subjects_[e.subject].trackers) {
     // The subject's live trackers that this enrollment started.
-    if (trackers_[t].live && trackers_[t].enrollment_uid == e.uid) {
+    if (trackers_[t].live && trackers_[t].enrollment == slot) {
       trackers_[t].split_node = e.node;
       trackers_[t].variant = variant;
     }

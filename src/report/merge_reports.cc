@@ -79,6 +79,30 @@ void MergeNode(const v1::NodeReport& from, v1::NodeReport* into) {
   MergeReasons(from.exits(), into->mutable_exits());
 }
 
+// Adds `from`'s per-day counts to `into`'s, day by day (the union of their
+// days, in date order: ISO dates sort as strings).
+void MergeDays(const RepeatedPtrField<v1::DayCounts>& from,
+               RepeatedPtrField<v1::DayCounts>* into) {
+  if (from.empty()) return;
+  absl::btree_map<std::string, v1::DayCounts> sum;
+  for (const RepeatedPtrField<v1::DayCounts>* list : {&std::as_const(*into), &from}) {
+    for (const v1::DayCounts& d : *list) {
+      auto [it, first] = sum.try_emplace(d.date(), d);
+      if (first) continue;
+      v1::DayCounts& s = it->second;
+      s.set_entered(s.entered() + d.entered());
+      s.set_exited(s.exited() + d.exited());
+      s.set_sent(s.sent() + d.sent());
+      s.set_delivered(s.delivered() + d.delivered());
+      for (int g = 0; g < s.goals_size() && g < d.goals_size(); ++g) {
+        s.mutable_goals(g)->set_converted(s.goals(g).converted() + d.goals(g).converted());
+      }
+    }
+  }
+  into->Clear();
+  for (auto& [date, d] : sum) *into->Add() = std::move(d);
+}
+
 // The shapes (ids, node lists, edges, actions, goals) must agree.
 bool SameShape(const v1::VersionReport& a, const v1::VersionReport& b) {
   if (a.version() != b.version() || a.nodes_size() != b.nodes_size() ||
@@ -118,6 +142,7 @@ void MergeVersion(const v1::VersionReport& from, v1::VersionReport* into) {
   }
   for (int i = 0; i < into->goals_size(); ++i) MergeGoal(from.goals(i), into->mutable_goals(i));
   internal::MergeExperiments(from, into);
+  MergeDays(from.days(), into->mutable_days());
   // Each part judged its own subjects: every part's rule states, side by
   // side (their counts are not comparable sums).
   for (const v1::RolloutReport& r : from.rollouts()) *into->add_rollouts() = r;

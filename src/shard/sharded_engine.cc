@@ -403,6 +403,12 @@ absl::Status ShardedEngine::SeedBehavior(const BehaviorSeed& seed) {
   return ShardFor(seed.subject_id).engine().SeedBehavior(seed);
 }
 
+absl::StatusOr<v1::SubjectReport> ShardedEngine::Inspect(absl::string_view subject_type,
+                                                         absl::string_view subject_id) {
+  Flush();
+  return ShardFor(subject_id).engine().Inspect(subject_type, subject_id);
+}
+
 absl::StatusOr<Value> ShardedEngine::BehaviorValue(absl::string_view subject_type,
                                                    absl::string_view subject_id,
                                                    absl::string_view behavior) {

@@ -155,7 +155,8 @@ absl::Status Engine::Impl::WriteClock(internal::RecordWriter* w,
   v1::SnapshotRecord* r = records->Next();
   v1::SnapshotClock* c = r->mutable_clock();
   c->set_now_nanos(Nanos(now_));
-  c->set_next_enrollment_uid(next_enrollment_uid_);
+  // Live enrollments are numbered by slot + 1 (WriteEnrollments).
+  c->set_next_enrollment_uid(enrollments_.size());
   // Timers are written in firing order, numbered from 0 (see below).
   c->set_next_timer_seq(timers_.size());
   c->set_in_flight(in_flight_);
@@ -175,7 +176,7 @@ absl::Status Engine::Impl::ReadClock(const v1::SnapshotClock& c) {
   if (c.next_enrollment_uid() > static_cast<uint64_t>(kMaxRestoredCount)) {
     return SnapshotOutOfRange("next enrollment id");
   }
-  next_enrollment_uid_ = c.next_enrollment_uid();
+  restored_uid_bound_ = c.next_enrollment_uid();
   if (c.in_flight() < 0 || c.in_flight() > kMaxRestoredCount) {
     return SnapshotOutOfRange("in-flight count");
   }
@@ -200,7 +201,7 @@ absl::Status Engine::Impl::WriteJourneys(internal::RecordWriter* w,
   for (size_t i = 0; i < versions_.size(); ++i) {
     v1::SnapshotRecord* r = records->Next();
     r->mutable_counters()->set_version_index(static_cast<uint32_t>(i));
-    internal::FillVersionReport(versions_[i], r->mutable_counters()->mutable_report());
+    internal::FillVersionReport(versions_[i], now_, r->mutable_counters()->mutable_report());
     WriteRollouts(versions_[i], r->mutable_counters());
     CAIRN_RETURN_IF_ERROR(w->Write(*r));
   }
@@ -370,7 +371,9 @@ absl::Status Engine::Impl::ReadJourney(const v1::SnapshotJourney& j) {
 absl::Status Engine::Impl::ReadCounters(const v1::SnapshotVersionCounters& vc) {
   if (vc.version_index() >= versions_.size()) return SnapshotOutOfRange("version index");
   if (!CountsInRange(vc.report())) return SnapshotOutOfRange("journey report count");
-  internal::ReadVersionReport(vc.report(), &versions_[vc.version_index()]);
+  if (!internal::ReadVersionReport(vc.report(), now_, &versions_[vc.version_index()])) {
+    return SnapshotOutOfRange("per-day counts");
+  }
   return ReadRollouts(vc, &versions_[vc.version_index()]);
 }
 

@@ -46,7 +46,8 @@ absl::Status Engine::Impl::WriteEnrollments(internal::RecordWriter* w,
     v1::SnapshotEnrollment* se = r->mutable_enrollment();
     se->set_live(e.live);
     se->set_generation(e.generation);
-    se->set_uid(e.uid);
+    // Its number for the trackers that follow it (ReadTracker).
+    if (e.live) se->set_uid(slot + 1);
     se->set_subject(e.subject);
     se->set_version(e.version);
     se->set_node(e.node);
@@ -55,6 +56,9 @@ absl::Status Engine::Impl::WriteEnrollments(internal::RecordWriter* w,
     se->set_split_node(e.split_node);
     se->set_variant(e.variant);
     se->set_awaiting_message(AwaitingMessage(slot));
+    if (e.live && e.since_nanos != Enrollment::kUnknownSinceNanos) {
+      se->set_since_nanos(e.since_nanos);
+    }
     WriteValues(ContextOf(e), se->mutable_context());
     CAIRN_RETURN_IF_ERROR(w->Write(*r));
   }
@@ -71,7 +75,24 @@ absl::Status Engine::Impl::ReadEnrollment(const v1::SnapshotEnrollment& se) {
   Enrollment e;
   e.live = se.live();
   e.generation = se.generation();
-  e.uid = se.uid();
+  const auto slot = static_cast<uint32_t>(enrollments_.size());
+  if (se.live()) {
+    // Numbers are handed out by counting up: one past the bound, or used
+    // twice, would not name one enrollment.
+    if (se.uid() == 0 || se.uid() > restored_uid_bound_ ||
+        !restored_uids_.try_emplace(se.uid(), slot).second) {
+      return SnapshotOutOfRange("enrollment id");
+    }
+    // Written since Cairn keeps it; before, unknown.
+    absl::Time since;
+    if (!se.has_since_nanos()) {
+      e.since_nanos = Enrollment::kUnknownSinceNanos;
+    } else if (!internal::ReadTime(se.since_nanos(), false, &since) || since > now_) {
+      return SnapshotOutOfRange("enrollment arrival time");
+    } else {
+      e.since_nanos = se.since_nanos();
+    }
+  }
   e.subject = se.subject();
   e.version = se.version();
   e.node = se.node();
@@ -84,12 +105,12 @@ absl::Status Engine::Impl::ReadEnrollment(const v1::SnapshotEnrollment& se) {
   e.variant = static_cast<int16_t>(se.variant());
   if (se.live() && se.awaiting_message() != 0) {
     e.awaiting = true;
-    awaiting_messages_[static_cast<uint32_t>(enrollments_.size())] = se.awaiting_message();
+    awaiting_messages_[slot] = se.awaiting_message();
   }
   Attributes context;
   CAIRN_RETURN_IF_ERROR(ReadValues(se.context(), &context));
-  if (!context.empty()) e.context = std::make_unique<Attributes>(std::move(context));
   enrollments_.push_back(std::move(e));
+  SetContext(slot, std::move(context));
   return absl::OkStatus();
 }
 
@@ -102,9 +123,6 @@ absl::Status Engine::Impl::CheckEnrollments() const {
     if (!e.live) continue;
     ++live;
     if (e.subject >= subjects_.size()) return SnapshotOutOfRange("enrollment subject");
-    // Ids are handed out by counting up: one at or past the next would be
-    // handed out again.
-    if (e.uid == 0 || e.uid > next_enrollment_uid_) return SnapshotOutOfRange("enrollment id");
     // Counted up per node arrival and per entry into message ids: at the
     // top they would wrap and repeat an id already sent.
     if (e.visits == UINT32_MAX || e.ordinal == UINT32_MAX) return SnapshotOutOfRange("enrollment visit count");
@@ -130,7 +148,9 @@ absl::Status Engine::Impl::WriteTrackers(internal::RecordWriter* w,
     st->set_subject(t.subject);
     st->set_version(t.version);
     st->set_goal(t.goal);
-    st->set_enrollment_uid(t.enrollment_uid);
+    // The number its enrollment has in this snapshot (WriteEnrollments);
+    // 0 once that has ended.
+    if (t.enrollment != internal::kNoSlot) st->set_enrollment_uid(t.enrollment + 1);
     st->set_split_node(t.split_node);
     st->set_variant(t.variant);
     WriteValues(t.entry, st->mutable_entry());
@@ -147,7 +167,10 @@ absl::Status Engine::Impl::ReadTracker(const v1::SnapshotTracker& st) {
   t.subject = st.subject();
   t.version = st.version();
   t.goal = st.goal();
-  t.enrollment_uid = st.enrollment_uid();
+  // A number no live enrollment has names one that has ended.
+  if (auto it = restored_uids_.find(st.enrollment_uid()); st.live() && it != restored_uids_.end()) {
+    t.enrollment = it->second;
+  }
   t.split_node = st.split_node();
   t.variant = st.variant();
   CAIRN_RETURN_IF_ERROR(ReadValues(st.entry(), &t.entry));
@@ -160,7 +183,11 @@ absl::Status Engine::Impl::CheckTrackers() const {
   for (const GoalTracker& t : trackers_) {
     if (!t.live) continue;
     if (t.subject >= subjects_.size()) return SnapshotOutOfRange("tracker subject");
-    if (t.enrollment_uid > next_enrollment_uid_) return SnapshotOutOfRange("tracker's enrollment id");
+    if (t.enrollment != internal::kNoSlot &&
+        (t.enrollment >= enrollments_.size() || enrollments_[t.enrollment].subject != t.subject ||
+         versions_[enrollments_[t.enrollment].version].journey != versions_[t.version].journey)) {
+      return SnapshotOutOfRange("tracker's enrollment");
+    }
     if (t.version >= versions_.size() || t.goal >= versions_[t.version].graph->goals.size()) {
       return SnapshotOutOfRange("tracker goal");
     }

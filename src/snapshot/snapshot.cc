@@ -167,6 +167,7 @@ absl::Status Engine::Impl::RestoreRecords(internal::RecordReader* reader) {
           return absl::DataLossError("snapshot: record count does not match the trailer");
         }
         ScheduleRestoredTimers(&restored_timers);
+        absl::flat_hash_map<uint64_t, uint32_t>().swap(restored_uids_);
         segments_checked_subjects_ = subjects_.size();
         CAIRN_RETURN_IF_ERROR(FinishRestoredSchedules());
         CAIRN_RETURN_IF_ERROR(FinishRestoredRollouts());

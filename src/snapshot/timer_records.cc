@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "cairn/status_macros.h"
@@ -67,8 +68,19 @@ void Engine::Impl::ScheduleRestoredTimers(RestoredTimers* restored) {
   std::sort(restored->begin(), restored->end(), [](const auto& a, const auto& b) {
     return a.second.due != b.second.due ? a.second.due < b.second.due : a.first < b.first;
   });
+  // Each live enrollment's node timer at its generation is noted in it
+  // again (Enrollment::due_nanos): the one scheduled last, as it was.
+  absl::flat_hash_map<uint32_t, uint64_t> node_timer_seq;
   for (const auto& [seq, t] : *restored) {
     timers_.Schedule(t.due, t.target, t.generation, t.kind);
+    if (static_cast<TimerKind>(t.kind) == TimerKind::kNode && t.target < enrollments_.size() &&
+        enrollments_[t.target].live && enrollments_[t.target].generation == t.generation) {
+      auto [it, first] = node_timer_seq.try_emplace(t.target, seq);
+      if (first || seq >= it->second) {
+        it->second = seq;
+        enrollments_[t.target].due_nanos = absl::ToUnixNanos(t.due);
+      }
+    }
     if (static_cast<TimerKind>(t.kind) == TimerKind::kSubject &&
         t.generation == internal::kProgress && t.target < subjects_.size()) {
       subjects_[t.target].progress_timer = true;

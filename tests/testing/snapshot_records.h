@@ -39,6 +39,17 @@ inline std::vector<v1::SnapshotRecord> SnapshotRecordsOf(const Engine& engine) {
   return ReadSnapshotRecords(out.str());
 }
 
+// `records` written back as a snapshot stream, each with its checksum: a
+// state no engine wrote, for a restore to judge.
+inline std::string WriteSnapshotRecords(const std::vector<v1::SnapshotRecord>& records) {
+  std::ostringstream out;
+  {
+    internal::RecordWriter writer(&out);
+    for (const v1::SnapshotRecord& r : records) REQUIRE_THAT(writer.Write(r), IsOk());
+  }
+  return out.str();
+}
+
 }  // namespace cairn::testing
 
 #endif  // CAIRN_TESTS_TESTING_SNAPSHOT_RECORDS_H_
