@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
@@ -974,17 +975,22 @@ TEST_CASE("Example whale_winback: whales who stop paying are mailed and those wh
 }
 
 TEST_CASE("Example whale_winback: the trace shows when each player is mailed") {
-  // Player -> the trace lines wanted, in order (none: never entered).
+  // Player -> the trace lines wanted, in order (none: never entered), times
+  // in the journey's zone (Shanghai, an hour behind Tokyo), each message
+  // sent with what the channel did.
   const std::map<std::string, std::vector<std::string>> want = {
       // Lapsed at 21:40 in Tokyo: mailed at 19:00 the next day.
       {"p_kato",
-       {"2026-11-19T12:40:00.000000001Z  enter lapsed",
-        "2026-11-20T10:00:00Z  enter offer_mail", "exit at not_back: no_purchase_in_7d"}},
+       {"2026-11-19T20:40:00.000000001+08:00  enter lapsed",
+        "2026-11-20T18:00:00+08:00  enter offer_mail", "exit at not_back: no_purchase_in_7d"}},
       // Mailed at 19:00 in Shanghai; paying two days later ends the journey.
       {"p_lin",
-       {"2026-11-23T13:05:00.000000001Z  enter lapsed",
-        "2026-11-24T11:00:00Z  enter offer_mail",
-        "2026-11-26T13:10:00Z  exit at offer_open: exit_on:purchase"}},
+       {"2026-11-23T21:05:00.000000001+08:00  enter lapsed",
+        "2026-11-24T19:00:00+08:00  enter offer_mail",
+        "2026-11-24T19:00:00+08:00    send in_game_mail whale_personal_offer "
+        "(name=Lin, purchases=4, total_spent=1272) message ",
+        ": delivered, reported 2026-11-24T19:01:00+08:00",
+        "2026-11-26T21:10:00+08:00  exit at offer_open: exit_on:purchase"}},
       // Whales who keep paying, one of them 12 days 23 hours apart.
       {"p_park", {}},
       {"p_wang", {}},
@@ -1040,15 +1046,16 @@ TEST_CASE("The JSON report is the journey report with the behaviours report besi
   REQUIRE_THAT(StatusOf(parsed), IsOk());
   REQUIRE(parsed->type == JsonValue::Type::kObject);
   // The report's own fields come first, as before, then "behaviors",
-  // "effects" (none here) and "warnings".
+  // "effects" (none here), "input" and "warnings".
   CHECK(parsed->object.front().first == "journey_id");
   CHECK(parsed->object.front().second.string == "whale_winback");
   REQUIRE(parsed->object.size() >= 3);
   REQUIRE(parsed->object.back().first == "warnings");
-  REQUIRE(parsed->object[parsed->object.size() - 2].first == "effects");
-  CHECK(parsed->object[parsed->object.size() - 2].second.array.empty());
-  REQUIRE(parsed->object[parsed->object.size() - 3].first == "behaviors");
-  const JsonValue& behaviors = parsed->object[parsed->object.size() - 3].second;
+  REQUIRE(parsed->object[parsed->object.size() - 2].first == "input");
+  REQUIRE(parsed->object[parsed->object.size() - 3].first == "effects");
+  CHECK(parsed->object[parsed->object.size() - 3].second.array.empty());
+  REQUIRE(parsed->object[parsed->object.size() - 4].first == "behaviors");
+  const JsonValue& behaviors = parsed->object[parsed->object.size() - 4].second;
   std::map<std::string, const JsonValue*> members;
   for (const auto& [key, value] : behaviors.object) members[key] = &value;
   REQUIRE(members.count("behaviors") == 1);
@@ -1066,7 +1073,16 @@ TEST_CASE("The JSON report is the journey report with the behaviours report besi
   CHECK(lapsed["time_driven"]->boolean);
   // Indented one level below the report's members.
   CHECK_THAT(json, Catch::Contains("\n  \"behaviors\": {\n    \"behaviors\": [\n"));
-  CHECK_THAT(json, Catch::EndsWith("\n  },\n  \"effects\": [],\n  \"warnings\": []\n}\n"));
+  CHECK_THAT(json, Catch::Contains("\n  },\n  \"effects\": [],\n  \"input\": {\"event_lines\": "));
+  CHECK_THAT(json, Catch::EndsWith("\"messages_written\": 0},\n  \"warnings\": []\n}\n"));
+  // The input summary: what went in, counted.
+  const JsonValue& input = parsed->object[parsed->object.size() - 2].second;
+  std::map<std::string, const JsonValue*> counts;
+  for (const auto& [key, value] : input.object) counts[key] = &value;
+  CHECK(counts["event_lines"]->number == static_cast<double>(r->event_lines));
+  CHECK(counts["events_applied"]->number == static_cast<double>(r->engine.events_applied));
+  CHECK(counts["bad_event_lines"]->number == 0);
+  CHECK(counts["first_event"]->string == json::FormatEventTime(r->first_event));
   // protobuf's mapping, kept for protobuf readers: the same fields, int64
   // as strings, and it reads back as the report.
   const std::string proto_json = RenderProtoJson(*r);
@@ -1082,12 +1098,53 @@ TEST_CASE("The JSON report is the journey report with the behaviours report besi
   REQUIRE_THAT(StatusOf(plain), IsOk());
   absl::StatusOr<JsonValue> plain_parsed = ParseJson(RenderJson(*plain));
   REQUIRE_THAT(StatusOf(plain_parsed), IsOk());
-  REQUIRE(plain_parsed->object[plain_parsed->object.size() - 3].first == "behaviors");
+  REQUIRE(plain_parsed->object[plain_parsed->object.size() - 4].first == "behaviors");
   for (const auto& [key, value] :
-       plain_parsed->object[plain_parsed->object.size() - 3].second.object) {
+       plain_parsed->object[plain_parsed->object.size() - 4].second.object) {
     INFO(key);
     CHECK(value.array.empty());
   }
+}
+
+TEST_CASE("Every message sent goes to the messages log with what the channel did") {
+  SimOptions options;
+  options.channels["push"] = ChannelModel{0.3, absl::Minutes(2), 0.3};
+  std::ostringstream log;
+  options.messages = &log;
+  absl::StatusOr<SimResult> r = SimulateExample("coupon_rollout", options);
+  REQUIRE_THAT(StatusOf(r), IsOk());
+  const ChannelStats& push = r->channels.at("push");
+  REQUIRE(push.sends > 3);
+  const std::vector<std::string> lines = absl::StrSplit(log.str(), '\n', absl::SkipEmpty());
+  REQUIRE(static_cast<int64_t>(lines.size()) == push.sends);
+  CHECK(r->messages_written == push.sends);
+  std::map<std::string, int64_t> outcomes;
+  for (const std::string& line : lines) {
+    absl::StatusOr<JsonValue> parsed = ParseJson(line);
+    REQUIRE_THAT(StatusOf(parsed), IsOk());
+    std::map<std::string, const JsonValue*> f;
+    for (const auto& [key, value] : parsed->object) f[key] = &value;
+    CHECK(f["journey_id"]->string == "coupon_rollout");
+    CHECK(f["version"]->number == 1);
+    CHECK(f["channel"]->string == "push");
+    CHECK(f["template_id"]->string == "coupon_" + f["variant"]->string);
+    CHECK(f["message_id"]->string.size() == 16);
+    REQUIRE(f["params"]->type == JsonValue::Type::kObject);
+    CHECK(f["params"]->object.size() == 1);
+    const std::string outcome = f["outcome"]->string;
+    ++outcomes[outcome];
+    if (outcome == "refused") CHECK(f["reason"]->string == "simulated_failure");
+    if (outcome == "delivered") {
+      absl::Time sent, reported;
+      std::string err;
+      REQUIRE(absl::ParseTime(absl::RFC3339_full, f["time"]->string, &sent, &err));
+      REQUIRE(absl::ParseTime(absl::RFC3339_full, f["report_at"]->string, &reported, &err));
+      CHECK(reported - sent == absl::Minutes(2));
+    }
+  }
+  CHECK(outcomes["refused"] == push.refused);
+  CHECK(outcomes["lost"] == push.lost);
+  CHECK(outcomes["delivered"] == push.sends - push.refused - push.lost);
 }
 
 TEST_CASE("A run warns about what it silently could not do") {

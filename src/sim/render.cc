@@ -173,6 +173,26 @@ void AppendGoals(const v1::VersionReport& v, std::string* out) {
   }
 }
 
+// The per-day counts (JourneySettings.trend_days), one line a day, each
+// goal's conversions in a column of its own.
+void AppendDays(const v1::VersionReport& v, std::string* out) {
+  if (v.days_size() == 0) return;
+  absl::StrAppend(out, "\nBy day (the journey's zone)\n");
+  absl::StrAppend(out, absl::StrFormat("  %-10s %9s %9s %9s %9s", "date", "entered", "exited",
+                                       "sent", "delivered"));
+  for (const v1::GoalReport& g : v.goals()) absl::StrAppend(out, absl::StrFormat(" %12s", g.name()));
+  absl::StrAppend(out, "\n");
+  for (const v1::DayCounts& d : v.days()) {
+    absl::StrAppend(out, absl::StrFormat("  %-10s %9s %9s %9s %9s", d.date(),
+                                         WithCommas(d.entered()), WithCommas(d.exited()),
+                                         WithCommas(d.sent()), WithCommas(d.delivered())));
+    for (const v1::GoalDay& g : d.goals()) {
+      absl::StrAppend(out, absl::StrFormat(" %12s", WithCommas(g.converted())));
+    }
+    absl::StrAppend(out, "\n");
+  }
+}
+
 // One table per goal and split: each arm's rate, interval and lift, the
 // test statistic, and the verdict (the report's experiments).
 void AppendAbResults(const v1::VersionReport& v, std::string* out) {
@@ -324,6 +344,7 @@ std::string RenderText(const v1::Journey& journey, const SimResult& r) {
   AppendFunnel(*v, &out);
   AppendChannels(*v, &out);
   AppendGoals(*v, &out);
+  AppendDays(*v, &out);
   AppendAbResults(*v, &out);
   AppendRollouts(*v, &out);
   AppendEffects(r, &out);
@@ -380,6 +401,38 @@ std::string RenderJson(const SimResult& result) {
                     ", \"sample_per_arm\": ", e.sample_per_arm, "}");
   }
   out.append(result.effects.empty() ? "]" : "\n  ]");
+  // What went in: the lines read and what the engine made of them.
+  const auto time_or_null = [](absl::Time t) {
+    if (t == absl::InfinitePast()) return std::string("null");
+    std::string s;
+    json::AppendJsonString(json::FormatEventTime(t), &s);
+    return s;
+  };
+  const EngineStats& e = result.engine;
+  absl::StrAppend(
+      &out, ",\n  \"input\": {\"event_lines\": ", result.event_lines,
+      ", \"bad_event_lines\": ", result.bad_event_lines,
+      ", \"profile_updates\": ", result.profile_updates,
+      ", \"profile_lines\": ", result.profile_lines,
+      ", \"bad_profile_lines\": ", result.bad_profile_lines,
+      ", \"first_event\": ", time_or_null(result.first_event),
+      ", \"last_event\": ", time_or_null(result.last_event),
+      ", \"until\": ", time_or_null(result.until),
+      ",\n    \"events_applied\": ", e.events_applied, ", \"events_ignored\": ", e.events_ignored,
+      ", \"events_rejected\": ", e.events_rejected, ", \"events_duplicate\": ", e.events_duplicate,
+      ", \"too_late_inputs\": ", e.too_late_inputs, ", \"late_inputs\": ", e.late_inputs,
+      ", \"unknown_time_zones\": ", e.unknown_time_zones,
+      ", \"messages_written\": ", result.messages_written, "}");
+  if (!result.trace_subject.empty()) {
+    out.append(",\n  \"trace\": {\"subject_id\": ");
+    json::AppendJsonString(result.trace_subject, &out);
+    out.append(", \"steps\": [");
+    for (size_t i = 0; i < result.trace.size(); ++i) {
+      out.append(i == 0 ? "\n    " : ",\n    ");
+      json::AppendJsonString(result.trace[i], &out);
+    }
+    out.append(result.trace.empty() ? "]}" : "\n  ]}");
+  }
   out.append(",\n  \"warnings\": [");
   for (size_t i = 0; i < result.warnings.size(); ++i) {
     out.append(i == 0 ? "\n    " : ",\n    ");

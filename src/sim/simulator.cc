@@ -27,6 +27,7 @@
 #include "json/event_lines.h"
 #include "stats/stats.h"
 #include "util/proto_time.h"
+#include "timer/local_time.h"
 #include "util/stable_hasher.h"
 
 namespace cairn::sim {
@@ -46,41 +47,152 @@ struct PendingReport {
 using ReportQueue =
     std::priority_queue<PendingReport, std::vector<PendingReport>, std::greater<>>;
 
+// What a simulated channel did with one message.
+struct SendFate {
+  enum class Kind { kRefused, kLost, kDelivered };
+  Kind kind;
+  absl::string_view reason;  // kRefused
+  absl::Time report_at;      // kDelivered: when its delivery report comes
+};
+
+// Every message of a run, as the journey sent it and as the channel dealt
+// with it: JSON lines for SimOptions::messages, and the traced subject's
+// messages in its trace.
+class MessageLog {
+ public:
+  MessageLog(const SimOptions& options, absl::TimeZone zone, SimResult* result)
+      : out_(options.messages), trace_subject_(options.trace_subject), zone_(zone),
+        result_(result) {}
+
+  void Record(const Message& m, const SendFate& fate) {
+    if (out_ != nullptr) WriteLine(m, fate);
+    if (!trace_subject_.empty() && m.subject_id == trace_subject_) TraceLine(m, fate);
+  }
+
+  // `t` in the journey's zone, as the trace prints times.
+  std::string LocalTime(absl::Time t) const {
+    return absl::FormatTime("%Y-%m-%dT%H:%M:%E*S%Ez", t, zone_);
+  }
+
+ private:
+  void WriteLine(const Message& m, const SendFate& fate) {
+    line_.clear();
+    const auto field = [this](absl::string_view key, absl::string_view value) {
+      line_ += ',';
+      json::AppendJsonString(key, &line_);
+      line_ += ':';
+      json::AppendJsonString(value, &line_);
+    };
+    line_ += "{\"time\":";
+    json::AppendJsonString(json::FormatEventTime(m.time), &line_);
+    field("subject_id", m.subject_id);
+    field("subject_type", m.subject_type);
+    field("journey_id", m.journey_id);
+    absl::StrAppend(&line_, ",\"version\":", m.journey_version);
+    field("node_id", m.node_id);
+    field("variant", m.variant);
+    field("channel", m.channel);
+    field("template_id", m.template_id);
+    line_ += ",\"params\":{";
+    for (size_t i = 0; i < m.params.size(); ++i) {
+      if (i > 0) line_ += ',';
+      json::AppendJsonString(m.params[i].first, &line_);
+      line_ += ':';
+      json::AppendJsonString(m.params[i].second, &line_);
+    }
+    line_ += '}';
+    field("message_id", m.message_id);
+    switch (fate.kind) {
+      case SendFate::Kind::kRefused:
+        field("outcome", "refused");
+        field("reason", fate.reason);
+        break;
+      case SendFate::Kind::kLost:
+        field("outcome", "lost");
+        break;
+      case SendFate::Kind::kDelivered:
+        field("outcome", "delivered");
+        field("report_at", json::FormatEventTime(fate.report_at));
+        break;
+    }
+    line_ += "}\n";
+    *out_ << line_;
+    ++result_->messages_written;
+  }
+
+  void TraceLine(const Message& m, const SendFate& fate) {
+    std::string line = absl::StrCat(LocalTime(m.time), "    send ", m.channel, " ", m.template_id);
+    if (!m.params.empty()) {
+      line += " (";
+      for (size_t i = 0; i < m.params.size(); ++i) {
+        absl::StrAppend(&line, i > 0 ? ", " : "", m.params[i].first, "=", m.params[i].second);
+      }
+      line += ")";
+    }
+    absl::StrAppend(&line, " message ", m.message_id, ": ");
+    switch (fate.kind) {
+      case SendFate::Kind::kRefused:
+        absl::StrAppend(&line, "refused (", fate.reason, ")");
+        break;
+      case SendFate::Kind::kLost:
+        line += "accepted, no delivery report";
+        break;
+      case SendFate::Kind::kDelivered:
+        absl::StrAppend(&line, "delivered, reported ", LocalTime(fate.report_at));
+        break;
+    }
+    result_->trace.push_back(std::move(line));
+  }
+
+  std::ostream* const out_;
+  const std::string trace_subject_;
+  const absl::TimeZone zone_;
+  SimResult* const result_;
+  std::string line_;  // Reused: a run may write millions.
+};
+
 class SimulatedChannel : public ChannelSink {
  public:
   SimulatedChannel(ChannelModel model, std::string seed, ChannelStats* stats,
-                   ReportQueue* reports, uint64_t* seq)
-      : model_(model), seed_(std::move(seed)), stats_(stats), reports_(reports), seq_(seq) {}
+                   ReportQueue* reports, uint64_t* seq, MessageLog* log)
+      : model_(model), seed_(std::move(seed)), stats_(stats), reports_(reports), seq_(seq),
+        log_(log) {}
 
   SendResult Send(const Message& m) override {
     ++stats_->sends;
     if (internal::UnitInterval(StableHash64({seed_, m.message_id, "fail"})) < model_.fail) {
       ++stats_->refused;
-      return SendResult::Failed("simulated_failure");
+      log_->Record(m, {SendFate::Kind::kRefused, kSimulatedFailure, absl::InfinitePast()});
+      return SendResult::Failed(std::string(kSimulatedFailure));
     }
     if (internal::UnitInterval(StableHash64({seed_, m.message_id, "timeout"})) < model_.timeout) {
       ++stats_->lost;
+      log_->Record(m, {SendFate::Kind::kLost, "", absl::InfinitePast()});
     } else {
       reports_->push(PendingReport{m.time + model_.delay, (*seq_)++, m.message_id, stats_});
+      log_->Record(m, {SendFate::Kind::kDelivered, "", m.time + model_.delay});
     }
     return SendResult::Accepted();
   }
 
  private:
+  static constexpr absl::string_view kSimulatedFailure = "simulated_failure";
+
   ChannelModel model_;
   std::string seed_;
   ChannelStats* stats_;
   ReportQueue* reports_;
   uint64_t* seq_;
+  MessageLog* log_;
 };
 
 class TraceObserver : public Observer {
  public:
-  TraceObserver(std::string subject, std::vector<std::string>* out)
-      : subject_(std::move(subject)), out_(out) {}
+  TraceObserver(std::string subject, const MessageLog* log, std::vector<std::string>* out)
+      : subject_(std::move(subject)), log_(log), out_(out) {}
   void OnStep(const TraceStep& s) override {
     if (s.subject_id != subject_) return;
-    std::string line = absl::StrCat(json::FormatEventTime(s.time), "  ");
+    std::string line = absl::StrCat(log_->LocalTime(s.time), "  ");
     switch (s.kind) {
       case TraceStep::Kind::kEnter:
         absl::StrAppend(&line, "enter ", s.node_id);
@@ -97,6 +209,7 @@ class TraceObserver : public Observer {
 
  private:
   std::string subject_;
+  const MessageLog* log_;
   std::vector<std::string>* out_;
 };
 
@@ -370,11 +483,14 @@ class EventReader {
 // through, and the delivery reports those channels will feed back.
 class Replay {
  public:
-  Replay(absl::Time start, const SimOptions& options, SimResult* result, EffectModel* effects)
+  // `zone`: the journey's, in which the trace shows times.
+  Replay(absl::Time start, absl::TimeZone zone, const SimOptions& options, SimResult* result,
+         EffectModel* effects)
       : options_(options),
         result_(result),
         engine_(EngineOptionsFrom(start)),
-        tracer_(options.trace_subject, &result->trace),
+        messages_(options, zone, result),
+        tracer_(options.trace_subject, &messages_, &result->trace),
         effects_(effects),
         observer_(options.trace_subject.empty() ? nullptr : &tracer_,
                   effects->empty() ? nullptr : effects) {}
@@ -392,7 +508,7 @@ class Replay {
       auto model = options_.channels.find(channel);
       sinks_.push_back(std::make_unique<SimulatedChannel>(
           model == options_.channels.end() ? ChannelModel() : model->second, seed,
-          &result_->channels[channel], &reports_, &report_seq_));
+          &result_->channels[channel], &reports_, &report_seq_, &messages_));
       absl::Status s = engine_.RegisterChannel(channel, sinks_.back().get());
       if (!s.ok()) return s;
     }
@@ -528,6 +644,7 @@ class Replay {
   Engine engine_;
   ReportQueue reports_;
   uint64_t report_seq_ = 0;
+  MessageLog messages_;
   std::vector<std::unique_ptr<SimulatedChannel>> sinks_;
   TraceObserver tracer_;
   EffectModel* effects_;
@@ -636,7 +753,10 @@ absl::StatusOr<SimResult> Simulate(const v1::Journey& journey, std::istream& eve
       EffectModel::Bind(journey, options.effects);
   if (!bound.ok()) return bound.status();
   EffectModel effects(journey, *std::move(bound), options.seed);
-  Replay replay(start, options, &result, &effects);
+  // The trace's zone; a name that does not load fails the deploy below.
+  const absl::TimeZone zone =
+      internal::LoadZone(journey.settings().default_time_zone()).value_or(absl::UTCTimeZone());
+  Replay replay(start, zone, options, &result, &effects);
   // The profiles are what subjects were before the log begins, so they are
   // loaded before the journey is deployed: setting them is not a change an
   // attribute_change trigger would see.

@@ -108,8 +108,12 @@ struct SimOptions {
   bool until_auto = false;
   // Treat a bad line as fatal instead of reporting and skipping it.
   bool strict = false;
-  // Collect the path of this subject (empty: none).
+  // Collect the path of this subject (empty: none), with each message it
+  // was sent; times in the journey's default_time_zone.
   std::string trace_subject;
+  // Where to write every message the journey sends, one JSON object per
+  // line, in send order (null: nowhere). See docs/simulator.md, "Messages".
+  std::ostream* messages = nullptr;
   // Called every 65536 lines with (lines read, bytes read).
   std::function<void(int64_t, int64_t)> progress;
   // How many bad-line messages to keep (all are counted).
@@ -146,6 +150,8 @@ struct SimResult {
   // "file:line: message", the first SimOptions::max_errors of them.
   std::vector<std::string> errors;
   std::map<std::string, ChannelStats> channels;
+  // Lines written to SimOptions::messages.
+  int64_t messages_written = 0;
   // "time  step" lines for SimOptions::trace_subject.
   std::string trace_subject;
   std::vector<std::string> trace;

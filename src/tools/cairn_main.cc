@@ -267,7 +267,13 @@ void AddSimFlags(CLI::App* command) {
   AddFlag(command, "svg", "OUT.svg",
           "render the journey with counts to SVG with Graphviz's dot\n"
           "(its DOT source beside it as OUT.svg.dot unless --dot)");
-  AddFlag(command, "trace", "SUBJECT", "print one subject's path through the journey");
+  AddFlag(command, "trace", "SUBJECT",
+          "print one subject's path through the journey and each message it was\n"
+          "sent, times in the journey's zone");
+  AddFlag(command, "messages", "FILE.jsonl",
+          "write every message the journey sent, one JSON object per line: time,\n"
+          "subject, journey, node, arm, channel, template, params, message id and\n"
+          "what the channel did (refused, lost, delivered and when reported)");
   cairn::tools::AddSwitch(command, "strict",
                           "stop at the first bad line instead of reporting and skipping it,\n"
                           "and exit 1 when the run ends with warnings");
@@ -296,6 +302,16 @@ int Sim(const Flags& flags) {
   SimInputs inputs;
   const std::optional<std::string> profiles_path = flags.Get("profiles");
   if (!OpenSimInputs(*events_path, profiles_path, &inputs)) return 1;
+  const std::optional<std::string> messages_path = flags.Get("messages");
+  std::ofstream messages;
+  if (messages_path) {
+    messages.open(*messages_path, std::ios::binary | std::ios::trunc);
+    if (!messages) {
+      fmt::print(stderr, "cairn sim: cannot write {}\n", cairn::internal::Escaped(*messages_path));
+      return 1;
+    }
+    options.messages = &messages;
+  }
 
   const auto started = std::chrono::steady_clock::now();
   const bool show_progress = isatty(STDERR_FILENO);
@@ -311,7 +327,14 @@ int Sim(const Flags& flags) {
   const double elapsed = Seconds(started);
 
   PrintSimResult(format, *journey, *result);
-  const int status = WriteSimPictures(flags, *journey, result->report);
+  int status = WriteSimPictures(flags, *journey, result->report);
+  if (messages_path) {
+    messages.close();
+    if (!messages) {
+      fmt::print(stderr, "cairn sim: cannot write {}\n", cairn::internal::Escaped(*messages_path));
+      status = 1;
+    }
+  }
   const int64_t events_done = result->event_lines;
   fmt::print(stderr, "simulated {} events in {:.2f} s ({} events/s)\n",
              cairn::sim::WithCommas(events_done), elapsed,
