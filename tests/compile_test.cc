@@ -572,6 +572,33 @@ TEST_CASE("Predicates nest at most kMaxPredicateDepth levels") {
   CHECK(problems[0].field == testing::kDeepField);
 }
 
+TEST_CASE("A journey has at most kMaxJourneyNodes nodes") {
+  // A trigger, then a chain of filters, the last node an exit.
+  const auto chain = [](int nodes) {
+    v1::Journey j = TextJourney(R"pb(
+      id: "long" version: 1 settings { state: ACTIVE }
+      nodes { id: "n0" trigger { event { matcher { event: "go" } } next: "n1" } })pb");
+    for (int i = 1; i < nodes - 1; ++i) {
+      v1::Node* n = j.add_nodes();
+      n->set_id(absl::StrCat("n", i));
+      n->mutable_filter()->mutable_predicate()->mutable_compare()->set_path("profile.x");
+      n->mutable_filter()->mutable_predicate()->mutable_compare()->set_op(v1::EXISTS);
+      n->mutable_filter()->set_on_true(absl::StrCat("n", i + 1));
+      n->mutable_filter()->set_on_false(absl::StrCat("n", nodes - 1));
+    }
+    v1::Node* last = j.add_nodes();
+    last->set_id(absl::StrCat("n", nodes - 1));
+    last->mutable_exit()->set_reason("end");
+    return j;
+  };
+  CHECK_THAT(StatusOf(Compile(chain(internal::kMaxJourneyNodes))), IsOk());
+  const std::vector<JourneyProblem> problems = ValidateJourney(chain(internal::kMaxJourneyNodes + 1));
+  INFO(ProblemsToString(problems));
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0].field == "nodes");
+  CHECK(problems[0].message == "a journey may have at most 32767 nodes; this one has 32768");
+}
+
 TEST_CASE("A journey with several problems reports all of them, in order") {
   const v1::Journey j = TextJourney(R"pb(
     id: "cart"

@@ -132,6 +132,12 @@ std::string CheckId(absl::string_view id, absl::string_view what) {
 void JourneyCompiler::Run() {
   const v1::Journey& j = graph_->definition;
   const FieldScope top(&problems_, "", "");
+  if (j.nodes_size() > kMaxJourneyNodes) {
+    // Nothing else is checked: an enrollment could not hold its place.
+    top.AddAt("nodes", absl::StrCat("a journey may have at most ", kMaxJourneyNodes,
+                                    " nodes; this one has ", j.nodes_size()));
+    return;
+  }
   CheckStrings();
   if (std::string e = CheckId(j.id(), "journey id"); !e.empty()) {
     top.AddAt("id", e);

@@ -41,6 +41,10 @@ inline constexpr double kDefaultRuleAlpha = 0.05;
 inline constexpr absl::Duration kDefaultRuleMinDuration = absl::Hours(7 * 24);
 inline constexpr absl::Duration kDefaultRuleCheckEvery = absl::Hours(24);
 
+// The most nodes a journey may have: an enrollment holds its node (and its
+// last split's) in 16 bits. Real journeys have tens; Braze allows 200 steps.
+inline constexpr int kMaxJourneyNodes = 32767;
+
 // The most branches a switch may have. Every arrival tries the branches in
 // order, so the bound keeps a step's cost small; real multi-way branches
 // (Braze Audience Paths, Customer.io multi-splits) have a handful.

@@ -140,6 +140,7 @@ struct EngineState {
     enrollments_.clear();
     awaiting_messages_.clear();
     contexts_.clear();
+    free_contexts_.clear();
     free_enrollments_.clear();
     trackers_.clear();
     free_trackers_.clear();
@@ -179,10 +180,12 @@ struct EngineState {
   // its `awaiting` is set): few enrollments wait on one, so the id is not
   // kept in every Enrollment.
   absl::flat_hash_map<uint32_t, uint64_t> awaiting_messages_;
-  // Enrollment slot -> its entry context (entry.*), for the live
-  // enrollments whose context is not empty (Enrollment::has_context). The
-  // pointer keeps a context in place while the map grows.
-  absl::flat_hash_map<uint32_t, std::unique_ptr<Attributes>> contexts_;
+  // The entry contexts (entry.*) of live enrollments whose context is not
+  // empty, by Enrollment::context (0 is never used), and the free numbers.
+  // Each is held by pointer, so that a context stays in place while the
+  // pool grows.
+  std::vector<std::unique_ptr<Attributes>> contexts_;
+  std::vector<uint32_t> free_contexts_;
   // Free enrollment slots, the next to reuse last.
   std::vector<uint32_t> free_enrollments_;
   // Journey-goal trackers by slot, live or free, and the free slots.
@@ -881,9 +884,9 @@ class Engine::Impl : private internal::EngineState {
   // dropped; null when its journey keeps none.
   internal::DayCounter* Today(internal::JourneyVersion* v);
 
-  // The entry context of the enrollment `e` (an element of enrollments_;
-  // empty when it has none). The reference stays valid until the context
-  // is cleared (ClearContext) or replaced.
+  // The entry context of the enrollment `e` (empty when it has none). The
+  // reference stays valid until the context is cleared (ClearContext) or
+  // replaced.
   const Attributes& ContextOf(const internal::Enrollment& e) const;
   // Keeps `context` as the entry context of the enrollment at `slot` (none
   // when empty), replacing any it had.

@@ -230,9 +230,7 @@ void Engine::Impl::StopAwaiting(uint32_t slot) {
 
 const Attributes& Engine::Impl::ContextOf(const Enrollment& e) const {
   static const Attributes* const kEmpty = new Attributes();
-  if (!e.has_context) return *kEmpty;
-  const auto slot = static_cast<uint32_t>(&e - enrollments_.data());
-  return *contexts_.find(slot)->second;
+  return e.context == 0 ? *kEmpty : *contexts_[e.context];
 }
 
 void Engine::Impl::SetContext(uint32_t slot, Attributes context) {
@@ -241,15 +239,25 @@ void Engine::Impl::SetContext(uint32_t slot, Attributes context) {
     ClearContext(slot);
     return;
   }
-  contexts_[slot] = std::make_unique<Attributes>(std::move(context));
-  e.has_context = true;
+  if (e.context == 0) {
+    if (contexts_.empty()) contexts_.emplace_back();  // Number 0: none.
+    if (free_contexts_.empty()) {
+      e.context = static_cast<uint32_t>(contexts_.size());
+      contexts_.push_back(std::make_unique<Attributes>());
+    } else {
+      e.context = free_contexts_.back();
+      free_contexts_.pop_back();
+    }
+  }
+  *contexts_[e.context] = std::move(context);
 }
 
 void Engine::Impl::ClearContext(uint32_t slot) {
   Enrollment& e = enrollments_[slot];
-  if (!e.has_context) return;
-  e.has_context = false;
-  contexts_.erase(slot);
+  if (e.context == 0) return;
+  contexts_[e.context]->clear();
+  free_contexts_.push_back(e.context);
+  e.context = 0;
 }
 
 void Engine::Impl::RememberMessage(uint64_t id, const SentMessage& m) {

@@ -313,16 +313,17 @@ struct SubjectState {
 
 // One subject's pass through one journey version. Kept small (48 bytes):
 // there is one per subject in flight. Its entry context, when it has one,
-// is kept by the engine beside it, by slot (Engine::Impl::ContextOf), as
-// is the id of a message whose delivery report it awaits, for the few
-// enrollments that wait on one; the journey-goal trackers it started point
-// at its slot. What Engine::Inspect tells about it (since when it is at its
-// node, when its node's timer is due) is kept as Unix nanoseconds: every
-// time the engine computes fits (cairn/options.h, LatestInputTime()).
+// is kept by the engine in a pool, by number (Engine::Impl::ContextOf), and
+// the id of a message whose delivery report it awaits beside it, by slot,
+// for the few enrollments that wait on one; the journey-goal trackers it
+// started point at its slot. Its node and last split are 16 bits (a
+// journey has at most kMaxJourneyNodes). What Engine::Inspect tells about
+// it (since when it is at its node, when its node's timer is due) is kept
+// as Unix nanoseconds: every time the engine computes fits (cairn/options.h,
+// LatestInputTime()).
 struct Enrollment {
-  Enrollment() : live(false), awaiting(false), has_context(false) {}
-  // Not copyable: the engine finds what it keeps beside an enrollment by
-  // the enrollment's place in its slot vector.
+  Enrollment() : live(false), awaiting(false) {}
+  // Not copyable: a copy would share its context's number.
   Enrollment(const Enrollment&) = delete;
   Enrollment& operator=(const Enrollment&) = delete;
   Enrollment(Enrollment&&) = default;
@@ -335,12 +336,12 @@ struct Enrollment {
   uint32_t version = 0;
   uint32_t ordinal = 0;  // Which entry of the subject into this journey id.
   uint32_t visits = 0;   // Node arrivals so far, for message ids.
-  int32_t node = -1;
-  int32_t split_node = -1;  // Most recent split passed and its variant
+  uint32_t context = 0;  // Its entry context in the engine's pool; 0: none.
+  int16_t node = -1;
+  int16_t split_node = -1;  // Most recent split passed and its variant
   int16_t variant = -1;     // (a split has at most kMaxSplitVariants).
   bool live : 1;
-  bool awaiting : 1;     // An action awaits a delivery report.
-  bool has_context : 1;  // Its entry context is not empty.
+  bool awaiting : 1;  // An action awaits a delivery report.
 
   static constexpr int64_t kNoDueNanos = INT64_MAX;
   // since_nanos of an enrollment restored from a snapshot written before

@@ -95,10 +95,13 @@ absl::Status Engine::Impl::ReadEnrollment(const v1::SnapshotEnrollment& se) {
   }
   e.subject = se.subject();
   e.version = se.version();
-  e.node = se.node();
+  e.node = static_cast<int16_t>(se.node());  // Checked above.
   e.ordinal = se.ordinal();
   e.visits = se.visits();
-  e.split_node = se.split_node();
+  if (se.split_node() < -1 || se.split_node() >= internal::kMaxJourneyNodes) {
+    return SnapshotOutOfRange("enrollment split");
+  }
+  e.split_node = static_cast<int16_t>(se.split_node());
   if (se.variant() < -1 || se.variant() >= internal::kMaxSplitVariants) {
     return SnapshotOutOfRange("enrollment split");
   }
