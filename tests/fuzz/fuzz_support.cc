@@ -930,6 +930,34 @@ absl::Status FuzzRun::Apply(const Input& in) {
   if (!counted.ok()) {
     return absl::InternalError(absl::StrCat("after ", what, ": ", counted.message()));
   }
+  return CheckInspect(e, in.kind == Input::Kind::kEvent ? in.event.subject_id : in.subject_id,
+                      what);
+}
+
+absl::Status CheckInspect(const Engine& e, const std::string& subject, absl::string_view what) {
+  if (subject.empty()) return absl::OkStatus();
+  absl::StatusOr<v1::SubjectReport> report = e.Inspect("", subject);
+  if (!report.ok()) {
+    return absl::InternalError(absl::StrCat("after ", what, ": Inspect: ", report.status().ToString()));
+  }
+  // Where each enrollment is: it arrived by now, and its timer is not
+  // overdue (timers due by engine time have fired).
+  for (const v1::EnrollmentStatus& s : report->enrollments()) {
+    absl::Time since, next;
+    std::string error;
+    if (!s.since().empty() &&
+        (!absl::ParseTime(absl::RFC3339_full, s.since(), &since, &error) || since > e.now())) {
+      return absl::InternalError(absl::StrCat("after ", what, ": Inspect: since ", s.since()));
+    }
+    if (!s.next_timer().empty() &&
+        (!absl::ParseTime(absl::RFC3339_full, s.next_timer(), &next, &error) || next < e.now())) {
+      return absl::InternalError(
+          absl::StrCat("after ", what, ": Inspect: next timer ", s.next_timer()));
+    }
+    if (s.node_id().empty() || s.journey_id().empty() || s.entry() < 1) {
+      return absl::InternalError(absl::StrCat("after ", what, ": Inspect: incomplete"));
+    }
+  }
   return absl::OkStatus();
 }
 

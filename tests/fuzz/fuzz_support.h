@@ -193,6 +193,11 @@ absl::Status CheckInputCounts(const EngineStats& stats, const InputCounts& count
 void CheckInvariants(const Engine& engine, const InputCounts& counts);
 
 // An engine with its sinks and the counts of the inputs given to it.
+// Internal when Engine::Inspect of `subject` fails or says what cannot
+// be: an arrival after engine time, an overdue timer, a missing node.
+// `what`: the input just applied, for the message.
+absl::Status CheckInspect(const Engine& e, const std::string& subject, absl::string_view what);
+
 class FuzzRun {
  public:
   FuzzRun();  // With FuzzEngineOptions.
