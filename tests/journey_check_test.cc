@@ -54,10 +54,13 @@ TEST_CASE("JourneyCheck: two syntax errors in a text file are both reported with
   REQUIRE(check.problems.size() == 2);
   CHECK(check.problems[0].line == 2);
   CHECK(check.problems[0].column == 1);
-  CHECK_THAT(check.problems[0].message, Catch::Contains("no field named \"verison\""));
+  CHECK(check.problems[0].message ==
+        "Message type \"cairn.v1.Journey\" has no field named \"verison\"; did you mean "
+        "\"version\"?");
   CHECK(check.problems[1].line == 10);
   CHECK(check.problems[1].column == 36);
-  CHECK_THAT(check.problems[1].message, Catch::Contains("no field named \"nxet\""));
+  CHECK(check.problems[1].message ==
+        "Message type \"cairn.v1.Delay\" has no field named \"nxet\"; did you mean \"next\"?");
 }
 
 TEST_CASE("JourneyCheck: an error on a line that opens a block skips the block") {
@@ -70,7 +73,7 @@ TEST_CASE("JourneyCheck: an error on a line that opens a block skips the block")
   CHECK(check.problems[0].line == 10);
   CHECK_THAT(check.problems[0].message, Catch::Contains("\"dealy\""));
   CHECK(check.problems[1].line == 12);
-  CHECK_THAT(check.problems[1].message, Catch::Contains("\"exti\""));
+  CHECK_THAT(check.problems[1].message, Catch::Contains("\"exti\"; did you mean \"exit\"?"));
 }
 
 TEST_CASE("JourneyCheck: a text enum value that does not exist lists the valid ones") {
@@ -167,7 +170,17 @@ TEST_CASE("JourneyCheck: a JSON field protobuf does not know is at its key") {
   CHECK(check.problems[0].field == "nodes[1].delay.nxet");
   CHECK(check.problems[0].line == 11);
   CHECK(check.problems[0].column == 8);
-  CHECK(check.problems[0].message == "no such field");
+  CHECK(check.problems[0].message == "no such field; did you mean \"next\"?");
+}
+
+TEST_CASE("JourneyCheck: an unknown JSON field far from any name lists the message's fields") {
+  const std::string text =
+      Replace(kValidJson, "\"next\": \"done\"}}", "\"next\": \"done\", \"colour\": 1}}");
+  const JourneyCheck check = CheckJourneyText(text, JourneyFormat::kJson);
+  REQUIRE(check.problems.size() == 1);
+  CHECK(check.problems[0].field == "nodes[1].delay.colour");
+  CHECK_THAT(check.problems[0].message,
+             Catch::StartsWith("no such field; its fields: duration, until_time_of_day, relative,"));
 }
 
 TEST_CASE("JourneyCheck: a JSON enum value that does not exist lists the valid ones") {

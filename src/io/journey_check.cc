@@ -23,6 +23,7 @@
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "json/json.h"
+#include "util/nearest.h"
 
 namespace cairn::internal {
 namespace {
@@ -98,6 +99,25 @@ void CollectEnumFields(const Descriptor* root, const std::string& name,
   }
 }
 
+// For a field `name` that message `type` does not have: "; did you mean
+// \"next\"?" when one of its fields is a likely typo of it (by proto or JSON
+// name), else "; its fields: a, b, c" (empty for an unknown type).
+std::string UnknownFieldHint(const Descriptor* type, absl::string_view name) {
+  if (type == nullptr) return "";
+  std::vector<std::string> names;
+  for (int i = 0; i < type->field_count(); ++i) names.push_back(type->field(i)->name());
+  for (int i = 0; i < type->field_count(); ++i) {
+    if (type->field(i)->json_name() != type->field(i)->name()) {
+      names.push_back(type->field(i)->json_name());
+    }
+  }
+  if (std::optional<std::string> meant = internal::Nearest(std::string(name), names)) {
+    return absl::StrCat("; did you mean \"", *meant, "\"?");
+  }
+  names.resize(static_cast<size_t>(type->field_count()));
+  return absl::StrCat("; its fields: ", absl::StrJoin(names, ", "));
+}
+
 // protobuf's text format error for a value its enum does not have,
 // 'Unknown enumeration value of "SKIP" for field "if_past".', in Cairn's
 // words with the values that are valid. The error does not say which
@@ -106,6 +126,16 @@ void CollectEnumFields(const Descriptor* root, const std::string& name,
 // as they are.
 std::string ExplainTextError(const std::string& message) {
   absl::string_view rest = message;
+  if (absl::ConsumePrefix(&rest, "Message type \"")) {
+    // 'Message type "cairn.v1.Trigger" has no field named "nxt".'
+    const std::vector<std::string> parts = absl::StrSplit(rest, "\" has no field named \"");
+    if (parts.size() != 2 || !absl::EndsWith(parts[1], "\".")) return message;
+    const std::string field = parts[1].substr(0, parts[1].size() - 2);
+    return absl::StrCat(message.substr(0, message.size() - 1),
+                        UnknownFieldHint(google::protobuf::DescriptorPool::generated_pool()
+                                             ->FindMessageTypeByName(parts[0]),
+                                         field));
+  }
   if (!absl::ConsumePrefix(&rest, "Unknown enumeration value of \"")) return message;
   const std::vector<std::string> parts = absl::StrSplit(rest, "\" for field \"");
   if (parts.size() != 2 || !absl::EndsWith(parts[1], "\".")) return message;
@@ -442,6 +472,7 @@ SourceProblem JsonSchemaProblem(absl::string_view error, absl::string_view text,
   if (close == absl::string_view::npos) return p;
   std::string path(rest.substr(0, close));
   rest = rest.substr(close + 1);
+  std::string hint;  // For an unknown field: the one likely meant.
   if (!absl::ConsumePrefix(&rest, ":")) {
     // " key: what": the key is the field at fault.
     absl::ConsumePrefix(&rest, " ");
@@ -451,11 +482,20 @@ SourceProblem JsonSchemaProblem(absl::string_view error, absl::string_view text,
     path = path.empty() ? std::string(key) : absl::StrCat(path, ".", key);
     rest = rest.substr(colon + 1);
     if (absl::StripAsciiWhitespace(rest) == "Cannot find field.") {
+      // The message type the field is missing from, by the path's steps.
+      const Descriptor* type = v1::Journey::descriptor();
+      const std::vector<PathStep> steps = SplitPath(path);
+      for (size_t i = 0; i + 1 < steps.size() && type != nullptr; ++i) {
+        const FieldDescriptor* f = type->FindFieldByName(steps[i].name);
+        if (f == nullptr) f = type->FindFieldByCamelcaseName(steps[i].name);
+        type = f == nullptr ? nullptr : f->message_type();
+      }
+      hint = UnknownFieldHint(type, key);
       rest = "no such field";
     }
   }
   p.field = path;
-  p.message = std::string(absl::StripAsciiWhitespace(rest));
+  p.message = absl::StrCat(absl::StripAsciiWhitespace(rest), hint);
   constexpr absl::string_view kEnumPrefix = "type.googleapis.com/";
   const size_t for_type = p.message.rfind(absl::StrCat(" for type ", kEnumPrefix));
   if (absl::StartsWith(p.message, "invalid value \"") && for_type != std::string::npos) {
