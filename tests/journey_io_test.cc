@@ -311,7 +311,7 @@ TEST_CASE("LoadJourneys: the examples directory holds every example") {
                                         "cart_abandonment", "checkin_streak",
                                         "coupon_rollout", "game_day1_retention", "points_expiry", "repeat_buyer",
                                         "repurchase_coupon", "share_referral", "test_drive",
-                                        "vip_upgrade", "whale_winback"});
+                                        "vip_upgrade", "welcome", "whale_winback"});
 }
 
 TEST_CASE("LoadBehaviorSets: every file's behaviours and segments as one set") {
