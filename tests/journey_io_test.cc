@@ -17,6 +17,7 @@
 #include "catch2/catch.hpp"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "io/journey_format.h"
 #include "testing/deep_journey.h"
 #include "testing/test_util.h"
 
@@ -312,6 +313,50 @@ TEST_CASE("LoadJourneys: the examples directory holds every example") {
                                         "coupon_rollout", "game_day1_retention", "points_expiry", "repeat_buyer",
                                         "repurchase_coupon", "share_referral", "test_drive",
                                         "vip_upgrade", "welcome", "whale_winback"});
+}
+
+TEST_CASE("FormatText: every example reads back the same and formats to itself") {
+  absl::StatusOr<std::vector<v1::Journey>> journeys =
+      LoadJourneys(std::string(CAIRN_SOURCE_DIR) + "/examples");
+  REQUIRE_THAT(testing::StatusOf(journeys), testing::IsOk());
+  for (const v1::Journey& j : *journeys) {
+    INFO(j.id());
+    const std::string text = internal::FormatText(j);
+    absl::StatusOr<v1::Journey> back = ParseJourney(text, JourneyFormat::kText);
+    REQUIRE_THAT(testing::StatusOf(back), testing::IsOk());
+    CHECK(google::protobuf::util::MessageDifferencer::Equals(*back, j));
+    CHECK(internal::FormatText(*back) == text);
+    // Settings come before the nodes.
+    CHECK(text.find("\nsettings {") < text.find("\nnodes {"));
+  }
+}
+
+TEST_CASE("FormatText: small messages on one line, durations with their human form") {
+  const v1::Journey j = TextJourney(R"pb(
+    id: "j" version: 1 settings { state: ACTIVE }
+    nodes { id: "d" delay { duration { seconds: 93784 nanos: 500000000 } next: "e" } }
+    nodes { id: "e" exit {} }
+  )pb");
+  CHECK(internal::FormatText(j) ==
+        "id: \"j\"\n"
+        "version: 1\n"
+        "\n"
+        "settings {\n"
+        "  state: ACTIVE\n"
+        "}\n"
+        "\n"
+        "nodes {\n"
+        "  id: \"d\"\n"
+        "  delay {\n"
+        "    duration { seconds: 93784 nanos: 500000000 }  # 1d2h3m4.5s\n"
+        "    next: \"e\"\n"
+        "  }\n"
+        "}\n"
+        "\n"
+        "nodes {\n"
+        "  id: \"e\"\n"
+        "  exit {}\n"
+        "}\n");
 }
 
 TEST_CASE("LoadBehaviorSets: every file's behaviours and segments as one set") {

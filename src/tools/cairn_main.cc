@@ -40,6 +40,7 @@
 #include "sim/simulator.h"
 #include "timer/local_time.h"
 #include "tools/cli.h"
+#include "tools/fmt_command.h"
 #include "tools/subprocess.h"
 #include "tools/validate_command.h"
 #ifdef CAIRN_HAVE_KAFKA
@@ -441,6 +442,13 @@ int main(int argc, char** argv) {
        "journey files (as cairn worker --journeys reads them), - for stdin.\n"
        "Exit status: 0 all valid, 1 a journey is invalid or unreadable, 2 usage.\n"
        "See docs/journeys.md."},
+      {"fmt", "Write journey files in one normalised form, or convert them",
+       cairn::tools::AddFmtFlags, cairn::tools::Fmt,
+       "Fields in number order, two-space indentation, small messages on one\n"
+       "line, each duration followed by its human form (# 30d). The comment\n"
+       "lines that open a text file are kept; --write refuses to drop others.\n"
+       "Exit status: 0 done, 1 a file cannot be read, parsed or written (or,\n"
+       "with --check, is not formatted), 2 usage. See docs/journeys.md."},
       {"sim", "Replay an event log through a journey", AddSimFlags, Sim,
        "Simulates the journey's channels and prints the funnel, channels, goals\n"
        "and A/B results; warns on stderr about what the run suggests went\n"

@@ -252,13 +252,6 @@ Checked CheckInput(const Input& input, JourneyFormat stdin_format) {
   return out;
 }
 
-// "FILE:LINE:COLUMN: error: MESSAGE", or "FILE: error: MESSAGE" when the
-// problem has no place in the text.
-std::string ProblemLine(const std::string& file, const SourceProblem& p) {
-  const std::string where =
-      p.line > 0 ? absl::StrCat(file, ":", p.line, ":", p.column) : file;
-  return absl::StrCat(where, ": ", p.SeverityName(), ": ", p.Describe());
-}
 
 // Prints every problem, a summary of each valid journey and, for more
 // than one input, how many are valid.
@@ -323,6 +316,12 @@ std::string JsonReport(const std::vector<Checked>& results) {
 }
 
 }  // namespace
+
+std::string ProblemLine(const std::string& file, const SourceProblem& p) {
+  const std::string where =
+      p.line > 0 ? absl::StrCat(file, ":", p.line, ":", p.column) : file;
+  return absl::StrCat(where, ": ", p.SeverityName(), ": ", p.Describe());
+}
 
 int Validate(const Flags& flags) {
   const std::vector<std::string> arguments = flags.Arguments();

@@ -11,6 +11,9 @@
 #ifndef CAIRN_TOOLS_VALIDATE_COMMAND_H_
 #define CAIRN_TOOLS_VALIDATE_COMMAND_H_
 
+#include <string>
+
+#include "io/journey_check.h"
 #include "tools/cli.h"
 
 namespace cairn::tools {
@@ -21,6 +24,10 @@ namespace cairn::tools {
 int Validate(const Flags& flags);
 // Declares Validate's flags and arguments on `command`.
 void AddValidateFlags(CLI::App* command);
+
+// "FILE:LINE:COLUMN: error: MESSAGE", or "FILE: error: MESSAGE" when the
+// problem has no place in the text.
+std::string ProblemLine(const std::string& file, const internal::SourceProblem& p);
 
 }  // namespace cairn::tools
 
