@@ -29,11 +29,16 @@ using testing::TextJourney;
 
 // Sign-up onboarding: a 1/1 split, a one-hour delay, a push that awaits its
 // delivery report for ten minutes, a day's wait for the app to be opened,
-// and a goal of paying within three days.
+// and a goal of paying within three days; and a journey goal of paying
+// within three days of sign-up.
 constexpr char kOnboarding[] = R"pb(
   id: "onboarding"
   version: 1
-  settings { state: ACTIVE split_seed: 7 }
+  settings {
+    state: ACTIVE
+    split_seed: 7
+    goals { name: "paid_3d" conversion { event: "payment" } window { seconds: 259200 } }
+  }
   nodes {
     id: "signed_up"
     trigger { event { matcher { event: "signup" } } next: "arms" }
@@ -104,6 +109,16 @@ TEST_CASE("Inspect follows a subject through a delay a delivery wait a wait and 
   const std::string arm = e.arm();
   CHECK((arm == "welcome" || arm == "control"));
   CHECK(e.awaiting_message_id().empty());
+  // The journey goal, measured from sign-up, attributed to the arm.
+  absl::StatusOr<v1::SubjectReport> where = h.engine().Inspect("", "ana");
+  REQUIRE_THAT(StatusOf(where), IsOk());
+  REQUIRE(where->goals_size() == 1);
+  CHECK(where->goals(0).journey_id() == "onboarding");
+  CHECK(where->goals(0).version() == 1);
+  CHECK(where->goals(0).goal() == "paid_3d");
+  CHECK(where->goals(0).ends() == FormatTimeUtc(t0 + absl::Hours(72)));
+  CHECK(where->goals(0).split_node_id() == "arms");
+  CHECK(where->goals(0).arm() == arm);
 
   // At the push, waiting for its delivery report for ten minutes.
   REQUIRE_THAT(h.AdvanceTo(t0 + absl::Hours(1)), IsOk());
@@ -143,6 +158,7 @@ TEST_CASE("Inspect follows a subject through a delay a delivery wait a wait and 
   CHECK(report->known());
   CHECK(report->subject_type() == "user");
   CHECK(report->enrollments_size() == 0);
+  CHECK(report->goals_size() == 0);  // Converted.
 }
 
 TEST_CASE("Inspect of an unknown subject says so and an empty id is refused") {
@@ -212,12 +228,24 @@ TEST_CASE("Inspect gives the same answers after a snapshot and restore") {
     REQUIRE_THAT(h.Event("u" + std::to_string(i), "signup", h.now() + absl::Minutes(7)), IsOk());
   }
   REQUIRE_THAT(h.Advance(absl::Minutes(45)), IsOk());  // Some reached the push.
+  // Two more sign up and pay at once: their journey goals are resolved (their
+  // tracker slots free) while their enrollments go on.
+  for (const char* payer : {"p1", "p2"}) {
+    REQUIRE_THAT(h.Event(payer, "signup"), IsOk());
+    REQUIRE_THAT(h.Event(payer, "payment"), IsOk());
+  }
   std::stringstream snapshot;
   REQUIRE_THAT(h.engine().Snapshot(snapshot), IsOk());
+  const std::string bytes = snapshot.str();
 
   Harness restored(h.now());
   REQUIRE_THAT(restored.DeployText(kOnboarding), IsOk());
   REQUIRE_THAT(restored.engine().Restore(snapshot), IsOk());
+  // Written again, the restored state is the same bytes (a resolved goal's
+  // slot keeps no link to an enrollment).
+  std::stringstream again;
+  REQUIRE_THAT(restored.engine().Snapshot(again), IsOk());
+  CHECK((again.str() == bytes));  // (Not decomposed: the bytes are binary.)
   int at_push = 0;
   for (int i = 0; i < 40; ++i) {
     const std::string subject = "u" + std::to_string(i);
@@ -225,6 +253,9 @@ TEST_CASE("Inspect gives the same answers after a snapshot and restore") {
     const v1::EnrollmentStatus b = Only(restored.engine(), subject);
     CHECK(a.SerializeAsString() == b.SerializeAsString());
     if (a.node_id() == "push") ++at_push;
+    // The journey goals' windows too, restored from their timers.
+    CHECK(h.engine().Inspect("", subject)->SerializeAsString() ==
+          restored.engine().Inspect("", subject)->SerializeAsString());
   }
   CHECK(at_push > 0);
   CHECK(at_push < 40);

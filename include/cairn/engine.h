@@ -302,7 +302,8 @@ class Engine {
   // Where a subject is, now: each of its enrollments in flight, oldest
   // first, with its journey, version, entry number, instance key, node and
   // since when it is there, when its node's timer is due, the split arm it
-  // took and the delivery report it awaits (cairn.v1.SubjectReport). An
+  // took and the delivery report it awaits; and each journey goal it is
+  // still measured on, with when its window ends (cairn.v1.SubjectReport). An
   // unknown subject gives a report with `known` false. Costs a lookup and
   // a few strings per enrollment: cheap enough to call per request. (It
   // does not fire timers due by a later time: AdvanceTo first.)

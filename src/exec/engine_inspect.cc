@@ -57,6 +57,21 @@ absl::StatusOr<v1::SubjectReport> Engine::Impl::Inspect(absl::string_view subjec
       out->set_awaiting_message_id(HashToHex(message));
     }
   }
+  for (uint32_t t : subjects_[*subject].trackers) {
+    const internal::GoalTracker& tr = trackers_[t];
+    const internal::JourneyVersion& v = versions_[tr.version];
+    const internal::JourneyGraph& g = *v.graph;
+    v1::GoalWindowStatus* out = report.add_goals();
+    out->set_journey_id(g.definition.id());
+    out->set_version(v.compiled->version());
+    out->set_goal(g.goals[tr.goal].name);
+    out->set_ends(internal::FormatTimeUtc(absl::FromUnixNanos(tr.ends_nanos)));
+    if (tr.split_node >= 0) {
+      const internal::GraphNode& split = g.nodes[tr.split_node];
+      out->set_split_node_id(split.id);
+      out->set_arm(split.edges[tr.variant].label);
+    }
+  }
   return report;
 }
 

@@ -216,6 +216,7 @@ void Engine::Impl::ResolveTracker(uint32_t t, int64_t GoalCounters::*field) {
                                        static_cast<int32_t>(tr.goal));
   }
   tr.live = false;
+  tr.enrollment = internal::kNoSlot;
   ++tr.generation;
   internal::SlotList& list = subjects_[tr.subject].trackers;
   list.erase(std::find(list.begin(), list.end(), t));

@@ -366,6 +366,8 @@ struct GoalTracker {
   Attributes entry;  // Keyed journeys: the instance key, for same_key matchers.
   int32_t split_node = -1;
   int32_t variant = -1;
+  // When its window ends (its timer), as Unix nanoseconds, for Inspect.
+  int64_t ends_nanos = 0;
 };
 
 }  // namespace cairn::internal

@@ -153,7 +153,7 @@ absl::Status Engine::Impl::WriteTrackers(internal::RecordWriter* w,
     st->set_goal(t.goal);
     // The number its enrollment has in this snapshot (WriteEnrollments);
     // 0 once that has ended.
-    if (t.enrollment != internal::kNoSlot) st->set_enrollment_uid(t.enrollment + 1);
+    if (t.live && t.enrollment != internal::kNoSlot) st->set_enrollment_uid(t.enrollment + 1);
     st->set_split_node(t.split_node);
     st->set_variant(t.variant);
     WriteValues(t.entry, st->mutable_entry());

@@ -73,6 +73,11 @@ void Engine::Impl::ScheduleRestoredTimers(RestoredTimers* restored) {
   absl::flat_hash_map<uint32_t, uint64_t> node_timer_seq;
   for (const auto& [seq, t] : *restored) {
     timers_.Schedule(t.due, t.target, t.generation, t.kind);
+    // A live tracker's window end is its timer's due time.
+    if (static_cast<TimerKind>(t.kind) == TimerKind::kTracker && t.target < trackers_.size() &&
+        trackers_[t.target].live && trackers_[t.target].generation == t.generation) {
+      trackers_[t.target].ends_nanos = absl::ToUnixNanos(t.due);
+    }
     if (static_cast<TimerKind>(t.kind) == TimerKind::kNode && t.target < enrollments_.size() &&
         enrollments_[t.target].live && enrollments_[t.target].generation == t.generation) {
       auto [it, first] = node_timer_seq.try_emplace(t.target, seq);
