@@ -6,21 +6,17 @@
 
 #include <algorithm>
 #include <fstream>
-#include <iostream>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "cairn/journey_io.h"
 #include "io/journey_check.h"
 #include "io/journey_format.h"
 #include "tools/validate_command.h"
-#include "util/utf8.h"
 
 namespace cairn::tools {
 namespace {
@@ -83,41 +79,6 @@ TextComments FindTextComments(absl::string_view text) {
 
 namespace {
 
-// A file to format: its text, and the format it is in.
-struct Source {
-  std::string name;
-  JourneyFormat format = JourneyFormat::kText;
-  std::string data;
-};
-
-// Reads `path` ("-": stdin in `stdin_format`); on failure says why on
-// stderr and returns nullopt.
-std::optional<Source> Read(const std::string& path, JourneyFormat stdin_format) {
-  Source s;
-  s.name = path == "-" ? "<stdin>" : path;
-  std::ostringstream contents;
-  if (path == "-") {
-    s.format = stdin_format;
-    contents << std::cin.rdbuf();
-  } else {
-    absl::StatusOr<JourneyFormat> format = JourneyFormatFromPath(path);
-    if (!format.ok()) {
-      fmt::print(stderr, "{}: error: unknown journey file extension; use .textproto, .json or "
-                 ".binpb\n", internal::Escaped(path));
-      return std::nullopt;
-    }
-    s.format = *format;
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-      fmt::print(stderr, "{}: error: cannot open file\n", internal::Escaped(path));
-      return std::nullopt;
-    }
-    contents << in.rdbuf();
-  }
-  s.data = contents.str();
-  return s;
-}
-
 // `journey` written in `format`, text with `header` before it.
 std::optional<std::string> Render(const v1::Journey& journey, JourneyFormat format,
                                   const std::string& header) {
@@ -144,8 +105,8 @@ int Fmt(const Flags& flags) {
   }
   JourneyFormat stdin_format = JourneyFormat::kText;
   if (const std::optional<std::string> name = flags.Get("input-format")) {
-    absl::StatusOr<JourneyFormat> named = JourneyFormatFromPath(absl::StrCat(".", *name));
-    if (!named.ok()) return Usage("fmt", "--input-format is textproto, json or binpb");
+    const std::optional<JourneyFormat> named = InputFormatNamed(*name);
+    if (!named) return Usage("fmt", "--input-format is textproto, json or binpb");
     stdin_format = *named;
   }
   const bool write = flags.Get("write").has_value();
@@ -164,8 +125,10 @@ int Fmt(const Flags& flags) {
 
   int status = 0;
   for (const std::string& path : paths) {
-    std::optional<Source> source = Read(path, stdin_format);
-    if (!source) {
+    const std::string name = path == "-" ? kStdinName : path;
+    absl::StatusOr<JourneyText> source = ReadJourneyText(path, path == "-", stdin_format);
+    if (!source.ok()) {
+      fmt::print(stderr, "{}: error: {}\n", name, std::string(source.status().message()));
       status = 1;
       continue;
     }
@@ -173,7 +136,7 @@ int Fmt(const Flags& flags) {
     if (!parsed.journey) {
       for (const internal::SourceProblem& p : parsed.problems) {
         if (p.severity == internal::SourceProblem::Severity::kError) {
-          fmt::print(stderr, "{}\n", ProblemLine(source->name, p));
+          fmt::print(stderr, "{}\n", ProblemLine(name, p));
         }
       }
       status = 1;
@@ -188,14 +151,14 @@ int Fmt(const Flags& flags) {
     const std::optional<std::string> formatted =
         Render(*parsed.journey, out_format, out_format == JourneyFormat::kText ? comments.header : "");
     if (!formatted) {
-      fmt::print(stderr, "{}: error: cannot be written as {}\n", source->name,
+      fmt::print(stderr, "{}: error: cannot be written as {}\n", name,
                  out_format == JourneyFormat::kJson ? "JSON" : "text");
       status = 1;
       continue;
     }
     if (check) {
       if (*formatted != source->data) {
-        fmt::print("{}: not formatted\n", source->name);
+        fmt::print("{}: not formatted\n", name);
         status = 1;
       }
       continue;
@@ -205,11 +168,11 @@ int Fmt(const Flags& flags) {
         fmt::print(stderr,
                    "{}: error: has comments after its header, which cairn fmt cannot keep; "
                    "left as it was (--drop-comments rewrites it without them)\n",
-                   source->name);
+                   name);
         status = 1;
         continue;
       }
-      fmt::print(stderr, "{}: warning: comments after the header are not kept\n", source->name);
+      fmt::print(stderr, "{}: warning: comments after the header are not kept\n", name);
     }
     if (!write) {
       std::fwrite(formatted->data(), 1, formatted->size(), stdout);
@@ -225,12 +188,12 @@ int Fmt(const Flags& flags) {
       out.close();
       if (!out || std::rename(temp.c_str(), path.c_str()) != 0) {
         std::remove(temp.c_str());
-        fmt::print(stderr, "{}: error: cannot write file\n", source->name);
+        fmt::print(stderr, "{}: error: cannot write file\n", name);
         status = 1;
         continue;
       }
     }
-    fmt::print(stderr, "formatted {}\n", source->name);
+    fmt::print(stderr, "formatted {}\n", name);
   }
   return status;
 }

@@ -34,7 +34,6 @@ using internal::JourneyCheck;
 using internal::SourceProblem;
 
 // How stdin is named in problems, as compilers name it.
-constexpr char kStdinName[] = "<stdin>";
 
 // A duration as the summary shows it ("90m"), "?" when out of range.
 std::string Dur(const google::protobuf::Duration& d) {
@@ -228,27 +227,9 @@ Checked CheckInput(const Input& input, JourneyFormat stdin_format) {
     return out;
   };
   if (!input.error.empty()) return fail(input.error);
-  JourneyFormat format = stdin_format;
-  std::string data;
-  if (input.is_stdin) {
-    std::ostringstream contents;
-    contents << std::cin.rdbuf();
-    data = contents.str();
-  } else {
-    absl::StatusOr<JourneyFormat> by_extension = JourneyFormatFromPath(input.name);
-    if (!by_extension.ok()) {
-      return fail("unknown journey file extension; use .textproto (or .txtpb, .pbtxt), "
-                  ".json, or .binpb (or .pb)");
-    }
-    format = *by_extension;
-    std::ifstream in(input.name, std::ios::binary);
-    if (!in) return fail("cannot open file");
-    std::ostringstream contents;
-    contents << in.rdbuf();
-    if (in.bad()) return fail("read error");
-    data = contents.str();
-  }
-  out.check = internal::CheckJourneyText(data, format);
+  absl::StatusOr<JourneyText> text = ReadJourneyText(input.name, input.is_stdin, stdin_format);
+  if (!text.ok()) return fail(std::string(text.status().message()));
+  out.check = internal::CheckJourneyText(text->data, text->format);
   return out;
 }
 
@@ -317,6 +298,37 @@ std::string JsonReport(const std::vector<Checked>& results) {
 
 }  // namespace
 
+absl::StatusOr<JourneyText> ReadJourneyText(const std::string& path, bool is_stdin,
+                                            JourneyFormat stdin_format) {
+  JourneyText out;
+  std::ostringstream contents;
+  if (is_stdin) {
+    out.format = stdin_format;
+    contents << std::cin.rdbuf();
+  } else {
+    absl::StatusOr<JourneyFormat> by_extension = JourneyFormatFromPath(path);
+    if (!by_extension.ok()) {
+      return absl::InvalidArgumentError(
+          "unknown journey file extension; use .textproto (or .txtpb, .pbtxt), .json, or .binpb "
+          "(or .pb)");
+    }
+    out.format = *by_extension;
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return absl::NotFoundError("cannot open file");
+    contents << in.rdbuf();
+    if (in.bad()) return absl::DataLossError("read error");
+  }
+  out.data = contents.str();
+  return out;
+}
+
+std::optional<JourneyFormat> InputFormatNamed(const std::string& name) {
+  // The extensions' names: textproto, json, binpb and their aliases.
+  absl::StatusOr<JourneyFormat> named = JourneyFormatFromPath(absl::StrCat(".", name));
+  if (!named.ok()) return std::nullopt;
+  return *named;
+}
+
 std::string ProblemLine(const std::string& file, const SourceProblem& p) {
   const std::string where =
       p.line > 0 ? absl::StrCat(file, ":", p.line, ":", p.column) : file;
@@ -330,11 +342,8 @@ int Validate(const Flags& flags) {
   if (format != "text" && format != "json") return Usage("validate", "--format is text or json");
   JourneyFormat stdin_format = JourneyFormat::kText;
   if (const std::optional<std::string> input_format = flags.Get("input-format")) {
-    // The extensions' names: textproto, json, binpb and their aliases.
-    absl::StatusOr<JourneyFormat> named = JourneyFormatFromPath(absl::StrCat(".", *input_format));
-    if (!named.ok()) {
-      return Usage("validate", "--input-format is textproto, json or binpb");
-    }
+    const std::optional<JourneyFormat> named = InputFormatNamed(*input_format);
+    if (!named) return Usage("validate", "--input-format is textproto, json or binpb");
     stdin_format = *named;
   }
   if (std::count(arguments.begin(), arguments.end(), "-") > 1) {

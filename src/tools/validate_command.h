@@ -11,8 +11,11 @@
 #ifndef CAIRN_TOOLS_VALIDATE_COMMAND_H_
 #define CAIRN_TOOLS_VALIDATE_COMMAND_H_
 
+#include <optional>
 #include <string>
 
+#include "absl/status/statusor.h"
+#include "cairn/journey_io.h"
 #include "io/journey_check.h"
 #include "tools/cli.h"
 
@@ -28,6 +31,26 @@ void AddValidateFlags(CLI::App* command);
 // "FILE:LINE:COLUMN: error: MESSAGE", or "FILE: error: MESSAGE" when the
 // problem has no place in the text.
 std::string ProblemLine(const std::string& file, const internal::SourceProblem& p);
+
+// How stdin is named in problems.
+inline constexpr char kStdinName[] = "<stdin>";
+
+// A journey file's text and the format it is in.
+struct JourneyText {
+  JourneyFormat format = JourneyFormat::kText;
+  std::string data;
+};
+
+// Reads the journey file at `path`, its format by its extension, or, with
+// `is_stdin`, stdin in `stdin_format`. On failure, a message for a problem
+// without a place in the file: an unknown extension, "cannot open file",
+// "read error".
+absl::StatusOr<JourneyText> ReadJourneyText(const std::string& path, bool is_stdin,
+                                            JourneyFormat stdin_format);
+
+// The format the --input-format value names ("textproto", "json",
+// "binpb" and their aliases); nullopt when it names none.
+std::optional<JourneyFormat> InputFormatNamed(const std::string& name);
 
 }  // namespace cairn::tools
 
