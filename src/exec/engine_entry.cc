@@ -333,8 +333,9 @@ void Engine::Impl::TryEnter(uint32_t version, int32_t trigger, uint32_t subject,
       tr.entry.emplace_back(v.graph->instance_key, Value::String(*key));
     }
     ++v.counters.journey_goals[g].overall.reached;
-    tr.ends_nanos = absl::ToUnixNanos(now_ + v.graph->goals[g].window);
-    ScheduleTimer(now_ + v.graph->goals[g].window, t, tr.generation, TimerKind::kTracker);
+    const absl::Time ends = now_ + v.graph->goals[g].window;
+    tr.ends_nanos = absl::ToUnixNanos(ends);
+    ScheduleTimer(ends, t, tr.generation, TimerKind::kTracker);
     subjects_[subject].trackers.push_back(t);
   }
   Enter(slot, trigger);

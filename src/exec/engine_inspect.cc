@@ -8,7 +8,6 @@
 #include <optional>
 #include <string>
 
-#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "cairn/hash.h"
 #include "cairn/journey.h"
@@ -16,9 +15,21 @@
 #include "exec/engine_impl.h"
 #include "exec/engine_state.h"
 #include "util/proto_time.h"
-#include "util/utf8.h"
 
 namespace cairn {
+namespace {
+
+// The split node `split_node` of `g` (-1: none) and the arm `variant` took
+// there, into *split_node_id and *arm.
+void SetSplitArm(const internal::JourneyGraph& g, int32_t split_node, int32_t variant,
+                 std::string* split_node_id, std::string* arm) {
+  if (split_node < 0) return;
+  const internal::GraphNode& split = g.nodes[split_node];
+  *split_node_id = split.id;
+  *arm = split.edges[variant].label;
+}
+
+}  // namespace
 
 absl::StatusOr<v1::SubjectReport> Engine::Impl::Inspect(absl::string_view subject_type,
                                                         absl::string_view subject_id) const {
@@ -48,11 +59,7 @@ absl::StatusOr<v1::SubjectReport> Engine::Impl::Inspect(absl::string_view subjec
     if (e.due_nanos != internal::Enrollment::kNoDueNanos) {
       out->set_next_timer(internal::FormatTimeUtc(absl::FromUnixNanos(e.due_nanos)));
     }
-    if (e.split_node >= 0) {
-      const internal::GraphNode& split = g.nodes[e.split_node];
-      out->set_split_node_id(split.id);
-      out->set_arm(split.edges[e.variant].label);
-    }
+    SetSplitArm(g, e.split_node, e.variant, out->mutable_split_node_id(), out->mutable_arm());
     if (const uint64_t message = AwaitingMessage(slot); message != 0) {
       out->set_awaiting_message_id(HashToHex(message));
     }
@@ -66,11 +73,7 @@ absl::StatusOr<v1::SubjectReport> Engine::Impl::Inspect(absl::string_view subjec
     out->set_version(v.compiled->version());
     out->set_goal(g.goals[tr.goal].name);
     out->set_ends(internal::FormatTimeUtc(absl::FromUnixNanos(tr.ends_nanos)));
-    if (tr.split_node >= 0) {
-      const internal::GraphNode& split = g.nodes[tr.split_node];
-      out->set_split_node_id(split.id);
-      out->set_arm(split.edges[tr.variant].label);
-    }
+    SetSplitArm(g, tr.split_node, tr.variant, out->mutable_split_node_id(), out->mutable_arm());
   }
   return report;
 }

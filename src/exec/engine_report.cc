@@ -80,6 +80,13 @@ void FillGoal(const GoalStats& stats, v1::GoalReport* out) {
   }
 }
 
+// The first day of `g`'s per-day counts whose last day is `today`: the
+// trend_days days up to it. (One rule for counting, reporting and
+// restoring.)
+absl::CivilDay FirstTrendDay(const JourneyGraph& g, absl::CivilDay today) {
+  return today - g.trend_days + 1;
+}
+
 }  // namespace
 
 internal::DayCounter* Engine::Impl::Today(internal::JourneyVersion* v) {
@@ -95,7 +102,7 @@ internal::DayCounter* Engine::Impl::Today(internal::JourneyVersion* v) {
       d.day = today;
       d.converted.assign(static_cast<size_t>(g.goal_nodes) + g.goals.size(), 0);
     }
-    while (days.front().day <= today - g.trend_days) days.pop_front();
+    while (days.front().day < FirstTrendDay(g, today)) days.pop_front();
     v->day_ends = absl::FromCivil(today + 1, g.default_time_zone);
   }
   return &days.back();
@@ -179,7 +186,7 @@ void FillVersionReport(const JourneyVersion& v, absl::Time now, v1::VersionRepor
   if (!c.days.empty()) {
     // Days that have left the window since the last count are dropped
     // here: counts drop them only when they count.
-    const absl::CivilDay first = absl::ToCivilDay(now, g.default_time_zone) - g.trend_days + 1;
+    const absl::CivilDay first = FirstTrendDay(g, absl::ToCivilDay(now, g.default_time_zone));
     for (const DayCounter& d : c.days) {
       if (d.day < first) continue;
       v1::DayCounts* out = vr->add_days();
@@ -264,7 +271,7 @@ bool ReadVersionReport(const v1::VersionReport& vr, absl::Time now, JourneyVersi
   for (const v1::DayCounts& in : vr.days()) {
     DayCounter& d = c.days.emplace_back();
     if (!absl::ParseCivilTime(in.date(), &d.day) || d.day > today ||
-        d.day <= today - g.trend_days || (c.days.size() > 1 && d.day <= c.days.end()[-2].day) ||
+        d.day < FirstTrendDay(g, today) || (c.days.size() > 1 && d.day <= c.days.end()[-2].day) ||
         static_cast<size_t>(in.goals_size()) != goals) {
       return false;
     }
