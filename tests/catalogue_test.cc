@@ -1262,9 +1262,15 @@ std::vector<OptionsCase> OptionsCatalogue() {
       {"max_instances_per_subject zero",
        [](EngineOptions& o) { o.max_instances_per_subject = 0; },
        "max_instances_per_subject must be at least 1"},
-      {"frequency cap without a channel",
-       [](EngineOptions& o) { o.frequency_caps.push_back({"", 1, absl::Hours(1)}); },
-       "frequency_caps[0]: channel is empty"},
+      {"frequency cap on channel \"all\" (every channel is the empty name)",
+       [](EngineOptions& o) { o.frequency_caps.push_back({"all", 1, absl::Hours(1)}); },
+       "frequency_caps[0]: channel \"all\": leave channel empty to cap every channel together"},
+      {"quiet hours with a weekday twice",
+       [](EngineOptions& o) {
+         o.quiet_hours.push_back(
+             {"", 22, 0, 8, 0, {absl::Weekday::friday, absl::Weekday::friday}});
+       },
+       "quiet_hours[0]: weekdays: a day is listed twice"},
       {"second frequency cap with max_messages zero",
        [](EngineOptions& o) {
          o.frequency_caps.push_back({"sms", 1, absl::Hours(1)});
@@ -1278,22 +1284,22 @@ std::vector<OptionsCase> OptionsCatalogue() {
        [](EngineOptions& o) { o.frequency_caps.push_back({"sms", 1, -absl::Hours(1)}); },
        "frequency_caps[0]: window must be positive"},
       {"quiet hours start_hour 24",
-       [](EngineOptions& o) { o.quiet_hours.push_back({"", 24, 0, 8, 0}); },
+       [](EngineOptions& o) { o.quiet_hours.push_back({"", 24, 0, 8, 0, {}}); },
        "quiet_hours[0]: hours must be 0..23, minutes 0..59"},
       {"quiet hours start_hour -1",
-       [](EngineOptions& o) { o.quiet_hours.push_back({"", -1, 0, 8, 0}); },
+       [](EngineOptions& o) { o.quiet_hours.push_back({"", -1, 0, 8, 0, {}}); },
        "quiet_hours[0]: hours must be 0..23, minutes 0..59"},
       {"second quiet hours end_hour 24",
        [](EngineOptions& o) {
-         o.quiet_hours.push_back({"push", 22, 0, 8, 0});
-         o.quiet_hours.push_back({"sms", 22, 0, 24, 0});
+         o.quiet_hours.push_back({"push", 22, 0, 8, 0, {}});
+         o.quiet_hours.push_back({"sms", 22, 0, 24, 0, {}});
        },
        "quiet_hours[1]: hours must be 0..23, minutes 0..59"},
       {"quiet hours start_minute 60",
-       [](EngineOptions& o) { o.quiet_hours.push_back({"", 22, 60, 8, 0}); },
+       [](EngineOptions& o) { o.quiet_hours.push_back({"", 22, 60, 8, 0, {}}); },
        "quiet_hours[0]: hours must be 0..23, minutes 0..59"},
       {"quiet hours end_minute -1",
-       [](EngineOptions& o) { o.quiet_hours.push_back({"", 22, 0, 8, -1}); },
+       [](EngineOptions& o) { o.quiet_hours.push_back({"", 22, 0, 8, -1, {}}); },
        "quiet_hours[0]: hours must be 0..23, minutes 0..59"},
       {"holdout_percent negative", [](EngineOptions& o) { o.holdout_percent = -0.5; },
        "holdout_percent must be between 0 and 100"},
@@ -1335,7 +1341,7 @@ TEST_CASE("Engine::Create accepts the edges of every range") {
   o.delivery_report_window = absl::ZeroDuration();
   o.max_steps_per_input = 1;
   o.frequency_caps.push_back({"sms", 1, absl::Nanoseconds(1)});
-  o.quiet_hours.push_back({"", 0, 0, 23, 59});
+  o.quiet_hours.push_back({"", 0, 0, 23, 59, {}});
   o.holdout_percent = 100;
   CHECK_THAT(StatusOf(Engine::Create(o)), IsOk());
   o.holdout_percent = 0;

@@ -57,7 +57,7 @@ TEST_CASE("A frequency cap counts sends across journeys") {
 
 TEST_CASE("Quiet hours defer a send to the end of the window, in local time") {
   EngineOptions options;
-  options.quiet_hours.push_back({"push", 22, 0, 8, 0});
+  options.quiet_hours.push_back({"push", 22, 0, 8, 0, {}});
   // 2026-01-05 15:00 UTC = 23:00 in Shanghai.
   Harness h(absl::FromCivil(absl::CivilSecond(2026, 1, 5, 15, 0, 0), absl::UTCTimeZone()),
             options);
@@ -84,6 +84,200 @@ TEST_CASE("Quiet hours defer a send to the end of the window, in local time") {
   CHECK(push.deferred(0).reason() == "quiet_hours");
   CHECK(push.deferred(0).count() == 1);
   CHECK(push.sent() == 2);
+}
+
+// A journey that sends on push, then sms, then email, one hour apart; the
+// actions' extra fields (transactional, over_cap) are `extra`.
+std::string ThreeChannels(const std::string& extra = "") {
+  return absl::StrCat(R"pb(id: "three" version: 1
+    settings { state: ACTIVE reentry { mode: CONCURRENT max_concurrent: 100 } }
+    nodes { id: "t" trigger { event { matcher { event: "go" } } next: "push" } }
+    nodes { id: "push" action { channel: "push" template_id: "p" next: "d1" )pb", extra, R"pb( } }
+    nodes { id: "d1" delay { duration { seconds: 3600 } next: "sms" } }
+    nodes { id: "sms" action { channel: "sms" template_id: "s" next: "d2" )pb", extra, R"pb( } }
+    nodes { id: "d2" delay { duration { seconds: 3600 } next: "email" } }
+    nodes { id: "email" action { channel: "email" template_id: "e" )pb", extra, R"pb( } })pb");
+}
+
+int64_t ReasonIn(const google::protobuf::RepeatedPtrField<v1::ReasonCount>& counts,
+                 const std::string& reason) {
+  for (const v1::ReasonCount& c : counts) {
+    if (c.reason() == reason) return c.count();
+  }
+  return 0;
+}
+
+TEST_CASE("A cap with no channel counts every channel together") {
+  EngineOptions options;
+  options.frequency_caps.push_back({"", 2, absl::Hours(24)});  // any channel
+  options.frequency_caps.push_back({"sms", 5, absl::Hours(24)});
+  Harness h(Harness::DefaultStart(), options);
+  REQUIRE_THAT(h.DeployText(ThreeChannels()), IsOk());
+  REQUIRE_THAT(h.Event("u1", "go"), IsOk());
+  REQUIRE_THAT(h.Advance(absl::Hours(3)), IsOk());
+  CHECK(h.SentTo("u1", "push") == 1);
+  CHECK(h.SentTo("u1", "sms") == 1);
+  CHECK(h.SentTo("u1", "email") == 0);  // the third message of the day
+  const v1::VersionReport v = h.Report("three")->versions(0);
+  CHECK(ReasonIn(v.actions(2).suppressed(), "frequency_cap") == 1);
+  // Another subject has a ledger of its own.
+  REQUIRE_THAT(h.Event("u2", "go"), IsOk());
+  CHECK(h.SentTo("u2", "push") == 1);
+  // A day after u1's first send, the email would go again.
+  REQUIRE_THAT(h.AdvanceTo(Harness::DefaultStart() + absl::Hours(24)), IsOk());
+  REQUIRE_THAT(h.Event("u1", "go"), IsOk());
+  CHECK(h.SentTo("u1", "push") == 2);
+}
+
+TEST_CASE("A transactional action passes caps, quiet hours, the send window and the holdout") {
+  EngineOptions options;
+  options.frequency_caps.push_back({"", 1, absl::Hours(24)});
+  options.holdout_percent = 100;  // everyone is held out of marketing
+  // 2026-01-05 15:00 UTC = 23:00 in Shanghai, inside its quiet hours.
+  options.quiet_hours.push_back({"", 22, 0, 8, 0, {}});
+  const absl::Time start =
+      absl::FromCivil(absl::CivilSecond(2026, 1, 5, 15, 0, 0), absl::UTCTimeZone());
+  Harness h(start, options);
+  REQUIRE_THAT(h.DeployText(R"pb(
+    id: "reset" version: 1
+    settings {
+      state: ACTIVE default_time_zone: "Asia/Shanghai"
+      reentry { mode: CONCURRENT max_concurrent: 100 }
+      send_window { opens { hour: 9 } closes { hour: 18 } }
+    }
+    nodes { id: "t" trigger { event { matcher { event: "forgot_password" } } next: "code" } }
+    nodes { id: "code" action { channel: "sms" template_id: "reset_code" transactional: true } })pb"),
+               IsOk());
+  REQUIRE_THAT(h.Event("u1", "forgot_password"), IsOk());
+  REQUIRE_THAT(h.Event("u1", "forgot_password"), IsOk());
+  CHECK(h.SentTo("u1", "sms") == 2);  // at 23:00, held out, over the cap: sent at once
+  const v1::ActionReport code = h.Report("reset")->versions(0).actions(0);
+  CHECK(code.sent() == 2);
+  CHECK(code.suppressed_size() == 0);
+  CHECK(code.deferred_size() == 0);
+  // Not counted against the cap: a marketing message the next morning still
+  // fits (in an engine without the holdout).
+  EngineOptions no_holdout = options;
+  no_holdout.holdout_percent = 0;
+  Harness h2(start, no_holdout);
+  REQUIRE_THAT(h2.DeployText(R"pb(
+    id: "reset" version: 1 settings { state: ACTIVE }
+    nodes { id: "t" trigger { event { matcher { event: "forgot_password" } } next: "code" } }
+    nodes { id: "code" action { channel: "sms" template_id: "reset_code" transactional: true } })pb"),
+               IsOk());
+  REQUIRE_THAT(h2.DeployText(R"pb(
+    id: "promo" version: 1 settings { state: ACTIVE default_time_zone: "Asia/Shanghai" }
+    nodes { id: "t" trigger { event { matcher { event: "browse" } } next: "m" } }
+    nodes { id: "m" action { channel: "email" template_id: "promo" } })pb"), IsOk());
+  REQUIRE_THAT(h2.Event("u1", "forgot_password"), IsOk());
+  REQUIRE_THAT(h2.AdvanceTo(start + absl::Hours(10)), IsOk());  // 09:00 in Shanghai
+  REQUIRE_THAT(h2.Event("u1", "browse"), IsOk());
+  CHECK(h2.SentTo("u1", "sms") == 1);
+  CHECK(h2.SentTo("u1", "email") == 1);  // the reset did not use up the cap of 1
+}
+
+TEST_CASE("A transactional action still respects consent") {
+  Harness h;
+  REQUIRE_THAT(h.DeployText(R"pb(
+    id: "receipt" version: 1 settings { state: ACTIVE }
+    nodes { id: "t" trigger { event { matcher { event: "paid" } } next: "r" } }
+    nodes { id: "r" action { channel: "email" template_id: "receipt" transactional: true } })pb"),
+               IsOk());
+  REQUIRE_THAT(h.Profile("u1", {{"opted_out_channels", Value::StringList({"email"})}}), IsOk());
+  REQUIRE_THAT(h.Event("u1", "paid"), IsOk());
+  CHECK(h.SentTo("u1", "email") == 0);
+  CHECK(ReasonIn(h.Report("receipt")->versions(0).actions(0).suppressed(), "opted_out") == 1);
+}
+
+TEST_CASE("over_cap DEFER waits until the cap frees and then sends") {
+  EngineOptions options;
+  options.frequency_caps.push_back({"push", 2, absl::Hours(24)});
+  Harness h(Harness::DefaultStart(), options);
+  REQUIRE_THAT(h.DeployText(R"pb(
+    id: "digest" version: 1
+    settings { state: ACTIVE reentry { mode: CONCURRENT max_concurrent: 100 } }
+    nodes { id: "t" trigger { event { matcher { event: "news" } } next: "p" } }
+    nodes { id: "p" action { channel: "push" template_id: "digest" over_cap: DEFER next: "done" } }
+    nodes { id: "done" exit { reason: "sent" } })pb"), IsOk());
+  const absl::Time t0 = Harness::DefaultStart();
+  REQUIRE_THAT(h.Event("u1", "news", t0), IsOk());
+  REQUIRE_THAT(h.Event("u1", "news", t0 + absl::Hours(2)), IsOk());
+  REQUIRE_THAT(h.Event("u1", "news", t0 + absl::Hours(3)), IsOk());  // over: waits
+  REQUIRE_THAT(h.Event("u1", "news", t0 + absl::Hours(4)), IsOk());  // over: waits
+  CHECK(h.SentTo("u1", "push") == 2);
+  v1::ActionReport p = h.Report("digest")->versions(0).actions(0);
+  CHECK(ReasonIn(p.deferred(), "frequency_cap") == 2);
+  CHECK(p.suppressed_size() == 0);
+  // The first send leaves the window at t0 + 24h: one waiting send goes
+  // then (the earliest to wait), the other when the second leaves at t0 + 26h.
+  REQUIRE_THAT(h.AdvanceTo(t0 + absl::Hours(24) - absl::Seconds(1)), IsOk());
+  CHECK(h.SentTo("u1", "push") == 2);
+  REQUIRE_THAT(h.AdvanceTo(t0 + absl::Hours(24)), IsOk());
+  REQUIRE(h.SentTo("u1", "push") == 3);
+  CHECK(h.Sent("u1", "push")[2].time == t0 + absl::Hours(24));
+  REQUIRE_THAT(h.AdvanceTo(t0 + absl::Hours(27)), IsOk());
+  REQUIRE(h.SentTo("u1", "push") == 4);
+  CHECK(h.Sent("u1", "push")[3].time == t0 + absl::Hours(26));
+  const v1::VersionReport v = h.Report("digest")->versions(0);
+  CHECK(v.in_flight() == 0);
+  CHECK(ReasonIn(v.exits(), "sent") == 4);  // never dropped
+}
+
+TEST_CASE("A journey's quiet hours replace the engine's, with weekday rules") {
+  EngineOptions options;
+  options.quiet_hours.push_back({"", 20, 0, 9, 0, {}});  // engine: every evening
+  // Friday 2026-01-09 22:30 in UTC.
+  const absl::Time friday_night =
+      absl::FromCivil(absl::CivilSecond(2026, 1, 9, 22, 30, 0), absl::UTCTimeZone());
+  Harness h(friday_night - absl::Hours(24), options);  // Thursday 22:30
+  REQUIRE_THAT(h.DeployText(R"pb(
+    id: "weekend" version: 1
+    settings {
+      state: ACTIVE reentry { mode: CONCURRENT max_concurrent: 100 }
+      quiet_hours { start { hour: 22 } end { hour: 10 } weekdays: FRIDAY weekdays: SATURDAY }
+    }
+    nodes { id: "t" trigger { event { matcher { event: "go" } } next: "p" } }
+    nodes { id: "p" action { channel: "push" template_id: "x" } })pb"), IsOk());
+  REQUIRE_THAT(h.DeployText(R"pb(
+    id: "plain" version: 1
+    settings { state: ACTIVE reentry { mode: CONCURRENT max_concurrent: 100 } }
+    nodes { id: "t" trigger { event { matcher { event: "go" } } next: "p" } }
+    nodes { id: "p" action { channel: "sms" template_id: "y" } })pb"), IsOk());
+  // Thursday 22:30: the journey's quiet hours do not begin on Thursdays, and
+  // the engine's 20:00-09:00 no longer apply to it; "plain" keeps them.
+  REQUIRE_THAT(h.Event("u1", "go"), IsOk());
+  CHECK(h.SentTo("u1", "push") == 1);
+  CHECK(h.SentTo("u1", "sms") == 0);
+  // Friday 22:30: quiet until Saturday 10:00.
+  REQUIRE_THAT(h.AdvanceTo(friday_night), IsOk());
+  CHECK(h.SentTo("u1", "sms") == 1);  // the engine's ended Friday 09:00
+  REQUIRE_THAT(h.Event("u1", "go"), IsOk());
+  CHECK(h.SentTo("u1", "push") == 1);
+  REQUIRE_THAT(h.AdvanceTo(friday_night + absl::Hours(12)), IsOk());
+  REQUIRE(h.SentTo("u1", "push") == 2);
+  CHECK(h.Sent("u1", "push")[1].time ==
+        absl::FromCivil(absl::CivilSecond(2026, 1, 10, 10, 0, 0), absl::UTCTimeZone()));
+  CHECK(ReasonIn(h.Report("weekend")->versions(0).actions(0).deferred(), "quiet_hours") == 1);
+}
+
+TEST_CASE("Engine quiet hours may begin on chosen weekdays only") {
+  EngineOptions options;
+  options.quiet_hours.push_back({"push", 0, 0, 12, 0, {absl::Weekday::sunday}});
+  // Sunday 2026-01-11 07:00 UTC, then Monday 07:00.
+  const absl::Time sunday =
+      absl::FromCivil(absl::CivilSecond(2026, 1, 11, 7, 0, 0), absl::UTCTimeZone());
+  Harness h(sunday, options);
+  REQUIRE_THAT(h.DeployText(R"pb(
+    id: "p" version: 1
+    settings { state: ACTIVE reentry { mode: CONCURRENT max_concurrent: 100 } }
+    nodes { id: "t" trigger { event { matcher { event: "go" } } next: "p" } }
+    nodes { id: "p" action { channel: "push" template_id: "x" } })pb"), IsOk());
+  REQUIRE_THAT(h.Event("u1", "go"), IsOk());
+  CHECK(h.SentTo("u1", "push") == 0);  // Sunday morning: a lie-in
+  REQUIRE_THAT(h.AdvanceTo(sunday + absl::Hours(24)), IsOk());
+  CHECK(h.SentTo("u1", "push") == 1);  // sent at Sunday 12:00
+  REQUIRE_THAT(h.Event("u1", "go"), IsOk());
+  CHECK(h.SentTo("u1", "push") == 2);  // Monday 07:00: no quiet hours
 }
 
 TEST_CASE("Opt-out mid-journey suppresses later sends, opt-in restores them") {
@@ -140,12 +334,13 @@ TEST_CASE("The global holdout takes its share and sends them nothing") {
 
 TEST_CASE("Engine::Create refuses bad options") {
   EngineOptions o;
-  o.frequency_caps.push_back({"", 1, absl::Hours(1)});
+  o.frequency_caps.push_back({"all", 1, absl::Hours(1)});
   absl::StatusOr<Engine> e = Engine::Create(o);
   REQUIRE_FALSE(e.ok());
-  CHECK(e.status().message() == "frequency_caps[0]: channel is empty");
+  CHECK(e.status().message() ==
+        "frequency_caps[0]: channel \"all\": leave channel empty to cap every channel together");
   o = EngineOptions();
-  o.quiet_hours.push_back({"push", 25, 0, 8, 0});
+  o.quiet_hours.push_back({"push", 25, 0, 8, 0, {}});
   CHECK(Engine::Create(o).status().message() ==
         "quiet_hours[0]: hours must be 0..23, minutes 0..59");
   o = EngineOptions();

@@ -50,7 +50,7 @@ EngineOptions Options() {
   EngineOptions o;
   o.start_time = absl::FromUnixSeconds(1767225600);
   o.frequency_caps.push_back({"sms", 2, absl::Hours(6)});
-  o.quiet_hours.push_back({"push", 23, 0, 7, 0});
+  o.quiet_hours.push_back({"push", 23, 0, 7, 0, {}});
   o.holdout_percent = 3;
   return o;
 }

@@ -14,6 +14,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "cairn/cairn.h"
 #include "cairn/testing/harness.h"
 #include "catch2/catch.hpp"
@@ -266,8 +267,8 @@ TEST_CASE("A migration must map actions awaiting delivery and actions quiet hour
     migration { node_map { key: "sms" value: "mail" } }
   )pb";
   EngineOptions options;
-  options.quiet_hours.push_back({"push", 22, 0, 8, 0});
-  options.quiet_hours.push_back({"sms", 3, 0, 3, 0});  // starts where it ends: defers nothing
+  options.quiet_hours.push_back({"push", 22, 0, 8, 0, {}});
+  options.quiet_hours.push_back({"sms", 3, 0, 3, 0, {}});  // starts where it ends: defers nothing
   Harness h(Harness::DefaultStart(), options);
   REQUIRE_THAT(h.DeployText(kV1), IsOk());
   const absl::Status status = h.DeployText(kV2);
@@ -285,6 +286,49 @@ TEST_CASE("A migration must map actions awaiting delivery and actions quiet hour
         "version 1, node \"mail\" (action awaiting delivery), field migration.node_map: not "
         "mapped (every node where an enrollment can wait must map to a node of the same kind, "
         "whether or not one waits there now)");
+}
+
+TEST_CASE("A migration must map actions that defer over caps and actions a journey's quiet hours defer") {
+  constexpr char kV1[] = R"pb(
+    id: "nightly" version: 1
+    settings { state: ACTIVE quiet_hours { channel: "sms" start { hour: 21 } end { hour: 9 } } }
+    nodes { id: "t" trigger { event { matcher { event: "bought" } } next: "push" } }
+    nodes { id: "push" action { channel: "push" template_id: "p" next: "sms" over_cap: DEFER } }
+    nodes { id: "sms" action { channel: "sms" template_id: "s" next: "code" } }
+    nodes { id: "code" action { channel: "sms" template_id: "c" transactional: true } }
+  )pb";
+  constexpr char kV2[] = R"pb(
+    id: "nightly" version: 2 settings { state: ACTIVE }
+    nodes { id: "t" trigger { event { matcher { event: "bought" } } next: "mail" } }
+    nodes { id: "mail" action { channel: "email" template_id: "m" next: "" } }
+    migration { node_map { key: "push" value: "mail" } }
+  )pb";
+  // The engine's quiet hours on push do not apply: the journey has its own.
+  EngineOptions options;
+  options.quiet_hours.push_back({"push", 22, 0, 8, 0, {}});
+  Harness h(Harness::DefaultStart(), options);
+  REQUIRE_THAT(h.DeployText(kV1), IsOk());
+  CHECK(h.DeployText(kV2).message() ==
+        "journey nightly: version 2 cannot take the enrollments older versions may hold: "
+        "version 1, node \"sms\" (action on \"sms\", which quiet hours defer), field "
+        "migration.node_map: not mapped (every node where an enrollment can wait must map to a "
+        "node of the same kind, whether or not one waits there now)");
+  // The transactional sms passes through quiet hours and needs no mapping;
+  // the push that defers over caps does, and has one.
+  const std::string v2_no_push =
+      absl::StrReplaceAll(kV2, {{R"(node_map { key: "push" value: "mail" })",
+                                 R"(node_map { key: "sms" value: "mail" })"}});
+  Harness h2(Harness::DefaultStart(), options);
+  REQUIRE_THAT(h2.DeployText(kV1), IsOk());
+  CHECK(h2.DeployText(v2_no_push).message() ==
+        "journey nightly: version 2 cannot take the enrollments older versions may hold: "
+        "version 1, node \"push\" (action deferred over a frequency cap), field "
+        "migration.node_map: not mapped (every node where an enrollment can wait must map to a "
+        "node of the same kind, whether or not one waits there now)");
+  const std::string both = absl::StrReplaceAll(
+      kV2, {{R"(node_map { key: "push" value: "mail" })",
+             R"(node_map { key: "push" value: "mail" } node_map { key: "sms" value: "mail" })"}});
+  CHECK_THAT(h2.DeployText(both), IsOk());
 }
 
 TEST_CASE("A migration across instance keys or subject types is refused with nobody in flight") {

@@ -10,16 +10,20 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 
 namespace cairn {
 
 // At most `max_messages` accepted sends on `channel` per subject within any
-// `window`, counted across all journeys. A send over the cap is suppressed
-// (reason "frequency_cap") and the action takes its on_failure edge (or
-// next).
+// `window`, counted across all journeys; an empty `channel` caps the sends
+// on every channel together ("at most 3 messages a day, any channel").
+// Transactional actions (v1::Action.transactional) are neither capped nor
+// counted. A send over a cap is suppressed (reason "frequency_cap") and the
+// action takes its on_failure edge (or next), or, for an action with
+// `over_cap: DEFER`, waits until the cap frees.
 struct FrequencyCap {
-  std::string channel;        // REQUIRES: non-empty
+  std::string channel;        // Empty: every channel. REQUIRES: not "all"
   int max_messages = 1;       // REQUIRES: >= 1
   absl::Duration window = absl::Hours(24);  // REQUIRES: > 0
 };
@@ -27,13 +31,20 @@ struct FrequencyCap {
 // Do-not-disturb hours on `channel` (empty: every channel), in the subject's
 // local time: a send that falls in [start, end) waits until `end` and is
 // then tried again (counted as deferred, reason "quiet_hours"). A window
-// with start after end wraps midnight (22:00-08:00).
+// with start after end wraps midnight (22:00-08:00); one that ends when it
+// starts holds nothing back. A journey with quiet
+// hours of its own (v1::JourneySettings.quiet_hours) uses those instead;
+// transactional actions ignore both.
 struct QuietHours {
   std::string channel;
   int start_hour = 22;  // REQUIRES: 0..23, minutes 0..59
   int start_minute = 0;
   int end_hour = 8;
   int end_minute = 0;
+  // The local days on which the quiet hours begin (a window from 22:00 on
+  // Friday runs into Saturday). Empty (the default): every day.
+  // REQUIRES: no day twice.
+  std::vector<absl::Weekday> weekdays;
 };
 
 struct EngineOptions {
@@ -132,7 +143,7 @@ struct EngineOptions {
 
   // ---- Policies applied to every action of every journey ----
 
-  // Per-channel frequency caps. Default: none.
+  // Frequency caps, per channel or across channels. Default: none.
   std::vector<FrequencyCap> frequency_caps;
 
   // Quiet hours. Default: none.

@@ -158,6 +158,11 @@ void JourneyCompiler::Run() {
   CheckMigration(top.Child("migration"));
   CheckGraph();
   CheckSplitRules();
+  if (graph_->entry_limits.per_occurrence > 0 && graph_->schedule_trigger < 0) {
+    top.Child("settings").Child("entry_limits").AddAt(
+        "per_occurrence", "per_occurrence counts entries per run of a schedule trigger, and "
+                          "this journey has none; use per_day or total");
+  }
   InternNames();
   CollectReadKeys();
 }
@@ -288,6 +293,29 @@ void JourneyCompiler::CheckSettings(const FieldScope& scope) {
   }
   if (s.has_send_window()) {
     graph_->send_window = CompileSendWindow(s.send_window(), scope.Child("send_window"));
+  }
+  graph_->has_quiet_hours = s.quiet_hours_size() > 0;
+  for (int i = 0; i < s.quiet_hours_size(); ++i) {
+    if (std::optional<QuietRule> rule =
+            CompileQuietHours(s.quiet_hours(i), scope.Element("quiet_hours", i))) {
+      graph_->quiet_hours.push_back(std::move(*rule));
+    }
+  }
+  if (s.has_entry_limits()) {
+    const v1::EntryLimits& l = s.entry_limits();
+    const FieldScope ls = scope.Child("entry_limits");
+    for (const auto& [value, field] : {std::pair{l.per_day(), "per_day"},
+                                       std::pair{l.total(), "total"},
+                                       std::pair{l.per_occurrence(), "per_occurrence"}}) {
+      if (value < 0) {
+        ls.AddAt(field, absl::StrCat(field, " is ", value, "; it must be 0 (no limit) or more"));
+      }
+    }
+    graph_->entry_limits = {std::max<int64_t>(l.per_day(), 0), std::max<int64_t>(l.total(), 0),
+                            std::max<int64_t>(l.per_occurrence(), 0)};
+    if (!graph_->entry_limits.any()) {
+      ls.Add("entry_limits sets no limit; set per_day, total or per_occurrence, or drop it");
+    }
   }
   if (s.trend_days() < 0 || s.trend_days() > kMaxTrendDays) {
     scope.AddAt("trend_days", absl::StrCat("trend_days is ", s.trend_days(), "; it must be 0 (none) to ",

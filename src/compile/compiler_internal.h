@@ -165,6 +165,9 @@ class JourneyCompiler {
   // A send window: opening and closing times that differ, weekdays.
   // nullopt (and a problem) when it could never open.
   std::optional<LocalWindow> CompileSendWindow(const v1::SendWindow& w, const FieldScope& scope);
+  // Quiet hours: a start and an end that differ, weekdays, a channel name
+  // (or none). nullopt (and a problem) when they could hold nothing back.
+  std::optional<QuietRule> CompileQuietHours(const v1::QuietHours& q, const FieldScope& scope);
   // A literal date, "YYYY-MM-DD" in 1970..2261, or nullopt and a problem
   // at `scope`.
   static std::optional<absl::CivilDay> CompileDate(const std::string& text,

@@ -477,6 +477,30 @@ std::optional<LocalWindow> JourneyCompiler::CompileSendWindow(const v1::SendWind
   return window;
 }
 
+std::optional<QuietRule> JourneyCompiler::CompileQuietHours(const v1::QuietHours& q,
+                                                            const FieldScope& scope) {
+  GraphNode start;
+  GraphNode end;
+  CompileLocalTime(q.start(), /*allow_weekdays=*/false, scope.Child("start"), &start);
+  CompileLocalTime(q.end(), /*allow_weekdays=*/false, scope.Child("end"), &end);
+  QuietRule rule;
+  if (!q.channel().empty()) {
+    if (std::string e = CheckId(q.channel(), "channel name"); !e.empty()) {
+      scope.AddAt("channel", e);
+    }
+    rule.channel = q.channel();
+  }
+  rule.window.opens = start.hour * 60 + start.minute;
+  rule.window.closes = end.hour * 60 + end.minute;
+  rule.window.weekday_mask = WeekdayMask(q.weekdays(), scope);
+  if (rule.window.opens == rule.window.closes) {
+    scope.AddAt("end", "the quiet hours end when they start, so they hold nothing back; "
+                       "drop them or give a different end");
+    return std::nullopt;
+  }
+  return rule;
+}
+
 std::optional<absl::CivilDay> JourneyCompiler::CompileDate(const std::string& text,
                                                           const FieldScope& scope) {
   std::optional<absl::CivilDay> day = ParseDate(text);
@@ -847,9 +871,19 @@ void JourneyCompiler::CompileAction(int index, const v1::Action& a,
   // Map order is unspecified; messages list parameters by key.
   std::sort(g.params.begin(), g.params.end(),
             [](const CompiledParam& x, const CompiledParam& y) { return x.key < y.key; });
+  g.transactional = a.transactional();
+  g.defer_over_cap = a.over_cap() == v1::Action::DEFER;
+  if (a.transactional() && a.over_cap() != v1::Action::OVER_CAP_UNSPECIFIED) {
+    scope.AddAt("over_cap", "a transactional action is never capped; drop over_cap");
+  }
+  if (!v1::Action::OverCap_IsValid(a.over_cap())) {
+    scope.AddAt("over_cap", absl::StrCat("over_cap ", a.over_cap(), " is not SKIP or DEFER"));
+  }
+  // A transactional message goes at once: only its own window holds it.
   g.send_window = a.has_send_window()
                       ? CompileSendWindow(a.send_window(), scope.Child("send_window"))
-                      : graph_->send_window;
+                  : a.transactional() ? std::nullopt
+                                      : graph_->send_window;
   if (a.has_await_delivery()) {
     g.blocking = true;
     g.duration = PositiveDuration(a.await_delivery().has_timeout(),

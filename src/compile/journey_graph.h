@@ -178,8 +178,31 @@ struct GraphNode {
   std::optional<Recurrence> recurrence;
   bool subject_time_zone = false;
   // action: the local hours it may send in (its own send window, else the
-  // journey's); unset when it may send at any time.
+  // journey's unless transactional); unset when it may send at any time.
   std::optional<LocalWindow> send_window;
+  // action: exempt from the holdout, quiet hours and frequency caps, and not
+  // counted against caps (v1::Action.transactional).
+  bool transactional = false;
+  // action: a send over a frequency cap waits until the cap frees (else it
+  // is suppressed).
+  bool defer_over_cap = false;
+};
+
+// Quiet hours on one channel (empty: every channel): the local window in
+// which sends wait. The engine's (EngineOptions::quiet_hours) and a
+// journey's (JourneySettings.quiet_hours) compile to this one form.
+struct QuietRule {
+  std::string channel;
+  LocalWindow window;  // opens: when they start; closes: when they end.
+};
+
+// Caps on entries into a journey id (JourneySettings.entry_limits); 0: no
+// cap of that kind.
+struct EntryLimitSpec {
+  int64_t per_day = 0;
+  int64_t total = 0;
+  int64_t per_occurrence = 0;
+  bool any() const { return per_day > 0 || total > 0 || per_occurrence > 0; }
 };
 
 // A split's experiment rule (v1::SplitRule) or bandit (v1::SplitBandit),
@@ -251,6 +274,12 @@ struct JourneyGraph {
   std::string instance_key;          // Keyed enrollments; empty when not keyed.
   // settings.send_window, compiled; each action holds its own copy.
   std::optional<LocalWindow> send_window;
+  // settings.quiet_hours, compiled; when `has_quiet_hours`, they replace
+  // the engine's for this journey's actions.
+  bool has_quiet_hours = false;
+  std::vector<QuietRule> quiet_hours;
+  // settings.entry_limits.
+  EntryLimitSpec entry_limits;
   // settings.trend_days: days of per-day counts kept (0: none).
   int32_t trend_days = 0;
   // Per node, its goal's place in the report's goals (goal nodes in node

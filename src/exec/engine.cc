@@ -33,6 +33,15 @@ Engine::Impl::Impl(EngineOptions options)
         cap.channel, static_cast<int32_t>(capped_channels_.size()), cap.window);
     if (!inserted) it->second.second = std::max(it->second.second, cap.window);
   }
+  for (const QuietHours& q : options_.quiet_hours) {
+    internal::QuietRule& rule = quiet_rules_.emplace_back();
+    rule.channel = q.channel;
+    rule.window.opens = q.start_hour * 60 + q.start_minute;
+    rule.window.closes = q.end_hour * 60 + q.end_minute;
+    for (absl::Weekday day : q.weekdays) {
+      rule.window.weekday_mask |= static_cast<uint8_t>(1u << internal::WeekdayBit(day));
+    }
+  }
 }
 
 absl::StatusOr<Engine> Engine::Create(EngineOptions options) {

@@ -131,7 +131,7 @@ absl::Status Engine::Impl::Deploy(std::shared_ptr<const CompiledJourney> compile
     if (check_migration) {
       CAIRN_RETURN_IF_ERROR(internal::CheckMigration(
           graph, SubjectTypeOrDefault(journey.settings().subject_type()),
-          MigrationSources(existing->second), options_.quiet_hours));
+          MigrationSources(existing->second), quiet_rules_));
     }
     CAIRN_RETURN_IF_ERROR(PlanMigration(journey, graph, existing->second, &moving));
   }

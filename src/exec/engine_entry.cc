@@ -252,8 +252,45 @@ void Engine::Impl::FireSequence(uint32_t slot) {
   TryEnter(pending.version, pending.node, pending.subject, nullptr, pending.context);
 }
 
+std::optional<absl::string_view> Engine::Impl::OverEntryLimit(
+    const JourneyVersion& v, std::optional<absl::CivilDay> occurrence) {
+  JourneyEntry& journey = journeys_[v.journey];
+  const internal::EntryLimitSpec& limits = v.graph->entry_limits;
+  if (!limits.any()) {
+    ++journey.entries_total;
+    return std::nullopt;
+  }
+  int64_t day = 0;
+  if (limits.per_day > 0) {
+    day = absl::ToCivilDay(now_, v.graph->default_time_zone) - absl::CivilDay(1970, 1, 1);
+    if (day != journey.entry_day) {
+      journey.entry_day = day;
+      journey.entries_on_day = 0;
+    }
+  }
+  int64_t occurrence_day = 0;
+  if (limits.per_occurrence > 0 && occurrence) {
+    occurrence_day = *occurrence - absl::CivilDay(1970, 1, 1);
+    if (occurrence_day != journey.occurrence_day) {
+      journey.occurrence_day = occurrence_day;
+      journey.entries_in_occurrence = 0;
+    }
+  }
+  if (limits.total > 0 && journey.entries_total >= limits.total) return "entry_limit_total";
+  if (limits.per_day > 0 && journey.entries_on_day >= limits.per_day) return "entry_limit_day";
+  if (limits.per_occurrence > 0 && occurrence &&
+      journey.entries_in_occurrence >= limits.per_occurrence) {
+    return "entry_limit_occurrence";
+  }
+  ++journey.entries_total;
+  if (limits.per_day > 0) ++journey.entries_on_day;
+  if (limits.per_occurrence > 0 && occurrence) ++journey.entries_in_occurrence;
+  return std::nullopt;
+}
+
 void Engine::Impl::TryEnter(uint32_t version, int32_t trigger, uint32_t subject,
-                            const Event* event, const Attributes& context) {
+                            const Event* event, const Attributes& context,
+                            std::optional<absl::CivilDay> occurrence) {
   // A subject new to the engine is checked against the segments before
   // any journey can write its profile.
   CheckSegmentsNow();
@@ -296,6 +333,9 @@ void Engine::Impl::TryEnter(uint32_t version, int32_t trigger, uint32_t subject,
     default:
       if (h.entries > 0) return refuse("reentry_never");
       break;
+  }
+  if (const std::optional<absl::string_view> limit = OverEntryLimit(v, occurrence)) {
+    return refuse(*limit);
   }
   ++h.entries;
   ++h.active;

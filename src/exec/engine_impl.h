@@ -690,10 +690,19 @@ class Engine::Impl : private internal::EngineState {
   // the journey has replaced the one the match was made in.
   void FireSequence(uint32_t slot);
 
-  // Re-entry rules, journey state and active window, then a new enrollment
-  // at `trigger`, run until it blocks or exits.
+  // Journey state, active window, instance key, re-entry rules and entry
+  // limits (docs/semantics.md, "Entry rules"), then a new enrollment at
+  // `trigger`, run until it blocks or exits. `occurrence`: the schedule
+  // occurrence a scheduled entry belongs to.
   void TryEnter(uint32_t version, int32_t trigger, uint32_t subject,
-                const Event* event, const Attributes& context);
+                const Event* event, const Attributes& context,
+                std::optional<absl::CivilDay> occurrence = std::nullopt);
+
+  // The entry-limit reason ("entry_limit_total", "entry_limit_day",
+  // "entry_limit_occurrence") when version `v`'s limits refuse one more
+  // entry into its journey now; else nullopt, and the entry is counted.
+  std::optional<absl::string_view> OverEntryLimit(const internal::JourneyVersion& v,
+                                                  std::optional<absl::CivilDay> occurrence);
 
   // A slot in `slots`, reusing a freed one first.
   template <typename T>
@@ -830,14 +839,26 @@ class Engine::Impl : private internal::EngineState {
   // Applies an opt-out / opt-in event to the subject's consent list.
   void ApplyConsent(uint32_t subject, const Event& event, bool opt_out);
 
-  // The end of the quiet hours the subject is in now for this channel.
+  // The end of the quiet hours the enrollment's subject is in now for this
+  // channel: its journey's quiet hours if it has any, else the engine's.
   std::optional<absl::Time> QuietUntil(const internal::Enrollment& e, absl::string_view channel);
 
-  // The subject's send times on a channel, pruned to the longest cap window.
-  std::vector<absl::Time>* Ledger(uint32_t subject, absl::string_view channel, bool create);
+  // The ledger key of caps on every channel together (FrequencyCap with an
+  // empty channel); a channel's own ledger has the channel's name.
+  static constexpr absl::string_view kEveryChannel = "";
 
-  bool OverCap(uint32_t subject, absl::string_view channel);
+  // The subject's send times under ledger `key` (a channel, or
+  // kEveryChannel), pruned to the longest window of the caps on it; null
+  // when no cap has that key, or when the subject has none and not
+  // `create`.
+  std::vector<absl::Time>* Ledger(uint32_t subject, absl::string_view key, bool create);
 
+  // When a send on `channel` would no longer be over any frequency cap
+  // (its own channel's and every channel's) for the subject; nullopt when
+  // it is over none now.
+  std::optional<absl::Time> CapFreesAt(uint32_t subject, absl::string_view channel);
+
+  // Counts a send on `channel` in the subject's ledgers.
   void RecordSend(uint32_t subject, absl::string_view channel);
 
   // The subject's time zone: the profile attribute the journey names, if it
@@ -926,8 +947,12 @@ class Engine::Impl : private internal::EngineState {
   const EngineOptions options_;
   const std::string holdout_seed_text_;
   const uint64_t options_fingerprint_;  // ComputeOptionsFingerprint().
-  // Capped channel -> (ledger id, longest cap window).
+  // Ledger key (a capped channel, or kEveryChannel) -> (ledger id, longest
+  // cap window).
   absl::flat_hash_map<std::string, std::pair<int32_t, absl::Duration>> capped_channels_;
+  // options_.quiet_hours, compiled: the quiet hours of journeys that set
+  // none of their own.
+  std::vector<internal::QuietRule> quiet_rules_;
   // Restored by Restore, but kept when a restore fails: not in EngineState.
   EngineStats stats_;
 

@@ -203,7 +203,7 @@ void Engine::Impl::EvaluateScheduled(ScheduleRun* run, uint32_t subject, absl::T
   ++v.counters.schedule.matched;
   Attributes entry;
   entry.emplace_back("occurrence", Value::String(absl::FormatCivilTime(run->date)));
-  TryEnter(version, trigger_node, subject, nullptr, entry);
+  TryEnter(version, trigger_node, subject, nullptr, entry, run->date);
 }
 
 void Engine::Impl::AdvanceRun(size_t index, int64_t* budget) {

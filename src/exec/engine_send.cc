@@ -58,24 +58,26 @@ bool Engine::Impl::OptedOut(const SubjectState& s, absl::string_view channel) co
 }
 
 std::optional<absl::Time> Engine::Impl::QuietUntil(const Enrollment& e, absl::string_view channel) {
+  const internal::JourneyGraph& graph = *versions_[e.version].graph;
+  const std::vector<internal::QuietRule>& rules =
+      graph.has_quiet_hours ? graph.quiet_hours : quiet_rules_;
   std::optional<absl::Time> until;
   std::optional<absl::TimeZone> zone;  // Looked up once, if any rule applies.
-  for (const QuietHours& q : options_.quiet_hours) {
+  for (const internal::QuietRule& q : rules) {
     if (!q.channel.empty() && q.channel != channel) continue;
     if (!zone) zone = SubjectZone(e);
     const absl::TimeZone tz = *zone;
-    const internal::LocalWindow quiet{q.start_hour * 60 + q.start_minute,
-                                      q.end_hour * 60 + q.end_minute, /*weekday_mask=*/0};
-    if (!internal::InsideLocalWindow(absl::ToCivilSecond(now_, tz), quiet)) continue;
-    const absl::Time t = internal::NextLocalTime(now_, tz, q.end_hour, q.end_minute, 0);
+    if (!internal::InsideLocalWindow(absl::ToCivilSecond(now_, tz), q.window)) continue;
+    const absl::Time t =
+        internal::NextLocalTime(now_, tz, q.window.closes / 60, q.window.closes % 60, 0);
     if (!until || t > *until) until = t;
   }
   return until;
 }
 
-std::vector<absl::Time>* Engine::Impl::Ledger(uint32_t subject, absl::string_view channel, bool create) {
-  if (capped_channels_.empty()) return nullptr;  // Spares hashing the channel.
-  auto cap_window = capped_channels_.find(channel);
+std::vector<absl::Time>* Engine::Impl::Ledger(uint32_t subject, absl::string_view key,
+                                              bool create) {
+  auto cap_window = capped_channels_.find(key);
   if (cap_window == capped_channels_.end()) return nullptr;
   auto& ledgers = subjects_[subject].send_ledger;
   std::vector<absl::Time>* times = nullptr;
@@ -92,21 +94,33 @@ std::vector<absl::Time>* Engine::Impl::Ledger(uint32_t subject, absl::string_vie
   return times;
 }
 
-bool Engine::Impl::OverCap(uint32_t subject, absl::string_view channel) {
-  std::vector<absl::Time>* times = Ledger(subject, channel, /*create=*/false);
-  if (times == nullptr) return false;
-  for (const FrequencyCap& cap : options_.frequency_caps) {
-    if (cap.channel != channel) continue;
-    const auto in_window = times->end() - std::upper_bound(times->begin(), times->end(),
-                                                           now_ - cap.window);
-    if (in_window >= cap.max_messages) return true;
+std::optional<absl::Time> Engine::Impl::CapFreesAt(uint32_t subject, absl::string_view channel) {
+  if (capped_channels_.empty()) return std::nullopt;  // Spares hashing the channel.
+  std::optional<absl::Time> frees;
+  for (const absl::string_view key : {channel, kEveryChannel}) {
+    const std::vector<absl::Time>* times = Ledger(subject, key, /*create=*/false);
+    if (times == nullptr) continue;
+    for (const FrequencyCap& cap : options_.frequency_caps) {
+      if (cap.channel != key) continue;
+      // The sends inside the window are the ledger's tail (it is in time
+      // order); the cap frees when enough of them have left the window
+      // that one more fits.
+      const auto first = std::upper_bound(times->begin(), times->end(), now_ - cap.window);
+      const int64_t in_window = times->end() - first;
+      if (in_window < cap.max_messages) continue;
+      const absl::Time t = *(first + (in_window - cap.max_messages)) + cap.window;
+      if (!frees || t > *frees) frees = t;
+    }
   }
-  return false;
+  return frees;
 }
 
 void Engine::Impl::RecordSend(uint32_t subject, absl::string_view channel) {
-  if (std::vector<absl::Time>* times = Ledger(subject, channel, /*create=*/true)) {
-    times->push_back(now_);
+  if (capped_channels_.empty()) return;
+  for (const absl::string_view key : {channel, kEveryChannel}) {
+    if (std::vector<absl::Time>* times = Ledger(subject, key, /*create=*/true)) {
+      times->push_back(now_);
+    }
   }
 }
 
@@ -120,8 +134,9 @@ Engine::Impl::SendOutcome Engine::Impl::SendMessage(uint32_t slot,
   const SubjectState& s = subjects_[e.subject];
   ActionCounters& counters = v.counters.actions[e.node];
 
-  // Engine-wide policies, in this order (docs/semantics.md).
-  if (HeldOut(s)) {
+  // The policies, in this order (docs/semantics.md). A transactional
+  // message is held back by consent and its own send window only.
+  if (!node.transactional && HeldOut(s)) {
     CountReason(&counters.suppressed, "holdout");
     return {Kind::kHeldOut, absl::InfinitePast(), 0};
   }
@@ -129,9 +144,11 @@ Engine::Impl::SendOutcome Engine::Impl::SendMessage(uint32_t slot,
     CountReason(&counters.suppressed, "opted_out");
     return {Kind::kSuppressed, absl::InfinitePast(), 0};
   }
-  if (std::optional<absl::Time> end = QuietUntil(e, action.channel())) {
-    CountReason(&counters.deferred, "quiet_hours");
-    return {Kind::kDeferred, *end, 0};
+  if (!node.transactional) {
+    if (std::optional<absl::Time> end = QuietUntil(e, action.channel())) {
+      CountReason(&counters.deferred, "quiet_hours");
+      return {Kind::kDeferred, *end, 0};
+    }
   }
   if (node.send_window) {
     if (std::optional<absl::Time> opens =
@@ -140,9 +157,15 @@ Engine::Impl::SendOutcome Engine::Impl::SendMessage(uint32_t slot,
       return {Kind::kDeferred, *opens, 0};
     }
   }
-  if (OverCap(e.subject, action.channel())) {
-    CountReason(&counters.suppressed, "frequency_cap");
-    return {Kind::kSuppressed, absl::InfinitePast(), 0};
+  if (!node.transactional) {
+    if (std::optional<absl::Time> frees = CapFreesAt(e.subject, action.channel())) {
+      if (node.defer_over_cap) {
+        CountReason(&counters.deferred, "frequency_cap");
+        return {Kind::kDeferred, *frees, 0};
+      }
+      CountReason(&counters.suppressed, "frequency_cap");
+      return {Kind::kSuppressed, absl::InfinitePast(), 0};
+    }
   }
 
   // Filled in place: the previous send's strings keep their buffers, so a
@@ -209,7 +232,7 @@ Engine::Impl::SendOutcome Engine::Impl::SendMessage(uint32_t slot,
   ++stats_.messages_sent;
   ++counters.sent;
   CountDay(e.version, &internal::DayCounter::sent);
-  RecordSend(e.subject, action.channel());
+  if (!node.transactional) RecordSend(e.subject, action.channel());
   RememberMessage(id, SentMessage{e.version, e.node, slot, e.generation,
                                   m.awaits_delivery, false});
   return {m.awaits_delivery ? Kind::kAwaitingDelivery : Kind::kSent, absl::InfinitePast(), id};

@@ -12,15 +12,22 @@
 namespace cairn::internal {
 namespace {
 
-// True when some rule of `quiet_hours` can defer a send on `channel`. A
-// rule whose start equals its end covers no minute (the engine never finds
-// a time inside it), so it defers nothing.
-bool QuietHoursDefer(absl::string_view channel, absl::Span<const QuietHours> quiet_hours) {
-  for (const QuietHours& q : quiet_hours) {
+// True when some rule of `quiet_hours` can defer a send on `channel`.
+bool QuietHoursDefer(absl::string_view channel, absl::Span<const QuietRule> quiet_hours) {
+  for (const QuietRule& q : quiet_hours) {
     if (!q.channel.empty() && q.channel != channel) continue;
-    if (q.start_hour != q.end_hour || q.start_minute != q.end_minute) return true;
+    // A rule that ends when it starts covers no minute (the engine never
+    // finds a time inside it), so it defers nothing.
+    if (q.window.opens != q.window.closes) return true;
   }
   return false;
+}
+
+// The quiet hours that apply to `graph`'s actions.
+absl::Span<const QuietRule> QuietHoursOf(const JourneyGraph& graph,
+                                         absl::Span<const QuietRule> engine_quiet_hours) {
+  return graph.has_quiet_hours ? absl::Span<const QuietRule>(graph.quiet_hours)
+                               : engine_quiet_hours;
 }
 
 // The node's kind, and for an action why an enrollment waits there.
@@ -28,21 +35,24 @@ std::string Describe(const JourneyGraph& graph, const GraphNode& node) {
   if (node.kind != NodeKind::kAction) return std::string(NodeKindName(node.kind));
   if (node.def->action().has_await_delivery()) return "action awaiting delivery";
   if (node.send_window) return "action with a send window";
+  if (node.defer_over_cap) return "action deferred over a frequency cap";
   return absl::StrCat("action on \"", graph.channels[node.channel], "\", which quiet hours defer");
 }
 
 }  // namespace
 
 bool CanHoldEnrollment(const JourneyGraph& graph, const GraphNode& node,
-                       absl::Span<const QuietHours> quiet_hours) {
+                       absl::Span<const QuietRule> engine_quiet_hours) {
   if (node.blocking) return true;
-  return node.kind == NodeKind::kAction &&
-         (node.send_window || QuietHoursDefer(graph.channels[node.channel], quiet_hours));
+  if (node.kind != NodeKind::kAction) return false;
+  if (node.send_window || node.defer_over_cap) return true;
+  return !node.transactional &&
+         QuietHoursDefer(graph.channels[node.channel], QuietHoursOf(graph, engine_quiet_hours));
 }
 
 absl::Status CheckMigration(const JourneyGraph& to, absl::string_view to_subject_type,
                             absl::Span<const MigrationSource> from,
-                            absl::Span<const QuietHours> quiet_hours) {
+                            absl::Span<const QuietRule> quiet_hours) {
   std::vector<std::string> problems;
   for (const MigrationSource& source : from) {
     const JourneyGraph& old = *source.graph;

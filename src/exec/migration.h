@@ -35,10 +35,13 @@ struct MigrationSource {
 
 // True when an enrollment can wait at `node` of `graph` between inputs: a
 // delay, a wait, a goal, an action that awaits its delivery report, an
-// action with a send window, and an action on a channel that `quiet_hours`
-// defer (it waits at the action until they end or the window opens). Every other node is passed through within one input.
+// action with a send window, one that defers over a frequency cap, and a
+// non-transactional action on a channel that quiet hours defer (the
+// journey's own, else `engine_quiet_hours`): it waits at the action until
+// they end, the window opens or the cap frees. Every other node is passed
+// through within one input.
 bool CanHoldEnrollment(const JourneyGraph& graph, const GraphNode& node,
-                       absl::Span<const QuietHours> quiet_hours);
+                       absl::Span<const QuietRule> engine_quiet_hours);
 
 // OK when the migration of `to` (a new version, deployed with `to_subject_type`
 // after the default is filled in) can take every enrollment that `from` (the
@@ -51,10 +54,10 @@ bool CanHoldEnrollment(const JourneyGraph& graph, const GraphNode& node,
 //   mapped; ... (every node where an enrollment can wait must map to a node
 //   of the same kind, whether or not one waits there now)
 //
-// The message depends on the graphs and `quiet_hours` only.
+// The message depends on the graphs and the engine's `quiet_hours` only.
 absl::Status CheckMigration(const JourneyGraph& to, absl::string_view to_subject_type,
                             absl::Span<const MigrationSource> from,
-                            absl::Span<const QuietHours> quiet_hours);
+                            absl::Span<const QuietRule> quiet_hours);
 
 }  // namespace cairn::internal
 

@@ -5,6 +5,7 @@
 
 #include "cairn/options.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -47,7 +48,9 @@ absl::Status ValidateEngineOptions(const EngineOptions& o) {
   for (size_t i = 0; i < o.frequency_caps.size(); ++i) {
     const FrequencyCap& c = o.frequency_caps[i];
     const std::string at = absl::StrCat("frequency_caps[", i, "]: ");
-    if (c.channel.empty()) return bad(at + "channel is empty");
+    if (c.channel == "all") {
+      return bad(at + "channel \"all\": leave channel empty to cap every channel together");
+    }
     if (c.max_messages < 1) return bad(at + "max_messages must be at least 1");
     if (c.window <= absl::ZeroDuration()) return bad(at + "window must be positive");
   }
@@ -56,6 +59,11 @@ absl::Status ValidateEngineOptions(const EngineOptions& o) {
     if (q.start_hour < 0 || q.start_hour > 23 || q.end_hour < 0 || q.end_hour > 23 ||
         q.start_minute < 0 || q.start_minute > 59 || q.end_minute < 0 || q.end_minute > 59) {
       return bad(absl::StrCat("quiet_hours[", i, "]: hours must be 0..23, minutes 0..59"));
+    }
+    for (size_t d = 0; d < q.weekdays.size(); ++d) {
+      if (std::count(q.weekdays.begin(), q.weekdays.end(), q.weekdays[d]) > 1) {
+        return bad(absl::StrCat("quiet_hours[", i, "]: weekdays: a day is listed twice"));
+      }
     }
   }
   if (!(o.holdout_percent >= 0 && o.holdout_percent <= 100)) {  // NaN fails too

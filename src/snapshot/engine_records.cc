@@ -25,6 +25,7 @@
 #include "exec/engine_state.h"
 #include "snapshot/record_arena.h"
 #include "snapshot/snapshot_internal.h"
+#include "timer/local_time.h"
 #include "util/record_io.h"
 
 namespace cairn {
@@ -96,6 +97,10 @@ uint64_t Engine::Impl::ComputeOptionsFingerprint() const {
   for (const QuietHours& q : options_.quiet_hours) {
     absl::StrAppend(&text, "|quiet:", q.channel, ",", q.start_hour, ":", q.start_minute, "-",
                     q.end_hour, ":", q.end_minute);
+    // Named only when given, so that older snapshots keep their fingerprint.
+    for (absl::Weekday day : q.weekdays) {
+      absl::StrAppend(&text, ",day", internal::WeekdayBit(day));
+    }
   }
   return StableHash64({text});
 }
@@ -194,8 +199,17 @@ absl::Status Engine::Impl::WriteJourneys(internal::RecordWriter* w,
                                          internal::RecordArena* records) const {
   for (const JourneyEntry& j : journeys_) {
     v1::SnapshotRecord* r = records->Next();
-    r->mutable_journey()->set_journey_id(j.id);
-    r->mutable_journey()->set_state(j.state);
+    v1::SnapshotJourney* sj = r->mutable_journey();
+    sj->set_journey_id(j.id);
+    sj->set_state(j.state);
+    if (j.entries_on_day > 0) {
+      sj->set_entry_day(j.entry_day);
+      sj->set_entries_on_day(j.entries_on_day);
+    }
+    if (j.entries_in_occurrence > 0) {
+      sj->set_occurrence_day(j.occurrence_day);
+      sj->set_entries_in_occurrence(j.entries_in_occurrence);
+    }
     CAIRN_RETURN_IF_ERROR(w->Write(*r));
   }
   for (size_t i = 0; i < versions_.size(); ++i) {
@@ -364,17 +378,34 @@ absl::Status Engine::Impl::FinishRestoredRollouts() {
 absl::Status Engine::Impl::ReadJourney(const v1::SnapshotJourney& j) {
   auto it = journey_index_.find(j.journey_id());
   if (it == journey_index_.end()) return SnapshotOutOfRange("journey id");
-  journeys_[it->second].state = j.state();
+  JourneyEntry& journey = journeys_[it->second];
+  journey.state = j.state();
+  // Days within what engine times allow (1970..2262); the counts no larger
+  // than the journey's entries, once the counters have given those
+  // (CheckCounters).
+  constexpr int64_t kMaxDay = 106752;  // 2262-04-11
+  if (j.entries_on_day() < 0 || j.entries_in_occurrence() < 0 || j.entry_day() < 0 ||
+      j.entry_day() > kMaxDay || j.occurrence_day() < 0 || j.occurrence_day() > kMaxDay) {
+    return SnapshotOutOfRange("journey entry counts");
+  }
+  journey.entry_day = j.entry_day();
+  journey.entries_on_day = j.entries_on_day();
+  journey.occurrence_day = j.occurrence_day();
+  journey.entries_in_occurrence = j.entries_in_occurrence();
   return absl::OkStatus();
 }
 
 absl::Status Engine::Impl::ReadCounters(const v1::SnapshotVersionCounters& vc) {
   if (vc.version_index() >= versions_.size()) return SnapshotOutOfRange("version index");
   if (!CountsInRange(vc.report())) return SnapshotOutOfRange("journey report count");
-  if (!internal::ReadVersionReport(vc.report(), now_, &versions_[vc.version_index()])) {
+  JourneyVersion& v = versions_[vc.version_index()];
+  if (!internal::ReadVersionReport(vc.report(), now_, &v)) {
     return SnapshotOutOfRange("per-day counts");
   }
-  return ReadRollouts(vc, &versions_[vc.version_index()]);
+  // A journey's entries are its versions' entries less their migrations in
+  // (checked to be no more than entered in CheckCounters).
+  journeys_[v.journey].entries_total += v.counters.entered - v.counters.migrated_in;
+  return ReadRollouts(vc, &v);
 }
 
 // Counters agree with the enrollments and with each other, as they do in a
@@ -410,6 +441,11 @@ absl::Status Engine::Impl::CheckCounters() const {
     if (c.exited < 0 || c.migrated_in < 0 || c.migrated_in > c.entered ||
         c.entered - c.exited != in_version || SumCounts(c.exits) != c.exited) {
       return SnapshotOutOfRange("version counters");
+    }
+  }
+  for (const JourneyEntry& j : journeys_) {
+    if (j.entries_on_day > j.entries_total || j.entries_in_occurrence > j.entries_total) {
+      return SnapshotOutOfRange("journey entry counts");
     }
   }
   return absl::OkStatus();

@@ -88,7 +88,13 @@ absl::Status Engine::Impl::Restore(std::istream& in) {
     behaviors_.Reset(std::move(behavior_specs), std::move(behavior_since));
     behaviors_.SetSegments(std::move(segment_specs));
     segment_members_.Index(behaviors_);  // The engine was fresh: no members.
-    for (size_t j = 0; j < journeys_.size(); ++j) journeys_[j].state = states[j];
+    for (size_t j = 0; j < journeys_.size(); ++j) {
+      JourneyEntry& journey = journeys_[j];
+      journey.state = states[j];
+      // A fresh engine has had no entries.
+      journey.entries_total = journey.entries_on_day = journey.entries_in_occurrence = 0;
+      journey.entry_day = journey.occurrence_day = 0;
+    }
     for (size_t v = 0; v < versions_.size(); ++v) {
       versions_[v].counters = std::move(counters[v].first);
       versions_[v].retired = counters[v].second;

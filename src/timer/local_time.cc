@@ -14,6 +14,21 @@
 namespace cairn::internal {
 namespace {
 
+bool Allowed(uint8_t weekday_mask, absl::CivilDay day) {
+  return weekday_mask == 0 || (weekday_mask & (1u << WeekdayBit(absl::GetWeekday(day)))) != 0;
+}
+
+bool IsLeapYear(absl::civil_year_t y) {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+bool IsZoneNameChar(char c) {
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '+' ||
+         c == '-';
+}
+
+}  // namespace
+
 int WeekdayBit(absl::Weekday d) {
   switch (d) {
     case absl::Weekday::monday:
@@ -33,21 +48,6 @@ int WeekdayBit(absl::Weekday d) {
   }
   return 0;
 }
-
-bool Allowed(uint8_t weekday_mask, absl::CivilDay day) {
-  return weekday_mask == 0 || (weekday_mask & (1u << WeekdayBit(absl::GetWeekday(day)))) != 0;
-}
-
-bool IsLeapYear(absl::civil_year_t y) {
-  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-bool IsZoneNameChar(char c) {
-  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '+' ||
-         c == '-';
-}
-
-}  // namespace
 
 bool IsWellFormedTimeZoneName(absl::string_view name) {
   if (name.empty() || name.size() > kMaxTimeZoneNameLength) return false;

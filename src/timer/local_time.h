@@ -64,6 +64,9 @@ enum class LeapDayRule { kFebruary28, kMarch1 };
 absl::Time NextAnniversary(absl::Time after, absl::TimeZone tz, absl::CivilDay date,
                            int days_before, int hour, int minute, LeapDayRule leap_day);
 
+// The bit of `day` in a weekday mask: 0 for Monday ... 6 for Sunday.
+int WeekdayBit(absl::Weekday day);
+
 // Local opening hours on chosen weekdays: open from `opens` to `closes`
 // (minutes after local midnight); when `closes` < `opens` the window runs
 // past midnight into the next day. `weekday_mask` (bit 0 Monday ... bit 6

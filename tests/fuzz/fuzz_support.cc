@@ -530,7 +530,7 @@ EngineOptions FuzzEngineOptions() {
   EngineOptions o;
   o.start_time = absl::FromUnixSeconds(kStartSeconds);
   o.frequency_caps.push_back({"sms", 2, absl::Hours(6)});
-  o.quiet_hours.push_back({"push", 23, 0, 7, 0});
+  o.quiet_hours.push_back({"push", 23, 0, 7, 0, {}});
   o.holdout_percent = 3;
   o.delivery_report_window = absl::Hours(48);
   o.scheduled_run_slice = 2;
