@@ -596,13 +596,28 @@ std::unique_ptr<Engine> MakeEngine(RecordingSinks* sinks, const EngineOptions& o
     // per arm, giving up after two days, so that snapshots land before, at
     // and after decisions and give-ups, and clock jumps of years cross
     // thousands of checks at once.
+    const auto edit = [](std::string* text, absl::string_view from, const std::string& to) {
+      Check(absl::StrContains(*text, from), absl::StrCat("a fuzzed journey changed: ", from));
+      absl::StrReplaceAll({{from, to}}, text);
+    };
     const std::string kControlArm =
         R"pb(variants { name: "control" weight: 30 control: true next: "goal" })pb";
-    Check(absl::StrContains(texts[0], kControlArm), "the cart journey's split changed");
-    absl::StrReplaceAll({{kControlArm, absl::StrCat(kControlArm, R"pb(
+    edit(&texts[0], kControlArm, absl::StrCat(kControlArm, R"pb(
         rule { goal: "paid_2d" min_per_arm: 1 min_duration {} check_every { seconds: 3600 }
-               alpha: 0.5 max_duration { seconds: 172800 } })pb")}},
-                        &texts[0]);
+               alpha: 0.5 max_duration { seconds: 172800 } })pb"));
+    // The send policies and entry limits: the promo's SMS fallback waits
+    // out the SMS cap, its mails keep weekend quiet hours of their own, and
+    // at most five subjects a day enter it; the orders' late notice is
+    // transactional; each daily run enters two at most, forty in all.
+    edit(&texts[1], R"pb(template_id: "m2" next: "visit")pb",
+         R"pb(template_id: "m2" next: "visit" over_cap: DEFER)pb");
+    edit(&texts[1], "reentry { mode: CONCURRENT max_concurrent: 2 }",
+         R"pb(reentry { mode: CONCURRENT max_concurrent: 2 } entry_limits { per_day: 5 }
+              quiet_hours { channel: "email" start { hour: 20 } end { hour: 8 }
+                            weekdays: SATURDAY weekdays: SUNDAY })pb");
+    edit(&texts[2], R"pb(template_id: "late")pb", R"pb(template_id: "late" transactional: true)pb");
+    edit(&texts[3], "reentry { mode: AFTER_EXIT }",
+         "reentry { mode: AFTER_EXIT } entry_limits { per_occurrence: 2 total: 40 }");
     for (const std::string& text : texts) {
       absl::StatusOr<v1::Journey> journey = ParseJourney(text, JourneyFormat::kText);
       Check(journey.ok(), journey.status().ToString());
