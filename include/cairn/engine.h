@@ -68,6 +68,8 @@ struct EngineStats {
   int64_t delivery_reports_rejected = 0;  // unknown, repeated, too late
   int64_t behavior_seeds_applied = 0;     // SeedBehavior() calls that replaced a subject's state
   int64_t behavior_seeds_rejected = 0;    // SeedBehavior() calls with bad arguments
+  int64_t erasures_applied = 0;   // Forget() calls that forgot a subject
+  int64_t erasures_rejected = 0;  // Forget() calls with bad arguments or an unknown subject
   int64_t late_inputs = 0;      // applied at engine time though older
   int64_t too_late_inputs = 0;  // rejected: older than max_lateness
   int64_t future_inputs = 0;    // rejected: further ahead than max_input_lead
@@ -256,6 +258,23 @@ class Engine {
   absl::Status ReportDelivery(absl::string_view message_id,
                               DeliveryOutcome outcome, absl::Time time,
                               absl::string_view reason = "");
+
+  // Forgets a subject for good (a person's right to erasure): every
+  // enrollment it has exits with reason "erased" (counted), its journey
+  // goals stop measuring (counted as erased), and the engine drops its
+  // profile, re-entry histories, partial sequence matches, send ledgers,
+  // behaviour state and segment memberships. No snapshot written afterwards
+  // holds a byte of its id or data; reports keep counts, never identities.
+  // A later input naming the same id starts a new subject. Timers due by
+  // `time` fire first; an erasure older than engine time is applied at
+  // engine time, however late (it is never refused for lateness).
+  // `subject_type` empty means "user". Errors: InvalidArgument (empty id,
+  // text that is not UTF-8, too much text, a time out of range), OutOfRange
+  // (further ahead than max_input_lead), NotFound (no such subject is
+  // known: never seen, or already forgotten). See docs/semantics.md,
+  // "Erasure".
+  absl::Status Forget(absl::string_view subject_id, absl::Time time,
+                      absl::string_view subject_type = "");
 
   // Moves engine time to `time`, firing every timer due by then. A time
   // before engine time is OK and does nothing (nothing to fire).

@@ -14,6 +14,7 @@
 //   JourneyStateChange  Engine::SetJourneyState, at its time
 //   BehaviorSeed        Engine::SeedBehavior
 //   BehaviorDeclaration Engine::DeclareBehaviors, at its time
+//   SubjectErasure      Engine::Forget
 //
 // Every kind carries its own time. The structs hold the methods' arguments
 // and nothing is checked when one is built: Engine::Apply checks an input as
@@ -146,13 +147,21 @@ struct BehaviorDeclaration {
   absl::Time time = absl::InfinitePast();
 };
 
+// A request to forget a subject (Engine::Forget's arguments): a person's
+// right to erasure.
+struct SubjectErasure {
+  std::string subject_id;    // required
+  std::string subject_type;  // empty means "user"
+  absl::Time time = absl::InfinitePast();  // required
+};
+
 // One engine input, of any kind.
 using EngineInput =
     std::variant<Event, ProfileUpdate, EnrollRequest, DeliveryReport, ClockTick, JourneyDeploy,
-                 JourneyStateChange, BehaviorSeed, BehaviorDeclaration>;
+                 JourneyStateChange, BehaviorSeed, BehaviorDeclaration, SubjectErasure>;
 
 // The name of the input's kind: "event", "profile", "enroll", "delivery",
-// "tick", "deploy", "state", "seed" or "behaviors" (also the "kind" of a
+// "tick", "deploy", "state", "seed", "behaviors" or "forget" (also the "kind" of a
 // Kafka JSON record).
 absl::string_view InputKindName(const EngineInput& input);
 
@@ -161,7 +170,7 @@ absl::Time InputTime(const EngineInput& input);
 
 // The id of the subject the input concerns: the subject_id of an event,
 // profile update, enroll request or delivery report (empty if unset), and
-// empty for the broadcast kinds; a seed's subject_id.
+// empty for the broadcast kinds; a seed's or an erasure's subject_id.
 absl::string_view InputSubject(const EngineInput& input);
 
 // True for the kinds that concern every subject rather than one: clock

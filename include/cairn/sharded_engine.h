@@ -148,6 +148,12 @@ class ShardedEngine {
   // work, applied in order with the subject's other inputs.
   absl::Status SeedBehavior(const BehaviorSeed& seed);
 
+  // Flushes, then forgets the subject on its shard (Engine::Forget),
+  // returning that engine's status, so that a host can confirm an erasure
+  // request once it returns OK.
+  absl::Status Forget(absl::string_view subject_id, absl::Time time,
+                      absl::string_view subject_type = "");
+
   // Flushes, then the subject's value of a behaviour, from its shard
   // (Engine::BehaviorValue).
   absl::StatusOr<Value> BehaviorValue(absl::string_view subject_type,

@@ -95,6 +95,10 @@ absl::Status Engine::Enroll(absl::string_view journey_id, absl::string_view subj
                             absl::Time time, const Attributes& context) {
   return impl_->Enroll(journey_id, subject_id, time, context);
 }
+absl::Status Engine::Forget(absl::string_view subject_id, absl::Time time,
+                            absl::string_view subject_type) {
+  return impl_->Forget(subject_id, time, subject_type);
+}
 absl::Status Engine::UpsertProfile(absl::string_view subject_id,
                                    const Attributes& attributes, absl::Time time,
                                    absl::string_view subject_type) {

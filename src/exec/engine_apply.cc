@@ -43,6 +43,7 @@ absl::Status Engine::Apply(const EngineInput& input) {
             absl::Status advanced = AdvanceTo(d.time);
             return advanced.ok() ? DeclareBehaviors(d.behaviors) : advanced;
           },
+          [this](const SubjectErasure& f) { return Forget(f.subject_id, f.time, f.subject_type); },
       },
       input);
 }

@@ -304,6 +304,10 @@ class Engine::Impl : private internal::EngineState {
   absl::Status ReportDelivery(absl::string_view message_id, DeliveryOutcome outcome,
                               absl::Time time, absl::string_view reason);
 
+  // Erasure (exec/engine_privacy.cc).
+  absl::Status Forget(absl::string_view subject_id, absl::Time time,
+                      absl::string_view subject_type);
+
   absl::Status AdvanceTo(absl::Time time);
 
   int64_t RunScheduled(int64_t max_subjects);
@@ -362,6 +366,7 @@ class Engine::Impl : private internal::EngineState {
   void WriteSubjectBehaviors(uint32_t subject, v1::SnapshotSubject* s) const;
   absl::Status ReadCounters(const v1::SnapshotVersionCounters& vc);
   absl::Status ReadSubject(const v1::SnapshotSubject& s);
+  absl::Status ReadForgotten(const v1::SnapshotForgotten& f);
   absl::Status ReadEnrollment(const v1::SnapshotEnrollment& se);
   absl::Status ReadTracker(const v1::SnapshotTracker& st);
   absl::Status ReadPendingSequence(const v1::SnapshotPendingSequence& sp);
@@ -689,6 +694,12 @@ class Engine::Impl : private internal::EngineState {
   // The absent window ended in silence: enter, unless a newer version of
   // the journey has replaced the one the match was made in.
   void FireSequence(uint32_t slot);
+
+  // Forgets subject `subject`: its enrollments exit ("erased"), its
+  // journey goals are counted as erased, and every piece of state that
+  // names or belongs to it is dropped; its record is erased
+  // (SubjectTable::Erase).
+  void EraseSubject(uint32_t subject);
 
   // Journey state, active window, instance key, re-entry rules and entry
   // limits (docs/semantics.md, "Entry rules"), then a new enrollment at

@@ -28,7 +28,7 @@ using internal::kExitEdge;
 
 EngineStats Engine::Impl::stats() const {
   EngineStats s = stats_;
-  s.subjects = static_cast<int64_t>(subjects_.size());
+  s.subjects = static_cast<int64_t>(subjects_.size() - subjects_.erased());
   s.enrollments_in_flight = in_flight_;
   return s;
 }
@@ -51,17 +51,20 @@ void AddReasons(const internal::ReasonCounts& counts,
   }
 }
 
-bool Counted(const GoalCounters& c) { return c.reached != 0 || c.converted != 0 || c.expired != 0; }
+bool Counted(const GoalCounters& c) {
+  return c.reached != 0 || c.converted != 0 || c.expired != 0 || c.erased != 0;
+}
 
 void FillCounts(const GoalCounters& c, v1::GoalCounts* out) {
   out->set_reached(c.reached);
   out->set_converted(c.converted);
   out->set_expired(c.expired);
+  out->set_erased(c.erased);
 }
 
 // The inverse of FillCounts.
 GoalCounters CountsOf(const v1::GoalCounts& in) {
-  return GoalCounters{in.reached(), in.converted(), in.expired()};
+  return GoalCounters{in.reached(), in.converted(), in.expired(), in.erased()};
 }
 
 void FillGoal(const GoalStats& stats, v1::GoalReport* out) {

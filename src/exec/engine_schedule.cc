@@ -179,6 +179,7 @@ absl::Time Engine::Impl::SubjectOccurrence(const ScheduleRun& run, uint32_t subj
 void Engine::Impl::EvaluateScheduled(ScheduleRun* run, uint32_t subject, absl::Time as_of) {
   ClearBit(&run->pending, subject);
   --run->remaining;
+  if (subjects_[subject].erased) return;  // Forgotten: in no audience.
   const uint32_t version = journeys_[run->journey].versions.back();
   JourneyVersion& v = versions_[version];
   const int32_t trigger_node = v.graph->schedule_trigger;

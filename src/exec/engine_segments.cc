@@ -50,6 +50,7 @@ void Engine::Impl::CheckSegmentsNow() {
   // Subjects seen for the first time: every segment of their type.
   for (; segments_checked_subjects_ < subjects_.size(); ++segments_checked_subjects_) {
     const uint32_t subject = static_cast<uint32_t>(segments_checked_subjects_);
+    if (subjects_[subject].erased) continue;
     if (const std::vector<int>* all =
             segment_members_.OfType(subjects_.TypeOf(subjects_[subject]))) {
       QueueSegmentChecks(subject, *all, /*triggers=*/true);
@@ -70,6 +71,10 @@ void Engine::Impl::CheckSegmentsNow() {
     // subject's re-check time have moved (what the others read changed
     // nothing a time-driven segment reads, or it would be checked too).
     bool timed = false;
+    if (subjects_[subject].erased) {  // Forgotten since the check was queued.
+      while (i < segment_batch_.size() && segment_batch_[i].subject == subject) ++i;
+      continue;
+    }
     while (i < segment_batch_.size() && segment_batch_[i].subject == subject) {
       const int32_t segment = segment_batch_[i].segment;
       timed = timed || segment_members_.time_driven(segment);

@@ -183,6 +183,9 @@ Engine::Impl::SendOutcome Engine::Impl::SendMessage(uint32_t slot,
   if (!v.graph->instance_key.empty()) {
     hasher.Add(InstanceKey(*v.graph, ContextOf(e)).value_or(""));
   }
+  // A subject whose id was forgotten before (Engine::Forget) starts its
+  // entry ordinals afresh: its incarnation keeps its ids new.
+  if (s.incarnation > 0) hasher.Add(absl::AlphaNum(s.incarnation).Piece());
   const uint64_t id = hasher.Finish();
   m.message_id.resize(16);
   internal::WriteHashHex(id, m.message_id.data());

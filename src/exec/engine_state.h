@@ -67,6 +67,7 @@ struct GoalCounters {
   int64_t reached = 0;
   int64_t converted = 0;
   int64_t expired = 0;
+  int64_t erased = 0;  // Overall only: trackers of forgotten subjects.
 };
 
 // A goal's counters overall, per (split node id, variant name), and for
@@ -135,7 +136,8 @@ inline std::vector<int64_t*> StatFields(EngineStats* s) {
           &s->too_late_inputs, &s->timers_fired, &s->messages_sent, &s->messages_failed,
           // Appended: a snapshot from before a counter existed restores it as 0.
           &s->future_inputs, &s->unknown_time_zones, &s->limits_reached,
-          &s->behavior_seeds_applied, &s->behavior_seeds_rejected};
+          &s->behavior_seeds_applied, &s->behavior_seeds_rejected, &s->erasures_applied,
+          &s->erasures_rejected};
 }
 
 // Where one split's experiment rule stands (JourneyGraph::split_rules,
@@ -307,6 +309,13 @@ struct SubjectState {
   // A housekeeping timer for its partial sequence matches is pending
   // (derived from the timers on restore).
   bool progress_timer = false;
+  // Forgotten (Engine::Forget): every other field but `type` is empty, and
+  // no input, timer or check reaches it again.
+  bool erased = false;
+  // How many times its (type, id) had been forgotten when this record was
+  // made (SubjectTable): a returning subject's message ids differ from
+  // those of its former selves. Saturates at 65,535.
+  uint16_t incarnation = 0;
   Attributes profile;                // Sorted by name.
   // Live enrollment slots, oldest first, and live journey-goal trackers.
   // Up to four of each are held inline, in the bytes a std::vector would

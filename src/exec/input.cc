@@ -21,6 +21,7 @@ absl::string_view InputKindName(const EngineInput& input) {
                         [](const JourneyStateChange&) { return absl::string_view("state"); },
                         [](const BehaviorSeed&) { return absl::string_view("seed"); },
                         [](const BehaviorDeclaration&) { return absl::string_view("behaviors"); },
+                        [](const SubjectErasure&) { return absl::string_view("forget"); },
                     },
                     input);
 }

@@ -151,6 +151,16 @@ absl::Status CheckEvent(const Event& event, int64_t max_bytes) {
   return CheckInputBytes(bytes, max_bytes, input);
 }
 
+absl::Status CheckErasure(absl::string_view subject_id, absl::string_view subject_type,
+                          int64_t max_bytes) {
+  if (subject_id.empty()) return absl::InvalidArgumentError("Forget: subject id is empty");
+  const std::string input = absl::StrCat("Forget ", Escaped(subject_id));
+  if (absl::Status s = CheckUtf8(subject_id, input, "subject id"); !s.ok()) return s;
+  if (absl::Status s = CheckUtf8(subject_type, input, "subject type"); !s.ok()) return s;
+  return CheckInputBytes(static_cast<int64_t>(subject_id.size() + subject_type.size()),
+                         max_bytes, input);
+}
+
 absl::Status CheckProfileUpdate(absl::string_view subject_id, absl::string_view subject_type,
                                 const Attributes& attributes, int64_t max_bytes) {
   if (subject_id.empty()) return CheckProfileSubject(subject_id);

@@ -84,6 +84,10 @@ absl::Status CheckDeliveryReason(absl::string_view message_id, absl::string_view
 // check.
 absl::Status CheckBehaviorSeed(const BehaviorSeed& seed, int64_t max_bytes);
 
+// An erasure's subject: non-empty, UTF-8 id and type, at most `max_bytes`.
+absl::Status CheckErasure(absl::string_view subject_id, absl::string_view subject_type,
+                          int64_t max_bytes);
+
 // OK when `time` is in [EarliestInputTime(), LatestInputTime()); an error
 // naming `input` otherwise (infinite times included).
 absl::Status CheckInputTimeRange(absl::Time time, absl::string_view input);

@@ -83,6 +83,14 @@ class SubjectIndex {
     return table_.insert(slot).second;
   }
 
+  // Stops indexing the record at `slot` (which must still hold its type
+  // and id): Find no longer returns it. Nothing when it is not indexed
+  // under them.
+  void Erase(uint32_t slot) {
+    auto it = table_.find(slot);
+    if (it != table_.end() && *it == slot) table_.erase(it);
+  }
+
   size_t size() const { return table_.size(); }
   void Clear() {
     table_.clear();

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -93,6 +94,31 @@ class SubjectTable {
   Records::const_iterator begin() const { return records_.begin(); }
   Records::const_iterator end() const { return records_.end(); }
 
+  // ---- Erasure ----
+
+  // Forgets subject `slot`'s id and data for good (Engine::Forget): it is
+  // no longer found, and its record keeps only its type and the mark
+  // `erased`, holding none of the subject's bytes. The slot is not reused,
+  // so slot order (the order scheduled runs and snapshots follow) is kept;
+  // an input naming the same id later makes a new subject. The caller has
+  // released everything else that refers to the slot.
+  void Erase(uint32_t slot);
+
+  // How many records are erased; size() - erased() subjects are known.
+  size_t erased() const { return erased_; }
+
+  // The key under which the table counts how often subject (type, id) was
+  // forgotten: StableHash64({"forgotten", type name, id}). The table keeps
+  // these keys and counts (not the ids), so that a record made later for
+  // the same (type, id) gets the count as its `incarnation`.
+  static uint64_t ForgottenKey(absl::string_view type, absl::string_view id);
+
+  // The forgotten keys and their counts, in key order.
+  std::vector<std::pair<uint64_t, uint16_t>> Forgotten() const;
+  // Restore: sets a key's count. False when the key is already set or the
+  // count is 0.
+  bool RestoreForgotten(uint64_t key, uint16_t times);
+
   // ---- Restore ----
 
   // Appends `state`, a subject read from a snapshot, at slot size() under
@@ -101,6 +127,7 @@ class SubjectTable {
   // whose (type, id) the table already holds is appended but not indexed:
   // Find keeps returning the earlier slot, which is how the restore check
   // (Find(s.type, s.id) != slot) tells a repeated id.
+  // An erased record (state.erased) is appended and never indexed.
   uint32_t AppendRestored(absl::string_view type, SubjectState state);
 
   // Forgets every subject and every type name, and frees their memory: the
@@ -117,6 +144,8 @@ class SubjectTable {
   // Subject type names by number, and their numbers by name.
   std::vector<std::string> types_;
   absl::flat_hash_map<std::string, uint32_t> type_numbers_;
+  size_t erased_ = 0;  // Records with `erased` set.
+  absl::flat_hash_map<uint64_t, uint16_t> forgotten_;  // ForgottenKey -> times.
 };
 
 }  // namespace cairn::internal

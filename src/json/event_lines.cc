@@ -586,6 +586,7 @@ absl::StatusOr<ProfileLine> ParseProfileLine(absl::string_view line) {
 }
 
 absl::Status ParseLogLine(absl::string_view line, LogLine* out) {
+  out->is_erasure = false;
   if (ParseEventLineFast(line, &out->event)) {
     out->is_profile = false;
     out->time = out->event.time;
@@ -594,6 +595,26 @@ absl::Status ParseLogLine(absl::string_view line, LogLine* out) {
   absl::StatusOr<JsonValue> parsed = ParseObject(line);
   if (!parsed.ok()) return parsed.status();
   const Object& object = parsed->object;
+  if (const JsonValue* forget = Find(object, "forget")) {
+    absl::Status keys = CheckKeys(object, {"subject", "subject_type", "time", "forget"});
+    if (!keys.ok()) return keys;
+    if (forget->type != JsonValue::Type::kBool || !forget->boolean) {
+      return absl::InvalidArgumentError("\"forget\" must be true (an erasure line)");
+    }
+    absl::StatusOr<std::string> subject = JsonStringField(*parsed, "subject", true);
+    if (!subject.ok()) return subject.status();
+    absl::StatusOr<std::string> type = JsonStringField(*parsed, "subject_type", false);
+    if (!type.ok()) return type.status();
+    absl::StatusOr<absl::Time> time = JsonTimeField(*parsed, "time");
+    if (!time.ok()) return time.status();
+    out->profile.subject_id = *std::move(subject);
+    out->profile.subject_type = *std::move(type);
+    out->profile.attributes.clear();
+    out->time = *time;
+    out->is_profile = false;
+    out->is_erasure = true;
+    return absl::OkStatus();
+  }
   if (Find(object, "attributes") == nullptr) {
     absl::StatusOr<Event> e = EventFromJson(*parsed);
     if (!e.ok()) return e.status();

@@ -15,6 +15,9 @@
 //   {"subject": "u1", "subject_type": "user", "attributes": {"tier": "gold"}}
 // and, in an event log, with a "time": a profile update at that time.
 //
+// Erasure line, in an event log (Engine::Forget at that time):
+//   {"subject": "u1", "subject_type": "user", "time": "...", "forget": true}
+//
 // Thread-safety: pure functions.
 
 #ifndef CAIRN_JSON_EVENT_LINES_H_
@@ -59,12 +62,15 @@ absl::StatusOr<ProfileLine> ParseProfileLine(absl::string_view line);
 // One line of an event log: an event line, or a timed profile line (a
 // profile line with a required "time"), a profile update at that time:
 //   {"subject": "u1", "time": "2026-01-05T10:00:00Z", "attributes": {"tier": "gold"}}
-// A line is a profile line when it has an "attributes" key.
+// or an erasure line (its "forget" must be true). A line is a profile line
+// when it has an "attributes" key, and an erasure line when it has a
+// "forget" key.
 struct LogLine {
   bool is_profile = false;
-  Event event;          // When !is_profile.
-  ProfileLine profile;  // When is_profile.
-  absl::Time time;      // The line's: the event's time, or the update's.
+  bool is_erasure = false;
+  Event event;          // When neither.
+  ProfileLine profile;  // When is_profile; when is_erasure, its subject only.
+  absl::Time time;      // The line's: the event's time, the update's or the erasure's.
 };
 // Parses `line` into *out (reusing its storage). Errors as the two line
 // parsers give them.

@@ -35,7 +35,7 @@ using internal::AppendKey;
 using cairn::internal::Overloaded;
 using internal::Quote;
 
-constexpr char kKinds[] = "event, profile, enroll, delivery, tick, state, seed";
+constexpr char kKinds[] = "event, profile, enroll, delivery, tick, state, seed, forget";
 
 absl::Status Invalid(absl::string_view kind, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(kind, ": ", what));
@@ -123,6 +123,15 @@ absl::StatusOr<EngineInput> ProfileFromJson(const json::JsonValue& object) {
                          json::JsonAttributesField(object, "attributes", "attribute"));
   CAIRN_ASSIGN_OR_RETURN(p.time, json::JsonTimeField(object, "time"));
   return EngineInput(std::move(p));
+}
+
+absl::StatusOr<EngineInput> ForgetFromJson(const json::JsonValue& object) {
+  CAIRN_RETURN_IF_ERROR(json::CheckJsonKeys(object, {"subject", "subject_type", "time"}));
+  SubjectErasure f;
+  CAIRN_ASSIGN_OR_RETURN(f.subject_id, json::JsonStringField(object, "subject", true));
+  CAIRN_ASSIGN_OR_RETURN(f.subject_type, json::JsonStringField(object, "subject_type", false));
+  CAIRN_ASSIGN_OR_RETURN(f.time, json::JsonTimeField(object, "time"));
+  return EngineInput(std::move(f));
 }
 
 absl::StatusOr<EngineInput> EnrollFromJson(const json::JsonValue& object) {
@@ -268,6 +277,8 @@ absl::StatusOr<EngineInput> DecodeJson(absl::string_view key, absl::string_view 
     parse = StateFromJson;
   } else if (kind == "seed") {
     parse = SeedFromJson;
+  } else if (kind == "forget") {
+    parse = ForgetFromJson;
   } else if (kind == "deploy") {
     return absl::InvalidArgumentError(
         "a deploy record is written in the proto format only (`cairn deploy` writes it)");
@@ -413,6 +424,14 @@ absl::StatusOr<EngineInput> DeliveryFromProto(const v1::DeliveryReport& p,
 }
 
 // A clock tick.
+absl::StatusOr<EngineInput> ForgetFromProto(const v1::SubjectErasure& p, absl::string_view key) {
+  SubjectErasure f;
+  f.subject_id = SubjectOrKey(p.subject_id(), key);
+  f.subject_type = p.subject_type();
+  CAIRN_ASSIGN_OR_RETURN(f.time, TimeFromProto("forget", p.has_time(), p.time()));
+  return EngineInput(std::move(f));
+}
+
 absl::StatusOr<EngineInput> TickFromProto(const v1::ClockTick& p) {
   ClockTick t;
   CAIRN_ASSIGN_OR_RETURN(t.time, TimeFromProto("tick", p.has_time(), p.time()));
@@ -503,7 +522,7 @@ absl::StatusOr<EngineInput> DecodeProto(absl::string_view key, absl::string_view
   if (record.kind_case() == v1::InputRecord::KIND_NOT_SET) {
     return absl::InvalidArgumentError(
         "the cairn.v1.InputRecord has no kind set: set one of event, profile, enroll, "
-        "delivery, tick, deploy, state, seed, behaviors");
+        "delivery, tick, deploy, state, seed, behaviors, forget");
   }
   const bool broadcast = record.kind_case() == v1::InputRecord::kTick ||
                          record.kind_case() == v1::InputRecord::kDeploy ||
@@ -519,6 +538,8 @@ absl::StatusOr<EngineInput> DecodeProto(absl::string_view key, absl::string_view
         return MissingKey("enroll");
       case v1::InputRecord::kSeed:
         return MissingKey("seed");
+      case v1::InputRecord::kForget:
+        return MissingKey("forget");
       default:
         return MissingKey("delivery");
     }
@@ -542,6 +563,8 @@ absl::StatusOr<EngineInput> DecodeProto(absl::string_view key, absl::string_view
       return SeedFromProto(record.seed(), key);
     case v1::InputRecord::kBehaviors:
       return BehaviorsFromProto(record.behaviors());
+    case v1::InputRecord::kForget:
+      return ForgetFromProto(record.forget(), key);
     case v1::InputRecord::KIND_NOT_SET:
       break;
   }
@@ -608,6 +631,9 @@ absl::Status ValidateInput(const EngineInput& input) {
             return absl::OkStatus();
           },
           [&](const BehaviorDeclaration&) { return absl::OkStatus(); },
+          [&](const SubjectErasure& f) -> absl::Status {
+            return CheckNotEmpty(kind, "subject_id", f.subject_id);
+          },
       },
       input));
   return CheckTime(kind, InputTime(input));
@@ -739,6 +765,13 @@ absl::StatusOr<std::string> EncodeJsonRecord(const EngineInput& input) {
             return Invalid("behaviors",
                            "a behaviors record has no JSON form: use the proto format");
           },
+          [&](const SubjectErasure& f) -> absl::Status {
+            AppendField("kind", "forget", &out);
+            AppendField("subject", f.subject_id, &out);
+            if (!f.subject_type.empty()) AppendField("subject_type", f.subject_type, &out);
+            AppendTimeField(f.time, &out);
+            return absl::OkStatus();
+          },
       },
       input));
   out.push_back('}');
@@ -823,6 +856,13 @@ absl::StatusOr<std::string> EncodeProtoRecord(const EngineInput& input) {
               if (!e.value.is_null()) *entry->mutable_value() = e.value.ToProto();
             }
             *p->mutable_time() = cairn::internal::TimeToProto(b.time);
+            return absl::OkStatus();
+          },
+          [&](const SubjectErasure& f) -> absl::Status {
+            v1::SubjectErasure* p = record.mutable_forget();
+            p->set_subject_id(f.subject_id);
+            p->set_subject_type(f.subject_type);
+            *p->mutable_time() = cairn::internal::TimeToProto(f.time);
             return absl::OkStatus();
           },
           [&](const BehaviorDeclaration& d) -> absl::Status {

@@ -36,6 +36,7 @@ void AddCounts(const v1::GoalCounts& from, v1::GoalCounts* into) {
   into->set_reached(into->reached() + from.reached());
   into->set_converted(into->converted() + from.converted());
   into->set_expired(into->expired() + from.expired());
+  into->set_erased(into->erased() + from.erased());
 }
 
 void MergeGoal(const v1::GoalReport& from, v1::GoalReport* into) {

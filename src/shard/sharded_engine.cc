@@ -403,6 +403,13 @@ absl::Status ShardedEngine::SeedBehavior(const BehaviorSeed& seed) {
   return ShardFor(seed.subject_id).engine().SeedBehavior(seed);
 }
 
+absl::Status ShardedEngine::Forget(absl::string_view subject_id, absl::Time time,
+                                   absl::string_view subject_type) {
+  if (subject_id.empty()) return absl::InvalidArgumentError("Forget: subject id is empty");
+  Flush();
+  return ShardFor(subject_id).engine().Forget(subject_id, time, subject_type);
+}
+
 absl::StatusOr<v1::SubjectReport> ShardedEngine::Inspect(absl::string_view subject_type,
                                                          absl::string_view subject_id) {
   Flush();

@@ -64,6 +64,7 @@ void AppendRunSummary(const v1::Journey& journey, const SimResult& r, std::strin
                   r.profile_updates > 0
                       ? absl::StrCat(", ", WithCommas(r.profile_updates), " profile updates")
                       : "",
+                  r.erasures > 0 ? absl::StrCat(", ", WithCommas(r.erasures), " erasures") : "",
                   "), ");
   if (r.first_event != absl::InfinitePast()) {
     absl::StrAppend(out, json::FormatEventTime(r.first_event), " .. ",
@@ -158,7 +159,8 @@ void AppendChannels(const v1::VersionReport& v, std::string* out) {
   }
 }
 
-// One line per goal: converted of reached, the rate, and how many expired.
+// One line per goal: converted of reached, the rate, how many expired and
+// (when any) how many were erased.
 void AppendGoals(const v1::VersionReport& v, std::string* out) {
   for (const v1::GoalReport& g : v.goals()) {
     absl::StrAppend(out, "\nGoal ", g.name(), g.journey_goal() ? " (journey goal)" : "", ": ",
@@ -169,7 +171,11 @@ void AppendGoals(const v1::VersionReport& v, std::string* out) {
                                                      g.overall().reached()),
                                        ")")
                         : "",
-                    ", ", WithCommas(g.overall().expired()), " expired\n");
+                    ", ", WithCommas(g.overall().expired()), " expired",
+                    g.overall().erased() > 0
+                        ? absl::StrCat(", ", WithCommas(g.overall().erased()), " erased")
+                        : "",
+                    "\n");
   }
 }
 
@@ -413,6 +419,7 @@ std::string RenderJson(const SimResult& result) {
       &out, ",\n  \"input\": {\"event_lines\": ", result.event_lines,
       ", \"bad_event_lines\": ", result.bad_event_lines,
       ", \"profile_updates\": ", result.profile_updates,
+      ", \"erasures\": ", result.erasures, ", \"erasures_applied\": ", result.engine.erasures_applied,
       ", \"profile_lines\": ", result.profile_lines,
       ", \"bad_profile_lines\": ", result.bad_profile_lines,
       ", \"first_event\": ", time_or_null(result.first_event),

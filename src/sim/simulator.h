@@ -144,6 +144,7 @@ struct SimResult {
   int64_t event_lines = 0;  // Lines of the event log, timed profile lines included.
   int64_t bad_event_lines = 0;
   int64_t profile_updates = 0;  // Timed profile lines of the event log.
+  int64_t erasures = 0;         // Erasure lines of the event log.
   int64_t profile_lines = 0;
   int64_t bad_profile_lines = 0;
   int64_t bytes = 0;

@@ -168,6 +168,9 @@ absl::Status Engine::Impl::RestoreRecords(internal::RecordReader* reader) {
       case v1::SnapshotRecord::kSchedule:
         CAIRN_RETURN_IF_ERROR(ReadSchedule(r.schedule()));
         break;
+      case v1::SnapshotRecord::kForgotten:
+        CAIRN_RETURN_IF_ERROR(ReadForgotten(r.forgotten()));
+        break;
       case v1::SnapshotRecord::kTrailer:
         if (r.trailer().records() + 1 != reader->records()) {
           return absl::DataLossError("snapshot: record count does not match the trailer");

@@ -41,7 +41,14 @@ absl::Status Engine::Impl::WriteSubjects(internal::RecordWriter* w,
     v1::SnapshotRecord* r = records->Next();
     v1::SnapshotSubject* s = r->mutable_subject();
     s->set_type(subjects_.TypeOf(subject));
+    if (subject.erased) {
+      // Forgotten: its type and the mark, nothing of the subject.
+      s->set_erased(true);
+      CAIRN_RETURN_IF_ERROR(w->Write(*r));
+      continue;
+    }
     s->set_id(subject.id);
+    s->set_incarnation(subject.incarnation);
     WriteValues(subject.profile, s->mutable_profile());
     for (uint32_t e : subject.enrollments) s->add_enrollments(e);
     for (uint32_t t : subject.trackers) s->add_trackers(t);
@@ -69,11 +76,37 @@ absl::Status Engine::Impl::WriteSubjects(internal::RecordWriter* w,
     WriteSubjectBehaviors(index, s);
     CAIRN_RETURN_IF_ERROR(w->Write(*r));
   }
+  for (const auto& [key, times] : subjects_.Forgotten()) {
+    v1::SnapshotRecord* r = records->Next();
+    r->mutable_forgotten()->set_key(key);
+    r->mutable_forgotten()->set_times(times);
+    CAIRN_RETURN_IF_ERROR(w->Write(*r));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::ReadForgotten(const v1::SnapshotForgotten& f) {
+  if (f.times() > UINT16_MAX ||
+      !subjects_.RestoreForgotten(f.key(), static_cast<uint16_t>(f.times()))) {
+    return SnapshotOutOfRange("forgotten subject count");
+  }
   return absl::OkStatus();
 }
 
 absl::Status Engine::Impl::ReadSubject(const v1::SnapshotSubject& s) {
   SubjectState state;
+  if (s.incarnation() > UINT16_MAX) return SnapshotOutOfRange("subject incarnation");
+  state.incarnation = static_cast<uint16_t>(s.incarnation());
+  if (s.erased()) {
+    // Nothing but its type: a forgotten subject holds no data.
+    v1::SnapshotSubject bare;
+    bare.set_type(s.type());
+    bare.set_erased(true);
+    if (s.ByteSizeLong() != bare.ByteSizeLong()) return SnapshotOutOfRange("forgotten subject");
+    state.erased = true;
+    subjects_.AppendRestored(s.type(), std::move(state));
+    return absl::OkStatus();
+  }
   state.id = s.id();
   CAIRN_RETURN_IF_ERROR(ReadValues(s.profile(), &state.profile));
   state.enrollments.assign(s.enrollments().begin(), s.enrollments().end());
@@ -155,6 +188,7 @@ absl::Status Engine::Impl::CheckSubjects() const {
       if (channel < 0 || static_cast<size_t>(channel) >= ledgers) return SnapshotOutOfRange("send ledger");
     }
     if (s.type >= subjects_.type_count()) return SnapshotOutOfRange("subject type");
+    if (s.erased) continue;  // Holds nothing (ReadSubject), and is not indexed.
     if (subjects_.Find(s.type, s.id) != i) return SnapshotOutOfRange("subject (a repeated id)");
   }
   return absl::OkStatus();

@@ -101,6 +101,11 @@ void CheckSameInput(const EngineInput& a, const EngineInput& b) {
       CHECK(x->history[i].value == y.history[i].value);
     }
     CHECK(x->time == y.time);
+  } else if (const auto* x = std::get_if<SubjectErasure>(&a)) {
+    const auto& y = std::get<SubjectErasure>(b);
+    CHECK(x->subject_id == y.subject_id);
+    CHECK(x->subject_type == y.subject_type);
+    CHECK(x->time == y.time);
   } else if (const auto* x = std::get_if<BehaviorDeclaration>(&a)) {
     const auto& y = std::get<BehaviorDeclaration>(b);
     CHECK(x->behaviors.SerializeAsString() == y.behaviors.SerializeAsString());
@@ -228,6 +233,9 @@ JourneyDeploy Deploy() {
   return {*journey, kT + absl::Hours(3)};
 }
 
+SubjectErasure Erasure() { return {"u7", "", kT + absl::Hours(5)}; }
+SubjectErasure DeviceErasure() { return {"d-9", "device", kT + absl::Hours(5)}; }
+
 BehaviorSeed ValueSeed() {
   BehaviorSeed seed;
   seed.subject_id = "u1";
@@ -265,7 +273,8 @@ std::vector<std::pair<std::string, EngineInput>> Samples() {
       {"bare enroll", BareEnroll()},   {"delivered", Delivered()},
       {"failed", Failed()},            {"tick", Tick()},
       {"state", Pause()},              {"value seed", ValueSeed()},
-      {"history seed", HistorySeed()},
+      {"history seed", HistorySeed()}, {"erasure", Erasure()},
+      {"device erasure", DeviceErasure()},
   };
 }
 
@@ -331,6 +340,10 @@ TEST_CASE("Records: the JSON forms are the documented ones") {
         R"({"kind":"delivery","message_id":"m-2","outcome":"failed",)"
         R"("reason":"bounced: mailbox full","subject":"u5","time":"2026-01-05T10:00:30Z"})");
   CHECK(*EncodeJsonRecord(Tick()) == R"({"kind":"tick","time":"2026-01-05T11:00:00Z"})");
+  CHECK(*EncodeJsonRecord(Erasure()) ==
+        R"({"kind":"forget","subject":"u7","time":"2026-01-05T15:00:00Z"})");
+  CHECK(*EncodeJsonRecord(DeviceErasure()) ==
+        R"({"kind":"forget","subject":"d-9","subject_type":"device","time":"2026-01-05T15:00:00Z"})");
   CHECK(*EncodeJsonRecord(ValueSeed()) ==
         R"({"kind":"seed","subject":"u1","behavior":"shares","value":40,)"
         R"("time":"2026-01-05T10:00:00Z"})");
@@ -602,7 +615,7 @@ std::vector<BadRecord> JsonCatalogue() {
 
       // ---- Kind ----
       {"an unknown kind", "u1", "json", Json(absl::StrCat(R"("kind":"click",)", kTime)),
-       "\"kind\" \"click\" is not one of event, profile, enroll, delivery, tick, state, seed"},
+       "\"kind\" \"click\" is not one of event, profile, enroll, delivery, tick, state, seed, forget"},
       {"a deploy in JSON", "", "json", Json(absl::StrCat(R"("kind":"deploy",)", kTime)),
        "a deploy record is written in the proto format only (`cairn deploy` writes it)"},
       {"a state that is not one", "", "json",
@@ -611,9 +624,9 @@ std::vector<BadRecord> JsonCatalogue() {
       {"a state change without a journey", "", "json",
        Json(absl::StrCat(R"("kind":"state","state":"paused",)", kTime)), "missing \"journey\""},
       {"an empty kind", "u1", "json", Json(absl::StrCat(R"("kind":"",)", kTime)),
-       "\"kind\" \"\" is not one of event, profile, enroll, delivery, tick, state, seed"},
+       "\"kind\" \"\" is not one of event, profile, enroll, delivery, tick, state, seed, forget"},
       {"a kind in capitals", "u1", "json", Json(absl::StrCat(R"("kind":"Tick",)", kTime)),
-       "\"kind\" \"Tick\" is not one of event, profile, enroll, delivery, tick, state, seed"},
+       "\"kind\" \"Tick\" is not one of event, profile, enroll, delivery, tick, state, seed, forget"},
       {"a number for the kind", "u1", "json", Json(absl::StrCat(R"("kind":4,)", kTime)),
        "\"kind\" must be a string"},
 
@@ -746,7 +759,7 @@ std::vector<BadRecord> ProtoCatalogue() {
                    "the payload is not a serialized cairn.v1.InputRecord"});
   add("an empty record", "u1", v1::InputRecord(),
       "the cairn.v1.InputRecord has no kind set: set one of event, profile, enroll, delivery, "
-      "tick, deploy, state, seed, behaviors");
+      "tick, deploy, state, seed, behaviors, forget");
   {
     v1::InputRecord r;
     r.mutable_deploy()->mutable_time()->set_seconds(1767607200);
@@ -899,7 +912,7 @@ TEST_CASE("Records: an error quotes what the record holds escaped, never raw") {
        R"("v\u{001B}]0;title\u{0007}")"},
       {"u1", "json", R"j({"kind":"nap\r\n(FORGED)\u202e","time":"2026-01-05T10:00:00Z"})j",
        R"("kind" "nap\r\n(FORGED)\u{202E}" is not one of )"
-       "event, profile, enroll, delivery, tick, state, seed"},
+       "event, profile, enroll, delivery, tick, state, seed, forget"},
       {"u1", "json",
        "{\"subject\":\"u1\",\"name\":\"x\",\"time\":\"2026-01-05T10:00:00Z\","
        "\"b\xff\\n\":1}",
@@ -1255,6 +1268,9 @@ TEST_CASE("Records: InputKindName InputTime and InputSubject") {
   CHECK(InputKindName(Enroll()) == "enroll");
   CHECK(InputKindName(Failed()) == "delivery");
   CHECK(InputKindName(Tick()) == "tick");
+  CHECK(InputKindName(Erasure()) == "forget");
+  CHECK(InputSubject(DeviceErasure()) == "d-9");
+  CHECK_FALSE(IsBroadcast(Erasure()));
   CHECK(InputTime(Failed()) == kT + absl::Seconds(30));
   CHECK(InputTime(Tick()) == kT + absl::Hours(1));
   CHECK(InputSubject(Failed()) == "u5");

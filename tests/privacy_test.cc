@@ -1,0 +1,315 @@
+// Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
+//
+// Erasure (Engine::Forget): a forgotten subject's enrollments exit with
+// reason "erased", its journey goals are counted as erased, and no snapshot
+// written afterwards holds a byte of its id or data; the counters stay
+// balanced; a restored engine continues identically; a later input with the
+// same id starts afresh; the failure paths; ShardedEngine and EngineInput.
+
+#include <algorithm>
+#include <iterator>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "cairn/cairn.h"
+#include "cairn/sharded_engine.h"
+#include "cairn/testing/harness.h"
+#include "catch2/catch.hpp"
+#include "testing/test_util.h"
+
+namespace cairn {
+namespace {
+
+using testing::Harness;
+using testing::IsOk;
+using testing::StatusOf;
+
+// What the engine learns about a subject, by every route: a delay with a
+// journey goal and a split, a sequence trigger half-matched, a capped
+// channel's ledger, a profile, behaviours and a segment.
+constexpr char kBehaviors[] = R"pb(
+  behaviors { name: "views" event { event: "view" } function: COUNT }
+  behaviors { name: "spent" event { event: "pay" } function: SUM property: "amount" }
+  segments { name: "viewers" condition {
+    compare { path: "behavior.views" op: GE value { int_value: 1 } } } }
+)pb";
+
+constexpr char kNurture[] = R"pb(
+  id: "nurture" version: 1
+  settings { state: ACTIVE goals { name: "paid" conversion { event: "pay" } window { seconds: 604800 } } }
+  nodes { id: "t" trigger { event { matcher { event: "signup" } } next: "split" } }
+  nodes { id: "split" split { variants { name: "a" weight: 50 next: "hello" }
+                              variants { name: "b" weight: 50 control: true next: "wait" } } }
+  nodes { id: "hello" action { channel: "sms" template_id: "hi"
+          params { key: "email" value: "{{profile.email}}" } next: "wait" } }
+  nodes { id: "wait" delay { duration { seconds: 86400 } next: "again" } }
+  nodes { id: "again" action { channel: "sms" template_id: "again" } })pb";
+
+constexpr char kCart[] = R"pb(
+  id: "cart" version: 1 settings { state: ACTIVE }
+  nodes { id: "t" trigger { sequence { steps { event: "view" } steps { event: "cart" }
+          within { seconds: 7200 } } next: "p" } }
+  nodes { id: "p" action { channel: "push" template_id: "cart" } })pb";
+
+EngineOptions Options() {
+  EngineOptions o;
+  o.start_time = Harness::DefaultStart();
+  o.frequency_caps.push_back({"sms", 5, absl::Hours(24)});
+  return o;
+}
+
+void SetUp(Harness* h) {
+  REQUIRE_THAT(h->engine().DeclareBehaviors(testing::TextBehaviors(kBehaviors)), IsOk());
+  REQUIRE_THAT(h->DeployText(kNurture), IsOk());
+  REQUIRE_THAT(h->DeployText(kCart), IsOk());
+}
+
+// Feeds two subjects the same history, but only `other` pays (its goal
+// converts); `secret` is the one to forget.
+void Feed(Harness* h, const std::string& secret, const std::string& other) {
+  for (const std::string& s : {secret, other}) {
+    REQUIRE_THAT(h->Profile(s, {{"email", Value::String(s + "@mail.example")},
+                                {"tier", Value::String("gold-" + s)}}),
+                 IsOk());
+    REQUIRE_THAT(h->Event(s, "signup"), IsOk());
+    REQUIRE_THAT(h->Event(s, "view", {{"sku", Value::String("sku-" + s)}}), IsOk());
+    if (s == other) {
+      REQUIRE_THAT(h->Event(s, "pay", {{"amount", Value::Double(12.5)}}), IsOk());
+    }
+  }
+}
+
+// The ids of every message the harness's sinks took, sorted.
+std::vector<std::string> MessageIds(const Harness& h) {
+  std::vector<std::string> ids;
+  for (const Message& m : h.Sent()) ids.push_back(m.message_id);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+std::string SnapshotOf(Harness& h) {
+  std::stringstream out;
+  REQUIRE_THAT(h.engine().Snapshot(out), IsOk());
+  return out.str();
+}
+
+int64_t ExitsFor(const v1::VersionReport& v, const std::string& reason) {
+  for (const v1::ReasonCount& c : v.exits()) {
+    if (c.reason() == reason) return c.count();
+  }
+  return 0;
+}
+
+TEST_CASE("Forget drops every byte of a subject and exits its enrollments as erased") {
+  const std::string secret = "cust-7f3a9q-erase-me";
+  const std::string other = "cust-keep-2b";
+  Harness h(Harness::DefaultStart(), Options());
+  SetUp(&h);
+  Feed(&h, secret, other);
+  REQUIRE(absl::StrContains(SnapshotOf(h), secret));
+  REQUIRE(h.engine().Inspect("", secret)->known());
+  const int64_t subjects_before = h.engine().stats().subjects;
+
+  REQUIRE_THAT(h.engine().Forget(secret, h.now() + absl::Minutes(1)), IsOk());
+
+  // Nothing of it is written: not its id, its profile, its event
+  // properties or what a message to it said.
+  const std::string bytes = SnapshotOf(h);
+  for (const std::string& piece :
+       {secret, secret + "@mail.example", "gold-" + secret, "sku-" + secret}) {
+    INFO(piece);
+    CHECK_FALSE(absl::StrContains(bytes, piece));
+  }
+  CHECK(absl::StrContains(bytes, other));  // the other subject is untouched
+  CHECK_FALSE(h.engine().Inspect("", secret)->known());
+  const EngineStats stats = h.engine().stats();
+  CHECK(stats.erasures_applied == 1);
+  CHECK(stats.subjects == subjects_before - 1);
+  CHECK(stats.enrollments_in_flight == 1);  // the other's enrollment in nurture
+  // Counters stay balanced: its enrollment exited, counted by reason; its
+  // journey goal is counted as erased, never converted or expired.
+  const v1::VersionReport v = h.Report("nurture")->versions(0);
+  CHECK(v.entered() == 2);
+  CHECK(v.exited() == 1);
+  CHECK(ExitsFor(v, "erased") == 1);
+  CHECK(v.in_flight() == 1);
+  const v1::GoalReport* paid = nullptr;
+  for (const v1::GoalReport& g : v.goals()) {
+    if (g.name() == "paid") paid = &g;
+  }
+  REQUIRE(paid != nullptr);
+  CHECK(paid->overall().reached() == 2);
+  CHECK(paid->overall().converted() == 1);  // the other paid after entering
+  CHECK(paid->overall().erased() == 1);
+  // Behaviours and the segment count only the other subject now.
+  const v1::BehaviorsReport behaviors = h.engine().BehaviorsReport();
+  REQUIRE(behaviors.behaviors_size() == 2);
+  CHECK(behaviors.behaviors(0).subjects() == 1);  // views: the other only
+  CHECK(behaviors.behaviors(1).subjects() == 1);  // spent: only the other paid
+  REQUIRE(behaviors.segments_size() == 1);
+  CHECK(behaviors.segments(0).members() == 1);
+  CHECK(behaviors.segments(0).entered() - behaviors.segments(0).left() == 1);
+  // Its timers fire into nothing: a day on, only the other gets the second sms.
+  REQUIRE_THAT(h.Advance(absl::Hours(25)), IsOk());
+  CHECK(h.Sent(secret, "sms").size() <= 1);  // at most the first, before Forget
+  CHECK(h.SentTo(other, "sms") >= 1);
+  CHECK(h.Report("nurture")->versions(0).in_flight() == 0);
+}
+
+TEST_CASE("A snapshot taken after Forget restores and continues identically") {
+  Harness h(Harness::DefaultStart(), Options());
+  SetUp(&h);
+  Feed(&h, "gone", "stays");
+  REQUIRE_THAT(h.engine().Forget("gone", h.now()), IsOk());
+  const std::string bytes = SnapshotOf(h);
+  const std::vector<std::string> sent_before = MessageIds(h);
+  Harness restored(h.now(), Options());
+  SetUp(&restored);
+  std::stringstream in(bytes);
+  REQUIRE_THAT(restored.engine().Restore(in), IsOk());
+  CHECK(SnapshotOf(restored) == bytes);
+  for (Harness* x : {&h, &restored}) {
+    REQUIRE_THAT(x->Event("stays", "cart"), IsOk());
+    REQUIRE_THAT(x->Event("gone", "signup"), IsOk());  // a new subject, from scratch
+    REQUIRE_THAT(x->Advance(absl::Hours(30)), IsOk());
+  }
+  CHECK(SnapshotOf(restored) == SnapshotOf(h));
+  // The original's sends since the snapshot are the restored engine's.
+  std::vector<std::string> after;
+  const std::vector<std::string> all = MessageIds(h);
+  std::set_difference(all.begin(), all.end(), sent_before.begin(), sent_before.end(),
+                      std::back_inserter(after));
+  CHECK(MessageIds(restored) == after);
+  CHECK(restored.engine().stats().subjects == h.engine().stats().subjects);
+}
+
+TEST_CASE("A returning id gets message ids of its own") {
+  Harness h(Harness::DefaultStart(), Options());
+  SetUp(&h);
+  std::vector<std::string> ids;
+  for (int round = 0; round < 3; ++round) {
+    REQUIRE_THAT(h.Event("u1", "signup"), IsOk());
+    REQUIRE_THAT(h.Advance(absl::Hours(25)), IsOk());
+    REQUIRE_THAT(h.engine().Forget("u1", h.now()), IsOk());
+  }
+  for (const Message& m : h.Sent("u1")) ids.push_back(m.message_id);
+  REQUIRE(ids.size() >= 3);  // the second sms at least, each time
+  std::vector<std::string> unique = ids;
+  std::sort(unique.begin(), unique.end());
+  unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
+  CHECK(unique.size() == ids.size());
+  // The forgotten keys survive a snapshot, so a restored engine numbers
+  // the next return the same.
+  const std::string bytes = SnapshotOf(h);
+  Harness restored(h.now(), Options());
+  SetUp(&restored);
+  std::stringstream in(bytes);
+  REQUIRE_THAT(restored.engine().Restore(in), IsOk());
+  for (Harness* x : {&h, &restored}) {
+    REQUIRE_THAT(x->Event("u1", "signup"), IsOk());
+    REQUIRE_THAT(x->Advance(absl::Hours(25)), IsOk());
+  }
+  REQUIRE_FALSE(restored.Sent("u1").empty());
+  CHECK(restored.Sent("u1").back().message_id == h.Sent("u1").back().message_id);
+  CHECK(std::count(ids.begin(), ids.end(), h.Sent("u1").back().message_id) == 0);
+}
+
+TEST_CASE("The same id after Forget is a new subject with no history") {
+  Harness h(Harness::DefaultStart(), Options());
+  SetUp(&h);
+  REQUIRE_THAT(h.Event("u1", "signup"), IsOk());
+  REQUIRE_THAT(h.Event("u1", "signup"), IsOk());  // NEVER: refused
+  REQUIRE_THAT(h.engine().Forget("u1", h.now()), IsOk());
+  REQUIRE_THAT(h.Event("u1", "signup"), IsOk());  // enters: the history went too
+  const v1::VersionReport v = h.Report("nurture")->versions(0);
+  CHECK(v.entered() == 2);
+  CHECK(v.in_flight() == 1);
+  CHECK(h.engine().Inspect("", "u1")->enrollments_size() == 1);
+  CHECK(h.engine().stats().subjects == 1);
+}
+
+TEST_CASE("Forget refuses what it cannot apply and counts it") {
+  Harness h(Harness::DefaultStart(), Options());
+  SetUp(&h);
+  REQUIRE_THAT(h.Event("u1", "signup"), IsOk());
+  Engine& e = h.engine();
+  CHECK(e.Forget("", h.now()).code() == absl::StatusCode::kInvalidArgument);
+  CHECK(e.Forget("u\xff", h.now()).code() == absl::StatusCode::kInvalidArgument);
+  CHECK(e.Forget("nobody", h.now()).code() == absl::StatusCode::kNotFound);
+  CHECK(e.Forget("u1", h.now(), "device").code() == absl::StatusCode::kNotFound);
+  CHECK(e.Forget("u1", h.now() + absl::Hours(24 * 400)).code() == absl::StatusCode::kOutOfRange);
+  CHECK(e.Forget("u1", absl::InfiniteFuture()).code() == absl::StatusCode::kInvalidArgument);
+  CHECK(e.stats().erasures_rejected == 6);
+  // However late, an erasure applies (at engine time), once.
+  REQUIRE_THAT(h.Advance(absl::Hours(5)), IsOk());
+  REQUIRE_THAT(e.Forget("u1", Harness::DefaultStart()), IsOk());
+  CHECK(e.Forget("u1", h.now()).code() == absl::StatusCode::kNotFound);
+  CHECK(e.stats().erasures_applied == 1);
+  CHECK(e.stats().erasures_rejected == 7);
+}
+
+TEST_CASE("Forget drops a completed sequence match still waiting for silence") {
+  Harness h;
+  REQUIRE_THAT(h.DeployText(R"pb(
+    id: "abandon" version: 1 settings { state: ACTIVE }
+    nodes { id: "t" trigger { sequence { steps { event: "view" } steps { event: "cart" }
+            within { seconds: 3600 } absent { event: "pay" } absent_within { seconds: 1800 } }
+            next: "p" } }
+    nodes { id: "p" action { channel: "push" template_id: "come_back" } })pb"),
+               IsOk());
+  REQUIRE_THAT(h.Event("u1", "view"), IsOk());
+  REQUIRE_THAT(h.Event("u1", "cart"), IsOk());
+  REQUIRE_THAT(h.engine().Forget("u1", h.now()), IsOk());
+  REQUIRE_THAT(h.Advance(absl::Hours(1)), IsOk());
+  CHECK(h.Sent().empty());
+  CHECK(h.Report("abandon")->versions(0).entered() == 0);
+}
+
+TEST_CASE("Forget through EngineInput and on a ShardedEngine") {
+  Harness h(Harness::DefaultStart(), Options());
+  SetUp(&h);
+  Feed(&h, "a", "b");
+  REQUIRE_THAT(h.engine().Apply(SubjectErasure{"a", "", h.now()}), IsOk());
+  CHECK_FALSE(h.engine().Inspect("", "a")->known());
+
+  testing::NullSink sms;
+  ShardedEngineOptions options;
+  options.shards = 3;
+  options.engine = Options();
+  absl::StatusOr<std::unique_ptr<ShardedEngine>> sharded =
+      ShardedEngine::Create(options, [&](int, Engine& e) -> absl::Status {
+        if (absl::Status s = e.RegisterChannel("sms", &sms); !s.ok()) return s;
+        if (absl::Status s = e.DeclareBehaviors(testing::TextBehaviors(kBehaviors)); !s.ok()) {
+          return s;
+        }
+        return e.Deploy(testing::TextJourney(kNurture));
+      });
+  REQUIRE_THAT(StatusOf(sharded), IsOk());
+  ShardedEngine& s = **sharded;
+  for (int i = 0; i < 30; ++i) {
+    Event e;
+    e.subject_id = absl::StrCat("s", i);
+    e.name = "signup";
+    e.time = Harness::DefaultStart();
+    REQUIRE_THAT(s.Ingest(e), IsOk());
+  }
+  for (int i = 0; i < 30; i += 3) {
+    REQUIRE_THAT(s.Forget(absl::StrCat("s", i), Harness::DefaultStart()), IsOk());
+  }
+  CHECK(s.Forget("", Harness::DefaultStart()).code() == absl::StatusCode::kInvalidArgument);
+  CHECK(s.Forget("s0", Harness::DefaultStart()).code() == absl::StatusCode::kNotFound);
+  const absl::StatusOr<v1::JourneyReport> report = s.Report("nurture");
+  REQUIRE_THAT(StatusOf(report), IsOk());
+  CHECK(ExitsFor(report->versions(0), "erased") == 10);
+  CHECK(report->versions(0).in_flight() == 20);
+  CHECK(s.stats().erasures_applied == 10);
+  CHECK(s.stats().subjects == 20);
+}
+
+}  // namespace
+}  // namespace cairn
