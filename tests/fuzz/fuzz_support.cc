@@ -494,6 +494,15 @@ std::vector<Input> DecodeInputs(ByteReader* r, const GeneratorLimits& limits) {
         in.seed = AnySeed(r, &clock, subject, limits);
         break;
       default:
+        // One in three: a subject forgotten (with the cuts, so that the
+        // other kinds keep their share).
+        if (r->Pick(3) == 0) {
+          in.kind = Input::Kind::kForget;
+          in.subject_id = Hostile(r, subject, limits);
+          in.subject_type = r->Pick(8) == 0 ? Hostile(r, "device", limits) : "";
+          in.time = clock.Next(r);
+          break;
+        }
         in.kind = Input::Kind::kCut;
         break;
     }
@@ -712,6 +721,9 @@ absl::Status CheckInputCounts(const EngineStats& s, const InputCounts& counts) {
   if (s.behavior_seeds_applied + s.behavior_seeds_rejected != counts.behavior_seeds) {
     return broken("behaviour seeds not counted exactly once");
   }
+  if (s.erasures_applied + s.erasures_rejected != counts.erasures) {
+    return broken("erasures not counted exactly once");
+  }
   return absl::OkStatus();
 }
 
@@ -737,6 +749,7 @@ const char* KindName(Input::Kind kind) {
     case Input::Kind::kSetJourneyState: return "SetJourneyState";
     case Input::Kind::kSeedBehavior: return "SeedBehavior";
     case Input::Kind::kDeclareBehaviors: return "DeclareBehaviors";
+    case Input::Kind::kForget: return "Forget";
     case Input::Kind::kCut: return "cut";
   }
   return "?";
@@ -770,7 +783,8 @@ std::string StatsText(const EngineStats& s) {
       s.delivery_reports_rejected, " ", s.late_inputs, " ", s.too_late_inputs, " ",
       s.future_inputs, " ", s.timers_fired, " ", s.messages_sent, " ", s.messages_failed, " ",
       s.unknown_time_zones, " ", s.limits_reached, " ", s.behavior_seeds_applied, " ",
-      s.behavior_seeds_rejected, " ", s.subjects, " ", s.enrollments_in_flight);
+      s.behavior_seeds_rejected, " ", s.erasures_applied, " ", s.erasures_rejected, " ",
+      s.subjects, " ", s.enrollments_in_flight);
 }
 
 // Stream buffers over a string, so that a snapshot is written straight
@@ -917,6 +931,10 @@ absl::Status FuzzRun::Apply(const Input& in) {
         status = e.DeclareBehaviors(chosen ? part : BehaviorSetNumber(in.behavior_set));
       }
       break;
+    case Input::Kind::kForget:
+      ++counts.erasures;
+      status = e.Forget(in.subject_id, in.time, in.subject_type);
+      break;
     case Input::Kind::kCut:
       break;
   }
@@ -930,10 +948,12 @@ absl::Status FuzzRun::Apply(const Input& in) {
   if (e.now() < before) return absl::InternalError(absl::StrCat(what, " moved time backwards"));
   // (A delivery report refused as unknown or repeated was judged at its own
   // time, so it moved time as any input would: documented in ReportDelivery.)
+  // Nor did an erasure of a subject not known.
   const bool judged_at_its_time =
-      in.kind == Input::Kind::kReportDelivery &&
-      (status.code() == absl::StatusCode::kNotFound ||
-       status.code() == absl::StatusCode::kAlreadyExists);
+      (in.kind == Input::Kind::kReportDelivery &&
+       (status.code() == absl::StatusCode::kNotFound ||
+        status.code() == absl::StatusCode::kAlreadyExists)) ||
+      (in.kind == Input::Kind::kForget && status.code() == absl::StatusCode::kNotFound);
   if (!status.ok() && !judged_at_its_time && Unchanged(e) != unchanged) {
     return absl::InternalError(absl::StrCat(what, " was rejected (", status.ToString(),
                                             ") but changed the engine: ", unchanged.ToString(),
@@ -944,6 +964,13 @@ absl::Status FuzzRun::Apply(const Input& in) {
   absl::Status counted = CheckInputCounts(e.stats(), counts);
   if (!counted.ok()) {
     return absl::InternalError(absl::StrCat("after ", what, ": ", counted.message()));
+  }
+  if (in.kind == Input::Kind::kForget && status.ok()) {
+    // Forgotten: found no more.
+    absl::StatusOr<v1::SubjectReport> report = e.Inspect(in.subject_type, in.subject_id);
+    if (!report.ok() || report->known()) {
+      return absl::InternalError("after Forget: Inspect still knows the subject");
+    }
   }
   return CheckInspect(e, in.kind == Input::Kind::kEvent ? in.event.subject_id : in.subject_id,
                       what);

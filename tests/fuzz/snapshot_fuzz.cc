@@ -80,6 +80,7 @@ void RestoreAndCheck(const std::string& bytes) {
   counts.profile_updates = s.profile_updates_applied + s.profile_updates_rejected;
   counts.delivery_reports = s.delivery_reports_applied + s.delivery_reports_rejected;
   counts.behavior_seeds = s.behavior_seeds_applied + s.behavior_seeds_rejected;
+  counts.erasures = s.erasures_applied + s.erasures_rejected;
   cairn::fuzz::CheckInvariants(*engine, counts);
 
   // Snapshot -> restore -> snapshot is a fixed point.
