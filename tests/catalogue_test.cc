@@ -158,6 +158,7 @@ const Delta kEventDuplicate{&EngineStats::events_duplicate, 1};
 const Delta kEnrollRejected{&EngineStats::enrollments_rejected, 1};
 const Delta kProfileRejected{&EngineStats::profile_updates_rejected, 1};
 const Delta kDeliveryRejected{&EngineStats::delivery_reports_rejected, 1};
+const Delta kErasureRejected{&EngineStats::erasures_rejected, 1};
 const Delta kTooLate{&EngineStats::too_late_inputs, 1};
 const Delta kFuture{&EngineStats::future_inputs, 1};
 const Delta kLimit{&EngineStats::limits_reached, 1};
@@ -1139,6 +1140,35 @@ std::vector<EngineCase> EngineCatalogue() {
                                         absl::InfinitePast());
        },
        Exact(kInvalid, "delivery report: time is not set"), {kDeliveryRejected}},
+
+      // ---- Forget ----
+      {"Forget: empty subject",
+       [=](World& w) { return w.engine.Forget("", At(now)); },
+       Exact(kInvalid, "Forget: subject id is empty"), {kErasureRejected}},
+      {"Forget: a subject id that is not UTF-8",
+       [=](World& w) { return w.engine.Forget(kLatin1, At(now)); },
+       Exact(kInvalid, "Forget Jos\\xE9: subject id is not valid UTF-8 (byte 3): \"Jos\\xE9\""),
+       {kErasureRejected}},
+      {"Forget: a subject never seen",
+       [=](World& w) { return w.engine.Forget("stranger", At(now)); },
+       Exact(kNotFound, "Forget: no subject user/stranger is known (never seen, or already "
+                        "forgotten)"),
+       {kErasureRejected}},
+      {"Forget: a known id under another type",
+       [=](World& w) { return w.engine.Forget("p1", At(now), "device"); },
+       Exact(kNotFound, "Forget: no subject device/p1 is known (never seen, or already "
+                        "forgotten)"),
+       {kErasureRejected}},
+      {"Forget: beyond max_input_lead",
+       [=](World& w) { return w.engine.Forget("p1", At(now + absl::Hours(49))); },
+       Exact(kOutOfRange, "erasure at 2026-01-07T03:00:00+00:00 is 2d1h ahead of engine time "
+                          "2026-01-05T02:00:00+00:00, beyond max_input_lead 2d: inputs may not "
+                          "move the clock that far; call AdvanceTo() with the host's clock "
+                          "first"),
+       {kErasureRejected, kFuture}},
+      {"Forget: no time",
+       [=](World& w) { return w.engine.Forget("p1", absl::InfinitePast()); },
+       Exact(kInvalid, "erasure: time is not set"), {kErasureRejected}},
 
       // ---- Report, Snapshot, Restore on a used engine ----
       {"Report: unknown journey",

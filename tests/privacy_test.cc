@@ -7,6 +7,7 @@
 // same id starts afresh; the failure paths; ShardedEngine and EngineInput.
 
 #include <algorithm>
+#include <functional>
 #include <iterator>
 #include <memory>
 #include <sstream>
@@ -20,6 +21,7 @@
 #include "cairn/sharded_engine.h"
 #include "cairn/testing/harness.h"
 #include "catch2/catch.hpp"
+#include "testing/snapshot_records.h"
 #include "testing/test_util.h"
 
 namespace cairn {
@@ -186,6 +188,59 @@ TEST_CASE("A snapshot taken after Forget restores and continues identically") {
                       std::back_inserter(after));
   CHECK(MessageIds(restored) == after);
   CHECK(restored.engine().stats().subjects == h.engine().stats().subjects);
+}
+
+TEST_CASE("Restore refuses a forged forgotten subject") {
+  Harness h(Harness::DefaultStart(), Options());
+  SetUp(&h);
+  Feed(&h, "gone", "stays");
+  REQUIRE_THAT(h.engine().Forget("gone", h.now()), IsOk());
+  const std::string bytes = SnapshotOf(h);
+  const auto restore = [&](const std::function<void(std::vector<v1::SnapshotRecord>*)>& edit) {
+    std::vector<v1::SnapshotRecord> records = testing::ReadSnapshotRecords(bytes);
+    edit(&records);
+    std::stringstream in(testing::WriteSnapshotRecords(records));
+    Harness fresh(h.now(), Options());
+    SetUp(&fresh);
+    return fresh.engine().Restore(in);
+  };
+  const auto each = [](std::vector<v1::SnapshotRecord>* records,
+                       const std::function<void(v1::SnapshotRecord*)>& edit) {
+    for (v1::SnapshotRecord& r : *records) edit(&r);
+  };
+  // A forgotten subject that still holds an id, or a profile.
+  CHECK(restore([&](auto* records) {
+          each(records, [](v1::SnapshotRecord* r) {
+            if (r->has_subject() && r->subject().erased()) r->mutable_subject()->set_id("gone");
+          });
+        }).code() == absl::StatusCode::kDataLoss);
+  CHECK(restore([&](auto* records) {
+          each(records, [](v1::SnapshotRecord* r) {
+            if (r->has_subject() && r->subject().erased()) {
+              r->mutable_subject()->add_profile()->set_name("email");
+            }
+          });
+        }).code() == absl::StatusCode::kDataLoss);
+  // A forgotten key counted 0 times, or listed twice.
+  CHECK(restore([&](auto* records) {
+          each(records, [](v1::SnapshotRecord* r) {
+            if (r->has_forgotten()) r->mutable_forgotten()->set_times(0);
+          });
+        }).code() == absl::StatusCode::kDataLoss);
+  CHECK(restore([&](auto* records) {
+          for (size_t i = 0; i < records->size(); ++i) {
+            if ((*records)[i].has_forgotten()) {
+              const v1::SnapshotRecord copy = (*records)[i];
+              records->insert(records->begin() + static_cast<std::ptrdiff_t>(i), copy);
+              break;
+            }
+          }
+          // (The trailer counts the records: one more, so that only the
+          // repeat is wrong.)
+          v1::SnapshotTrailer* trailer = records->back().mutable_trailer();
+          trailer->set_records(trailer->records() + 1);
+        }).message() == "snapshot: forgotten subject count is out of range");
+  CHECK_THAT(restore([](auto*) {}), IsOk());
 }
 
 TEST_CASE("A returning id gets message ids of its own") {

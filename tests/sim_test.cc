@@ -513,6 +513,34 @@ TEST_CASE("Bad lines are reported with file:line and skipped, or fatal with --st
   CHECK_THAT(std::string(strict.status().message()), Catch::StartsWith("events.jsonl:2: "));
 }
 
+TEST_CASE("Event logs: an erasure line forgets the subject at its time") {
+  const v1::Journey j = TextJourney(kJourney);
+  const std::string log =
+      "{\"subject\":\"u1\",\"name\":\"signup\",\"time\":\"2026-01-05T10:00:00Z\"}\n"
+      "{\"subject\":\"u2\",\"name\":\"signup\",\"time\":\"2026-01-05T10:00:00Z\"}\n"
+      "{\"subject\":\"u1\",\"time\":\"2026-01-05T10:30:00Z\",\"forget\":true}\n"
+      "{\"subject\":\"u9\",\"time\":\"2026-01-05T10:31:00Z\",\"forget\":true}\n"
+      "{\"subject\":\"u1\",\"time\":\"2026-01-05T10:32:00Z\",\"forget\":false}\n"
+      "{\"subject\":\"u1\",\"name\":\"x\",\"time\":\"2026-01-05T10:32:00Z\",\"forget\":true}\n";
+  std::istringstream in(log);
+  absl::StatusOr<SimResult> r = Simulate(j, in, "events.jsonl", nullptr, "", SimOptions());
+  REQUIRE_THAT(StatusOf(r), IsOk());
+  CHECK(r->erasures == 2);
+  CHECK(r->engine.erasures_applied == 1);
+  CHECK(r->engine.erasures_rejected == 1);  // u9 was never seen
+  REQUIRE(r->errors.size() == 2);
+  CHECK(r->errors[0] == "events.jsonl:5: \"forget\" must be true (an erasure line)");
+  CHECK(r->errors[1] == "events.jsonl:6: unknown field \"name\"");
+  const v1::VersionReport& v = r->report.versions(0);
+  CHECK(v.entered() == 2);
+  int64_t erased = 0;
+  for (const v1::ReasonCount& c : v.exits()) {
+    if (c.reason() == "erased") erased = c.count();
+  }
+  CHECK(erased == 1);
+  CHECK(RenderText(j, *r).find(", 2 erasures)") != std::string::npos);
+}
+
 TEST_CASE("Channel models parse and refuse nonsense") {
   auto m = ParseChannelModel("push:fail=0.1,delay=5m,timeout=0.02");
   REQUIRE_THAT(StatusOf(m), IsOk());

@@ -64,7 +64,9 @@ void AppendRunSummary(const v1::Journey& journey, const SimResult& r, std::strin
                   r.profile_updates > 0
                       ? absl::StrCat(", ", WithCommas(r.profile_updates), " profile updates")
                       : "",
-                  r.erasures > 0 ? absl::StrCat(", ", WithCommas(r.erasures), " erasures") : "",
+                  r.erasures > 0 ? absl::StrCat(", ", WithCommas(r.erasures),
+                                                r.erasures == 1 ? " erasure" : " erasures")
+                                 : "",
                   "), ");
   if (r.first_event != absl::InfinitePast()) {
     absl::StrAppend(out, json::FormatEventTime(r.first_event), " .. ",
