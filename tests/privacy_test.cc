@@ -366,5 +366,194 @@ TEST_CASE("Forget through EngineInput and on a ShardedEngine") {
   CHECK(s.stats().subjects == 20);
 }
 
+// ---- Merging subjects ----
+
+// A visitor browses anonymously, then logs in as a known customer.
+constexpr char kBrowse[] = R"pb(
+  id: "browse" version: 1 settings { state: ACTIVE }
+  nodes { id: "t" trigger { event { matcher { event: "add_to_cart" } } next: "wait" } }
+  nodes { id: "wait" delay { duration { seconds: 7200 } next: "nudge" } }
+  nodes { id: "nudge" action { channel: "push" template_id: "still_looking"
+          params { key: "who" value: "{{profile.name}}" } } })pb";
+
+int64_t Behavior(Harness& h, const std::string& subject, const std::string& name) {
+  absl::StatusOr<Value> v = h.engine().BehaviorValue("", subject, name);
+  REQUIRE_THAT(StatusOf(v), IsOk());
+  return v->int_value();
+}
+
+TEST_CASE("A merged visitor's journeys continue as the known subject with one enrollment each") {
+  Harness h(Harness::DefaultStart(), Options());
+  SetUp(&h);
+  REQUIRE_THAT(h.DeployText(kBrowse), IsOk());
+  // The known customer: in nurture (its arm taken), two views.
+  REQUIRE_THAT(h.Profile("cust-1", {{"name", Value::String("Li Wei")},
+                                    {"opted_out_channels", Value::StringList({"email"})}}),
+               IsOk());
+  REQUIRE_THAT(h.Event("cust-1", "signup"), IsOk());
+  const std::string known_arm =
+      h.engine().Inspect("", "cust-1")->enrollments(0).arm();
+  // The visitor: in nurture too, in browse (a cart), three views.
+  REQUIRE_THAT(h.Profile("anon-9", {{"name", Value::String("guest")},
+                                    {"utm_source", Value::String("wechat")},
+                                    {"opted_out_channels", Value::StringList({"sms"})}}),
+               IsOk());
+  REQUIRE_THAT(h.Event("anon-9", "signup"), IsOk());
+  REQUIRE_THAT(h.Event("anon-9", "add_to_cart"), IsOk());
+  REQUIRE_THAT(h.Event("anon-9", "view"), IsOk());
+  REQUIRE_THAT(h.Event("cust-1", "view"), IsOk());
+  REQUIRE_THAT(h.Event("cust-1", "view", h.now() + absl::Minutes(1)), IsOk());
+  REQUIRE_THAT(h.Event("anon-9", "view", h.now()), IsOk());
+  REQUIRE_THAT(h.Event("anon-9", "view", h.now()), IsOk());
+  REQUIRE(Behavior(h, "anon-9", "views") == 3);
+  REQUIRE(Behavior(h, "cust-1", "views") == 2);
+  const std::vector<std::string> ids_before = MessageIds(h);
+
+  REQUIRE_THAT(h.engine().MergeSubjects("anon-9", "cust-1", h.now() + absl::Minutes(5)),
+               IsOk());
+
+  CHECK_FALSE(h.engine().Inspect("", "anon-9")->known());
+  const v1::SubjectReport known = *h.engine().Inspect("", "cust-1");
+  REQUIRE(known.enrollments_size() == 2);  // nurture (its own), browse (the visitor's)
+  int nurture = 0, browse = 0;
+  for (const v1::EnrollmentStatus& e : known.enrollments()) {
+    if (e.journey_id() == "nurture") {
+      ++nurture;
+      CHECK(e.arm() == known_arm);  // the known subject's arm is kept
+    }
+    browse += e.journey_id() == "browse";
+  }
+  CHECK(nurture == 1);
+  CHECK(browse == 1);
+  // The visitor's nurture enrollment exited as merged; its journey goal
+  // counts as erased.
+  const v1::VersionReport v = h.Report("nurture")->versions(0);
+  CHECK(ExitsFor(v, "merged") == 1);
+  CHECK(v.in_flight() == 1);
+  // Behaviours add up; the profile keeps the known values and gains the rest;
+  // consent joins.
+  CHECK(Behavior(h, "cust-1", "views") == 5);
+  absl::StatusOr<Value> spent = h.engine().BehaviorValue("", "cust-1", "spent");
+  REQUIRE_THAT(StatusOf(spent), IsOk());
+  CHECK(h.engine().stats().merges_applied == 1);
+  CHECK(h.engine().stats().subjects == 1);
+  // The visitor's browse nudge goes to the known subject, by its name,
+  // with a message id never used before.
+  REQUIRE_THAT(h.Advance(absl::Hours(3)), IsOk());
+  const std::vector<Message> pushes = h.Sent("cust-1", "push");
+  REQUIRE(pushes.size() == 1);
+  CHECK(pushes[0].params == std::vector<std::pair<std::string, std::string>>{{"who", "Li Wei"}});
+  CHECK(std::count(ids_before.begin(), ids_before.end(), pushes[0].message_id) == 0);
+  CHECK(h.Sent("anon-9").size() <= 1);  // at most nurture's hello, before the merge
+  // No sms to a subject either of them opted out of sms with.
+  const size_t sms_before = h.Sent("cust-1", "sms").size();
+  REQUIRE_THAT(h.Advance(absl::Hours(24)), IsOk());
+  CHECK(h.Sent("cust-1", "sms").size() == sms_before);
+}
+
+TEST_CASE("Merging into an id the engine does not know moves everything") {
+  Harness h(Harness::DefaultStart(), Options());
+  SetUp(&h);
+  REQUIRE_THAT(h.Event("anon-1", "signup"), IsOk());
+  REQUIRE_THAT(h.Event("anon-1", "view"), IsOk());
+  REQUIRE_THAT(h.engine().MergeSubjects("anon-1", "u-1", h.now()), IsOk());
+  CHECK(h.engine().Inspect("", "u-1")->enrollments_size() == 1);
+  CHECK(Behavior(h, "u-1", "views") == 1);
+  // Its history came along: nurture (NEVER) does not take it again.
+  REQUIRE_THAT(h.Event("u-1", "signup"), IsOk());
+  const v1::VersionReport v = h.Report("nurture")->versions(0);
+  CHECK(v.entered() == 1);
+  CHECK(v.entries_refused(0).reason() == "reentry_never");
+}
+
+TEST_CASE("MergeSubjects refuses what it cannot apply and counts it") {
+  Harness h(Harness::DefaultStart(), Options());
+  SetUp(&h);
+  REQUIRE_THAT(h.Event("a", "signup"), IsOk());
+  Engine& e = h.engine();
+  CHECK(e.MergeSubjects("", "b", h.now()).message() ==
+        "MergeSubjects: the id to merge from is empty");
+  CHECK(e.MergeSubjects("a", "", h.now()).message() ==
+        "MergeSubjects: the id to merge into is empty");
+  CHECK(e.MergeSubjects("a", "a", h.now()).message() ==
+        "MergeSubjects a into a: a subject cannot merge into itself");
+  CHECK(e.MergeSubjects("a\xc3", "b", h.now()).code() == absl::StatusCode::kInvalidArgument);
+  CHECK(e.MergeSubjects("ghost", "a", h.now()).code() == absl::StatusCode::kNotFound);
+  CHECK(e.MergeSubjects("a", "b", h.now() + absl::Hours(24 * 400)).code() ==
+        absl::StatusCode::kOutOfRange);
+  CHECK(e.stats().merges_rejected == 6);
+  CHECK(h.engine().Inspect("", "a")->known());
+}
+
+TEST_CASE("A snapshot after a merge restores and continues identically") {
+  Harness h(Harness::DefaultStart(), Options());
+  SetUp(&h);
+  REQUIRE_THAT(h.DeployText(kBrowse), IsOk());
+  Feed(&h, "anon", "known");
+  REQUIRE_THAT(h.Event("anon", "add_to_cart"), IsOk());
+  REQUIRE_THAT(h.engine().MergeSubjects("anon", "known", h.now()), IsOk());
+  const std::string bytes = SnapshotOf(h);
+  const std::vector<std::string> sent_before = MessageIds(h);
+  Harness restored(h.now(), Options());
+  SetUp(&restored);
+  REQUIRE_THAT(restored.DeployText(kBrowse), IsOk());
+  std::stringstream in(bytes);
+  REQUIRE_THAT(restored.engine().Restore(in), IsOk());
+  CHECK(SnapshotOf(restored) == bytes);
+  for (Harness* x : {&h, &restored}) {
+    REQUIRE_THAT(x->Event("known", "add_to_cart"), IsOk());  // NEVER: refused
+    REQUIRE_THAT(x->Event("anon", "signup"), IsOk());  // a new anonymous subject
+    REQUIRE_THAT(x->Advance(absl::Hours(30)), IsOk());
+  }
+  CHECK(SnapshotOf(restored) == SnapshotOf(h));
+  std::vector<std::string> after;
+  const std::vector<std::string> all = MessageIds(h);
+  std::set_difference(all.begin(), all.end(), sent_before.begin(), sent_before.end(),
+                      std::back_inserter(after));
+  CHECK(MessageIds(restored) == after);
+}
+
+TEST_CASE("MergeSubjects through EngineInput and on a ShardedEngine") {
+  Harness h(Harness::DefaultStart(), Options());
+  SetUp(&h);
+  REQUIRE_THAT(h.Event("anon", "signup"), IsOk());
+  REQUIRE_THAT(h.engine().Apply(SubjectMerge{"anon", "known", "", h.now()}), IsOk());
+  CHECK(h.engine().Inspect("", "known")->enrollments_size() == 1);
+
+  testing::NullSink sms;
+  ShardedEngineOptions options;
+  options.shards = 4;
+  options.engine = Options();
+  absl::StatusOr<std::unique_ptr<ShardedEngine>> sharded =
+      ShardedEngine::Create(options, [&](int, Engine& e) -> absl::Status {
+        if (absl::Status s = e.RegisterChannel("sms", &sms); !s.ok()) return s;
+        return e.Deploy(testing::TextJourney(kNurture));
+      });
+  REQUIRE_THAT(StatusOf(sharded), IsOk());
+  ShardedEngine& s = **sharded;
+  // Two ids on one shard merge; two on different shards are refused.
+  std::string same, other;
+  for (int i = 0; same.empty() || other.empty(); ++i) {
+    const std::string id = absl::StrCat("anon-", i);
+    if (ShardedEngine::ShardOf(id, 4) == ShardedEngine::ShardOf("known", 4)) {
+      if (same.empty()) same = id;
+    } else if (other.empty()) {
+      other = id;
+    }
+  }
+  for (const std::string& id : {same, other}) {
+    Event e;
+    e.subject_id = id;
+    e.name = "signup";
+    e.time = Harness::DefaultStart();
+    REQUIRE_THAT(s.Ingest(e), IsOk());
+  }
+  REQUIRE_THAT(s.MergeSubjects(same, "known", Harness::DefaultStart()), IsOk());
+  CHECK(s.MergeSubjects(other, "known", Harness::DefaultStart()).code() ==
+        absl::StatusCode::kFailedPrecondition);
+  CHECK(s.stats().merges_applied == 1);
+  REQUIRE(s.Inspect("", "known")->enrollments_size() == 1);
+}
+
 }  // namespace
 }  // namespace cairn

@@ -70,6 +70,8 @@ struct EngineStats {
   int64_t behavior_seeds_rejected = 0;    // SeedBehavior() calls with bad arguments
   int64_t erasures_applied = 0;   // Forget() calls that forgot a subject
   int64_t erasures_rejected = 0;  // Forget() calls with bad arguments or an unknown subject
+  int64_t merges_applied = 0;     // MergeSubjects() calls that merged two subjects
+  int64_t merges_rejected = 0;    // MergeSubjects() calls with bad arguments or an unknown subject
   int64_t late_inputs = 0;      // applied at engine time though older
   int64_t too_late_inputs = 0;  // rejected: older than max_lateness
   int64_t future_inputs = 0;    // rejected: further ahead than max_input_lead
@@ -275,6 +277,23 @@ class Engine {
   // "Erasure".
   absl::Status Forget(absl::string_view subject_id, absl::Time time,
                       absl::string_view subject_type = "");
+
+  // Merges subject `from_id` (an anonymous visitor) into `into_id` (the
+  // known user it turned out to be; made if the engine does not know it),
+  // both of `subject_type` (empty: "user"), by the rules of
+  // docs/semantics.md, "Merging subjects": `from_id`'s enrollments move
+  // to `into_id` (one in a journey where `into_id` already has one exits,
+  // reason "merged", and `into_id`'s, with its split arm, is kept), its
+  // re-entry history, journey goals, partial sequence matches, cap ledgers
+  // and behaviour state join `into_id`'s, and its profile fills what
+  // `into_id`'s lacks (opt-outs are joined). `from_id` is then forgotten as
+  // by Forget. Timers due by `time` fire first; a merge older than engine
+  // time is applied at engine time. Errors: InvalidArgument (an empty id,
+  // the same id twice, text that is not UTF-8, too much text, a time out
+  // of range), OutOfRange (further ahead than max_input_lead), NotFound
+  // (`from_id` is not known).
+  absl::Status MergeSubjects(absl::string_view from_id, absl::string_view into_id,
+                             absl::Time time, absl::string_view subject_type = "");
 
   // Moves engine time to `time`, firing every timer due by then. A time
   // before engine time is OK and does nothing (nothing to fire).

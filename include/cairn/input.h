@@ -15,6 +15,7 @@
 //   BehaviorSeed        Engine::SeedBehavior
 //   BehaviorDeclaration Engine::DeclareBehaviors, at its time
 //   SubjectErasure      Engine::Forget
+//   SubjectMerge        Engine::MergeSubjects
 //
 // Every kind carries its own time. The structs hold the methods' arguments
 // and nothing is checked when one is built: Engine::Apply checks an input as
@@ -155,13 +156,25 @@ struct SubjectErasure {
   absl::Time time = absl::InfinitePast();  // required
 };
 
+// An anonymous subject found to be a known one (a visitor who logs in):
+// Engine::MergeSubjects's arguments. Hosts that split inputs by subject
+// route it by `subject_id`, the subject merged into; both subjects must be
+// on the same engine.
+struct SubjectMerge {
+  std::string from_subject_id;  // required: merged away
+  std::string subject_id;       // required: merged into
+  std::string subject_type;     // empty means "user"
+  absl::Time time = absl::InfinitePast();  // required
+};
+
 // One engine input, of any kind.
 using EngineInput =
     std::variant<Event, ProfileUpdate, EnrollRequest, DeliveryReport, ClockTick, JourneyDeploy,
-                 JourneyStateChange, BehaviorSeed, BehaviorDeclaration, SubjectErasure>;
+                 JourneyStateChange, BehaviorSeed, BehaviorDeclaration, SubjectErasure,
+                 SubjectMerge>;
 
 // The name of the input's kind: "event", "profile", "enroll", "delivery",
-// "tick", "deploy", "state", "seed", "behaviors" or "forget" (also the "kind" of a
+// "tick", "deploy", "state", "seed", "behaviors", "forget" or "merge" (also the "kind" of a
 // Kafka JSON record).
 absl::string_view InputKindName(const EngineInput& input);
 
@@ -170,7 +183,8 @@ absl::Time InputTime(const EngineInput& input);
 
 // The id of the subject the input concerns: the subject_id of an event,
 // profile update, enroll request or delivery report (empty if unset), and
-// empty for the broadcast kinds; a seed's or an erasure's subject_id.
+// empty for the broadcast kinds; a seed's or an erasure's subject_id; a
+// merge's subject_id (the subject merged into).
 absl::string_view InputSubject(const EngineInput& input);
 
 // True for the kinds that concern every subject rather than one: clock

@@ -154,6 +154,14 @@ class ShardedEngine {
   absl::Status Forget(absl::string_view subject_id, absl::Time time,
                       absl::string_view subject_type = "");
 
+  // Flushes, then merges `from_id` into `into_id` on their shard
+  // (Engine::MergeSubjects), returning that engine's status.
+  // FailedPrecondition when the two ids are on different shards: a merge
+  // moves state within one engine (route both ids of a person to one
+  // shard, e.g. by a shared key, to merge them).
+  absl::Status MergeSubjects(absl::string_view from_id, absl::string_view into_id,
+                             absl::Time time, absl::string_view subject_type = "");
+
   // Flushes, then the subject's value of a behaviour, from its shard
   // (Engine::BehaviorValue).
   absl::StatusOr<Value> BehaviorValue(absl::string_view subject_type,

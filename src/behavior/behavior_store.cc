@@ -607,6 +607,106 @@ absl::Time NextChangeOf(const DayCell& c, const Params& p, absl::Time, int32_t t
   }
 }
 
+// ---- Merging one subject's cell into another's (Engine::MergeSubjects) ----
+// The merged cell is what the two subjects' events would have made in one
+// cell, counted once each, except where a cell keeps too little to tell:
+// see each.
+
+void MergeInto(CountCell& into, const CountCell& from, const Params&) {
+  into.count = Plus(into.count, from.count);
+}
+void MergeInto(NumberCell& into, const NumberCell& from, const Params& p) {
+  into.number = Combine(p.function, into.number, from.number);
+  into.count = Plus(into.count, from.count);
+}
+void MergeInto(TimeCell& into, const TimeCell& from, const Params& p) {
+  into.nanos = p.function == v1::Behavior::FIRST_TIME ? std::min(into.nanos, from.nanos)
+                                                      : std::max(into.nanos, from.nanos);
+}
+void MergeInto(CountBucketsCell& into, const CountBucketsCell& from, const Params&) {
+  for (const CountBucket& b : from.buckets) {
+    CountBucket& mine = BucketFor(&into.buckets, b.bucket);
+    mine.count = Plus(mine.count, int64_t{b.count});
+  }
+}
+void MergeInto(NumberBucketsCell& into, const NumberBucketsCell& from, const Params& p) {
+  for (const NumberBucket& b : from.buckets) {
+    NumberBucket& mine = BucketFor(&into.buckets, b.bucket);
+    mine.number = mine.count == 0 ? b.number : Combine(p.function, mine.number, b.number);
+    mine.count = Plus(mine.count, int64_t{b.count});
+  }
+}
+// Values both saw count once (the later bucket kept). Over the limit, the
+// values seen longest ago go first (windowed), or the receiving subject's
+// are kept and the rest dropped (all time), as adding them one by one would.
+void MergeInto(DistinctCell& into, const DistinctCell& from, const Params& p) {
+  std::vector<DistinctEntry> merged;
+  merged.reserve(into.values.size() + from.values.size());
+  size_t i = 0, j = 0;
+  std::vector<bool> mine;
+  while (i < into.values.size() || j < from.values.size()) {
+    if (j == from.values.size() ||
+        (i < into.values.size() && into.values[i].hash < from.values[j].hash)) {
+      merged.push_back(into.values[i++]);
+      mine.push_back(true);
+    } else if (i == into.values.size() || from.values[j].hash < into.values[i].hash) {
+      merged.push_back(from.values[j++]);
+      mine.push_back(false);
+    } else {
+      merged.push_back({into.values[i].hash, std::max(into.values[i].bucket,
+                                                      from.values[j].bucket)});
+      mine.push_back(true);
+      ++i;
+      ++j;
+    }
+  }
+  const size_t limit = static_cast<size_t>(p.distinct_limit);
+  if (merged.size() > limit) {
+    // Which to keep: by (bucket, receiving subject's first) from the newest.
+    std::vector<size_t> order(merged.size());
+    for (size_t k = 0; k < order.size(); ++k) order[k] = k;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      if (p.windowed && merged[a].bucket != merged[b].bucket) {
+        return merged[a].bucket > merged[b].bucket;
+      }
+      return mine[a] && !mine[b];
+    });
+    std::vector<bool> keep(merged.size(), false);
+    for (size_t k = 0; k < limit; ++k) keep[order[k]] = true;
+    std::vector<DistinctEntry> kept;
+    for (size_t k = 0; k < merged.size(); ++k) {
+      if (keep[k]) kept.push_back(merged[k]);
+    }
+    merged = std::move(kept);
+  }
+  into.values = std::move(merged);
+}
+// The days `from` shows (its last day and the 64 before it) are added one
+// by one, oldest first, as late days are; its active days past what its
+// record shows are counted as days of their own, and its longest run is
+// kept if longer.
+void MergeInto(DayCell& into, const DayCell& from, const Params& p) {
+  int32_t shown = 0;
+  for (int64_t d = static_cast<int64_t>(from.last_day) - 64; d <= from.last_day; ++d) {
+    if (!DayActive(from, d)) continue;
+    ++shown;
+    BehaviorColumn::Sample s;
+    s.day = static_cast<int32_t>(d);
+    if (Contributes(&into, p, s)) AddTo(into, p, s);
+  }
+  into.days += std::max(0, from.days - shown);
+  into.longest = std::max(into.longest, from.longest);
+}
+void MergeInto(HourCell& into, const HourCell& from, const Params& p) {
+  for (int h = 0; h < kHoursPerWeek; ++h) {
+    if (from.counts[h] == 0) continue;
+    BehaviorColumn::Sample s;
+    s.hour = h;
+    s.weight = from.counts[h];
+    AddTo(into, p, s);
+  }
+}
+
 // ---- The column: cells found through a dense index ----
 
 template <typename Cell>
@@ -650,6 +750,18 @@ class Column final : public BehaviorColumn {
     ::new (static_cast<void*>(cell)) Cell();
     free_.push_back(index_[subject]);
     index_[subject] = kNone;
+  }
+
+  void Merge(uint32_t from, uint32_t into) override {
+    Cell* source = Mutable(from);
+    if (source == nullptr || from == into) return;
+    if (Cell* target = Mutable(into)) {
+      MergeInto(*target, *source, p_);
+    } else {
+      Cell moved = std::move(*source);
+      Insert(into) = std::move(moved);
+    }
+    Remove(from);
   }
 
   void Write(uint32_t subject, v1::SnapshotBehaviorCell* out) const override {

@@ -94,6 +94,11 @@ class BehaviorColumn {
   // to need one.
   virtual void Remove(uint32_t subject) = 0;
 
+  // Moves `from`'s state into `into`'s, combined with what `into` holds as
+  // if one subject had done both's events (docs/semantics.md, "Merging
+  // subjects"), and drops `from`'s. Nothing when `from` holds none.
+  virtual void Merge(uint32_t from, uint32_t into) = 0;
+
   // Snapshot: writes `subject`'s state (REQUIRES: Has(subject)), and reads
   // it back, refusing a cell that this behaviour could not have written.
   virtual void Write(uint32_t subject, v1::SnapshotBehaviorCell* cell) const = 0;

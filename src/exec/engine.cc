@@ -99,6 +99,10 @@ absl::Status Engine::Forget(absl::string_view subject_id, absl::Time time,
                             absl::string_view subject_type) {
   return impl_->Forget(subject_id, time, subject_type);
 }
+absl::Status Engine::MergeSubjects(absl::string_view from_id, absl::string_view into_id,
+                                   absl::Time time, absl::string_view subject_type) {
+  return impl_->MergeSubjects(from_id, into_id, time, subject_type);
+}
 absl::Status Engine::UpsertProfile(absl::string_view subject_id,
                                    const Attributes& attributes, absl::Time time,
                                    absl::string_view subject_type) {

@@ -44,6 +44,9 @@ absl::Status Engine::Apply(const EngineInput& input) {
             return advanced.ok() ? DeclareBehaviors(d.behaviors) : advanced;
           },
           [this](const SubjectErasure& f) { return Forget(f.subject_id, f.time, f.subject_type); },
+          [this](const SubjectMerge& m) {
+            return MergeSubjects(m.from_subject_id, m.subject_id, m.time, m.subject_type);
+          },
       },
       input);
 }

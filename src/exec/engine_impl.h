@@ -304,9 +304,11 @@ class Engine::Impl : private internal::EngineState {
   absl::Status ReportDelivery(absl::string_view message_id, DeliveryOutcome outcome,
                               absl::Time time, absl::string_view reason);
 
-  // Erasure (exec/engine_privacy.cc).
+  // Erasure and identity merge (exec/engine_privacy.cc).
   absl::Status Forget(absl::string_view subject_id, absl::Time time,
                       absl::string_view subject_type);
+  absl::Status MergeSubjects(absl::string_view from_id, absl::string_view into_id,
+                             absl::Time time, absl::string_view subject_type);
 
   absl::Status AdvanceTo(absl::Time time);
 
@@ -700,6 +702,14 @@ class Engine::Impl : private internal::EngineState {
   // names or belongs to it is dropped; its record is erased
   // (SubjectTable::Erase).
   void EraseSubject(uint32_t subject);
+
+  // Moves subject `from`'s enrollments, histories, journey goals, partial
+  // matches, profile, ledgers and behaviour state to subject `into` by the
+  // rules of docs/semantics.md ("Merging subjects"), then erases `from`.
+  void MergeSubject(uint32_t from, uint32_t into);
+  // The profile part: `into`'s values win, `from`'s fill in within the
+  // profile limits, opt-out lists are joined.
+  void MergeProfile(uint32_t from, uint32_t into);
 
   // Journey state, active window, instance key, re-entry rules and entry
   // limits (docs/semantics.md, "Entry rules"), then a new enrollment at

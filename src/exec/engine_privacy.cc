@@ -14,8 +14,10 @@
 #include <algorithm>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "cairn/status_macros.h"
@@ -25,6 +27,10 @@
 #include "util/utf8.h"
 
 namespace cairn {
+
+using internal::FindSorted;
+using internal::JourneyVersion;
+using internal::SetSorted;
 
 absl::Status Engine::Impl::Forget(absl::string_view subject_id, absl::Time time,
                                   absl::string_view subject_type) {
@@ -105,6 +111,208 @@ void Engine::Impl::EraseSubject(uint32_t subject) {
                                        }),
                         segment_checks_.end());
   subjects_.Erase(subject);
+}
+
+absl::Status Engine::Impl::MergeSubjects(absl::string_view from_id, absl::string_view into_id,
+                                         absl::Time time, absl::string_view subject_type) {
+  if (absl::Status valid = internal::CheckMerge(from_id, into_id, subject_type,
+                                                options_.max_input_bytes);
+      !valid.ok()) {
+    ++stats_.merges_rejected;
+    return valid;
+  }
+  // Like an erasure, never too late: an identity learnt late is still true.
+  if (time >= now_) {
+    CAIRN_RETURN_IF_ERROR(CheckTime(time, &stats_.merges_rejected, "merge"));
+  } else if (absl::Status s = internal::CheckInputTimeRange(time, "merge"); !s.ok()) {
+    ++stats_.merges_rejected;
+    return s;
+  }
+  const absl::string_view type = internal::SubjectTypeOrDefault(subject_type);
+  ApplyTime(time);
+  const std::optional<uint32_t> from = subjects_.Find(type, from_id);
+  if (!from) {
+    ++stats_.merges_rejected;
+    return absl::NotFoundError(absl::StrCat(
+        "MergeSubjects: no subject ", internal::Escaped(type), "/", internal::Escaped(from_id),
+        " is known to merge into ", internal::Escaped(into_id),
+        " (never seen, or already merged or forgotten)"));
+  }
+  const uint32_t into = subjects_.Intern(type, into_id);
+  CatchUpScheduled(into);
+  MergeSubject(*from, into);
+  ++stats_.merges_applied;
+  CheckSegments();
+  return absl::OkStatus();
+}
+
+void Engine::Impl::MergeSubject(uint32_t from, uint32_t into) {
+  // 1. Enrollments. One in a journey (and instance key) where the known
+  // subject has one in flight exits, reason "merged": the known subject's
+  // enrollment, and the split arm it took, are kept. The others move.
+  const internal::SlotList enrollments = subjects_[from].enrollments;
+  std::vector<uint32_t> moving;
+  std::vector<uint32_t> merged_away;  // Trackers of enrollments that exit.
+  for (uint32_t slot : enrollments) {
+    const internal::Enrollment& e = enrollments_[slot];
+    if (!e.live) continue;
+    const JourneyVersion& v = versions_[e.version];
+    const std::string key = InstanceKey(*v.graph, ContextOf(e)).value_or("");
+    bool known_has_one = false;
+    for (uint32_t mine : subjects_[into].enrollments) {
+      const internal::Enrollment& m = enrollments_[mine];
+      known_has_one = known_has_one ||
+                      (versions_[m.version].journey == v.journey &&
+                       InstanceKey(*versions_[m.version].graph, ContextOf(m)).value_or("") == key);
+    }
+    if (!known_has_one) {
+      moving.push_back(slot);
+      continue;
+    }
+    // Its journey goals go with it (Exit detaches them: noted first).
+    for (uint32_t t : subjects_[from].trackers) {
+      if (trackers_[t].enrollment == slot) merged_away.push_back(t);
+    }
+    Exit(slot, "merged");
+  }
+  // 2. Re-entry histories: the known subject has entered whatever either
+  // entered. The moved enrollments take entry numbers after the known
+  // subject's, so that no message id it has had repeats.
+  absl::InlinedVector<internal::JourneyHistory, 1> histories;
+  histories.swap(subjects_[from].history);
+  for (internal::JourneyHistory& h : histories) {
+    internal::JourneyHistory& mine = History(into, h.journey, internal::KeyOf(h));
+    const uint32_t before = mine.entries;
+    for (uint32_t slot : moving) {
+      internal::Enrollment& e = enrollments_[slot];
+      const JourneyVersion& v = versions_[e.version];
+      if (v.journey != h.journey ||
+          InstanceKey(*v.graph, ContextOf(e)).value_or("") != internal::KeyOf(h)) {
+        continue;
+      }
+      e.ordinal = before + e.ordinal;
+    }
+    mine.entries = before + h.entries;
+    mine.active += h.active;
+    if (internal::LastExit(h) > internal::LastExit(mine)) {
+      internal::SetLastExit(&mine, internal::LastExit(h));
+    }
+  }
+  for (uint32_t slot : moving) {
+    enrollments_[slot].subject = into;
+    subjects_[into].enrollments.push_back(slot);
+  }
+  subjects_[from].enrollments.clear();
+  // 3. Journey goals: those of moved enrollments (and of finished ones)
+  // measure the known subject from now on; those of enrollments that
+  // exited as merged are counted as erased (the known subject's own goal
+  // measures the journey).
+  const internal::SlotList trackers = subjects_[from].trackers;
+  for (uint32_t t : trackers) {
+    internal::GoalTracker& tr = trackers_[t];
+    if (std::find(merged_away.begin(), merged_away.end(), t) == merged_away.end()) {
+      tr.subject = into;
+      subjects_[into].trackers.push_back(t);
+      continue;
+    }
+    ++versions_[tr.version].counters.journey_goals[tr.goal].overall.erased;
+    tr.live = false;
+    tr.enrollment = internal::kNoSlot;
+    ++tr.generation;
+    free_trackers_.push_back(t);
+  }
+  subjects_[from].trackers.clear();
+  // 4. Partial sequence matches the known subject has none of move; the
+  // rest are the known subject's to keep.
+  std::vector<internal::SequenceProgress> sequences;
+  sequences.swap(subjects_[from].sequences);
+  bool moved_progress = false;
+  for (internal::SequenceProgress& p : sequences) {
+    if (FindProgress(into, p.version, p.node) == nullptr) {
+      if (p.pending != internal::kNoSlot) pending_[p.pending].subject = into;
+      subjects_[into].sequences.push_back(std::move(p));
+      moved_progress = true;
+    } else if (p.pending != internal::kNoSlot) {
+      internal::PendingSequence& pending = pending_[p.pending];
+      pending.live = false;
+      pending.context.clear();
+      ++pending.generation;
+      free_pending_.push_back(p.pending);
+    }
+  }
+  if (moved_progress && !subjects_[into].progress_timer) FireProgressTimer(into);
+  // 5. Profile: the known subject's values win; the other's fill what it
+  // lacks, within the profile limits (what does not fit is dropped and
+  // counted). Consent is never lost: the opt-out lists are joined.
+  MergeProfile(from, into);
+  // 6. Frequency-cap ledgers: both subjects' sends count.
+  for (auto& [ledger, times] : subjects_[from].send_ledger) {
+    std::vector<absl::Time>* mine = nullptr;
+    for (auto& [id, t] : subjects_[into].send_ledger) {
+      if (id == ledger) mine = &t;
+    }
+    if (mine == nullptr) {
+      subjects_[into].send_ledger.emplace_back(ledger, std::move(times));
+      continue;
+    }
+    const size_t middle = mine->size();
+    mine->insert(mine->end(), times.begin(), times.end());
+    std::inplace_merge(mine->begin(), mine->begin() + static_cast<std::ptrdiff_t>(middle),
+                       mine->end());
+  }
+  subjects_[from].send_ledger.clear();
+  // 7. Behaviours combine (BehaviorColumn::Merge); segments are checked
+  // again for the known subject.
+  for (size_t b = 0; b < behaviors_.size(); ++b) behaviors_.column(b).Merge(from, into);
+  MarkStateChanged(into);
+  if (const std::vector<int>* all = segment_members_.OfType(subjects_.TypeOf(subjects_[into]))) {
+    QueueSegmentChecks(into, *all, /*triggers=*/true);
+  }
+  // 8. The anonymous subject is gone: what is left of it is erased.
+  EraseSubject(from);
+}
+
+void Engine::Impl::MergeProfile(uint32_t from, uint32_t into) {
+  Attributes taken;
+  taken.swap(subjects_[from].profile);
+  Attributes& profile = subjects_[into].profile;
+  int64_t bytes = internal::TextBytes(profile);
+  std::vector<std::string> names;  // Changed attributes, for the checks.
+  for (auto& [name, value] : taken) {
+    const Value* mine = FindSorted(profile, name);
+    if (name == options_.opt_out_attribute && mine != nullptr &&
+        mine->type() == Value::Type::kStringList && value.type() == Value::Type::kStringList) {
+      std::vector<std::string> joined = mine->string_list_value();
+      for (const std::string& c : value.string_list_value()) {
+        if (std::find(joined.begin(), joined.end(), c) == joined.end()) joined.push_back(c);
+      }
+      if (static_cast<int>(joined.size()) > options_.max_opt_out_channels) {
+        ++stats_.limits_reached;
+        joined.assign({"all"});  // Out of every channel rather than lose one.
+      }
+      bytes -= internal::TextBytes(name, *mine);
+      Value list = Value::StringList(std::move(joined));
+      bytes += internal::TextBytes(name, list);
+      SetSorted(&profile, name, std::move(list));
+      names.push_back(name);
+      continue;
+    }
+    if (mine != nullptr) continue;  // The known subject's value wins.
+    const int64_t more = internal::TextBytes(name, value);
+    if (static_cast<int64_t>(profile.size()) >= options_.max_profile_attributes ||
+        bytes + more > options_.max_profile_bytes) {
+      ++stats_.limits_reached;  // Dropped: the merged profile would be over its limits.
+      continue;
+    }
+    bytes += more;
+    names.push_back(name);
+    SetSorted(&profile, name, std::move(value));
+  }
+  for (const std::string& name : names) {
+    if (const std::vector<int>* segments = segment_members_.ReadingAttribute(name)) {
+      QueueSegmentChecks(into, *segments, /*triggers=*/true);
+    }
+  }
 }
 
 }  // namespace cairn

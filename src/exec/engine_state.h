@@ -137,7 +137,7 @@ inline std::vector<int64_t*> StatFields(EngineStats* s) {
           // Appended: a snapshot from before a counter existed restores it as 0.
           &s->future_inputs, &s->unknown_time_zones, &s->limits_reached,
           &s->behavior_seeds_applied, &s->behavior_seeds_rejected, &s->erasures_applied,
-          &s->erasures_rejected};
+          &s->erasures_rejected, &s->merges_applied, &s->merges_rejected};
 }
 
 // Where one split's experiment rule stands (JourneyGraph::split_rules,

@@ -13,7 +13,7 @@ namespace cairn {
 // StatFields lists every counter but the two derived ones: a field added to
 // EngineStats without being added there would be neither summed nor
 // snapshotted.
-static_assert(sizeof(EngineStats) == sizeof(int64_t) * (22 + 2),
+static_assert(sizeof(EngineStats) == sizeof(int64_t) * (24 + 2),
               "a new EngineStats field must be added to internal::StatFields");
 
 EngineStats& EngineStats::operator+=(const EngineStats& other) {

@@ -22,6 +22,7 @@ absl::string_view InputKindName(const EngineInput& input) {
                         [](const BehaviorSeed&) { return absl::string_view("seed"); },
                         [](const BehaviorDeclaration&) { return absl::string_view("behaviors"); },
                         [](const SubjectErasure&) { return absl::string_view("forget"); },
+                        [](const SubjectMerge&) { return absl::string_view("merge"); },
                     },
                     input);
 }

@@ -161,6 +161,26 @@ absl::Status CheckErasure(absl::string_view subject_id, absl::string_view subjec
                          max_bytes, input);
 }
 
+absl::Status CheckMerge(absl::string_view from_id, absl::string_view into_id,
+                        absl::string_view subject_type, int64_t max_bytes) {
+  if (from_id.empty() || into_id.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "MergeSubjects: ", from_id.empty() ? "the id to merge from" : "the id to merge into",
+        " is empty"));
+  }
+  const std::string input =
+      absl::StrCat("MergeSubjects ", Escaped(from_id), " into ", Escaped(into_id));
+  if (absl::Status s = CheckUtf8(from_id, input, "id to merge from"); !s.ok()) return s;
+  if (absl::Status s = CheckUtf8(into_id, input, "id to merge into"); !s.ok()) return s;
+  if (absl::Status s = CheckUtf8(subject_type, input, "subject type"); !s.ok()) return s;
+  if (from_id == into_id) {
+    return absl::InvalidArgumentError(absl::StrCat(input, ": a subject cannot merge into itself"));
+  }
+  return CheckInputBytes(
+      static_cast<int64_t>(from_id.size() + into_id.size() + subject_type.size()), max_bytes,
+      input);
+}
+
 absl::Status CheckProfileUpdate(absl::string_view subject_id, absl::string_view subject_type,
                                 const Attributes& attributes, int64_t max_bytes) {
   if (subject_id.empty()) return CheckProfileSubject(subject_id);

@@ -88,6 +88,11 @@ absl::Status CheckBehaviorSeed(const BehaviorSeed& seed, int64_t max_bytes);
 absl::Status CheckErasure(absl::string_view subject_id, absl::string_view subject_type,
                           int64_t max_bytes);
 
+// A merge's subjects: both non-empty and different, UTF-8 ids and type, at
+// most `max_bytes` of text.
+absl::Status CheckMerge(absl::string_view from_id, absl::string_view into_id,
+                        absl::string_view subject_type, int64_t max_bytes);
+
 // OK when `time` is in [EarliestInputTime(), LatestInputTime()); an error
 // naming `input` otherwise (infinite times included).
 absl::Status CheckInputTimeRange(absl::Time time, absl::string_view input);

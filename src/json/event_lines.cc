@@ -587,6 +587,7 @@ absl::StatusOr<ProfileLine> ParseProfileLine(absl::string_view line) {
 
 absl::Status ParseLogLine(absl::string_view line, LogLine* out) {
   out->is_erasure = false;
+  out->is_merge = false;
   if (ParseEventLineFast(line, &out->event)) {
     out->is_profile = false;
     out->time = out->event.time;
@@ -595,6 +596,26 @@ absl::Status ParseLogLine(absl::string_view line, LogLine* out) {
   absl::StatusOr<JsonValue> parsed = ParseObject(line);
   if (!parsed.ok()) return parsed.status();
   const Object& object = parsed->object;
+  if (Find(object, "merge_from") != nullptr) {
+    absl::Status keys = CheckKeys(object, {"subject", "subject_type", "time", "merge_from"});
+    if (!keys.ok()) return keys;
+    absl::StatusOr<std::string> from = JsonStringField(*parsed, "merge_from", true);
+    if (!from.ok()) return from.status();
+    absl::StatusOr<std::string> subject = JsonStringField(*parsed, "subject", true);
+    if (!subject.ok()) return subject.status();
+    absl::StatusOr<std::string> type = JsonStringField(*parsed, "subject_type", false);
+    if (!type.ok()) return type.status();
+    absl::StatusOr<absl::Time> time = JsonTimeField(*parsed, "time");
+    if (!time.ok()) return time.status();
+    out->merge_from = *std::move(from);
+    out->profile.subject_id = *std::move(subject);
+    out->profile.subject_type = *std::move(type);
+    out->profile.attributes.clear();
+    out->time = *time;
+    out->is_profile = false;
+    out->is_merge = true;
+    return absl::OkStatus();
+  }
   if (const JsonValue* forget = Find(object, "forget")) {
     absl::Status keys = CheckKeys(object, {"subject", "subject_type", "time", "forget"});
     if (!keys.ok()) return keys;

@@ -17,6 +17,9 @@
 //
 // Erasure line, in an event log (Engine::Forget at that time):
 //   {"subject": "u1", "subject_type": "user", "time": "...", "forget": true}
+// Merge line, in an event log (Engine::MergeSubjects at that time: the
+// subject "anon-7" turns out to be "u1"):
+//   {"subject": "u1", "subject_type": "user", "time": "...", "merge_from": "anon-7"}
 //
 // Thread-safety: pure functions.
 
@@ -62,15 +65,17 @@ absl::StatusOr<ProfileLine> ParseProfileLine(absl::string_view line);
 // One line of an event log: an event line, or a timed profile line (a
 // profile line with a required "time"), a profile update at that time:
 //   {"subject": "u1", "time": "2026-01-05T10:00:00Z", "attributes": {"tier": "gold"}}
-// or an erasure line (its "forget" must be true). A line is a profile line
-// when it has an "attributes" key, and an erasure line when it has a
-// "forget" key.
+// or an erasure line (its "forget" must be true), or a merge line. A line
+// is a profile line when it has an "attributes" key, an erasure line when
+// it has a "forget" key, and a merge line when it has a "merge_from" key.
 struct LogLine {
   bool is_profile = false;
   bool is_erasure = false;
-  Event event;          // When neither.
-  ProfileLine profile;  // When is_profile; when is_erasure, its subject only.
-  absl::Time time;      // The line's: the event's time, the update's or the erasure's.
+  bool is_merge = false;
+  Event event;          // When none of the above.
+  ProfileLine profile;  // When is_profile; when is_erasure or is_merge, its subject only.
+  std::string merge_from;  // When is_merge.
+  absl::Time time;      // The line's.
 };
 // Parses `line` into *out (reusing its storage). Errors as the two line
 // parsers give them.

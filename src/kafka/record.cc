@@ -35,7 +35,7 @@ using internal::AppendKey;
 using cairn::internal::Overloaded;
 using internal::Quote;
 
-constexpr char kKinds[] = "event, profile, enroll, delivery, tick, state, seed, forget";
+constexpr char kKinds[] = "event, profile, enroll, delivery, tick, state, seed, forget, merge";
 
 absl::Status Invalid(absl::string_view kind, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(kind, ": ", what));
@@ -132,6 +132,16 @@ absl::StatusOr<EngineInput> ForgetFromJson(const json::JsonValue& object) {
   CAIRN_ASSIGN_OR_RETURN(f.subject_type, json::JsonStringField(object, "subject_type", false));
   CAIRN_ASSIGN_OR_RETURN(f.time, json::JsonTimeField(object, "time"));
   return EngineInput(std::move(f));
+}
+
+absl::StatusOr<EngineInput> MergeFromJson(const json::JsonValue& object) {
+  CAIRN_RETURN_IF_ERROR(json::CheckJsonKeys(object, {"from", "subject", "subject_type", "time"}));
+  SubjectMerge m;
+  CAIRN_ASSIGN_OR_RETURN(m.from_subject_id, json::JsonStringField(object, "from", true));
+  CAIRN_ASSIGN_OR_RETURN(m.subject_id, json::JsonStringField(object, "subject", true));
+  CAIRN_ASSIGN_OR_RETURN(m.subject_type, json::JsonStringField(object, "subject_type", false));
+  CAIRN_ASSIGN_OR_RETURN(m.time, json::JsonTimeField(object, "time"));
+  return EngineInput(std::move(m));
 }
 
 absl::StatusOr<EngineInput> EnrollFromJson(const json::JsonValue& object) {
@@ -279,6 +289,8 @@ absl::StatusOr<EngineInput> DecodeJson(absl::string_view key, absl::string_view 
     parse = SeedFromJson;
   } else if (kind == "forget") {
     parse = ForgetFromJson;
+  } else if (kind == "merge") {
+    parse = MergeFromJson;
   } else if (kind == "deploy") {
     return absl::InvalidArgumentError(
         "a deploy record is written in the proto format only (`cairn deploy` writes it)");
@@ -432,6 +444,15 @@ absl::StatusOr<EngineInput> ForgetFromProto(const v1::SubjectErasure& p, absl::s
   return EngineInput(std::move(f));
 }
 
+absl::StatusOr<EngineInput> MergeFromProto(const v1::SubjectMerge& p, absl::string_view key) {
+  SubjectMerge m;
+  m.from_subject_id = p.from_subject_id();
+  m.subject_id = SubjectOrKey(p.subject_id(), key);
+  m.subject_type = p.subject_type();
+  CAIRN_ASSIGN_OR_RETURN(m.time, TimeFromProto("merge", p.has_time(), p.time()));
+  return EngineInput(std::move(m));
+}
+
 absl::StatusOr<EngineInput> TickFromProto(const v1::ClockTick& p) {
   ClockTick t;
   CAIRN_ASSIGN_OR_RETURN(t.time, TimeFromProto("tick", p.has_time(), p.time()));
@@ -522,7 +543,7 @@ absl::StatusOr<EngineInput> DecodeProto(absl::string_view key, absl::string_view
   if (record.kind_case() == v1::InputRecord::KIND_NOT_SET) {
     return absl::InvalidArgumentError(
         "the cairn.v1.InputRecord has no kind set: set one of event, profile, enroll, "
-        "delivery, tick, deploy, state, seed, behaviors, forget");
+        "delivery, tick, deploy, state, seed, behaviors, forget, merge");
   }
   const bool broadcast = record.kind_case() == v1::InputRecord::kTick ||
                          record.kind_case() == v1::InputRecord::kDeploy ||
@@ -540,6 +561,8 @@ absl::StatusOr<EngineInput> DecodeProto(absl::string_view key, absl::string_view
         return MissingKey("seed");
       case v1::InputRecord::kForget:
         return MissingKey("forget");
+      case v1::InputRecord::kMerge:
+        return MissingKey("merge");
       default:
         return MissingKey("delivery");
     }
@@ -565,6 +588,8 @@ absl::StatusOr<EngineInput> DecodeProto(absl::string_view key, absl::string_view
       return BehaviorsFromProto(record.behaviors());
     case v1::InputRecord::kForget:
       return ForgetFromProto(record.forget(), key);
+    case v1::InputRecord::kMerge:
+      return MergeFromProto(record.merge(), key);
     case v1::InputRecord::KIND_NOT_SET:
       break;
   }
@@ -633,6 +658,10 @@ absl::Status ValidateInput(const EngineInput& input) {
           [&](const BehaviorDeclaration&) { return absl::OkStatus(); },
           [&](const SubjectErasure& f) -> absl::Status {
             return CheckNotEmpty(kind, "subject_id", f.subject_id);
+          },
+          [&](const SubjectMerge& m) -> absl::Status {
+            CAIRN_RETURN_IF_ERROR(CheckNotEmpty(kind, "from_subject_id", m.from_subject_id));
+            return CheckNotEmpty(kind, "subject_id", m.subject_id);
           },
       },
       input));
@@ -772,6 +801,14 @@ absl::StatusOr<std::string> EncodeJsonRecord(const EngineInput& input) {
             AppendTimeField(f.time, &out);
             return absl::OkStatus();
           },
+          [&](const SubjectMerge& m) -> absl::Status {
+            AppendField("kind", "merge", &out);
+            AppendField("from", m.from_subject_id, &out);
+            AppendField("subject", m.subject_id, &out);
+            if (!m.subject_type.empty()) AppendField("subject_type", m.subject_type, &out);
+            AppendTimeField(m.time, &out);
+            return absl::OkStatus();
+          },
       },
       input));
   out.push_back('}');
@@ -856,6 +893,14 @@ absl::StatusOr<std::string> EncodeProtoRecord(const EngineInput& input) {
               if (!e.value.is_null()) *entry->mutable_value() = e.value.ToProto();
             }
             *p->mutable_time() = cairn::internal::TimeToProto(b.time);
+            return absl::OkStatus();
+          },
+          [&](const SubjectMerge& m) -> absl::Status {
+            v1::SubjectMerge* p = record.mutable_merge();
+            p->set_from_subject_id(m.from_subject_id);
+            p->set_subject_id(m.subject_id);
+            p->set_subject_type(m.subject_type);
+            *p->mutable_time() = cairn::internal::TimeToProto(m.time);
             return absl::OkStatus();
           },
           [&](const SubjectErasure& f) -> absl::Status {

@@ -21,6 +21,7 @@
 #include "cairn/status_macros.h"
 #include "exec/input_checks.h"
 #include "util/stable_hasher.h"
+#include "util/utf8.h"
 
 namespace cairn {
 namespace {
@@ -408,6 +409,22 @@ absl::Status ShardedEngine::Forget(absl::string_view subject_id, absl::Time time
   if (subject_id.empty()) return absl::InvalidArgumentError("Forget: subject id is empty");
   Flush();
   return ShardFor(subject_id).engine().Forget(subject_id, time, subject_type);
+}
+
+absl::Status ShardedEngine::MergeSubjects(absl::string_view from_id, absl::string_view into_id,
+                                          absl::Time time, absl::string_view subject_type) {
+  if (from_id.empty() || into_id.empty()) {
+    return absl::InvalidArgumentError("MergeSubjects: an id is empty");
+  }
+  const int shards = static_cast<int>(shards_.size());
+  if (ShardOf(from_id, shards) != ShardOf(into_id, shards)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "MergeSubjects: ", internal::Escaped(from_id), " and ", internal::Escaped(into_id),
+        " are on different shards (", ShardOf(from_id, shards), " and ",
+        ShardOf(into_id, shards), "); a merge moves state within one engine"));
+  }
+  Flush();
+  return ShardFor(into_id).engine().MergeSubjects(from_id, into_id, time, subject_type);
 }
 
 absl::StatusOr<v1::SubjectReport> ShardedEngine::Inspect(absl::string_view subject_type,

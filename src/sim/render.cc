@@ -67,6 +67,9 @@ void AppendRunSummary(const v1::Journey& journey, const SimResult& r, std::strin
                   r.erasures > 0 ? absl::StrCat(", ", WithCommas(r.erasures),
                                                 r.erasures == 1 ? " erasure" : " erasures")
                                  : "",
+                  r.merges > 0 ? absl::StrCat(", ", WithCommas(r.merges),
+                                              r.merges == 1 ? " merge" : " merges")
+                               : "",
                   "), ");
   if (r.first_event != absl::InfinitePast()) {
     absl::StrAppend(out, json::FormatEventTime(r.first_event), " .. ",
@@ -422,6 +425,7 @@ std::string RenderJson(const SimResult& result) {
       ", \"bad_event_lines\": ", result.bad_event_lines,
       ", \"profile_updates\": ", result.profile_updates,
       ", \"erasures\": ", result.erasures, ", \"erasures_applied\": ", result.engine.erasures_applied,
+      ", \"merges\": ", result.merges, ", \"merges_applied\": ", result.engine.merges_applied,
       ", \"profile_lines\": ", result.profile_lines,
       ", \"bad_profile_lines\": ", result.bad_profile_lines,
       ", \"first_event\": ", time_or_null(result.first_event),

@@ -465,6 +465,7 @@ class EventReader {
       }
       if (out->is_profile) ++result_->profile_updates;
       if (out->is_erasure) ++result_->erasures;
+      if (out->is_merge) ++result_->merges;
       return true;
     }
     if (events_.bad()) return absl::DataLossError(absl::StrCat(name_, ": read error"));
@@ -773,6 +774,12 @@ absl::StatusOr<SimResult> Simulate(const v1::Journey& journey, std::istream& eve
                                                       std::move(line.profile.subject_type),
                                                       std::move(line.profile.attributes),
                                                       line.time},
+                                        line.time));
+    } else if (line.is_merge) {
+      CAIRN_RETURN_IF_ERROR(replay.Play(SubjectMerge{std::move(line.merge_from),
+                                                     std::move(line.profile.subject_id),
+                                                     std::move(line.profile.subject_type),
+                                                     line.time},
                                         line.time));
     } else if (line.is_erasure) {
       CAIRN_RETURN_IF_ERROR(replay.Play(SubjectErasure{std::move(line.profile.subject_id),

@@ -145,6 +145,7 @@ struct SimResult {
   int64_t bad_event_lines = 0;
   int64_t profile_updates = 0;  // Timed profile lines of the event log.
   int64_t erasures = 0;         // Erasure lines of the event log.
+  int64_t merges = 0;           // Merge lines of the event log.
   int64_t profile_lines = 0;
   int64_t bad_profile_lines = 0;
   int64_t bytes = 0;

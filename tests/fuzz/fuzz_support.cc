@@ -494,11 +494,13 @@ std::vector<Input> DecodeInputs(ByteReader* r, const GeneratorLimits& limits) {
         in.seed = AnySeed(r, &clock, subject, limits);
         break;
       default:
-        // One in three: a subject forgotten (with the cuts, so that the
-        // other kinds keep their share).
+        // One in three: a subject forgotten, or merged into another
+        // (with the cuts, so that the other kinds keep their share).
         if (r->Pick(3) == 0) {
-          in.kind = Input::Kind::kForget;
+          const bool merge = r->Pick(2) == 0;
+          in.kind = merge ? Input::Kind::kMerge : Input::Kind::kForget;
           in.subject_id = Hostile(r, subject, limits);
+          if (merge) in.merge_from = Hostile(r, absl::StrCat("s", r->Pick(12)), limits);
           in.subject_type = r->Pick(8) == 0 ? Hostile(r, "device", limits) : "";
           in.time = clock.Next(r);
           break;
@@ -724,6 +726,9 @@ absl::Status CheckInputCounts(const EngineStats& s, const InputCounts& counts) {
   if (s.erasures_applied + s.erasures_rejected != counts.erasures) {
     return broken("erasures not counted exactly once");
   }
+  if (s.merges_applied + s.merges_rejected != counts.merges) {
+    return broken("merges not counted exactly once");
+  }
   return absl::OkStatus();
 }
 
@@ -750,6 +755,7 @@ const char* KindName(Input::Kind kind) {
     case Input::Kind::kSeedBehavior: return "SeedBehavior";
     case Input::Kind::kDeclareBehaviors: return "DeclareBehaviors";
     case Input::Kind::kForget: return "Forget";
+    case Input::Kind::kMerge: return "MergeSubjects";
     case Input::Kind::kCut: return "cut";
   }
   return "?";
@@ -784,6 +790,7 @@ std::string StatsText(const EngineStats& s) {
       s.future_inputs, " ", s.timers_fired, " ", s.messages_sent, " ", s.messages_failed, " ",
       s.unknown_time_zones, " ", s.limits_reached, " ", s.behavior_seeds_applied, " ",
       s.behavior_seeds_rejected, " ", s.erasures_applied, " ", s.erasures_rejected, " ",
+      s.merges_applied, " ", s.merges_rejected, " ",
       s.subjects, " ", s.enrollments_in_flight);
 }
 
@@ -935,6 +942,10 @@ absl::Status FuzzRun::Apply(const Input& in) {
       ++counts.erasures;
       status = e.Forget(in.subject_id, in.time, in.subject_type);
       break;
+    case Input::Kind::kMerge:
+      ++counts.merges;
+      status = e.MergeSubjects(in.merge_from, in.subject_id, in.time, in.subject_type);
+      break;
     case Input::Kind::kCut:
       break;
   }
@@ -953,7 +964,8 @@ absl::Status FuzzRun::Apply(const Input& in) {
       (in.kind == Input::Kind::kReportDelivery &&
        (status.code() == absl::StatusCode::kNotFound ||
         status.code() == absl::StatusCode::kAlreadyExists)) ||
-      (in.kind == Input::Kind::kForget && status.code() == absl::StatusCode::kNotFound);
+      ((in.kind == Input::Kind::kForget || in.kind == Input::Kind::kMerge) &&
+       status.code() == absl::StatusCode::kNotFound);
   if (!status.ok() && !judged_at_its_time && Unchanged(e) != unchanged) {
     return absl::InternalError(absl::StrCat(what, " was rejected (", status.ToString(),
                                             ") but changed the engine: ", unchanged.ToString(),
@@ -965,11 +977,12 @@ absl::Status FuzzRun::Apply(const Input& in) {
   if (!counted.ok()) {
     return absl::InternalError(absl::StrCat("after ", what, ": ", counted.message()));
   }
-  if (in.kind == Input::Kind::kForget && status.ok()) {
-    // Forgotten: found no more.
-    absl::StatusOr<v1::SubjectReport> report = e.Inspect(in.subject_type, in.subject_id);
+  if ((in.kind == Input::Kind::kForget || in.kind == Input::Kind::kMerge) && status.ok()) {
+    // Forgotten, or merged away: found no more.
+    const std::string& gone = in.kind == Input::Kind::kForget ? in.subject_id : in.merge_from;
+    absl::StatusOr<v1::SubjectReport> report = e.Inspect(in.subject_type, gone);
     if (!report.ok() || report->known()) {
-      return absl::InternalError("after Forget: Inspect still knows the subject");
+      return absl::InternalError(absl::StrCat("after ", what, ": Inspect still knows ", gone));
     }
   }
   return CheckInspect(e, in.kind == Input::Kind::kEvent ? in.event.subject_id : in.subject_id,

@@ -92,13 +92,15 @@ struct Input {
     kSeedBehavior,
     kDeclareBehaviors,
     kForget,
+    kMerge,
     kCut,  // No input: where CheckSnapshotContinuation snapshots.
   };
   Kind kind = Kind::kEvent;
   Event event;             // kEvent
   std::string journey_id;  // kEnroll, kSetJourneyState
   std::string subject_id;  // kEnroll, kUpsertProfile, kForget
-  std::string subject_type;  // kForget
+  std::string subject_type;  // kForget, kMerge
+  std::string merge_from;    // kMerge: merged into subject_id
   absl::Time time;         // every kind with a time
   Attributes attributes;   // kEnroll's context, kUpsertProfile's attributes
   // kReportDelivery: the id is the sent_index-th id a sink accepted (modulo
@@ -187,6 +189,7 @@ struct InputCounts {
   int64_t delivery_reports = 0;
   int64_t behavior_seeds = 0;
   int64_t erasures = 0;
+  int64_t merges = 0;
 };
 absl::Status CheckCounters(const Engine& engine, const InputCounts& counts);
 // Only what the stats say: every input counted exactly once, nothing

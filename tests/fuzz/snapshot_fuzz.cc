@@ -81,6 +81,7 @@ void RestoreAndCheck(const std::string& bytes) {
   counts.delivery_reports = s.delivery_reports_applied + s.delivery_reports_rejected;
   counts.behavior_seeds = s.behavior_seeds_applied + s.behavior_seeds_rejected;
   counts.erasures = s.erasures_applied + s.erasures_rejected;
+  counts.merges = s.merges_applied + s.merges_rejected;
   cairn::fuzz::CheckInvariants(*engine, counts);
 
   // Snapshot -> restore -> snapshot is a fixed point.

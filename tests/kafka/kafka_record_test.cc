@@ -101,6 +101,12 @@ void CheckSameInput(const EngineInput& a, const EngineInput& b) {
       CHECK(x->history[i].value == y.history[i].value);
     }
     CHECK(x->time == y.time);
+  } else if (const auto* x = std::get_if<SubjectMerge>(&a)) {
+    const auto& y = std::get<SubjectMerge>(b);
+    CHECK(x->from_subject_id == y.from_subject_id);
+    CHECK(x->subject_id == y.subject_id);
+    CHECK(x->subject_type == y.subject_type);
+    CHECK(x->time == y.time);
   } else if (const auto* x = std::get_if<SubjectErasure>(&a)) {
     const auto& y = std::get<SubjectErasure>(b);
     CHECK(x->subject_id == y.subject_id);
@@ -235,6 +241,7 @@ JourneyDeploy Deploy() {
 
 SubjectErasure Erasure() { return {"u7", "", kT + absl::Hours(5)}; }
 SubjectErasure DeviceErasure() { return {"d-9", "device", kT + absl::Hours(5)}; }
+SubjectMerge Merge() { return {"anon-3", "u1", "", kT + absl::Hours(6)}; }
 
 BehaviorSeed ValueSeed() {
   BehaviorSeed seed;
@@ -274,7 +281,7 @@ std::vector<std::pair<std::string, EngineInput>> Samples() {
       {"failed", Failed()},            {"tick", Tick()},
       {"state", Pause()},              {"value seed", ValueSeed()},
       {"history seed", HistorySeed()}, {"erasure", Erasure()},
-      {"device erasure", DeviceErasure()},
+      {"device erasure", DeviceErasure()}, {"merge", Merge()},
   };
 }
 
@@ -344,6 +351,8 @@ TEST_CASE("Records: the JSON forms are the documented ones") {
         R"({"kind":"forget","subject":"u7","time":"2026-01-05T15:00:00Z"})");
   CHECK(*EncodeJsonRecord(DeviceErasure()) ==
         R"({"kind":"forget","subject":"d-9","subject_type":"device","time":"2026-01-05T15:00:00Z"})");
+  CHECK(*EncodeJsonRecord(Merge()) ==
+        R"({"kind":"merge","from":"anon-3","subject":"u1","time":"2026-01-05T16:00:00Z"})");
   CHECK(*EncodeJsonRecord(ValueSeed()) ==
         R"({"kind":"seed","subject":"u1","behavior":"shares","value":40,)"
         R"("time":"2026-01-05T10:00:00Z"})");
@@ -615,7 +624,7 @@ std::vector<BadRecord> JsonCatalogue() {
 
       // ---- Kind ----
       {"an unknown kind", "u1", "json", Json(absl::StrCat(R"("kind":"click",)", kTime)),
-       "\"kind\" \"click\" is not one of event, profile, enroll, delivery, tick, state, seed, forget"},
+       "\"kind\" \"click\" is not one of event, profile, enroll, delivery, tick, state, seed, forget, merge"},
       {"a deploy in JSON", "", "json", Json(absl::StrCat(R"("kind":"deploy",)", kTime)),
        "a deploy record is written in the proto format only (`cairn deploy` writes it)"},
       {"a state that is not one", "", "json",
@@ -624,9 +633,9 @@ std::vector<BadRecord> JsonCatalogue() {
       {"a state change without a journey", "", "json",
        Json(absl::StrCat(R"("kind":"state","state":"paused",)", kTime)), "missing \"journey\""},
       {"an empty kind", "u1", "json", Json(absl::StrCat(R"("kind":"",)", kTime)),
-       "\"kind\" \"\" is not one of event, profile, enroll, delivery, tick, state, seed, forget"},
+       "\"kind\" \"\" is not one of event, profile, enroll, delivery, tick, state, seed, forget, merge"},
       {"a kind in capitals", "u1", "json", Json(absl::StrCat(R"("kind":"Tick",)", kTime)),
-       "\"kind\" \"Tick\" is not one of event, profile, enroll, delivery, tick, state, seed, forget"},
+       "\"kind\" \"Tick\" is not one of event, profile, enroll, delivery, tick, state, seed, forget, merge"},
       {"a number for the kind", "u1", "json", Json(absl::StrCat(R"("kind":4,)", kTime)),
        "\"kind\" must be a string"},
 
@@ -759,7 +768,7 @@ std::vector<BadRecord> ProtoCatalogue() {
                    "the payload is not a serialized cairn.v1.InputRecord"});
   add("an empty record", "u1", v1::InputRecord(),
       "the cairn.v1.InputRecord has no kind set: set one of event, profile, enroll, delivery, "
-      "tick, deploy, state, seed, behaviors, forget");
+      "tick, deploy, state, seed, behaviors, forget, merge");
   {
     v1::InputRecord r;
     r.mutable_deploy()->mutable_time()->set_seconds(1767607200);
@@ -912,7 +921,7 @@ TEST_CASE("Records: an error quotes what the record holds escaped, never raw") {
        R"("v\u{001B}]0;title\u{0007}")"},
       {"u1", "json", R"j({"kind":"nap\r\n(FORGED)\u202e","time":"2026-01-05T10:00:00Z"})j",
        R"("kind" "nap\r\n(FORGED)\u{202E}" is not one of )"
-       "event, profile, enroll, delivery, tick, state, seed, forget"},
+       "event, profile, enroll, delivery, tick, state, seed, forget, merge"},
       {"u1", "json",
        "{\"subject\":\"u1\",\"name\":\"x\",\"time\":\"2026-01-05T10:00:00Z\","
        "\"b\xff\\n\":1}",
@@ -1269,6 +1278,8 @@ TEST_CASE("Records: InputKindName InputTime and InputSubject") {
   CHECK(InputKindName(Failed()) == "delivery");
   CHECK(InputKindName(Tick()) == "tick");
   CHECK(InputKindName(Erasure()) == "forget");
+  CHECK(InputKindName(Merge()) == "merge");
+  CHECK(InputSubject(Merge()) == "u1");
   CHECK(InputSubject(DeviceErasure()) == "d-9");
   CHECK_FALSE(IsBroadcast(Erasure()));
   CHECK(InputTime(Failed()) == kT + absl::Seconds(30));
