@@ -159,6 +159,7 @@ const Delta kEnrollRejected{&EngineStats::enrollments_rejected, 1};
 const Delta kProfileRejected{&EngineStats::profile_updates_rejected, 1};
 const Delta kDeliveryRejected{&EngineStats::delivery_reports_rejected, 1};
 const Delta kErasureRejected{&EngineStats::erasures_rejected, 1};
+const Delta kMergeRejected{&EngineStats::merges_rejected, 1};
 const Delta kTooLate{&EngineStats::too_late_inputs, 1};
 const Delta kFuture{&EngineStats::future_inputs, 1};
 const Delta kLimit{&EngineStats::limits_reached, 1};
@@ -1169,6 +1170,25 @@ std::vector<EngineCase> EngineCatalogue() {
       {"Forget: no time",
        [=](World& w) { return w.engine.Forget("p1", absl::InfinitePast()); },
        Exact(kInvalid, "erasure: time is not set"), {kErasureRejected}},
+
+      // ---- MergeSubjects ----
+      {"MergeSubjects: nothing to merge from",
+       [=](World& w) { return w.engine.MergeSubjects("", "p1", At(now)); },
+       Exact(kInvalid, "MergeSubjects: the id to merge from is empty"), {kMergeRejected}},
+      {"MergeSubjects: a subject into itself",
+       [=](World& w) { return w.engine.MergeSubjects("p1", "p1", At(now)); },
+       Exact(kInvalid, "MergeSubjects p1 into p1: a subject cannot merge into itself"),
+       {kMergeRejected}},
+      {"MergeSubjects: an id to merge into that is not UTF-8",
+       [=](World& w) { return w.engine.MergeSubjects("p1", kLatin1, At(now)); },
+       Exact(kInvalid, "MergeSubjects p1 into Jos\\xE9: id to merge into is not valid UTF-8 "
+                       "(byte 3): \"Jos\\xE9\""),
+       {kMergeRejected}},
+      {"MergeSubjects: a subject never seen",
+       [=](World& w) { return w.engine.MergeSubjects("stranger", "p1", At(now)); },
+       Exact(kNotFound, "MergeSubjects: no subject user/stranger is known to merge into p1 "
+                        "(never seen, or already merged or forgotten)"),
+       {kMergeRejected}},
 
       // ---- Report, Snapshot, Restore on a used engine ----
       {"Report: unknown journey",

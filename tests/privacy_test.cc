@@ -451,6 +451,72 @@ TEST_CASE("A merged visitor's journeys continue as the known subject with one en
   CHECK(h.Sent("cust-1", "sms").size() == sms_before);
 }
 
+TEST_CASE("Merged behaviour state is what one subject doing both's events would hold") {
+  // Two engines: in one, "anon" and "known" act and then merge; in the
+  // other, one subject does all of it. Every function must agree.
+  constexpr char kAll[] = R"pb(
+    behaviors { name: "views" event { event: "view" } function: COUNT }
+    behaviors { name: "views_1d" event { event: "view" } function: COUNT
+                window { last { seconds: 86400 } resolution { seconds: 3600 } } }
+    behaviors { name: "spent" event { event: "pay" } function: SUM property: "amount" }
+    behaviors { name: "spent_1d" event { event: "pay" } function: SUM property: "amount"
+                window { last { seconds: 86400 } } }
+    behaviors { name: "largest" event { event: "pay" } function: MAX property: "amount" }
+    behaviors { name: "smallest_1d" event { event: "pay" } function: MIN property: "amount"
+                window { last { seconds: 86400 } } }
+    behaviors { name: "skus" event { event: "view" } function: DISTINCT_COUNT property: "sku" }
+    behaviors { name: "skus_1d" event { event: "view" } function: DISTINCT_COUNT property: "sku"
+                window { last { seconds: 86400 } } }
+    behaviors { name: "first_view" event { event: "view" } function: FIRST_TIME }
+    behaviors { name: "last_view" event { event: "view" } function: LAST_TIME }
+    behaviors { name: "days" event { event: "check_in" } function: ACTIVE_DAYS }
+    behaviors { name: "streak" event { event: "check_in" } function: CURRENT_STREAK }
+    behaviors { name: "best_streak" event { event: "check_in" } function: LONGEST_STREAK }
+  )pb";
+  struct Act {
+    const char* who;  // "anon" or "known"
+    const char* name;
+    int hours;        // after the start
+    Attributes properties;
+  };
+  const std::vector<Act> acts = {
+      {"known", "view", 0, {{"sku", Value::String("a")}}},
+      {"anon", "view", 1, {{"sku", Value::String("b")}}},
+      {"anon", "view", 2, {{"sku", Value::String("a")}}},
+      {"known", "pay", 3, {{"amount", Value::Double(20)}}},
+      {"anon", "pay", 4, {{"amount", Value::Double(5.5)}}},
+      {"anon", "check_in", 0, {}},       // day 1
+      {"known", "check_in", 24, {}},     // day 2
+      {"anon", "check_in", 48, {}},      // day 3: a 3-day streak together
+      {"known", "check_in", 96, {}},     // day 5
+      {"anon", "view", 97, {{"sku", Value::String("c")}}},
+  };
+  Harness merged, one;
+  for (Harness* x : {&merged, &one}) {
+    REQUIRE_THAT(x->engine().DeclareBehaviors(testing::TextBehaviors(kAll)), IsOk());
+  }
+  std::vector<Act> ordered = acts;
+  std::stable_sort(ordered.begin(), ordered.end(),
+                   [](const Act& a, const Act& b) { return a.hours < b.hours; });
+  for (const Act& a : ordered) {
+    const absl::Time t = Harness::DefaultStart() + absl::Hours(a.hours);
+    REQUIRE_THAT(merged.Event(a.who, a.name, t, a.properties), IsOk());
+    REQUIRE_THAT(one.Event("known", a.name, t, a.properties), IsOk());
+  }
+  REQUIRE_THAT(merged.engine().MergeSubjects("anon", "known", merged.now()), IsOk());
+  for (const char* name : {"views", "views_1d", "spent", "spent_1d", "largest", "smallest_1d",
+                           "skus", "skus_1d", "first_view", "last_view", "days", "streak",
+                           "best_streak"}) {
+    INFO(name);
+    const absl::StatusOr<Value> a = merged.engine().BehaviorValue("", "known", name);
+    const absl::StatusOr<Value> b = one.engine().BehaviorValue("", "known", name);
+    REQUIRE_THAT(StatusOf(a), IsOk());
+    REQUIRE_THAT(StatusOf(b), IsOk());
+    CHECK(*a == *b);
+  }
+  CHECK(merged.engine().BehaviorValue("", "known", "best_streak")->int_value() == 3);
+}
+
 TEST_CASE("Merging into an id the engine does not know moves everything") {
   Harness h(Harness::DefaultStart(), Options());
   SetUp(&h);
