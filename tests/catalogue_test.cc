@@ -1315,6 +1315,21 @@ std::vector<OptionsCase> OptionsCatalogue() {
       {"frequency cap on channel \"all\" (every channel is the empty name)",
        [](EngineOptions& o) { o.frequency_caps.push_back({"all", 1, absl::Hours(1)}); },
        "frequency_caps[0]: channel \"all\": leave channel empty to cap every channel together"},
+      {"rate limit on channel \"all\"",
+       [](EngineOptions& o) { o.rate_limits.push_back({"all", 10, absl::Seconds(1)}); },
+       "rate_limits[0]: channel \"all\": leave channel empty to limit every channel together"},
+      {"rate limit of no messages",
+       [](EngineOptions& o) { o.rate_limits.push_back({"sms", 0, absl::Seconds(1)}); },
+       "rate_limits[0]: max_messages must be at least 1"},
+      {"rate limit over no time",
+       [](EngineOptions& o) { o.rate_limits.push_back({"sms", 10, absl::ZeroDuration()}); },
+       "rate_limits[0]: per must be positive"},
+      {"two rate limits on one channel",
+       [](EngineOptions& o) {
+         o.rate_limits.push_back({"sms", 10, absl::Seconds(1)});
+         o.rate_limits.push_back({"sms", 500, absl::Minutes(1)});
+       },
+       "rate_limits[1]: a second limit on channel \"sms\"; give each channel one"},
       {"quiet hours with a weekday twice",
        [](EngineOptions& o) {
          o.quiet_hours.push_back(

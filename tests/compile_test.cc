@@ -457,6 +457,12 @@ std::vector<Case> Catalogue() {
        WithSettings(R"pb(settings { state: ACTIVE entry_limits { per_occurrence: 100 } })pb"),
        Problem("", "settings.entry_limits.per_occurrence",
                "per_occurrence counts entries per run of a schedule trigger, and this journey has none; use per_day or total")},
+      {"rate limit of no messages",
+       WithSettings(R"pb(settings { state: ACTIVE rate_limit { max_messages: 0 per { seconds: 1 } } })pb"),
+       Problem("", "settings.rate_limit.max_messages", "max_messages is 0; it must be at least 1")},
+      {"rate limit without an interval",
+       WithSettings(R"pb(settings { state: ACTIVE rate_limit { max_messages: 10 } })pb"),
+       Problem("", "settings.rate_limit.per", "rate limit interval is not set; it must be positive")},
       {"transactional action with over_cap",
        WithSend(R"pb(nodes { id: "send" action { channel: "sms" template_id: "code"
          transactional: true over_cap: DEFER next: "done" } })pb"),

@@ -325,6 +325,14 @@ TEST_CASE("A migration must map actions that defer over caps and actions a journ
         "version 1, node \"push\" (action deferred over a frequency cap), field "
         "migration.node_map: not mapped (every node where an enrollment can wait must map to a "
         "node of the same kind, whether or not one waits there now)");
+  // With an engine rate limit on sms, the transactional sms can wait at its
+  // action too (for its slot) and must be mapped.
+  EngineOptions limited = options;
+  limited.rate_limits.push_back({"sms", 10, absl::Seconds(1)});
+  Harness h3(Harness::DefaultStart(), limited);
+  REQUIRE_THAT(h3.DeployText(kV1), IsOk());
+  CHECK(absl::StrContains(h3.DeployText(kV2).message(),
+                          "node \"code\" (action on \"sms\", which a rate limit defers)"));
   const std::string both = absl::StrReplaceAll(
       kV2, {{R"(node_map { key: "push" value: "mail" })",
              R"(node_map { key: "push" value: "mail" } node_map { key: "sms" value: "mail" })"}});

@@ -47,6 +47,20 @@ struct QuietHours {
   std::vector<absl::Weekday> weekdays;
 };
 
+// At most `max_messages` sends on `channel` (empty: every channel together)
+// within any `per`, across all subjects and journeys: a gateway's capacity
+// ("100 SMS a second"). A send over the rate is deferred, never dropped, to
+// the first instant it fits, which is reserved for it: sends that exceed
+// the rate together go out in the order they reached their actions, at
+// exactly the rate (counted as deferred, reason "rate_limit", with the
+// delay in ActionReport). Every send attempt counts, whatever the sink
+// answers; transactional ones too.
+struct RateLimit {
+  std::string channel;  // Empty: every channel. REQUIRES: not "all"
+  int max_messages = 100;                    // REQUIRES: >= 1
+  absl::Duration per = absl::Seconds(1);     // REQUIRES: > 0
+};
+
 struct EngineOptions {
   // ---- Time and order ----
 
@@ -148,6 +162,10 @@ struct EngineOptions {
 
   // Quiet hours. Default: none.
   std::vector<QuietHours> quiet_hours;
+
+  // Rate limits, per channel or across channels. Default: none. (A
+  // journey's own, JourneySettings.rate_limit, applies besides.)
+  std::vector<RateLimit> rate_limits;
 
   // Consent. A subject is opted out of a channel when the string-list
   // profile attribute `opt_out_attribute` holds the channel's name (or

@@ -317,6 +317,19 @@ void JourneyCompiler::CheckSettings(const FieldScope& scope) {
       ls.Add("entry_limits sets no limit; set per_day, total or per_occurrence, or drop it");
     }
   }
+  if (s.has_rate_limit()) {
+    const FieldScope rs = scope.Child("rate_limit");
+    if (s.rate_limit().max_messages() < 1) {
+      rs.AddAt("max_messages", absl::StrCat("max_messages is ", s.rate_limit().max_messages(),
+                                            "; it must be at least 1"));
+    }
+    const absl::Duration per = PositiveDuration(
+        s.rate_limit().has_per(), s.rate_limit().per(), rs.Child("per"), "rate limit interval");
+    if (per > absl::ZeroDuration() && s.rate_limit().max_messages() >= 1) {
+      graph_->rate_max = s.rate_limit().max_messages();
+      graph_->rate_per = per;
+    }
+  }
   if (s.trend_days() < 0 || s.trend_days() > kMaxTrendDays) {
     scope.AddAt("trend_days", absl::StrCat("trend_days is ", s.trend_days(), "; it must be 0 (none) to ",
                                            kMaxTrendDays));

@@ -280,6 +280,10 @@ struct JourneyGraph {
   std::vector<QuietRule> quiet_hours;
   // settings.entry_limits.
   EntryLimitSpec entry_limits;
+  // settings.rate_limit: at most rate_max sends within any rate_per (0:
+  // none).
+  int32_t rate_max = 0;
+  absl::Duration rate_per;
   // settings.trend_days: days of per-day counts kept (0: none).
   int32_t trend_days = 0;
   // Per node, its goal's place in the report's goals (goal nodes in node

@@ -33,6 +33,10 @@ Engine::Impl::Impl(EngineOptions options)
         cap.channel, static_cast<int32_t>(capped_channels_.size()), cap.window);
     if (!inserted) it->second.second = std::max(it->second.second, cap.window);
   }
+  rate_sends_.resize(options_.rate_limits.size());
+  for (size_t i = 0; i < options_.rate_limits.size(); ++i) {
+    rate_channels_.emplace(options_.rate_limits[i].channel, static_cast<int32_t>(i));
+  }
   for (const QuietHours& q : options_.quiet_hours) {
     internal::QuietRule& rule = quiet_rules_.emplace_back();
     rule.channel = q.channel;

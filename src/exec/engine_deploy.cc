@@ -131,7 +131,7 @@ absl::Status Engine::Impl::Deploy(std::shared_ptr<const CompiledJourney> compile
     if (check_migration) {
       CAIRN_RETURN_IF_ERROR(internal::CheckMigration(
           graph, SubjectTypeOrDefault(journey.settings().subject_type()),
-          MigrationSources(existing->second), quiet_rules_));
+          MigrationSources(existing->second), quiet_rules_, options_.rate_limits));
     }
     CAIRN_RETURN_IF_ERROR(PlanMigration(journey, graph, existing->second, &moving));
   }
@@ -140,7 +140,9 @@ absl::Status Engine::Impl::Deploy(std::shared_ptr<const CompiledJourney> compile
   uint32_t journey_slot;
   if (existing == journey_index_.end()) {
     journey_slot = static_cast<uint32_t>(journeys_.size());
-    journeys_.push_back(JourneyEntry{id, journey.settings().state(), {}});
+    JourneyEntry& entry = journeys_.emplace_back();
+    entry.id = id;
+    entry.state = journey.settings().state();
     journey_index_.emplace(id, journey_slot);
   } else {
     journey_slot = existing->second;

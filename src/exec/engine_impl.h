@@ -156,6 +156,7 @@ struct EngineState {
     schedule_runs_.clear();
     schedule_due_ = absl::InfiniteFuture();
     rollout_due_ = absl::InfiniteFuture();
+    for (std::deque<absl::Time>& sends : rate_sends_) sends.clear();
   }
 
   // Engine time: the latest time applied (EngineOptions::start_time at
@@ -223,6 +224,9 @@ struct EngineState {
   // The soonest check of a split's experiment rule (derived:
   // UpdateRolloutDue).
   absl::Time rollout_due_ = absl::InfiniteFuture();
+  // Per engine rate limit (EngineOptions::rate_limits, in order): its
+  // sends and reserved slots (RateSends). Sized by the engine.
+  std::vector<std::deque<absl::Time>> rate_sends_;
 };
 
 }  // namespace internal
@@ -369,6 +373,10 @@ class Engine::Impl : private internal::EngineState {
   absl::Status ReadCounters(const v1::SnapshotVersionCounters& vc);
   absl::Status ReadSubject(const v1::SnapshotSubject& s);
   absl::Status ReadForgotten(const v1::SnapshotForgotten& f);
+  absl::Status ReadRateLimit(const v1::SnapshotRateLimit& r);
+  // A rate limit's sends, in time order and in range, into *sends.
+  absl::Status ReadRateSends(const google::protobuf::RepeatedField<int64_t>& nanos,
+                             std::deque<absl::Time>* sends) const;
   absl::Status ReadEnrollment(const v1::SnapshotEnrollment& se);
   absl::Status ReadTracker(const v1::SnapshotTracker& st);
   absl::Status ReadPendingSequence(const v1::SnapshotPendingSequence& sp);
@@ -882,6 +890,12 @@ class Engine::Impl : private internal::EngineState {
   // Counts a send on `channel` in the subject's ledgers.
   void RecordSend(uint32_t subject, absl::string_view channel);
 
+  // The rate limits on a send of enrollment `e` on `channel` (the engine's
+  // on the channel and on every channel, its journey's): nullopt when it
+  // fits now, and it is counted in each; else the first instant it fits,
+  // which is reserved for it in each.
+  std::optional<absl::Time> RateSlot(const internal::Enrollment& e, absl::string_view channel);
+
   // The subject's time zone: the profile attribute the journey names, if it
   // holds a known IANA zone, else the journey's default. A value that is not
   // one (not a string, malformed, unknown) is counted on every lookup, so the
@@ -893,20 +907,20 @@ class Engine::Impl : private internal::EngineState {
     enum class Kind {
       kHeldOut,     // The subject is in the holdout: nothing sent, as if sent.
       kSuppressed,  // Opted out or over a frequency cap: not sent.
-      kDeferred,    // In quiet hours or outside its send window until
-                    // `retry_at`: not sent yet.
+      kDeferred,    // In quiet hours, outside its send window, over a cap
+                    // (DEFER) or a rate until `retry_at`: not sent yet.
       kFailed,      // The sink refused it.
       kSent,        // The sink took it.
       kAwaitingDelivery,  // The sink took it; a delivery report decides.
     };
     Kind kind;
-    absl::Time retry_at;   // kDeferred: when quiet hours end or the window opens.
+    absl::Time retry_at;   // kDeferred: when to try again.
     uint64_t message_id;   // kSent, kAwaitingDelivery: the id it went with.
   };
 
   // Applies the engine-wide policies to the action the enrollment at `slot`
   // is at, in the documented order (holdout, consent, quiet hours, the
-  // send window, caps),
+  // send window, caps, rate limits),
   // and sends its message if they allow: counts the outcome on the action
   // and records the message, but leaves the enrollment where it is. The
   // action node decides what follows (exec/node_action.cc).
@@ -974,6 +988,9 @@ class Engine::Impl : private internal::EngineState {
   // options_.quiet_hours, compiled: the quiet hours of journeys that set
   // none of their own.
   std::vector<internal::QuietRule> quiet_rules_;
+  // Rate-limited channel (or "" for every channel) -> its index in
+  // options_.rate_limits and rate_sends_.
+  absl::flat_hash_map<std::string, int32_t> rate_channels_;
   // Restored by Restore, but kept when a restore fails: not in EngineState.
   EngineStats stats_;
 

@@ -174,6 +174,8 @@ void FillVersionReport(const JourneyVersion& v, absl::Time now, v1::VersionRepor
       int64_t awaiting = a.sent - a.delivered - a.unreported;
       for (const auto& [reason, count] : a.undelivered) awaiting -= count;
       ar->set_awaiting_report(awaiting);
+      ar->set_rate_delay_ms_total(a.rate_delay_ms_total);
+      ar->set_rate_delay_ms_max(a.rate_delay_ms_max);
     } else if (node.kind == NodeKind::kGoal) {
       v1::GoalReport* gr = vr->add_goals();
       gr->set_name(node.id);
@@ -258,6 +260,8 @@ bool ReadVersionReport(const v1::VersionReport& vr, absl::Time now, JourneyVersi
       read_reasons(ar.suppressed(), &a.suppressed);
       read_reasons(ar.deferred(), &a.deferred);
       a.unreported = ar.unreported();
+      a.rate_delay_ms_total = ar.rate_delay_ms_total();
+      a.rate_delay_ms_max = ar.rate_delay_ms_max();
     } else if (g.nodes[n].kind == NodeKind::kGoal && goal < vr.goals_size()) {
       read_goal(vr.goals(goal++), &c.node_goals[n]);
     }

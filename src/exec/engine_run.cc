@@ -142,6 +142,7 @@ void Engine::Impl::Trace(TraceStep::Kind kind, const Enrollment& e, int32_t node
 void Engine::Impl::Enter(uint32_t slot, int32_t node) {
   Enrollment& e = enrollments_[slot];
   e.node = node;
+  e.rate_reserved = false;  // A slot reserved at the node it left is not its.
   e.since_nanos = absl::ToUnixNanos(now_);
   ++e.visits;
   internal::NodeCounters& c = versions_[e.version].counters.nodes[node];
@@ -191,6 +192,7 @@ void Engine::Impl::Exit(uint32_t slot, absl::string_view reason) {
     if (trackers_[t].enrollment == slot) trackers_[t].enrollment = internal::kNoSlot;
   }
   e.live = false;
+  e.rate_reserved = false;
   ++e.generation;
   e.due_nanos = Enrollment::kNoDueNanos;
   StopAwaiting(slot);

@@ -2,15 +2,18 @@
 //
 // Engine::Impl: the send path (an action's message and the record of it) and
 // the send policies it applies (holdout, consent, quiet hours, the send
-// window, frequency caps). What the action node does with the outcome is in node_action.cc.
+// window, frequency caps, rate limits). What the action node does with the outcome is in node_action.cc.
 
 #include "exec/engine_impl.h"
 
 #include <algorithm>
+#include <deque>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "cairn/hash.h"
 #include "cairn/options.h"
@@ -115,6 +118,31 @@ std::optional<absl::Time> Engine::Impl::CapFreesAt(uint32_t subject, absl::strin
   return frees;
 }
 
+std::optional<absl::Time> Engine::Impl::RateSlot(const Enrollment& e, absl::string_view channel) {
+  JourneyVersion& v = versions_[e.version];
+  if (rate_channels_.empty() && v.graph->rate_max == 0) return std::nullopt;
+  // The limits on this send: (sends, max, per).
+  absl::InlinedVector<std::tuple<std::deque<absl::Time>*, int32_t, absl::Duration>, 3> limits;
+  for (const absl::string_view key : {channel, kEveryChannel}) {
+    auto it = rate_channels_.find(key);
+    if (it == rate_channels_.end()) continue;
+    const RateLimit& l = options_.rate_limits[it->second];
+    limits.emplace_back(&rate_sends_[it->second], l.max_messages, l.per);
+  }
+  if (v.graph->rate_max > 0) {
+    limits.emplace_back(&journeys_[v.journey].rate_sends, v.graph->rate_max, v.graph->rate_per);
+  }
+  absl::Time at = now_;
+  for (const auto& [sends, max, per] : limits) {
+    at = std::max(at, internal::RateSends::NextFree(sends, max, per, now_));
+  }
+  // Counted now, or reserved at `at`: either way the list stays in order
+  // (`at` is never before a slot any of them holds).
+  for (const auto& [sends, max, per] : limits) sends->push_back(at);
+  if (at == now_) return std::nullopt;
+  return at;
+}
+
 void Engine::Impl::RecordSend(uint32_t subject, absl::string_view channel) {
   if (capped_channels_.empty()) return;
   for (const absl::string_view key : {channel, kEveryChannel}) {
@@ -133,6 +161,10 @@ Engine::Impl::SendOutcome Engine::Impl::SendMessage(uint32_t slot,
   const v1::Action& action = node.def->action();
   const SubjectState& s = subjects_[e.subject];
   ActionCounters& counters = v.counters.actions[e.node];
+  // A slot a rate limit reserved for this send is its to use now, and
+  // only now: if another policy puts it off again, it competes afresh.
+  const bool reserved = e.rate_reserved;
+  enrollments_[slot].rate_reserved = false;
 
   // The policies, in this order (docs/semantics.md). A transactional
   // message is held back by consent and its own send window only.
@@ -165,6 +197,16 @@ Engine::Impl::SendOutcome Engine::Impl::SendMessage(uint32_t slot,
       }
       CountReason(&counters.suppressed, "frequency_cap");
       return {Kind::kSuppressed, absl::InfinitePast(), 0};
+    }
+  }
+  if (!reserved) {
+    if (std::optional<absl::Time> at = RateSlot(e, action.channel())) {
+      CountReason(&counters.deferred, "rate_limit");
+      const int64_t delay_ms = absl::ToInt64Milliseconds(*at - now_);
+      counters.rate_delay_ms_total += delay_ms;
+      counters.rate_delay_ms_max = std::max(counters.rate_delay_ms_max, delay_ms);
+      enrollments_[slot].rate_reserved = true;
+      return {Kind::kDeferred, *at, 0};
     }
   }
 

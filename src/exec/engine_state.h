@@ -52,6 +52,9 @@ struct ActionCounters {
   ReasonCounts suppressed;
   ReasonCounts deferred;
   int64_t unreported = 0;  // Forgotten after delivery_report_window unreported.
+  // What rate limits put sends off by, in milliseconds: in total, at most.
+  int64_t rate_delay_ms_total = 0;
+  int64_t rate_delay_ms_max = 0;
 };
 
 // What a journey's schedule did (v1::ScheduleCounts).
@@ -203,6 +206,26 @@ struct JourneyEntry {
   int64_t entries_on_day = 0;
   int64_t occurrence_day = 0;
   int64_t entries_in_occurrence = 0;
+  // Its rate limit's sends (JourneySettings.rate_limit; RateSends).
+  std::deque<absl::Time> rate_sends;
+};
+
+// The sends a rate limit ("at most `max` within any `per`") counts, in time
+// order: those made, and slots reserved ahead for deferred ones. A send at
+// `now` fits when fewer than `max` lie in (now - per, now]; a deferred one
+// takes the first instant it fits, which is never before the last
+// reserved, so the list stays in order and sends over the rate go out in
+// the order they were deferred, at exactly the rate.
+class RateSends {
+ public:
+  // The first instant at or after `now` a send fits, given `sends` (pruned
+  // to those after now - per).
+  static absl::Time NextFree(std::deque<absl::Time>* sends, int32_t max, absl::Duration per,
+                             absl::Time now) {
+    while (!sends->empty() && sends->front() <= now - per) sends->pop_front();
+    if (sends->size() < static_cast<size_t>(max)) return now;
+    return std::max(now, (*sends)[sends->size() - static_cast<size_t>(max)] + per);
+  }
 };
 
 // What a subject has done in one journey id (per instance key value for
@@ -341,7 +364,7 @@ struct SubjectState {
 // as Unix nanoseconds: every time the engine computes fits (cairn/options.h,
 // LatestInputTime()).
 struct Enrollment {
-  Enrollment() : live(false), awaiting(false) {}
+  Enrollment() : live(false), awaiting(false), rate_reserved(false) {}
   // Not copyable: a copy would share its context's number.
   Enrollment(const Enrollment&) = delete;
   Enrollment& operator=(const Enrollment&) = delete;
@@ -361,6 +384,9 @@ struct Enrollment {
   int16_t variant = -1;     // (a split has at most kMaxSplitVariants).
   bool live : 1;
   bool awaiting : 1;  // An action awaits a delivery report.
+  // Its action's send waits for a slot a rate limit reserved for it: when
+  // it is tried again, that slot is its to use.
+  bool rate_reserved : 1;
 
   static constexpr int64_t kNoDueNanos = INT64_MAX;
   // since_nanos of an enrollment restored from a snapshot written before

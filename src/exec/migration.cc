@@ -30,44 +30,63 @@ absl::Span<const QuietRule> QuietHoursOf(const JourneyGraph& graph,
                                : engine_quiet_hours;
 }
 
+// True when some rate limit applies to sends of `graph` on `channel`.
+bool RateLimited(const JourneyGraph& graph, absl::string_view channel,
+                 absl::Span<const RateLimit> rate_limits) {
+  if (graph.rate_max > 0) return true;
+  for (const RateLimit& l : rate_limits) {
+    if (l.channel.empty() || l.channel == channel) return true;
+  }
+  return false;
+}
+
 // The node's kind, and for an action why an enrollment waits there.
-std::string Describe(const JourneyGraph& graph, const GraphNode& node) {
+std::string Describe(const JourneyGraph& graph, const GraphNode& node,
+                     absl::Span<const QuietRule> quiet_hours) {
   if (node.kind != NodeKind::kAction) return std::string(NodeKindName(node.kind));
   if (node.def->action().has_await_delivery()) return "action awaiting delivery";
   if (node.send_window) return "action with a send window";
   if (node.defer_over_cap) return "action deferred over a frequency cap";
-  return absl::StrCat("action on \"", graph.channels[node.channel], "\", which quiet hours defer");
+  const absl::string_view channel = graph.channels[node.channel];
+  if (!node.transactional && QuietHoursDefer(channel, QuietHoursOf(graph, quiet_hours))) {
+    return absl::StrCat("action on \"", channel, "\", which quiet hours defer");
+  }
+  return absl::StrCat("action on \"", channel, "\", which a rate limit defers");
 }
 
 }  // namespace
 
 bool CanHoldEnrollment(const JourneyGraph& graph, const GraphNode& node,
-                       absl::Span<const QuietRule> engine_quiet_hours) {
+                       absl::Span<const QuietRule> engine_quiet_hours,
+                       absl::Span<const RateLimit> engine_rate_limits) {
   if (node.blocking) return true;
   if (node.kind != NodeKind::kAction) return false;
   if (node.send_window || node.defer_over_cap) return true;
+  const absl::string_view channel = graph.channels[node.channel];
+  if (RateLimited(graph, channel, engine_rate_limits)) return true;
   return !node.transactional &&
-         QuietHoursDefer(graph.channels[node.channel], QuietHoursOf(graph, engine_quiet_hours));
+         QuietHoursDefer(channel, QuietHoursOf(graph, engine_quiet_hours));
 }
 
 absl::Status CheckMigration(const JourneyGraph& to, absl::string_view to_subject_type,
                             absl::Span<const MigrationSource> from,
-                            absl::Span<const QuietRule> quiet_hours) {
+                            absl::Span<const QuietRule> quiet_hours,
+                            absl::Span<const RateLimit> rate_limits) {
   std::vector<std::string> problems;
   for (const MigrationSource& source : from) {
     const JourneyGraph& old = *source.graph;
     const std::string where = absl::StrCat("version ", source.version);
     bool holds = false;
     for (const GraphNode& node : old.nodes) {
-      if (!CanHoldEnrollment(old, node, quiet_hours)) continue;
+      if (!CanHoldEnrollment(old, node, quiet_hours, rate_limits)) continue;
       holds = true;
       auto target = to.migration.find(node.id);
       if (target == to.migration.end()) {
-        problems.push_back(absl::StrCat(where, ", node \"", node.id, "\" (", Describe(old, node),
+        problems.push_back(absl::StrCat(where, ", node \"", node.id, "\" (", Describe(old, node, quiet_hours),
                                         "), field migration.node_map: not mapped"));
       } else if (to.nodes[target->second].kind != node.kind) {
         const GraphNode& into = to.nodes[target->second];
-        problems.push_back(absl::StrCat(where, ", node \"", node.id, "\" (", Describe(old, node),
+        problems.push_back(absl::StrCat(where, ", node \"", node.id, "\" (", Describe(old, node, quiet_hours),
                                         "), field migration.node_map[\"", node.id,
                                         "\"]: maps to \"", into.id, "\", a ",
                                         NodeKindName(into.kind), " node"));

@@ -38,10 +38,12 @@ struct MigrationSource {
 // action with a send window, one that defers over a frequency cap, and a
 // non-transactional action on a channel that quiet hours defer (the
 // journey's own, else `engine_quiet_hours`): it waits at the action until
-// they end, the window opens or the cap frees. Every other node is passed
-// through within one input.
+// they end, the window opens or the cap frees; and any action a rate limit
+// applies to (the journey's, or the engine's on its channel or on every
+// channel). Every other node is passed through within one input.
 bool CanHoldEnrollment(const JourneyGraph& graph, const GraphNode& node,
-                       absl::Span<const QuietRule> engine_quiet_hours);
+                       absl::Span<const QuietRule> engine_quiet_hours,
+                       absl::Span<const RateLimit> engine_rate_limits);
 
 // OK when the migration of `to` (a new version, deployed with `to_subject_type`
 // after the default is filled in) can take every enrollment that `from` (the
@@ -54,10 +56,12 @@ bool CanHoldEnrollment(const JourneyGraph& graph, const GraphNode& node,
 //   mapped; ... (every node where an enrollment can wait must map to a node
 //   of the same kind, whether or not one waits there now)
 //
-// The message depends on the graphs and the engine's `quiet_hours` only.
+// The message depends on the graphs and the engine's `quiet_hours` and
+// `rate_limits` only.
 absl::Status CheckMigration(const JourneyGraph& to, absl::string_view to_subject_type,
                             absl::Span<const MigrationSource> from,
-                            absl::Span<const QuietRule> quiet_hours);
+                            absl::Span<const QuietRule> quiet_hours,
+                            absl::Span<const RateLimit> rate_limits);
 
 }  // namespace cairn::internal
 

@@ -54,6 +54,21 @@ absl::Status ValidateEngineOptions(const EngineOptions& o) {
     if (c.max_messages < 1) return bad(at + "max_messages must be at least 1");
     if (c.window <= absl::ZeroDuration()) return bad(at + "window must be positive");
   }
+  for (size_t i = 0; i < o.rate_limits.size(); ++i) {
+    const RateLimit& l = o.rate_limits[i];
+    const std::string at = absl::StrCat("rate_limits[", i, "]: ");
+    if (l.channel == "all") {
+      return bad(at + "channel \"all\": leave channel empty to limit every channel together");
+    }
+    if (l.max_messages < 1) return bad(at + "max_messages must be at least 1");
+    if (l.per <= absl::ZeroDuration()) return bad(at + "per must be positive");
+    for (size_t j = 0; j < i; ++j) {
+      if (o.rate_limits[j].channel == l.channel) {
+        return bad(absl::StrCat(at, "a second limit on channel \"", l.channel,
+                                "\"; give each channel one"));
+      }
+    }
+  }
   for (size_t i = 0; i < o.quiet_hours.size(); ++i) {
     const QuietHours& q = o.quiet_hours[i];
     if (q.start_hour < 0 || q.start_hour > 23 || q.end_hour < 0 || q.end_hour > 23 ||

@@ -63,6 +63,8 @@ void MergeAction(const v1::ActionReport& from, v1::ActionReport* into) {
   into->set_delivered(into->delivered() + from.delivered());
   into->set_unreported(into->unreported() + from.unreported());
   into->set_awaiting_report(into->awaiting_report() + from.awaiting_report());
+  into->set_rate_delay_ms_total(into->rate_delay_ms_total() + from.rate_delay_ms_total());
+  into->set_rate_delay_ms_max(std::max(into->rate_delay_ms_max(), from.rate_delay_ms_max()));
   MergeReasons(from.failed(), into->mutable_failed());
   MergeReasons(from.undelivered(), into->mutable_undelivered());
   MergeReasons(from.suppressed(), into->mutable_suppressed());

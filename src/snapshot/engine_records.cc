@@ -94,6 +94,10 @@ uint64_t Engine::Impl::ComputeOptionsFingerprint() const {
     absl::StrAppend(&text, "|cap:", c.channel, ",", c.max_messages, ",",
                     absl::FormatDuration(c.window));
   }
+  for (const RateLimit& l : options_.rate_limits) {
+    absl::StrAppend(&text, "|rate:", l.channel, ",", l.max_messages, ",",
+                    absl::FormatDuration(l.per));
+  }
   for (const QuietHours& q : options_.quiet_hours) {
     absl::StrAppend(&text, "|quiet:", q.channel, ",", q.start_hour, ":", q.start_minute, "-",
                     q.end_hour, ":", q.end_minute);
@@ -210,6 +214,14 @@ absl::Status Engine::Impl::WriteJourneys(internal::RecordWriter* w,
       sj->set_occurrence_day(j.occurrence_day);
       sj->set_entries_in_occurrence(j.entries_in_occurrence);
     }
+    for (absl::Time t : j.rate_sends) sj->add_rate_sends_nanos(Nanos(t));
+    CAIRN_RETURN_IF_ERROR(w->Write(*r));
+  }
+  for (size_t i = 0; i < rate_sends_.size(); ++i) {
+    if (rate_sends_[i].empty()) continue;
+    v1::SnapshotRecord* r = records->Next();
+    r->mutable_rate_limit()->set_index(static_cast<uint32_t>(i));
+    for (absl::Time t : rate_sends_[i]) r->mutable_rate_limit()->add_sends_nanos(Nanos(t));
     CAIRN_RETURN_IF_ERROR(w->Write(*r));
   }
   for (size_t i = 0; i < versions_.size(); ++i) {
@@ -392,7 +404,30 @@ absl::Status Engine::Impl::ReadJourney(const v1::SnapshotJourney& j) {
   journey.entries_on_day = j.entries_on_day();
   journey.occurrence_day = j.occurrence_day();
   journey.entries_in_occurrence = j.entries_in_occurrence();
+  return ReadRateSends(j.rate_sends_nanos(), &journey.rate_sends);
+}
+
+absl::Status Engine::Impl::ReadRateSends(const google::protobuf::RepeatedField<int64_t>& nanos,
+                                         std::deque<absl::Time>* sends) const {
+  // In time order, each within what a reservation can reach (engine times,
+  // and a slot at most a rate limit's reach ahead: bounded by the times
+  // engine inputs and durations allow, checked as any time a timer holds).
+  sends->clear();
+  for (int64_t n : nanos) {
+    absl::Time t;
+    if (!ReadTime(n, true, &t) || (!sends->empty() && t < sends->back())) {
+      return SnapshotOutOfRange("rate limit sends");
+    }
+    sends->push_back(t);
+  }
   return absl::OkStatus();
+}
+
+absl::Status Engine::Impl::ReadRateLimit(const v1::SnapshotRateLimit& r) {
+  if (r.index() >= rate_sends_.size() || !rate_sends_[r.index()].empty()) {
+    return SnapshotOutOfRange("rate limit");
+  }
+  return ReadRateSends(r.sends_nanos(), &rate_sends_[r.index()]);
 }
 
 absl::Status Engine::Impl::ReadCounters(const v1::SnapshotVersionCounters& vc) {

@@ -59,6 +59,7 @@ absl::Status Engine::Impl::WriteEnrollments(internal::RecordWriter* w,
     if (e.live && e.since_nanos != Enrollment::kUnknownSinceNanos) {
       se->set_since_nanos(e.since_nanos);
     }
+    se->set_rate_reserved(e.live && e.rate_reserved);
     WriteValues(ContextOf(e), se->mutable_context());
     CAIRN_RETURN_IF_ERROR(w->Write(*r));
   }
@@ -109,6 +110,13 @@ absl::Status Engine::Impl::ReadEnrollment(const v1::SnapshotEnrollment& se) {
   if (se.live() && se.awaiting_message() != 0) {
     e.awaiting = true;
     awaiting_messages_[slot] = se.awaiting_message();
+  }
+  if (se.rate_reserved()) {
+    // Only an action's send waits on a reserved slot.
+    if (!se.live() || versions_[e.version].graph->nodes[e.node].kind != NodeKind::kAction) {
+      return SnapshotOutOfRange("enrollment's rate slot");
+    }
+    e.rate_reserved = true;
   }
   Attributes context;
   CAIRN_RETURN_IF_ERROR(ReadValues(se.context(), &context));

@@ -94,6 +94,7 @@ absl::Status Engine::Impl::Restore(std::istream& in) {
       // A fresh engine has had no entries.
       journey.entries_total = journey.entries_on_day = journey.entries_in_occurrence = 0;
       journey.entry_day = journey.occurrence_day = 0;
+      journey.rate_sends.clear();
     }
     for (size_t v = 0; v < versions_.size(); ++v) {
       versions_[v].counters = std::move(counters[v].first);
@@ -170,6 +171,9 @@ absl::Status Engine::Impl::RestoreRecords(internal::RecordReader* reader) {
         break;
       case v1::SnapshotRecord::kForgotten:
         CAIRN_RETURN_IF_ERROR(ReadForgotten(r.forgotten()));
+        break;
+      case v1::SnapshotRecord::kRateLimit:
+        CAIRN_RETURN_IF_ERROR(ReadRateLimit(r.rate_limit()));
         break;
       case v1::SnapshotRecord::kTrailer:
         if (r.trailer().records() + 1 != reader->records()) {

@@ -542,6 +542,7 @@ EngineOptions FuzzEngineOptions() {
   o.start_time = absl::FromUnixSeconds(kStartSeconds);
   o.frequency_caps.push_back({"sms", 2, absl::Hours(6)});
   o.quiet_hours.push_back({"push", 23, 0, 7, 0, {}});
+  o.rate_limits.push_back({"email", 2, absl::Minutes(10)});
   o.holdout_percent = 3;
   o.delivery_report_window = absl::Hours(48);
   o.scheduled_run_slice = 2;
@@ -627,6 +628,8 @@ std::unique_ptr<Engine> MakeEngine(RecordingSinks* sinks, const EngineOptions& o
               quiet_hours { channel: "email" start { hour: 20 } end { hour: 8 }
                             weekdays: SATURDAY weekdays: SUNDAY })pb");
     edit(&texts[2], R"pb(template_id: "late")pb", R"pb(template_id: "late" transactional: true)pb");
+    edit(&texts[2], "instance_key: \"order\"",
+         "instance_key: \"order\" rate_limit { max_messages: 3 per { seconds: 3600 } }");
     edit(&texts[3], "reentry { mode: AFTER_EXIT }",
          "reentry { mode: AFTER_EXIT } entry_limits { per_occurrence: 2 total: 40 }");
     for (const std::string& text : texts) {
