@@ -100,6 +100,29 @@ std::string SnapshotOf(Harness& h) {
   return out.str();
 }
 
+// Restores `bytes` into an engine `make_fresh` sets up, checks it writes
+// the same snapshot, runs `continuation` on both, and checks that they end
+// alike: the same snapshot, and the restored engine's sends are the
+// original's since the snapshot (`sent_before`: the original's then).
+void CheckContinuesAfterRestore(Harness& h, const std::string& bytes,
+                                const std::vector<std::string>& sent_before,
+                                const std::function<void(Harness*)>& make_fresh,
+                                const std::function<void(Harness*)>& continuation) {
+  Harness restored(h.now(), Options());
+  make_fresh(&restored);
+  std::stringstream in(bytes);
+  REQUIRE_THAT(restored.engine().Restore(in), IsOk());
+  CHECK(SnapshotOf(restored) == bytes);
+  for (Harness* x : {&h, &restored}) continuation(x);
+  CHECK(SnapshotOf(restored) == SnapshotOf(h));
+  std::vector<std::string> after;
+  const std::vector<std::string> all = MessageIds(h);
+  std::set_difference(all.begin(), all.end(), sent_before.begin(), sent_before.end(),
+                      std::back_inserter(after));
+  CHECK(MessageIds(restored) == after);
+  CHECK(restored.engine().stats().subjects == h.engine().stats().subjects);
+}
+
 int64_t ExitsFor(const v1::VersionReport& v, const std::string& reason) {
   for (const v1::ReasonCount& c : v.exits()) {
     if (c.reason() == reason) return c.count();
@@ -170,24 +193,11 @@ TEST_CASE("A snapshot taken after Forget restores and continues identically") {
   REQUIRE_THAT(h.engine().Forget("gone", h.now()), IsOk());
   const std::string bytes = SnapshotOf(h);
   const std::vector<std::string> sent_before = MessageIds(h);
-  Harness restored(h.now(), Options());
-  SetUp(&restored);
-  std::stringstream in(bytes);
-  REQUIRE_THAT(restored.engine().Restore(in), IsOk());
-  CHECK(SnapshotOf(restored) == bytes);
-  for (Harness* x : {&h, &restored}) {
+  CheckContinuesAfterRestore(h, bytes, sent_before, SetUp, [](Harness* x) {
     REQUIRE_THAT(x->Event("stays", "cart"), IsOk());
     REQUIRE_THAT(x->Event("gone", "signup"), IsOk());  // a new subject, from scratch
     REQUIRE_THAT(x->Advance(absl::Hours(30)), IsOk());
-  }
-  CHECK(SnapshotOf(restored) == SnapshotOf(h));
-  // The original's sends since the snapshot are the restored engine's.
-  std::vector<std::string> after;
-  const std::vector<std::string> all = MessageIds(h);
-  std::set_difference(all.begin(), all.end(), sent_before.begin(), sent_before.end(),
-                      std::back_inserter(after));
-  CHECK(MessageIds(restored) == after);
-  CHECK(restored.engine().stats().subjects == h.engine().stats().subjects);
+  });
 }
 
 TEST_CASE("Restore refuses a forged forgotten subject") {
@@ -560,23 +570,15 @@ TEST_CASE("A snapshot after a merge restores and continues identically") {
   REQUIRE_THAT(h.engine().MergeSubjects("anon", "known", h.now()), IsOk());
   const std::string bytes = SnapshotOf(h);
   const std::vector<std::string> sent_before = MessageIds(h);
-  Harness restored(h.now(), Options());
-  SetUp(&restored);
-  REQUIRE_THAT(restored.DeployText(kBrowse), IsOk());
-  std::stringstream in(bytes);
-  REQUIRE_THAT(restored.engine().Restore(in), IsOk());
-  CHECK(SnapshotOf(restored) == bytes);
-  for (Harness* x : {&h, &restored}) {
+  const auto set_up = [](Harness* x) {
+    SetUp(x);
+    REQUIRE_THAT(x->DeployText(kBrowse), IsOk());
+  };
+  CheckContinuesAfterRestore(h, bytes, sent_before, set_up, [](Harness* x) {
     REQUIRE_THAT(x->Event("known", "add_to_cart"), IsOk());  // NEVER: refused
     REQUIRE_THAT(x->Event("anon", "signup"), IsOk());  // a new anonymous subject
     REQUIRE_THAT(x->Advance(absl::Hours(30)), IsOk());
-  }
-  CHECK(SnapshotOf(restored) == SnapshotOf(h));
-  std::vector<std::string> after;
-  const std::vector<std::string> all = MessageIds(h);
-  std::set_difference(all.begin(), all.end(), sent_before.begin(), sent_before.end(),
-                      std::back_inserter(after));
-  CHECK(MessageIds(restored) == after);
+  });
 }
 
 TEST_CASE("MergeSubjects through EngineInput and on a ShardedEngine") {

@@ -710,6 +710,15 @@ class Engine::Impl : private internal::EngineState {
   // names or belongs to it is dropped; its record is erased
   // (SubjectTable::Erase).
   void EraseSubject(uint32_t subject);
+  // A journey-goal tracker of a subject forgotten or merged away: counted
+  // as erased and freed.
+  void DropTracker(uint32_t t);
+  // A completed sequence match of a subject forgotten or merged away,
+  // freed without entering.
+  void DropPending(uint32_t slot);
+  // The time rule of erasures and merges: CheckTime's, except that an
+  // older time is never too late.
+  absl::Status CheckTimeNeverLate(absl::Time time, int64_t* rejected, absl::string_view what);
 
   // Moves subject `from`'s enrollments, histories, journey goals, partial
   // matches, profile, ledgers and behaviour state to subject `into` by the

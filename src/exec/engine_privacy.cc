@@ -32,6 +32,35 @@ using internal::FindSorted;
 using internal::JourneyVersion;
 using internal::SetSorted;
 
+absl::Status Engine::Impl::CheckTimeNeverLate(absl::Time time, int64_t* rejected,
+                                              absl::string_view what) {
+  // Never too late: a person's request, or an identity learnt late, is not
+  // lost to a clock; but it may not move time further than any input.
+  if (time >= now_) return CheckTime(time, rejected, what);
+  if (absl::Status s = internal::CheckInputTimeRange(time, what); !s.ok()) {
+    ++*rejected;
+    return s;
+  }
+  return absl::OkStatus();
+}
+
+void Engine::Impl::DropTracker(uint32_t t) {
+  internal::GoalTracker& tr = trackers_[t];
+  ++versions_[tr.version].counters.journey_goals[tr.goal].overall.erased;
+  tr.live = false;
+  tr.enrollment = internal::kNoSlot;
+  ++tr.generation;  // Its window's timer is now stale.
+  free_trackers_.push_back(t);
+}
+
+void Engine::Impl::DropPending(uint32_t slot) {
+  internal::PendingSequence& pending = pending_[slot];
+  pending.live = false;
+  pending.context.clear();
+  ++pending.generation;  // Its absent window's timer is now stale.
+  free_pending_.push_back(slot);
+}
+
 absl::Status Engine::Impl::Forget(absl::string_view subject_id, absl::Time time,
                                   absl::string_view subject_type) {
   if (absl::Status valid = internal::CheckErasure(subject_id, subject_type,
@@ -40,14 +69,7 @@ absl::Status Engine::Impl::Forget(absl::string_view subject_id, absl::Time time,
     ++stats_.erasures_rejected;
     return valid;
   }
-  // An erasure is never too late (a request must not be lost to a clock),
-  // but it may not move time further than any other input.
-  if (time >= now_) {
-    CAIRN_RETURN_IF_ERROR(CheckTime(time, &stats_.erasures_rejected, "erasure"));
-  } else if (absl::Status s = internal::CheckInputTimeRange(time, "erasure"); !s.ok()) {
-    ++stats_.erasures_rejected;
-    return s;
-  }
+  CAIRN_RETURN_IF_ERROR(CheckTimeNeverLate(time, &stats_.erasures_rejected, "erasure"));
   const absl::string_view type = internal::SubjectTypeOrDefault(subject_type);
   // Timers due by its time fire first, as for any input: what they do is
   // part of the subject's history, which the erasure then removes.
@@ -73,23 +95,10 @@ void Engine::Impl::EraseSubject(uint32_t subject) {
   // Journey goals still measuring: counted as erased, never as converted
   // or expired, and not attributed to a split arm (an arm's counts are
   // attributed when a goal resolves).
-  const internal::SlotList trackers = subjects_[subject].trackers;
-  for (uint32_t t : trackers) {
-    internal::GoalTracker& tr = trackers_[t];
-    ++versions_[tr.version].counters.journey_goals[tr.goal].overall.erased;
-    tr.live = false;
-    tr.enrollment = internal::kNoSlot;
-    ++tr.generation;  // Its window's timer is now stale.
-    free_trackers_.push_back(t);
-  }
+  for (uint32_t t : subjects_[subject].trackers) DropTracker(t);
   // Completed sequence matches waiting for their absent window.
   for (const internal::SequenceProgress& p : subjects_[subject].sequences) {
-    if (p.pending == internal::kNoSlot) continue;
-    internal::PendingSequence& pending = pending_[p.pending];
-    pending.live = false;
-    pending.context.clear();
-    ++pending.generation;
-    free_pending_.push_back(p.pending);
+    if (p.pending != internal::kNoSlot) DropPending(p.pending);
   }
   // Behaviour state and segment memberships. Leaving a segment this way is
   // counted as leaving (so entered - left stays the members), but enters or
@@ -121,13 +130,7 @@ absl::Status Engine::Impl::MergeSubjects(absl::string_view from_id, absl::string
     ++stats_.merges_rejected;
     return valid;
   }
-  // Like an erasure, never too late: an identity learnt late is still true.
-  if (time >= now_) {
-    CAIRN_RETURN_IF_ERROR(CheckTime(time, &stats_.merges_rejected, "merge"));
-  } else if (absl::Status s = internal::CheckInputTimeRange(time, "merge"); !s.ok()) {
-    ++stats_.merges_rejected;
-    return s;
-  }
+  CAIRN_RETURN_IF_ERROR(CheckTimeNeverLate(time, &stats_.merges_rejected, "merge"));
   const absl::string_view type = internal::SubjectTypeOrDefault(subject_type);
   ApplyTime(time);
   const std::optional<uint32_t> from = subjects_.Find(type, from_id);
@@ -215,11 +218,7 @@ void Engine::Impl::MergeSubject(uint32_t from, uint32_t into) {
       subjects_[into].trackers.push_back(t);
       continue;
     }
-    ++versions_[tr.version].counters.journey_goals[tr.goal].overall.erased;
-    tr.live = false;
-    tr.enrollment = internal::kNoSlot;
-    ++tr.generation;
-    free_trackers_.push_back(t);
+    DropTracker(t);
   }
   subjects_[from].trackers.clear();
   // 4. Partial sequence matches the known subject has none of move; the
@@ -233,11 +232,7 @@ void Engine::Impl::MergeSubject(uint32_t from, uint32_t into) {
       subjects_[into].sequences.push_back(std::move(p));
       moved_progress = true;
     } else if (p.pending != internal::kNoSlot) {
-      internal::PendingSequence& pending = pending_[p.pending];
-      pending.live = false;
-      pending.context.clear();
-      ++pending.generation;
-      free_pending_.push_back(p.pending);
+      DropPending(p.pending);
     }
   }
   if (moved_progress && !subjects_[into].progress_timer) FireProgressTimer(into);

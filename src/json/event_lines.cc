@@ -585,6 +585,26 @@ absl::StatusOr<ProfileLine> ParseProfileLine(absl::string_view line) {
   return ProfileFromObject(object);
 }
 
+namespace {
+
+// An erasure or merge line's subject, type and time, into *out.
+absl::Status SubjectLineInto(const JsonValue& parsed, LogLine* out) {
+  absl::StatusOr<std::string> subject = JsonStringField(parsed, "subject", true);
+  if (!subject.ok()) return subject.status();
+  absl::StatusOr<std::string> type = JsonStringField(parsed, "subject_type", false);
+  if (!type.ok()) return type.status();
+  absl::StatusOr<absl::Time> time = JsonTimeField(parsed, "time");
+  if (!time.ok()) return time.status();
+  out->profile.subject_id = *std::move(subject);
+  out->profile.subject_type = *std::move(type);
+  out->profile.attributes.clear();
+  out->time = *time;
+  out->is_profile = false;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status ParseLogLine(absl::string_view line, LogLine* out) {
   out->is_erasure = false;
   out->is_merge = false;
@@ -601,20 +621,9 @@ absl::Status ParseLogLine(absl::string_view line, LogLine* out) {
     if (!keys.ok()) return keys;
     absl::StatusOr<std::string> from = JsonStringField(*parsed, "merge_from", true);
     if (!from.ok()) return from.status();
-    absl::StatusOr<std::string> subject = JsonStringField(*parsed, "subject", true);
-    if (!subject.ok()) return subject.status();
-    absl::StatusOr<std::string> type = JsonStringField(*parsed, "subject_type", false);
-    if (!type.ok()) return type.status();
-    absl::StatusOr<absl::Time> time = JsonTimeField(*parsed, "time");
-    if (!time.ok()) return time.status();
     out->merge_from = *std::move(from);
-    out->profile.subject_id = *std::move(subject);
-    out->profile.subject_type = *std::move(type);
-    out->profile.attributes.clear();
-    out->time = *time;
-    out->is_profile = false;
     out->is_merge = true;
-    return absl::OkStatus();
+    return SubjectLineInto(*parsed, out);
   }
   if (const JsonValue* forget = Find(object, "forget")) {
     absl::Status keys = CheckKeys(object, {"subject", "subject_type", "time", "forget"});
@@ -622,19 +631,8 @@ absl::Status ParseLogLine(absl::string_view line, LogLine* out) {
     if (forget->type != JsonValue::Type::kBool || !forget->boolean) {
       return absl::InvalidArgumentError("\"forget\" must be true (an erasure line)");
     }
-    absl::StatusOr<std::string> subject = JsonStringField(*parsed, "subject", true);
-    if (!subject.ok()) return subject.status();
-    absl::StatusOr<std::string> type = JsonStringField(*parsed, "subject_type", false);
-    if (!type.ok()) return type.status();
-    absl::StatusOr<absl::Time> time = JsonTimeField(*parsed, "time");
-    if (!time.ok()) return time.status();
-    out->profile.subject_id = *std::move(subject);
-    out->profile.subject_type = *std::move(type);
-    out->profile.attributes.clear();
-    out->time = *time;
-    out->is_profile = false;
     out->is_erasure = true;
-    return absl::OkStatus();
+    return SubjectLineInto(*parsed, out);
   }
   if (Find(object, "attributes") == nullptr) {
     absl::StatusOr<Event> e = EventFromJson(*parsed);
