@@ -1077,6 +1077,75 @@ TEST_CASE("Worker: behaviour declarations and seeds travel through the log") {
   CHECK(checked == seeded.size());
 }
 
+TEST_CASE("Worker: erasures travel through the log and no checkpoint after keeps a byte of them") {
+  Setup setup("forget");
+  const Stream stream = GenerateLoyaltyStream(600, 8, absl::Hours(1));
+  const size_t forget_at = stream.inputs.size() / 2;
+  // Members m0, m40, ... are forgotten half-way, and say nothing after.
+  std::vector<std::string> forgotten;
+  for (int m = 0; m < 600; m += 40) forgotten.push_back(absl::StrCat("m", m));
+  const auto is_forgotten = [&](absl::string_view s) {
+    return std::find(forgotten.begin(), forgotten.end(), s) != forgotten.end();
+  };
+  Stream kept;
+  kept.end = stream.end;
+  for (size_t i = 0; i < stream.inputs.size(); ++i) {
+    if (i >= forget_at && is_forgotten(InputSubject(stream.inputs[i]))) continue;
+    kept.inputs.push_back(stream.inputs[i]);
+  }
+  const absl::Time at = InputTime(kept.inputs[forget_at]);
+  // Those of them seen before: an erasure of one never seen is refused.
+  std::set<std::string> seen;
+  for (size_t i = 0; i < forget_at; ++i) {
+    if (is_forgotten(InputSubject(kept.inputs[i]))) seen.emplace(InputSubject(kept.inputs[i]));
+  }
+  REQUIRE(seen.size() >= 10);
+  std::vector<std::pair<size_t, EngineInput>> extra;
+  for (const std::string& s : forgotten) extra.emplace_back(forget_at, SubjectErasure{s, "", at});
+  extra.emplace_back(forget_at, SubjectErasure{"never-seen", "", at});  // refused, counted
+  Interleaved interleaved = Interleave(kept, extra);
+  std::vector<Record>& records = interleaved.records;
+
+  const size_t cut = records.size() * 7 / 10;
+  const std::vector<int64_t> cut_ends = setup.Write(records, 0, cut);
+  CapturingLog log_a;
+  setup.RunToCheckpoints(setup.Options(&log_a), cut_ends);
+  const std::vector<int64_t> ends = setup.Write(records, cut);
+  CapturingLog log_b;
+  const WorkerStats b = setup.RunToCheckpoints(setup.Options(&log_b), ends);
+  INFO(log_b.All());
+  CHECK(b.restored_from_checkpoint == kPartitions);
+
+  // As one engine fed the same inputs.
+  const PlainRun run = RunPlainEngine(setup.journeys, setup.engine_options, interleaved.inputs);
+  CHECK(run.engine->stats().erasures_applied == static_cast<int64_t>(seen.size()));
+  CHECK(run.engine->stats().erasures_rejected ==
+        static_cast<int64_t>(forgotten.size() - seen.size() + 1));
+  CheckSameReports(ReportsFromCheckpoints(*setup.store, ends, setup.engine_options),
+                   run.reports);
+  CHECK(OutputIds(setup) == run.ids);
+  // Each partition's newest checkpoint holds none of their ids.
+  int64_t erased = 0;
+  for (int32_t p = 0; p < kPartitions; ++p) {
+    IdSink unused;
+    const std::unique_ptr<Engine> engine =
+        RestoreNewestCheckpoint(*setup.store, p, ends[p], setup.engine_options, &unused);
+    erased += engine->stats().erasures_applied;
+    std::ostringstream bytes;
+    REQUIRE_THAT(engine->Snapshot(bytes), IsOk());
+    for (const std::string& s : forgotten) {
+      INFO("partition " << p << ", subject " << s);
+      // As a whole id, length-prefixed as a subject record holds it
+      // (field 2): "m40" is a prefix of "m400".
+      const std::string field = absl::StrCat(std::string(1, '\x12'),
+                                             std::string(1, static_cast<char>(s.size())), s);
+      CHECK_FALSE(absl::StrContains(bytes.str(), field));
+      CHECK_FALSE(engine->Inspect("", s)->known());
+    }
+  }
+  CHECK(erased == static_cast<int64_t>(seen.size()));
+}
+
 TEST_CASE("Worker: options are checked") {
   absl::StatusOr<std::unique_ptr<DirectoryCheckpointStore>> store =
       DirectoryCheckpointStore::Open(FreshDir("options"));
