@@ -14,6 +14,7 @@
 //   engine_segments.cc  segment membership, exit criteria, wait-until: the
 //                       checks of a subject's state, and their re-checks
 //   engine_schedule.cc  scheduled entry: occurrences, runs in slices
+//   engine_privacy.cc   erasure (Forget) and identity merge (MergeSubjects)
 //   engine_rollout.cc   splits' rules and bandits: checks, decisions, shares
 //   node_<kind>.cc      each node kind's hooks (node_kinds.cc the table)
 //   snapshot/*.cc       snapshot records written, read and checked
