@@ -318,6 +318,36 @@ TEST_CASE("Forget refuses what it cannot apply and counts it") {
   CHECK(e.stats().erasures_rejected == 7);
 }
 
+TEST_CASE("After Forget no freed slot keeps an instance key or entry context of the subject") {
+  // A keyed journey goal that resolved, and a completed match cancelled by
+  // its absent event, before the erasure: their slots are free, but free
+  // slots are written to snapshots too.
+  Harness h;
+  REQUIRE_THAT(h.DeployText(R"pb(
+    id: "orders" version: 1
+    settings { state: ACTIVE instance_key: "order"
+               goals { name: "reviewed" conversion { event: "review" } window { seconds: 3600 } } }
+    nodes { id: "t" trigger { event { matcher { event: "buy" } } next: "d" } }
+    nodes { id: "d" delay { duration { seconds: 60 } next: "" } })pb"),
+               IsOk());
+  REQUIRE_THAT(h.DeployText(R"pb(
+    id: "abandon" version: 1 settings { state: ACTIVE }
+    nodes { id: "t" trigger { sequence { steps { event: "view" } steps { event: "cart" }
+            within { seconds: 3600 } absent { event: "pay" } absent_within { seconds: 1800 } }
+            next: "p" } }
+    nodes { id: "p" action { channel: "push" template_id: "come_back" params { key: "sku" value: "{{entry.sku}}" } } })pb"),
+               IsOk());
+  REQUIRE_THAT(h.Event("u1", "buy", {{"order", Value::String("order-7q2x")}}), IsOk());
+  REQUIRE_THAT(h.Event("u1", "view", {{"sku", Value::String("sku-77zz")}}), IsOk());
+  REQUIRE_THAT(h.Event("u1", "cart", {{"sku", Value::String("sku-77zz")}}), IsOk());
+  REQUIRE_THAT(h.Event("u1", "pay"), IsOk());  // cancels the completed match
+  REQUIRE_THAT(h.Advance(absl::Hours(2)), IsOk());  // the goal expires
+  REQUIRE_THAT(h.engine().Forget("u1", h.now()), IsOk());
+  const std::string bytes = SnapshotOf(h);
+  CHECK_FALSE(absl::StrContains(bytes, "order-7q2x"));
+  CHECK_FALSE(absl::StrContains(bytes, "sku-77zz"));
+}
+
 TEST_CASE("Forget drops a completed sequence match still waiting for silence") {
   Harness h;
   REQUIRE_THAT(h.DeployText(R"pb(

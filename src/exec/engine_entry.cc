@@ -109,9 +109,7 @@ void Engine::Impl::AdvanceSequence(uint32_t version, int32_t node, absl::string_
   if (trigger.absent && *subject && Matches(*trigger.absent, v, event_id, bindings)) {
     internal::SequenceProgress* p = FindProgress(**subject, version, node);
     if (p != nullptr && p->pending != internal::kNoSlot) {
-      pending_[p->pending].live = false;
-      ++pending_[p->pending].generation;
-      free_pending_.push_back(p->pending);
+      ReleasePending(p->pending);
       p->pending = internal::kNoSlot;
       ++versions_[version].counters.nodes[node].sequence_cancelled;
     }
@@ -237,10 +235,7 @@ void Engine::Impl::CompleteSequence(uint32_t subject, uint32_t version, int32_t 
 
 void Engine::Impl::FireSequence(uint32_t slot) {
   internal::PendingSequence pending = std::move(pending_[slot]);
-  pending_[slot].live = false;
-  pending_[slot].context.clear();
-  ++pending_[slot].generation;
-  free_pending_.push_back(slot);
+  ReleasePending(slot);
   Progress(pending.subject, pending.version, pending.node).pending = internal::kNoSlot;
   JourneyVersion& v = versions_[pending.version];
   ExpireProgress(pending.subject, pending.version, pending.node,

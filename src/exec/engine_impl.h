@@ -712,11 +712,8 @@ class Engine::Impl : private internal::EngineState {
   // (SubjectTable::Erase).
   void EraseSubject(uint32_t subject);
   // A journey-goal tracker of a subject forgotten or merged away: counted
-  // as erased and freed.
+  // as erased and released.
   void DropTracker(uint32_t t);
-  // A completed sequence match of a subject forgotten or merged away,
-  // freed without entering.
-  void DropPending(uint32_t slot);
   // The time rule of erasures and merges: CheckTime's, except that an
   // older time is never too late.
   absl::Status CheckTimeNeverLate(absl::Time time, int64_t* rejected, absl::string_view what);
@@ -769,6 +766,12 @@ class Engine::Impl : private internal::EngineState {
   void Exit(uint32_t slot, absl::string_view reason);
 
   void ResolveTracker(uint32_t t, int64_t internal::GoalCounters::*field);
+  // Frees a tracker slot, or a completed sequence match's, for reuse: not
+  // live, its timer stale, and nothing of its subject left in it (a freed
+  // slot is still written to snapshots, so its instance key or entry
+  // context must not stay behind).
+  void ReleaseTracker(uint32_t t);
+  void ReleasePending(uint32_t slot);
 
   // Advances an enrollment from its current node until it blocks or exits.
   // `event` is the event that caused this run (event.* in predicates and

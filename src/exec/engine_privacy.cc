@@ -45,20 +45,9 @@ absl::Status Engine::Impl::CheckTimeNeverLate(absl::Time time, int64_t* rejected
 }
 
 void Engine::Impl::DropTracker(uint32_t t) {
-  internal::GoalTracker& tr = trackers_[t];
+  const internal::GoalTracker& tr = trackers_[t];
   ++versions_[tr.version].counters.journey_goals[tr.goal].overall.erased;
-  tr.live = false;
-  tr.enrollment = internal::kNoSlot;
-  ++tr.generation;  // Its window's timer is now stale.
-  free_trackers_.push_back(t);
-}
-
-void Engine::Impl::DropPending(uint32_t slot) {
-  internal::PendingSequence& pending = pending_[slot];
-  pending.live = false;
-  pending.context.clear();
-  ++pending.generation;  // Its absent window's timer is now stale.
-  free_pending_.push_back(slot);
+  ReleaseTracker(t);
 }
 
 absl::Status Engine::Impl::Forget(absl::string_view subject_id, absl::Time time,
@@ -98,7 +87,7 @@ void Engine::Impl::EraseSubject(uint32_t subject) {
   for (uint32_t t : subjects_[subject].trackers) DropTracker(t);
   // Completed sequence matches waiting for their absent window.
   for (const internal::SequenceProgress& p : subjects_[subject].sequences) {
-    if (p.pending != internal::kNoSlot) DropPending(p.pending);
+    if (p.pending != internal::kNoSlot) ReleasePending(p.pending);
   }
   // Behaviour state and segment memberships. Leaving a segment this way is
   // counted as leaving (so entered - left stays the members), but enters or
@@ -232,7 +221,7 @@ void Engine::Impl::MergeSubject(uint32_t from, uint32_t into) {
       subjects_[into].sequences.push_back(std::move(p));
       moved_progress = true;
     } else if (p.pending != internal::kNoSlot) {
-      DropPending(p.pending);
+      ReleasePending(p.pending);
     }
   }
   if (moved_progress && !subjects_[into].progress_timer) FireProgressTimer(into);

@@ -217,12 +217,26 @@ void Engine::Impl::ResolveTracker(uint32_t t, int64_t GoalCounters::*field) {
     CountDayConversion(tr.version, versions_[tr.version].graph->goal_nodes +
                                        static_cast<int32_t>(tr.goal));
   }
-  tr.live = false;
-  tr.enrollment = internal::kNoSlot;
-  ++tr.generation;
   internal::SlotList& list = subjects_[tr.subject].trackers;
   list.erase(std::find(list.begin(), list.end(), t));
+  ReleaseTracker(t);
+}
+
+void Engine::Impl::ReleaseTracker(uint32_t t) {
+  GoalTracker& tr = trackers_[t];
+  tr.live = false;
+  tr.enrollment = internal::kNoSlot;
+  tr.entry.clear();
+  ++tr.generation;  // Its window's timer is now stale.
   free_trackers_.push_back(t);
+}
+
+void Engine::Impl::ReleasePending(uint32_t slot) {
+  internal::PendingSequence& pending = pending_[slot];
+  pending.live = false;
+  pending.context.clear();
+  ++pending.generation;  // Its absent window's timer is now stale.
+  free_pending_.push_back(slot);
 }
 
 void Engine::Impl::Run(uint32_t slot, const Event* event) {
