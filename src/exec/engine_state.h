@@ -96,6 +96,15 @@ struct DayCounter {
 
 // Everything counted for one deployed version.
 struct VersionCounters {
+  // Moves are declared noexcept, as std::deque's is not in libstdc++ (it
+  // allocates an empty map for the source): without it every vector of
+  // versions copied all their counters each time it grew.
+  VersionCounters() = default;
+  VersionCounters(const VersionCounters&) = default;
+  VersionCounters& operator=(const VersionCounters&) = default;
+  VersionCounters(VersionCounters&&) noexcept = default;
+  VersionCounters& operator=(VersionCounters&&) noexcept = default;
+
   int64_t entered = 0;
   int64_t exited = 0;
   int64_t migrated_in = 0;  // Of entered: moved in from older versions.
@@ -193,6 +202,13 @@ struct JourneyVersion {
 
 // One journey id and its versions.
 struct JourneyEntry {
+  // Moves are noexcept (see VersionCounters: rate_sends is a deque).
+  JourneyEntry() = default;
+  JourneyEntry(const JourneyEntry&) = default;
+  JourneyEntry& operator=(const JourneyEntry&) = default;
+  JourneyEntry(JourneyEntry&&) noexcept = default;
+  JourneyEntry& operator=(JourneyEntry&&) noexcept = default;
+
   std::string id;
   v1::JourneyState state = v1::ACTIVE;
   std::vector<uint32_t> versions;  // Indices into versions, oldest first.
