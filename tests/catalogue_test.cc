@@ -1330,6 +1330,19 @@ std::vector<OptionsCase> OptionsCatalogue() {
          o.rate_limits.push_back({"sms", 500, absl::Minutes(1)});
        },
        "rate_limits[1]: a second limit on channel \"sms\"; give each channel one"},
+      {"limit share of no parts", [](EngineOptions& o) { o.limit_share = {0, 0}; },
+       "limit_share.parts must be 1..1048576"},
+      {"limit share part past the parts", [](EngineOptions& o) { o.limit_share = {3, 3}; },
+       "limit_share.part must be 0..parts-1"},
+      {"limit share part negative", [](EngineOptions& o) { o.limit_share = {-1, 3}; },
+       "limit_share.part must be 0..parts-1"},
+      {"rate limit smaller than the parts sharing it",
+       [](EngineOptions& o) {
+         o.limit_share = {0, 4};
+         o.rate_limits.push_back({"sms", 3, absl::Seconds(1)});
+       },
+       "rate_limits[0]: max_messages 3 cannot be shared by 4 engines (limit_share.parts): each "
+       "needs at least one message per interval"},
       {"quiet hours with a weekday twice",
        [](EngineOptions& o) {
          o.quiet_hours.push_back(

@@ -463,6 +463,332 @@ TEST_CASE("Behaviours and segments on any shard count read and enter as on one E
   }
 }
 
+// ---- Erasures and merges ----
+
+// An anonymous visitor's id that lands on `known`'s shard for 2, 3 and 4
+// shards (the same hash modulo 12), so that each ShardedEngine below can
+// merge them as one Engine does.
+std::string AnonymousTwin(const std::string& known, int n) {
+  const uint64_t want = StableHash64({"shard", known}) % 12;
+  for (int k = 0;; ++k) {
+    std::string id = absl::StrCat("anon-", n, "-", k);
+    if (StableHash64({"shard", id}) % 12 == want) return id;
+  }
+}
+
+// What every run below is fed: the test stream's events, anonymous
+// visitors who browse and later log in (merged into a known subject that
+// has its own enrollments), and subjects who ask to be forgotten.
+struct PrivacyOp {
+  enum Kind { kEvent, kEnroll, kForget, kMerge } kind;
+  std::string subject;  // kMerge: into
+  std::string from;     // kMerge
+  Event event;          // kEvent
+  absl::Time time;
+};
+
+std::vector<PrivacyOp> PrivacyStream() {
+  std::vector<PrivacyOp> ops;
+  const std::vector<Op> base = Stream(6000, 300);
+  for (const Op& op : base) {
+    if (op.kind == Op::kEvent) ops.push_back({PrivacyOp::kEvent, op.subject, "", EventOf(op), op.time});
+    if (op.kind == Op::kEnroll) ops.push_back({PrivacyOp::kEnroll, op.subject, "", {}, op.time});
+  }
+  const absl::Time start = base.front().time;
+  const absl::Duration span = base.back().time - start;
+  const char* names[] = {"view", "cart", "pay", "visit"};
+  for (int n = 0; n < 40; ++n) {
+    const std::string known = absl::StrCat("s", (n * 7) % 300);
+    const std::string anonymous = AnonymousTwin(known, n);
+    absl::Time t = start + span * (n % 10) / 20;
+    for (int i = 0; i < 6; ++i) {
+      Op op{Op::kEvent, anonymous, names[(n + i) % 4], t, (n + i) % 4};
+      ops.push_back({PrivacyOp::kEvent, anonymous, "", EventOf(op), t});
+      t += absl::Minutes(7);
+    }
+    if (n % 3 == 0) ops.push_back({PrivacyOp::kEnroll, anonymous, "", {}, t});
+    // Logs in: some right away, mid-journey; some after their waits ended.
+    t += n % 2 == 0 ? absl::Minutes(3) : absl::Hours(3);
+    ops.push_back({PrivacyOp::kMerge, known, anonymous, {}, t});
+  }
+  for (int n = 0; n < 30; ++n) {
+    ops.push_back({PrivacyOp::kForget, absl::StrCat("s", (n * 11 + 3) % 300), "", {},
+                   start + span * (n + 1) / 32});
+  }
+  ops.push_back({PrivacyOp::kForget, "never-seen", "", {}, start + span / 2});
+  std::stable_sort(ops.begin(), ops.end(),
+                   [](const PrivacyOp& a, const PrivacyOp& b) { return a.time < b.time; });
+  return ops;
+}
+
+struct PrivacyResult {
+  std::map<std::string, std::string> logs;
+  std::vector<std::string> reports;
+  std::vector<std::string> statuses;  // Of every erasure and merge, in order.
+  EngineStats stats;
+};
+
+PrivacyResult RunPrivacyPlain(const std::vector<PrivacyOp>& ops, absl::Time end) {
+  SubjectLog log;
+  Engine engine(Options());
+  REQUIRE_THAT(SetUp(engine, &log), IsOk());
+  PrivacyResult result;
+  for (const PrivacyOp& op : ops) {
+    switch (op.kind) {
+      case PrivacyOp::kEvent: (void)engine.Ingest(op.event); break;
+      case PrivacyOp::kEnroll: (void)engine.Enroll("promo", op.subject, op.time); break;
+      case PrivacyOp::kForget:
+        result.statuses.push_back(engine.Forget(op.subject, op.time).ToString());
+        break;
+      case PrivacyOp::kMerge:
+        result.statuses.push_back(engine.MergeSubjects(op.from, op.subject, op.time).ToString());
+        break;
+    }
+  }
+  REQUIRE_THAT(engine.AdvanceTo(end), IsOk());
+  result.logs = log.logs;
+  result.reports = ReportsOf([&](const char* id) { return engine.Report(id); });
+  result.stats = engine.stats();
+  return result;
+}
+
+PrivacyResult RunPrivacySharded(const std::vector<PrivacyOp>& ops, int shards, absl::Time end) {
+  ShardedEngineOptions options;
+  options.shards = shards;
+  options.engine = Options();
+  options.batch_size = 7;
+  std::vector<SubjectLog> logs(shards);
+  auto engine = ShardedEngine::Create(options,
+                                      [&](int s, Engine& e) { return SetUp(e, &logs[s]); });
+  REQUIRE_THAT(StatusOf(engine), IsOk());
+  ShardedEngine& sharded = **engine;
+  PrivacyResult result;
+  for (const PrivacyOp& op : ops) {
+    switch (op.kind) {
+      case PrivacyOp::kEvent: REQUIRE_THAT(sharded.Ingest(op.event), IsOk()); break;
+      case PrivacyOp::kEnroll:
+        REQUIRE_THAT(sharded.Enroll("promo", op.subject, op.time), IsOk());
+        break;
+      case PrivacyOp::kForget:
+        result.statuses.push_back(sharded.Forget(op.subject, op.time).ToString());
+        break;
+      case PrivacyOp::kMerge:
+        result.statuses.push_back(sharded.MergeSubjects(op.from, op.subject, op.time).ToString());
+        break;
+    }
+  }
+  sharded.AdvanceTo(end);
+  result.reports = ReportsOf([&](const char* id) { return sharded.Report(id); });
+  result.stats = sharded.stats();
+  for (const SubjectLog& log : logs) result.logs.insert(log.logs.begin(), log.logs.end());
+  return result;
+}
+
+TEST_CASE("Erasures and merges on any shard count give one Engine's outputs") {
+  const std::vector<PrivacyOp> ops = PrivacyStream();
+  const absl::Time end = ops.back().time + absl::Hours(72);
+  const PrivacyResult plain = RunPrivacyPlain(ops, end);
+  // The stream does what it is for: merges that end a conflicting
+  // enrollment and merges that move one, erasures that end enrollments.
+  REQUIRE(plain.stats.merges_applied == 40);
+  // (Those forgotten before their first input, and never-seen, are not
+  // known: NotFound.)
+  REQUIRE(plain.stats.erasures_applied >= 20);
+  REQUIRE(plain.stats.erasures_applied + plain.stats.erasures_rejected == 31);
+  const auto exits = [&](const std::string& reason) {
+    int64_t n = 0;
+    for (const std::string& r : plain.reports) {
+      for (size_t at = r.find("\"" + reason + "\""); at != std::string::npos;
+           at = r.find("\"" + reason + "\"", at + 1)) {
+        ++n;
+      }
+    }
+    return n;
+  };
+  REQUIRE(exits("merged") > 0);
+  REQUIRE(exits("erased") > 0);
+  for (int shards : {1, 2, 3, 4}) {
+    INFO(shards << " shards");
+    const PrivacyResult sharded = RunPrivacySharded(ops, shards, end);
+    CHECK(sharded.statuses == plain.statuses);
+    CHECK(sharded.logs == plain.logs);
+    REQUIRE(sharded.reports.size() == plain.reports.size());
+    for (size_t i = 0; i < plain.reports.size(); ++i) CHECK(sharded.reports[i] == plain.reports[i]);
+    CHECK(sharded.stats.merges_applied == plain.stats.merges_applied);
+    CHECK(sharded.stats.erasures_applied == plain.stats.erasures_applied);
+    CHECK(sharded.stats.subjects == plain.stats.subjects);
+    CHECK(sharded.stats.enrollments_in_flight == plain.stats.enrollments_in_flight);
+    CHECK(sharded.stats.messages_sent == plain.stats.messages_sent);
+  }
+}
+
+// ---- Limits shared by the shards ----
+
+TEST_CASE("Limit shares add up to the limit and compose") {
+  for (int64_t limit = 0; limit <= 40; ++limit) {
+    for (int parts = 1; parts <= 7; ++parts) {
+      int64_t sum = 0, least = limit, most = 0;
+      for (int part = 0; part < parts; ++part) {
+        const int64_t share = ShareOfLimit(limit, {part, parts});
+        sum += share;
+        least = std::min(least, share);
+        most = std::max(most, share);
+      }
+      INFO(limit << " in " << parts);
+      CHECK(sum == limit);
+      CHECK(most - least <= 1);
+    }
+  }
+  // Two hosts with three shards each: six parts, in host-major order.
+  const LimitShare shard = ComposeShares({1, 2}, {2, 3});
+  CHECK(shard.part == 5);
+  CHECK(shard.parts == 6);
+  CHECK(ShareOfLimit(10, shard) == 1);
+}
+
+// A flash sale taking at most 10 entries a day, with a coupon by SMS.
+constexpr char kFlashSale[] = R"pb(
+  id: "flash" version: 1
+  settings { state: ACTIVE entry_limits { per_day: 10 } }
+  nodes { id: "t" trigger { event { matcher { event: "visit" } } next: "sms" } }
+  nodes { id: "sms" action { channel: "sms" template_id: "flash" } })pb";
+
+// The sends of one shard, by second (used by that shard's thread only).
+class SendTimes : public ChannelSink {
+ public:
+  SendResult Send(const Message& m) override {
+    ++per_second[absl::ToUnixSeconds(m.time)];
+    return SendResult::Accepted();
+  }
+  std::map<int64_t, int> per_second;
+};
+
+TEST_CASE("Shards keep together within each entry limit and rate limit") {
+  const absl::Time t0 = Options().start_time;
+  v1::Journey flash = *ParseJourney(kFlashSale, JourneyFormat::kText);
+  auto run = [&](int shards, LimitShare host) {
+    ShardedEngineOptions options;
+    options.shards = shards;
+    options.engine.start_time = t0;
+    options.engine.limit_share = host;
+    options.engine.rate_limits.push_back({"sms", 12, absl::Seconds(1)});
+    std::vector<SendTimes> sinks(shards);
+    auto engine = ShardedEngine::Create(options, [&](int s, Engine& e) {
+      CAIRN_RETURN_IF_ERROR(e.RegisterChannel("sms", &sinks[s]));
+      return e.Deploy(flash);
+    });
+    REQUIRE_THAT(StatusOf(engine), IsOk());
+    for (int i = 0; i < 600; ++i) {
+      Event visit;
+      visit.subject_id = absl::StrCat("u", i);
+      visit.name = "visit";
+      visit.time = t0 + absl::Milliseconds(i);
+      REQUIRE_THAT((*engine)->Ingest(visit), IsOk());
+    }
+    (*engine)->AdvanceTo(t0 + absl::Minutes(1));
+    const v1::VersionReport v = (*engine)->Report("flash")->versions(0);
+    std::map<int64_t, int> per_second;
+    for (const SendTimes& sink : sinks) {
+      for (const auto& [second, n] : sink.per_second) per_second[second] += n;
+    }
+    return std::make_pair(v, per_second);
+  };
+  for (int shards : {1, 3, 4}) {
+    INFO(shards << " shards");
+    const auto [v, per_second] = run(shards, LimitShare{});
+    CHECK(v.entered() == 10);  // 600 subjects: every shard's share is taken
+    int64_t refused = 0;
+    for (const v1::ReasonCount& c : v.entries_refused()) {
+      if (c.reason() == "entry_limit_day") refused = c.count();
+    }
+    CHECK(refused == 590);
+    int sent = 0;
+    for (const auto& [second, n] : per_second) {
+      CHECK(n <= 12);
+      sent += n;
+    }
+    CHECK(sent == 10);
+  }
+  // The second of two hosts, each with two shards: its shards are parts 2
+  // and 3 of 4, whose shares (2 and 2) are what it admits; the first
+  // host's shards admit 3 and 3.
+  CHECK(run(2, LimitShare{1, 2}).first.entered() == 4);
+  CHECK(run(2, LimitShare{0, 2}).first.entered() == 6);
+}
+
+TEST_CASE("A rate-limited burst across shards never exceeds the rate and drains") {
+  const absl::Time t0 = Options().start_time;
+  v1::Journey burst = *ParseJourney(R"pb(
+    id: "burst" version: 1 settings { state: ACTIVE }
+    nodes { id: "t" trigger { audience {} next: "sms" } }
+    nodes { id: "sms" action { channel: "sms" template_id: "b" } })pb",
+                                    JourneyFormat::kText);
+  ShardedEngineOptions options;
+  options.shards = 3;
+  options.engine.start_time = t0;
+  options.engine.rate_limits.push_back({"sms", 100, absl::Seconds(1)});
+  std::vector<SendTimes> sinks(3);
+  auto engine = ShardedEngine::Create(options, [&](int s, Engine& e) {
+    CAIRN_RETURN_IF_ERROR(e.RegisterChannel("sms", &sinks[s]));
+    return e.Deploy(burst);
+  });
+  REQUIRE_THAT(StatusOf(engine), IsOk());
+  for (int i = 0; i < 3000; ++i) {
+    REQUIRE_THAT((*engine)->Enroll("burst", absl::StrCat("u", i), t0), IsOk());
+  }
+  (*engine)->AdvanceTo(t0 + absl::Minutes(5));
+  (*engine)->Flush();
+  std::map<int64_t, int> per_second;
+  int sent = 0;
+  for (const SendTimes& sink : sinks) {
+    for (const auto& [second, n] : sink.per_second) {
+      per_second[second] += n;
+      sent += n;
+    }
+  }
+  CHECK(sent == 3000);  // nothing dropped
+  for (const auto& [second, n] : per_second) CHECK(n <= 100);
+  // Each shard drains its subjects at its share (34, 33, 33 a second), one
+  // second after another: the burst lasts as long as the slowest shard's.
+  int64_t seconds = 0;
+  for (int shard = 0; shard < 3; ++shard) {
+    int64_t subjects = 0;
+    for (int i = 0; i < 3000; ++i) subjects += ShardedEngine::ShardOf(absl::StrCat("u", i), 3) == shard;
+    const int64_t share = ShareOfLimit(100, {shard, 3});
+    seconds = std::max(seconds, (subjects + share - 1) / share);
+  }
+  CHECK(static_cast<int64_t>(per_second.size()) == seconds);
+  CHECK(seconds <= 33);
+}
+
+TEST_CASE("A limit too small to share among the shards is refused with the journey named") {
+  ShardedEngineOptions options;
+  options.shards = 4;
+  options.engine.rate_limits.push_back({"sms", 3, absl::Seconds(1)});
+  absl::StatusOr<std::unique_ptr<ShardedEngine>> refused =
+      ShardedEngine::Create(options, nullptr);
+  CHECK(refused.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK_THAT(std::string(refused.status().message()),
+             Catch::Contains("shard 0 of 4") && Catch::Contains("max_messages 3") &&
+                 Catch::Contains("limit_share"));
+
+  options.engine.rate_limits.clear();
+  SendTimes sink;
+  v1::Journey slow = *ParseJourney(R"pb(
+    id: "slow" version: 1 settings { state: ACTIVE rate_limit { max_messages: 2 per { seconds: 1 } } }
+    nodes { id: "t" trigger { audience {} next: "sms" } }
+    nodes { id: "sms" action { channel: "sms" template_id: "b" } })pb",
+                                   JourneyFormat::kText);
+  refused = ShardedEngine::Create(options, [&](int, Engine& e) {
+    CAIRN_RETURN_IF_ERROR(e.RegisterChannel("sms", &sink));
+    return e.Deploy(slow);
+  });
+  CHECK(refused.status().code() == absl::StatusCode::kFailedPrecondition);
+  CHECK_THAT(std::string(refused.status().message()),
+             Catch::Contains("journey slow") &&
+                 Catch::Contains("settings.rate_limit.max_messages: 2"));
+}
+
 TEST_CASE("ShardedEngine declares behaviours on every shard or on none") {
   ShardedEngineOptions options;
   options.shards = 3;

@@ -61,6 +61,26 @@ struct RateLimit {
   absl::Duration per = absl::Seconds(1);     // REQUIRES: > 0
 };
 
+// Which part of shared limits an engine enforces, when it is one of
+// `parts` engines that run the same journeys for disjoint subjects
+// (ShardedEngine's shards, the Kafka worker's partitions). See
+// EngineOptions::limit_share.
+struct LimitShare {
+  int part = 0;   // REQUIRES: 0 <= part < parts
+  int parts = 1;  // REQUIRES: 1..1048576
+};
+
+// The share of `limit` that part `share.part` of `share.parts` enforces:
+// limit / parts, plus one for the first limit % parts parts, so that the
+// shares add up to exactly `limit`. ShareOfLimit(10, {p, 4}) is 3, 3, 2, 2
+// for p = 0..3.
+int64_t ShareOfLimit(int64_t limit, LimitShare share);
+
+// `outer` split once more into `inner.parts`: part outer.part * inner.parts
+// + inner.part of outer.parts * inner.parts. How a ShardedEngine in one of
+// several processes splits the share its host gave it among its shards.
+LimitShare ComposeShares(LimitShare outer, LimitShare inner);
+
 struct EngineOptions {
   // ---- Time and order ----
 
@@ -166,6 +186,21 @@ struct EngineOptions {
   // Rate limits, per channel or across channels. Default: none. (A
   // journey's own, JourneySettings.rate_limit, applies besides.)
   std::vector<RateLimit> rate_limits;
+
+  // When this engine is one of several that run the same journeys for
+  // different subjects, the part of every shared limit it enforces: each
+  // entry limit (JourneySettings.entry_limits) and rate limit (rate_limits
+  // above, JourneySettings.rate_limit) is enforced as ShareOfLimit(limit,
+  // limit_share), so that all the parts together never exceed the limit.
+  // Under an uneven load they may admit or send less than one engine
+  // would: a part that used its share refuses (entry limits) or defers
+  // (rate limits) while another still has room. ShardedEngine gives each
+  // shard its part of this share, the Kafka worker each partition its
+  // part; a host running its own engines side by side sets it itself.
+  // Default: part 0 of 1, the whole limit. REQUIRES: every engine rate
+  // limit's max_messages >= parts (each part must be able to send); a
+  // journey whose rate limit is smaller is refused at Deploy.
+  LimitShare limit_share;
 
   // Consent. A subject is opted out of a channel when the string-list
   // profile attribute `opt_out_attribute` holds the channel's name (or

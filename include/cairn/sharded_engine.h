@@ -11,6 +11,11 @@
 // time order, every subject's outputs and the merged reports equal those of
 // one Engine over the same inputs, for any shard count. (Engine time is per
 // shard: an out-of-order input is judged late against its own shard's time.)
+// The one exception is a binding entry or rate limit: each shard enforces
+// its share of every such limit (EngineOptions::limit_share, set here to
+// the shard's part of options.engine.limit_share), so the shards together
+// never enter or send more than the limit, yet may enter or send less than
+// one Engine would when their subjects' load is uneven.
 //
 // The partition: shard = StableHash64({"shard", subject id}) % shards (see
 // cairn/hash.h), so a host can route related work the same way. The subject
@@ -61,7 +66,9 @@ struct ShardedEngineOptions {
   // Number of shards, each an Engine on its own thread. Default 1.
   // REQUIRES: 1..1024.
   int shards = 1;
-  // Options of every shard's Engine.
+  // Options of every shard's Engine, each with its part of
+  // engine.limit_share (see above). REQUIRES: each shard's options valid
+  // (every engine rate limit at least shards × limit_share.parts messages).
   EngineOptions engine;
   // Inputs collected per shard before they are handed to its thread: larger
   // batches cost less per input, smaller ones apply sooner. Flush() hands

@@ -124,6 +124,14 @@ absl::Status Engine::Impl::Deploy(std::shared_ptr<const CompiledJourney> compile
     }
   }
 
+  if (graph.rate_max > 0 && graph.rate_max < options_.limit_share.parts) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "journey ", id, ", field settings.rate_limit.max_messages: ", graph.rate_max,
+        " cannot be shared by the ", options_.limit_share.parts,
+        " engines of EngineOptions::limit_share (shards or partitions): each needs at least "
+        "one message per interval"));
+  }
+
   std::vector<uint32_t> moving;  // Enrollment slots a migration moves.
   if (existing != journey_index_.end() && journey.has_migration()) {
     // The graphs decide, never where enrollments are now: every engine

@@ -271,10 +271,16 @@ std::optional<absl::string_view> Engine::Impl::OverEntryLimit(
       journey.entries_in_occurrence = 0;
     }
   }
-  if (limits.total > 0 && journey.entries_total >= limits.total) return "entry_limit_total";
-  if (limits.per_day > 0 && journey.entries_on_day >= limits.per_day) return "entry_limit_day";
+  // This engine's share of each limit (EngineOptions::limit_share).
+  auto share = [&](int64_t limit) { return ShareOfLimit(limit, options_.limit_share); };
+  if (limits.total > 0 && journey.entries_total >= share(limits.total)) {
+    return "entry_limit_total";
+  }
+  if (limits.per_day > 0 && journey.entries_on_day >= share(limits.per_day)) {
+    return "entry_limit_day";
+  }
   if (limits.per_occurrence > 0 && occurrence &&
-      journey.entries_in_occurrence >= limits.per_occurrence) {
+      journey.entries_in_occurrence >= share(limits.per_occurrence)) {
     return "entry_limit_occurrence";
   }
   ++journey.entries_total;

@@ -909,6 +909,13 @@ class Engine::Impl : private internal::EngineState {
   // which is reserved for it in each.
   std::optional<absl::Time> RateSlot(const internal::Enrollment& e, absl::string_view channel);
 
+  // This engine's share of a rate limit of `max` messages
+  // (EngineOptions::limit_share): at least one, which options validation
+  // and Deploy make sure of.
+  int32_t RateShare(int32_t max) const {
+    return static_cast<int32_t>(ShareOfLimit(max, options_.limit_share));
+  }
+
   // The subject's time zone: the profile attribute the journey names, if it
   // holds a known IANA zone, else the journey's default. A value that is not
   // one (not a string, malformed, unknown) is counted on every lookup, so the

@@ -127,10 +127,11 @@ std::optional<absl::Time> Engine::Impl::RateSlot(const Enrollment& e, absl::stri
     auto it = rate_channels_.find(key);
     if (it == rate_channels_.end()) continue;
     const RateLimit& l = options_.rate_limits[it->second];
-    limits.emplace_back(&rate_sends_[it->second], l.max_messages, l.per);
+    limits.emplace_back(&rate_sends_[it->second], RateShare(l.max_messages), l.per);
   }
   if (v.graph->rate_max > 0) {
-    limits.emplace_back(&journeys_[v.journey].rate_sends, v.graph->rate_max, v.graph->rate_per);
+    limits.emplace_back(&journeys_[v.journey].rate_sends, RateShare(v.graph->rate_max),
+                        v.graph->rate_per);
   }
   absl::Time at = now_;
   for (const auto& [sends, max, per] : limits) {

@@ -21,6 +21,23 @@ absl::Time LatestInputTime() {
   return absl::FromUnixSeconds(7258118400);
 }
 
+namespace {
+
+// The most parts a limit is split into: far more engines than any host
+// runs, and small enough that composing two shares cannot overflow.
+constexpr int kMaxLimitParts = 1 << 20;
+
+}  // namespace
+
+int64_t ShareOfLimit(int64_t limit, LimitShare share) {
+  const int64_t parts = share.parts;
+  return limit / parts + (share.part < limit % parts ? 1 : 0);
+}
+
+LimitShare ComposeShares(LimitShare outer, LimitShare inner) {
+  return LimitShare{outer.part * inner.parts + inner.part, outer.parts * inner.parts};
+}
+
 absl::Status ValidateEngineOptions(const EngineOptions& o) {
   auto bad = [](std::string what) { return absl::InvalidArgumentError(std::move(what)); };
   if (o.start_time < EarliestInputTime() || o.start_time >= LatestInputTime()) {
@@ -54,9 +71,21 @@ absl::Status ValidateEngineOptions(const EngineOptions& o) {
     if (c.max_messages < 1) return bad(at + "max_messages must be at least 1");
     if (c.window <= absl::ZeroDuration()) return bad(at + "window must be positive");
   }
+  const LimitShare& share = o.limit_share;
+  if (share.parts < 1 || share.parts > kMaxLimitParts) {
+    return bad(absl::StrCat("limit_share.parts must be 1..", kMaxLimitParts));
+  }
+  if (share.part < 0 || share.part >= share.parts) {
+    return bad("limit_share.part must be 0..parts-1");
+  }
   for (size_t i = 0; i < o.rate_limits.size(); ++i) {
     const RateLimit& l = o.rate_limits[i];
     const std::string at = absl::StrCat("rate_limits[", i, "]: ");
+    if (l.max_messages >= 1 && l.max_messages < share.parts) {
+      return bad(absl::StrCat(at, "max_messages ", l.max_messages, " cannot be shared by ",
+                              share.parts, " engines (limit_share.parts): each needs at least "
+                              "one message per interval"));
+    }
     if (l.channel == "all") {
       return bad(at + "channel \"all\": leave channel empty to limit every channel together");
     }

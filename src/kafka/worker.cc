@@ -211,10 +211,14 @@ class Worker::Impl {
     SteadyClock::time_point last_checkpoint;
   };
 
-  // An engine with `journeys` deployed in order. `restoring`: they are a
-  // checkpoint's, deployed with DeployForRestore.
+  // An engine with `journeys` deployed in order, enforcing `share` of the
+  // group's entry and rate limits (EngineOptions::limit_share).
+  // `restoring`: they are a checkpoint's, deployed with DeployForRestore.
   absl::StatusOr<std::unique_ptr<Engine>> NewEngine(const std::vector<v1::Journey>& journeys,
-                                                    bool restoring);
+                                                    bool restoring, LimitShare share);
+  // Partition `partition`'s part of the share options_.engine gives the
+  // group: the topic's partitions split it, as a ShardedEngine's shards do.
+  absl::StatusOr<LimitShare> PartitionShare(int32_t partition);
   absl::Status RegisterChannels(const v1::Journey& journey, Engine& engine);
   void ApplyJourneyChange(int32_t partition, int64_t offset, const EngineInput& input,
                           PartitionState& state);
@@ -274,7 +278,8 @@ void RebalanceCallback(rd_kafka_t*, rd_kafka_resp_err_t err,
 absl::Status Worker::Impl::Init() {
   CAIRN_RETURN_IF_ERROR(CheckOptions(options_));
   // Every journey must deploy: better now than on the first assignment.
-  CAIRN_RETURN_IF_ERROR(NewEngine(options_.journeys, /*restoring=*/false).status());
+  CAIRN_RETURN_IF_ERROR(
+      NewEngine(options_.journeys, /*restoring=*/false, options_.engine.limit_share).status());
 
   const std::vector<absl::string_view> reserved = {
       "bootstrap.servers", "group.id", "enable.auto.commit", "enable.auto.offset.store",
@@ -319,9 +324,24 @@ absl::Status Worker::Impl::RegisterChannels(const v1::Journey& journey, Engine& 
   return absl::OkStatus();
 }
 
+absl::StatusOr<LimitShare> Worker::Impl::PartitionShare(int32_t partition) {
+  CAIRN_ASSIGN_OR_RETURN(
+      const int partitions,
+      internal::PartitionCount(producer_.get(), options_.input_topic,
+                               static_cast<int>(absl::ToInt64Milliseconds(options_.flush_timeout))));
+  if (partition < 0 || partition >= partitions) {
+    return absl::InternalError(absl::StrCat("partition ", partition, " is not one of the ",
+                                            partitions, " of \"", options_.input_topic, "\""));
+  }
+  return ComposeShares(options_.engine.limit_share, {partition, partitions});
+}
+
 absl::StatusOr<std::unique_ptr<Engine>> Worker::Impl::NewEngine(
-    const std::vector<v1::Journey>& journeys, bool restoring) {
-  auto engine = std::make_unique<Engine>(options_.engine);
+    const std::vector<v1::Journey>& journeys, bool restoring, LimitShare share) {
+  EngineOptions options = options_.engine;
+  options.limit_share = share;
+  CAIRN_RETURN_IF_ERROR(ValidateEngineOptions(options));
+  auto engine = std::make_unique<Engine>(std::move(options));
   engine->SetProfileSink(&sink_);
   // A checkpoint brings its own behaviours, which Restore reads.
   if (!restoring && options_.behaviors.behaviors_size() > 0) {
@@ -392,6 +412,11 @@ absl::Status Worker::Impl::Assign(int32_t partition, int64_t* start_offset) {
   }
   PartitionState state;
   state.last_checkpoint = SteadyClock::now();
+  absl::StatusOr<LimitShare> share = PartitionShare(partition);
+  if (!share.ok()) {
+    return absl::Status(share.status().code(),
+                        absl::StrCat("partition ", partition, ": ", share.status().message()));
+  }
   if (checkpoint.ok()) {
     auto fail = [&](const absl::Status& s) {
       return absl::Status(s.code(), absl::StrCat("partition ", partition,
@@ -402,7 +427,7 @@ absl::Status Worker::Impl::Assign(int32_t partition, int64_t* start_offset) {
     absl::StatusOr<PartitionSnapshot> contents = DecodePartitionSnapshot(checkpoint->snapshot);
     if (!contents.ok()) return fail(contents.status());
     absl::StatusOr<std::unique_ptr<Engine>> engine =
-        NewEngine(contents->journeys, /*restoring=*/true);
+        NewEngine(contents->journeys, /*restoring=*/true, *share);
     if (!engine.ok()) return fail(engine.status());
     std::istringstream in(contents->engine_snapshot);
     absl::Status restored = (*engine)->Restore(in);
@@ -417,7 +442,13 @@ absl::Status Worker::Impl::Assign(int32_t partition, int64_t* start_offset) {
                             state.journeys.size(), " journeys); runs ",
                             NewestVersions(state.journeys)));
   } else if (absl::IsNotFound(checkpoint.status())) {
-    CAIRN_ASSIGN_OR_RETURN(state.engine, NewEngine(options_.journeys, /*restoring=*/false));
+    absl::StatusOr<std::unique_ptr<Engine>> engine =
+        NewEngine(options_.journeys, /*restoring=*/false, *share);
+    if (!engine.ok()) {
+      return absl::Status(engine.status().code(), absl::StrCat("partition ", partition, ": ",
+                                                               engine.status().message()));
+    }
+    state.engine = *std::move(engine);
     state.journeys = options_.journeys;
     *start_offset = RD_KAFKA_OFFSET_BEGINNING;
     ++stats_.started_from_beginning;

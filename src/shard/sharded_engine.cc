@@ -54,12 +54,21 @@ struct Work {
   std::vector<uint32_t> picks;  // Indices into *events, in order.
 };
 
+// A shard's engine options: the sharded engine's, enforcing the shard's
+// part of every entry and rate limit (EngineOptions::limit_share), so that
+// the shards together keep within each limit.
+EngineOptions ShardOptions(int shard, const ShardedEngineOptions& options) {
+  EngineOptions engine = options.engine;
+  engine.limit_share = ComposeShares(options.engine.limit_share, {shard, options.shards});
+  return engine;
+}
+
 }  // namespace
 
 class ShardedEngine::Shard {
  public:
   Shard(int index, const ShardedEngineOptions& options)
-      : index_(index), options_(options), engine_(options.engine) {
+      : index_(index), options_(options), engine_(ShardOptions(index, options)) {
     open_.reserve(static_cast<size_t>(options.batch_size));
   }
 
@@ -251,6 +260,14 @@ absl::StatusOr<std::unique_ptr<ShardedEngine>> ShardedEngine::Create(
     return absl::InvalidArgumentError("max_queued_batches must be at least 1");
   }
   CAIRN_RETURN_IF_ERROR(ValidateEngineOptions(options.engine));
+  // Each shard's share of the limits must be one an engine accepts too.
+  for (int i = 0; i < options.shards; ++i) {
+    absl::Status shard_options = ValidateEngineOptions(ShardOptions(i, options));
+    if (!shard_options.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("shard ", i, " of ", options.shards, ": ", shard_options.message()));
+    }
+  }
   std::unique_ptr<ShardedEngine> engine(new ShardedEngine(std::move(options)));
   for (int i = 0; i < engine->options_.shards; ++i) {
     engine->shards_.push_back(std::make_unique<Shard>(i, engine->options_));

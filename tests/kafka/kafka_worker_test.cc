@@ -1146,6 +1146,143 @@ TEST_CASE("Worker: erasures travel through the log and no checkpoint after keeps
   CHECK(erased == static_cast<int64_t>(seen.size()));
 }
 
+// Gives every record its partition by `subject_partition` of its key (ticks
+// keep theirs: one per partition).
+void PartitionBy(std::vector<Record>& records,
+                 const std::function<int32_t(const std::string&)>& subject_partition) {
+  for (Record& r : records) {
+    if (r.partition == RD_KAFKA_PARTITION_UA) r.partition = subject_partition(r.key);
+  }
+}
+
+TEST_CASE("Worker: merges travel through the log and each partition merges as one engine does") {
+  Setup setup("merge");
+  const Stream stream = GenerateLoyaltyStream(600, 8, absl::Hours(1));
+  const size_t browse_end = stream.inputs.size() / 4;
+  const size_t merge_at = stream.inputs.size() / 2;
+  // Members m0, m30, ... browsed anonymously before logging in: their first
+  // three events are repeated, as they happened, under an anonymous id.
+  std::map<std::string, std::string> member_of;  // anonymous id -> member
+  std::map<std::string, int> copied;
+  std::vector<std::pair<size_t, EngineInput>> extra;
+  for (size_t i = 0; i < browse_end; ++i) {
+    const Event* e = std::get_if<Event>(&stream.inputs[i]);
+    if (e == nullptr) continue;
+    int number = -1;
+    if (!absl::SimpleAtoi(absl::string_view(e->subject_id).substr(1), &number) ||
+        number % 30 != 0 || copied[e->subject_id] == 3) {
+      continue;
+    }
+    ++copied[e->subject_id];
+    Event anonymous = *e;
+    anonymous.subject_id = absl::StrCat("anon-", e->subject_id);
+    anonymous.id = absl::StrCat("anon-", e->id);
+    member_of[anonymous.subject_id] = e->subject_id;
+    extra.emplace_back(i, anonymous);
+  }
+  REQUIRE(member_of.size() >= 10);
+  const absl::Time at = InputTime(stream.inputs[merge_at]);
+  for (const auto& [anonymous, member] : member_of) {
+    extra.emplace_back(merge_at, SubjectMerge{anonymous, member, "", at});
+  }
+  extra.emplace_back(merge_at, SubjectMerge{"anon-nobody", "m1", "", at});  // refused, counted
+  Interleaved interleaved = Interleave(stream, extra);
+  std::vector<Record>& records = interleaved.records;
+  // An anonymous id goes where its member goes, as a host routing by the
+  // resolved identity would send it.
+  PartitionBy(records, [&](const std::string& key) {
+    auto it = member_of.find(key);
+    const std::string& routed = it == member_of.end() ? key : it->second;
+    return static_cast<int32_t>(StableHash64({"partition", routed}) % kPartitions);
+  });
+
+  const size_t cut = records.size() * 7 / 10;
+  const std::vector<int64_t> cut_ends = setup.Write(records, 0, cut);
+  CapturingLog log_a;
+  setup.RunToCheckpoints(setup.Options(&log_a), cut_ends);
+  const std::vector<int64_t> ends = setup.Write(records, cut);
+  CapturingLog log_b;
+  const WorkerStats b = setup.RunToCheckpoints(setup.Options(&log_b), ends);
+  INFO(log_a.All() << log_b.All());
+  CHECK(b.restored_from_checkpoint == kPartitions);
+
+  // As one engine fed the same inputs.
+  const PlainRun run = RunPlainEngine(setup.journeys, setup.engine_options, interleaved.inputs);
+  CHECK(run.engine->stats().merges_applied == static_cast<int64_t>(member_of.size()));
+  CHECK(run.engine->stats().merges_rejected == 1);
+  CheckSameReports(ReportsFromCheckpoints(*setup.store, ends, setup.engine_options),
+                   run.reports);
+  CHECK(OutputIds(setup) == run.ids);
+  // The anonymous ids are known no more; their members are, with the
+  // anonymous behaviour joined to theirs.
+  const v1::BehaviorSet behaviors = ExampleBehaviors();
+  int64_t merged = 0;
+  for (int32_t p = 0; p < kPartitions; ++p) {
+    IdSink unused;
+    const std::unique_ptr<Engine> engine =
+        RestoreNewestCheckpoint(*setup.store, p, ends[p], setup.engine_options, &unused);
+    merged += engine->stats().merges_applied;
+    for (const auto& [anonymous, member] : member_of) {
+      if (StableHash64({"partition", member}) % kPartitions != static_cast<uint64_t>(p)) continue;
+      INFO("partition " << p << ", " << anonymous << " into " << member);
+      CHECK_FALSE(engine->Inspect("", anonymous)->known());
+      CHECK(engine->Inspect("", member)->known());
+      for (const v1::Behavior& behavior : behaviors.behaviors()) {
+        absl::StatusOr<Value> ours = engine->BehaviorValue("", member, behavior.name());
+        absl::StatusOr<Value> theirs = run.engine->BehaviorValue("", member, behavior.name());
+        REQUIRE_THAT(StatusOf(ours), IsOk());
+        REQUIRE_THAT(StatusOf(theirs), IsOk());
+        CHECK(ours->DebugString() == theirs->DebugString());
+      }
+    }
+  }
+  CHECK(merged == static_cast<int64_t>(member_of.size()));
+}
+
+TEST_CASE("Worker: the partitions share a journey's entry limit") {
+  Setup setup("shared-limit");
+  // At most 12 members a day get the check-in thank-you: 8 partitions
+  // take 2, 2, 2, 2, 1, 1, 1, 1 of them.
+  absl::StatusOr<v1::Journey> thanks = ParseJourney(R"pb(
+    id: "check_in_thanks" version: 1
+    settings { state: ACTIVE default_time_zone: "UTC" reentry { mode: AFTER_EXIT }
+               entry_limits { per_day: 12 } trend_days: 10 }
+    nodes { id: "t" trigger { event { matcher { event: "check_in" } } next: "push" } }
+    nodes { id: "push" action { channel: "push" template_id: "thanks" } })pb",
+                                                   JourneyFormat::kText);
+  REQUIRE_THAT(StatusOf(thanks), IsOk());
+  setup.journeys = {*thanks};
+  const Stream stream = GenerateLoyaltyStream(600, 4, absl::Hours(1));
+  std::vector<Record> records = RecordsOf(stream);
+  const std::vector<int64_t> ends = setup.Write(records);
+  CapturingLog log;
+  setup.RunToCheckpoints(setup.Options(&log), ends);
+  INFO(log.All());
+
+  // Each partition's engine took its share of every day's 12: together 12
+  // a day, as one engine would, never more.
+  std::map<std::string, v1::JourneyReport> reports =
+      ReportsFromCheckpoints(*setup.store, ends, setup.engine_options);
+  const v1::VersionReport& v = reports.at("check_in_thanks").versions(0);
+  const PlainRun plain = RunPlainEngine(setup.journeys, setup.engine_options, WithTick(stream));
+  const v1::VersionReport& one = plain.reports.at("check_in_thanks").versions(0);
+  REQUIRE(one.entered() > 12);
+  REQUIRE(one.days_size() >= 4);
+  REQUIRE(v.days_size() == one.days_size());
+  for (int d = 0; d < v.days_size(); ++d) {
+    INFO("day " << v.days(d).date());
+    CHECK(v.days(d).entered() <= 12);
+    // Every partition has more than its share of members checking in on
+    // a whole day, so each takes all of it.
+    if (d > 0 && d + 1 < v.days_size()) CHECK(v.days(d).entered() == one.days(d).entered());
+  }
+  int64_t refused = 0;
+  for (const v1::ReasonCount& c : v.entries_refused()) {
+    if (c.reason() == "entry_limit_day") refused = c.count();
+  }
+  CHECK(refused > 0);
+}
+
 TEST_CASE("Worker: options are checked") {
   absl::StatusOr<std::unique_ptr<DirectoryCheckpointStore>> store =
       DirectoryCheckpointStore::Open(FreshDir("options"));

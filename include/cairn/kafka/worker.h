@@ -126,7 +126,11 @@ struct WorkerOptions {
   // partition has its checkpoint's). Every worker of a group must have the
   // same ones.
   v1::BehaviorSet behaviors;
-  // The engines' options; the same in every worker of the group.
+  // The engines' options; the same in every worker of the group. Each
+  // partition's engine enforces its part of engine.limit_share, split by
+  // the input topic's partition count (read from the brokers when the
+  // partition is assigned), so that the group together keeps within every
+  // entry and rate limit, as a ShardedEngine's shards do.
   EngineOptions engine;
 
   // Not owned; must outlive the worker. Required.
