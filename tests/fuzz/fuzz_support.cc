@@ -560,6 +560,10 @@ EngineOptions SmallLimitsEngineOptions() {
   o.max_opt_out_channels = 3;
   o.max_instances_per_subject = 3;
   o.max_dedup_ids = 4;
+  // One of two engines sharing every entry and rate limit (as a shard of
+  // two would be): the journeys' limits and the email rate apply as their
+  // shares (per_day 5 as 2, the email rate of 2 as 1).
+  o.limit_share = {1, 2};
   return o;
 }
 

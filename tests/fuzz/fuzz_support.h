@@ -161,8 +161,9 @@ EngineOptions FuzzEngineOptions();
 
 // FuzzEngineOptions with the limits on one input and on one subject's state
 // lowered to where a burst of a few inputs reaches each of them (the
-// defaults take hundreds to millions): what the engine-inputs fuzz target
-// runs. (Snapshots record the limits, so the snapshot seeds, written with
+// defaults take hundreds to millions), and enforcing its share of every
+// entry and rate limit as one of two engines: what the engine-inputs fuzz
+// target runs. (Snapshots record the limits, so the snapshot seeds, written with
 // FuzzEngineOptions, restore only into engines with those.)
 EngineOptions SmallLimitsEngineOptions();
 
