@@ -152,6 +152,12 @@ TEST_CASE("Entry-limit counts survive a snapshot and forged ones are refused") {
         absl::StatusCode::kDataLoss);
   CHECK(forged([](v1::SnapshotJourney* j) { j->set_entry_day(int64_t{1} << 40); }).code() ==
         absl::StatusCode::kDataLoss);
+  // The last local day an input can fall on is 2200-01-01, day 84006.
+  CHECK(forged([](v1::SnapshotJourney* j) { j->set_entry_day(84007); }).code() ==
+        absl::StatusCode::kDataLoss);
+  CHECK(forged([](v1::SnapshotJourney* j) { j->set_occurrence_day(84007); }).code() ==
+        absl::StatusCode::kDataLoss);
+  CHECK_THAT(forged([](v1::SnapshotJourney* j) { j->set_entry_day(84006); }), IsOk());
   CHECK_THAT(forged([](v1::SnapshotJourney*) {}), IsOk());
 }
 

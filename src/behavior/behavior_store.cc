@@ -16,6 +16,7 @@
 #include "cairn/options.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "predicate/event_bindings.h"
+#include "timer/local_time.h"
 #include "util/chunked_vector.h"
 #include "util/stable_hasher.h"
 #include "util/utf8.h"
@@ -466,13 +467,10 @@ void Encode(const DayCell& c, const Params&, v1::SnapshotBehaviorCell* out) {
   out->set_days(c.days);
 }
 absl::Status Decode(const v1::SnapshotBehaviorCell& in, const Params& p, DayCell* c) {
-  // Local days of inputs in [1970, 2200), a day either side for zones:
-  // the last is 2200-01-01 (day 84006), the local day east of UTC of an
-  // input late on 2199-12-31.
-  static const int32_t kLastDay = static_cast<int32_t>(
-      absl::ToCivilDay(LatestInputTime(), absl::UTCTimeZone()) - absl::CivilDay(1970, 1, 1));
-  if (in.last_day() < -1 || in.last_day() > kLastDay || in.run() < 1 ||
-      in.longest() < in.run() || in.days() < 1 || in.days() > kLastDay + 2 ||
+  // Local days of inputs in [1970, 2200), a day either side for zones.
+  const int32_t last_day = LastLocalDay();
+  if (in.last_day() < -1 || in.last_day() > last_day || in.run() < 1 ||
+      in.longest() < in.run() || in.days() < 1 || in.days() > last_day + 2 ||
       in.longest() > in.days() || in.run() > in.days()) {
     return BadCell(p.name, "day record out of range");
   }

@@ -392,12 +392,11 @@ absl::Status Engine::Impl::ReadJourney(const v1::SnapshotJourney& j) {
   if (it == journey_index_.end()) return SnapshotOutOfRange("journey id");
   JourneyEntry& journey = journeys_[it->second];
   journey.state = j.state();
-  // Days within what engine times allow (1970..2262); the counts no larger
-  // than the journey's entries, once the counters have given those
-  // (CheckCounters).
-  constexpr int64_t kMaxDay = 106752;  // 2262-04-11
+  // Local days an input can fall on; the counts no larger than the
+  // journey's entries, once the counters have given those (CheckCounters).
+  const int64_t last_day = internal::LastLocalDay();
   if (j.entries_on_day() < 0 || j.entries_in_occurrence() < 0 || j.entry_day() < 0 ||
-      j.entry_day() > kMaxDay || j.occurrence_day() < 0 || j.occurrence_day() > kMaxDay) {
+      j.entry_day() > last_day || j.occurrence_day() < 0 || j.occurrence_day() > last_day) {
     return SnapshotOutOfRange("journey entry counts");
   }
   journey.entry_day = j.entry_day();

@@ -10,6 +10,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "cairn/options.h"
 
 namespace cairn::internal {
 namespace {
@@ -28,6 +29,12 @@ bool IsZoneNameChar(char c) {
 }
 
 }  // namespace
+
+int32_t LastLocalDay() {
+  static const int32_t day = static_cast<int32_t>(
+      absl::ToCivilDay(LatestInputTime(), absl::UTCTimeZone()) - absl::CivilDay(1970, 1, 1));
+  return day;
+}
 
 int WeekdayBit(absl::Weekday d) {
   switch (d) {

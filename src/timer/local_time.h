@@ -67,6 +67,12 @@ absl::Time NextAnniversary(absl::Time after, absl::TimeZone tz, absl::CivilDay d
 // The bit of `day` in a weekday mask: 0 for Monday ... 6 for Sunday.
 int WeekdayBit(absl::Weekday day);
 
+// The last local day, as days since 1970-01-01, that an input time can fall
+// on in any zone: 2200-01-01 (day 84006), the day east of UTC of an input
+// late on 2199-12-31 (every input is before LatestInputTime()). Snapshot
+// readers refuse stored days past it.
+int32_t LastLocalDay();
+
 // Local opening hours on chosen weekdays: open from `opens` to `closes`
 // (minutes after local midnight); when `closes` < `opens` the window runs
 // past midnight into the next day. `weekday_mask` (bit 0 Monday ... bit 6
