@@ -135,7 +135,25 @@ struct Result {
   std::map<std::string, std::string> logs;
   std::vector<std::string> reports;
   EngineStats stats;
+  std::vector<std::string> statuses;  // Of the synchronous calls, in order.
 };
+
+// A sharded run's result against one Engine's: the same outputs per
+// subject, reports, statuses and counts.
+void CheckSame(const Result& sharded, const Result& plain) {
+  CHECK(sharded.statuses == plain.statuses);
+  CHECK(sharded.logs == plain.logs);
+  REQUIRE(sharded.reports.size() == plain.reports.size());
+  for (size_t i = 0; i < plain.reports.size(); ++i) CHECK(sharded.reports[i] == plain.reports[i]);
+  CHECK(sharded.stats.messages_sent == plain.stats.messages_sent);
+  CHECK(sharded.stats.events_applied == plain.stats.events_applied);
+  CHECK(sharded.stats.events_rejected == plain.stats.events_rejected);
+  CHECK(sharded.stats.delivery_reports_applied == plain.stats.delivery_reports_applied);
+  CHECK(sharded.stats.merges_applied == plain.stats.merges_applied);
+  CHECK(sharded.stats.erasures_applied == plain.stats.erasures_applied);
+  CHECK(sharded.stats.subjects == plain.stats.subjects);
+  CHECK(sharded.stats.enrollments_in_flight == plain.stats.enrollments_in_flight);
+}
 
 std::vector<std::string> ReportsOf(
     const std::function<absl::StatusOr<v1::JourneyReport>(const char*)>& report) {
@@ -165,7 +183,7 @@ Result RunPlain(const std::vector<Op>& ops, SubjectLog* log, absl::Time end) {
   }
   REQUIRE_THAT(engine.AdvanceTo(end), IsOk());
   return Result{log->logs,
-                ReportsOf([&](const char* id) { return engine.Report(id); }), engine.stats()};
+                ReportsOf([&](const char* id) { return engine.Report(id); }), engine.stats(), {}};
 }
 
 // How RunSharded hands events over: one by one (Ingest), or runs of up to
@@ -255,16 +273,7 @@ TEST_CASE("Any shard count gives one Engine's outputs per subject and its report
            {1, Handover::kBatches},
            {3, Handover::kBatches}}) {
     INFO(shards << " shards, " << (handover == Handover::kBatches ? "batches" : "one by one"));
-    const Result sharded = RunSharded(ops, shards, end, handover);
-    CHECK(sharded.logs == plain.logs);
-    REQUIRE(sharded.reports.size() == plain.reports.size());
-    for (size_t i = 0; i < plain.reports.size(); ++i) CHECK(sharded.reports[i] == plain.reports[i]);
-    CHECK(sharded.stats.messages_sent == plain.stats.messages_sent);
-    CHECK(sharded.stats.events_applied == plain.stats.events_applied);
-    CHECK(sharded.stats.events_rejected == plain.stats.events_rejected);
-    CHECK(sharded.stats.delivery_reports_applied == plain.stats.delivery_reports_applied);
-    CHECK(sharded.stats.subjects == plain.stats.subjects);
-    CHECK(sharded.stats.enrollments_in_flight == plain.stats.enrollments_in_flight);
+    CheckSame(RunSharded(ops, shards, end, handover), plain);
   }
 }
 
@@ -521,18 +530,11 @@ std::vector<PrivacyOp> PrivacyStream() {
   return ops;
 }
 
-struct PrivacyResult {
-  std::map<std::string, std::string> logs;
-  std::vector<std::string> reports;
-  std::vector<std::string> statuses;  // Of every erasure and merge, in order.
-  EngineStats stats;
-};
-
-PrivacyResult RunPrivacyPlain(const std::vector<PrivacyOp>& ops, absl::Time end) {
+Result RunPrivacyPlain(const std::vector<PrivacyOp>& ops, absl::Time end) {
   SubjectLog log;
   Engine engine(Options());
   REQUIRE_THAT(SetUp(engine, &log), IsOk());
-  PrivacyResult result;
+  Result result;
   for (const PrivacyOp& op : ops) {
     switch (op.kind) {
       case PrivacyOp::kEvent: (void)engine.Ingest(op.event); break;
@@ -552,7 +554,7 @@ PrivacyResult RunPrivacyPlain(const std::vector<PrivacyOp>& ops, absl::Time end)
   return result;
 }
 
-PrivacyResult RunPrivacySharded(const std::vector<PrivacyOp>& ops, int shards, absl::Time end) {
+Result RunPrivacySharded(const std::vector<PrivacyOp>& ops, int shards, absl::Time end) {
   ShardedEngineOptions options;
   options.shards = shards;
   options.engine = Options();
@@ -562,7 +564,7 @@ PrivacyResult RunPrivacySharded(const std::vector<PrivacyOp>& ops, int shards, a
                                       [&](int s, Engine& e) { return SetUp(e, &logs[s]); });
   REQUIRE_THAT(StatusOf(engine), IsOk());
   ShardedEngine& sharded = **engine;
-  PrivacyResult result;
+  Result result;
   for (const PrivacyOp& op : ops) {
     switch (op.kind) {
       case PrivacyOp::kEvent: REQUIRE_THAT(sharded.Ingest(op.event), IsOk()); break;
@@ -587,7 +589,7 @@ PrivacyResult RunPrivacySharded(const std::vector<PrivacyOp>& ops, int shards, a
 TEST_CASE("Erasures and merges on any shard count give one Engine's outputs") {
   const std::vector<PrivacyOp> ops = PrivacyStream();
   const absl::Time end = ops.back().time + absl::Hours(72);
-  const PrivacyResult plain = RunPrivacyPlain(ops, end);
+  const Result plain = RunPrivacyPlain(ops, end);
   // The stream does what it is for: merges that end a conflicting
   // enrollment and merges that move one, erasures that end enrollments.
   REQUIRE(plain.stats.merges_applied == 40);
@@ -609,16 +611,7 @@ TEST_CASE("Erasures and merges on any shard count give one Engine's outputs") {
   REQUIRE(exits("erased") > 0);
   for (int shards : {1, 2, 3, 4}) {
     INFO(shards << " shards");
-    const PrivacyResult sharded = RunPrivacySharded(ops, shards, end);
-    CHECK(sharded.statuses == plain.statuses);
-    CHECK(sharded.logs == plain.logs);
-    REQUIRE(sharded.reports.size() == plain.reports.size());
-    for (size_t i = 0; i < plain.reports.size(); ++i) CHECK(sharded.reports[i] == plain.reports[i]);
-    CHECK(sharded.stats.merges_applied == plain.stats.merges_applied);
-    CHECK(sharded.stats.erasures_applied == plain.stats.erasures_applied);
-    CHECK(sharded.stats.subjects == plain.stats.subjects);
-    CHECK(sharded.stats.enrollments_in_flight == plain.stats.enrollments_in_flight);
-    CHECK(sharded.stats.messages_sent == plain.stats.messages_sent);
+    CheckSame(RunPrivacySharded(ops, shards, end), plain);
   }
 }
 

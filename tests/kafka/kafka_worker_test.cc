@@ -118,6 +118,25 @@ struct Setup {
     return worker.stats();
   }
 
+  // Writes the first 70% of `records` and runs a worker until they are
+  // checkpointed; then writes the rest and runs a second worker, which
+  // restores every partition from those checkpoints, until they are
+  // checkpointed too. Returns the input partitions' end offsets; both
+  // workers' logs go to `logs`.
+  std::vector<int64_t> RunAcrossRestart(std::vector<Record>& records, std::string* logs) {
+    const size_t cut = records.size() * 7 / 10;
+    const std::vector<int64_t> cut_ends = Write(records, 0, cut);
+    CapturingLog log_a;
+    RunToCheckpoints(Options(&log_a), cut_ends);
+    const std::vector<int64_t> ends = Write(records, cut);
+    CapturingLog log_b;
+    const WorkerStats b = RunToCheckpoints(Options(&log_b), ends);
+    *logs = log_a.All() + log_b.All();
+    INFO(*logs);
+    CHECK(b.restored_from_checkpoint == kPartitions);
+    return ends;
+  }
+
   // What RunWithJoin saw.
   struct Joined {
     std::vector<int64_t> ends;  // The input partitions' end offsets.
@@ -1106,15 +1125,9 @@ TEST_CASE("Worker: erasures travel through the log and no checkpoint after keeps
   Interleaved interleaved = Interleave(kept, extra);
   std::vector<Record>& records = interleaved.records;
 
-  const size_t cut = records.size() * 7 / 10;
-  const std::vector<int64_t> cut_ends = setup.Write(records, 0, cut);
-  CapturingLog log_a;
-  setup.RunToCheckpoints(setup.Options(&log_a), cut_ends);
-  const std::vector<int64_t> ends = setup.Write(records, cut);
-  CapturingLog log_b;
-  const WorkerStats b = setup.RunToCheckpoints(setup.Options(&log_b), ends);
-  INFO(log_b.All());
-  CHECK(b.restored_from_checkpoint == kPartitions);
+  std::string logs;
+  const std::vector<int64_t> ends = setup.RunAcrossRestart(records, &logs);
+  INFO(logs);
 
   // As one engine fed the same inputs.
   const PlainRun run = RunPlainEngine(setup.journeys, setup.engine_options, interleaved.inputs);
@@ -1196,15 +1209,9 @@ TEST_CASE("Worker: merges travel through the log and each partition merges as on
     return static_cast<int32_t>(StableHash64({"partition", routed}) % kPartitions);
   });
 
-  const size_t cut = records.size() * 7 / 10;
-  const std::vector<int64_t> cut_ends = setup.Write(records, 0, cut);
-  CapturingLog log_a;
-  setup.RunToCheckpoints(setup.Options(&log_a), cut_ends);
-  const std::vector<int64_t> ends = setup.Write(records, cut);
-  CapturingLog log_b;
-  const WorkerStats b = setup.RunToCheckpoints(setup.Options(&log_b), ends);
-  INFO(log_a.All() << log_b.All());
-  CHECK(b.restored_from_checkpoint == kPartitions);
+  std::string logs;
+  const std::vector<int64_t> ends = setup.RunAcrossRestart(records, &logs);
+  INFO(logs);
 
   // As one engine fed the same inputs.
   const PlainRun run = RunPlainEngine(setup.journeys, setup.engine_options, interleaved.inputs);
