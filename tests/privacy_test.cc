@@ -572,6 +572,41 @@ TEST_CASE("Merging into an id the engine does not know moves everything") {
   CHECK(v.entries_refused(0).reason() == "reentry_never");
 }
 
+// A ping on each channel, to see which ones a subject still gets.
+constexpr char kPings[] = R"pb(
+  id: "pings" version: 1 settings { state: ACTIVE reentry { mode: AFTER_EXIT } }
+  nodes { id: "t" trigger { event { matcher { event: "ping" } } next: "push" } }
+  nodes { id: "push" action { channel: "push" template_id: "p" next: "in_game" } }
+  nodes { id: "in_game" action { channel: "in_game_mail" template_id: "p" } })pb";
+
+TEST_CASE("Opt-outs joined past max_opt_out_channels opt the merged subject out of all") {
+  EngineOptions options = Options();
+  options.max_opt_out_channels = 3;
+  Harness h(Harness::DefaultStart(), options);
+  SetUp(&h);
+  REQUIRE_THAT(h.DeployText(kPings), IsOk());
+  const auto opted_out = [&](const std::string& subject, std::vector<std::string> channels) {
+    REQUIRE_THAT(h.Profile(subject, {{"opted_out_channels", Value::StringList(channels)}}),
+                 IsOk());
+  };
+  // Three channels joined fit: out of push, still in in-game mail.
+  opted_out("known", {"email", "sms"});
+  opted_out("anon", {"sms", "push"});
+  REQUIRE_THAT(h.engine().MergeSubjects("anon", "known", h.now()), IsOk());
+  CHECK(h.engine().stats().limits_reached == 0);
+  REQUIRE_THAT(h.Event("known", "ping"), IsOk());
+  CHECK(h.SentTo("known", "push") == 0);
+  CHECK(h.SentTo("known", "in_game_mail") == 1);
+  // Four are one too many to name: out of every channel, in-game mail too.
+  opted_out("known2", {"email", "sms"});
+  opted_out("anon2", {"push", "webhook"});
+  REQUIRE_THAT(h.engine().MergeSubjects("anon2", "known2", h.now()), IsOk());
+  CHECK(h.engine().stats().limits_reached == 1);
+  REQUIRE_THAT(h.Event("known2", "ping"), IsOk());
+  CHECK(h.SentTo("known2", "push") == 0);
+  CHECK(h.SentTo("known2", "in_game_mail") == 0);
+}
+
 TEST_CASE("MergeSubjects refuses what it cannot apply and counts it") {
   Harness h(Harness::DefaultStart(), Options());
   SetUp(&h);

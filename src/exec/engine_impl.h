@@ -881,6 +881,12 @@ class Engine::Impl : private internal::EngineState {
   // Applies an opt-out / opt-in event to the subject's consent list.
   void ApplyConsent(uint32_t subject, const Event& event, bool opt_out);
 
+  // Adds `channel` to the opt-out list `list` unless it is there. A list
+  // at max_opt_out_channels takes no more names: the subject is then out
+  // of every channel ("all", counted in limits_reached), rather than kept
+  // on one they asked to leave.
+  void AddOptOut(std::vector<std::string>* list, const std::string& channel);
+
   // The end of the quiet hours the enrollment's subject is in now for this
   // channel: its journey's quiet hours if it has any, else the engine's.
   std::optional<absl::Time> QuietUntil(const internal::Enrollment& e, absl::string_view channel);

@@ -501,22 +501,24 @@ void Engine::Impl::ApplyConsent(uint32_t subject, const Event& event, bool opt_o
     list = v->string_list_value();
   }
   list.erase(std::remove(list.begin(), list.end(), channel), list.end());
-  if (opt_out) {
-    if (static_cast<int>(list.size()) >= options_.max_opt_out_channels &&
-        std::find(list.begin(), list.end(), "all") == list.end()) {
-      // One channel too many to name: out of all of them, rather than
-      // keep sending to someone who asked not to be contacted.
-      ++stats_.limits_reached;
-      list.assign({"all"});
-    } else if (static_cast<int>(list.size()) < options_.max_opt_out_channels) {
-      list.push_back(channel);
-    }
-  }
+  if (opt_out) AddOptOut(&list, channel);
   SetSorted(&profile, options_.opt_out_attribute, Value::StringList(std::move(list)));
   MarkStateChanged(subject);
   if (const std::vector<int>* segments =
           segment_members_.ReadingAttribute(options_.opt_out_attribute)) {
     QueueSegmentChecks(subject, *segments, /*triggers=*/true);
+  }
+}
+
+void Engine::Impl::AddOptOut(std::vector<std::string>* list, const std::string& channel) {
+  if (std::find(list->begin(), list->end(), channel) != list->end()) return;
+  if (static_cast<int>(list->size()) < options_.max_opt_out_channels) {
+    list->push_back(channel);
+  } else if (std::find(list->begin(), list->end(), "all") == list->end()) {
+    // One channel too many to name: out of all of them, rather than keep
+    // sending to someone who asked not to be contacted.
+    ++stats_.limits_reached;
+    list->assign({"all"});
   }
 }
 

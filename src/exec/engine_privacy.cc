@@ -267,13 +267,7 @@ void Engine::Impl::MergeProfile(uint32_t from, uint32_t into) {
     if (name == options_.opt_out_attribute && mine != nullptr &&
         mine->type() == Value::Type::kStringList && value.type() == Value::Type::kStringList) {
       std::vector<std::string> joined = mine->string_list_value();
-      for (const std::string& c : value.string_list_value()) {
-        if (std::find(joined.begin(), joined.end(), c) == joined.end()) joined.push_back(c);
-      }
-      if (static_cast<int>(joined.size()) > options_.max_opt_out_channels) {
-        ++stats_.limits_reached;
-        joined.assign({"all"});  // Out of every channel rather than lose one.
-      }
+      for (const std::string& c : value.string_list_value()) AddOptOut(&joined, c);
       bytes -= internal::TextBytes(name, *mine);
       Value list = Value::StringList(std::move(joined));
       bytes += internal::TextBytes(name, list);
