@@ -192,6 +192,27 @@ TEST_CASE("Segments: a profile update alone enters and leaves a segment and its 
   CHECK_FALSE(gold.time_driven());
 }
 
+TEST_CASE("Segments: a profile update is checked only against segments of its subject's type") {
+  Harness h;
+  REQUIRE_THAT(h.engine().DeclareBehaviors(Set(R"pb(
+    segments { name: "gold_devices" subject_type: "device" condition {
+      compare { path: "profile.vip_level" op: EQ value { string_value: "gold" } } } }
+    segments { name: "gold_users" condition {
+      compare { path: "profile.vip_level" op: EQ value { string_value: "gold" } } } })pb")),
+               IsOk());
+  // A user going gold joins the user segment only (it made her a member
+  // of the device segment too); the device segment counts the device.
+  REQUIRE_THAT(h.Profile("ann", {{"vip_level", Value::String("silver")}}), IsOk());
+  REQUIRE_THAT(h.Profile("ann", {{"vip_level", Value::String("gold")}}), IsOk());
+  REQUIRE_THAT(h.engine().UpsertProfile("tv-1", {{"vip_level", Value::String("gold")}}, h.now(),
+                                        "device"),
+               IsOk());
+  const v1::BehaviorsReport report = h.engine().BehaviorsReport();
+  CHECK(SegmentOf(report, "gold_users").members() == 1);
+  CHECK(SegmentOf(report, "gold_devices").members() == 1);
+  CHECK(SegmentOf(report, "gold_devices").entered() == 1);
+}
+
 TEST_CASE("Segments: a new subject meeting a segment enters it on its first input") {
   Harness h;
   REQUIRE_THAT(h.engine().DeclareBehaviors(Set(R"pb(

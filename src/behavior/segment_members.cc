@@ -85,7 +85,9 @@ void SegmentMembers::Index(const BehaviorStore& store) {
     s.time_driven = reads[i].time_driven;
     // Segments are visited in order, so every list below is ascending.
     for (int b : reads[i].behaviors) by_behavior_[b].push_back(i);
-    for (const std::string& a : reads[i].attributes) by_attribute_[a].push_back(i);
+    for (const std::string& a : reads[i].attributes) {
+      by_attribute_[s.subject_type][a].push_back(i);
+    }
     by_type_[s.subject_type].push_back(i);
     if (s.time_driven) time_driven_by_type_[s.subject_type].push_back(i);
   }
@@ -101,8 +103,10 @@ const std::vector<int>* FindList(const absl::flat_hash_map<std::string, std::vec
 
 }  // namespace
 
-const std::vector<int>* SegmentMembers::ReadingAttribute(absl::string_view name) const {
-  return FindList(by_attribute_, name);
+const std::vector<int>* SegmentMembers::ReadingAttribute(absl::string_view type,
+                                                         absl::string_view name) const {
+  auto it = by_attribute_.find(type);
+  return it == by_attribute_.end() ? nullptr : FindList(it->second, name);
 }
 
 const std::vector<int>* SegmentMembers::OfType(absl::string_view type) const {

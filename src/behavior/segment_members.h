@@ -47,8 +47,10 @@ class SegmentMembers {
   // The segments reading behaviour `index` (of the store indexed), directly
   // or through other segments, ascending.
   const std::vector<int>& ReadingBehavior(size_t index) const { return by_behavior_[index]; }
-  // The segments reading profile attribute `name`, ascending; null if none.
-  const std::vector<int>* ReadingAttribute(absl::string_view name) const;
+  // The segments for subject type `type` reading profile attribute `name`,
+  // ascending; null if none. (A subject's profile is read only by the
+  // segments of its own type.)
+  const std::vector<int>* ReadingAttribute(absl::string_view type, absl::string_view name) const;
   // The segments for subject type `type`, ascending; null if none.
   const std::vector<int>* OfType(absl::string_view type) const;
   // The time-driven ones among them; null if none.
@@ -94,7 +96,9 @@ class SegmentMembers {
 
   std::vector<Segment> segments_;
   std::vector<std::vector<int>> by_behavior_;
-  absl::flat_hash_map<std::string, std::vector<int>> by_attribute_;
+  // By subject type, then attribute name.
+  absl::flat_hash_map<std::string, absl::flat_hash_map<std::string, std::vector<int>>>
+      by_attribute_;
   absl::flat_hash_map<std::string, std::vector<int>> by_type_;
   absl::flat_hash_map<std::string, std::vector<int>> time_driven_by_type_;
 };

@@ -723,7 +723,8 @@ class Engine::Impl : private internal::EngineState {
   // rules of docs/semantics.md ("Merging subjects"), then erases `from`.
   void MergeSubject(uint32_t from, uint32_t into);
   // The profile part: `into`'s values win, `from`'s fill in within the
-  // profile limits, opt-out lists are joined.
+  // profile limits, opt-out lists are joined. Queues no segment check:
+  // MergeSubject queues every segment of the subject's type.
   void MergeProfile(uint32_t from, uint32_t into);
 
   // Journey state, active window, instance key, re-entry rules and entry

@@ -504,8 +504,8 @@ void Engine::Impl::ApplyConsent(uint32_t subject, const Event& event, bool opt_o
   if (opt_out) AddOptOut(&list, channel);
   SetSorted(&profile, options_.opt_out_attribute, Value::StringList(std::move(list)));
   MarkStateChanged(subject);
-  if (const std::vector<int>* segments =
-          segment_members_.ReadingAttribute(options_.opt_out_attribute)) {
+  if (const std::vector<int>* segments = segment_members_.ReadingAttribute(
+          subjects_.TypeOf(subjects_[subject]), options_.opt_out_attribute)) {
     QueueSegmentChecks(subject, *segments, /*triggers=*/true);
   }
 }

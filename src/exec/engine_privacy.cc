@@ -261,7 +261,6 @@ void Engine::Impl::MergeProfile(uint32_t from, uint32_t into) {
   taken.swap(subjects_[from].profile);
   Attributes& profile = subjects_[into].profile;
   int64_t bytes = internal::TextBytes(profile);
-  std::vector<std::string> names;  // Changed attributes, for the checks.
   for (auto& [name, value] : taken) {
     const Value* mine = FindSorted(profile, name);
     if (name == options_.opt_out_attribute && mine != nullptr &&
@@ -272,7 +271,6 @@ void Engine::Impl::MergeProfile(uint32_t from, uint32_t into) {
       Value list = Value::StringList(std::move(joined));
       bytes += internal::TextBytes(name, list);
       SetSorted(&profile, name, std::move(list));
-      names.push_back(name);
       continue;
     }
     if (mine != nullptr) continue;  // The known subject's value wins.
@@ -283,14 +281,9 @@ void Engine::Impl::MergeProfile(uint32_t from, uint32_t into) {
       continue;
     }
     bytes += more;
-    names.push_back(name);
     SetSorted(&profile, name, std::move(value));
   }
-  for (const std::string& name : names) {
-    if (const std::vector<int>* segments = segment_members_.ReadingAttribute(name)) {
-      QueueSegmentChecks(into, *segments, /*triggers=*/true);
-    }
-  }
+  // (MergeSubject checks every segment of the subject's type afterwards.)
 }
 
 }  // namespace cairn

@@ -36,8 +36,9 @@ void Engine::Impl::QueueAttributeChecks(uint32_t subject, const Attributes& prof
                                         const std::vector<std::pair<std::string, Value>>& update,
                                         bool triggers) {
   if (segment_members_.empty()) return;
+  const std::string& type = subjects_.TypeOf(subjects_[subject]);
   for (const auto& [name, value] : update) {
-    const std::vector<int>* segments = segment_members_.ReadingAttribute(name);
+    const std::vector<int>* segments = segment_members_.ReadingAttribute(type, name);
     if (segments == nullptr || internal::SameAttributeValue(FindSorted(profile, name), value)) {
       continue;
     }
