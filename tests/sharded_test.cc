@@ -500,7 +500,9 @@ std::vector<PrivacyOp> PrivacyStream() {
   std::vector<PrivacyOp> ops;
   const std::vector<Op> base = Stream(6000, 300);
   for (const Op& op : base) {
-    if (op.kind == Op::kEvent) ops.push_back({PrivacyOp::kEvent, op.subject, "", EventOf(op), op.time});
+    if (op.kind == Op::kEvent) {
+      ops.push_back({PrivacyOp::kEvent, op.subject, "", EventOf(op), op.time});
+    }
     if (op.kind == Op::kEnroll) ops.push_back({PrivacyOp::kEnroll, op.subject, "", {}, op.time});
   }
   const absl::Time start = base.front().time;
@@ -746,7 +748,9 @@ TEST_CASE("A rate-limited burst across shards never exceeds the rate and drains"
   int64_t seconds = 0;
   for (int shard = 0; shard < 3; ++shard) {
     int64_t subjects = 0;
-    for (int i = 0; i < 3000; ++i) subjects += ShardedEngine::ShardOf(absl::StrCat("u", i), 3) == shard;
+    for (int i = 0; i < 3000; ++i) {
+      subjects += ShardedEngine::ShardOf(absl::StrCat("u", i), 3) == shard;
+    }
     const int64_t share = ShareOfLimit(100, {shard, 3});
     seconds = std::max(seconds, (subjects + share - 1) / share);
   }

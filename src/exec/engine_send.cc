@@ -2,7 +2,8 @@
 //
 // Engine::Impl: the send path (an action's message and the record of it) and
 // the send policies it applies (holdout, consent, quiet hours, the send
-// window, frequency caps, rate limits). What the action node does with the outcome is in node_action.cc.
+// window, frequency caps, rate limits). What the action node does with the
+// outcome is in node_action.cc.
 
 #include "exec/engine_impl.h"
 

@@ -82,11 +82,13 @@ absl::Status CheckMigration(const JourneyGraph& to, absl::string_view to_subject
       holds = true;
       auto target = to.migration.find(node.id);
       if (target == to.migration.end()) {
-        problems.push_back(absl::StrCat(where, ", node \"", node.id, "\" (", Describe(old, node, quiet_hours),
+        problems.push_back(absl::StrCat(where, ", node \"", node.id, "\" (",
+                                        Describe(old, node, quiet_hours),
                                         "), field migration.node_map: not mapped"));
       } else if (to.nodes[target->second].kind != node.kind) {
         const GraphNode& into = to.nodes[target->second];
-        problems.push_back(absl::StrCat(where, ", node \"", node.id, "\" (", Describe(old, node, quiet_hours),
+        problems.push_back(absl::StrCat(where, ", node \"", node.id, "\" (",
+                                        Describe(old, node, quiet_hours),
                                         "), field migration.node_map[\"", node.id,
                                         "\"]: maps to \"", into.id, "\", a ",
                                         NodeKindName(into.kind), " node"));

@@ -325,10 +325,10 @@ absl::Status Worker::Impl::RegisterChannels(const v1::Journey& journey, Engine& 
 }
 
 absl::StatusOr<LimitShare> Worker::Impl::PartitionShare(int32_t partition) {
-  CAIRN_ASSIGN_OR_RETURN(
-      const int partitions,
-      internal::PartitionCount(producer_.get(), options_.input_topic,
-                               static_cast<int>(absl::ToInt64Milliseconds(options_.flush_timeout))));
+  const int timeout_ms = static_cast<int>(absl::ToInt64Milliseconds(options_.flush_timeout));
+  CAIRN_ASSIGN_OR_RETURN(const int partitions, internal::PartitionCount(
+                                                   producer_.get(), options_.input_topic,
+                                                   timeout_ms));
   if (partition < 0 || partition >= partitions) {
     return absl::InternalError(absl::StrCat("partition ", partition, " is not one of the ",
                                             partitions, " of \"", options_.input_topic, "\""));
