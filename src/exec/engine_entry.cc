@@ -247,14 +247,20 @@ void Engine::Impl::FireSequence(uint32_t slot) {
   TryEnter(pending.version, pending.node, pending.subject, nullptr, pending.context);
 }
 
+int64_t Engine::Impl::EntriesTotal(uint32_t journey) const {
+  int64_t total = 0;
+  for (uint32_t version : journeys_[journey].versions) {
+    const internal::VersionCounters& c = versions_[version].counters;
+    total += c.entered - c.migrated_in;
+  }
+  return total;
+}
+
 std::optional<absl::string_view> Engine::Impl::OverEntryLimit(
     const JourneyVersion& v, std::optional<absl::CivilDay> occurrence) {
   JourneyEntry& journey = journeys_[v.journey];
   const internal::EntryLimitSpec& limits = v.graph->entry_limits;
-  if (!limits.any()) {
-    ++journey.entries_total;
-    return std::nullopt;
-  }
+  if (!limits.any()) return std::nullopt;
   int64_t day = 0;
   if (limits.per_day > 0) {
     day = absl::ToCivilDay(now_, v.graph->default_time_zone) - absl::CivilDay(1970, 1, 1);
@@ -273,7 +279,7 @@ std::optional<absl::string_view> Engine::Impl::OverEntryLimit(
   }
   // This engine's share of each limit (EngineOptions::limit_share).
   auto share = [&](int64_t limit) { return ShareOfLimit(limit, options_.limit_share); };
-  if (limits.total > 0 && journey.entries_total >= share(limits.total)) {
+  if (limits.total > 0 && EntriesTotal(v.journey) >= share(limits.total)) {
     return "entry_limit_total";
   }
   if (limits.per_day > 0 && journey.entries_on_day >= share(limits.per_day)) {
@@ -283,7 +289,6 @@ std::optional<absl::string_view> Engine::Impl::OverEntryLimit(
       journey.entries_in_occurrence >= share(limits.per_occurrence)) {
     return "entry_limit_occurrence";
   }
-  ++journey.entries_total;
   if (limits.per_day > 0) ++journey.entries_on_day;
   if (limits.per_occurrence > 0 && occurrence) ++journey.entries_in_occurrence;
   return std::nullopt;

@@ -735,6 +735,11 @@ class Engine::Impl : private internal::EngineState {
                 const Event* event, const Attributes& context,
                 std::optional<absl::CivilDay> occurrence = std::nullopt);
 
+  // The entries into journey `journey` (an index into journeys_) since its
+  // first deploy, as entry limits count them: its versions' entries less
+  // their migrations in (which move an enrollment, not enter one).
+  int64_t EntriesTotal(uint32_t journey) const;
+
   // The entry-limit reason ("entry_limit_total", "entry_limit_day",
   // "entry_limit_occurrence") when version `v`'s limits refuse one more
   // entry into its journey now; else nullopt, and the entry is counted.

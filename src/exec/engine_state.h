@@ -212,12 +212,12 @@ struct JourneyEntry {
   std::string id;
   v1::JourneyState state = v1::ACTIVE;
   std::vector<uint32_t> versions;  // Indices into versions, oldest first.
-  // Entries, as entry limits (JourneySettings.entry_limits) count them:
-  // every entry since the first deploy; the entries on local day
-  // `entry_day` (days since 1970-01-01 in the journey's zone), kept while
-  // a per-day limit is set; the entries in schedule occurrence
-  // `occurrence_day`, kept while a per-occurrence limit is set.
-  int64_t entries_total = 0;
+  // Entries, as entry limits (JourneySettings.entry_limits) count them
+  // (the total is the versions' counters': Engine::Impl::EntriesTotal):
+  // the entries on local day `entry_day` (days since 1970-01-01 in the
+  // journey's zone), kept while a per-day limit is set; the entries in
+  // schedule occurrence `occurrence_day`, kept while a per-occurrence
+  // limit is set.
   int64_t entry_day = 0;
   int64_t entries_on_day = 0;
   int64_t occurrence_day = 0;

@@ -436,9 +436,6 @@ absl::Status Engine::Impl::ReadCounters(const v1::SnapshotVersionCounters& vc) {
   if (!internal::ReadVersionReport(vc.report(), now_, &v)) {
     return SnapshotOutOfRange("per-day counts");
   }
-  // A journey's entries are its versions' entries less their migrations in
-  // (checked to be no more than entered in CheckCounters).
-  journeys_[v.journey].entries_total += v.counters.entered - v.counters.migrated_in;
   return ReadRollouts(vc, &v);
 }
 
@@ -477,8 +474,10 @@ absl::Status Engine::Impl::CheckCounters() const {
       return SnapshotOutOfRange("version counters");
     }
   }
-  for (const JourneyEntry& j : journeys_) {
-    if (j.entries_on_day > j.entries_total || j.entries_in_occurrence > j.entries_total) {
+  for (uint32_t i = 0; i < journeys_.size(); ++i) {
+    const JourneyEntry& j = journeys_[i];
+    const int64_t total = EntriesTotal(i);
+    if (j.entries_on_day > total || j.entries_in_occurrence > total) {
       return SnapshotOutOfRange("journey entry counts");
     }
   }

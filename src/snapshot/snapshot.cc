@@ -92,7 +92,7 @@ absl::Status Engine::Impl::Restore(std::istream& in) {
       JourneyEntry& journey = journeys_[j];
       journey.state = states[j];
       // A fresh engine has had no entries.
-      journey.entries_total = journey.entries_on_day = journey.entries_in_occurrence = 0;
+      journey.entries_on_day = journey.entries_in_occurrence = 0;
       journey.entry_day = journey.occurrence_day = 0;
       journey.rate_sends.clear();
     }
