@@ -313,13 +313,14 @@ absl::Status Engine::Impl::RetireVersion(absl::string_view journey_id, int64_t v
   });
   // Partial sequence matches can no longer lead anywhere: free them.
   for (internal::SubjectState& subject : subjects_) {
-    auto& seqs = subject.sequences;
+    if (subject.extra == nullptr) continue;
+    auto& seqs = subject.extra->sequences;
     seqs.erase(std::remove_if(seqs.begin(), seqs.end(),
                               [&](const internal::SequenceProgress& p) {
                                 return p.version == index;
                               }),
                seqs.end());
-    if (seqs.empty()) seqs.shrink_to_fit();
+    subject.ReleaseExtraIfEmpty();
   }
   return absl::OkStatus();
 }

@@ -77,7 +77,9 @@ std::optional<std::string> Engine::Impl::InstanceKey(const JourneyGraph& g,
 
 internal::SequenceProgress* Engine::Impl::FindProgress(uint32_t subject, uint32_t version,
                                                       int32_t node) {
-  for (internal::SequenceProgress& p : subjects_[subject].sequences) {
+  internal::SubjectExtra* extra = subjects_[subject].extra.get();
+  if (extra == nullptr) return nullptr;
+  for (internal::SequenceProgress& p : extra->sequences) {
     if (p.version == version && p.node == node) return &p;
   }
   return nullptr;
@@ -85,7 +87,7 @@ internal::SequenceProgress* Engine::Impl::FindProgress(uint32_t subject, uint32_
 
 internal::SequenceProgress& Engine::Impl::Progress(uint32_t subject, uint32_t version, int32_t node) {
   if (internal::SequenceProgress* p = FindProgress(subject, version, node)) return *p;
-  internal::SequenceProgress& p = subjects_[subject].sequences.emplace_back();
+  internal::SequenceProgress& p = subjects_[subject].MutableExtra().sequences.emplace_back();
   p.version = version;
   p.node = node;
   p.starts.assign(versions_[version].graph->nodes[node].matchers.size(),
@@ -156,7 +158,9 @@ void Engine::Impl::AdvanceSequence(uint32_t version, int32_t node, absl::string_
 
 void Engine::Impl::ExpireProgress(uint32_t subject, uint32_t version, int32_t node,
                                   absl::Duration window) {
-  std::vector<internal::SequenceProgress>& all = subjects_[subject].sequences;
+  internal::SubjectState& s = subjects_[subject];
+  if (s.extra == nullptr) return;
+  std::vector<internal::SequenceProgress>& all = s.extra->sequences;
   for (size_t i = 0; i < all.size(); ++i) {
     internal::SequenceProgress& p = all[i];
     if (p.version != version || p.node != node) continue;
@@ -170,8 +174,8 @@ void Engine::Impl::ExpireProgress(uint32_t subject, uint32_t version, int32_t no
     if (!any && p.pending == internal::kNoSlot) {
       all.erase(all.begin() + i);
       // Most subjects that start a sequence never finish it: give the
-      // list's block back, or every one of them keeps it for good.
-      if (all.empty()) all.shrink_to_fit();
+      // block back, or every one of them keeps it for good.
+      s.ReleaseExtraIfEmpty();
     } else if (!any) {
       p.context.clear();
     }
@@ -191,7 +195,7 @@ void Engine::Impl::FireProgressTimer(uint32_t subject) {
   subjects_[subject].progress_timer = false;
   ExpireAllProgress(subject);
   absl::Time latest = absl::InfinitePast();
-  for (const internal::SequenceProgress& p : subjects_[subject].sequences) {
+  for (const internal::SequenceProgress& p : subjects_[subject].sequences()) {
     const absl::Duration window = versions_[p.version].graph->nodes[p.node].duration;
     for (absl::Time start : p.starts) {
       if (start != absl::InfinitePast()) latest = std::max(latest, start + window);
@@ -202,7 +206,7 @@ void Engine::Impl::FireProgressTimer(uint32_t subject) {
 
 void Engine::Impl::ExpireAllProgress(uint32_t subject) {
   absl::InlinedVector<std::pair<uint32_t, int32_t>, 4> keys;
-  for (const internal::SequenceProgress& p : subjects_[subject].sequences) {
+  for (const internal::SequenceProgress& p : subjects_[subject].sequences()) {
     keys.emplace_back(p.version, p.node);
   }
   for (const auto& [version, node] : keys) {

@@ -86,7 +86,7 @@ void Engine::Impl::EraseSubject(uint32_t subject) {
   // attributed when a goal resolves).
   for (uint32_t t : subjects_[subject].trackers) DropTracker(t);
   // Completed sequence matches waiting for their absent window.
-  for (const internal::SequenceProgress& p : subjects_[subject].sequences) {
+  for (const internal::SequenceProgress& p : subjects_[subject].sequences()) {
     if (p.pending != internal::kNoSlot) ReleasePending(p.pending);
   }
   // Behaviour state and segment memberships. Leaving a segment this way is
@@ -213,12 +213,12 @@ void Engine::Impl::MergeSubject(uint32_t from, uint32_t into) {
   // 4. Partial sequence matches the known subject has none of move; the
   // rest are the known subject's to keep.
   std::vector<internal::SequenceProgress> sequences;
-  sequences.swap(subjects_[from].sequences);
+  if (subjects_[from].extra) sequences.swap(subjects_[from].extra->sequences);
   bool moved_progress = false;
   for (internal::SequenceProgress& p : sequences) {
     if (FindProgress(into, p.version, p.node) == nullptr) {
       if (p.pending != internal::kNoSlot) pending_[p.pending].subject = into;
-      subjects_[into].sequences.push_back(std::move(p));
+      subjects_[into].MutableExtra().sequences.push_back(std::move(p));
       moved_progress = true;
     } else if (p.pending != internal::kNoSlot) {
       ReleasePending(p.pending);
@@ -230,21 +230,24 @@ void Engine::Impl::MergeSubject(uint32_t from, uint32_t into) {
   // counted). Consent is never lost: the opt-out lists are joined.
   MergeProfile(from, into);
   // 6. Frequency-cap ledgers: both subjects' sends count.
-  for (auto& [ledger, times] : subjects_[from].send_ledger) {
-    std::vector<absl::Time>* mine = nullptr;
-    for (auto& [id, t] : subjects_[into].send_ledger) {
-      if (id == ledger) mine = &t;
+  if (subjects_[from].extra) {
+    for (auto& [ledger, times] : subjects_[from].extra->send_ledger) {
+      auto& ledgers = subjects_[into].MutableExtra().send_ledger;
+      std::vector<absl::Time>* mine = nullptr;
+      for (auto& [id, t] : ledgers) {
+        if (id == ledger) mine = &t;
+      }
+      if (mine == nullptr) {
+        ledgers.emplace_back(ledger, std::move(times));
+        continue;
+      }
+      const size_t middle = mine->size();
+      mine->insert(mine->end(), times.begin(), times.end());
+      std::inplace_merge(mine->begin(), mine->begin() + static_cast<std::ptrdiff_t>(middle),
+                         mine->end());
     }
-    if (mine == nullptr) {
-      subjects_[into].send_ledger.emplace_back(ledger, std::move(times));
-      continue;
-    }
-    const size_t middle = mine->size();
-    mine->insert(mine->end(), times.begin(), times.end());
-    std::inplace_merge(mine->begin(), mine->begin() + static_cast<std::ptrdiff_t>(middle),
-                       mine->end());
+    subjects_[from].extra.reset();
   }
-  subjects_[from].send_ledger.clear();
   // 7. Behaviours combine (BehaviorColumn::Merge); segments are checked
   // again for the known subject.
   for (size_t b = 0; b < behaviors_.size(); ++b) behaviors_.column(b).Merge(from, into);

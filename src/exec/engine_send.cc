@@ -83,14 +83,16 @@ std::vector<absl::Time>* Engine::Impl::Ledger(uint32_t subject, absl::string_vie
                                               bool create) {
   auto cap_window = capped_channels_.find(key);
   if (cap_window == capped_channels_.end()) return nullptr;
-  auto& ledgers = subjects_[subject].send_ledger;
+  internal::SubjectState& s = subjects_[subject];
+  if (s.extra == nullptr && !create) return nullptr;
   std::vector<absl::Time>* times = nullptr;
-  for (auto& [id, t] : ledgers) {
+  for (auto& [id, t] : s.MutableExtra().send_ledger) {
     if (id == cap_window->second.first) times = &t;
   }
   if (times == nullptr) {
     if (!create) return nullptr;
-    times = &ledgers.emplace_back(cap_window->second.first, std::vector<absl::Time>()).second;
+    times = &s.extra->send_ledger.emplace_back(cap_window->second.first, std::vector<absl::Time>())
+                 .second;
   }
   const absl::Time horizon = now_ - cap_window->second.second;
   times->erase(times->begin(),

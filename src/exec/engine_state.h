@@ -342,6 +342,20 @@ using SlotList = absl::InlinedVector<uint32_t, 4>;
 static_assert(sizeof(SlotList) == sizeof(std::vector<uint32_t>),
               "four slots fit where a std::vector's pointers would be");
 
+// What a subject holds only while it is partway through a sequence
+// trigger or has been sent something on a frequency-capped channel. Kept
+// out of line, behind one pointer: most subjects hold neither, and the two
+// vectors inline made every subject's record 40 bytes larger (a subject
+// known only to behaviours, say, of which an engine may hold millions).
+struct SubjectExtra {
+  // Accepted sends per capped channel (engine channel id), oldest first.
+  using SendLedger = std::vector<std::pair<int32_t, std::vector<absl::Time>>>;
+
+  std::vector<SequenceProgress> sequences;
+  // For frequency caps; pruned to the longest cap window.
+  SendLedger send_ledger;
+};
+
 struct SubjectState {
   std::string id;
   uint32_t type = 0;  // Index into the engine's subject type names.
@@ -363,11 +377,36 @@ struct SubjectState {
   SlotList trackers;
   // Most subjects enter one journey: its record is held inline.
   absl::InlinedVector<JourneyHistory, 1> history;
-  std::vector<SequenceProgress> sequences;
-  // Accepted sends per capped channel (engine channel id), oldest first,
-  // for frequency caps; pruned to the longest cap window.
-  std::vector<std::pair<int32_t, std::vector<absl::Time>>> send_ledger;
+  // Partial sequence matches and send ledger; null when it holds neither
+  // (see ReleaseExtraIfEmpty).
+  std::unique_ptr<SubjectExtra> extra;
+
+  // Its partial sequence matches (none when `extra` is null).
+  const std::vector<SequenceProgress>& sequences() const {
+    static const std::vector<SequenceProgress>* const kNone =
+        new std::vector<SequenceProgress>();
+    return extra ? extra->sequences : *kNone;
+  }
+  // Its send ledger (empty when `extra` is null).
+  const SubjectExtra::SendLedger& send_ledger() const {
+    static const SubjectExtra::SendLedger* const kNone = new SubjectExtra::SendLedger();
+    return extra ? extra->send_ledger : *kNone;
+  }
+  // `extra`, made when null.
+  SubjectExtra& MutableExtra() {
+    if (!extra) extra = std::make_unique<SubjectExtra>();
+    return *extra;
+  }
+  // Frees `extra` when it holds nothing: a subject that started a sequence
+  // and never finished it (most of them) gives the block back.
+  void ReleaseExtraIfEmpty() {
+    if (extra && extra->sequences.empty() && extra->send_ledger.empty()) extra.reset();
+  }
 };
+
+static_assert(sizeof(SubjectState) <= 160,
+              "SubjectState is one per subject known, millions of them: keep it within "
+              "160 bytes (what few subjects hold goes in SubjectExtra)");
 
 // One subject's pass through one journey version. Kept small (48 bytes):
 // there is one per subject in flight. Its entry context, when it has one,

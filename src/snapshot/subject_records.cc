@@ -60,7 +60,7 @@ absl::Status Engine::Impl::WriteSubjects(internal::RecordWriter* w,
       sh->set_last_exit_nanos(Nanos(internal::LastExit(h)));
       if (h.key != nullptr) sh->set_key(*h.key);
     }
-    for (const internal::SequenceProgress& p : subject.sequences) {
+    for (const internal::SequenceProgress& p : subject.sequences()) {
       v1::SnapshotSequence* sp = s->add_sequences();
       sp->set_version(p.version);
       sp->set_node(p.node);
@@ -68,7 +68,7 @@ absl::Status Engine::Impl::WriteSubjects(internal::RecordWriter* w,
       WriteValues(p.context, sp->mutable_context());
       sp->set_pending(p.pending);
     }
-    for (const auto& [channel, times] : subject.send_ledger) {
+    for (const auto& [channel, times] : subject.send_ledger()) {
       v1::SnapshotLedger* l = s->add_ledgers();
       l->set_channel(channel);
       for (absl::Time t : times) l->add_sends_nanos(Nanos(t));
@@ -130,14 +130,14 @@ absl::Status Engine::Impl::ReadSubject(const v1::SnapshotSubject& s) {
     }
     CAIRN_RETURN_IF_ERROR(ReadValues(sp.context(), &p.context));
     p.pending = sp.pending();
-    state.sequences.push_back(std::move(p));
+    state.MutableExtra().sequences.push_back(std::move(p));
   }
   for (const v1::SnapshotLedger& l : s.ledgers()) {
     std::vector<absl::Time> times;
     for (int64_t n : l.sends_nanos()) {
       if (!ReadTime(n, false, &times.emplace_back())) return SnapshotOutOfRange("send ledger time");
     }
-    state.send_ledger.emplace_back(l.channel(), std::move(times));
+    state.MutableExtra().send_ledger.emplace_back(l.channel(), std::move(times));
   }
   CAIRN_RETURN_IF_ERROR(ReadSubjectBehaviors(static_cast<uint32_t>(subjects_.size()), s));
   subjects_.AppendRestored(s.type(), std::move(state));  // A repeated id fails CheckSubjects.
@@ -173,7 +173,7 @@ absl::Status Engine::Impl::CheckSubjects() const {
       // Entries number the next entry's message ids: they must not wrap.
       if (h.entries == UINT32_MAX || h.active > h.entries) return SnapshotOutOfRange("history entry count");
     }
-    for (const internal::SequenceProgress& p : s.sequences) {
+    for (const internal::SequenceProgress& p : s.sequences()) {
       if (!IsSequence(versions_, p.version, p.node) ||
           p.starts.size() != versions_[p.version].graph->nodes[p.node].matchers.size()) {
         return SnapshotOutOfRange("sequence progress");
@@ -184,7 +184,7 @@ absl::Status Engine::Impl::CheckSubjects() const {
         return SnapshotOutOfRange("sequence's pending match");
       }
     }
-    for (const auto& [channel, times] : s.send_ledger) {
+    for (const auto& [channel, times] : s.send_ledger()) {
       if (channel < 0 || static_cast<size_t>(channel) >= ledgers) return SnapshotOutOfRange("send ledger");
     }
     if (s.type >= subjects_.type_count()) return SnapshotOutOfRange("subject type");
