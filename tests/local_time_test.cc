@@ -67,6 +67,37 @@ TEST_CASE("Berlin: spring-forward and fall-back days") {
   CHECK(NextLocalTime(Utc(2026, 10, 24, 22), berlin, 8, 0, kEveryDay) == Utc(2026, 10, 25, 7));
 }
 
+TEST_CASE("Local day numbers: UTC's division agrees with the calendar") {
+  const absl::TimeZone utc = absl::UTCTimeZone();
+  absl::TimeZone shanghai, new_york;
+  REQUIRE(absl::LoadTimeZone("Asia/Shanghai", &shanghai));
+  REQUIRE(absl::LoadTimeZone("America/New_York", &new_york));
+  absl::TimeZone loaded_utc;  // By name: the same zone, so the same fast path.
+  REQUIRE(absl::LoadTimeZone("UTC", &loaded_utc));
+  const absl::CivilDay epoch(1970, 1, 1);
+  // Either side of midnights before and after 1970 (negative seconds floor
+  // to the day before), the edges of the day, and far times.
+  std::vector<absl::Time> times;
+  for (int64_t day : {-719162, -40000, -2, -1, 0, 1, 20454, 84006}) {
+    for (int64_t offset : {-1, 0, 1, 43200, 86399}) {
+      times.push_back(absl::FromUnixSeconds(day * 86400 + offset));
+      times.push_back(absl::FromUnixSeconds(day * 86400 + offset) + absl::Nanoseconds(1));
+      times.push_back(absl::FromUnixSeconds(day * 86400 + offset) - absl::Nanoseconds(1));
+    }
+  }
+  for (absl::Time t : times) {
+    INFO(absl::FormatTime(t));
+    CHECK(internal::LocalDayNumber(t, utc) == absl::ToCivilDay(t, utc) - epoch);
+    CHECK(internal::LocalDayNumber(t, loaded_utc) == absl::ToCivilDay(t, utc) - epoch);
+    CHECK(internal::LocalDayNumber(t, shanghai) == absl::ToCivilDay(t, shanghai) - epoch);
+    CHECK(internal::LocalDayNumber(t, new_york) == absl::ToCivilDay(t, new_york) - epoch);
+  }
+  // 23:30 UTC is the next day in Shanghai and the same day in New York.
+  const absl::Time late = absl::FromCivil(absl::CivilMinute(2026, 3, 8, 23, 30), utc);
+  CHECK(internal::LocalDayNumber(late, shanghai) == internal::LocalDayNumber(late, utc) + 1);
+  CHECK(internal::LocalDayNumber(late, new_york) == internal::LocalDayNumber(late, utc));
+}
+
 TEST_CASE("Weekday rules cross the week boundary") {
   const absl::TimeZone utc = absl::UTCTimeZone();
   // Saturday 2026-01-10 -> Monday 2026-01-12.

@@ -956,7 +956,7 @@ absl::TimeZone BehaviorStore::ZoneOf(const BehaviorSpec& spec, const Attributes*
 
 int32_t BehaviorStore::LocalDay(const BehaviorSpec& spec, const Attributes* profile, absl::Time t,
                                 const BehaviorReadContext& context) {
-  return static_cast<int32_t>(absl::ToCivilDay(t, ZoneOf(spec, profile, context)) - kEpochDay);
+  return static_cast<int32_t>(LocalDayNumber(t, ZoneOf(spec, profile, context)));
 }
 
 bool BehaviorStore::TimeDependent(size_t index) const {
@@ -975,7 +975,7 @@ absl::Time BehaviorStore::NextChange(absl::string_view name, uint32_t subject,
     });
   }
   const absl::TimeZone zone = ZoneOf(spec, profile, context);
-  const int32_t today = static_cast<int32_t>(absl::ToCivilDay(context.now, zone) - kEpochDay);
+  const int32_t today = static_cast<int32_t>(LocalDayNumber(context.now, zone));
   return columns_[i]->NextChange(subject, context.now, today,
                                  [zone](int64_t day) { return StartOfLocalDay(day, zone); });
 }

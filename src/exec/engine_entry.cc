@@ -19,6 +19,7 @@
 #include "exec/bindings.h"
 #include "exec/engine_state.h"
 #include "predicate/predicate.h"
+#include "timer/local_time.h"
 #include "util/proto_time.h"
 
 namespace cairn {
@@ -267,7 +268,7 @@ std::optional<absl::string_view> Engine::Impl::OverEntryLimit(
   if (!limits.any()) return std::nullopt;
   int64_t day = 0;
   if (limits.per_day > 0) {
-    day = absl::ToCivilDay(now_, v.graph->default_time_zone) - absl::CivilDay(1970, 1, 1);
+    day = internal::LocalDayNumber(now_, v.graph->default_time_zone);
     if (day != journey.entry_day) {
       journey.entry_day = day;
       journey.entries_on_day = 0;

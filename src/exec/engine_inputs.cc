@@ -86,9 +86,15 @@ absl::Status Engine::Impl::Ingest(const Event& event) {
   ++stats_.events_applied;
   std::optional<uint32_t> subject =
       type_number ? subjects_.Find(*type_number, event.subject_id) : std::nullopt;
+  // Makes the subject known (the type's number, when known, spares a
+  // lookup of its name).
+  auto intern = [&] {
+    return type_number ? subjects_.Intern(*type_number, event.subject_id)
+                       : subjects_.Intern(type, event.subject_id);
+  };
   if (subject) CatchUpScheduled(*subject);
   if (consent_event) {
-    if (!subject) subject = subjects_.Intern(type, event.subject_id);
+    if (!subject) subject = intern();
     ApplyConsent(*subject, event, event.name == options_.opt_out_event);
   }
   if (behavior_listeners != nullptr) {
@@ -98,7 +104,7 @@ absl::Status Engine::Impl::Ingest(const Event& event) {
     const int counted = behaviors_.Add(
         *behavior_listeners,
         [&] {
-          if (!subject) subject = subjects_.Intern(type, event.subject_id);
+          if (!subject) subject = intern();
           return *subject;
         },
         type, event, subject ? subjects_[*subject].profile : *kNoProfile, StepNow().read);
@@ -135,7 +141,7 @@ absl::Status Engine::Impl::Ingest(const Event& event) {
         !trigger.predicate.Evaluate(bindings)) {
       continue;
     }
-    if (!subject) subject = subjects_.Intern(type, event.subject_id);
+    if (!subject) subject = intern();
     TryEnter(l.version, l.node, *subject, &event, event.properties);
   }
   CheckSegments();

@@ -16,14 +16,17 @@
 namespace cairn::internal {
 
 uint32_t SubjectTable::Intern(absl::string_view type, absl::string_view id) {
-  const uint32_t type_number = InternType(type);
+  return Intern(InternType(type), id);
+}
+
+uint32_t SubjectTable::Intern(uint32_t type_number, absl::string_view id) {
   return index_.FindOrAppend(type_number, id, [&] {
     const uint32_t slot = static_cast<uint32_t>(records_.size());
     SubjectState& s = records_.emplace_back();
     s.type = type_number;
     s.id = std::string(id);
     if (!forgotten_.empty()) {
-      auto it = forgotten_.find(ForgottenKey(type, id));
+      auto it = forgotten_.find(ForgottenKey(types_[type_number], id));
       if (it != forgotten_.end()) s.incarnation = it->second;
     }
     return slot;

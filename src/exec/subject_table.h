@@ -72,6 +72,10 @@ class SubjectTable {
   // The slot stays the subject's until Clear.
   uint32_t Intern(absl::string_view type, absl::string_view id);
 
+  // As Intern above, for a type already numbered (TypeNumber): no lookup of
+  // the type's name. REQUIRES: type < type_count().
+  uint32_t Intern(uint32_t type, absl::string_view id);
+
   // The name of the type of subject `s`, a record of this table.
   const std::string& TypeOf(const SubjectState& s) const { return types_[s.type]; }
 

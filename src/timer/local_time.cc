@@ -30,6 +30,15 @@ bool IsZoneNameChar(char c) {
 
 }  // namespace
 
+int64_t LocalDayNumber(absl::Time t, absl::TimeZone tz) {
+  constexpr int64_t kSecondsPerDay = 24 * 60 * 60;
+  if (tz == absl::UTCTimeZone() && t != absl::InfinitePast() && t != absl::InfiniteFuture()) {
+    const int64_t seconds = absl::ToUnixSeconds(t);  // Floored.
+    return seconds / kSecondsPerDay - (seconds % kSecondsPerDay < 0 ? 1 : 0);
+  }
+  return absl::ToCivilDay(t, tz) - absl::CivilDay(1970, 1, 1);
+}
+
 int32_t LastLocalDay() {
   static const int32_t day = static_cast<int32_t>(
       absl::ToCivilDay(LatestInputTime(), absl::UTCTimeZone()) - absl::CivilDay(1970, 1, 1));

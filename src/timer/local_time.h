@@ -67,6 +67,12 @@ absl::Time NextAnniversary(absl::Time after, absl::TimeZone tz, absl::CivilDay d
 // The bit of `day` in a weekday mask: 0 for Monday ... 6 for Sunday.
 int WeekdayBit(absl::Weekday day);
 
+// The local day of `t` in `tz`, as days since 1970-01-01: what
+// absl::ToCivilDay(t, tz) - CivilDay(1970, 1, 1) gives. In UTC, the zone most
+// behaviours count days in, it is a division, without the zone's
+// transition lookup (half of a daily streak's cost per event).
+int64_t LocalDayNumber(absl::Time t, absl::TimeZone tz);
+
 // The last local day, as days since 1970-01-01, that an input time can fall
 // on in any zone: 2200-01-01 (day 84006), the day east of UTC of an input
 // late on 2199-12-31 (every input is before LatestInputTime()). Snapshot
