@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "catch2/catch.hpp"
 #include "util/chunked_vector.h"
 #include "exec/subject_index.h"
@@ -255,6 +256,51 @@ TEST_CASE("SubjectTable finds nothing it was not given and adds nothing by looki
   CHECK_FALSE(table.TypeNumber("account").has_value());
   CHECK(table.size() == 1);
   CHECK(table.type_count() == 1);
+}
+
+TEST_CASE("SubjectTable interns by a type's number as by its name", "[subject_table]") {
+  SubjectTable table;
+  const uint32_t ann = table.Intern("user", "ann");
+  const uint32_t user = *table.TypeNumber("user");
+  CHECK(table.Intern(user, "ann") == ann);
+  const uint32_t bob = table.Intern(user, "bob");
+  CHECK(bob != ann);
+  CHECK(table.Find("user", "bob") == bob);
+  CHECK(table.TypeOf(table[bob]) == "user");
+  // A forgotten subject that returns is a new incarnation either way.
+  table.Erase(bob);
+  const uint32_t bob_again = table.Intern(user, "bob");
+  CHECK(bob_again != bob);
+  CHECK(table[bob_again].incarnation == 1);
+  CHECK(table[bob].erased);
+}
+
+TEST_CASE("SubjectState holds its rarely used state out of line, and only while it has some") {
+  SubjectState s;
+  CHECK(s.extra == nullptr);
+  CHECK(s.sequences().empty());
+  CHECK(s.send_ledger().empty());
+  s.ReleaseExtraIfEmpty();  // Nothing to free.
+  CHECK(s.extra == nullptr);
+  // A partial match: made on demand, read through sequences().
+  s.MutableExtra().sequences.emplace_back().version = 3;
+  REQUIRE(s.sequences().size() == 1);
+  CHECK(s.sequences()[0].version == 3);
+  s.MutableExtra().send_ledger.emplace_back(0, std::vector<absl::Time>{absl::UnixEpoch()});
+  CHECK(s.send_ledger().size() == 1);
+  // Kept while either part holds something; freed when both are empty.
+  s.extra->sequences.clear();
+  s.ReleaseExtraIfEmpty();
+  REQUIRE(s.extra != nullptr);
+  CHECK(s.send_ledger().size() == 1);
+  s.extra->send_ledger.clear();
+  s.ReleaseExtraIfEmpty();
+  CHECK(s.extra == nullptr);
+  CHECK(s.sequences().empty());
+  // Moving a record moves its extra with it.
+  s.MutableExtra().sequences.emplace_back();
+  SubjectState moved = std::move(s);
+  CHECK(moved.sequences().size() == 1);
 }
 
 TEST_CASE("SubjectTable restores in order and leaves a repeated id unindexed", "[subject_table]") {
