@@ -231,20 +231,12 @@ void Engine::Impl::MergeSubject(uint32_t from, uint32_t into) {
   MergeProfile(from, into);
   // 6. Frequency-cap ledgers: both subjects' sends count.
   if (subjects_[from].extra) {
-    for (auto& [ledger, times] : subjects_[from].extra->send_ledger) {
-      auto& ledgers = subjects_[into].MutableExtra().send_ledger;
-      std::vector<absl::Time>* mine = nullptr;
-      for (auto& [id, t] : ledgers) {
-        if (id == ledger) mine = &t;
-      }
-      if (mine == nullptr) {
-        ledgers.emplace_back(ledger, std::move(times));
-        continue;
-      }
-      const size_t middle = mine->size();
-      mine->insert(mine->end(), times.begin(), times.end());
-      std::inplace_merge(mine->begin(), mine->begin() + static_cast<std::ptrdiff_t>(middle),
-                         mine->end());
+    for (const auto& [channel, times] : subjects_[from].extra->send_ledger) {
+      std::vector<absl::Time>& mine = subjects_[into].MutableExtra().LedgerOf(channel);
+      const size_t middle = mine.size();
+      mine.insert(mine.end(), times.begin(), times.end());
+      std::inplace_merge(mine.begin(), mine.begin() + static_cast<std::ptrdiff_t>(middle),
+                         mine.end());
     }
     subjects_[from].extra.reset();
   }

@@ -84,16 +84,11 @@ std::vector<absl::Time>* Engine::Impl::Ledger(uint32_t subject, absl::string_vie
   auto cap_window = capped_channels_.find(key);
   if (cap_window == capped_channels_.end()) return nullptr;
   internal::SubjectState& s = subjects_[subject];
-  if (s.extra == nullptr && !create) return nullptr;
-  std::vector<absl::Time>* times = nullptr;
-  for (auto& [id, t] : s.MutableExtra().send_ledger) {
-    if (id == cap_window->second.first) times = &t;
-  }
-  if (times == nullptr) {
-    if (!create) return nullptr;
-    times = &s.extra->send_ledger.emplace_back(cap_window->second.first, std::vector<absl::Time>())
-                 .second;
-  }
+  const int32_t channel = cap_window->second.first;
+  std::vector<absl::Time>* times =
+      create ? &s.MutableExtra().LedgerOf(channel)
+             : (s.extra != nullptr ? s.extra->FindLedger(channel) : nullptr);
+  if (times == nullptr) return nullptr;
   const absl::Time horizon = now_ - cap_window->second.second;
   times->erase(times->begin(),
                std::upper_bound(times->begin(), times->end(), horizon));

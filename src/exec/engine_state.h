@@ -354,6 +354,19 @@ struct SubjectExtra {
   std::vector<SequenceProgress> sequences;
   // For frequency caps; pruned to the longest cap window.
   SendLedger send_ledger;
+
+  // The send times of capped channel `channel`, or null when it has none.
+  std::vector<absl::Time>* FindLedger(int32_t channel) {
+    for (auto& [id, times] : send_ledger) {
+      if (id == channel) return &times;
+    }
+    return nullptr;
+  }
+  // The same, added (empty, last) when it has none.
+  std::vector<absl::Time>& LedgerOf(int32_t channel) {
+    if (std::vector<absl::Time>* times = FindLedger(channel)) return *times;
+    return send_ledger.emplace_back(channel, std::vector<absl::Time>()).second;
+  }
 };
 
 struct SubjectState {
