@@ -238,5 +238,79 @@ TEST_CASE("Paths lists what a predicate reads") {
   CHECK(paths[2] == Path{PathRoot::kProfile, "c"});
 }
 
+// Bindings that read declarations by index: "root#slot" -> value for
+// resolved reads, "root.key" for the rest, counting each kind.
+class SlotBindings : public FakeBindings {
+ public:
+  SlotBindings& SetSlot(PathRoot root, int32_t slot, Value v) {
+    slots_[absl::StrCat(PathRootName(root), "#", slot)] = std::move(v);
+    return *this;
+  }
+  SlotBindings& SetSlotChange(PathRoot root, int32_t slot, absl::Time t) {
+    changes_[absl::StrCat(PathRootName(root), "#", slot)] = t;
+    return *this;
+  }
+  const Value* Find(PathRoot root, absl::string_view key, Value* scratch) const override {
+    ++by_name;
+    return FakeBindings::Find(root, key, scratch);
+  }
+  const Value* FindResolved(PathRoot root, absl::string_view /*key*/, int32_t slot,
+                            Value* /*scratch*/) const override {
+    ++by_slot;
+    auto it = slots_.find(absl::StrCat(PathRootName(root), "#", slot));
+    return it == slots_.end() ? nullptr : &it->second;
+  }
+  absl::Time NextChangeResolved(PathRoot root, absl::string_view /*key*/,
+                                int32_t slot) const override {
+    auto it = changes_.find(absl::StrCat(PathRootName(root), "#", slot));
+    return it == changes_.end() ? absl::InfiniteFuture() : it->second;
+  }
+
+  mutable int by_name = 0;
+  mutable int by_slot = 0;
+
+ private:
+  std::map<std::string, Value> slots_;
+  std::map<std::string, absl::Time> changes_;
+};
+
+TEST_CASE("Resolved behaviour and segment reads go by slot and the rest by name") {
+  Compiled c = CompileP(R"(all {
+      predicates { compare { path: "behavior.purchases" op: GE value { int_value: 3 } } }
+      predicates { compare { path: "segment.whales" op: EQ value { bool_value: true } } }
+      predicates { compare { path: "behavior.unknown_here" op: EXISTS } }
+      predicates { compare { path: "profile.tier" op: EQ other_path: "behavior.tier_seen" } } })");
+  REQUIRE(c.problems.empty());
+  std::vector<std::string> asked;
+  c.predicate.ResolveDeclarations([&](const Path& path) {
+    asked.push_back(absl::StrCat(PathRootName(path.root), ".", path.key));
+    if (path.key == "purchases") return 4;
+    if (path.key == "whales") return 0;
+    if (path.key == "tier_seen") return 2;
+    return -1;  // Not among the declarations: read by name.
+  });
+  // Only behavior.* and segment.* paths are resolved, in order.
+  CHECK(asked == std::vector<std::string>{"behavior.purchases", "segment.whales",
+                                          "behavior.unknown_here", "behavior.tier_seen"});
+  SlotBindings b;
+  b.SetSlot(PathRoot::kBehavior, 4, Value::Int(3))
+      .SetSlot(PathRoot::kSegment, 0, Value::Bool(true))
+      .SetSlot(PathRoot::kBehavior, 2, Value::String("gold"));
+  b.Set("behavior.unknown_here", Value::Int(0)).Set("profile.tier", Value::String("gold"));
+  CHECK(c.predicate.Evaluate(b));
+  CHECK(b.by_slot == 3);
+  CHECK(b.by_name == 2);  // behavior.unknown_here and profile.tier.
+  b.SetSlot(PathRoot::kBehavior, 4, Value::Int(2));  // The slot's value decides.
+  b.Set("behavior.purchases", Value::Int(100));      // Not the name's.
+  CHECK_FALSE(c.predicate.Evaluate(b));
+
+  // NextChange asks the resolved slots too.
+  const absl::Time now = absl::FromUnixSeconds(1'767'225'600);
+  b.SetNow(now);
+  b.SetSlotChange(PathRoot::kBehavior, 4, now + absl::Hours(3));
+  b.SetSlotChange(PathRoot::kSegment, 0, now + absl::Hours(2));
+  CHECK(c.predicate.NextChange(b) == now + absl::Hours(2));
+}
+
 }  // namespace
 }  // namespace cairn::internal

@@ -230,6 +230,82 @@ TEST_CASE("Segments: a new subject meeting a segment enters it on its first inpu
   CHECK(SegmentOf(h.engine().BehaviorsReport(), "inactive").left() == 1);
 }
 
+// Quiet: no purchase in the last day, which a subject holding nothing
+// meets; returning: two logins or more, which it does not.
+constexpr char kQuiet[] = R"pb(
+  behaviors { name: "last_purchase" event { event: "purchase" } function: LAST_TIME }
+  behaviors { name: "logins" event { event: "login" } function: COUNT }
+  segments { name: "quiet" condition { not { compare {
+    path: "behavior.last_purchase" op: GE now_minus { seconds: 86400 } } } } }
+  segments { name: "returning" condition {
+    compare { path: "behavior.logins" op: GE value { int_value: 2 } } } }
+)pb";
+
+TEST_CASE("Segments: a new subject is in what a subject holding nothing is in, and the rest is checked") {
+  Harness h;
+  REQUIRE_THAT(h.engine().DeclareBehaviors(Set(kQuiet)), IsOk());
+  REQUIRE_THAT(h.DeployText(R"pb(
+    id: "quiet_hello" version: 1
+    settings { state: ACTIVE }
+    nodes { id: "t" trigger { segment { segment: "quiet" on: ENTERED } next: "push" } }
+    nodes { id: "push" action { channel: "push" template_id: "hello" next: "" } })pb"),
+               IsOk());
+  // Made known by a login (which only `logins` counts): quiet at once,
+  // which triggers its journey; one login is not returning.
+  REQUIRE_THAT(h.Event("ann", "login"), IsOk());
+  v1::BehaviorsReport report = h.engine().BehaviorsReport();
+  CHECK(SegmentOf(report, "quiet").members() == 1);
+  CHECK(SegmentOf(report, "returning").members() == 0);
+  CHECK(h.SentTo("ann", "push") == 1);
+  // Made known by a purchase: not quiet, until a day without one passes.
+  const absl::Time bought = h.now();
+  REQUIRE_THAT(h.Event("bob", "purchase", bought), IsOk());
+  CHECK(SegmentOf(h.engine().BehaviorsReport(), "quiet").members() == 1);
+  CHECK(h.SentTo("bob", "push") == 0);
+  REQUIRE_THAT(h.AdvanceTo(bought + absl::Hours(24)), IsOk());
+  CHECK(h.SentTo("bob", "push") == 0);
+  REQUIRE_THAT(h.AdvanceTo(bought + absl::Hours(24) + absl::Nanoseconds(1)), IsOk());
+  CHECK(h.SentTo("bob", "push") == 1);
+  // Made known by a profile update at any later time: quiet too (time
+  // does not change what a subject holding nothing is in).
+  REQUIRE_THAT(h.Advance(absl::Hours(24 * 400)), IsOk());
+  REQUIRE_THAT(h.Profile("cy", {{"plan", Value::String("free")}}), IsOk());
+  CHECK(h.SentTo("cy", "push") == 1);
+  // A second login makes ann returning; her first input made her known.
+  REQUIRE_THAT(h.Event("ann", "login"), IsOk());
+  report = h.engine().BehaviorsReport();
+  CHECK(SegmentOf(report, "quiet").members() == 3);
+  CHECK(SegmentOf(report, "quiet").entered() == 3);
+  CHECK(SegmentOf(report, "returning").members() == 1);
+}
+
+TEST_CASE("Segments: declaring behaviours again in another order keeps each segment's reads") {
+  Harness h;
+  REQUIRE_THAT(h.engine().DeclareBehaviors(Set(kQuiet)), IsOk());
+  REQUIRE_THAT(h.Event("ann", "login"), IsOk());
+  REQUIRE_THAT(h.Event("ann", "login"), IsOk());
+  CHECK(SegmentOf(h.engine().BehaviorsReport(), "returning").members() == 1);
+  // A behaviour added first and the two kept swapped: `returning` still
+  // reads logins (kept, as declared the same), not what now sits first.
+  REQUIRE_THAT(h.engine().DeclareBehaviors(Set(R"pb(
+    behaviors { name: "purchases" event { event: "purchase" } function: COUNT }
+    behaviors { name: "logins" event { event: "login" } function: COUNT }
+    behaviors { name: "last_purchase" event { event: "purchase" } function: LAST_TIME }
+    segments { name: "returning" condition {
+      compare { path: "behavior.logins" op: GE value { int_value: 2 } } } })pb")),
+               IsOk());
+  CHECK(SegmentOf(h.engine().BehaviorsReport(), "returning").members() == 1);
+  REQUIRE_THAT(h.Event("ann", "purchase"), IsOk());
+  REQUIRE_THAT(h.Event("ann", "login"), IsOk());
+  CHECK(SegmentOf(h.engine().BehaviorsReport(), "returning").members() == 1);
+  REQUIRE_THAT(h.Event("bo", "login"), IsOk());
+  REQUIRE_THAT(h.Event("bo", "purchase"), IsOk());
+  REQUIRE_THAT(h.Event("bo", "purchase"), IsOk());
+  CHECK(SegmentOf(h.engine().BehaviorsReport(), "returning").members() == 1);
+  REQUIRE_THAT(h.Event("bo", "login"), IsOk());
+  CHECK(SegmentOf(h.engine().BehaviorsReport(), "returning").members() == 2);
+}
+
 // Active: bought in the last 7 days (1-hour buckets); lapsed whales: three
 // purchases ever and none in the last 14 days.
 constexpr char kTimed[] = R"pb(

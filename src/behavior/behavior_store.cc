@@ -928,6 +928,7 @@ void BehaviorStore::Index() {
     by_name_.emplace(specs_[i].def.name(), static_cast<int>(i));
     by_event_[specs_[i].def.event().event()].push_back(static_cast<int>(i));
   }
+  ResolveSegments();
 }
 
 int BehaviorStore::Find(absl::string_view name) const {
@@ -967,7 +968,13 @@ absl::Time BehaviorStore::NextChange(absl::string_view name, uint32_t subject,
                                      const Attributes* profile,
                                      const BehaviorReadContext& context) const {
   const int i = Find(name);
-  if (i < 0 || subject == kNoSubject || !TimeDependent(i)) return absl::InfiniteFuture();
+  if (i < 0) return absl::InfiniteFuture();
+  return NextChangeAt(i, subject, profile, context);
+}
+
+absl::Time BehaviorStore::NextChangeAt(size_t i, uint32_t subject, const Attributes* profile,
+                                       const BehaviorReadContext& context) const {
+  if (subject == kNoSubject || !TimeDependent(i)) return absl::InfiniteFuture();
   const BehaviorSpec& spec = specs_[i];
   if (spec.shape != BehaviorShape::kDays) {
     return columns_[i]->NextChange(subject, context.now, 0, [](int64_t) {
@@ -1133,11 +1140,16 @@ const Value* BehaviorStore::Read(absl::string_view name, uint32_t subject,
                                  Value* scratch) const {
   const int i = Find(name);
   if (i < 0) return nullptr;
+  return ReadAt(i, subject, profile, context, scratch);
+}
+
+const Value* BehaviorStore::ReadAt(size_t i, uint32_t subject, const Attributes* profile,
+                                   const BehaviorReadContext& context, Value* scratch) const {
   const BehaviorSpec& spec = specs_[i];
-  int32_t today = 0;
-  if (spec.shape == BehaviorShape::kDays) today = LocalDay(spec, profile, context.now, context);
-  if (subject != kNoSubject && columns_[i]->Read(subject, context.now, today, scratch)) {
-    return scratch;
+  if (subject != kNoSubject) {
+    int32_t today = 0;
+    if (spec.shape == BehaviorShape::kDays) today = LocalDay(spec, profile, context.now, context);
+    if (columns_[i]->Read(subject, context.now, today, scratch)) return scratch;
   }
   // Nothing held: counts are 0, a sum is 0, the rest absent.
   switch (spec.function) {
@@ -1187,6 +1199,32 @@ class SegmentBindings : public EventBindings {
   absl::Time NextChange(PathRoot root, absl::string_view key) const override {
     return store_->PathNextChange(root, key, subject_, profile(), context_);
   }
+  // The store's own segments are resolved against it (ResolveSegments).
+  const Value* FindResolved(PathRoot root, absl::string_view key, int32_t slot,
+                            Value* scratch) const override {
+    switch (root) {
+      case PathRoot::kBehavior:
+        return store_->ReadAt(static_cast<size_t>(slot), subject_, profile(), context_, scratch);
+      case PathRoot::kSegment:
+        *scratch = Value::Bool(
+            store_->InSegment(static_cast<size_t>(slot), subject_, profile(), context_));
+        return scratch;
+      default:
+        return Find(root, key, scratch);
+    }
+  }
+  absl::Time NextChangeResolved(PathRoot root, absl::string_view key,
+                                int32_t slot) const override {
+    switch (root) {
+      case PathRoot::kBehavior:
+        return store_->NextChangeAt(static_cast<size_t>(slot), subject_, profile(), context_);
+      case PathRoot::kSegment:
+        return store_->SegmentNextChange(static_cast<size_t>(slot), subject_, profile(),
+                                         context_);
+      default:
+        return NextChange(root, key);
+    }
+  }
 
  private:
   const BehaviorStore* store_;
@@ -1201,6 +1239,24 @@ void BehaviorStore::SetSegments(std::vector<SegmentSpec> segments) {
   segment_index_.clear();
   for (size_t i = 0; i < segments_.size(); ++i) {
     segment_index_.emplace(segments_[i].def.name(), static_cast<int>(i));
+  }
+  ResolveSegments();
+}
+
+void BehaviorStore::ResolveSegments() {
+  for (SegmentSpec& segment : segments_) {
+    segment.condition.ResolveDeclarations([this](const Path& path) {
+      return path.root == PathRoot::kBehavior ? Find(path.key) : FindSegment(path.key);
+    });
+  }
+  // What a subject holding nothing reads is absent, 0 or false at any
+  // engine time (ReadAt with kNoSubject; a now_minus comparison is false
+  // unless its left side is a timestamp), so any time will do.
+  static const Attributes* const kNoProfile = new Attributes();
+  const BehaviorReadContext any_time{absl::UnixEpoch(), nullptr, nullptr};
+  blank_members_.assign(segments_.size(), false);
+  for (size_t i = 0; i < segments_.size(); ++i) {
+    blank_members_[i] = InSegment(i, kNoSubject, kNoProfile, any_time);
   }
 }
 

@@ -184,6 +184,9 @@ class BehaviorStore {
   // of a subject never seen.
   const Value* Read(absl::string_view name, uint32_t subject, const Attributes* profile,
                     const BehaviorReadContext& context, Value* scratch) const;
+  // The same for behaviour `index` (REQUIRES: < size()).
+  const Value* ReadAt(size_t index, uint32_t subject, const Attributes* profile,
+                      const BehaviorReadContext& context, Value* scratch) const;
 
   static constexpr uint32_t kNoSubject = UINT32_MAX;
 
@@ -192,6 +195,9 @@ class BehaviorStore {
   // NextChange); InfiniteFuture for an unknown name or kNoSubject.
   absl::Time NextChange(absl::string_view name, uint32_t subject, const Attributes* profile,
                         const BehaviorReadContext& context) const;
+  // The same for behaviour `index` (REQUIRES: < size()).
+  absl::Time NextChangeAt(size_t index, uint32_t subject, const Attributes* profile,
+                          const BehaviorReadContext& context) const;
 
   // The activity profile of `subject` in HOUR_OF_WEEK behaviour `index`:
   // its count of each local hour of the week, and the zone those hours are
@@ -218,6 +224,12 @@ class BehaviorStore {
   // The same for segment `index` (REQUIRES: < segments().size()).
   bool InSegment(size_t index, uint32_t subject, const Attributes* profile,
                  const BehaviorReadContext& context) const;
+
+  // Whether a subject holding nothing (no profile attribute, no state in
+  // any behaviour) is in segment `index` (REQUIRES: < segments().size()).
+  // No passing of time changes that answer: everything such a subject's
+  // condition reads is absent, 0 or false at any time.
+  bool InSegmentWhenBlank(size_t index) const { return blank_members_[index]; }
 
   // The earliest time after context.now at which segment `index`'s answer
   // for `subject` can change with no input (CompiledPredicate::NextChange).
@@ -252,7 +264,14 @@ class BehaviorStore {
   static void DescribeSample(const BehaviorSpec& spec, absl::FunctionRef<const Value*()> property,
                              const Attributes* profile, const BehaviorReadContext& context,
                              BehaviorColumn::Sample* sample);
+  // Rebuilds the name and event indexes, and resolves the segments' reads
+  // again (ResolveSegments).
   void Index();
+  // Resolves the behavior.* and segment.* reads of every segment's
+  // condition to the current declarations' indexes
+  // (CompiledPredicate::ResolveDeclarations), so that checking a segment
+  // looks up no name. Run whenever the behaviours or segments change.
+  void ResolveSegments();
 
   std::vector<BehaviorSpec> specs_;
   std::vector<absl::Time> since_;
@@ -262,6 +281,7 @@ class BehaviorStore {
   absl::flat_hash_map<std::string, Listeners> by_event_;
   std::vector<SegmentSpec> segments_;
   absl::flat_hash_map<std::string, int> segment_index_;
+  std::vector<bool> blank_members_;  // InSegmentWhenBlank, by segment.
 };
 
 }  // namespace cairn::internal

@@ -453,8 +453,10 @@ class Engine::Impl : private internal::EngineState {
                             const std::vector<std::pair<std::string, Value>>& update,
                             bool triggers);
 
-  // Applies the queued checks, and checks every segment of their type for
-  // subjects new since the last call: records each membership that
+  // Applies the queued checks, and for subjects new since the last call
+  // also checks the segments of their type that a subject holding nothing
+  // is in (BehaviorStore::InSegmentWhenBlank; a new subject's checks all
+  // may trigger): records each membership that
   // changed and counts it, and sets each checked subject's time-driven
   // re-check. A change found by a check that may trigger is kept for
   // CheckSegments to enter journeys with. Called once the host's own

@@ -48,13 +48,24 @@ void Engine::Impl::QueueAttributeChecks(uint32_t subject, const Attributes& prof
 
 void Engine::Impl::CheckSegmentsNow() {
   if (segment_members_.empty()) return;
-  // Subjects seen for the first time: every segment of their type.
+  // Subjects seen for the first time. Each is recorded in no segment,
+  // which is right for every segment a subject holding nothing is not in:
+  // whatever a new subject holds came from an input that queued a check of
+  // each segment reading it (an event counted, a profile or attribute
+  // written, a seed, a merge). So only the segments a subject holding
+  // nothing is in are queued here, and every check of a new subject
+  // triggers, as its first check would have.
+  const size_t first_new = segments_checked_subjects_;
   for (; segments_checked_subjects_ < subjects_.size(); ++segments_checked_subjects_) {
     const uint32_t subject = static_cast<uint32_t>(segments_checked_subjects_);
     if (subjects_[subject].erased) continue;
     if (const std::vector<int>* all =
             segment_members_.OfType(subjects_.TypeOf(subjects_[subject]))) {
-      QueueSegmentChecks(subject, *all, /*triggers=*/true);
+      for (int segment : *all) {
+        if (behaviors_.InSegmentWhenBlank(segment)) {
+          segment_checks_.push_back({subject, segment, /*triggers=*/true});
+        }
+      }
     }
   }
   if (segment_checks_.empty()) return;
@@ -79,7 +90,7 @@ void Engine::Impl::CheckSegmentsNow() {
     while (i < segment_batch_.size() && segment_batch_[i].subject == subject) {
       const int32_t segment = segment_batch_[i].segment;
       timed = timed || segment_members_.time_driven(segment);
-      bool triggers = false;
+      bool triggers = subject >= first_new;
       for (; i < segment_batch_.size() && segment_batch_[i].subject == subject &&
              segment_batch_[i].segment == segment;
            ++i) {

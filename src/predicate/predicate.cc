@@ -426,6 +426,21 @@ int32_t CompiledPredicate::CompileTerm(const v1::Predicate& proto,
   return static_cast<int32_t>(terms_.size() - 1);
 }
 
+namespace {
+
+// The value at `path` (resolved to `slot`, or -1) from `bindings`.
+const Value* Read(const Path& path, int32_t slot, const Bindings& bindings, Value* scratch) {
+  return slot >= 0 ? bindings.FindResolved(path.root, path.key, slot, scratch)
+                   : bindings.Find(path.root, path.key, scratch);
+}
+
+absl::Time NextChangeOf(const Path& path, int32_t slot, const Bindings& bindings) {
+  return slot >= 0 ? bindings.NextChangeResolved(path.root, path.key, slot)
+                   : bindings.NextChange(path.root, path.key);
+}
+
+}  // namespace
+
 bool CompiledPredicate::Evaluate(const Bindings& bindings) const {
   if (terms_.empty()) return true;
   return EvaluateTerm(static_cast<int32_t>(terms_.size() - 1), bindings);
@@ -449,13 +464,13 @@ bool CompiledPredicate::EvaluateTerm(int32_t index,
       return !EvaluateTerm(term.children[0], bindings);
     case Kind::kCompare: {
       Value left_scratch;
-      const Value* left = bindings.Find(term.left.root, term.left.key, &left_scratch);
+      const Value* left = Read(term.left, term.left_slot, bindings, &left_scratch);
       if (left == nullptr || left->is_null()) return false;
       if (term.op == v1::EXISTS) return true;
       const Value* right = &term.right_value;
       Value right_scratch;
       if (term.right_is_path) {
-        right = bindings.Find(term.right_path.root, term.right_path.key, &right_scratch);
+        right = Read(term.right_path, term.right_slot, bindings, &right_scratch);
         if (right == nullptr) return false;
       } else if (term.now_minus) {
         const std::optional<absl::Time> now = bindings.Now();
@@ -510,17 +525,29 @@ absl::Time CompiledPredicate::NextChange(const Bindings& bindings) const {
   absl::Time next = absl::InfiniteFuture();
   for (const Term& term : terms_) {
     if (term.kind != Kind::kCompare) continue;
-    next = std::min(next, bindings.NextChange(term.left.root, term.left.key));
+    next = std::min(next, NextChangeOf(term.left, term.left_slot, bindings));
     if (term.right_is_path) {
-      next = std::min(next, bindings.NextChange(term.right_path.root, term.right_path.key));
+      next = std::min(next, NextChangeOf(term.right_path, term.right_slot, bindings));
     }
     if (!term.now_minus) continue;
     Value scratch;
-    const Value* left = bindings.Find(term.left.root, term.left.key, &scratch);
+    const Value* left = Read(term.left, term.left_slot, bindings, &scratch);
     if (left == nullptr || left->type() != Value::Type::kTimestamp) continue;
     next = std::min(next, NowMinusTurn(term.op, left->timestamp_value(), *term.now_minus, *now));
   }
   return next;
+}
+
+void CompiledPredicate::ResolveDeclarations(absl::FunctionRef<int32_t(const Path&)> slot_of) {
+  const auto resolve = [&](const Path& path) {
+    return path.root == PathRoot::kBehavior || path.root == PathRoot::kSegment ? slot_of(path)
+                                                                                : -1;
+  };
+  for (Term& term : terms_) {
+    if (term.kind != Kind::kCompare) continue;
+    term.left_slot = resolve(term.left);
+    term.right_slot = term.right_is_path ? resolve(term.right_path) : -1;
+  }
 }
 
 std::vector<Path> CompiledPredicate::Paths() const {

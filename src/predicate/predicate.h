@@ -24,6 +24,7 @@
 #include "absl/time/time.h"
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/strings/string_view.h"
 #include "cairn/v1/journey.pb.h"
 #include "cairn/value.h"
@@ -121,6 +122,19 @@ class Bindings {
   virtual absl::Time NextChange(PathRoot /*root*/, absl::string_view /*key*/) const {
     return absl::InfiniteFuture();
   }
+  // As Find and NextChange, for a behavior.* or segment.* path that
+  // CompiledPredicate::ResolveDeclarations resolved to `slot` (>= 0): its
+  // index among the declarations these bindings read. Bindings that read
+  // declarations by index answer from `slot` with no lookup of `key`; the
+  // defaults read by name.
+  virtual const Value* FindResolved(PathRoot root, absl::string_view key, int32_t /*slot*/,
+                                    Value* scratch) const {
+    return Find(root, key, scratch);
+  }
+  virtual absl::Time NextChangeResolved(PathRoot root, absl::string_view key,
+                                        int32_t /*slot*/) const {
+    return NextChange(root, key);
+  }
 };
 
 // A type-checked predicate. A default-constructed one (no predicate given)
@@ -157,6 +171,14 @@ class CompiledPredicate {
   // InfiniteFuture when only inputs can change it, or without Now().
   absl::Time NextChange(const Bindings& bindings) const;
 
+  // Resolves every behavior.* and segment.* path to `slot_of(path)`, its
+  // index among the declarations the predicate will be evaluated against
+  // (-1: read it by name), so that Evaluate and NextChange pass it to
+  // Bindings::FindResolved and NextChangeResolved instead of having the
+  // name looked up on every read. The caller re-resolves whenever those
+  // declarations change: a slot is not checked against them.
+  void ResolveDeclarations(absl::FunctionRef<int32_t(const Path&)> slot_of);
+
  private:
   enum class Kind : uint8_t { kCompare, kAll, kAny, kNot };
   struct Term {
@@ -165,6 +187,9 @@ class CompiledPredicate {
     Path left;
     bool right_is_path = false;
     Path right_path;
+    // ResolveDeclarations' slots of `left` and `right_path`; -1: by name.
+    int32_t left_slot = -1;
+    int32_t right_slot = -1;
     Value right_value;
     // Set for `now_minus`: the right-hand side is Now() minus this.
     std::optional<absl::Duration> now_minus;
