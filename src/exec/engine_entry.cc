@@ -161,7 +161,7 @@ void Engine::Impl::ExpireProgress(uint32_t subject, uint32_t version, int32_t no
                                   absl::Duration window) {
   internal::SubjectState& s = subjects_[subject];
   if (s.extra == nullptr) return;
-  std::vector<internal::SequenceProgress>& all = s.extra->sequences;
+  internal::SubjectExtra::Sequences& all = s.extra->sequences;
   for (size_t i = 0; i < all.size(); ++i) {
     internal::SequenceProgress& p = all[i];
     if (p.version != version || p.node != node) continue;

@@ -212,7 +212,7 @@ void Engine::Impl::MergeSubject(uint32_t from, uint32_t into) {
   subjects_[from].trackers.clear();
   // 4. Partial sequence matches the known subject has none of move; the
   // rest are the known subject's to keep.
-  std::vector<internal::SequenceProgress> sequences;
+  internal::SubjectExtra::Sequences sequences;
   if (subjects_[from].extra) sequences.swap(subjects_[from].extra->sequences);
   bool moved_progress = false;
   for (internal::SequenceProgress& p : sequences) {

@@ -322,7 +322,9 @@ inline constexpr uint32_t kNoSlot = UINT32_MAX;
 struct SequenceProgress {
   uint32_t version = 0;
   int32_t node = -1;
-  std::vector<absl::Time> starts;  // Per step.
+  // Per step. Two inline: most sequences have two or three steps, and a
+  // match begun and dropped with every first step should not allocate.
+  absl::InlinedVector<absl::Time, 2> starts;
   Attributes context;              // Properties of the steps so far.
   uint32_t pending = kNoSlot;      // A completed match awaiting silence.
 };
@@ -350,8 +352,12 @@ static_assert(sizeof(SlotList) == sizeof(std::vector<uint32_t>),
 struct SubjectExtra {
   // Accepted sends per capped channel (engine channel id), oldest first.
   using SendLedger = std::vector<std::pair<int32_t, std::vector<absl::Time>>>;
+  // One inline: a subject is rarely partway through two sequences at once,
+  // and a partial match is begun and dropped often (each first step), so
+  // the extra and its one match are one allocation, not three.
+  using Sequences = absl::InlinedVector<SequenceProgress, 1>;
 
-  std::vector<SequenceProgress> sequences;
+  Sequences sequences;
   // For frequency caps; pruned to the longest cap window.
   SendLedger send_ledger;
 
@@ -395,9 +401,8 @@ struct SubjectState {
   std::unique_ptr<SubjectExtra> extra;
 
   // Its partial sequence matches (none when `extra` is null).
-  const std::vector<SequenceProgress>& sequences() const {
-    static const std::vector<SequenceProgress>* const kNone =
-        new std::vector<SequenceProgress>();
+  const SubjectExtra::Sequences& sequences() const {
+    static const SubjectExtra::Sequences* const kNone = new SubjectExtra::Sequences();
     return extra ? extra->sequences : *kNone;
   }
   // Its send ledger (empty when `extra` is null).
