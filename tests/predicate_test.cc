@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <map>
+#include <set>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -265,6 +266,14 @@ class SlotBindings : public FakeBindings {
     auto it = changes_.find(absl::StrCat(PathRootName(root), "#", slot));
     return it == changes_.end() ? absl::InfiniteFuture() : it->second;
   }
+  bool FallsWithTimeResolved(PathRoot root, absl::string_view /*key*/,
+                             int32_t slot) const override {
+    return falling_.count(absl::StrCat(PathRootName(root), "#", slot)) > 0;
+  }
+  SlotBindings& SetFalling(PathRoot root, int32_t slot) {
+    falling_.insert(absl::StrCat(PathRootName(root), "#", slot));
+    return *this;
+  }
 
   mutable int by_name = 0;
   mutable int by_slot = 0;
@@ -272,6 +281,7 @@ class SlotBindings : public FakeBindings {
  private:
   std::map<std::string, Value> slots_;
   std::map<std::string, absl::Time> changes_;
+  std::set<std::string> falling_;
 };
 
 TEST_CASE("Resolved behaviour and segment reads go by slot and the rest by name") {
@@ -310,6 +320,43 @@ TEST_CASE("Resolved behaviour and segment reads go by slot and the rest by name"
   b.SetSlotChange(PathRoot::kBehavior, 4, now + absl::Hours(3));
   b.SetSlotChange(PathRoot::kSegment, 0, now + absl::Hours(2));
   CHECK(c.predicate.NextChange(b) == now + absl::Hours(2));
+}
+
+TEST_CASE("NextChange passes over a comparison a falling value keeps as it is") {
+  // views: a 7-day count (falls with time); spend: a 7-day sum (does not
+  // say so: a negative amount leaving would raise it).
+  const auto next_change = [](const std::string& text, int64_t views, bool falling) {
+    Compiled c = CompileP(text);
+    REQUIRE(c.problems.empty());
+    c.predicate.ResolveDeclarations([](const Path& path) { return path.key == "views" ? 1 : 2; });
+    const absl::Time now = absl::FromUnixSeconds(1'767'225'600);
+    SlotBindings b;
+    b.SetNow(now);
+    b.SetSlot(PathRoot::kBehavior, 1, Value::Int(views));
+    b.SetSlotChange(PathRoot::kBehavior, 1, now + absl::Hours(5));
+    if (falling) b.SetFalling(PathRoot::kBehavior, 1);
+    return c.predicate.NextChange(b) - now;
+  };
+  const std::string at_least = R"(compare { path: "behavior.views" op: GE value { int_value: 2 } })";
+  const std::string below = R"(compare { path: "behavior.views" op: LT value { int_value: 2 } })";
+  const std::string equal = R"(compare { path: "behavior.views" op: EQ value { int_value: 0 } })";
+  // GE false stays false as the count falls; GE true may turn false.
+  CHECK(next_change(at_least, 1, true) == absl::InfiniteDuration());
+  CHECK(next_change(at_least, 3, true) == absl::Hours(5));
+  // LT true stays true; LT false may turn true.
+  CHECK(next_change(below, 1, true) == absl::InfiniteDuration());
+  CHECK(next_change(below, 3, true) == absl::Hours(5));
+  // EQ 0 may turn true as it falls: never passed over.
+  CHECK(next_change(equal, 1, true) == absl::Hours(5));
+  // A value not known to fall is never passed over.
+  CHECK(next_change(at_least, 1, false) == absl::Hours(5));
+  CHECK(next_change(below, 1, false) == absl::Hours(5));
+  // Inside `not` and `any` alike: time cannot change the term either way.
+  CHECK(next_change(absl::StrCat("not { ", at_least, " }"), 1, true) == absl::InfiniteDuration());
+  CHECK(next_change(absl::StrCat("any { predicates { ", at_least,
+                                 " } predicates { compare { path: \"behavior.spend\" op: GE "
+                                 "value { int_value: 1 } } } }"),
+                    1, true) == absl::InfiniteDuration());
 }
 
 }  // namespace

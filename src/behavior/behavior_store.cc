@@ -964,6 +964,16 @@ bool BehaviorStore::TimeDependent(size_t index) const {
   return specs_[index].windowed || specs_[index].function == v1::Behavior::CURRENT_STREAK;
 }
 
+bool BehaviorStore::FallsWithTime(size_t index) const {
+  const BehaviorSpec& spec = specs_[index];
+  // (A windowed SUM may rise as a negative amount leaves the window, a
+  // windowed MAX or MIN may become absent, and a DISTINCT_COUNT at its
+  // limit is not a plain count.)
+  return (spec.windowed && (spec.function == v1::Behavior::COUNT ||
+                            spec.function == v1::Behavior::ACTIVE_DAYS)) ||
+         spec.function == v1::Behavior::CURRENT_STREAK;
+}
+
 absl::Time BehaviorStore::NextChange(absl::string_view name, uint32_t subject,
                                      const Attributes* profile,
                                      const BehaviorReadContext& context) const {
@@ -1212,6 +1222,10 @@ class SegmentBindings : public EventBindings {
       default:
         return Find(root, key, scratch);
     }
+  }
+  bool FallsWithTimeResolved(PathRoot root, absl::string_view /*key*/,
+                             int32_t slot) const override {
+    return root == PathRoot::kBehavior && store_->FallsWithTime(static_cast<size_t>(slot));
   }
   absl::Time NextChangeResolved(PathRoot root, absl::string_view key,
                                 int32_t slot) const override {

@@ -210,6 +210,9 @@ class BehaviorStore {
   // Whether behaviour `index`'s value can change with time alone (a
   // sliding window, a current streak).
   bool TimeDependent(size_t index) const;
+  // Whether time alone can only make it fall, and it is never absent: a
+  // COUNT or ACTIVE_DAYS over a sliding window, a CURRENT_STREAK.
+  bool FallsWithTime(size_t index) const;
 
   // Makes `segments` the declared segments. They hold no state: whether a
   // subject is in one is computed from its profile and behaviours when read.

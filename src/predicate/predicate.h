@@ -135,6 +135,15 @@ class Bindings {
                                         int32_t /*slot*/) const {
     return NextChange(root, key);
   }
+  // Whether the value at a resolved path can only fall (or stay) as time
+  // passes with no input, and is never absent: a count or the active days
+  // in a sliding window, a current streak. CompiledPredicate::NextChange
+  // then passes over a comparison that time can only keep as it is (GE or
+  // GT while false, LT or LE while true). The default: not known to fall.
+  virtual bool FallsWithTimeResolved(PathRoot /*root*/, absl::string_view /*key*/,
+                                     int32_t /*slot*/) const {
+    return false;
+  }
 };
 
 // A type-checked predicate. A default-constructed one (no predicate given)
@@ -166,7 +175,9 @@ class CompiledPredicate {
   // The earliest time after bindings.Now() at which Evaluate(bindings) can
   // answer differently with no input: the soonest change of a value it
   // reads (Bindings::NextChange), or the instant a `now_minus` comparison
-  // flips (for `t LT now_minus D`, just after t + D). Never later than the
+  // flips (for `t LT now_minus D`, just after t + D), passing over a
+  // comparison whose value only falls with time where falling keeps its
+  // answer (Bindings::FallsWithTimeResolved). Never later than the
   // change; may be earlier (the answer then may not have changed).
   // InfiniteFuture when only inputs can change it, or without Now().
   absl::Time NextChange(const Bindings& bindings) const;
