@@ -28,6 +28,7 @@ namespace cairn {
 namespace {
 
 using internal::NextLocalTime;
+using internal::ParseDate;
 using testing::Harness;
 using testing::IsOk;
 using testing::Utc;
@@ -36,6 +37,18 @@ using testing::Zone;
 constexpr uint8_t kEveryDay = 0;
 constexpr uint8_t kMonday = 1 << 0;
 constexpr uint8_t kFriday = 1 << 4;
+
+TEST_CASE("ParseDate takes only the form a date is written back in") {
+  REQUIRE(ParseDate("2027-01-31"));
+  CHECK(*ParseDate("2027-01-31") == absl::CivilDay(2027, 1, 31));
+  // Each of these absl::ParseCivilTime takes; written back, none reads the
+  // same (a snapshot holding one would not restore).
+  for (const char* text : {"+027-01-01", " 2027-1-01", "2027-1-01 ", "2027-01-1 ", "0000-01-01",
+                           "0999-12-31", "-999-01-01", "1990-02-29", "2027-13-01"}) {
+    INFO(text);
+    CHECK_FALSE(ParseDate(text));
+  }
+}
 
 TEST_CASE("New York: a skipped local time fires at the spring-forward jump") {
   const absl::TimeZone ny = Zone("America/New_York");

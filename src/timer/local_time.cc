@@ -197,7 +197,13 @@ std::optional<absl::Time> BusiestHourStart(const uint32_t (&counts)[kHoursPerWee
 
 std::optional<absl::CivilDay> ParseDate(absl::string_view text) {
   absl::CivilDay day;
-  if (text.size() != 10 || !absl::ParseCivilTime(text, &day)) return std::nullopt;
+  // Only the form written back: absl::ParseCivilTime also takes "+027-01-01",
+  // " 2027-1-01" or "0000-01-01", which would be written as "27-01-01",
+  // "2027-01-01" or "0-01-01", and a snapshot holding one would not restore.
+  if (text.size() != 10 || !absl::ascii_isdigit(static_cast<unsigned char>(text[0])) ||
+      !absl::ParseCivilTime(text, &day) || absl::FormatCivilTime(day) != text) {
+    return std::nullopt;
+  }
   return day;
 }
 

@@ -44,8 +44,10 @@ absl::Time NextLocalTime(absl::Time now, absl::TimeZone tz, int hour, int minute
 // The instant of `hour`:`minute` on local `day` in `tz`, by the rules above.
 absl::Time AtLocal(absl::CivilDay day, int hour, int minute, absl::TimeZone tz);
 
-// `text` as a date written exactly "YYYY-MM-DD" (absl alone also takes
-// shorter fields, and rolls 1990-02-29 into March: both are refused here).
+// `text` as a date written exactly "YYYY-MM-DD", as absl::FormatCivilTime
+// writes it back, so a year from 1000 to 9999 (absl alone also takes
+// shorter fields, a sign, spaces and year 0, and rolls 1990-02-29 into
+// March: all are refused here).
 std::optional<absl::CivilDay> ParseDate(absl::string_view text);
 
 // The calendar date `v` holds: a "YYYY-MM-DD" string (a date with no zone,

@@ -89,7 +89,8 @@ void RestoreAndCheck(const std::string& bytes) {
   Check(engine->Snapshot(first).ok(), "snapshot of a restored engine");
   cairn::fuzz::RecordingSinks second_sinks;
   std::unique_ptr<cairn::Engine> second = cairn::fuzz::MakeEngine(&second_sinks);
-  Check(second->Restore(first).ok(), "restore of a re-taken snapshot");
+  const absl::Status retaken = second->Restore(first);
+  Check(retaken.ok(), absl::StrCat("restore of a re-taken snapshot: ", retaken.ToString()));
   std::stringstream again;
   Check(second->Snapshot(again).ok(), "second snapshot");
   Check(first.str() == again.str(), "snapshot is not a fixed point of restore");
