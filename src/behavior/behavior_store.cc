@@ -497,7 +497,7 @@ void AddTo(HourCell& c, const Params&, const BehaviorColumn::Sample& s) {
   int64_t weight = s.weight;
   while (weight > kMaxHourCount - c.counts[s.hour]) {
     for (uint16_t& n : c.counts) n = static_cast<uint16_t>(n / 2);
-    weight = (weight + 1) / 2;
+    weight = weight / 2 + weight % 2;  // Rounded up; (weight + 1) / 2 overflows at INT64_MAX.
   }
   c.counts[s.hour] = static_cast<uint16_t>(c.counts[s.hour] + weight);
 }
