@@ -19,6 +19,14 @@
 // (coverage_ignorelist.txt): with the standard library's, Abseil's and
 // protobuf's accessors, and this harness's, the corpus hit 7,300 edges, not
 // 3,400, and each edge an execution hits is libFuzzer bookkeeping.
+// scripts/fuzz runs this target in the fuzz-explore build, without
+// sanitizers, and then every input it kept once under ASan + UBSan: on
+// 2026-12-07, back to back from the committed corpus for 30 seconds, it
+// ran 417 executions a second under ASan + UBSan, 800 under UBSan alone,
+// 1,150 under UBSan without its vptr check, and 1,350 to 1,530 with no
+// sanitizer. What a sanitizer reports about an input that reached new
+// code is still reported; one that only repeats known coverage is not
+// checked again (the HOUR_OF_WEEK overflow was found this way).
 //
 // Behaviours and segments: each execution declares only those its last
 // three bytes choose (DecodeInputs), from none to all. Declaring all twelve
