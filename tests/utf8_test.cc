@@ -43,6 +43,30 @@ TEST_CASE("FirstInvalidUtf8 names the first bad byte") {
   CHECK(IsValidUtf8("\xE5\xBC\xA0"));
 }
 
+TEST_CASE("IsAscii finds a high byte at any offset of any length and IsValidUtf8 agrees") {
+  // Every length up to three words and every offset: the word loop, the
+  // tail and the edge between them.
+  for (size_t n = 0; n <= 24; ++n) {
+    const std::string ascii(n, 'u');
+    CHECK(IsAscii(ascii));
+    CHECK(IsValidUtf8(ascii));
+    for (size_t at = 0; at < n; ++at) {
+      INFO("length " << n << ", high byte at " << at);
+      std::string bad = ascii;
+      bad[at] = '\xFF';
+      CHECK_FALSE(IsAscii(bad));
+      CHECK_FALSE(IsValidUtf8(bad));
+      std::string other = ascii;
+      other[at] = '\x80';  // Only the top bit set: not ASCII, not UTF-8 alone.
+      CHECK_FALSE(IsAscii(other));
+      CHECK_FALSE(IsValidUtf8(other));
+    }
+  }
+  CHECK(IsAscii(std::string("a\0\x7F", 3)));       // NUL and DEL are ASCII.
+  CHECK_FALSE(IsAscii("\xE5\xBC\xA0"));            // Valid UTF-8, not ASCII:
+  CHECK(IsValidUtf8("\xE5\xBC\xA0"));              // the full check decides.
+}
+
 TEST_CASE("Escaped keeps readable text and neutralises what could forge a line") {
   CHECK(Escaped("plain id-42") == "plain id-42");
   CHECK(Escaped("\xE5\xBC\xA0\xE4\xB8\x89") == "\xE5\xBC\xA0\xE4\xB8\x89");  // Chinese kept

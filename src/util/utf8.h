@@ -14,6 +14,8 @@
 #define CAIRN_UTIL_UTF8_H_
 
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -26,9 +28,24 @@ namespace cairn::internal {
 // A NUL byte is well formed. Runs of ASCII are checked eight bytes at a time.
 size_t FirstInvalidUtf8(absl::string_view s);
 
+// True when no byte of `s` has its high bit set: `s` is ASCII, and so
+// well-formed UTF-8. Inline, eight bytes at a time and with no branch per
+// byte: every event's name, subject id, type and id pass here.
+inline bool IsAscii(absl::string_view s) {
+  uint64_t high = 0;
+  size_t i = 0;
+  for (; s.size() - i >= 8; i += 8) {
+    uint64_t word;
+    std::memcpy(&word, s.data() + i, 8);
+    high |= word;
+  }
+  for (; i < s.size(); ++i) high |= static_cast<uint8_t>(s[i]);
+  return (high & 0x8080808080808080ULL) == 0;
+}
+
 // True when all of `s` is well-formed UTF-8.
 inline bool IsValidUtf8(absl::string_view s) {
-  return FirstInvalidUtf8(s) == absl::string_view::npos;
+  return IsAscii(s) || FirstInvalidUtf8(s) == absl::string_view::npos;
 }
 
 // Appends `s` to *out in a form that cannot break or forge a log line nor
