@@ -229,8 +229,12 @@ void Engine::Impl::ScheduleRecheck(uint32_t subject) {
   // not fire before the change it is for.
   const absl::Time floor = absl::FromUnixNanos(absl::ToUnixNanos(next));
   if (floor < next) next = floor + absl::Nanoseconds(1);
-  if (it != recheck_at_.end() && it->second == next) return;
-  recheck_at_[subject] = next;
+  if (it != recheck_at_.end()) {
+    if (it->second == next) return;
+    it->second = next;
+  } else {
+    recheck_at_.emplace(subject, next);
+  }
   // The one it replaces, if any, is left to fire stale.
   ScheduleTimer(next, subject, internal::kRecheck, TimerKind::kSubject);
 }
