@@ -523,7 +523,8 @@ absl::Time CompiledPredicate::NextChange(const Bindings& bindings) const {
   const std::optional<absl::Time> now = bindings.Now();
   if (!now) return absl::InfiniteFuture();
   absl::Time next = absl::InfiniteFuture();
-  for (const Term& term : terms_) {
+  for (size_t i = 0; i < terms_.size(); ++i) {
+    const Term& term = terms_[i];
     if (term.kind != Kind::kCompare) continue;
     if (term.left_slot >= 0 && !term.right_is_path && !term.now_minus &&
         (term.op == v1::GE || term.op == v1::GT || term.op == v1::LT || term.op == v1::LE) &&
@@ -531,12 +532,8 @@ absl::Time CompiledPredicate::NextChange(const Bindings& bindings) const {
       // A value that only falls keeps "at least" false and "below" true:
       // time alone cannot change this comparison. (A 7-day count of 1
       // against GE 2 needs no re-check when its bucket leaves the window.)
-      Value scratch;
-      const Value* left = Read(term.left, term.left_slot, bindings, &scratch);
-      const bool holds =
-          left != nullptr && !left->is_null() && CompareValues(term.op, *left, term.right_value);
       const bool at_least = term.op == v1::GE || term.op == v1::GT;
-      if (holds != at_least) continue;
+      if (EvaluateTerm(static_cast<int32_t>(i), bindings) != at_least) continue;
     }
     next = std::min(next, NextChangeOf(term.left, term.left_slot, bindings));
     if (term.right_is_path) {
