@@ -10,6 +10,7 @@
 // snapshots cut anywhere, and the bounds the store documents.
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <iterator>
 #include <limits>
@@ -1913,6 +1914,120 @@ TEST_CASE("A sliding window's state stays bounded however long a subject is acti
   INFO("sizes " << sizes[0] << " " << sizes[1] << " " << sizes[2]);
   CHECK(sizes[2] <= sizes[0] + 16);
   CHECK(sizes[1] <= sizes[0] + 16);
+}
+
+// A subject's state is kept in its index entry while it is small (one
+// bucket, one run of days, a whole number of hundredths) and in a cell of
+// its own once it outgrows that; it moves back when it shrinks. Whichever
+// holds it, it reads, snapshots and restores the same.
+TEST_CASE("State that outgrows its index entry and shrinks back reads the same throughout") {
+  const absl::Time start = Utc(2026, 1, 5, 10);
+  Harness h(start);
+  Engine& e = h.engine();
+  REQUIRE_THAT(e.DeclareBehaviors(Behaviors(R"pb(
+    behaviors { name: "views_7d" event { event: "view" } function: COUNT
+                window { last { seconds: 604800 } resolution { seconds: 3600 } } }
+    behaviors { name: "views" event { event: "view" } function: COUNT }
+    behaviors { name: "spent_30d" event { event: "pay" } function: SUM property: "amount"
+                window { last { seconds: 2592000 } resolution { seconds: 86400 } } }
+    behaviors { name: "lowest_30d" event { event: "pay" } function: MIN property: "amount"
+                window { last { seconds: 2592000 } resolution { seconds: 86400 } } }
+    behaviors { name: "spent" event { event: "pay" } function: SUM property: "amount" }
+    behaviors { name: "streak" event { event: "check_in" } function: CURRENT_STREAK }
+    behaviors { name: "longest" event { event: "check_in" } function: LONGEST_STREAK }
+    behaviors { name: "days" event { event: "check_in" } function: ACTIVE_DAYS }
+    behaviors { name: "first" event { event: "check_in" } function: FIRST_TIME }
+  )pb")),
+               IsOk());
+  const char* const kNames[] = {"views_7d", "views",   "spent_30d", "lowest_30d", "spent",
+                                "streak",   "longest", "days",      "first"};
+  const char* const kSubjects[] = {"u", "v", "w", "x"};
+  // Every value, and the same read from a restored copy of the engine.
+  const auto values = [&](Engine& engine) {
+    std::string out;
+    for (const char* subject : kSubjects) {
+      for (const char* name : kNames) {
+        absl::StrAppend(&out, subject, ".", name, "=",
+                        Catch::Detail::stringify(Read(engine, subject, name)), " ");
+      }
+    }
+    return out;
+  };
+  const auto restores_the_same = [&] {
+    std::ostringstream out;
+    REQUIRE_THAT(e.Snapshot(out), IsOk());
+    EngineOptions options;
+    options.start_time = start;
+    Engine copy(options);
+    std::istringstream in(out.str());
+    REQUIRE_THAT(copy.Restore(in), IsOk());
+    CHECK(values(copy) == values(e));
+    std::ostringstream again;
+    REQUIRE_THAT(copy.Snapshot(again), IsOk());
+    CHECK(again.str() == out.str());
+  };
+  const auto pay = [&](const char* subject, double amount, absl::Time t) {
+    REQUIRE_THAT(h.Event(subject, "pay", t, {{"amount", Value::Double(amount)}}), IsOk());
+  };
+
+  // One hour's views: small.
+  REQUIRE_THAT(h.Event("u", "view", start), IsOk());
+  REQUIRE_THAT(h.Event("u", "view", start + absl::Minutes(10)), IsOk());
+  CHECK(Int(e, "u", "views_7d") == 2);
+  // A second hour: a cell of its own.
+  REQUIRE_THAT(h.Event("u", "view", start + absl::Hours(2)), IsOk());
+  CHECK(Int(e, "u", "views_7d") == 3);
+  // Check-ins on two days in a row, then a gap: one run, then more.
+  REQUIRE_THAT(h.Event("u", "check_in", start + absl::Hours(3)), IsOk());
+  REQUIRE_THAT(h.Event("u", "check_in", start + Days(1)), IsOk());
+  CHECK(Int(e, "u", "streak") == 2);
+  CHECK(Int(e, "u", "days") == 2);
+  restores_the_same();
+  REQUIRE_THAT(h.Event("u", "check_in", start + Days(3)), IsOk());
+  CHECK(Int(e, "u", "streak") == 1);
+  CHECK(Int(e, "u", "longest") == 2);
+  CHECK(Int(e, "u", "days") == 3);
+  CHECK(Read(e, "u", "first") == Value::Timestamp(start + absl::Hours(3)));
+
+  // Prices pack; a sum that is not a whole number of hundredths does not.
+  pay("u", 12.34, start + Days(3));
+  CHECK(Read(e, "u", "spent_30d") == Value::Double(12.34));
+  pay("u", 0.1, start + Days(3) + absl::Minutes(1));
+  pay("u", 0.2, start + Days(3) + absl::Minutes(2));
+  CHECK(Read(e, "u", "spent_30d") == Value::Double((12.34 + 0.1) + 0.2));
+  CHECK(Read(e, "u", "spent") == Value::Double((12.34 + 0.1) + 0.2));
+  CHECK(Read(e, "u", "lowest_30d") == Value::Double(0.1));
+  // -0 keeps its sign; amounts past what packs are kept whole.
+  pay("w", -0.0, start + Days(3) + absl::Minutes(3));
+  CHECK(std::signbit(Read(e, "w", "spent_30d").AsDouble()));
+  CHECK(std::signbit(Read(e, "w", "spent").AsDouble()));
+  pay("x", 1099511627776.5, start + Days(3) + absl::Minutes(4));
+  pay("x", -21474836.48, start + Days(3) + absl::Minutes(5));
+  CHECK(Read(e, "x", "spent_30d") == Value::Double(1099511627776.5 - 21474836.48));
+  CHECK(Read(e, "x", "lowest_30d") == Value::Double(-21474836.48));
+  restores_the_same();
+
+  // A week on, the old hours have left the window: small again. Another
+  // subject's state takes the cell u no longer needs.
+  REQUIRE_THAT(h.Event("u", "view", start + Days(8)), IsOk());
+  CHECK(Int(e, "u", "views_7d") == 1);
+  CHECK(Int(e, "u", "views") == 4);
+  REQUIRE_THAT(h.Event("v", "view", start + Days(8) + absl::Minutes(1)), IsOk());
+  REQUIRE_THAT(h.Event("v", "view", start + Days(8) + absl::Hours(1)), IsOk());
+  CHECK(Int(e, "v", "views_7d") == 2);
+  CHECK(Int(e, "u", "views_7d") == 1);
+  restores_the_same();
+
+  const v1::BehaviorsReport report = e.BehaviorsReport();
+  const auto holders = [&](absl::string_view name) {
+    for (const v1::BehaviorReport& b : report.behaviors()) {
+      if (b.name() == name) return b.subjects();
+    }
+    return int64_t{-1};
+  };
+  CHECK(holders("views_7d") == 2);
+  CHECK(holders("spent_30d") == 3);
+  CHECK(holders("streak") == 1);
 }
 
 TEST_CASE("Day records reach back 64 days before the latest active day") {

@@ -8,6 +8,7 @@
 #include <limits>
 #include <memory>
 #include <new>
+#include <type_traits>
 #include <utility>
 
 #include "absl/numeric/bits.h"
@@ -705,6 +706,151 @@ void MergeInto(HourCell& into, const HourCell& from, const Params& p) {
   }
 }
 
+// ---- Packed cells: the common small state, held in the index entry ----
+// A subject's state is usually small: one bucket of a sliding count, one
+// run of days, a count, a time. Held in the 63 low bits of the subject's
+// 64-bit index entry, it is reached with the entry, with no second cache
+// miss and no cell. Pack gives false when `c` does not fit; Unpack(bits)
+// gives back exactly the cell that Pack(cell, &bits) saw. Cells of other
+// kinds never pack, and their columns keep 32-bit entries.
+
+template <typename Cell>
+constexpr bool kPacks = false;
+template <>
+constexpr bool kPacks<CountCell> = true;
+template <>
+constexpr bool kPacks<TimeCell> = true;
+template <>
+constexpr bool kPacks<CountBucketsCell> = true;
+template <>
+constexpr bool kPacks<DayCell> = true;
+template <>
+constexpr bool kPacks<NumberCell> = true;
+template <>
+constexpr bool kPacks<NumberBucketsCell> = true;
+
+constexpr uint64_t kLow31 = (uint64_t{1} << 31) - 1;
+
+template <typename Cell>
+bool Pack(const Cell&, uint64_t*) {
+  return false;
+}
+template <typename Cell>
+Cell Unpack(uint64_t) {
+  return Cell();
+}
+
+// A count: always (it saturates at INT64_MAX, below 2^63).
+bool Pack(const CountCell& c, uint64_t* bits) {
+  if (c.count < 0) return false;
+  *bits = static_cast<uint64_t>(c.count);
+  return true;
+}
+template <>
+CountCell Unpack<CountCell>(uint64_t bits) {
+  return CountCell{static_cast<int64_t>(bits)};
+}
+
+// A time at or after 1970 (every input's): its Unix nanoseconds.
+bool Pack(const TimeCell& c, uint64_t* bits) {
+  if (!c.set || c.nanos < 0) return false;
+  *bits = static_cast<uint64_t>(c.nanos);
+  return true;
+}
+template <>
+TimeCell Unpack<TimeCell>(uint64_t bits) {
+  return TimeCell{static_cast<int64_t>(bits), true};
+}
+
+// One bucket below 2^31 (with 1-second buckets, until 2038): the bucket in
+// bits 32-62, its count in bits 0-31.
+bool Pack(const CountBucketsCell& c, uint64_t* bits) {
+  if (c.buckets.size() != 1 || c.buckets[0].bucket > kLow31) return false;
+  *bits = (uint64_t{c.buckets[0].bucket} << 32) | c.buckets[0].count;
+  return true;
+}
+template <>
+CountBucketsCell Unpack<CountBucketsCell>(uint64_t bits) {
+  CountBucketsCell c;
+  c.buckets.push_back({static_cast<uint32_t>(bits >> 32), static_cast<uint32_t>(bits)});
+  return c;
+}
+
+// A number that is a whole count of hundredths below 2^32 of them in
+// magnitude (a price, a quantity), exactly: those hundredths as a 33-bit
+// two's complement number. -0 is not one (it would come back as 0).
+constexpr int kCentsBits = 33;
+bool PackCents(double number, uint64_t* bits) {
+  const double scaled = number * 100;
+  if (!(std::abs(scaled) < 4294967296.0) || (number == 0 && std::signbit(number))) return false;
+  const int64_t cents = std::llround(scaled);
+  if (static_cast<double>(cents) / 100 != number) return false;
+  *bits = static_cast<uint64_t>(cents) & ((uint64_t{1} << kCentsBits) - 1);
+  return true;
+}
+double UnpackCents(uint64_t bits) {
+  // Sign-extends the 33 bits.
+  const int64_t cents = static_cast<int64_t>(bits << (64 - kCentsBits)) >> (64 - kCentsBits);
+  return static_cast<double>(cents) / 100;
+}
+
+// An all-time SUM, MIN or MAX whose number packs (PackCents) and whose
+// count is below 2^30: the count in bits 33-62.
+bool Pack(const NumberCell& c, uint64_t* bits) {
+  uint64_t cents;
+  if (c.count < 0 || c.count >= (int64_t{1} << 30) || !PackCents(c.number, &cents)) return false;
+  *bits = (static_cast<uint64_t>(c.count) << kCentsBits) | cents;
+  return true;
+}
+template <>
+NumberCell Unpack<NumberCell>(uint64_t bits) {
+  return NumberCell{UnpackCents(bits), static_cast<int64_t>(bits >> kCentsBits)};
+}
+
+// One bucket below 2^22 (with 1-hour buckets, until the year 2448) of
+// fewer than 256 events, whose number packs (PackCents): the bucket in
+// bits 41-62, the count in bits 33-40.
+bool Pack(const NumberBucketsCell& c, uint64_t* bits) {
+  uint64_t cents;
+  if (c.buckets.size() != 1 || c.buckets[0].bucket >= (uint32_t{1} << 22) ||
+      c.buckets[0].count >= 256 || !PackCents(c.buckets[0].number, &cents)) {
+    return false;
+  }
+  *bits = (uint64_t{c.buckets[0].bucket} << 41) | (uint64_t{c.buckets[0].count} << kCentsBits) |
+          cents;
+  return true;
+}
+template <>
+NumberBucketsCell Unpack<NumberBucketsCell>(uint64_t bits) {
+  NumberBucketsCell c;
+  c.buckets.push_back({static_cast<uint32_t>(bits >> 41),
+                       static_cast<uint32_t>((bits >> kCentsBits) & 255), UnpackCents(bits)});
+  return c;
+}
+
+// The days of a record that is one run, when each of them is active and no
+// other (days == run == longest, and `earlier` shows the run's days before
+// last_day): the run in bits 32-62, last_day in bits 0-31. Most subjects
+// of a daily streak have been active on one day, or a few in a row.
+uint64_t RunBits(int32_t run) {
+  return run - 1 >= 64 ? ~uint64_t{0} : (uint64_t{1} << (run - 1)) - 1;
+}
+bool Pack(const DayCell& c, uint64_t* bits) {
+  if (c.run < 1 || c.days != c.run || c.longest != c.run || c.earlier != RunBits(c.run)) {
+    return false;
+  }
+  *bits = (static_cast<uint64_t>(c.run) << 32) | static_cast<uint32_t>(c.last_day);
+  return true;
+}
+template <>
+DayCell Unpack<DayCell>(uint64_t bits) {
+  DayCell c;
+  c.last_day = static_cast<int32_t>(static_cast<uint32_t>(bits));
+  c.run = c.longest = c.days = static_cast<int32_t>((bits >> 32) & kLow31);
+  c.earlier = RunBits(c.run);
+  return c;
+}
+
 // ---- The column: cells found through a dense index ----
 
 template <typename Cell>
@@ -713,102 +859,190 @@ class Column final : public BehaviorColumn {
   explicit Column(Params params) : p_(params) {}
 
   void Add(uint32_t subject, const Sample& sample) override {
-    Cell* cell = Mutable(subject);
-    if (!Contributes(cell, p_, sample)) return;
-    if (cell == nullptr) cell = &Insert(subject);
-    AddTo(*cell, p_, sample);
+    Entry* entry = EntryOf(subject);
+    if (entry == nullptr || *entry == 0) {
+      if (!Contributes(static_cast<const Cell*>(nullptr), p_, sample)) return;
+      Cell cell;
+      AddTo(cell, p_, sample);
+      Store(subject, std::move(cell));
+      return;
+    }
+    if (IsPacked(*entry)) {
+      Cell cell = Unpack<Cell>(*entry & kPayload);
+      if (!Contributes(&cell, p_, sample)) return;
+      AddTo(cell, p_, sample);
+      Place(entry, std::move(cell));
+      return;
+    }
+    Cell& cell = cells_[*entry - 1];
+    if (!Contributes(&cell, p_, sample)) return;
+    AddTo(cell, p_, sample);
+    // Back into the entry once it fits again (a window's old buckets gone).
+    if (uint64_t bits; TryPack(cell, &bits)) {
+      Free(static_cast<uint32_t>(*entry - 1));
+      *entry = static_cast<Entry>(kPacked | bits);
+    }
   }
 
   bool Read(uint32_t subject, absl::Time now, int32_t today, Value* out) const override {
-    const Cell* cell = Get(subject);
+    Cell scratch;
+    const Cell* cell = Load(subject, &scratch);
     return cell != nullptr && ReadFrom(*cell, p_, now, today, out);
   }
 
   absl::Time NextChange(uint32_t subject, absl::Time now, int32_t today,
                         DayStart day_start) const override {
-    const Cell* cell = Get(subject);
+    Cell scratch;
+    const Cell* cell = Load(subject, &scratch);
     return cell == nullptr ? absl::InfiniteFuture()
                            : NextChangeOf(*cell, p_, now, today, day_start);
   }
 
-  bool Has(uint32_t subject) const override { return Get(subject) != nullptr; }
+  bool Has(uint32_t subject) const override {
+    return subject < index_.size() && index_[subject] != 0;
+  }
 
   bool HourCounts(uint32_t subject, uint32_t (&counts)[kHoursPerWeek]) const override {
-    const Cell* cell = Get(subject);
+    Cell scratch;
+    const Cell* cell = Load(subject, &scratch);
     return cell != nullptr && CountsByHour(*cell, counts);
   }
 
   void Remove(uint32_t subject) override {
-    Cell* cell = Mutable(subject);
-    if (cell == nullptr) return;
-    // Destroyed (freeing what it held outside itself) and made anew, not
-    // assigned a fresh Cell: GCC's optimiser warns, wrongly, that moving an
-    // empty InlinedVector reads its uninitialised heap pointer.
-    std::destroy_at(cell);
-    ::new (static_cast<void*>(cell)) Cell();
-    free_.push_back(index_[subject]);
-    index_[subject] = kNone;
+    if (Has(subject)) Take(subject);
   }
 
   void Merge(uint32_t from, uint32_t into) override {
-    Cell* source = Mutable(from);
-    if (source == nullptr || from == into) return;
-    if (Cell* target = Mutable(into)) {
-      MergeInto(*target, *source, p_);
+    if (!Has(from) || from == into) return;
+    Cell source = Take(from);
+    if (Has(into)) {
+      Cell target = Take(into);
+      MergeInto(target, source, p_);
+      Store(into, std::move(target));
     } else {
-      Cell moved = std::move(*source);
-      Insert(into) = std::move(moved);
+      Store(into, std::move(source));
     }
-    Remove(from);
   }
 
   void Write(uint32_t subject, v1::SnapshotBehaviorCell* out) const override {
-    Encode(*Get(subject), p_, out);
+    Cell scratch;
+    Encode(*Load(subject, &scratch), p_, out);
   }
 
   absl::Status Restore(uint32_t subject, const v1::SnapshotBehaviorCell& in) override {
-    if (Get(subject) != nullptr) return BadCell(p_.name, "a subject's cell repeats");
+    if (Has(subject)) return BadCell(p_.name, "a subject's cell repeats");
     Cell cell;
     if (absl::Status s = Decode(in, p_, &cell); !s.ok()) return s;
-    Insert(subject) = std::move(cell);
+    Store(subject, std::move(cell));
     return absl::OkStatus();
   }
 
-  int64_t subjects() const override {
-    return static_cast<int64_t>(cells_.size() - free_.size());
-  }
+  int64_t subjects() const override { return holders_; }
 
   int64_t bytes() const override {
     size_t heap = 0;
     for (const Cell& c : cells_) heap += HeapBytes(c);
-    return static_cast<int64_t>(index_.size() * sizeof(uint32_t) + cells_.size() * sizeof(Cell) +
+    return static_cast<int64_t>(index_.size() * sizeof(Entry) + cells_.size() * sizeof(Cell) +
                                 free_.capacity() * sizeof(uint32_t) + heap);
   }
 
  private:
-  static constexpr uint32_t kNone = UINT32_MAX;
+  // Per known subject: 0 when it holds no state; kPacked | bits when its
+  // cell is packed in the entry (kPacks<Cell> only); else 1 + the position
+  // of its cell in cells_.
+  using Entry = std::conditional_t<kPacks<Cell>, uint64_t, uint32_t>;
+  static constexpr uint64_t kPacked = uint64_t{1} << 63;
+  static constexpr uint64_t kPayload = kPacked - 1;
 
-  const Cell* Get(uint32_t subject) const {
-    if (subject >= index_.size() || index_[subject] == kNone) return nullptr;
-    return &cells_[index_[subject]];
-  }
-  Cell* Mutable(uint32_t subject) { return const_cast<Cell*>(Get(subject)); }
+  static bool IsPacked(Entry e) { return kPacks<Cell> && (uint64_t{e} & kPacked) != 0; }
 
-  Cell& Insert(uint32_t subject) {
-    while (index_.size() <= subject) index_.push_back(uint32_t{kNone});
-    if (!free_.empty()) {
-      index_[subject] = free_.back();
-      free_.pop_back();
-      return cells_[index_[subject]];
+  // Pack, for the kinds of cell whose entries have room for one.
+  static bool TryPack(const Cell& cell, uint64_t* bits) {
+    if constexpr (kPacks<Cell>) {
+      return Pack(cell, bits);
+    } else {
+      return false;
     }
-    index_[subject] = static_cast<uint32_t>(cells_.size());
-    return cells_.emplace_back();
+  }
+
+  Entry* EntryOf(uint32_t subject) {
+    return subject < index_.size() ? &index_[subject] : nullptr;
+  }
+
+  // `subject`'s cell: in cells_, or unpacked into *scratch; null when it
+  // holds none.
+  const Cell* Load(uint32_t subject, Cell* scratch) const {
+    if (subject >= index_.size() || index_[subject] == 0) return nullptr;
+    const Entry e = index_[subject];
+    if (IsPacked(e)) {
+      *scratch = Unpack<Cell>(e & kPayload);
+      return scratch;
+    }
+    return &cells_[e - 1];
+  }
+
+  // Makes `cell` the state of `subject`, which holds none.
+  void Store(uint32_t subject, Cell&& cell) {
+    while (index_.size() <= subject) index_.push_back(Entry{0});
+    ++holders_;
+    Place(&index_[subject], std::move(cell));
+  }
+
+  // Puts `cell` where *entry says: packed in it when it fits, else in a
+  // cell (the one the entry already names, if any).
+  void Place(Entry* entry, Cell&& cell) {
+    if (uint64_t bits; TryPack(cell, &bits)) {
+      if (*entry != 0 && !IsPacked(*entry)) Free(static_cast<uint32_t>(*entry - 1));
+      *entry = static_cast<Entry>(kPacked | bits);
+      return;
+    }
+    if (*entry != 0 && !IsPacked(*entry)) {
+      cells_[*entry - 1] = std::move(cell);
+      return;
+    }
+    uint32_t position;
+    if (!free_.empty()) {
+      position = free_.back();
+      free_.pop_back();
+      cells_[position] = std::move(cell);
+    } else {
+      position = static_cast<uint32_t>(cells_.size());
+      cells_.push_back(std::move(cell));
+    }
+    *entry = static_cast<Entry>(position + 1);
+  }
+
+  // Removes `subject`'s state (REQUIRES: Has(subject)) and returns it.
+  Cell Take(uint32_t subject) {
+    Entry& e = index_[subject];
+    Cell cell;
+    if (IsPacked(e)) {
+      cell = Unpack<Cell>(e & kPayload);
+    } else {
+      cell = std::move(cells_[e - 1]);
+      Free(static_cast<uint32_t>(e - 1));
+    }
+    e = 0;
+    --holders_;
+    return cell;
+  }
+
+  // Empties the cell at `position` for reuse. Destroyed (freeing what it
+  // held outside itself) and made anew, not assigned a fresh Cell: GCC's
+  // optimiser warns, wrongly, that moving an empty InlinedVector reads its
+  // uninitialised heap pointer.
+  void Free(uint32_t position) {
+    Cell* cell = &cells_[position];
+    std::destroy_at(cell);
+    ::new (static_cast<void*>(cell)) Cell();
+    free_.push_back(position);
   }
 
   Params p_;
-  ChunkedVector<uint32_t> index_;  // Per subject: its cell, or kNone.
+  ChunkedVector<Entry> index_;
   ChunkedVector<Cell> cells_;
-  std::vector<uint32_t> free_;  // Cells of removed subjects, empty, for reuse.
+  std::vector<uint32_t> free_;  // Cells not in use, empty, for reuse.
+  int64_t holders_ = 0;         // Subjects holding state.
 };
 
 // Whether `v` is a value SUM, MIN and MAX take: a finite number.
