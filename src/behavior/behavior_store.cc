@@ -1158,6 +1158,7 @@ void BehaviorStore::Reset(std::vector<BehaviorSpec> specs, std::vector<absl::Tim
 void BehaviorStore::Index() {
   by_name_.clear();
   by_event_.clear();
+  ++generation_;
   for (size_t i = 0; i < specs_.size(); ++i) {
     by_name_.emplace(specs_[i].def.name(), static_cast<int>(i));
     by_event_[specs_[i].def.event().event()].push_back(static_cast<int>(i));

@@ -148,17 +148,18 @@ class BehaviorStore {
   // The declaration index of `name`, or -1.
   int Find(absl::string_view name) const;
 
-  // The behaviours counting events named `event_name`, in declaration
-  // order, or nullptr when none does: what Add takes. Valid until the next
-  // Declare or Reset.
+  // The behaviours counting events of one name, in declaration order: what
+  // Add takes. By event name, for every name some behaviour counts, as of
+  // the declarations numbered generation(): the number changes with every
+  // Declare and Reset, so that an engine routing events by name can tell
+  // when to look again.
   using Listeners = absl::InlinedVector<int, 2>;
-  const Listeners* ListenersOf(absl::string_view event_name) const {
-    if (by_event_.empty()) return nullptr;
-    auto it = by_event_.find(event_name);
-    return it == by_event_.end() ? nullptr : &it->second;
+  const absl::flat_hash_map<std::string, Listeners>& listeners_by_event() const {
+    return by_event_;
   }
+  uint64_t generation() const { return generation_; }
 
-  // Adds `event` to every behaviour of `listeners` (ListenersOf(event.name))
+  // Adds `event` to every behaviour of `listeners` (those of its name)
   // that counts it: the subject's type (`subject_type`, "user" when empty)
   // and its condition (read against `profile`) match. `now` is engine
   // time, at or after the event's. Returns how many behaviours counted it.
@@ -282,6 +283,7 @@ class BehaviorStore {
   absl::flat_hash_map<std::string, int> by_name_;
   // Event name -> the behaviours counting it, in declaration order.
   absl::flat_hash_map<std::string, Listeners> by_event_;
+  uint64_t generation_ = 0;  // Of the declarations: see generation().
   std::vector<SegmentSpec> segments_;
   absl::flat_hash_map<std::string, int> segment_index_;
   std::vector<bool> blank_members_;  // InSegmentWhenBlank, by segment.

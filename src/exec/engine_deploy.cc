@@ -350,10 +350,33 @@ bool Engine::Impl::Fresh() const {
 }
 
 int32_t Engine::Impl::InternEvent(const std::string& name) {
-  auto [it, inserted] =
-      event_index_.emplace(name, static_cast<int32_t>(trigger_listeners_.size()));
-  if (inserted) trigger_listeners_.emplace_back();
-  return it->second;
+  EventRoute& route = event_index_[name];
+  if (route.id < 0) {
+    route.id = static_cast<int32_t>(trigger_listeners_.size());
+    trigger_listeners_.emplace_back();
+  }
+  return route.id;
+}
+
+const EventRoute* Engine::Impl::RouteOf(absl::string_view name) {
+  if (routes_generation_ != behaviors_.generation()) RerouteBehaviors();
+  auto it = event_index_.find(name);
+  return it == event_index_.end() ? nullptr : &it->second;
+}
+
+void Engine::Impl::RerouteBehaviors() {
+  for (auto it = event_index_.begin(); it != event_index_.end();) {
+    if (it->second.id < 0) {
+      event_index_.erase(it++);
+    } else {
+      it->second.behaviors.clear();
+      ++it;
+    }
+  }
+  for (const auto& [name, listeners] : behaviors_.listeners_by_event()) {
+    event_index_[name].behaviors = listeners;
+  }
+  routes_generation_ = behaviors_.generation();
 }
 
 void Engine::Impl::RebuildTriggerIndex() {

@@ -234,6 +234,14 @@ struct EngineState {
 
 // The state a restore rebuilds is the base's (see internal::EngineState);
 // the members below are set up once, or restored on their own.
+// What an event name reaches: the journeys' engine-wide event id (-1 when
+// no journey names it) and the behaviours counting it, in declaration
+// order.
+struct EventRoute {
+  int32_t id = -1;
+  internal::BehaviorStore::Listeners behaviors;
+};
+
 class Engine::Impl : private internal::EngineState {
  public:
   explicit Impl(EngineOptions options);
@@ -628,7 +636,15 @@ class Engine::Impl : private internal::EngineState {
   bool IsDuplicate(absl::string_view type, absl::string_view subject,
                    absl::string_view id, absl::Time at);
 
+  // The engine-wide event id of `name`, which journeys name (given one if
+  // it has none).
   int32_t InternEvent(const std::string& name);
+
+  // What an event named `name` reaches, or null when nothing listens to it
+  // (see EventRoute). Valid until the next deploy or declaration.
+  const EventRoute* RouteOf(absl::string_view name);
+  // Brings the behaviours' part of every route up to their declarations.
+  void RerouteBehaviors();
 
   // Only the newest version of each journey takes entries; triggers are
   // indexed by engine-wide event id, in deploy then node order.
@@ -1036,7 +1052,12 @@ class Engine::Impl : private internal::EngineState {
   absl::flat_hash_map<std::string, uint32_t> journey_index_;
   std::vector<internal::JourneyVersion> versions_;
 
-  absl::flat_hash_map<std::string, int32_t> event_index_;
+  // Every event name something listens to, and what: found with one
+  // lookup per event. The behaviours' part is as the declarations of
+  // BehaviorStore::generation() `routes_generation_` had it (RouteOf brings
+  // it up to date).
+  absl::flat_hash_map<std::string, EventRoute> event_index_;
+  uint64_t routes_generation_ = 0;
   std::vector<std::vector<TriggerListener>> trigger_listeners_;  // By event id.
   // attribute_change triggers of the live versions, by attribute name, in
   // journey order.

@@ -59,10 +59,12 @@ absl::Status Engine::Impl::Ingest(const Event& event) {
                                event.name == options_.opt_out_event) ||
                               (!options_.opt_in_event.empty() &&
                                event.name == options_.opt_in_event));
-  auto gid = event_index_.find(event.name);
+  // (Nothing below deploys or declares: `route` stays valid.)
+  const EventRoute* route = RouteOf(event.name);
+  const int32_t event_id = route != nullptr ? route->id : -1;
   const internal::BehaviorStore::Listeners* behavior_listeners =
-      behaviors_.ListenersOf(event.name);
-  if (gid == event_index_.end() && !consent_event && behavior_listeners == nullptr) {
+      route != nullptr && !route->behaviors.empty() ? &route->behaviors : nullptr;
+  if (event_id < 0 && !consent_event && behavior_listeners == nullptr) {
     ApplyTime(event.time);
     ++stats_.events_ignored;
     return absl::OkStatus();
@@ -119,11 +121,10 @@ absl::Status Engine::Impl::Ingest(const Event& event) {
     }
   }
   CheckSegmentsNow();
-  if (gid == event_index_.end()) {
+  if (event_id < 0) {
     CheckSegments();
     return absl::OkStatus();
   }
-  const int32_t event_id = gid->second;
   if (subject) ApplyToEnrollments(*subject, event_id, event);
   for (const TriggerListener& l : trigger_listeners_[event_id]) {
     const JourneyVersion& v = versions_[l.version];
