@@ -902,6 +902,10 @@ class Column final : public BehaviorColumn {
     return subject < index_.size() && index_[subject] != 0;
   }
 
+  void Prefetch(uint32_t subject) const override {
+    if (subject < index_.size()) __builtin_prefetch(&index_[subject]);
+  }
+
   bool HourCounts(uint32_t subject, uint32_t (&counts)[kHoursPerWeek]) const override {
     Cell scratch;
     const Cell* cell = Load(subject, &scratch);

@@ -86,6 +86,10 @@ class BehaviorColumn {
   // Whether `subject` holds state here.
   virtual bool Has(uint32_t subject) const = 0;
 
+  // Starts fetching where `subject`'s state is found, to overlap that cache
+  // miss with other work before an Add.
+  virtual void Prefetch(uint32_t subject) const = 0;
+
   // HOUR_OF_WEEK: `subject`'s count of each local hour of the week, into
   // `counts`. False when it holds none, or the column is of another kind.
   virtual bool HourCounts(uint32_t subject, uint32_t (&counts)[kHoursPerWeek]) const = 0;
@@ -168,6 +172,12 @@ class BehaviorStore {
   int Add(const Listeners& listeners, absl::FunctionRef<uint32_t()> subject,
           absl::string_view subject_type, const Event& event, const Attributes& profile,
           const BehaviorReadContext& context);
+
+  // Starts fetching the state of `subject` in each behaviour of
+  // `listeners`, ahead of an Add.
+  void Prefetch(const Listeners& listeners, uint32_t subject) const {
+    for (int i : listeners) columns_[i]->Prefetch(subject);
+  }
 
   // Checks a seed for behaviour `index` (cairn/input.h, BehaviorSeed):
   // InvalidArgument naming the subject, behaviour and field. The subject

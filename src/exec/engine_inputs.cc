@@ -94,7 +94,20 @@ absl::Status Engine::Impl::Ingest(const Event& event) {
     return type_number ? subjects_.Intern(*type_number, event.subject_id)
                        : subjects_.Intern(type, event.subject_id);
   };
-  if (subject) CatchUpScheduled(*subject);
+  if (subject) {
+    // What the steps below read first and cannot find from the record
+    // alone, each likely a cache miss: the subject's state in the
+    // behaviours counting the event, its partial sequence matches, its
+    // oldest enrollment. Fetched together, their misses overlap instead of
+    // following one another.
+    const SubjectState& record = subjects_[*subject];
+    if (behavior_listeners != nullptr) behaviors_.Prefetch(*behavior_listeners, *subject);
+    if (record.extra) __builtin_prefetch(record.extra.get());
+    if (!record.enrollments.empty() && record.enrollments[0] < enrollments_.size()) {
+      __builtin_prefetch(enrollments_.data() + record.enrollments[0]);
+    }
+    CatchUpScheduled(*subject);
+  }
   if (consent_event) {
     if (!subject) subject = intern();
     ApplyConsent(*subject, event, event.name == options_.opt_out_event);
