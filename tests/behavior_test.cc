@@ -1936,11 +1936,13 @@ TEST_CASE("State that outgrows its index entry and shrinks back reads the same t
     behaviors { name: "streak" event { event: "check_in" } function: CURRENT_STREAK }
     behaviors { name: "longest" event { event: "check_in" } function: LONGEST_STREAK }
     behaviors { name: "days" event { event: "check_in" } function: ACTIVE_DAYS }
+    behaviors { name: "days_7d" event { event: "check_in" } function: ACTIVE_DAYS
+                window { last { seconds: 604800 } } }
     behaviors { name: "first" event { event: "check_in" } function: FIRST_TIME }
   )pb")),
                IsOk());
-  const char* const kNames[] = {"views_7d", "views",   "spent_30d", "lowest_30d", "spent",
-                                "streak",   "longest", "days",      "first"};
+  const char* const kNames[] = {"views_7d", "views", "spent_30d", "lowest_30d", "spent",
+                                "streak",   "longest", "days",  "days_7d",    "first"};
   const char* const kSubjects[] = {"u", "v", "w", "x"};
   // Every value, and the same read from a restored copy of the engine.
   const auto values = [&](Engine& engine) {
@@ -1987,6 +1989,7 @@ TEST_CASE("State that outgrows its index entry and shrinks back reads the same t
   CHECK(Int(e, "u", "streak") == 1);
   CHECK(Int(e, "u", "longest") == 2);
   CHECK(Int(e, "u", "days") == 3);
+  CHECK(Int(e, "u", "days_7d") == 3);
   CHECK(Read(e, "u", "first") == Value::Timestamp(start + absl::Hours(3)));
 
   // Prices pack; a sum that is not a whole number of hundredths does not.

@@ -62,6 +62,22 @@ struct Params {
   }
 };
 
+// A sample as a column adds it: with its bucket and the first bucket of
+// the window as of its engine time worked out once, as several steps of an
+// add read them (windows of buckets; 0 otherwise: a windowed ACTIVE_DAYS
+// counts local days).
+struct Placed : BehaviorColumn::Sample {
+  Placed() = default;
+  Placed(const BehaviorColumn::Sample& s, const Params& p) : BehaviorColumn::Sample(s) {
+    if (p.windowed && p.resolution_seconds > 0) {
+      bucket = p.BucketOf(time);
+      horizon = p.Horizon(now);
+    }
+  }
+  uint32_t bucket = 0;
+  uint32_t horizon = 0;
+};
+
 // ---- Cells: one subject's state, by kind ----
 
 // COUNT, all time.
@@ -80,14 +96,14 @@ uint32_t Plus(uint32_t count, int64_t weight) {
                                                              : count + static_cast<uint32_t>(weight);
 }
 
-void AddTo(CountCell& c, const Params&, const BehaviorColumn::Sample& s) {
+void AddTo(CountCell& c, const Params&, const Placed& s) {
   c.count = Plus(c.count, s.weight);
 }
 bool ReadFrom(const CountCell& c, const Params&, absl::Time, int32_t, Value* out) {
   *out = Value::Int(c.count);
   return true;
 }
-bool Contributes(const CountCell*, const Params&, const BehaviorColumn::Sample&) { return true; }
+bool Contributes(const CountCell*, const Params&, const Placed&) { return true; }
 void Encode(const CountCell& c, const Params&, v1::SnapshotBehaviorCell* out) {
   out->set_count(c.count);
 }
@@ -115,10 +131,10 @@ double Combine(Function f, double a, double b) {
   }
 }
 
-bool Contributes(const NumberCell*, const Params&, const BehaviorColumn::Sample& s) {
+bool Contributes(const NumberCell*, const Params&, const Placed& s) {
   return s.has_number;
 }
-void AddTo(NumberCell& c, const Params& p, const BehaviorColumn::Sample& s) {
+void AddTo(NumberCell& c, const Params& p, const Placed& s) {
   c.number = c.count == 0 ? s.number : Combine(p.function, c.number, s.number);
   c.count = Plus(c.count, s.weight);
 }
@@ -144,8 +160,8 @@ struct TimeCell {
   bool set = false;
 };
 
-bool Contributes(const TimeCell*, const Params&, const BehaviorColumn::Sample&) { return true; }
-void AddTo(TimeCell& c, const Params& p, const BehaviorColumn::Sample& s) {
+bool Contributes(const TimeCell*, const Params&, const Placed&) { return true; }
+void AddTo(TimeCell& c, const Params& p, const Placed& s) {
   const int64_t n = ToNanos(s.time);
   if (!c.set) {
     c.nanos = n;
@@ -189,10 +205,9 @@ struct NumberBucketsCell {
   absl::InlinedVector<NumberBucket, 1> buckets;
 };
 
-// Drops the buckets before the window of `now`.
+// Drops the buckets before `horizon`, the window's first.
 template <typename Buckets>
-void Prune(Buckets* buckets, const Params& p, absl::Time now) {
-  const uint32_t horizon = p.Horizon(now);
+void Prune(Buckets* buckets, uint32_t horizon) {
   auto first = std::find_if(buckets->begin(), buckets->end(),
                             [horizon](const auto& b) { return b.bucket >= horizon; });
   buckets->erase(buckets->begin(), first);
@@ -211,16 +226,14 @@ auto& BucketFor(Buckets* buckets, uint32_t bucket) {
   return *buckets->insert(it, fresh);
 }
 
-bool InWindow(const Params& p, const BehaviorColumn::Sample& s) {
-  return p.BucketOf(s.time) >= p.Horizon(s.now);
-}
+bool InWindow(const Placed& s) { return s.bucket >= s.horizon; }
 
-bool Contributes(const CountBucketsCell*, const Params& p, const BehaviorColumn::Sample& s) {
-  return InWindow(p, s);
+bool Contributes(const CountBucketsCell*, const Params&, const Placed& s) {
+  return InWindow(s);
 }
-void AddTo(CountBucketsCell& c, const Params& p, const BehaviorColumn::Sample& s) {
-  Prune(&c.buckets, p, s.now);
-  CountBucket& b = BucketFor(&c.buckets, p.BucketOf(s.time));
+void AddTo(CountBucketsCell& c, const Params&, const Placed& s) {
+  Prune(&c.buckets, s.horizon);
+  CountBucket& b = BucketFor(&c.buckets, s.bucket);
   b.count = Plus(b.count, s.weight);
 }
 bool ReadFrom(const CountBucketsCell& c, const Params& p, absl::Time now, int32_t, Value* out) {
@@ -233,12 +246,12 @@ bool ReadFrom(const CountBucketsCell& c, const Params& p, absl::Time now, int32_
   return true;
 }
 
-bool Contributes(const NumberBucketsCell*, const Params& p, const BehaviorColumn::Sample& s) {
-  return s.has_number && InWindow(p, s);
+bool Contributes(const NumberBucketsCell*, const Params&, const Placed& s) {
+  return s.has_number && InWindow(s);
 }
-void AddTo(NumberBucketsCell& c, const Params& p, const BehaviorColumn::Sample& s) {
-  Prune(&c.buckets, p, s.now);
-  NumberBucket& b = BucketFor(&c.buckets, p.BucketOf(s.time));
+void AddTo(NumberBucketsCell& c, const Params& p, const Placed& s) {
+  Prune(&c.buckets, s.horizon);
+  NumberBucket& b = BucketFor(&c.buckets, s.bucket);
   b.number = b.count == 0 ? s.number : Combine(p.function, b.number, s.number);
   b.count = Plus(b.count, s.weight);
 }
@@ -324,11 +337,11 @@ struct DistinctCell {
   std::vector<DistinctEntry> values;
 };
 
-bool Contributes(const DistinctCell*, const Params& p, const BehaviorColumn::Sample& s) {
-  return s.has_hash && (!p.windowed || InWindow(p, s));
+bool Contributes(const DistinctCell*, const Params& p, const Placed& s) {
+  return s.has_hash && (!p.windowed || InWindow(s));
 }
-void AddTo(DistinctCell& c, const Params& p, const BehaviorColumn::Sample& s) {
-  const uint32_t bucket = p.windowed ? p.BucketOf(s.time) : 0;
+void AddTo(DistinctCell& c, const Params& p, const Placed& s) {
+  const uint32_t bucket = s.bucket;
   auto it = std::lower_bound(c.values.begin(), c.values.end(), s.hash,
                              [](const DistinctEntry& e, uint64_t h) { return e.hash < h; });
   if (it != c.values.end() && it->hash == s.hash) {
@@ -340,7 +353,7 @@ void AddTo(DistinctCell& c, const Params& p, const BehaviorColumn::Sample& s) {
     // Windowed: values that left the window go first; if none has, the one
     // seen longest ago (then the smallest hash) makes room, and the count,
     // at the limit, stays there.
-    const uint32_t horizon = p.Horizon(s.now);
+    const uint32_t horizon = s.horizon;
     c.values.erase(std::remove_if(c.values.begin(), c.values.end(),
                                   [horizon](const DistinctEntry& e) { return e.bucket < horizon; }),
                    c.values.end());
@@ -403,11 +416,11 @@ bool DayActive(const DayCell& c, int64_t day) {
   return i >= 0 && i < 64 && ((c.earlier >> i) & 1) != 0;
 }
 
-bool Contributes(const DayCell* c, const Params&, const BehaviorColumn::Sample& s) {
+bool Contributes(const DayCell* c, const Params&, const Placed& s) {
   // Days older than the record reaches are not counted (see the header).
   return c == nullptr || s.day >= static_cast<int64_t>(c->last_day) - 64;
 }
-void AddTo(DayCell& c, const Params&, const BehaviorColumn::Sample& s) {
+void AddTo(DayCell& c, const Params&, const Placed& s) {
   const int32_t day = s.day;
   if (c.days == 0) {
     c.last_day = day;
@@ -491,8 +504,8 @@ struct HourCell {
 
 constexpr int64_t kMaxHourCount = 65535;
 
-bool Contributes(const HourCell*, const Params&, const BehaviorColumn::Sample&) { return true; }
-void AddTo(HourCell& c, const Params&, const BehaviorColumn::Sample& s) {
+bool Contributes(const HourCell*, const Params&, const Placed&) { return true; }
+void AddTo(HourCell& c, const Params&, const Placed& s) {
   // Halving every hour when one would overflow keeps the profile's shape
   // and lets recent activity outweigh old (see HOUR_OF_WEEK).
   int64_t weight = s.weight;
@@ -689,7 +702,7 @@ void MergeInto(DayCell& into, const DayCell& from, const Params& p) {
   for (int64_t d = static_cast<int64_t>(from.last_day) - 64; d <= from.last_day; ++d) {
     if (!DayActive(from, d)) continue;
     ++shown;
-    BehaviorColumn::Sample s;
+    Placed s;
     s.day = static_cast<int32_t>(d);
     if (Contributes(&into, p, s)) AddTo(into, p, s);
   }
@@ -699,7 +712,7 @@ void MergeInto(DayCell& into, const DayCell& from, const Params& p) {
 void MergeInto(HourCell& into, const HourCell& from, const Params& p) {
   for (int h = 0; h < kHoursPerWeek; ++h) {
     if (from.counts[h] == 0) continue;
-    BehaviorColumn::Sample s;
+    Placed s;
     s.hour = h;
     s.weight = from.counts[h];
     AddTo(into, p, s);
@@ -858,7 +871,8 @@ class Column final : public BehaviorColumn {
  public:
   explicit Column(Params params) : p_(params) {}
 
-  void Add(uint32_t subject, const Sample& sample) override {
+  void Add(uint32_t subject, const Sample& added) override {
+    const Placed sample(added, p_);
     Entry* entry = EntryOf(subject);
     if (entry == nullptr || *entry == 0) {
       if (!Contributes(static_cast<const Cell*>(nullptr), p_, sample)) return;
