@@ -1,8 +1,13 @@
 // Copyright 2026 The Cairn Authors. Licensed under the Apache License 2.0.
 //
 // BehaviorStore: the engine's behaviours and every subject's state in them.
-// Each behaviour keeps its state in a column of fixed-size cells, one per
-// subject that has any, found through a dense per-subject index; only the
+// Each behaviour keeps its state in a column: a dense index with an entry
+// per known subject and fixed-size cells for the subjects that have state.
+// Where the state is small (a count, a time, one bucket of a window, one
+// run of days; a number only when it is a whole number of hundredths) it
+// is kept in the subject's 64-bit index entry itself, and takes a cell
+// only once it outgrows that, so the usual add or read touches one place.
+// (Columns of other functions keep 32-bit entries naming cells.) Only the
 // behaviours whose matcher names an event do any work for it. Values are
 // computed when read, as of the engine time of the read, so that a sliding
 // window slides and a streak breaks with no input at all.

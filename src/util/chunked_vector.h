@@ -24,6 +24,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/base/attributes.h"
+#include "absl/base/optimization.h"
 #include "absl/numeric/bits.h"
 
 namespace cairn::internal {
@@ -117,7 +119,15 @@ class ChunkedVector {
     }
   }
 
+  // Short enough to inline where it is used: past the first chunk (where
+  // a large array's elements almost all are) a shift and a mask.
   T& Slot(size_t i) {
+    if (ABSL_PREDICT_TRUE(i >= kChunkSize)) {
+      return *std::launder(blocks_[(i >> kChunkBits) + kSmallBlocks - 1] + (i & (kChunkSize - 1)));
+    }
+    return SmallSlot(i);
+  }
+  ABSL_ATTRIBUTE_NOINLINE T& SmallSlot(size_t i) {
     size_t block, offset;
     Locate(i, &block, &offset);
     return *std::launder(blocks_[block] + offset);
