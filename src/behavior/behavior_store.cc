@@ -1006,16 +1006,11 @@ class Column final : public BehaviorColumn {
     Place(&index_[subject], std::move(cell));
   }
 
-  // Puts `cell` where *entry says: packed in it when it fits, else in a
-  // cell (the one the entry already names, if any).
+  // Puts `cell` in *entry, which holds nothing or a packed cell: packed
+  // when it fits, else in a cell of its own.
   void Place(Entry* entry, Cell&& cell) {
     if (uint64_t bits; TryPack(cell, &bits)) {
-      if (*entry != 0 && !IsPacked(*entry)) Free(static_cast<uint32_t>(*entry - 1));
       *entry = static_cast<Entry>(kPacked | bits);
-      return;
-    }
-    if (*entry != 0 && !IsPacked(*entry)) {
-      cells_[*entry - 1] = std::move(cell);
       return;
     }
     uint32_t position;

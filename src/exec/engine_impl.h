@@ -232,8 +232,6 @@ struct EngineState {
 
 }  // namespace internal
 
-// The state a restore rebuilds is the base's (see internal::EngineState);
-// the members below are set up once, or restored on their own.
 // What an event name reaches: the journeys' engine-wide event id (-1 when
 // no journey names it) and the behaviours counting it, in declaration
 // order.
@@ -242,6 +240,8 @@ struct EventRoute {
   internal::BehaviorStore::Listeners behaviors;
 };
 
+// The state a restore rebuilds is the base's (see internal::EngineState);
+// the members below are set up once, or restored on their own.
 class Engine::Impl : private internal::EngineState {
  public:
   explicit Impl(EngineOptions options);
