@@ -3,7 +3,8 @@
 // End to end on Kafka: one cairn::kafka::Worker consuming a generated
 // e-commerce stream (50,000 shoppers over 2 days, about 125,000 event
 // records as JSON, keyed by subject) from 8 partitions of librdkafka's
-// in-process mock cluster, with the example journeys deployed, producing
+// in-process mock cluster, with the example journeys that need no
+// behaviour declarations deployed (see Journeys()), producing
 // its messages through the idempotent producer and checkpointing to a
 // directory as it would in production (the default every 100,000 records
 // or 30 s, and at the end). Against it, the engine alone: the same records
@@ -20,6 +21,7 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -27,6 +29,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -131,11 +134,29 @@ void Produce(const Cluster& cluster, const std::vector<Record>& records) {
   rd_kafka_destroy(producer);
 }
 
+// The example journeys that read no behaviour or segment: the others
+// need their folder's declarations (behaviors.textproto), and two of those
+// files declare the same name differently, so they cannot all be declared
+// in one engine. In folder order, so that both sides deploy alike.
 std::vector<cairn::v1::Journey> Journeys() {
-  absl::StatusOr<std::vector<cairn::v1::Journey>> journeys =
-      cairn::LoadJourneys(std::string(CAIRN_SOURCE_DIR) + "/examples");
-  Check(journeys.ok(), "cannot load the example journeys");
-  return *journeys;
+  std::vector<std::filesystem::path> folders;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::string(CAIRN_SOURCE_DIR) + "/examples")) {
+    if (entry.is_directory() && std::filesystem::exists(entry.path() / "journey.textproto") &&
+        !std::filesystem::exists(entry.path() / "behaviors.textproto")) {
+      folders.push_back(entry.path());
+    }
+  }
+  std::sort(folders.begin(), folders.end());
+  std::vector<cairn::v1::Journey> journeys;
+  for (const std::filesystem::path& folder : folders) {
+    absl::StatusOr<cairn::v1::Journey> journey =
+        cairn::LoadJourneyFile((folder / "journey.textproto").string());
+    Check(journey.ok(), "cannot load an example journey");
+    journeys.push_back(*std::move(journey));
+  }
+  Check(!journeys.empty(), "no example journey to deploy");
+  return journeys;
 }
 
 class QuietLog : public cairn::kafka::WorkerLog {
@@ -204,7 +225,7 @@ void BM_KafkaWorker(benchmark::State& state) {
         return cairn::SendResult::Accepted();
       }
     } sink;
-    for (const char* channel : {"push", "sms", "webhook", "in_game_mail"}) {
+    for (const char* channel : {"push", "sms", "email", "webhook", "in_game_mail"}) {
       Check(engine.RegisterChannel(channel, &sink).ok(), "cannot register");
     }
     for (const auto& j : journeys) Check(engine.Deploy(j).ok(), "cannot deploy");
