@@ -728,19 +728,10 @@ void MergeInto(HourCell& into, const HourCell& from, const Params& p) {
 // kinds never pack, and their columns keep 32-bit entries.
 
 template <typename Cell>
-constexpr bool kPacks = false;
-template <>
-constexpr bool kPacks<CountCell> = true;
-template <>
-constexpr bool kPacks<TimeCell> = true;
-template <>
-constexpr bool kPacks<CountBucketsCell> = true;
-template <>
-constexpr bool kPacks<DayCell> = true;
-template <>
-constexpr bool kPacks<NumberCell> = true;
-template <>
-constexpr bool kPacks<NumberBucketsCell> = true;
+constexpr bool kPacks =
+    std::is_same_v<Cell, CountCell> || std::is_same_v<Cell, NumberCell> ||
+    std::is_same_v<Cell, TimeCell> || std::is_same_v<Cell, CountBucketsCell> ||
+    std::is_same_v<Cell, NumberBucketsCell> || std::is_same_v<Cell, DayCell>;
 
 constexpr uint64_t kLow31 = (uint64_t{1} << 31) - 1;
 

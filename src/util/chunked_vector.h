@@ -104,12 +104,21 @@ class ChunkedVector {
     return block < kSmallBlocks ? kFirstSize << (block - 1) : kChunkSize;
   }
 
-  // Which block element i is in, and where in it.
+  // Which block element i is in, and where in it. Short enough to inline
+  // where it is used: past the first chunk (where a large array's elements
+  // almost all are) a shift and a mask; the doubling blocks below it out of
+  // line.
   static void Locate(size_t i, size_t* block, size_t* offset) {
-    if (i >= kChunkSize) {
+    if (ABSL_PREDICT_TRUE(i >= kChunkSize)) {
       *block = (i >> kChunkBits) + kSmallBlocks - 1;
       *offset = i & (kChunkSize - 1);
-    } else if (i < kFirstSize) {
+      return;
+    }
+    LocateInFirstChunk(i, block, offset);
+  }
+  ABSL_ATTRIBUTE_NOINLINE static void LocateInFirstChunk(size_t i, size_t* block,
+                                                         size_t* offset) {
+    if (i < kFirstSize) {
       *block = 0;
       *offset = i;
     } else {
@@ -119,15 +128,7 @@ class ChunkedVector {
     }
   }
 
-  // Short enough to inline where it is used: past the first chunk (where
-  // a large array's elements almost all are) a shift and a mask.
   T& Slot(size_t i) {
-    if (ABSL_PREDICT_TRUE(i >= kChunkSize)) {
-      return *std::launder(blocks_[(i >> kChunkBits) + kSmallBlocks - 1] + (i & (kChunkSize - 1)));
-    }
-    return SmallSlot(i);
-  }
-  ABSL_ATTRIBUTE_NOINLINE T& SmallSlot(size_t i) {
     size_t block, offset;
     Locate(i, &block, &offset);
     return *std::launder(blocks_[block] + offset);
